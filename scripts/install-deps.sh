@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing stratus needs on Debian 12. Idempotent: it only
+# calls apt-get when a package is missing and npm only when the lock file changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Build and runtime libraries, the test clients (aws CLI v2, boto3, pytest) and bench tools.
+PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config
+  libboost1.81-dev libssl-dev libsqlite3-dev libyaml-cpp-dev nlohmann-json3-dev libre2-dev
+  libpugixml-dev libspdlog-dev libfmt-dev libcli11-dev libzip-dev zlib1g-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3 python3-boto3 python3-pytest awscli nodejs npm unzip zip
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    # A tool that is already on the machine from elsewhere (node, npm) counts as present.
+    case "$p" in
+      nodejs) command -v node >/dev/null 2>&1 && continue ;;
+      npm) command -v npm >/dev/null 2>&1 && continue ;;
+    esac
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# npm packages used by the integration tests (the AWS SDK for JavaScript v3), locked.
+if [ -f tests/js/package-lock.json ]; then
+  stamp=tests/js/node_modules/.lock-stamp
+  if [ ! -f "$stamp" ] || ! cmp -s tests/js/package-lock.json "$stamp"; then
+    (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
+    cp tests/js/package-lock.json "$stamp"
+  fi
+fi

@@ -1,0 +1,66 @@
+#include "core/strings.h"
+
+#include <gtest/gtest.h>
+
+#include "core/crypto.h"
+
+namespace stratus {
+namespace {
+
+TEST(Strings, Base64RoundTrip) {
+  EXPECT_EQ(Base64Encode(""), "");
+  EXPECT_EQ(Base64Encode("f"), "Zg==");
+  EXPECT_EQ(Base64Encode("fo"), "Zm8=");
+  EXPECT_EQ(Base64Encode("foo"), "Zm9v");
+  EXPECT_EQ(*Base64Decode("Zm9vYmFy"), "foobar");
+  EXPECT_EQ(*Base64Decode("Zm8="), "fo");
+  EXPECT_FALSE(Base64Decode("Zm8=a").has_value());
+  EXPECT_FALSE(Base64Decode("Z").has_value());
+  EXPECT_FALSE(Base64Decode("!!!!").has_value());
+}
+
+TEST(Strings, HexAndNumbers) {
+  EXPECT_EQ(HexEncode("\x01\xff"), "01ff");
+  EXPECT_EQ(*HexDecode("01FF"), "\x01\xff");
+  EXPECT_FALSE(HexDecode("0").has_value());
+  EXPECT_EQ(*ParseInt64("-42"), -42);
+  EXPECT_FALSE(ParseInt64("4x").has_value());
+  EXPECT_FALSE(ParseInt64("").has_value());
+  EXPECT_EQ(FormatDouble(1.0), "1");
+  EXPECT_EQ(FormatDouble(1.5), "1.5");
+  EXPECT_EQ(FormatDouble(1.0 / 0.0), "Infinity");
+}
+
+TEST(Strings, Utf8Validation) {
+  EXPECT_TRUE(IsValidUtf8("héllo ✓ 😀"));
+  EXPECT_FALSE(IsValidUtf8("\xc3"));
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));  // surrogate
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));      // overlong
+}
+
+TEST(Strings, SplitJoinTrim) {
+  auto parts = Split("a,,b", ',');
+  ASSERT_EQ(parts.size(), 3u);
+  EXPECT_EQ(parts[1], "");
+  EXPECT_EQ(Join(parts, "-"), "a--b");
+  EXPECT_EQ(Trim("  x \t"), "x");
+  EXPECT_EQ(XmlEscape("<a&'\">"), "&lt;a&amp;&apos;&quot;&gt;");
+}
+
+TEST(Crypto, KnownDigests) {
+  EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(Md5Hex("abc"), "900150983cd24fb0d6963f7d28e17f72");
+  EXPECT_EQ(Crc32("123456789"), 0xCBF43926u);
+  EXPECT_EQ(Crc32c("123456789"), 0xE3069283u);
+  EXPECT_EQ(HexEncode(HmacSha256("key", "The quick brown fox jumps over the lazy dog")),
+            "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8");
+  std::string u = NewUuid();
+  EXPECT_EQ(u.size(), 36u);
+  EXPECT_EQ(u[14], '4');
+  EXPECT_NE(NewUuid(), u);
+  EXPECT_TRUE(ConstantTimeEquals("abc", "abc"));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "abd"));
+}
+
+}  // namespace
+}  // namespace stratus

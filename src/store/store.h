@@ -1,0 +1,159 @@
+#pragma once
+// store::Store — the one storage seam of stratus (DESIGN.md "State", STYLE.md rule 8).
+//
+// What it offers:
+//  * an ordered key/value space: keys and values are byte strings, keys ordered by memcmp;
+//    services namespace their keys ("lambda/<account>/<region>/fn/<name>") and scan prefixes;
+//  * atomic, durable write transactions: Write() runs a function that reads and writes through a
+//    WriteTxn and returns only after the transaction is durable (fsync'd, or the PostgreSQL
+//    commit returned). Transactions are serializable: no two write functions interleave;
+//  * consistent read snapshots (Read());
+//  * durable work queues with leases (a visibility timeout) for background work items —
+//    async invokes, deliveries, timers — so that a crash loses nothing and work is retried;
+//  * change notification: a write function may Notify(topic); after the commit every watcher of
+//    that topic is called, so long polls wake up without polling the store.
+//
+// Thread-safety: every method of Store is thread-safe. Write() blocks the calling thread until
+// durable, so it must not be called from a network io thread. The WriteTxn/ReadTxn passed to a
+// function is valid only during that call and only on the calling thread of that function.
+//
+// Errors: storage failures (disk full, corruption, I/O errors) are returned as an Error with
+// code "InternalFailure"; a write function's own error aborts its transaction and is returned
+// unchanged.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+
+namespace stratus::store {
+
+struct KeyValue {
+  std::string key;
+  std::string value;
+};
+
+// A range scan: keys in [start, end) in ascending order (descending when `reverse`), at most
+// `limit` entries (0 = no limit). An empty `end` means "no upper bound".
+struct ScanOptions {
+  std::string start;
+  std::string end;
+  size_t limit = 0;
+  bool reverse = false;
+};
+
+// The smallest key greater than every key starting with `prefix` (for [prefix, PrefixEnd) scans);
+// "" when no such key exists (prefix is all 0xFF).
+std::string PrefixEnd(std::string_view prefix);
+// ScanOptions for every key that starts with `prefix`.
+ScanOptions PrefixScan(std::string_view prefix, size_t limit = 0, bool reverse = false);
+
+// A work item in a durable queue.
+struct QueueItem {
+  int64_t id = 0;              // unique per store, increasing in enqueue order
+  std::string queue;           // the queue's name
+  std::string payload;
+  int64_t visible_at_ms = 0;   // wall-clock ms when the item becomes leasable
+  int32_t attempts = 0;        // how many times it has been leased (including the current lease)
+  int64_t enqueued_at_ms = 0;
+  std::string lease_token;     // set on leased items; required to ack, extend or release
+};
+
+class ReadTxn {
+ public:
+  virtual ~ReadTxn() = default;
+  virtual Result<std::optional<std::string>> Get(std::string_view key) = 0;
+  virtual Result<std::vector<KeyValue>> Scan(const ScanOptions& options) = 0;
+};
+
+class WriteTxn : public ReadTxn {
+ public:
+  // Reads see this transaction's own earlier writes.
+  virtual Status Put(std::string_view key, std::string_view value) = 0;
+  virtual Status Delete(std::string_view key) = 0;
+  // Deletes every key in [start, end) (end "" = unbounded); returns how many were deleted.
+  virtual Result<int64_t> DeleteRange(std::string_view start, std::string_view end) = 0;
+  // Adds a work item that becomes leasable at `visible_at_ms` (0 = now). Returns its id.
+  virtual Result<int64_t> Enqueue(std::string_view queue, std::string_view payload,
+                                  int64_t visible_at_ms = 0) = 0;
+  // Removes a queue item regardless of lease (e.g. a cancelled timer). True if it existed.
+  virtual Result<bool> RemoveQueueItem(int64_t id) = 0;
+  // After a successful commit, watchers of `topic` are called (once per topic per commit).
+  virtual void Notify(std::string_view topic) = 0;
+};
+
+struct StoreStats {
+  int64_t commits = 0;        // logical write transactions committed
+  int64_t batches = 0;        // physical commits (a batch groups concurrent writers)
+  int64_t failed_writes = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Runs `fn` in a transaction and commits it durably. If `fn` returns an error the transaction
+  // is rolled back and the error is returned. `fn` may run on another thread than the caller's,
+  // and must not call back into this Store.
+  virtual Status Write(const std::function<Status(WriteTxn&)>& fn) = 0;
+
+  // Runs `fn` against a consistent snapshot.
+  virtual Status Read(const std::function<Status(ReadTxn&)>& fn) = 0;
+
+  // Conveniences over Read/Write for single keys.
+  virtual Result<std::optional<std::string>> Get(std::string_view key) = 0;
+  virtual Result<std::vector<KeyValue>> Scan(const ScanOptions& options) = 0;
+  Status Put(std::string_view key, std::string_view value);
+  Status Delete(std::string_view key);
+
+  // Leases up to `max` items of `queue` that are visible at `now_ms`, oldest visible first; each
+  // becomes invisible until now_ms + lease_ms and its attempts count goes up by one. Durable:
+  // a crash after Lease returns leaves the items leased until their lease expires.
+  virtual Result<std::vector<QueueItem>> Lease(std::string_view queue, size_t max, int64_t now_ms,
+                                               int64_t lease_ms) = 0;
+  // Deletes a leased item (its work is done). Returns false if the lease was lost (expired and
+  // re-leased by someone else, or the item is gone).
+  virtual Result<bool> Ack(int64_t id, std::string_view lease_token) = 0;
+  // Makes a leased item visible again at `visible_at_ms` (retry with backoff), optionally with a
+  // new payload. False if the lease was lost.
+  virtual Result<bool> Release(int64_t id, std::string_view lease_token, int64_t visible_at_ms,
+                               std::optional<std::string> new_payload = std::nullopt) = 0;
+  // The earliest visible_at_ms of any item in `queue` (leased or not), for timer sleeps.
+  virtual Result<std::optional<int64_t>> NextVisibleAt(std::string_view queue) = 0;
+  // Number of items in `queue`.
+  virtual Result<int64_t> QueueLength(std::string_view queue) = 0;
+
+  // Calls `fn` after every commit that notified `topic`, on an internal thread; `fn` must be quick
+  // and must not call Write (post work elsewhere instead). The returned handle unsubscribes when
+  // destroyed.
+  class Watch {
+   public:
+    virtual ~Watch() = default;
+  };
+  virtual std::unique_ptr<Watch> Subscribe(std::string topic, std::function<void()> fn) = 0;
+
+  // Waits until every acknowledged write is durable and closes; later calls fail.
+  virtual void Close() = 0;
+
+  virtual StoreStats Stats() const = 0;
+};
+
+struct SqliteOptions {
+  // The directory holding stratus.db (created if missing). Empty = a private in-memory database
+  // (tests): same semantics, nothing survives the process.
+  std::string data_dir;
+  // PRAGMA synchronous=FULL: every commit batch is fsync'd before writers are acknowledged.
+  bool fsync = true;
+  // Upper bound on how many write transactions one physical commit groups.
+  size_t max_batch = 256;
+};
+
+// Opens (and migrates) the SQLite-backed store. Fails with a message that says how to fix it when
+// the directory cannot be created or the database is locked by another stratus.
+Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options);
+
+}  // namespace stratus::store
