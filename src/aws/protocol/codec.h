@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "aws/model.h"
+#include "aws/model/model.h"
 #include "core/http.h"
 #include "core/json.h"
 #include "core/result.h"
