@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/json.h"
 #include "core/result.h"
 
 namespace stratus::aws {
@@ -47,6 +48,8 @@ struct Member {
   bool event_payload = false;
   std::optional<std::string> xml_namespace_uri;
   std::optional<std::string> xml_namespace_prefix;
+  // The member's own timestamp format, else its shape's ("" = the protocol's default).
+  const std::string& EffectiveTimestampFormat() const;
 
   // The element / key name used on the wire.
   const std::string& WireName() const { return location_name.empty() ? name : location_name; }
@@ -61,7 +64,7 @@ struct Shape {
   std::vector<std::string> required;
   std::string payload;                         // member bound to the whole body, if any
   bool exception = false;                      // an error shape
-  bool fault = false;                          // server fault (Receiver)
+  bool fault = false;                          // server fault (Receiver): error.senderFault false
   std::string error_code;                      // error.code override ("" = shape name)
   int error_http_status = 0;                   // error.httpStatusCode (0 = protocol default)
   bool document = false;
@@ -87,6 +90,8 @@ struct Shape {
   std::optional<std::string> xml_namespace_prefix;
 
   const Member* FindMember(std::string_view member_name) const;
+  // The member bound to the body by `payload`, or null.
+  const Member* PayloadMember() const;
   bool IsRequired(std::string_view member_name) const;
 };
 
@@ -117,7 +122,11 @@ struct Metadata {
   std::string xml_namespace;       // query/rest-xml response namespace
   std::string timestamp_format;    // service-level override, rarely present
   bool aws_query_compatible = false;
+  std::vector<Protocol> protocols;  // "protocols" (falls back to {protocol})
 };
+
+// Parses a protocol name as the models spell it ("rest-json", "json", ...).
+std::optional<Protocol> ParseProtocol(std::string_view name);
 
 class ServiceModel {
  public:
@@ -126,8 +135,13 @@ class ServiceModel {
   // Builds a model from protocol-test parts: metadata + shapes (+ operations added with AddOperation).
   static Result<std::unique_ptr<ServiceModel>> FromParts(std::string_view metadata_json,
                                                          std::string_view shapes_json);
+  // Builds a model from an already-parsed service-2.json document (used after overlays merge).
+  static Result<std::unique_ptr<ServiceModel>> FromJson(const Json& document);
   // Adds one operation definition ("given" of a protocol test case).
   Status AddOperation(std::string_view operation_json);
+  // Finds the error shape a handler's error code names: by shape name or by its error.code
+  // (so a handler may say "QueueDoesNotExist" or "AWS.SimpleQueueService.NonExistentQueue").
+  const Shape* FindErrorShape(std::string_view code) const;
 
   const Metadata& metadata() const { return metadata_; }
   const Operation* FindOperation(std::string_view name) const;
@@ -144,13 +158,24 @@ class ServiceModel {
   std::unordered_map<std::string, std::unique_ptr<Shape>> shapes_;
   std::vector<std::unique_ptr<Operation>> operations_;
   std::unordered_map<std::string, const Operation*> operations_by_name_;
+  std::unordered_map<std::string, const Shape*> errors_by_code_;  // shape name and error.code
 };
 
 // The embedded models by file stem ("sqs-2012-11-05") or by short name ("sqs"). Loads lazily and
 // caches; thread-safe. Fails fast (aborting with a message) if an embedded model is malformed,
-// because that is a build defect, not a request error.
-const ServiceModel* FindEmbeddedModel(std::string_view name);
+// because that is a build defect, not a request error. Returns null for an unknown name.
+//
+// Overlays (models/overlays/<stem>.json, embedded beside the models) adapt an AWS model:
+//   {"patch": <merge patch for every protocol>,
+//    "protocols": {"query": <merge patch for the query variant>}}
+// (RFC 7386 JSON merge patches). `protocol` picks a variant: nullopt or the model's own protocol
+// gives the model (with "patch" applied); another protocol gives the variant an overlay declares
+// for it (SQS over query), or null when there is none. Each variant is parsed once, on first use.
+const ServiceModel* FindEmbeddedModel(std::string_view name,
+                                      std::optional<Protocol> protocol = std::nullopt);
 // Names of the embedded models ("sqs-2012-11-05", ...).
 std::vector<std::string> EmbeddedModelNames();
+// Every protocol an embedded model can be served with: its own first, then its overlay variants.
+std::vector<Protocol> EmbeddedModelProtocols(std::string_view name);
 
 }  // namespace stratus::aws
