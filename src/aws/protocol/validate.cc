@@ -1,0 +1,181 @@
+// Input validation against the model's constraints, with AWS's (Coral's) message wording.
+#include <mutex>
+#include <re2/re2.h>
+#include <unordered_map>
+
+#include "aws/protocol/codec.h"
+#include "aws/protocol/internal.h"
+#include "core/strings.h"
+
+namespace stratus::aws {
+namespace {
+
+// AWS reports member paths in lowerCamelCase: "TableName" -> "tableName", "SSESpecification" ->
+// "sSESpecification" (only the first letter changes).
+std::string LowerCamel(std::string_view name) {
+  std::string out(name);
+  if (!out.empty() && out[0] >= 'A' && out[0] <= 'Z') out[0] = static_cast<char>(out[0] - 'A' + 'a');
+  return out;
+}
+
+std::string Join(const std::string& path, std::string_view child) {
+  return path.empty() ? std::string(child) : path + "." + std::string(child);
+}
+
+size_t CodePoints(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+// Compiled patterns, shared by all validations (a memo, not behaviour: every caller sees the
+// same compilation of the same pattern). Guarded by mu.
+class PatternCache {
+ public:
+  // Null when RE2 cannot compile the (Java-flavoured) pattern; such patterns are not enforced.
+  const RE2* Get(const std::string& pattern) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = cache_.find(pattern);
+    if (it != cache_.end()) return it->second.get();
+    RE2::Options options;
+    options.set_log_errors(false);
+    auto re = std::make_unique<RE2>(pattern, options);
+    if (!re->ok()) re.reset();
+    const RE2* raw = re.get();
+    cache_.emplace(pattern, std::move(re));
+    return raw;
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, std::unique_ptr<RE2>> cache_;  // guarded by mu_
+};
+
+PatternCache& Patterns() {
+  static PatternCache* cache = new PatternCache();  // never destroyed: used until exit
+  return *cache;
+}
+
+std::string Quoted(const Json& v) {
+  if (v.is_string()) return "'" + v.get<std::string>() + "'";
+  if (v.is_number_float()) return "'" + FormatDouble(v.get<double>()) + "'";
+  return "'" + DumpJson(v) + "'";
+}
+
+class Validator {
+ public:
+  std::vector<Violation> out;
+
+  void Structure(const Shape& shape, const Json& value, const std::string& path) {
+    if (shape.document || !value.is_object()) return;
+    for (const Member& m : shape.members) {
+      std::string child = Join(path, LowerCamel(m.name));
+      auto it = value.find(m.name);
+      if (it == value.end() || it->is_null()) {
+        if (shape.IsRequired(m.name)) out.push_back({child, "null", "Member must not be null"});
+        continue;
+      }
+      Value(*m.shape, *it, child);
+    }
+  }
+
+  void Value(const Shape& shape, const Json& v, const std::string& path) {
+    switch (shape.type) {
+      case ShapeType::kStructure: Structure(shape, v, path); return;
+      case ShapeType::kList: {
+        if (!v.is_array()) return;
+        Length(shape, v, v.size(), path);
+        size_t i = 1;
+        for (const Json& item : v) {
+          Value(*shape.list_member->shape, item, path + "." + std::to_string(i++) + ".member");
+        }
+        return;
+      }
+      case ShapeType::kMap: {
+        if (!v.is_object()) return;
+        Length(shape, v, v.size(), path);
+        for (const auto& [k, item] : v.items()) {
+          Value(*shape.map_key->shape, Json(k), path + ".key");
+          Value(*shape.map_value->shape, item, path + ".value");
+        }
+        return;
+      }
+      case ShapeType::kString: {
+        if (!v.is_string()) return;
+        const auto& s = v.get_ref<const std::string&>();
+        Length(shape, v, CodePoints(s), path);
+        if (!shape.pattern.empty()) {
+          const RE2* re = Patterns().Get(shape.pattern);
+          if (re != nullptr && !RE2::FullMatch(s, *re)) {
+            Add(v, path, "Member must satisfy regular expression pattern: " + shape.pattern);
+          }
+        }
+        if (!shape.enum_values.empty()) {
+          bool found = false;
+          for (const auto& e : shape.enum_values) found = found || e == s;
+          if (!found) Add(v, path, "Member must satisfy enum value set: [" + stratus::Join(shape.enum_values, ", ") + "]");
+        }
+        return;
+      }
+      case ShapeType::kBlob: {
+        if (!v.is_string()) return;
+        auto bytes = Base64Decode(v.get_ref<const std::string&>());
+        Length(shape, v, bytes ? bytes->size() : 0, path);
+        return;
+      }
+      case ShapeType::kInteger:
+      case ShapeType::kLong:
+      case ShapeType::kByte:
+      case ShapeType::kShort:
+      case ShapeType::kFloat:
+      case ShapeType::kDouble:
+      case ShapeType::kBigDecimal: {
+        if (!v.is_number()) return;
+        double d = v.get<double>();
+        if (shape.min && d < *shape.min) {
+          Add(v, path, "Member must have value greater than or equal to " + FormatDouble(*shape.min));
+        }
+        if (shape.max && d > *shape.max) {
+          Add(v, path, "Member must have value less than or equal to " + FormatDouble(*shape.max));
+        }
+        return;
+      }
+      default: return;
+    }
+  }
+
+ private:
+  void Length(const Shape& shape, const Json& v, size_t n, const std::string& path) {
+    if (shape.min && static_cast<double>(n) < *shape.min) {
+      Add(v, path, "Member must have length greater than or equal to " + FormatDouble(*shape.min));
+    }
+    if (shape.max && static_cast<double>(n) > *shape.max) {
+      Add(v, path, "Member must have length less than or equal to " + FormatDouble(*shape.max));
+    }
+  }
+
+  void Add(const Json& v, const std::string& path, std::string constraint) {
+    out.push_back({path, Quoted(v), std::move(constraint)});
+  }
+};
+
+}  // namespace
+
+std::vector<Violation> ValidateInput(const Shape& shape, const Json& input) {
+  Validator v;
+  v.Structure(shape, input, "");
+  return std::move(v.out);
+}
+
+std::string ValidationMessage(const std::vector<Violation>& violations) {
+  std::string out = std::to_string(violations.size()) +
+                    (violations.size() == 1 ? " validation error detected: " : " validation errors detected: ");
+  for (size_t i = 0; i < violations.size(); ++i) {
+    if (i > 0) out += "; ";
+    const Violation& v = violations[i];
+    out += "Value " + v.value + " at '" + v.path + "' failed to satisfy constraint: " + v.constraint;
+  }
+  return out;
+}
+
+}  // namespace stratus::aws
