@@ -85,6 +85,13 @@ Result<Json> XmlValue(const Member& member, const pugi::xml_node& node, int dept
 // Parses XML text; a malformed or too deep document is MalformedXML.
 Result<Json> ParseXmlStructure(const Shape& shape, std::string_view text);
 
+// True for members a response carries outside its body (headers, prefix headers, status code).
+// Uri and query-string bindings mean nothing in a response: such members travel in the body.
+inline bool IsResponseBound(const Member& m) {
+  return m.location == Location::kHeader || m.location == Location::kHeaders ||
+         m.location == Location::kStatusCode;
+}
+
 // ---- request ids and common headers ----------------------------------------------------------
 void AddRequestIdHeader(HttpResponse& response, const ResponseMeta& meta);
 

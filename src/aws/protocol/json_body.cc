@@ -188,7 +188,7 @@ void WriteJsonStructure(std::string& out, const Shape& shape, const Json& value,
   bool first = true;
   if (value.is_object()) {
     for (const Member& m : shape.members) {
-      if (skip_bound && m.location != Location::kBody) continue;
+      if (skip_bound && IsResponseBound(m)) continue;
       auto it = value.find(m.name);
       if (it == value.end() || it->is_null()) continue;
       if (!first) out.push_back(',');

@@ -350,4 +350,11 @@ bool HasBodyMembers(const Shape& shape) {
   return false;
 }
 
+bool HasResponseBodyMembers(const Shape& shape) {
+  for (const Member& m : shape.members) {
+    if (!IsResponseBound(m)) return true;
+  }
+  return false;
+}
+
 }  // namespace stratus::aws::internal

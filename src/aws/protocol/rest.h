@@ -63,5 +63,7 @@ void EncodeBindings(const Shape& shape, const Json& value, HttpResponse& respons
 
 // True when `shape` has members that travel in the body (not bound to http locations).
 bool HasBodyMembers(const Shape& shape);
+// The same for a response, where uri and query-string members travel in the body.
+bool HasResponseBodyMembers(const Shape& shape);
 
 }  // namespace stratus::aws::internal

@@ -113,7 +113,7 @@ class RestJsonCodec final : public Codec {
         default:
           if (present) internal::WriteJson(r.body, *p, *it);
       }
-    } else if (shape != nullptr && internal::HasBodyMembers(*shape)) {
+    } else if (shape != nullptr && internal::HasResponseBodyMembers(*shape)) {
       internal::WriteJsonStructure(r.body, *shape, output.body, true);
     } else {
       r.body = "{}";

@@ -91,7 +91,7 @@ class RestXmlCodec final : public Codec {
             w.Close(name);
           }
       }
-    } else if (shape != nullptr && internal::HasBodyMembers(*shape)) {
+    } else if (shape != nullptr && internal::HasResponseBodyMembers(*shape)) {
       r.body.append(kXmlDeclaration);
       internal::XmlWriter w(r.body);
       std::string name = !shape->location_name.empty() ? shape->location_name : operation.name + "Result";

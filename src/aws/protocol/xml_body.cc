@@ -118,7 +118,7 @@ std::string XmlAttributes(const Shape& shape, const Json& value) {
 void WriteXmlMembers(XmlWriter& w, const Shape& shape, const Json& value, bool skip_bound) {
   if (!value.is_object()) return;
   for (const Member& m : shape.members) {
-    if (m.xml_attribute || (skip_bound && m.location != Location::kBody)) continue;
+    if (m.xml_attribute || (skip_bound && IsResponseBound(m))) continue;
     auto it = value.find(m.name);
     if (it == value.end() || it->is_null()) continue;
     WriteXmlMember(w, m, *it);
