@@ -18,8 +18,13 @@
 // function is valid only during that call and only on the calling thread of that function.
 //
 // Errors: storage failures (disk full, corruption, I/O errors) are returned as an Error with
-// code "InternalFailure"; a write function's own error aborts its transaction and is returned
-// unchanged.
+// code "InternalFailure" (and logged); a write function's own error aborts its transaction and is
+// returned unchanged. A storage failure inside a write function aborts that transaction even if
+// the function ignores the error. An exception escaping a function passed to Write/Read is caught,
+// aborts the transaction and becomes an InternalFailure. Keys and values outside the limits below
+// are refused with InternalFailure before anything is stored: services validate their inputs
+// against AWS's own limits first, so reaching a store limit is a service bug, not a client error.
+// After Close() every call fails with "ServiceUnavailable" (the server is shutting down).
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -28,9 +33,15 @@
 #include <string_view>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/result.h"
 
 namespace stratus::store {
+
+// Keys are 1..kMaxKeyBytes bytes (the empty key is refused); values and queue payloads are at most
+// kMaxValueBytes. Queue names follow the key limits.
+inline constexpr size_t kMaxKeyBytes = 16 * 1024;
+inline constexpr size_t kMaxValueBytes = 64 * 1024 * 1024;
 
 struct KeyValue {
   std::string key;
@@ -82,7 +93,9 @@ class WriteTxn : public ReadTxn {
                                   int64_t visible_at_ms = 0) = 0;
   // Removes a queue item regardless of lease (e.g. a cancelled timer). True if it existed.
   virtual Result<bool> RemoveQueueItem(int64_t id) = 0;
-  // After a successful commit, watchers of `topic` are called (once per topic per commit).
+  // After a successful commit, watchers of `topic` are called (once per topic per physical
+  // commit: writes grouped into one commit that notify the same topic wake its watchers once).
+  // Nothing is delivered when the transaction is rolled back.
   virtual void Notify(std::string_view topic) = 0;
 };
 
@@ -119,7 +132,9 @@ class Store {
   // re-leased by someone else, or the item is gone).
   virtual Result<bool> Ack(int64_t id, std::string_view lease_token) = 0;
   // Makes a leased item visible again at `visible_at_ms` (retry with backoff), optionally with a
-  // new payload. False if the lease was lost.
+  // new payload. False if the lease was lost. The token stays valid until the item is leased
+  // again, so Release(id, token, now + d) also extends a lease (SQS ChangeMessageVisibility) and
+  // the holder may still Ack it until someone else leases it.
   virtual Result<bool> Release(int64_t id, std::string_view lease_token, int64_t visible_at_ms,
                                std::optional<std::string> new_payload = std::nullopt) = 0;
   // The earliest visible_at_ms of any item in `queue` (leased or not), for timer sleeps.
@@ -128,15 +143,19 @@ class Store {
   virtual Result<int64_t> QueueLength(std::string_view queue) = 0;
 
   // Calls `fn` after every commit that notified `topic`, on an internal thread; `fn` must be quick
-  // and must not call Write (post work elsewhere instead). The returned handle unsubscribes when
-  // destroyed.
+  // and must not call Write (post work elsewhere instead); it may Read. The returned handle
+  // unsubscribes when destroyed: once its destructor returns, `fn` is not running and will not be
+  // called again (a handle destroyed from inside `fn` itself does not wait). The handle may outlive
+  // the Store.
   class Watch {
    public:
     virtual ~Watch() = default;
   };
   virtual std::unique_ptr<Watch> Subscribe(std::string topic, std::function<void()> fn) = 0;
 
-  // Waits until every acknowledged write is durable and closes; later calls fail.
+  // Stops accepting work, runs every write already queued, commits it durably, waits for readers
+  // in flight, checkpoints and closes. Idempotent; later calls fail with ServiceUnavailable and
+  // watchers are no longer called. The destructor calls Close().
   virtual void Close() = 0;
 
   virtual StoreStats Stats() const = 0;
@@ -150,10 +169,15 @@ struct SqliteOptions {
   bool fsync = true;
   // Upper bound on how many write transactions one physical commit groups.
   size_t max_batch = 256;
+  // The time source for Enqueue's "now" (visible_at_ms 0) and enqueued_at_ms; must outlive the
+  // store. nullptr = the system clock. Tests pass a ManualClock.
+  const Clock* clock = nullptr;
 };
 
 // Opens (and migrates) the SQLite-backed store. Fails with a message that says how to fix it when
-// the directory cannot be created or the database is locked by another stratus.
+// the directory cannot be created, the database is locked by another stratus (an flock on
+// <data_dir>/stratus.lock, released by the kernel when that process dies), or the database was
+// written by a newer stratus.
 Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options);
 
 }  // namespace stratus::store

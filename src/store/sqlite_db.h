@@ -1,0 +1,122 @@
+#pragma once
+// Internal to src/store: one SQLite connection with its prepared statements, and the key/value
+// and queue operations expressed as SQL over it. Not thread-safe: a Db is used by one thread at a
+// time (the writer thread, or a reader that checked it out of the pool).
+#include <sqlite3.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "store/store.h"
+
+namespace stratus::store::internal {
+
+// Every statement the store runs; prepared once per connection, on first use.
+enum class Sql : int {
+  kBegin,
+  kBeginImmediate,
+  kCommit,
+  kRollback,
+  kSavepoint,
+  kReleaseSavepoint,
+  kRollbackToSavepoint,
+  kGet,
+  kPut,
+  kDelete,
+  kScanForward,
+  kScanForwardTo,
+  kScanReverse,
+  kScanReverseTo,
+  kDeleteFrom,
+  kDeleteRange,
+  kEnqueue,
+  kRemoveItem,
+  kLeaseSelect,
+  kLeaseUpdate,
+  kAck,
+  kRelease,
+  kReleaseWithPayload,
+  kNextVisibleAt,
+  kQueueLength,
+  kCount,  // not a statement
+};
+
+// A storage failure: logged, and returned as InternalFailure with SQLite's message.
+Error StorageError(sqlite3* db, int rc, std::string_view what);
+// A request the store refuses (bad key or value size): InternalFailure, logged as a warning.
+Error LimitError(std::string message);
+// Validates a key against kMaxKeyBytes; `what` names it in the message ("key", "queue name").
+Status CheckKey(std::string_view key, std::string_view what = "key");
+Status CheckValue(std::string_view value, std::string_view what = "value");
+
+class Db {
+ public:
+  // Opens `path` (":memory:" for a private in-memory database) read-write, creating it if missing.
+  static Result<std::unique_ptr<Db>> Open(const std::string& path, std::string_view role);
+  ~Db();
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+
+  sqlite3* raw() const { return db_; }
+  std::string_view role() const { return role_; }
+
+  // The prepared statement for `id`, reset and with no bindings.
+  Result<sqlite3_stmt*> Statement(Sql id);
+  // Runs one or more SQL statements that return no rows we need (pragmas, DDL).
+  Status Exec(const char* sql);
+  // Runs a cached statement that returns no rows (BEGIN, COMMIT, SAVEPOINT, ...).
+  Status Run(Sql id);
+  // Runs a query (or pragma) and returns the first column of its first row as text ("" when
+  // there is no row).
+  Result<std::string> QueryText(const char* sql);
+
+  Error Fail(int rc, std::string_view what) const { return StorageError(db_, rc, what); }
+
+ private:
+  Db(sqlite3* db, std::string role) : db_(db), role_(std::move(role)) {}
+  sqlite3* db_;
+  std::string role_;  // "writer", "reader", "memory": for log lines
+  std::array<sqlite3_stmt*, static_cast<size_t>(Sql::kCount)> statements_{};
+};
+
+// Binds, steps and resets a cached statement; the destructor resets it so a reader's implicit
+// read transaction ends as soon as the statement is done.
+class Stmt {
+ public:
+  explicit Stmt(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  ~Stmt();
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  // Binds bytes without copying: `bytes` must outlive the statement's use. The empty string is
+  // bound as an empty blob, never NULL.
+  void Bytes(int index, std::string_view bytes);
+  void Text(int index, std::string_view text);
+  void Int(int index, int64_t value);
+  void Null(int index);
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int Step();
+  std::string_view ColumnBytes(int column) const;
+  int64_t ColumnInt(int column) const;
+  bool ColumnIsNull(int column) const;
+
+ private:
+  sqlite3_stmt* stmt_;
+};
+
+// Reads shared by read and write transactions. Callers validate keys and names (CheckKey) first,
+// so every error these return is a storage failure.
+Result<std::optional<std::string>> DbGet(Db& db, std::string_view key);
+Result<std::vector<KeyValue>> DbScan(Db& db, const ScanOptions& options);
+Result<std::optional<int64_t>> DbNextVisibleAt(Db& db, std::string_view queue);
+Result<int64_t> DbQueueLength(Db& db, std::string_view queue);
+// True when `queue` has an item visible at `now_ms` (Lease's cheap pre-check on a reader).
+Result<bool> DbHasVisible(Db& db, std::string_view queue, int64_t now_ms);
+
+}  // namespace stratus::store::internal

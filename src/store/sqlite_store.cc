@@ -1,0 +1,920 @@
+// The SQLite backend of store::Store.
+//
+// Threads and connections:
+//  * one writer thread owns the writer connection. Write() queues a request and waits; the writer
+//    takes every queued request (up to max_batch), runs each inside a SAVEPOINT of one
+//    transaction, commits once (one fsync for the batch: group commit), then wakes the batch's
+//    callers and hands the batch's topics to the Notifier;
+//  * readers check a connection out of a small pool and read a WAL snapshot, so they never wait
+//    for the writer (nor it for them);
+//  * in-memory mode has a single connection, shared by the writer and the readers through the
+//    pool (a pool of one). A second connection to one in-memory database needs a shared-cache
+//    URI, and shared cache replaces WAL snapshots by table locks: readers would fail with
+//    SQLITE_LOCKED while a batch is open, or with read_uncommitted see writes that may still roll
+//    back. With one connection the writer holds it for a whole batch and a reader holds it for a
+//    whole Read(), so readers see committed data only and a Read() is a snapshot; the cost is that
+//    readers wait for the batch in progress, which tests do not mind.
+#include "store/sqlite_store.h"
+
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <exception>
+#include <filesystem>
+#include <mutex>
+#include <system_error>
+#include <thread>
+
+#include "core/crypto.h"
+#include "core/strings.h"
+#include "store/dir_lock.h"
+#include "store/notifier.h"
+#include "store/sqlite_db.h"
+
+namespace stratus::store {
+namespace {
+
+using internal::Db;
+using internal::Sql;
+using internal::Stmt;
+
+constexpr const char* kDatabaseFile = "stratus.db";
+constexpr std::string_view kMemoryName = "the in-memory store";
+// Reader connections opened on demand; a Read() beyond this many in flight waits for one.
+constexpr size_t kMaxReaderConnections = 8;
+// Page cache per connection (negative = KiB, SQLite's convention).
+constexpr const char* kWriterCacheSize = "PRAGMA cache_size = -16384";
+constexpr const char* kReaderCacheSize = "PRAGMA cache_size = -4096";
+// The WAL is truncated back to this size after a checkpoint, so one huge batch does not leave a
+// huge file behind.
+constexpr const char* kJournalSizeLimit = "PRAGMA journal_size_limit = 67108864";
+// Bytes of randomness in a lease token (hex-encoded: twice as many characters).
+constexpr size_t kLeaseTokenBytes = 16;
+
+// Set on the writer thread to the store it serves: detects a write function calling back into
+// its own store, which would deadlock.
+thread_local const void* tls_writer_of = nullptr;
+
+Error ClosedError() {
+  return ServiceUnavailable("store: closed (the server is shutting down)");
+}
+
+Error ReentrantError() {
+  return InternalFailure(
+      "store: a write function called back into its own store; do the work before or after "
+      "Write()");
+}
+
+// Runs a caller's function; an exception becomes an error instead of crossing the interface.
+template <class Txn>
+Status RunGuarded(const std::function<Status(Txn&)>& fn, Txn& txn, std::string_view what) {
+  try {
+    return fn(txn);
+  } catch (const std::exception& e) {
+    std::string message = fmt::format("store: a {} function threw: {}", what, e.what());
+    spdlog::error("{}", message);
+    return InternalFailure(std::move(message));
+  } catch (...) {
+    std::string message = fmt::format("store: a {} function threw a non-standard exception", what);
+    spdlog::error("{}", message);
+    return InternalFailure(std::move(message));
+  }
+}
+
+// The schema. Append only.
+const std::vector<Migration> kMigrations = {
+    {1, "key/value space and durable queues",
+     // kv: WITHOUT ROWID so the key is the clustered B-tree key (one lookup, ordered scans).
+     // queue_items: AUTOINCREMENT so ids are never reused, even after the newest item is acked.
+     // The index serves Lease (queue = ? AND visible_at_ms <= ? ORDER BY visible_at_ms, id: the
+     // rowid is the index's implicit last column), NextVisibleAt (MIN) and QueueLength.
+     R"sql(
+CREATE TABLE kv (
+  key BLOB NOT NULL PRIMARY KEY,
+  value BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE queue_items (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  queue BLOB NOT NULL,
+  payload BLOB NOT NULL,
+  visible_at_ms INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  enqueued_at_ms INTEGER NOT NULL,
+  lease_token TEXT
+);
+CREATE INDEX queue_items_by_visibility ON queue_items (queue, visible_at_ms);
+)sql"},
+};
+
+// Applies the migrations newer than the database's version, in one transaction.
+Status Migrate(Db& db, const std::vector<Migration>& migrations, const std::string& where,
+               const Clock& clock) {
+  for (size_t i = 0; i < migrations.size(); ++i) {
+    assert(migrations[i].version == static_cast<int>(i) + 1 && "migrations are 1, 2, 3, ...");
+  }
+  STRATUS_RETURN_IF_ERROR(db.Run(Sql::kBeginImmediate));
+  auto rollback = [&](Error error) -> Status {
+    (void)db.Exec("ROLLBACK");
+    return error;
+  };
+  Status created = db.Exec(
+      "CREATE TABLE IF NOT EXISTS schema_version ("
+      "  version INTEGER PRIMARY KEY,"
+      "  description TEXT NOT NULL,"
+      "  applied_at_ms INTEGER NOT NULL)");
+  if (!created.ok()) {
+    return rollback(std::move(created).error());
+  }
+  auto current_text = db.QueryText("SELECT COALESCE(MAX(version), 0) FROM schema_version");
+  if (!current_text.ok()) {
+    return rollback(std::move(current_text).error());
+  }
+  int64_t current = ParseInt64(*current_text).value_or(0);
+  int64_t latest = migrations.empty() ? 0 : migrations.back().version;
+  if (current > latest) {
+    return rollback(InternalFailure(fmt::format(
+        "store: {} has schema version {} but this stratus knows versions up to {}: it was "
+        "written by a newer stratus. Run that version (or a newer one), or start with another "
+        "--data-dir",
+        where, current, latest)));
+  }
+  for (const Migration& migration : migrations) {
+    if (migration.version <= current) {
+      continue;
+    }
+    std::string sql(migration.sql);
+    Status applied = db.Exec(sql.c_str());
+    if (!applied.ok()) {
+      return rollback(std::move(applied).error());
+    }
+    sqlite3_stmt* raw = nullptr;
+    int rc = sqlite3_prepare_v2(
+        db.raw(),
+        "INSERT INTO schema_version(version, description, applied_at_ms) VALUES (?1, ?2, ?3)", -1,
+        &raw, nullptr);
+    if (rc == SQLITE_OK) {
+      Stmt stmt(raw);
+      stmt.Int(1, migration.version);
+      stmt.Text(2, migration.description);
+      stmt.Int(3, clock.NowMillis());
+      rc = stmt.Step();
+    }
+    Error error = rc == SQLITE_DONE ? Error() : db.Fail(rc, "recording a migration");
+    sqlite3_finalize(raw);
+    if (rc != SQLITE_DONE) {
+      return rollback(std::move(error));
+    }
+    // A fresh in-memory store is not news; an on-disk upgrade is.
+    spdlog::log(where == kMemoryName ? spdlog::level::debug : spdlog::level::info,
+                "store: {}: applied schema migration {} ({})", where, migration.version,
+                migration.description);
+  }
+  Status committed = db.Run(Sql::kCommit);
+  if (!committed.ok()) {
+    return rollback(std::move(committed).error());
+  }
+  return Status::Ok();
+}
+
+// Connections for readers. Thread-safe.
+class ConnectionPool {
+ public:
+  using Factory = std::function<Result<std::unique_ptr<Db>>()>;
+
+  // A checked-out connection; returns it to the pool when destroyed.
+  class Handle {
+   public:
+    Handle(ConnectionPool* pool, std::unique_ptr<Db> db) : pool_(pool), db_(std::move(db)) {}
+    Handle(Handle&& other) noexcept = default;
+    Handle& operator=(Handle&&) = delete;
+    ~Handle() {
+      if (db_ != nullptr) {
+        pool_->Return(std::move(db_));
+      }
+    }
+    Db& db() { return *db_; }
+
+   private:
+    ConnectionPool* pool_;
+    std::unique_ptr<Db> db_;
+  };
+
+  // With a factory, opens up to `max` connections on demand; without one, serves only the
+  // connections given to Seed().
+  ConnectionPool(size_t max, Factory factory) : max_(max), factory_(std::move(factory)) {}
+
+  void Seed(std::unique_ptr<Db> db) {
+    std::lock_guard lock(mu_);
+    idle_.push_back(std::move(db));
+    ++open_;
+  }
+
+  Result<Handle> Acquire() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      if (closed_) {
+        return ClosedError();
+      }
+      if (!idle_.empty()) {
+        std::unique_ptr<Db> db = std::move(idle_.back());
+        idle_.pop_back();
+        return Handle(this, std::move(db));
+      }
+      if (factory_ && open_ < max_) {
+        ++open_;
+        lock.unlock();
+        auto opened = factory_();
+        if (!opened.ok()) {
+          lock.lock();
+          --open_;
+          cv_.notify_one();
+          return std::move(opened).error();
+        }
+        return Handle(this, std::move(opened).value());
+      }
+      cv_.wait(lock);
+    }
+  }
+
+  // Refuses new checkouts, waits for the ones in flight and closes every connection.
+  void Close() {
+    std::vector<std::unique_ptr<Db>> doomed;
+    {
+      std::unique_lock lock(mu_);
+      closed_ = true;
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return idle_.size() == open_; });
+      doomed.swap(idle_);
+      open_ = 0;
+    }
+  }
+
+ private:
+  void Return(std::unique_ptr<Db> db) {
+    {
+      std::lock_guard lock(mu_);
+      idle_.push_back(std::move(db));
+    }
+    cv_.notify_all();  // a reader waiting for a connection, or Close() waiting for all
+  }
+
+  const size_t max_;
+  const Factory factory_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Db>> idle_;  // guarded by mu_
+  size_t open_ = 0;                        // guarded by mu_: idle + checked out
+  bool closed_ = false;                    // guarded by mu_
+};
+
+class SqliteReadTxn final : public ReadTxn {
+ public:
+  explicit SqliteReadTxn(Db& db) : db_(db) {}
+  Result<std::optional<std::string>> Get(std::string_view key) override {
+    STRATUS_RETURN_IF_ERROR(internal::CheckKey(key));
+    return internal::DbGet(db_, key);
+  }
+  Result<std::vector<KeyValue>> Scan(const ScanOptions& options) override {
+    return internal::DbScan(db_, options);
+  }
+
+ private:
+  Db& db_;
+};
+
+// A write transaction: one SAVEPOINT inside the writer's batch transaction. Used on the writer
+// thread only.
+class SqliteWriteTxn final : public WriteTxn {
+ public:
+  SqliteWriteTxn(Db& db, const Clock& clock) : db_(db), clock_(clock) {}
+
+  Result<std::optional<std::string>> Get(std::string_view key) override {
+    STRATUS_RETURN_IF_ERROR(internal::CheckKey(key));
+    return Track(internal::DbGet(db_, key));
+  }
+
+  Result<std::vector<KeyValue>> Scan(const ScanOptions& options) override {
+    return Track(internal::DbScan(db_, options));
+  }
+
+  Status Put(std::string_view key, std::string_view value) override {
+    STRATUS_RETURN_IF_ERROR(internal::CheckKey(key));
+    STRATUS_RETURN_IF_ERROR(internal::CheckValue(value));
+    auto changed = Track(Change(Sql::kPut, "put", [&](Stmt& stmt) {
+      stmt.Bytes(1, key);
+      stmt.Bytes(2, value);
+    }));
+    if (!changed.ok()) {
+      return std::move(changed).error();
+    }
+    return Status::Ok();
+  }
+
+  Status Delete(std::string_view key) override {
+    STRATUS_RETURN_IF_ERROR(internal::CheckKey(key));
+    auto changed = Track(Change(Sql::kDelete, "delete", [&](Stmt& stmt) { stmt.Bytes(1, key); }));
+    if (!changed.ok()) {
+      return std::move(changed).error();
+    }
+    return Status::Ok();
+  }
+
+  Result<int64_t> DeleteRange(std::string_view start, std::string_view end) override {
+    if (!end.empty() && end <= start) {
+      return int64_t{0};
+    }
+    if (end.empty()) {
+      return Track(Change(Sql::kDeleteFrom, "delete range", [&](Stmt& stmt) {
+        stmt.Bytes(1, start);
+      }));
+    }
+    return Track(Change(Sql::kDeleteRange, "delete range", [&](Stmt& stmt) {
+      stmt.Bytes(1, start);
+      stmt.Bytes(2, end);
+    }));
+  }
+
+  Result<int64_t> Enqueue(std::string_view queue, std::string_view payload,
+                          int64_t visible_at_ms) override {
+    STRATUS_RETURN_IF_ERROR(internal::CheckKey(queue, "queue name"));
+    STRATUS_RETURN_IF_ERROR(internal::CheckValue(payload, "queue payload"));
+    int64_t now = clock_.NowMillis();
+    auto inserted = Track(Change(Sql::kEnqueue, "enqueue", [&](Stmt& stmt) {
+      stmt.Bytes(1, queue);
+      stmt.Bytes(2, payload);
+      stmt.Int(3, visible_at_ms == 0 ? now : visible_at_ms);
+      stmt.Int(4, now);
+    }));
+    if (!inserted.ok()) {
+      return std::move(inserted).error();
+    }
+    return static_cast<int64_t>(sqlite3_last_insert_rowid(db_.raw()));
+  }
+
+  Result<bool> RemoveQueueItem(int64_t id) override {
+    auto removed =
+        Track(Change(Sql::kRemoveItem, "remove queue item", [&](Stmt& stmt) { stmt.Int(1, id); }));
+    if (!removed.ok()) {
+      return std::move(removed).error();
+    }
+    return *removed > 0;
+  }
+
+  void Notify(std::string_view topic) override {
+    if (std::find(topics_.begin(), topics_.end(), topic) == topics_.end()) {
+      topics_.emplace_back(topic);
+    }
+  }
+
+  // Store::Lease inside this transaction.
+  Result<std::vector<QueueItem>> LeaseItems(std::string_view queue, size_t max, int64_t now_ms,
+                                            int64_t lease_ms) {
+    std::vector<QueueItem> items;
+    {
+      // Collect first, update after: an update moves the row within the index being scanned.
+      auto raw = db_.Statement(Sql::kLeaseSelect);
+      if (!raw.ok()) {
+        return Track(Result<std::vector<QueueItem>>(std::move(raw).error()));
+      }
+      Stmt stmt(*raw);
+      stmt.Bytes(1, queue);
+      stmt.Int(2, now_ms);
+      stmt.Int(3, static_cast<int64_t>(std::min<size_t>(max, INT32_MAX)));
+      int rc;
+      while ((rc = stmt.Step()) == SQLITE_ROW) {
+        QueueItem item;
+        item.id = stmt.ColumnInt(0);
+        item.queue = std::string(queue);
+        item.payload = std::string(stmt.ColumnBytes(1));
+        item.visible_at_ms = stmt.ColumnInt(2);
+        item.attempts = static_cast<int32_t>(stmt.ColumnInt(3));
+        item.enqueued_at_ms = stmt.ColumnInt(4);
+        items.push_back(std::move(item));
+      }
+      if (rc != SQLITE_DONE) {
+        return Track(Result<std::vector<QueueItem>>(db_.Fail(rc, "lease")));
+      }
+    }
+    int64_t until = now_ms + std::max<int64_t>(lease_ms, 0);
+    for (QueueItem& item : items) {
+      item.lease_token = HexEncode(RandomBytes(kLeaseTokenBytes));
+      item.visible_at_ms = until;
+      item.attempts += 1;
+      auto updated = Track(Change(Sql::kLeaseUpdate, "lease", [&](Stmt& stmt) {
+        stmt.Int(1, item.id);
+        stmt.Int(2, until);
+        stmt.Text(3, item.lease_token);
+      }));
+      if (!updated.ok()) {
+        return std::move(updated).error();
+      }
+    }
+    return items;
+  }
+
+  Result<bool> AckItem(int64_t id, std::string_view token) {
+    auto deleted = Track(Change(Sql::kAck, "ack", [&](Stmt& stmt) {
+      stmt.Int(1, id);
+      stmt.Text(2, token);
+    }));
+    if (!deleted.ok()) {
+      return std::move(deleted).error();
+    }
+    return *deleted > 0;
+  }
+
+  Result<bool> ReleaseItem(int64_t id, std::string_view token, int64_t visible_at_ms,
+                           const std::optional<std::string>& payload) {
+    auto updated = Track(Change(payload ? Sql::kReleaseWithPayload : Sql::kRelease, "release",
+                                [&](Stmt& stmt) {
+                                  stmt.Int(1, id);
+                                  stmt.Text(2, token);
+                                  stmt.Int(3, visible_at_ms);
+                                  if (payload) {
+                                    stmt.Bytes(4, *payload);
+                                  }
+                                }));
+    if (!updated.ok()) {
+      return std::move(updated).error();
+    }
+    return *updated > 0;
+  }
+
+  Status ExecForTest(const std::string& sql) { return db_.Exec(sql.c_str()); }
+
+  // The first storage failure seen by this transaction, if any: it aborts the transaction even
+  // when the function ignored it.
+  const std::optional<Error>& storage_error() const { return storage_error_; }
+  std::vector<std::string> TakeTopics() { return std::move(topics_); }
+
+ private:
+  // Runs a statement that changes rows; returns how many it changed.
+  template <class BindFn>
+  Result<int64_t> Change(Sql id, std::string_view what, BindFn&& bind) {
+    STRATUS_ASSIGN_OR_RETURN(sqlite3_stmt * raw, db_.Statement(id));
+    Stmt stmt(raw);
+    bind(stmt);
+    int rc = stmt.Step();
+    if (rc != SQLITE_DONE) {
+      return db_.Fail(rc, what);
+    }
+    return static_cast<int64_t>(sqlite3_changes64(db_.raw()));
+  }
+
+  // Records a storage failure (every error reaching here is one: limits are checked earlier).
+  template <class T>
+  Result<T> Track(Result<T> result) {
+    if (!result.ok() && !storage_error_) {
+      storage_error_ = result.error();
+    }
+    return result;
+  }
+
+  Db& db_;
+  const Clock& clock_;
+  std::vector<std::string> topics_;
+  std::optional<Error> storage_error_;
+};
+
+class SqliteStore final : public Store {
+ public:
+  static Result<std::unique_ptr<Store>> Open(const SqliteOptions& options,
+                                             std::vector<Migration> migrations);
+  ~SqliteStore() override { Close(); }
+
+  Status Write(const std::function<Status(WriteTxn&)>& fn) override;
+  Status Read(const std::function<Status(ReadTxn&)>& fn) override;
+  Result<std::optional<std::string>> Get(std::string_view key) override;
+  Result<std::vector<KeyValue>> Scan(const ScanOptions& options) override;
+  Result<std::vector<QueueItem>> Lease(std::string_view queue, size_t max, int64_t now_ms,
+                                       int64_t lease_ms) override;
+  Result<bool> Ack(int64_t id, std::string_view lease_token) override;
+  Result<bool> Release(int64_t id, std::string_view lease_token, int64_t visible_at_ms,
+                       std::optional<std::string> new_payload) override;
+  Result<std::optional<int64_t>> NextVisibleAt(std::string_view queue) override;
+  Result<int64_t> QueueLength(std::string_view queue) override;
+  std::unique_ptr<Watch> Subscribe(std::string topic, std::function<void()> fn) override;
+  void Close() override;
+  StoreStats Stats() const override;
+
+  size_t PendingWrites() {
+    std::lock_guard lock(mu_);
+    return queue_.size();
+  }
+
+ private:
+  // A Write() call waiting for the writer; lives on the caller's stack.
+  struct WriteRequest {
+    explicit WriteRequest(const std::function<Status(WriteTxn&)>* f) : fn(f) {}
+    const std::function<Status(WriteTxn&)>* fn;
+    Status result;                   // set by the writer
+    std::vector<std::string> topics; // set by the writer
+    bool done = false;               // guarded by mu_
+    std::condition_variable cv;
+  };
+
+  SqliteStore(const SqliteOptions& options, const Clock& clock)
+      : options_(options),
+        clock_(clock),
+        max_batch_(std::max<size_t>(options.max_batch, 1)),
+        readers_(options.data_dir.empty() ? 1 : kMaxReaderConnections,
+                 options.data_dir.empty() ? ConnectionPool::Factory()
+                                          : [path = DatabasePath(options.data_dir)] {
+                                              return OpenReader(path);
+                                            }) {}
+
+  static std::string DatabasePath(const std::string& dir) { return dir + "/" + kDatabaseFile; }
+  static Result<std::unique_ptr<Db>> OpenReader(const std::string& path);
+  Status CheckCaller() const;
+  void WriterLoop();
+  // Runs one batch in one transaction; returns the topics to notify.
+  std::vector<std::string> RunBatch(Db& db, const std::vector<WriteRequest*>& batch);
+  void FailAll(const std::vector<WriteRequest*>& requests, const Error& error);
+
+  const SqliteOptions options_;
+  const Clock& clock_;
+  const size_t max_batch_;
+  std::unique_ptr<internal::DirLock> dir_lock_;  // file mode; released last
+  std::unique_ptr<Db> writer_db_;  // file mode; used by the writer thread only (then by Close)
+  ConnectionPool readers_;         // memory mode: holds the single connection
+  std::shared_ptr<internal::Notifier> notifier_;
+
+  std::mutex mu_;
+  std::condition_variable queue_cv_;    // the writer waits for requests
+  std::vector<WriteRequest*> queue_;    // guarded by mu_
+  bool closing_ = false;                // guarded by mu_: no new writes accepted
+  std::thread writer_;
+
+  std::mutex close_mu_;  // serializes Close()
+  bool closed_ = false;  // guarded by close_mu_
+
+  std::atomic<int64_t> commits_{0};
+  std::atomic<int64_t> batches_{0};
+  std::atomic<int64_t> failed_writes_{0};
+};
+
+Result<std::unique_ptr<Db>> SqliteStore::OpenReader(const std::string& path) {
+  STRATUS_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(path, "reader"));
+  STRATUS_RETURN_IF_ERROR(db->Exec("PRAGMA query_only = ON"));
+  STRATUS_RETURN_IF_ERROR(db->Exec(kReaderCacheSize));
+  return db;
+}
+
+Result<std::unique_ptr<Store>> SqliteStore::Open(const SqliteOptions& options,
+                                                 std::vector<Migration> migrations) {
+  const Clock& clock = options.clock != nullptr ? *options.clock : SystemClock::Instance();
+  std::unique_ptr<SqliteStore> store(new SqliteStore(options, clock));
+  if (options.data_dir.empty()) {
+    STRATUS_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(":memory:", "memory"));
+    STRATUS_RETURN_IF_ERROR(Migrate(*db, migrations, std::string(kMemoryName), clock));
+    store->readers_.Seed(std::move(db));
+  } else {
+    std::error_code ec;
+    std::filesystem::create_directories(options.data_dir, ec);
+    if (ec) {
+      return InternalFailure(fmt::format(
+          "store: cannot create the data directory {}: {}; create it, or pass a writable "
+          "--data-dir",
+          options.data_dir, ec.message()));
+    }
+    STRATUS_ASSIGN_OR_RETURN(store->dir_lock_, internal::DirLock::Acquire(options.data_dir));
+    std::string path = DatabasePath(options.data_dir);
+    STRATUS_ASSIGN_OR_RETURN(store->writer_db_, Db::Open(path, "writer"));
+    Db& db = *store->writer_db_;
+    STRATUS_ASSIGN_OR_RETURN(std::string mode, db.QueryText("PRAGMA journal_mode = WAL"));
+    if (mode != "wal") {
+      return InternalFailure(fmt::format(
+          "store: {} cannot use write-ahead logging (journal mode is '{}'); put the data "
+          "directory on a local filesystem",
+          path, mode));
+    }
+    // FULL: the WAL is fsync'd at every commit, so an acknowledged write survives power loss.
+    // NORMAL: fsync only at checkpoints; survives a process crash, not an OS crash.
+    STRATUS_RETURN_IF_ERROR(db.Exec(options.fsync ? "PRAGMA synchronous = FULL"
+                                                  : "PRAGMA synchronous = NORMAL"));
+    STRATUS_RETURN_IF_ERROR(db.Exec(kJournalSizeLimit));
+    STRATUS_RETURN_IF_ERROR(db.Exec(kWriterCacheSize));
+    STRATUS_RETURN_IF_ERROR(db.Exec("PRAGMA temp_store = MEMORY"));
+    STRATUS_RETURN_IF_ERROR(Migrate(db, migrations, path, clock));
+  }
+  store->notifier_ = internal::Notifier::Start();
+  store->writer_ = std::thread([raw = store.get()] { raw->WriterLoop(); });
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+Status SqliteStore::CheckCaller() const {
+  if (tls_writer_of == this) {
+    return ReentrantError();
+  }
+  return Status::Ok();
+}
+
+Status SqliteStore::Write(const std::function<Status(WriteTxn&)>& fn) {
+  STRATUS_RETURN_IF_ERROR(CheckCaller());
+  WriteRequest request(&fn);
+  std::unique_lock lock(mu_);
+  if (closing_) {
+    return ClosedError();
+  }
+  queue_.push_back(&request);
+  queue_cv_.notify_one();
+  request.cv.wait(lock, [&] { return request.done; });
+  return std::move(request.result);
+}
+
+void SqliteStore::WriterLoop() {
+  tls_writer_of = this;
+  pthread_setname_np(pthread_self(), "stratus-store-w");
+  std::vector<WriteRequest*> batch;
+  std::unique_lock lock(mu_);
+  for (;;) {
+    queue_cv_.wait(lock, [&] { return !queue_.empty() || closing_; });
+    if (queue_.empty()) {
+      return;  // closing, and every accepted write has been committed
+    }
+    batch.clear();
+    if (queue_.size() <= max_batch_) {
+      batch.swap(queue_);
+    } else {
+      batch.assign(queue_.begin(), queue_.begin() + static_cast<ptrdiff_t>(max_batch_));
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<ptrdiff_t>(max_batch_));
+    }
+    lock.unlock();
+
+    std::vector<std::string> topics;
+    if (writer_db_ != nullptr) {
+      topics = RunBatch(*writer_db_, batch);
+    } else {
+      auto handle = readers_.Acquire();  // memory mode: the single connection
+      if (handle.ok()) {
+        topics = RunBatch(handle->db(), batch);
+      } else {
+        FailAll(batch, handle.error());
+      }
+    }
+    // Committed (or failed): tell watchers, then wake the callers. Neither runs a callback here.
+    notifier_->Post(std::move(topics));
+
+    lock.lock();
+    for (WriteRequest* request : batch) {
+      request->done = true;
+      // Under mu_: the request (and its cv) lives until its caller sees done, which needs mu_.
+      request->cv.notify_one();
+    }
+  }
+}
+
+void SqliteStore::FailAll(const std::vector<WriteRequest*>& requests, const Error& error) {
+  for (WriteRequest* request : requests) {
+    request->result = error;
+    request->topics.clear();
+  }
+  failed_writes_.fetch_add(static_cast<int64_t>(requests.size()), std::memory_order_relaxed);
+}
+
+std::vector<std::string> SqliteStore::RunBatch(Db& db, const std::vector<WriteRequest*>& batch) {
+  Status begun = db.Run(Sql::kBeginImmediate);
+  if (!begun.ok()) {
+    FailAll(batch, begun.error());
+    return {};
+  }
+  std::vector<WriteRequest*> applied;  // run successfully inside the open transaction
+  applied.reserve(batch.size());
+  for (WriteRequest* request : batch) {
+    Status status = db.Run(Sql::kSavepoint);
+    if (status.ok()) {
+      SqliteWriteTxn txn(db, clock_);
+      status = RunGuarded(*request->fn, static_cast<WriteTxn&>(txn), "write");
+      if (status.ok() && txn.storage_error()) {
+        status = *txn.storage_error();
+      }
+      if (status.ok()) {
+        status = db.Run(Sql::kReleaseSavepoint);
+      }
+      if (status.ok()) {
+        request->result = Status::Ok();
+        request->topics = txn.TakeTopics();
+        applied.push_back(request);
+        continue;
+      }
+    }
+    request->result = status;
+    failed_writes_.fetch_add(1, std::memory_order_relaxed);
+    bool transaction_alive = sqlite3_get_autocommit(db.raw()) == 0;
+    if (transaction_alive) {
+      // Undo this function's writes only; the others of the batch stay.
+      transaction_alive = db.Run(Sql::kRollbackToSavepoint).ok() &&
+                          db.Run(Sql::kReleaseSavepoint).ok();
+    }
+    if (!transaction_alive) {
+      // A storage failure (I/O error, disk full) rolled back the whole transaction, taking the
+      // batch's earlier writes with it: they fail too. Later requests get a fresh transaction.
+      if (sqlite3_get_autocommit(db.raw()) == 0) {
+        (void)db.Run(Sql::kRollback);
+      }
+      FailAll(applied, InternalFailure(fmt::format(
+                           "store: the commit was rolled back by a storage failure: {}",
+                           status.ok() ? "unknown" : status.error().message)));
+      applied.clear();
+      Status again = db.Run(Sql::kBeginImmediate);
+      if (!again.ok()) {
+        // The requests after this one have not run; they fail without running.
+        auto self = std::find(batch.begin(), batch.end(), request);
+        FailAll(std::vector<WriteRequest*>(self + 1, batch.end()), again.error());
+        return {};
+      }
+    }
+  }
+  if (applied.empty()) {
+    (void)db.Run(Sql::kRollback);  // nothing to make durable: skip the fsync
+    return {};
+  }
+  Status committed = db.Run(Sql::kCommit);
+  if (!committed.ok()) {
+    if (sqlite3_get_autocommit(db.raw()) == 0) {
+      (void)db.Run(Sql::kRollback);
+    }
+    FailAll(applied, committed.error());
+    return {};
+  }
+  commits_.fetch_add(static_cast<int64_t>(applied.size()), std::memory_order_relaxed);
+  batches_.fetch_add(1, std::memory_order_relaxed);
+  std::vector<std::string> topics;
+  for (WriteRequest* request : applied) {
+    for (std::string& topic : request->topics) {
+      if (std::find(topics.begin(), topics.end(), topic) == topics.end()) {
+        topics.push_back(std::move(topic));
+      }
+    }
+  }
+  return topics;
+}
+
+Status SqliteStore::Read(const std::function<Status(ReadTxn&)>& fn) {
+  STRATUS_RETURN_IF_ERROR(CheckCaller());
+  STRATUS_ASSIGN_OR_RETURN(ConnectionPool::Handle handle, readers_.Acquire());
+  Db& db = handle.db();
+  // BEGIN (deferred): the snapshot is taken at the first read and held until COMMIT.
+  STRATUS_RETURN_IF_ERROR(db.Run(Sql::kBegin));
+  SqliteReadTxn txn(db);
+  Status status = RunGuarded(fn, static_cast<ReadTxn&>(txn), "read");
+  Status ended = db.Run(Sql::kCommit);
+  if (!ended.ok() && sqlite3_get_autocommit(db.raw()) == 0) {
+    (void)db.Run(Sql::kRollback);
+  }
+  if (!status.ok()) {
+    return status;
+  }
+  return ended;
+}
+
+Result<std::optional<std::string>> SqliteStore::Get(std::string_view key) {
+  STRATUS_RETURN_IF_ERROR(CheckCaller());
+  STRATUS_RETURN_IF_ERROR(internal::CheckKey(key));
+  STRATUS_ASSIGN_OR_RETURN(ConnectionPool::Handle handle, readers_.Acquire());
+  return internal::DbGet(handle.db(), key);
+}
+
+Result<std::vector<KeyValue>> SqliteStore::Scan(const ScanOptions& options) {
+  STRATUS_RETURN_IF_ERROR(CheckCaller());
+  STRATUS_ASSIGN_OR_RETURN(ConnectionPool::Handle handle, readers_.Acquire());
+  return internal::DbScan(handle.db(), options);
+}
+
+Result<std::vector<QueueItem>> SqliteStore::Lease(std::string_view queue, size_t max,
+                                                  int64_t now_ms, int64_t lease_ms) {
+  STRATUS_RETURN_IF_ERROR(CheckCaller());
+  STRATUS_RETURN_IF_ERROR(internal::CheckKey(queue, "queue name"));
+  if (max == 0) {
+    return std::vector<QueueItem>();
+  }
+  {
+    // A reader probe first: polling an empty queue must not cost a trip through the writer.
+    // Equivalent to a Lease that ran at the probe's snapshot.
+    STRATUS_ASSIGN_OR_RETURN(ConnectionPool::Handle handle, readers_.Acquire());
+    STRATUS_ASSIGN_OR_RETURN(bool any, internal::DbHasVisible(handle.db(), queue, now_ms));
+    if (!any) {
+      return std::vector<QueueItem>();
+    }
+  }
+  std::vector<QueueItem> items;
+  STRATUS_RETURN_IF_ERROR(Write([&](WriteTxn& txn) -> Status {
+    STRATUS_ASSIGN_OR_RETURN(
+        items, static_cast<SqliteWriteTxn&>(txn).LeaseItems(queue, max, now_ms, lease_ms));
+    return Status::Ok();
+  }));
+  return items;
+}
+
+Result<bool> SqliteStore::Ack(int64_t id, std::string_view lease_token) {
+  bool acked = false;
+  STRATUS_RETURN_IF_ERROR(Write([&](WriteTxn& txn) -> Status {
+    STRATUS_ASSIGN_OR_RETURN(acked, static_cast<SqliteWriteTxn&>(txn).AckItem(id, lease_token));
+    return Status::Ok();
+  }));
+  return acked;
+}
+
+Result<bool> SqliteStore::Release(int64_t id, std::string_view lease_token, int64_t visible_at_ms,
+                                  std::optional<std::string> new_payload) {
+  if (new_payload) {
+    STRATUS_RETURN_IF_ERROR(internal::CheckValue(*new_payload, "queue payload"));
+  }
+  bool released = false;
+  STRATUS_RETURN_IF_ERROR(Write([&](WriteTxn& txn) -> Status {
+    STRATUS_ASSIGN_OR_RETURN(released, static_cast<SqliteWriteTxn&>(txn).ReleaseItem(
+                                           id, lease_token, visible_at_ms, new_payload));
+    return Status::Ok();
+  }));
+  return released;
+}
+
+Result<std::optional<int64_t>> SqliteStore::NextVisibleAt(std::string_view queue) {
+  STRATUS_RETURN_IF_ERROR(CheckCaller());
+  STRATUS_RETURN_IF_ERROR(internal::CheckKey(queue, "queue name"));
+  STRATUS_ASSIGN_OR_RETURN(ConnectionPool::Handle handle, readers_.Acquire());
+  return internal::DbNextVisibleAt(handle.db(), queue);
+}
+
+Result<int64_t> SqliteStore::QueueLength(std::string_view queue) {
+  STRATUS_RETURN_IF_ERROR(CheckCaller());
+  STRATUS_RETURN_IF_ERROR(internal::CheckKey(queue, "queue name"));
+  STRATUS_ASSIGN_OR_RETURN(ConnectionPool::Handle handle, readers_.Acquire());
+  return internal::DbQueueLength(handle.db(), queue);
+}
+
+std::unique_ptr<Store::Watch> SqliteStore::Subscribe(std::string topic,
+                                                     std::function<void()> fn) {
+  return notifier_->Subscribe(std::move(topic), std::move(fn));
+}
+
+void SqliteStore::Close() {
+  std::lock_guard close_lock(close_mu_);
+  if (closed_) {
+    return;
+  }
+  {
+    std::lock_guard lock(mu_);
+    closing_ = true;
+  }
+  queue_cv_.notify_all();
+  bool started = writer_.joinable();  // false when Open() failed half-way
+  if (started) {
+    writer_.join();  // it commits every write accepted before closing_ was set
+  }
+  readers_.Close();  // waits for reads in flight; in memory mode this drops the database
+  if (writer_db_ != nullptr && started) {
+    int wal_pages = 0;
+    int checkpointed = 0;
+    int rc = sqlite3_wal_checkpoint_v2(writer_db_->raw(), nullptr, SQLITE_CHECKPOINT_TRUNCATE,
+                                       &wal_pages, &checkpointed);
+    if (rc != SQLITE_OK) {
+      // Not fatal: the WAL is durable and is replayed at the next open.
+      (void)writer_db_->Fail(rc, "checkpointing the WAL at close");
+    }
+    writer_db_.reset();
+  }
+  if (notifier_ != nullptr) {
+    notifier_->Stop();  // delivers what the last batches notified
+  }
+  dir_lock_.reset();
+  closed_ = true;
+}
+
+StoreStats SqliteStore::Stats() const {
+  StoreStats stats;
+  stats.commits = commits_.load(std::memory_order_relaxed);
+  stats.batches = batches_.load(std::memory_order_relaxed);
+  stats.failed_writes = failed_writes_.load(std::memory_order_relaxed);
+  return stats;
+}
+
+}  // namespace
+
+const std::vector<Migration>& SqliteMigrations() { return kMigrations; }
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
+  return SqliteStore::Open(options, kMigrations);
+}
+
+Result<std::unique_ptr<Store>> OpenSqliteStoreWithMigrationsForTest(
+    const SqliteOptions& options, std::vector<Migration> migrations) {
+  return SqliteStore::Open(options, std::move(migrations));
+}
+
+size_t PendingWritesForTest(Store& store) {
+  auto* sqlite = dynamic_cast<SqliteStore*>(&store);
+  assert(sqlite != nullptr && "PendingWritesForTest needs a store from OpenSqliteStore");
+  return sqlite->PendingWrites();
+}
+
+Status ExecOnWriterForTest(Store& store, const std::string& sql) {
+  return store.Write(
+      [&](WriteTxn& txn) { return static_cast<SqliteWriteTxn&>(txn).ExecForTest(sql); });
+}
+
+}  // namespace stratus::store

@@ -1,0 +1,478 @@
+// The SQLite backend's own properties: group commit, batch isolation, persistence, migrations,
+// the directory lock, snapshots, Close and storage failures.
+#include "store/sqlite_store.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <future>
+#include <thread>
+
+#include "store/store_test_util.h"
+
+namespace stratus::store {
+namespace {
+
+using testing::MustOpen;
+using testing::TempDir;
+
+SqliteOptions DiskOptions(const TempDir& dir) {
+  SqliteOptions options;
+  options.data_dir = dir.path();
+  return options;
+}
+
+// Holds the writer thread inside a write function until released, so that the writes queued
+// meanwhile form one batch.
+class WriterGate {
+ public:
+  explicit WriterGate(Store& store) : store_(store) {
+    thread_ = std::thread([this] {
+      status_ = store_.Write([this](WriteTxn&) -> Status {
+        entered_.set_value();
+        release_.get_future().wait();
+        return Status::Ok();
+      });
+    });
+    entered_.get_future().wait();
+  }
+  // Waits until `n` writes are queued behind the gate, then lets the writer go.
+  void ReleaseWhenQueued(size_t n) {
+    for (int i = 0; i < 10000 && PendingWritesForTest(store_) < n; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_EQ(PendingWritesForTest(store_), n);
+    release_.set_value();
+    thread_.join();
+    EXPECT_TRUE(status_.ok());
+  }
+
+ private:
+  Store& store_;
+  std::promise<void> entered_;
+  std::promise<void> release_;
+  Status status_;
+  std::thread thread_;
+};
+
+TEST(SqliteStoreTest, ManyConcurrentWritersAreGroupCommitted) {
+  TempDir dir;
+  constexpr int kThreads = 16;
+  constexpr int kWritesPerThread = 500;
+  {
+    auto store = MustOpen(DiskOptions(dir));  // fsync on
+    ASSERT_NE(store, nullptr);
+    std::vector<std::thread> threads;
+    std::atomic<int> failures{0};
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kWritesPerThread; ++i) {
+          std::string key = "w/" + std::to_string(t) + "/" + std::to_string(i);
+          if (!store->Put(key, key).ok()) {
+            ++failures;
+          }
+        }
+      });
+    }
+    for (auto& thread : threads) {
+      thread.join();
+    }
+    EXPECT_EQ(failures, 0);
+    StoreStats stats = store->Stats();
+    EXPECT_EQ(stats.commits, kThreads * kWritesPerThread);
+    // Group commit: while one batch is fsync'd the other writers queue up behind it.
+    EXPECT_LE(stats.batches * 2, stats.commits) << "batches=" << stats.batches;
+    std::printf("group commit: %lld commits in %lld batches\n",
+                static_cast<long long>(stats.commits), static_cast<long long>(stats.batches));
+  }
+  auto reopened = MustOpen(DiskOptions(dir));
+  ASSERT_NE(reopened, nullptr);
+  auto all = reopened->Scan(PrefixScan("w/"));
+  STRATUS_ASSERT_OK(all);
+  EXPECT_EQ(all->size(), static_cast<size_t>(kThreads * kWritesPerThread));
+  for (const KeyValue& kv : *all) {
+    ASSERT_EQ(kv.key, kv.value);
+  }
+}
+
+void CheckBatchIsolation(const SqliteOptions& options) {
+  auto store = MustOpen(options);
+  ASSERT_NE(store, nullptr);
+  std::atomic<int> notified_bad{0};
+  std::atomic<int> notified_good{0};
+  auto bad_watch = store->Subscribe("bad", [&] { ++notified_bad; });
+  auto good_watch = store->Subscribe("good", [&] { ++notified_good; });
+
+  StoreStats before = store->Stats();
+  WriterGate gate(*store);
+  std::vector<Status> results(5);
+  std::vector<std::thread> writers;
+  writers.emplace_back([&] { results[0] = store->Put("ok/0", "0"); });
+  writers.emplace_back([&] {
+    results[1] = store->Write([](WriteTxn& txn) -> Status {
+      EXPECT_TRUE(txn.Put("bad/1", "x").ok());
+      EXPECT_TRUE(txn.Put("ok/0", "overwritten by a failing write").ok());
+      txn.Notify("bad");
+      return Error("TransactionCanceledException", "condition failed");
+    });
+  });
+  writers.emplace_back([&] {
+    results[2] = store->Write([](WriteTxn& txn) -> Status {
+      txn.Notify("good");
+      return txn.Put("ok/2", "2");
+    });
+  });
+  writers.emplace_back([&] {
+    results[3] = store->Write([](WriteTxn& txn) -> Status {
+      EXPECT_TRUE(txn.Put("bad/3", "x").ok());
+      throw std::logic_error("bug");
+    });
+  });
+  writers.emplace_back([&] { results[4] = store->Put("ok/4", "4"); });
+  gate.ReleaseWhenQueued(5);
+  for (auto& writer : writers) {
+    writer.join();
+  }
+  StoreStats after = store->Stats();
+  EXPECT_EQ(after.batches - before.batches, 2);  // the gate's batch, then all five together
+  EXPECT_EQ(after.commits - before.commits, 4);  // gate + three good writes
+  EXPECT_EQ(after.failed_writes - before.failed_writes, 2);
+
+  EXPECT_TRUE(results[0].ok());
+  ASSERT_FALSE(results[1].ok());
+  EXPECT_EQ(results[1].error().code, "TransactionCanceledException");
+  EXPECT_TRUE(results[2].ok());
+  ASSERT_FALSE(results[3].ok());
+  EXPECT_EQ(results[3].error().code, "InternalFailure");
+  EXPECT_TRUE(results[4].ok());
+
+  // Whatever order the batch ran them in, the failing writes left nothing behind.
+  EXPECT_EQ(store->Get("ok/0")->value_or(""), "0");
+  EXPECT_EQ(store->Get("ok/2")->value_or(""), "2");
+  EXPECT_EQ(store->Get("ok/4")->value_or(""), "4");
+  EXPECT_FALSE(store->Get("bad/1")->has_value());
+  EXPECT_FALSE(store->Get("bad/3")->has_value());
+
+  store->Close();  // delivers pending notifications
+  EXPECT_EQ(notified_good, 1);
+  EXPECT_EQ(notified_bad, 0);
+}
+
+TEST(SqliteStoreTest, FailingWriterDoesNotAffectOthersInItsBatch) {
+  TempDir dir;
+  CheckBatchIsolation(DiskOptions(dir));
+  CheckBatchIsolation(SqliteOptions{});
+}
+
+TEST(SqliteStoreTest, MaxBatchBoundsABatch) {
+  TempDir dir;
+  SqliteOptions options = DiskOptions(dir);
+  options.max_batch = 2;
+  auto store = MustOpen(options);
+  ASSERT_NE(store, nullptr);
+  StoreStats before = store->Stats();
+  WriterGate gate(*store);
+  std::vector<std::thread> writers;
+  for (int i = 0; i < 5; ++i) {
+    writers.emplace_back([&, i] { EXPECT_TRUE(store->Put("k" + std::to_string(i), "v").ok()); });
+  }
+  gate.ReleaseWhenQueued(5);
+  for (auto& writer : writers) {
+    writer.join();
+  }
+  EXPECT_EQ(store->Stats().batches - before.batches, 1 + 3);  // gate, then 2 + 2 + 1
+}
+
+TEST(SqliteStoreTest, ReopenKeepsDataQueuesAndLeases) {
+  TempDir dir;
+  ManualClock clock;
+  SqliteOptions options = DiskOptions(dir);
+  options.clock = &clock;
+  int64_t leased_id = 0;
+  std::string token;
+  const int64_t now = clock.NowMillis();
+  {
+    auto store = MustOpen(options);
+    ASSERT_NE(store, nullptr);
+    STRATUS_ASSERT_OK(store->Put("persist/a", "1"));
+    STRATUS_ASSERT_OK(store->Write([](WriteTxn& txn) -> Status {
+      STRATUS_RETURN_IF_ERROR(txn.Put("persist/b", std::string("\x00\xff", 2)));
+      STRATUS_RETURN_IF_ERROR(txn.Enqueue("q", "first"));
+      STRATUS_RETURN_IF_ERROR(txn.Enqueue("q", "second"));
+      return Status::Ok();
+    }));
+    auto leased = store->Lease("q", 1, now, 60000);
+    STRATUS_ASSERT_OK(leased);
+    ASSERT_EQ(leased->size(), 1u);
+    leased_id = (*leased)[0].id;
+    token = (*leased)[0].lease_token;
+  }  // destructor closes
+  auto store = MustOpen(options);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->Get("persist/a")->value_or(""), "1");
+  EXPECT_EQ(store->Get("persist/b")->value_or(""), std::string("\x00\xff", 2));
+  EXPECT_EQ(*store->QueueLength("q"), 2);
+  // The lease survived the restart: only the second item is visible, and the token still acks.
+  auto visible = store->Lease("q", 10, now, 60000);
+  STRATUS_ASSERT_OK(visible);
+  ASSERT_EQ(visible->size(), 1u);
+  EXPECT_EQ((*visible)[0].payload, "second");
+  EXPECT_TRUE(*store->Ack(leased_id, token));
+  // Ids keep increasing across restarts.
+  int64_t next = 0;
+  STRATUS_ASSERT_OK(store->Write([&](WriteTxn& txn) -> Status {
+    STRATUS_ASSIGN_OR_RETURN(next, txn.Enqueue("q", "third"));
+    return Status::Ok();
+  }));
+  EXPECT_GT(next, (*visible)[0].id);
+}
+
+// Reads one integer from the database file directly (tests may look under the hood).
+int64_t QueryInt(const std::string& db_path, const char* sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  int64_t value = -1;
+  if (sqlite3_step(stmt) == SQLITE_ROW) {
+    value = sqlite3_column_int64(stmt, 0);
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return value;
+}
+
+std::string QueryPlan(const std::string& db_path, const char* sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  std::string query = std::string("EXPLAIN QUERY PLAN ") + sql;
+  EXPECT_EQ(sqlite3_prepare_v2(db, query.c_str(), -1, &stmt, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  std::string plan;
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    plan += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
+    plan += "\n";
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return plan;
+}
+
+TEST(SqliteStoreTest, SchemaVersionAndLeaseIndex) {
+  TempDir dir;
+  { ASSERT_NE(MustOpen(DiskOptions(dir)), nullptr); }
+  std::string path = dir.path() + "/stratus.db";
+  EXPECT_EQ(QueryInt(path, "SELECT MAX(version) FROM schema_version"),
+            SqliteMigrations().back().version);
+  EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM schema_version"),
+            static_cast<int64_t>(SqliteMigrations().size()));
+  std::string plan = QueryPlan(
+      path,
+      "SELECT id FROM queue_items WHERE queue = x'71' AND visible_at_ms <= 5 "
+      "ORDER BY visible_at_ms, id LIMIT 10");
+  EXPECT_NE(plan.find("queue_items_by_visibility"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
+}
+
+TEST(SqliteStoreTest, MigrationsApplyInOrderOnceAndRefuseNewerDatabases) {
+  TempDir dir;
+  std::string path = dir.path() + "/stratus.db";
+  std::vector<Migration> v1 = SqliteMigrations();
+  {
+    auto store = MustOpen(DiskOptions(dir));
+    ASSERT_NE(store, nullptr);
+    STRATUS_ASSERT_OK(store->Put("user/1", "ann"));
+  }
+  int next = v1.back().version + 1;
+  std::vector<Migration> v2 = v1;
+  v2.push_back({next, "copy users", "CREATE TABLE users_copy AS SELECT key, value FROM kv;"
+                                    "INSERT INTO kv(key, value) VALUES (x'6d6967', x'6f6b');"});
+  {
+    auto opened = OpenSqliteStoreWithMigrationsForTest(DiskOptions(dir), v2);
+    STRATUS_ASSERT_OK(opened);
+    EXPECT_EQ((*opened)->Get("mig")->value_or(""), "ok");  // written by the migration
+    EXPECT_EQ((*opened)->Get("user/1")->value_or(""), "ann");
+  }
+  EXPECT_EQ(QueryInt(path, "SELECT MAX(version) FROM schema_version"), next);
+  EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM users_copy"), 1);
+  {
+    // Opening again does not re-run it (it would fail: users_copy exists).
+    auto opened = OpenSqliteStoreWithMigrationsForTest(DiskOptions(dir), v2);
+    STRATUS_ASSERT_OK(opened);
+  }
+  // An older binary refuses the newer database with a message that says what to do.
+  auto refused = OpenSqliteStoreWithMigrationsForTest(DiskOptions(dir), v1);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("newer stratus"), std::string::npos)
+      << refused.error().message;
+  EXPECT_NE(refused.error().message.find("schema version " + std::to_string(next)),
+            std::string::npos);
+
+  // A failing migration changes nothing (it runs in the transaction that records it) and the
+  // lock is released, so a fixed binary can open the directory.
+  std::vector<Migration> broken = v2;
+  broken.push_back({next + 1, "broken", "CREATE TABLE t (x); THIS IS NOT SQL;"});
+  auto failed = OpenSqliteStoreWithMigrationsForTest(DiskOptions(dir), broken);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().code, "InternalFailure");
+  EXPECT_EQ(QueryInt(path, "SELECT MAX(version) FROM schema_version"), next);
+  EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM sqlite_master WHERE name = 't'"), 0);
+  auto fixed = OpenSqliteStoreWithMigrationsForTest(DiskOptions(dir), v2);
+  STRATUS_ASSERT_OK(fixed);
+}
+
+TEST(SqliteStoreTest, MigrationsRunInMemoryToo) {
+  std::vector<Migration> migrations = SqliteMigrations();
+  migrations.push_back({migrations.back().version + 1, "seed",
+                        "INSERT INTO kv(key, value) VALUES (x'61', x'62');"});
+  auto opened = OpenSqliteStoreWithMigrationsForTest(SqliteOptions{}, migrations);
+  STRATUS_ASSERT_OK(opened);
+  EXPECT_EQ((*opened)->Get("a")->value_or(""), "b");
+}
+
+TEST(SqliteStoreTest, DirectoryLockKeepsASecondStoreOut) {
+  TempDir dir;
+  auto first = MustOpen(DiskOptions(dir));
+  ASSERT_NE(first, nullptr);
+  auto second = OpenSqliteStore(DiskOptions(dir));
+  ASSERT_FALSE(second.ok());
+  const std::string& message = second.error().message;
+  EXPECT_NE(message.find(dir.path()), std::string::npos) << message;
+  EXPECT_NE(message.find("pid " + std::to_string(getpid())), std::string::npos) << message;
+  EXPECT_NE(message.find("--data-dir"), std::string::npos) << message;
+  // The first store is unaffected.
+  STRATUS_EXPECT_OK(first->Put("a", "1"));
+  first->Close();
+  auto third = OpenSqliteStore(DiskOptions(dir));
+  STRATUS_ASSERT_OK(third);
+  EXPECT_EQ((*third)->Get("a")->value_or(""), "1");
+}
+
+TEST(SqliteStoreTest, UncreatableDataDirectoryFailsWithAFix) {
+  TempDir dir;
+  std::string file = dir.path() + "/a-file";
+  FILE* made = std::fopen(file.c_str(), "w");
+  ASSERT_NE(made, nullptr);
+  std::fclose(made);
+  SqliteOptions options;
+  options.data_dir = file + "/sub";
+  auto opened = OpenSqliteStore(options);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_NE(opened.error().message.find("cannot create the data directory"), std::string::npos)
+      << opened.error().message;
+  EXPECT_NE(opened.error().message.find("--data-dir"), std::string::npos);
+}
+
+TEST(SqliteStoreTest, ReadersSeeASnapshotAndDoNotBlockTheWriter) {
+  TempDir dir;
+  auto store = MustOpen(DiskOptions(dir));
+  ASSERT_NE(store, nullptr);
+  STRATUS_ASSERT_OK(store->Put("x", "v1"));
+  STRATUS_ASSERT_OK(store->Read([&](ReadTxn& txn) -> Status {
+    EXPECT_EQ(txn.Get("x")->value_or(""), "v1");
+    // A write commits while this read transaction is open: the writer does not wait for it.
+    std::thread writer([&] { EXPECT_TRUE(store->Put("x", "v2").ok()); });
+    writer.join();
+    EXPECT_EQ(store->Get("x")->value_or(""), "v2");  // a new read sees it
+    EXPECT_EQ(txn.Get("x")->value_or(""), "v1");     // this snapshot does not
+    EXPECT_EQ(txn.Scan(ScanOptions{})->at(0).value, "v1");
+    return Status::Ok();
+  }));
+}
+
+TEST(SqliteStoreTest, ReadsDoNotWaitForABatchInProgress) {
+  TempDir dir;
+  auto store = MustOpen(DiskOptions(dir));
+  ASSERT_NE(store, nullptr);
+  STRATUS_ASSERT_OK(store->Put("x", "v1"));
+  std::promise<void> inside;
+  std::promise<void> release;
+  std::thread writer([&] {
+    EXPECT_TRUE(store
+                    ->Write([&](WriteTxn& txn) -> Status {
+                      EXPECT_TRUE(txn.Put("x", "uncommitted").ok());
+                      inside.set_value();
+                      release.get_future().wait();
+                      return Status::Ok();
+                    })
+                    .ok());
+  });
+  inside.get_future().wait();
+  // The writer holds an open transaction with an uncommitted change; readers are not blocked
+  // and do not see it.
+  EXPECT_EQ(store->Get("x")->value_or(""), "v1");
+  EXPECT_EQ(*store->QueueLength("q"), 0);
+  release.set_value();
+  writer.join();
+  EXPECT_EQ(store->Get("x")->value_or(""), "uncommitted");
+}
+
+TEST(SqliteStoreTest, CloseCommitsQueuedWritesAndCheckpoints) {
+  TempDir dir;
+  auto store = MustOpen(DiskOptions(dir));
+  ASSERT_NE(store, nullptr);
+  std::vector<std::thread> writers;
+  std::vector<Status> results(10);
+  {
+    WriterGate gate(*store);
+    for (int i = 0; i < 10; ++i) {
+      writers.emplace_back(
+          [&, i] { results[i] = store->Put("queued/" + std::to_string(i), "v"); });
+    }
+    for (int i = 0; i < 10000 && PendingWritesForTest(*store) < 10; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    std::thread closer([&] { store->Close(); });
+    gate.ReleaseWhenQueued(10);
+    closer.join();
+  }
+  for (auto& writer : writers) {
+    writer.join();
+  }
+  for (const Status& result : results) {
+    EXPECT_TRUE(result.ok());  // queued before Close: committed, not refused
+  }
+  std::error_code ec;
+  auto wal_size = std::filesystem::file_size(dir.path() + "/stratus.db-wal", ec);
+  EXPECT_TRUE(ec || wal_size == 0) << "WAL left with " << wal_size << " bytes";
+  store.reset();
+  auto reopened = MustOpen(DiskOptions(dir));
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(reopened->Scan(PrefixScan("queued/"))->size(), 10u);
+}
+
+TEST(SqliteStoreTest, StorageFailureIsAnInternalFailureAndTheStoreRecovers) {
+  TempDir dir;
+  SqliteOptions options = DiskOptions(dir);
+  auto store = MustOpen(options);
+  ASSERT_NE(store, nullptr);
+  STRATUS_ASSERT_OK(store->Put("before", "1"));
+  // Cap the database size so that a large write hits SQLITE_FULL, as on a full disk.
+  STRATUS_ASSERT_OK(ExecOnWriterForTest(*store, "PRAGMA max_page_count = 64"));
+  std::string big(1 << 20, 'x');
+  bool ignored_error_seen = false;
+  Status full = store->Write([&](WriteTxn& txn) -> Status {
+    EXPECT_TRUE(txn.Put("small-in-failed-txn", "1").ok());
+    Status put = txn.Put("big", big);
+    ignored_error_seen = !put.ok();
+    return Status::Ok();  // ignores the error: the store must still abort this transaction
+  });
+  EXPECT_TRUE(ignored_error_seen);
+  ASSERT_FALSE(full.ok());
+  EXPECT_EQ(full.error().code, "InternalFailure");
+  EXPECT_FALSE(store->Get("big")->has_value());
+  EXPECT_FALSE(store->Get("small-in-failed-txn")->has_value());
+  STRATUS_EXPECT_OK(store->Put("small", "still works"));
+  STRATUS_ASSERT_OK(ExecOnWriterForTest(*store, "PRAGMA max_page_count = 1073741823"));
+  STRATUS_EXPECT_OK(store->Put("big", big));
+  EXPECT_EQ(store->Get("before")->value_or(""), "1");
+  EXPECT_EQ(store->Get("small")->value_or(""), "still works");
+}
+
+}  // namespace
+}  // namespace stratus::store
