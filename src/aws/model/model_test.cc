@@ -72,3 +72,35 @@ TEST(ServiceModel, RejectsBrokenModels) {
 
 }  // namespace
 }  // namespace stratus::aws
+
+namespace stratus::aws {
+namespace {
+
+TEST(EmbeddedModel, SqsQueryOverlay) {
+  const ServiceModel* json = FindEmbeddedModel("sqs");
+  const ServiceModel* query = FindEmbeddedModel("sqs", Protocol::kQuery);
+  ASSERT_NE(query, nullptr);
+  EXPECT_NE(json, query);
+  EXPECT_EQ(query, FindEmbeddedModel("sqs-2012-11-05", Protocol::kQuery));
+  EXPECT_EQ(query->metadata().protocol, Protocol::kQuery);
+  EXPECT_EQ(query->metadata().xml_namespace, "http://queue.amazonaws.com/doc/2012-11-05/");
+  EXPECT_EQ(query->FindOperation("ReceiveMessage")->result_wrapper, "ReceiveMessageResult");
+  const Member* messages = query->FindOperation("ReceiveMessage")->output->FindMember("Messages");
+  EXPECT_EQ(messages->WireName(), "Message");
+  // The json variant keeps the json wire names.
+  EXPECT_EQ(json->FindOperation("ReceiveMessage")->output->FindMember("Messages")->WireName(), "Messages");
+  // The error codes of the patch apply to both.
+  for (const ServiceModel* m : {json, query}) {
+    const Shape* e = m->FindErrorShape("AWS.SimpleQueueService.NonExistentQueue");
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->name, "QueueDoesNotExist");
+  }
+  EXPECT_EQ(FindEmbeddedModel("dynamodb", Protocol::kQuery), nullptr);
+  auto protocols = EmbeddedModelProtocols("sqs");
+  ASSERT_EQ(protocols.size(), 2u);
+  EXPECT_EQ(protocols[0], Protocol::kJson);
+  EXPECT_EQ(protocols[1], Protocol::kQuery);
+}
+
+}  // namespace
+}  // namespace stratus::aws
