@@ -62,6 +62,18 @@ void Headers::Remove(std::string_view name) {
 struct Responder::State {
   Fn fn;
   std::atomic<bool> sent{false};
+  // A handler that drops its responder without answering is a bug; the client still gets an
+  // answer instead of a connection that hangs forever.
+  ~State() {
+    if (!sent.load() && fn) {
+      spdlog::error("bug: a request was dropped without a response; answering 500");
+      HttpResponse r;
+      r.status = 500;
+      r.body = R"({"__type":"InternalFailure","message":"The request processing has failed."})";
+      r.headers.Set("Content-Type", "application/json");
+      fn(std::move(r));
+    }
+  }
 };
 
 Responder::Responder(Fn fn) : state_(std::make_shared<State>()) { state_->fn = std::move(fn); }

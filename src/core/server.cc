@@ -1,0 +1,438 @@
+#include "core/server.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast.hpp>
+#include <list>
+#include <mutex>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "core/crypto.h"
+
+namespace stratus {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr size_t kFileChunkBytes = 64 * 1024;
+
+// The state of one connection that Stop() needs to see. A connection lives on one io thread:
+// `idle` is written and read only there.
+struct Conn {
+  explicit Conn(tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream stream;
+  bool idle = true;
+};
+
+HttpRequest ToRequest(http::request<http::string_body>&& msg) {
+  HttpRequest req;
+  req.method = std::string(msg.method_string());
+  req.target = std::string(msg.target());
+  size_t q = req.target.find('?');
+  if (q == std::string::npos) {
+    req.path = req.target;
+  } else {
+    req.path = req.target.substr(0, q);
+    req.query = req.target.substr(q + 1);
+  }
+  req.version = static_cast<int>(msg.version());
+  for (const auto& field : msg) {
+    req.headers.Add(std::string(field.name_string()), std::string(field.value()));
+  }
+  req.body = std::move(msg.body());
+  return req;
+}
+
+HttpRequest HeadOnly(const http::request_parser<http::string_body>& parser) {
+  HttpRequest req;
+  const auto& msg = parser.get();
+  req.method = std::string(msg.method_string());
+  req.target = std::string(msg.target());
+  size_t q = req.target.find('?');
+  req.path = q == std::string::npos ? req.target : req.target.substr(0, q);
+  req.query = q == std::string::npos ? "" : req.target.substr(q + 1);
+  for (const auto& field : msg) {
+    req.headers.Add(std::string(field.name_string()), std::string(field.value()));
+  }
+  return req;
+}
+
+void ApplyHeaders(const HttpResponse& response, http::fields& fields) {
+  for (const auto& [name, value] : response.headers) {
+    fields.insert(name, value);
+  }
+}
+
+}  // namespace
+
+HttpResponse JsonErrorResponse(int status, std::string_view code, std::string_view message,
+                               std::string_view request_id) {
+  HttpResponse r;
+  r.status = status;
+  Json body = {{"__type", code}, {"message", message}};
+  r.body = DumpJson(body);
+  r.headers.Set("Content-Type", "application/x-amz-json-1.1");
+  r.headers.Set("x-amzn-RequestId", std::string(request_id));
+  r.headers.Set("x-amzn-ErrorType", std::string(code));
+  return r;
+}
+
+class HttpServer::Impl {
+ public:
+  Impl(ServerOptions options, HttpHandler& handler, const RejectFormatter& reject)
+      : options_(std::move(options)),
+        handler_(handler),
+        reject_(reject),
+        threads_(options_.io_threads > 0 ? options_.io_threads
+                                         : std::max(1u, std::thread::hardware_concurrency())),
+        contexts_(MakeContexts(threads_)),
+        ioc_(*contexts_[0]),
+        acceptor_(ioc_),
+        drain_timer_(ioc_) {}
+
+  // One io_context per io thread: a connection lives on one thread for its whole life, so its
+  // state needs no strand or lock, and the contexts can skip cross-thread locking paths.
+  static std::vector<std::unique_ptr<asio::io_context>> MakeContexts(int n) {
+    std::vector<std::unique_ptr<asio::io_context>> v;
+    for (int i = 0; i < n; ++i) v.push_back(std::make_unique<asio::io_context>(1));
+    return v;
+  }
+
+  Status Listen() {
+    beast::error_code ec;
+    auto address = asio::ip::make_address(options_.host, ec);
+    if (ec) {
+      return Error("InvalidConfiguration",
+                   "cannot listen on host '" + options_.host + "': not an IP address (" +
+                       ec.message() + "); use e.g. 127.0.0.1 or 0.0.0.0");
+    }
+    tcp::endpoint endpoint(address, options_.port);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return Error("InvalidConfiguration",
+                   "cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
+                       ": " + ec.message() +
+                       " (is another stratus running? choose another port with --port)");
+    }
+    port_ = acceptor_.local_endpoint().port();
+    asio::co_spawn(ioc_, Accept(), asio::detached);
+    return Status::Ok();
+  }
+
+  uint16_t port() const { return port_; }
+
+  void Run() {
+    // Contexts other than the acceptor's have no work until a connection arrives; the guards
+    // keep their threads waiting for one.
+    std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+    std::vector<std::thread> threads;
+    for (int i = 1; i < threads_; ++i) {
+      guards.push_back(asio::make_work_guard(*contexts_[i]));
+      threads.emplace_back([this, i] { contexts_[i]->run(); });
+    }
+    ioc_.run();
+    for (auto& c : contexts_) c->stop();
+    for (auto& t : threads) t.join();
+  }
+
+  void Stop() {
+    if (stopping_.exchange(true)) return;
+    asio::post(ioc_, [this] {
+      beast::error_code ec;
+      acceptor_.close(ec);
+      std::lock_guard lock(mu_);
+      for (auto& weak : conns_) {
+        if (auto conn = weak.lock()) {
+          asio::post(conn->stream.get_executor(), [conn] {
+            if (conn->idle) {
+              beast::error_code ignored;
+              conn->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+              conn->stream.close();
+            }
+          });
+        }
+      }
+      drain_deadline_ = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(options_.drain_timeout_ms);
+      WaitForDrain();
+    });
+  }
+
+  size_t open_connections() const { return open_.load(); }
+
+ private:
+  void WaitForDrain() {
+    if (open_.load() == 0 || std::chrono::steady_clock::now() >= drain_deadline_) {
+      if (open_.load() != 0) {
+        spdlog::warn("shutdown: {} connection(s) still busy after {} ms; closing them",
+                     open_.load(), options_.drain_timeout_ms);
+      }
+      ioc_.stop();
+      return;
+    }
+    drain_timer_.expires_after(std::chrono::milliseconds(5));
+    drain_timer_.async_wait([this](beast::error_code) { WaitForDrain(); });
+  }
+
+  asio::awaitable<void> Accept() {
+    auto token = asio::as_tuple(asio::use_awaitable);
+    while (!stopping_.load()) {
+      asio::io_context& target = *contexts_[next_context_++ % contexts_.size()];
+      auto [ec, socket] = co_await acceptor_.async_accept(target, token);
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
+        spdlog::warn("accept failed: {}", ec.message());
+        continue;
+      }
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      auto conn = std::make_shared<Conn>(std::move(socket));
+      {
+        std::lock_guard lock(mu_);
+        // Drop entries of closed connections so the list stays small.
+        conns_.remove_if([](const std::weak_ptr<Conn>& w) { return w.expired(); });
+        conns_.push_back(conn);
+      }
+      open_.fetch_add(1);
+      asio::co_spawn(conn->stream.get_executor(), Session(conn), [this](std::exception_ptr e) {
+        open_.fetch_sub(1);
+        if (e) {
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& ex) {
+            spdlog::error("bug: connection ended by exception: {}", ex.what());
+          }
+        }
+      });
+    }
+  }
+
+  // Hands the request to the handler and resumes when it answers (from any thread).
+  asio::awaitable<HttpResponse> Dispatch(HttpRequest request) {
+    auto executor = co_await asio::this_coro::executor;
+    co_return co_await asio::async_initiate<const asio::use_awaitable_t<>, void(HttpResponse)>(
+        [this, &request, executor](auto completion) {
+          using Completion = std::decay_t<decltype(completion)>;
+          auto shared = std::make_shared<Completion>(std::move(completion));
+          handler_.Handle(std::move(request), Responder([shared, executor](HttpResponse r) {
+                            asio::post(executor, [shared, r = std::move(r)]() mutable {
+                              (*shared)(std::move(r));
+                            });
+                          }));
+        },
+        asio::use_awaitable);
+  }
+
+  asio::awaitable<bool> Write(beast::tcp_stream& stream, HttpResponse& response, bool head,
+                              bool keep_alive, int version) {
+    auto token = asio::as_tuple(asio::use_awaitable);
+    stream.expires_after(std::chrono::milliseconds(options_.read_timeout_ms));
+    if (response.file) {
+      co_return co_await WriteFile(stream, response, head, keep_alive, version);
+    }
+    http::response<http::string_body> res;
+    res.version(version);
+    res.result(static_cast<unsigned>(response.status));
+    res.reason(StatusReason(response.status));
+    ApplyHeaders(response, res.base());
+    res.keep_alive(keep_alive);
+    if (head) {
+      // HEAD: keep any Content-Length the handler set for the entity; send no body.
+      if (res.find(http::field::content_length) == res.end()) {
+        res.content_length(response.body.size());
+      }
+    } else if (response.status == 204 || response.status == 304 || response.status < 200) {
+      res.erase(http::field::content_length);
+    } else {
+      res.body() = std::move(response.body);
+      res.prepare_payload();
+    }
+    auto [ec, n] = co_await http::async_write(stream, res, token);
+    co_return !ec;
+  }
+
+  asio::awaitable<bool> WriteFile(beast::tcp_stream& stream, HttpResponse& response, bool head,
+                                  bool keep_alive, int version) {
+    auto token = asio::as_tuple(asio::use_awaitable);
+    const FileBody& file = *response.file;
+    int fd = ::open(file.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      spdlog::error("cannot open response body file {}: {}", file.path, std::strerror(errno));
+      HttpResponse err = JsonErrorResponse(500, "InternalFailure", "response body unavailable", "");
+      co_return co_await Write(stream, err, head, false, version);
+    }
+    struct FdCloser {
+      int fd;
+      ~FdCloser() { ::close(fd); }
+    } closer{fd};
+    http::response<http::buffer_body> res;
+    res.version(version);
+    res.result(static_cast<unsigned>(response.status));
+    res.reason(StatusReason(response.status));
+    ApplyHeaders(response, res.base());
+    res.keep_alive(keep_alive);
+    res.content_length(file.length);
+    res.body().data = nullptr;
+    res.body().more = !head && file.length > 0;
+    http::response_serializer<http::buffer_body> sr{res};
+    auto [hec, hn] = co_await http::async_write_header(stream, sr, token);
+    if (hec) co_return false;
+    if (head) co_return true;
+    std::string chunk(kFileChunkBytes, '\0');
+    uint64_t sent = 0;
+    while (sent < file.length) {
+      size_t want = static_cast<size_t>(std::min<uint64_t>(kFileChunkBytes, file.length - sent));
+      ssize_t got = ::pread(fd, chunk.data(), want, static_cast<off_t>(file.offset + sent));
+      if (got <= 0) {
+        spdlog::error("short read of response body file {}", file.path);
+        co_return false;  // the connection closes; the client sees a truncated body
+      }
+      sent += static_cast<uint64_t>(got);
+      res.body().data = chunk.data();
+      res.body().size = static_cast<size_t>(got);
+      res.body().more = sent < file.length;
+      auto [ec, n] = co_await http::async_write(stream, sr, token);
+      if (ec && ec != http::error::need_buffer) co_return false;
+    }
+    res.body().data = nullptr;
+    res.body().more = false;
+    auto [ec, n] = co_await http::async_write(stream, sr, token);
+    co_return !ec || ec == http::error::need_buffer;
+  }
+
+  asio::awaitable<void> Reject(beast::tcp_stream& stream, const HttpRequest& head, int status,
+                               std::string_view code, std::string_view message) {
+    spdlog::info("rejected {} {}: {} {}", head.method, head.target, status, message);
+    HttpResponse response = reject_.FormatReject(head, status, code, message);
+    response.close = true;
+    co_await Write(stream, response, false, false, 11);
+  }
+
+  asio::awaitable<void> Session(std::shared_ptr<Conn> conn) {
+    auto token = asio::as_tuple(asio::use_awaitable);
+    beast::tcp_stream& stream = conn->stream;
+    beast::flat_buffer buffer;
+    std::string remote;
+    {
+      beast::error_code ec;
+      auto ep = stream.socket().remote_endpoint(ec);
+      if (!ec) remote = ep.address().to_string();
+    }
+    while (true) {
+      conn->idle = true;
+      if (stopping_.load()) break;
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(static_cast<uint32_t>(options_.max_header_bytes));
+      parser.body_limit(options_.max_body_bytes);
+      stream.expires_after(std::chrono::milliseconds(
+          buffer.size() > 0 ? options_.read_timeout_ms : options_.idle_timeout_ms));
+      auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, token);
+      conn->idle = false;
+      if (ec) {
+        if (ec == http::error::body_limit) {
+          // Beast checks Content-Length against the body limit while reading the header.
+          co_await Reject(stream, HeadOnly(parser), 413, "RequestEntityTooLarge",
+                          "Request body exceeds the maximum allowed size of " +
+                              std::to_string(options_.max_body_bytes) + " bytes.");
+        } else if (ec == http::error::header_limit) {
+          co_await Reject(stream, HeadOnly(parser), 431, "RequestHeaderSectionTooLarge",
+                          "Your request header section exceeds the maximum allowed size.");
+        } else if (ec != http::error::end_of_stream && ec != asio::error::eof &&
+                   ec != beast::error::timeout && ec != asio::error::operation_aborted &&
+                   ec != asio::error::connection_reset && ec != asio::error::bad_descriptor &&
+                   ec != http::error::partial_message) {
+          HttpRequest empty;
+          co_await Reject(stream, empty, 400, "BadRequest",
+                          "The request could not be parsed as HTTP/1.1: " + ec.message());
+        }
+        break;
+      }
+      if (auto len = parser.content_length(); len && *len > options_.max_body_bytes) {
+        co_await Reject(stream, HeadOnly(parser), 413, "RequestEntityTooLarge",
+                        "Request body of " + std::to_string(*len) +
+                            " bytes exceeds the maximum allowed size of " +
+                            std::to_string(options_.max_body_bytes) + " bytes.");
+        break;
+      }
+      if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+        http::response<http::empty_body> cont{http::status::continue_, 11};
+        auto [cec, cn] = co_await http::async_write(stream, cont, token);
+        if (cec) break;
+      }
+      if (!parser.is_done()) {
+        stream.expires_after(std::chrono::milliseconds(options_.read_timeout_ms));
+        auto [bec, bn] = co_await http::async_read(stream, buffer, parser, token);
+        if (bec == http::error::body_limit) {
+          co_await Reject(stream, HeadOnly(parser), 413, "RequestEntityTooLarge",
+                          "Request body exceeds the maximum allowed size of " +
+                              std::to_string(options_.max_body_bytes) + " bytes.");
+          break;
+        }
+        if (bec) {
+          if (bec != asio::error::eof && bec != http::error::end_of_stream &&
+              bec != http::error::partial_message && bec != beast::error::timeout &&
+              bec != asio::error::connection_reset) {
+            co_await Reject(stream, HeadOnly(parser), 400, "BadRequest",
+                            "The request body could not be read: " + bec.message());
+          } else {
+            spdlog::debug("client went away mid-request: {}", bec.message());
+          }
+          break;
+        }
+      }
+      bool keep_alive = parser.get().keep_alive();
+      int version = static_cast<int>(parser.get().version());
+      HttpRequest request = ToRequest(parser.release());
+      request.remote_address = remote;
+      request.local_port = port_;
+      bool head = request.method == "HEAD";
+      stream.expires_never();
+      HttpResponse response = co_await Dispatch(std::move(request));
+      keep_alive = keep_alive && !response.close && !stopping_.load();
+      if (!co_await Write(stream, response, head, keep_alive, version)) break;
+      if (!keep_alive) break;
+    }
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream.close();
+  }
+
+  const ServerOptions options_;
+  HttpHandler& handler_;
+  const RejectFormatter& reject_;
+  const int threads_;
+  std::vector<std::unique_ptr<asio::io_context>> contexts_;
+  asio::io_context& ioc_;  // the first context: acceptor and shutdown timer
+  size_t next_context_ = 0;  // used only by Accept()
+  tcp::acceptor acceptor_;
+  asio::steady_timer drain_timer_;  // used only on the io_context after Stop
+  std::chrono::steady_clock::time_point drain_deadline_;
+  uint16_t port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<size_t> open_{0};
+  std::mutex mu_;  // guards conns_
+  std::list<std::weak_ptr<Conn>> conns_;
+};
+
+HttpServer::HttpServer(ServerOptions options, HttpHandler& handler, const RejectFormatter& reject)
+    : impl_(std::make_unique<Impl>(std::move(options), handler, reject)) {}
+HttpServer::~HttpServer() = default;
+Status HttpServer::Listen() { return impl_->Listen(); }
+uint16_t HttpServer::port() const { return impl_->port(); }
+void HttpServer::Run() { impl_->Run(); }
+void HttpServer::Stop() { impl_->Stop(); }
+size_t HttpServer::open_connections() const { return impl_->open_connections(); }
+
+}  // namespace stratus

@@ -1,0 +1,217 @@
+#include "core/server.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio.hpp>
+#include <boost/beast.hpp>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+namespace stratus {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+// Echoes the request; "/slow" answers from another thread after 200 ms; "/file" sends a file.
+class EchoHandler : public HttpHandler {
+ public:
+  void Handle(HttpRequest request, Responder responder) override {
+    if (request.path == "/slow") {
+      std::thread([responder] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        HttpResponse r;
+        r.body = "slow";
+        responder.Send(std::move(r));
+      }).detach();
+      return;
+    }
+    HttpResponse r;
+    if (request.path == "/file") {
+      r.file = FileBody{file_path, 2, 5};
+      responder.Send(std::move(r));
+      return;
+    }
+    if (request.path == "/drop") {
+      return;  // a buggy handler: the Responder's destructor answers 500
+    }
+    r.headers.Set("X-Method", request.method);
+    r.headers.Set("X-Query", request.query);
+    r.body = request.path + "|" + request.body;
+    responder.Send(std::move(r));
+  }
+  std::string file_path;
+};
+
+class TestReject : public RejectFormatter {
+ public:
+  HttpResponse FormatReject(const HttpRequest&, int status, std::string_view code,
+                            std::string_view message) const override {
+    return JsonErrorResponse(status, code, message, "test-request-id");
+  }
+};
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    handler_.file_path = ::testing::TempDir() + "/server_test_file.txt";
+    std::ofstream(handler_.file_path) << "0123456789";
+    ServerOptions options;
+    options.port = 0;
+    options.io_threads = 2;
+    options.max_body_bytes = 1024;
+    options.max_header_bytes = 2048;
+    options.drain_timeout_ms = 5000;
+    server_ = std::make_unique<HttpServer>(options, handler_, reject_);
+    ASSERT_TRUE(server_->Listen().ok());
+    runner_ = std::thread([this] { server_->Run(); });
+  }
+  void TearDown() override {
+    server_->Stop();
+    runner_.join();
+    std::remove(handler_.file_path.c_str());
+  }
+
+  // Sends raw bytes and reads one response.
+  http::response<http::string_body> Exchange(tcp::socket& socket, const std::string& raw) {
+    asio::write(socket, asio::buffer(raw));
+    return ReadResponse(socket);
+  }
+  http::response<http::string_body> ReadResponse(tcp::socket& socket) {
+    http::response<http::string_body> res;
+    beast::error_code ec;
+    http::read(socket, buffer_, res, ec);
+    EXPECT_FALSE(ec) << ec.message();
+    return res;
+  }
+  tcp::socket Connect() {
+    tcp::socket socket(io_);
+    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()));
+    return socket;
+  }
+
+  EchoHandler handler_;
+  TestReject reject_;
+  std::unique_ptr<HttpServer> server_;
+  std::thread runner_;
+  asio::io_context io_;
+  beast::flat_buffer buffer_;
+};
+
+TEST_F(ServerTest, KeepAliveServesSeveralRequests) {
+  auto s = Connect();
+  auto r1 = Exchange(s, "GET /a?x=1 HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(r1.result_int(), 200);
+  EXPECT_EQ(r1.body(), "/a|");
+  EXPECT_EQ(r1["X-Query"], "x=1");
+  auto r2 = Exchange(s, "POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc");
+  EXPECT_EQ(r2.body(), "/b|abc");
+  EXPECT_TRUE(r2.keep_alive());
+}
+
+TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
+  auto s = Connect();
+  asio::write(s, asio::buffer(std::string(
+                     "GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n")));
+  EXPECT_EQ(ReadResponse(s).body(), "/1|");
+  EXPECT_EQ(ReadResponse(s).body(), "/2|");
+}
+
+TEST_F(ServerTest, ChunkedBodyIsAssembled) {
+  auto s = Connect();
+  auto r = Exchange(s,
+                    "POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+  EXPECT_EQ(r.body(), "/c|abcde");
+}
+
+TEST_F(ServerTest, ExpectContinueGetsInterimResponse) {
+  auto s = Connect();
+  asio::write(s, asio::buffer(std::string(
+                     "PUT /e HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")));
+  http::response<http::empty_body> interim;
+  http::response_parser<http::empty_body> parser;
+  beast::error_code ec;
+  http::read_header(s, buffer_, parser, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(parser.get().result_int(), 100);
+  asio::write(s, asio::buffer(std::string("wxyz")));
+  EXPECT_EQ(ReadResponse(s).body(), "/e|wxyz");
+}
+
+TEST_F(ServerTest, OversizedBodyGets413AndServerKeepsServing) {
+  auto s = Connect();
+  auto r = Exchange(s, "POST /big HTTP/1.1\r\nHost: h\r\nContent-Length: 5000\r\n\r\n");
+  EXPECT_EQ(r.result_int(), 413);
+  EXPECT_NE(r.body().find("RequestEntityTooLarge"), std::string::npos);
+  // A chunked body that grows past the limit is cut off too.
+  auto s2 = Connect();
+  std::string chunk(900, 'x');
+  auto r2 = Exchange(s2, "POST /big HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n384\r\n" +
+                             chunk + "\r\n384\r\n" + chunk + "\r\n0\r\n\r\n");
+  EXPECT_EQ(r2.result_int(), 413);
+  auto s3 = Connect();
+  EXPECT_EQ(Exchange(s3, "GET /ok HTTP/1.1\r\nHost: h\r\n\r\n").result_int(), 200);
+}
+
+TEST_F(ServerTest, OversizedHeadersGet431) {
+  auto s = Connect();
+  auto r = Exchange(s, "GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + std::string(4000, 'a') + "\r\n\r\n");
+  EXPECT_EQ(r.result_int(), 431);
+  auto s2 = Connect();
+  EXPECT_EQ(Exchange(s2, "GET /ok HTTP/1.1\r\nHost: h\r\n\r\n").result_int(), 200);
+}
+
+TEST_F(ServerTest, GarbageGets400) {
+  auto s = Connect();
+  auto r = Exchange(s, "THIS IS NOT HTTP\r\n\r\n");
+  EXPECT_EQ(r.result_int(), 400);
+  auto s2 = Connect();
+  EXPECT_EQ(Exchange(s2, "GET /ok HTTP/1.1\r\nHost: h\r\n\r\n").result_int(), 200);
+}
+
+TEST_F(ServerTest, AsyncAnswerFromAnotherThread) {
+  auto s = Connect();
+  EXPECT_EQ(Exchange(s, "GET /slow HTTP/1.1\r\nHost: h\r\n\r\n").body(), "slow");
+}
+
+TEST_F(ServerTest, DroppedResponderAnswers500) {
+  auto s = Connect();
+  EXPECT_EQ(Exchange(s, "GET /drop HTTP/1.1\r\nHost: h\r\n\r\n").result_int(), 500);
+}
+
+TEST_F(ServerTest, FileBodyRegion) {
+  auto s = Connect();
+  auto r = Exchange(s, "GET /file HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(r.body(), "23456");
+  // HEAD: the entity's Content-Length, no body.
+  asio::write(s, asio::buffer(std::string("HEAD /x HTTP/1.1\r\nHost: h\r\n\r\n")));
+  http::response_parser<http::string_body> head;
+  head.skip(true);
+  beast::error_code ec;
+  http::read(s, buffer_, head, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(head.get().result_int(), 200);
+  EXPECT_EQ(head.get()[http::field::content_length], "3");
+  EXPECT_EQ(Exchange(s, "GET /after HTTP/1.1\r\nHost: h\r\n\r\n").body(), "/after|");
+}
+
+TEST_F(ServerTest, GracefulStopAnswersInFlightRequests) {
+  auto s = Connect();
+  asio::write(s, asio::buffer(std::string("GET /slow HTTP/1.1\r\nHost: h\r\n\r\n")));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto idle = Connect();
+  server_->Stop();
+  auto r = ReadResponse(s);
+  EXPECT_EQ(r.body(), "slow");
+  EXPECT_FALSE(r.keep_alive());
+  runner_.join();
+  runner_ = std::thread([] {});  // TearDown joins again
+}
+
+}  // namespace
+}  // namespace stratus

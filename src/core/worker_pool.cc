@@ -1,0 +1,62 @@
+#include "core/worker_pool.h"
+
+#include <chrono>
+
+namespace stratus {
+
+WorkerPool::WorkerPool(size_t max_threads, int idle_exit_ms)
+    : max_threads_(max_threads == 0 ? 1 : max_threads), idle_exit_ms_(idle_exit_ms) {}
+
+WorkerPool::~WorkerPool() {
+  std::unique_lock lock(mu_);
+  stopping_ = true;
+  cv_.notify_all();
+  exited_cv_.wait(lock, [this] { return threads_ == 0; });
+}
+
+void WorkerPool::Submit(std::function<void()> task) {
+  std::lock_guard lock(mu_);
+  tasks_.push_back(std::move(task));
+  if (idle_ > 0) {
+    cv_.notify_one();
+    return;
+  }
+  if (threads_ < max_threads_) {
+    ++threads_;
+    std::thread([this] { Loop(); }).detach();
+  }
+}
+
+size_t WorkerPool::threads() const {
+  std::lock_guard lock(mu_);
+  return threads_;
+}
+
+size_t WorkerPool::queued() const {
+  std::lock_guard lock(mu_);
+  return tasks_.size();
+}
+
+void WorkerPool::Loop() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    if (!tasks_.empty()) {
+      auto task = std::move(tasks_.front());
+      tasks_.pop_front();
+      lock.unlock();
+      task();
+      lock.lock();
+      continue;
+    }
+    if (stopping_) break;
+    ++idle_;
+    bool woke = cv_.wait_for(lock, std::chrono::milliseconds(idle_exit_ms_),
+                             [this] { return !tasks_.empty() || stopping_; });
+    --idle_;
+    if (!woke) break;  // idle too long: let the thread go
+  }
+  --threads_;
+  exited_cv_.notify_all();
+}
+
+}  // namespace stratus
