@@ -4,6 +4,7 @@
 #include <array>
 #include <utility>
 
+#include "aws/sigv4/digest.h"
 #include "core/crypto.h"
 #include "core/strings.h"
 #include "core/time_format.h"
@@ -672,7 +673,7 @@ std::string CanonicalQueryString(std::string_view raw_query, bool presigned) {
 std::string PayloadHash(const HttpRequest& request, const SigV4Claim& claim) {
   if (!claim.payload_hash.empty()) return claim.payload_hash;
   if (claim.presigned && IsS3Service(claim.service)) return std::string(kUnsignedPayload);
-  return Sha256Hex(request.body);
+  return sigv4_internal::Sha256Hex(request.body);
 }
 
 std::string CanonicalRequest(const HttpRequest& request, const SigV4Claim& claim,
@@ -716,7 +717,7 @@ std::string StringToSign(const SigV4Claim& claim, std::string_view canonical_req
   out.push_back('\n');
   out += claim.CredentialScope();
   out.push_back('\n');
-  out += Sha256Hex(canonical_request);
+  out += sigv4_internal::Sha256Hex(canonical_request);
   return out;
 }
 
@@ -724,14 +725,14 @@ std::string SigningKey(std::string_view secret_access_key, std::string_view date
                        std::string_view region, std::string_view service) {
   std::string seed = "AWS4";
   seed += secret_access_key;
-  std::string k_date = HmacSha256(seed, date);
-  std::string k_region = HmacSha256(k_date, region);
-  std::string k_service = HmacSha256(k_region, service);
-  return HmacSha256(k_service, kSigV4Terminator);
+  std::string k_date = sigv4_internal::HmacSha256(seed, date);
+  std::string k_region = sigv4_internal::HmacSha256(k_date, region);
+  std::string k_service = sigv4_internal::HmacSha256(k_region, service);
+  return sigv4_internal::HmacSha256(k_service, kSigV4Terminator);
 }
 
 std::string Sign(std::string_view signing_key, std::string_view string_to_sign) {
-  return HexEncode(HmacSha256(signing_key, string_to_sign));
+  return sigv4_internal::HmacSha256Hex(signing_key, string_to_sign);
 }
 
 Status VerifySigV4(const HttpRequest& request, const SigV4Claim& claim,
@@ -792,7 +793,7 @@ Status VerifySigV4(const HttpRequest& request, const SigV4Claim& claim,
 
   // The signature covers the claimed hash; the body must be the one that hash names.
   if (IsHexSha256(claim.payload_hash)) {
-    std::string actual = Sha256Hex(request.body);
+    std::string actual = sigv4_internal::Sha256Hex(request.body);
     if (ToLower(claim.payload_hash) != actual) {
       if (dialect == SigV4Dialect::kS3) {
         Error e("XAmzContentSHA256Mismatch",
@@ -814,7 +815,8 @@ void SignRequest(HttpRequest& request, std::string_view access_key_id,
                  std::string_view session_token, std::string_view payload_hash) {
   request.headers.Remove("authorization");
   request.headers.Set("X-Amz-Date", FormatAmzDate(now_epoch_seconds));
-  std::string hash = payload_hash.empty() ? Sha256Hex(request.body) : std::string(payload_hash);
+  std::string hash =
+      payload_hash.empty() ? sigv4_internal::Sha256Hex(request.body) : std::string(payload_hash);
   request.headers.Set("x-amz-content-sha256", hash);
   if (!session_token.empty()) {
     request.headers.Set("X-Amz-Security-Token", std::string(session_token));
