@@ -293,15 +293,18 @@ class SqliteWriteTxn final : public WriteTxn {
   SqliteWriteTxn(Db& db, const Clock& clock) : db_(db), clock_(clock) {}
 
   Result<std::optional<std::string>> Get(std::string_view key) override {
+    STRATUS_RETURN_IF_ERROR(Poisoned());
     STRATUS_RETURN_IF_ERROR(internal::CheckKey(key));
     return Track(internal::DbGet(db_, key));
   }
 
   Result<std::vector<KeyValue>> Scan(const ScanOptions& options) override {
+    STRATUS_RETURN_IF_ERROR(Poisoned());
     return Track(internal::DbScan(db_, options));
   }
 
   Status Put(std::string_view key, std::string_view value) override {
+    STRATUS_RETURN_IF_ERROR(Poisoned());
     STRATUS_RETURN_IF_ERROR(internal::CheckKey(key));
     STRATUS_RETURN_IF_ERROR(internal::CheckValue(value));
     auto changed = Track(Change(Sql::kPut, "put", [&](Stmt& stmt) {
@@ -315,6 +318,7 @@ class SqliteWriteTxn final : public WriteTxn {
   }
 
   Status Delete(std::string_view key) override {
+    STRATUS_RETURN_IF_ERROR(Poisoned());
     STRATUS_RETURN_IF_ERROR(internal::CheckKey(key));
     auto changed = Track(Change(Sql::kDelete, "delete", [&](Stmt& stmt) { stmt.Bytes(1, key); }));
     if (!changed.ok()) {
@@ -324,6 +328,7 @@ class SqliteWriteTxn final : public WriteTxn {
   }
 
   Result<int64_t> DeleteRange(std::string_view start, std::string_view end) override {
+    STRATUS_RETURN_IF_ERROR(Poisoned());
     if (!end.empty() && end <= start) {
       return int64_t{0};
     }
@@ -340,6 +345,7 @@ class SqliteWriteTxn final : public WriteTxn {
 
   Result<int64_t> Enqueue(std::string_view queue, std::string_view payload,
                           int64_t visible_at_ms) override {
+    STRATUS_RETURN_IF_ERROR(Poisoned());
     STRATUS_RETURN_IF_ERROR(internal::CheckKey(queue, "queue name"));
     STRATUS_RETURN_IF_ERROR(internal::CheckValue(payload, "queue payload"));
     int64_t now = clock_.NowMillis();
@@ -356,6 +362,7 @@ class SqliteWriteTxn final : public WriteTxn {
   }
 
   Result<bool> RemoveQueueItem(int64_t id) override {
+    STRATUS_RETURN_IF_ERROR(Poisoned());
     auto removed =
         Track(Change(Sql::kRemoveItem, "remove queue item", [&](Stmt& stmt) { stmt.Int(1, id); }));
     if (!removed.ok()) {
@@ -373,6 +380,7 @@ class SqliteWriteTxn final : public WriteTxn {
   // Store::Lease inside this transaction.
   Result<std::vector<QueueItem>> LeaseItems(std::string_view queue, size_t max, int64_t now_ms,
                                             int64_t lease_ms) {
+    STRATUS_RETURN_IF_ERROR(Poisoned());
     std::vector<QueueItem> items;
     {
       // Collect first, update after: an update moves the row within the index being scanned.
@@ -417,6 +425,7 @@ class SqliteWriteTxn final : public WriteTxn {
   }
 
   Result<bool> AckItem(int64_t id, std::string_view token) {
+    STRATUS_RETURN_IF_ERROR(Poisoned());
     auto deleted = Track(Change(Sql::kAck, "ack", [&](Stmt& stmt) {
       stmt.Int(1, id);
       stmt.Text(2, token);
@@ -429,6 +438,7 @@ class SqliteWriteTxn final : public WriteTxn {
 
   Result<bool> ReleaseItem(int64_t id, std::string_view token, int64_t visible_at_ms,
                            const std::optional<std::string>& payload) {
+    STRATUS_RETURN_IF_ERROR(Poisoned());
     auto updated = Track(Change(payload ? Sql::kReleaseWithPayload : Sql::kRelease, "release",
                                 [&](Stmt& stmt) {
                                   stmt.Int(1, id);
@@ -452,6 +462,15 @@ class SqliteWriteTxn final : public WriteTxn {
   std::vector<std::string> TakeTopics() { return std::move(topics_); }
 
  private:
+  // After a storage failure the transaction is dead: SQLite may already have rolled it back, and
+  // a statement run now would execute (and commit) on its own, outside any transaction.
+  Status Poisoned() const {
+    if (storage_error_) {
+      return *storage_error_;
+    }
+    return Status::Ok();
+  }
+
   // Runs a statement that changes rows; returns how many it changed.
   template <class BindFn>
   Result<int64_t> Change(Sql id, std::string_view what, BindFn&& bind) {
@@ -853,6 +872,10 @@ std::unique_ptr<Store::Watch> SqliteStore::Subscribe(std::string topic,
 }
 
 void SqliteStore::Close() {
+  if (tls_writer_of == this) {
+    spdlog::error("store: Close() called from inside a write function; ignored");
+    return;
+  }
   std::lock_guard close_lock(close_mu_);
   if (closed_) {
     return;

@@ -460,6 +460,9 @@ TEST(SqliteStoreTest, StorageFailureIsAnInternalFailureAndTheStoreRecovers) {
     EXPECT_TRUE(txn.Put("small-in-failed-txn", "1").ok());
     Status put = txn.Put("big", big);
     ignored_error_seen = !put.ok();
+    // The transaction is dead: later operations fail too (and never run outside it).
+    EXPECT_FALSE(txn.Put("after-failure", "x").ok());
+    EXPECT_FALSE(txn.Get("before").ok());
     return Status::Ok();  // ignores the error: the store must still abort this transaction
   });
   EXPECT_TRUE(ignored_error_seen);
@@ -467,6 +470,7 @@ TEST(SqliteStoreTest, StorageFailureIsAnInternalFailureAndTheStoreRecovers) {
   EXPECT_EQ(full.error().code, "InternalFailure");
   EXPECT_FALSE(store->Get("big")->has_value());
   EXPECT_FALSE(store->Get("small-in-failed-txn")->has_value());
+  EXPECT_FALSE(store->Get("after-failure")->has_value());
   STRATUS_EXPECT_OK(store->Put("small", "still works"));
   STRATUS_ASSERT_OK(ExecOnWriterForTest(*store, "PRAGMA max_page_count = 1073741823"));
   STRATUS_EXPECT_OK(store->Put("big", big));
