@@ -75,6 +75,9 @@ class XmlWriter {
 void WriteXmlMembers(XmlWriter& w, const Shape& shape, const Json& value, bool skip_bound);
 // Writes one member's element(s) (flattened lists/maps write several).
 void WriteXmlMember(XmlWriter& w, const Member& member, const Json& value);
+// Error fields that `shape` (may be null) does not model, as <Name>text</Name> elements: a
+// handler may add details (S3's <Key>, <BucketName>) that the model's error shape lacks.
+void WriteUnmodelledXmlFields(XmlWriter& w, const Shape* shape, const Json& fields);
 // ' name="value"' for each xmlAttribute member of `shape` present in `value`, plus namespaces.
 std::string XmlAttributes(const Shape& shape, const Json& value);
 std::string XmlNamespaceAttr(const std::optional<std::string>& uri,

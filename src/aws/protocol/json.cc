@@ -123,8 +123,10 @@ HttpResponse EncodeJsonError(const ServiceModel& model, const std::string& conte
       b.push_back(':');
       internal::WriteJson(b, m, *it);
     }
-  } else if (error.fields.is_object()) {
+  }
+  if (error.fields.is_object()) {
     for (const auto& [k, v] : error.fields.items()) {
+      if (v.is_null() || (shape != nullptr && shape->FindMember(k) != nullptr)) continue;
       if (IEquals(k, "message")) has_message = true;
       b.push_back(',');
       internal::WriteJsonString(b, k);

@@ -258,13 +258,8 @@ class QueryCodec final : public Codec {
       }
     }
     if (!has_message && !error.message.empty()) w.Element("Message", error.message);
-    if (shape != nullptr) {
-      internal::WriteXmlMembers(w, *shape, error.fields, false);
-    } else if (error.fields.is_object()) {
-      for (const auto& [k, v] : error.fields.items()) {
-        w.Element(k, v.is_string() ? v.get<std::string>() : DumpJson(v));
-      }
-    }
+    if (shape != nullptr) internal::WriteXmlMembers(w, *shape, error.fields, false);
+    internal::WriteUnmodelledXmlFields(w, shape, error.fields);
     w.Close("Error");
     w.Element("RequestId", meta.request_id);
     w.Close("ErrorResponse");

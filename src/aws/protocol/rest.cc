@@ -17,7 +17,8 @@ bool MoreSpecific(const Route& a, const Route& b) {
   }
   if (a.segments.size() != b.segments.size()) return a.segments.size() > b.segments.size();
   auto required = [](const Route& r) {
-    return std::count_if(r.query.begin(), r.query.end(), [](const auto& q) { return !q.optional; });
+    return std::count_if(r.query.begin(), r.query.end(), [](const auto& q) { return !q.optional; }) +
+           static_cast<long>(r.required_query.size() + r.required_headers.size());
   };
   return required(a) > required(b);
 }
@@ -43,6 +44,13 @@ Route ParseRoute(const Operation& op) {
       r.query.push_back(std::move(lit));
     }
   }
+  if (op.input != nullptr) {
+    for (const Member& m : op.input->members) {
+      if (!op.input->IsRequired(m.name)) continue;
+      if (m.location == Location::kQuery && m.shape->type != ShapeType::kMap) r.required_query.push_back(m.WireName());
+      if (m.location == Location::kHeader) r.required_headers.push_back(m.WireName());
+    }
+  }
   for (const std::string& seg : SplitPath(path)) {
     if (seg.size() >= 2 && seg.front() == '{' && seg.back() == '}') {
       std::string name = seg.substr(1, seg.size() - 2);
@@ -63,7 +71,15 @@ bool QueryHas(const QueryParams& query, const Route::QueryLiteral& lit) {
   return false;
 }
 
-bool Matches(const Route& r, const std::vector<std::string>& segs, const QueryParams& query) {
+bool HasQueryKey(const QueryParams& query, std::string_view key) {
+  for (const auto& kv : query) {
+    if (kv.first == key) return true;
+  }
+  return false;
+}
+
+bool Matches(const Route& r, const std::vector<std::string>& segs, const QueryParams& query,
+             const Headers* headers) {
   size_t i = 0;
   for (const Route::Segment& s : r.segments) {
     if (s.kind == Route::Kind::kGreedy) {
@@ -78,6 +94,16 @@ bool Matches(const Route& r, const std::vector<std::string>& segs, const QueryPa
   if (i != segs.size()) return false;
   for (const auto& lit : r.query) {
     if (!lit.optional && !QueryHas(query, lit)) return false;
+    // An explicit x-id names the operation.
+    if (lit.optional && HasQueryKey(query, lit.key) && !QueryHas(query, lit)) return false;
+  }
+  if (headers != nullptr) {
+    for (const auto& key : r.required_query) {
+      if (!HasQueryKey(query, key)) return false;
+    }
+    for (const auto& name : r.required_headers) {
+      if (!headers->Has(name)) return false;
+    }
   }
   return true;
 }
@@ -210,11 +236,14 @@ RouteTable::RouteTable(const ServiceModel& model) {
 }
 
 const Route* RouteTable::Match(std::string_view method, const std::vector<std::string>& segments,
-                               const QueryParams& query) const {
+                               const QueryParams& query, const Headers& headers) const {
   auto it = by_method_.find(std::string(method));
   if (it == by_method_.end()) return nullptr;
   for (const Route* r : it->second) {
-    if (Matches(*r, segments, query)) return r;
+    if (Matches(*r, segments, query, &headers)) return r;
+  }
+  for (const Route* r : it->second) {
+    if (Matches(*r, segments, query, nullptr)) return r;
   }
   return nullptr;
 }

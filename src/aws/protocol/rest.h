@@ -29,6 +29,10 @@ struct Route {
   std::string method;
   std::vector<Segment> segments;
   std::vector<QueryLiteral> query;
+  // Required input members bound to query parameters and headers: S3 tells UploadPart from
+  // PutObject (uploadId, partNumber) and CopyObject by them (x-amz-copy-source).
+  std::vector<std::string> required_query;
+  std::vector<std::string> required_headers;
 };
 
 using QueryParams = std::vector<std::pair<std::string, std::string>>;
@@ -37,9 +41,11 @@ using QueryParams = std::vector<std::pair<std::string, std::string>>;
 class RouteTable {
  public:
   explicit RouteTable(const ServiceModel& model);
-  // The most specific route matching the request, or null.
+  // The most specific route matching the request, or null. Routes whose required query or
+  // header members are present win; failing that, the path and literals alone decide, so that a
+  // request missing a required member reaches validation instead of "unknown operation".
   const Route* Match(std::string_view method, const std::vector<std::string>& segments,
-                     const QueryParams& query) const;
+                     const QueryParams& query, const Headers& headers) const;
   const Route* ForOperation(const Operation& op) const;
 
  private:

@@ -28,7 +28,7 @@ class RestJsonCodec final : public Codec {
   Result<const Operation*> Resolve(const HttpRequest& request) const override {
     auto segments = internal::SplitPath(request.path);
     auto query = ParseQuery(request.query, true);
-    const internal::Route* r = routes_.Match(request.method, segments, query);
+    const internal::Route* r = routes_.Match(request.method, segments, query, request.headers);
     if (r == nullptr) {
       return Error("UnknownOperationException",
                    "No operation matches " + request.method + " " + request.path, 404);

@@ -32,7 +32,7 @@ class RestXmlCodec final : public Codec {
   Result<const Operation*> Resolve(const HttpRequest& request) const override {
     auto segments = internal::SplitPath(request.path);
     auto query = ParseQuery(request.query, true);
-    const internal::Route* r = routes_.Match(request.method, segments, query);
+    const internal::Route* r = routes_.Match(request.method, segments, query, request.headers);
     if (r == nullptr) {
       if (s3_) {
         return Error("MethodNotAllowed", "The specified method is not allowed against this resource.", 405);
@@ -132,13 +132,8 @@ class RestXmlCodec final : public Codec {
     bool has_message = error.fields.is_object() &&
                        (error.fields.contains("Message") || error.fields.contains("message"));
     if (!has_message) w.Element("Message", error.message);
-    if (shape != nullptr) {
-      internal::WriteXmlMembers(w, *shape, error.fields, true);
-    } else if (error.fields.is_object()) {
-      for (const auto& [k, v] : error.fields.items()) {
-        w.Element(k, v.is_string() ? v.get<std::string>() : DumpJson(v));
-      }
-    }
+    if (shape != nullptr) internal::WriteXmlMembers(w, *shape, error.fields, true);
+    internal::WriteUnmodelledXmlFields(w, shape, error.fields);
     if (s3_) {
       w.Element("RequestId", meta.request_id);
       w.Element("HostId", meta.host_id);

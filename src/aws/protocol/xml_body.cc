@@ -125,6 +125,15 @@ void WriteXmlMembers(XmlWriter& w, const Shape& shape, const Json& value, bool s
   }
 }
 
+void WriteUnmodelledXmlFields(XmlWriter& w, const Shape* shape, const Json& fields) {
+  if (!fields.is_object()) return;
+  for (const auto& [k, v] : fields.items()) {
+    if (v.is_null() || (shape != nullptr && shape->FindMember(k) != nullptr)) continue;
+    if (k == "Message" || k == "message") continue;  // written as <Message> by the caller
+    w.Element(k, v.is_string() ? v.get<std::string>() : DumpJson(v));
+  }
+}
+
 void WriteXmlMember(XmlWriter& w, const Member& member, const Json& value) {
   // A flattened list takes its items' name when the list member names one.
   if (member.shape->type == ShapeType::kList && Flattened(member) &&
