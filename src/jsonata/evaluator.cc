@@ -1,0 +1,857 @@
+// Core of the evaluator: expression dispatch, operators, function application, limits.
+// Paths, predicates, sorting and grouping are in eval_path.cc.
+#include "jsonata/evaluator.h"
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace stratus::jsonata::internal {
+
+namespace {
+
+// Default nesting limit of evaluate() calls when the caller sets none. Each level costs a few
+// hundred bytes of native stack; the stack check below is the real guard, this one keeps the
+// error deterministic.
+constexpr int kDefaultMaxDepth = 5000;
+// Native stack kept in reserve below the deepest evaluation (for built-ins, RE2, libc).
+constexpr size_t kStackReserve = 256 * 1024;
+// How often (in evaluate() calls) the clock is read for the time limit.
+constexpr uint32_t kTicksPerClockCheck = 1024;
+
+const char* StackLimit() {
+  pthread_attr_t attr;
+  void* addr = nullptr;
+  size_t size = 0;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    pthread_attr_getstack(&attr, &addr, &size);
+    pthread_attr_destroy(&attr);
+  }
+  char here;
+  if (addr == nullptr || size == 0) return &here - 512 * 1024;  // unknown: assume 512 KiB
+  const char* low = static_cast<const char*>(addr);
+  if (&here - low < static_cast<std::ptrdiff_t>(2 * kStackReserve)) return low;
+  return low + kStackReserve;
+}
+
+struct DepthGuard {
+  explicit DepthGuard(int& d) : depth(d) { ++depth; }
+  ~DepthGuard() { --depth; }
+  int& depth;
+};
+
+bool IsArrayOfNumbers(const Value& v) {
+  if (!v.IsArray()) return false;
+  for (const auto& i : v.AsArray().items) {
+    if (!i.IsNumber()) return false;
+  }
+  return true;
+}
+
+// The reference's isNumeric: a number that is not NaN; infinities are an error (D1001).
+bool IsNumeric(const Value& v) {
+  if (!v.IsNumber()) return false;
+  double d = v.AsNumber();
+  if (std::isnan(d)) return false;
+  if (!std::isfinite(d)) ThrowError("D1001", v);
+  return true;
+}
+
+}  // namespace
+
+// fn.lookup over an array: member values of every object, arrays flattened one level.
+void LookupInto(const Value& item, const std::string& key, std::vector<Value>& out) {
+  if (item.IsArray()) {
+    for (const auto& i : item.AsArray().items) LookupInto(i, key, out);
+  } else if (item.IsObject()) {
+    const Value* v = item.AsObject().Find(key);
+    if (v == nullptr) return;
+    if (v->IsArray()) {
+      for (const auto& x : v->AsArray().items) out.push_back(x);
+    } else {
+      out.push_back(*v);
+    }
+  }
+}
+
+
+[[noreturn]] void ThrowError(const char* code, Value value) {
+  JError e(code);
+  e.value = std::move(value);
+  throw e;
+}
+
+Value MakeString(std::string s) { return Value::String(std::move(s)); }
+
+int FunctionData::Arity() const {
+  switch (type) {
+    case Type::kLambda:
+      return static_cast<int>(node->params.size());
+    case Type::kBuiltin:
+      return builtin->arity;
+    case Type::kPartial: {
+      int n = 0;
+      for (bool p : placeholder) n += p ? 1 : 0;
+      return n;
+    }
+    case Type::kNative:
+      return native->arity;
+    case Type::kRegex:
+    case Type::kTransform:
+    case Type::kChain:
+      return 1;
+    case Type::kRegexNext:
+      return 0;
+  }
+  return 0;
+}
+
+const Signature* FunctionData::GetSignature() const {
+  switch (type) {
+    case Type::kLambda:
+      return node->signature.get();
+    case Type::kBuiltin:
+      return builtin->signature.get();
+    case Type::kNative:
+      return native->signature.get();
+    case Type::kTransform: {
+      static const std::shared_ptr<const Signature> kTransformSig = ParseSignature("<(oa):o>");
+      return kTransformSig.get();
+    }
+    default:
+      return nullptr;
+  }
+}
+
+bool Truthy(const Value& v) {
+  switch (v.kind()) {
+    case Kind::kUndefined:
+    case Kind::kNull:
+      return false;
+    case Kind::kBool:
+      return v.AsBool();
+    case Kind::kNumber:
+      return v.AsNumber() != 0 && !std::isnan(v.AsNumber());
+    case Kind::kString:
+      return !v.AsString().empty();
+    case Kind::kArray: {
+      const auto& items = v.AsArray().items;
+      if (items.size() == 1) return Truthy(items[0]);
+      for (const auto& i : items) {
+        if (Truthy(i)) return true;
+      }
+      return false;
+    }
+    case Kind::kObject:
+      return !v.AsObject().entries.empty();
+    case Kind::kFunction:
+      return false;
+    case Kind::kTuples:
+      return !v.AsTuples().tuples.empty();
+  }
+  return false;
+}
+
+Value Append(const Value& a, const Value& b) {
+  if (a.IsUndefined()) return b;
+  if (b.IsUndefined()) return a;
+  Value out = NewArray();
+  auto& items = out.MutArray().items;
+  if (a.IsArray()) {
+    items = a.AsArray().items;
+  } else {
+    items.push_back(a);
+  }
+  if (b.IsArray()) {
+    const auto& bi = b.AsArray().items;
+    items.insert(items.end(), bi.begin(), bi.end());
+  } else {
+    items.push_back(b);
+  }
+  return out;
+}
+
+Evaluator::Evaluator(const ExternalScope* external, const EvalLimits& limits)
+    : external_(external), limits_(limits) {
+  if (limits_.max_depth <= 0) limits_.max_depth = kDefaultMaxDepth;
+  if (limits_.time_limit.count() > 0) {
+    has_deadline_ = true;
+    deadline_ = std::chrono::steady_clock::now() + limits_.time_limit;
+  }
+  stack_limit_ = StackLimit();
+  now_millis_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+}
+
+Evaluator::~Evaluator() {
+  // Frames hold values that may hold closures over frames: clear values first so that no
+  // destructor touches a frame that is already gone.
+  for (auto& f : frames_) f.vars.clear();
+}
+
+Frame* Evaluator::NewFrame(Frame* parent) {
+  frames_.emplace_back();
+  Frame* f = &frames_.back();
+  f->parent = parent;
+  return f;
+}
+
+void Evaluator::CheckLimits() {
+  if (has_deadline_ && std::chrono::steady_clock::now() > deadline_) {
+    JError e(kCodeLimit);
+    e.detail = "Expression evaluation timeout: Check for infinite loop";
+    throw e;
+  }
+}
+
+const Program* Evaluator::CompileForEval(const std::string& text) {
+  eval_programs_.push_back(ParseProgram(text));
+  return eval_programs_.back().get();
+}
+
+Value Evaluator::Run(const Program& program, const Value& input) {
+  root_frame_ = NewFrame(nullptr);
+  root_frame_->Bind("$", input);
+  Value in = input;
+  if (input.IsArray() && !input.AsArray().sequence) {
+    Value wrapper = NewSequence();
+    wrapper.MutArray().items.push_back(input);
+    wrapper.MutArray().outer_wrapper = true;
+    in = wrapper;
+  }
+  root_input_ = in;
+  return Eval(program.root, in, root_frame_);
+}
+
+Value Evaluator::LookupVariable(std::string_view name, Frame* env) const {
+  if (const Value* v = env->Find(name)) return *v;
+  if (external_ != nullptr) {
+    auto it = external_->vars.find(std::string(name));
+    if (it != external_->vars.end()) return it->second;
+  }
+  if (const Builtin* b = FindBuiltin(name)) {
+    auto* f = new FunctionData(FunctionData::Type::kBuiltin);
+    f->builtin = b;
+    return Value::Adopt(f);
+  }
+  return Value();
+}
+
+Value Evaluator::Eval(const Node* n, const Value& input, Frame* env) {
+  DepthGuard guard(depth_);
+  char probe;
+  if (depth_ > limits_.max_depth || &probe < stack_limit_) {
+    JError e(kCodeLimit, n->position);
+    e.detail =
+        "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as "
+        "tail-recursive.";
+    throw e;
+  }
+  if (++ticks_ % kTicksPerClockCheck == 0) CheckLimits();
+
+  Value result;
+  switch (n->type) {
+    case NodeType::kPath:
+      result = EvalPath(n, input, env);
+      break;
+    case NodeType::kBinary:
+      result = EvalBinary(n, input, env);
+      break;
+    case NodeType::kNegate: {
+      Value v = Eval(n->expression, input, env);
+      if (v.IsUndefined()) break;
+      if (!IsNumeric(v)) {
+        JError e("D1002", n->position);
+        e.Token("-");
+        e.value = v;
+        throw e;
+      }
+      result = Value::Number(-v.AsNumber());
+      break;
+    }
+    case NodeType::kArrayCons:
+      result = EvalArray(n, input, env);
+      break;
+    case NodeType::kObjectCons:
+      result = EvalGroup(n->pairs, n->position, input, env);
+      break;
+    case NodeType::kName: {
+      const std::string& key = n->op_text;
+      if (input.IsObject()) {
+        const Value* v = input.AsObject().Find(key);
+        if (v != nullptr) result = *v;
+      } else if (input.IsArray()) {
+        Value seq = NewSequence();
+        for (const auto& item : input.AsArray().items) LookupInto(item, key, seq.MutArray().items);
+        result = seq;
+      }
+      break;
+    }
+    case NodeType::kLiteral:
+      result = n->literal;
+      break;
+    case NodeType::kWildcard: {
+      Value seq = NewSequence();
+      const Value* in = &input;
+      if (input.IsArray() && input.AsArray().outer_wrapper && !input.AsArray().items.empty()) {
+        in = &input.AsArray().items[0];
+      }
+      auto flatten = [&](auto&& self, const Value& v, std::vector<Value>& out) -> void {
+        if (v.IsArray()) {
+          for (const auto& i : v.AsArray().items) self(self, i, out);
+        } else {
+          out.push_back(v);
+        }
+      };
+      if (in->IsObject()) {
+        auto& out = seq.MutArray().items;
+        for (const auto& [k, v] : in->AsObject().entries) {
+          if (v.IsArray()) {
+            flatten(flatten, v, out);
+          } else {
+            out.push_back(v);
+          }
+        }
+      } else if (in->IsArray()) {
+        auto& out = seq.MutArray().items;
+        for (const auto& v : in->AsArray().items) {
+          if (v.IsArray()) {
+            flatten(flatten, v, out);
+          } else {
+            out.push_back(v);
+          }
+        }
+      }
+      result = seq;
+      break;
+    }
+    case NodeType::kDescendant: {
+      if (input.IsUndefined()) break;
+      Value seq = NewSequence();
+      auto& out = seq.MutArray().items;
+      auto recurse = [&](auto&& self, const Value& v) -> void {
+        if (!v.IsArray()) out.push_back(v);
+        if (v.IsArray()) {
+          for (const auto& i : v.AsArray().items) self(self, i);
+        } else if (v.IsObject()) {
+          for (const auto& [k, m] : v.AsObject().entries) self(self, m);
+        }
+      };
+      recurse(recurse, input);
+      if (out.size() == 1) {
+        result = out[0];
+      } else {
+        result = seq;
+      }
+      break;
+    }
+    case NodeType::kParent: {
+      if (const Value* v = env->Find(n->slot->label)) result = *v;
+      break;
+    }
+    case NodeType::kCondition: {
+      Value c = Eval(n->condition, input, env);
+      if (Truthy(c)) {
+        result = Eval(n->then, input, env);
+      } else if (n->otherwise != nullptr) {
+        result = Eval(n->otherwise, input, env);
+      }
+      break;
+    }
+    case NodeType::kBlock: {
+      Frame* frame = NewFrame(env);
+      for (const Node* e : n->items) result = Eval(e, input, frame);
+      break;
+    }
+    case NodeType::kBind: {
+      result = Eval(n->rhs, input, env);
+      env->Bind(n->lhs->op_text, result);
+      break;
+    }
+    case NodeType::kRegex: {
+      auto* f = new FunctionData(FunctionData::Type::kRegex);
+      f->regex = n->regex;
+      f->node = n;
+      result = Value::Adopt(f);
+      break;
+    }
+    case NodeType::kCall:
+      result = EvalCall(n, input, env, nullptr);
+      break;
+    case NodeType::kPartial:
+      result = EvalPartial(n, input, env);
+      break;
+    case NodeType::kVariable:
+      if (n->op_text.empty()) {
+        if (input.IsArray() && input.AsArray().outer_wrapper && !input.AsArray().items.empty()) {
+          result = input.AsArray().items[0];
+        } else {
+          result = input;
+        }
+      } else {
+        result = LookupVariable(n->op_text, env);
+      }
+      break;
+    case NodeType::kLambda: {
+      auto* f = new FunctionData(FunctionData::Type::kLambda);
+      f->node = n;
+      f->input = input;
+      f->env = env;
+      result = Value::Adopt(f);
+      break;
+    }
+    case NodeType::kApply:
+      result = EvalApply(n, input, env);
+      break;
+    case NodeType::kTransform: {
+      auto* f = new FunctionData(FunctionData::Type::kTransform);
+      f->node = n;
+      f->env = env;
+      result = Value::Adopt(f);
+      break;
+    }
+    default:
+      break;
+  }
+
+  for (const Stage& p : n->predicate) result = EvalFilter(p.expr, result, env);
+  if (n->type != NodeType::kPath && n->group != nullptr) {
+    result = EvalGroup(n->group->pairs, n->group->position, result, env);
+  }
+  if (result.IsArray() && result.AsArray().sequence) {
+    ArrayData& a = result.MutArray();
+    if (n->keep_array) a.keep_singleton = true;
+    if (a.items.empty()) return Value();
+    if (a.items.size() == 1 && !a.keep_singleton) return Value(a.items[0]);
+  }
+  return result;
+}
+
+Value Evaluator::EvalArray(const Node* n, const Value& input, Frame* env) {
+  Value result = NewArray();
+  auto& items = result.MutArray().items;
+  for (const Node* item : n->items) {
+    Value v = Eval(item, input, env);
+    if (v.IsUndefined()) continue;
+    if (item->type == NodeType::kArrayCons) {
+      items.push_back(std::move(v));
+    } else if (v.IsArray()) {
+      const auto& src = v.AsArray().items;
+      items.insert(items.end(), src.begin(), src.end());
+    } else if (v.IsTuples()) {
+      for (const auto& t : v.AsTuples().tuples) items.push_back(t.at);
+    } else {
+      items.push_back(std::move(v));
+    }
+  }
+  if (n->consarray) result.MutArray().cons = true;
+  return result;
+}
+
+Value Evaluator::EvalBinary(const Node* n, const Value& input, Frame* env) {
+  Value lhs = Eval(n->lhs, input, env);
+  BinOp op = n->op;
+  if (op == BinOp::kAnd) {
+    return Value::Bool(Truthy(lhs) && Truthy(Eval(n->rhs, input, env)));
+  }
+  if (op == BinOp::kOr) {
+    return Value::Bool(Truthy(lhs) || Truthy(Eval(n->rhs, input, env)));
+  }
+  Value rhs = Eval(n->rhs, input, env);
+  auto fail = [&](const char* code, const Value& v) {
+    JError e(code, n->position);
+    static const char* kOpText[] = {"+", "-", "*", "/", "%", "=", "!=", "<", "<=", ">", ">=", "&", "..", "in", "and", "or"};
+    e.Token(kOpText[static_cast<int>(op)]);
+    e.value = v;
+    throw e;
+  };
+  try {
+    switch (op) {
+      case BinOp::kAdd:
+      case BinOp::kSub:
+      case BinOp::kMul:
+      case BinOp::kDiv:
+      case BinOp::kMod: {
+        if (lhs.IsDefined() && !IsNumeric(lhs)) fail("T2001", lhs);
+        if (rhs.IsDefined() && !IsNumeric(rhs)) fail("T2002", rhs);
+        if (lhs.IsUndefined() || rhs.IsUndefined()) return Value();
+        double a = lhs.AsNumber(), b = rhs.AsNumber();
+        switch (op) {
+          case BinOp::kAdd: return Value::Number(a + b);
+          case BinOp::kSub: return Value::Number(a - b);
+          case BinOp::kMul: return Value::Number(a * b);
+          case BinOp::kDiv: return Value::Number(a / b);
+          default: return Value::Number(std::fmod(a, b));
+        }
+      }
+      case BinOp::kEq:
+      case BinOp::kNe: {
+        if (lhs.IsUndefined() || rhs.IsUndefined()) return Value::Bool(false);
+        bool eq = DeepEqual(lhs, rhs);
+        return Value::Bool(op == BinOp::kEq ? eq : !eq);
+      }
+      case BinOp::kLt:
+      case BinOp::kLe:
+      case BinOp::kGt:
+      case BinOp::kGe: {
+        bool lc = lhs.IsUndefined() || lhs.IsString() || lhs.IsNumber();
+        bool rc = rhs.IsUndefined() || rhs.IsString() || rhs.IsNumber();
+        if (!lc || !rc) fail("T2010", !(lhs.IsString() || lhs.IsNumber()) ? lhs : rhs);
+        if (lhs.IsUndefined() || rhs.IsUndefined()) return Value();
+        if (lhs.kind() != rhs.kind()) {
+          JError e("T2009", n->position);
+          e.value = lhs;
+          e.value2 = rhs;
+          throw e;
+        }
+        int c;
+        if (lhs.IsNumber()) {
+          double a = lhs.AsNumber(), b = rhs.AsNumber();
+          bool r = op == BinOp::kLt ? a < b : op == BinOp::kLe ? a <= b : op == BinOp::kGt ? a > b : a >= b;
+          return Value::Bool(r);
+        }
+        c = lhs.AsString().compare(rhs.AsString());
+        bool r = op == BinOp::kLt ? c < 0 : op == BinOp::kLe ? c <= 0 : op == BinOp::kGt ? c > 0 : c >= 0;
+        return Value::Bool(r);
+      }
+      case BinOp::kConcat: {
+        std::string s = lhs.IsDefined() ? ToJsString(lhs) : std::string();
+        if (rhs.IsDefined()) s += ToJsString(rhs);
+        return MakeString(std::move(s));
+      }
+      case BinOp::kRange: {
+        auto is_int = [](const Value& v) { return v.IsNumber() && std::floor(v.AsNumber()) == v.AsNumber() && std::isfinite(v.AsNumber()); };
+        if (lhs.IsDefined() && !is_int(lhs)) fail("T2003", lhs);
+        if (rhs.IsDefined() && !is_int(rhs)) fail("T2004", rhs);
+        if (lhs.IsUndefined() || rhs.IsUndefined()) return Value();
+        double a = lhs.AsNumber(), b = rhs.AsNumber();
+        if (a > b) return Value();
+        double size = b - a + 1;
+        if (size > static_cast<double>(limits_.max_range)) fail("D2014", Value::Number(size));
+        Value seq = NewSequence();
+        auto& items = seq.MutArray().items;
+        items.reserve(static_cast<size_t>(size));
+        for (double x = a; x <= b; x += 1) items.push_back(Value::Number(x));
+        return seq;
+      }
+      case BinOp::kIn: {
+        if (lhs.IsUndefined() || rhs.IsUndefined()) return Value::Bool(false);
+        auto same = [&](const Value& x) {
+          if (x.kind() != lhs.kind()) return false;
+          if (x.IsArray() || x.IsObject() || x.IsFunction()) return x.SameHeap(lhs);
+          return DeepEqual(x, lhs);
+        };
+        if (rhs.IsArray()) {
+          for (const auto& x : rhs.AsArray().items) {
+            if (same(x)) return Value::Bool(true);
+          }
+          return Value::Bool(false);
+        }
+        return Value::Bool(same(rhs));
+      }
+      default:
+        return Value();
+    }
+  } catch (JError& e) {
+    if (e.position < 0) e.position = n->position;
+    throw;
+  }
+}
+
+Value Evaluator::EvalCall(const Node* n, const Value& input, Frame* env, const Value* applied) {
+  Value proc = Eval(n->procedure, input, env);
+  const Node* pn = n->procedure;
+  std::string proc_name = pn->type == NodeType::kPath ? pn->items[0]->op_text : pn->op_text;
+  if (proc.IsUndefined() && pn->type == NodeType::kPath && pn->items[0]->type == NodeType::kName &&
+      LookupVariable(pn->items[0]->op_text, env).IsDefined()) {
+    JError e("T1005", n->position);
+    e.Token(pn->items[0]->op_text);
+    throw e;
+  }
+  Args args;
+  args.reserve(n->items.size() + (applied != nullptr ? 1 : 0));
+  if (applied != nullptr) args.push_back(*applied);
+  for (const Node* a : n->items) args.push_back(Eval(a, input, env));
+  try {
+    return Apply(proc, std::move(args), input, env);
+  } catch (JError& e) {
+    if (e.position < 0) e.position = n->position;
+    if (!e.has_token) e.Token(proc_name);
+    throw;
+  }
+}
+
+Value Evaluator::Apply(const Value& proc, Args args, const Value& input, Frame* env) {
+  Value result = ApplyInner(proc, args, input, env);
+  // Trampoline: a lambda whose body ends in a call returns a thunk instead of recursing.
+  while (result.IsFunction() && result.AsFunction().type == FunctionData::Type::kLambda &&
+         result.AsFunction().node->thunk) {
+    Value thunk = std::move(result);
+    const FunctionData& t = thunk.AsFunction();
+    const Node* call = t.node->body;
+    Value next = Eval(call->procedure, t.input, t.env);
+    Args next_args;
+    next_args.reserve(call->items.size());
+    for (const Node* a : call->items) next_args.push_back(Eval(a, t.input, t.env));
+    try {
+      result = ApplyInner(next, next_args, input, env);
+    } catch (JError& e) {
+      if (e.position < 0) e.position = call->position;
+      if (!e.has_token) {
+        const Node* pn = call->procedure;
+        e.Token(pn->type == NodeType::kPath ? pn->items[0]->op_text : pn->op_text);
+      }
+      throw;
+    }
+  }
+  return result;
+}
+
+Value Evaluator::ApplyHof(const Value& fn, const Value& v, size_t index, const Value& array, Frame* env) {
+  int arity = fn.IsFunction() ? fn.AsFunction().Arity() : 1;
+  Args args;
+  args.push_back(v);
+  if (arity >= 2) args.push_back(Value::Number(static_cast<double>(index)));
+  if (arity >= 3) args.push_back(array);
+  return Apply(fn, std::move(args), Value(), env);
+}
+
+Value Evaluator::ApplyInner(const Value& proc, Args& args, const Value& input, Frame* env) {
+  if (!proc.IsFunction()) {
+    JError e("T1006");
+    throw e;
+  }
+  const FunctionData& f = proc.AsFunction();
+  if (const Signature* sig = f.GetSignature()) args = sig->Validate(args, input);
+  switch (f.type) {
+    case FunctionData::Type::kLambda: {
+      Frame* frame = NewFrame(f.env);
+      const auto& params = f.node->params;
+      for (size_t i = 0; i < params.size(); ++i) {
+        frame->Bind(params[i], i < args.size() ? args[i] : Value());
+      }
+      return Eval(f.node->body, f.input, frame);
+    }
+    case FunctionData::Type::kBuiltin: {
+      CallSite site{input, env};
+      return f.builtin->fn(*this, args, site);
+    }
+    case FunctionData::Type::kPartial: {
+      Args full;
+      full.reserve(f.bound.size());
+      size_t next = 0;
+      for (size_t i = 0; i < f.bound.size(); ++i) {
+        if (f.placeholder[i]) {
+          full.push_back(next < args.size() ? args[next] : Value());
+          ++next;
+        } else {
+          full.push_back(f.bound[i]);
+        }
+      }
+      return Apply(f.target, std::move(full), input, env);
+    }
+    case FunctionData::Type::kRegex:
+      return RegexCall(f.regex, args.empty() ? Value() : args[0], 0, f.node != nullptr ? f.node->position : -1);
+    case FunctionData::Type::kRegexNext:
+      if (f.offset >= f.input.AsString().size()) return Value();
+      return RegexCall(f.regex, f.input, f.offset, -2);
+    case FunctionData::Type::kTransform:
+      return RunTransform(f, args.empty() ? Value() : args[0]);
+    case FunctionData::Type::kNative:
+      return f.native->call(*this, args);
+    case FunctionData::Type::kChain: {
+      Value mid = Apply(f.target, Args{args.empty() ? Value() : args[0]}, Value(), env);
+      return Apply(f.second, Args{mid}, Value(), env);
+    }
+  }
+  return Value();
+}
+
+// Runs a regex over `str` from byte `from`; returns the reference's match object
+// {match, start, end, groups, next}. `position` -2 marks a `next()` call, where an empty match
+// is an error (it would never progress).
+Value Evaluator::RegexCall(const std::shared_ptr<const Regex>& re, const Value& str, size_t from, int position) {
+  if (!str.IsString()) return Value();
+  auto m = re->Find(str.AsString(), from);
+  if (!m) return Value();
+  if (position == -2 && m->start == m->end) {
+    JError e("D1004");
+    e.value = Value::String(re->source());
+    throw e;
+  }
+  const std::string& s = str.AsString();
+  Value obj = NewObject();
+  ObjectData& o = obj.MutObject();
+  o.Set("match", MakeString(s.substr(m->start, m->end - m->start)));
+  o.Set("start", Value::Number(static_cast<double>(m->start)));
+  o.Set("end", Value::Number(static_cast<double>(m->end)));
+  Value groups = NewArray();
+  for (auto& g : m->groups) {
+    groups.MutArray().items.push_back(g ? MakeString(*g) : Value());
+  }
+  o.Set("groups", groups);
+  auto* next = new FunctionData(FunctionData::Type::kRegexNext);
+  next->regex = re;
+  next->input = str;
+  next->offset = m->end;
+  o.Set("next", Value::Adopt(next));
+  return obj;
+}
+
+Value Evaluator::EvalPartial(const Node* n, const Value& input, Frame* env) {
+  auto* f = new FunctionData(FunctionData::Type::kPartial);
+  Value holder = Value::Adopt(f);
+  for (const Node* a : n->items) {
+    if (a->type == NodeType::kPlaceholder) {
+      f->bound.emplace_back();
+      f->placeholder.push_back(true);
+    } else {
+      f->bound.push_back(Eval(a, input, env));
+      f->placeholder.push_back(false);
+    }
+  }
+  Value proc = Eval(n->procedure, input, env);
+  const Node* pn = n->procedure;
+  if (proc.IsUndefined() && pn->type == NodeType::kPath && pn->items[0]->type == NodeType::kName &&
+      LookupVariable(pn->items[0]->op_text, env).IsDefined()) {
+    JError e("T1007", n->position);
+    e.Token(pn->items[0]->op_text);
+    throw e;
+  }
+  if (!proc.IsFunction()) {
+    JError e("T1008", n->position);
+    e.Token(pn->type == NodeType::kPath ? pn->items[0]->op_text : pn->op_text);
+    throw e;
+  }
+  f->target = proc;
+  return holder;
+}
+
+Value Evaluator::EvalApply(const Node* n, const Value& input, Frame* env) {
+  Value lhs = Eval(n->lhs, input, env);
+  if (n->rhs->type == NodeType::kCall) return EvalCall(n->rhs, input, env, &lhs);
+  Value func = Eval(n->rhs, input, env);
+  if (!func.IsFunction()) {
+    JError e("T2006", n->position);
+    e.value = func;
+    throw e;
+  }
+  if (lhs.IsFunction()) {
+    auto* f = new FunctionData(FunctionData::Type::kChain);
+    f->target = lhs;
+    f->second = func;
+    return Value::Adopt(f);
+  }
+  return Apply(func, Args{lhs}, Value(), env);
+}
+
+Value Evaluator::DeepClone(const Value& v, std::vector<const HeapBase*>* made) {
+  if (v.IsArray()) {
+    Value out = NewArray();
+    ArrayData& a = out.MutArray();
+    a.sequence = v.AsArray().sequence;
+    a.items.reserve(v.AsArray().items.size());
+    for (const auto& i : v.AsArray().items) a.items.push_back(DeepClone(i, made));
+    if (made != nullptr) made->push_back(out.Heap());
+    return out;
+  }
+  if (v.IsObject()) {
+    Value out = NewObject();
+    ObjectData& o = out.MutObject();
+    o.Reserve(v.AsObject().entries.size());
+    for (const auto& [k, m] : v.AsObject().entries) o.Set(k, DeepClone(m, made));
+    if (made != nullptr) made->push_back(out.Heap());
+    return out;
+  }
+  return v;
+}
+
+namespace {
+// Rebuilds any part of `v` that contains a node of the transform's copy, so that an update
+// can never make the copy contain itself (a reference cycle).
+Value Detach(Evaluator& ev, const Value& v, const std::vector<const HeapBase*>& made, int depth) {
+  if (depth > 10000) ThrowError(kCodeLimit);
+  if (!v.IsArray() && !v.IsObject()) return v;
+  bool own = std::find(made.begin(), made.end(), v.Heap()) != made.end();
+  if (v.IsArray()) {
+    Value out = NewArray();
+    ArrayData& a = out.MutArray();
+    a.sequence = v.AsArray().sequence;
+    bool changed = own;
+    for (const auto& i : v.AsArray().items) {
+      a.items.push_back(Detach(ev, i, made, depth + 1));
+      if (!a.items.back().SameHeap(i)) changed = true;
+    }
+    return changed ? out : v;
+  }
+  Value out = NewObject();
+  ObjectData& o = out.MutObject();
+  bool changed = own;
+  for (const auto& [k, m] : v.AsObject().entries) {
+    Value d = Detach(ev, m, made, depth + 1);
+    if (!d.SameHeap(m)) changed = true;
+    o.Set(k, std::move(d));
+  }
+  return changed ? out : v;
+}
+}  // namespace
+
+Value Evaluator::RunTransform(const FunctionData& fn, const Value& obj) {
+  if (obj.IsUndefined()) return Value();
+  const Node* n = fn.node;
+  std::vector<const HeapBase*> made;
+  Value result = DeepClone(obj, &made);
+  std::sort(made.begin(), made.end());
+  Value matches = Eval(n->pattern, result, fn.env);
+  if (matches.IsUndefined()) return result;
+  std::vector<Value> list;
+  if (matches.IsArray()) {
+    list = matches.AsArray().items;
+  } else {
+    list.push_back(matches);
+  }
+  auto owned = [&](const Value& v) { return std::binary_search(made.begin(), made.end(), v.Heap()); };
+  for (const Value& match : list) {
+    Value update = Eval(n->update, match, fn.env);
+    if (update.IsDefined()) {
+      if (!update.IsObject()) {
+        JError e("T2011", n->update->position);
+        e.value = update;
+        throw e;
+      }
+      // Only nodes of the copy are ever modified: shared input data stays immutable.
+      if (match.IsObject() && owned(match)) {
+        for (const auto& [k, v] : update.AsObject().entries) {
+          Value d = Detach(*this, v, made, 0);
+          match.MutObject().Set(k, std::move(d));
+        }
+      }
+    }
+    if (n->del != nullptr) {
+      Value dels = Eval(n->del, match, fn.env);
+      if (dels.IsDefined()) {
+        std::vector<Value> keys;
+        if (dels.IsArray()) {
+          keys = dels.AsArray().items;
+        } else {
+          keys.push_back(dels);
+        }
+        for (const auto& k : keys) {
+          if (!k.IsString()) {
+            JError e("T2012", n->del->position);
+            e.value = dels;
+            throw e;
+          }
+        }
+        if (match.IsObject() && owned(match)) {
+          for (const auto& k : keys) match.MutObject().Erase(k.AsString());
+        }
+      }
+    }
+  }
+  return result;
+}
+
+}  // namespace stratus::jsonata::internal

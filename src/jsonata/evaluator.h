@@ -1,0 +1,190 @@
+#pragma once
+// The tree-walking evaluator. One Evaluator lives for one evaluation (it holds the limits, the
+// clock reading, the frames arena) and is used by one thread; the Program it walks is shared
+// and read-only.
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "jsonata/ast.h"
+#include "jsonata/errors.h"
+#include "jsonata/regex.h"
+#include "jsonata/signature.h"
+#include "jsonata/value.h"
+
+namespace stratus::jsonata::internal {
+
+class Evaluator;
+
+// A variable scope. Frames live in the evaluation's arena (closures may capture them and form
+// cycles with the values they hold; the arena frees them all when the evaluation ends).
+struct Frame {
+  Frame* parent = nullptr;
+  std::vector<std::pair<std::string_view, Value>> vars;
+
+  void Bind(std::string_view name, Value v) {
+    for (auto& e : vars) {
+      if (e.first == name) {
+        e.second = std::move(v);
+        return;
+      }
+    }
+    vars.emplace_back(name, std::move(v));
+  }
+  const Value* Find(std::string_view name) const {
+    for (const Frame* f = this; f != nullptr; f = f->parent) {
+      for (const auto& e : f->vars) {
+        if (e.first == name) return &e.second;
+      }
+    }
+    return nullptr;
+  }
+};
+
+using Args = std::vector<Value>;
+
+// The call context a built-in sees: the context value (focus) and the caller's scope.
+struct CallSite {
+  const Value& input;
+  Frame* env;
+};
+
+using BuiltinFn = Value (*)(Evaluator& ev, Args& args, const CallSite& site);
+
+struct Builtin {
+  const char* name;
+  const char* signature_text;
+  BuiltinFn fn;
+  int arity;  // the number of parameters the reference's implementation declares
+  std::shared_ptr<const Signature> signature;
+};
+
+// Looks up a built-in by name (without `$`); nullptr if none.
+const Builtin* FindBuiltin(std::string_view name);
+
+// A native function supplied by the embedder (Bindings::SetFunction).
+struct NativeDef {
+  std::string name;
+  std::shared_ptr<const Signature> signature;
+  int arity = 0;
+  std::function<Value(Evaluator&, const Args&)> call;
+};
+
+struct FunctionData : HeapBase {
+  enum class Type : uint8_t { kLambda, kBuiltin, kPartial, kRegex, kRegexNext, kTransform, kNative, kChain };
+  explicit FunctionData(Type t) : HeapBase(Kind::kFunction), type(t) {}
+  Type type;
+  // kLambda / kTransform
+  const Node* node = nullptr;
+  Value input;
+  Frame* env = nullptr;
+  // kBuiltin
+  const Builtin* builtin = nullptr;
+  // kPartial (target + bound args; `placeholder[i]` marks a `?`), kChain (target then second)
+  Value target;
+  Value second;
+  std::vector<Value> bound;
+  std::vector<bool> placeholder;
+  // kRegex / kRegexNext
+  std::shared_ptr<const Regex> regex;
+  size_t offset = 0;  // kRegexNext: where the next search starts (bytes)
+  // kNative
+  const NativeDef* native = nullptr;
+
+  int Arity() const;
+  const Signature* GetSignature() const;
+};
+
+// Variables supplied from outside the expression (bindings), converted once.
+struct ExternalScope {
+  std::unordered_map<std::string, Value> vars;
+  std::vector<std::unique_ptr<NativeDef>> natives;
+};
+
+struct EvalLimits {
+  int max_depth = 0;                          // nested evaluation depth; 0 = default
+  std::chrono::milliseconds time_limit{0};    // 0 = none
+  size_t max_range = 10000000;                // the reference's 1e7 limit on `..`
+};
+
+class Evaluator {
+ public:
+  Evaluator(const ExternalScope* external, const EvalLimits& limits);
+  ~Evaluator();
+
+  // Evaluates a compiled program against an input value.
+  Value Run(const Program& program, const Value& input);
+
+  Value Eval(const Node* n, const Value& input, Frame* env);
+  // Calls a function value (lambda, built-in, partial, ...) with the given arguments.
+  Value Apply(const Value& proc, Args args, const Value& input, Frame* env);
+  // Calls a function with (value, index, array) trimmed to its arity, as the HOFs do.
+  Value ApplyHof(const Value& fn, const Value& v, size_t index, const Value& array, Frame* env);
+
+  Frame* NewFrame(Frame* parent);
+  void CheckLimits();  // throws U1001 when over time
+  // Compiles text for $eval; the program lives as long as this evaluation.
+  const Program* CompileForEval(const std::string& text);
+
+  int64_t NowMillis() const { return now_millis_; }
+  const Value& root_input() const { return root_input_; }
+  Frame* root_frame() const { return root_frame_; }
+  const EvalLimits& limits() const { return limits_; }
+
+  // The result of a transform must not share nodes with shared data (see EvalTransform).
+  Value DeepClone(const Value& v, std::vector<const HeapBase*>* made);
+
+ private:
+  friend struct PathEval;
+  Value EvalPath(const Node* expr, const Value& input, Frame* env);
+  Value EvalStep(const Node* step, const Value& input, Frame* env, bool last);
+  Value EvalNameStep(const Node* step, const Value& input, bool last);
+  Value EvalTupleStep(const Node* step, const Value& input, Value tuples, Frame* env);
+  Value EvalStages(const std::vector<Stage>& stages, Value input, Frame* env);
+  Value EvalFilter(const Node* pred, const Value& input, Frame* env);
+  Value EvalSort(const Node* sort, const Value& input, Frame* env);
+  Value EvalGroup(const std::vector<std::pair<Node*, Node*>>& pairs, int position, const Value& input,
+                  Frame* env);
+  Value EvalBinary(const Node* n, const Value& input, Frame* env);
+  Value EvalArray(const Node* n, const Value& input, Frame* env);
+  Value EvalCall(const Node* n, const Value& input, Frame* env, const Value* applied);
+  Value EvalPartial(const Node* n, const Value& input, Frame* env);
+  Value EvalApply(const Node* n, const Value& input, Frame* env);
+  Value EvalTransform(const Node* n, const Value& input, Frame* env);
+  Value ApplyInner(const Value& proc, Args& args, const Value& input, Frame* env);
+  Value RunTransform(const FunctionData& fn, const Value& obj);
+  Value RegexCall(const std::shared_ptr<const Regex>& re, const Value& str, size_t from, int position);
+  Frame* FrameFromTuple(Frame* env, const Tuple& t);
+  Value LookupVariable(std::string_view name, Frame* env) const;
+
+  const ExternalScope* external_;
+  EvalLimits limits_;
+  int depth_ = 0;
+  uint32_t ticks_ = 0;
+  std::chrono::steady_clock::time_point deadline_;
+  bool has_deadline_ = false;
+  const char* stack_limit_ = nullptr;
+  int64_t now_millis_ = 0;
+  Value root_input_;
+  Frame* root_frame_ = nullptr;
+  std::deque<Frame> frames_;
+  std::vector<std::unique_ptr<Program>> eval_programs_;
+};
+
+// Helpers shared by the built-in families.
+bool Truthy(const Value& v);                    // $boolean
+std::string ToJsString(const Value& v, bool pretty = false);  // $string (throws D3001 for ±Inf/NaN)
+std::string NumberToString(double d);           // JavaScript Number#toString
+Value Append(const Value& a, const Value& b);   // fn.append
+Value MakeString(std::string s);
+// fn.lookup over an array: member values of every object, arrays flattened one level.
+void LookupInto(const Value& item, const std::string& key, std::vector<Value>& out);
+[[noreturn]] void ThrowError(const char* code, Value value = Value());
+
+}  // namespace stratus::jsonata::internal

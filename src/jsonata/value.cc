@@ -1,0 +1,196 @@
+#include "jsonata/value.h"
+
+#include <cmath>
+#include <functional>
+
+namespace stratus::jsonata::internal {
+
+namespace {
+size_t HashKey(std::string_view k) { return std::hash<std::string_view>{}(k); }
+}  // namespace
+
+const Value* ObjectData::Find(std::string_view key) const {
+  if (slots_.empty()) {
+    for (const auto& e : entries) {
+      if (e.first.size() == key.size() && std::memcmp(e.first.data(), key.data(), key.size()) == 0) {
+        return &e.second;
+      }
+    }
+    return nullptr;
+  }
+  size_t mask = slots_.size() - 1;
+  for (size_t i = HashKey(key) & mask;; i = (i + 1) & mask) {
+    uint32_t s = slots_[i];
+    if (s == 0) return nullptr;
+    if (entries[s - 1].first == key) return &entries[s - 1].second;
+  }
+}
+
+void ObjectData::Set(std::string_view key, Value v) {
+  if (const Value* existing = Find(key)) {
+    *const_cast<Value*>(existing) = std::move(v);
+    return;
+  }
+  entries.emplace_back(std::string(key), std::move(v));
+  if (entries.size() > kIndexThreshold) {
+    if (entries.size() * 2 > slots_.size()) {
+      Rebuild();
+    } else {
+      size_t mask = slots_.size() - 1;
+      size_t i = HashKey(key) & mask;
+      while (slots_[i] != 0) i = (i + 1) & mask;
+      slots_[i] = static_cast<uint32_t>(entries.size());
+    }
+  }
+}
+
+void ObjectData::Erase(std::string_view key) {
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (entries[i].first == key) {
+      entries.erase(entries.begin() + static_cast<std::ptrdiff_t>(i));
+      slots_.clear();
+      if (entries.size() > kIndexThreshold) Rebuild();
+      return;
+    }
+  }
+}
+
+void ObjectData::Rebuild() {
+  size_t cap = 32;
+  while (cap < entries.size() * 4) cap <<= 1;
+  slots_.assign(cap, 0);
+  size_t mask = cap - 1;
+  for (size_t e = 0; e < entries.size(); ++e) {
+    size_t i = HashKey(entries[e].first) & mask;
+    while (slots_[i] != 0) i = (i + 1) & mask;
+    slots_[i] = static_cast<uint32_t>(e + 1);
+  }
+}
+
+Value FromJson(const Json& j) {
+  switch (j.type()) {
+    case Json::value_t::null:
+      return Value::Null();
+    case Json::value_t::boolean:
+      return Value::Bool(j.get<bool>());
+    case Json::value_t::number_integer:
+      return Value::Number(static_cast<double>(j.get<int64_t>()));
+    case Json::value_t::number_unsigned:
+      return Value::Number(static_cast<double>(j.get<uint64_t>()));
+    case Json::value_t::number_float:
+      return Value::Number(j.get<double>());
+    case Json::value_t::string:
+      return Value::String(j.get<std::string>());
+    case Json::value_t::array: {
+      Value a = NewArray();
+      auto& items = a.MutArray().items;
+      items.reserve(j.size());
+      for (const auto& e : j) items.push_back(FromJson(e));
+      return a;
+    }
+    case Json::value_t::object: {
+      Value o = NewObject();
+      auto& od = o.MutObject();
+      od.Reserve(j.size());
+      for (auto it = j.begin(); it != j.end(); ++it) od.Set(it.key(), FromJson(it.value()));
+      return o;
+    }
+    default:
+      return Value();
+  }
+}
+
+namespace {
+Json NumberToJson(double d) {
+  constexpr double kMaxSafeInteger = 9007199254740991.0;  // 2^53 - 1, as JavaScript
+  if (std::isfinite(d) && std::floor(d) == d && std::fabs(d) <= kMaxSafeInteger) {
+    return Json(static_cast<int64_t>(d));
+  }
+  if (!std::isfinite(d)) return Json(nullptr);  // JSON.stringify writes null
+  return Json(d);
+}
+}  // namespace
+
+Json ToJson(const Value& v) {
+  switch (v.kind()) {
+    case Kind::kUndefined:
+    case Kind::kNull:
+      return Json(nullptr);
+    case Kind::kBool:
+      return Json(v.AsBool());
+    case Kind::kNumber:
+      return NumberToJson(v.AsNumber());
+    case Kind::kString:
+      return Json(v.AsString());
+    case Kind::kArray: {
+      Json a = Json::array();
+      for (const auto& e : v.AsArray().items) {
+        // JSON.stringify writes null for undefined and function array members.
+        if (e.IsUndefined() || e.IsFunction()) {
+          a.push_back(nullptr);
+        } else {
+          a.push_back(ToJson(e));
+        }
+      }
+      return a;
+    }
+    case Kind::kObject: {
+      Json o = Json::object();
+      for (const auto& [k, e] : v.AsObject().entries) {
+        if (e.IsUndefined() || e.IsFunction()) continue;
+        o[k] = ToJson(e);
+      }
+      return o;
+    }
+    case Kind::kFunction:
+      return Json("");
+    case Kind::kTuples: {
+      Json a = Json::array();
+      for (const auto& t : v.AsTuples().tuples) a.push_back(ToJson(t.at));
+      return a;
+    }
+  }
+  return Json(nullptr);
+}
+
+bool DeepEqual(const Value& a, const Value& b) {
+  if (a.kind() != b.kind()) return false;
+  switch (a.kind()) {
+    case Kind::kUndefined:
+    case Kind::kNull:
+      return true;
+    case Kind::kBool:
+      return a.AsBool() == b.AsBool();
+    case Kind::kNumber:
+      return a.AsNumber() == b.AsNumber();
+    case Kind::kString:
+      return a.SameHeap(b) || a.AsString() == b.AsString();
+    case Kind::kArray: {
+      if (a.SameHeap(b)) return true;
+      const auto& x = a.AsArray().items;
+      const auto& y = b.AsArray().items;
+      if (x.size() != y.size()) return false;
+      for (size_t i = 0; i < x.size(); ++i) {
+        if (!DeepEqual(x[i], y[i])) return false;
+      }
+      return true;
+    }
+    case Kind::kObject: {
+      if (a.SameHeap(b)) return true;
+      const auto& x = a.AsObject();
+      const auto& y = b.AsObject();
+      if (x.entries.size() != y.entries.size()) return false;
+      for (const auto& [k, val] : x.entries) {
+        const Value* other = y.Find(k);
+        if (other == nullptr || !DeepEqual(val, *other)) return false;
+      }
+      return true;
+    }
+    default:
+      return a.SameHeap(b);
+  }
+}
+
+bool IsSequence(const Value& v) { return v.IsArray() && v.AsArray().sequence; }
+
+}  // namespace stratus::jsonata::internal
