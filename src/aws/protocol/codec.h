@@ -78,8 +78,15 @@ class Codec {
   virtual Protocol protocol() const = 0;
 };
 
-// Builds the codec of `protocol` for `model`. `model` must outlive the codec.
+// Builds the codec of `protocol` for `model`. `model` must outlive the codec. Returns null for
+// kEc2, which no service here speaks.
 std::unique_ptr<Codec> MakeCodec(Protocol protocol, const ServiceModel& model);
+
+// Picks the protocol a request speaks among those its service is served with (SQS: json and
+// query, see EmbeddedModelProtocols): an X-Amz-Target header or an application/x-amz-json
+// content type means json; a form content type or an Action parameter means query. Falls back
+// to protocols[0] (the model's own); `protocols` must not be empty.
+Protocol DetectProtocol(const HttpRequest& request, const std::vector<Protocol>& protocols);
 
 // One failed constraint of an input.
 struct Violation {

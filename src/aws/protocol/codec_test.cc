@@ -131,6 +131,21 @@ TEST(SqsJson, RoundTripAndQueryCompatibleErrors) {
   EXPECT_EQ(unknown.error().code, "UnknownOperationException");
 }
 
+TEST(DetectProtocol, PicksJsonOrQueryForSqs) {
+  auto protocols = EmbeddedModelProtocols("sqs");
+  EXPECT_EQ(DetectProtocol(Request("POST", "/", "{}", {{"X-Amz-Target", "AmazonSQS.ListQueues"},
+                                                       {"Content-Type", "application/x-amz-json-1.0"}}),
+                           protocols), Protocol::kJson);
+  EXPECT_EQ(DetectProtocol(Request("POST", "/", "Action=ListQueues",
+                                   {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}}),
+                           protocols), Protocol::kQuery);
+  EXPECT_EQ(DetectProtocol(Request("GET", "/?Action=ListQueues&Version=2012-11-05", ""), protocols),
+            Protocol::kQuery);
+  EXPECT_EQ(DetectProtocol(Request("POST", "/", ""), protocols), Protocol::kJson);
+  EXPECT_EQ(DetectProtocol(Request("POST", "/", "Action=X", {{"Content-Type", "application/x-www-form-urlencoded"}}),
+                           {Protocol::kJson}), Protocol::kJson);
+}
+
 TEST(S3, RoutesByMethodPathAndQueryLiterals) {
   const ServiceModel* model = FindEmbeddedModel("s3");
   auto codec = MakeCodec(Protocol::kRestXml, *model);
