@@ -44,8 +44,10 @@ BENCHMARK(BM_BeginHopNewTrace);
 // What a gateway hop records per request.
 Segment TypicalSegment(const TraceContext& ctx) {
   Segment seg = NewSegment(ctx, "my-api", "AWS::ApiGateway::Stage", 1700000000.125);
-  seg.http_request = HttpRequestInfo{"POST", "http://localhost:4566/restapis/abc/prod/_user_request_/items",
-                                     "curl/8.0", "127.0.0.1", false, false};
+  seg.http_request =
+      HttpRequestInfo{"POST",     "http://localhost:4566/restapis/abc/prod/_user_request_/items",
+                      "curl/8.0", "127.0.0.1",
+                      false,      false};
   SetHttpStatus(seg, 200);
   seg.end_time = 1700000000.131;
   return seg;

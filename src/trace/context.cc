@@ -59,9 +59,7 @@ bool IsValidTraceId(std::string_view id) {
          IsHex(id.substr(2, 8)) && IsHex(id.substr(11, 24));
 }
 
-bool IsValidSegmentId(std::string_view id) {
-  return id.size() == kSegmentIdLength && IsHex(id);
-}
+bool IsValidSegmentId(std::string_view id) { return id.size() == kSegmentIdLength && IsHex(id); }
 
 std::optional<TraceHeader> ParseTraceHeader(std::string_view value) {
   if (value.size() > kMaxTraceHeaderBytes) return std::nullopt;

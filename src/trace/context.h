@@ -37,10 +37,10 @@ enum class Sampling {
 
 // A parsed X-Amzn-Trace-Id value.
 struct TraceHeader {
-  std::string root;     // the trace id
-  std::string parent;   // empty when absent
+  std::string root;    // the trace id
+  std::string parent;  // empty when absent
   Sampling sampled = Sampling::kUnknown;
-  std::string lineage;  // empty when absent
+  std::string lineage;                                     // empty when absent
   std::vector<std::pair<std::string, std::string>> extra;  // other pairs, as received
 };
 

@@ -20,13 +20,15 @@ TEST(TraceHeader, ParsesAllFields) {
   EXPECT_EQ(h->sampled, Sampling::kSampled);
   EXPECT_EQ(h->lineage, "a87bd80c:1|68fd508a:5");
   ASSERT_EQ(h->extra.size(), 2u);
-  EXPECT_EQ(h->extra[0], (std::pair<std::string, std::string>{"Self", "1-67891234-12456789abcdef012345678"}));
+  EXPECT_EQ(h->extra[0],
+            (std::pair<std::string, std::string>{"Self", "1-67891234-12456789abcdef012345678"}));
   EXPECT_EQ(h->extra[1], (std::pair<std::string, std::string>{"CalledFrom", "app"}));
 }
 
 TEST(TraceHeader, KeysAreCaseInsensitiveAndSpacesAllowed) {
   // Lambda echoes the header with lowercase keys.
-  auto h = ParseTraceHeader(" root=1-5759e988-bd862e3fe1be46a994272793 ; parent=53995c3f42cd8ad8 ;sampled=0; ");
+  auto h = ParseTraceHeader(
+      " root=1-5759e988-bd862e3fe1be46a994272793 ; parent=53995c3f42cd8ad8 ;sampled=0; ");
   ASSERT_TRUE(h);
   EXPECT_EQ(h->root, kRoot);
   EXPECT_EQ(h->parent, "53995c3f42cd8ad8");
@@ -47,22 +49,21 @@ TEST(TraceHeader, SamplingValues) {
 
 TEST(TraceHeader, MalformedHeadersAreRejected) {
   for (std::string bad : {
-           "",
-           ";;",
-           "garbage",
-           "Parent=53995c3f42cd8ad8;Sampled=1",              // no root
-           "Root=",                                          // empty root
-           "Root=1-5759e988-bd862e3fe1be46a99427279",        // 23 hex digits
-           "Root=1-5759e988-bd862e3fe1be46a9942727933",      // 25 hex digits
-           "Root=2-5759e988-bd862e3fe1be46a994272793",       // unknown version
-           "Root=1-5759e98g-bd862e3fe1be46a994272793",       // not hex
-           "Root=1_5759e988_bd862e3fe1be46a994272793",       // wrong separators
+           "", ";;", "garbage",
+           "Parent=53995c3f42cd8ad8;Sampled=1",                // no root
+           "Root=",                                            // empty root
+           "Root=1-5759e988-bd862e3fe1be46a99427279",          // 23 hex digits
+           "Root=1-5759e988-bd862e3fe1be46a9942727933",        // 25 hex digits
+           "Root=2-5759e988-bd862e3fe1be46a994272793",         // unknown version
+           "Root=1-5759e98g-bd862e3fe1be46a994272793",         // not hex
+           "Root=1_5759e988_bd862e3fe1be46a994272793",         // wrong separators
            "Root=1-5759e988-bd862e3fe1be46a994272793;Parent",  // a pair without '='
-           "=x;Root=1-5759e988-bd862e3fe1be46a994272793",    // empty key
+           "=x;Root=1-5759e988-bd862e3fe1be46a994272793",      // empty key
        }) {
     EXPECT_FALSE(ParseTraceHeader(bad)) << bad;
   }
-  std::string huge = "Root=1-5759e988-bd862e3fe1be46a994272793;X=" + std::string(kMaxTraceHeaderBytes, 'a');
+  std::string huge =
+      "Root=1-5759e988-bd862e3fe1be46a994272793;X=" + std::string(kMaxTraceHeaderBytes, 'a');
   EXPECT_FALSE(ParseTraceHeader(huge));
 }
 
@@ -137,8 +138,8 @@ TEST(BeginHop, StartsANewTraceWhenMissingOrMalformed) {
   for (std::optional<std::string_view> incoming :
        {std::optional<std::string_view>(), std::optional<std::string_view>("Root=nonsense"),
         std::optional<std::string_view>("")}) {
-    TraceContext ctx = BeginHopWithIds(incoming, "1-00000001-000000000000000000000002",
-                                       "2222222222222222");
+    TraceContext ctx =
+        BeginHopWithIds(incoming, "1-00000001-000000000000000000000002", "2222222222222222");
     EXPECT_FALSE(ctx.continued);
     EXPECT_EQ(ctx.trace_id, "1-00000001-000000000000000000000002");
     EXPECT_EQ(ctx.parent_id, "");
@@ -161,8 +162,8 @@ TEST(BeginHop, SamplingDecision) {
   EXPECT_TRUE(decide("?", true));
   EXPECT_FALSE(decide("?", false));
   EXPECT_FALSE(BeginHopWithIds(std::nullopt, "t", "s", false).sampled);
-  TraceContext off = BeginHopWithIds("Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=0", "",
-                                     "3333333333333333");
+  TraceContext off =
+      BeginHopWithIds("Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=0", "", "3333333333333333");
   EXPECT_EQ(off.DownstreamHeader(),
             "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=3333333333333333;Sampled=0");
 }

@@ -43,14 +43,14 @@ void KeepLatestVersions(std::vector<Entry>& entries, SegmentOf segment_of) {
 }  // namespace
 
 struct InMemoryRecorder::Shard {
-  size_t capacity = 1;     // set once at construction
+  size_t capacity = 1;  // set once at construction
   mutable std::mutex mu;
   // guarded by mu. Grows to `capacity` (a deque, so growing never moves held segments, and
   // memory is only taken as segments arrive), then works as a ring.
   std::deque<Slot> ring;
-  size_t next = 0;         // guarded by mu: once full, the slot the next segment overwrites
-  uint64_t seq = 0;        // guarded by mu: recording order within the shard
-  uint64_t evicted = 0;    // guarded by mu
+  size_t next = 0;       // guarded by mu: once full, the slot the next segment overwrites
+  uint64_t seq = 0;      // guarded by mu: recording order within the shard
+  uint64_t evicted = 0;  // guarded by mu
 
   // Calls fn(slot) for held segments, oldest first. Caller holds mu.
   template <class Fn>
@@ -108,8 +108,7 @@ std::vector<Segment> InMemoryRecorder::TraceSegments(std::string_view trace_id) 
   return out;
 }
 
-std::vector<Segment> InMemoryRecorder::SegmentsBetween(double from, double to,
-                                                       size_t limit) const {
+std::vector<Segment> InMemoryRecorder::SegmentsBetween(double from, double to, size_t limit) const {
   std::vector<Segment> out;
   if (limit == 0) return out;
   for (size_t i = 0; i < shard_count_; ++i) {
@@ -133,9 +132,8 @@ std::vector<Segment> InMemoryRecorder::SegmentsBetween(double from, double to,
     }
     for (const Slot* slot : found) out.push_back(slot->segment);
   }
-  std::stable_sort(out.begin(), out.end(), [](const Segment& a, const Segment& b) {
-    return a.start_time < b.start_time;
-  });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Segment& a, const Segment& b) { return a.start_time < b.start_time; });
   if (out.size() > limit) out.resize(limit);
   return out;
 }

@@ -72,14 +72,14 @@ struct Cause {
 struct Segment {
   std::string trace_id;
   std::string id;
-  std::string parent_id;      // empty for a root segment and for nested subsegments
-  std::string name;           // the service or resource, at most kMaxNameLength characters
-  std::string origin;         // "AWS::Lambda::Function", "AWS::ApiGateway::Stage", ...
-  std::string type;           // "" or "subsegment"
-  std::string namespace_;     // subsegments: "aws" (AWS SDK calls) or "remote"
+  std::string parent_id;   // empty for a root segment and for nested subsegments
+  std::string name;        // the service or resource, at most kMaxNameLength characters
+  std::string origin;      // "AWS::Lambda::Function", "AWS::ApiGateway::Stage", ...
+  std::string type;        // "" or "subsegment"
+  std::string namespace_;  // subsegments: "aws" (AWS SDK calls) or "remote"
   std::string user;
-  double start_time = 0;      // epoch seconds
-  double end_time = 0;        // epoch seconds; ignored while in_progress
+  double start_time = 0;  // epoch seconds
+  double end_time = 0;    // epoch seconds; ignored while in_progress
   bool in_progress = false;
   std::optional<HttpRequestInfo> http_request;
   std::optional<HttpResponseInfo> http_response;

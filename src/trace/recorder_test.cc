@@ -7,8 +7,7 @@
 namespace stratus::trace {
 namespace {
 
-Segment Make(std::string trace_id, std::string id, double start, double end,
-             bool sampled = true) {
+Segment Make(std::string trace_id, std::string id, double start, double end, bool sampled = true) {
   Segment s;
   s.trace_id = std::move(trace_id);
   s.id = std::move(id);

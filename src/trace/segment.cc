@@ -219,7 +219,8 @@ Result<Segment> SegmentOf(const Json& doc, bool nested, int depth) {
     if (a->size() > kMaxAnnotations) return Invalid("a segment may have at most 50 annotations");
     for (const auto& [k, v] : a->items()) {
       if (!IsAnnotationKey(k)) return Invalid("annotation key '" + k + "' is not alphanumeric");
-      if (!IsScalar(v)) return Invalid("annotation '" + k + "' must be a string, number or boolean");
+      if (!IsScalar(v))
+        return Invalid("annotation '" + k + "' must be a string, number or boolean");
     }
     s.annotations = *a;
   }
@@ -247,9 +248,10 @@ Result<Segment> SegmentOf(const Json& doc, bool nested, int depth) {
   }
 
   static constexpr std::string_view kKnown[] = {
-      "name",  "id",          "trace_id", "parent_id", "type",  "start_time",  "end_time",
-      "in_progress", "origin", "user",   "namespace", "http",  "error",       "throttle",
-      "fault", "annotations", "metadata", "aws",      "precursor_ids", "subsegments"};
+      "name",        "id",       "trace_id",    "parent_id",     "type",
+      "start_time",  "end_time", "in_progress", "origin",        "user",
+      "namespace",   "http",     "error",       "throttle",      "fault",
+      "annotations", "metadata", "aws",         "precursor_ids", "subsegments"};
   for (const auto& [k, v] : doc.items()) {
     bool known = std::find(std::begin(kKnown), std::end(kKnown), k) != std::end(kKnown);
     if (k == "cause" && v.is_object()) known = true;
@@ -305,9 +307,7 @@ bool Annotate(Segment& segment, std::string_view key, Json value) {
 
 Json ToSegmentDocument(const Segment& segment) { return DocumentOf(segment); }
 
-std::string SegmentDocumentJson(const Segment& segment) {
-  return DumpJson(DocumentOf(segment));
-}
+std::string SegmentDocumentJson(const Segment& segment) { return DumpJson(DocumentOf(segment)); }
 
 Result<Segment> ParseSegmentDocument(std::string_view json) {
   if (json.size() > kMaxSegmentDocumentBytes) {

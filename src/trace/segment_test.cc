@@ -14,17 +14,20 @@ TEST(SegmentDocument, MinimalSegmentAsXRayDocumentsIt) {
   s.trace_id = std::string(kTraceId);
   s.start_time = 1478293361.271;
   s.end_time = 1478293361.449;
-  EXPECT_EQ(SegmentDocumentJson(s),
-            R"({"name":"example.com","id":"70de5b6f19ff9a0a","trace_id":"1-581cf771-a006649127e371903a2de979","start_time":1478293361.271,"end_time":1478293361.449})");
+  EXPECT_EQ(
+      SegmentDocumentJson(s),
+      R"({"name":"example.com","id":"70de5b6f19ff9a0a","trace_id":"1-581cf771-a006649127e371903a2de979","start_time":1478293361.271,"end_time":1478293361.449})");
 }
 
 TEST(SegmentDocument, FullSegment) {
-  TraceContext ctx = BeginHopWithIds(
-      "Root=1-581cf771-a006649127e371903a2de979;Parent=53995c3f42cd8ad8;Sampled=1", "",
-      "70de5b6f19ff9a0a");
+  TraceContext ctx =
+      BeginHopWithIds("Root=1-581cf771-a006649127e371903a2de979;Parent=53995c3f42cd8ad8;Sampled=1",
+                      "", "70de5b6f19ff9a0a");
   Segment s = NewSegment(ctx, "my-function", "AWS::Lambda::Function", 1700000000.5);
-  s.http_request = HttpRequestInfo{"POST", "http://localhost:4566/2015-03-31/functions/f/invocations",
-                                   "aws-cli/2", "127.0.0.1", false, false};
+  s.http_request =
+      HttpRequestInfo{"POST",      "http://localhost:4566/2015-03-31/functions/f/invocations",
+                      "aws-cli/2", "127.0.0.1",
+                      false,       false};
   SetHttpStatus(s, 502);
   s.cause.working_directory = "/var/task";
   s.cause.exceptions.push_back({"0000000000000001", "boom", "Runtime.ExitError", false});
@@ -90,21 +93,47 @@ TEST(SegmentDocument, RejectsInvalidDocuments) {
   } cases[] = {
       {"not json", "not valid JSON"},
       {"[]", "JSON object"},
-      {R"({"id":"70de5b6f19ff9a0a","trace_id":"1-581cf771-a006649127e371903a2de979",)" + ok_tail + "}", "'name'"},
-      {R"({"name":"","id":"70de5b6f19ff9a0a","trace_id":"1-581cf771-a006649127e371903a2de979",)" + ok_tail + "}", "'name'"},
-      {R"({"name":")" + std::string(201, 'n') + R"(","id":"70de5b6f19ff9a0a","trace_id":"1-581cf771-a006649127e371903a2de979",)" + ok_tail + "}", "'name'"},
-      {R"({"name":"n","id":"70de5b6f19ff9a0","trace_id":"1-581cf771-a006649127e371903a2de979",)" + ok_tail + "}", "'id'"},
+      {R"({"id":"70de5b6f19ff9a0a","trace_id":"1-581cf771-a006649127e371903a2de979",)" + ok_tail +
+           "}",
+       "'name'"},
+      {R"({"name":"","id":"70de5b6f19ff9a0a","trace_id":"1-581cf771-a006649127e371903a2de979",)" +
+           ok_tail + "}",
+       "'name'"},
+      {R"({"name":")" + std::string(201, 'n') +
+           R"(","id":"70de5b6f19ff9a0a","trace_id":"1-581cf771-a006649127e371903a2de979",)" +
+           ok_tail + "}",
+       "'name'"},
+      {R"({"name":"n","id":"70de5b6f19ff9a0","trace_id":"1-581cf771-a006649127e371903a2de979",)" +
+           ok_tail + "}",
+       "'id'"},
       {R"({"name":"n","id":"70de5b6f19ff9a0a",)" + ok_tail + "}", "'trace_id'"},
-      {R"({"name":"n","id":"70de5b6f19ff9a0a","trace_id":"1-581cf771-a006649127e371903a2de97",)" + ok_tail + "}", "'trace_id'"},
-      {R"({"name":"n","id":"70de5b6f19ff9a0a","trace_id":"1-581cf771-a006649127e371903a2de979","end_time":2})", "'start_time'"},
-      {R"({"name":"n","id":"70de5b6f19ff9a0a","trace_id":"1-581cf771-a006649127e371903a2de979","start_time":"1","end_time":2})", "'start_time'"},
-      {R"({"name":"n","id":"70de5b6f19ff9a0a","trace_id":"1-581cf771-a006649127e371903a2de979","start_time":1})", "'end_time' or 'in_progress'"},
-      {R"({"name":"n","id":"70de5b6f19ff9a0a","trace_id":"1-581cf771-a006649127e371903a2de979","type":"subsegment",)" + ok_tail + "}", "'parent_id'"},
-      {R"({"name":"n","id":"70de5b6f19ff9a0a","trace_id":"1-581cf771-a006649127e371903a2de979","type":"segment",)" + ok_tail + "}", "'type'"},
-      {R"({"name":"n","id":"70de5b6f19ff9a0a","trace_id":"1-581cf771-a006649127e371903a2de979","annotations":{"a":{"b":1}},)" + ok_tail + "}", "annotation 'a'"},
-      {R"({"name":"n","id":"70de5b6f19ff9a0a","trace_id":"1-581cf771-a006649127e371903a2de979","annotations":{"a-b":1},)" + ok_tail + "}", "annotation key"},
-      {R"({"name":"n","id":"70de5b6f19ff9a0a","trace_id":"1-581cf771-a006649127e371903a2de979","error":"yes",)" + ok_tail + "}", "'error'"},
-      {R"({"name":"n","id":"70de5b6f19ff9a0a","trace_id":"1-581cf771-a006649127e371903a2de979","subsegments":[{"name":"s","id":"70de5b6f19ff9a0b","start_time":1}],)" + ok_tail + "}", "'end_time' or 'in_progress'"},
+      {R"({"name":"n","id":"70de5b6f19ff9a0a","trace_id":"1-581cf771-a006649127e371903a2de97",)" +
+           ok_tail + "}",
+       "'trace_id'"},
+      {R"({"name":"n","id":"70de5b6f19ff9a0a","trace_id":"1-581cf771-a006649127e371903a2de979","end_time":2})",
+       "'start_time'"},
+      {R"({"name":"n","id":"70de5b6f19ff9a0a","trace_id":"1-581cf771-a006649127e371903a2de979","start_time":"1","end_time":2})",
+       "'start_time'"},
+      {R"({"name":"n","id":"70de5b6f19ff9a0a","trace_id":"1-581cf771-a006649127e371903a2de979","start_time":1})",
+       "'end_time' or 'in_progress'"},
+      {R"({"name":"n","id":"70de5b6f19ff9a0a","trace_id":"1-581cf771-a006649127e371903a2de979","type":"subsegment",)" +
+           ok_tail + "}",
+       "'parent_id'"},
+      {R"({"name":"n","id":"70de5b6f19ff9a0a","trace_id":"1-581cf771-a006649127e371903a2de979","type":"segment",)" +
+           ok_tail + "}",
+       "'type'"},
+      {R"({"name":"n","id":"70de5b6f19ff9a0a","trace_id":"1-581cf771-a006649127e371903a2de979","annotations":{"a":{"b":1}},)" +
+           ok_tail + "}",
+       "annotation 'a'"},
+      {R"({"name":"n","id":"70de5b6f19ff9a0a","trace_id":"1-581cf771-a006649127e371903a2de979","annotations":{"a-b":1},)" +
+           ok_tail + "}",
+       "annotation key"},
+      {R"({"name":"n","id":"70de5b6f19ff9a0a","trace_id":"1-581cf771-a006649127e371903a2de979","error":"yes",)" +
+           ok_tail + "}",
+       "'error'"},
+      {R"({"name":"n","id":"70de5b6f19ff9a0a","trace_id":"1-581cf771-a006649127e371903a2de979","subsegments":[{"name":"s","id":"70de5b6f19ff9a0b","start_time":1}],)" +
+           ok_tail + "}",
+       "'end_time' or 'in_progress'"},
       {std::string(kMaxSegmentDocumentBytes + 1, ' '), "64 kB"},
   };
   for (const Case& c : cases) {
@@ -119,7 +148,8 @@ TEST(SegmentDocument, RejectsInvalidDocuments) {
 TEST(SegmentDocument, RejectsDeepNesting) {
   std::string doc;
   for (int i = 0; i < 40; ++i) {
-    doc += R"({"name":"n","id":"70de5b6f19ff9a0a","trace_id":"1-581cf771-a006649127e371903a2de979","start_time":1,"end_time":2,"subsegments":[)";
+    doc +=
+        R"({"name":"n","id":"70de5b6f19ff9a0a","trace_id":"1-581cf771-a006649127e371903a2de979","start_time":1,"end_time":2,"subsegments":[)";
   }
   doc += R"({"name":"n","id":"70de5b6f19ff9a0a","start_time":1,"end_time":2})";
   for (int i = 0; i < 40; ++i) doc += "]}";

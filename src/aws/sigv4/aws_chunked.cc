@@ -107,9 +107,8 @@ std::optional<AwsChunkedMode> AwsChunkedModeFor(std::string_view content_sha256)
 
 ChunkSigningContext ChunkSigningContextFor(const SigV4Claim& claim,
                                            std::string_view secret_access_key) {
-  return ChunkSigningContext{
-      SigningKey(secret_access_key, claim.date, claim.region, claim.service), claim.amz_date,
-      claim.CredentialScope(), claim.signature};
+  return ChunkSigningContext{SigningKey(secret_access_key, claim.date, claim.region, claim.service),
+                             claim.amz_date, claim.CredentialScope(), claim.signature};
 }
 
 Result<AwsChunkedBody> DecodeAwsChunked(std::string_view body, AwsChunkedMode mode,
@@ -149,10 +148,10 @@ Result<AwsChunkedBody> DecodeAwsChunked(std::string_view body, AwsChunkedMode mo
     std::string_view chunk_signature;
     while (semi != std::string_view::npos) {
       size_t next = line->find(';', semi + 1);
-      std::string_view ext = Trim(line->substr(semi + 1, next == std::string_view::npos
-                                                             ? std::string_view::npos
-                                                             : next - semi - 1));
-      if (StartsWith(ext, kChunkSignatureExt)) chunk_signature = ext.substr(kChunkSignatureExt.size());
+      std::string_view ext = Trim(line->substr(
+          semi + 1, next == std::string_view::npos ? std::string_view::npos : next - semi - 1));
+      if (StartsWith(ext, kChunkSignatureExt))
+        chunk_signature = ext.substr(kChunkSignatureExt.size());
       semi = next;
     }
 

@@ -44,9 +44,9 @@ namespace stratus::aws {
 
 // What x-amz-content-sha256 announces about an aws-chunked body.
 enum class AwsChunkedMode {
-  kSigned,             // STREAMING-AWS4-HMAC-SHA256-PAYLOAD
-  kSignedTrailer,      // STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER
-  kUnsignedTrailer,    // STREAMING-UNSIGNED-PAYLOAD-TRAILER
+  kSigned,           // STREAMING-AWS4-HMAC-SHA256-PAYLOAD
+  kSignedTrailer,    // STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER
+  kUnsignedTrailer,  // STREAMING-UNSIGNED-PAYLOAD-TRAILER
 };
 
 // The mode for an x-amz-content-sha256 value; nullopt when the value is not a STREAMING-* value

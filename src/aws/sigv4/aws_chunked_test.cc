@@ -97,16 +97,15 @@ TEST(AwsChunked, ChunkSignaturesChain) {
   EXPECT_EQ(r.error().code, "SignatureDoesNotMatch");
   EXPECT_EQ(r.error().http_status, 403);
 
-  auto wrong_seed = DecodeAwsChunked(ExampleBody(), AwsChunkedMode::kSigned,
-                                     ExampleContext(kExampleChunk1));
+  auto wrong_seed =
+      DecodeAwsChunked(ExampleBody(), AwsChunkedMode::kSigned, ExampleContext(kExampleChunk1));
   EXPECT_FALSE(wrong_seed.ok());
 
   std::string unsigned_chunk = "10000\r\n" + std::string(65536, 'a') + "\r\n" +
                                SignedChunk(1024, kExampleChunk2) + SignedChunk(0, kExampleFinal);
-  EXPECT_EQ(DecodeAwsChunked(unsigned_chunk, AwsChunkedMode::kSigned, ExampleContext())
-                .error()
-                .code,
-            "SignatureDoesNotMatch");
+  EXPECT_EQ(
+      DecodeAwsChunked(unsigned_chunk, AwsChunkedMode::kSigned, ExampleContext()).error().code,
+      "SignatureDoesNotMatch");
 }
 
 // The trailer signature vector of AWS's CRT signer (aws-c-auth and its SDK tests): trailers
@@ -125,13 +124,14 @@ TEST(AwsChunked, SignedTrailerMatchesAwsCrtVector) {
   EXPECT_EQ(r->trailers[2], (std::pair<std::string, std::string>{"third", "3rd"}));
 
   std::string tampered = ReplaceAll(body, "second:2nd", "second:2nx");
-  EXPECT_EQ(DecodeAwsChunked(tampered, AwsChunkedMode::kSignedTrailer, ExampleContext())
-                .error()
-                .code,
-            "SignatureDoesNotMatch");
-  std::string unsigned_trailer = ReplaceAll(
-      body, "x-amz-trailer-signature:df5735bd9f3295cd9386572292562fefc93ba94e80a0a1ddcbd652c4e0a75e6c\r\n",
-      "");
+  EXPECT_EQ(
+      DecodeAwsChunked(tampered, AwsChunkedMode::kSignedTrailer, ExampleContext()).error().code,
+      "SignatureDoesNotMatch");
+  std::string unsigned_trailer =
+      ReplaceAll(body,
+                 "x-amz-trailer-signature:"
+                 "df5735bd9f3295cd9386572292562fefc93ba94e80a0a1ddcbd652c4e0a75e6c\r\n",
+                 "");
   EXPECT_EQ(DecodeAwsChunked(unsigned_trailer, AwsChunkedMode::kSignedTrailer, ExampleContext())
                 .error()
                 .code,
@@ -227,8 +227,8 @@ TEST(AwsChunked, SignedModeNeedsAContext) {
 TEST(AwsChunked, EncodeDecodeRoundTrip) {
   std::string payload;
   for (int i = 0; i < 100000; ++i) payload.push_back(static_cast<char>(i * 7));
-  std::vector<std::pair<std::string, std::string>> trailers = {
-      {"x-amz-checksum-crc32", "AAAAAA=="}, {"x-amz-meta-a", "b"}};
+  std::vector<std::pair<std::string, std::string>> trailers = {{"x-amz-checksum-crc32", "AAAAAA=="},
+                                                               {"x-amz-meta-a", "b"}};
   for (size_t chunk : {size_t{1000}, size_t{8192}, size_t{65536}, payload.size() + 1}) {
     std::string signed_body = EncodeAwsChunked(payload, chunk, ExampleContext());
     auto a = DecodeAwsChunked(signed_body, AwsChunkedMode::kSigned, ExampleContext());

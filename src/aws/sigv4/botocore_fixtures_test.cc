@@ -72,7 +72,8 @@ class BotocoreFixtureTest : public testing::TestWithParam<Json> {};
 TEST_P(BotocoreFixtureTest, VerifiesAtSigningTime) {
   const Json& f = GetParam();
   Status st = Verify(RequestOf(f), DialectOf(f), f["now"].get<int64_t>());
-  EXPECT_TRUE(st.ok()) << f["name"] << ": " << (st.ok() ? "" : st.error().code + " " + st.error().message);
+  EXPECT_TRUE(st.ok()) << f["name"] << ": "
+                       << (st.ok() ? "" : st.error().code + " " + st.error().message);
 }
 
 TEST_P(BotocoreFixtureTest, RejectsChangedSignature) {
@@ -95,8 +96,8 @@ TEST_P(BotocoreFixtureTest, RejectsChangedRequest) {
   const Json& f = GetParam();
   HttpRequest req = RequestOf(f);
   // A signed byte of the request: the body when it is signed, else the path.
-  bool body_signed = !req.body.empty() && req.headers.GetOr("x-amz-content-sha256") !=
-                                              kUnsignedPayload;
+  bool body_signed =
+      !req.body.empty() && req.headers.GetOr("x-amz-content-sha256") != kUnsignedPayload;
   if (body_signed) {
     req.body[0] = static_cast<char>(req.body[0] ^ 1);
   } else {
@@ -136,7 +137,8 @@ TEST_P(BotocoreFixtureTest, ExpiresWhenAwsSaysSo) {
       EXPECT_EQ(st.error().code, "RequestTimeTooSkewed");
     } else {
       EXPECT_EQ(st.error().code, MismatchCode(dialect));
-      EXPECT_TRUE(StartsWith(st.error().message, "Signature expired: 20240102T030405Z is now earlier than"))
+      EXPECT_TRUE(
+          StartsWith(st.error().message, "Signature expired: 20240102T030405Z is now earlier than"))
           << st.error().message;
     }
   }

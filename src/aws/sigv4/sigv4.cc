@@ -127,18 +127,18 @@ std::optional<int64_t> ParseAmzDate(std::string_view s) {
     }
     return v;
   };
-  int y = num(0, 4), mo = num(4, 2), d = num(6, 2), h = num(9, 2), mi = num(11, 2),
-      se = num(13, 2);
+  int y = num(0, 4), mo = num(4, 2), d = num(6, 2), h = num(9, 2), mi = num(11, 2), se = num(13, 2);
   if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
       se < 0 || se > 60) {
     return std::nullopt;
   }
-  return DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
-         h * 3600 + mi * 60 + se;
+  return DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 + h * 3600 +
+         mi * 60 + se;
 }
 
 bool IsScopeDate(std::string_view s) {
-  return s.size() == 8 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return s.size() == 8 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // ----- errors, named per dialect (see the table in sigv4.h) -----
@@ -261,10 +261,8 @@ struct ParsedCredential {
 Result<ParsedCredential> ParseCredential(std::string_view credential, SigV4Dialect dialect,
                                          bool presigned) {
   std::vector<std::string> parts = Split(credential, '/');
-  bool malformed = parts.size() != 5 ||
-                   std::any_of(parts.begin(), parts.end(), [](const std::string& p) {
-                     return p.empty();
-                   });
+  bool malformed = parts.size() != 5 || std::any_of(parts.begin(), parts.end(),
+                                                    [](const std::string& p) { return p.empty(); });
   if (malformed) {
     std::string s3 = presigned ? "Error parsing the X-Amz-Credential parameter; " +
                                      std::string(kS3CredentialMalformed)
@@ -279,7 +277,8 @@ Result<ParsedCredential> ParseCredential(std::string_view credential, SigV4Diale
     if (dialect == SigV4Dialect::kS3) {
       std::string msg = "incorrect terminal \"" + parts[4] + "\". This endpoint uses \"" +
                         std::string(kSigV4Terminator) + "\".";
-      return Incomplete(dialect, "", presigned ? "Error parsing the X-Amz-Credential parameter; " + msg : msg,
+      return Incomplete(dialect, "",
+                        presigned ? "Error parsing the X-Amz-Credential parameter; " + msg : msg,
                         presigned);
     }
     return Mismatch(dialect, "Credential should be scoped with a valid terminator: '" +
@@ -373,7 +372,8 @@ Result<std::optional<SigV4Claim>> ParseHeaderForm(const HttpRequest& request,
   }
   bool parts_missing = !missing.empty();
   if (!amz_date && !http_date) {
-    missing += "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ";
+    missing +=
+        "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ";
   }
   if (!missing.empty()) {
     if (dialect == SigV4Dialect::kS3 && !parts_missing) {
@@ -411,8 +411,7 @@ Result<std::optional<SigV4Claim>> ParseHeaderForm(const HttpRequest& request,
   return std::optional<SigV4Claim>(std::move(claim));
 }
 
-Result<std::optional<SigV4Claim>> ParseQueryForm(const HttpRequest& request,
-                                                 SigV4Dialect dialect) {
+Result<std::optional<SigV4Claim>> ParseQueryForm(const HttpRequest& request, SigV4Dialect dialect) {
   QueryPairs params = ParseQuery(request.query, /*plus_as_space=*/false);
   const std::string* algorithm = FindParam(params, kQAlgorithm);
   const std::string* credential = FindParam(params, kQCredential);
@@ -423,8 +422,11 @@ Result<std::optional<SigV4Claim>> ParseQueryForm(const HttpRequest& request,
 
   std::string missing;
   const std::pair<std::string_view, const std::string*> required[] = {
-      {kQAlgorithm, algorithm},   {kQCredential, credential}, {kQSignature, signature},
-      {kQSignedHeaders, signed_headers}, {kQDate, date}};
+      {kQAlgorithm, algorithm},
+      {kQCredential, credential},
+      {kQSignature, signature},
+      {kQSignedHeaders, signed_headers},
+      {kQDate, date}};
   for (const auto& [name, value] : required) {
     if (value == nullptr || value->empty()) {
       missing += "AWS query-string parameters must include '" + std::string(name) + "'. ";
@@ -514,9 +516,9 @@ Status CheckTime(const SigV4Claim& claim, int64_t now, SigV4Dialect dialect) {
         e.fields["ServerTime"] = FormatIso8601(static_cast<double>(now));
         return e;
       }
-      return Mismatch(dialect, FormatTimeCheck("Signature not yet current: ", claim.amz_date,
-                                               " is still later than ",
-                                               now + kMaxClockSkewSeconds, now, " +"));
+      return Mismatch(
+          dialect, FormatTimeCheck("Signature not yet current: ", claim.amz_date,
+                                   " is still later than ", now + kMaxClockSkewSeconds, now, " +"));
     }
     if (claim.expires_seconds) {
       if (now > t + *claim.expires_seconds) {
@@ -543,21 +545,29 @@ Status CheckTime(const SigV4Claim& claim, int64_t now, SigV4Dialect dialect) {
       return e;
     }
     if (now - t > kMaxClockSkewSeconds) {
-      return Mismatch(dialect, FormatTimeCheck("Signature expired: ", claim.amz_date,
-                                               " is now earlier than ",
-                                               now - kMaxClockSkewSeconds, now, " -"));
+      return Mismatch(
+          dialect, FormatTimeCheck("Signature expired: ", claim.amz_date, " is now earlier than ",
+                                   now - kMaxClockSkewSeconds, now, " -"));
     }
-    return Mismatch(dialect, FormatTimeCheck("Signature not yet current: ", claim.amz_date,
-                                             " is still later than ", now + kMaxClockSkewSeconds,
-                                             now, " +"));
+    return Mismatch(
+        dialect, FormatTimeCheck("Signature not yet current: ", claim.amz_date,
+                                 " is still later than ", now + kMaxClockSkewSeconds, now, " +"));
   }
   return Status::Ok();
 }
 
-constexpr std::array<std::string_view, 12> kUnsignedHeaders = {
-    "authorization", "user-agent", "expect",     "x-amzn-trace-id",   "connection", "keep-alive",
-    "te",            "trailer",    "upgrade",    "transfer-encoding", "proxy-authorization",
-    "proxy-connection"};
+constexpr std::array<std::string_view, 12> kUnsignedHeaders = {"authorization",
+                                                               "user-agent",
+                                                               "expect",
+                                                               "x-amzn-trace-id",
+                                                               "connection",
+                                                               "keep-alive",
+                                                               "te",
+                                                               "trailer",
+                                                               "upgrade",
+                                                               "transfer-encoding",
+                                                               "proxy-authorization",
+                                                               "proxy-connection"};
 
 }  // namespace
 
@@ -648,7 +658,8 @@ std::string CanonicalQueryString(std::string_view raw_query, bool presigned) {
     if (part.empty()) continue;
     size_t eq = part.find('=');
     std::string_view name = part.substr(0, eq);
-    std::string_view value = eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1);
+    std::string_view value =
+        eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1);
     std::string encoded_name;
     AppendCanonicalEncoding(encoded_name, name, /*keep_slash=*/false);
     if (presigned && encoded_name == kQSignature) continue;
@@ -740,8 +751,9 @@ Status VerifySigV4(const HttpRequest& request, const SigV4Claim& claim,
                    SigV4Dialect dialect) {
   STRATUS_RETURN_IF_ERROR(CheckTime(claim, now_epoch_seconds, dialect));
 
-  bool host_signed = std::any_of(claim.signed_headers.begin(), claim.signed_headers.end(),
-                                 [](const std::string& h) { return h == "host" || h == ":authority"; });
+  bool host_signed =
+      std::any_of(claim.signed_headers.begin(), claim.signed_headers.end(),
+                  [](const std::string& h) { return h == "host" || h == ":authority"; });
   if (!host_signed) {
     if (dialect == SigV4Dialect::kS3) {
       return Incomplete(dialect, "", std::string(kHostMustBeSigned), claim.presigned);
@@ -899,9 +911,8 @@ void PresignRequest(HttpRequest& request, std::string_view access_key_id,
 
 std::string AccountForAccessKey(std::string_view access_key_id) {
   constexpr std::string_view kDefaultAccount = "000000000000";
-  if (access_key_id.size() == 12 &&
-      std::all_of(access_key_id.begin(), access_key_id.end(),
-                  [](char c) { return c >= '0' && c <= '9'; })) {
+  if (access_key_id.size() == 12 && std::all_of(access_key_id.begin(), access_key_id.end(),
+                                                [](char c) { return c >= '0' && c <= '9'; })) {
     return std::string(access_key_id);
   }
   return std::string(kDefaultAccount);

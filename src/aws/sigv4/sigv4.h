@@ -28,16 +28,21 @@
 //    hex SHA-256 of the body.
 //
 // Errors. AWS names the same failure differently per protocol family, so every function that can
-// fail takes a SigV4Dialect and returns the exact code, HTTP status and message that family uses:
-//   failure                     kQuery                      kJson                            kS3
-//   malformed signature         IncompleteSignature 400     IncompleteSignatureException 400 AuthorizationHeaderMalformed /
-//                                                                                            AuthorizationQueryParametersError 400
-//   unsupported auth scheme     IncompleteSignature 400     IncompleteSignatureException 400 InvalidRequest / InvalidArgument 400
-//   signature mismatch          SignatureDoesNotMatch 403   InvalidSignatureException 400    SignatureDoesNotMatch 403
-//   stale/future X-Amz-Date     SignatureDoesNotMatch 403   InvalidSignatureException 400    RequestTimeTooSkewed 403
-//     ("Signature expired: … is now earlier than … (… - 15 min.)")
-//   presigned URL expired       RequestExpired 400          RequestExpired 400               AccessDenied 403 "Request has expired"
-//   body != x-amz-content-sha256 SignatureDoesNotMatch 403  InvalidSignatureException 400    XAmzContentSHA256Mismatch 400
+// fail takes a SigV4Dialect and returns the exact code, HTTP status and message that family uses
+// (kQuery | kJson | kS3):
+//   malformed signature:       IncompleteSignature 400 | IncompleteSignatureException 400 |
+//                              AuthorizationHeaderMalformed / AuthorizationQueryParametersError 400
+//   not SigV4 at all:          MissingAuthenticationToken 403 |
+//                              MissingAuthenticationTokenException 400 | InvalidRequest 400
+//   signature mismatch:        SignatureDoesNotMatch 403 | InvalidSignatureException 400 |
+//                              SignatureDoesNotMatch 403
+//   stale/future X-Amz-Date:   SignatureDoesNotMatch 403 | InvalidSignatureException 400 |
+//                              RequestTimeTooSkewed 403
+//                              ("Signature expired: … is now earlier than … (… - 15 min.)")
+//   presigned URL expired:     RequestExpired 400 | RequestExpired 400 |
+//                              AccessDenied 403 "Request has expired"
+//   body != x-amz-content-sha256: SignatureDoesNotMatch 403 | InvalidSignatureException 400 |
+//                              XAmzContentSHA256Mismatch 400
 // The kQuery/kJson mismatch messages carry the canonical request and string to sign, as AWS's
 // do; S3 puts them in the error's fields (CanonicalRequest, StringToSign, ...) instead. kJson
 // uses 400 as DynamoDB, Kinesis and CloudWatch Logs do; rest-json services such as Lambda answer
@@ -80,19 +85,19 @@ enum class SigV4Dialect {
 
 // What a request claims about its signer, parsed without verifying anything.
 struct SigV4Claim {
-  std::string algorithm;        // "AWS4-HMAC-SHA256"
+  std::string algorithm;  // "AWS4-HMAC-SHA256"
   std::string access_key_id;
-  std::string date;             // credential scope date, "20150830"
+  std::string date;  // credential scope date, "20150830"
   std::string region;
   std::string service;
   std::vector<std::string> signed_headers;  // lowercase, in the order given
-  std::string signature;        // lowercase hex
-  std::string amz_date;         // "20150830T123600Z": X-Amz-Date, or the Date header reformatted
-  int64_t request_time = 0;     // amz_date as epoch seconds
-  std::string security_token;   // X-Amz-Security-Token, if any
-  bool presigned = false;       // from the query string (X-Amz-Signature)
+  std::string signature;                    // lowercase hex
+  std::string amz_date;        // "20150830T123600Z": X-Amz-Date, or the Date header reformatted
+  int64_t request_time = 0;    // amz_date as epoch seconds
+  std::string security_token;  // X-Amz-Security-Token, if any
+  bool presigned = false;      // from the query string (X-Amz-Signature)
   std::optional<int64_t> expires_seconds;  // presigned X-Amz-Expires
-  std::string payload_hash;     // x-amz-content-sha256 when sent (header, or presigned query)
+  std::string payload_hash;  // x-amz-content-sha256 when sent (header, or presigned query)
 
   // "20150830/us-east-1/service/aws4_request"
   std::string CredentialScope() const;

@@ -92,7 +92,8 @@ TEST(ParseSigV4, AcceptsCommasWithoutSpaces) {
 
 TEST(ParseSigV4, MissingPartsAreIncompleteSignature) {
   HttpRequest req = Get();
-  req.headers.Add("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/sqs/aws4_request");
+  req.headers.Add("Authorization",
+                  "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/sqs/aws4_request");
   auto r = Parse(req);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "IncompleteSignature");
@@ -300,10 +301,10 @@ TEST(ParseSigV4, PresignedExpiresMustBeSane) {
 }
 
 TEST(ParseSigV4, PresignedDateMustBeIsoBasicFormat) {
-  HttpRequest req = Get(
-      "/b/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID%2F20150830%2Fus-east-1%2Fs3%"
-      "2Faws4_request&X-Amz-Date=yesterday&X-Amz-Expires=60&X-Amz-SignedHeaders=host&X-Amz-"
-      "Signature=abc");
+  HttpRequest req =
+      Get("/b/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID%2F20150830%2Fus-east-1%2Fs3%"
+          "2Faws4_request&X-Amz-Date=yesterday&X-Amz-Expires=60&X-Amz-SignedHeaders=host&X-Amz-"
+          "Signature=abc");
   auto r = Parse(req, SigV4Dialect::kS3);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "AuthorizationQueryParametersError");
@@ -439,8 +440,8 @@ TEST(VerifySigV4, MismatchMessageShowsCanonicalRequestAndStringToSign) {
             "The request signature we calculated does not match the signature you provided. "
             "Check your key and signing method.");
   EXPECT_EQ(st3.error().fields["AWSAccessKeyId"], "AKIDEXAMPLE");
-  EXPECT_TRUE(StartsWith(st3.error().fields["CanonicalRequest"].get<std::string>(),
-                         "GET\n/bucket/key\n"));
+  EXPECT_TRUE(
+      StartsWith(st3.error().fields["CanonicalRequest"].get<std::string>(), "GET\n/bucket/key\n"));
   EXPECT_TRUE(st3.error().fields.contains("StringToSignBytes"));
 }
 
@@ -483,7 +484,8 @@ TEST(VerifySigV4, ScopeDateMustMatchRequestDate) {
   EXPECT_EQ(st.error().message,
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from "
             "HTTP: '20150831' != '20150830', from '20150830T123600Z'.");
-  EXPECT_EQ(ErrorCode(ParseAndVerify(req, kNow, SigV4Dialect::kS3)), "AuthorizationHeaderMalformed");
+  EXPECT_EQ(ErrorCode(ParseAndVerify(req, kNow, SigV4Dialect::kS3)),
+            "AuthorizationHeaderMalformed");
 }
 
 TEST(VerifySigV4, HostMustBeSigned) {
@@ -566,8 +568,8 @@ TEST(VerifySigV4, BodyMustMatchContentSha256) {
 }
 
 TEST(VerifySigV4, UnsignedAndStreamingPayloadsSkipTheBodyCheck) {
-  for (std::string_view literal : {kUnsignedPayload, kStreamingSignedPayload,
-                                   kStreamingUnsignedPayloadTrailer}) {
+  for (std::string_view literal :
+       {kUnsignedPayload, kStreamingSignedPayload, kStreamingUnsignedPayloadTrailer}) {
     HttpRequest req = Get("/bucket/key");
     req.method = "PUT";
     req.body = "anything";
@@ -599,8 +601,8 @@ TEST(VerifySigV4, PresignedUrlsExpire) {
     EXPECT_TRUE(ParseAndVerify(req, kNow + 300).ok()) << service;
     // A presigned URL may be used long after 15 minutes when X-Amz-Expires allows it, but
     // not after it expires.
-    Status st = ParseAndVerify(req, kNow + 301, service == "s3" ? SigV4Dialect::kS3
-                                                                : SigV4Dialect::kQuery);
+    Status st =
+        ParseAndVerify(req, kNow + 301, service == "s3" ? SigV4Dialect::kS3 : SigV4Dialect::kQuery);
     ASSERT_FALSE(st.ok());
     if (service == "s3") {
       EXPECT_EQ(st.error().code, "AccessDenied");

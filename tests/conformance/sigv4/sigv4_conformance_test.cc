@@ -102,8 +102,8 @@ HttpRequest ParseRawRequest(const std::string& text) {
     headers.emplace_back(line.substr(0, colon), std::string(Trim(line.substr(colon + 1))));
   }
   for (auto& [name, value] : headers) req.headers.Add(name, value);
-  std::vector<std::string> body_lines(lines.begin() + static_cast<long>(std::min(i + 1, lines.size())),
-                                      lines.end());
+  std::vector<std::string> body_lines(
+      lines.begin() + static_cast<long>(std::min(i + 1, lines.size())), lines.end());
   req.body = Join(body_lines, "\n");
   return req;
 }
@@ -119,8 +119,8 @@ class SigV4SuiteTest : public testing::TestWithParam<SuiteCase> {};
 TEST_P(SigV4SuiteTest, CanonicalRequestStringToSignAndAuthorization) {
   const SuiteCase& c = GetParam();
   const bool token_case = c.name == kSessionTokenCase;
-  HttpRequest req = ParseRawRequest(ReadFile(token_case ? fs::path(c.base).concat(".sreq")
-                                                        : fs::path(c.base).concat(".req")));
+  HttpRequest req = ParseRawRequest(
+      ReadFile(token_case ? fs::path(c.base).concat(".sreq") : fs::path(c.base).concat(".req")));
   req.headers.Set("Authorization", ReadFile(fs::path(c.base).concat(".authz")));
 
   auto parsed = ParseSigV4(req);
