@@ -746,9 +746,11 @@ std::string Sign(std::string_view signing_key, std::string_view string_to_sign) 
   return sigv4_internal::HmacSha256Hex(signing_key, string_to_sign);
 }
 
-Status VerifySigV4(const HttpRequest& request, const SigV4Claim& claim,
-                   std::string_view secret_access_key, int64_t now_epoch_seconds,
-                   SigV4Dialect dialect) {
+namespace {
+
+Status Verify(const HttpRequest& request, const SigV4Claim& claim,
+              std::string_view secret_access_key, int64_t now_epoch_seconds, SigV4Dialect dialect,
+              SigningKeyCache* keys) {
   STRATUS_RETURN_IF_ERROR(CheckTime(claim, now_epoch_seconds, dialect));
 
   bool host_signed =
@@ -797,7 +799,8 @@ Status VerifySigV4(const HttpRequest& request, const SigV4Claim& claim,
   std::string payload_hash = PayloadHash(request, claim);
   std::string canonical = CanonicalRequest(request, claim, payload_hash);
   std::string string_to_sign = StringToSign(claim, canonical);
-  std::string key = SigningKey(secret_access_key, claim.date, claim.region, claim.service);
+  std::string key = keys ? keys->Get(secret_access_key, claim.date, claim.region, claim.service)
+                         : SigningKey(secret_access_key, claim.date, claim.region, claim.service);
   std::string expected = Sign(key, string_to_sign);
   if (!ConstantTimeEquals(expected, claim.signature)) {
     return SignatureMismatch(dialect, claim, canonical, string_to_sign);
@@ -819,6 +822,47 @@ Status VerifySigV4(const HttpRequest& request, const SigV4Claim& claim,
     }
   }
   return Status::Ok();
+}
+
+}  // namespace
+
+Status VerifySigV4(const HttpRequest& request, const SigV4Claim& claim,
+                   std::string_view secret_access_key, int64_t now_epoch_seconds,
+                   SigV4Dialect dialect) {
+  return Verify(request, claim, secret_access_key, now_epoch_seconds, dialect, nullptr);
+}
+
+Status VerifySigV4(const HttpRequest& request, const SigV4Claim& claim,
+                   std::string_view secret_access_key, int64_t now_epoch_seconds,
+                   SigV4Dialect dialect, SigningKeyCache& keys) {
+  return Verify(request, claim, secret_access_key, now_epoch_seconds, dialect, &keys);
+}
+
+SigningKeyCache::SigningKeyCache(size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
+
+std::string SigningKeyCache::Get(std::string_view secret_access_key, std::string_view date,
+                                 std::string_view region, std::string_view service) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const Entry& e : entries_) {
+      if (e.date == date && e.service == service && e.region == region &&
+          e.secret == secret_access_key) {
+        return e.key;
+      }
+    }
+  }
+  // Derived outside the lock; two threads missing at once both derive, which is harmless.
+  std::string key = SigningKey(secret_access_key, date, region, service);
+  std::lock_guard<std::mutex> lock(mu_);
+  Entry entry{std::string(secret_access_key), std::string(date), std::string(region),
+              std::string(service), key};
+  if (entries_.size() < capacity_) {
+    entries_.push_back(std::move(entry));
+  } else {
+    entries_[next_] = std::move(entry);
+    next_ = (next_ + 1) % capacity_;
+  }
+  return key;
 }
 
 void SignRequest(HttpRequest& request, std::string_view access_key_id,

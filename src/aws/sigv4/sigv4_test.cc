@@ -645,3 +645,35 @@ TEST(SigningKey, MatchesTheDocumentedExample) {
 
 }  // namespace
 }  // namespace stratus::aws
+
+namespace stratus::aws {
+namespace {
+
+TEST(SigningKeyCache, ReturnsTheDerivedKey) {
+  SigningKeyCache cache(2);
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_EQ(cache.Get(kSecret, "20150830", "us-east-1", "sqs"),
+              SigningKey(kSecret, "20150830", "us-east-1", "sqs"));
+    EXPECT_EQ(cache.Get(kSecret, "20150831", "us-east-1", "sqs"),
+              SigningKey(kSecret, "20150831", "us-east-1", "sqs"));
+    EXPECT_EQ(cache.Get("other", "20150830", "us-east-1", "sqs"),
+              SigningKey("other", "20150830", "us-east-1", "sqs"));
+    EXPECT_EQ(cache.Get(kSecret, "20150830", "eu-west-1", "sqs"),
+              SigningKey(kSecret, "20150830", "eu-west-1", "sqs"));
+  }
+}
+
+TEST(SigningKeyCache, VerifiesLikeTheUncachedPath) {
+  SigningKeyCache cache;
+  HttpRequest req = Signed(Get("/x"));
+  auto claim = ParseSigV4(req);
+  ASSERT_TRUE(claim.ok());
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(VerifySigV4(req, **claim, kSecret, kNow, SigV4Dialect::kQuery, cache).ok());
+    EXPECT_EQ(ErrorCode(VerifySigV4(req, **claim, "wrong", kNow, SigV4Dialect::kQuery, cache)),
+              "SignatureDoesNotMatch");
+  }
+}
+
+}  // namespace
+}  // namespace stratus::aws
