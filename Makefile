@@ -27,6 +27,7 @@ test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) --timeout 900
 
 bench: build
+	@scripts/install-deps.sh --bench
 	bench/run.sh $(BUILD)
 
 format:

@@ -13,6 +13,11 @@ PACKAGES=(
   python3 python3-boto3 python3-pytest awscli nodejs npm unzip zip
 )
 
+# Benchmarks only (`make bench`): the load generator, the nginx peer, and helpers.
+if [ "${1:-}" = "--bench" ]; then
+  PACKAGES+=(wrk nginx-light curl bc linux-perf valgrind)
+fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

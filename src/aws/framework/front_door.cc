@@ -1,0 +1,439 @@
+#include "aws/framework/front_door.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <mutex>
+#include <unordered_map>
+
+#include <spdlog/spdlog.h>
+
+#include "aws/model/model.h"
+#include "aws/sigv4/sigv4.h"
+#include "core/crypto.h"
+#include "core/strings.h"
+#include "trace/context.h"
+#include "trace/recorder.h"
+
+namespace stratus::aws {
+
+namespace {
+
+constexpr std::string_view kInternalPrefix = "/_stratus/";
+// Tooling written for LocalStack probes its health path; answer it the same way.
+constexpr std::string_view kLocalstackHealth = "/_localstack/health";
+
+bool IsFormRequest(const HttpRequest& r) {
+  return StartsWith(ToLower(r.headers.GetOr("content-type")), "application/x-www-form-urlencoded");
+}
+
+// The Action of a query-protocol request, from the form body or the query string.
+std::string QueryAction(const HttpRequest& r) {
+  auto find = [](std::string_view text) -> std::string {
+    for (auto& [k, v] : ParseQuery(text)) {
+      if (k == "Action") return v;
+    }
+    return {};
+  };
+  if (IsFormRequest(r)) {
+    std::string a = find(r.body);
+    if (!a.empty()) return a;
+  }
+  return find(r.query);
+}
+
+std::string RegionFromHost(std::string_view host) {
+  // sqs.eu-west-1.amazonaws.com, sqs.eu-west-1.localhost.localstack.cloud
+  auto parts = Split(host.substr(0, host.find(':')), '.');
+  for (const auto& p : parts) {
+    auto dash = std::count(p.begin(), p.end(), '-');
+    if (dash >= 2 && p.size() >= 9 && p.size() <= 20 && std::isdigit(static_cast<unsigned char>(p.back()))) {
+      return p;
+    }
+  }
+  return {};
+}
+
+HttpResponse PlainJson(int status, const Json& body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = body.dump();
+  r.headers.Set("Content-Type", "application/json");
+  return r;
+}
+
+}  // namespace
+
+// One registered service and, once loaded, its model and codecs.
+struct ServiceEntry {
+  Service* service = nullptr;
+  std::once_flag load_once;
+  // Written once under load_once; read after it.
+  const ServiceModel* model = nullptr;
+  std::unordered_map<int, std::unique_ptr<Codec>> codecs;  // by Protocol
+  std::atomic<bool> loaded{false};
+
+  // Loads the model and codecs on first use. Returns false (and logs) if the model is missing:
+  // a build defect, reported to the client as an internal error.
+  bool Load() {
+    std::call_once(load_once, [this] {
+      const auto& d = service->descriptor();
+      model = FindEmbeddedModel(d.model);
+      if (!model) {
+        spdlog::error("service {}: embedded model '{}' not found", d.name, d.model);
+        return;
+      }
+      codecs[static_cast<int>(d.protocol)] = MakeCodec(d.protocol, *model);
+      for (Protocol p : d.extra_protocols) {
+        const ServiceModel* variant = FindEmbeddedModel(d.model, p);
+        if (!variant) {
+          spdlog::error("service {}: no {} variant of model '{}'", d.name, ProtocolName(p), d.model);
+          continue;
+        }
+        codecs[static_cast<int>(p)] = MakeCodec(p, *variant);
+      }
+      loaded.store(true);
+      spdlog::debug("service {}: model {} loaded", d.name, d.model);
+    });
+    return model != nullptr;
+  }
+
+  // The codec that matches how the request is encoded.
+  const Codec* CodecFor(const HttpRequest& r) const {
+    auto get = [&](Protocol p) -> const Codec* {
+      auto it = codecs.find(static_cast<int>(p));
+      return it == codecs.end() ? nullptr : it->second.get();
+    };
+    if (r.headers.Has("x-amz-target")) {
+      if (auto* c = get(Protocol::kJson)) return c;
+    }
+    if (IsFormRequest(r) || r.query.find("Action=") != std::string::npos) {
+      if (auto* c = get(Protocol::kQuery)) return c;
+    }
+    return get(service->descriptor().protocol);
+  }
+};
+
+struct FrontDoor::Impl {
+  ServiceContext& ctx;
+  std::vector<std::unique_ptr<Service>> services;
+  std::vector<std::unique_ptr<ServiceEntry>> entries;
+  std::string version;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+
+  std::unordered_map<std::string, ServiceEntry*> by_target_prefix;
+  std::unordered_multimap<std::string, ServiceEntry*> by_signing_name;
+  std::vector<ServiceEntry*> query_services;
+  std::vector<std::pair<std::string, ServiceEntry*>> rest_prefixes;  // longest first
+  ServiceEntry* rest_fallback = nullptr;
+
+  Impl(ServiceContext& c, std::vector<std::unique_ptr<Service>> s, std::string v)
+      : ctx(c), services(std::move(s)), version(std::move(v)) {
+    for (auto& svc : services) {
+      auto e = std::make_unique<ServiceEntry>();
+      e->service = svc.get();
+      const auto& d = svc->descriptor();
+      if (!d.target_prefix.empty()) by_target_prefix[d.target_prefix] = e.get();
+      if (!d.signing_name.empty()) by_signing_name.emplace(d.signing_name, e.get());
+      for (const auto& n : d.signing_names) by_signing_name.emplace(n, e.get());
+      bool speaks_query = d.protocol == Protocol::kQuery;
+      for (Protocol p : d.extra_protocols) speaks_query = speaks_query || p == Protocol::kQuery;
+      if (speaks_query) query_services.push_back(e.get());
+      if (d.protocol == Protocol::kRestJson || d.protocol == Protocol::kRestXml) {
+        if (d.path_prefixes.empty()) {
+          rest_fallback = e.get();
+        }
+        for (const auto& p : d.path_prefixes) rest_prefixes.emplace_back(p, e.get());
+      }
+      entries.push_back(std::move(e));
+    }
+    std::sort(rest_prefixes.begin(), rest_prefixes.end(),
+              [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+  }
+
+  // Which service a request is for; null when nothing identifies one.
+  ServiceEntry* Route(const HttpRequest& r, const std::optional<SigV4Claim>& claim) {
+    if (auto target = r.headers.Get("x-amz-target")) {
+      std::string_view t = *target;
+      auto dot = t.find('.');
+      auto it = by_target_prefix.find(std::string(t.substr(0, dot)));
+      if (it != by_target_prefix.end()) return it->second;
+    }
+    if (claim) {
+      auto [lo, hi] = by_signing_name.equal_range(claim->service);
+      ServiceEntry* first = lo == hi ? nullptr : lo->second;
+      if (first && std::next(lo) == hi) return first;
+      // Several services share a signing name (API Gateway v1/v2): the path decides.
+      for (auto it = lo; it != hi; ++it) {
+        for (const auto& p : it->second->service->descriptor().path_prefixes) {
+          if (StartsWith(r.path, p)) return it->second;
+        }
+      }
+      if (first) return first;
+    }
+    std::string action = QueryAction(r);
+    if (!action.empty()) {
+      for (ServiceEntry* e : query_services) {
+        if (e->service->FindHandler(action)) return e;
+      }
+      if (query_services.size() == 1) return query_services[0];
+    }
+    for (const auto& [prefix, e] : rest_prefixes) {
+      if (StartsWith(r.path, prefix)) return e;
+    }
+    return rest_fallback;
+  }
+};
+
+FrontDoor::FrontDoor(ServiceContext& context, std::vector<std::unique_ptr<Service>> services,
+                     std::string version)
+    : impl_(std::make_unique<Impl>(context, std::move(services), std::move(version))) {}
+
+FrontDoor::~FrontDoor() = default;
+
+const std::vector<std::unique_ptr<Service>>& FrontDoor::services() const {
+  return impl_->services;
+}
+
+Status FrontDoor::StartServices() {
+  for (auto& s : impl_->services) {
+    Status st = s->Start();
+    if (!st.ok()) {
+      return Error(st.error().code,
+                   "service " + s->descriptor().name + " failed to start: " + st.error().message);
+    }
+  }
+  return Status::Ok();
+}
+
+void FrontDoor::StopServices() {
+  for (auto it = impl_->services.rbegin(); it != impl_->services.rend(); ++it) (*it)->Stop();
+}
+
+Json FrontDoor::Health() const {
+  Json services = Json::object();
+  for (const auto& e : impl_->entries) {
+    services[e->service->descriptor().name] = e->loaded.load() ? "running" : "available";
+  }
+  double uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - impl_->started)
+                      .count();
+  return Json{{"status", "ok"},
+              {"version", impl_->version},
+              {"uptime_seconds", uptime},
+              {"services", std::move(services)}};
+}
+
+HttpResponse FrontDoor::FormatReject(const HttpRequest& request, int status,
+                                     std::string_view code, std::string_view message) const {
+  std::string request_id = NewUuid();
+  ServiceEntry* entry = impl_->Route(request, std::nullopt);
+  if (entry && entry->Load()) {
+    if (const Codec* codec = entry->CodecFor(request)) {
+      Error e{std::string(code), std::string(message), status};
+      return codec->EncodeError(nullptr, e, ResponseMeta{request_id, {}});
+    }
+  }
+  return JsonErrorResponse(status, code, message, request_id);
+}
+
+namespace {
+
+// The response to a request for which no service could be identified.
+HttpResponse UnknownService(const HttpRequest& r, const std::string& request_id) {
+  if (auto target = r.headers.Get("x-amz-target")) {
+    return JsonErrorResponse(400, "UnknownOperationException",
+                             "Unknown operation " + std::string(*target) +
+                                 ": no stratus service has this X-Amz-Target prefix.",
+                             request_id);
+  }
+  std::string action = QueryAction(r);
+  if (!action.empty()) {
+    HttpResponse resp;
+    resp.status = 400;
+    resp.headers.Set("Content-Type", "text/xml");
+    resp.headers.Set("x-amzn-RequestId", request_id);
+    resp.body = "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>" +
+                XmlEscape("The action " + action + " is not valid for this web service.") +
+                "</Message></Error><RequestId>" + request_id + "</RequestId></ErrorResponse>";
+    return resp;
+  }
+  return JsonErrorResponse(400, "UnknownOperationException",
+                           "Stratus could not tell which AWS service " + r.method + " " + r.path +
+                               " is for: no signature scope, X-Amz-Target or Action names one.",
+                           request_id);
+}
+
+}  // namespace
+
+void FrontDoor::Handle(HttpRequest request, Responder responder) {
+  Impl& d = *impl_;
+  // Internal endpoints: cheap, inline.
+  if (StartsWith(request.path, kInternalPrefix) || request.path == kLocalstackHealth) {
+    if (request.path == "/_stratus/health" || request.path == kLocalstackHealth) {
+      HttpResponse r = PlainJson(200, Health());
+      responder.Send(std::move(r));
+      return;
+    }
+    if (request.path == "/_stratus/metrics") {
+      HttpResponse r;
+      r.body = d.ctx.metrics.RenderPrometheus();
+      r.headers.Set("Content-Type", "text/plain; version=0.0.4");
+      responder.Send(std::move(r));
+      return;
+    }
+    responder.Send(PlainJson(404, Json{{"message", "no such stratus endpoint: " + request.path}}));
+    return;
+  }
+
+  for (auto& svc : d.services) {
+    if (svc->MatchDataPlane(request)) {
+      svc->HandleDataPlane(std::move(request), std::move(responder));
+      return;
+    }
+  }
+
+  auto started = std::chrono::steady_clock::now();
+  auto call = std::make_shared<CallContext>();
+  call->request_id = NewUuid();
+  call->now_ms = d.ctx.clock.NowMillis();
+  call->trace = trace::BeginHop(request.headers.Get("x-amzn-trace-id"), call->now_ms / 1000);
+  call->trace_header = call->trace.DownstreamHeader();
+
+  // Finishes the call: adds common headers, records metrics, logs, sends.
+  auto finish = [&d, call, responder, started](HttpResponse response, std::string_view service,
+                                               std::string_view operation,
+                                               const Error* error) mutable {
+    response.headers.Set("X-Amzn-Trace-Id", call->trace_header);
+    if (!response.headers.Has("x-amzn-RequestId") && !response.headers.Has("x-amz-request-id")) {
+      response.headers.Set("x-amzn-RequestId", call->request_id);
+    }
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    d.ctx.metrics.Observe(service, operation, response.status, secs);
+    if (call->trace.sampled) {
+      double start = static_cast<double>(call->now_ms) / 1000.0;
+      trace::Segment seg = trace::NewSegment(call->trace, std::string(service), "", start);
+      seg.end_time = start + secs;
+      seg.aws = Json{{"operation", operation}, {"request_id", call->request_id}};
+      if (!call->region.empty()) seg.aws["region"] = call->region;
+      trace::SetHttpStatus(seg, response.status);
+      d.ctx.tracer.Record(std::move(seg));
+    }
+    if (error) {
+      if (response.status >= 500) {
+        spdlog::error("{}.{} {} {}: {} ({})", service, operation, response.status, error->code,
+                      error->message, call->request_id);
+      } else {
+        spdlog::info("{}.{} {} {}: {}", service, operation, response.status, error->code,
+                     error->message);
+      }
+    } else {
+      spdlog::debug("{}.{} {} {:.2f}ms", service, operation, response.status, secs * 1000);
+    }
+    responder.Send(std::move(response));
+  };
+
+  // Who is calling, from the SigV4 claim. A malformed signature is answered in the protocol of
+  // the service it was meant for.
+  auto claim = ParseSigV4(request);
+  std::optional<SigV4Claim> parsed_claim;
+  if (claim.ok()) parsed_claim = claim.value();
+  ServiceEntry* entry = d.Route(request, parsed_claim);
+  if (!entry) {
+    Error e("UnknownOperationException", "no service");
+    finish(UnknownService(request, call->request_id), "unknown", "unknown", &e);
+    return;
+  }
+  const auto& desc = entry->service->descriptor();
+  if (!entry->Load()) {
+    Error e = InternalFailure("The model of service " + desc.name + " is not available.");
+    finish(JsonErrorResponse(500, e.code, e.message, call->request_id), desc.name, "unknown", &e);
+    return;
+  }
+  const Codec* codec = entry->CodecFor(request);
+  ResponseMeta meta{call->request_id, {}};
+  auto fail = [&](const Operation* op, Error e) {
+    finish(codec->EncodeError(op, e, meta), desc.name, op ? op->name : "unknown", &e);
+  };
+  if (!claim.ok()) {
+    fail(nullptr, claim.error());
+    return;
+  }
+
+  auto resolved = codec->Resolve(request);
+  if (!resolved.ok()) {
+    fail(nullptr, resolved.error());
+    return;
+  }
+  const Operation* op = resolved.value();
+  const Service::Handler* handler = entry->service->FindHandler(op->name);
+  if (!handler) {
+    fail(op, Error("NotImplemented",
+                   "Operation " + op->name + " of " + desc.name +
+                       " is not implemented in stratus yet (see docs/" + desc.name + ".md).",
+                   501, false));
+    return;
+  }
+
+  Caller& caller = call->caller;
+  if (parsed_claim) {
+    caller.access_key_id = parsed_claim->access_key_id;
+    caller.account_id = AccountForAccessKey(parsed_claim->access_key_id);
+    caller.session_token = parsed_claim->security_token;
+    call->region = parsed_claim->region;
+  } else {
+    caller.anonymous = true;
+    caller.account_id = d.ctx.config.account_id;
+  }
+  if (caller.account_id.empty()) caller.account_id = d.ctx.config.account_id;
+  caller.arn = "arn:aws:iam::" + caller.account_id + ":root";
+  caller.user_id = caller.account_id;
+  if (call->region.empty()) call->region = RegionFromHost(request.Host());
+  if (call->region.empty()) call->region = d.ctx.config.region;
+  call->service = desc.name;
+  call->operation = op;
+
+  auto decoded = codec->Decode(*op, request);
+  if (!decoded.ok()) {
+    fail(op, decoded.error());
+    return;
+  }
+  call->payload = std::move(decoded.value().payload);
+  Json input = std::move(decoded.value().input);
+  if (op->input) {
+    auto violations = ValidateInput(*op->input, input);
+    if (!violations.empty()) {
+      fail(op, Error(desc.validation_error, ValidationMessage(violations)));
+      return;
+    }
+  }
+  call->http = std::move(request);
+
+  // Encodes the handler's result; runs on whichever thread the handler answered from.
+  auto complete = [codec, op, meta, finish, service_name = desc.name](
+                      OperationResult result) mutable {
+    if (result.ok()) {
+      finish(codec->Encode(*op, std::move(result).value(), meta), service_name, op->name, nullptr);
+    } else {
+      Error e = std::move(result).error();
+      finish(codec->EncodeError(op, e, meta), service_name, op->name, &e);
+    }
+  };
+
+  switch (handler->mode) {
+    case Mode::kInline:
+      complete(handler->sync(*call, input));
+      break;
+    case Mode::kWorker:
+      d.ctx.workers.Submit([handler, call, input = std::move(input), complete]() mutable {
+        complete(handler->sync(*call, input));
+      });
+      break;
+    case Mode::kAsync:
+      d.ctx.workers.Submit([handler, call, input = std::move(input), complete]() mutable {
+        handler->async(call, std::move(input), Completion(complete));
+      });
+      break;
+  }
+}
+
+}  // namespace stratus::aws

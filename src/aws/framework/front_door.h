@@ -1,0 +1,54 @@
+#pragma once
+// FrontDoor: the HttpHandler every request reaches first (DESIGN.md "How a request flows").
+//
+//   /_stratus/* (health, metrics)  →  answered here
+//   a service's data plane         →  that service (Runtime API, execute-api, function URLs)
+//   an AWS API call                →  which service? (X-Amz-Target prefix, SigV4 credential
+//                                     scope, query Action, rest path prefixes)
+//                                  →  its codec resolves the operation and decodes the input
+//                                  →  SigV4 claim → Caller (account from the access key)
+//                                  →  input validated against the model
+//                                  →  the service's handler (inline / worker / async)
+//                                  →  the codec encodes the output or the AWS error
+//
+// Every response carries the request id and the X-Amzn-Trace-Id of the request. Every failure
+// is answered in the protocol of the service the request was for and logged; nothing a request
+// contains can crash the server.
+//
+// Thread-safe: Handle is called concurrently from every io thread. A service's model and codecs
+// load on its first request (once, guarded by a once_flag per service).
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "aws/framework/service.h"
+#include "core/server.h"
+
+namespace stratus::aws {
+
+class FrontDoor final : public HttpHandler, public RejectFormatter {
+ public:
+  FrontDoor(ServiceContext& context, std::vector<std::unique_ptr<Service>> services,
+            std::string version);
+  ~FrontDoor() override;
+
+  void Handle(HttpRequest request, Responder responder) override;
+  HttpResponse FormatReject(const HttpRequest& request, int status, std::string_view code,
+                            std::string_view message) const override;
+
+  // Starts/stops every service's background work.
+  Status StartServices();
+  void StopServices();
+
+  // The /_stratus/health document.
+  Json Health() const;
+
+  const std::vector<std::unique_ptr<Service>>& services() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace stratus::aws

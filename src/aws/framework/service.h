@@ -1,0 +1,182 @@
+#pragma once
+// The service framework: what a service (one folder under src/services/) is, what it receives
+// from the server, and how its operations are registered.
+//
+// A service is constructed with a ServiceContext (its dependencies: store, clock, config, worker
+// pool, metrics, tracing, and the in-process clients of other services) and registers one
+// handler per AWS operation of its model (STYLE.md rule 9). The front door decodes a request
+// into canonical JSON (aws/protocol/codec.h), validates it against the model, runs the handler and
+// encodes the result; a handler never sees protocol details.
+//
+// Handlers run in one of three modes:
+//   kInline — on the network io thread; only for work that never blocks (no store writes).
+//   kWorker — on the worker pool (default): may block on the store, may take milliseconds.
+//   kAsync  — started on the worker pool, answers later through a Completion from any thread
+//             (long polls, function invokes).
+//
+// Thread-safety: handlers are called concurrently from many threads; a service guards its own
+// shared state.
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "aws/protocol/codec.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/http.h"
+#include "core/json.h"
+#include "core/metrics.h"
+#include "core/result.h"
+#include "core/worker_pool.h"
+#include "trace/context.h"
+
+namespace stratus::store {
+class Store;
+}
+namespace stratus::trace {
+class Recorder;
+}
+
+namespace stratus::aws {
+
+// Who is calling, as established by the front door from the request's credentials.
+struct Caller {
+  std::string access_key_id;
+  std::string account_id;      // 12 digits
+  std::string arn;             // "arn:aws:iam::000000000000:root" unless IAM says otherwise
+  std::string user_id;         // the principal's unique id (AWS: AIDA..., or the account id for root)
+  std::string session_token;
+  bool anonymous = false;      // no credentials at all
+};
+
+// Everything a handler may need about the request it serves. Owned by the front door for the
+// duration of the call (kAsync handlers receive it as a shared_ptr they may keep).
+struct CallContext {
+  std::string request_id;
+  std::string service;         // the service's name ("logs")
+  std::string region;
+  Caller caller;
+  trace::TraceContext trace;   // this hop's place in its trace
+  std::string trace_header;    // the X-Amzn-Trace-Id to pass downstream (and echoed)
+  const Operation* operation = nullptr;
+  HttpRequest http;            // method, target, headers, remote address (body moved out)
+  std::string payload;         // raw bytes of a blob payload member, if the operation has one
+  int64_t now_ms = 0;          // when the request arrived (wall clock)
+};
+
+using OperationResult = Result<OperationOutput>;
+using Completion = std::function<void(OperationResult)>;
+
+// Appends log lines to CloudWatch Logs from inside stratus (function logs), creating the group
+// and stream when missing. Implemented by the logs service. Thread-safe; blocks until durable.
+class LogSink {
+ public:
+  struct Event {
+    int64_t timestamp_ms = 0;
+    std::string message;
+  };
+  virtual ~LogSink() = default;
+  virtual Status Append(const std::string& account, const std::string& region,
+                        const std::string& group, const std::string& stream,
+                        const std::vector<Event>& events) = 0;
+};
+
+// In-process interfaces through which services reach each other (DESIGN.md: never over HTTP to
+// themselves). Each pointer is null until the service that provides it is constructed; callers
+// must handle absence with a clear error. Set during start-up only, read-only afterwards.
+struct ServiceClients {
+  LogSink* logs = nullptr;
+};
+
+// A service's dependencies (STYLE.md rule 7). References outlive every service.
+struct ServiceContext {
+  store::Store& store;
+  const Clock& clock;
+  const Config& config;
+  WorkerPool& workers;
+  Metrics& metrics;
+  trace::Recorder& tracer;
+  ServiceClients& clients;
+  // The URL functions and callbacks use to reach this server; valid after the server listens.
+  std::function<std::string()> external_url;
+};
+
+enum class Mode { kInline, kWorker, kAsync };
+
+class Service {
+ public:
+  struct Descriptor {
+    std::string name;            // short name used in logs, metrics, health ("logs")
+    std::string model;           // embedded model name ("logs-2014-03-28")
+    // Routing keys, declared here so that routing needs no model: the model loads on the first
+    // request that reaches the service (a test checks these against the model's metadata).
+    Protocol protocol = Protocol::kJson;
+    std::string target_prefix;   // json protocols: X-Amz-Target prefix ("Logs_20140328")
+    std::string signing_name;    // SigV4 credential-scope service ("logs")
+    // rest protocols: path prefixes that identify this service's operations ("/2015-03-31/").
+    // An empty list with a rest protocol makes the service the fallback for unclaimed paths.
+    std::vector<std::string> path_prefixes;
+    // Extra protocols this service also speaks besides its model's (SQS: query as well as json).
+    std::vector<Protocol> extra_protocols;
+    // The error code AWS uses for input constraint violations in this service.
+    std::string validation_error = "ValidationException";
+    // Extra SigV4 signing names routed here besides the model's own.
+    std::vector<std::string> signing_names;
+  };
+
+  struct Handler {
+    Mode mode = Mode::kWorker;
+    std::function<OperationResult(CallContext&, const Json&)> sync;
+    std::function<void(std::shared_ptr<CallContext>, Json, Completion)> async;
+  };
+
+  explicit Service(Descriptor descriptor) : descriptor_(std::move(descriptor)) {}
+  virtual ~Service() = default;
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  const Descriptor& descriptor() const { return descriptor_; }
+  const Handler* FindHandler(std::string_view operation) const;
+  std::vector<std::string> HandledOperations() const;
+
+  // Starts background work (sweepers, consumers). Called once after every service is built.
+  virtual Status Start() { return Status::Ok(); }
+  // Stops background work; called before the store closes.
+  virtual void Stop() {}
+
+  // A data plane is traffic that is not an AWS API call (a function's Runtime API, an
+  // execute-api endpoint, a function URL). The front door offers every request to each service's
+  // data plane before AWS routing; return true to take it.
+  virtual bool MatchDataPlane(const HttpRequest& request) const { return false; }
+  virtual void HandleDataPlane(HttpRequest request, Responder responder) {}
+
+ protected:
+  // Registers a handler returning the output structure as JSON.
+  void On(std::string operation, std::function<Result<Json>(CallContext&, const Json&)> fn,
+          Mode mode = Mode::kWorker);
+  // Registers a handler returning a full OperationOutput (payloads, extra headers, status).
+  void OnOutput(std::string operation,
+                std::function<OperationResult(CallContext&, const Json&)> fn,
+                Mode mode = Mode::kWorker);
+  // Registers an asynchronous handler.
+  void OnAsync(std::string operation,
+               std::function<void(std::shared_ptr<CallContext>, Json, Completion)> fn);
+
+ private:
+  Descriptor descriptor_;
+  std::unordered_map<std::string, Handler> handlers_;
+};
+
+// Helpers for handlers reading canonical JSON input.
+// The string member `name` of `input`, or `fallback` when absent.
+std::string GetString(const Json& input, std::string_view name, std::string_view fallback = {});
+// The integer member `name`, or `fallback`.
+int64_t GetInt(const Json& input, std::string_view name, int64_t fallback = 0);
+bool GetBool(const Json& input, std::string_view name, bool fallback = false);
+// True when `input` has member `name` (present, not null).
+bool Has(const Json& input, std::string_view name);
+
+}  // namespace stratus::aws

@@ -1,0 +1,90 @@
+// The `stratus` command.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <map>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "cli/serve.h"
+#include "core/config.h"
+#include "version.h"
+
+extern char** environ;
+
+namespace {
+
+constexpr const char* kDescription =
+    "stratus — the serverless cloud in one binary.\n"
+    "\n"
+    "Serves AWS-compatible APIs (STS, CloudWatch Logs, and more as they land) on one port, so the\n"
+    "aws CLI, boto3 and the AWS SDKs work against it unchanged:\n"
+    "\n"
+    "  stratus serve                      # http://127.0.0.1:4566, state in ./.stratus\n"
+    "  aws --endpoint-url http://localhost:4566 sts get-caller-identity\n"
+    "\n"
+    "Any access key works (a 12-digit key id selects that account; otherwise 000000000000).";
+
+void SetUpLogging(const stratus::Config& config) {
+  auto logger = spdlog::stderr_color_mt("stratus");
+  spdlog::set_default_logger(logger);
+  if (config.log_format == "json") {
+    spdlog::set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","message":"%v"})",
+                        spdlog::pattern_time_type::utc);
+  } else {
+    spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
+  }
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{kDescription, "stratus"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", stratus::kVersion);
+
+  // serve: every setting is a flag; flags beat STRATUS_* variables, which beat the config file.
+  CLI::App* serve = app.add_subcommand("serve", "Start the server (foreground; Ctrl-C stops it).");
+  std::string config_file;
+  serve->add_option("--config", config_file, "YAML file of settings (keys as the flags below)")
+      ->check(CLI::ExistingFile);
+  std::map<std::string, std::string> flag_values;
+  std::map<std::string, CLI::Option*> flag_options;
+  stratus::Config defaults;
+  for (const auto& setting : stratus::Settings()) {
+    std::string help = setting.help + " [env " + setting.env + "]";
+    flag_options[setting.name] =
+        serve->add_option("--" + setting.name, flag_values[setting.name], help)
+            ->default_str(setting.show(defaults));
+  }
+
+  CLI::App* version = app.add_subcommand("version", "Print the version.");
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (version->parsed()) {
+    std::cout << "stratus " << stratus::kVersion << "\n";
+    return 0;
+  }
+
+  stratus::Config config;
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) env.emplace_back(*e);
+  std::map<std::string, std::string> given;
+  for (const auto& [name, option] : flag_options) {
+    if (option->count() > 0) given[name] = flag_values[name];
+  }
+  stratus::Status st;
+  if (!config_file.empty()) st = stratus::ApplyConfigFile(config, config_file);
+  if (st.ok()) st = stratus::ApplyEnvironment(config, env);
+  if (st.ok()) st = stratus::ApplyFlags(config, given);
+  if (!st.ok()) {
+    std::cerr << "stratus: " << st.error().message << "\n";
+    return 2;
+  }
+  SetUpLogging(config);
+  return stratus::cli::Serve(config);
+}

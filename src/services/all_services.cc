@@ -1,0 +1,15 @@
+#include "services/all_services.h"
+
+#include "services/logs/logs_service.h"
+#include "services/sts/sts_service.h"
+
+namespace stratus::services {
+
+std::vector<std::unique_ptr<aws::Service>> MakeAllServices(aws::ServiceContext& context) {
+  std::vector<std::unique_ptr<aws::Service>> all;
+  all.push_back(sts::MakeStsService(context));
+  all.push_back(logs::MakeLogsService(context));
+  return all;
+}
+
+}  // namespace stratus::services

@@ -1,0 +1,81 @@
+#pragma once
+// The CloudWatch Logs data model on store::Store: log groups, streams and events, keyed per
+// account and region. Plain logic, callable without a server (the service's handlers adapt
+// requests to it). Thread-safe: all state lives in the store; each call is one transaction.
+//
+// Keys ("\0" separates names, which cannot contain NUL):
+//   logs/<acct>/<region>/g/<group>                          group record (JSON)
+//   logs/<acct>/<region>/s/<group>\0<stream>                stream record (JSON)
+//   logs/<acct>/<region>/e/<group>\0<stream>\0<ts><seq>     event: ingestion time + message
+// where <ts> and <seq> are 8-byte big-endian integers, so a stream's events scan in time order.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/json.h"
+#include "core/result.h"
+#include "store/store.h"
+
+namespace stratus::services::logs {
+
+// Which account and region a call acts in.
+struct Scope {
+  std::string account;
+  std::string region;
+};
+
+struct InputEvent {
+  int64_t timestamp = 0;  // ms since the epoch
+  std::string message;
+};
+
+// Errors, named as CloudWatch Logs names them.
+Error ResourceNotFound(std::string message);
+Error ResourceAlreadyExists(std::string message);
+Error InvalidParameter(std::string message);
+
+class LogStore {
+ public:
+  LogStore(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+
+  // Groups. `input` members are the API's (logGroupName, tags, retentionInDays, ...).
+  Status CreateGroup(const Scope& s, const Json& input);
+  Status DeleteGroup(const Scope& s, const std::string& group);
+  Result<Json> DescribeGroups(const Scope& s, const Json& input);
+  Status PutRetention(const Scope& s, const std::string& group, int64_t days);
+  Status DeleteRetention(const Scope& s, const std::string& group);
+  Status TagGroup(const Scope& s, const std::string& group, const Json& tags);
+  Status UntagGroup(const Scope& s, const std::string& group, const std::vector<std::string>& keys);
+  Result<Json> ListGroupTags(const Scope& s, const std::string& group);
+
+  // Streams.
+  Status CreateStream(const Scope& s, const std::string& group, const std::string& stream);
+  Status DeleteStream(const Scope& s, const std::string& group, const std::string& stream);
+  Result<Json> DescribeStreams(const Scope& s, const std::string& group, const Json& input);
+
+  // Events.
+  // Appends events (PutLogEvents semantics: chronological order, size and age limits; events
+  // too old, too new or past retention are rejected and reported in rejectedLogEventsInfo).
+  // With `create_missing`, a missing group or stream is created (in-process writers such as
+  // Lambda's function logs).
+  Result<Json> PutEvents(const Scope& s, const std::string& group, const std::string& stream,
+                         const std::vector<InputEvent>& events, bool create_missing = false);
+  Result<Json> GetEvents(const Scope& s, const std::string& group, const std::string& stream,
+                         const Json& input);
+  Result<Json> FilterEvents(const Scope& s, const std::string& group, const Json& input);
+
+  // Deletes events older than each group's retention. Returns how many were deleted.
+  Result<int64_t> SweepExpired();
+
+  // Resolves a log group name from logGroupName or logGroupIdentifier (a name or an ARN).
+  static Result<std::string> GroupNameFrom(const Json& input);
+  // "arn:aws:logs:<region>:<acct>:log-group:<name>" (with ":*" when `star`).
+  static std::string GroupArn(const Scope& s, const std::string& group, bool star);
+
+ private:
+  store::Store& store_;
+  const Clock& clock_;
+};
+
+}  // namespace stratus::services::logs

@@ -1,0 +1,157 @@
+#include "services/logs/log_store.h"
+
+#include <gtest/gtest.h>
+
+namespace stratus::services::logs {
+namespace {
+
+class LogStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = store::OpenSqliteStore(store::SqliteOptions{});
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    store_ = std::move(s).value();
+    logs_ = std::make_unique<LogStore>(*store_, clock_);
+    ASSERT_TRUE(logs_->CreateGroup(scope_, Json{{"logGroupName", "/app"}}).ok());
+    ASSERT_TRUE(logs_->CreateStream(scope_, "/app", "a").ok());
+    ASSERT_TRUE(logs_->CreateStream(scope_, "/app", "b").ok());
+  }
+  int64_t Now() const { return clock_.NowMillis(); }
+
+  ManualClock clock_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<LogStore> logs_;
+  Scope scope_{"000000000000", "us-east-1"};
+};
+
+TEST_F(LogStoreTest, DuplicateAndMissingResources) {
+  auto dup = logs_->CreateGroup(scope_, Json{{"logGroupName", "/app"}});
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().code, "ResourceAlreadyExistsException");
+  auto s = logs_->CreateStream(scope_, "/nope", "x");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, "ResourceNotFoundException");
+  auto put = logs_->PutEvents(scope_, "/app", "missing", {{Now(), "x"}});
+  ASSERT_FALSE(put.ok());
+  EXPECT_EQ(put.error().message, "The specified log stream does not exist.");
+}
+
+TEST_F(LogStoreTest, PutValidatesBatches) {
+  auto unordered = logs_->PutEvents(scope_, "/app", "a", {{Now(), "2"}, {Now() - 5, "1"}});
+  ASSERT_FALSE(unordered.ok());
+  EXPECT_EQ(unordered.error().code, "InvalidParameterException");
+  auto r = logs_->PutEvents(scope_, "/app", "a",
+                            {{Now() - 15LL * 86400000, "old"}, {Now(), "ok"}, {Now() + 3 * 3600000, "new"}});
+  ASSERT_FALSE(r.ok()) << "a batch spanning more than 24h is rejected";
+  auto r2 = logs_->PutEvents(scope_, "/app", "a", {{Now(), "ok"}, {Now() + 3 * 3600000, "new"}});
+  ASSERT_TRUE(r2.ok());
+  EXPECT_EQ((*r2)["rejectedLogEventsInfo"]["tooNewLogEventStartIndex"], 1);
+}
+
+TEST_F(LogStoreTest, GetEventsTailHeadAndTokens) {
+  std::vector<InputEvent> events;
+  for (int i = 0; i < 25; ++i) events.push_back({Now() + i, "m" + std::to_string(i)});
+  ASSERT_TRUE(logs_->PutEvents(scope_, "/app", "a", events).ok());
+
+  // Default: the newest events, in ascending order.
+  auto tail = logs_->GetEvents(scope_, "/app", "a", Json{{"limit", 10}});
+  ASSERT_TRUE(tail.ok());
+  ASSERT_EQ((*tail)["events"].size(), 10u);
+  EXPECT_EQ((*tail)["events"][0]["message"], "m15");
+  EXPECT_EQ((*tail)["events"][9]["message"], "m24");
+
+  // Walk forward from the head with tokens until the token repeats.
+  Json in = {{"startFromHead", true}, {"limit", 10}};
+  std::vector<std::string> seen;
+  std::string token;
+  for (int guard = 0; guard < 10; ++guard) {
+    auto page = logs_->GetEvents(scope_, "/app", "a", in);
+    ASSERT_TRUE(page.ok());
+    for (auto& e : (*page)["events"]) seen.push_back(e["message"]);
+    std::string next = (*page)["nextForwardToken"];
+    if (next == token) break;
+    token = next;
+    in["nextToken"] = token;
+  }
+  ASSERT_EQ(seen.size(), 25u);
+  EXPECT_EQ(seen.front(), "m0");
+  EXPECT_EQ(seen.back(), "m24");
+
+  // Backward from the tail's backward token.
+  auto back = logs_->GetEvents(scope_, "/app", "a",
+                               Json{{"nextToken", (*tail)["nextBackwardToken"]}, {"limit", 5}});
+  ASSERT_TRUE(back.ok());
+  ASSERT_EQ((*back)["events"].size(), 5u);
+  EXPECT_EQ((*back)["events"][4]["message"], "m14");
+
+  auto bad = logs_->GetEvents(scope_, "/app", "a", Json{{"nextToken", "zzz"}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, "InvalidParameterException");
+}
+
+TEST_F(LogStoreTest, FilterInterleavesStreamsAndPaginates) {
+  int64_t t = Now();
+  ASSERT_TRUE(logs_->PutEvents(scope_, "/app", "a", {{t, "ERROR one"}, {t + 2, "INFO two"}, {t + 4, "ERROR three"}}).ok());
+  ASSERT_TRUE(logs_->PutEvents(scope_, "/app", "b", {{t + 1, "ERROR b1"}, {t + 3, "ERROR b2"}}).ok());
+  auto all = logs_->FilterEvents(scope_, "/app", Json{{"filterPattern", "ERROR"}});
+  ASSERT_TRUE(all.ok());
+  std::vector<std::string> msgs;
+  for (auto& e : (*all)["events"]) msgs.push_back(e["message"]);
+  EXPECT_EQ(msgs, (std::vector<std::string>{"ERROR one", "ERROR b1", "ERROR b2", "ERROR three"}));
+  EXPECT_FALSE(all->contains("nextToken"));
+
+  // Pages of 1 visit the same events.
+  Json in = {{"filterPattern", "ERROR"}, {"limit", 1}};
+  std::vector<std::string> paged;
+  for (int guard = 0; guard < 20; ++guard) {
+    auto page = logs_->FilterEvents(scope_, "/app", in);
+    ASSERT_TRUE(page.ok());
+    for (auto& e : (*page)["events"]) paged.push_back(e["message"]);
+    if (!page->contains("nextToken")) break;
+    in["nextToken"] = (*page)["nextToken"];
+  }
+  EXPECT_EQ(paged, msgs);
+
+  auto window = logs_->FilterEvents(scope_, "/app", Json{{"startTime", t + 1}, {"endTime", t + 3}});
+  ASSERT_TRUE(window.ok());
+  EXPECT_EQ((*window)["events"].size(), 3u);
+  auto only_b = logs_->FilterEvents(scope_, "/app", Json{{"logStreamNames", {"b"}}});
+  EXPECT_EQ((*only_b)["events"].size(), 2u);
+  auto bad = logs_->FilterEvents(scope_, "/app", Json{{"filterPattern", "{ $.x = "}});
+  ASSERT_FALSE(bad.ok());
+}
+
+TEST_F(LogStoreTest, RetentionSweepDeletesExpiredEvents) {
+  int64_t t = Now();
+  ASSERT_TRUE(logs_->PutEvents(scope_, "/app", "a", {{t - 3 * 86400000LL, "old"}}).ok());
+  ASSERT_TRUE(logs_->PutEvents(scope_, "/app", "a", {{t, "new"}}).ok());
+  ASSERT_TRUE(logs_->PutRetention(scope_, "/app", 1).ok());
+  EXPECT_FALSE(logs_->PutRetention(scope_, "/app", 2).ok());
+  auto n = logs_->SweepExpired();
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 1);
+  auto left = logs_->FilterEvents(scope_, "/app", Json::object());
+  ASSERT_EQ((*left)["events"].size(), 1u);
+  EXPECT_EQ((*left)["events"][0]["message"], "new");
+}
+
+TEST_F(LogStoreTest, DescribeAndDelete) {
+  ASSERT_TRUE(logs_->CreateGroup(scope_, Json{{"logGroupName", "/app2"}, {"tags", {{"k", "v"}}}}).ok());
+  auto groups = logs_->DescribeGroups(scope_, Json{{"logGroupNamePrefix", "/app"}, {"limit", 1}});
+  ASSERT_TRUE(groups.ok());
+  ASSERT_EQ((*groups)["logGroups"].size(), 1u);
+  ASSERT_TRUE(groups->contains("nextToken"));
+  auto next = logs_->DescribeGroups(scope_, Json{{"logGroupNamePrefix", "/app"}, {"nextToken", (*groups)["nextToken"]}});
+  EXPECT_EQ((*next)["logGroups"][0]["logGroupName"], "/app2");
+  EXPECT_EQ((*logs_->ListGroupTags(scope_, "/app2"))["k"], "v");
+  ASSERT_TRUE(logs_->PutEvents(scope_, "/app", "a", {{Now(), "x"}}).ok());
+  ASSERT_TRUE(logs_->DeleteGroup(scope_, "/app").ok());
+  EXPECT_FALSE(logs_->DescribeStreams(scope_, "/app", Json::object()).ok());
+  // /app2's data is untouched by deleting /app.
+  EXPECT_TRUE(logs_->DescribeStreams(scope_, "/app2", Json::object()).ok());
+  auto rest = store_->Scan(store::PrefixScan("logs/000000000000/us-east-1/e/"));
+  EXPECT_TRUE(rest->empty());
+}
+
+}  // namespace
+}  // namespace stratus::services::logs
