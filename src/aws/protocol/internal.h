@@ -64,6 +64,7 @@ class XmlWriter {
   void Open(std::string_view name, std::string_view attrs = {});
   void Close(std::string_view name);
   void Element(std::string_view name, std::string_view text);  // <name>text</name>
+  void Text(std::string_view text);                              // escaped character data
   void Raw(std::string_view text) { out_.append(text); }
   std::string& out() { return out_; }
 

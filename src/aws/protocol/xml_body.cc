@@ -21,8 +21,28 @@ void XmlWriter::Close(std::string_view name) {
 
 void XmlWriter::Element(std::string_view name, std::string_view text) {
   Open(name);
-  out_.append(XmlEscape(text));
+  Text(text);
   Close(name);
+}
+
+void XmlWriter::Text(std::string_view text) {
+  size_t run = 0;  // start of the pending run that needs no escape
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char* rep;
+    switch (text[i]) {
+      case '&': rep = "&amp;"; break;
+      case '<': rep = "&lt;"; break;
+      case '>': rep = "&gt;"; break;
+      case '"': rep = "&quot;"; break;
+      case '\'': rep = "&apos;"; break;
+      case '\r': rep = "&#xD;"; break;
+      default: continue;
+    }
+    out_.append(text.data() + run, i - run);
+    out_.append(rep);
+    run = i + 1;
+  }
+  out_.append(text.data() + run, text.size() - run);
 }
 
 namespace {
@@ -86,7 +106,11 @@ void WriteNamed(XmlWriter& w, const std::string& name, const Member& member, con
     }
     default:
       w.Open(name, MemberNamespace(member));
-      w.Raw(XmlEscape(ScalarToText(shape, value, TimestampFormatOf(member, TsFormat::kIso8601))));
+      if (value.is_string() && shape.type == ShapeType::kString) {
+        w.Text(value.get_ref<const std::string&>());
+      } else {
+        w.Text(ScalarToText(shape, value, TimestampFormatOf(member, TsFormat::kIso8601)));
+      }
       w.Close(name);
   }
 }
