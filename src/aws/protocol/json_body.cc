@@ -70,11 +70,11 @@ Result<Json> IntegerFromWire(const Shape& shape, const Json& v) {
 
 }  // namespace
 
-Result<Json> StructureFromWire(const Shape& shape, const Json& wire, int depth) {
-  if (shape.document) return wire;
+Result<Json> StructureFromWire(const Shape& shape, Json& wire, int depth) {
+  if (shape.document) return std::move(wire);
   if (!wire.is_object()) return Mistyped(wire, ShapeType::kStructure);
   Json out = Json::object();
-  for (const auto& [key, value] : wire.items()) {
+  for (auto& [key, value] : wire.items()) {
     if (value.is_null()) continue;
     const Member* member = nullptr;
     for (const Member& m : shape.members) {
@@ -90,7 +90,7 @@ Result<Json> StructureFromWire(const Shape& shape, const Json& wire, int depth) 
   return out;
 }
 
-Result<Json> JsonFromWire(const Member& member, const Json& wire, int depth) {
+Result<Json> JsonFromWire(const Member& member, Json& wire, int depth) {
   if (depth > kMaxNestingDepth) return SerializationError("Input nesting is too deep");
   const Shape& shape = *member.shape;
   switch (shape.type) {
@@ -98,7 +98,7 @@ Result<Json> JsonFromWire(const Member& member, const Json& wire, int depth) {
     case ShapeType::kList: {
       if (!wire.is_array()) return Mistyped(wire, shape.type);
       Json out = Json::array();
-      for (const Json& item : wire) {
+      for (Json& item : wire) {
         if (item.is_null()) continue;
         STRATUS_ASSIGN_OR_RETURN(Json v, JsonFromWire(*shape.list_member, item, depth + 1));
         out.push_back(std::move(v));
@@ -108,7 +108,7 @@ Result<Json> JsonFromWire(const Member& member, const Json& wire, int depth) {
     case ShapeType::kMap: {
       if (!wire.is_object()) return Mistyped(wire, shape.type);
       Json out = Json::object();
-      for (const auto& [key, value] : wire.items()) {
+      for (auto& [key, value] : wire.items()) {
         if (value.is_null()) continue;
         STRATUS_ASSIGN_OR_RETURN(Json v, JsonFromWire(*shape.map_value, value, depth + 1));
         out[key] = std::move(v);
@@ -117,7 +117,7 @@ Result<Json> JsonFromWire(const Member& member, const Json& wire, int depth) {
     }
     case ShapeType::kString:
       if (!wire.is_string()) return Mistyped(wire, shape.type);
-      return wire;
+      return std::move(wire);
     case ShapeType::kBoolean:
       if (!wire.is_boolean()) return Mistyped(wire, shape.type);
       return wire;
@@ -147,7 +147,7 @@ Result<Json> JsonFromWire(const Member& member, const Json& wire, int depth) {
       if (!Base64Decode(wire.get_ref<const std::string&>())) {
         return SerializationError("Base64 encoded value is not valid for a Blob");
       }
-      return wire;
+      return std::move(wire);
   }
   return Mistyped(wire, shape.type);
 }
