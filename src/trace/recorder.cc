@@ -55,8 +55,8 @@ struct InMemoryRecorder::Shard {
   // Calls fn(slot) for held segments, oldest first. Caller holds mu.
   template <class Fn>
   void ForEachHeld(Fn&& fn) const {
-    const size_t n = ring.size();
-    const size_t oldest = n < capacity ? 0 : next;
+    size_t n = ring.size();
+    size_t oldest = n < capacity ? 0 : next;
     for (size_t i = 0; i < n; ++i) fn(ring[(oldest + i) % n]);
   }
 };

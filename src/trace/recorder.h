@@ -38,7 +38,7 @@ namespace stratus::trace {
 // X-Ray's limits that shape what a segment may hold.
 inline constexpr size_t kMaxNameLength = 200;
 inline constexpr size_t kMaxAnnotations = 50;
-inline constexpr size_t kMaxSegmentDocumentBytes = 64 * 1024;
+inline constexpr size_t kMaxSegmentDocumentBytes = size_t{64} * 1024;
 
 struct HttpRequestInfo {
   std::string method;

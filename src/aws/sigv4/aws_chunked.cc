@@ -22,7 +22,7 @@ constexpr size_t kMaxHexSizeDigits = 16;
 Error IncompleteBody() {
   return Error("IncompleteBody", "The request body terminated unexpectedly", 400);
 }
-Error Malformed(std::string what) {
+Error Malformed(const std::string& what) {
   return Error("InvalidRequest", "The aws-chunked request body is malformed: " + what, 400);
 }
 Error MalformedTrailer() {
@@ -113,8 +113,8 @@ ChunkSigningContext ChunkSigningContextFor(const SigV4Claim& claim,
 
 Result<AwsChunkedBody> DecodeAwsChunked(std::string_view body, AwsChunkedMode mode,
                                         const std::optional<ChunkSigningContext>& signing) {
-  const bool is_signed = mode != AwsChunkedMode::kUnsignedTrailer;
-  const bool has_trailer = mode != AwsChunkedMode::kSigned;
+  bool is_signed = mode != AwsChunkedMode::kUnsignedTrailer;
+  bool has_trailer = mode != AwsChunkedMode::kSigned;
   if (is_signed && !signing) {
     return InternalFailure("bug: a signed aws-chunked body was decoded without a signing context");
   }

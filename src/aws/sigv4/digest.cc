@@ -14,8 +14,8 @@ constexpr size_t kDigestSize = 32;
 
 // Fetched once, immutable afterwards; OpenSSL digests are safe to share between threads.
 const EVP_MD* FetchedSha256() {
-  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  return md;
+  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return kSha256;
 }
 
 struct CtxFree {

@@ -132,8 +132,8 @@ std::optional<int64_t> ParseAmzDate(std::string_view s) {
       se < 0 || se > 60) {
     return std::nullopt;
   }
-  return DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 + h * 3600 +
-         mi * 60 + se;
+  return DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
+         int64_t{h} * 3600 + int64_t{mi} * 60 + se;
 }
 
 bool IsScopeDate(std::string_view s) {
@@ -421,12 +421,11 @@ Result<std::optional<SigV4Claim>> ParseQueryForm(const HttpRequest& request, Sig
   const std::string* expires = FindParam(params, kQExpires);
 
   std::string missing;
-  const std::pair<std::string_view, const std::string*> required[] = {
-      {kQAlgorithm, algorithm},
-      {kQCredential, credential},
-      {kQSignature, signature},
-      {kQSignedHeaders, signed_headers},
-      {kQDate, date}};
+  std::pair<std::string_view, const std::string*> required[] = {{kQAlgorithm, algorithm},
+                                                                {kQCredential, credential},
+                                                                {kQSignature, signature},
+                                                                {kQSignedHeaders, signed_headers},
+                                                                {kQDate, date}};
   for (const auto& [name, value] : required) {
     if (value == nullptr || value->empty()) {
       missing += "AWS query-string parameters must include '" + std::string(name) + "'. ";
@@ -507,7 +506,7 @@ std::string FormatTimeCheck(std::string_view lead, std::string_view amz_date,
 }
 
 Status CheckTime(const SigV4Claim& claim, int64_t now, SigV4Dialect dialect) {
-  const int64_t t = claim.request_time;
+  int64_t t = claim.request_time;
   if (claim.presigned) {
     if (t - kMaxClockSkewSeconds > now) {
       if (dialect == SigV4Dialect::kS3) {

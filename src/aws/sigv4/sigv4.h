@@ -73,9 +73,9 @@ inline constexpr std::string_view kStreamingUnsignedPayloadTrailer =
 inline constexpr std::string_view kEmptySha256 =
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 // How far X-Amz-Date may be from the server's clock (AWS: 15 minutes either way).
-inline constexpr int64_t kMaxClockSkewSeconds = 15 * 60;
+inline constexpr int64_t kMaxClockSkewSeconds = int64_t{15} * 60;
 // The longest validity a presigned URL may ask for (X-Amz-Expires, AWS: one week).
-inline constexpr int64_t kMaxPresignExpiresSeconds = 7 * 24 * 3600;
+inline constexpr int64_t kMaxPresignExpiresSeconds = int64_t{7} * 24 * 3600;
 
 // The protocol family whose error codes a failure is reported with (see the table above).
 enum class SigV4Dialect {
@@ -160,7 +160,7 @@ class SigningKeyCache {
   std::mutex mu_;
   std::vector<Entry> entries_;  // guarded by mu_; at most capacity_
   size_t next_ = 0;             // guarded by mu_: the entry replaced next once full
-  const size_t capacity_;
+  size_t capacity_;             // set once at construction
 };
 
 // Verifies the claim against `secret_access_key` at time `now_epoch_seconds`, in this order:
