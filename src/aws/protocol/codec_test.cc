@@ -227,6 +227,22 @@ TEST(S3, EncodesListObjectsV2) {
   EXPECT_NE(r.body.find("xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\""), std::string::npos);
 }
 
+TEST(S3, RootElementsAsS3SendsThem) {
+  const ServiceModel* model = FindEmbeddedModel("s3");
+  auto codec = MakeCodec(Protocol::kRestXml, *model);
+  HttpResponse loc = codec->Encode(*model->FindOperation("GetBucketLocation"),
+                                   {Json{{"LocationConstraint", "eu-west-1"}}}, {"rid", ""});
+  EXPECT_EQ(loc.body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint "
+                      "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">eu-west-1</LocationConstraint>");
+  HttpResponse list = codec->Encode(*model->FindOperation("ListBuckets"),
+                                    {Json{{"Buckets", Json::array({{{"Name", "b"}}})}}}, {"rid", ""});
+  EXPECT_NE(list.body.find("<ListAllMyBucketsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+                           "<Buckets><Bucket><Name>b</Name></Bucket></Buckets>"), std::string::npos) << list.body;
+  HttpResponse init = codec->Encode(*model->FindOperation("CreateMultipartUpload"),
+                                    {Json{{"Bucket", "b"}, {"Key", "k"}, {"UploadId", "u"}}}, {"rid", ""});
+  EXPECT_NE(init.body.find("<InitiateMultipartUploadResult"), std::string::npos) << init.body;
+}
+
 TEST(Lambda, InvokeRouteHeadersAndPayload) {
   const ServiceModel* model = FindEmbeddedModel("lambda");
   auto codec = MakeCodec(Protocol::kRestJson, *model);

@@ -96,7 +96,15 @@ class RestXmlCodec final : public Codec {
       internal::XmlWriter w(r.body);
       std::string name = !shape->location_name.empty() ? shape->location_name : operation.name + "Result";
       w.Open(name, RootNamespace(*shape, nullptr) + internal::XmlAttributes(*shape, output.body));
-      internal::WriteXmlMembers(w, *shape, output.body, true);
+      if (const Member* only = SoleScalarNamedLike(*shape, name)) {
+        // S3's GetBucketLocation: the root element is the member (<LocationConstraint>eu-west-1<).
+        auto it = output.body.find(only->name);
+        if (it != output.body.end()) {
+          w.Text(internal::ScalarToText(*only->shape, *it, internal::TimestampFormatOf(*only, internal::TsFormat::kIso8601)));
+        }
+      } else {
+        internal::WriteXmlMembers(w, *shape, output.body, true);
+      }
       w.Close(name);
     }
     if (!r.headers.Has("Content-Type") && (!r.body.empty() || r.file)) {
@@ -183,6 +191,18 @@ class RestXmlCodec final : public Codec {
     STRATUS_ASSIGN_OR_RETURN(Json body, internal::ParseXmlStructure(input, request.body));
     for (auto& [k, v] : body.items()) out.input[k] = std::move(v);
     return out;
+  }
+
+  // The one body member of `shape`, when it is a scalar wearing the root element's name.
+  static const Member* SoleScalarNamedLike(const Shape& shape, const std::string& root) {
+    const Member* found = nullptr;
+    for (const Member& m : shape.members) {
+      if (internal::IsResponseBound(m)) continue;
+      if (found != nullptr) return nullptr;
+      found = &m;
+    }
+    if (found == nullptr || !internal::IsScalar(found->shape->type) || found->WireName() != root) return nullptr;
+    return found;
   }
 
   std::string RootNamespace(const Shape& shape, const Member* member) const {
