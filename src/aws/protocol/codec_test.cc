@@ -262,6 +262,10 @@ TEST(Lambda, InvokeRouteHeadersAndPayload) {
   HttpResponse err = codec->EncodeError(d.op, Error("ResourceNotFoundException", "Function not found", 404), {"rid", ""});
   EXPECT_EQ(err.status, 404);
   EXPECT_EQ(err.headers.GetOr("x-amzn-ErrorType"), "ResourceNotFoundException");
+  HttpResponse deleted = codec->Encode(*model->FindOperation("DeleteAlias"), {}, {"rid", ""});
+  EXPECT_EQ(deleted.status, 204);
+  EXPECT_TRUE(deleted.body.empty());
+  EXPECT_FALSE(deleted.headers.Has("Content-Type"));
   auto list = codec->Resolve(Request("GET", "/2015-03-31/functions/"));
   ASSERT_TRUE(list.ok());
   EXPECT_EQ((*list)->name, "ListFunctions");

@@ -175,4 +175,11 @@ void AddRequestIdHeader(HttpResponse& response, const ResponseMeta& meta) {
   if (!meta.request_id.empty()) response.headers.Add("x-amzn-RequestId", meta.request_id);
 }
 
+void DropBodyWhereHttpForbidsIt(const Operation& operation, HttpResponse& response) {
+  if (response.status != 204 && response.status != 304 && operation.http_method != "HEAD") return;
+  response.body.clear();
+  response.file.reset();
+  if (operation.http_method != "HEAD") response.headers.Remove("Content-Type");
+}
+
 }  // namespace stratus::aws::internal

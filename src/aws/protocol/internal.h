@@ -99,5 +99,8 @@ inline bool IsResponseBound(const Member& m) {
 
 // ---- request ids and common headers ----------------------------------------------------------
 void AddRequestIdHeader(HttpResponse& response, const ResponseMeta& meta);
+// 204 and 304 responses and answers to HEAD carry no body (RFC 9110): clears it and its
+// Content-Type (a file body too), keeping the headers the model binds.
+void DropBodyWhereHttpForbidsIt(const Operation& operation, HttpResponse& response);
 
 }  // namespace stratus::aws::internal

@@ -119,6 +119,7 @@ class RestJsonCodec final : public Codec {
       r.body = "{}";
     }
     if (!r.headers.Has("Content-Type")) r.headers.Add("Content-Type", std::string(content_type));
+    internal::DropBodyWhereHttpForbidsIt(operation, r);
     return r;
   }
 

@@ -110,6 +110,7 @@ class RestXmlCodec final : public Codec {
     if (!r.headers.Has("Content-Type") && (!r.body.empty() || r.file)) {
       r.headers.Add("Content-Type", std::string(content_type));
     }
+    internal::DropBodyWhereHttpForbidsIt(operation, r);
     return r;
   }
 
