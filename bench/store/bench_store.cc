@@ -141,7 +141,11 @@ void BM_PutConcurrent(benchmark::State& state) {
       static_cast<double>(after.commits - before.commits) /
       static_cast<double>(std::max<int64_t>(after.batches - before.batches, 1));
 }
-BENCHMARK(BM_PutConcurrent)->ArgName("threads")->Arg(16)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PutConcurrent)
+    ->ArgName("threads")
+    ->Arg(16)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 // The read data set, loaded once: kReadKeys keys under "r/", and kScanPrefixes prefixes of
 // kKeysPerPrefix keys under "s/".
@@ -257,8 +261,12 @@ void BM_LeaseAck(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * kItemsPerIteration);
 }
-BENCHMARK(BM_LeaseAck)->ArgName("workers")->Arg(1)->Arg(16)->UseRealTime()->Unit(
-    benchmark::kMillisecond);
+BENCHMARK(BM_LeaseAck)
+    ->ArgName("workers")
+    ->Arg(1)
+    ->Arg(16)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace stratus::store

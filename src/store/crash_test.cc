@@ -33,8 +33,8 @@ constexpr const char* kQueue = "crash";
 constexpr std::chrono::seconds kStartTimeout(30);
 
 struct Acknowledged {
-  std::map<std::string, std::string> keys;       // key -> value
-  std::map<int64_t, std::string> queue_items;    // id -> payload
+  std::map<std::string, std::string> keys;     // key -> value
+  std::map<int64_t, std::string> queue_items;  // id -> payload
 };
 
 // Parses the complete lines of the writer's output; a torn last line is ignored (it was being
@@ -169,10 +169,10 @@ TEST(CrashTest, EveryAcknowledgedWriteSurvivesSigkill) {
       EXPECT_EQ(it->second, payload);
     }
     store->Close();
-    std::printf("kill -9 run %d: ran %lld ms after the first ack; %zu keys and %zu queue items "
-                "acknowledged so far, all present\n",
-                run, static_cast<long long>(run_for.count()), ack.keys.size(),
-                ack.queue_items.size());
+    std::printf(
+        "kill -9 run %d: ran %lld ms after the first ack; %zu keys and %zu queue items "
+        "acknowledged so far, all present\n",
+        run, static_cast<long long>(run_for.count()), ack.keys.size(), ack.queue_items.size());
   }
 
   // The database is intact after all the kills.

@@ -46,8 +46,7 @@ Result<std::unique_ptr<DirLock>> DirLock::Acquire(const std::string& dir) {
           "start this one with another --data-dir",
           dir, holder.empty() ? "pid unknown" : holder));
     }
-    return InternalFailure(
-        fmt::format("store: cannot lock {}: {}", path, std::strerror(err)));
+    return InternalFailure(fmt::format("store: cannot lock {}: {}", path, std::strerror(err)));
   }
   std::string content = fmt::format("pid {}\n", getpid());
   if (ftruncate(fd, 0) != 0 ||

@@ -40,13 +40,13 @@ class Notifier : public std::enable_shared_from_this<Notifier> {
   void Unsubscribe(const std::string& topic, uint64_t id);
 
   std::mutex mu_;
-  std::condition_variable wake_cv_;     // the thread waits for posts or stop
-  std::condition_variable callback_cv_; // Unsubscribe waits for a running callback
-  std::vector<std::string> pending_;    // guarded by mu_: topics not yet delivered
-  bool stopping_ = false;               // guarded by mu_
+  std::condition_variable wake_cv_;      // the thread waits for posts or stop
+  std::condition_variable callback_cv_;  // Unsubscribe waits for a running callback
+  std::vector<std::string> pending_;     // guarded by mu_: topics not yet delivered
+  bool stopping_ = false;                // guarded by mu_
   std::multimap<std::string, Watcher, std::less<>> watchers_;  // guarded by mu_
-  uint64_t next_id_ = 1;                // guarded by mu_
-  uint64_t running_id_ = 0;             // guarded by mu_: the watcher being called, 0 = none
+  uint64_t next_id_ = 1;                                       // guarded by mu_
+  uint64_t running_id_ = 0;  // guarded by mu_: the watcher being called, 0 = none
   std::thread thread_;
   std::thread::id thread_id_;
 };

@@ -56,8 +56,7 @@ int64_t SqlLimit(size_t limit) {
 
 Error StorageError(sqlite3* db, int rc, std::string_view what) {
   std::string detail = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-  std::string message =
-      fmt::format("store: {} failed: {} (sqlite error {})", what, detail, rc);
+  std::string message = fmt::format("store: {} failed: {} (sqlite error {})", what, detail, rc);
   spdlog::error("{}", message);
   return InternalFailure(std::move(message));
 }
@@ -90,8 +89,8 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, std::string_view r
   sqlite3* raw = nullptr;
   // NOMUTEX: each connection is used by one thread at a time (the pool and the writer thread
   // guarantee it), so SQLite's per-connection mutex would be pure overhead.
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
-              SQLITE_OPEN_EXRESCODE;
+  int flags =
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   if (rc != SQLITE_OK) {
     Error error = StorageError(raw, rc, fmt::format("opening {}", path));

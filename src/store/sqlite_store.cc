@@ -59,9 +59,7 @@ constexpr size_t kLeaseTokenBytes = 16;
 // its own store, which would deadlock.
 thread_local const void* tls_writer_of = nullptr;
 
-Error ClosedError() {
-  return ServiceUnavailable("store: closed (the server is shutting down)");
-}
+Error ClosedError() { return ServiceUnavailable("store: closed (the server is shutting down)"); }
 
 Error ReentrantError() {
   return InternalFailure(
@@ -333,9 +331,8 @@ class SqliteWriteTxn final : public WriteTxn {
       return int64_t{0};
     }
     if (end.empty()) {
-      return Track(Change(Sql::kDeleteFrom, "delete range", [&](Stmt& stmt) {
-        stmt.Bytes(1, start);
-      }));
+      return Track(
+          Change(Sql::kDeleteFrom, "delete range", [&](Stmt& stmt) { stmt.Bytes(1, start); }));
     }
     return Track(Change(Sql::kDeleteRange, "delete range", [&](Stmt& stmt) {
       stmt.Bytes(1, start);
@@ -439,15 +436,15 @@ class SqliteWriteTxn final : public WriteTxn {
   Result<bool> ReleaseItem(int64_t id, std::string_view token, int64_t visible_at_ms,
                            const std::optional<std::string>& payload) {
     STRATUS_RETURN_IF_ERROR(Poisoned());
-    auto updated = Track(Change(payload ? Sql::kReleaseWithPayload : Sql::kRelease, "release",
-                                [&](Stmt& stmt) {
-                                  stmt.Int(1, id);
-                                  stmt.Text(2, token);
-                                  stmt.Int(3, visible_at_ms);
-                                  if (payload) {
-                                    stmt.Bytes(4, *payload);
-                                  }
-                                }));
+    auto updated = Track(
+        Change(payload ? Sql::kReleaseWithPayload : Sql::kRelease, "release", [&](Stmt& stmt) {
+          stmt.Int(1, id);
+          stmt.Text(2, token);
+          stmt.Int(3, visible_at_ms);
+          if (payload) {
+            stmt.Bytes(4, *payload);
+          }
+        }));
     if (!updated.ok()) {
       return std::move(updated).error();
     }
@@ -530,9 +527,9 @@ class SqliteStore final : public Store {
   struct WriteRequest {
     explicit WriteRequest(const std::function<Status(WriteTxn&)>* f) : fn(f) {}
     const std::function<Status(WriteTxn&)>* fn;
-    Status result;                   // set by the writer
-    std::vector<std::string> topics; // set by the writer
-    bool done = false;               // guarded by mu_
+    Status result;                    // set by the writer
+    std::vector<std::string> topics;  // set by the writer
+    bool done = false;                // guarded by mu_
     std::condition_variable cv;
   };
 
@@ -540,11 +537,11 @@ class SqliteStore final : public Store {
       : options_(options),
         clock_(clock),
         max_batch_(std::max<size_t>(options.max_batch, 1)),
-        readers_(options.data_dir.empty() ? 1 : kMaxReaderConnections,
-                 options.data_dir.empty() ? ConnectionPool::Factory()
-                                          : [path = DatabasePath(options.data_dir)] {
-                                              return OpenReader(path);
-                                            }) {}
+        readers_(
+            options.data_dir.empty() ? 1 : kMaxReaderConnections,
+            options.data_dir.empty()
+                ? ConnectionPool::Factory()
+                : [path = DatabasePath(options.data_dir)] { return OpenReader(path); }) {}
 
   static std::string DatabasePath(const std::string& dir) { return dir + "/" + kDatabaseFile; }
   static Result<std::unique_ptr<Db>> OpenReader(const std::string& path);
@@ -563,9 +560,9 @@ class SqliteStore final : public Store {
   std::shared_ptr<internal::Notifier> notifier_;
 
   std::mutex mu_;
-  std::condition_variable queue_cv_;    // the writer waits for requests
-  std::vector<WriteRequest*> queue_;    // guarded by mu_
-  bool closing_ = false;                // guarded by mu_: no new writes accepted
+  std::condition_variable queue_cv_;  // the writer waits for requests
+  std::vector<WriteRequest*> queue_;  // guarded by mu_
+  bool closing_ = false;              // guarded by mu_: no new writes accepted
   std::thread writer_;
 
   std::mutex close_mu_;  // serializes Close()
@@ -613,8 +610,8 @@ Result<std::unique_ptr<Store>> SqliteStore::Open(const SqliteOptions& options,
     }
     // FULL: the WAL is fsync'd at every commit, so an acknowledged write survives power loss.
     // NORMAL: fsync only at checkpoints; survives a process crash, not an OS crash.
-    STRATUS_RETURN_IF_ERROR(db.Exec(options.fsync ? "PRAGMA synchronous = FULL"
-                                                  : "PRAGMA synchronous = NORMAL"));
+    STRATUS_RETURN_IF_ERROR(
+        db.Exec(options.fsync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));
     STRATUS_RETURN_IF_ERROR(db.Exec(kJournalSizeLimit));
     STRATUS_RETURN_IF_ERROR(db.Exec(kWriterCacheSize));
     STRATUS_RETURN_IF_ERROR(db.Exec("PRAGMA temp_store = MEMORY"));
@@ -726,8 +723,8 @@ std::vector<std::string> SqliteStore::RunBatch(Db& db, const std::vector<WriteRe
     bool transaction_alive = sqlite3_get_autocommit(db.raw()) == 0;
     if (transaction_alive) {
       // Undo this function's writes only; the others of the batch stay.
-      transaction_alive = db.Run(Sql::kRollbackToSavepoint).ok() &&
-                          db.Run(Sql::kReleaseSavepoint).ok();
+      transaction_alive =
+          db.Run(Sql::kRollbackToSavepoint).ok() && db.Run(Sql::kReleaseSavepoint).ok();
     }
     if (!transaction_alive) {
       // A storage failure (I/O error, disk full) rolled back the whole transaction, taking the
@@ -735,9 +732,9 @@ std::vector<std::string> SqliteStore::RunBatch(Db& db, const std::vector<WriteRe
       if (sqlite3_get_autocommit(db.raw()) == 0) {
         (void)db.Run(Sql::kRollback);
       }
-      FailAll(applied, InternalFailure(fmt::format(
-                           "store: the commit was rolled back by a storage failure: {}",
-                           status.ok() ? "unknown" : status.error().message)));
+      FailAll(applied, InternalFailure(
+                           fmt::format("store: the commit was rolled back by a storage failure: {}",
+                                       status.ok() ? "unknown" : status.error().message)));
       applied.clear();
       Status again = db.Run(Sql::kBeginImmediate);
       if (!again.ok()) {
@@ -866,8 +863,7 @@ Result<int64_t> SqliteStore::QueueLength(std::string_view queue) {
   return internal::DbQueueLength(handle.db(), queue);
 }
 
-std::unique_ptr<Store::Watch> SqliteStore::Subscribe(std::string topic,
-                                                     std::function<void()> fn) {
+std::unique_ptr<Store::Watch> SqliteStore::Subscribe(std::string topic, std::function<void()> fn) {
   return notifier_->Subscribe(std::move(topic), std::move(fn));
 }
 

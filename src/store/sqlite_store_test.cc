@@ -271,10 +271,10 @@ TEST(SqliteStoreTest, SchemaVersionAndLeaseIndex) {
             SqliteMigrations().back().version);
   EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM schema_version"),
             static_cast<int64_t>(SqliteMigrations().size()));
-  std::string plan = QueryPlan(
-      path,
-      "SELECT id FROM queue_items WHERE queue = x'71' AND visible_at_ms <= 5 "
-      "ORDER BY visible_at_ms, id LIMIT 10");
+  std::string plan =
+      QueryPlan(path,
+                "SELECT id FROM queue_items WHERE queue = x'71' AND visible_at_ms <= 5 "
+                "ORDER BY visible_at_ms, id LIMIT 10");
   EXPECT_NE(plan.find("queue_items_by_visibility"), std::string::npos) << plan;
   EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
 }
@@ -290,8 +290,9 @@ TEST(SqliteStoreTest, MigrationsApplyInOrderOnceAndRefuseNewerDatabases) {
   }
   int next = v1.back().version + 1;
   std::vector<Migration> v2 = v1;
-  v2.push_back({next, "copy users", "CREATE TABLE users_copy AS SELECT key, value FROM kv;"
-                                    "INSERT INTO kv(key, value) VALUES (x'6d6967', x'6f6b');"});
+  v2.push_back({next, "copy users",
+                "CREATE TABLE users_copy AS SELECT key, value FROM kv;"
+                "INSERT INTO kv(key, value) VALUES (x'6d6967', x'6f6b');"});
   {
     auto opened = OpenSqliteStoreWithMigrationsForTest(DiskOptions(dir), v2);
     STRATUS_ASSERT_OK(opened);
@@ -328,8 +329,8 @@ TEST(SqliteStoreTest, MigrationsApplyInOrderOnceAndRefuseNewerDatabases) {
 
 TEST(SqliteStoreTest, MigrationsRunInMemoryToo) {
   std::vector<Migration> migrations = SqliteMigrations();
-  migrations.push_back({migrations.back().version + 1, "seed",
-                        "INSERT INTO kv(key, value) VALUES (x'61', x'62');"});
+  migrations.push_back(
+      {migrations.back().version + 1, "seed", "INSERT INTO kv(key, value) VALUES (x'61', x'62');"});
   auto opened = OpenSqliteStoreWithMigrationsForTest(SqliteOptions{}, migrations);
   STRATUS_ASSERT_OK(opened);
   EXPECT_EQ((*opened)->Get("a")->value_or(""), "b");
@@ -421,8 +422,7 @@ TEST(SqliteStoreTest, CloseCommitsQueuedWritesAndCheckpoints) {
   {
     WriterGate gate(*store);
     for (int i = 0; i < 10; ++i) {
-      writers.emplace_back(
-          [&, i] { results[i] = store->Put("queued/" + std::to_string(i), "v"); });
+      writers.emplace_back([&, i] { results[i] = store->Put("queued/" + std::to_string(i), "v"); });
     }
     for (int i = 0; i < 10000 && PendingWritesForTest(*store) < 10; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));

@@ -4,15 +4,15 @@
 //   Q <id> <payload>         for the queue item it enqueued in the same transaction,
 // flushing stdout, so everything printed was acknowledged. crash_test.cc kills it with SIGKILL
 // and checks that every acknowledged write survived.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "store/store.h"
 
@@ -22,7 +22,8 @@ constexpr const char* kQueue = "crash";
 
 std::string ValueFor(const std::string& key, int n) {
   // Varying sizes, so batches mix small and multi-page WAL frames.
-  return "v:" + key + ":" + std::string(static_cast<size_t>(n % 300), static_cast<char>('a' + n % 26));
+  return "v:" + key + ":" +
+         std::string(static_cast<size_t>(n % 300), static_cast<char>('a' + n % 26));
 }
 
 }  // namespace

@@ -44,14 +44,14 @@ inline std::unique_ptr<Store> MustOpen(const SqliteOptions& options) {
 }
 
 // Asserts a Status/Result is ok, printing the error otherwise.
-#define STRATUS_ASSERT_OK(expr)                                              \
-  do {                                                                       \
-    const auto& _st = (expr);                                                \
+#define STRATUS_ASSERT_OK(expr)                                               \
+  do {                                                                        \
+    const auto& _st = (expr);                                                 \
     ASSERT_TRUE(_st.ok()) << _st.error().code << ": " << _st.error().message; \
   } while (0)
-#define STRATUS_EXPECT_OK(expr)                                              \
-  do {                                                                       \
-    const auto& _st = (expr);                                                \
+#define STRATUS_EXPECT_OK(expr)                                               \
+  do {                                                                        \
+    const auto& _st = (expr);                                                 \
     EXPECT_TRUE(_st.ok()) << _st.error().code << ": " << _st.error().message; \
   } while (0)
 
