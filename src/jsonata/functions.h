@@ -25,6 +25,8 @@ size_t CodePointLength(const std::string& s);
 size_t CodePointOffset(const std::string& s, size_t cp);
 // UTF-16 index of a byte offset (JavaScript string positions).
 size_t Utf16Index(const std::string& s, size_t byte_offset);
+// $round: half to even at `precision` decimals (functions_numeric.cc).
+double RoundHalfEven(double x, int precision);
 // Formats an epoch-milliseconds value with an XPath picture string (datetime.cc).
 std::string FormatDateTime(int64_t millis, const Value& picture, const Value& timezone);
 

@@ -88,17 +88,24 @@ double ShiftDecimal(double x, int places) {
   return std::strtod(t.c_str(), nullptr);
 }
 
-Value FnRound(Evaluator&, Args& a, const CallSite&) {
-  if (Arg(a, 0).IsUndefined()) return Value();
-  double x = Num(a, 0);
-  int precision = Arg(a, 1).IsNumber() ? static_cast<int>(Num(a, 1)) : 0;
+}  // namespace
+
+double RoundHalfEven(double x, int precision) {
   if (precision != 0) x = ShiftDecimal(x, precision);
   double r = std::floor(x + 0.5);  // Math.round
   double diff = r - x;
   if (std::fabs(diff) == 0.5 && std::fabs(std::fmod(r, 2)) == 1) r -= 1;  // half to even
   if (precision != 0) r = ShiftDecimal(r, -precision);
   if (r == 0) r = 0;  // no negative zero
-  return Value::Number(r);
+  return r;
+}
+
+namespace {
+
+Value FnRound(Evaluator&, Args& a, const CallSite&) {
+  if (Arg(a, 0).IsUndefined()) return Value();
+  int precision = Arg(a, 1).IsNumber() ? static_cast<int>(Num(a, 1)) : 0;
+  return Value::Number(RoundHalfEven(Num(a, 0), precision));
 }
 
 Value FnPower(Evaluator&, Args& a, const CallSite&) {

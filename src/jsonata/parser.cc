@@ -325,7 +325,7 @@ class Parser {
   Parser(Program& program, std::string_view src) : program_(program), lexer_(src), src_(src) {}
 
   Node* ParseAll() {
-    Advance("", true);
+    Advance("", false);
     Node* expr = Expression(0);
     if (tok_.type != TokType::kEnd) {
       JError e("S0201", tok_.position);

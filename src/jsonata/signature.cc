@@ -200,14 +200,15 @@ std::vector<Value> Signature::Validate(const std::vector<Value>& args, const Val
           throw e;
         }
       } else {
-        out.push_back(Value());
+        // as the reference: an unmatched optional parameter takes the next argument slot
+        out.push_back(arg_index < args.size() ? args[arg_index] : Value());
+        ++arg_index;
       }
       continue;
     }
     for (size_t k = 0; k < len; ++k) {
       char single = syms[start + k];
-      arg_index = start + k;
-      const Value& arg = args[arg_index];
+      const Value arg = arg_index < args.size() ? args[arg_index] : Value();
       if (p.type == 'a') {
         if (single == 'm') {
           out.push_back(Value());
