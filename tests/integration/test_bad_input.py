@@ -100,6 +100,14 @@ def test_malformed_authorization_header(shared_stratus):
         "X-Amz-Date": "20240101T000000Z"})
     assert status in (400, 403)
     assert b"IncompleteSignature" in body
+    # A json-protocol service answers in its own dialect.
+    status, _, body = request(shared_stratus, "POST", "/", b"{}", {
+        "X-Amz-Target": "Logs_20140328.DescribeLogGroups",
+        "Content-Type": "application/x-amz-json-1.1",
+        "Authorization": "AWS4-HMAC-SHA256 Credential=garbage",
+        "X-Amz-Date": "20240101T000000Z"})
+    assert status == 400
+    assert json.loads(body)["__type"].endswith("IncompleteSignatureException")
     assert_serving(shared_stratus)
 
 

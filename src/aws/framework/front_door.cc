@@ -355,7 +355,20 @@ void FrontDoor::Handle(HttpRequest request, Responder responder) {
     finish(codec->EncodeError(op, e, meta), desc.name, op ? op->name : "unknown", &e);
   };
   if (!claim.ok()) {
-    fail(nullptr, claim.error());
+    // Re-parse in the dialect of the service it was meant for, so the error has that
+    // service's code, status and message.
+    SigV4Dialect dialect = SigV4Dialect::kQuery;
+    switch (codec->protocol()) {
+      case Protocol::kJson:
+      case Protocol::kRestJson: dialect = SigV4Dialect::kJson; break;
+      case Protocol::kRestXml: dialect = desc.name == "s3" ? SigV4Dialect::kS3 : SigV4Dialect::kQuery; break;
+      default: break;
+    }
+    auto again = ParseSigV4(request, dialect);
+    Error e = again.ok() ? claim.error() : again.error();
+    // rest-json services (Lambda, API Gateway) answer signature failures with 403.
+    if (codec->protocol() == Protocol::kRestJson) e.http_status = 403;
+    fail(nullptr, std::move(e));
     return;
   }
 
