@@ -499,7 +499,7 @@ class SqliteWriteTxn final : public WriteTxn {
 class SqliteStore final : public Store {
  public:
   static Result<std::unique_ptr<Store>> Open(const SqliteOptions& options,
-                                             std::vector<Migration> migrations);
+                                             const std::vector<Migration>& migrations);
   ~SqliteStore() override { Close(); }
 
   Status Write(const std::function<Status(WriteTxn&)>& fn) override;
@@ -581,7 +581,7 @@ Result<std::unique_ptr<Db>> SqliteStore::OpenReader(const std::string& path) {
 }
 
 Result<std::unique_ptr<Store>> SqliteStore::Open(const SqliteOptions& options,
-                                                 std::vector<Migration> migrations) {
+                                                 const std::vector<Migration>& migrations) {
   const Clock& clock = options.clock != nullptr ? *options.clock : SystemClock::Instance();
   std::unique_ptr<SqliteStore> store(new SqliteStore(options, clock));
   if (options.data_dir.empty()) {
@@ -922,7 +922,7 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
 
 Result<std::unique_ptr<Store>> OpenSqliteStoreWithMigrationsForTest(
     const SqliteOptions& options, std::vector<Migration> migrations) {
-  return SqliteStore::Open(options, std::move(migrations));
+  return SqliteStore::Open(options, migrations);
 }
 
 size_t PendingWritesForTest(Store& store) {

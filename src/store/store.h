@@ -40,8 +40,8 @@ namespace stratus::store {
 
 // Keys are 1..kMaxKeyBytes bytes (the empty key is refused); values and queue payloads are at most
 // kMaxValueBytes. Queue names follow the key limits.
-inline constexpr size_t kMaxKeyBytes = 16 * 1024;
-inline constexpr size_t kMaxValueBytes = 64 * 1024 * 1024;
+inline constexpr size_t kMaxKeyBytes = size_t{16} * 1024;
+inline constexpr size_t kMaxValueBytes = size_t{64} * 1024 * 1024;
 
 struct KeyValue {
   std::string key;
