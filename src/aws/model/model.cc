@@ -186,6 +186,7 @@ class ModelBuilder {
       }
     }
     op->auth_none = StringOr(def, "authtype") == "none";
+    op->deprecated = BoolOr(def, "deprecated");
     if (auto ep = def.find("endpoint"); ep != def.end() && ep->is_object()) {
       op->host_prefix = StringOr(*ep, "hostPrefix");
     }
@@ -349,8 +350,9 @@ Result<std::unique_ptr<ServiceModel>> ServiceModel::FromJson(const Json& documen
     if (auto ops = document.find("operations"); ops != document.end() && ops->is_object()) {
       model->operations_.reserve(ops->size());
       for (const auto& [name, def] : ops->items()) {
+        // The key names the operation (CloudFront's "name" says "AssociateAlias2020_05_31").
         Json named = def;
-        if (!named.contains("name")) named["name"] = name;
+        named["name"] = name;
         STRATUS_RETURN_IF_ERROR(builder.AddOperation(named));
       }
     }

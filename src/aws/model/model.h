@@ -109,6 +109,9 @@ struct Operation {
   std::optional<std::string> input_xml_root;  // rest-xml: input's locationName
   std::optional<std::string> input_xml_namespace;
   bool http_checksum_required = false;
+  // "deprecated": S3 keeps old operations whose requests are identical on the wire to their
+  // successors' (GetBucketLifecycle vs GetBucketLifecycleConfiguration); routing prefers the new.
+  bool deprecated = false;
 };
 
 struct Metadata {

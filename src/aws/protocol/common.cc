@@ -81,10 +81,13 @@ std::optional<Json> ScalarFromText(const Shape& shape, std::string_view text, Ts
     case ShapeType::kString:
       if (!IsValidUtf8(text)) return std::nullopt;
       return Json(std::string(text));
-    case ShapeType::kBoolean:
-      if (text == "true") return Json(true);
-      if (text == "false") return Json(false);
+    case ShapeType::kBoolean: {
+      // Case-insensitive, as AWS's parsers are: botocore 1.29 sends boolean headers as "True".
+      std::string_view t = Trim(text);
+      if (t.size() == 4 && ToLower(t) == "true") return Json(true);
+      if (t.size() == 5 && ToLower(t) == "false") return Json(false);
       return std::nullopt;
+    }
     case ShapeType::kInteger:
     case ShapeType::kLong:
     case ShapeType::kByte:

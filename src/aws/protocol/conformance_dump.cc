@@ -101,7 +101,12 @@ int CodecJobs(const std::string& service, const std::string& protocol_name) {
         out.push_back({{"error", decoded.error().code + ": " + decoded.error().message}});
         continue;
       }
-      out.push_back({{"operation", (*op)->name}, {"input", decoded->input}});
+      Json result = {{"operation", (*op)->name}, {"input", decoded->input}};
+      if (!decoded->payload_member.empty()) {
+        result["payload_member"] = decoded->payload_member;
+        result["payload_base64"] = Base64Encode(decoded->payload);
+      }
+      out.push_back(std::move(result));
     } else {
       const Json& e = job["encode"];
       const Operation* op = model->FindOperation(e.value("operation", ""));
@@ -111,6 +116,7 @@ int CodecJobs(const std::string& service, const std::string& protocol_name) {
       }
       OperationOutput output;
       output.body = e.value("output", Json::object());
+      if (e.contains("payload_base64")) output.payload = Base64Decode(e["payload_base64"].get<std::string>());
       out.push_back(HttpResponseJson(codec->Encode(*op, std::move(output), {"req-id", ""})));
     }
   }
@@ -123,6 +129,11 @@ int CodecJobs(const std::string& service, const std::string& protocol_name) {
 
 int main(int argc, char** argv) {
   if (argc == 4 && std::string(argv[1]) == "--codec") return CodecJobs(argv[2], argv[3]);
+  if (argc == 3 && std::string(argv[1]) == "--protocols") {
+    // The protocols an embedded model is served with, own first: "json query".
+    for (Protocol p : EmbeddedModelProtocols(argv[2])) std::printf("%s\n", std::string(ProtocolName(p)).c_str());
+    return 0;
+  }
   std::string dir = argc > 1 ? argv[1] : conformance::CasesDir();
   Json all = Json::array();
   for (const char* file : {"json", "json_1_0", "query", "rest-json", "rest-xml"}) {

@@ -20,7 +20,8 @@ bool MoreSpecific(const Route& a, const Route& b) {
     return std::count_if(r.query.begin(), r.query.end(), [](const auto& q) { return !q.optional; }) +
            static_cast<long>(r.required_query.size() + r.required_headers.size());
   };
-  return required(a) > required(b);
+  if (required(a) != required(b)) return required(a) > required(b);
+  return !a.operation->deprecated && b.operation->deprecated;
 }
 
 Route ParseRoute(const Operation& op) {
