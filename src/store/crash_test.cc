@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <climits>
+#include <functional>
 #include <map>
 #include <random>
 #include <sstream>
@@ -63,8 +64,10 @@ void Parse(const std::string& output, Acknowledged& ack) {
 }
 
 // Runs the writer on `dir` for about `run_for`, kills it with SIGKILL and returns its output.
+// `on_first_ack`, if set, runs once the writer has acknowledged its first write.
 std::string RunAndKill(const std::string& dir, const std::string& tag,
-                       std::chrono::milliseconds run_for) {
+                       std::chrono::milliseconds run_for,
+                       const std::function<void(pid_t)>& on_first_ack = {}) {
   int fds[2];
   EXPECT_EQ(pipe2(fds, O_CLOEXEC), 0);
   posix_spawn_file_actions_t actions;
@@ -118,6 +121,9 @@ std::string RunAndKill(const std::string& dir, const std::string& tag,
     }
     output.append(buffer, static_cast<size_t>(n));
     if (deadline == std::chrono::steady_clock::time_point::max()) {
+      if (on_first_ack) {
+        on_first_ack(pid);
+      }
       deadline = std::chrono::steady_clock::now() + run_for;  // counted from the first ack
     }
   }
@@ -185,6 +191,25 @@ TEST(CrashTest, EveryAcknowledgedWriteSurvivesSigkill) {
   EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)), "ok");
   sqlite3_finalize(stmt);
   sqlite3_close(db);
+}
+
+TEST(CrashTest, AnotherProcessHoldingTheDirectoryIsNamedInTheError) {
+  TempDir dir;
+  std::string message;
+  pid_t writer = 0;
+  RunAndKill(dir.path(), "lock", std::chrono::milliseconds(50), [&](pid_t pid) {
+    writer = pid;
+    auto opened = OpenSqliteStore(SqliteOptions{dir.path()});
+    ASSERT_FALSE(opened.ok()) << "two processes opened " << dir.path();
+    message = opened.error().message;
+  });
+  EXPECT_NE(message.find("in use by another stratus (pid " + std::to_string(writer) + ")"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find(dir.path()), std::string::npos) << message;
+  // Killed, it no longer holds the directory.
+  auto reopened = OpenSqliteStore(SqliteOptions{dir.path()});
+  STRATUS_EXPECT_OK(reopened);
 }
 
 }  // namespace
