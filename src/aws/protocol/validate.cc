@@ -1,5 +1,6 @@
 // Input validation against the model's constraints, with AWS's (Coral's) message wording.
 #include <mutex>
+#include <shared_mutex>
 #include <re2/re2.h>
 #include <unordered_map>
 
@@ -34,7 +35,12 @@ class PatternCache {
  public:
   // Null when RE2 cannot compile the (Java-flavoured) pattern; such patterns are not enforced.
   const RE2* Get(const std::string& pattern) {
-    std::lock_guard<std::mutex> lock(mu_);
+    {
+      std::shared_lock<std::shared_mutex> read(mu_);  // the common case: already compiled
+      auto it = cache_.find(pattern);
+      if (it != cache_.end()) return it->second.get();
+    }
+    std::unique_lock<std::shared_mutex> lock(mu_);
     auto it = cache_.find(pattern);
     if (it != cache_.end()) return it->second.get();
     RE2::Options options;
@@ -47,7 +53,7 @@ class PatternCache {
   }
 
  private:
-  std::mutex mu_;
+  std::shared_mutex mu_;
   std::unordered_map<std::string, std::unique_ptr<RE2>> cache_;  // guarded by mu_
 };
 
