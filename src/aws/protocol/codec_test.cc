@@ -295,5 +295,28 @@ TEST(Validation, DynamoDbMessages) {
   EXPECT_EQ(bad[1].constraint, "Member must satisfy enum value set: [NONE, ALL_OLD, UPDATED_OLD, ALL_NEW, UPDATED_NEW]");
 }
 
+TEST(Validation, NestedPathsPatternsAndRanges) {
+  const ServiceModel* model = FindEmbeddedModel("dynamodb");
+  const Shape& create = *model->FindOperation("CreateTable")->input;
+  auto v = ValidateInput(create, Json::parse(R"({"TableName":"a!","KeySchema":[{"KeyType":"HASH"}],
+      "AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"})"));
+  std::string message = ValidationMessage(v);
+  EXPECT_NE(message.find("Value null at 'keySchema.1.member.attributeName' failed to satisfy constraint: "
+                         "Member must not be null"), std::string::npos) << message;
+  const ServiceModel* lambda = FindEmbeddedModel("lambda");
+  const Shape& invoke = *lambda->FindOperation("Invoke")->input;
+  auto bad = ValidateInput(invoke, Json::parse(R"({"FunctionName":"has space"})"));
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_EQ(bad[0].path, "functionName");
+  EXPECT_EQ(bad[0].value, "'has space'");
+  EXPECT_EQ(bad[0].constraint.rfind("Member must satisfy regular expression pattern: ", 0), 0u);
+  const Shape& list = *lambda->FindOperation("ListFunctions")->input;
+  auto range = ValidateInput(list, Json::parse(R"({"MaxItems":0})"));
+  ASSERT_EQ(range.size(), 1u);
+  EXPECT_EQ(ValidationMessage(range),
+            "1 validation error detected: Value '0' at 'maxItems' failed to satisfy constraint: "
+            "Member must have value greater than or equal to 1");
+}
+
 }  // namespace
 }  // namespace stratus::aws
