@@ -104,3 +104,24 @@ TEST(EmbeddedModel, SqsQueryOverlay) {
 
 }  // namespace
 }  // namespace stratus::aws
+
+#include <thread>
+
+namespace stratus::aws {
+namespace {
+
+TEST(EmbeddedModel, ConcurrentFirstUseParsesOnce) {
+  std::vector<const ServiceModel*> seen(8, nullptr);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < seen.size(); ++i) {
+    threads.emplace_back([&seen, i] {
+      seen[i] = FindEmbeddedModel(i % 2 == 0 ? "kinesis" : "kinesis-2013-12-02");
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const ServiceModel* m : seen) EXPECT_EQ(m, seen[0]);
+  ASSERT_NE(seen[0], nullptr);
+}
+
+}  // namespace
+}  // namespace stratus::aws
