@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 namespace stratus::aws {
 namespace {
 
@@ -105,7 +107,6 @@ TEST(EmbeddedModel, SqsQueryOverlay) {
 }  // namespace
 }  // namespace stratus::aws
 
-#include <thread>
 
 namespace stratus::aws {
 namespace {
