@@ -166,6 +166,8 @@ struct SqliteOptions {
   // (tests): same semantics, nothing survives the process.
   std::string data_dir;
   // PRAGMA synchronous=FULL: every commit batch is fsync'd before writers are acknowledged.
+  // false = synchronous=NORMAL: acknowledged writes survive a process crash but an OS crash or
+  // power loss may lose the latest ones (the database stays consistent).
   bool fsync = true;
   // Upper bound on how many write transactions one physical commit groups.
   size_t max_batch = 256;
