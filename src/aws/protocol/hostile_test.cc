@@ -102,6 +102,12 @@ TEST(QueryHostile, MalformedForms) {
                                     {{"Content-Type", "application/json"}})), "MissingAction");
   EXPECT_EQ(ErrorOf(*codec, Request("POST", "/", "Action=SendMessage&QueueUrl=u&MessageBody=%FF%FE")),
             "MalformedQueryString");
+  {
+    HttpRequest r = Request("POST", "/", "Action=SendMessage&QueueUrl=u&MessageBody=%FF%FE");
+    auto op = codec->Resolve(r);
+    ASSERT_TRUE(op.ok());
+    EXPECT_EQ(codec->Decode(**op, r).error().http_status, 404);  // as AWS documents it
+  }
   EXPECT_EQ(ErrorOf(*codec, Request("POST", "/", "Action=SendMessage&QueueUrl=u&MessageBody=b&DelaySeconds=abc")),
             "InvalidParameterValue");
   EXPECT_EQ(ErrorOf(*codec, Request("POST", "/", "Action=SendMessage&QueueUrl=u&MessageBody=b&DelaySeconds=99999999999")),

@@ -12,6 +12,9 @@ namespace {
 
 using Params = std::vector<std::pair<std::string, std::string>>;  // sorted by name
 
+// AWS's common errors document MalformedQueryString with HTTP 404 (sic).
+constexpr int kMalformedQueryStatus = 404;
+
 Error InvalidParameter(const std::string& name, std::string_view value) {
   return Error("InvalidParameterValue",
                "Value (" + std::string(value.substr(0, 256)) + ") for parameter " + name +
@@ -86,7 +89,7 @@ Result<std::optional<Json>> DecodeStructure(const Params& params, const Shape& s
 Result<std::optional<Json>> DecodeAt(const Params& params, const Member& member,
                                      const std::string& prefix, int depth) {
   if (depth > internal::kMaxNestingDepth) {
-    return Error("MalformedQueryString", "The request is nested too deeply", 400);
+    return Error("MalformedQueryString", "The request is nested too deeply", kMalformedQueryStatus);
   }
   const Shape& shape = *member.shape;
   switch (shape.type) {
@@ -204,7 +207,7 @@ class QueryCodec final : public Codec {
     out.operation = &operation;
     auto params = ParseForm(request.query, request.body);
     if (!params) {
-      return Error("MalformedQueryString", "The query string is not valid UTF-8.", 400);
+      return Error("MalformedQueryString", "The query string is not valid UTF-8.", kMalformedQueryStatus);
     }
     if (operation.input == nullptr) return out;
     STRATUS_ASSIGN_OR_RETURN(auto input, DecodeStructure(*params, *operation.input, "", 0));
