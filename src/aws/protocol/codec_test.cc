@@ -196,6 +196,12 @@ TEST(S3, PutObjectHeadersAndPayload) {
   EXPECT_EQ(d.request.input["Metadata"]["Owner"], "me");
   EXPECT_EQ(d.request.payload, "hello");
   EXPECT_EQ(d.request.payload_member, "Body");
+  // Folder markers keep their trailing slash; empty segments stay.
+  auto folder = MustDecode(*codec, Request("PUT", "/bucket/photos/2024/", ""));
+  EXPECT_EQ(folder.request.input["Key"], "photos/2024/");
+  auto odd = MustDecode(*codec, Request("GET", "/bucket//a%2Fb", ""));
+  EXPECT_EQ(odd.op->name, "GetObject");
+  EXPECT_EQ(odd.request.input["Key"], "/a/b");
 }
 
 TEST(S3, ErrorsAreS3Shaped) {

@@ -255,7 +255,7 @@ const Route* RouteTable::ForOperation(const Operation& op) const {
 }
 
 Status DecodeBindings(const Shape& input, const Route& route, const std::vector<std::string>& segments,
-                      const QueryParams& query, const Headers& headers, Json& out) {
+                      bool trailing_slash, const QueryParams& query, const Headers& headers, Json& out) {
   // uri labels: walk the route again to find each label's text
   size_t i = 0;
   for (const Route::Segment& s : route.segments) {
@@ -270,6 +270,7 @@ Status DecodeBindings(const Shape& input, const Route& route, const std::vector<
         if (j > i) value.push_back('/');
         value += segments[j];
       }
+      if (trailing_slash) value.push_back('/');
       i = segments.size();
     } else if (i < segments.size()) {
       value = segments[i++];

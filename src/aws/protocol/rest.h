@@ -61,8 +61,9 @@ std::vector<std::string> SplitPath(std::string_view raw_path);
 // Reads the members of `input` bound to uri labels, the query string, headers and prefix
 // headers into `out` (canonical JSON). Errors use `error_code` (SerializationException for
 // rest-json, InvalidArgument for S3-style rest-xml).
+// `trailing_slash`: the raw path ended in '/', which a greedy label keeps (S3's "dir/" keys).
 Status DecodeBindings(const Shape& input, const Route& route, const std::vector<std::string>& segments,
-                      const QueryParams& query, const Headers& headers, Json& out);
+                      bool trailing_slash, const QueryParams& query, const Headers& headers, Json& out);
 
 // Writes the members of `shape` bound to headers, prefix headers and the status code.
 void EncodeBindings(const Shape& shape, const Json& value, HttpResponse& response);

@@ -165,7 +165,8 @@ class RestXmlCodec final : public Codec {
     auto segments = internal::SplitPath(request.path);
     auto query = ParseQuery(request.query, true);
     if (route != nullptr) {
-      STRATUS_RETURN_IF_ERROR(internal::DecodeBindings(input, *route, segments, query, request.headers, out.input));
+      STRATUS_RETURN_IF_ERROR(internal::DecodeBindings(input, *route, segments, EndsWith(request.path, "/"), query,
+                                                       request.headers, out.input));
     }
     if (const Member* p = input.PayloadMember()) {
       switch (p->shape->type) {
