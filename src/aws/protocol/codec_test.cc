@@ -221,6 +221,23 @@ TEST(S3, ErrorsAreS3Shaped) {
   EXPECT_TRUE(head.body.empty());
 }
 
+TEST(S3, ContentLengthOnlyForHead) {
+  const ServiceModel* model = FindEmbeddedModel("s3");
+  auto codec = MakeCodec(Protocol::kRestXml, *model);
+  OperationOutput out;
+  out.body = {{"ContentLength", 5}, {"ETag", "\"e\""}, {"ContentType", "text/plain"}};
+  out.payload = "hello";
+  HttpResponse get = codec->Encode(*model->FindOperation("GetObject"), out, {"rid", ""});
+  EXPECT_FALSE(get.headers.Has("Content-Length"));
+  EXPECT_EQ(get.headers.GetOr("Content-Type"), "text/plain");
+  EXPECT_EQ(get.body, "hello");
+  out.payload.reset();
+  HttpResponse head = codec->Encode(*model->FindOperation("HeadObject"), out, {"rid", ""});
+  EXPECT_EQ(head.headers.GetOr("Content-Length"), "5");
+  EXPECT_EQ(head.headers.GetOr("ETag"), "\"e\"");
+  EXPECT_TRUE(head.body.empty());
+}
+
 TEST(S3, EncodesListObjectsV2) {
   const ServiceModel* model = FindEmbeddedModel("s3");
   auto codec = MakeCodec(Protocol::kRestXml, *model);

@@ -179,6 +179,9 @@ void AddRequestIdHeader(HttpResponse& response, const ResponseMeta& meta) {
 }
 
 void DropBodyWhereHttpForbidsIt(const Operation& operation, HttpResponse& response) {
+  // A modelled Content-Length (S3's ContentLength) describes the object; the server frames the
+  // body it sends itself, so only HEAD keeps it.
+  if (operation.http_method != "HEAD") response.headers.Remove("Content-Length");
   if (response.status != 204 && response.status != 304 && operation.http_method != "HEAD") return;
   response.body.clear();
   response.file.reset();

@@ -100,7 +100,8 @@ inline bool IsResponseBound(const Member& m) {
 // ---- request ids and common headers ----------------------------------------------------------
 void AddRequestIdHeader(HttpResponse& response, const ResponseMeta& meta);
 // 204 and 304 responses and answers to HEAD carry no body (RFC 9110): clears it and its
-// Content-Type (a file body too), keeping the headers the model binds.
+// Content-Type (a file body too), keeping the headers the model binds. Outside HEAD, drops a
+// modelled Content-Length header: the server frames the body it sends.
 void DropBodyWhereHttpForbidsIt(const Operation& operation, HttpResponse& response);
 
 }  // namespace stratus::aws::internal

@@ -233,6 +233,12 @@ def run_service(tool, stem, session):
                 parse_get_bucket_location(parsed, response)
             parsed = canon(op.output_shape, {k: v for k, v in parsed.items() if k != "ResponseMetadata"})
             want = canon(op.output_shape, data)
+            if op.http.get("method") != "HEAD":
+                # The HTTP server frames the body and sends its own Content-Length.
+                for m, ms in op.output_shape.members.items():
+                    if ms.serialization.get("name", "").lower() == "content-length":
+                        parsed.pop(m, None)
+                        want.pop(m, None)
             if not same(parsed, want):
                 problem = "parsed %s\n      want %s" % (json.dumps(parsed, default=str)[:500], json.dumps(want)[:500])
         key = (short, direction, op_name)
