@@ -34,6 +34,22 @@ sigset_t BlockShutdownSignals() {
   return set;
 }
 
+// Extra listeners come from the HttpServer, which is built after the services.
+class ServerListeners final : public aws::ListenerRegistry {
+ public:
+  void Attach(HttpServer* server) { server_ = server; }
+  Result<uint16_t> Open(uint64_t tag) override {
+    if (!server_) return Error("ServiceUnavailable", "the server is not listening yet");
+    return server_->AddListener(tag);
+  }
+  void Close(uint64_t tag) override {
+    if (server_) server_->RemoveListener(tag);
+  }
+
+ private:
+  HttpServer* server_ = nullptr;  // set before services start; read-only afterwards
+};
+
 }  // namespace
 
 int Serve(const Config& config) {
@@ -55,9 +71,11 @@ int Serve(const Config& config) {
   auto recorder = std::make_unique<trace::InMemoryRecorder>();
   aws::ServiceClients clients;
   uint16_t bound_port = 0;
+  ServerListeners listeners;
   aws::ServiceContext context{*store,   SystemClock::Instance(), config, workers, metrics,
                               *recorder, clients,
-                              [&config, &bound_port] { return ExternalUrl(config, bound_port); }};
+                              [&config, &bound_port] { return ExternalUrl(config, bound_port); },
+                              listeners};
   aws::FrontDoor front_door(context, services::MakeAllServices(context), kVersion);
 
   ServerOptions server_options;
@@ -73,6 +91,7 @@ int Serve(const Config& config) {
     return 1;
   }
   bound_port = server.port();
+  listeners.Attach(&server);
   if (Status st = front_door.StartServices(); !st.ok()) {
     spdlog::critical("{}", st.error().message);
     return 1;

@@ -53,6 +53,9 @@ struct HttpRequest {
   std::string body;
   std::string remote_address;  // peer IP, for aws:SourceIp and access logs
   uint16_t local_port = 0;
+  // Which listener accepted the connection: 0 for the main port, otherwise the tag given to
+  // HttpServer::AddListener (e.g. one function instance's Runtime API endpoint).
+  uint64_t listener_tag = 0;
   int version = 11;            // 10 or 11
 
   std::string_view Host() const { return headers.GetOr("host"); }

@@ -7,6 +7,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
 #include <list>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -127,8 +128,41 @@ class HttpServer::Impl {
                        " (is another stratus running? choose another port with --port)");
     }
     port_ = acceptor_.local_endpoint().port();
-    asio::co_spawn(ioc_, Accept(), asio::detached);
+    asio::co_spawn(ioc_, Accept(acceptor_, 0), asio::detached);
     return Status::Ok();
+  }
+
+  Result<uint16_t> AddListener(uint64_t tag) {
+    auto acceptor = std::make_shared<tcp::acceptor>(ioc_);
+    beast::error_code ec;
+    tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), 0);
+    acceptor->open(endpoint.protocol(), ec);
+    if (!ec) acceptor->bind(endpoint, ec);
+    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return Error("InternalFailure", "cannot open a listener: " + ec.message());
+    uint16_t port = acceptor->local_endpoint().port();
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_.load()) return Error("ServiceUnavailable", "the server is shutting down");
+      extra_[tag] = acceptor;
+    }
+    asio::co_spawn(ioc_, AcceptExtra(acceptor, tag), asio::detached);
+    return port;
+  }
+
+  void RemoveListener(uint64_t tag) {
+    std::shared_ptr<tcp::acceptor> acceptor;
+    {
+      std::lock_guard lock(mu_);
+      auto it = extra_.find(tag);
+      if (it == extra_.end()) return;
+      acceptor = it->second;
+      extra_.erase(it);
+    }
+    asio::post(ioc_, [acceptor] {
+      beast::error_code ignored;
+      acceptor->close(ignored);
+    });
   }
 
   uint16_t port() const { return port_; }
@@ -153,6 +187,8 @@ class HttpServer::Impl {
       beast::error_code ec;
       acceptor_.close(ec);
       std::lock_guard lock(mu_);
+      for (auto& [tag, extra] : extra_) extra->close(ec);
+      extra_.clear();
       for (auto& weak : conns_) {
         if (auto conn = weak.lock()) {
           asio::post(conn->stream.get_executor(), [conn] {
@@ -186,13 +222,18 @@ class HttpServer::Impl {
     drain_timer_.async_wait([this](beast::error_code) { WaitForDrain(); });
   }
 
-  asio::awaitable<void> Accept() {
+  // Keeps an extra listener's acceptor alive while its accept loop runs.
+  asio::awaitable<void> AcceptExtra(std::shared_ptr<tcp::acceptor> acceptor, uint64_t tag) {
+    co_await Accept(*acceptor, tag);
+  }
+
+  asio::awaitable<void> Accept(tcp::acceptor& acceptor, uint64_t tag) {
     auto token = asio::as_tuple(asio::use_awaitable);
     while (!stopping_.load()) {
       asio::io_context& target = *contexts_[next_context_++ % contexts_.size()];
-      auto [ec, socket] = co_await acceptor_.async_accept(target, token);
+      auto [ec, socket] = co_await acceptor.async_accept(target, token);
       if (ec) {
-        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
         spdlog::warn("accept failed: {}", ec.message());
         continue;
       }
@@ -206,7 +247,7 @@ class HttpServer::Impl {
         conns_.push_back(conn);
       }
       open_.fetch_add(1);
-      asio::co_spawn(conn->stream.get_executor(), Session(conn), [this](std::exception_ptr e) {
+      asio::co_spawn(conn->stream.get_executor(), Session(conn, tag), [this](std::exception_ptr e) {
         open_.fetch_sub(1);
         if (e) {
           try {
@@ -320,7 +361,7 @@ class HttpServer::Impl {
     co_await Write(stream, response, false, false, 11);
   }
 
-  asio::awaitable<void> Session(std::shared_ptr<Conn> conn) {
+  asio::awaitable<void> Session(std::shared_ptr<Conn> conn, uint64_t tag) {
     auto token = asio::as_tuple(asio::use_awaitable);
     beast::tcp_stream& stream = conn->stream;
     beast::flat_buffer buffer;
@@ -397,6 +438,7 @@ class HttpServer::Impl {
       HttpRequest request = ToRequest(parser.release());
       request.remote_address = remote;
       request.local_port = port_;
+      request.listener_tag = tag;
       bool head = request.method == "HEAD";
       stream.expires_never();
       HttpResponse response = co_await Dispatch(std::move(request));
@@ -415,15 +457,16 @@ class HttpServer::Impl {
   const int threads_;
   std::vector<std::unique_ptr<asio::io_context>> contexts_;
   asio::io_context& ioc_;  // the first context: acceptor and shutdown timer
-  size_t next_context_ = 0;  // used only by Accept()
+  std::atomic<size_t> next_context_{0};  // round-robin over contexts_ by every accept loop
   tcp::acceptor acceptor_;
   asio::steady_timer drain_timer_;  // used only on the io_context after Stop
   std::chrono::steady_clock::time_point drain_deadline_;
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<size_t> open_{0};
-  std::mutex mu_;  // guards conns_
+  std::mutex mu_;  // guards conns_ and extra_
   std::list<std::weak_ptr<Conn>> conns_;
+  std::map<uint64_t, std::shared_ptr<tcp::acceptor>> extra_;
 };
 
 HttpServer::HttpServer(ServerOptions options, HttpHandler& handler, const RejectFormatter& reject)
@@ -433,6 +476,8 @@ Status HttpServer::Listen() { return impl_->Listen(); }
 uint16_t HttpServer::port() const { return impl_->port(); }
 void HttpServer::Run() { impl_->Run(); }
 void HttpServer::Stop() { impl_->Stop(); }
+Result<uint16_t> HttpServer::AddListener(uint64_t tag) { return impl_->AddListener(tag); }
+void HttpServer::RemoveListener(uint64_t tag) { impl_->RemoveListener(tag); }
 size_t HttpServer::open_connections() const { return impl_->open_connections(); }
 
 }  // namespace stratus

@@ -62,6 +62,13 @@ class HttpServer {
   void Run();
   // Begins a graceful shutdown (idempotent).
   void Stop();
+  // Opens an extra listening socket on 127.0.0.1 and an ephemeral port; requests arriving on it
+  // carry `tag` (non-zero, unique) in HttpRequest::listener_tag and go to the same handler.
+  // Returns the port. Thread-safe; valid once Listen has succeeded.
+  Result<uint16_t> AddListener(uint64_t tag);
+  // Closes the listener with `tag` (connections already accepted stay open until their peer
+  // closes them). Unknown tags are ignored. Thread-safe.
+  void RemoveListener(uint64_t tag);
   // Connections currently open.
   size_t open_connections() const;
 

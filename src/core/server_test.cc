@@ -40,6 +40,7 @@ class EchoHandler : public HttpHandler {
       return;  // a buggy handler: the Responder's destructor answers 500
     }
     r.headers.Set("X-Method", request.method);
+    r.headers.Set("X-Tag", std::to_string(request.listener_tag));
     r.headers.Set("X-Query", request.query);
     r.body = request.path + "|" + request.body;
     responder.Send(std::move(r));
@@ -198,6 +199,24 @@ TEST_F(ServerTest, FileBodyRegion) {
   EXPECT_EQ(head.get().result_int(), 200);
   EXPECT_EQ(head.get()[http::field::content_length], "3");
   EXPECT_EQ(Exchange(s, "GET /after HTTP/1.1\r\nHost: h\r\n\r\n").body(), "/after|");
+}
+
+TEST_F(ServerTest, ExtraListenersTagTheirRequests) {
+  auto port = server_->AddListener(42);
+  ASSERT_TRUE(port.ok());
+  tcp::socket socket(io_);
+  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), *port));
+  EXPECT_EQ(Exchange(socket, "GET /x HTTP/1.1\r\nHost: h\r\n\r\n")["X-Tag"], "42");
+  auto main = Connect();
+  EXPECT_EQ(Exchange(main, "GET /x HTTP/1.1\r\nHost: h\r\n\r\n")["X-Tag"], "0");
+  server_->RemoveListener(42);
+  // The connection accepted before removal keeps working; new ones are refused.
+  EXPECT_EQ(Exchange(socket, "GET /y HTTP/1.1\r\nHost: h\r\n\r\n")["X-Tag"], "42");
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  tcp::socket late(io_);
+  beast::error_code ec;
+  late.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), *port), ec);
+  EXPECT_TRUE(ec);
 }
 
 TEST_F(ServerTest, GracefulStopAnswersInFlightRequests) {

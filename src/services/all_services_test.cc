@@ -18,8 +18,12 @@ TEST(AllServices, DescriptorsMatchTheirModels) {
   Metrics metrics;
   auto recorder = std::make_unique<trace::InMemoryRecorder>();
   aws::ServiceClients clients;
+  struct NoListeners : aws::ListenerRegistry {
+    Result<uint16_t> Open(uint64_t) override { return Error("Unavailable", "no server in tests"); }
+    void Close(uint64_t) override {}
+  } listeners;
   aws::ServiceContext ctx{**store, SystemClock::Instance(), config, workers, metrics, *recorder,
-                          clients, [] { return std::string("http://localhost:4566"); }};
+                          clients, [] { return std::string("http://localhost:4566"); }, listeners};
   auto all = MakeAllServices(ctx);
   ASSERT_FALSE(all.empty());
   for (const auto& s : all) {

@@ -121,6 +121,7 @@ struct FrontDoor::Impl {
   std::string version;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
+  std::unordered_map<std::string, ServiceEntry*> by_name;
   std::unordered_map<std::string, ServiceEntry*> by_target_prefix;
   std::unordered_multimap<std::string, ServiceEntry*> by_signing_name;
   std::vector<ServiceEntry*> query_services;
@@ -133,6 +134,7 @@ struct FrontDoor::Impl {
       auto e = std::make_unique<ServiceEntry>();
       e->service = svc.get();
       const auto& d = svc->descriptor();
+      by_name[d.name] = e.get();
       if (!d.target_prefix.empty()) by_target_prefix[d.target_prefix] = e.get();
       if (!d.signing_name.empty()) by_signing_name.emplace(d.signing_name, e.get());
       for (const auto& n : d.signing_names) by_signing_name.emplace(n, e.get());
@@ -187,7 +189,9 @@ struct FrontDoor::Impl {
 
 FrontDoor::FrontDoor(ServiceContext& context, std::vector<std::unique_ptr<Service>> services,
                      std::string version)
-    : impl_(std::make_unique<Impl>(context, std::move(services), std::move(version))) {}
+    : impl_(std::make_unique<Impl>(context, std::move(services), std::move(version))) {
+  context.clients.operations = this;
+}
 
 FrontDoor::~FrontDoor() = default;
 
@@ -445,6 +449,83 @@ void FrontDoor::Handle(HttpRequest request, Responder responder) {
       d.ctx.workers.Submit([handler, call, input = std::move(input), complete]() mutable {
         handler->async(call, std::move(input), Completion(complete));
       });
+      break;
+  }
+}
+
+void FrontDoor::Call(InternalCall ic, Completion done) {
+  Impl& d = *impl_;
+  auto it = d.by_name.find(ic.service);
+  if (it == d.by_name.end()) {
+    done(Error("UnknownOperationException", "No service named " + ic.service + " in stratus."));
+    return;
+  }
+  ServiceEntry* entry = it->second;
+  if (!entry->Load()) {
+    done(InternalFailure("The model of service " + ic.service + " is not available."));
+    return;
+  }
+  const Operation* op = entry->model->FindOperation(ic.operation);
+  if (!op) {
+    done(Error("UnknownOperationException",
+               "Service " + ic.service + " has no operation " + ic.operation + "."));
+    return;
+  }
+  const Service::Handler* handler = entry->service->FindHandler(op->name);
+  if (!handler) {
+    done(Error("NotImplemented",
+               "Operation " + op->name + " of " + ic.service + " is not implemented in stratus yet.",
+               501, false));
+    return;
+  }
+  const auto& desc = entry->service->descriptor();
+  auto call = std::make_shared<CallContext>();
+  call->request_id = NewUuid();
+  call->service = desc.name;
+  call->operation = op;
+  call->now_ms = d.ctx.clock.NowMillis();
+  call->region = ic.region.empty() ? d.ctx.config.region : ic.region;
+  call->caller.account_id = ic.account.empty() ? d.ctx.config.account_id : ic.account;
+  call->caller.arn = ic.principal_arn.empty() ? "arn:aws:iam::" + call->caller.account_id + ":root"
+                                              : ic.principal_arn;
+  call->caller.user_id = call->caller.account_id;
+  call->trace = ic.trace.trace_id.empty() ? trace::BeginHop(std::nullopt, call->now_ms / 1000)
+                                          : ic.trace.Child();
+  call->trace_header = call->trace.DownstreamHeader();
+  call->payload = std::move(ic.payload);
+  call->http.method = "POST";
+  call->http.headers.Set("X-Amzn-Trace-Id", call->trace_header);
+
+  if (op->input) {
+    auto violations = ValidateInput(*op->input, ic.input);
+    if (!violations.empty()) {
+      done(Error(desc.validation_error, ValidationMessage(violations)));
+      return;
+    }
+  }
+  auto started = std::chrono::steady_clock::now();
+  Completion complete = [&d, call, started, done = std::move(done)](OperationResult r) {
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    int status = r.ok() ? 200 : r.error().http_status;
+    d.ctx.metrics.Observe(call->service, call->operation->name, status, secs);
+    if (call->trace.sampled) {
+      double start = static_cast<double>(call->now_ms) / 1000.0;
+      trace::Segment seg = trace::NewSegment(call->trace, call->service, "", start);
+      seg.end_time = start + secs;
+      seg.aws = Json{{"operation", call->operation->name}, {"request_id", call->request_id},
+                     {"region", call->region}};
+      trace::SetHttpStatus(seg, status);
+      d.ctx.tracer.Record(std::move(seg));
+    }
+    done(std::move(r));
+  };
+  switch (handler->mode) {
+    case Mode::kInline:
+    case Mode::kWorker:
+      complete(handler->sync(*call, ic.input));
+      break;
+    case Mode::kAsync:
+      handler->async(call, std::move(ic.input), std::move(complete));
       break;
   }
 }

@@ -17,6 +17,9 @@
 //
 // Thread-safe: Handle is called concurrently from every io thread. A service's model and codecs
 // load on its first request (once, guarded by a once_flag per service).
+//
+// The front door is also the OperationCaller of ServiceClients: services call each other through
+// it with validation, metrics and tracing as for HTTP requests.
 #include <chrono>
 #include <memory>
 #include <string>
@@ -27,7 +30,7 @@
 
 namespace stratus::aws {
 
-class FrontDoor final : public HttpHandler, public RejectFormatter {
+class FrontDoor final : public HttpHandler, public RejectFormatter, public OperationCaller {
  public:
   FrontDoor(ServiceContext& context, std::vector<std::unique_ptr<Service>> services,
             std::string version);
@@ -36,6 +39,11 @@ class FrontDoor final : public HttpHandler, public RejectFormatter {
   void Handle(HttpRequest request, Responder responder) override;
   HttpResponse FormatReject(const HttpRequest& request, int status, std::string_view code,
                             std::string_view message) const override;
+
+  // OperationCaller: in-process calls between services. Blocking (kWorker) handlers run on the
+  // calling thread, so call from a worker or background thread, never from an io thread;
+  // kAsync handlers complete later from wherever they finish.
+  void Call(InternalCall call, Completion done) override;
 
   // Starts/stops every service's background work.
   Status StartServices();

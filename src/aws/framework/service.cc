@@ -1,6 +1,7 @@
 #include "aws/framework/service.h"
 
 #include <algorithm>
+#include <future>
 
 namespace stratus::aws {
 
@@ -45,6 +46,13 @@ void Service::OnAsync(std::string operation,
   h.mode = Mode::kAsync;
   h.async = std::move(fn);
   handlers_[std::move(operation)] = std::move(h);
+}
+
+OperationResult OperationCaller::CallAndWait(InternalCall call) {
+  std::promise<OperationResult> promise;
+  auto future = promise.get_future();
+  Call(std::move(call), [&promise](OperationResult r) { promise.set_value(std::move(r)); });
+  return future.get();
 }
 
 std::string GetString(const Json& input, std::string_view name, std::string_view fallback) {

@@ -84,11 +84,50 @@ class LogSink {
                         const std::vector<Event>& events) = 0;
 };
 
+// An in-process call of any operation of any registered service: the services' common way of
+// reaching each other (SNS delivering to SQS or Lambda, API Gateway and Step Functions service
+// integrations, Lambda destinations). It runs like a request minus HTTP: the input is canonical
+// JSON validated against the model, the handler runs in its mode, the output comes back.
+struct InternalCall {
+  std::string service;        // "sqs"
+  std::string operation;      // "SendMessage"
+  Json input = Json::object();
+  std::string payload;        // raw bytes of a blob payload member (Lambda Invoke's Payload)
+  std::string account;        // the account acted in
+  std::string region;
+  // Who calls: a role or user ARN acting through the service, or a service principal such as
+  // "sns.amazonaws.com"; IAM evaluates it once enforcement is on.
+  std::string principal_arn;
+  trace::TraceContext trace;  // the caller's context; the callee records a child segment
+};
+
+class OperationCaller {
+ public:
+  virtual ~OperationCaller() = default;
+  // Completes `done` exactly once, from any thread, possibly before returning. Unknown services
+  // or operations complete with an error (UnknownOperationException / NotImplemented).
+  virtual void Call(InternalCall call, Completion done) = 0;
+  // Blocks until the call completes. Never call it from a network io thread.
+  OperationResult CallAndWait(InternalCall call);
+};
+
+// Extra listening sockets on the server (one per function instance's Runtime API, as AWS gives
+// each sandbox its own endpoint). Requests arriving on one carry its tag in
+// HttpRequest::listener_tag; a service takes them in its data plane. Thread-safe.
+class ListenerRegistry {
+ public:
+  virtual ~ListenerRegistry() = default;
+  // Opens 127.0.0.1:<ephemeral> for `tag` (non-zero, unique); returns the port.
+  virtual Result<uint16_t> Open(uint64_t tag) = 0;
+  virtual void Close(uint64_t tag) = 0;
+};
+
 // In-process interfaces through which services reach each other (DESIGN.md: never over HTTP to
-// themselves). Each pointer is null until the service that provides it is constructed; callers
-// must handle absence with a clear error. Set during start-up only, read-only afterwards.
+// themselves). Set during start-up only, read-only afterwards; a null pointer means the provider
+// is not built in, and callers must answer with a clear error.
 struct ServiceClients {
-  LogSink* logs = nullptr;
+  LogSink* logs = nullptr;               // the logs service
+  OperationCaller* operations = nullptr; // the front door
 };
 
 // A service's dependencies (STYLE.md rule 7). References outlive every service.
@@ -102,6 +141,8 @@ struct ServiceContext {
   ServiceClients& clients;
   // The URL functions and callbacks use to reach this server; valid after the server listens.
   std::function<std::string()> external_url;
+  // Extra listeners on the server; usable from Service::Start on.
+  ListenerRegistry& listeners;
 };
 
 enum class Mode { kInline, kWorker, kAsync };

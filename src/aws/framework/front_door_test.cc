@@ -1,0 +1,148 @@
+#include "aws/framework/front_door.h"
+
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "store/store.h"
+#include "trace/recorder.h"
+
+namespace stratus::aws {
+namespace {
+
+// A service over the STS model with one handler per mode.
+class TestService final : public Service {
+ public:
+  TestService()
+      : Service(Descriptor{.name = "sts",
+                           .model = "sts-2011-06-15",
+                           .protocol = Protocol::kQuery,
+                           .signing_name = "sts",
+                           .validation_error = "ValidationError"}) {
+    On("GetCallerIdentity",
+       [](CallContext& c, const Json&) -> Result<Json> {
+         return Json{{"Account", c.caller.account_id}, {"Arn", c.caller.arn}, {"UserId", c.region}};
+       },
+       Mode::kInline);
+    On("AssumeRole", [](CallContext& c, const Json& in) -> Result<Json> {
+      if (GetString(in, "RoleSessionName") == "deny") {
+        return Error("AccessDenied", "no", 403);
+      }
+      return Json{{"AssumedRoleUser", {{"Arn", GetString(in, "RoleArn")}, {"AssumedRoleId", "x"}}}};
+    });
+    OnAsync("GetSessionToken", [](std::shared_ptr<CallContext> c, Json, Completion done) {
+      std::thread([done] { done(OperationOutput{Json{{"Credentials", Json::object()}}}); }).detach();
+    });
+  }
+};
+
+struct NoListeners : ListenerRegistry {
+  Result<uint16_t> Open(uint64_t) override { return Error("Unavailable", "none"); }
+  void Close(uint64_t) override {}
+};
+
+class FrontDoorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = std::move(store::OpenSqliteStore(store::SqliteOptions{})).value();
+    ctx_ = std::make_unique<ServiceContext>(ServiceContext{
+        *store_, clock_, config_, workers_, metrics_, recorder_, clients_,
+        [] { return std::string("http://localhost:4566"); }, listeners_});
+    std::vector<std::unique_ptr<Service>> services;
+    services.push_back(std::make_unique<TestService>());
+    door_ = std::make_unique<FrontDoor>(*ctx_, std::move(services), "test");
+  }
+
+  HttpResponse Send(HttpRequest r) {
+    std::promise<HttpResponse> p;
+    door_->Handle(std::move(r), Responder([&p](HttpResponse resp) { p.set_value(std::move(resp)); }));
+    return p.get_future().get();
+  }
+  static HttpRequest Query(std::string body) {
+    HttpRequest r;
+    r.method = "POST";
+    r.path = r.target = "/";
+    r.headers.Set("Content-Type", "application/x-www-form-urlencoded");
+    r.headers.Set("Authorization",
+                  "AWS4-HMAC-SHA256 Credential=123456789012/20240101/eu-west-2/sts/aws4_request, "
+                  "SignedHeaders=host;x-amz-date, Signature=" + std::string(64, '0'));
+    r.headers.Set("X-Amz-Date", "20240101T000000Z");
+    r.body = std::move(body);
+    return r;
+  }
+
+  ManualClock clock_;
+  Config config_;
+  WorkerPool workers_{4};
+  Metrics metrics_;
+  trace::InMemoryRecorder recorder_;
+  ServiceClients clients_;
+  NoListeners listeners_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<ServiceContext> ctx_;
+  std::unique_ptr<FrontDoor> door_;
+};
+
+TEST_F(FrontDoorTest, RoutesByScopeAndUsesTheCallersAccountAndRegion) {
+  HttpResponse r = Send(Query("Action=GetCallerIdentity&Version=2011-06-15"));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("<Account>123456789012</Account>"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("<UserId>eu-west-2</UserId>"), std::string::npos) << r.body;
+  EXPECT_TRUE(r.headers.Has("X-Amzn-Trace-Id"));
+}
+
+TEST_F(FrontDoorTest, ValidationAndHandlerErrorsAreEncoded) {
+  HttpResponse missing = Send(Query("Action=AssumeRole&Version=2011-06-15"));
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_NE(missing.body.find("<Code>ValidationError</Code>"), std::string::npos) << missing.body;
+  HttpResponse denied = Send(Query(
+      "Action=AssumeRole&Version=2011-06-15&RoleArn=arn:aws:iam::123456789012:role/r&RoleSessionName=deny"));
+  EXPECT_EQ(denied.status, 403);
+  EXPECT_NE(denied.body.find("<Code>AccessDenied</Code>"), std::string::npos) << denied.body;
+  HttpResponse unimplemented = Send(Query("Action=DecodeAuthorizationMessage&Version=2011-06-15&EncodedMessage=x"));
+  EXPECT_EQ(unimplemented.status, 501);
+}
+
+TEST_F(FrontDoorTest, AsyncHandlersAnswerFromAnotherThread) {
+  HttpResponse r = Send(Query("Action=GetSessionToken&Version=2011-06-15"));
+  EXPECT_EQ(r.status, 200) << r.body;
+}
+
+TEST_F(FrontDoorTest, InternalCallsValidateRunAndContinueTheTrace) {
+  ASSERT_EQ(clients_.operations, door_.get());
+  InternalCall call;
+  call.service = "sts";
+  call.operation = "AssumeRole";
+  call.input = Json{{"RoleArn", "arn:aws:iam::111111111111:role/x"}, {"RoleSessionName", "session"}};
+  call.account = "111111111111";
+  call.trace = trace::BeginHop(std::nullopt, 1700000000);
+  OperationResult r = door_->CallAndWait(call);
+  ASSERT_TRUE(r.ok()) << r.error().code << ": " << r.error().message;
+  EXPECT_EQ(r->body["AssumedRoleUser"]["Arn"], "arn:aws:iam::111111111111:role/x");
+  auto segments = recorder_.TraceSegments(call.trace.trace_id);
+  ASSERT_EQ(segments.size(), 1u);
+  EXPECT_EQ(segments[0].parent_id, call.trace.segment_id);
+
+  call.input = Json::object();
+  OperationResult invalid = door_->CallAndWait(call);
+  ASSERT_FALSE(invalid.ok());
+  EXPECT_EQ(invalid.error().code, "ValidationError");
+
+  call.operation = "NoSuchOperation";
+  EXPECT_EQ(door_->CallAndWait(call).error().code, "UnknownOperationException");
+  call.service = "nope";
+  EXPECT_EQ(door_->CallAndWait(call).error().code, "UnknownOperationException");
+  call.service = "sts";
+  call.operation = "GetSessionToken";
+  OperationResult async_result = door_->CallAndWait(call);
+  EXPECT_TRUE(async_result.ok()) << async_result.error().code << ": " << async_result.error().message;
+}
+
+TEST_F(FrontDoorTest, HealthReportsLazyLoading) {
+  EXPECT_EQ(door_->Health()["services"]["sts"], "available");
+  Send(Query("Action=GetCallerIdentity&Version=2011-06-15"));
+  EXPECT_EQ(door_->Health()["services"]["sts"], "running");
+}
+
+}  // namespace
+}  // namespace stratus::aws
