@@ -67,11 +67,18 @@ class Codec {
   // ValidateInput.
   virtual Result<DecodedRequest> Decode(const Operation& operation, HttpRequest& request) const = 0;
 
-  // Encodes a successful output.
+  // Encodes a successful output: the status is the operation's responseCode unless a
+  // statusCode member or OperationOutput::status says otherwise; members bound to headers become
+  // headers. Responses to HEAD and 204/304 responses carry no body; a modelled Content-Length
+  // header is written for HEAD only (otherwise the server frames the body it sends).
   virtual HttpResponse Encode(const Operation& operation, OperationOutput output,
                               const ResponseMeta& meta) const = 0;
 
   // Encodes an error in the protocol's wire form. `operation` may be null (unresolved).
+  // `error.code` may name an error shape by its name or its error.code (query code); the shape
+  // then decides the wire code of each protocol, the status (error.httpStatusCode, else
+  // `error.http_status`) and Sender/Receiver. `error.fields` are written beside the message:
+  // modelled members in their wire form (headers for header-bound ones), others as they are.
   virtual HttpResponse EncodeError(const Operation* operation, const Error& error,
                                    const ResponseMeta& meta) const = 0;
 
