@@ -31,6 +31,10 @@ Value FlattenStepResults(std::vector<Value>& results, bool last) {
   }
   Value out = NewSequence();
   auto& items = out.MutArray().items;
+  size_t total = 0;
+  for (const auto& r : results) total += (r.IsArray() && !r.AsArray().cons) ? r.AsArray().items.size() : 1;
+  CheckArraySize(total);
+  items.reserve(total);
   for (auto& r : results) {
     if (!r.IsArray() || r.AsArray().cons) {
       items.push_back(std::move(r));

@@ -62,6 +62,7 @@ bool IsNumeric(const Value& v) {
 
 // fn.lookup over an array: member values of every object, arrays flattened one level.
 void LookupInto(const Value& item, const std::string& key, std::vector<Value>& out) {
+  CheckStack();
   if (item.IsArray()) {
     for (const auto& i : item.AsArray().items) LookupInto(i, key, out);
   } else if (item.IsObject()) {
@@ -83,6 +84,22 @@ void LookupInto(const Value& item, const std::string& key, std::vector<Value>& o
 }
 
 Value MakeString(std::string s) { return Value::String(std::move(s)); }
+
+void CheckStringSize(size_t bytes) {
+  if (bytes > kMaxStringBytes) {
+    JError e(kCodeSizeLimit);
+    e.detail = "string longer than " + std::to_string(kMaxStringBytes) + " bytes";
+    throw e;
+  }
+}
+
+void CheckArraySize(size_t items) {
+  if (items > kMaxArrayItems) {
+    JError e(kCodeSizeLimit);
+    e.detail = "array longer than " + std::to_string(kMaxArrayItems) + " items";
+    throw e;
+  }
+}
 
 int FunctionData::Arity() const {
   switch (type) {
@@ -156,6 +173,7 @@ bool Truthy(const Value& v) {
 Value Append(const Value& a, const Value& b) {
   if (a.IsUndefined()) return b;
   if (b.IsUndefined()) return a;
+  CheckArraySize((a.IsArray() ? a.AsArray().items.size() : 1) + (b.IsArray() ? b.AsArray().items.size() : 1));
   Value out = NewArray();
   auto& items = out.MutArray().items;
   if (a.IsArray()) {
@@ -299,6 +317,7 @@ Value Evaluator::Eval(const Node* n, const Value& input, Frame* env) {
         in = &input.AsArray().items[0];
       }
       auto flatten = [&](auto&& self, const Value& v, std::vector<Value>& out) -> void {
+        CheckStack();
         if (v.IsArray()) {
           for (const auto& i : v.AsArray().items) self(self, i, out);
         } else {
@@ -332,6 +351,7 @@ Value Evaluator::Eval(const Node* n, const Value& input, Frame* env) {
       Value seq = NewSequence();
       auto& out = seq.MutArray().items;
       auto recurse = [&](auto&& self, const Value& v) -> void {
+        CheckStack();
         if (!v.IsArray()) out.push_back(v);
         if (v.IsArray()) {
           for (const auto& i : v.AsArray().items) self(self, i);
@@ -439,6 +459,7 @@ Value Evaluator::EvalArray(const Node* n, const Value& input, Frame* env) {
       items.push_back(std::move(v));
     } else if (v.IsArray()) {
       const auto& src = v.AsArray().items;
+      CheckArraySize(items.size() + src.size());
       items.insert(items.end(), src.begin(), src.end());
     } else if (v.IsTuples()) {
       for (const auto& t : v.AsTuples().tuples) items.push_back(t.at);
@@ -518,7 +539,11 @@ Value Evaluator::EvalBinary(const Node* n, const Value& input, Frame* env) {
       }
       case BinOp::kConcat: {
         std::string s = lhs.IsDefined() ? ToJsString(lhs) : std::string();
-        if (rhs.IsDefined()) s += ToJsString(rhs);
+        if (rhs.IsDefined()) {
+          std::string r = ToJsString(rhs);
+          CheckStringSize(s.size() + r.size());
+          s += r;
+        }
         return MakeString(std::move(s));
       }
       case BinOp::kRange: {
@@ -748,6 +773,7 @@ Value Evaluator::EvalApply(const Node* n, const Value& input, Frame* env) {
 }
 
 Value Evaluator::DeepClone(const Value& v, std::vector<const HeapBase*>* made) {
+  CheckStack();
   if (v.IsArray()) {
     Value out = NewArray();
     ArrayData& a = out.MutArray();
@@ -773,6 +799,7 @@ namespace {
 // can never make the copy contain itself (a reference cycle).
 Value Detach(Evaluator& ev, const Value& v, const std::vector<const HeapBase*>& made, int depth) {
   if (depth > 10000) ThrowError(kCodeLimit);
+  CheckStack();
   if (!v.IsArray() && !v.IsObject()) return v;
   bool own = std::find(made.begin(), made.end(), v.Heap()) != made.end();
   if (v.IsArray()) {

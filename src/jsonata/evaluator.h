@@ -177,6 +177,12 @@ class Evaluator {
   std::vector<std::unique_ptr<Program>> eval_programs_;
 };
 
+// Size limits that keep a hostile expression from exhausting memory (error D2015).
+inline constexpr size_t kMaxStringBytes = size_t{1} << 28;  // 256 MiB
+inline constexpr size_t kMaxArrayItems = 20000000;          // 2e7 (twice the range limit)
+void CheckStringSize(size_t bytes);
+void CheckArraySize(size_t items);
+
 // Helpers shared by the built-in families.
 bool Truthy(const Value& v);                    // $boolean
 std::string ToJsString(const Value& v, bool pretty = false);  // $string (throws D3001 for ±Inf/NaN)

@@ -42,6 +42,7 @@ Value FnType(Evaluator&, Args& a, const CallSite&) {
 }
 
 void KeysInto(const Value& v, std::vector<std::string>& keys) {
+  CheckStack();
   if (v.IsArray()) {
     for (const auto& i : v.AsArray().items) KeysInto(i, keys);
   } else if (v.IsObject()) {
@@ -75,6 +76,7 @@ Value FnLookup(Evaluator&, Args& a, const CallSite&) {
 }
 
 Value Spread(const Value& v) {
+  CheckStack();
   if (v.IsArray()) {
     Value out = Seq();
     for (const auto& i : v.AsArray().items) {

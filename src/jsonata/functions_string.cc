@@ -156,6 +156,7 @@ constexpr int kMaxStringifyDepth = 10000;
 
 void Stringify(std::string& out, const Value& v, bool pretty, int indent, int depth) {
   if (depth > kMaxStringifyDepth) ThrowError(kCodeLimit);
+  CheckStack();
   auto newline = [&](int level) {
     if (!pretty) return;
     out.push_back('\n');
@@ -245,9 +246,6 @@ std::string ToJsString(const Value& v, bool pretty) {
 }
 
 namespace {
-
-// Largest string any function may build (protects against `$pad("", 1e15)` and friends).
-constexpr size_t kMaxStringBytes = size_t{1} << 28;
 
 void CheckSize(double n) {
   if (n > static_cast<double>(kMaxStringBytes)) {

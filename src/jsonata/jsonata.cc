@@ -34,7 +34,14 @@ Value FromMaybe(const MaybeJson& j) { return j ? internal::FromJson(*j) : Value(
 
 // ---- Input ----
 Input::Input() : value_(std::make_shared<Value>()) {}
-Input::Input(const Json& json) : value_(std::make_shared<Value>(internal::FromJson(json))) {}
+Input::Input(const Json& json) {
+  try {
+    value_ = std::make_shared<Value>(internal::FromJson(json));
+  } catch (const JError& e) {
+    value_ = std::make_shared<Value>();
+    error_ = std::make_shared<const Error>(ToError(e));
+  }
+}
 Input::~Input() = default;
 Input::Input(const Input&) = default;
 Input& Input::operator=(const Input&) = default;
@@ -132,6 +139,7 @@ Result<MaybeJson> Expression::Evaluate(const MaybeJson& input, const Bindings& b
 }
 
 Result<MaybeJson> Expression::Evaluate(const Input& input, const Bindings& bindings, const Limits& limits) const {
+  if (input.error_ != nullptr) return *input.error_;
   internal::EvalLimits el;
   el.max_depth = limits.max_depth;
   el.time_limit = limits.time_limit;

@@ -53,11 +53,13 @@ struct Limits {
   std::chrono::milliseconds time_limit{5000};  // wall time per evaluation (0 = unlimited)
 };
 
-// A prepared input document: converted once, evaluated against many times.
+// A prepared input document: converted once, evaluated against many times. A document nested
+// too deeply for the native stack is remembered as an error that every Evaluate returns.
 class Input {
  public:
   Input();  // undefined input
   explicit Input(const Json& json);
+  bool ok() const { return error_ == nullptr; }
   ~Input();
   Input(const Input&);
   Input& operator=(const Input&);
@@ -65,6 +67,7 @@ class Input {
  private:
   friend class Expression;
   std::shared_ptr<const internal::Value> value_;
+  std::shared_ptr<const Error> error_;
 };
 
 // Variables ($name) and native functions visible to an evaluation.

@@ -1,9 +1,60 @@
 #include "jsonata/value.h"
 
+#include <pthread.h>
+
 #include <cmath>
 #include <functional>
 
+#include "jsonata/errors.h"
+
 namespace stratus::jsonata::internal {
+
+void DestroyHeap(HeapBase* h) {
+  thread_local bool active = false;
+  thread_local std::vector<HeapBase*> pending;
+  if (active) {
+    pending.push_back(h);
+    return;
+  }
+  active = true;
+  delete h;
+  while (!pending.empty()) {
+    HeapBase* p = pending.back();
+    pending.pop_back();
+    delete p;
+  }
+  active = false;
+}
+
+namespace {
+// Native stack kept free below the deepest recursion of a helper.
+constexpr size_t kHelperStackReserve = 128 * 1024;
+
+const char* ThreadStackLimit() {
+  thread_local const char* limit = []() -> const char* {
+    pthread_attr_t attr;
+    void* addr = nullptr;
+    size_t size = 0;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+      pthread_attr_getstack(&attr, &addr, &size);
+      pthread_attr_destroy(&attr);
+    }
+    char here;
+    if (addr == nullptr || size == 0) return &here - 256 * 1024;
+    return static_cast<const char*>(addr) + kHelperStackReserve;
+  }();
+  return limit;
+}
+}  // namespace
+
+void CheckStack() {
+  char probe;
+  if (&probe < ThreadStackLimit()) {
+    JError e(kCodeLimit);
+    e.detail = "Value nesting too deep";
+    throw e;
+  }
+}
 
 namespace {
 size_t HashKey(std::string_view k) { return std::hash<std::string_view>{}(k); }
@@ -68,6 +119,7 @@ void ObjectData::Rebuild() {
 }
 
 Value FromJson(const Json& j) {
+  CheckStack();
   switch (j.type()) {
     case Json::value_t::null:
       return Value::Null();
@@ -112,6 +164,7 @@ Json NumberToJson(double d) {
 }  // namespace
 
 Json ToJson(const Value& v) {
+  CheckStack();
   switch (v.kind()) {
     case Kind::kUndefined:
     case Kind::kNull:
@@ -155,6 +208,7 @@ Json ToJson(const Value& v) {
 
 bool DeepEqual(const Value& a, const Value& b) {
   if (a.kind() != b.kind()) return false;
+  CheckStack();
   switch (a.kind()) {
     case Kind::kUndefined:
     case Kind::kNull:

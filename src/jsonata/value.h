@@ -45,6 +45,13 @@ struct HeapBase {
 
 class Value;
 struct StringData;
+// Frees a heap block whose count reached zero. Iterative: freeing a deeply nested value never
+// recurses on the native stack (blocks released while freeing are queued).
+void DestroyHeap(HeapBase* h);
+
+// Native stack protection for recursive helpers (conversion, equality, printing): throws the
+// limit error when the current thread's stack is nearly exhausted.
+void CheckStack();
 struct ArrayData;
 struct ObjectData;
 struct FunctionData;
@@ -145,7 +152,7 @@ class Value {
     if (IsHeap()) u_.ptr->refs.fetch_add(1, std::memory_order_relaxed);
   }
   void Release() {
-    if (IsHeap() && u_.ptr->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete u_.ptr;
+    if (IsHeap() && u_.ptr->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) DestroyHeap(u_.ptr);
   }
 
   Kind kind_ = Kind::kUndefined;

@@ -1,0 +1,211 @@
+// API contract and hostile-input tests: every bad input ends in the reference's error code (or
+// our limit error), never a crash or a hang.
+#include "jsonata/jsonata.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace stratus::jsonata {
+namespace {
+
+std::string ErrorCode(std::string_view expr, const MaybeJson& input = Json::object(), Limits limits = Limits()) {
+  auto r = Evaluate(expr, input, Bindings(), limits);
+  return r.ok() ? "" : r.error().code;
+}
+
+Json Eval(std::string_view expr, const MaybeJson& input = Json::object()) {
+  auto r = Evaluate(expr, input);
+  EXPECT_TRUE(r.ok()) << expr << ": " << (r.ok() ? "" : r.error().code + " " + r.error().message);
+  if (!r.ok() || !r->has_value()) return Json();
+  return **r;
+}
+
+TEST(JsonataApi, CompileOnceEvaluateMany) {
+  auto e = Expression::Compile("$sum(items.price) * $rate");
+  ASSERT_TRUE(e.ok());
+  Bindings b;
+  b.Set("rate", 2);
+  for (int i = 1; i <= 3; ++i) {
+    Json in = {{"items", {{{"price", i}}, {{"price", 1}}}}};
+    auto r = e->Evaluate(in, b);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(**r, Json(2 * (i + 1)));
+  }
+}
+
+TEST(JsonataApi, UndefinedResultIsNullopt) {
+  auto r = Evaluate("nothing.here", Json::object());
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->has_value());
+}
+
+TEST(JsonataApi, ErrorsCarryCodePositionAndToken) {
+  auto r = Evaluate("1 + \"a\"", Json::object());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "T2002");
+  EXPECT_EQ(r.error().fields["position"], 3);
+  EXPECT_EQ(r.error().fields["token"], "+");
+  EXPECT_FALSE(r.error().message.empty());
+}
+
+TEST(JsonataApi, NativeFunctionHook) {
+  Bindings b;
+  ASSERT_TRUE(b.SetFunction("double", "<n:n>", 1, [](const std::vector<MaybeJson>& args) -> Result<MaybeJson> {
+                 return MaybeJson(Json(args[0]->get<double>() * 2));
+               }).ok());
+  ASSERT_TRUE(b.SetFunction("fail", "", 0, [](const std::vector<MaybeJson>&) -> Result<MaybeJson> {
+                 return Error("States.Custom", "no");
+               }).ok());
+  auto r = Evaluate("$map([1,2,3], $double)", Json::object(), b);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(**r, Json::parse("[2,4,6]"));
+  auto bad = Evaluate("$double('x')", Json::object(), b);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, "T0410");
+  auto failed = Evaluate("$fail()", Json::object(), b);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().code, "States.Custom");
+  EXPECT_FALSE(b.SetFunction("x", "<a<>", 1, nullptr).ok() && false);
+}
+
+TEST(JsonataApi, ConcurrentEvaluationOfOneExpression) {
+  auto e = Expression::Compile("($f := function($n){ $n < 2 ? $n : $f($n-1) + $f($n-2) }; {'fib': $f(n), 'name': $uppercase(name)})");
+  ASSERT_TRUE(e.ok());
+  Input in(Json{{"n", 15}, {"name", "x"}});
+  std::atomic<int> good{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 20; ++i) {
+        auto r = e->Evaluate(in);
+        if (r.ok() && (**r)["fib"] == 610 && (**r)["name"] == "X") ++good;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(good.load(), 80);
+}
+
+TEST(JsonataBadInput, UnterminatedString) { EXPECT_EQ(ErrorCode("\"abc"), "S0101"); }
+TEST(JsonataBadInput, UnterminatedQuotedName) { EXPECT_EQ(ErrorCode("`abc"), "S0105"); }
+TEST(JsonataBadInput, UnterminatedComment) { EXPECT_EQ(ErrorCode("1 /* x"), "S0106"); }
+TEST(JsonataBadInput, UnterminatedRegex) { EXPECT_EQ(ErrorCode("/abc"), "S0302"); }
+TEST(JsonataBadInput, BadEscape) { EXPECT_EQ(ErrorCode("\"\\q\""), "S0103"); }
+TEST(JsonataBadInput, SyntaxErrors) {
+  EXPECT_EQ(ErrorCode("1 +"), "S0207");
+  EXPECT_EQ(ErrorCode("(1"), "S0203");
+  EXPECT_EQ(ErrorCode("[1 2]"), "S0202");
+  EXPECT_EQ(ErrorCode("1 ! 2"), "S0204");
+  EXPECT_EQ(ErrorCode("a.1"), "S0213");
+  EXPECT_EQ(ErrorCode("1e999"), "S0102");
+}
+
+TEST(JsonataBadInput, DeepSyntacticNesting) {
+  std::string deep(100000, '(');
+  EXPECT_FALSE(ErrorCode(deep).empty());
+  std::string arrays = std::string(100000, '[') + std::string(100000, ']');
+  EXPECT_FALSE(ErrorCode(arrays).empty());
+  std::string negs(100000, '-');
+  EXPECT_FALSE(ErrorCode(negs + "1").empty());
+}
+
+TEST(JsonataBadInput, DeepInputDocument) {
+  // nlohmann itself copies and destroys recursively, so the document stays within what it can
+  // handle; our conversion and evaluation must survive it either way.
+  Json deep = Json::array();
+  for (int i = 0; i < 20000; ++i) {
+    Json wrapper = Json::array();
+    wrapper.push_back(std::move(deep));
+    deep = std::move(wrapper);
+  }
+  Input in(deep);
+  auto e = Expression::Compile("$count(**)");
+  ASSERT_TRUE(e.ok());
+  auto r = e->Evaluate(in);
+  // Either it evaluates or it reports the limit; it never crashes.
+  if (!r.ok()) {
+    EXPECT_EQ(r.error().code, "U1001");
+  }
+}
+
+TEST(JsonataBadInput, InfiniteRecursion) {
+  Limits fast;
+  fast.time_limit = std::chrono::milliseconds(300);
+  // non-tail recursion hits the depth limit
+  EXPECT_EQ(ErrorCode("($f := function(){ 1 + $f() }; $f())", Json::object(), fast), "U1001");
+  // tail recursion runs in constant stack and hits the time limit
+  EXPECT_EQ(ErrorCode("($f := function(){ $f() }; $f())", Json::object(), fast), "U1001");
+  Limits shallow;
+  shallow.max_depth = 50;
+  EXPECT_EQ(ErrorCode("($f := function($n){ $n = 0 ? 0 : 1 + $f($n-1) }; $f(1000))", Json::object(), shallow),
+            "U1001");
+}
+
+TEST(JsonataBadInput, DeeplyNestedResultsAreFreedWithoutRecursion) {
+  Limits fast;
+  fast.time_limit = std::chrono::milliseconds(2000);
+  // builds a 200000-deep array chain; freeing it must not overflow the stack
+  auto r = Evaluate("$count([$reduce([1..200000], function($a, $b){ {'x': $a} }, {})])", Json::object(), Bindings(), fast);
+  if (r.ok()) {
+    EXPECT_EQ(**r, Json(1));
+  } else {
+    EXPECT_EQ(r.error().code, "U1001");
+  }
+}
+
+TEST(JsonataBadInput, HugeRanges) {
+  EXPECT_EQ(ErrorCode("[1..10000000000]"), "D2014");
+  EXPECT_EQ(ErrorCode("$count([1..10000000000])"), "D2014");
+  EXPECT_EQ(ErrorCode("[1..1.5]"), "T2004");
+}
+
+TEST(JsonataBadInput, HugeStrings) {
+  EXPECT_EQ(ErrorCode("$pad('', 1e15)"), "D2015");
+  Limits fast;
+  fast.time_limit = std::chrono::milliseconds(500);
+  EXPECT_EQ(ErrorCode("($s := function($x){ $s($x & $x) }; $s('ab'))", Json::object(), fast).empty(), false);
+}
+
+TEST(JsonataBadInput, CatastrophicRegexRunsInLinearTime) {
+  std::string subject(5000, 'a');
+  subject += "!";
+  auto r = Evaluate("$contains(s, /^(a+)+$/)", Json{{"s", subject}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(**r, Json(false));
+  auto r2 = Evaluate("$match(s, /(a|aa)*b/)", Json{{"s", subject}});
+  ASSERT_TRUE(r2.ok());
+}
+
+TEST(JsonataBadInput, UnsupportedRegexFeaturesAreCompileErrors) {
+  EXPECT_EQ(ErrorCode("/(a)\\1/"), "S0303");
+  EXPECT_EQ(ErrorCode("/a(?=b)/"), "S0303");
+  EXPECT_EQ(ErrorCode("/(?<!a)b/"), "S0303");
+  EXPECT_EQ(Eval("$match('ab', /(?<x>a)b/).groups"), Json::parse("[\"a\"]"));
+  EXPECT_EQ(ErrorCode("$replace('aaa', /a*?/, 'x')"), "D1004");
+}
+
+TEST(JsonataBadInput, TypeErrors) {
+  EXPECT_EQ(ErrorCode("'a' + 1"), "T2001");
+  EXPECT_EQ(ErrorCode("1 < 'a'"), "T2009");
+  EXPECT_EQ(ErrorCode("$sum('a')"), "T0412");
+  EXPECT_EQ(ErrorCode("$string(1/0)"), "D3001");
+  EXPECT_EQ(ErrorCode("$undefinedfn()"), "T1006");
+  EXPECT_EQ(ErrorCode("$eval('1 +')"), "D3120");
+}
+
+TEST(JsonataValues, Basics) {
+  EXPECT_EQ(Eval("$string(0.1 + 0.2)"), Json("0.3"));
+  EXPECT_EQ(Eval("$string(1e21)"), Json("1e+21"));
+  EXPECT_EQ(Eval("$string(123456789012)"), Json("123456789012"));
+  EXPECT_EQ(Eval("$fromMillis(0)"), Json("1970-01-01T00:00:00.000Z"));
+  EXPECT_EQ(Eval("$toMillis('1970-01-02T00:00:00Z')"), Json(86400000));
+  EXPECT_EQ(Eval("$formatInteger(1999, 'I')"), Json("MCMXCIX"));
+  EXPECT_EQ(Eval("$formatNumber(1234.5678, '#,##0.00')"), Json("1,234.57"));
+}
+
+}  // namespace
+}  // namespace stratus::jsonata
