@@ -1,6 +1,7 @@
 #pragma once
 // Hashes, MACs and randomness from OpenSSL behind plain functions. Thread-safe.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,12 @@ std::string HmacSha256(std::string_view key, std::string_view data);  // raw 32 
 std::string HmacSha1(std::string_view key, std::string_view data);    // raw 20 bytes
 uint32_t Crc32(std::string_view data, uint32_t seed = 0);
 uint32_t Crc32c(std::string_view data, uint32_t seed = 0);
+
+// Decompresses a gzip (or zlib) stream. Fails with nullopt on malformed data or when the output
+// would exceed `max_output` bytes (a decompression bomb).
+std::optional<std::string> GzipDecompress(std::string_view data, size_t max_output);
+// Compresses `data` as a gzip stream.
+std::string GzipCompress(std::string_view data);
 
 // Cryptographically strong random bytes.
 std::string RandomBytes(size_t n);

@@ -62,5 +62,15 @@ TEST(Crypto, KnownDigests) {
   EXPECT_FALSE(ConstantTimeEquals("abc", "abd"));
 }
 
+TEST(Crypto, GzipRoundTripAndBombs) {
+  std::string text(100000, 'a');
+  std::string z = GzipCompress(text);
+  EXPECT_LT(z.size(), 1000u);
+  EXPECT_EQ(*GzipDecompress(z, 1 << 20), text);
+  EXPECT_FALSE(GzipDecompress(z, 1000).has_value());            // over the output limit
+  EXPECT_FALSE(GzipDecompress(z.substr(0, z.size() / 2), 1 << 20).has_value());  // truncated
+  EXPECT_FALSE(GzipDecompress("not gzip at all", 1 << 20).has_value());
+}
+
 }  // namespace
 }  // namespace stratus

@@ -141,3 +141,18 @@ def test_oversized_body_gets_413():
             assert_serving(server)
         finally:
             assert server.stop() == 0
+
+
+def test_gzip_request_bodies_are_accepted_and_bombs_refused(shared_stratus):
+    import gzip
+    body = gzip.compress(b'{"logGroupName": "gzipped-group"}')
+    headers = {"X-Amz-Target": "Logs_20140328.CreateLogGroup",
+               "Content-Type": "application/x-amz-json-1.1", "Content-Encoding": "gzip",
+               "Authorization": SIGNED.format(svc="logs"), "X-Amz-Date": "20240101T000000Z"}
+    status, _, resp = request(shared_stratus, "POST", "/", body, headers)
+    assert status == 200, resp
+    groups = make_client(shared_stratus, "logs").describe_log_groups(logGroupNamePrefix="gzipped")
+    assert groups["logGroups"][0]["logGroupName"] == "gzipped-group"
+    status, _, resp = request(shared_stratus, "POST", "/", b"\x1f\x8b garbage", headers)
+    assert status == 400
+    assert_serving(shared_stratus)

@@ -409,6 +409,17 @@ void FrontDoor::Handle(HttpRequest request, Responder responder) {
   call->service = desc.name;
   call->operation = op;
 
+  // Content-Encoding: gzip request bodies (SDKs compress some operations' requests).
+  if (auto enc = request.headers.Get("content-encoding"); enc && ToLower(*enc) == "gzip") {
+    auto plain = GzipDecompress(request.body, d.ctx.config.max_body_bytes);
+    if (!plain) {
+      fail(op, Error("SerializationException",
+                     "The request body is not valid gzip or expands beyond the size limit."));
+      return;
+    }
+    request.body = std::move(*plain);
+    request.headers.Remove("content-encoding");
+  }
   auto decoded = codec->Decode(*op, request);
   if (!decoded.ok()) {
     fail(op, decoded.error());
