@@ -1,11 +1,11 @@
 #include "core/crypto.h"
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <array>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 
 #include <zlib.h>
@@ -13,17 +13,70 @@
 namespace stratus {
 
 namespace {
+
+// Digests are fetched once (EVP_MD_fetch) and shared: immutable, thread-safe, and it spares the
+// per-call algorithm lookup that dominates one-shot EVP calls on short inputs in OpenSSL 3.
+const EVP_MD* Fetched(const char* name) {
+  return EVP_MD_fetch(nullptr, name, nullptr);
+}
+const EVP_MD* Sha256Md() {
+  static const EVP_MD* const kMd = Fetched("SHA256");
+  return kMd;
+}
+const EVP_MD* Sha1Md() {
+  static const EVP_MD* const kMd = Fetched("SHA1");
+  return kMd;
+}
+const EVP_MD* Md5Md() {
+  static const EVP_MD* const kMd = Fetched("MD5");
+  return kMd;
+}
+
+struct CtxFree {
+  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+};
+using MdCtx = std::unique_ptr<EVP_MD_CTX, CtxFree>;
+
+// One context per thread, reused: digest contexts are not shareable between threads.
+EVP_MD_CTX* ThreadCtx() {
+  thread_local MdCtx ctx(EVP_MD_CTX_new());
+  return ctx.get();
+}
+
+size_t DigestInto(const EVP_MD* md, std::string_view a, std::string_view b, unsigned char* out) {
+  EVP_MD_CTX* ctx = ThreadCtx();
+  unsigned int len = 0;
+  EVP_DigestInit_ex(ctx, md, nullptr);
+  EVP_DigestUpdate(ctx, a.data(), a.size());
+  if (!b.empty()) EVP_DigestUpdate(ctx, b.data(), b.size());
+  EVP_DigestFinal_ex(ctx, out, &len);
+  return len;
+}
+
 std::string Digest(const EVP_MD* md, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), out, &len, md, nullptr);
+  size_t len = DigestInto(md, data, {}, out);
   return std::string(reinterpret_cast<char*>(out), len);
 }
+
+// RFC 2104 HMAC over a block-64 digest (SHA-1, SHA-256).
 std::string Hmac(const EVP_MD* md, std::string_view key, std::string_view data) {
+  constexpr size_t kBlock = 64;
+  unsigned char k[kBlock] = {};
+  if (key.size() > kBlock) {
+    DigestInto(md, key, {}, k);
+  } else {
+    std::memcpy(k, key.data(), key.size());
+  }
+  unsigned char pad[kBlock];
+  for (size_t i = 0; i < kBlock; ++i) pad[i] = k[i] ^ 0x36;
+  unsigned char inner[EVP_MAX_MD_SIZE];
+  size_t inner_len =
+      DigestInto(md, std::string_view(reinterpret_cast<char*>(pad), kBlock), data, inner);
+  for (size_t i = 0; i < kBlock; ++i) pad[i] = k[i] ^ 0x5c;
   unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(md, key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len);
+  size_t len = DigestInto(md, std::string_view(reinterpret_cast<char*>(pad), kBlock),
+                          std::string_view(reinterpret_cast<char*>(inner), inner_len), out);
   return std::string(reinterpret_cast<char*>(out), len);
 }
 std::string ToHex(std::string_view raw) {
@@ -49,16 +102,19 @@ std::array<uint32_t, 256> MakeCrc32cTable() {
 }
 }  // namespace
 
-std::string Sha256(std::string_view data) { return Digest(EVP_sha256(), data); }
+std::string Sha256(std::string_view data) { return Digest(Sha256Md(), data); }
 std::string Sha256Hex(std::string_view data) { return ToHex(Sha256(data)); }
-std::string Sha1(std::string_view data) { return Digest(EVP_sha1(), data); }
-std::string Md5(std::string_view data) { return Digest(EVP_md5(), data); }
+std::string Sha1(std::string_view data) { return Digest(Sha1Md(), data); }
+std::string Md5(std::string_view data) { return Digest(Md5Md(), data); }
 std::string Md5Hex(std::string_view data) { return ToHex(Md5(data)); }
 std::string HmacSha256(std::string_view key, std::string_view data) {
-  return Hmac(EVP_sha256(), key, data);
+  return Hmac(Sha256Md(), key, data);
+}
+std::string HmacSha256Hex(std::string_view key, std::string_view data) {
+  return ToHex(HmacSha256(key, data));
 }
 std::string HmacSha1(std::string_view key, std::string_view data) {
-  return Hmac(EVP_sha1(), key, data);
+  return Hmac(Sha1Md(), key, data);
 }
 
 uint32_t Crc32(std::string_view data, uint32_t seed) {

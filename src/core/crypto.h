@@ -13,6 +13,7 @@ std::string Sha1(std::string_view data);  // raw 20 bytes
 std::string Md5(std::string_view data);   // raw 16 bytes
 std::string Md5Hex(std::string_view data);
 std::string HmacSha256(std::string_view key, std::string_view data);  // raw 32 bytes
+std::string HmacSha256Hex(std::string_view key, std::string_view data);
 std::string HmacSha1(std::string_view key, std::string_view data);    // raw 20 bytes
 uint32_t Crc32(std::string_view data, uint32_t seed = 0);
 uint32_t Crc32c(std::string_view data, uint32_t seed = 0);

@@ -62,6 +62,20 @@ TEST(Crypto, KnownDigests) {
   EXPECT_FALSE(ConstantTimeEquals("abc", "abd"));
 }
 
+// RFC 4231 test cases 1, 2 and 6 (a key longer than the block size), and RFC 2202 for SHA-1.
+TEST(Crypto, HmacMatchesRfcVectors) {
+  EXPECT_EQ(HmacSha256Hex(std::string(20, '\x0b'), "Hi There"),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+  EXPECT_EQ(HmacSha256Hex("Jefe", "what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  EXPECT_EQ(HmacSha256Hex(std::string(131, '\xaa'),
+                          "Test Using Larger Than Block-Size Key - Hash Key First"),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  EXPECT_EQ(HexEncode(HmacSha1("Jefe", "what do ya want for nothing?")),
+            "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+  EXPECT_EQ(HexEncode(Sha1("abc")), "a9993e364706816aba3e25717850c26c9cd0d89d");
+}
+
 TEST(Crypto, GzipRoundTripAndBombs) {
   std::string text(100000, 'a');
   std::string z = GzipCompress(text);

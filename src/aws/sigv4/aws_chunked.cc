@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "aws/sigv4/digest.h"
+#include "core/crypto.h"
 #include "core/crypto.h"
 #include "core/strings.h"
 
@@ -52,7 +52,7 @@ std::string ChunkSignature(const ChunkSigningContext& ctx, std::string_view prev
   sts.push_back('\n');
   sts += kEmptySha256;
   sts.push_back('\n');
-  sts += sigv4_internal::Sha256Hex(data);
+  sts += Sha256Hex(data);
   return Sign(ctx.signing_key, sts);
 }
 
@@ -76,7 +76,7 @@ std::string TrailerSignature(const ChunkSigningContext& ctx, std::string_view pr
   sts.push_back('\n');
   sts += previous;
   sts.push_back('\n');
-  sts += sigv4_internal::Sha256Hex(canonical);
+  sts += Sha256Hex(canonical);
   return Sign(ctx.signing_key, sts);
 }
 

@@ -4,7 +4,7 @@
 #include <array>
 #include <utility>
 
-#include "aws/sigv4/digest.h"
+#include "core/crypto.h"
 #include "core/crypto.h"
 #include "core/strings.h"
 #include "core/time_format.h"
@@ -683,7 +683,7 @@ std::string CanonicalQueryString(std::string_view raw_query, bool presigned) {
 std::string PayloadHash(const HttpRequest& request, const SigV4Claim& claim) {
   if (!claim.payload_hash.empty()) return claim.payload_hash;
   if (claim.presigned && IsS3Service(claim.service)) return std::string(kUnsignedPayload);
-  return sigv4_internal::Sha256Hex(request.body);
+  return Sha256Hex(request.body);
 }
 
 std::string CanonicalRequest(const HttpRequest& request, const SigV4Claim& claim,
@@ -727,7 +727,7 @@ std::string StringToSign(const SigV4Claim& claim, std::string_view canonical_req
   out.push_back('\n');
   out += claim.CredentialScope();
   out.push_back('\n');
-  out += sigv4_internal::Sha256Hex(canonical_request);
+  out += Sha256Hex(canonical_request);
   return out;
 }
 
@@ -735,14 +735,14 @@ std::string SigningKey(std::string_view secret_access_key, std::string_view date
                        std::string_view region, std::string_view service) {
   std::string seed = "AWS4";
   seed += secret_access_key;
-  std::string k_date = sigv4_internal::HmacSha256(seed, date);
-  std::string k_region = sigv4_internal::HmacSha256(k_date, region);
-  std::string k_service = sigv4_internal::HmacSha256(k_region, service);
-  return sigv4_internal::HmacSha256(k_service, kSigV4Terminator);
+  std::string k_date = HmacSha256(seed, date);
+  std::string k_region = HmacSha256(k_date, region);
+  std::string k_service = HmacSha256(k_region, service);
+  return HmacSha256(k_service, kSigV4Terminator);
 }
 
 std::string Sign(std::string_view signing_key, std::string_view string_to_sign) {
-  return sigv4_internal::HmacSha256Hex(signing_key, string_to_sign);
+  return HmacSha256Hex(signing_key, string_to_sign);
 }
 
 namespace {
@@ -807,7 +807,7 @@ Status Verify(const HttpRequest& request, const SigV4Claim& claim,
 
   // The signature covers the claimed hash; the body must be the one that hash names.
   if (IsHexSha256(claim.payload_hash)) {
-    std::string actual = sigv4_internal::Sha256Hex(request.body);
+    std::string actual = Sha256Hex(request.body);
     if (ToLower(claim.payload_hash) != actual) {
       if (dialect == SigV4Dialect::kS3) {
         Error e("XAmzContentSHA256Mismatch",
@@ -871,7 +871,7 @@ void SignRequest(HttpRequest& request, std::string_view access_key_id,
   request.headers.Remove("authorization");
   request.headers.Set("X-Amz-Date", FormatAmzDate(now_epoch_seconds));
   std::string hash =
-      payload_hash.empty() ? sigv4_internal::Sha256Hex(request.body) : std::string(payload_hash);
+      payload_hash.empty() ? Sha256Hex(request.body) : std::string(payload_hash);
   request.headers.Set("x-amz-content-sha256", hash);
   if (!session_token.empty()) {
     request.headers.Set("X-Amz-Security-Token", std::string(session_token));
