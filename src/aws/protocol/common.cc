@@ -150,30 +150,6 @@ std::string ScalarToText(const Shape& shape, const Json& value, TsFormat ts) {
   return DumpJson(value);
 }
 
-bool JsonDepthWithin(std::string_view text, int limit) {
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > limit) return false;
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return true;
-}
-
 void AddRequestIdHeader(HttpResponse& response, const ResponseMeta& meta) {
   if (!meta.request_id.empty()) response.headers.Add("x-amzn-RequestId", meta.request_id);
 }

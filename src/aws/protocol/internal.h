@@ -45,14 +45,15 @@ std::string ScalarToText(const Shape& shape, const Json& value, TsFormat ts);
 std::string FloatText(const Json& value);
 
 // ---- JSON bodies (json 1.0/1.1 and rest-json) ------------------------------------------------
-// Checks nesting depth without recursion, so that deep input never reaches a recursive walk.
-bool JsonDepthWithin(std::string_view text, int limit);
 // Wire JSON of `shape` to canonical JSON; a mistyped value is a SerializationException. Values
 // are moved out of `wire` (left in a valid, unspecified state).
 Result<Json> JsonFromWire(const Member& member, Json& wire, int depth);
 Result<Json> StructureFromWire(const Shape& shape, Json& wire, int depth);
 // Appends the wire JSON of canonical `value` for `member` / the structure `shape`; members not
 // in `shape` are dropped. `skip_bound` leaves out members bound to http locations (rest-json).
+// Parses a JSON body straight into the canonical JSON of `member`'s shape (json_sax.cc): one
+// pass, no intermediate DOM; malformed, mistyped or too deep input is a SerializationException.
+Result<Json> ParseJsonAs(const Member& member, std::string_view text);
 void WriteJson(std::string& out, const Member& member, const Json& value);
 void WriteJsonStructure(std::string& out, const Shape& shape, const Json& value, bool skip_bound);
 void WriteJsonString(std::string& out, std::string_view s);

@@ -13,6 +13,7 @@ using internal::SerializationError;
 class JsonCodec final : public Codec {
  public:
   explicit JsonCodec(const ServiceModel& model) : model_(model) {
+    empty_.type = ShapeType::kStructure;
     content_type_ = "application/x-amz-json-" +
                     (model.metadata().json_version.empty() ? std::string("1.0")
                                                            : model.metadata().json_version);
@@ -41,14 +42,12 @@ class JsonCodec final : public Codec {
     out.operation = &operation;
     std::string_view body = Trim(request.body);
     if (body.empty()) return out;
-    if (!internal::JsonDepthWithin(body, internal::kMaxNestingDepth)) {
-      return SerializationError("Input nesting is too deep");
-    }
-    Json wire = ParseJsonOrDiscarded(body);
-    if (wire.is_discarded()) return SerializationError("Unexpected character or malformed JSON");
-    if (!wire.is_object()) return SerializationError("Start of structure or map expected");
-    if (operation.input == nullptr) return out;
-    STRATUS_ASSIGN_OR_RETURN(out.input, internal::StructureFromWire(*operation.input, wire, 1));
+    const Shape& shape = operation.input != nullptr ? *operation.input : empty_;
+    Member top;
+    top.shape = &shape;
+    STRATUS_ASSIGN_OR_RETURN(Json input, internal::ParseJsonAs(top, body));
+    if (!input.is_object()) return SerializationError("Start of structure or map expected");
+    if (operation.input != nullptr) out.input = std::move(input);
     return out;
   }
 
@@ -80,6 +79,7 @@ class JsonCodec final : public Codec {
   }
 
   const ServiceModel& model_;
+  Shape empty_;  // the input of operations without one: a structure with no members
   std::string content_type_;
   std::unordered_map<std::string_view, const Operation*> by_target_;  // views into model_
 };

@@ -10,15 +10,6 @@ namespace {
 
 using internal::SerializationError;
 
-Result<Json> ParseBody(std::string_view body) {
-  if (!internal::JsonDepthWithin(body, internal::kMaxNestingDepth)) {
-    return SerializationError("Input nesting is too deep");
-  }
-  Json wire = ParseJsonOrDiscarded(body);
-  if (wire.is_discarded()) return SerializationError("Unexpected character or malformed JSON");
-  return wire;
-}
-
 class RestJsonCodec final : public Codec {
  public:
   explicit RestJsonCodec(const ServiceModel& model) : model_(model), routes_(model) {}
@@ -62,8 +53,7 @@ class RestJsonCodec final : public Codec {
           return out;
         default: {
           if (Trim(request.body).empty()) return out;
-          STRATUS_ASSIGN_OR_RETURN(Json wire, ParseBody(request.body));
-          STRATUS_ASSIGN_OR_RETURN(Json v, internal::JsonFromWire(*p, wire, 1));
+          STRATUS_ASSIGN_OR_RETURN(Json v, internal::ParseJsonAs(*p, request.body));
           // SDKs send "{}" for an unset structure payload: treat it as absent.
           if (v.is_object() && v.empty() && !p->shape->document) return out;
           out.input[p->name] = std::move(v);
@@ -72,9 +62,10 @@ class RestJsonCodec final : public Codec {
       }
     }
     if (!internal::HasBodyMembers(input) || Trim(request.body).empty()) return out;
-    STRATUS_ASSIGN_OR_RETURN(Json wire, ParseBody(request.body));
-    if (!wire.is_object()) return SerializationError("Start of structure or map expected");
-    STRATUS_ASSIGN_OR_RETURN(Json body, internal::StructureFromWire(input, wire, 1));
+    Member top;
+    top.shape = &input;
+    STRATUS_ASSIGN_OR_RETURN(Json body, internal::ParseJsonAs(top, request.body));
+    if (!body.is_object()) return SerializationError("Start of structure or map expected");
     for (auto& [k, v] : body.items()) {
       const Member* m = input.FindMember(k);
       if (m != nullptr && m->location == Location::kBody) out.input[k] = std::move(v);
