@@ -61,17 +61,10 @@ TEST_P(InputConformance, DecodesToParams) {
       Json expected = want->input != nullptr ? conformance::Canonical(*want->input, params) : params;
       Json actual = decoded->input;
       if (!decoded->payload_member.empty()) {
-        // A blob payload travels as raw bytes beside the JSON.
-        if (expected.contains(decoded->payload_member)) {
-          auto raw = Base64Decode(expected[decoded->payload_member].get<std::string>());
-          expected.erase(decoded->payload_member);
-          if (raw && !raw->empty()) actual[decoded->payload_member] = Base64Encode(*raw);
-          if (raw && !raw->empty()) expected[decoded->payload_member] = Base64Encode(*raw);
-          if (raw && raw->empty() && !decoded->payload.empty()) actual[decoded->payload_member] = "?";
-          if (!raw || decoded->payload != *raw) actual[decoded->payload_member] = Base64Encode(decoded->payload);
-        } else if (!decoded->payload.empty()) {
-          actual[decoded->payload_member] = Base64Encode(decoded->payload);
-        }
+        // A blob payload travels as raw bytes beside the JSON; an empty one is the same as none.
+        const std::string& name = decoded->payload_member;
+        if (!decoded->payload.empty()) actual[name] = Base64Encode(decoded->payload);
+        if (expected.contains(name) && expected[name] == "") expected.erase(name);
       }
       if (!conformance::SameJson(expected, actual)) {
         ADD_FAILURE() << id << ":\n  expected " << DumpJson(expected).substr(0, 400)
