@@ -101,7 +101,9 @@ def normalize(v):
 def main():
     tool = sys.argv[1]
     model = botocore.session.get_session().get_service_model("sqs")
-    assert model.metadata["protocol"] == "query", "botocore's SQS model is no longer the query one"
+    if model.metadata["protocol"] != "query":
+        print("botocore's SQS model is no longer the query one: nothing to compare against")
+        return 77  # CTest SKIP_RETURN_CODE
     serializer = serialize.create_serializer("query")
     jobs, expected = [], []
     for op, params in REQUESTS.items():
