@@ -20,7 +20,9 @@ constexpr size_t kStackReserve = 256 * 1024;
 // How often (in evaluate() calls) the clock is read for the time limit.
 constexpr uint32_t kTicksPerClockCheck = 1024;
 
-const char* StackLimit() {
+// Reading the thread's stack bounds is slow (glibc parses /proc/self/maps for the main
+// thread), so it is done once per thread.
+const char* ComputeStackLimit() {
   pthread_attr_t attr;
   void* addr = nullptr;
   size_t size = 0;
@@ -33,6 +35,11 @@ const char* StackLimit() {
   const char* low = static_cast<const char*>(addr);
   if (&here - low < static_cast<std::ptrdiff_t>(2 * kStackReserve)) return low;
   return low + kStackReserve;
+}
+
+const char* StackLimit() {
+  thread_local const char* limit = ComputeStackLimit();
+  return limit;
 }
 
 struct DepthGuard {

@@ -10,17 +10,19 @@
 namespace stratus::jsonata::internal {
 
 void DestroyHeap(HeapBase* h) {
+  // Trivially destructible thread-locals: values may die during thread or process exit.
   thread_local bool active = false;
-  thread_local std::vector<HeapBase*> pending;
+  thread_local HeapBase* pending = nullptr;
   if (active) {
-    pending.push_back(h);
+    h->pending_next = pending;
+    pending = h;
     return;
   }
   active = true;
   delete h;
-  while (!pending.empty()) {
-    HeapBase* p = pending.back();
-    pending.pop_back();
+  while (pending != nullptr) {
+    HeapBase* p = pending;
+    pending = p->pending_next;
     delete p;
   }
   active = false;

@@ -40,6 +40,7 @@ struct HeapBase {
   explicit HeapBase(Kind k) : kind(k) {}
   mutable std::atomic<int32_t> refs{1};
   Kind kind;
+  HeapBase* pending_next = nullptr;  // DestroyHeap's queue link (thread-exit safe, no allocation)
   virtual ~HeapBase() = default;
 };
 
@@ -66,22 +67,27 @@ class Value {
     o.kind_ = Kind::kUndefined;
     o.u_.ptr = nullptr;
   }
+  // `o` may live inside the block this value releases (x = x.items[0]): read it first.
   Value& operator=(const Value& o) {
     if (this != &o) {
+      const Kind k = o.kind_;
+      const U u = o.u_;
       o.Retain();
       Release();
-      kind_ = o.kind_;
-      u_ = o.u_;
+      kind_ = k;
+      u_ = u;
     }
     return *this;
   }
   Value& operator=(Value&& o) noexcept {
     if (this != &o) {
-      Release();
-      kind_ = o.kind_;
-      u_ = o.u_;
+      const Kind k = o.kind_;
+      const U u = o.u_;
       o.kind_ = Kind::kUndefined;
       o.u_.ptr = nullptr;
+      Release();
+      kind_ = k;
+      u_ = u;
     }
     return *this;
   }

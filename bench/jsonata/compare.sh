@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Side-by-side JSONata evaluations/second: the reference jsonata (npm, under node) and ours,
+# on the same expressions and data (bench/jsonata/cases.json), in one run.
+# usage: bench/jsonata/compare.sh [BUILD_DIR] [SECONDS_PER_CASE]
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+build="${1:-$root/build}"
+secs="${2:-1}"
+bin="$build/bench/jsonata/bench_jsonata"
+[ -x "$bin" ] || { echo "build bench_jsonata first: cmake --build $build --target bench_jsonata" >&2; exit 1; }
+if [ ! -d "$here/node_modules/jsonata" ]; then
+  (cd "$here" && npm ci --no-audit --no-fund >/dev/null)
+fi
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+node "$here/bench.js" "$here/cases.json" "$root/tests/conformance/jsonata/datasets" "$secs" > "$tmp/ref.json"
+STRATUS_SOURCE_DIR="$root" "$bin" --benchmark_min_time="$secs" --benchmark_format=json > "$tmp/ours.json" 2>/dev/null
+python3 - "$tmp/ref.json" "$tmp/ours.json" "$(node -e "console.log(require('$here/node_modules/jsonata/package.json').version)")" <<'PY'
+import json, sys
+ref = json.load(open(sys.argv[1]))
+ours = {b["name"]: b["items_per_second"] for b in json.load(open(sys.argv[2]))["benchmarks"]}
+print(f"reference: jsonata {sys.argv[3]} on node; ours: stratus_jsonata")
+print(f"{'case':<20} {'ref eval/s':>12} {'ours eval/s':>12} {'ratio':>7}   {'ref compile/s':>13} {'ours compile/s':>14} {'ratio':>7}")
+ratios = []
+for name, r in ref.items():
+    e = ours.get("eval/" + name, 0.0)
+    c = ours.get("compile/" + name, 0.0)
+    ratio = e / r["evals_per_sec"] if r["evals_per_sec"] else 0
+    ratios.append(ratio)
+    cr = c / r["compiles_per_sec"] if r["compiles_per_sec"] else 0
+    print(f"{name:<20} {r['evals_per_sec']:>12.0f} {e:>12.0f} {ratio:>6.1f}x   {r['compiles_per_sec']:>13.0f} {c:>14.0f} {cr:>6.1f}x")
+prod = 1.0
+for x in ratios: prod *= x
+print(f"geometric mean eval ratio: {prod ** (1 / len(ratios)):.1f}x  (min {min(ratios):.1f}x)")
+PY
