@@ -61,7 +61,19 @@ bool ParseDigits(std::string_view s, size_t pos, size_t n, unsigned& out) {
 }
 }  // namespace
 
+namespace {
+// Writes `v` as exactly `width` decimal digits (zero-padded) at `out`.
+char* PutDigits(char* out, int64_t v, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    out[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+  return out + width;
+}
+}  // namespace
+
 std::string FormatIso8601(double epoch_seconds, bool always_millis) {
+  // Hot in XML encoders (every timestamp of every listing): formatted by hand, not snprintf.
   double whole = std::floor(epoch_seconds);
   int millis = static_cast<int>(std::llround((epoch_seconds - whole) * 1000.0));
   if (millis == 1000) {
@@ -69,15 +81,30 @@ std::string FormatIso8601(double epoch_seconds, bool always_millis) {
     millis = 0;
   }
   Civil c = CivilFromEpoch(static_cast<int64_t>(whole));
-  char buf[40];
-  if (millis != 0 || always_millis) {
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02u:%02u:%02u.%03dZ",
-                  static_cast<long long>(c.y), c.m, c.d, c.hh, c.mm, c.ss, millis);
-  } else {
+  if (c.y < 0 || c.y > 9999) {
+    char buf[48];
     std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02u:%02u:%02uZ",
                   static_cast<long long>(c.y), c.m, c.d, c.hh, c.mm, c.ss);
+    return buf;
   }
-  return buf;
+  char buf[32];
+  char* p = PutDigits(buf, c.y, 4);
+  *p++ = '-';
+  p = PutDigits(p, c.m, 2);
+  *p++ = '-';
+  p = PutDigits(p, c.d, 2);
+  *p++ = 'T';
+  p = PutDigits(p, c.hh, 2);
+  *p++ = ':';
+  p = PutDigits(p, c.mm, 2);
+  *p++ = ':';
+  p = PutDigits(p, c.ss, 2);
+  if (millis != 0 || always_millis) {
+    *p++ = '.';
+    p = PutDigits(p, millis, 3);
+  }
+  *p++ = 'Z';
+  return std::string(buf, p);
 }
 
 std::string FormatAmzDate(int64_t epoch_seconds) {
