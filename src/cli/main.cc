@@ -10,6 +10,7 @@
 
 #include "cli/serve.h"
 #include "core/config.h"
+#include "jsonata/cli.h"
 #include "version.h"
 
 extern char** environ;
@@ -63,11 +64,24 @@ int main(int argc, char** argv) {
 
   CLI::App* version = app.add_subcommand("version", "Print the version.");
 
+  CLI::App* jsonata = app.add_subcommand(
+      "jsonata", "Evaluate a JSONata expression, like jq: prints the result as JSON.");
+  std::string expression;
+  std::string input_path;
+  std::string bindings;
+  jsonata->add_option("expression", expression, "the JSONata expression")->required();
+  jsonata->add_option("--input,-i", input_path, "JSON input file, or - for stdin");
+  jsonata->add_option("--bindings,-b", bindings, "JSON object of variable bindings");
+
   CLI11_PARSE(app, argc, argv);
 
   if (version->parsed()) {
     std::cout << "stratus " << stratus::kVersion << "\n";
     return 0;
+  }
+
+  if (jsonata->parsed()) {
+    return stratus::jsonata::RunCli(expression, input_path, bindings);
   }
 
   stratus::Config config;
