@@ -160,6 +160,10 @@ struct FrontDoor::Impl {
       auto dot = t.find('.');
       auto it = by_target_prefix.find(std::string(t.substr(0, dot)));
       if (it != by_target_prefix.end()) return it->second;
+    } else {
+      for (const auto& e : entries) {
+        if (e->service->ClaimsRequest(r)) return e.get();
+      }
     }
     if (claim) {
       auto [lo, hi] = by_signing_name.equal_range(claim->service);
@@ -376,6 +380,12 @@ void FrontDoor::Handle(HttpRequest request, Responder responder) {
     return;
   }
 
+  if (Status prepared = entry->service->PrepareRequest(
+          request, parsed_claim ? &*parsed_claim : nullptr, call->now_ms);
+      !prepared.ok()) {
+    fail(nullptr, std::move(prepared).error());
+    return;
+  }
   auto resolved = codec->Resolve(request);
   if (!resolved.ok()) {
     fail(nullptr, resolved.error());
@@ -409,8 +419,13 @@ void FrontDoor::Handle(HttpRequest request, Responder responder) {
   call->service = desc.name;
   call->operation = op;
 
-  // Content-Encoding: gzip request bodies (SDKs compress some operations' requests).
-  if (auto enc = request.headers.Get("content-encoding"); enc && ToLower(*enc) == "gzip") {
+  // Content-Encoding: gzip request bodies (SDKs compress some operations' requests). The
+  // Content-Encoding of a blob payload describes the payload itself (S3 stores it with the
+  // object), so such bodies are left as they are.
+  const Member* payload_member = op->input ? op->input->PayloadMember() : nullptr;
+  bool blob_payload = payload_member && payload_member->shape->type == ShapeType::kBlob;
+  if (auto enc = request.headers.Get("content-encoding");
+      enc && !blob_payload && ToLower(*enc) == "gzip") {
     auto plain = GzipDecompress(request.body, d.ctx.config.max_body_bytes);
     if (!plain) {
       fail(op, Error("SerializationException",

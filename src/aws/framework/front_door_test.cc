@@ -4,6 +4,7 @@
 
 #include <future>
 
+#include "core/strings.h"
 #include "store/store.h"
 #include "trace/recorder.h"
 
@@ -33,6 +34,47 @@ class TestService final : public Service {
     OnAsync("GetSessionToken", [](std::shared_ptr<CallContext> c, Json, Completion done) {
       std::thread([done] { done(OperationOutput{Json{{"Credentials", Json::object()}}}); }).detach();
     });
+  }
+};
+
+// A rest-xml service over the S3 model that claims "<bucket>.objects.test" hosts and moves the
+// bucket into the path, as S3's virtual hosting does.
+class ClaimingService final : public Service {
+ public:
+  ClaimingService()
+      : Service(Descriptor{.name = "s3",
+                           .model = "s3-2006-03-01",
+                           .protocol = Protocol::kRestXml,
+                           .signing_name = "s3",
+                           .validation_error = "InvalidArgument"}) {
+    On("ListObjects",
+       [](CallContext&, const Json& in) -> Result<Json> {
+         return Json{{"Name", GetString(in, "Bucket")}};
+       },
+       Mode::kInline);
+    OnOutput("PutObject",
+             [](CallContext& c, const Json&) -> OperationResult {
+               OperationOutput out;
+               out.body = Json{{"ETag", c.payload}};
+               return out;
+             },
+             Mode::kInline);
+  }
+  static std::string_view HostName(const HttpRequest& r) {
+    return r.Host().substr(0, r.Host().find(':'));
+  }
+  bool ClaimsRequest(const HttpRequest& r) const override {
+    return EndsWith(HostName(r), ".objects.test");
+  }
+  Status PrepareRequest(HttpRequest& r, const SigV4Claim*, int64_t) const override {
+    if (r.headers.Has("x-refuse")) return Error("InvalidRequest", "refused by the service", 400);
+    std::string_view host = HostName(r);
+    if (EndsWith(host, ".objects.test")) {
+      std::string bucket(host.substr(0, host.find('.')));
+      r.path = "/" + bucket + (r.path == "/" ? "" : r.path);
+      r.target = r.query.empty() ? r.path : r.path + "?" + r.query;
+    }
+    return Status::Ok();
   }
 };
 
@@ -136,6 +178,44 @@ TEST_F(FrontDoorTest, InternalCallsValidateRunAndContinueTheTrace) {
   call.operation = "GetSessionToken";
   OperationResult async_result = door_->CallAndWait(call);
   EXPECT_TRUE(async_result.ok()) << async_result.error().code << ": " << async_result.error().message;
+}
+
+TEST_F(FrontDoorTest, ServicesClaimAndPrepareRequestsBeforeResolution) {
+  std::vector<std::unique_ptr<Service>> services;
+  services.push_back(std::make_unique<TestService>());
+  services.push_back(std::make_unique<ClaimingService>());
+  door_ = std::make_unique<FrontDoor>(*ctx_, std::move(services), "test");
+
+  // Unsigned, no path prefix: only the Host says which service and which bucket.
+  HttpRequest list;
+  list.method = "GET";
+  list.path = list.target = "/";
+  list.headers.Set("Host", "photos.objects.test:4566");
+  HttpResponse r = Send(list);
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("<Name>photos</Name>"), std::string::npos) << r.body;
+
+  // A refusal from PrepareRequest is encoded by the service's codec.
+  list.headers.Set("x-refuse", "1");
+  r = Send(list);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("<Code>InvalidRequest</Code>"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("refused by the service"), std::string::npos) << r.body;
+
+  // A blob payload's Content-Encoding belongs to the payload: it is not decompressed.
+  HttpRequest put;
+  put.method = "PUT";
+  put.path = put.target = "/key.gz";
+  put.headers.Set("Host", "photos.objects.test");
+  put.headers.Set("Content-Encoding", "gzip");
+  put.body = "stored as sent";
+  r = Send(put);
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.headers.GetOr("ETag"), "stored as sent");
+
+  // Requests the claim does not match are routed as before.
+  r = Send(Query("Action=GetCallerIdentity&Version=2011-06-15"));
+  EXPECT_EQ(r.status, 200) << r.body;
 }
 
 TEST_F(FrontDoorTest, HealthReportsLazyLoading) {

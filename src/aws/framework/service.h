@@ -42,6 +42,8 @@ class Recorder;
 
 namespace stratus::aws {
 
+struct SigV4Claim;
+
 // Who is calling, as established by the front door from the request's credentials.
 struct Caller {
   std::string access_key_id;
@@ -193,6 +195,22 @@ class Service {
   // data plane before AWS routing; return true to take it.
   virtual bool MatchDataPlane(const HttpRequest& request) const { return false; }
   virtual void HandleDataPlane(HttpRequest request, Responder responder) {}
+
+  // Routing by what the routing keys cannot see. Offered every AWS API request that carries no
+  // X-Amz-Target, before routing by signature scope, Action or path: return true to take it
+  // (S3: a bucket named in the Host, "bucket.s3.localhost"). Runs on an io thread; must not
+  // block.
+  virtual bool ClaimsRequest(const HttpRequest& request) const { return false; }
+  // Called for every API request routed to this service, before its codec resolves the
+  // operation, with the request's SigV4 claim (null when anonymous) and the arrival time. The
+  // service may rewrite the request into the form its model describes (S3: a virtual-hosted
+  // bucket moves into the path, an aws-chunked body is decoded and its trailers become headers)
+  // or refuse it with an error, which the codec encodes. Runs on an io thread; must not block.
+  // A rewrite changes what a later signature verification sees: the front door keeps no copy.
+  virtual Status PrepareRequest(HttpRequest& request, const SigV4Claim* claim,
+                                int64_t now_ms) const {
+    return Status::Ok();
+  }
 
  protected:
   // Registers a handler returning the output structure as JSON.

@@ -1,0 +1,342 @@
+#include "store/blob_store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+
+#include <spdlog/spdlog.h>
+
+#include "core/crypto.h"
+#include "core/strings.h"
+
+namespace stratus::store {
+
+namespace {
+
+constexpr std::string_view kRefPrefix = "blob/ref/";
+constexpr std::string_view kDeleteQueue = "blob/delete";
+constexpr std::string_view kLiveRef = "";
+constexpr std::string_view kDyingRef = "d";
+constexpr size_t kIdBytes = 16;
+constexpr size_t kDeletionBatch = 128;
+constexpr int64_t kDeletionLeaseMs = 60'000;
+constexpr size_t kOrphanCheckBatch = 512;
+constexpr size_t kCopyBufferBytes = 1 << 20;
+
+std::string RefKey(std::string_view id) { return std::string(kRefPrefix) + std::string(id); }
+
+Error IoError(const std::string& what, const std::string& path) {
+  std::string message = what + " " + path + ": " + std::strerror(errno);
+  spdlog::error("blob store: {}", message);
+  return InternalFailure(message);
+}
+
+// Closes a descriptor when it goes out of scope.
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f) : fd(f) {}
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+};
+
+bool WriteAll(int fd, const char* data, size_t size) {
+  while (size > 0) {
+    ssize_t n = ::write(fd, data, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// Copies `length` bytes from `in` at `offset` to the end of `out`: copy_file_range where the
+// kernel offers it, read/write otherwise.
+bool CopyRange(int in, uint64_t offset, uint64_t length, int out) {
+  loff_t in_off = static_cast<loff_t>(offset);
+  bool kernel = true;
+  std::string buffer;
+  while (length > 0) {
+    if (kernel) {
+      ssize_t n = ::copy_file_range(in, &in_off, out, nullptr, length, 0);
+      if (n > 0) {
+        length -= static_cast<uint64_t>(n);
+        continue;
+      }
+      if (n == 0) return false;  // the source is shorter than the range
+      if (errno == EINTR) continue;
+      if (errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP) {
+        return false;
+      }
+      kernel = false;
+    }
+    if (buffer.empty()) buffer.resize(kCopyBufferBytes);
+    size_t want = static_cast<size_t>(std::min<uint64_t>(length, buffer.size()));
+    ssize_t n = ::pread(in, buffer.data(), want, in_off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    if (!WriteAll(out, buffer.data(), static_cast<size_t>(n))) return false;
+    in_off += n;
+    length -= static_cast<uint64_t>(n);
+  }
+  return true;
+}
+
+Status FsyncDir(const std::string& path) {
+  Fd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.fd < 0 || ::fsync(dir.fd) != 0) return IoError("cannot fsync directory", path);
+  return Status::Ok();
+}
+
+int64_t MtimeMs(const struct stat& st) {
+  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1'000'000;
+}
+
+}  // namespace
+
+bool BlobStore::ValidId(std::string_view id) {
+  if (id.size() != kIdBytes * 2) return false;
+  for (char c : id) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+Result<std::unique_ptr<BlobStore>> BlobStore::Open(Store& store, BlobOptions options) {
+  std::string dir = options.dir;
+  bool owns = false;
+  if (dir.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/stratus-blobs-XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      return IoError("cannot create a temporary blob directory", pattern);
+    }
+    dir = pattern;
+    owns = true;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(dir + "/tmp", ec);
+  if (ec) {
+    return Error("InternalFailure", "cannot create the blob directory " + dir + ": " +
+                                        ec.message() + " (check --data-dir and its permissions)");
+  }
+  for (int i = 0; i < 256; ++i) {
+    char sub[3];
+    std::snprintf(sub, sizeof(sub), "%02x", i);
+    std::filesystem::create_directory(dir + "/" + sub, ec);
+    if (ec) {
+      return Error("InternalFailure", "cannot create " + dir + "/" + sub + ": " + ec.message());
+    }
+  }
+  if (options.fsync) STRATUS_RETURN_IF_ERROR(FsyncDir(dir));
+  return std::unique_ptr<BlobStore>(new BlobStore(store, std::move(options), dir, owns));
+}
+
+BlobStore::BlobStore(Store& store, BlobOptions options, std::string dir, bool owns_dir)
+    : store_(store), options_(std::move(options)), dir_(std::move(dir)), owns_dir_(owns_dir) {}
+
+BlobStore::~BlobStore() {
+  if (owns_dir_) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+}
+
+std::string BlobStore::PathOf(std::string_view id) const {
+  std::string p;
+  p.reserve(dir_.size() + 4 + id.size());
+  p += dir_;
+  p += '/';
+  p += id.substr(0, 2);
+  p += '/';
+  p += id;
+  return p;
+}
+
+Result<std::string> BlobStore::Publish(const std::string& tmp_path, const std::string& id,
+                                       int fd) {
+  if (options_.fsync && ::fdatasync(fd) != 0) {
+    Error e = IoError("cannot fsync", tmp_path);
+    ::unlink(tmp_path.c_str());
+    return e;
+  }
+  std::string path = PathOf(id);
+  if (::rename(tmp_path.c_str(), path.c_str()) != 0) {
+    Error e = IoError("cannot rename into place", path);
+    ::unlink(tmp_path.c_str());
+    return e;
+  }
+  if (options_.fsync) {
+    Status st = FsyncDir(dir_ + "/" + id.substr(0, 2));
+    if (!st.ok()) {
+      ::unlink(path.c_str());
+      return std::move(st).error();
+    }
+  }
+  return id;
+}
+
+Result<std::string> BlobStore::Put(std::string_view data) {
+  std::string id = HexEncode(RandomBytes(kIdBytes));
+  std::string tmp = dir_ + "/tmp/" + id;
+  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (fd.fd < 0) return IoError("cannot create", tmp);
+  if (!WriteAll(fd.fd, data.data(), data.size())) {
+    Error e = IoError("cannot write", tmp);
+    ::unlink(tmp.c_str());
+    return e;
+  }
+  return Publish(tmp, id, fd.fd);
+}
+
+Result<std::string> BlobStore::Concat(const std::vector<BlobRange>& ranges) {
+  std::string id = HexEncode(RandomBytes(kIdBytes));
+  std::string tmp = dir_ + "/tmp/" + id;
+  Fd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (out.fd < 0) return IoError("cannot create", tmp);
+  for (const BlobRange& r : ranges) {
+    if (!ValidId(r.id)) {
+      ::unlink(tmp.c_str());
+      return InternalFailure("bug: malformed blob id '" + r.id + "'");
+    }
+    std::string src = PathOf(r.id);
+    Fd in(::open(src.c_str(), O_RDONLY | O_CLOEXEC));
+    if (in.fd < 0 || !CopyRange(in.fd, r.offset, r.length, out.fd)) {
+      Error e = IoError("cannot copy from", src);
+      ::unlink(tmp.c_str());
+      return e;
+    }
+  }
+  return Publish(tmp, id, out.fd);
+}
+
+Status BlobStore::Reference(WriteTxn& txn, std::string_view id) {
+  if (!ValidId(id)) return InternalFailure("bug: malformed blob id '" + std::string(id) + "'");
+  return txn.Put(RefKey(id), kLiveRef);
+}
+
+Status BlobStore::Unreference(WriteTxn& txn, std::string_view id, int64_t now_ms) {
+  if (!ValidId(id)) return InternalFailure("bug: malformed blob id '" + std::string(id) + "'");
+  STRATUS_RETURN_IF_ERROR(txn.Put(RefKey(id), kDyingRef));
+  auto queued = txn.Enqueue(kDeleteQueue, id, now_ms + options_.delete_grace_ms);
+  if (!queued.ok()) return std::move(queued).error();
+  return Status::Ok();
+}
+
+void BlobStore::Discard(std::string_view id) {
+  if (ValidId(id)) ::unlink(PathOf(id).c_str());
+}
+
+FileBody BlobStore::Body(std::string_view id, uint64_t offset, uint64_t length) const {
+  return FileBody{PathOf(id), offset, length};
+}
+
+Result<std::string> BlobStore::Read(std::string_view id, uint64_t offset, uint64_t length) const {
+  if (!ValidId(id)) return InternalFailure("bug: malformed blob id '" + std::string(id) + "'");
+  std::string path = PathOf(id);
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.fd < 0) return IoError("cannot open", path);
+  std::string out(length, '\0');
+  size_t got = 0;
+  while (got < length) {
+    ssize_t n = ::pread(fd.fd, out.data() + got, length - got, static_cast<off_t>(offset + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return IoError("short read of", path);
+    got += static_cast<size_t>(n);
+  }
+  return out;
+}
+
+Result<uint64_t> BlobStore::Size(std::string_view id) const {
+  if (!ValidId(id)) return InternalFailure("bug: malformed blob id '" + std::string(id) + "'");
+  struct stat st;
+  std::string path = PathOf(id);
+  if (::stat(path.c_str(), &st) != 0) return IoError("cannot stat", path);
+  return static_cast<uint64_t>(st.st_size);
+}
+
+Result<int64_t> BlobStore::RunDeletions(int64_t now_ms) {
+  int64_t deleted = 0;
+  while (true) {
+    STRATUS_ASSIGN_OR_RETURN(auto items,
+                             store_.Lease(kDeleteQueue, kDeletionBatch, now_ms, kDeletionLeaseMs));
+    if (items.empty()) return deleted;
+    for (const QueueItem& item : items) {
+      if (ValidId(item.payload) && ::unlink(PathOf(item.payload).c_str()) == 0) ++deleted;
+    }
+    STRATUS_RETURN_IF_ERROR(store_.Write([&](WriteTxn& txn) -> Status {
+      for (const QueueItem& item : items) {
+        // A blob referenced again meanwhile keeps its key (never happens: ids are not reused).
+        auto ref = txn.Get(RefKey(item.payload));
+        if (!ref.ok()) return std::move(ref).error();
+        if (*ref && **ref == kDyingRef) STRATUS_RETURN_IF_ERROR(txn.Delete(RefKey(item.payload)));
+        auto removed = txn.RemoveQueueItem(item.id);
+        if (!removed.ok()) return std::move(removed).error();
+      }
+      return Status::Ok();
+    }));
+    if (items.size() < kDeletionBatch) return deleted;
+  }
+}
+
+Result<int64_t> BlobStore::CollectOrphans(int64_t modified_before_ms) {
+  int64_t removed = 0;
+  auto old_enough = [&](const std::string& path) {
+    struct stat st;
+    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+           MtimeMs(st) < modified_before_ms;
+  };
+  // Temp files belong to writes that never published.
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_ + "/tmp", ec)) {
+    std::string path = entry.path().string();
+    if (old_enough(path) && ::unlink(path.c_str()) == 0) ++removed;
+  }
+  std::vector<std::string> candidates;
+  auto check = [&]() -> Status {
+    if (candidates.empty()) return Status::Ok();
+    std::vector<bool> referenced(candidates.size(), false);
+    STRATUS_RETURN_IF_ERROR(store_.Read([&](ReadTxn& txn) -> Status {
+      for (size_t i = 0; i < candidates.size(); ++i) {
+        auto ref = txn.Get(RefKey(candidates[i]));
+        if (!ref.ok()) return std::move(ref).error();
+        referenced[i] = ref->has_value();
+      }
+      return Status::Ok();
+    }));
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      if (!referenced[i] && ::unlink(PathOf(candidates[i]).c_str()) == 0) {
+        spdlog::info("blob store: removed unreferenced blob {}", candidates[i]);
+        ++removed;
+      }
+    }
+    candidates.clear();
+    return Status::Ok();
+  };
+  for (int i = 0; i < 256; ++i) {
+    char sub[3];
+    std::snprintf(sub, sizeof(sub), "%02x", i);
+    for (const auto& entry : std::filesystem::directory_iterator(dir_ + "/" + sub, ec)) {
+      std::string name = entry.path().filename().string();
+      if (!ValidId(name) || !old_enough(entry.path().string())) continue;
+      candidates.push_back(std::move(name));
+      if (candidates.size() >= kOrphanCheckBatch) STRATUS_RETURN_IF_ERROR(check());
+    }
+  }
+  STRATUS_RETURN_IF_ERROR(check());
+  return removed;
+}
+
+}  // namespace stratus::store

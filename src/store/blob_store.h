@@ -1,0 +1,105 @@
+#pragma once
+// store::BlobStore — byte strings too large for Store values (S3 object bodies, multipart parts)
+// kept as immutable files beside the Store, and referenced from Store transactions.
+//
+// How a blob becomes durable and visible, atomically with the metadata that names it:
+//   1. Put/Concat/Copy writes the bytes to <dir>/tmp/<id>, fsyncs the file, renames it to
+//      <dir>/<id[0..2]>/<id> and fsyncs that directory; nothing refers to it yet.
+//   2. The caller commits one Store::Write that records the id in its own metadata and calls
+//      Reference(txn, id). Only after that commit is the blob part of any visible state.
+// A crash between 1 and 2 leaves a file no reference names: CollectOrphans deletes it. A caller
+// whose commit fails calls Discard(id).
+//
+// Dropping a blob: the transaction that drops the metadata calls Unreference(txn, id, now), which
+// marks the reference as dying and enqueues (durably, in the same commit) the file's deletion
+// for now + delete_grace_ms, so that responses already streaming from the file — a reader is
+// handed a path (FileBody), the server opens it a moment later — finish first. RunDeletions,
+// called periodically by the owner, unlinks files whose grace has passed and removes their
+// reference keys. A crash anywhere in between leaves the queue item, which is retried.
+//
+// Store keys and queues used (prefix "blob/"): blob/ref/<id> ("" = live, "d" = dying) and the
+// queue "blob/delete". Blob ids are 32 lowercase hex characters; a path is built only from a
+// well-formed id, so no input can name a file outside the directory.
+//
+// In-memory mode (empty `dir`): a private directory under $TMPDIR, removed by the destructor.
+// Thread-safe: every method may be called concurrently; blobs are immutable once written.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/http.h"
+#include "core/result.h"
+#include "store/store.h"
+
+namespace stratus::store {
+
+struct BlobOptions {
+  std::string dir;                    // "" = a private temporary directory
+  bool fsync = true;                  // fsync files and directories before Put returns
+  int64_t delete_grace_ms = 60'000;   // how long an unreferenced file stays readable
+};
+
+// A byte range of an existing blob.
+struct BlobRange {
+  std::string id;
+  uint64_t offset = 0;
+  uint64_t length = 0;
+};
+
+class BlobStore {
+ public:
+  // Opens (creating if needed) the blob directory. Fails with a message naming the directory
+  // when it cannot be created or written. `store` must outlive the BlobStore.
+  static Result<std::unique_ptr<BlobStore>> Open(Store& store, BlobOptions options);
+  ~BlobStore();
+  BlobStore(const BlobStore&) = delete;
+  BlobStore& operator=(const BlobStore&) = delete;
+
+  // Writes `data` as a new, not yet referenced blob; returns its id.
+  Result<std::string> Put(std::string_view data);
+  // Writes the concatenation of `ranges` of existing blobs as a new blob (multipart completion,
+  // ranged copies), copying in the kernel where it can.
+  Result<std::string> Concat(const std::vector<BlobRange>& ranges);
+
+  // Within the caller's transaction: the blob is referenced by committed metadata. Fails if the
+  // file does not exist (a bug or a discarded id).
+  Status Reference(WriteTxn& txn, std::string_view id);
+  // Within the caller's transaction: the metadata naming the blob is gone; its file is deleted
+  // once `now_ms + delete_grace_ms` has passed.
+  Status Unreference(WriteTxn& txn, std::string_view id, int64_t now_ms);
+  // Deletes a blob that was never referenced (the commit that would have named it failed).
+  void Discard(std::string_view id);
+
+  // The file region holding bytes [offset, offset + length) of a blob, for streaming responses.
+  FileBody Body(std::string_view id, uint64_t offset, uint64_t length) const;
+  // Reads bytes of a blob into memory (small reads: copies into a Store value, tests).
+  Result<std::string> Read(std::string_view id, uint64_t offset, uint64_t length) const;
+  // The size of a blob's file, or an error when it does not exist.
+  Result<uint64_t> Size(std::string_view id) const;
+
+  // Unlinks files whose deletion is due at `now_ms`; returns how many.
+  Result<int64_t> RunDeletions(int64_t now_ms);
+  // Deletes blob files (and temp files) that no reference names and that were last modified
+  // before `modified_before_ms` (so that blobs between their write and their commit are left
+  // alone). Returns how many files were removed.
+  Result<int64_t> CollectOrphans(int64_t modified_before_ms);
+
+  const std::string& dir() const { return dir_; }
+  // True when `id` is a well-formed blob id.
+  static bool ValidId(std::string_view id);
+
+ private:
+  BlobStore(Store& store, BlobOptions options, std::string dir, bool owns_dir);
+  std::string PathOf(std::string_view id) const;
+  Result<std::string> Publish(const std::string& tmp_path, const std::string& id, int fd);
+
+  Store& store_;
+  const BlobOptions options_;
+  const std::string dir_;
+  const bool owns_dir_;  // in-memory mode: the directory is removed by the destructor
+};
+
+}  // namespace stratus::store
