@@ -1,6 +1,7 @@
 // Path navigation: steps over sequences, tuple streams (focus `@`, index `#`, parent `%`),
 // predicates, sorting `^( )` and grouping `{ }`.
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "jsonata/evaluator.h"
@@ -23,45 +24,30 @@ bool IsArrayOfNumbers(const Value& v) {
   return true;
 }
 
-// Flattens step results into one sequence (arrays from the data are merged, arrays built by a
-// constructor are kept whole); a lone array result of the last step is returned as is.
-Value FlattenStepResults(std::vector<Value>& results, bool last) {
-  if (last && results.size() == 1 && results[0].IsArray() && !results[0].AsArray().sequence) {
-    return results[0];
-  }
-  Value out = NewSequence();
-  auto& items = out.MutArray().items;
-  size_t total = 0;
-  for (const auto& r : results) total += (r.IsArray() && !r.AsArray().cons) ? r.AsArray().items.size() : 1;
-  CheckArraySize(total);
-  items.reserve(total);
-  for (auto& r : results) {
-    if (!r.IsArray() || r.AsArray().cons) {
-      items.push_back(std::move(r));
-    } else {
-      const auto& src = r.AsArray().items;
-      items.insert(items.end(), src.begin(), src.end());
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 Frame* Evaluator::FrameFromTuple(Frame* env, const Tuple& t) {
   Frame* f = NewFrame(env);
-  f->vars.reserve(t.binds.size());
-  for (const auto& [k, v] : t.binds) f->vars.emplace_back(k, v);
+  for (const auto& [k, v] : t.binds) f->Bind(k, v);
   return f;
 }
 
 Value Evaluator::EvalPath(const Node* expr, const Value& input, Frame* env) {
+  // The current input of a step: either the single value `input` (not yet wrapped in a
+  // sequence, which saves an allocation per path) or the sequence value `input_seq`.
   Value input_seq;
+  bool wrapped = false;
   if (input.IsArray() && expr->items[0]->type != NodeType::kVariable) {
     input_seq = input;
-  } else {
-    input_seq = SequenceOf(input);
+    wrapped = true;
   }
+  auto as_value = [&]() -> const Value& {
+    if (!wrapped) {
+      input_seq = SequenceOf(input);
+      wrapped = true;
+    }
+    return input_seq;
+  };
   Value result_seq;
   bool is_tuple = false;
   Value tuples;
@@ -70,18 +56,32 @@ Value Evaluator::EvalPath(const Node* expr, const Value& input, Frame* env) {
     const Node* step = expr->items[i];
     if (step->tuple) is_tuple = true;
     if (i == 0 && step->consarray) {
-      result_seq = Eval(step, input_seq, env);
+      result_seq = Eval(step, as_value(), env);
     } else if (is_tuple) {
-      tuples = EvalTupleStep(step, input_seq, tuples, env);
-    } else if (expr->simple_path) {
-      result_seq = EvalNameStep(step, input_seq, i == n - 1);
+      tuples = EvalTupleStep(step, as_value(), tuples, env);
+    } else if (step->type == NodeType::kSort) {
+      result_seq = EvalSort(step, as_value(), env);
+      if (!step->stages.empty()) result_seq = EvalStages(step->stages, result_seq, env);
     } else {
-      result_seq = EvalStep(step, input_seq, env, i == n - 1);
+      const Value* data = nullptr;
+      size_t count = 0;
+      if (!wrapped) {
+        data = &input;
+        count = 1;
+      } else if (input_seq.IsArray()) {
+        data = input_seq.AsArray().items.data();
+        count = input_seq.AsArray().items.size();
+      }
+      result_seq = expr->simple_path ? EvalNameStep(step, data, count, i == n - 1)
+                                     : EvalStep(step, data, count, env, i == n - 1);
     }
     if (!is_tuple && (result_seq.IsUndefined() || (result_seq.IsArray() && result_seq.AsArray().items.empty()))) {
       break;
     }
-    if (!step->has_focus) input_seq = result_seq;
+    if (!step->has_focus) {
+      input_seq = result_seq;
+      wrapped = true;
+    }
   }
   if (is_tuple) {
     if (expr->tuple) {
@@ -106,17 +106,46 @@ Value Evaluator::EvalPath(const Node* expr, const Value& input, Frame* env) {
   return result_seq;
 }
 
+namespace {
+
+// Collects step results into one sequence: arrays from the data are merged, arrays built by a
+// constructor are kept whole; a lone array result of the last step is returned as is.
+class StepResults {
+ public:
+  StepResults() : out_(NewSequence()), items_(out_.MutArray().items) {}
+  void Add(Value&& r) {
+    if (count_++ == 0) first_ = r;
+    if (!r.IsArray() || r.AsArray().cons) {
+      items_.push_back(std::move(r));
+    } else {
+      const auto& src = r.AsArray().items;
+      CheckArraySize(items_.size() + src.size());
+      items_.insert(items_.end(), src.begin(), src.end());
+    }
+  }
+  Value Finish(bool last) {
+    if (last && count_ == 1 && first_.IsArray() && !first_.AsArray().sequence) return std::move(first_);
+    return std::move(out_);
+  }
+
+ private:
+  Value out_;
+  std::vector<Value>& items_;
+  Value first_;
+  size_t count_ = 0;
+};
+
+}  // namespace
+
 // Fast path for a step that is a plain field name (no predicates, no bindings).
-Value Evaluator::EvalNameStep(const Node* step, const Value& input, bool last) {
-  if (!input.IsArray()) return NewSequence();
+Value Evaluator::EvalNameStep(const Node* step, const Value* items, size_t n, bool last) {
   const std::string& key = step->op_text;
-  std::vector<Value> results;
-  const auto& in = input.AsArray().items;
-  results.reserve(in.size());
-  for (const auto& item : in) {
+  StepResults results;
+  for (size_t i = 0; i < n; ++i) {
+    const Value& item = items[i];
     if (item.IsObject()) {
       if (const Value* v = item.AsObject().Find(key)) {
-        if (v->IsDefined()) results.push_back(*v);
+        if (v->IsDefined()) results.Add(Value(*v));
       }
     } else if (item.IsArray()) {
       // evaluate(name, array) = lookup over the array, normalized as a sequence
@@ -124,32 +153,23 @@ Value Evaluator::EvalNameStep(const Node* step, const Value& input, bool last) {
       LookupInto(item, key, seq.MutArray().items);
       auto& s = seq.MutArray().items;
       if (s.size() == 1) {
-        results.push_back(s[0]);
+        results.Add(Value(s[0]));
       } else if (!s.empty()) {
-        results.push_back(seq);
+        results.Add(std::move(seq));
       }
     }
   }
-  return FlattenStepResults(results, last);
+  return results.Finish(last);
 }
 
-Value Evaluator::EvalStep(const Node* step, const Value& input, Frame* env, bool last) {
-  if (step->type == NodeType::kSort) {
-    Value result = EvalSort(step, input, env);
-    if (!step->stages.empty()) result = EvalStages(step->stages, result, env);
-    return result;
+Value Evaluator::EvalStep(const Node* step, const Value* items, size_t n, Frame* env, bool last) {
+  StepResults results;
+  for (size_t i = 0; i < n; ++i) {
+    Value res = Eval(step, items[i], env);
+    for (const Stage& st : step->stages) res = EvalFilter(st.expr, res, env);
+    if (res.IsDefined()) results.Add(std::move(res));
   }
-  std::vector<Value> results;
-  if (input.IsArray()) {
-    const auto& in = input.AsArray().items;
-    results.reserve(in.size());
-    for (const auto& item : in) {
-      Value res = Eval(step, item, env);
-      for (const Stage& st : step->stages) res = EvalFilter(st.expr, res, env);
-      if (res.IsDefined()) results.push_back(std::move(res));
-    }
-  }
-  return FlattenStepResults(results, last);
+  return results.Finish(last);
 }
 
 Value Evaluator::EvalStages(const std::vector<Stage>& stages, Value input, Frame* env) {
@@ -384,9 +404,50 @@ Value Evaluator::EvalSort(const Node* sort, const Value& input, Frame* env) {
   return out;
 }
 
+// An object constructor over a single context item (the common case): no grouping needed.
+// Keys are evaluated first, then values, as the reference does.
+Value Evaluator::EvalObjectSingle(const std::vector<std::pair<Node*, Node*>>& pairs, int position,
+                                  const Value& item, Frame* env) {
+  constexpr size_t kInlineKeys = 16;
+  std::array<Value, kInlineKeys> inline_keys;
+  std::vector<Value> heap_keys;
+  Value* keys = inline_keys.data();
+  if (pairs.size() > kInlineKeys) {
+    heap_keys.resize(pairs.size());
+    keys = heap_keys.data();
+  }
+  for (size_t p = 0; p < pairs.size(); ++p) {
+    Value key = Eval(pairs[p].first, item, env);
+    if (key.IsUndefined()) continue;
+    if (!key.IsString()) {
+      JError e("T1003", position);
+      e.value = key;
+      throw e;
+    }
+    for (size_t q = 0; q < p; ++q) {
+      if (keys[q].IsDefined() && keys[q].AsString() == key.AsString()) {
+        JError e("D1009", position);
+        e.value = key;
+        throw e;
+      }
+    }
+    keys[p] = std::move(key);
+  }
+  Value result = NewObject();
+  ObjectData& obj = result.MutObject();
+  obj.Reserve(pairs.size());
+  for (size_t p = 0; p < pairs.size(); ++p) {
+    if (keys[p].IsUndefined()) continue;
+    Value v = Eval(pairs[p].second, item, env);
+    if (v.IsDefined()) obj.Set(keys[p].AsString(), std::move(v));
+  }
+  return result;
+}
+
 Value Evaluator::EvalGroup(const std::vector<std::pair<Node*, Node*>>& pairs, int position, const Value& input,
                            Frame* env) {
   const bool reduce = input.IsTuples();
+  if (!reduce && !input.IsArray()) return EvalObjectSingle(pairs, position, input, env);
   struct GroupEntry {
     std::string key;
     size_t expr_index;

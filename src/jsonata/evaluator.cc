@@ -200,20 +200,17 @@ Value Append(const Value& a, const Value& b) {
 Evaluator::Evaluator(const ExternalScope* external, const EvalLimits& limits)
     : external_(external), limits_(limits) {
   if (limits_.max_depth <= 0) limits_.max_depth = kDefaultMaxDepth;
-  if (limits_.time_limit.count() > 0) {
-    has_deadline_ = true;
-    deadline_ = std::chrono::steady_clock::now() + limits_.time_limit;
-  }
+  // The time limit's clock starts at the first check (after kTicksPerClockCheck steps): short
+  // evaluations, the common case, never read the clock.
+  has_deadline_ = limits_.time_limit.count() > 0;
   stack_limit_ = StackLimit();
-  now_millis_ = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    std::chrono::system_clock::now().time_since_epoch())
-                    .count();
 }
 
 Evaluator::~Evaluator() {
   // Frames hold values that may hold closures over frames: clear values first so that no
   // destructor touches a frame that is already gone.
-  for (auto& f : frames_) f.vars.clear();
+  for (auto& f : frames_) f.Clear();
+  root_frame_storage_.Clear();
 }
 
 Frame* Evaluator::NewFrame(Frame* parent) {
@@ -223,8 +220,25 @@ Frame* Evaluator::NewFrame(Frame* parent) {
   return f;
 }
 
+int64_t Evaluator::NowMillis() {
+  // $now/$millis return the same instant throughout one evaluation, as the reference.
+  if (now_millis_ == 0) {
+    now_millis_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  }
+  return now_millis_;
+}
+
 void Evaluator::CheckLimits() {
-  if (has_deadline_ && std::chrono::steady_clock::now() > deadline_) {
+  if (!has_deadline_) return;
+  auto now = std::chrono::steady_clock::now();
+  if (!deadline_started_) {
+    deadline_started_ = true;
+    deadline_ = now + limits_.time_limit;
+    return;
+  }
+  if (now > deadline_) {
     JError e(kCodeLimit);
     e.detail = "Expression evaluation timeout: Check for infinite loop";
     throw e;
@@ -237,7 +251,7 @@ const Program* Evaluator::CompileForEval(const std::string& text) {
 }
 
 Value Evaluator::Run(const Program& program, const Value& input) {
-  root_frame_ = NewFrame(nullptr);
+  root_frame_ = &root_frame_storage_;
   root_frame_->Bind("$", input);
   Value in = input;
   if (input.IsArray() && !input.AsArray().sequence) {
@@ -252,15 +266,11 @@ Value Evaluator::Run(const Program& program, const Value& input) {
 
 Value Evaluator::LookupVariable(std::string_view name, Frame* env) const {
   if (const Value* v = env->Find(name)) return *v;
-  if (external_ != nullptr) {
+  if (external_ != nullptr && !external_->vars.empty()) {
     auto it = external_->vars.find(std::string(name));
     if (it != external_->vars.end()) return it->second;
   }
-  if (const Builtin* b = FindBuiltin(name)) {
-    auto* f = new FunctionData(FunctionData::Type::kBuiltin);
-    f->builtin = b;
-    return Value::Adopt(f);
-  }
+  if (const Value* b = FindBuiltinValue(name)) return *b;
   return Value();
 }
 
@@ -595,7 +605,6 @@ Value Evaluator::EvalBinary(const Node* n, const Value& input, Frame* env) {
 Value Evaluator::EvalCall(const Node* n, const Value& input, Frame* env, const Value* applied) {
   Value proc = Eval(n->procedure, input, env);
   const Node* pn = n->procedure;
-  std::string proc_name = pn->type == NodeType::kPath ? pn->items[0]->op_text : pn->op_text;
   if (proc.IsUndefined() && pn->type == NodeType::kPath && pn->items[0]->type == NodeType::kName &&
       LookupVariable(pn->items[0]->op_text, env).IsDefined()) {
     JError e("T1005", n->position);
@@ -610,7 +619,7 @@ Value Evaluator::EvalCall(const Node* n, const Value& input, Frame* env, const V
     return Apply(proc, std::move(args), input, env);
   } catch (JError& e) {
     if (e.position < 0) e.position = n->position;
-    if (!e.has_token) e.Token(proc_name);
+    if (!e.has_token) e.Token(pn->type == NodeType::kPath ? pn->items[0]->op_text : pn->op_text);
     throw;
   }
 }

@@ -25,25 +25,45 @@ class Evaluator;
 // A variable scope. Frames live in the evaluation's arena (closures may capture them and form
 // cycles with the values they hold; the arena frees them all when the evaluation ends).
 struct Frame {
+  using Binding = std::pair<std::string_view, Value>;
+  static constexpr uint32_t kInline = 4;  // most scopes bind a handful of names
+
   Frame* parent = nullptr;
-  std::vector<std::pair<std::string_view, Value>> vars;
+  Binding inline_vars[kInline];
+  uint32_t inline_count = 0;
+  std::vector<Binding> more;
 
   void Bind(std::string_view name, Value v) {
-    for (auto& e : vars) {
-      if (e.first == name) {
-        e.second = std::move(v);
-        return;
-      }
+    if (Value* existing = FindLocal(name)) {
+      *existing = std::move(v);
+      return;
     }
-    vars.emplace_back(name, std::move(v));
+    if (inline_count < kInline) {
+      inline_vars[inline_count].first = name;
+      inline_vars[inline_count].second = std::move(v);
+      ++inline_count;
+    } else {
+      more.emplace_back(name, std::move(v));
+    }
+  }
+  Value* FindLocal(std::string_view name) {
+    for (uint32_t i = 0; i < inline_count; ++i) {
+      if (inline_vars[i].first == name) return &inline_vars[i].second;
+    }
+    for (auto& e : more) {
+      if (e.first == name) return &e.second;
+    }
+    return nullptr;
   }
   const Value* Find(std::string_view name) const {
     for (const Frame* f = this; f != nullptr; f = f->parent) {
-      for (const auto& e : f->vars) {
-        if (e.first == name) return &e.second;
-      }
+      if (const Value* v = const_cast<Frame*>(f)->FindLocal(name)) return v;
     }
     return nullptr;
+  }
+  void Clear() {
+    for (uint32_t i = 0; i < inline_count; ++i) inline_vars[i].second = Value();
+    more.clear();
   }
 };
 
@@ -67,6 +87,8 @@ struct Builtin {
 
 // Looks up a built-in by name (without `$`); nullptr if none.
 const Builtin* FindBuiltin(std::string_view name);
+// The shared, immutable function value of a built-in; nullptr if none.
+const Value* FindBuiltinValue(std::string_view name);
 
 // A native function supplied by the embedder (Bindings::SetFunction).
 struct NativeDef {
@@ -132,7 +154,7 @@ class Evaluator {
   // Compiles text for $eval; the program lives as long as this evaluation.
   const Program* CompileForEval(const std::string& text);
 
-  int64_t NowMillis() const { return now_millis_; }
+  int64_t NowMillis();
   const Value& root_input() const { return root_input_; }
   Frame* root_frame() const { return root_frame_; }
   const EvalLimits& limits() const { return limits_; }
@@ -143,14 +165,16 @@ class Evaluator {
  private:
   friend struct PathEval;
   Value EvalPath(const Node* expr, const Value& input, Frame* env);
-  Value EvalStep(const Node* step, const Value& input, Frame* env, bool last);
-  Value EvalNameStep(const Node* step, const Value& input, bool last);
+  Value EvalStep(const Node* step, const Value* items, size_t n, Frame* env, bool last);
+  Value EvalNameStep(const Node* step, const Value* items, size_t n, bool last);
   Value EvalTupleStep(const Node* step, const Value& input, Value tuples, Frame* env);
   Value EvalStages(const std::vector<Stage>& stages, Value input, Frame* env);
   Value EvalFilter(const Node* pred, const Value& input, Frame* env);
   Value EvalSort(const Node* sort, const Value& input, Frame* env);
   Value EvalGroup(const std::vector<std::pair<Node*, Node*>>& pairs, int position, const Value& input,
                   Frame* env);
+  Value EvalObjectSingle(const std::vector<std::pair<Node*, Node*>>& pairs, int position, const Value& item,
+                         Frame* env);
   Value EvalBinary(const Node* n, const Value& input, Frame* env);
   Value EvalArray(const Node* n, const Value& input, Frame* env);
   Value EvalCall(const Node* n, const Value& input, Frame* env, const Value* applied);
@@ -169,6 +193,8 @@ class Evaluator {
   uint32_t ticks_ = 0;
   std::chrono::steady_clock::time_point deadline_;
   bool has_deadline_ = false;
+  bool deadline_started_ = false;
+  Frame root_frame_storage_;
   const char* stack_limit_ = nullptr;
   int64_t now_millis_ = 0;
   Value root_input_;

@@ -395,15 +395,35 @@ std::vector<Builtin> BuildTable() {
 
 void AddArrayFunctions(std::vector<Builtin>&) {}
 
+namespace {
+struct Registry {
+  std::vector<Builtin> table = BuildTable();
+  // name -> (definition, its function value shared by every evaluation)
+  std::unordered_map<std::string_view, std::pair<const Builtin*, Value>> index;
+  Registry() {
+    for (const auto& b : table) {
+      auto* f = new FunctionData(FunctionData::Type::kBuiltin);
+      f->builtin = &b;
+      index.emplace(b.name, std::make_pair(&b, Value::Adopt(f)));
+    }
+  }
+};
+const Registry& GetRegistry() {
+  static const Registry* kRegistry = new Registry();  // never destroyed: used during exit
+  return *kRegistry;
+}
+}  // namespace
+
 const Builtin* FindBuiltin(std::string_view name) {
-  static const std::vector<Builtin> kTable = BuildTable();
-  static const std::unordered_map<std::string_view, const Builtin*> kIndex = [] {
-    std::unordered_map<std::string_view, const Builtin*> m;
-    for (const auto& b : kTable) m.emplace(b.name, &b);
-    return m;
-  }();
-  auto it = kIndex.find(name);
-  return it == kIndex.end() ? nullptr : it->second;
+  const auto& idx = GetRegistry().index;
+  auto it = idx.find(name);
+  return it == idx.end() ? nullptr : it->second.first;
+}
+
+const Value* FindBuiltinValue(std::string_view name) {
+  const auto& idx = GetRegistry().index;
+  auto it = idx.find(name);
+  return it == idx.end() ? nullptr : &it->second.second;
 }
 
 }  // namespace stratus::jsonata::internal

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <cwctype>
 #include <locale>
+#include <optional>
 
 #include "jsonata/functions.h"
 
@@ -417,6 +418,7 @@ bool IsNativeRegex(const Value& f) {
 Value FnContains(Evaluator& ev, Args& a, const CallSite& site) {
   if (Arg(a, 0).IsUndefined()) return Value();
   if (Arg(a, 1).IsString()) return Value::Bool(Str(a, 0).find(Str(a, 1)) != std::string::npos);
+  if (IsNativeRegex(Arg(a, 1))) return Value::Bool(Arg(a, 1).AsFunction().regex->Find(Str(a, 0), 0).has_value());
   return Value::Bool(CallMatcher(ev, Arg(a, 1), Arg(a, 0), site.env).IsDefined());
 }
 
@@ -512,10 +514,9 @@ Value FnMatch(Evaluator& ev, Args& a, const CallSite& site) {
   return out;
 }
 
-std::string ExpandReplacement(const std::string& rep, const Value& m) {
-  const Value* gv = m.AsObject().Find("groups");
-  std::vector<Value> groups;
-  if (gv != nullptr && gv->IsArray()) groups = gv->AsArray().items;
+// Expands $0, $1.. $nn and $$ in a replacement string, as the reference does.
+std::string ExpandReplacement(const std::string& rep, std::string_view match,
+                              const std::vector<std::optional<std::string>>& groups) {
   std::string out;
   size_t pos = 0;
   size_t idx = rep.find('$', pos);
@@ -527,7 +528,7 @@ std::string ExpandReplacement(const std::string& rep, const Value& m) {
       out.push_back('$');
       ++pos;
     } else if (c == '0') {
-      out += FieldStr(m, "match");
+      out += match;
       ++pos;
     } else {
       size_t max_digits = groups.empty() ? 1 : static_cast<size_t>(std::floor(std::log10(static_cast<double>(groups.size())))) + 1;
@@ -540,8 +541,8 @@ std::string ExpandReplacement(const std::string& rep, const Value& m) {
       if (max_digits > 1 && n > static_cast<long>(groups.size())) n = parse(max_digits - 1);
       if (n >= 0) {
         if (!groups.empty() && n >= 1 && static_cast<size_t>(n) <= groups.size()) {
-          const Value& g = groups[static_cast<size_t>(n - 1)];
-          if (g.IsString()) out += g.AsString();
+          const auto& g = groups[static_cast<size_t>(n - 1)];
+          if (g) out += *g;
         }
         pos += std::to_string(n).size();
       } else {
@@ -580,6 +581,25 @@ Value FnReplace(Evaluator& ev, Args& a, const CallSite& site) {
     out += s.substr(pos);
     return MakeString(std::move(out));
   }
+  if (IsNativeRegex(Arg(a, 1)) && Arg(a, 2).IsString()) {
+    // Native regex with a string replacement: no match objects are built.
+    const Regex& re = *Arg(a, 1).AsFunction().regex;
+    auto m = re.Find(s, 0);
+    if (!m) return Arg(a, 0);
+    size_t pos = 0;
+    while (m && (unlimited || count < limit)) {
+      out.append(s, pos, m->start - pos);
+      out += ExpandReplacement(Str(a, 2), std::string_view(s).substr(m->start, m->end - m->start), m->groups);
+      CheckStringSize(out.size());
+      pos = m->end;
+      ++count;
+      if (m->end >= s.size()) break;
+      m = re.Find(s, m->end);
+      if (m && m->start == m->end) ThrowError("D1004", MakeString(re.source()));
+    }
+    out.append(s, pos, std::string::npos);
+    return MakeString(std::move(out));
+  }
   Value m = CallMatcher(ev, Arg(a, 1), Arg(a, 0), site.env);
   if (m.IsUndefined()) return Arg(a, 0);
   size_t pos = 0;
@@ -588,7 +608,13 @@ Value FnReplace(Evaluator& ev, Args& a, const CallSite& site) {
     if (ms >= pos && ms <= s.size()) out += s.substr(pos, ms - pos);
     std::string with;
     if (Arg(a, 2).IsString()) {
-      with = ExpandReplacement(Str(a, 2), m);
+      std::vector<std::optional<std::string>> groups;
+      if (const Value* gv = m.AsObject().Find("groups"); gv != nullptr && gv->IsArray()) {
+        for (const auto& g : gv->AsArray().items) {
+          groups.push_back(g.IsString() ? std::optional<std::string>(g.AsString()) : std::nullopt);
+        }
+      }
+      with = ExpandReplacement(Str(a, 2), FieldStr(m, "match"), groups);
     } else {
       Value r = ev.Apply(Arg(a, 2), Args{m}, Value(), site.env);
       if (!r.IsString()) ThrowError("D3012", r);

@@ -1,5 +1,7 @@
 #include "jsonata/signature.h"
 
+#include <array>
+
 #include "jsonata/errors.h"
 
 namespace stratus::jsonata::internal {
@@ -43,7 +45,7 @@ size_t FindClosing(std::string_view s, size_t start, char open, char close) {
 // Greedy backtracking match of the parameter patterns against the argument symbols, the way
 // the reference matches its generated regular expression.
 bool MatchParams(const std::vector<SigParam>& ps, const std::string& syms, size_t pi, size_t si,
-                 std::vector<std::pair<size_t, size_t>>& spans) {
+                 std::pair<size_t, size_t>* spans) {
   if (pi == ps.size()) return si == syms.size();
   const SigParam& p = ps[pi];
   auto accepts = [&](size_t i) { return i < syms.size() && p.accept.find(syms[i]) != std::string::npos; };
@@ -158,7 +160,14 @@ std::vector<Value> Signature::Validate(const std::vector<Value>& args, const Val
   std::string syms;
   syms.reserve(args.size());
   for (const auto& a : args) syms.push_back(TypeSymbol(a));
-  std::vector<std::pair<size_t, size_t>> spans(params.size());
+  constexpr size_t kInlineParams = 8;
+  std::array<std::pair<size_t, size_t>, kInlineParams> inline_spans;
+  std::vector<std::pair<size_t, size_t>> heap_spans;
+  std::pair<size_t, size_t>* spans = inline_spans.data();
+  if (params.size() > kInlineParams) {
+    heap_spans.resize(params.size());
+    spans = heap_spans.data();
+  }
   if (!MatchParams(params, syms, 0, 0, spans)) {
     // Find the first argument that the prefix of the pattern cannot match.
     size_t good_to = 0;
@@ -168,7 +177,7 @@ std::vector<Value> Signature::Validate(const std::vector<Value>& args, const Val
       std::vector<SigParam> prefix(params.begin(), params.begin() + static_cast<std::ptrdiff_t>(i) + 1);
       size_t best = std::string::npos;
       for (size_t len = syms.size() + 1; len-- > 0;) {
-        if (MatchParams(prefix, syms.substr(0, len), 0, 0, scratch)) {
+        if (MatchParams(prefix, syms.substr(0, len), 0, 0, scratch.data())) {
           best = len;
           break;
         }
