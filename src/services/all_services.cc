@@ -1,5 +1,6 @@
 #include "services/all_services.h"
 
+#include "services/dynamodb/dynamodb_service.h"
 #include "services/logs/logs_service.h"
 #include "services/sts/sts_service.h"
 
@@ -9,6 +10,8 @@ std::vector<std::unique_ptr<aws::Service>> MakeAllServices(aws::ServiceContext& 
   std::vector<std::unique_ptr<aws::Service>> all;
   all.push_back(sts::MakeStsService(context));
   all.push_back(logs::MakeLogsService(context));
+  all.push_back(dynamodb::MakeDynamoDbService(context));
+  all.push_back(dynamodb::MakeDynamoDbStreamsService(context));
   return all;
 }
 

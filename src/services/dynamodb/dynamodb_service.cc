@@ -1,0 +1,171 @@
+#include "services/dynamodb/dynamodb_service.h"
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "services/dynamodb/engine.h"
+#include "services/dynamodb/streams.h"
+
+namespace stratus::services::dynamodb {
+
+namespace {
+
+// How often expired items are looked for (AWS: within days; here, seconds).
+constexpr auto kTtlSweepInterval = std::chrono::seconds(5);
+constexpr size_t kTtlDeletesPerSweep = 1000;
+// Stream records past retention are trimmed this often.
+constexpr int kTrimEverySweeps = 60;
+
+Scope ScopeOf(const aws::CallContext& call) { return Scope{call.caller.account_id, call.region}; }
+
+class DynamoDbService final : public aws::Service {
+ public:
+  explicit DynamoDbService(aws::ServiceContext& context)
+      : aws::Service(Descriptor{.name = "dynamodb",
+                                .model = "dynamodb-2012-08-10",
+                                .protocol = aws::Protocol::kJson,
+                                .target_prefix = "DynamoDB_20120810",
+                                .signing_name = "dynamodb",
+                                .validation_error = "ValidationException"}),
+        engine_(context.store, context.clock) {
+    Register();
+  }
+
+  ~DynamoDbService() override { Stop(); }
+
+  Status Start() override {
+    sweeper_ = std::thread([this] { SweepLoop(); });
+    return Status::Ok();
+  }
+
+  void Stop() override {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (sweeper_.joinable()) sweeper_.join();
+  }
+
+ private:
+  using Call = aws::CallContext;
+  using Op = Result<Json> (Engine::*)(const Scope&, Json);
+
+  void Data(const std::string& name, Op op) {
+    On(name, [this, op](Call& c, const Json& in) -> Result<Json> { return (engine_.*op)(ScopeOf(c), in); });
+  }
+
+  void Register() {
+    TableCatalog& cat = engine_.catalog();
+    On("CreateTable", [&cat](Call& c, const Json& in) { return cat.Create(ScopeOf(c), in); });
+    On("DescribeTable", [&cat](Call& c, const Json& in) {
+      return cat.Describe(ScopeOf(c), in.value("TableName", ""));
+    });
+    On("UpdateTable", [&cat](Call& c, const Json& in) { return cat.Update(ScopeOf(c), in); });
+    On("DeleteTable", [&cat](Call& c, const Json& in) {
+      return cat.Delete(ScopeOf(c), in.value("TableName", ""));
+    });
+    On("ListTables", [&cat](Call& c, const Json& in) { return cat.List(ScopeOf(c), in); });
+    On("TagResource", [&cat](Call& c, const Json& in) -> Result<Json> {
+      STRATUS_RETURN_IF_ERROR(cat.Tag(ScopeOf(c), in));
+      return Json::object();
+    });
+    On("UntagResource", [&cat](Call& c, const Json& in) -> Result<Json> {
+      STRATUS_RETURN_IF_ERROR(cat.Untag(ScopeOf(c), in));
+      return Json::object();
+    });
+    On("ListTagsOfResource", [&cat](Call& c, const Json& in) { return cat.ListTags(ScopeOf(c), in); });
+    On("UpdateTimeToLive", [&cat](Call& c, const Json& in) { return cat.UpdateTtl(ScopeOf(c), in); });
+    On("DescribeTimeToLive", [&cat](Call& c, const Json& in) {
+      return cat.DescribeTtl(ScopeOf(c), in.value("TableName", ""));
+    });
+    On("DescribeContinuousBackups", [&cat](Call& c, const Json& in) {
+      return cat.DescribeContinuousBackups(ScopeOf(c), in.value("TableName", ""));
+    });
+    On("UpdateContinuousBackups", [&cat](Call& c, const Json& in) {
+      return cat.UpdateContinuousBackups(ScopeOf(c), in);
+    });
+    On("DescribeLimits", [](Call&, const Json&) -> Result<Json> {
+      return Json{{"AccountMaxReadCapacityUnits", 80000}, {"AccountMaxWriteCapacityUnits", 80000},
+                  {"TableMaxReadCapacityUnits", 40000}, {"TableMaxWriteCapacityUnits", 40000}};
+    }, aws::Mode::kInline);
+    On("DescribeEndpoints", [](Call& c, const Json&) -> Result<Json> {
+      std::string host(c.http.Host());
+      if (host.empty()) host = "dynamodb." + c.region + ".amazonaws.com";
+      return Json{{"Endpoints", Json::array({Json{{"Address", host}, {"CachePeriodInMinutes", 1440}}})}};
+    }, aws::Mode::kInline);
+    Data("PutItem", &Engine::PutItem);
+    Data("GetItem", &Engine::GetItem);
+    Data("UpdateItem", &Engine::UpdateItem);
+    Data("DeleteItem", &Engine::DeleteItem);
+    Data("Query", &Engine::Query);
+    Data("Scan", &Engine::Scan);
+    Data("BatchGetItem", &Engine::BatchGetItem);
+    Data("BatchWriteItem", &Engine::BatchWriteItem);
+    Data("TransactGetItems", &Engine::TransactGetItems);
+    Data("TransactWriteItems", &Engine::TransactWriteItems);
+  }
+
+  void SweepLoop() {
+    std::unique_lock lock(mu_);
+    int sweeps = 0;
+    while (!stopping_) {
+      cv_.wait_for(lock, kTtlSweepInterval, [this] { return stopping_; });
+      if (stopping_) break;
+      lock.unlock();
+      auto n = engine_.SweepTtl(kTtlDeletesPerSweep);
+      if (!n.ok()) {
+        spdlog::warn("dynamodb: TTL sweep failed: {}", n.error().message);
+      } else if (*n > 0) {
+        spdlog::info("dynamodb: TTL sweep deleted {} expired items", *n);
+      }
+      if (++sweeps % kTrimEverySweeps == 0) {
+        auto t = engine_.TrimStreams();
+        if (!t.ok()) spdlog::warn("dynamodb: stream trim failed: {}", t.error().message);
+      }
+      lock.lock();
+    }
+  }
+
+  Engine engine_;
+  std::mutex mu_;  // guards stopping_
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread sweeper_;
+};
+
+class DynamoDbStreamsService final : public aws::Service {
+ public:
+  explicit DynamoDbStreamsService(aws::ServiceContext& context)
+      : aws::Service(Descriptor{.name = "dynamodbstreams",
+                                .model = "dynamodbstreams-2012-08-10",
+                                .protocol = aws::Protocol::kJson,
+                                .target_prefix = "DynamoDBStreams_20120810",
+                                .signing_name = "dynamodb",
+                                .validation_error = "ValidationException"}),
+        reader_(context.store, context.clock) {
+    On("ListStreams", [this](Call& c, const Json& in) { return reader_.ListStreams(ScopeOf(c), in); });
+    On("DescribeStream", [this](Call& c, const Json& in) { return reader_.DescribeStream(ScopeOf(c), in); });
+    On("GetShardIterator", [this](Call& c, const Json& in) { return reader_.GetShardIterator(ScopeOf(c), in); });
+    On("GetRecords", [this](Call& c, const Json& in) { return reader_.GetRecords(ScopeOf(c), in); });
+  }
+
+ private:
+  using Call = aws::CallContext;
+  StreamReader reader_;
+};
+
+}  // namespace
+
+std::unique_ptr<aws::Service> MakeDynamoDbService(aws::ServiceContext& context) {
+  return std::make_unique<DynamoDbService>(context);
+}
+
+std::unique_ptr<aws::Service> MakeDynamoDbStreamsService(aws::ServiceContext& context) {
+  return std::make_unique<DynamoDbStreamsService>(context);
+}
+
+}  // namespace stratus::services::dynamodb

@@ -1,0 +1,130 @@
+#pragma once
+// The DynamoDB data plane on store::Store: items, queries, batches, transactions, streams and
+// TTL. Plain logic over the store (handlers in dynamodb_service.cc adapt requests to it); every
+// method takes the operation's input in canonical JSON and returns its output or DynamoDB's error.
+//
+// Durability and atomicity: every write is one store transaction that also maintains the
+// table's secondary indexes and appends its stream record, so an acknowledged write, its index
+// entries and its stream record survive kill -9 together, and none exists without the others.
+// TransactWriteItems is one transaction for all of its items.
+//
+// Thread-safe.
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/json.h"
+#include "core/result.h"
+#include "services/dynamodb/expr.h"
+#include "services/dynamodb/table.h"
+#include "store/store.h"
+
+namespace stratus::services::dynamodb {
+
+// A single-item write prepared outside the transaction and applied inside it.
+struct WriteOp {
+  enum Kind { kPut, kUpdate, kDelete, kCheck };
+  Kind kind = kPut;
+  std::string table_name;
+  Json key;   // the item's key attributes
+  Json item;  // kPut: the new item
+  std::optional<Node> condition;
+  std::optional<UpdateExpr> update;
+  std::string return_values = "NONE";
+  bool return_old_on_failure = false;
+  bool ttl_delete = false;  // a TTL expiry: its stream record names the service as the actor
+  // Results, filled in by the transaction.
+  std::optional<Json> old_item;
+  std::optional<Json> new_item;
+  std::vector<Path> touched;
+  // Owns values that expressions built from legacy parameters point into.
+  std::shared_ptr<std::deque<Json>> owned_values;
+  std::shared_ptr<Json> owned_input;  // keeps ExpressionAttributeValues alive
+};
+
+// Topic notified after every commit that appends records to a stream (long polls, Lambda).
+std::string StreamTopic(const std::string& stream_arn);
+
+class Engine {
+ public:
+  Engine(store::Store& store, const Clock& clock) : store_(store), clock_(clock), catalog_(store, clock) {}
+
+  TableCatalog& catalog() { return catalog_; }
+
+  Result<Json> PutItem(const Scope& s, Json in);
+  Result<Json> GetItem(const Scope& s, Json in);
+  Result<Json> UpdateItem(const Scope& s, Json in);
+  Result<Json> DeleteItem(const Scope& s, Json in);
+  Result<Json> Query(const Scope& s, Json in);
+  Result<Json> Scan(const Scope& s, Json in);
+  Result<Json> BatchGetItem(const Scope& s, Json in);
+  Result<Json> BatchWriteItem(const Scope& s, Json in);
+  Result<Json> TransactGetItems(const Scope& s, Json in);
+  Result<Json> TransactWriteItems(const Scope& s, Json in);
+  Result<Json> ExecuteStatement(const Scope& s, Json in);
+  Result<Json> BatchExecuteStatement(const Scope& s, Json in);
+  Result<Json> ExecuteTransaction(const Scope& s, Json in);
+
+  // Deletes up to `max` expired items per TTL-enabled table (stream records marked as TTL
+  // deletions). Returns how many were deleted.
+  Result<int64_t> SweepTtl(size_t max_per_table);
+  // Deletes stream records older than 24 hours.
+  Result<int64_t> TrimStreams();
+
+  // Applies prepared writes in one transaction. `all_or_nothing`: the first failure cancels all
+  // (TransactWriteItems); otherwise each op stands alone and errors are per op.
+  // `extra` runs last in the same transaction when every op succeeded.
+  Status ApplyWrites(const Scope& s, std::vector<WriteOp>& ops, bool transactional,
+                     std::vector<Status>* per_op = nullptr,
+                     const std::function<Status(store::WriteTxn&)>& extra = {});
+
+  // Prepares a write from the input of PutItem/UpdateItem/DeleteItem/ConditionCheck (also the
+  // members of TransactWriteItems and PartiQL statements).
+  Result<WriteOp> PreparePut(const Scope& s, Json in, const Table& t);
+  Result<WriteOp> PrepareUpdate(const Scope& s, Json in, const Table& t);
+  Result<WriteOp> PrepareDelete(const Scope& s, Json in, const Table& t);
+  Result<WriteOp> PrepareCheck(const Scope& s, Json in, const Table& t);
+
+ private:
+  // Inside a transaction: applies one op to the store (item, indexes, stream record).
+  Status ApplyOne(store::WriteTxn& txn, const Scope& s, const Table& t, WriteOp& op);
+  Status AppendStreamRecord(store::WriteTxn& txn, const Scope& s, const Table& t,
+                            const std::optional<Json>& old_item, const std::optional<Json>& new_item,
+                            bool ttl_delete);
+  Json ReturnAttributes(const WriteOp& op) const;
+
+  store::Store& store_;
+  const Clock& clock_;
+  TableCatalog catalog_;
+  // Stream sequence numbers; written by transactions, which run one at a time.
+  std::atomic<uint64_t> seq_{0};
+  std::atomic<bool> seq_loaded_{false};
+};
+
+// ---- helpers shared by the engine's files (items.cc) ----
+
+// Checks that `key` holds exactly the table's key attributes with their types.
+Status ValidateKey(const Table& t, const Json& key);
+// Checks an item's key and index-key attributes (PutItem and the result of UpdateItem).
+Status ValidateItemKeys(const Table& t, const Json& item, bool for_update);
+// Parses and normalizes ExpressionAttributeNames/Values of `in` into `ctx`.
+Status PrepareExpressionContext(Json& in, ExprContext& ctx);
+// The "Can not use both expression and non-expression parameters" family of checks.
+Status CheckExpressionMix(const Json& in, const std::vector<std::string>& legacy,
+                          const std::vector<std::string>& modern);
+// Normalizes every AttributeValue in an item map, with DynamoDB's messages.
+Status NormalizeItemInput(Json& item);
+// The ConsumedCapacity member for ReturnConsumedCapacity.
+void AddConsumedCapacity(Json& out, const Json& in, const std::string& table, double units);
+// Builds a condition from the legacy Expected/QueryFilter/ScanFilter parameters.
+Result<std::optional<Node>> LegacyCondition(const Json& conditions, const std::string& op,
+                                            std::deque<Json>& values, bool expected_form);
+// Builds an update from the legacy AttributeUpdates parameter.
+Result<UpdateExpr> LegacyUpdate(const Json& updates, std::deque<Json>& values);
+
+}  // namespace stratus::services::dynamodb

@@ -1,0 +1,506 @@
+// Single-item operations (PutItem, GetItem, UpdateItem, DeleteItem) and the write pipeline every
+// write goes through: prepared outside the store transaction, applied inside it together with
+// the table's index entries and stream record.
+#include <set>
+
+#include "core/crypto.h"
+#include "core/strings.h"
+#include "services/dynamodb/attr.h"
+#include "services/dynamodb/engine.h"
+
+namespace stratus::services::dynamodb {
+
+namespace {
+
+const char kSeqCounter[] = "ddb/n/seq";
+constexpr int kMaxTableChangedRetries = 3;
+
+Error ConditionFailed() {
+  return Error("ConditionalCheckFailedException", "The conditional request failed");
+}
+
+std::string EmptyKeyMessage(const std::string& name, std::string_view type) {
+  return std::string("One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty ") +
+         (type == "B" ? "binary" : "string") + " value. Key: " + name;
+}
+
+bool IsEmptyScalar(const Json& v) {
+  std::string_view t = TypeOf(v);
+  return (t == "S" || t == "B") && v.begin().value().get_ref<const std::string&>().empty();
+}
+
+Result<std::vector<Path>> ProjectionFrom(const Json& in, ExprContext& ctx) {
+  std::vector<Path> paths;
+  if (in.contains("ProjectionExpression")) {
+    STRATUS_ASSIGN_OR_RETURN(paths, ParseProjection(in["ProjectionExpression"].get<std::string>(), ctx));
+  } else if (in.contains("AttributesToGet")) {
+    std::set<std::string> seen;
+    for (const auto& a : in["AttributesToGet"]) {
+      std::string n = a.get<std::string>();
+      if (!seen.insert(n).second) {
+        return InvalidParam("Duplicate value in attribute name: " + n);
+      }
+      paths.push_back(Path{PathElem{false, n, 0}});
+    }
+  }
+  return paths;
+}
+
+}  // namespace
+
+std::string StreamTopic(const std::string& stream_arn) { return "dynamodb/stream/" + stream_arn; }
+
+Status ValidateKey(const Table& t, const Json& key) {
+  if (!key.is_object()) return Validation("The provided key element does not match the schema");
+  for (auto& [k, v] : key.items()) {
+    (void)k;
+    if (TypeOf(v).empty()) {
+      return Validation("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes");
+    }
+  }
+  size_t want = t.range ? 2 : 1;
+  if (key.size() != want) return Validation("The provided key element does not match the schema");
+  for (const KeyAttr* k : {&t.hash, t.range ? &*t.range : nullptr}) {
+    if (!k) continue;
+    auto it = key.find(k->name);
+    if (it == key.end() || TypeOf(*it) != k->type) {
+      return Validation("The provided key element does not match the schema");
+    }
+    if (IsEmptyScalar(*it)) return Validation(EmptyKeyMessage(k->name, k->type));
+  }
+  return Status::Ok();
+}
+
+Status ValidateItemKeys(const Table& t, const Json& item, bool for_update) {
+  for (const KeyAttr* k : {&t.hash, t.range ? &*t.range : nullptr}) {
+    if (!k) continue;
+    auto it = item.find(k->name);
+    if (it == item.end()) return InvalidParam("Missing the key " + k->name + " in the item");
+    std::string_view type = TypeOf(*it);
+    if (type != k->type) {
+      return InvalidParam("Type mismatch for key " + k->name + " expected: " + k->type +
+                          " actual: " + std::string(type));
+    }
+    if (IsEmptyScalar(*it)) return Validation(EmptyKeyMessage(k->name, k->type));
+  }
+  for (const auto& idx : t.indexes) {
+    for (const KeyAttr* k : {&idx.hash, idx.range ? &*idx.range : nullptr}) {
+      if (!k) continue;
+      auto it = item.find(k->name);
+      if (it == item.end()) continue;
+      std::string_view type = TypeOf(*it);
+      if (type != k->type) {
+        if (for_update && !IsScalarKeyType(type)) {
+          return Validation("The update expression attempted to update the secondary index key to unsupported type");
+        }
+        return InvalidParam("Type mismatch for Index Key " + k->name + " Expected: " + k->type +
+                            " Actual: " + std::string(type) + " IndexName: " + idx.name);
+      }
+      if (IsEmptyScalar(*it)) {
+        return Validation("One or more parameter values are not valid. A value specified for a secondary index key is not supported. "
+                          "The AttributeValue for a key attribute cannot contain an empty string value. IndexName: " +
+                          idx.name + ", IndexKey: " + k->name);
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Status PrepareExpressionContext(Json& in, ExprContext& ctx) {
+  Json* names = in.contains("ExpressionAttributeNames") ? &in["ExpressionAttributeNames"] : nullptr;
+  Json* values = in.contains("ExpressionAttributeValues") ? &in["ExpressionAttributeValues"] : nullptr;
+  STRATUS_RETURN_IF_ERROR(CheckPlaceholderTables(names, values));
+  ctx.names = names;
+  ctx.values = values;
+  return Status::Ok();
+}
+
+Status CheckExpressionMix(const Json& in, const std::vector<std::string>& legacy,
+                          const std::vector<std::string>& modern) {
+  std::vector<std::string> l, m;
+  for (const auto& k : legacy) {
+    if (in.contains(k)) l.push_back(k);
+  }
+  for (const auto& k : modern) {
+    if (in.contains(k)) m.push_back(k);
+  }
+  if (!l.empty() && !m.empty()) {
+    return Validation("Can not use both expression and non-expression parameters in the same request: "
+                      "Non-expression parameters: {" + Join(l, ", ") + "} Expression parameters: {" +
+                      Join(m, ", ") + "}");
+  }
+  if (m.empty()) {
+    if (in.contains("ExpressionAttributeNames")) {
+      return Validation("ExpressionAttributeNames can only be specified when using expressions");
+    }
+    if (in.contains("ExpressionAttributeValues")) {
+      std::vector<std::string> value_users;
+      for (const auto& k : modern) {
+        if (k != "ProjectionExpression") value_users.push_back(k);
+      }
+      return Validation("ExpressionAttributeValues can only be specified when using expressions: " +
+                        Join(value_users, " and ") + (value_users.size() > 1 ? " are null" : " is null"));
+    }
+  }
+  return Status::Ok();
+}
+
+Status NormalizeItemInput(Json& item) {
+  if (!item.is_object()) return Validation("The provided key element does not match the schema");
+  for (auto& [k, v] : item.items()) STRATUS_RETURN_IF_ERROR(NormalizeValue(v));
+  return Status::Ok();
+}
+
+void AddConsumedCapacity(Json& out, const Json& in, const std::string& table, double units) {
+  std::string mode = in.value("ReturnConsumedCapacity", "NONE");
+  if (mode == "NONE") return;
+  Json c = {{"TableName", table}, {"CapacityUnits", units}};
+  if (mode == "INDEXES") c["Table"] = Json{{"CapacityUnits", units}};
+  out["ConsumedCapacity"] = c;
+}
+
+// ---- preparation ----
+
+namespace {
+
+// Parses ConditionExpression or the legacy Expected into op.condition.
+Status PrepareCondition(Json& in, ExprContext& ctx, WriteOp& op) {
+  if (in.contains("ConditionExpression")) {
+    STRATUS_ASSIGN_OR_RETURN(Node c, ParseCondition(in["ConditionExpression"].get<std::string>(),
+                                                     ExprKind::kCondition, ctx));
+    op.condition = std::move(c);
+  } else if (in.contains("Expected")) {
+    if (!op.owned_values) op.owned_values = std::make_shared<std::deque<Json>>();
+    STRATUS_ASSIGN_OR_RETURN(op.condition, LegacyCondition(in["Expected"], in.value("ConditionalOperator", "AND"),
+                                                           *op.owned_values, true));
+  }
+  op.return_old_on_failure = in.value("ReturnValuesOnConditionCheckFailure", "NONE") == "ALL_OLD";
+  return Status::Ok();
+}
+
+Status CheckReturnValues(const Json& in, bool update) {
+  std::string rv = in.value("ReturnValues", "NONE");
+  if (!update && rv != "NONE" && rv != "ALL_OLD") {
+    return Validation("ReturnValues can only be ALL_OLD or NONE");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<WriteOp> Engine::PreparePut(const Scope& s, Json in, const Table& t) {
+  WriteOp op;
+  op.kind = WriteOp::kPut;
+  op.table_name = t.name;
+  STRATUS_RETURN_IF_ERROR(CheckExpressionMix(in, {"Expected"}, {"ConditionExpression"}));
+  op.owned_input = std::make_shared<Json>(std::move(in));
+  Json& input = *op.owned_input;
+  ExprContext ctx;
+  STRATUS_RETURN_IF_ERROR(PrepareExpressionContext(input, ctx));
+  STRATUS_RETURN_IF_ERROR(CheckReturnValues(input, false));
+  op.return_values = input.value("ReturnValues", "NONE");
+  STRATUS_RETURN_IF_ERROR(PrepareCondition(input, ctx, op));
+  STRATUS_RETURN_IF_ERROR(CheckUnused(ctx));
+  op.item = input.value("Item", Json::object());
+  STRATUS_RETURN_IF_ERROR(NormalizeItemInput(op.item));
+  STRATUS_RETURN_IF_ERROR(ValidateItemKeys(t, op.item, false));
+  if (ItemSize(op.item) > kMaxItemBytes) return Validation("Item size has exceeded the maximum allowed size");
+  op.key = t.KeyOf(op.item);
+  return op;
+}
+
+Result<WriteOp> Engine::PrepareUpdate(const Scope& s, Json in, const Table& t) {
+  WriteOp op;
+  op.kind = WriteOp::kUpdate;
+  op.table_name = t.name;
+  STRATUS_RETURN_IF_ERROR(CheckExpressionMix(in, {"AttributeUpdates", "Expected"},
+                                             {"UpdateExpression", "ConditionExpression"}));
+  op.owned_input = std::make_shared<Json>(std::move(in));
+  Json& input = *op.owned_input;
+  ExprContext ctx;
+  STRATUS_RETURN_IF_ERROR(PrepareExpressionContext(input, ctx));
+  op.return_values = input.value("ReturnValues", "NONE");
+  if (input.contains("UpdateExpression")) {
+    STRATUS_ASSIGN_OR_RETURN(UpdateExpr u, ParseUpdate(input["UpdateExpression"].get<std::string>(), ctx));
+    op.update = std::move(u);
+  } else if (input.contains("AttributeUpdates")) {
+    op.owned_values = std::make_shared<std::deque<Json>>();
+    STRATUS_ASSIGN_OR_RETURN(UpdateExpr u, LegacyUpdate(input["AttributeUpdates"], *op.owned_values));
+    op.update = std::move(u);
+  } else {
+    op.update = UpdateExpr{};
+  }
+  STRATUS_RETURN_IF_ERROR(PrepareCondition(input, ctx, op));
+  STRATUS_RETURN_IF_ERROR(CheckUnused(ctx));
+  op.key = input.value("Key", Json::object());
+  STRATUS_RETURN_IF_ERROR(NormalizeItemInput(op.key));
+  STRATUS_RETURN_IF_ERROR(ValidateKey(t, op.key));
+  STRATUS_RETURN_IF_ERROR(CheckUpdateKeys(*op.update, t.KeyNames()));
+  return op;
+}
+
+Result<WriteOp> Engine::PrepareDelete(const Scope& s, Json in, const Table& t) {
+  WriteOp op;
+  op.kind = WriteOp::kDelete;
+  op.table_name = t.name;
+  STRATUS_RETURN_IF_ERROR(CheckExpressionMix(in, {"Expected"}, {"ConditionExpression"}));
+  op.owned_input = std::make_shared<Json>(std::move(in));
+  Json& input = *op.owned_input;
+  ExprContext ctx;
+  STRATUS_RETURN_IF_ERROR(PrepareExpressionContext(input, ctx));
+  STRATUS_RETURN_IF_ERROR(CheckReturnValues(input, false));
+  op.return_values = input.value("ReturnValues", "NONE");
+  STRATUS_RETURN_IF_ERROR(PrepareCondition(input, ctx, op));
+  STRATUS_RETURN_IF_ERROR(CheckUnused(ctx));
+  op.key = input.value("Key", Json::object());
+  STRATUS_RETURN_IF_ERROR(NormalizeItemInput(op.key));
+  STRATUS_RETURN_IF_ERROR(ValidateKey(t, op.key));
+  return op;
+}
+
+Result<WriteOp> Engine::PrepareCheck(const Scope& s, Json in, const Table& t) {
+  WriteOp op;
+  op.kind = WriteOp::kCheck;
+  op.table_name = t.name;
+  op.owned_input = std::make_shared<Json>(std::move(in));
+  Json& input = *op.owned_input;
+  ExprContext ctx;
+  STRATUS_RETURN_IF_ERROR(PrepareExpressionContext(input, ctx));
+  STRATUS_RETURN_IF_ERROR(PrepareCondition(input, ctx, op));
+  STRATUS_RETURN_IF_ERROR(CheckUnused(ctx));
+  op.key = input.value("Key", Json::object());
+  STRATUS_RETURN_IF_ERROR(NormalizeItemInput(op.key));
+  STRATUS_RETURN_IF_ERROR(ValidateKey(t, op.key));
+  return op;
+}
+
+// ---- application ----
+
+Status Engine::AppendStreamRecord(store::WriteTxn& txn, const Scope& s, const Table& t,
+                                  const std::optional<Json>& old_item,
+                                  const std::optional<Json>& new_item, bool ttl_delete) {
+  if (!seq_loaded_.load()) {
+    STRATUS_ASSIGN_OR_RETURN(auto raw, txn.Get(kSeqCounter));
+    uint64_t last = raw ? std::stoull(*raw) : 0;
+    if (last > seq_.load()) seq_.store(last);
+    seq_loaded_.store(true);
+  }
+  uint64_t seq = ++seq_;
+  STRATUS_RETURN_IF_ERROR(txn.Put(kSeqCounter, std::to_string(seq)));
+  const Json& any = new_item ? *new_item : *old_item;
+  Json ddb = Json::object();
+  ddb["ApproximateCreationDateTime"] = static_cast<double>(clock_.NowMillis() / 1000);
+  ddb["Keys"] = t.KeyOf(any);
+  const std::string& view = t.stream_view;
+  if (new_item && (view == "NEW_IMAGE" || view == "NEW_AND_OLD_IMAGES")) ddb["NewImage"] = *new_item;
+  if (old_item && (view == "OLD_IMAGE" || view == "NEW_AND_OLD_IMAGES")) ddb["OldImage"] = *old_item;
+  char seqtext[32];
+  snprintf(seqtext, sizeof seqtext, "%021llu", static_cast<unsigned long long>(seq));
+  ddb["SequenceNumber"] = seqtext;
+  size_t size = ItemSize(ddb["Keys"]);
+  if (ddb.contains("NewImage")) size += ItemSize(ddb["NewImage"]);
+  if (ddb.contains("OldImage")) size += ItemSize(ddb["OldImage"]);
+  ddb["SizeBytes"] = size;
+  ddb["StreamViewType"] = view;
+  Json rec = {{"eventID", HexEncode(RandomBytes(16))},
+              {"eventName", !old_item ? "INSERT" : (!new_item ? "REMOVE" : "MODIFY")},
+              {"eventVersion", "1.1"},
+              {"eventSource", "aws:dynamodb"},
+              {"awsRegion", s.region},
+              {"dynamodb", std::move(ddb)}};
+  if (ttl_delete) {
+    rec["userIdentity"] = Json{{"Type", "Service"}, {"PrincipalId", "dynamodb.amazonaws.com"}};
+  }
+  std::string key = "ddb/s/" + BigEndian64(t.stream_uid) + BigEndian64(seq);
+  STRATUS_RETURN_IF_ERROR(txn.Put(key, DumpJson(rec)));
+  txn.Notify(StreamTopic(t.stream_arn));
+  return Status::Ok();
+}
+
+Status Engine::ApplyOne(store::WriteTxn& txn, const Scope& s, const Table& t, WriteOp& op) {
+  std::string key = t.ItemKey(op.kind == WriteOp::kPut ? op.item : op.key);
+  bool need_old = op.kind != WriteOp::kPut || op.condition || op.return_values != "NONE" ||
+                  !t.indexes.empty() || t.stream_enabled;
+  std::optional<Json> old;
+  if (need_old) {
+    STRATUS_ASSIGN_OR_RETURN(auto raw, txn.Get(key));
+    if (raw) {
+      Json j = ParseJsonOrDiscarded(*raw);
+      if (!j.is_object()) return InternalFailure("corrupt item in table " + t.name);
+      old = std::move(j);
+    }
+  }
+  if (op.condition) {
+    static const Json kEmpty = Json::object();
+    if (!EvalCondition(*op.condition, old ? *old : kEmpty)) {
+      Error e = ConditionFailed();
+      if (op.return_old_on_failure && old) e.fields["Item"] = *old;
+      return e;
+    }
+  }
+  op.old_item = old;
+  std::optional<Json> next;
+  switch (op.kind) {
+    case WriteOp::kCheck: return Status::Ok();
+    case WriteOp::kPut: next = op.item; break;
+    case WriteOp::kDelete: break;
+    case WriteOp::kUpdate: {
+      Json item = old ? *old : op.key;
+      STRATUS_RETURN_IF_ERROR(ApplyUpdate(*op.update, item, op.touched));
+      if (ItemSize(item) > kMaxItemBytes) {
+        return Validation("Item size to update has exceeded the maximum allowed size");
+      }
+      STRATUS_RETURN_IF_ERROR(ValidateItemKeys(t, item, true));
+      next = std::move(item);
+      break;
+    }
+  }
+  if (next) {
+    STRATUS_RETURN_IF_ERROR(txn.Put(key, DumpJson(*next)));
+  } else if (old) {
+    STRATUS_RETURN_IF_ERROR(txn.Delete(key));
+  }
+  for (const auto& idx : t.indexes) {
+    std::string old_key = old ? t.IndexKey(idx, *old) : std::string();
+    std::string new_key = next ? t.IndexKey(idx, *next) : std::string();
+    if (!old_key.empty() && old_key != new_key) STRATUS_RETURN_IF_ERROR(txn.Delete(old_key));
+    if (!new_key.empty()) {
+      STRATUS_RETURN_IF_ERROR(txn.Put(new_key, DumpJson(t.IndexProjection(idx, *next))));
+    }
+  }
+  if (t.stream_enabled && (old || next)) {
+    bool unchanged = old && next && *old == *next;
+    if (!unchanged) STRATUS_RETURN_IF_ERROR(AppendStreamRecord(txn, s, t, old, next, op.ttl_delete));
+  }
+  op.new_item = std::move(next);
+  return Status::Ok();
+}
+
+Status Engine::ApplyWrites(const Scope& s, std::vector<WriteOp>& ops, bool transactional,
+                           std::vector<Status>* per_op,
+                           const std::function<Status(store::WriteTxn&)>& extra) {
+  for (int attempt = 0;; ++attempt) {
+    std::vector<Status> results(ops.size());
+    Status st = store_.Write([&](store::WriteTxn& txn) -> Status {
+      std::unordered_map<std::string, TablePtr> tables;
+      bool failed = false;
+      for (size_t i = 0; i < ops.size(); ++i) {
+        WriteOp& op = ops[i];
+        auto it = tables.find(op.table_name);
+        if (it == tables.end()) {
+          auto t = catalog_.GetInTxn(txn, s, op.table_name);
+          if (!t.ok()) return t.error();
+          it = tables.emplace(op.table_name, *t).first;
+        }
+        results[i] = ApplyOne(txn, s, *it->second, op);
+        if (!results[i].ok()) {
+          failed = true;
+          if (!transactional) return results[i];
+        }
+      }
+      if (failed) {
+        // TransactWriteItems: every op was evaluated (for the reasons); nothing is applied.
+        Json reasons = Json::array();
+        std::vector<std::string> codes;
+        for (size_t i = 0; i < ops.size(); ++i) {
+          if (results[i].ok()) {
+            reasons.push_back(Json{{"Code", "None"}});
+            codes.push_back("None");
+            continue;
+          }
+          const Error& e = results[i].error();
+          std::string code = e.code == "ConditionalCheckFailedException" ? "ConditionalCheckFailed"
+                             : e.code == "ValidationException"              ? "ValidationError"
+                                                                            : e.code;
+          Json r = {{"Code", code}, {"Message", e.message}};
+          if (e.fields.contains("Item")) r["Item"] = e.fields["Item"];
+          reasons.push_back(r);
+          codes.push_back(code);
+        }
+        return Error("TransactionCanceledException",
+                     "Transaction cancelled, please refer cancellation reasons for specific reasons [" +
+                         Join(codes, ", ") + "]")
+            .With("CancellationReasons", reasons);
+      }
+      if (extra) return extra(txn);
+      return Status::Ok();
+    });
+    if (!st.ok() && st.error().code == kTableChanged && attempt < kMaxTableChangedRetries) continue;
+    if (per_op) *per_op = results;
+    return st;
+  }
+}
+
+Json Engine::ReturnAttributes(const WriteOp& op) const {
+  const std::string& rv = op.return_values;
+  Json attrs;
+  if (rv == "ALL_OLD" && op.old_item) attrs = *op.old_item;
+  if (rv == "ALL_NEW" && op.new_item) attrs = *op.new_item;
+  if (rv == "UPDATED_OLD" && op.old_item) attrs = Project(*op.old_item, op.touched);
+  if (rv == "UPDATED_NEW" && op.new_item) attrs = Project(*op.new_item, op.touched);
+  Json out = Json::object();
+  if (attrs.is_object() && !attrs.empty()) out["Attributes"] = std::move(attrs);
+  return out;
+}
+
+// ---- operations ----
+
+Result<Json> Engine::PutItem(const Scope& s, Json in) {
+  std::string name = in.value("TableName", "");
+  STRATUS_ASSIGN_OR_RETURN(TablePtr t, catalog_.Get(s, name));
+  STRATUS_ASSIGN_OR_RETURN(WriteOp op, PreparePut(s, std::move(in), *t));
+  std::vector<WriteOp> ops;
+  ops.push_back(std::move(op));
+  STRATUS_RETURN_IF_ERROR(ApplyWrites(s, ops, false));
+  Json out = ReturnAttributes(ops[0]);
+  AddConsumedCapacity(out, *ops[0].owned_input, name, 1.0);
+  return out;
+}
+
+Result<Json> Engine::UpdateItem(const Scope& s, Json in) {
+  std::string name = in.value("TableName", "");
+  STRATUS_ASSIGN_OR_RETURN(TablePtr t, catalog_.Get(s, name));
+  STRATUS_ASSIGN_OR_RETURN(WriteOp op, PrepareUpdate(s, std::move(in), *t));
+  std::vector<WriteOp> ops;
+  ops.push_back(std::move(op));
+  STRATUS_RETURN_IF_ERROR(ApplyWrites(s, ops, false));
+  Json out = ReturnAttributes(ops[0]);
+  AddConsumedCapacity(out, *ops[0].owned_input, name, 1.0);
+  return out;
+}
+
+Result<Json> Engine::DeleteItem(const Scope& s, Json in) {
+  std::string name = in.value("TableName", "");
+  STRATUS_ASSIGN_OR_RETURN(TablePtr t, catalog_.Get(s, name));
+  STRATUS_ASSIGN_OR_RETURN(WriteOp op, PrepareDelete(s, std::move(in), *t));
+  std::vector<WriteOp> ops;
+  ops.push_back(std::move(op));
+  STRATUS_RETURN_IF_ERROR(ApplyWrites(s, ops, false));
+  Json out = ReturnAttributes(ops[0]);
+  AddConsumedCapacity(out, *ops[0].owned_input, name, 1.0);
+  return out;
+}
+
+Result<Json> Engine::GetItem(const Scope& s, Json in) {
+  STRATUS_RETURN_IF_ERROR(CheckExpressionMix(in, {"AttributesToGet"}, {"ProjectionExpression"}));
+  ExprContext ctx;
+  STRATUS_RETURN_IF_ERROR(PrepareExpressionContext(in, ctx));
+  STRATUS_ASSIGN_OR_RETURN(std::vector<Path> paths, ProjectionFrom(in, ctx));
+  STRATUS_RETURN_IF_ERROR(CheckUnused(ctx));
+  std::string name = in.value("TableName", "");
+  STRATUS_ASSIGN_OR_RETURN(TablePtr t, catalog_.Get(s, name));
+  Json key = in.value("Key", Json::object());
+  STRATUS_RETURN_IF_ERROR(NormalizeItemInput(key));
+  STRATUS_RETURN_IF_ERROR(ValidateKey(*t, key));
+  STRATUS_ASSIGN_OR_RETURN(auto raw, store_.Get(t->ItemKey(key)));
+  Json out = Json::object();
+  if (raw) {
+    Json item = ParseJsonOrDiscarded(*raw);
+    if (!item.is_object()) return InternalFailure("corrupt item in table " + name);
+    out["Item"] = paths.empty() ? std::move(item) : Project(item, paths);
+  }
+  AddConsumedCapacity(out, in, name, in.value("ConsistentRead", false) ? 1.0 : 0.5);
+  return out;
+}
+
+}  // namespace stratus::services::dynamodb

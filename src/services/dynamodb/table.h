@@ -1,0 +1,147 @@
+#pragma once
+// DynamoDB tables on store::Store: the table record, its key schema and secondary indexes, and
+// the store keys of items and index entries. TableCatalog runs the control plane (Create,
+// Describe, Update, Delete, List, tags, TTL settings) and caches parsed table records.
+//
+// Store keys ("ddb/" namespace):
+//   ddb/t/<acct>/<region>/<table>        table record (JSON)
+//   ddb/i/<uid:8><index:1><h:2><pk>[<sk>]            an item (index 0) or an index entry
+//       (index n: <h> and <pk>/<sk> are the index's keys, followed by the table's <pk>[<sk>])
+//   ddb/s/<stream uid:8><seq:8>           a stream record (JSON), see streams.h
+//   ddb/n/uid, ddb/n/seq                  counters (table/stream uids, stream sequence numbers)
+// <pk>/<sk> are EncodeKeyValue encodings (order-preserving), so a partition's items are one
+// contiguous range in sort-key order, and <h> (16 bits of a hash of <pk>) spreads partitions
+// for parallel Scan segments. Values are the item (or its projection) as wire-form JSON text.
+//
+// Thread-safe: the cache is guarded by a mutex; everything else lives in the store.
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/json.h"
+#include "core/result.h"
+#include "store/store.h"
+
+namespace stratus::services::dynamodb {
+
+struct Scope {
+  std::string account;
+  std::string region;
+};
+
+struct KeyAttr {
+  std::string name;
+  std::string type;  // S, N or B
+};
+
+struct IndexDef {
+  std::string name;
+  bool global = false;
+  uint8_t id = 0;  // the index byte of its store keys (1..255)
+  KeyAttr hash;
+  std::optional<KeyAttr> range;
+  std::string projection = "ALL";  // ALL, KEYS_ONLY, INCLUDE
+  std::vector<std::string> non_key;
+};
+
+struct Table {
+  std::string raw;  // the stored record, compared inside transactions
+  Json record;
+  std::string name;
+  std::string arn;
+  uint64_t uid = 0;
+  std::string status;
+  KeyAttr hash;
+  std::optional<KeyAttr> range;
+  std::vector<IndexDef> indexes;
+  // Streams.
+  bool stream_enabled = false;
+  std::string stream_view;  // KEYS_ONLY, NEW_IMAGE, OLD_IMAGE, NEW_AND_OLD_IMAGES
+  uint64_t stream_uid = 0;
+  std::string stream_arn;
+  // TTL.
+  std::string ttl_attribute;
+  bool ttl_enabled = false;
+
+  const IndexDef* FindIndex(std::string_view name) const;
+  std::vector<std::string> KeyNames() const;
+  // The base table's key attributes of `item` (a map), in key-schema order.
+  Json KeyOf(const Json& item) const;
+  // Store keys.
+  std::string ItemPrefix(uint8_t index) const;
+  // The item's store key; `item` must hold valid key attributes.
+  std::string ItemKey(const Json& item) const;
+  // The index entry key of `item` in `index`, or "" when the item lacks the index's keys.
+  std::string IndexKey(const IndexDef& index, const Json& item) const;
+  // The attributes of `item` that `index` projects.
+  Json IndexProjection(const IndexDef& index, const Json& item) const;
+};
+
+using TablePtr = std::shared_ptr<const Table>;
+
+// Store key helpers.
+std::string TableRecordKey(const Scope& s, std::string_view name);
+std::string TablePrefix(const Scope& s);
+std::string BigEndian64(uint64_t v);
+uint64_t ReadBigEndian64(std::string_view b);
+// 16 bits of a hash of an encoded partition key, as two bytes.
+std::string PartitionHash(std::string_view encoded_pk);
+
+Error ResourceNotFound(std::string message = "Requested resource not found");
+Error ResourceInUse(std::string message);
+
+// A table record must be re-read when this error comes back from a transaction.
+inline constexpr std::string_view kTableChanged = "StratusTableChanged";
+
+class TableCatalog {
+ public:
+  TableCatalog(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+
+  // The table, from the cache or the store. ResourceNotFound when missing.
+  Result<TablePtr> Get(const Scope& s, std::string_view name);
+  // Inside a write transaction: the current table, reusing the cached parse when the stored
+  // record is unchanged. ResourceNotFound when the table is gone.
+  Result<TablePtr> GetInTxn(store::ReadTxn& txn, const Scope& s, std::string_view name);
+  void Forget(const Scope& s, std::string_view name);
+
+  Result<Json> Create(const Scope& s, Json input);
+  Result<Json> Describe(const Scope& s, std::string_view name);
+  Result<Json> Update(const Scope& s, const Json& input);
+  Result<Json> Delete(const Scope& s, std::string_view name);
+  Result<Json> List(const Scope& s, const Json& input);
+  Status Tag(const Scope& s, const Json& input);
+  Status Untag(const Scope& s, const Json& input);
+  Result<Json> ListTags(const Scope& s, const Json& input);
+  Result<Json> UpdateTtl(const Scope& s, const Json& input);
+  Result<Json> DescribeTtl(const Scope& s, std::string_view name);
+  Result<Json> DescribeContinuousBackups(const Scope& s, std::string_view name);
+  Result<Json> UpdateContinuousBackups(const Scope& s, const Json& input);
+
+  // Every table of every account with TTL enabled (for the sweeper).
+  Result<std::vector<std::pair<Scope, TablePtr>>> TtlTables();
+  // The TableDescription of a record (without the item counts).
+  static Json DescriptionOf(const Table& t);
+  // Parses a stored record.
+  static Result<TablePtr> Parse(std::string raw);
+
+ private:
+  // Applies `change` to the table record in one transaction; returns the new table.
+  Result<TablePtr> Modify(const Scope& s, std::string_view name,
+                          const std::function<Status(store::WriteTxn&, const Table&, Json&)>& change);
+  Result<uint64_t> NextUid(store::WriteTxn& txn);
+  Json Counts(const Table& t);
+  std::string TableNameFromArn(const Scope& s, const std::string& arn, Status& st);
+
+  store::Store& store_;
+  const Clock& clock_;
+  std::shared_mutex mu_;  // guards cache_
+  std::unordered_map<std::string, TablePtr> cache_;
+};
+
+}  // namespace stratus::services::dynamodb
