@@ -1,6 +1,7 @@
 #include "services/all_services.h"
 
 #include "services/dynamodb/dynamodb_service.h"
+#include "services/lambda/lambda_service.h"
 #include "services/logs/logs_service.h"
 #include "services/sts/sts_service.h"
 
@@ -10,6 +11,7 @@ std::vector<std::unique_ptr<aws::Service>> MakeAllServices(aws::ServiceContext& 
   std::vector<std::unique_ptr<aws::Service>> all;
   all.push_back(sts::MakeStsService(context));
   all.push_back(logs::MakeLogsService(context));
+  all.push_back(lambda::MakeLambdaService(context));
   all.push_back(dynamodb::MakeDynamoDbService(context));
   all.push_back(dynamodb::MakeDynamoDbStreamsService(context));
   return all;

@@ -1,0 +1,59 @@
+#pragma once
+// Ships function log lines to CloudWatch Logs (/aws/lambda/<name>) off the invoke path: lines
+// are queued in memory and a background thread appends them through the LogSink in batches
+// every kFlushInterval (or sooner when many are waiting), keeping each stream's order.
+//
+// Lines queued when the server stops are flushed by Stop(). A kill -9 loses lines not yet
+// flushed (at most one interval's worth), as a crashed Lambda host would.
+//
+// Thread-safe.
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "aws/framework/service.h"
+
+namespace stratus::services::lambda {
+
+class LogShipper {
+ public:
+  // `sink` may be null (no logs service built in): lines are then dropped, logged once.
+  explicit LogShipper(aws::LogSink* sink) : sink_(sink) {}
+  ~LogShipper() { Stop(); }
+  LogShipper(const LogShipper&) = delete;
+  LogShipper& operator=(const LogShipper&) = delete;
+
+  void Start();
+  // Flushes what is queued and stops the thread. Idempotent.
+  void Stop();
+
+  void Ship(const std::string& account, const std::string& region, const std::string& group,
+            const std::string& stream, std::vector<aws::LogSink::Event> events);
+
+  // Blocks until everything queued before the call has been appended (tests, CLI `logs`).
+  void FlushForTest();
+
+ private:
+  using StreamKey = std::tuple<std::string, std::string, std::string, std::string>;
+  void Loop();
+  void FlushBatch(std::map<StreamKey, std::vector<aws::LogSink::Event>> batch);
+
+  aws::LogSink* const sink_;
+  std::mutex mu_;  // guards everything below
+  std::condition_variable cv_;
+  std::condition_variable flushed_cv_;
+  std::map<StreamKey, std::vector<aws::LogSink::Event>> pending_;
+  size_t pending_events_ = 0;
+  uint64_t enqueued_batches_ = 0;
+  uint64_t flushed_batches_ = 0;
+  bool stopping_ = false;
+  bool warned_ = false;
+  std::thread thread_;
+};
+
+}  // namespace stratus::services::lambda
