@@ -3,6 +3,7 @@
 #include "services/dynamodb/dynamodb_service.h"
 #include "services/lambda/lambda_service.h"
 #include "services/logs/logs_service.h"
+#include "services/sqs/sqs_service.h"
 #include "services/sts/sts_service.h"
 
 namespace stratus::services {
@@ -14,6 +15,7 @@ std::vector<std::unique_ptr<aws::Service>> MakeAllServices(aws::ServiceContext& 
   all.push_back(lambda::MakeLambdaService(context));
   all.push_back(dynamodb::MakeDynamoDbService(context));
   all.push_back(dynamodb::MakeDynamoDbStreamsService(context));
+  all.push_back(sqs::MakeSqsService(context));
   return all;
 }
 

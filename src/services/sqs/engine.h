@@ -1,0 +1,141 @@
+#pragma once
+// The SQS engine: queues and messages on store::Store, with an in-memory index per queue.
+//
+// Durability: every change a client is told about is committed first — CreateQueue, a send (one
+// store Write per SendMessage and per SendMessageBatch), a receive (the receive count and
+// visibility of the messages it returns, one Write per call), deletes and visibility changes.
+// A restart rebuilds the index from the store (Load), so a `kill -9` loses nothing acknowledged
+// and shows in-flight messages again when their visibility timeout ends.
+//
+// Store layout:
+//   sqs/q/<account>/<region>/<name>   queue record (JSON: id, attributes, tags, timestamps)
+//   sqs/m/<queue id>/<seq>            message (JSON), written once by the send
+//   sqs/s/<queue id>/<seq>            receive state (JSON), rewritten by receives
+//   sqs/d/<queue id>/<dedup key>      FIFO deduplication entry, kept 5 minutes
+//   sqs/t/<task handle>               message move task
+// <queue id> and <seq> are 16 hex digits, so a queue's messages scan in send order.
+//
+// Thread-safe: the registry is guarded by a shared mutex, each queue by its own mutex; store
+// writes happen outside every lock.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/json.h"
+#include "core/result.h"
+#include "services/sqs/queue.h"
+#include "store/store.h"
+
+namespace stratus::services::sqs {
+
+// Who calls, where, and how queue URLs are written back.
+struct Scope {
+  std::string account;
+  std::string region;
+  std::string base_url;      // "http://localhost:4566": the scheme and host of queue URLs
+  std::string sender_id;     // SenderId of the messages this caller sends
+  std::string trace_header;  // the caller's X-Amzn-Trace-Id (AWSTraceHeader of sends)
+};
+
+// The outcome of one receive attempt.
+struct ReceiveOutcome {
+  std::optional<Json> output;   // the answer; empty when nothing was visible
+  int64_t next_visible_ms = 0;  // when a message may become visible (0 = unknown)
+};
+
+class Engine {
+ public:
+  Engine(store::Store& store, const Clock& clock);
+  ~Engine();
+
+  // Rebuilds every queue's index from the store. Call once before serving.
+  Status Load();
+
+  // Queues. `in` is the operation's input in canonical JSON; outputs likewise.
+  Result<Json> CreateQueue(const Scope& s, const Json& in);
+  Status DeleteQueue(const Scope& s, const Json& in);
+  Result<Json> GetQueueUrl(const Scope& s, const Json& in);
+  Result<Json> ListQueues(const Scope& s, const Json& in);
+  Result<Json> GetQueueAttributes(const Scope& s, const Json& in);
+  Status SetQueueAttributes(const Scope& s, const Json& in);
+  Status PurgeQueue(const Scope& s, const Json& in);
+  Status TagQueue(const Scope& s, const Json& in);
+  Status UntagQueue(const Scope& s, const Json& in);
+  Result<Json> ListQueueTags(const Scope& s, const Json& in);
+  Result<Json> ListDeadLetterSourceQueues(const Scope& s, const Json& in);
+  Status AddPermission(const Scope& s, const Json& in);
+  Status RemovePermission(const Scope& s, const Json& in);
+
+  // Messages.
+  Result<Json> SendMessage(const Scope& s, const Json& in);
+  Result<Json> SendMessageBatch(const Scope& s, const Json& in);
+  // Takes visible messages. When none is visible and `waiter` is given, registers it on the
+  // queue (atomically with the check) so that the next send or visibility change wakes it.
+  Result<ReceiveOutcome> ReceiveMessage(const Scope& s, const Json& in,
+                                        const std::shared_ptr<Waiter>& waiter);
+  // The WaitTimeSeconds a receive waits: the request's, else the queue's default.
+  Result<int64_t> WaitSeconds(const Scope& s, const Json& in);
+  Status DeleteMessage(const Scope& s, const Json& in);
+  Result<Json> DeleteMessageBatch(const Scope& s, const Json& in);
+  Status ChangeMessageVisibility(const Scope& s, const Json& in);
+  Result<Json> ChangeMessageVisibilityBatch(const Scope& s, const Json& in);
+
+  // Dead-letter queue redrive.
+  Result<Json> StartMessageMoveTask(const Scope& s, const Json& in);
+  Result<Json> ListMessageMoveTasks(const Scope& s, const Json& in);
+  Result<Json> CancelMessageMoveTask(const Scope& s, const Json& in);
+  // Runs pending move tasks a step (background thread).
+  void RunMoveTasks();
+
+  // Deletes messages past their queue's retention period and expired dedup entries; wakes
+  // waiters of queues where messages became visible. Called by a background thread.
+  void Sweep();
+
+ private:
+  struct MoveTask {
+    std::string handle;
+    std::string source_arn;
+    std::string destination_arn;  // "" = each message's original source queue
+    int64_t max_per_second = 0;   // 0 = as fast as possible
+    std::string status = "RUNNING";  // RUNNING, COMPLETED, CANCELLING, CANCELLED, FAILED
+    int64_t moved = 0;
+    int64_t to_move = 0;
+    int64_t started_ms = 0;
+    std::string failure;
+  };
+  using QueuePtr = std::shared_ptr<Queue>;
+
+  Result<QueuePtr> Find(const Scope& s, const Json& in) const;
+  QueuePtr FindByArn(const std::string& arn) const;
+  std::string UrlOf(const Scope& s, const Queue& q) const;
+  Status SaveQueueLocked(Queue& q);  // persists the queue record (caller holds q.mu)
+
+  struct SendEntry {
+    std::string id;  // batch entry id ("" for SendMessage)
+    const Json* in = nullptr;
+  };
+  // Validates, deduplicates, commits and indexes up to 10 messages in one store Write. Returns
+  // one result per entry: the output entry or an error.
+  std::vector<Result<Json>> Send(const Scope& s, Queue& q, const std::vector<SendEntry>& entries);
+  Result<Json> DeleteOne(Queue& q, const std::string& handle, bool* deleted);
+  Status ChangeVisibilityOne(Queue& q, const std::string& handle, int64_t timeout_s);
+  // Moves messages into `dst` (redrive or move task) with one store Write; indexes them there.
+  Status MoveMessages(Queue& src, Queue& dst, std::vector<std::unique_ptr<Message>> msgs,
+                      bool from_redrive);
+  void WakeWaiters(Queue& q);
+  Status LoadMoveTasks();
+  Status SaveTask(const MoveTask& t);
+
+  store::Store& store_;
+  const Clock& clock_;
+  mutable std::shared_mutex mu_;  // guards queues_ and tasks_
+  std::unordered_map<std::string, QueuePtr> queues_;  // by "account/region/name"
+  std::unordered_map<std::string, std::shared_ptr<MoveTask>> tasks_;  // by handle
+};
+
+}  // namespace stratus::services::sqs

@@ -1,0 +1,686 @@
+// The SQS engine's message operations: send, receive, delete, visibility, redrive.
+#include <algorithm>
+#include <mutex>
+#include <random>
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+#include "core/crypto.h"
+#include "core/strings.h"
+#include "services/sqs/engine.h"
+#include "services/sqs/errors.h"
+#include "services/sqs/md5.h"
+#include "services/sqs/records.h"
+
+namespace stratus::services::sqs {
+
+namespace {
+
+uint64_t NewNonce() {
+  thread_local std::mt19937_64 rng([] {
+    std::string b = RandomBytes(8);
+    uint64_t seed = 0;
+    for (char c : b) seed = (seed << 8) | static_cast<unsigned char>(c);
+    return seed;
+  }());
+  uint64_t n = 0;
+  while (n == 0) n = rng();
+  return n;
+}
+
+// True when every code point is one SQS accepts (XML 1.0 characters).
+bool HasOnlyValidCharacters(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    uint32_t cp = 0;
+    int len = 1;
+    if (c < 0x80) {
+      cp = c;
+    } else if ((c >> 5) == 0x6) {
+      cp = c & 0x1F;
+      len = 2;
+    } else if ((c >> 4) == 0xE) {
+      cp = c & 0x0F;
+      len = 3;
+    } else {
+      cp = c & 0x07;
+      len = 4;
+    }
+    for (int k = 1; k < len && i + k < s.size(); ++k) {
+      cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    }
+    i += len;
+    bool ok = cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
+              (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool IsValidBatchId(std::string_view id) {
+  if (id.empty() || id.size() > 80) return false;
+  for (char c : id) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
+  }
+  return true;
+}
+
+// Checks a batch's entry list: not empty, at most 10, ids well-formed and distinct.
+Status CheckBatch(const Json& entries, const std::string& entry_type) {
+  if (!entries.is_array() || entries.empty()) {
+    return Error("EmptyBatchRequest",
+                 "There should be at least one " + entry_type + " in the request.");
+  }
+  if (entries.size() > static_cast<size_t>(kMaxBatchEntries)) {
+    return Error("TooManyEntriesInBatchRequest",
+                 "Maximum number of entries per request are 10. You have sent " +
+                     std::to_string(entries.size()) + ".");
+  }
+  std::set<std::string> ids;
+  for (const auto& e : entries) {
+    std::string id = e.value("Id", "");
+    if (!IsValidBatchId(id)) {
+      return Error("InvalidBatchEntryId",
+                   "A batch entry id can only contain alphanumeric characters, hyphens and "
+                   "underscores. It can be at most 80 letters long.");
+    }
+    if (!ids.insert(id).second) return Error("BatchEntryIdsNotDistinct", "Id " + id + " repeated.");
+  }
+  return Status::Ok();
+}
+
+// Validates message attributes; returns their size in bytes as SQS counts it.
+Result<int64_t> CheckAttributes(const Json& attrs) {
+  if (!attrs.is_object()) return int64_t{0};
+  if (attrs.size() > 10) {
+    return InvalidParameterValue("Number of message attributes [" + std::to_string(attrs.size()) +
+                                 "] exceeds the allowed maximum [10].");
+  }
+  int64_t bytes = 0;
+  for (const auto& [name, a] : attrs.items()) {
+    std::string type = a.value("DataType", "");
+    if (type.empty()) {
+      return InvalidParameterValue("The message attribute '" + name +
+                                   "' must contain non-empty message attribute type.");
+    }
+    bool is_binary = StartsWith(type, "Binary");
+    if (!StartsWith(type, "String") && !StartsWith(type, "Number") && !is_binary) {
+      return InvalidParameterValue(
+          "The type of message (user) attribute '" + name +
+          "' is invalid. You must use only the following supported type prefixes: Binary, Number, "
+          "String.");
+    }
+    if (a.contains("StringListValues") || a.contains("BinaryListValues")) {
+      return UnsupportedOperation("Message attribute list values in SendMessage operation are "
+                                  "not supported.");
+    }
+    std::string value = is_binary ? a.value("BinaryValue", "") : a.value("StringValue", "");
+    if (value.empty()) {
+      return InvalidParameterValue("The message attribute '" + name +
+                                   "' must contain non-empty message attribute value for message "
+                                   "attribute type '" + type.substr(0, type.find('.')) + "'.");
+    }
+    if (StartsWith(type, "Number") && !ParseDouble(value)) {
+      return InvalidParameterValue("Could not cast message attribute '" + name +
+                                   "' value to number.");
+    }
+    if (!is_binary && !HasOnlyValidCharacters(value)) return InvalidMessageContents();
+    int64_t value_bytes = static_cast<int64_t>(value.size());
+    if (is_binary) value_bytes = value_bytes * 3 / 4;
+    bytes += static_cast<int64_t>(name.size() + type.size()) + value_bytes;
+  }
+  return bytes;
+}
+
+// The system attribute names a receive asked for.
+std::set<std::string> WantedSystemAttributes(const Json& in) {
+  std::set<std::string> names;
+  for (const char* key : {"AttributeNames", "MessageSystemAttributeNames"}) {
+    for (const auto& n : in.value(key, Json::array())) names.insert(n.get<std::string>());
+  }
+  return names;
+}
+
+Json FilterMessageAttributes(const Json& attrs, const Json& wanted) {
+  Json out = Json::object();
+  if (!attrs.is_object() || attrs.empty() || !wanted.is_array() || wanted.empty()) return out;
+  for (const auto& w : wanted) {
+    std::string n = w.get<std::string>();
+    if (n == "All" || n == ".*") return attrs;
+    for (const auto& [name, v] : attrs.items()) {
+      if (name == n || (EndsWith(n, ".*") && StartsWith(name, n.substr(0, n.size() - 1)))) {
+        out[name] = v;
+      }
+    }
+  }
+  return out;
+}
+
+std::string SequenceNumber(uint64_t seq) {
+  std::string s = std::to_string(seq);
+  if (s.size() < 20) s.insert(0, 20 - s.size(), '0');
+  return s;
+}
+
+}  // namespace
+
+std::vector<Result<Json>> Engine::Send(const Scope& s, Queue& q,
+                                       const std::vector<SendEntry>& entries) {
+  std::vector<Result<Json>> results(entries.size(), Result<Json>(Json::object()));
+  int64_t now = clock_.NowMillis();
+  QueueConfig config;
+  {
+    std::lock_guard ql(q.mu);
+    config = q.config;
+  }
+  // Validate each entry; build its message.
+  std::vector<std::unique_ptr<Message>> built(entries.size());
+  std::vector<std::string> dedup_keys(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const Json& in = *entries[i].in;
+    auto fail = [&](Error e) { results[i] = std::move(e); };
+    std::string body = in.value("MessageBody", "");
+    if (body.empty()) {
+      fail(MissingParameter("The request must contain the parameter MessageBody."));
+      continue;
+    }
+    if (!HasOnlyValidCharacters(body)) {
+      fail(InvalidMessageContents());
+      continue;
+    }
+    Json attrs = in.value("MessageAttributes", Json::object());
+    auto attr_bytes = CheckAttributes(attrs);
+    if (!attr_bytes.ok()) {
+      fail(attr_bytes.error());
+      continue;
+    }
+    if (static_cast<int64_t>(body.size()) + *attr_bytes > config.max_message_bytes) {
+      fail(InvalidParameterValue("One or more parameters are invalid. Reason: Message must be "
+                                 "shorter than " + std::to_string(config.max_message_bytes) +
+                                 " bytes."));
+      continue;
+    }
+    int64_t delay = config.delay_s;
+    if (in.contains("DelaySeconds")) {
+      int64_t d = in["DelaySeconds"].get<int64_t>();
+      if (config.fifo) {
+        fail(InvalidParameterValue("Value " + std::to_string(d) +
+                                   " for parameter DelaySeconds is invalid. Reason: The request "
+                                   "include parameter that is not valid for this queue type."));
+        continue;
+      }
+      if (d < 0 || d > kMaxDelaySeconds) {
+        fail(InvalidParameterValue("Value " + std::to_string(d) +
+                                   " for parameter DelaySeconds is invalid. Reason: DelaySeconds "
+                                   "must be >= 0 and <= 900."));
+        continue;
+      }
+      delay = d;
+    }
+    auto m = std::make_unique<Message>();
+    m->group = in.value("MessageGroupId", "");
+    m->dedup_id = in.value("MessageDeduplicationId", "");
+    if (config.fifo) {
+      if (m->group.empty()) {
+        fail(MissingParameter("The request must contain the parameter MessageGroupId."));
+        continue;
+      }
+      if (m->dedup_id.empty()) {
+        if (!config.content_based_dedup) {
+          fail(InvalidParameterValue("The queue should either have ContentBasedDeduplication "
+                                     "enabled or MessageDeduplicationId provided explicitly"));
+          continue;
+        }
+        m->dedup_id = Sha256Hex(body);
+      }
+      dedup_keys[i] = config.dedup_scope_group ? m->group + "/" + m->dedup_id : m->dedup_id;
+    } else if (!m->dedup_id.empty()) {
+      fail(InvalidParameterValue("Value " + m->dedup_id +
+                                 " for parameter MessageDeduplicationId is invalid. Reason: The "
+                                 "request include parameter that is not valid for this queue "
+                                 "type."));
+      continue;
+    }
+    Json sys = in.value("MessageSystemAttributes", Json::object());
+    if (sys.contains("AWSTraceHeader")) {
+      m->trace_header = sys["AWSTraceHeader"].value("StringValue", "");
+    } else {
+      m->trace_header = s.trace_header;
+    }
+    m->id = NewUuid();
+    m->body = std::move(body);
+    m->attributes = std::move(attrs);
+    m->md5_body = Md5OfBody(m->body);
+    m->md5_attributes = Md5OfAttributes(m->attributes);
+    m->sender_id = s.sender_id;
+    m->sent_ms = now;
+    m->visible_at_ms = now + delay * 1000;
+    Json out = Json::object();
+    if (!entries[i].id.empty()) out["Id"] = entries[i].id;
+    out["MessageId"] = m->id;
+    out["MD5OfMessageBody"] = m->md5_body;
+    if (!m->md5_attributes.empty()) out["MD5OfMessageAttributes"] = m->md5_attributes;
+    if (sys.contains("AWSTraceHeader")) {
+      out["MD5OfMessageSystemAttributes"] = Md5OfAttributes(Json{{"AWSTraceHeader", sys["AWSTraceHeader"]}});
+    }
+    results[i] = std::move(out);
+    built[i] = std::move(m);
+  }
+
+  // FIFO sends to one queue are serialized so that sequence numbers follow commit order.
+  std::unique_lock<std::mutex> fifo_lock;
+  if (config.fifo) fifo_lock = std::unique_lock<std::mutex>(q.send_mu);
+
+  // Assign sequence numbers; drop duplicates (FIFO) inside the 5-minute window.
+  std::vector<std::pair<std::string, std::string>> puts;  // key, value
+  {
+    std::lock_guard ql(q.mu);
+    if (q.deleted) {
+      for (auto& r : results) r = QueueDoesNotExist();
+      return results;
+    }
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (!built[i]) continue;
+      Message& m = *built[i];
+      m.seq = q.next_seq++;
+      if (config.fifo) {
+        auto it = q.dedup.find(dedup_keys[i]);
+        if (it != q.dedup.end() && it->second.expires_ms > now) {
+          results[i]->operator[]("MessageId") = it->second.message_id;
+          results[i]->operator[]("SequenceNumber") = SequenceNumber(it->second.seq);
+          built[i].reset();
+          continue;
+        }
+        DedupEntry e{now + kDedupWindowMs, m.id, m.seq};
+        q.dedup[dedup_keys[i]] = e;
+        puts.emplace_back(records::DedupKey(q.id, dedup_keys[i]),
+                          Json{{"e", e.expires_ms}, {"m", e.message_id}, {"s", e.seq}}.dump());
+        results[i]->operator[]("SequenceNumber") = SequenceNumber(m.seq);
+      }
+    }
+  }
+  for (auto& m : built) {
+    if (m) puts.emplace_back(records::MessageKey(q.id, m->seq), records::EncodeMessage(*m));
+  }
+  if (!puts.empty()) {
+    Status st = store_.Write([&](store::WriteTxn& txn) -> Status {
+      for (const auto& [k, v] : puts) STRATUS_RETURN_IF_ERROR(txn.Put(k, v));
+      return Status::Ok();
+    });
+    if (!st.ok()) {
+      for (size_t i = 0; i < entries.size(); ++i) {
+        if (built[i]) results[i] = st.error();
+      }
+      return results;
+    }
+  }
+  std::vector<std::shared_ptr<Waiter>> waiters;
+  {
+    std::lock_guard ql(q.mu);
+    if (q.deleted) return results;
+    bool visible = false;
+    for (auto& m : built) {
+      if (!m) continue;
+      visible = visible || m->visible_at_ms <= now;
+      q.Index(*m, now);
+      uint64_t seq = m->seq;
+      q.messages.emplace(seq, std::move(m));
+    }
+    if (visible) waiters = q.TakeWaiters();
+  }
+  for (auto& w : waiters) w->wake();
+  return results;
+}
+
+Result<Json> Engine::SendMessage(const Scope& s, const Json& in) {
+  STRATUS_ASSIGN_OR_RETURN(QueuePtr q, Find(s, in));
+  auto results = Send(s, *q, {SendEntry{"", &in}});
+  return std::move(results[0]);
+}
+
+Result<Json> Engine::SendMessageBatch(const Scope& s, const Json& in) {
+  STRATUS_ASSIGN_OR_RETURN(QueuePtr q, Find(s, in));
+  const Json& entries = in.contains("Entries") ? in["Entries"] : Json::array();
+  STRATUS_RETURN_IF_ERROR(CheckBatch(entries, "SendMessageBatchRequestEntry"));
+  int64_t total = 0;
+  for (const auto& e : entries) {
+    total += static_cast<int64_t>(e.value("MessageBody", "").size());
+    if (auto b = CheckAttributes(e.value("MessageAttributes", Json::object())); b.ok()) total += *b;
+  }
+  if (total > kMaxMessageBytes) {
+    return Error("BatchRequestTooLong", "Batch requests cannot be longer than 262144 bytes. You "
+                                        "have sent " + std::to_string(total) + " bytes.");
+  }
+  std::vector<SendEntry> list;
+  for (const auto& e : entries) list.push_back(SendEntry{e.value("Id", ""), &e});
+  auto results = Send(s, *q, list);
+  Json ok = Json::array();
+  Json failed = Json::array();
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (results[i].ok()) {
+      ok.push_back(std::move(results[i]).value());
+    } else {
+      const Error& e = results[i].error();
+      failed.push_back(Json{{"Id", list[i].id}, {"SenderFault", e.sender_fault},
+                            {"Code", e.code}, {"Message", e.message}});
+    }
+  }
+  return Json{{"Successful", std::move(ok)}, {"Failed", std::move(failed)}};
+}
+
+Result<int64_t> Engine::WaitSeconds(const Scope& s, const Json& in) {
+  if (in.contains("WaitTimeSeconds")) {
+    int64_t w = in["WaitTimeSeconds"].get<int64_t>();
+    if (w < 0 || w > kMaxWaitSeconds) {
+      return InvalidParameterValue("Value " + std::to_string(w) +
+                                   " for parameter WaitTimeSeconds is invalid. Reason: Must be >= "
+                                   "0 and <= 20, if provided.");
+    }
+    return w;
+  }
+  STRATUS_ASSIGN_OR_RETURN(QueuePtr q, Find(s, in));
+  std::lock_guard ql(q->mu);
+  return q->config.receive_wait_s;
+}
+
+Result<ReceiveOutcome> Engine::ReceiveMessage(const Scope& s, const Json& in,
+                                              const std::shared_ptr<Waiter>& waiter) {
+  STRATUS_ASSIGN_OR_RETURN(QueuePtr q, Find(s, in));
+  int64_t max = in.value("MaxNumberOfMessages", int64_t{1});
+  if (max < 1 || max > kMaxBatchEntries) {
+    return InvalidParameterValue("Value " + std::to_string(max) +
+                                 " for parameter MaxNumberOfMessages is invalid. Reason: Must be "
+                                 "between 1 and 10, if provided.");
+  }
+  int64_t now = clock_.NowMillis();
+  std::set<std::string> sys = WantedSystemAttributes(in);
+  bool all = sys.count("All") > 0;
+  auto want = [&](const char* n) { return all || sys.count(n) > 0; };
+  const Json wanted_attrs = in.value("MessageAttributeNames", Json::array());
+
+  QueuePtr dlq;
+  {
+    std::string dlq_arn;
+    {
+      std::lock_guard ql(q->mu);
+      if (q->config.max_receive_count > 0) dlq_arn = q->config.dlq_arn;
+    }
+    if (!dlq_arn.empty()) dlq = FindByArn(dlq_arn);
+  }
+  ReceiveOutcome outcome;
+  Json messages = Json::array();
+  std::vector<std::pair<std::string, std::string>> state_puts;
+  std::vector<std::unique_ptr<Message>> to_dlq;
+  {
+    std::lock_guard ql(q->mu);
+    if (q->deleted) return QueueDoesNotExist();
+    int64_t vt = q->config.visibility_timeout_s;
+    if (in.contains("VisibilityTimeout")) {
+      vt = in["VisibilityTimeout"].get<int64_t>();
+      if (vt < 0 || vt > kMaxVisibilitySeconds) {
+        return InvalidParameterValue("Value " + std::to_string(vt) +
+                                     " for parameter VisibilityTimeout is invalid. Reason: Must be "
+                                     ">= 0 and <= 43200, if provided.");
+      }
+    }
+    q->Promote(now);
+    std::set<std::string> blocked;  // FIFO groups passed over in this receive
+    std::vector<uint64_t> picked;
+    for (uint64_t seq : q->available) {
+      if (static_cast<int64_t>(picked.size()) >= max) break;
+      if (q->config.fifo) {
+        Message& m = *q->messages.at(seq);
+        if (blocked.count(m.group)) continue;
+        if (q->group_in_flight.count(m.group)) {
+          blocked.insert(m.group);
+          continue;
+        }
+      }
+      picked.push_back(seq);
+    }
+    for (uint64_t seq : picked) {
+      auto it = q->messages.find(seq);
+      Message& m = *it->second;
+      q->available.erase(seq);
+      if (dlq && m.receive_count >= q->config.max_receive_count) {
+        to_dlq.push_back(std::move(it->second));
+        q->messages.erase(it);
+        continue;
+      }
+      m.receive_count++;
+      if (m.first_receive_ms == 0) m.first_receive_ms = now;
+      m.nonce = NewNonce();
+      m.in_flight = true;
+      m.visible_at_ms = now + vt * 1000;
+      q->Index(m, now);
+      state_puts.emplace_back(records::StateKey(q->id, m.seq), records::EncodeState(m));
+      Json out = Json::object();
+      out["MessageId"] = m.id;
+      out["ReceiptHandle"] = EncodeReceipt(Receipt{q->id, m.seq, m.nonce});
+      out["MD5OfBody"] = m.md5_body;
+      out["Body"] = m.body;
+      Json a = Json::object();
+      if (want("SenderId")) a["SenderId"] = m.sender_id;
+      if (want("SentTimestamp")) a["SentTimestamp"] = std::to_string(m.sent_ms);
+      if (want("ApproximateReceiveCount")) a["ApproximateReceiveCount"] = std::to_string(m.receive_count);
+      if (want("ApproximateFirstReceiveTimestamp")) {
+        a["ApproximateFirstReceiveTimestamp"] = std::to_string(m.first_receive_ms);
+      }
+      if (q->config.fifo) {
+        if (want("SequenceNumber")) a["SequenceNumber"] = SequenceNumber(m.seq);
+        if (want("MessageDeduplicationId")) a["MessageDeduplicationId"] = m.dedup_id;
+        if (want("MessageGroupId")) a["MessageGroupId"] = m.group;
+      } else if (!m.group.empty() && want("MessageGroupId")) {
+        a["MessageGroupId"] = m.group;
+      }
+      if (!m.trace_header.empty() && want("AWSTraceHeader")) a["AWSTraceHeader"] = m.trace_header;
+      if (!m.dlq_source_arn.empty() && want("DeadLetterQueueSourceArn")) {
+        a["DeadLetterQueueSourceArn"] = m.dlq_source_arn;
+      }
+      if (!a.empty()) out["Attributes"] = std::move(a);
+      Json ma = FilterMessageAttributes(m.attributes, wanted_attrs);
+      if (!ma.empty()) {
+        out["MD5OfMessageAttributes"] =
+            ma.size() == m.attributes.size() ? m.md5_attributes : Md5OfAttributes(ma);
+        out["MessageAttributes"] = std::move(ma);
+      }
+      messages.push_back(std::move(out));
+    }
+    if (messages.empty() && to_dlq.empty()) {
+      if (!q->pending.empty()) outcome.next_visible_ms = q->pending.begin()->first;
+      if (waiter) {
+        auto& w = q->waiters;
+        w.erase(std::remove_if(w.begin(), w.end(), [](const auto& x) { return x->done.load(); }),
+                w.end());
+        if (std::find(w.begin(), w.end(), waiter) == w.end()) w.push_back(waiter);
+      }
+    }
+  }
+  bool redriven = !to_dlq.empty();
+  if (redriven) {
+    Status st = MoveMessages(*q, *dlq, std::move(to_dlq), /*from_redrive=*/true);
+    if (!st.ok()) spdlog::warn("sqs: redrive from {} failed: {}", q->arn, st.error().message);
+  }
+  if (!state_puts.empty()) {
+    STRATUS_RETURN_IF_ERROR(store_.Write([&](store::WriteTxn& txn) -> Status {
+      for (const auto& [k, v] : state_puts) STRATUS_RETURN_IF_ERROR(txn.Put(k, v));
+      return Status::Ok();
+    }));
+  }
+  if (messages.empty()) {
+    // Empty: the caller waits when a waiter was registered, else answers with no messages.
+    if (redriven || !waiter) outcome.output = Json::object();
+    return outcome;
+  }
+  outcome.output = Json{{"Messages", std::move(messages)}};
+  return outcome;
+}
+
+Status Engine::MoveMessages(Queue& src, Queue& dst, std::vector<std::unique_ptr<Message>> msgs,
+                            bool from_redrive) {
+  int64_t now = clock_.NowMillis();
+  std::vector<std::string> deletes;
+  std::vector<std::pair<std::string, std::string>> puts;
+  {
+    std::lock_guard dl(dst.mu);
+    for (auto& m : msgs) {
+      deletes.push_back(records::MessageKey(src.id, m->seq));
+      deletes.push_back(records::StateKey(src.id, m->seq));
+      if (from_redrive) m->dlq_source_arn = src.arn;
+      m->seq = dst.next_seq++;
+      m->receive_count = from_redrive ? m->receive_count : 0;
+      m->first_receive_ms = from_redrive ? m->first_receive_ms : 0;
+      m->in_flight = false;
+      m->nonce = 0;
+      m->visible_at_ms = now;
+      puts.emplace_back(records::MessageKey(dst.id, m->seq), records::EncodeMessage(*m));
+    }
+  }
+  STRATUS_RETURN_IF_ERROR(store_.Write([&](store::WriteTxn& txn) -> Status {
+    for (const auto& k : deletes) STRATUS_RETURN_IF_ERROR(txn.Delete(k));
+    for (const auto& [k, v] : puts) STRATUS_RETURN_IF_ERROR(txn.Put(k, v));
+    return Status::Ok();
+  }));
+  std::vector<std::shared_ptr<Waiter>> waiters;
+  {
+    std::lock_guard dl(dst.mu);
+    for (auto& m : msgs) {
+      dst.Index(*m, now);
+      uint64_t seq = m->seq;
+      dst.messages.emplace(seq, std::move(m));
+    }
+    waiters = dst.TakeWaiters();
+  }
+  for (auto& w : waiters) w->wake();
+  return Status::Ok();
+}
+
+Result<Json> Engine::DeleteOne(Queue& q, const std::string& handle, bool* deleted) {
+  auto r = DecodeReceipt(handle);
+  if (!r || r->queue_id != q.id) return ReceiptHandleIsInvalid(handle);
+  *deleted = false;
+  std::lock_guard ql(q.mu);
+  auto it = q.messages.find(r->seq);
+  if (it == q.messages.end() || it->second->nonce != r->nonce) return Json::object();
+  q.Unindex(*it->second);
+  q.messages.erase(it);
+  *deleted = true;
+  return Json::object();
+}
+
+Status Engine::DeleteMessage(const Scope& s, const Json& in) {
+  STRATUS_ASSIGN_OR_RETURN(QueuePtr q, Find(s, in));
+  std::string handle = in.value("ReceiptHandle", "");
+  bool deleted = false;
+  auto r = DeleteOne(*q, handle, &deleted);
+  if (!r.ok()) return r.error();
+  if (!deleted) return Status::Ok();
+  auto rc = DecodeReceipt(handle);
+  STRATUS_RETURN_IF_ERROR(store_.Write([&](store::WriteTxn& txn) -> Status {
+    STRATUS_RETURN_IF_ERROR(txn.Delete(records::MessageKey(q->id, rc->seq)));
+    return txn.Delete(records::StateKey(q->id, rc->seq));
+  }));
+  if (q->config.fifo) WakeWaiters(*q);
+  return Status::Ok();
+}
+
+Result<Json> Engine::DeleteMessageBatch(const Scope& s, const Json& in) {
+  STRATUS_ASSIGN_OR_RETURN(QueuePtr q, Find(s, in));
+  const Json& entries = in.contains("Entries") ? in["Entries"] : Json::array();
+  STRATUS_RETURN_IF_ERROR(CheckBatch(entries, "DeleteMessageBatchRequestEntry"));
+  Json ok = Json::array();
+  Json failed = Json::array();
+  std::vector<uint64_t> seqs;
+  for (const auto& e : entries) {
+    std::string id = e.value("Id", "");
+    std::string handle = e.value("ReceiptHandle", "");
+    bool deleted = false;
+    auto r = DeleteOne(*q, handle, &deleted);
+    if (!r.ok()) {
+      failed.push_back(Json{{"Id", id}, {"SenderFault", true}, {"Code", r.error().code},
+                            {"Message", r.error().message}});
+      continue;
+    }
+    if (deleted) seqs.push_back(DecodeReceipt(handle)->seq);
+    ok.push_back(Json{{"Id", id}});
+  }
+  if (!seqs.empty()) {
+    STRATUS_RETURN_IF_ERROR(store_.Write([&](store::WriteTxn& txn) -> Status {
+      for (uint64_t seq : seqs) {
+        STRATUS_RETURN_IF_ERROR(txn.Delete(records::MessageKey(q->id, seq)));
+        STRATUS_RETURN_IF_ERROR(txn.Delete(records::StateKey(q->id, seq)));
+      }
+      return Status::Ok();
+    }));
+    if (q->config.fifo) WakeWaiters(*q);
+  }
+  return Json{{"Successful", std::move(ok)}, {"Failed", std::move(failed)}};
+}
+
+Status Engine::ChangeVisibilityOne(Queue& q, const std::string& handle, int64_t timeout_s) {
+  auto r = DecodeReceipt(handle);
+  if (!r || r->queue_id != q.id) return ReceiptHandleIsInvalid(handle);
+  if (timeout_s < 0 || timeout_s > kMaxVisibilitySeconds) {
+    return InvalidParameterValue("Value " + std::to_string(timeout_s) +
+                                 " for parameter VisibilityTimeout is invalid. Reason: Must be >= "
+                                 "0 and <= 43200, if provided.");
+  }
+  int64_t now = clock_.NowMillis();
+  std::string key;
+  std::string value;
+  bool wake = false;
+  {
+    std::lock_guard ql(q.mu);
+    auto it = q.messages.find(r->seq);
+    if (it == q.messages.end() || it->second->nonce != r->nonce) {
+      return InvalidParameterValue("Value " + handle +
+                                   " for parameter ReceiptHandle is invalid. Reason: Message does "
+                                   "not exist or is not available for visibility timeout change.");
+    }
+    q.Promote(now);
+    Message& m = *it->second;
+    if (!m.in_flight) {
+      return Error("MessageNotInflight", "Message does not exist or is not available for "
+                                         "visibility timeout change.");
+    }
+    q.pending.erase({m.visible_at_ms, m.seq});
+    m.visible_at_ms = now + timeout_s * 1000;
+    q.pending.emplace(m.visible_at_ms, m.seq);
+    wake = timeout_s == 0;
+    key = records::StateKey(q.id, m.seq);
+    value = records::EncodeState(m);
+  }
+  STRATUS_RETURN_IF_ERROR(store_.Write([&](store::WriteTxn& txn) { return txn.Put(key, value); }));
+  if (wake) WakeWaiters(q);
+  return Status::Ok();
+}
+
+Status Engine::ChangeMessageVisibility(const Scope& s, const Json& in) {
+  STRATUS_ASSIGN_OR_RETURN(QueuePtr q, Find(s, in));
+  return ChangeVisibilityOne(*q, in.value("ReceiptHandle", ""),
+                             in.value("VisibilityTimeout", int64_t{0}));
+}
+
+Result<Json> Engine::ChangeMessageVisibilityBatch(const Scope& s, const Json& in) {
+  STRATUS_ASSIGN_OR_RETURN(QueuePtr q, Find(s, in));
+  const Json& entries = in.contains("Entries") ? in["Entries"] : Json::array();
+  STRATUS_RETURN_IF_ERROR(CheckBatch(entries, "ChangeMessageVisibilityBatchRequestEntry"));
+  Json ok = Json::array();
+  Json failed = Json::array();
+  for (const auto& e : entries) {
+    std::string id = e.value("Id", "");
+    Status st = ChangeVisibilityOne(*q, e.value("ReceiptHandle", ""),
+                                    e.value("VisibilityTimeout", int64_t{0}));
+    if (st.ok()) {
+      ok.push_back(Json{{"Id", id}});
+    } else {
+      failed.push_back(Json{{"Id", id}, {"SenderFault", true}, {"Code", st.error().code},
+                            {"Message", st.error().message}});
+    }
+  }
+  return Json{{"Successful", std::move(ok)}, {"Failed", std::move(failed)}};
+}
+
+}  // namespace stratus::services::sqs

@@ -1,0 +1,128 @@
+#pragma once
+// Internal to the SQS engine: one queue's in-memory index over the messages kept in the store.
+//
+// The store holds every message (sqs/m/<queue id>/<seq>) and its receive state
+// (sqs/s/<queue id>/<seq>); this index is rebuilt from them at start-up and updated after each
+// commit, so receives pick messages without scanning the store. All members are guarded by `mu`.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/json.h"
+#include "services/sqs/queue_config.h"
+#include "services/sqs/queue_ref.h"
+
+namespace stratus::services::sqs {
+
+struct Message {
+  uint64_t seq = 0;
+  std::string id;
+  std::string body;
+  Json attributes;        // message attributes, canonical JSON object (may be empty)
+  std::string md5_body;
+  std::string md5_attributes;
+  std::string trace_header;   // the AWSTraceHeader system attribute
+  std::string sender_id;
+  std::string group;
+  std::string dedup_id;
+  std::string dlq_source_arn;  // set once redriven to a dead-letter queue
+  int64_t sent_ms = 0;
+  // Receive state.
+  int64_t visible_at_ms = 0;
+  int32_t receive_count = 0;
+  int64_t first_receive_ms = 0;
+  uint64_t nonce = 0;          // the current receipt's; 0 = never received
+  bool in_flight = false;
+  size_t Bytes() const { return body.size() + 256; }
+};
+
+// A long poll waiting for messages: `wake` is called (outside the queue lock) when messages may
+// have become visible; it runs the receive again on a worker.
+struct Waiter {
+  std::function<void()> wake;
+  std::atomic<bool> done{false};  // set once the long poll has answered
+};
+
+struct DedupEntry {
+  int64_t expires_ms = 0;
+  std::string message_id;
+  uint64_t seq = 0;
+};
+
+struct Queue {
+  std::mutex mu;
+  std::mutex send_mu;  // FIFO: serializes sends so sequence numbers follow commit order
+  uint64_t id = 0;
+  QueueRef ref;
+  std::string arn;
+  Json attributes = Json::object();  // as set (strings)
+  Json tags = Json::object();
+  QueueConfig config;
+  int64_t created_s = 0;
+  int64_t modified_s = 0;
+  int64_t last_purge_ms = 0;
+  bool deleted = false;
+
+  std::map<uint64_t, std::unique_ptr<Message>> messages;  // every message, in send order
+  std::set<uint64_t> available;                           // visible now (or due), by seq
+  std::set<std::pair<int64_t, uint64_t>> pending;         // (visible_at, seq): delayed or in flight
+  std::unordered_map<std::string, int> group_in_flight;   // FIFO: in-flight count per group
+  std::unordered_map<std::string, DedupEntry> dedup;      // FIFO: dedup key -> entry
+  std::vector<std::shared_ptr<Waiter>> waiters;
+  uint64_t next_seq = 1;
+
+  // Moves pending messages whose time has come to `available`. Call with mu held.
+  void Promote(int64_t now_ms) {
+    while (!pending.empty() && pending.begin()->first <= now_ms) {
+      uint64_t seq = pending.begin()->second;
+      pending.erase(pending.begin());
+      auto it = messages.find(seq);
+      if (it == messages.end()) continue;
+      Message& m = *it->second;
+      if (m.in_flight) {
+        m.in_flight = false;
+        if (config.fifo) {
+          if (--group_in_flight[m.group] <= 0) group_in_flight.erase(m.group);
+        }
+      }
+      available.insert(seq);
+    }
+  }
+
+  // Indexes a message by its visibility. Call with mu held.
+  void Index(Message& m, int64_t now_ms) {
+    if (m.in_flight) {
+      pending.emplace(m.visible_at_ms, m.seq);
+      if (config.fifo) ++group_in_flight[m.group];
+    } else if (m.visible_at_ms > now_ms) {
+      pending.emplace(m.visible_at_ms, m.seq);
+    } else {
+      available.insert(m.seq);
+    }
+  }
+
+  // Removes a message from every index (not from `messages`). Call with mu held.
+  void Unindex(Message& m) {
+    available.erase(m.seq);
+    pending.erase({m.visible_at_ms, m.seq});
+    if (m.in_flight && config.fifo) {
+      if (--group_in_flight[m.group] <= 0) group_in_flight.erase(m.group);
+    }
+  }
+
+  // Hands back every waiter (to be woken outside the lock). Call with mu held.
+  std::vector<std::shared_ptr<Waiter>> TakeWaiters() {
+    std::vector<std::shared_ptr<Waiter>> w;
+    w.swap(waiters);
+    return w;
+  }
+};
+
+}  // namespace stratus::services::sqs
