@@ -33,6 +33,7 @@ struct WriteOp {
   std::string table_name;
   Json key;   // the item's key attributes
   Json item;  // kPut: the new item
+  std::string item_text;  // kPut: the item serialized before the transaction (keeps it short)
   std::optional<Node> condition;
   std::optional<UpdateExpr> update;
   std::string return_values = "NONE";
@@ -94,8 +95,7 @@ class Engine {
   // Inside a transaction: applies one op to the store (item, indexes, stream record).
   Status ApplyOne(store::WriteTxn& txn, const Scope& s, const Table& t, WriteOp& op);
   Status AppendStreamRecord(store::WriteTxn& txn, const Scope& s, const Table& t,
-                            const std::optional<Json>& old_item, const std::optional<Json>& new_item,
-                            bool ttl_delete);
+                            const Json* old_item, const Json* new_item, bool ttl_delete);
   Json ReturnAttributes(const WriteOp& op) const;
 
   store::Store& store_;

@@ -206,6 +206,7 @@ Result<WriteOp> Engine::PreparePut(const Scope& s, Json in, const Table& t) {
   STRATUS_RETURN_IF_ERROR(ValidateItemKeys(t, op.item, false));
   if (ItemSize(op.item) > kMaxItemBytes) return Validation("Item size has exceeded the maximum allowed size");
   op.key = t.KeyOf(op.item);
+  op.item_text = DumpJson(op.item);
   return op;
 }
 
@@ -277,8 +278,7 @@ Result<WriteOp> Engine::PrepareCheck(const Scope& s, Json in, const Table& t) {
 // ---- application ----
 
 Status Engine::AppendStreamRecord(store::WriteTxn& txn, const Scope& s, const Table& t,
-                                  const std::optional<Json>& old_item,
-                                  const std::optional<Json>& new_item, bool ttl_delete) {
+                                  const Json* old_item, const Json* new_item, bool ttl_delete) {
   if (!seq_loaded_.load()) {
     STRATUS_ASSIGN_OR_RETURN(auto raw, txn.Get(kSeqCounter));
     uint64_t last = raw ? std::stoull(*raw) : 0;
@@ -339,10 +339,11 @@ Status Engine::ApplyOne(store::WriteTxn& txn, const Scope& s, const Table& t, Wr
     }
   }
   op.old_item = old;
-  std::optional<Json> next;
+  const Json* next = nullptr;  // the item after the write; null when deleted
+  std::optional<Json> updated;
   switch (op.kind) {
     case WriteOp::kCheck: return Status::Ok();
-    case WriteOp::kPut: next = op.item; break;
+    case WriteOp::kPut: next = &op.item; break;
     case WriteOp::kDelete: break;
     case WriteOp::kUpdate: {
       Json item = old ? *old : op.key;
@@ -351,12 +352,15 @@ Status Engine::ApplyOne(store::WriteTxn& txn, const Scope& s, const Table& t, Wr
         return Validation("Item size to update has exceeded the maximum allowed size");
       }
       STRATUS_RETURN_IF_ERROR(ValidateItemKeys(t, item, true));
-      next = std::move(item);
+      updated = std::move(item);
+      next = &*updated;
       break;
     }
   }
   if (next) {
-    STRATUS_RETURN_IF_ERROR(txn.Put(key, DumpJson(*next)));
+    STRATUS_RETURN_IF_ERROR(txn.Put(key, op.kind == WriteOp::kPut && !op.item_text.empty()
+                                             ? op.item_text
+                                             : DumpJson(*next)));
   } else if (old) {
     STRATUS_RETURN_IF_ERROR(txn.Delete(key));
   }
@@ -370,9 +374,11 @@ Status Engine::ApplyOne(store::WriteTxn& txn, const Scope& s, const Table& t, Wr
   }
   if (t.stream_enabled && (old || next)) {
     bool unchanged = old && next && *old == *next;
-    if (!unchanged) STRATUS_RETURN_IF_ERROR(AppendStreamRecord(txn, s, t, old, next, op.ttl_delete));
+    if (!unchanged) {
+      STRATUS_RETURN_IF_ERROR(AppendStreamRecord(txn, s, t, old ? &*old : nullptr, next, op.ttl_delete));
+    }
   }
-  op.new_item = std::move(next);
+  if (updated) op.new_item = std::move(updated);
   return Status::Ok();
 }
 
