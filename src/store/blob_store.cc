@@ -132,14 +132,6 @@ Result<std::unique_ptr<BlobStore>> BlobStore::Open(Store& store, BlobOptions opt
     return Error("InternalFailure", "cannot create the blob directory " + dir + ": " +
                                         ec.message() + " (check --data-dir and its permissions)");
   }
-  for (int i = 0; i < 256; ++i) {
-    char sub[3];
-    std::snprintf(sub, sizeof(sub), "%02x", i);
-    std::filesystem::create_directory(dir + "/" + sub, ec);
-    if (ec) {
-      return Error("InternalFailure", "cannot create " + dir + "/" + sub + ": " + ec.message());
-    }
-  }
   if (options.fsync) STRATUS_RETURN_IF_ERROR(FsyncDir(dir));
   return std::unique_ptr<BlobStore>(new BlobStore(store, std::move(options), dir, owns));
 }
@@ -173,13 +165,31 @@ Result<std::string> BlobStore::Publish(const std::string& tmp_path, const std::s
     return e;
   }
   std::string path = PathOf(id);
-  if (::rename(tmp_path.c_str(), path.c_str()) != 0) {
+  std::string sub = dir_ + "/" + id.substr(0, 2);
+  int renamed = ::rename(tmp_path.c_str(), path.c_str());
+  if (renamed != 0 && errno == ENOENT) {
+    // The fan-out directory is created on first use (and made durable before it is relied on).
+    if (::mkdir(sub.c_str(), 0700) != 0 && errno != EEXIST) {
+      Error e = IoError("cannot create", sub);
+      ::unlink(tmp_path.c_str());
+      return e;
+    }
+    if (options_.fsync) {
+      Status st = FsyncDir(dir_);
+      if (!st.ok()) {
+        ::unlink(tmp_path.c_str());
+        return std::move(st).error();
+      }
+    }
+    renamed = ::rename(tmp_path.c_str(), path.c_str());
+  }
+  if (renamed != 0) {
     Error e = IoError("cannot rename into place", path);
     ::unlink(tmp_path.c_str());
     return e;
   }
   if (options_.fsync) {
-    Status st = FsyncDir(dir_ + "/" + id.substr(0, 2));
+    Status st = FsyncDir(sub);
     if (!st.ok()) {
       ::unlink(path.c_str());
       return std::move(st).error();

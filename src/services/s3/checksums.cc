@@ -1,0 +1,108 @@
+#include "services/s3/checksums.h"
+
+#include <array>
+
+#include "core/crypto.h"
+#include "core/strings.h"
+#include "services/s3/errors.h"
+
+namespace stratus::services::s3 {
+
+namespace {
+
+std::string BigEndian(uint64_t v, int bytes) {
+  std::string out;
+  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((v >> (i * 8)) & 0xFF));
+  return out;
+}
+
+std::array<uint64_t, 256> MakeCrc64Table() {
+  constexpr uint64_t kPoly = 0x9a6c9329ac4bc9b5ULL;  // 0xad93d23594c93659 reflected
+  std::array<uint64_t, 256> t{};
+  for (uint64_t i = 0; i < 256; ++i) {
+    uint64_t c = i;
+    for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ kPoly : c >> 1;
+    t[i] = c;
+  }
+  return t;
+}
+
+}  // namespace
+
+uint64_t Crc64Nvme(std::string_view data) {
+  static const std::array<uint64_t, 256> kTable = MakeCrc64Table();
+  uint64_t crc = ~uint64_t{0};
+  for (unsigned char c : data) crc = kTable[(crc ^ c) & 0xFF] ^ (crc >> 8);
+  return ~crc;
+}
+
+std::string ChecksumMember(std::string_view algorithm) {
+  return "Checksum" + std::string(algorithm);
+}
+
+std::string ComputeChecksum(std::string_view algorithm, std::string_view data) {
+  if (algorithm == "CRC32") return Base64Encode(BigEndian(Crc32(data), 4));
+  if (algorithm == "CRC32C") return Base64Encode(BigEndian(Crc32c(data), 4));
+  if (algorithm == "CRC64NVME") return Base64Encode(BigEndian(Crc64Nvme(data), 8));
+  if (algorithm == "SHA1") return Base64Encode(Sha1(data));
+  if (algorithm == "SHA256") return Base64Encode(Sha256(data));
+  return {};
+}
+
+Result<std::optional<Checksum>> VerifyBodyIntegrity(const Json& input, std::string_view body) {
+  if (auto it = input.find("ContentMD5"); it != input.end() && it->is_string()) {
+    auto raw = Base64Decode(it->get<std::string>());
+    if (!raw || raw->size() != 16) return InvalidDigest();
+    if (*raw != Md5(body)) return BadDigest("Content-MD5");
+  }
+  std::optional<Checksum> found;
+  for (std::string_view algorithm : kChecksumAlgorithms) {
+    auto it = input.find(ChecksumMember(algorithm));
+    if (it == input.end() || !it->is_string()) continue;
+    if (found) {
+      return InvalidRequest("Expecting a single x-amz-checksum- header. Multiple checksum Types "
+                            "are not allowed.");
+    }
+    std::string expected = ComputeChecksum(algorithm, body);
+    if (expected != it->get<std::string>()) {
+      auto decoded = Base64Decode(it->get<std::string>());
+      if (!decoded) {
+        return InvalidRequest("Value for x-amz-checksum-" + ToLower(algorithm) +
+                              " header is invalid.");
+      }
+      return BadDigest(std::string(algorithm));
+    }
+    found = Checksum{std::string(algorithm), std::move(expected)};
+  }
+  std::string requested = input.value("ChecksumAlgorithm", "");
+  if (!found && !requested.empty()) {
+    std::string upper = ToUpper(requested);
+    std::string value = ComputeChecksum(upper, body);
+    if (value.empty()) {
+      return InvalidRequest("Checksum algorithm provided is unsupported. Please try again with "
+                            "any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]");
+    }
+    found = Checksum{upper, std::move(value)};
+  }
+  return found;
+}
+
+std::string SimpleEtag(std::string_view body) { return Md5Hex(body); }
+
+std::string UnquoteEtag(std::string_view etag) {
+  etag = Trim(etag);
+  if (StartsWith(etag, "W/")) etag.remove_prefix(2);
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
+    etag = etag.substr(1, etag.size() - 2);
+  }
+  return std::string(etag);
+}
+
+std::string MultipartEtag(const std::vector<std::string>& part_etags) {
+  std::string raw;
+  raw.reserve(part_etags.size() * 16);
+  for (const auto& e : part_etags) raw += HexDecode(UnquoteEtag(e)).value_or("");
+  return Md5Hex(raw) + "-" + std::to_string(part_etags.size());
+}
+
+}  // namespace stratus::services::s3

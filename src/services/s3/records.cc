@@ -1,0 +1,157 @@
+#include "services/s3/records.h"
+
+#include <cstdio>
+
+#include "core/crypto.h"
+
+namespace stratus::services::s3 {
+
+namespace {
+
+constexpr std::string_view kVersionAlphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._";
+
+Error Corrupt(std::string_view what) {
+  return InternalFailure("stored S3 " + std::string(what) + " record is not valid JSON");
+}
+
+Json ChecksumJson(const std::optional<Checksum>& c) {
+  if (!c) return nullptr;
+  return Json{{"a", c->algorithm}, {"v", c->value}, {"t", c->type}};
+}
+std::optional<Checksum> ChecksumFrom(const Json& j) {
+  if (!j.is_object()) return std::nullopt;
+  return Checksum{j.value("a", ""), j.value("v", ""), j.value("t", "FULL_OBJECT")};
+}
+
+}  // namespace
+
+Json Bucket::ToJson() const {
+  return Json{{"owner", owner}, {"region", region}, {"created", created_ms},
+              {"versioning", versioning}, {"config", config}};
+}
+
+Result<Bucket> Bucket::FromJson(std::string_view name, std::string_view text) {
+  Json j = ParseJsonOrDiscarded(text);
+  if (!j.is_object()) return Corrupt("bucket");
+  Bucket b;
+  b.name = std::string(name);
+  b.owner = j.value("owner", "");
+  b.region = j.value("region", "");
+  b.created_ms = j.value("created", int64_t{0});
+  b.versioning = j.value("versioning", "");
+  if (auto it = j.find("config"); it != j.end() && it->is_object()) b.config = std::move(*it);
+  return b;
+}
+
+Json ObjectRecord::ToJson() const {
+  Json j{{"vid", version_id}, {"q", seq}, {"m", last_modified_ms}};
+  if (delete_marker) {
+    j["dm"] = true;
+  } else {
+    j["s"] = size;
+    j["e"] = etag;
+    if (!data_id.empty()) {
+      j["d"] = data_id;
+      j["in"] = inline_data;
+    }
+    if (!headers.empty()) j["h"] = headers;
+    if (!metadata.empty()) j["md"] = metadata;
+    if (storage_class != "STANDARD") j["sc"] = storage_class;
+    if (checksum) j["ck"] = ChecksumJson(checksum);
+    if (!part_sizes.empty()) j["ps"] = part_sizes;
+    if (!tags.empty()) j["t"] = tags;
+  }
+  j["o"] = owner;
+  return j;
+}
+
+Result<ObjectRecord> ObjectRecord::FromJson(std::string_view text) {
+  Json j = ParseJsonOrDiscarded(text);
+  if (!j.is_object()) return Corrupt("object");
+  ObjectRecord r;
+  r.version_id = j.value("vid", "null");
+  r.seq = j.value("q", uint64_t{0});
+  r.last_modified_ms = j.value("m", int64_t{0});
+  r.delete_marker = j.value("dm", false);
+  r.size = j.value("s", uint64_t{0});
+  r.etag = j.value("e", "");
+  r.data_id = j.value("d", "");
+  r.inline_data = j.value("in", false);
+  if (auto it = j.find("h"); it != j.end()) r.headers = std::move(*it);
+  if (auto it = j.find("md"); it != j.end()) r.metadata = std::move(*it);
+  r.storage_class = j.value("sc", "STANDARD");
+  if (auto it = j.find("ck"); it != j.end()) r.checksum = ChecksumFrom(*it);
+  if (auto it = j.find("ps"); it != j.end() && it->is_array()) {
+    for (const auto& v : *it) r.part_sizes.push_back(v.get<uint64_t>());
+  }
+  if (auto it = j.find("t"); it != j.end()) r.tags = std::move(*it);
+  r.owner = j.value("o", "");
+  return r;
+}
+
+Json PartRecord::ToJson() const {
+  Json j{{"n", number}, {"e", etag}, {"s", size}, {"m", last_modified_ms}, {"b", blob}};
+  if (checksum) j["ck"] = ChecksumJson(checksum);
+  return j;
+}
+
+Result<PartRecord> PartRecord::FromJson(std::string_view text) {
+  Json j = ParseJsonOrDiscarded(text);
+  if (!j.is_object()) return Corrupt("part");
+  PartRecord p;
+  p.number = j.value("n", 0);
+  p.etag = j.value("e", "");
+  p.size = j.value("s", uint64_t{0});
+  p.last_modified_ms = j.value("m", int64_t{0});
+  p.blob = j.value("b", "");
+  if (auto it = j.find("ck"); it != j.end()) p.checksum = ChecksumFrom(*it);
+  return p;
+}
+
+Json UploadRecord::ToJson() const {
+  return Json{{"k", key},           {"u", upload_id},      {"i", initiated_ms},
+              {"h", headers},       {"md", metadata},      {"sc", storage_class},
+              {"ca", checksum_algorithm}, {"ct", checksum_type}, {"t", tags}, {"o", owner}};
+}
+
+Result<UploadRecord> UploadRecord::FromJson(std::string_view text) {
+  Json j = ParseJsonOrDiscarded(text);
+  if (!j.is_object()) return Corrupt("upload");
+  UploadRecord u;
+  u.key = j.value("k", "");
+  u.upload_id = j.value("u", "");
+  u.initiated_ms = j.value("i", int64_t{0});
+  if (auto it = j.find("h"); it != j.end()) u.headers = std::move(*it);
+  if (auto it = j.find("md"); it != j.end()) u.metadata = std::move(*it);
+  u.storage_class = j.value("sc", "STANDARD");
+  u.checksum_algorithm = j.value("ca", "");
+  u.checksum_type = j.value("ct", "");
+  if (auto it = j.find("t"); it != j.end()) u.tags = std::move(*it);
+  u.owner = j.value("o", "");
+  return u;
+}
+
+std::string CanonicalUserId(const std::string& account) {
+  return Sha256Hex("stratus-canonical-user:" + account);
+}
+
+Json OwnerJson(const std::string& account) {
+  return Json{{"DisplayName", "webfile"}, {"ID", CanonicalUserId(account)}};
+}
+
+std::string NewVersionId() { return RandomAlnum(32, kVersionAlphabet); }
+
+bool ValidVersionId(const std::string& id) {
+  if (id == "null") return true;
+  if (id.size() != 32) return false;
+  return id.find_first_not_of(kVersionAlphabet) == std::string::npos;
+}
+
+std::string NewUploadId(int64_t now_ms) {
+  char prefix[20];
+  std::snprintf(prefix, sizeof(prefix), "%012llx", static_cast<unsigned long long>(now_ms));
+  return std::string(prefix) + RandomAlnum(52);
+}
+
+}  // namespace stratus::services::s3

@@ -1,0 +1,130 @@
+#pragma once
+// The S3 data model on store::Store and store::BlobStore: buckets and their configurations,
+// objects and their versions, multipart uploads, listings, lifecycle expiration and the
+// notification events a change produces. Plain logic callable without a server; the service's
+// handlers adapt requests to it (inputs and outputs are the API's canonical JSON members).
+//
+// Every change is one Store::Write: an object's metadata, its small data (or the reference to
+// its blob, written and fsync'd before), the versions it displaces and the notification events
+// it causes commit together, so an acknowledged PUT survives kill -9 with its event, and an
+// interrupted one leaves nothing visible (its blob, if any, is collected as an orphan).
+//
+// Thread-safe: all state lives in the stores; concurrent writers are serialized by Store::Write.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "aws/protocol/codec.h"
+#include "core/json.h"
+#include "core/result.h"
+#include "services/s3/records.h"
+#include "store/blob_store.h"
+#include "store/store.h"
+
+namespace stratus::services::s3 {
+
+// Who acts, where and when; what notification events record about the request.
+struct RequestInfo {
+  std::string account;
+  std::string region;
+  int64_t now_ms = 0;
+  std::string request_id;
+  std::string source_ip;
+};
+
+class S3Store {
+ public:
+  S3Store(store::Store& store, store::BlobStore& blobs) : store_(store), blobs_(blobs) {}
+
+  // ---- buckets (buckets.cc)
+  Result<Json> CreateBucket(const RequestInfo& req, const Json& input);
+  Result<Bucket> GetBucket(const std::string& name) const;
+  Result<Json> HeadBucket(const Json& input) const;
+  Status DeleteBucket(const RequestInfo& req, const std::string& name);
+  Result<Json> ListBuckets(const RequestInfo& req, const Json& input) const;
+  Status PutVersioning(const std::string& bucket, const Json& config);
+  // A stored configuration ("cors", "policy", "lifecycle", ...): nullopt when none is set.
+  Result<std::optional<Json>> GetConfig(const std::string& bucket, const std::string& name) const;
+  Status PutConfig(const std::string& bucket, const std::string& name, Json value);
+  Status DeleteConfig(const std::string& bucket, const std::string& name);
+
+  // ---- objects (objects.cc)
+  Result<aws::OperationOutput> PutObject(const RequestInfo& req, const Json& input,
+                                         std::string body);
+  Result<aws::OperationOutput> GetObject(const RequestInfo& req, const Json& input, bool head);
+  Result<aws::OperationOutput> DeleteObject(const RequestInfo& req, const Json& input);
+  Result<Json> DeleteObjects(const RequestInfo& req, const Json& input);
+  Result<aws::OperationOutput> CopyObject(const RequestInfo& req, const Json& input);
+  Result<Json> GetObjectTagging(const Json& input);
+  Result<Json> PutObjectTagging(const RequestInfo& req, const Json& input);
+  Result<Json> DeleteObjectTagging(const RequestInfo& req, const Json& input);
+  Result<Json> GetObjectAttributes(const Json& input);
+  // The object a website or CORS lookup names (current version; nullopt if none or a delete
+  // marker), with its small data when inline.
+  Result<std::optional<ObjectRecord>> FindObject(const std::string& bucket, const std::string& key);
+  // The body of a record: small data in memory, large as a file region.
+  Result<aws::OperationOutput> BodyOf(const ObjectRecord& rec);
+
+  // ---- listings (listing.cc)
+  Result<Json> ListObjects(const Json& input, bool v2);
+  Result<Json> ListObjectVersions(const Json& input);
+
+  // ---- multipart uploads (multipart.cc)
+  Result<Json> CreateMultipartUpload(const RequestInfo& req, const Json& input);
+  Result<aws::OperationOutput> UploadPart(const RequestInfo& req, const Json& input,
+                                          std::string body);
+  Result<aws::OperationOutput> UploadPartCopy(const RequestInfo& req, const Json& input);
+  Result<aws::OperationOutput> CompleteMultipartUpload(const RequestInfo& req, const Json& input);
+  Status AbortMultipartUpload(const RequestInfo& req, const Json& input);
+  Result<Json> ListParts(const Json& input);
+  Result<Json> ListMultipartUploads(const Json& input);
+
+  // ---- lifecycle (lifecycle.cc)
+  // Applies every bucket's lifecycle expiration rules at `now_ms` (or one bucket's); returns
+  // how many objects, versions and uploads were expired.
+  Result<int64_t> ApplyLifecycle(const RequestInfo& req, const std::string& only_bucket = {});
+
+  store::Store& store() { return store_; }
+  store::BlobStore& blobs() { return blobs_; }
+
+  // ---- shared within the service (objects.cc)
+  struct Located {
+    ObjectRecord record;
+    std::string store_key;  // s3/o/... for the current version, s3/v/... for a noncurrent one
+    bool current = false;
+  };
+  // Finds a version of `key` (the current one when `version_id` is empty).
+  static Result<std::optional<Located>> FindVersion(store::ReadTxn& txn, const std::string& bucket,
+                                                    const std::string& key,
+                                                    const std::string& version_id);
+  static Result<Bucket> LoadBucket(store::ReadTxn& txn, const std::string& name);
+  // Commits `rec` as the new current version of `key` (versioning rules, displaced data
+  // released, events queued). `check` may refuse given the current version (conditional
+  // writes); `extra` adds writes to the same transaction (multipart clean-up).
+  using WriteCheck = std::function<Status(const std::optional<ObjectRecord>& current)>;
+  using ExtraWrites = std::function<Status(store::WriteTxn& txn)>;
+  Result<ObjectRecord> CommitObject(const RequestInfo& req, const std::string& bucket,
+                                    const std::string& key, ObjectRecord rec,
+                                    std::optional<std::string> inline_bytes,
+                                    const std::string& event_name, const WriteCheck& check = {},
+                                    const ExtraWrites& extra = {});
+  // Releases the data of a record that no longer exists (inline bytes or blob).
+  Status DropData(store::WriteTxn& txn, const ObjectRecord& rec, int64_t now_ms);
+  // Removes one version (current or not) of a key, promoting the newest noncurrent version when
+  // the current one goes.
+  Status RemoveVersion(store::WriteTxn& txn, const std::string& bucket, const std::string& key,
+                       const Located& found, int64_t now_ms);
+  // Makes `key` deleted: a delete marker in a versioned bucket, removal otherwise. Returns the
+  // delete marker written, if any.
+  Result<std::optional<ObjectRecord>> DeleteCurrent(store::WriteTxn& txn, const Bucket& b,
+                                                    const std::string& key, const RequestInfo& req);
+
+ private:
+  Result<std::pair<ObjectRecord, std::optional<std::string>>> ReadSource(const Json& input,
+                                                                         Json& source_info);
+  store::Store& store_;
+  store::BlobStore& blobs_;
+};
+
+}  // namespace stratus::services::s3
