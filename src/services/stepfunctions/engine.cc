@@ -1,0 +1,271 @@
+// Execution mechanics: frames, scheduling, history events, completion and persistence records.
+// The per-state logic lives in states.cc, map_parallel.cc and choice.cc (StateRunner).
+#include "services/stepfunctions/engine.h"
+
+#include "core/time_format.h"
+#include "services/stepfunctions/frame.h"
+#include "services/stepfunctions/state_runner.h"
+
+namespace stratus::services::stepfunctions {
+
+std::string_view StatusName(ExecutionStatus s) {
+  switch (s) {
+    case ExecutionStatus::kRunning: return "RUNNING";
+    case ExecutionStatus::kSucceeded: return "SUCCEEDED";
+    case ExecutionStatus::kFailed: return "FAILED";
+    case ExecutionStatus::kTimedOut: return "TIMED_OUT";
+    case ExecutionStatus::kAborted: return "ABORTED";
+    case ExecutionStatus::kPendingRedrive: return "PENDING_REDRIVE";
+  }
+  return "";
+}
+
+Json EventToJson(const HistoryEvent& e) {
+  Json j = Json::object();
+  j["timestamp"] = static_cast<double>(e.timestamp_ms) / 1000.0;
+  j["type"] = e.type;
+  j["id"] = e.id;
+  j["previousEventId"] = e.previous_id;
+  if (!e.details_key.empty()) j[e.details_key] = e.details;
+  return j;
+}
+
+HistoryEvent EventFromJson(const Json& j) {
+  HistoryEvent e;
+  e.timestamp_ms = static_cast<int64_t>(j.value("timestamp", 0.0) * 1000.0 + 0.5);
+  e.type = j.value("type", "");
+  e.id = j.value("id", int64_t{0});
+  e.previous_id = j.value("previousEventId", int64_t{0});
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (it.key().ends_with("EventDetails")) {
+      e.details_key = it.key();
+      e.details = it.value();
+    }
+  }
+  return e;
+}
+
+Execution::Execution(std::shared_ptr<const Definition> definition, ExecutionInfo info,
+                     EngineHost& host, bool record_history)
+    : def_(std::move(definition)), info_(std::move(info)), host_(host), record_history_(record_history) {}
+
+Execution::~Execution() = default;
+
+Frame* Execution::Get(uint64_t id) {
+  auto it = frames_.find(id);
+  return it == frames_.end() ? nullptr : it->second.get();
+}
+
+Frame* Execution::NewFrame(uint64_t parent, const Branch* branch, Json input) {
+  auto f = std::make_unique<Frame>();
+  f->id = next_frame_id_++;
+  f->parent = parent;
+  f->branch = branch;
+  f->state = branch->start;
+  f->input = std::move(input);
+  f->parent_frame = parent ? Get(parent) : nullptr;
+  Frame* raw = f.get();
+  frames_.emplace(raw->id, std::move(f));
+  MarkDirty(*raw);
+  return raw;
+}
+
+void Execution::MarkDirty(Frame& f) {
+  if (!record_history_) return;
+  dirty_.insert(f.id);
+}
+
+void Execution::DeleteFrame(uint64_t id) {
+  frames_.erase(id);
+  if (!record_history_) return;
+  dirty_.erase(id);
+  deleted_.insert(id);
+}
+
+void Execution::Schedule(Frame& f) { runnable_.push_back(f.id); }
+
+HistoryEvent& Execution::Emit(Frame* f, std::string type, std::string details_key, Json details) {
+  static thread_local HistoryEvent scratch;
+  int64_t id = next_event_id_++;
+  int64_t prev = f ? f->last_event : (id - 1);
+  if (f) f->last_event = id;
+  if (!record_history_) {
+    scratch.id = id;
+    return scratch;
+  }
+  HistoryEvent e;
+  e.id = id;
+  e.previous_id = prev;
+  e.timestamp_ms = host_.NowMs();
+  e.type = std::move(type);
+  e.details_key = std::move(details_key);
+  e.details = std::move(details);
+  events_.push_back(std::move(e));
+  return events_.back();
+}
+
+void Execution::Start(Json input) {
+  input_ = std::move(input);
+  exec_dirty_ = true;
+  Json details = Json::object();
+  if (record_history_) {
+    details["input"] = DumpJson(input_);
+    details["inputDetails"] = Json{{"truncated", false}};
+    details["roleArn"] = info_.role_arn;
+    if (!info_.state_machine_alias_arn.empty()) details["stateMachineAliasArn"] = info_.state_machine_alias_arn;
+    if (!info_.state_machine_version_arn.empty()) details["stateMachineVersionArn"] = info_.state_machine_version_arn;
+  }
+  Emit(nullptr, "ExecutionStarted", "executionStartedEventDetails", std::move(details));
+  Frame* top = NewFrame(0, &def_->top, input_);
+  top->last_event = 1;
+  if (def_->timeout_seconds) {
+    host_.ScheduleTimer(0, 0, info_.start_ms + *def_->timeout_seconds * 1000);
+  }
+  Schedule(*top);
+}
+
+size_t Execution::Run(size_t max_steps) {
+  size_t steps = 0;
+  while (steps < max_steps && !runnable_.empty() && status_ == ExecutionStatus::kRunning) {
+    uint64_t id = runnable_.front();
+    runnable_.pop_front();
+    Frame* f = Get(id);
+    if (!f) continue;
+    Step(*f);
+    ++steps;
+  }
+  return steps;
+}
+
+void Execution::Step(Frame& f) {
+  StateRunner runner(*this);
+  runner.Step(f);
+}
+
+void Execution::OnTaskResult(uint64_t frame, uint64_t seq, TaskResult result) {
+  if (status_ != ExecutionStatus::kRunning) return;
+  Frame* f = Get(frame);
+  if (!f || f->phase != Phase::kTask || f->seq != seq) return;
+  StateRunner runner(*this);
+  runner.TaskResult(*f, std::move(result));
+}
+
+void Execution::OnTimer(uint64_t frame, uint64_t seq) {
+  if (status_ != ExecutionStatus::kRunning) return;
+  if (frame == 0) {
+    FinishExecution(ExecutionStatus::kTimedOut, Json(), "States.Timeout", "");
+    return;
+  }
+  Frame* f = Get(frame);
+  if (!f || f->seq != seq) return;
+  StateRunner runner(*this);
+  if (f->phase == Phase::kTimer) {
+    runner.TimerFired(*f);
+  } else if (f->phase == Phase::kTask) {
+    runner.TaskTimedOut(*f);
+  }
+}
+
+void Execution::Abort(const std::string& error, const std::string& cause) {
+  if (status_ != ExecutionStatus::kRunning) return;
+  FinishExecution(ExecutionStatus::kAborted, Json(), error, cause);
+}
+
+void Execution::FrameSucceeded(Frame& f, Json output) {
+  if (f.parent == 0) {
+    FinishExecution(ExecutionStatus::kSucceeded, std::move(output), "", "");
+    return;
+  }
+  f.phase = Phase::kDone;
+  f.output = std::move(output);
+  StateRunner runner(*this);
+  runner.ChildFinished(f, true);
+}
+
+void Execution::FrameFailed(Frame& f, std::string error, std::string cause) {
+  if (f.parent == 0) {
+    FinishExecution(ExecutionStatus::kFailed, Json(), std::move(error), std::move(cause));
+    return;
+  }
+  f.phase = Phase::kDone;
+  f.error = std::move(error);
+  f.cause = std::move(cause);
+  StateRunner runner(*this);
+  runner.ChildFinished(f, false);
+}
+
+void Execution::FinishExecution(ExecutionStatus status, Json output, std::string error, std::string cause) {
+  status_ = status;
+  stop_ms_ = host_.NowMs();
+  exec_dirty_ = true;
+  Json details = Json::object();
+  switch (status) {
+    case ExecutionStatus::kSucceeded:
+      output_ = std::move(output);
+      if (record_history_) {
+        details["output"] = DumpJson(output_);
+        details["outputDetails"] = Json{{"truncated", false}};
+      }
+      Emit(nullptr, "ExecutionSucceeded", "executionSucceededEventDetails", std::move(details));
+      break;
+    case ExecutionStatus::kFailed:
+    case ExecutionStatus::kTimedOut:
+    case ExecutionStatus::kAborted: {
+      error_ = std::move(error);
+      cause_ = std::move(cause);
+      if (!error_.empty()) details["error"] = error_;
+      if (!cause_.empty()) details["cause"] = cause_;
+      const char* type = status == ExecutionStatus::kFailed     ? "ExecutionFailed"
+                         : status == ExecutionStatus::kTimedOut ? "ExecutionTimedOut"
+                                                                : "ExecutionAborted";
+      const char* key = status == ExecutionStatus::kFailed     ? "executionFailedEventDetails"
+                        : status == ExecutionStatus::kTimedOut ? "executionTimedOutEventDetails"
+                                                               : "executionAbortedEventDetails";
+      Emit(nullptr, type, key, std::move(details));
+      break;
+    }
+    default: break;
+  }
+  runnable_.clear();
+  // Every frame is gone once the execution ends.
+  std::vector<uint64_t> ids;
+  for (const auto& [id, _] : frames_) ids.push_back(id);
+  for (uint64_t id : ids) DeleteFrame(id);
+}
+
+Json Execution::ContextObject(const Frame& f) const {
+  Json c = Json::object();
+  c["Execution"] = Json{{"Id", info_.arn},
+                        {"Input", input_},
+                        {"StartTime", FormatIso8601(static_cast<double>(info_.start_ms) / 1000.0, true)},
+                        {"Name", info_.name},
+                        {"RoleArn", info_.role_arn},
+                        {"RedriveCount", info_.redrive_count}};
+  c["StateMachine"] = Json{{"Id", info_.state_machine_arn}, {"Name", info_.state_machine_name}};
+  Json state = Json{{"Name", f.current().name},
+                    {"EnteredTime", FormatIso8601(static_cast<double>(f.entered_ms) / 1000.0, true)}};
+  if (f.retry_total > 0) state["RetryCount"] = f.retry_total;
+  c["State"] = std::move(state);
+  if (!f.task_token.empty()) c["Task"] = Json{{"Token", f.task_token}};
+  for (const Frame* p = &f; p; p = p->parent_frame) {
+    if (p->has_map_item) {
+      c["Map"] = Json{{"Item", Json{{"Index", p->index}, {"Value", p->map_item}}}};
+      break;
+    }
+  }
+  return c;
+}
+
+std::vector<HistoryEvent> Execution::TakeEvents() {
+  std::vector<HistoryEvent> out;
+  out.swap(events_);
+  return out;
+}
+
+const State* Execution::CurrentState(uint64_t frame) const {
+  auto it = frames_.find(frame);
+  if (it == frames_.end()) return nullptr;
+  return &it->second->current();
+}
+
+}  // namespace stratus::services::stepfunctions

@@ -1,0 +1,174 @@
+#pragma once
+// The ASL interpreter: one Execution runs a compiled Definition from its input to a terminal
+// status, independent of HTTP and of storage. Everything the execution needs from the outside —
+// the time, task dispatch, timers — goes through an EngineHost; task results and timer firings
+// come back through OnTaskResult / OnTimer. The execution records AWS's history events (ids,
+// previousEventIds, details) and tracks which frames changed, so that a runner can persist the
+// position after each batch of steps and resume it after a crash (Snapshot / Restore).
+//
+// Control flow is a set of frames (the top level, each Parallel branch, each Map iteration),
+// stepped round-robin: each step emits at most a state's Entered or Exited events, which
+// reproduces AWS's interleaving of branch events.
+//
+// Thread-safety: an Execution is not thread-safe; its runner serialises every call.
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/json.h"
+#include "services/stepfunctions/asl.h"
+
+namespace stratus::services::stepfunctions {
+
+struct HistoryEvent {
+  int64_t id = 0;
+  int64_t previous_id = 0;
+  int64_t timestamp_ms = 0;
+  std::string type;         // "PassStateEntered"
+  std::string details_key;  // "stateEnteredEventDetails" (empty: no details)
+  Json details;
+};
+
+// AWS's event JSON (as GetExecutionHistory returns it; timestamp in epoch seconds).
+Json EventToJson(const HistoryEvent& e);
+HistoryEvent EventFromJson(const Json& j);
+
+struct ExecutionInfo {
+  std::string arn, name, state_machine_arn, state_machine_name, role_arn;
+  std::string account, region;
+  std::string state_machine_version_arn, state_machine_alias_arn;
+  int64_t start_ms = 0;
+  bool express = false;
+  int64_t redrive_count = 0;
+};
+
+// A task to run: a service integration call, an activity, a Lambda function.
+struct TaskCall {
+  uint64_t frame = 0;
+  uint64_t seq = 0;
+  std::string state_name;
+  std::string resource;
+  Json parameters;
+  std::string token;  // .waitForTaskToken / activities: the task token
+  std::optional<int64_t> timeout_seconds, heartbeat_seconds;
+  std::string trace_parent;  // the state's segment id
+};
+
+struct TaskResult {
+  enum class Kind { kSucceeded, kFailed, kSubmitted, kStarted };
+  Kind kind = Kind::kSucceeded;
+  Json output;
+  std::string error, cause;
+  std::string worker_name;  // activities
+};
+
+class EngineHost {
+ public:
+  virtual ~EngineHost() = default;
+  virtual int64_t NowMs() const = 0;
+  // Starts a task; its result comes back through Execution::OnTaskResult(frame, seq, ...).
+  virtual void Dispatch(const TaskCall& call) = 0;
+  // Arranges for Execution::OnTimer(frame, seq) at `due_ms`. frame 0 = the execution timeout.
+  virtual void ScheduleTimer(uint64_t frame, uint64_t seq, int64_t due_ms) = 0;
+};
+
+enum class ExecutionStatus { kRunning, kSucceeded, kFailed, kTimedOut, kAborted, kPendingRedrive };
+std::string_view StatusName(ExecutionStatus s);
+
+struct Frame;
+
+class Execution {
+ public:
+  Execution(std::shared_ptr<const Definition> definition, ExecutionInfo info, EngineHost& host,
+            bool record_history = true);
+  ~Execution();
+  Execution(const Execution&) = delete;
+  Execution& operator=(const Execution&) = delete;
+
+  // Emits ExecutionStarted and makes the start state runnable.
+  void Start(Json input);
+  // Runs up to `max_steps` steps; returns the number run. Stops early when nothing is runnable.
+  size_t Run(size_t max_steps = SIZE_MAX);
+  bool HasRunnable() const { return !runnable_.empty(); }
+
+  // A task's outcome; ignored unless `frame` is waiting on `seq` (idempotent re-delivery).
+  void OnTaskResult(uint64_t frame, uint64_t seq, TaskResult result);
+  // A timer; ignored unless the frame still waits on `seq`.
+  void OnTimer(uint64_t frame, uint64_t seq);
+  // StopExecution: aborts with ExecutionAborted.
+  void Abort(const std::string& error, const std::string& cause);
+
+  ExecutionStatus status() const { return status_; }
+  const Json& output() const { return output_; }
+  const std::string& error() const { return error_; }
+  const std::string& cause() const { return cause_; }
+  const ExecutionInfo& info() const { return info_; }
+  const Json& input() const { return input_; }
+  int64_t stop_ms() const { return stop_ms_; }
+  int64_t event_count() const { return next_event_id_ - 1; }
+  uint64_t transitions() const { return transitions_; }
+
+  // History events not yet taken by the runner (all of them when nothing was taken).
+  std::vector<HistoryEvent> TakeEvents();
+  const std::vector<HistoryEvent>& pending_events() const { return events_; }
+
+  // Persistence: the frames changed since the last call (id → record, or null when deleted)
+  // and the execution-level record.
+  std::vector<std::pair<uint64_t, std::optional<Json>>> TakeFrameChanges();
+  Json ExecutionRecord() const;
+  // Rebuilds an execution from its records; tasks that were in flight are dispatched again and
+  // timers re-armed by the runner (see PendingWork).
+  static std::unique_ptr<Execution> Restore(std::shared_ptr<const Definition> definition,
+                                            ExecutionInfo info, EngineHost& host,
+                                            const Json& exec_record,
+                                            const std::vector<Json>& frame_records);
+  // After Restore: re-dispatches in-flight tasks and re-arms timers through the host.
+  void ResumePendingWork();
+
+  // The definition's state by frame (for tests and integrations).
+  const State* CurrentState(uint64_t frame) const;
+
+ private:
+  friend class StateRunner;
+  Frame* NewFrame(uint64_t parent, const Branch* branch, Json input);
+  Frame* Get(uint64_t id);
+  void MarkDirty(Frame& f);
+  void DeleteFrame(uint64_t id);
+  void Schedule(Frame& f);
+  HistoryEvent& Emit(Frame* f, std::string type, std::string details_key = {}, Json details = {});
+  void Step(Frame& f);
+  void FrameSucceeded(Frame& f, Json output);
+  void FrameFailed(Frame& f, std::string error, std::string cause);
+  void FinishExecution(ExecutionStatus status, Json output, std::string error, std::string cause);
+  Json ContextObject(const Frame& f) const;
+  std::string BranchPath(const Branch* b) const;
+  const Branch* BranchFromPath(const std::string& path) const;
+
+  std::shared_ptr<const Definition> def_;
+  ExecutionInfo info_;
+  EngineHost& host_;
+  bool record_history_;
+  Json input_;
+  ExecutionStatus status_ = ExecutionStatus::kRunning;
+  Json output_;
+  std::string error_, cause_;
+  int64_t stop_ms_ = 0;
+  int64_t next_event_id_ = 1;
+  uint64_t next_frame_id_ = 1;
+  uint64_t transitions_ = 0;
+  std::unordered_map<uint64_t, std::unique_ptr<Frame>> frames_;
+  std::deque<uint64_t> runnable_;
+  std::vector<HistoryEvent> events_;
+  std::set<uint64_t> dirty_;
+  std::set<uint64_t> deleted_;
+  bool exec_dirty_ = true;
+  mutable std::unordered_map<const Branch*, std::string> branch_paths_;
+};
+
+}  // namespace stratus::services::stepfunctions

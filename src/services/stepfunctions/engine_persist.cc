@@ -1,0 +1,209 @@
+// Persistence of an execution's position: frame records and the execution record, written by
+// the runner with each batch of history events, and Restore after a restart.
+#include "services/stepfunctions/engine.h"
+#include "services/stepfunctions/frame.h"
+
+namespace stratus::services::stepfunctions {
+
+namespace {
+
+void IndexBranches(const Branch& b, const std::string& path, std::unordered_map<const Branch*, std::string>& out) {
+  out[&b] = path;
+  for (size_t i = 0; i < b.states.size(); ++i) {
+    const State& s = b.states[i];
+    for (size_t k = 0; k < s.branches.size(); ++k) {
+      IndexBranches(*s.branches[k], path + "/" + std::to_string(i) + "." + std::to_string(k), out);
+    }
+    if (s.map && s.map->processor) IndexBranches(*s.map->processor, path + "/" + std::to_string(i) + ".m", out);
+  }
+}
+
+Json FrameToJson(const Frame& f, const std::string& branch) {
+  Json j = Json::object();
+  j["id"] = f.id;
+  j["parent"] = f.parent;
+  j["index"] = f.index;
+  j["branch"] = branch;
+  j["state"] = f.state;
+  j["phase"] = static_cast<int>(f.phase);
+  j["input"] = f.input;
+  if (!f.output.is_null()) j["output"] = f.output;
+  if (!f.result.is_null()) j["result"] = f.result;
+  if (!f.vars.empty()) j["vars"] = f.vars;
+  if (f.pending_assign) j["assign"] = *f.pending_assign;
+  if (!f.error.empty()) j["error"] = f.error;
+  if (!f.cause.empty()) j["cause"] = f.cause;
+  j["entered_event"] = f.entered_event;
+  j["last_event"] = f.last_event;
+  j["entered_ms"] = f.entered_ms;
+  j["seq"] = f.seq;
+  if (!f.retry_counts.empty()) j["retry_counts"] = f.retry_counts;
+  j["retry_total"] = f.retry_total;
+  if (f.has_map_item) j["map_item"] = f.map_item;
+  if (f.phase == Phase::kTask) {
+    j["task_parameters"] = f.task_parameters;
+    j["task_kind"] = f.task_kind;
+    j["task_submitted"] = f.task_submitted;
+  }
+  if (!f.task_token.empty()) j["task_token"] = f.task_token;
+  j["retrying"] = f.retrying;
+  j["next_override"] = f.next_override;
+  if (f.children) {
+    const Children& c = *f.children;
+    j["children"] = Json{{"total", c.total},
+                         {"started", c.started},
+                         {"done", c.done},
+                         {"failed", c.failed},
+                         {"max_concurrency", c.max_concurrency},
+                         {"tolerated_count", c.tolerated_count},
+                         {"tolerated_percentage", c.tolerated_percentage},
+                         {"items", c.items},
+                         {"results", c.results},
+                         {"running", c.running}};
+  }
+  return j;
+}
+
+}  // namespace
+
+std::string Execution::BranchPath(const Branch* b) const {
+  if (branch_paths_.empty()) IndexBranches(def_->top, "", branch_paths_);
+  auto it = branch_paths_.find(b);
+  return it == branch_paths_.end() ? "" : it->second;
+}
+
+const Branch* Execution::BranchFromPath(const std::string& path) const {
+  if (branch_paths_.empty()) IndexBranches(def_->top, "", branch_paths_);
+  for (const auto& [b, p] : branch_paths_) {
+    if (p == path) return b;
+  }
+  return nullptr;
+}
+
+std::vector<std::pair<uint64_t, std::optional<Json>>> Execution::TakeFrameChanges() {
+  std::vector<std::pair<uint64_t, std::optional<Json>>> out;
+  for (uint64_t id : deleted_) out.emplace_back(id, std::nullopt);
+  for (uint64_t id : dirty_) {
+    auto it = frames_.find(id);
+    if (it == frames_.end()) continue;
+    out.emplace_back(id, FrameToJson(*it->second, BranchPath(it->second->branch)));
+  }
+  dirty_.clear();
+  deleted_.clear();
+  return out;
+}
+
+Json Execution::ExecutionRecord() const {
+  Json j = Json::object();
+  j["status"] = std::string(StatusName(status_));
+  j["input"] = input_;
+  if (status_ == ExecutionStatus::kSucceeded) j["output"] = output_;
+  if (!error_.empty()) j["error"] = error_;
+  if (!cause_.empty()) j["cause"] = cause_;
+  j["stop_ms"] = stop_ms_;
+  j["next_event_id"] = next_event_id_;
+  j["next_frame_id"] = next_frame_id_;
+  j["transitions"] = transitions_;
+  return j;
+}
+
+std::unique_ptr<Execution> Execution::Restore(std::shared_ptr<const Definition> definition,
+                                              ExecutionInfo info, EngineHost& host,
+                                              const Json& rec, const std::vector<Json>& frames) {
+  auto e = std::make_unique<Execution>(std::move(definition), std::move(info), host, true);
+  e->input_ = rec.value("input", Json::object());
+  e->next_event_id_ = rec.value("next_event_id", int64_t{1});
+  e->next_frame_id_ = rec.value("next_frame_id", uint64_t{1});
+  e->transitions_ = rec.value("transitions", uint64_t{0});
+  e->exec_dirty_ = false;
+  for (const Json& j : frames) {
+    auto f = std::make_unique<Frame>();
+    f->id = j.value("id", uint64_t{0});
+    f->parent = j.value("parent", uint64_t{0});
+    f->index = j.value("index", int64_t{-1});
+    f->branch = e->BranchFromPath(j.value("branch", ""));
+    if (!f->branch) continue;
+    f->state = j.value("state", 0);
+    f->phase = static_cast<Phase>(j.value("phase", 0));
+    f->input = j.value("input", Json());
+    f->output = j.value("output", Json());
+    f->result = j.value("result", Json());
+    f->vars = j.value("vars", Json::object());
+    if (j.contains("assign")) f->pending_assign = j["assign"];
+    f->error = j.value("error", "");
+    f->cause = j.value("cause", "");
+    f->entered_event = j.value("entered_event", int64_t{0});
+    f->last_event = j.value("last_event", int64_t{0});
+    f->entered_ms = j.value("entered_ms", int64_t{0});
+    f->seq = j.value("seq", uint64_t{0});
+    f->retry_counts = j.value("retry_counts", std::vector<int64_t>{});
+    f->retry_total = j.value("retry_total", int64_t{0});
+    if (j.contains("map_item")) {
+      f->map_item = j["map_item"];
+      f->has_map_item = true;
+    }
+    f->task_parameters = j.value("task_parameters", Json());
+    f->task_kind = j.value("task_kind", "");
+    f->task_submitted = j.value("task_submitted", false);
+    f->task_token = j.value("task_token", "");
+    f->retrying = j.value("retrying", false);
+    f->next_override = j.value("next_override", -2);
+    if (auto c = j.find("children"); c != j.end()) {
+      auto ch = std::make_unique<Children>();
+      ch->total = c->value("total", size_t{0});
+      ch->started = c->value("started", size_t{0});
+      ch->done = c->value("done", size_t{0});
+      ch->failed = c->value("failed", size_t{0});
+      ch->max_concurrency = c->value("max_concurrency", size_t{0});
+      ch->tolerated_count = c->value("tolerated_count", int64_t{-1});
+      ch->tolerated_percentage = c->value("tolerated_percentage", -1.0);
+      ch->items = c->value("items", std::vector<Json>{});
+      ch->results = c->value("results", std::vector<Json>{});
+      ch->running = c->value("running", std::vector<uint64_t>{});
+      f->children = std::move(ch);
+    }
+    e->frames_.emplace(f->id, std::move(f));
+  }
+  for (auto& [id, f] : e->frames_) {
+    if (f->parent) f->parent_frame = e->Get(f->parent);
+  }
+  // Results of children that finished before the crash are in their parents' records; a child
+  // whose record says kDone was finished but not yet folded in: fold it now.
+  std::vector<uint64_t> ids;
+  for (auto& [id, f] : e->frames_) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  for (uint64_t id : ids) {
+    Frame* f = e->Get(id);
+    if (!f) continue;
+    switch (f->phase) {
+      case Phase::kEnter:
+      case Phase::kExit:
+      case Phase::kRetry:
+      case Phase::kFail:
+        e->Schedule(*f);
+        break;
+      default: break;
+    }
+  }
+  return e;
+}
+
+void Execution::ResumePendingWork() {
+  std::vector<uint64_t> ids;
+  for (auto& [id, f] : frames_) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  for (uint64_t id : ids) {
+    Frame* f = Get(id);
+    if (!f || f->phase != Phase::kTask || f->task_submitted) continue;
+    TaskCall call;
+    call.frame = f->id;
+    call.seq = f->seq;
+    call.state_name = f->current().name;
+    call.resource = f->current().resource;
+    call.parameters = f->task_parameters;
+    call.token = f->task_token;
+    host_.Dispatch(call);
+  }
+}
+
+}  // namespace stratus::services::stepfunctions

@@ -1,0 +1,168 @@
+#include "services/stepfunctions/engine.h"
+
+#include <gtest/gtest.h>
+
+#include "services/stepfunctions/engine_test_util.h"
+
+namespace stratus::services::stepfunctions {
+namespace {
+
+std::shared_ptr<const Definition> Def(const char* text) {
+  auto d = ParseDefinition(text);
+  EXPECT_TRUE(d.ok()) << (d.ok() ? "" : d.error().message);
+  return d.ok() ? *d : nullptr;
+}
+
+std::vector<std::string> Types(const std::vector<HistoryEvent>& events) {
+  std::vector<std::string> out;
+  for (const auto& e : events) out.push_back(e.type);
+  return out;
+}
+
+TEST(EngineTest, PassChainWithDataFlow) {
+  auto def = Def(R"J({"StartAt":"A","States":{
+    "A":{"Type":"Pass","Result":{"x":1},"ResultPath":"$.r","Next":"B"},
+    "B":{"Type":"Pass","Parameters":{"sum.$":"States.MathAdd($.r.x, 41)","name.$":"$$.Execution.Name"},"OutputPath":"$","End":true}}})J");
+  FakeHost host;
+  Execution e(def, TestInfo(), host);
+  e.Start(Json::parse(R"J({"in":true})J"));
+  e.Run();
+  ASSERT_EQ(e.status(), ExecutionStatus::kSucceeded);
+  EXPECT_EQ(e.output(), Json::parse(R"J({"sum":42,"name":"exec"})J"));
+  EXPECT_EQ(Types(e.pending_events()),
+            (std::vector<std::string>{"ExecutionStarted", "PassStateEntered", "PassStateExited",
+                                      "PassStateEntered", "PassStateExited", "ExecutionSucceeded"}));
+}
+
+TEST(EngineTest, ChoiceWaitAndFail) {
+  auto def = Def(R"J({"StartAt":"C","States":{
+    "C":{"Type":"Choice","Choices":[{"Variable":"$.v","NumericGreaterThan":10,"Next":"W"}],"Default":"F"},
+    "W":{"Type":"Wait","Seconds":5,"Next":"S"},
+    "S":{"Type":"Succeed"},
+    "F":{"Type":"Fail","Error":"Small","Cause":"too small"}}})J");
+  FakeHost host;
+  Execution big(def, TestInfo(), host);
+  big.Start(Json::parse(R"J({"v":11})J"));
+  host.FireAll(big);
+  EXPECT_EQ(big.status(), ExecutionStatus::kSucceeded);
+  EXPECT_EQ(host.now, 1700000005000);
+  FakeHost host2;
+  Execution small(def, TestInfo(), host2);
+  small.Start(Json::parse(R"J({"v":1})J"));
+  small.Run();
+  EXPECT_EQ(small.status(), ExecutionStatus::kFailed);
+  EXPECT_EQ(small.error(), "Small");
+  EXPECT_EQ(small.cause(), "too small");
+}
+
+TEST(EngineTest, TaskRetryThenCatch) {
+  auto def = Def(R"J({"StartAt":"T","States":{
+    "T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"f"},
+         "Retry":[{"ErrorEquals":["Boom"],"MaxAttempts":2,"IntervalSeconds":1}],
+         "Catch":[{"ErrorEquals":["States.ALL"],"ResultPath":"$.err","Next":"P"}],"End":true},
+    "P":{"Type":"Pass","End":true}}})J");
+  FakeHost host;
+  Execution e(def, TestInfo(), host);
+  e.Start(Json::parse(R"J({"a":1})J"));
+  e.Run();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(host.tasks.size(), static_cast<size_t>(i + 1));
+    TaskResult r;
+    r.kind = TaskResult::Kind::kFailed;
+    r.error = "Boom";
+    r.cause = "c";
+    e.OnTaskResult(host.tasks.back().frame, host.tasks.back().seq, r);
+    // A duplicate delivery is ignored.
+    e.OnTaskResult(host.tasks.back().frame, host.tasks.back().seq, r);
+    host.FireAll(e);
+  }
+  ASSERT_EQ(e.status(), ExecutionStatus::kSucceeded);
+  EXPECT_EQ(e.output(), Json::parse(R"J({"a":1,"err":{"Error":"Boom","Cause":"c"}})J"));
+}
+
+TEST(EngineTest, MapAndParallel) {
+  auto def = Def(R"J({"StartAt":"M","States":{
+    "M":{"Type":"Map","ItemsPath":"$.items","MaxConcurrency":2,
+         "ItemSelector":{"v.$":"$$.Map.Item.Value","i.$":"$$.Map.Item.Index"},
+         "ItemProcessor":{"StartAt":"X","States":{"X":{"Type":"Pass","End":true}}},"ResultPath":"$.out","Next":"P"},
+    "P":{"Type":"Parallel","Branches":[
+         {"StartAt":"A","States":{"A":{"Type":"Pass","Result":1,"End":true}}},
+         {"StartAt":"B","States":{"B":{"Type":"Pass","Result":2,"End":true}}}],"ResultPath":"$.par","End":true}}})J");
+  FakeHost host;
+  Execution e(def, TestInfo(), host);
+  e.Start(Json::parse(R"J({"items":["a","b","c"]})J"));
+  e.Run();
+  ASSERT_EQ(e.status(), ExecutionStatus::kSucceeded) << e.error() << e.cause();
+  EXPECT_EQ(e.output()["out"], Json::parse(R"J([{"v":"a","i":0},{"v":"b","i":1},{"v":"c","i":2}])J"));
+  EXPECT_EQ(e.output()["par"], Json::parse("[1,2]"));
+}
+
+TEST(EngineTest, JsonataStates) {
+  auto def = Def(R"J({"QueryLanguage":"JSONata","StartAt":"A","States":{
+    "A":{"Type":"Pass","Assign":{"k":"{% $states.input.n * 2 %}"},"Output":{"x":"{% $states.input.n + 1 %}"},"Next":"B"},
+    "B":{"Type":"Choice","Choices":[{"Condition":"{% $k = 4 %}","Next":"C"}],"Default":"D"},
+    "C":{"Type":"Pass","Output":"{% {'k': $k, 'x': $states.input.x} %}","End":true},
+    "D":{"Type":"Fail","Error":"no"}}})J");
+  FakeHost host;
+  Execution e(def, TestInfo(), host);
+  e.Start(Json::parse(R"J({"n":2})J"));
+  e.Run();
+  ASSERT_EQ(e.status(), ExecutionStatus::kSucceeded) << e.error() << e.cause();
+  EXPECT_EQ(e.output(), Json::parse(R"J({"k":4,"x":3})J"));
+}
+
+TEST(EngineTest, RuntimeErrorNamesTheState) {
+  auto def = Def(R"J({"StartAt":"pass","States":{"pass":{"Type":"Pass","InputPath":"$.NoSuchInputPath","End":true}}})J");
+  FakeHost host;
+  Execution e(def, TestInfo(), host);
+  e.Start(Json::object());
+  e.Run();
+  EXPECT_EQ(e.status(), ExecutionStatus::kFailed);
+  EXPECT_EQ(e.error(), "States.Runtime");
+  EXPECT_EQ(e.cause(), "An error occurred while executing the state 'pass' (entered at the event id #2). Invalid path '$.NoSuchInputPath' : No results for path: $['NoSuchInputPath']");
+}
+
+TEST(EngineTest, RestoreResumesWhereItStood) {
+  auto def = Def(R"J({"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":10,"Next":"P"},"P":{"Type":"Pass","Result":"done","End":true}}})J");
+  FakeHost host;
+  Execution e(def, TestInfo(), host);
+  e.Start(Json::object());
+  e.Run();
+  auto frames = e.TakeFrameChanges();
+  std::vector<Json> records;
+  for (auto& [id, rec] : frames) {
+    if (rec) records.push_back(*rec);
+  }
+  auto restored = Execution::Restore(def, TestInfo(), host, e.ExecutionRecord(), records);
+  ASSERT_EQ(host.timers.size(), 1u);
+  auto [frame, seq] = host.timers.begin()->second;
+  host.now += 10000;
+  restored->OnTimer(frame, seq);
+  restored->Run();
+  EXPECT_EQ(restored->status(), ExecutionStatus::kSucceeded);
+  EXPECT_EQ(restored->output(), "done");
+  EXPECT_EQ(restored->TakeEvents().front().id, 3);  // WaitStateExited continues the ids
+}
+
+TEST(DefinitionTest, AwsMessages) {
+  auto r = ParseDefinition(R"J({"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"}}})J");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "InvalidDefinition");
+  EXPECT_NE(r.error().message.find("MISSING_TRANSITION_TARGET: Missing 'Next' target: B at /States/A/Next"), std::string::npos)
+      << r.error().message;
+  r = ParseDefinition("{");
+  EXPECT_FALSE(r.ok());
+  r = ParseDefinition(R"J({"States":{}})J");
+  EXPECT_NE(r.error().message.find("These fields are required: [StartAt]"), std::string::npos);
+  // Deeply nested Parallels are refused, not crashed on.
+  std::string deep = R"J({"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}})J";
+  for (int i = 0; i < 100; ++i) {
+    deep = R"J({"StartAt":"P","States":{"P":{"Type":"Parallel","Branches":[)J" + deep + R"J(],"End":true}}})J";
+  }
+  r = ParseDefinition(deep);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("TOO_DEEPLY_NESTED"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace stratus::services::stepfunctions

@@ -1,0 +1,80 @@
+#pragma once
+// Internal to the engine: one thread of control of an execution (the top level, a Parallel
+// branch or a Map iteration) and its position. Not thread-safe (owned by its Execution).
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/json.h"
+#include "services/stepfunctions/asl.h"
+#include "services/stepfunctions/expressions.h"
+
+namespace stratus::services::stepfunctions {
+
+enum class Phase {
+  kEnter,       // about to enter `state` with `input`
+  kExit,        // the state computed `output`; about to emit Exited and move on
+  kTimer,       // Wait state or retry backoff: waiting for timer `seq`
+  kTask,        // waiting for task `seq`
+  kChildren,    // Map/Parallel: waiting for child frames
+  kRetry,       // timer fired for a retry: run the state again without a new Entered event
+  kFail,        // about to fail with error/cause (after a catch-less failure)
+  kDone,        // finished; `output` holds the frame's result (child frames only)
+};
+
+struct Children {
+  size_t total = 0, started = 0, done = 0, failed = 0;
+  size_t max_concurrency = 0;  // 0 = unlimited
+  int64_t tolerated_count = -1;
+  double tolerated_percentage = -1;
+  std::vector<Json> items;     // Map: the item inputs (after ItemSelector)
+  std::vector<Json> results;
+  std::vector<uint64_t> running;  // child frame ids
+  bool failing = false;
+  std::string error, cause;
+};
+
+struct Frame : public VariableLookup {
+  uint64_t id = 0;
+  uint64_t parent = 0;
+  int64_t index = -1;           // Map iteration / Parallel branch index
+  const Branch* branch = nullptr;
+  int state = 0;
+  Phase phase = Phase::kEnter;
+  Json input;                   // the current state's raw input
+  Json output;                  // kExit: the state's output; kDone: the frame's result
+  Json result;                  // a task/Map/Parallel result awaiting ResultSelector etc.
+  Json vars = Json::object();   // variables of this scope
+  std::optional<Json> pending_assign;
+  std::string error, cause;     // kFail
+  int64_t entered_event = 0;
+  int64_t last_event = 0;
+  int64_t entered_ms = 0;
+  uint64_t seq = 0;
+  std::vector<int64_t> retry_counts;
+  int64_t retry_total = 0;
+  Json map_item;                // $$.Map.Item.Value for iterations
+  bool has_map_item = false;
+  Json task_parameters;         // kTask: what was dispatched
+  std::string task_token;
+  std::string task_kind;        // "lambda" / "task" / "activity"
+  bool task_submitted = false;
+  bool retrying = false;         // kTimer: a retry backoff rather than a Wait
+  int next_override = -2;       // Choice/Catch: the chosen next state (-1 = end)
+  std::unique_ptr<Children> children;
+  // Execution variables visible from here: own scope, then the parents'.
+  Frame* parent_frame = nullptr;
+
+  const State& current() const { return branch->states[state]; }
+  const Json* Find(std::string_view name) const override {
+    for (const Frame* f = this; f; f = f->parent_frame) {
+      auto it = f->vars.find(name);
+      if (it != f->vars.end()) return &*it;
+    }
+    return nullptr;
+  }
+};
+
+}  // namespace stratus::services::stepfunctions

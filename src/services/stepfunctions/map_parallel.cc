@@ -1,0 +1,283 @@
+// Map (inline and distributed, run in-process) and Parallel: child frames, concurrency,
+// tolerated failures, iteration events and result collection.
+#include <algorithm>
+
+#include "services/stepfunctions/state_runner.h"
+
+namespace stratus::services::stepfunctions {
+
+namespace {
+
+std::string TypeName(const Json& v) {
+  if (v.is_array()) return "array";
+  if (v.is_object()) return "object";
+  if (v.is_string()) return "string";
+  if (v.is_boolean()) return "boolean";
+  if (v.is_null()) return "null";
+  return "number";
+}
+
+}  // namespace
+
+void StateRunner::ExecuteParallel(Frame& f) {
+  const State& s = f.current();
+  Json input;
+  if (s.language == QueryLanguage::kJsonata) {
+    if (s.arguments) {
+      Json states = StatesVar(f, nullptr, nullptr);
+      auto v = s.arguments->Evaluate(Bindings(f, states));
+      if (!v.ok()) return EvaluationError(f, v.error());
+      input = std::move(*v);
+    } else {
+      input = f.input;
+    }
+  } else {
+    Json ctx = Context(f);
+    auto in = EffectiveInput(f, ctx);
+    if (!in.ok()) return EvaluationError(f, in.error());
+    if (s.parameters) {
+      EvalEnv env{*in, ctx, &f};
+      auto v = s.parameters->Evaluate(env);
+      if (!v.ok()) return EvaluationError(f, v.error());
+      input = std::move(*v);
+    } else {
+      input = std::move(*in);
+    }
+  }
+  e_.Emit(&f, "ParallelStateStarted");
+  f.children = std::make_unique<Children>();
+  Children& c = *f.children;
+  c.total = s.branches.size();
+  c.started = c.total;
+  c.results.assign(c.total, Json());
+  f.phase = Phase::kChildren;
+  e_.MarkDirty(f);
+  for (size_t i = 0; i < s.branches.size(); ++i) {
+    Frame* child = e_.NewFrame(f.id, s.branches[i].get(), input);
+    child->index = static_cast<int64_t>(i);
+    child->last_event = f.last_event;
+    c.running.push_back(child->id);
+    e_.Schedule(*child);
+  }
+}
+
+void StateRunner::ExecuteMap(Frame& f) {
+  const State& s = f.current();
+  const MapConfig& m = *s.map;
+  Json items;
+  Json selector_input;
+  if (s.language == QueryLanguage::kJsonata) {
+    selector_input = f.input;
+    if (m.items) {
+      Json states = StatesVar(f, nullptr, nullptr);
+      auto v = m.items->Evaluate(Bindings(f, states));
+      if (!v.ok()) return EvaluationError(f, v.error());
+      if (!v->is_array()) {
+        return EvaluationError(f, Error("States.QueryEvaluationError",
+                                        "The JSONata expression '" + m.items->source() +
+                                            "' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '" +
+                                            TypeName(*v) + "' for value: " + DumpJson(*v)));
+      }
+      items = std::move(*v);
+    } else {
+      items = f.input;
+      if (!items.is_array()) {
+        return EvaluationError(f, Error("States.QueryEvaluationError",
+                                        "Map state input must be an array but was: " + DumpJson(items)));
+      }
+    }
+  } else {
+    Json ctx = Context(f);
+    auto in = EffectiveInput(f, ctx);
+    if (!in.ok()) return EvaluationError(f, in.error());
+    selector_input = std::move(*in);
+    if (m.items_path) {
+      EvalEnv env{selector_input, ctx, &f};
+      auto v = m.items_path->Read(env);
+      if (!v.ok()) return EvaluationError(f, Error("States.Runtime", "Invalid path '" + m.items_path->text + "' : " + v.error().message));
+      items = std::move(*v);
+    } else {
+      items = selector_input;
+    }
+    if (!items.is_array()) {
+      return EvaluationError(f, Error("States.QueryEvaluationError",
+                                      "Map state input must be an array but was: " + DumpJson(items)));
+    }
+  }
+  if (e_.record_history_) {
+    e_.Emit(&f, "MapStateStarted", "mapStateStartedEventDetails", Json{{"length", items.size()}});
+  } else {
+    e_.Emit(&f, "MapStateStarted");
+  }
+  auto children = std::make_unique<Children>();
+  if (m.max_concurrency.present) {
+    auto v = ResolveNumber(f, m.max_concurrency, "MaxConcurrency", selector_input, true);
+    if (!v.ok()) return EvaluationError(f, v.error());
+    children->max_concurrency = *v > 0 ? static_cast<size_t>(*v) : 0;
+  }
+  if (m.tolerated_failure_count.present) {
+    auto v = ResolveNumber(f, m.tolerated_failure_count, "ToleratedFailureCount", selector_input, true);
+    if (!v.ok()) return EvaluationError(f, v.error());
+    if (*v < 0) return EvaluationError(f, Error("States.Runtime", "ToleratedFailureCount cannot be negative."));
+    children->tolerated_count = *v;
+  }
+  if (m.tolerated_failure_percentage.present) {
+    double pct = 0;
+    if (m.tolerated_failure_percentage.literal) {
+      pct = *m.tolerated_failure_percentage.literal;
+    } else {
+      auto v = ResolveNumber(f, m.tolerated_failure_percentage, "ToleratedFailurePercentage", selector_input, false);
+      if (!v.ok()) return EvaluationError(f, v.error());
+      // Re-read the exact value (ResolveNumber truncates).
+      if (m.tolerated_failure_percentage.path) {
+        Json ctx = Context(f);
+        EvalEnv env{selector_input, ctx, &f};
+        if (const Json* raw = m.tolerated_failure_percentage.path->Find(env)) pct = raw->get<double>();
+      } else {
+        pct = static_cast<double>(*v);
+      }
+    }
+    if (pct < 0 || pct > 100) {
+      return EvaluationError(f, Error("States.Runtime", "ToleratedFailurePercentage must be between 0 and 100."));
+    }
+    children->tolerated_percentage = pct;
+  }
+  if (m.distributed && e_.record_history_) {
+    std::string run = e_.info_.arn;
+    auto pos = run.find(":execution:");
+    if (pos != std::string::npos) run.replace(pos, 11, ":mapRun:");
+    run += "/" + s.name + ":" + std::to_string(f.id);
+    e_.Emit(&f, "MapRunStarted", "mapRunStartedEventDetails", Json{{"mapRunArn", run}});
+  }
+  children->total = items.size();
+  children->items = std::move(items.get_ref<Json::array_t&>());
+  children->results.assign(children->total, Json());
+  f.result = std::move(selector_input);  // the ItemSelector's $ while iterations start
+  f.children = std::move(children);
+  f.phase = Phase::kChildren;
+  e_.MarkDirty(f);
+  if (f.children->total == 0) return FinishChildren(f);
+  StartIterations(f);
+}
+
+void StateRunner::StartIterations(Frame& f) {
+  const State& s = f.current();
+  const MapConfig& m = *s.map;
+  Children& c = *f.children;
+  while (c.started < c.total && (c.max_concurrency == 0 || c.running.size() < c.max_concurrency)) {
+    size_t i = c.started++;
+    Json item = c.items[i];
+    Json input;
+    if (m.item_selector || m.item_selector_jsonata) {
+      Json ctx = e_.ContextObject(f);
+      ctx["Map"] = Json{{"Item", Json{{"Index", i}, {"Value", item}}}};
+      if (m.item_selector) {
+        EvalEnv env{f.result, ctx, &f};
+        auto v = m.item_selector->Evaluate(env);
+        if (!v.ok()) return EvaluationError(f, v.error());
+        input = std::move(*v);
+      } else {
+        Json states = Json{{"input", f.input}, {"context", std::move(ctx)}};
+        auto v = m.item_selector_jsonata->Evaluate(Bindings(f, states));
+        if (!v.ok()) return EvaluationError(f, v.error());
+        input = std::move(*v);
+      }
+    } else {
+      input = item;
+    }
+    if (!m.distributed) {
+      Json d;
+      if (e_.record_history_) d = Json{{"name", s.name}, {"index", i}};
+      e_.Emit(&f, "MapIterationStarted", "mapIterationStartedEventDetails", std::move(d));
+    }
+    Frame* child = e_.NewFrame(f.id, m.processor.get(), std::move(input));
+    child->index = static_cast<int64_t>(i);
+    child->map_item = std::move(item);
+    child->has_map_item = true;
+    child->last_event = f.last_event;
+    c.running.push_back(child->id);
+    e_.Schedule(*child);
+  }
+}
+
+void StateRunner::ChildFinished(Frame& child, bool ok) {
+  Frame* p = e_.Get(child.parent);
+  if (!p || p->phase != Phase::kChildren || !p->children) {
+    e_.DeleteFrame(child.id);
+    return;
+  }
+  Children& c = *p->children;
+  const State& s = p->current();
+  c.running.erase(std::remove(c.running.begin(), c.running.end(), child.id), c.running.end());
+  auto abort_running = [&]() {
+    for (uint64_t id : c.running) e_.DeleteFrame(id);
+    c.running.clear();
+  };
+  size_t index = static_cast<size_t>(child.index);
+  if (s.type == StateType::kParallel) {
+    if (!ok) {
+      std::string error = child.error, cause = child.cause;
+      e_.DeleteFrame(child.id);
+      abort_running();
+      p->children.reset();
+      e_.Emit(p, "ParallelStateFailed");
+      p->phase = Phase::kEnter;
+      return HandleFailure(*p, error, cause);
+    }
+    c.results[index] = std::move(child.output);
+    ++c.done;
+    e_.DeleteFrame(child.id);
+  } else {
+    const MapConfig& m = *s.map;
+    if (!m.distributed) {
+      Json d;
+      if (e_.record_history_) d = Json{{"name", s.name}, {"index", index}};
+      e_.Emit(&child, ok ? "MapIterationSucceeded" : "MapIterationFailed",
+              ok ? "mapIterationSucceededEventDetails" : "mapIterationFailedEventDetails", std::move(d));
+    }
+    ++c.done;
+    if (ok) {
+      c.results[index] = std::move(child.output);
+    } else {
+      ++c.failed;
+      c.results[index] = Json{{"Error", child.error}, {"Cause", child.cause}};
+      bool tolerated = (c.tolerated_count >= 0 && static_cast<int64_t>(c.failed) <= c.tolerated_count) ||
+                       (c.tolerated_percentage >= 0 &&
+                        static_cast<double>(c.failed) * 100.0 / static_cast<double>(c.total) <= c.tolerated_percentage);
+      if (!tolerated) {
+        bool threshold = c.tolerated_count >= 0 || c.tolerated_percentage >= 0;
+        std::string error = threshold ? "States.ExceedToleratedFailureThreshold" : child.error;
+        std::string cause = threshold ? "The specified tolerated failure threshold was exceeded" : child.cause;
+        e_.DeleteFrame(child.id);
+        abort_running();
+        p->children.reset();
+        if (m.distributed) e_.Emit(p, "MapRunFailed", "mapRunFailedEventDetails", Json{{"error", error}, {"cause", cause}});
+        e_.Emit(p, "MapStateFailed");
+        p->phase = Phase::kEnter;
+        return HandleFailure(*p, error, cause);
+      }
+    }
+    e_.DeleteFrame(child.id);
+  }
+  e_.MarkDirty(*p);
+  if (c.done == c.total) return FinishChildren(*p);
+  if (s.type == StateType::kMap) StartIterations(*p);
+}
+
+void StateRunner::FinishChildren(Frame& f) {
+  const State& s = f.current();
+  Json result = Json::array();
+  result.get_ref<Json::array_t&>() = std::move(f.children->results);
+  f.children.reset();
+  f.result = Json();
+  if (s.type == StateType::kMap) {
+    if (s.map->distributed) e_.Emit(&f, "MapRunSucceeded");
+    e_.Emit(&f, "MapStateSucceeded");
+  }
+  f.phase = Phase::kEnter;
+  auto out = ProcessResult(f, std::move(result));
+  if (!out.ok()) return EvaluationError(f, out.error());
+  Complete(f, std::move(*out));
+}
+
+}  // namespace stratus::services::stepfunctions

@@ -1,0 +1,68 @@
+#pragma once
+// Internal to the engine: the logic of each state type, run on one frame at a time by its
+// Execution (states.cc: Pass, Task, Choice, Wait, Succeed, Fail, data flow, Retry/Catch;
+// map_parallel.cc: Map and Parallel). Not thread-safe.
+#include "services/stepfunctions/engine.h"
+#include "services/stepfunctions/frame.h"
+
+namespace stratus::services::stepfunctions {
+
+class StateRunner {
+ public:
+  explicit StateRunner(Execution& e) : e_(e) {}
+
+  void Step(Frame& f);
+  void TaskResult(Frame& f, stepfunctions::TaskResult result);
+  void TaskTimedOut(Frame& f);
+  void TimerFired(Frame& f);
+  void ChildFinished(Frame& child, bool ok);
+
+ private:
+  void Enter(Frame& f);
+  void Execute(Frame& f);
+  void Exit(Frame& f);
+  void ExecutePass(Frame& f);
+  void ExecuteTask(Frame& f);
+  void ExecuteChoice(Frame& f);
+  void ExecuteWait(Frame& f);
+  void ExecuteSucceed(Frame& f);
+  void ExecuteFail(Frame& f);
+  void ExecuteParallel(Frame& f);
+  void ExecuteMap(Frame& f);
+  void StartIterations(Frame& f);
+  void FinishChildren(Frame& f);
+
+  // A state's evaluation failed (paths, templates, expressions): wraps AWS's prefix around
+  // States.Runtime / QueryEvaluationError messages and handles the failure.
+  void EvaluationError(Frame& f, const Error& e, bool evaluation_event = false);
+  // Retry, then Catch, then fail the frame.
+  void HandleFailure(Frame& f, const std::string& error, const std::string& cause);
+  // The state computed its output: assign variables, move to Exit.
+  void Complete(Frame& f, Json output);
+
+  // Data flow.
+  Json Context(const Frame& f) const;
+  Json StatesVar(const Frame& f, const Json* result, const Json* error_output) const;
+  jsonata::Bindings Bindings(const Frame& f, const Json& states) const;
+  Result<Json> EffectiveInput(const Frame& f, const Json& ctx) const;
+  Result<Json> ApplyOutputPath(const Frame& f, Json value, const Json& ctx) const;
+  // ResultSelector, Assign, ResultPath, OutputPath (JSONPath) or Assign, Output (JSONata).
+  Result<Json> ProcessResult(Frame& f, Json result);
+  Status EvaluateAssign(Frame& f, const std::optional<PayloadTemplate>& jp,
+                        const std::optional<JsonataTemplate>& jt, const Json& path_input,
+                        const Json* states);
+  Result<int64_t> ResolveNumber(Frame& f, const NumberOrPath& n, const char* name, const Json& input,
+                                bool integer);
+
+  std::string EnteredType(const State& s) const;
+  std::string ExitedType(const State& s) const;
+
+  Execution& e_;
+};
+
+// Whether an error name matches an ErrorEquals list (States.ALL, States.TaskFailed rules).
+bool ErrorMatches(const std::vector<std::string>& names, const std::string& error);
+// Choice rule evaluation (choice.cc).
+Result<bool> EvaluateRule(const ChoiceRule& rule, const EvalEnv& env);
+
+}  // namespace stratus::services::stepfunctions
