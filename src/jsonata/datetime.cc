@@ -13,6 +13,7 @@ namespace stratus::jsonata::internal {
 namespace {
 
 constexpr int64_t kMillisPerDay = 86400000;
+constexpr double kMaxDateMillis = 8.64e15;  // the range of a JavaScript Date
 
 const char* const kMonths[] = {"January", "February", "March",     "April",   "May",      "June",
                                "July",    "August",   "September", "October", "November", "December"};
@@ -557,6 +558,12 @@ bool ParseDateTime(const std::string& text, const std::string& picture, int64_t 
     day = dd.c.day;
   }
   if (date_c || date_d) ThrowError("D3136");
+  // Components outside any representable date (e.g. a 100-digit year) match nothing.
+  constexpr double kMaxComponent = 1e8;
+  for (const auto& [k, v] : comp) {
+    if (!std::isfinite(v) || std::fabs(v) > kMaxComponent) return false;
+  }
+  if (!std::isfinite(month0) || !std::isfinite(day) || std::fabs(day) > kMaxComponent) return false;
   double hour = comp['H'];
   if (time_b) {
     hour = comp['h'] == 12 ? 0 : comp['h'];
@@ -602,6 +609,11 @@ bool ParseIso(const std::string& s, double& out) {
 Value FnFromMillis(Evaluator&, Args& a, const CallSite&) {
   if (Arg(a, 0).IsUndefined()) return Value();
   double m = Arg(a, 0).AsNumber();
+  if (!(std::fabs(m) <= kMaxDateMillis)) {
+    JError e(kCodeSizeLimit);
+    e.detail = "timestamp out of range (JavaScript dates span +/-8.64e15 ms)";
+    throw e;
+  }
   return MakeString(FormatDateTime(static_cast<int64_t>(std::floor(m)), Arg(a, 1), Arg(a, 2)));
 }
 

@@ -17,8 +17,6 @@ namespace {
 constexpr int kDefaultMaxDepth = 5000;
 // Native stack kept in reserve below the deepest evaluation (for built-ins, RE2, libc).
 constexpr size_t kStackReserve = 256 * 1024;
-// How often (in evaluate() calls) the clock is read for the time limit.
-constexpr uint32_t kTicksPerClockCheck = 1024;
 
 // Reading the thread's stack bounds is slow (glibc parses /proc/self/maps for the main
 // thread), so it is done once per thread.
@@ -48,13 +46,6 @@ struct DepthGuard {
   int& depth;
 };
 
-bool IsArrayOfNumbers(const Value& v) {
-  if (!v.IsArray()) return false;
-  for (const auto& i : v.AsArray().items) {
-    if (!i.IsNumber()) return false;
-  }
-  return true;
-}
 
 // The reference's isNumeric: a number that is not NaN; infinities are an error (D1001).
 bool IsNumeric(const Value& v) {
@@ -100,7 +91,18 @@ void CheckStringSize(size_t bytes) {
   }
 }
 
+namespace {
+thread_local Evaluator* current_evaluator = nullptr;
+// Items copied per evaluation step when charging bulk work to the tick counter.
+constexpr size_t kItemsPerTick = 64;
+}  // namespace
+
+void ChargeWork(size_t n) {
+  if (current_evaluator != nullptr && n >= kItemsPerTick) current_evaluator->AddTicks(n / kItemsPerTick);
+}
+
 void CheckArraySize(size_t items) {
+  ChargeWork(items);
   if (items > kMaxArrayItems) {
     JError e(kCodeSizeLimit);
     e.detail = "array longer than " + std::to_string(kMaxArrayItems) + " items";
@@ -251,6 +253,11 @@ const Program* Evaluator::CompileForEval(const std::string& text) {
 }
 
 Value Evaluator::Run(const Program& program, const Value& input) {
+  struct CurrentScope {
+    Evaluator* saved;
+    explicit CurrentScope(Evaluator* e) : saved(current_evaluator) { current_evaluator = e; }
+    ~CurrentScope() { current_evaluator = saved; }
+  } scope(this);
   root_frame_ = &root_frame_storage_;
   root_frame_->Bind("$", input);
   Value in = input;
@@ -284,7 +291,7 @@ Value Evaluator::Eval(const Node* n, const Value& input, Frame* env) {
         "tail-recursive.";
     throw e;
   }
-  if (++ticks_ % kTicksPerClockCheck == 0) CheckLimits();
+  if (++ticks_ % kClockCheckInterval == 0) CheckLimits();
 
   Value result;
   switch (n->type) {
@@ -572,6 +579,7 @@ Value Evaluator::EvalBinary(const Node* n, const Value& input, Frame* env) {
         if (a > b) return Value();
         double size = b - a + 1;
         if (size > static_cast<double>(limits_.max_range)) fail("D2014", Value::Number(size));
+        ChargeWork(static_cast<size_t>(size));
         Value seq = NewSequence();
         auto& items = seq.MutArray().items;
         items.reserve(static_cast<size_t>(size));

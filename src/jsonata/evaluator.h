@@ -151,6 +151,12 @@ class Evaluator {
 
   Frame* NewFrame(Frame* parent);
   void CheckLimits();  // throws U1001 when over time
+  void AddTicks(size_t n) {
+    uint32_t before = ticks_;
+    ticks_ += static_cast<uint32_t>(std::min<size_t>(n, 1u << 30));
+    if (ticks_ / kClockCheckInterval != before / kClockCheckInterval) CheckLimits();
+  }
+  static constexpr uint32_t kClockCheckInterval = 1024;
   // Compiles text for $eval; the program lives as long as this evaluation.
   const Program* CompileForEval(const std::string& text);
 
@@ -205,9 +211,12 @@ class Evaluator {
 
 // Size limits that keep a hostile expression from exhausting memory (error D2015).
 inline constexpr size_t kMaxStringBytes = size_t{1} << 28;  // 256 MiB
-inline constexpr size_t kMaxArrayItems = 20000000;          // 2e7 (twice the range limit)
+inline constexpr size_t kMaxArrayItems = 10000000;          // 1e7 (the range limit)
 void CheckStringSize(size_t bytes);
 void CheckArraySize(size_t items);
+// Accounts for bulk work (copying n items) toward the time limit of the current evaluation, so
+// that a few huge operations cannot outrun it.
+void ChargeWork(size_t n);
 
 // Helpers shared by the built-in families.
 bool Truthy(const Value& v);                    // $boolean

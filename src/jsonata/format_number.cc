@@ -58,7 +58,7 @@ Value FnFormatNumber(Evaluator&, Args& a, const CallSite&) {
   auto is_active = [&](char32_t c) {
     return is_digit(c) || c == p.decimal || c == p.exponent || c == p.grouping || c == p.digit || c == p.pattern;
   };
-  std::u32string picture = ToU32(Arg(a, 1).AsString());
+  std::u32string picture = ToU32(RequireString(a, 1));
   std::vector<std::u32string> subs;
   {
     size_t start = 0;

@@ -11,6 +11,13 @@ namespace {
 
 Value Seq() { return NewSequence(); }
 
+[[noreturn]] void ArgumentError(const Args& a, size_t i) {
+  JError e("T0410");
+  e.index = static_cast<int>(i) + 1;
+  e.value = Arg(a, i);
+  throw e;
+}
+
 Value FnBoolean(Evaluator&, Args& a, const CallSite&) {
   if (Arg(a, 0).IsUndefined()) return Value();
   if (Arg(a, 0).IsNumber() && !std::isfinite(Arg(a, 0).AsNumber()) && !std::isnan(Arg(a, 0).AsNumber())) {
@@ -62,7 +69,7 @@ Value FnKeys(Evaluator&, Args& a, const CallSite&) {
 
 Value FnLookup(Evaluator&, Args& a, const CallSite&) {
   const Value& in = Arg(a, 0);
-  const std::string& key = Arg(a, 1).AsString();
+  const std::string& key = RequireString(a, 1);
   if (in.IsObject()) {
     const Value* v = in.AsObject().Find(key);
     return v != nullptr ? *v : Value();
@@ -119,7 +126,7 @@ Value FnEach(Evaluator& ev, Args& a, const CallSite& site) {
   if (obj.IsUndefined()) return Value();
   Value out = Seq();
   for (const auto& [k, v] : obj.AsObject().entries) {
-    int arity = Arg(a, 1).AsFunction().Arity();
+    int arity = RequireFunction(a, 1).AsFunction().Arity();
     Args args{v};
     if (arity >= 2) args.push_back(MakeString(k));
     if (arity >= 3) args.push_back(obj);
@@ -134,7 +141,7 @@ Value FnSift(Evaluator& ev, Args& a, const CallSite& site) {
   if (obj.IsUndefined()) return Value();
   Value out = NewObject();
   for (const auto& [k, v] : obj.AsObject().entries) {
-    int arity = Arg(a, 1).AsFunction().Arity();
+    int arity = RequireFunction(a, 1).AsFunction().Arity();
     Args args{v};
     if (arity >= 2) args.push_back(MakeString(k));
     if (arity >= 3) args.push_back(obj);
@@ -151,7 +158,7 @@ Value FnError(Evaluator&, Args& a, const CallSite&) {
 }
 
 Value FnAssert(Evaluator&, Args& a, const CallSite&) {
-  if (!Arg(a, 0).AsBool()) {
+  if (!Arg(a, 0).IsBool() || !Arg(a, 0).AsBool()) {
     JError e("D3141");
     e.detail = Arg(a, 1).IsString() ? Arg(a, 1).AsString() : "$assert() statement failed";
     throw e;
@@ -299,7 +306,7 @@ Value FnSingle(Evaluator& ev, Args& a, const CallSite& site) {
 Value FnReduce(Evaluator& ev, Args& a, const CallSite& site) {
   const Value& arr = Arg(a, 0);
   if (arr.IsUndefined()) return Value();
-  const Value& fn = Arg(a, 1);
+  const Value& fn = RequireFunction(a, 1);
   int arity = fn.AsFunction().Arity();
   if (arity < 2) ThrowError("D3050");
   const auto& items = arr.AsArray().items;
@@ -394,6 +401,16 @@ std::vector<Builtin> BuildTable() {
 }  // namespace
 
 void AddArrayFunctions(std::vector<Builtin>&) {}
+
+const std::string& RequireString(const Args& a, size_t i) {
+  if (!Arg(a, i).IsString()) ArgumentError(a, i);
+  return Arg(a, i).AsString();
+}
+
+const Value& RequireFunction(const Args& a, size_t i) {
+  if (!Arg(a, i).IsFunction()) ThrowError("T1006");
+  return Arg(a, i);
+}
 
 namespace {
 struct Registry {

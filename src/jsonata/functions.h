@@ -19,6 +19,10 @@ inline const Value& Arg(const Args& a, size_t i) {
   static const Value kUndefined;
   return i < a.size() ? a[i] : kUndefined;
 }
+// Every signature parameter also accepts "missing" (undefined); these fetch an argument that
+// the function cannot do without, failing with T0410 like a signature mismatch.
+const std::string& RequireString(const Args& a, size_t i);
+const Value& RequireFunction(const Args& a, size_t i);
 // Number of Unicode code points in UTF-8 text (JSONata measures strings in code points).
 size_t CodePointLength(const std::string& s);
 // Byte offset of code point `cp` (clamped to the string's end).

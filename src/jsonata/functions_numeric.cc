@@ -110,7 +110,7 @@ Value FnRound(Evaluator&, Args& a, const CallSite&) {
 
 Value FnPower(Evaluator&, Args& a, const CallSite&) {
   if (Arg(a, 0).IsUndefined()) return Value();
-  double r = std::pow(Num(a, 0), Num(a, 1));
+  double r = std::pow(Num(a, 0), Arg(a, 1).IsNumber() ? Num(a, 1) : NAN);
   if (!std::isfinite(r)) {
     JError e("D3061");
     e.value = Arg(a, 0);

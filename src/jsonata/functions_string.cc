@@ -276,7 +276,7 @@ Value FnSubstring(Evaluator&, Args& a, const CallSite&) {
   if (Arg(a, 0).IsUndefined()) return Value();
   const std::string& s = Str(a, 0);
   int64_t len = static_cast<int64_t>(CodePointLength(s));
-  double start = Arg(a, 1).AsNumber();
+  double start = Arg(a, 1).IsNumber() ? Arg(a, 1).AsNumber() : 0;
   if (static_cast<double>(len) + start < 0) start = 0;
   int64_t b = SliceIndex(start, len);
   int64_t e = len;
@@ -295,6 +295,7 @@ Value FnSubstring(Evaluator&, Args& a, const CallSite&) {
 Value FnSubstringBefore(Evaluator&, Args& a, const CallSite&) {
   if (Arg(a, 0).IsUndefined()) return Value();
   const std::string& s = Str(a, 0);
+  if (!Arg(a, 1).IsString()) return Arg(a, 0);
   size_t i = s.find(Str(a, 1));
   return i == std::string::npos ? Arg(a, 0) : MakeString(s.substr(0, i));
 }
@@ -302,6 +303,7 @@ Value FnSubstringBefore(Evaluator&, Args& a, const CallSite&) {
 Value FnSubstringAfter(Evaluator&, Args& a, const CallSite&) {
   if (Arg(a, 0).IsUndefined()) return Value();
   const std::string& s = Str(a, 0);
+  if (!Arg(a, 1).IsString()) return Arg(a, 0);
   size_t i = s.find(Str(a, 1));
   return i == std::string::npos ? Arg(a, 0) : MakeString(s.substr(i + Str(a, 1).size()));
 }
@@ -354,7 +356,7 @@ Value FnTrim(Evaluator&, Args& a, const CallSite&) {
 Value FnPad(Evaluator&, Args& a, const CallSite&) {
   if (Arg(a, 0).IsUndefined()) return Value();
   const std::string& s = Str(a, 0);
-  double width = Arg(a, 1).AsNumber();
+  double width = Arg(a, 1).IsNumber() ? Arg(a, 1).AsNumber() : 0;
   std::string ch = Arg(a, 2).IsString() && !Str(a, 2).empty() ? Str(a, 2) : " ";
   double pad = std::trunc(std::fabs(width)) - static_cast<double>(CodePointLength(s));
   if (!(pad > 0)) return Arg(a, 0);

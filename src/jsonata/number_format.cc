@@ -351,12 +351,12 @@ namespace {
 
 Value FnFormatInteger(Evaluator&, Args& a, const CallSite&) {
   if (Arg(a, 0).IsUndefined()) return Value();
-  return MakeString(FormatInteger(std::floor(Arg(a, 0).AsNumber()), Arg(a, 1).AsString()));
+  return MakeString(FormatInteger(std::floor(Arg(a, 0).AsNumber()), RequireString(a, 1)));
 }
 
 Value FnParseInteger(Evaluator&, Args& a, const CallSite&) {
   if (Arg(a, 0).IsUndefined()) return Value();
-  double r = ParseInteger(Arg(a, 0).AsString(), Arg(a, 1).AsString());
+  double r = ParseInteger(Arg(a, 0).AsString(), RequireString(a, 1));
   if (std::isnan(r)) return Value();
   return Value::Number(r);
 }
