@@ -2,14 +2,36 @@
 
 #include "aws/sigv4/aws_chunked.h"
 #include "core/strings.h"
+#include "core/time_format.h"
 
 namespace stratus::services::s3 {
 
-Status CheckPresignedTime(const HttpRequest& request, const aws::SigV4Claim& claim,
+Status CheckPresignedTime(const HttpRequest& request, const aws::SigV4Claim* claim,
                           int64_t now_ms) {
-  if (!claim.presigned) return Status::Ok();
+  if (claim == nullptr) {
+    // Legacy SigV2 query authentication (what older SDKs presign with): Expires is absolute.
+    std::string key, expires, signature;
+    if (request.query.find("Signature=") == std::string::npos) return Status::Ok();
+    for (auto& [k, v] : ParseQuery(request.query)) {
+      if (k == "AWSAccessKeyId") key = v;
+      if (k == "Expires") expires = v;
+      if (k == "Signature") signature = v;
+    }
+    if (key.empty() || signature.empty() || expires.empty()) return Status::Ok();
+    auto at = ParseInt64(expires);
+    int64_t now = now_ms / 1000;
+    if (at && now > *at) {
+      Error e("AccessDenied", "Request has expired", 403);
+      e.fields["Expires"] = FormatIso8601(static_cast<double>(*at));
+      e.fields["ServerTime"] = FormatIso8601(static_cast<double>(now));
+      return e;
+    }
+    return Status::Ok();
+  }
+  if (!claim->presigned) return Status::Ok();
+  const aws::SigV4Claim& v4 = *claim;
   // Verification checks the time window first, whatever the secret: keep only its time verdict.
-  Status st = aws::VerifySigV4(request, claim, kKnownSecret, now_ms / 1000, aws::SigV4Dialect::kS3);
+  Status st = aws::VerifySigV4(request, v4, kKnownSecret, now_ms / 1000, aws::SigV4Dialect::kS3);
   if (!st.ok() && st.error().code == "AccessDenied") return st;
   return Status::Ok();
 }

@@ -15,9 +15,10 @@ namespace stratus::services::s3 {
 // served unverified, as every request is until signature enforcement exists.
 inline constexpr std::string_view kKnownSecret = "test";
 
-// A presigned URL outside its validity (X-Amz-Date - 15 min .. X-Amz-Date + X-Amz-Expires):
-// AccessDenied "Request has expired" / "Request is not yet valid", with S3's extra fields.
-Status CheckPresignedTime(const HttpRequest& request, const aws::SigV4Claim& claim,
+// A presigned URL outside its validity (SigV4: X-Amz-Date - 15 min .. X-Amz-Date +
+// X-Amz-Expires; legacy SigV2 query auth with no claim: until Expires): AccessDenied "Request has
+// expired" / "Request is not yet valid", with S3's extra fields.
+Status CheckPresignedTime(const HttpRequest& request, const aws::SigV4Claim* claim,
                           int64_t now_ms);
 
 // Decodes an aws-chunked body (x-amz-content-sha256 STREAMING-*): the payload replaces the

@@ -157,7 +157,7 @@ class S3Service final : public aws::Service {
 
   Status PrepareRequest(HttpRequest& request, const aws::SigV4Claim* claim,
                         int64_t now_ms) const override {
-    if (claim) STRATUS_RETURN_IF_ERROR(CheckPresignedTime(request, *claim, now_ms));
+    STRATUS_RETURN_IF_ERROR(CheckPresignedTime(request, claim, now_ms));
     STRATUS_RETURN_IF_ERROR(DecodeChunkedBody(request, claim, now_ms));
     HostStyle style = ParseHost(request.Host());
     if (style.kind == HostStyle::kVirtual) MoveBucketIntoPath(request, style.bucket);
