@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# S3 PUT/GET throughput and latency for 4 KiB, 1 MiB, 8 MiB and 100 MiB objects, and the time to
+# list N keys, side by side in one run: stratus (data on disk, fsync on: every PUT is durable
+# before its 200) and s3rver (npm, the S3 emulator on node; it never fsyncs). The disk's own
+# ceiling is `cp` of the same bytes plus a sync.
+# usage: bench/s3/compare.sh [BUILD_DIR] [SECONDS_PER_RUN] [LIST_KEYS]
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+build="${1:-$root/build}"
+secs="${2:-8}"
+list_keys="${3:-100000}"
+[ -x "$build/stratus" ] || { echo "build stratus first: cmake --build $build --target stratus" >&2; exit 1; }
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
+[ -d "$here/node_modules/s3rver" ] || (cd "$here" && npm ci --no-audit --no-fund >/dev/null)
+tmp="$(mktemp -d "${STRATUS_BENCH_DIR:-/tmp}/s3bench-XXXXXX")"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+"$build/stratus" serve --port 4610 --data-dir "$tmp/stratus" --log-level warn 2>"$tmp/stratus.log" &
+pids+=($!)
+node "$here/node_modules/s3rver/bin/s3rver.js" --directory "$tmp/s3rver" --port 4611 --silent >/dev/null 2>&1 &
+pids+=($!)
+for port in 4610 4611; do
+  for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+done
+
+declare -A conns=([4096]=16 [1048576]=8 [8388608]=4 [104857600]=2)
+printf '%-8s %-10s %-4s %12s %10s %10s %10s %12s\n' server size op "req/s" "avg" "p50" "p99" "MB/s"
+run() {  # server url size op
+  local name=$1 url=$2 size=$3 op=$4 out
+  out=$(SIZE=$size KEYS=16 BUCKET=bench wrk -t2 -c"${conns[$size]}" -d"${secs}s" --timeout 60s --latency \
+        -s "$here/$op.lua" "$url" 2>&1)
+  python3 - "$name" "$size" "$op" <<PY
+import re, sys
+out = """$out"""
+def val(pattern):
+    m = re.search(pattern, out)
+    return m.group(1) if m else "?"
+rps = float(val(r"Requests/sec:\s+([\d.]+)"))
+size = int(sys.argv[2])
+label = {4096: "4KiB", 1048576: "1MiB", 8388608: "8MiB", 104857600: "100MiB"}[size]
+errors = val(r"Non-2xx or 3xx responses:\s+(\d+)")
+avg, p50, p99 = val(r"Latency\s+([\d.]+\w+)"), val(r"50%\s+([\d.]+\w+)"), val(r"99%\s+([\d.]+\w+)")
+print(f"{sys.argv[1]:<8} {label:<10} {sys.argv[3]:<4} {rps:12.1f} {avg:>10} {p50:>10} {p99:>10} {rps * size / 1e6:12.1f}"
+      + ("" if errors == "?" else f"  ({errors} errors)"))
+PY
+}
+for server in stratus:4610 s3rver:4611; do
+  name=${server%%:*}; url="http://127.0.0.1:${server##*:}"
+  "$here/s3tool.py" "$url" mb bench
+  for size in 4096 1048576 8388608 104857600; do
+    run "$name" "$url" "$size" put
+    "$here/s3tool.py" "$url" fill bench get- 16 "$size" 4
+    run "$name" "$url" "$size" get
+  done
+  "$here/s3tool.py" "$url" mb listing
+  start=$(date +%s.%N)
+  "$here/s3tool.py" "$url" fill listing "k/" "$list_keys" 0 8
+  fill=$(python3 -c "print(f'{$(date +%s.%N) - $start:.1f}')")
+  read -r keys secs_list < <("$here/s3tool.py" "$url" list listing)
+  echo "$name  list $keys keys (1000 per page): ${secs_list}s   (writing them took ${fill}s)"
+done
+# The disk's ceiling: copying the same bytes with cp, then sync.
+head -c 104857600 /dev/urandom > "$tmp/src.bin"
+sync
+start=$(date +%s.%N)
+cp "$tmp/src.bin" "$tmp/dst.bin" && sync
+python3 -c "import sys; t=$(date +%s.%N)-$start; print(f'disk    cp+sync of 100 MiB: {t:.2f}s = {104.8576/t:.0f} MB/s')"
