@@ -172,6 +172,12 @@ struct Definition {
 Result<std::shared_ptr<const Definition>> ParseDefinition(std::string_view text);
 Result<std::shared_ptr<const Definition>> ParseDefinitionJson(const Json& json);
 
+struct DefinitionDiagnostic {
+  std::string code, message, location;
+};
+// Every problem ValidateStateMachineDefinition reports (empty when the definition is valid).
+std::vector<DefinitionDiagnostic> DiagnoseDefinition(std::string_view text);
+
 // The definition limit AWS applies to the definition text (1 MiB).
 inline constexpr size_t kMaxDefinitionBytes = 1024 * 1024;
 

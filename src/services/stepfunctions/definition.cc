@@ -29,9 +29,7 @@ namespace {
 constexpr int kMaxNesting = 32;
 constexpr size_t kMaxStateNameLength = 80;
 
-struct Diagnostic {
-  std::string code, message, location;
-};
+using Diagnostic = DefinitionDiagnostic;
 
 class Compiler {
  public:
@@ -634,6 +632,43 @@ Result<std::shared_ptr<const Definition>> ParseDefinition(std::string_view text)
     return Error("InvalidDefinition", FormatDiagnostics({{"INVALID_JSON_DESCRIPTION", "The definition is not valid JSON", ""}}));
   }
   return ParseDefinitionJson(j);
+}
+
+}  // namespace stratus::services::stepfunctions
+
+namespace stratus::services::stepfunctions {
+
+std::vector<DefinitionDiagnostic> DiagnoseDefinition(std::string_view text) {
+  auto r = ParseDefinition(text);
+  if (r.ok()) return {};
+  // Split "Invalid State Machine Definition: 'CODE: message at /loc', '...'" into diagnostics.
+  std::vector<DefinitionDiagnostic> out;
+  std::string_view m = r.error().message;
+  constexpr std::string_view kPrefix = "Invalid State Machine Definition: ";
+  if (m.starts_with(kPrefix)) m.remove_prefix(kPrefix.size());
+  size_t pos = 0;
+  while (pos < m.size()) {
+    size_t open = m.find('\'', pos);
+    if (open == std::string_view::npos) break;
+    size_t close = m.find("', '", open + 1);
+    if (close == std::string_view::npos) close = m.rfind('\'');
+    if (close <= open) break;
+    std::string_view item = m.substr(open + 1, close - open - 1);
+    DefinitionDiagnostic d;
+    auto colon = item.find(": ");
+    d.code = std::string(item.substr(0, colon));
+    std::string_view rest = colon == std::string_view::npos ? "" : item.substr(colon + 2);
+    auto at = rest.rfind(" at /");
+    if (at != std::string_view::npos) {
+      d.location = std::string(rest.substr(at + 4));
+      rest = rest.substr(0, at);
+    }
+    d.message = std::string(rest);
+    out.push_back(std::move(d));
+    pos = close + 1;
+  }
+  if (out.empty()) out.push_back({"SCHEMA_VALIDATION_FAILED", std::string(m), ""});
+  return out;
 }
 
 }  // namespace stratus::services::stepfunctions

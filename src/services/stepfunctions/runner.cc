@@ -1,0 +1,501 @@
+#include "services/stepfunctions/runner.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+
+#include "core/strings.h"
+#include "core/time_format.h"
+#include "services/stepfunctions/task_token.h"
+
+namespace stratus::services::stepfunctions {
+
+namespace {
+
+constexpr std::string_view kTimerQueue = "stepfunctions/timers";
+constexpr std::string_view kTimerTopic = "stepfunctions/timers";
+constexpr std::string_view kRunningPrefix = "stepfunctions/running/";
+// Steps run between two commits of a standard execution: enough to amortise a commit over many
+// transitions of a long Pass chain, small enough to keep each write bounded.
+constexpr size_t kStepsPerBatch = 1024;
+// A leased timer stays invisible this long; after a crash it fires again when the lease ends.
+constexpr int64_t kTimerLeaseMs = 5000;
+
+std::string Pad(uint64_t n) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%012llu", static_cast<unsigned long long>(n));
+  return buf;
+}
+
+Json InfoToJson(const ExecutionInfo& i) {
+  return Json{{"arn", i.arn},
+              {"name", i.name},
+              {"stateMachineArn", i.state_machine_arn},
+              {"stateMachineName", i.state_machine_name},
+              {"roleArn", i.role_arn},
+              {"account", i.account},
+              {"region", i.region},
+              {"versionArn", i.state_machine_version_arn},
+              {"aliasArn", i.state_machine_alias_arn},
+              {"startMs", i.start_ms},
+              {"express", i.express},
+              {"redriveCount", i.redrive_count}};
+}
+
+}  // namespace
+
+ExecutionInfo InfoFromJson(const Json& j) {
+  ExecutionInfo i;
+  i.arn = j.value("arn", "");
+  i.name = j.value("name", "");
+  i.state_machine_arn = j.value("stateMachineArn", "");
+  i.state_machine_name = j.value("stateMachineName", "");
+  i.role_arn = j.value("roleArn", "");
+  i.account = j.value("account", "");
+  i.region = j.value("region", "");
+  i.state_machine_version_arn = j.value("versionArn", "");
+  i.state_machine_alias_arn = j.value("aliasArn", "");
+  i.start_ms = j.value("startMs", int64_t{0});
+  i.express = j.value("express", false);
+  i.redrive_count = j.value("redriveCount", int64_t{0});
+  return i;
+}
+
+std::string StateMachineKey(const std::string& account, const std::string& region, const std::string& name) {
+  return "stepfunctions/" + account + "/" + region + "/sm/" + name;
+}
+
+std::string ExecutionPrefix(const std::string& account, const std::string& region, const std::string& sm) {
+  return "stepfunctions/" + account + "/" + region + "/ex/" + sm + "/";
+}
+
+std::optional<ExecKeys> KeysForExecution(const std::string& arn) {
+  auto parts = Split(arn, ':');
+  if (parts.size() != 8 || parts[0] != "arn" || parts[2] != "states" ||
+      (parts[5] != "execution" && parts[5] != "express")) {
+    return std::nullopt;
+  }
+  const std::string& region = parts[3];
+  const std::string& account = parts[4];
+  std::string base = "stepfunctions/" + account + "/" + region;
+  std::string tail = parts[6] + "/" + parts[7];
+  return ExecKeys{base + "/ex/" + tail, base + "/xs/" + tail, base + "/xh/" + tail + "/",
+                  base + "/xf/" + tail + "/", std::string(kRunningPrefix) + arn};
+}
+
+struct Runner::Live {
+  std::mutex mu;  // held while driving: serialises every call into `exec`
+  std::mutex inbox_mu;  // guards inbox, scheduled
+  std::deque<std::function<void(Execution&)>> inbox;
+  bool scheduled = false;
+  std::unique_ptr<Host> host;
+  std::unique_ptr<Execution> exec;
+  ExecutionInfo info;
+  ExecKeys keys;
+  bool express = false;
+  std::string definition_text;
+  trace::TraceContext trace;
+  Json logging;
+  std::vector<TaskCall> pending_dispatch;
+  std::vector<std::tuple<uint64_t, uint64_t, int64_t>> pending_timers;
+  std::vector<std::pair<int64_t, std::string>> pending_acks;
+  std::vector<HistoryEvent> express_events;
+  std::function<void(const Execution&)> done;
+  bool finished = false;
+};
+
+class Runner::Host : public EngineHost {
+ public:
+  Host(Live& live, const Clock& clock) : live_(live), clock_(clock) {}
+  int64_t NowMs() const override { return clock_.NowMillis(); }
+  void Dispatch(const TaskCall& call) override { live_.pending_dispatch.push_back(call); }
+  void ScheduleTimer(uint64_t frame, uint64_t seq, int64_t due_ms) override {
+    live_.pending_timers.emplace_back(frame, seq, due_ms);
+  }
+
+ private:
+  Live& live_;
+  const Clock& clock_;
+};
+
+Runner::Runner(aws::ServiceContext& context, TaskDispatcher& dispatcher)
+    : context_(context), dispatcher_(dispatcher) {}
+
+Runner::~Runner() { Stop(); }
+
+Status Runner::Start() {
+  watch_ = context_.store.Subscribe(std::string(kTimerTopic), [this] { cv_.notify_all(); });
+  auto running = context_.store.Scan(store::PrefixScan(kRunningPrefix));
+  if (!running.ok()) return running.error();
+  for (const auto& kv : *running) {
+    auto st = Resume(kv.key.substr(kRunningPrefix.size()));
+    if (!st.ok()) spdlog::error("stepfunctions: cannot resume {}: {}", kv.key, st.error().message);
+  }
+  if (!running->empty()) spdlog::info("stepfunctions: resumed {} running executions", running->size());
+  timer_thread_ = std::thread([this] { TimerLoop(); });
+  return Status::Ok();
+}
+
+void Runner::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (timer_thread_.joinable()) timer_thread_.join();
+  watch_.reset();
+}
+
+size_t Runner::LiveCount() {
+  std::lock_guard lock(mu_);
+  return live_.size();
+}
+
+bool Runner::IsRunning(const std::string& arn) {
+  std::lock_guard lock(mu_);
+  return live_.count(arn) > 0;
+}
+
+void Runner::Post(const std::shared_ptr<Live>& live, std::function<void(Execution&)> fn) {
+  bool schedule = false;
+  {
+    std::lock_guard lock(live->inbox_mu);
+    live->inbox.push_back(std::move(fn));
+    if (!live->scheduled) {
+      live->scheduled = true;
+      schedule = true;
+    }
+  }
+  if (schedule) context_.workers.Submit([this, live] { Drive(live); });
+}
+
+Status Runner::Persist(Live& live, bool first) {
+  Execution& e = *live.exec;
+  std::vector<HistoryEvent> events = e.TakeEvents();
+  auto frames = e.TakeFrameChanges();
+  std::string record = DumpJson(e.ExecutionRecord());
+  auto timers = std::move(live.pending_timers);
+  live.pending_timers.clear();
+  std::string history;
+  if (!events.empty()) {
+    history.reserve(events.size() * 160);
+    history.push_back('[');
+    for (size_t i = 0; i < events.size(); ++i) {
+      if (i) history.push_back(',');
+      history += DumpJson(EventToJson(events[i]));
+    }
+    history.push_back(']');
+  }
+  std::vector<std::pair<std::string, std::optional<std::string>>> frame_writes;
+  frame_writes.reserve(frames.size());
+  for (auto& [id, rec] : frames) {
+    frame_writes.emplace_back(live.keys.frames + Pad(id), rec ? std::optional<std::string>(DumpJson(*rec)) : std::nullopt);
+  }
+  std::string meta;
+  if (first) {
+    meta = DumpJson(Json{{"info", InfoToJson(live.info)},
+                         {"definition", live.definition_text},
+                         {"input", e.input()},
+                         {"traceHeader", live.trace.DownstreamHeader()}});
+  }
+  bool finished = e.status() != ExecutionStatus::kRunning;
+  int64_t first_event = events.empty() ? 0 : events.front().id;
+  return context_.store.Write([&](store::WriteTxn& txn) -> Status {
+    if (first) {
+      auto existing = txn.Get(live.keys.meta);
+      if (!existing.ok()) return existing.error();
+      if (existing->has_value()) return Error("ExecutionAlreadyExists", "Execution Already Exists: '" + live.info.arn + "'");
+      STRATUS_RETURN_IF_ERROR(txn.Put(live.keys.meta, meta));
+    }
+    if (!history.empty()) STRATUS_RETURN_IF_ERROR(txn.Put(live.keys.history + Pad(first_event), history));
+    for (const auto& [key, value] : frame_writes) {
+      if (value) {
+        STRATUS_RETURN_IF_ERROR(txn.Put(key, *value));
+      } else {
+        STRATUS_RETURN_IF_ERROR(txn.Delete(key));
+      }
+    }
+    STRATUS_RETURN_IF_ERROR(txn.Put(live.keys.state, record));
+    for (const auto& [frame, seq, due] : timers) {
+      Json payload{{"arn", live.info.arn}, {"frame", frame}, {"seq", seq}};
+      auto id = txn.Enqueue(kTimerQueue, DumpJson(payload), due);
+      if (!id.ok()) return id.error();
+    }
+    if (!timers.empty()) txn.Notify(kTimerTopic);
+    if (finished) {
+      STRATUS_RETURN_IF_ERROR(txn.Delete(live.keys.running));
+    } else if (first) {
+      STRATUS_RETURN_IF_ERROR(txn.Put(live.keys.running, ""));
+    }
+    return Status::Ok();
+  });
+}
+
+void Runner::Drive(const std::shared_ptr<Live>& live) {
+  std::lock_guard drive(live->mu);
+  Execution& e = *live->exec;
+  while (true) {
+    std::deque<std::function<void(Execution&)>> items;
+    {
+      std::lock_guard lock(live->inbox_mu);
+      items.swap(live->inbox);
+      if (items.empty() && (!e.HasRunnable() || e.status() != ExecutionStatus::kRunning)) {
+        live->scheduled = false;
+        break;
+      }
+    }
+    for (auto& fn : items) fn(e);
+    e.Run(kStepsPerBatch);
+    if (!live->express) {
+      Status st = Persist(*live, false);
+      if (!st.ok()) {
+        spdlog::error("stepfunctions: cannot persist {}: {}", live->info.arn, st.error().message);
+      }
+      for (const auto& [id, token] : live->pending_acks) (void)context_.store.Ack(id, token);
+      live->pending_acks.clear();
+    } else {
+      if (!live->pending_timers.empty()) {
+        std::lock_guard lock(mu_);
+        for (const auto& [frame, seq, due] : live->pending_timers) {
+          memory_timers_.emplace(due, std::make_tuple(live->info.arn, frame, seq));
+        }
+        live->pending_timers.clear();
+        cv_.notify_all();
+      }
+      if (!live->logging.is_null()) {
+        auto events = e.TakeEvents();
+        for (auto& ev : events) live->express_events.push_back(std::move(ev));
+      }
+    }
+    auto dispatch = std::move(live->pending_dispatch);
+    live->pending_dispatch.clear();
+    for (const TaskCall& call : dispatch) {
+      std::weak_ptr<Live> weak = live;
+      uint64_t frame = call.frame, seq = call.seq;
+      dispatcher_.Dispatch(live->info, call, [this, weak, frame, seq](TaskResult r) {
+        if (auto l = weak.lock()) {
+          Post(l, [frame, seq, r = std::move(r)](Execution& ex) mutable { ex.OnTaskResult(frame, seq, std::move(r)); });
+        }
+      });
+    }
+    if (e.status() != ExecutionStatus::kRunning && !live->finished) {
+      live->finished = true;
+      if (live->express && !live->logging.is_null()) LogExpress(*live);
+      {
+        std::lock_guard lock(mu_);
+        live_.erase(live->info.arn);
+      }
+      if (live->done) live->done(e);
+      if (on_finished) on_finished(e);
+    }
+  }
+}
+
+Status Runner::StartStandard(StartRequest req) {
+  auto live = std::make_shared<Live>();
+  live->info = req.info;
+  live->express = false;
+  live->definition_text = std::move(req.definition_text);
+  live->trace = req.trace;
+  auto keys = KeysForExecution(req.info.arn);
+  if (!keys) return Error("InvalidArn", "Invalid Arn: '" + req.info.arn + "'");
+  live->keys = *keys;
+  live->host = std::make_unique<Host>(*live, context_.clock);
+  live->exec = std::make_unique<Execution>(req.definition, req.info, *live->host, true);
+  {
+    std::lock_guard drive(live->mu);
+    live->exec->Start(std::move(req.input));
+    STRATUS_RETURN_IF_ERROR(Persist(*live, true));
+  }
+  {
+    std::lock_guard lock(mu_);
+    live_[live->info.arn] = live;
+  }
+  Post(live, [](Execution&) {});
+  return Status::Ok();
+}
+
+void Runner::StartExpress(StartRequest req, std::function<void(const Execution&)> done) {
+  auto live = std::make_shared<Live>();
+  live->info = req.info;
+  live->express = true;
+  live->trace = req.trace;
+  live->done = std::move(done);
+  std::string level = req.logging.is_object() ? req.logging.value("level", "OFF") : "OFF";
+  bool log = level != "OFF" && req.logging.contains("destinations");
+  if (log) live->logging = req.logging;
+  live->host = std::make_unique<Host>(*live, context_.clock);
+  live->exec = std::make_unique<Execution>(req.definition, req.info, *live->host, log);
+  {
+    std::lock_guard drive(live->mu);
+    live->exec->Start(std::move(req.input));
+  }
+  {
+    std::lock_guard lock(mu_);
+    live_[live->info.arn] = live;
+  }
+  Post(live, [](Execution&) {});
+}
+
+Status Runner::Stop(const std::string& arn, const std::string& error, const std::string& cause) {
+  std::shared_ptr<Live> live;
+  {
+    std::lock_guard lock(mu_);
+    auto it = live_.find(arn);
+    if (it != live_.end()) live = it->second;
+  }
+  if (!live) return Error("ExecutionDoesNotExist", "Execution Does Not Exist: '" + arn + "'");
+  Post(live, [error, cause](Execution& e) { e.Abort(error, cause); });
+  return Status::Ok();
+}
+
+bool Runner::DeliverTaskResult(const std::string& arn, uint64_t frame, uint64_t seq, TaskResult result) {
+  std::shared_ptr<Live> live;
+  {
+    std::lock_guard lock(mu_);
+    auto it = live_.find(arn);
+    if (it != live_.end()) live = it->second;
+  }
+  if (!live) return false;
+  Post(live, [frame, seq, r = std::move(result)](Execution& e) mutable { e.OnTaskResult(frame, seq, std::move(r)); });
+  return true;
+}
+
+void Runner::FireDueStoreTimers() {
+  int64_t now = context_.clock.NowMillis();
+  auto leased = context_.store.Lease(kTimerQueue, 256, now, kTimerLeaseMs);
+  if (!leased.ok()) return;
+  for (auto& item : *leased) {
+    Json p = ParseJsonOrDiscarded(item.payload);
+    std::string arn = p.is_object() ? p.value("arn", "") : "";
+    std::shared_ptr<Live> live;
+    {
+      std::lock_guard lock(mu_);
+      auto it = live_.find(arn);
+      if (it != live_.end()) live = it->second;
+    }
+    if (!live) {
+      (void)context_.store.Ack(item.id, item.lease_token);  // the execution is over
+      continue;
+    }
+    uint64_t frame = p.value("frame", uint64_t{0}), seq = p.value("seq", uint64_t{0});
+    int64_t id = item.id;
+    std::string token = item.lease_token;
+    Post(live, [live, frame, seq, id, token](Execution& e) {
+      e.OnTimer(frame, seq);
+      live->pending_acks.emplace_back(id, token);
+    });
+  }
+}
+
+void Runner::TimerLoop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    int64_t now = context_.clock.NowMillis();
+    std::vector<std::tuple<std::string, uint64_t, uint64_t>> due;
+    while (!memory_timers_.empty() && memory_timers_.begin()->first <= now) {
+      due.push_back(memory_timers_.begin()->second);
+      memory_timers_.erase(memory_timers_.begin());
+    }
+    std::vector<std::pair<std::shared_ptr<Live>, std::tuple<std::string, uint64_t, uint64_t>>> posts;
+    for (auto& t : due) {
+      auto it = live_.find(std::get<0>(t));
+      if (it != live_.end()) posts.emplace_back(it->second, t);
+    }
+    lock.unlock();
+    for (auto& [live, t] : posts) {
+      uint64_t frame = std::get<1>(t), seq = std::get<2>(t);
+      Post(live, [frame, seq](Execution& e) { e.OnTimer(frame, seq); });
+    }
+    FireDueStoreTimers();
+    int64_t wake = now + 1000;
+    if (auto next = context_.store.NextVisibleAt(kTimerQueue); next.ok() && next->has_value()) {
+      wake = std::min(wake, std::max(now + 1, **next));
+    }
+    lock.lock();
+    if (!memory_timers_.empty()) wake = std::min(wake, memory_timers_.begin()->first);
+    if (stopping_) break;
+    int64_t wait = std::max<int64_t>(1, wake - context_.clock.NowMillis());
+    cv_.wait_for(lock, std::chrono::milliseconds(wait));
+  }
+}
+
+Status Runner::Resume(const std::string& arn) {
+  auto keys = KeysForExecution(arn);
+  if (!keys) return Error("InvalidArn", arn);
+  std::optional<std::string> meta, state;
+  std::vector<store::KeyValue> frames;
+  STRATUS_RETURN_IF_ERROR(context_.store.Read([&](store::ReadTxn& txn) -> Status {
+    auto m = txn.Get(keys->meta);
+    if (!m.ok()) return m.error();
+    meta = *m;
+    auto s = txn.Get(keys->state);
+    if (!s.ok()) return s.error();
+    state = *s;
+    auto f = txn.Scan(store::PrefixScan(keys->frames));
+    if (!f.ok()) return f.error();
+    frames = std::move(*f);
+    return Status::Ok();
+  }));
+  if (!meta || !state) return Error("InternalFailure", "missing records for " + arn);
+  Json m = ParseJsonOrDiscarded(*meta);
+  Json s = ParseJsonOrDiscarded(*state);
+  auto def = ParseDefinition(m.value("definition", ""));
+  if (!def.ok()) return def.error();
+  std::vector<Json> records;
+  for (const auto& kv : frames) records.push_back(ParseJsonOrDiscarded(kv.value));
+  auto live = std::make_shared<Live>();
+  live->info = InfoFromJson(m["info"]);
+  live->keys = *keys;
+  live->definition_text = m.value("definition", "");
+  live->host = std::make_unique<Host>(*live, context_.clock);
+  s["input"] = m.value("input", Json::object());
+  live->exec = Execution::Restore(*def, live->info, *live->host, s, records);
+  live->exec->ResumePendingWork();
+  if (auto h = m.find("traceHeader"); h != m.end() && h->is_string()) {
+    live->trace = trace::BeginHop(h->get<std::string>(), context_.clock.NowMillis() / 1000);
+  }
+  {
+    std::lock_guard lock(mu_);
+    live_[arn] = live;
+  }
+  Post(live, [](Execution&) {});
+  return Status::Ok();
+}
+
+void Runner::LogExpress(Live& live) {
+  if (!context_.clients.logs) return;
+  std::string group;
+  for (const auto& d : live.logging.value("destinations", Json::array())) {
+    std::string arn = d.value("cloudWatchLogsLogGroup", Json::object()).value("logGroupArn", "");
+    auto pos = arn.find(":log-group:");
+    if (pos != std::string::npos) {
+      group = arn.substr(pos + 11);
+      if (group.ends_with(":*")) group.resize(group.size() - 2);
+    }
+  }
+  if (group.empty()) return;
+  bool include_data = live.logging.value("includeExecutionData", false);
+  std::string level = live.logging.value("level", "OFF");
+  std::vector<aws::LogSink::Event> out;
+  for (const auto& ev : live.express_events) {
+    bool error = ev.type.find("Failed") != std::string::npos || ev.type.find("TimedOut") != std::string::npos ||
+                 ev.type.find("Aborted") != std::string::npos;
+    if (level != "ALL" && !error) continue;
+    Json j{{"id", std::to_string(ev.id)},
+           {"type", ev.type},
+           {"details", include_data ? ev.details : Json::object()},
+           {"previous_event_id", std::to_string(ev.previous_id)},
+           {"event_timestamp", std::to_string(ev.timestamp_ms)},
+           {"execution_arn", live.info.arn}};
+    out.push_back({ev.timestamp_ms, DumpJson(j)});
+  }
+  if (out.empty()) return;
+  std::string stream = "states/" + live.info.state_machine_name + "/" +
+                       FormatIso8601(static_cast<double>(live.info.start_ms) / 1000.0).substr(0, 10) + "/" +
+                       live.info.name;
+  Status st = context_.clients.logs->Append(live.info.account, live.info.region, group, stream, out);
+  if (!st.ok()) spdlog::warn("stepfunctions: express logs for {}: {}", live.info.arn, st.error().message);
+}
+
+}  // namespace stratus::services::stepfunctions

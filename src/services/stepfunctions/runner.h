@@ -1,0 +1,103 @@
+#pragma once
+// Runs executions: drives each Execution on the worker pool, persists standard executions'
+// history and position with every batch of steps (one store Write per batch: group commit
+// shares the fsync across concurrent executions), keeps timers in the store's leased queue
+// (standard) or in memory (express), dispatches tasks after the commit that records them, and
+// resumes every RUNNING standard execution after a restart.
+//
+// Thread-safe. Each execution is driven by at most one thread at a time (its `Live::mu`).
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+#include "aws/framework/service.h"
+#include "services/stepfunctions/engine.h"
+#include "store/store.h"
+
+namespace stratus::services::stepfunctions {
+
+// Store keys (DESIGN.md "State"): everything under "stepfunctions/".
+struct ExecKeys {
+  std::string meta;     // static: info, definition, input (written once)
+  std::string state;    // dynamic: the engine's execution record (status, output, counters)
+  std::string history;  // prefix of history chunks
+  std::string frames;   // prefix of frame records
+  std::string running;  // present while RUNNING (resume index)
+};
+// Parses "arn:aws:states:<region>:<account>:(execution|express):<sm>:<name>".
+std::optional<ExecKeys> KeysForExecution(const std::string& arn);
+std::string StateMachineKey(const std::string& account, const std::string& region, const std::string& name);
+std::string ExecutionPrefix(const std::string& account, const std::string& region, const std::string& sm);
+
+// Performs a task for an execution and reports its outcome (integrations.h implements it).
+class TaskDispatcher {
+ public:
+  virtual ~TaskDispatcher() = default;
+  virtual void Dispatch(const ExecutionInfo& info, const TaskCall& call,
+                        std::function<void(TaskResult)> done) = 0;
+};
+
+struct StartRequest {
+  ExecutionInfo info;
+  std::shared_ptr<const Definition> definition;
+  std::string definition_text;
+  Json input;
+  Json logging;  // the state machine's loggingConfiguration (express logs)
+  trace::TraceContext trace;
+};
+
+class Runner {
+ public:
+  Runner(aws::ServiceContext& context, TaskDispatcher& dispatcher);
+  ~Runner();
+
+  // Starts the timer thread and resumes RUNNING standard executions.
+  Status Start();
+  void Stop();
+
+  // Standard: durably records the execution (returns after commit), then runs it.
+  Status StartStandard(StartRequest request);
+  // Express: runs in memory; `done` is called once it ends (StartSyncExecution) — may be null.
+  void StartExpress(StartRequest request, std::function<void(const Execution&)> done);
+
+  // StopExecution. NotFound when not running here.
+  Status Stop(const std::string& arn, const std::string& error, const std::string& cause);
+  // Task outcomes from SendTask* and activity workers; false when no such running execution.
+  bool DeliverTaskResult(const std::string& arn, uint64_t frame, uint64_t seq, TaskResult result);
+  bool IsRunning(const std::string& arn);
+
+  // Called on the driving thread when any execution ends (set before Start()).
+  std::function<void(const Execution&)> on_finished;
+
+  // For benchmarks and tests: number of executions currently held in memory.
+  size_t LiveCount();
+
+ private:
+  struct Live;
+  class Host;
+  void Post(const std::shared_ptr<Live>& live, std::function<void(Execution&)> fn);
+  void Drive(const std::shared_ptr<Live>& live);
+  Status Persist(Live& live, bool first);
+  void TimerLoop();
+  void FireDueStoreTimers();
+  Status Resume(const std::string& running_key);
+  void LogExpress(Live& live);
+
+  aws::ServiceContext& context_;
+  TaskDispatcher& dispatcher_;
+  std::mutex mu_;  // guards live_, memory_timers_, stopping_
+  std::unordered_map<std::string, std::shared_ptr<Live>> live_;
+  std::multimap<int64_t, std::tuple<std::string, uint64_t, uint64_t>> memory_timers_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread timer_thread_;
+  std::unique_ptr<store::Store::Watch> watch_;
+};
+
+}  // namespace stratus::services::stepfunctions

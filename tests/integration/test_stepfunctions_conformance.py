@@ -1,0 +1,225 @@
+"""Step Functions conformance: every recorded AWS execution of tests/conformance/stepfunctions
+run through boto3 against a real stratus (see that folder's README for the case format).
+
+Each case creates its state machine (and its Lambda functions when it needs them), runs one
+execution and compares status, output or error/cause with what AWS returned, after the same
+rewrites the recordings applied (timestamps → "date"/"timestamp", placeholders such as
+<uuid:1> or <ArnPart_0idx> matching any text). Cases skipped carry their reason; the per-category
+counts are printed at the end and written to $STRATUS_SFN_CONFORMANCE_REPORT when set.
+"""
+import collections
+import glob
+import io
+import json
+import os
+import re
+import time
+import uuid
+import zipfile
+
+import pytest
+from botocore.config import Config
+
+from conftest import make_client
+
+import boto3
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CASES_DIR = os.path.join(os.path.dirname(HERE), "conformance", "stepfunctions", "cases")
+CASES = sorted(glob.glob(os.path.join(CASES_DIR, "*.json")))
+ROLE = "arn:aws:iam::000000000000:role/stepfunctions"
+# Longest Wait we let run in real time; longer ones are skipped by id below.
+MAX_REAL_WAIT = 5
+
+# Cases skipped on purpose, with the reason (anything not listed runs).
+SKIP = {
+    "timeouts/test_timeouts.py::TestTimeouts::test_global_timeout":
+        "waits 60 s of real time for the state machine's TimeoutSeconds",
+}
+
+RESULTS = collections.defaultdict(collections.Counter)
+ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$")
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def rewrite(value, key=""):
+    """The recordings' normalisation: ISO timestamps → 'date', '*timestamp*' keys → 'timestamp'."""
+    if "timestamp" in key.lower() and not isinstance(value, (dict, list)):
+        return "timestamp"
+    if isinstance(value, dict):
+        return {k: rewrite(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [rewrite(v, key) for v in value]
+    if isinstance(value, str):
+        if ISO.match(value):
+            return "date"
+        return value.replace("000000000000", "111111111111")
+    return value
+
+
+PLACEHOLDER = re.compile(r"<[^<>]+>")
+
+
+def text_matches(expected, actual):
+    if expected == actual:
+        return True
+    if expected == "snf_role_arn":
+        return True
+    if "<" not in expected and "lambda_function_name" not in expected:
+        return False
+    pattern = ""
+    pos = 0
+    for m in PLACEHOLDER.finditer(expected):
+        pattern += re.escape(expected[pos:m.start()]) + ".*?"
+        pos = m.end()
+    pattern += re.escape(expected[pos:])
+    pattern = pattern.replace("lambda_function_name", ".*?")
+    return re.fullmatch(pattern, actual, re.S) is not None
+
+
+def matches(expected, actual, loose=False):
+    if isinstance(expected, dict):
+        if not isinstance(actual, dict):
+            return False
+        if set(expected) != set(actual):
+            return False
+        return all(matches(expected[k], actual[k], loose) for k in expected)
+    if isinstance(expected, list):
+        if not isinstance(actual, list) or len(expected) != len(actual):
+            return False
+        return all(matches(e, a, loose) for e, a in zip(expected, actual))
+    if isinstance(expected, str):
+        if loose:
+            return isinstance(actual, str) or actual is not None
+        if isinstance(actual, str):
+            return text_matches(expected, actual)
+        if expected in ("date", "timestamp"):
+            return True
+        # Placeholders for numbers/structures recorded as strings.
+        return PLACEHOLDER.fullmatch(expected) is not None
+    if isinstance(expected, bool) or expected is None:
+        return expected == actual
+    if isinstance(expected, (int, float)) and isinstance(actual, (int, float)) and not isinstance(actual, bool):
+        return loose or float(expected) == float(actual)
+    return expected == actual
+
+
+def lambda_available(sfn_server):
+    try:
+        make_client(sfn_server, "lambda").list_functions()
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not there"
+        return False
+
+
+def make_zip(name, source):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr(name, source)
+    return buf.getvalue()
+
+
+def skip_reason(case, have_lambda):
+    if case["id"] in SKIP:
+        return SKIP[case["id"]]
+    if (case.get("max_wait_seconds") or 0) > MAX_REAL_WAIT:
+        return f"waits {case['max_wait_seconds']} s"
+    for need in case.get("needs") or []:
+        if need.startswith("lambda:"):
+            if not have_lambda:
+                return "needs Lambda, which this stratus does not serve"
+            if need == "lambda:unknown-function":
+                return "needs a Lambda function whose code the recording does not include"
+            continue
+        return f"needs {need}, which the conformance runner does not provision"
+    return None
+
+
+@pytest.fixture(scope="module")
+def env(shared_stratus):
+    cfg = Config(retries={"max_attempts": 1}, read_timeout=120, inject_host_prefix=False)
+    sfn = boto3.client("stepfunctions", endpoint_url=shared_stratus.url, region_name="us-east-1",
+                       aws_access_key_id="test", aws_secret_access_key="test", config=cfg)
+    yield {"sfn": sfn, "server": shared_stratus, "lambda": lambda_available(shared_stratus)}
+    report = {cat: dict(c) for cat, c in sorted(RESULTS.items())}
+    lines = ["stepfunctions conformance (category: passed/skipped/failed):"]
+    for cat, c in sorted(RESULTS.items()):
+        lines.append(f"  {cat}: {c['passed']}/{c['skipped']}/{c['failed']}")
+    print("\n" + "\n".join(lines))
+    out = os.environ.get("STRATUS_SFN_CONFORMANCE_REPORT")
+    if out:
+        with open(out, "w") as f:
+            json.dump(report, f, indent=1)
+
+
+def provision_lambdas(case, server):
+    client = make_client(server, "lambda")
+    definition = json.dumps(case["definition"])
+    for fn in case.get("lambdas") or []:
+        name = f"sfn-{uuid.uuid4().hex[:12]}"
+        zip_name = fn.get("zip_name") or "handler.py"
+        resp = client.create_function(
+            FunctionName=name, Runtime=fn.get("runtime", "python3.12"), Role=ROLE,
+            Handler=fn.get("handler", "handler.handler"),
+            Code={"ZipFile": make_zip(zip_name, fn["source"])},
+            Timeout=fn.get("timeout", 30), Environment={"Variables": fn.get("envvars") or {}})
+        i = fn["index"]
+        definition = definition.replace("${LAMBDA_ARN_%d}" % i, resp["FunctionArn"])
+        definition = definition.replace("${LAMBDA_NAME_%d}" % i, name)
+    return definition
+
+
+def run_case(env, case):
+    sfn = env["sfn"]
+    definition = json.dumps(case["definition"])
+    if case.get("lambdas"):
+        definition = provision_lambdas(case, env["server"])
+    sm_type = case.get("state_machine_type", "STANDARD")
+    sm = sfn.create_state_machine(name=f"c-{uuid.uuid4().hex[:16]}", definition=definition,
+                                  roleArn=ROLE, type=sm_type)
+    arn = sm["stateMachineArn"]
+    payload = json.dumps(case["input"])
+    if sm_type == "EXPRESS":
+        desc = sfn.start_sync_execution(stateMachineArn=arn, input=payload)
+    else:
+        ex = sfn.start_execution(stateMachineArn=arn, input=payload)
+        deadline = time.time() + 60
+        while True:
+            desc = sfn.describe_execution(executionArn=ex["executionArn"])
+            if desc["status"] != "RUNNING" or time.time() > deadline:
+                break
+            time.sleep(0.01)
+    return desc
+
+
+@pytest.mark.parametrize("path", CASES, ids=[os.path.basename(p)[:-5] for p in CASES])
+def test_case(env, path):
+    case = load(path)
+    category = case["category"]
+    reason = skip_reason(case, env["lambda"])
+    if reason:
+        RESULTS[category]["skipped"] += 1
+        pytest.skip(reason)
+    try:
+        desc = run_case(env, case)
+        expected = case["expected"]
+        loose = set(case.get("loose_fields") or [])
+        assert desc["status"] == expected["status"], f"{desc.get('error')}: {desc.get('cause')}"
+        if "output" in expected:
+            actual = rewrite(json.loads(desc.get("output", "null")))
+            assert matches(expected["output"], actual, "output" in loose), \
+                f"output {json.dumps(actual)[:2000]} != expected {json.dumps(expected['output'])[:2000]}"
+        if expected["status"] != "SUCCEEDED":
+            if expected.get("error") is not None:
+                assert matches(expected["error"], desc.get("error")), f"error {desc.get('error')!r}"
+            if expected.get("cause") is not None:
+                cause = rewrite(desc.get("cause", ""))
+                assert matches(expected["cause"], cause, "cause" in loose), f"cause {cause!r}"
+    except Exception:
+        RESULTS[category]["failed"] += 1
+        raise
+    RESULTS[category]["passed"] += 1
