@@ -3,6 +3,7 @@
 #include "services/dynamodb/dynamodb_service.h"
 #include "services/lambda/lambda_service.h"
 #include "services/logs/logs_service.h"
+#include "services/sns/sns_service.h"
 #include "services/s3/s3_service.h"
 #include "services/sqs/sqs_service.h"
 #include "services/sts/sts_service.h"
@@ -18,6 +19,7 @@ std::vector<std::unique_ptr<aws::Service>> MakeAllServices(aws::ServiceContext& 
   all.push_back(dynamodb::MakeDynamoDbStreamsService(context));
   all.push_back(sqs::MakeSqsService(context));
   all.push_back(s3::MakeS3Service(context));  // last: S3 is the fallback and data-plane catch-all
+  all.push_back(sns::MakeSnsService(context));
   return all;
 }
 

@@ -289,6 +289,14 @@ void FrontDoor::Handle(HttpRequest request, Responder responder) {
       responder.Send(std::move(r));
       return;
     }
+    // Other /_stratus/<service>/... paths belong to a service's data plane (SNS serves its
+    // signing certificate and the recorded email/sms messages there).
+    for (auto& svc : d.services) {
+      if (svc->MatchDataPlane(request)) {
+        svc->HandleDataPlane(std::move(request), std::move(responder));
+        return;
+      }
+    }
     responder.Send(PlainJson(404, Json{{"message", "no such stratus endpoint: " + request.path}}));
     return;
   }

@@ -1,0 +1,524 @@
+#include "services/sns/delivery.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include <spdlog/spdlog.h>
+
+#include "core/strings.h"
+#include "store/store.h"
+#include "trace/context.h"
+
+namespace stratus::services::sns {
+
+namespace {
+
+constexpr int kDispatchThreads = 4;
+constexpr size_t kBatch = 64;
+constexpr int64_t kHttpTimeoutMs = 15'000;
+constexpr int kManagedAttempts = 12;  // sqs and lambda: 1 s, 2 s, 4 s ... capped at 60 s
+constexpr int64_t kRecoveryIntervalMs = 500;
+
+struct RetryPolicy {
+  int retries = 3;
+  double min_delay = 20;
+  double max_delay = 20;
+  int no_delay = 0;
+  int min_delay_retries = 0;
+  std::string backoff = "linear";
+};
+
+// The http/https retry policy: the subscription's DeliveryPolicy, else the topic's, else AWS's
+// default (3 retries, 20 s apart).
+RetryPolicy HttpPolicy(const Subscription& s, const Topic* t) {
+  RetryPolicy p;
+  Json doc = ParseJsonOrDiscarded(s.attributes.value("DeliveryPolicy", ""));
+  Json hp;
+  if (doc.is_object() && doc.contains("healthyRetryPolicy")) hp = doc["healthyRetryPolicy"];
+  if (hp.is_null() && t) {
+    Json td = ParseJsonOrDiscarded(t->attributes.value("DeliveryPolicy", ""));
+    if (td.is_object() && td.contains("http") && td["http"].contains("defaultHealthyRetryPolicy")) {
+      hp = td["http"]["defaultHealthyRetryPolicy"];
+    }
+  }
+  if (hp.is_object()) {
+    p.retries = hp.value("numRetries", p.retries);
+    p.min_delay = hp.value("minDelayTarget", p.min_delay);
+    p.max_delay = hp.value("maxDelayTarget", p.max_delay);
+    p.no_delay = hp.value("numNoDelayRetries", 0);
+    p.min_delay_retries = hp.value("numMinDelayRetries", 0);
+    p.backoff = hp.value("backoffFunction", std::string("linear"));
+  }
+  return p;
+}
+
+// Delay before retry number `retry` (1-based) under `p`, in milliseconds.
+int64_t RetryDelayMs(const RetryPolicy& p, int retry) {
+  if (retry <= p.no_delay) return 0;
+  if (retry <= p.no_delay + p.min_delay_retries) return static_cast<int64_t>(p.min_delay * 1000);
+  int span = std::max(1, p.retries - p.no_delay - p.min_delay_retries);
+  double f = std::clamp(static_cast<double>(retry - p.no_delay - p.min_delay_retries - 1) /
+                            std::max(1, span - 1), 0.0, 1.0);
+  double d = p.min_delay;
+  if (p.backoff == "exponential") {
+    d = p.min_delay * std::pow(std::max(1.0, p.max_delay / std::max(p.min_delay, 1e-3)), f);
+  } else if (p.backoff == "arithmetic" || p.backoff == "geometric" || p.backoff == "linear") {
+    d = p.min_delay + (p.max_delay - p.min_delay) * f;
+  }
+  return static_cast<int64_t>(std::min(d, p.max_delay) * 1000);
+}
+
+std::string ArnPart(const std::string& arn, int index) {
+  auto parts = Split(arn, ':');
+  return static_cast<int>(parts.size()) > index ? parts[index] : std::string();
+}
+
+}  // namespace
+
+std::string EncodeNotification(const Notification& n) {
+  Json j{{"k", n.kind}, {"id", n.message_id}, {"topic", n.topic_arn}, {"msg", n.message},
+         {"ts", n.timestamp}, {"subs", n.subscriptions}, {"attempt", n.attempt}};
+  if (!n.structured.is_null()) j["struct"] = n.structured;
+  if (!n.subject.empty()) j["subj"] = n.subject;
+  if (!n.attributes.empty()) j["attrs"] = n.attributes;
+  if (!n.group.empty()) j["grp"] = n.group;
+  if (!n.dedup.empty()) j["dedup"] = n.dedup;
+  if (!n.sequence.empty()) j["seq"] = n.sequence;
+  if (!n.trace_header.empty()) j["trace"] = n.trace_header;
+  if (!n.token.empty()) j["token"] = n.token;
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+bool DecodeNotification(std::string_view text, Notification& n) {
+  Json j = ParseJsonOrDiscarded(text);
+  if (!j.is_object()) return false;
+  n.kind = j.value("k", "Notification");
+  n.message_id = j.value("id", "");
+  n.topic_arn = j.value("topic", "");
+  n.message = j.value("msg", "");
+  n.timestamp = j.value("ts", "");
+  n.subscriptions = j.value("subs", std::vector<std::string>{});
+  n.attempt = j.value("attempt", 0);
+  n.structured = j.contains("struct") ? j["struct"] : Json();
+  n.subject = j.value("subj", "");
+  n.attributes = j.value("attrs", Json::object());
+  n.group = j.value("grp", "");
+  n.dedup = j.value("dedup", "");
+  n.sequence = j.value("seq", "");
+  n.trace_header = j.value("trace", "");
+  n.token = j.value("token", "");
+  return true;
+}
+
+// One item being delivered: answered once every subscription has succeeded or failed.
+struct Dispatcher::Work {
+  int64_t item_id = 0;
+  Notification n;
+  std::atomic<int> pending{0};
+  std::mutex mu;  // guards failures, sent
+  std::vector<std::pair<std::string, std::string>> failures;  // subscription arn, reason
+  std::vector<std::string> sent;                               // sns/sent records
+};
+
+Dispatcher::Dispatcher(aws::ServiceContext& context, Registry& registry, const Signer& signer)
+    : context_(context), registry_(registry), signer_(signer) {}
+
+Dispatcher::~Dispatcher() { Stop(); }
+
+void Dispatcher::Start() {
+  sent_seq_ = context_.clock.NowMillis() << 12;
+  for (int i = 0; i < kDispatchThreads; ++i) threads_.emplace_back([this] { Loop(); });
+  recovery_ = std::thread([this] { RecoveryLoop(); });
+}
+
+void Dispatcher::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  recovery_cv_.notify_all();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  if (recovery_.joinable()) recovery_.join();
+}
+
+void Dispatcher::Dispatch(int64_t item_id, Notification n) {
+  auto w = std::make_shared<Work>();
+  w->item_id = item_id;
+  w->n = std::move(n);
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(std::move(w));
+  }
+  cv_.notify_one();
+}
+
+std::string Dispatcher::BaseUrl() const {
+  std::string b = context_.external_url();
+  while (!b.empty() && b.back() == '/') b.pop_back();
+  return b;
+}
+
+std::string Dispatcher::CertUrl() const {
+  return BaseUrl() + "/_stratus/sns/" + signer_.CertificateFile();
+}
+
+std::string Dispatcher::MessageFor(const Notification& n, const std::string& protocol) const {
+  if (n.structured.is_object()) {
+    if (n.structured.contains(protocol) && n.structured[protocol].is_string()) {
+      return n.structured[protocol].get<std::string>();
+    }
+    return n.structured.value("default", "");
+  }
+  return n.message;
+}
+
+Json Dispatcher::Envelope(const Notification& n, const Subscription& s, const std::string& message,
+                          const std::string& version) const {
+  Json e = Json::object();
+  e["Type"] = n.kind;
+  e["MessageId"] = n.message_id;
+  if (n.kind == "SubscriptionConfirmation") {
+    e["Token"] = n.token;
+    e["TopicArn"] = n.topic_arn;
+    e["Message"] = n.message;
+    e["SubscribeURL"] = BaseUrl() + "/?Action=ConfirmSubscription&TopicArn=" + n.topic_arn +
+                        "&Token=" + n.token;
+    e["Timestamp"] = n.timestamp;
+  } else {
+    if (!n.sequence.empty()) e["SequenceNumber"] = n.sequence;
+    e["TopicArn"] = n.topic_arn;
+    if (!n.subject.empty()) e["Subject"] = n.subject;
+    e["Message"] = message;
+    e["Timestamp"] = n.timestamp;
+  }
+  e["SignatureVersion"] = version;
+  e["Signature"] = signer_.SignMessage(e, version);
+  e["SigningCertURL"] = CertUrl();
+  if (n.kind == "Notification") {
+    e["UnsubscribeURL"] = BaseUrl() + "/?Action=Unsubscribe&SubscriptionArn=" + s.arn;
+    if (!n.attributes.empty()) {
+      Json attrs = Json::object();
+      for (const auto& [k, v] : n.attributes.items()) {
+        std::string type = v.value("DataType", "String");
+        attrs[k] = Json{{"Type", type},
+                        {"Value", StartsWith(type, "Binary") ? v.value("BinaryValue", "")
+                                                             : v.value("StringValue", "")}};
+      }
+      e["MessageAttributes"] = std::move(attrs);
+    }
+  }
+  return e;
+}
+
+aws::InternalCall Dispatcher::CallFor(const Notification& n, const std::string& arn) const {
+  aws::InternalCall c;
+  c.account = ArnPart(arn, 4);
+  c.region = ArnPart(arn, 3);
+  c.principal_arn = "sns.amazonaws.com";
+  c.trace = trace::BeginHop(n.trace_header.empty() ? std::nullopt
+                                                   : std::optional<std::string_view>(n.trace_header),
+                            context_.clock.NowMillis() / 1000);
+  return c;
+}
+
+void Dispatcher::Loop() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    cv_.wait(lock, [this] { return stopping_ || !queue_.empty() || !finished_.empty(); });
+    if (stopping_ && queue_.empty() && finished_.empty()) return;
+    std::vector<std::shared_ptr<Work>> batch;
+    while (!queue_.empty() && batch.size() < kBatch) {
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    std::vector<std::shared_ptr<Work>> done;
+    done.swap(finished_);
+    lock.unlock();
+    if (!batch.empty()) Process(batch);
+    {
+      std::lock_guard l(mu_);
+      done.insert(done.end(), finished_.begin(), finished_.end());
+      finished_.clear();
+    }
+    if (!done.empty()) Finalize(done);
+    lock.lock();
+  }
+}
+
+void Dispatcher::Succeed(const std::shared_ptr<Work>& w) {
+  if (w->pending.fetch_sub(1) == 1) Finish(w);
+}
+
+void Dispatcher::Fail(const std::shared_ptr<Work>& w, const std::string& sub_arn,
+                      const std::string& reason) {
+  {
+    std::lock_guard lock(w->mu);
+    w->failures.emplace_back(sub_arn, reason);
+  }
+  if (w->pending.fetch_sub(1) == 1) Finish(w);
+}
+
+void Dispatcher::Finish(const std::shared_ptr<Work>& w) {
+  {
+    std::lock_guard lock(mu_);
+    finished_.push_back(w);
+  }
+  cv_.notify_one();
+}
+
+void Dispatcher::Process(std::vector<std::shared_ptr<Work>>& batch) {
+  struct SqsEntry {
+    std::shared_ptr<Work> work;
+    std::string sub_arn;
+    Json entry;
+  };
+  std::map<std::string, std::vector<SqsEntry>> by_queue;
+  for (auto& w : batch) {
+    const Notification& n = w->n;
+    w->pending = static_cast<int>(n.subscriptions.size()) + 1;  // +1 held while routing
+    auto topic = registry_.GetTopic(n.topic_arn);
+    std::string version = "1";
+    if (topic.ok()) version = (*topic)->attributes.value("SignatureVersion", "1");
+    std::map<std::string, std::string> signed_cache;  // protocol message -> envelope text
+    for (const auto& sub_arn : n.subscriptions) {
+      auto sr = registry_.GetSubscription(sub_arn);
+      if (!sr.ok()) {
+        Succeed(w);  // unsubscribed meanwhile: nothing to deliver
+        continue;
+      }
+      const Subscription& s = **sr;
+      std::string text = MessageFor(n, s.protocol);
+      auto envelope = [&]() -> std::string {
+        return Envelope(n, s, text, version).dump(-1, ' ', false, Json::error_handler_t::replace);
+      };
+      if (s.protocol == "sqs") {
+        Json e{{"Id", std::to_string(by_queue[s.endpoint].size())}};
+        if (s.raw) {
+          e["MessageBody"] = text;
+          if (!n.attributes.empty()) e["MessageAttributes"] = n.attributes;
+        } else {
+          e["MessageBody"] = envelope();
+        }
+        if (!n.group.empty()) e["MessageGroupId"] = n.group;
+        if (!n.dedup.empty()) e["MessageDeduplicationId"] = n.dedup;
+        by_queue[s.endpoint].push_back(SqsEntry{w, sub_arn, std::move(e)});
+      } else if (s.protocol == "lambda") {
+        Json record = envelope();
+        Json env = ParseJsonOrDiscarded(record.get<std::string>());
+        Json sns = Json::object();
+        for (const auto& [k, v] : env.items()) {
+          std::string key = k == "SigningCertURL" ? "SigningCertUrl"
+                            : k == "UnsubscribeURL" ? "UnsubscribeUrl" : k;
+          sns[key] = v;
+        }
+        if (!sns.contains("Subject")) sns["Subject"] = nullptr;
+        if (!sns.contains("MessageAttributes")) sns["MessageAttributes"] = Json::object();
+        Json event{{"Records", Json::array({Json{{"EventSource", "aws:sns"},
+                                                 {"EventVersion", "1.0"},
+                                                 {"EventSubscriptionArn", s.arn},
+                                                 {"Sns", sns}}})}};
+        aws::InternalCall call = CallFor(n, s.endpoint);
+        call.service = "lambda";
+        call.operation = "Invoke";
+        call.input = Json{{"FunctionName", s.endpoint}, {"InvocationType", "Event"}};
+        call.payload = event.dump();
+        std::string arn = s.arn;
+        context_.clients.operations->Call(std::move(call), [this, w, arn](aws::OperationResult r) {
+          if (r.ok()) {
+            Succeed(w);
+          } else {
+            spdlog::warn("sns: lambda delivery for {} failed: {} {}", arn, r.error().code,
+                         r.error().message);
+            Fail(w, arn, r.error().code + ": " + r.error().message);
+          }
+        });
+      } else if (s.protocol == "http" || s.protocol == "https") {
+        std::vector<std::pair<std::string, std::string>> headers = {
+            {"x-amz-sns-message-type", n.kind},
+            {"x-amz-sns-message-id", n.message_id},
+            {"x-amz-sns-topic-arn", n.topic_arn},
+            {"Content-Type", "text/plain; charset=UTF-8"},
+            {"User-Agent", "Amazon Simple Notification Service Agent"},
+            {"X-Amzn-Trace-Id", CallFor(n, n.topic_arn).trace.DownstreamHeader()}};
+        if (n.kind == "Notification") headers.emplace_back("x-amz-sns-subscription-arn", s.arn);
+        std::string body = envelope();
+        if (s.raw && n.kind == "Notification") {
+          body = text;
+          headers.emplace_back("x-amz-sns-rawdelivery", "true");
+        }
+        std::string arn = s.arn;
+        http_.Post(s.endpoint, std::move(headers), std::move(body), kHttpTimeoutMs,
+                   [this, w, arn](HttpPostResult r) {
+                     if (r.error.empty() && r.status >= 200 && r.status < 300) {
+                       Succeed(w);
+                     } else {
+                       Fail(w, arn, r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error);
+                     }
+                   });
+      } else {
+        // email, email-json, sms: recorded for inspection.
+        Json rec{{"protocol", s.protocol},     {"endpoint", s.endpoint},
+                 {"subscription_arn", s.arn},  {"topic_arn", n.topic_arn},
+                 {"message_id", n.message_id}, {"type", n.kind},
+                 {"timestamp", n.timestamp}};
+        if (!n.subject.empty()) rec["subject"] = n.subject;
+        rec["message"] = s.protocol == "email-json" || n.kind != "Notification"
+                             ? Json(envelope())
+                             : Json(text);
+        if (!n.token.empty()) rec["token"] = n.token;
+        {
+          std::lock_guard lock(w->mu);
+          w->sent.push_back(rec.dump());
+        }
+        Succeed(w);
+      }
+    }
+  }
+  // SQS: one SendMessageBatch per queue and 10 entries, run here (blocking on the commit).
+  for (auto& [queue_arn, entries] : by_queue) {
+    for (size_t i = 0; i < entries.size(); i += 10) {
+      size_t end = std::min(entries.size(), i + 10);
+      Json list = Json::array();
+      for (size_t k = i; k < end; ++k) {
+        entries[k].entry["Id"] = std::to_string(k - i);
+        list.push_back(entries[k].entry);
+      }
+      aws::InternalCall call = CallFor(entries[i].work->n, queue_arn);
+      call.service = "sqs";
+      call.operation = "SendMessageBatch";
+      call.input = Json{{"QueueUrl", queue_arn}, {"Entries", std::move(list)}};
+      auto r = context_.clients.operations->CallAndWait(std::move(call));
+      std::map<std::string, std::string> failed;
+      if (r.ok()) {
+        for (const auto& f : r->body.value("Failed", Json::array())) {
+          failed[f.value("Id", "")] = f.value("Code", "") + ": " + f.value("Message", "");
+        }
+      }
+      for (size_t k = i; k < end; ++k) {
+        std::string id = std::to_string(k - i);
+        if (!r.ok()) {
+          Fail(entries[k].work, entries[k].sub_arn, r.error().code + ": " + r.error().message);
+        } else if (failed.count(id)) {
+          Fail(entries[k].work, entries[k].sub_arn, failed[id]);
+        } else {
+          Succeed(entries[k].work);
+        }
+      }
+    }
+  }
+  for (auto& w : batch) Succeed(w);  // releases the routing hold
+}
+
+void Dispatcher::ToDeadLetter(const Notification& n, const Subscription& s,
+                              const std::string& reason) {
+  Json policy = ParseJsonOrDiscarded(s.attributes.value("RedrivePolicy", ""));
+  std::string dlq = policy.is_object() ? policy.value("deadLetterTargetArn", "") : "";
+  if (dlq.empty()) {
+    spdlog::warn("sns: dropping message {} for {} after the last retry: {}", n.message_id, s.arn,
+                 reason);
+    return;
+  }
+  aws::InternalCall call = CallFor(n, dlq);
+  call.service = "sqs";
+  call.operation = "SendMessage";
+  std::string body = s.raw ? MessageFor(n, s.protocol)
+                           : Envelope(n, s, MessageFor(n, s.protocol), "1").dump();
+  call.input = Json{{"QueueUrl", dlq},
+                    {"MessageBody", body},
+                    {"MessageAttributes",
+                     Json{{"ErrorCode", Json{{"DataType", "String"}, {"StringValue", "DeliveryFailed"}}},
+                          {"ErrorMessage", Json{{"DataType", "String"}, {"StringValue", reason.empty() ? "failed" : reason}}},
+                          {"TopicArn", Json{{"DataType", "String"}, {"StringValue", n.topic_arn}}},
+                          {"SubscriptionArn", Json{{"DataType", "String"}, {"StringValue", s.arn}}}}}};
+  if (!n.group.empty()) call.input["MessageGroupId"] = n.group;
+  if (!n.dedup.empty()) call.input["MessageDeduplicationId"] = n.dedup;
+  auto r = context_.clients.operations->CallAndWait(std::move(call));
+  if (!r.ok()) {
+    spdlog::warn("sns: dead-letter queue {} refused message {}: {}", dlq, n.message_id,
+                 r.error().message);
+  }
+}
+
+void Dispatcher::Finalize(std::vector<std::shared_ptr<Work>>& done) {
+  int64_t now = context_.clock.NowMillis();
+  std::vector<std::pair<std::string, int64_t>> retries;  // payload, visible at
+  std::vector<std::pair<std::string, std::string>> sent;
+  for (auto& w : done) {
+    for (const auto& rec : w->sent) {
+      sent.emplace_back(std::string(kSentPrefix) + std::to_string(++sent_seq_), rec);
+    }
+    for (const auto& [sub_arn, reason] : w->failures) {
+      auto sr = registry_.GetSubscription(sub_arn);
+      if (!sr.ok()) continue;
+      const Subscription& s = **sr;
+      int retry = w->n.attempt + 1;
+      int max_retries = kManagedAttempts - 1;
+      int64_t delay = std::min<int64_t>(int64_t{1000} << std::min(retry - 1, 6), 60'000);
+      if (s.protocol == "http" || s.protocol == "https") {
+        auto topic = registry_.GetTopic(s.topic_arn);
+        RetryPolicy p = HttpPolicy(s, topic.ok() ? topic->get() : nullptr);
+        max_retries = p.retries;
+        delay = RetryDelayMs(p, retry);
+      }
+      if (w->n.kind != "Notification") max_retries = std::min(max_retries, 2);
+      if (retry > max_retries) {
+        if (w->n.kind == "Notification") ToDeadLetter(w->n, s, reason);
+        continue;
+      }
+      spdlog::info("sns: delivery of {} to {} failed ({}); retry {} in {} ms", w->n.message_id,
+                   sub_arn, reason, retry, delay);
+      Notification again = w->n;
+      again.subscriptions = {sub_arn};
+      again.attempt = retry;
+      retries.emplace_back(EncodeNotification(again), now + delay);
+    }
+  }
+  Status st = context_.store.Write([&](store::WriteTxn& txn) -> Status {
+    for (auto& w : done) {
+      if (w->item_id > 0) {
+        auto r = txn.RemoveQueueItem(w->item_id);
+        if (!r.ok()) return r.error();
+      }
+    }
+    for (const auto& [payload, at] : retries) {
+      auto r = txn.Enqueue(kDeliveryQueue, payload, at);
+      if (!r.ok()) return r.error();
+    }
+    for (const auto& [k, v] : sent) STRATUS_RETURN_IF_ERROR(txn.Put(k, v));
+    return Status::Ok();
+  });
+  if (!st.ok()) spdlog::error("sns: cannot record finished deliveries: {}", st.error().message);
+}
+
+void Dispatcher::RecoveryLoop() {
+  bool first = true;
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    lock.unlock();
+    int64_t now = context_.clock.NowMillis();
+    // At start-up, items the previous process owned (invisible for kOwnershipMs) are ours.
+    int64_t horizon = first ? now + kOwnershipMs + 1 : now;
+    first = false;
+    auto items = context_.store.Lease(kDeliveryQueue, kBatch, horizon, kOwnershipMs);
+    if (items.ok()) {
+      for (auto& item : *items) {
+        Notification n;
+        if (!DecodeNotification(item.payload, n)) {
+          (void)context_.store.Ack(item.id, item.lease_token);
+          continue;
+        }
+        Dispatch(item.id, std::move(n));
+      }
+    }
+    bool more = items.ok() && items->size() == kBatch;
+    lock.lock();
+    if (!more) recovery_cv_.wait_for(lock, std::chrono::milliseconds(kRecoveryIntervalMs), [this] { return stopping_; });
+  }
+}
+
+}  // namespace stratus::services::sns

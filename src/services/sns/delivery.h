@@ -1,0 +1,110 @@
+#pragma once
+// Durable, at-least-once delivery of published messages to subscriptions.
+//
+// Publish writes one item per message to the store queue "sns/deliveries" in the same Write
+// that acknowledges the publish (the item names the subscriptions whose filter policies
+// matched). The item is enqueued invisible for kOwnershipMs and handed straight to the
+// dispatcher in memory; when every subscription has its copy, one Write removes the item (and
+// enqueues a retry item per failed subscription, visible after its backoff). A background loop
+// leases retry items and, at start-up, every item a previous process left behind — so a
+// `kill -9` loses nothing acknowledged; it may deliver some messages twice (at-least-once).
+//
+// Protocols: sqs (SendMessageBatch through OperationCaller, up to 10 per queue per call), lambda
+// (Invoke with InvocationType Event), http/https (HttpSender, signed envelopes), email,
+// email-json and sms (recorded under sns/sent/, listed at GET /_stratus/sns/sent). After the
+// last retry a message goes to the subscription's dead-letter queue (RedrivePolicy), if any.
+// Every delivery continues the publisher's trace.
+//
+// Thread-safe. Owns its dispatcher threads (Start/Stop).
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "aws/framework/service.h"
+#include "core/json.h"
+#include "services/sns/http_sender.h"
+#include "services/sns/signer.h"
+#include "services/sns/topics.h"
+
+namespace stratus::services::sns {
+
+// One published message (what the durable delivery item holds).
+struct Notification {
+  std::string kind = "Notification";  // or "SubscriptionConfirmation"
+  std::string message_id;
+  std::string topic_arn;
+  std::string message;
+  Json structured;                    // MessageStructure=json: protocol -> message; else null
+  std::string subject;
+  Json attributes = Json::object();   // Publish MessageAttributes (canonical JSON)
+  std::string timestamp;              // ISO 8601 with milliseconds
+  std::string group;                  // FIFO
+  std::string dedup;
+  std::string sequence;
+  std::string trace_header;
+  std::string token;                  // SubscriptionConfirmation
+  std::vector<std::string> subscriptions;
+  int attempt = 0;
+};
+
+std::string EncodeNotification(const Notification& n);
+bool DecodeNotification(std::string_view text, Notification& n);
+
+inline constexpr std::string_view kDeliveryQueue = "sns/deliveries";
+inline constexpr std::string_view kSentPrefix = "sns/sent/";
+// How long the dispatcher owns a freshly published item before the recovery loop may take it.
+inline constexpr int64_t kOwnershipMs = 120'000;
+
+class Dispatcher {
+ public:
+  Dispatcher(aws::ServiceContext& context, Registry& registry, const Signer& signer);
+  ~Dispatcher();
+
+  void Start();
+  void Stop();
+
+  // Hands a committed item to the dispatcher (the fast path after a publish).
+  void Dispatch(int64_t item_id, Notification n);
+
+  // The SigningCertURL and the base of Subscribe/Unsubscribe URLs.
+  std::string BaseUrl() const;
+  std::string CertUrl() const;
+  // The JSON message (envelope) an http/https/sqs/email-json subscriber receives.
+  Json Envelope(const Notification& n, const Subscription& s, const std::string& message,
+                const std::string& signature_version) const;
+
+ private:
+  struct Work;
+  void Loop();
+  void RecoveryLoop();
+  void Process(std::vector<std::shared_ptr<Work>>& batch);
+  void Finish(const std::shared_ptr<Work>& w);
+  void Finalize(std::vector<std::shared_ptr<Work>>& done);
+  void Fail(const std::shared_ptr<Work>& w, const std::string& sub_arn, const std::string& reason);
+  void Succeed(const std::shared_ptr<Work>& w);
+  void ToDeadLetter(const Notification& n, const Subscription& s, const std::string& reason);
+  std::string MessageFor(const Notification& n, const std::string& protocol) const;
+  aws::InternalCall CallFor(const Notification& n, const std::string& arn) const;
+
+  aws::ServiceContext& context_;
+  Registry& registry_;
+  const Signer& signer_;
+  HttpSender http_;
+  std::mutex mu_;  // guards queue_, finished_, stopping_
+  std::condition_variable cv_;
+  std::condition_variable recovery_cv_;  // wakes the recovery loop (stop only)
+  std::deque<std::shared_ptr<Work>> queue_;
+  std::vector<std::shared_ptr<Work>> finished_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+  std::thread recovery_;
+  std::atomic<int64_t> sent_seq_{0};
+};
+
+}  // namespace stratus::services::sns

@@ -1,0 +1,441 @@
+#include "services/sns/sns_service.h"
+
+#include <set>
+#include <unordered_map>
+
+#include <spdlog/spdlog.h>
+
+#include "core/crypto.h"
+#include "core/strings.h"
+#include "core/time_format.h"
+#include "services/sns/delivery.h"
+#include "services/sns/filter_policy.h"
+#include "services/sns/signer.h"
+#include "services/sns/topics.h"
+#include "store/store.h"
+
+namespace stratus::services::sns {
+
+namespace {
+
+constexpr size_t kMaxMessageBytes = 262144;
+constexpr int64_t kDedupWindowMs = 5 * 60 * 1000;
+constexpr std::string_view kDataPlanePrefix = "/_stratus/sns/";
+
+Error ParameterValueInvalid(std::string message) {
+  return Error("InvalidParameterValueException", std::move(message));
+}
+
+// Validates Publish MessageAttributes; returns their size in bytes.
+Result<size_t> CheckAttributes(const Json& attrs) {
+  size_t bytes = 0;
+  if (!attrs.is_object()) return bytes;
+  if (attrs.size() > 10) {
+    return InvalidParameter("The number of message attributes [" + std::to_string(attrs.size()) +
+                            "] exceeds the allowed maximum [10].");
+  }
+  for (const auto& [name, a] : attrs.items()) {
+    std::string type = a.value("DataType", "");
+    bool binary = StartsWith(type, "Binary");
+    if (!StartsWith(type, "String") && !StartsWith(type, "Number") && !binary) {
+      return ParameterValueInvalid("The message attribute '" + name +
+                                   "' has an invalid message attribute type, the set of supported "
+                                   "type prefixes is Binary, Number, and String.");
+    }
+    std::string value = binary ? a.value("BinaryValue", "") : a.value("StringValue", "");
+    if (value.empty()) {
+      return ParameterValueInvalid("The message attribute '" + name +
+                                   "' must contain non-empty message attribute value for message "
+                                   "attribute type '" + type.substr(0, type.find('.')) + "'.");
+    }
+    if (StartsWith(type, "Number") && !ParseDouble(value)) {
+      return ParameterValueInvalid("Could not cast message attribute '" + name + "' value to number.");
+    }
+    if (type == "String.Array" && !ParseJsonOrDiscarded(value).is_array()) {
+      return ParameterValueInvalid("The message attribute '" + name +
+                                   "' with type 'String.Array' must be a JSON array.");
+    }
+    bytes += name.size() + type.size() + value.size();
+  }
+  return bytes;
+}
+
+bool ValidBatchId(const std::string& id) {
+  if (id.empty() || id.size() > 80) return false;
+  for (char c : id) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
+  }
+  return true;
+}
+
+class SnsService final : public aws::Service {
+ public:
+  explicit SnsService(aws::ServiceContext& context)
+      : aws::Service(Descriptor{.name = "sns",
+                                .model = "sns-2010-03-31",
+                                .protocol = aws::Protocol::kQuery,
+                                .signing_name = "sns",
+                                .validation_error = "InvalidParameter"}),
+        context_(context),
+        registry_(context.store, context.clock) {
+    Register();
+  }
+
+  ~SnsService() override { Stop(); }
+
+  Status Start() override {
+    auto signer = Signer::Load(context_.store);
+    if (!signer.ok()) return signer.error();
+    signer_ = std::move(signer).value();
+    STRATUS_RETURN_IF_ERROR(registry_.Load());
+    sequence_ = static_cast<uint64_t>(context_.clock.NowMillis()) << 12;
+    dispatcher_ = std::make_unique<Dispatcher>(context_, registry_, *signer_);
+    dispatcher_->Start();
+    return Status::Ok();
+  }
+
+  void Stop() override {
+    if (dispatcher_) dispatcher_->Stop();
+  }
+
+  bool MatchDataPlane(const HttpRequest& r) const override {
+    return StartsWith(r.path, kDataPlanePrefix);
+  }
+
+  void HandleDataPlane(HttpRequest request, Responder responder) override {
+    context_.workers.Submit([this, request = std::move(request), responder]() mutable {
+      responder.Send(ServeDataPlane(request));
+    });
+  }
+
+ private:
+  using Call = aws::CallContext;
+
+  HttpResponse ServeDataPlane(const HttpRequest& r) {
+    HttpResponse resp;
+    std::string name = r.path.substr(kDataPlanePrefix.size());
+    if (signer_ && name == signer_->CertificateFile()) {
+      resp.body = signer_->CertificatePem();
+      resp.headers.Set("Content-Type", "application/x-x509-ca-cert");
+      return resp;
+    }
+    if (name == "sent") {
+      if (r.method == "DELETE") {
+        Status st = context_.store.Write([&](store::WriteTxn& txn) -> Status {
+          auto n = txn.DeleteRange(kSentPrefix, store::PrefixEnd(kSentPrefix));
+          if (!n.ok()) return n.error();
+          return Status::Ok();
+        });
+        resp.status = st.ok() ? 204 : 500;
+        return resp;
+      }
+      auto rows = context_.store.Scan(store::PrefixScan(kSentPrefix));
+      Json list = Json::array();
+      if (rows.ok()) {
+        std::vector<std::pair<uint64_t, Json>> sorted;
+        for (const auto& row : *rows) {
+          sorted.emplace_back(std::stoull(row.key.substr(kSentPrefix.size())),
+                              ParseJsonOrDiscarded(row.value));
+        }
+        std::sort(sorted.begin(), sorted.end(),
+                  [](const auto& a, const auto& b) { return a.first < b.first; });
+        for (auto& [_, j] : sorted) list.push_back(std::move(j));
+      }
+      resp.body = Json{{"messages", std::move(list)}}.dump();
+      resp.headers.Set("Content-Type", "application/json");
+      return resp;
+    }
+    resp.status = 404;
+    resp.body = Json{{"message", "no such sns endpoint: " + r.path}}.dump();
+    resp.headers.Set("Content-Type", "application/json");
+    return resp;
+  }
+
+  static Json Empty() { return Json::object(); }
+
+  void Register() {
+    On("CreateTopic", [this](Call& c, const Json& in) {
+      return registry_.CreateTopic(c.caller.account_id, c.region, in);
+    });
+    On("DeleteTopic", [this](Call&, const Json& in) -> Result<Json> {
+      STRATUS_RETURN_IF_ERROR(registry_.DeleteTopic(in.value("TopicArn", "")));
+      return Empty();
+    });
+    On("GetTopicAttributes", [this](Call&, const Json& in) {
+      return registry_.GetTopicAttributes(in.value("TopicArn", ""));
+    }, aws::Mode::kInline);
+    On("SetTopicAttributes", [this](Call&, const Json& in) -> Result<Json> {
+      STRATUS_RETURN_IF_ERROR(registry_.SetTopicAttribute(
+          in.value("TopicArn", ""), in.value("AttributeName", ""), in.value("AttributeValue", "")));
+      return Empty();
+    });
+    On("ListTopics", [this](Call& c, const Json& in) {
+      return registry_.ListTopics(c.caller.account_id, c.region, in.value("NextToken", ""));
+    }, aws::Mode::kInline);
+    On("TagResource", [this](Call&, const Json& in) -> Result<Json> {
+      STRATUS_RETURN_IF_ERROR(registry_.TagResource(in.value("ResourceArn", ""), in.value("Tags", Json::array())));
+      return Empty();
+    });
+    On("UntagResource", [this](Call&, const Json& in) -> Result<Json> {
+      STRATUS_RETURN_IF_ERROR(registry_.UntagResource(in.value("ResourceArn", ""), in.value("TagKeys", Json::array())));
+      return Empty();
+    });
+    On("ListTagsForResource", [this](Call&, const Json& in) {
+      return registry_.ListTags(in.value("ResourceArn", ""));
+    }, aws::Mode::kInline);
+    On("AddPermission", [this](Call&, const Json& in) -> Result<Json> {
+      STRATUS_RETURN_IF_ERROR(registry_.AddPermission(in.value("TopicArn", ""), in));
+      return Empty();
+    });
+    On("RemovePermission", [this](Call&, const Json& in) -> Result<Json> {
+      STRATUS_RETURN_IF_ERROR(registry_.RemovePermission(in.value("TopicArn", ""), in.value("Label", "")));
+      return Empty();
+    });
+    On("Subscribe", [this](Call& c, const Json& in) { return Subscribe(c, in); });
+    On("ConfirmSubscription", [this](Call&, const Json& in) -> Result<Json> {
+      STRATUS_ASSIGN_OR_RETURN(auto s, registry_.Confirm(in.value("TopicArn", ""), in.value("Token", "")));
+      return Json{{"SubscriptionArn", s->arn}};
+    });
+    On("Unsubscribe", [this](Call&, const Json& in) -> Result<Json> {
+      STRATUS_RETURN_IF_ERROR(registry_.Unsubscribe(in.value("SubscriptionArn", "")));
+      return Empty();
+    });
+    On("GetSubscriptionAttributes", [this](Call&, const Json& in) {
+      return registry_.GetSubscriptionAttributes(in.value("SubscriptionArn", ""));
+    }, aws::Mode::kInline);
+    On("SetSubscriptionAttributes", [this](Call&, const Json& in) -> Result<Json> {
+      STRATUS_RETURN_IF_ERROR(registry_.SetSubscriptionAttribute(
+          in.value("SubscriptionArn", ""), in.value("AttributeName", ""), in.value("AttributeValue", "")));
+      return Empty();
+    });
+    On("ListSubscriptions", [this](Call& c, const Json& in) {
+      return registry_.ListSubscriptions(c.caller.account_id, "", in.value("NextToken", ""));
+    }, aws::Mode::kInline);
+    On("ListSubscriptionsByTopic", [this](Call& c, const Json& in) {
+      return registry_.ListSubscriptions(c.caller.account_id, in.value("TopicArn", ""),
+                                         in.value("NextToken", ""));
+    }, aws::Mode::kInline);
+    On("Publish", [this](Call& c, const Json& in) -> Result<Json> {
+      std::vector<Result<Json>> r = Publish(c, in.value("TopicArn", in.value("TargetArn", "")),
+                                            {&in}, in.value("PhoneNumber", ""));
+      return std::move(r[0]);
+    });
+    On("PublishBatch", [this](Call& c, const Json& in) { return PublishBatch(c, in); });
+  }
+
+  Result<Json> Subscribe(Call& c, const Json& in) {
+    bool created = false;
+    STRATUS_ASSIGN_OR_RETURN(auto sub, registry_.Subscribe(c.caller.account_id, in, &created));
+    if (created && sub->pending) {
+      Notification n;
+      n.kind = "SubscriptionConfirmation";
+      n.message_id = NewUuid();
+      n.topic_arn = sub->topic_arn;
+      n.token = sub->token;
+      n.message = "You have chosen to subscribe to the topic " + sub->topic_arn +
+                  ".\nTo confirm the subscription, visit the SubscribeURL included in this message.";
+      n.timestamp = FormatIso8601(static_cast<double>(c.now_ms) / 1000.0, true);
+      n.trace_header = c.trace_header;
+      n.subscriptions = {sub->arn};
+      STRATUS_RETURN_IF_ERROR(EnqueueAndDispatch({std::move(n)}));
+    }
+    bool show = !sub->pending || aws::GetBool(in, "ReturnSubscriptionArn");
+    return Json{{"SubscriptionArn", show ? sub->arn : "pending confirmation"}};
+  }
+
+  // Commits the delivery items of `notes` in one Write, then hands them to the dispatcher.
+  Status EnqueueAndDispatch(std::vector<Notification> notes) {
+    int64_t visible = context_.clock.NowMillis() + kOwnershipMs;
+    std::vector<std::string> payloads;
+    for (const auto& n : notes) payloads.push_back(EncodeNotification(n));
+    std::vector<int64_t> ids(notes.size(), 0);
+    STRATUS_RETURN_IF_ERROR(context_.store.Write([&](store::WriteTxn& txn) -> Status {
+      for (size_t i = 0; i < payloads.size(); ++i) {
+        auto id = txn.Enqueue(kDeliveryQueue, payloads[i], visible);
+        if (!id.ok()) return id.error();
+        ids[i] = *id;
+      }
+      return Status::Ok();
+    }));
+    for (size_t i = 0; i < notes.size(); ++i) dispatcher_->Dispatch(ids[i], std::move(notes[i]));
+    return Status::Ok();
+  }
+
+  // Validates and builds one message; `topic` is null for a direct SMS publish.
+  Result<Notification> Build(const Call& c, const Topic* topic, const Json& in) {
+    std::string message = in.value("Message", "");
+    if (message.empty()) return InvalidParameter("Empty message");
+    STRATUS_ASSIGN_OR_RETURN(size_t attr_bytes, CheckAttributes(in.value("MessageAttributes", Json::object())));
+    if (message.size() + attr_bytes > kMaxMessageBytes) return InvalidParameter("Message too long");
+    Notification n;
+    if (in.contains("Subject")) {
+      std::string subject = in.value("Subject", "");
+      bool ok = !subject.empty() && subject.size() <= 100;
+      for (char ch : subject) ok = ok && static_cast<unsigned char>(ch) >= 0x20;
+      if (!ok) return InvalidParameter("Subject");
+      n.subject = subject;
+    }
+    if (in.contains("MessageStructure")) {
+      if (in.value("MessageStructure", "") != "json") return InvalidParameter("MessageStructure");
+      Json s = ParseJsonOrDiscarded(message);
+      if (!s.is_object()) {
+        return InvalidParameter("Message Structure - JSON message body failed to parse");
+      }
+      if (!s.contains("default") || !s["default"].is_string()) {
+        return InvalidParameter("Message Structure - No default entry in JSON message body");
+      }
+      n.structured = s;
+    }
+    n.message = message;
+    n.attributes = in.value("MessageAttributes", Json::object());
+    n.message_id = NewUuid();
+    n.timestamp = FormatIso8601(static_cast<double>(c.now_ms) / 1000.0, true);
+    n.trace_header = c.trace_header;
+    n.group = in.value("MessageGroupId", "");
+    n.dedup = in.value("MessageDeduplicationId", "");
+    if (topic && topic->fifo) {
+      if (n.group.empty()) {
+        return InvalidParameter("The MessageGroupId parameter is required for FIFO topics");
+      }
+      if (n.dedup.empty()) {
+        if (!topic->content_dedup) {
+          return InvalidParameter("The topic should either have ContentBasedDeduplication enabled "
+                                  "or MessageDeduplicationId provided explicitly");
+        }
+        n.dedup = Sha256Hex(message);
+      }
+    } else if (!n.dedup.empty()) {
+      return InvalidParameter("MessageDeduplicationId Reason: The request includes "
+                              "MessageDeduplicationId parameter that is not valid for this topic type");
+    }
+    return n;
+  }
+
+  std::vector<Result<Json>> Publish(Call& c, const std::string& arn,
+                                    const std::vector<const Json*>& entries,
+                                    const std::string& phone) {
+    std::vector<Result<Json>> results;
+    if (arn.empty() && !phone.empty()) {
+      auto n = Build(c, nullptr, *entries[0]);
+      if (!n.ok()) return {n.error()};
+      Json rec{{"protocol", "sms"}, {"endpoint", phone}, {"message_id", n->message_id},
+               {"message", n->message}, {"timestamp", n->timestamp}};
+      std::string key = std::string(kSentPrefix) + std::to_string(++sent_seq_hint_ + (context_.clock.NowMillis() << 12));
+      Status st = context_.store.Write([&](store::WriteTxn& txn) { return txn.Put(key, rec.dump()); });
+      if (!st.ok()) return {st.error()};
+      return {Json{{"MessageId", n->message_id}}};
+    }
+    if (!StartsWith(arn, "arn:aws:sns:")) {
+      return std::vector<Result<Json>>(entries.size(), InvalidParameter("TopicArn or TargetArn Reason: no value for required parameter"));
+    }
+    auto topic = registry_.GetTopic(arn);
+    if (!topic.ok()) return std::vector<Result<Json>>(entries.size(), topic.error());
+    const Topic& t = **topic;
+    std::vector<Notification> to_send;
+    int64_t now = context_.clock.NowMillis();
+    for (const Json* in : entries) {
+      auto built = Build(c, &t, *in);
+      if (!built.ok()) {
+        results.push_back(built.error());
+        continue;
+      }
+      Notification n = std::move(built).value();
+      Json out{{"MessageId", n.message_id}};
+      if (t.fifo) {
+        std::lock_guard lock(dedup_mu_);
+        auto& window = dedup_[t.arn];
+        std::string key = n.dedup;
+        auto it = window.find(key);
+        if (it != window.end() && it->second.first > now) {
+          out["MessageId"] = it->second.second;
+          results.push_back(std::move(out));
+          continue;
+        }
+        for (auto i = window.begin(); i != window.end();) {
+          i = i->second.first <= now ? window.erase(i) : std::next(i);
+        }
+        window[key] = {now + kDedupWindowMs, n.message_id};
+        std::string seq = std::to_string(++sequence_);
+        n.sequence = std::string(20 - std::min<size_t>(20, seq.size()), '0') + seq;
+        out["SequenceNumber"] = n.sequence;
+      }
+      n.topic_arn = t.arn;
+      for (const auto& s : t.subscriptions) {
+        if (s->pending) continue;
+        if (s->filter && !MatchesFilterPolicy(*s->filter, n.attributes, n.message)) continue;
+        n.subscriptions.push_back(s->arn);
+      }
+      if (!n.subscriptions.empty()) to_send.push_back(std::move(n));
+      results.push_back(std::move(out));
+    }
+    if (!to_send.empty()) {
+      Status st = EnqueueAndDispatch(std::move(to_send));
+      if (!st.ok()) {
+        for (auto& r : results) {
+          if (r.ok()) r = st.error();
+        }
+      }
+    }
+    return results;
+  }
+
+  Result<Json> PublishBatch(Call& c, const Json& in) {
+    const Json entries = in.value("PublishBatchRequestEntries", Json::array());
+    if (entries.empty()) return Error("EmptyBatchRequest", "The batch request doesn't contain any entries.");
+    if (entries.size() > 10) {
+      return Error("TooManyEntriesInBatchRequest", "The batch request contains more entries than permissible.");
+    }
+    std::set<std::string> ids;
+    size_t total = 0;
+    for (const auto& e : entries) {
+      std::string id = e.value("Id", "");
+      if (!ValidBatchId(id)) {
+        return Error("InvalidBatchEntryId", "The Id of a batch entry in a batch request doesn't abide by the specification.");
+      }
+      if (!ids.insert(id).second) {
+        return Error("BatchEntryIdsNotDistinct", "Two or more batch entries in the request have the same Id.");
+      }
+      total += e.value("Message", "").size();
+    }
+    if (total > kMaxMessageBytes) {
+      return Error("BatchRequestTooLong", "The length of all the messages put together is more than the limit.");
+    }
+    std::vector<const Json*> list;
+    for (const auto& e : entries) list.push_back(&e);
+    auto results = Publish(c, in.value("TopicArn", ""), list, "");
+    if (results.size() == 1 && entries.size() > 1 && !results[0].ok()) return results[0].error();
+    Json ok = Json::array();
+    Json failed = Json::array();
+    for (size_t i = 0; i < results.size() && i < entries.size(); ++i) {
+      std::string id = entries[i].value("Id", "");
+      if (results[i].ok()) {
+        Json o = std::move(results[i]).value();
+        o["Id"] = id;
+        ok.push_back(std::move(o));
+      } else {
+        const Error& e = results[i].error();
+        if (e.code == "NotFound") return e;
+        failed.push_back(Json{{"Id", id}, {"Code", e.code == "InvalidParameter" ? "InvalidParameter" : e.code},
+                              {"Message", e.message}, {"SenderFault", true}});
+      }
+    }
+    return Json{{"Successful", ok}, {"Failed", failed}};
+  }
+
+  aws::ServiceContext& context_;
+  Registry registry_;
+  std::unique_ptr<Signer> signer_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  std::atomic<uint64_t> sequence_{0};
+  std::atomic<uint64_t> sent_seq_hint_{0};
+  std::mutex dedup_mu_;  // guards dedup_
+  std::unordered_map<std::string, std::unordered_map<std::string, std::pair<int64_t, std::string>>> dedup_;
+};
+
+}  // namespace
+
+std::unique_ptr<aws::Service> MakeSnsService(aws::ServiceContext& context) {
+  return std::make_unique<SnsService>(context);
+}
+
+}  // namespace stratus::services::sns
