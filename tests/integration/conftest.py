@@ -129,3 +129,41 @@ def aws_cli(server, *args, region="us-east-1", check=True):
     if check and proc.returncode != 0:
         raise AssertionError(f"aws {' '.join(args)} failed ({proc.returncode}): {proc.stderr}")
     return proc.returncode, proc.stdout, proc.stderr
+
+
+# ---- Lambda helpers (tests/integration/test_lambda*.py) ----
+
+LAMBDA_ROLE = "arn:aws:iam::000000000000:role/lambda-role"
+
+
+def make_zip(files):
+    """A deployment package from {name: text} or {name: (text, unix mode)}; modes keep the x bit."""
+    import io
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, spec in files.items():
+            content, mode = spec if isinstance(spec, tuple) else (spec, 0o100644)
+            info = zipfile.ZipInfo(name)
+            info.external_attr = mode << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, content)
+    return buf.getvalue()
+
+
+def create_function(lam, name, files, runtime="python3.12", handler="app.handler", **kw):
+    """Creates a function and waits until it is Active (as SDK users do)."""
+    lam.create_function(FunctionName=name, Runtime=runtime, Role=LAMBDA_ROLE, Handler=handler,
+                        Code={"ZipFile": make_zip(files)}, **kw)
+    lam.get_waiter("function_active_v2").wait(FunctionName=name,
+                                              WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    return name
+
+
+@pytest.fixture(scope="module")
+def lambda_server():
+    """One server for a module of Lambda tests (instances stay warm between tests)."""
+    with tempfile.TemporaryDirectory(prefix="stratus-lambda-") as data_dir:
+        s = Stratus(data_dir).start()
+        yield s
+        s.stop()

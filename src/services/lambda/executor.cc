@@ -797,6 +797,9 @@ void Executor::Invoke(std::shared_ptr<const FunctionSpec> spec, InvokeRequest re
     to_send.Send(std::move(dispatch));
     return;
   }
+  // Assigned to a warm instance between its response and its next `next`: it takes the
+  // invocation when that request arrives.
+  if (!fresh) return;
   {
     std::lock_guard lock(d.spawn_mu);
     d.spawn_queue.push_back(std::move(fresh));

@@ -378,7 +378,8 @@ struct Registry::Impl {
     spec->memory_mb = c.value("MemorySize", 128);
     spec->ephemeral_mb = Has(c, "EphemeralStorage") ? c["EphemeralStorage"].value("Size", 512) : 512;
     if (Has(c, "Environment")) {
-      for (auto& [k, v] : c["Environment"].value("Variables", Json::object()).items()) {
+      const Json vars = c["Environment"].value("Variables", Json::object());
+      for (auto& [k, v] : vars.items()) {
         spec->env.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
       }
     }
@@ -586,7 +587,8 @@ Status Registry::DeleteFunction(const Scope& s, const FunctionRef& ref) {
       Json rec = ParseJsonOrDiscarded(v.value);
       if (rec.is_object()) STRATUS_RETURN_IF_ERROR(Touch(txn, rec.value("code_sha", ""), -1));
     }
-    for (auto& [q, url] : fn.value("urls", Json::object()).items()) {
+    const Json urls = fn.value("urls", Json::object());
+    for (auto& [q, url] : urls.items()) {
       STRATUS_RETURN_IF_ERROR(txn.Delete(UrlKey(url.value("id", ""))));
     }
     for (const std::string& prefix : {VerPrefix(s, ref.name), AliasPrefix(s, ref.name)}) {
@@ -739,7 +741,8 @@ Result<Json> Registry::CreateAlias(const Scope& s, const FunctionRef& ref, const
       if (!v) return FunctionNotFound(s, ref.name, version);
     }
     if (Has(in, "RoutingConfig")) {
-      for (auto& [v, w] : in["RoutingConfig"].value("AdditionalVersionWeights", Json::object()).items()) {
+      const Json weights = in["RoutingConfig"].value("AdditionalVersionWeights", Json::object());
+      for (auto& [v, w] : weights.items()) {
         STRATUS_ASSIGN_OR_RETURN(auto vv, txn.Get(VerKey(s, ref.name, *ParseInt64(v))));
         if (!vv) return FunctionNotFound(s, ref.name, v);
       }
@@ -1201,7 +1204,8 @@ Result<Json> Registry::ListUrlConfigs(const Scope& s, const FunctionRef& ref,
                                       const std::string& base_host) {
   STRATUS_ASSIGN_OR_RETURN(Json fn, impl_->ReadFunction(s, ref.name));
   Json list = Json::array();
-  for (auto& [q, cfg] : fn.value("urls", Json::object()).items()) {
+  const Json urls = fn.value("urls", Json::object());
+  for (auto& [q, cfg] : urls.items()) {
     FunctionRef r = ref;
     r.qualifier = q;
     auto one = GetUrlConfig(s, r, base_host);
@@ -1303,7 +1307,8 @@ Status Registry::DeleteEventInvokeConfig(const Scope& s, const FunctionRef& ref)
 Result<Json> Registry::ListEventInvokeConfigs(const Scope& s, const FunctionRef& ref) {
   STRATUS_ASSIGN_OR_RETURN(Json fn, impl_->ReadFunction(s, ref.name));
   Json list = Json::array();
-  for (auto& [q, cfg] : fn.value("eic", Json::object()).items()) list.push_back(cfg);
+  const Json configs = fn.value("eic", Json::object());
+  for (auto& [q, cfg] : configs.items()) list.push_back(cfg);
   return Json{{"FunctionEventInvokeConfigs", std::move(list)}};
 }
 
@@ -1352,7 +1357,8 @@ Result<Target> Registry::Resolve(const Scope& s, const FunctionRef& ref) {
     if (Has(alias, "RoutingConfig")) {
       thread_local std::mt19937_64 rng{std::random_device{}()};
       double r = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
-      for (auto& [v, w] : alias["RoutingConfig"].value("AdditionalVersionWeights", Json::object()).items()) {
+      const Json weights = alias["RoutingConfig"].value("AdditionalVersionWeights", Json::object());
+      for (auto& [v, w] : weights.items()) {
         if (!w.is_number()) continue;
         if (r < w.get<double>()) {
           version = v;
