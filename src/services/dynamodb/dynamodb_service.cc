@@ -107,6 +107,9 @@ class DynamoDbService final : public aws::Service {
     Data("BatchWriteItem", &Engine::BatchWriteItem);
     Data("TransactGetItems", &Engine::TransactGetItems);
     Data("TransactWriteItems", &Engine::TransactWriteItems);
+    Data("ExecuteStatement", &Engine::ExecuteStatement);
+    Data("BatchExecuteStatement", &Engine::BatchExecuteStatement);
+    Data("ExecuteTransaction", &Engine::ExecuteTransaction);
   }
 
   void SweepLoop() {

@@ -97,6 +97,14 @@ class Engine {
   Status AppendStreamRecord(store::WriteTxn& txn, const Scope& s, const Table& t,
                             const Json* old_item, const Json* new_item, bool ttl_delete);
   Json ReturnAttributes(const WriteOp& op) const;
+  // One PartiQL statement; with `collect`, a write is prepared into it instead of applied.
+  Result<Json> ExecutePartiql(const Scope& s, const std::string& text, const Json& params,
+                              const Json& in, std::vector<WriteOp>* collect);
+  // Reads [start, end) of a table or index like Query/Scan do; `last_key` is the store key of
+  // the last item read when the page was cut (Limit or 1 MB), else empty.
+  Result<Json> ReadItems(const Table& t, const IndexDef* index, std::string start, std::string end,
+                         int64_t limit, const Node* filter, const std::vector<Path>* projection,
+                         std::string& last_key);
 
   store::Store& store_;
   const Clock& clock_;

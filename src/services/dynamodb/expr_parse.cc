@@ -13,6 +13,10 @@ namespace stratus::services::dynamodb {
 namespace {
 
 constexpr int64_t kMaxListIndex = 1'000'000;
+// DynamoDB's limits: expressions up to 4 KB, at most 300 operators and functions; the nesting
+// bound also keeps the recursive parser's stack small whatever the input.
+constexpr size_t kMaxExpressionBytes = 4096;
+constexpr int kMaxNesting = 300;
 
 struct Tok {
   enum Type { kIdent, kName, kValue, kNumber, kOp, kBad, kEof };
@@ -173,8 +177,17 @@ class Parser {
     return left;
   }
 
+  Error TooDeep() const {
+    return Fail("The expression contains too many operators; operator count: " + std::to_string(kMaxNesting + 1));
+  }
+
   Result<Node> ParseNot() {
     if (IsKeyword("NOT")) {
+      if (++nesting_ > kMaxNesting) return TooDeep();
+      struct Unnest {
+        int& n;
+        ~Unnest() { --n; }
+      } unnest{nesting_};
       Node n;
       n.kind = Node::kNot;
       n.pos = Peek().pos;
@@ -253,6 +266,11 @@ class Parser {
 
   Result<Node> ParsePrimary() {
     const Tok& t = Peek();
+    if (++nesting_ > kMaxNesting) return TooDeep();
+    struct Unnest {
+      int& n;
+      ~Unnest() { --n; }
+    } unnest{nesting_};
     if (IsOp("(")) {
       ++i_;
       bool saved = bare_ok_;
@@ -361,6 +379,11 @@ class Parser {
   // ---- update expressions ----
   Result<Node> ParseUpdateOperand() {
     const Tok& t = Peek();
+    if (++nesting_ > kMaxNesting) return TooDeep();
+    struct Unnest {
+      int& n;
+      ~Unnest() { --n; }
+    } unnest{nesting_};
     if (IsOp("(")) {
       ++i_;
       STRATUS_ASSIGN_OR_RETURN(Node inner, ParseSetValue());
@@ -527,7 +550,8 @@ class Parser {
   std::vector<Tok> toks_;
   size_t i_ = 0;
   bool redundant_ = false;
-  bool bare_ok_ = false;  // a bare operand may stand where a condition could (in parens, args)
+  bool bare_ok_ = false;
+  int nesting_ = 0;  // a bare operand may stand where a condition could (in parens, args)
   std::string reserved_;
   std::vector<std::string> sections_;
 };
@@ -733,6 +757,11 @@ Status CheckPathClashes(const std::vector<const Path*>& paths,
 }
 
 Status CheckEmpty(std::string_view text, ExprKind kind) {
+  if (text.size() > kMaxExpressionBytes) {
+    return Validation(std::string("Invalid ") + ExprKindName(kind) +
+                      ": Expression size has exceeded the maximum allowed size; expression size: " +
+                      std::to_string(text.size()));
+  }
   bool blank = std::all_of(text.begin(), text.end(), [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
   if (blank) {
     return Validation(std::string("Invalid ") + ExprKindName(kind) + ": The expression can not be empty;");

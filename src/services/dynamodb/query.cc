@@ -113,6 +113,7 @@ struct RangeRead {
   const Table* table = nullptr;
   const IndexDef* index = nullptr;
   bool fetch_base = false;  // LSI with attributes outside its projection
+  std::string* last_store_key = nullptr;  // receives the store key where the page was cut
 };
 
 Result<Json> ReadRange(store::Store& store, const RangeRead& r) {
@@ -121,6 +122,7 @@ Result<Json> ReadRange(store::Store& store, const RangeRead& r) {
   size_t bytes = 0;
   std::optional<Json> last_key;
   bool stopped = false;
+  std::string last_store_key;
   Status st = store.Read([&](store::ReadTxn& txn) -> Status {
     std::string lo = r.start, hi = r.end;
     for (;;) {
@@ -155,6 +157,7 @@ Result<Json> ReadRange(store::Store& store, const RangeRead& r) {
         }
         if ((r.limit > 0 && scanned >= r.limit) || bytes >= kPageBytes) {
           last_key = std::move(key);
+          last_store_key = kv.key;
           stopped = true;
           return Status::Ok();
         }
@@ -174,6 +177,7 @@ Result<Json> ReadRange(store::Store& store, const RangeRead& r) {
   out["Count"] = count;
   out["ScannedCount"] = scanned;
   if (stopped && last_key) out["LastEvaluatedKey"] = std::move(*last_key);
+  if (r.last_store_key) *r.last_store_key = stopped ? last_store_key : std::string();
   return out;
 }
 
@@ -397,6 +401,21 @@ Result<Json> Engine::Scan(const Scope& s, Json in) {
   STRATUS_ASSIGN_OR_RETURN(Json out, ReadRange(store_, r));
   AddConsumedCapacity(out, in, name, 0.5);
   return out;
+}
+
+Result<Json> Engine::ReadItems(const Table& t, const IndexDef* index, std::string start,
+                               std::string end, int64_t limit, const Node* filter,
+                               const std::vector<Path>* projection, std::string& last_key) {
+  RangeRead r;
+  r.start = std::move(start);
+  r.end = std::move(end);
+  r.limit = limit;
+  r.filter = filter;
+  r.projection = projection;
+  r.table = &t;
+  r.index = index;
+  r.last_store_key = &last_key;
+  return ReadRange(store_, r);
 }
 
 }  // namespace stratus::services::dynamodb
