@@ -260,20 +260,36 @@ class HttpServer::Impl {
     }
   }
 
+  // A request waiting for its handler's answer. Owned by the session coroutine (and briefly by
+  // the posted hand-over); Responders hold only a weak reference, so a Responder that outlives
+  // the connection or the whole server never touches freed io objects.
+  struct Pending {
+    explicit Pending(const asio::any_io_executor& ex)
+        : timer(ex, asio::steady_timer::time_point::max()) {}
+    asio::steady_timer timer;               // cancelled when the response arrives
+    std::optional<HttpResponse> response;   // written on the connection's io thread only
+  };
+
   // Hands the request to the handler and resumes when it answers (from any thread).
   asio::awaitable<HttpResponse> Dispatch(HttpRequest request) {
     auto executor = co_await asio::this_coro::executor;
-    co_return co_await asio::async_initiate<const asio::use_awaitable_t<>, void(HttpResponse)>(
-        [this, &request, executor](auto completion) {
-          using Completion = std::decay_t<decltype(completion)>;
-          auto shared = std::make_shared<Completion>(std::move(completion));
-          handler_.Handle(std::move(request), Responder([shared, executor](HttpResponse r) {
-                            asio::post(executor, [shared, r = std::move(r)]() mutable {
-                              (*shared)(std::move(r));
-                            });
-                          }));
-        },
-        asio::use_awaitable);
+    auto pending = std::make_shared<Pending>(executor);
+    std::weak_ptr<Pending> weak = pending;
+    handler_.Handle(std::move(request), Responder([weak, alive = alive_](HttpResponse r) {
+                      // Post only while the io_contexts exist (see Liveness).
+                      std::lock_guard lock(alive->mu);
+                      if (!alive->alive) return;
+                      auto p = weak.lock();
+                      if (!p) return;  // the connection is gone
+                      asio::post(p->timer.get_executor(), [p, r = std::move(r)]() mutable {
+                        p->response = std::move(r);
+                        p->timer.cancel();
+                      });
+                    }));
+    while (!pending->response) {
+      co_await pending->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    co_return std::move(*pending->response);
   }
 
   asio::awaitable<bool> Write(beast::tcp_stream& stream, HttpResponse& response, bool head,
@@ -451,6 +467,20 @@ class HttpServer::Impl {
     stream.close();
   }
 
+  // Whether the io_contexts still exist; shared with every Responder.
+  struct Liveness {
+    std::mutex mu;
+    bool alive = true;  // guarded by mu
+  };
+
+ public:
+  ~Impl() {
+    std::lock_guard lock(alive_->mu);
+    alive_->alive = false;
+  }
+
+ private:
+  std::shared_ptr<Liveness> alive_ = std::make_shared<Liveness>();
   const ServerOptions options_;
   HttpHandler& handler_;
   const RejectFormatter& reject_;

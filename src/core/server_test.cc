@@ -201,6 +201,32 @@ TEST_F(ServerTest, FileBodyRegion) {
   EXPECT_EQ(Exchange(s, "GET /after HTTP/1.1\r\nHost: h\r\n\r\n").body(), "/after|");
 }
 
+TEST(ServerLifetime, ResponderOutlivingTheServerIsHarmless) {
+  struct Keep : HttpHandler {
+    void Handle(HttpRequest, Responder r) override { kept.push_back(r); }
+    std::vector<Responder> kept;
+  } keep;
+  TestReject reject;
+  ServerOptions options;
+  options.port = 0;
+  options.io_threads = 1;
+  options.drain_timeout_ms = 50;
+  auto server = std::make_unique<HttpServer>(options, keep, reject);
+  ASSERT_TRUE(server->Listen().ok());
+  std::thread runner([&] { server->Run(); });
+  asio::io_context io;
+  tcp::socket s(io);
+  s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server->port()));
+  asio::write(s, asio::buffer(std::string("GET / HTTP/1.1\r\nHost: h\r\n\r\n")));
+  for (int i = 0; i < 100 && keep.kept.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  server->Stop();
+  runner.join();
+  server.reset();
+  keep.kept.clear();  // the responders answer into a server that is gone: dropped, no crash
+}
+
 TEST_F(ServerTest, ExtraListenersTagTheirRequests) {
   auto port = server_->AddListener(42);
   ASSERT_TRUE(port.ok());
