@@ -14,7 +14,8 @@ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { echo "needs nginx (ap
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 work=$(mktemp -d)
-trap 'kill $(cat $work/nginx.pid 2>/dev/null) 2>/dev/null || true; kill $spid 2>/dev/null || true; rm -rf $work' EXIT
+spid=""
+trap 'kill $(cat $work/nginx.pid 2>/dev/null) 2>/dev/null || true; [ -n "$spid" ] && kill $spid 2>/dev/null; rm -rf $work' EXIT
 cat > "$work/nginx.conf" <<CONF
 worker_processes auto;
 pid $work/nginx.pid;
