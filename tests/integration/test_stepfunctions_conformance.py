@@ -38,6 +38,7 @@ SKIP = {
 }
 
 RESULTS = collections.defaultdict(collections.Counter)
+HTTP_DATE = re.compile(r"^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$")
 ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$")
 
 
@@ -48,6 +49,8 @@ def load(path):
 
 def rewrite(value, key=""):
     """The recordings' normalisation: ISO timestamps → 'date', '*timestamp*' keys → 'timestamp'."""
+    if isinstance(value, str) and (ISO.match(value) or HTTP_DATE.match(value)):
+        return "date"
     if "timestamp" in key.lower() and not isinstance(value, (dict, list)):
         return "timestamp"
     if isinstance(value, dict):
@@ -81,17 +84,20 @@ def text_matches(expected, actual):
     return re.fullmatch(pattern, actual, re.S) is not None
 
 
-def matches(expected, actual, loose=False):
+def matches(expected, actual, loose=False, key=None):
+    # The recordings replaced some values by their key's name or by "date"/"timestamp".
+    if isinstance(expected, str) and (expected == key or expected in ("date", "timestamp")):
+        return True
     if isinstance(expected, dict):
         if not isinstance(actual, dict):
             return False
         if set(expected) != set(actual):
             return False
-        return all(matches(expected[k], actual[k], loose) for k in expected)
+        return all(matches(expected[k], actual[k], loose, k) for k in expected)
     if isinstance(expected, list):
         if not isinstance(actual, list) or len(expected) != len(actual):
             return False
-        return all(matches(e, a, loose) for e, a in zip(expected, actual))
+        return all(matches(e, a, loose, key) for e, a in zip(expected, actual))
     if isinstance(expected, str):
         if loose:
             return isinstance(actual, str) or actual is not None
@@ -159,6 +165,7 @@ def env(shared_stratus):
 def provision_lambdas(case, server):
     client = make_client(server, "lambda")
     definition = json.dumps(case["definition"])
+    payload = json.dumps(case["input"])
     for fn in case.get("lambdas") or []:
         name = f"sfn-{uuid.uuid4().hex[:12]}"
         zip_name = fn.get("zip_name") or "handler.py"
@@ -170,19 +177,21 @@ def provision_lambdas(case, server):
         i = fn["index"]
         definition = definition.replace("${LAMBDA_ARN_%d}" % i, resp["FunctionArn"])
         definition = definition.replace("${LAMBDA_NAME_%d}" % i, name)
-    return definition
+        payload = payload.replace("${LAMBDA_ARN_%d}" % i, resp["FunctionArn"])
+        payload = payload.replace("${LAMBDA_NAME_%d}" % i, name)
+    return definition, payload
 
 
 def run_case(env, case):
     sfn = env["sfn"]
     definition = json.dumps(case["definition"])
+    payload = json.dumps(case["input"])
     if case.get("lambdas"):
-        definition = provision_lambdas(case, env["server"])
+        definition, payload = provision_lambdas(case, env["server"])
     sm_type = case.get("state_machine_type", "STANDARD")
     sm = sfn.create_state_machine(name=f"c-{uuid.uuid4().hex[:16]}", definition=definition,
                                   roleArn=ROLE, type=sm_type)
     arn = sm["stateMachineArn"]
-    payload = json.dumps(case["input"])
     if sm_type == "EXPRESS":
         desc = sfn.start_sync_execution(stateMachineArn=arn, input=payload)
     else:
@@ -217,7 +226,13 @@ def test_case(env, path):
             if expected.get("error") is not None:
                 assert matches(expected["error"], desc.get("error")), f"error {desc.get('error')!r}"
             if expected.get("cause") is not None:
-                cause = rewrite(desc.get("cause", ""))
+                cause = desc.get("cause", "")
+                if isinstance(expected["cause"], (dict, list)):
+                    try:
+                        cause = json.loads(cause)
+                    except ValueError:
+                        pass
+                cause = rewrite(cause)
                 assert matches(expected["cause"], cause, "cause" in loose), f"cause {cause!r}"
     except Exception:
         RESULTS[category]["failed"] += 1

@@ -4,6 +4,8 @@
 
 #include "core/crypto.h"
 #include "core/strings.h"
+#include "core/time_format.h"
+#include "trace/context.h"
 
 namespace stratus::services::stepfunctions {
 
@@ -81,13 +83,26 @@ TaskResult Integrations::CallService(const ExecutionInfo& info, const TaskCall& 
       return r;
     }
     r.error = error_prefix + "." + e.code;
-    r.cause = e.message + " (Service: " + ServiceTitle(service) + ", Status Code: " + std::to_string(e.http_status) +
-              ", Request ID: " + NewRequestIdForCause() + ")";
+    if (service == "lambda") {
+      r.cause = e.message + " (Service: AWSLambda; Status Code: " + std::to_string(e.http_status) +
+                "; Error Code: " + e.code + "; Request ID: " + NewRequestIdForCause() + "; Proxy: null)";
+    } else {
+      r.cause = e.message + " (Service: " + ServiceTitle(service) + ", Status Code: " + std::to_string(e.http_status) +
+                ", Request ID: " + NewRequestIdForCause() + ")";
+    }
     return r;
   }
   r.kind = TaskResult::Kind::kSucceeded;
   r.output = std::move(out->body);
   if (out->payload) r.output["Payload"] = ParsePayload(*out->payload);
+  if (service == "lambda" && r.output.contains("FunctionError")) {
+    // A function error: the cause is the payload exactly as the runtime wrote it.
+    Json payload = r.output.value("Payload", Json());
+    r.kind = TaskResult::Kind::kFailed;
+    r.error = payload.is_object() ? payload.value("errorType", "Exception") : "Exception";
+    r.cause = out->payload ? *out->payload : DumpJson(payload);
+    r.output = Json();
+  }
   return r;
 }
 
@@ -131,9 +146,12 @@ void Integrations::Run(const ExecutionInfo& info, const TaskCall& call, std::fun
       Json in = params.is_object() ? params : Json::object();
       std::string payload;
       if (in.contains("Payload")) {
-        payload = in["Payload"].is_string() ? in["Payload"].get<std::string>() : DumpJson(in["Payload"]);
+        if (!in["Payload"].is_null()) {
+          payload = in["Payload"].is_string() ? in["Payload"].get<std::string>() : DumpJson(in["Payload"]);
+        }
         in.erase("Payload");
       }
+      if (payload.empty()) payload = "{}";
       TaskResult out = CallService(info, call, "lambda", "Invoke", std::move(in), std::move(payload), "Lambda");
       if (out.kind == TaskResult::Kind::kSucceeded && out.output.contains("FunctionError")) {
         Json payload_json = out.output.value("Payload", Json());
@@ -142,10 +160,33 @@ void Integrations::Run(const ExecutionInfo& info, const TaskCall& call, std::fun
         out.cause = DumpJson(payload_json);
       } else if (out.kind == TaskResult::Kind::kSucceeded) {
         Json shaped = Json::object();
-        shaped["ExecutedVersion"] = out.output.value("ExecutedVersion", "$LATEST");
-        shaped["Payload"] = out.output.value("Payload", Json());
-        shaped["SdkHttpMetadata"] = Json{{"HttpHeaders", Json::object()}, {"HttpStatusCode", 200}};
-        shaped["SdkResponseMetadata"] = Json{{"RequestId", NewRequestIdForCause()}};
+        std::string version = out.output.value("ExecutedVersion", "$LATEST");
+        Json payload_json = out.output.value("Payload", Json());
+        std::string length = std::to_string(payload_json.is_null() ? 0 : DumpJson(payload_json).size());
+        std::string request_id = NewRequestIdForCause();
+        std::string date = FormatHttpDate(static_cast<double>(context_.clock.NowMillis()) / 1000.0);
+        std::string trace = "Root=" + trace::NewTraceId(context_.clock.NowMillis() / 1000) + ";Sampled=0";
+        shaped["ExecutedVersion"] = version;
+        shaped["Payload"] = std::move(payload_json);
+        shaped["SdkHttpMetadata"] = Json{
+            {"AllHttpHeaders", Json{{"X-Amz-Executed-Version", Json::array({version})},
+                                    {"x-amzn-Remapped-Content-Length", Json::array({"0"})},
+                                    {"Connection", Json::array({"keep-alive"})},
+                                    {"x-amzn-RequestId", Json::array({request_id})},
+                                    {"Content-Length", Json::array({length})},
+                                    {"Date", Json::array({date})},
+                                    {"X-Amzn-Trace-Id", Json::array({trace})},
+                                    {"Content-Type", Json::array({"application/json"})}}},
+            {"HttpHeaders", Json{{"Connection", "keep-alive"},
+                                 {"Content-Length", length},
+                                 {"Content-Type", "application/json"},
+                                 {"Date", date},
+                                 {"X-Amz-Executed-Version", version},
+                                 {"x-amzn-Remapped-Content-Length", "0"},
+                                 {"x-amzn-RequestId", request_id},
+                                 {"X-Amzn-Trace-Id", trace}}},
+            {"HttpStatusCode", 200}};
+        shaped["SdkResponseMetadata"] = Json{{"RequestId", request_id}};
         shaped["StatusCode"] = out.output.value("StatusCode", 200);
         out.output = std::move(shaped);
       }

@@ -29,7 +29,7 @@ std::optional<std::string> ReadQuoted(std::string_view text, size_t& pos) {
   char q = text[pos++];
   std::string out;
   while (pos < text.size() && text[pos] != q) {
-    if (text[pos] == '\\' && pos + 1 < text.size()) ++pos;
+    if (text[pos] == '\\' && pos + 1 < text.size() && text[pos + 1] == q) ++pos;
     out.push_back(text[pos++]);
   }
   if (pos >= text.size()) return std::nullopt;

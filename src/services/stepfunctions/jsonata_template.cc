@@ -21,7 +21,10 @@ const jsonata::Bindings& BaseBindings() {
 
 std::optional<std::string_view> JsonataExpressionText(std::string_view s) {
   if (s.size() < 4 || !s.starts_with("{%") || !s.ends_with("%}")) return std::nullopt;
-  return s.substr(2, s.size() - 4);
+  s = s.substr(2, s.size() - 4);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\n' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
 }
 
 jsonata::Bindings MakeJsonataBindings(const Json& states,

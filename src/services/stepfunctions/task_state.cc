@@ -85,6 +85,11 @@ Result<int64_t> StateRunner::ResolveNumber(Frame& f, const NumberOrPath& n, cons
   } else {
     return int64_t{-1};
   }
+  if (value.is_string()) {
+    // A numeric string is accepted as the number it spells.
+    Json parsed = ParseJsonOrDiscarded(value.get_ref<const std::string&>());
+    if (!parsed.is_discarded() && parsed.is_number()) value = std::move(parsed);
+  }
   bool ok = value.is_number() && (!integer || value.is_number_integer() ||
                                   std::floor(value.get<double>()) == value.get<double>());
   if (!ok) {
