@@ -6,6 +6,7 @@
 #include "services/sns/sns_service.h"
 #include "services/s3/s3_service.h"
 #include "services/sqs/sqs_service.h"
+#include "services/stepfunctions/stepfunctions_service.h"
 #include "services/sts/sts_service.h"
 
 namespace stratus::services {
@@ -15,6 +16,7 @@ std::vector<std::unique_ptr<aws::Service>> MakeAllServices(aws::ServiceContext& 
   all.push_back(sts::MakeStsService(context));
   all.push_back(logs::MakeLogsService(context));
   all.push_back(lambda::MakeLambdaService(context));
+  all.push_back(stepfunctions::MakeStepFunctionsService(context));
   all.push_back(dynamodb::MakeDynamoDbService(context));
   all.push_back(dynamodb::MakeDynamoDbStreamsService(context));
   all.push_back(sqs::MakeSqsService(context));
