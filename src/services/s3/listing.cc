@@ -1,6 +1,7 @@
 // ListObjects (v1 and v2) and ListObjectVersions: prefixes, delimiters, markers, continuation
 // tokens, max-keys and url encoding, as S3 pages them.
 #include <functional>
+#include <map>
 
 #include "core/strings.h"
 #include "services/s3/errors.h"
@@ -77,18 +78,35 @@ struct Encoder {
   std::string operator()(const std::string& s) const { return url ? UrlEncode(s, true) : s; }
 };
 
-Json ContentEntry(const std::string& key, const ObjectRecord& rec, const Encoder& enc,
-                  bool owner) {
-  Json c{{"Key", enc(key)},
-         {"LastModified", static_cast<double>(rec.last_modified_ms) / 1000.0},
-         {"ETag", QuoteEtag(rec.etag)},
-         {"Size", rec.size},
-         {"StorageClass", rec.storage_class}};
-  if (rec.checksum) {
-    c["ChecksumAlgorithm"] = Json::array({rec.checksum->algorithm});
-    c["ChecksumType"] = rec.checksum->type;
+// Owner elements by account, computed once per listing (the canonical id is a hash).
+class Owners {
+ public:
+  const Json& Of(std::string_view account) {
+    auto it = cache_.find(account);
+    if (it == cache_.end()) {
+      it = cache_.emplace(std::string(account), OwnerJson(std::string(account))).first;
+    }
+    return it->second;
   }
-  if (owner) c["Owner"] = OwnerJson(rec.owner);
+
+ private:
+  std::map<std::string, Json, std::less<>> cache_;
+};
+
+Error CorruptRecord() { return InternalFailure("stored S3 object record is corrupt"); }
+
+Json ContentEntry(const std::string& key, const ListingView& v, const Encoder& enc,
+                  const Json* owner) {
+  Json c{{"Key", enc(key)},
+         {"LastModified", static_cast<double>(v.last_modified_ms) / 1000.0},
+         {"ETag", QuoteEtag(v.etag)},
+         {"Size", v.size},
+         {"StorageClass", v.storage_class}};
+  if (!v.checksum_algorithm.empty()) {
+    c["ChecksumAlgorithm"] = Json::array({v.checksum_algorithm});
+    c["ChecksumType"] = v.checksum_type;
+  }
+  if (owner) c["Owner"] = *owner;
   return c;
 }
 
@@ -123,6 +141,7 @@ Result<Json> S3Store::ListObjects(const Json& input, bool v2) {
     marker = input.value("Marker", "");
   }
   bool owner = !v2 || input.value("FetchOwner", false);
+  Owners owners;
   Json contents = Json::array();
   Json prefixes = Json::array();
   int64_t count = 0;
@@ -130,15 +149,13 @@ Result<Json> S3Store::ListObjects(const Json& input, bool v2) {
   std::string last;
   Status walk_status = Status::Ok();
   STRATUS_RETURN_IF_ERROR(Walk(store_, bucket, prefix, delimiter, marker, false, [&](Entry e) {
-    ObjectRecord rec;
+    ListingView view;
     if (!e.is_prefix) {
-      auto parsed = ObjectRecord::FromJson(e.value);
-      if (!parsed.ok()) {
-        walk_status = parsed.error();
+      if (!ParseListingView(e.value, view)) {
+        walk_status = CorruptRecord();
         return false;
       }
-      rec = std::move(parsed).value();
-      if (rec.delete_marker) return true;
+      if (view.delete_marker) return true;
     }
     if (count >= max_keys) {
       truncated = max_keys > 0;
@@ -149,7 +166,7 @@ Result<Json> S3Store::ListObjects(const Json& input, bool v2) {
     if (e.is_prefix) {
       prefixes.push_back(Json{{"Prefix", enc(e.key)}});
     } else {
-      contents.push_back(ContentEntry(e.key, rec, enc, owner));
+      contents.push_back(ContentEntry(e.key, view, enc, owner ? &owners.Of(view.owner) : nullptr));
     }
     return true;
   }));
@@ -194,28 +211,29 @@ Result<Json> S3Store::ListObjectVersions(const Json& input) {
   std::string next_key;
   std::string next_vid;
   Status status = Status::Ok();
-  auto add = [&](const std::string& key, const ObjectRecord& rec, bool latest) -> bool {
+  Owners owners;
+  auto add = [&](const std::string& key, const ListingView& rec, bool latest) -> bool {
     if (count >= max_keys) {
       truncated = max_keys > 0;
       return false;
     }
     ++count;
     next_key = key;
-    next_vid = rec.version_id;
+    next_vid = std::string(rec.version_id);
     Json v{{"Key", enc(key)},
            {"VersionId", rec.version_id},
            {"IsLatest", latest},
            {"LastModified", static_cast<double>(rec.last_modified_ms) / 1000.0},
-           {"Owner", OwnerJson(rec.owner)}};
+           {"Owner", owners.Of(rec.owner)}};
     if (rec.delete_marker) {
       markers.push_back(std::move(v));
     } else {
       v["ETag"] = QuoteEtag(rec.etag);
       v["Size"] = rec.size;
       v["StorageClass"] = rec.storage_class;
-      if (rec.checksum) {
-        v["ChecksumAlgorithm"] = Json::array({rec.checksum->algorithm});
-        v["ChecksumType"] = rec.checksum->type;
+      if (!rec.checksum_algorithm.empty()) {
+        v["ChecksumAlgorithm"] = Json::array({rec.checksum_algorithm});
+        v["ChecksumType"] = rec.checksum_type;
       }
       versions.push_back(std::move(v));
     }
@@ -234,25 +252,20 @@ Result<Json> S3Store::ListObjectVersions(const Json& input) {
       prefixes.push_back(Json{{"Prefix", enc(e.key)}});
       return true;
     }
-    std::vector<ObjectRecord> all;
-    auto cur = ObjectRecord::FromJson(e.value);
-    if (!cur.ok()) {
-      status = cur.error();
-      return false;
-    }
-    all.push_back(std::move(cur).value());
+    // Views point into `texts`, which holds the records for this key.
+    std::vector<std::string> texts{std::move(e.value)};
     auto rows = store_.Scan(store::PrefixScan(keys::KeyVersionPrefix(bucket, e.key)));
     if (!rows.ok()) {
       status = rows.error();
       return false;
     }
-    for (const auto& kv : *rows) {
-      auto v = ObjectRecord::FromJson(kv.value);
-      if (!v.ok()) {
-        status = v.error();
+    for (auto& kv : *rows) texts.push_back(std::move(kv.value));
+    std::vector<ListingView> all(texts.size());
+    for (size_t i = 0; i < texts.size(); ++i) {
+      if (!ParseListingView(texts[i], all[i])) {
+        status = CorruptRecord();
         return false;
       }
-      all.push_back(std::move(v).value());
     }
     size_t first = 0;
     if (inclusive && e.key == key_marker) {

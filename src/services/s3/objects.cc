@@ -148,7 +148,7 @@ Status Displace(S3Store& s3, store::WriteTxn& txn, const Bucket& b, const std::s
                 const std::optional<ObjectRecord>& cur, int64_t now_ms) {
   if (!cur) return Status::Ok();
   if (b.versioning == "Enabled" || cur->version_id != "null") {
-    STRATUS_RETURN_IF_ERROR(txn.Put(keys::Version(b.name, key, cur->seq), cur->ToJson().dump()));
+    STRATUS_RETURN_IF_ERROR(txn.Put(keys::Version(b.name, key, cur->seq), cur->Encode()));
   } else {
     STRATUS_RETURN_IF_ERROR(s3.DropData(txn, *cur, now_ms));
   }
@@ -190,7 +190,7 @@ Result<ObjectRecord> S3Store::CommitObject(const RequestInfo& req, const std::st
     } else if (!rec.data_id.empty()) {
       STRATUS_RETURN_IF_ERROR(blobs_.Reference(txn, rec.data_id));
     }
-    STRATUS_RETURN_IF_ERROR(txn.Put(keys::Object(bucket, key), rec.ToJson().dump()));
+    STRATUS_RETURN_IF_ERROR(txn.Put(keys::Object(bucket, key), rec.Encode()));
     if (extra) STRATUS_RETURN_IF_ERROR(extra(txn));
     return QueueEvents(txn, b, event_name, key, rec, req);
   });
@@ -236,7 +236,7 @@ Result<std::optional<ObjectRecord>> S3Store::DeleteCurrent(store::WriteTxn& txn,
   marker.last_modified_ms = req.now_ms;
   marker.owner = req.account;
   STRATUS_RETURN_IF_ERROR(Displace(*this, txn, b, key, cur, req.now_ms));
-  STRATUS_RETURN_IF_ERROR(txn.Put(keys::Object(b.name, key), marker.ToJson().dump()));
+  STRATUS_RETURN_IF_ERROR(txn.Put(keys::Object(b.name, key), marker.Encode()));
   return std::optional<ObjectRecord>(marker);
 }
 
@@ -643,7 +643,7 @@ Result<Json> UpdateTags(store::Store& store, const RequestInfo& req, const Json&
     }
     found->record.tags = tags;
     if (found->record.version_id != "null") out["VersionId"] = found->record.version_id;
-    return txn.Put(found->store_key, found->record.ToJson().dump());
+    return txn.Put(found->store_key, found->record.Encode());
   }));
   (void)req;
   return out;

@@ -66,7 +66,63 @@ Json ObjectRecord::ToJson() const {
   return j;
 }
 
+std::string ObjectRecord::Encode() const {
+  std::string out;
+  out.reserve(256);
+  out += delete_marker ? '1' : '0';
+  auto field = [&](std::string_view v) {
+    out += '\t';
+    out += v;
+  };
+  field(std::to_string(size));
+  field(std::to_string(last_modified_ms));
+  field(version_id);
+  field(etag);
+  field(storage_class);
+  field(owner);
+  field(checksum ? std::string_view(checksum->algorithm) : std::string_view());
+  field(checksum ? std::string_view(checksum->type) : std::string_view());
+  out += '\n';
+  out += ToJson().dump();
+  return out;
+}
+
+bool ParseListingView(std::string_view text, ListingView& view) {
+  size_t end = text.find('\n');
+  if (end == std::string_view::npos) return false;
+  std::string_view line = text.substr(0, end);
+  std::string_view parts[9];
+  size_t n = 0, start = 0;
+  while (n < 9) {
+    size_t tab = line.find('\t', start);
+    parts[n++] = line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start);
+    if (tab == std::string_view::npos) break;
+    start = tab + 1;
+  }
+  if (n != 9) return false;
+  auto number = [](std::string_view s, auto& out) {
+    out = 0;
+    for (char c : s) {
+      if (c < '0' || c > '9') return false;
+      out = out * 10 + (c - '0');
+    }
+    return true;
+  };
+  view.delete_marker = parts[0] == "1";
+  if (!number(parts[1], view.size) || !number(parts[2], view.last_modified_ms)) return false;
+  view.version_id = parts[3];
+  view.etag = parts[4];
+  view.storage_class = parts[5];
+  view.owner = parts[6];
+  view.checksum_algorithm = parts[7];
+  view.checksum_type = parts[8];
+  return true;
+}
+
 Result<ObjectRecord> ObjectRecord::FromJson(std::string_view text) {
+  if (size_t nl = text.find('\n'); nl != std::string_view::npos && !text.empty() && text[0] != '{') {
+    text.remove_prefix(nl + 1);
+  }
   Json j = ParseJsonOrDiscarded(text);
   if (!j.is_object()) return Corrupt("object");
   ObjectRecord r;

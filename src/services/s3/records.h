@@ -50,8 +50,23 @@ struct ObjectRecord {
   std::string owner;
 
   Json ToJson() const;
+  // The stored form: a tab-separated line of the fields listings need (see ListingView), then
+  // the JSON. Listings read the line only, so a page of 1000 keys parses no JSON.
+  std::string Encode() const;
+  // Reads the stored form (or bare JSON).
   static Result<ObjectRecord> FromJson(std::string_view text);
 };
+
+// The fields of a stored object record that listings show, read without parsing its JSON.
+// Views into the stored text: valid while it is.
+struct ListingView {
+  bool delete_marker = false;
+  uint64_t size = 0;
+  int64_t last_modified_ms = 0;
+  std::string_view version_id, etag, storage_class, owner, checksum_algorithm, checksum_type;
+};
+// False when `text` is not in the stored form (a corrupt record).
+bool ParseListingView(std::string_view text, ListingView& view);
 
 struct PartRecord {
   int number = 0;
