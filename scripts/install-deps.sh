@@ -13,6 +13,9 @@ PACKAGES=(
   python3 python3-boto3 python3-pytest awscli nodejs npm unzip zip
 )
 
+# API Gateway's JWT authorizer tests mint RS256 tokens with python3-jwt.
+PACKAGES+=(python3-jwt python3-cryptography)
+
 # Benchmarks only (`make bench`): the load generator, the nginx peer, and helpers.
 if [ "${1:-}" = "--bench" ]; then
   PACKAGES+=(wrk nginx-light curl bc linux-perf valgrind)

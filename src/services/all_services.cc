@@ -1,5 +1,6 @@
 #include "services/all_services.h"
 
+#include "services/apigateway/apigateway_service.h"
 #include "services/dynamodb/dynamodb_service.h"
 #include "services/lambda/lambda_service.h"
 #include "services/logs/logs_service.h"
@@ -20,6 +21,7 @@ std::vector<std::unique_ptr<aws::Service>> MakeAllServices(aws::ServiceContext& 
   all.push_back(dynamodb::MakeDynamoDbService(context));
   all.push_back(dynamodb::MakeDynamoDbStreamsService(context));
   all.push_back(sqs::MakeSqsService(context));
+  for (auto& s : apigateway::MakeApiGatewayServices(context)) all.push_back(std::move(s));
   all.push_back(s3::MakeS3Service(context));  // last: S3 is the fallback and data-plane catch-all
   all.push_back(sns::MakeSnsService(context));
   return all;

@@ -1,0 +1,291 @@
+// Unit tests of the API Gateway pieces that need no server: patches, routing, proxy events and
+// response mapping (against AWS's documented shapes), templates, throttling, JWT, OpenAPI.
+#include <gtest/gtest.h>
+
+#include "core/clock.h"
+#include "core/strings.h"
+#include "services/apigateway/common.h"
+#include "services/apigateway/http_apis.h"
+#include "services/apigateway/jwt.h"
+#include "services/apigateway/openapi.h"
+#include "services/apigateway/proxy_events.h"
+#include "services/apigateway/rest_apis.h"
+#include "services/apigateway/router.h"
+#include "services/apigateway/templates.h"
+#include "services/apigateway/throttle.h"
+
+namespace stratus::services::apigateway {
+namespace {
+
+TEST(Patch, ReplacesAddsAndRemoves) {
+  Json api = Json{{"name", "a"}, {"binaryMediaTypes", Json::array()}, {"minimumCompressionSize", 1}};
+  Json ops = Json::array({Json{{"op", "replace"}, {"path", "/name"}, {"value", "b"}},
+                          Json{{"op", "add"}, {"path", "/binaryMediaTypes/image~1png"}},
+                          Json{{"op", "replace"}, {"path", "/minimumCompressionSize"}, {"value", "42"}},
+                          Json{{"op", "replace"}, {"path", "/variables/x"}, {"value", "1"}}});
+  ASSERT_TRUE(ApplyPatch(api, ops, {}).ok());
+  EXPECT_EQ(api["name"], "b");
+  EXPECT_EQ(api["binaryMediaTypes"], Json::array({"image/png"}));
+  EXPECT_EQ(api["minimumCompressionSize"], 42);
+  EXPECT_EQ(api["variables"]["x"], "1");
+  ASSERT_TRUE(ApplyPatch(api, Json::array({Json{{"op", "remove"}, {"path", "/binaryMediaTypes/image~1png"}}}), {}).ok());
+  EXPECT_TRUE(api["binaryMediaTypes"].empty());
+}
+
+TEST(Patch, RefusesPathsOutsideTheAllowedSet) {
+  Json api = Json::object();
+  auto st = ApplyPatch(api, Json::array({Json{{"op", "replace"}, {"path", "/id"}, {"value", "x"}}}),
+                       {"name"});
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, "BadRequestException");
+  st = ApplyPatch(api, Json::array({Json{{"op", "frobnicate"}, {"path", "/name"}}}), {"name"});
+  EXPECT_FALSE(st.ok());
+}
+
+TEST(Router, LiteralBeatsParamBeatsGreedy) {
+  RouteTrie t;
+  t.Add("/", "root");
+  t.Add("/items", "items");
+  t.Add("/items/{id}", "item");
+  t.Add("/items/special", "special");
+  t.Add("/{proxy+}", "proxy");
+  auto all = [](const RouteTrie::Node&) { return true; };
+  EXPECT_EQ(t.Find("/", all).node->id, "root");
+  EXPECT_EQ(t.Find("/items/special", all).node->id, "special");
+  auto m = t.Find("/items/a%20b", all);
+  EXPECT_EQ(m.node->id, "item");
+  EXPECT_EQ(m.params[0].second, "a b");
+  m = t.Find("/other/deep/path", all);
+  EXPECT_EQ(m.node->id, "proxy");
+  EXPECT_EQ(m.params[0].first, "proxy");
+  EXPECT_EQ(m.params[0].second, "other/deep/path");
+  // Backtracking: when the specific route does not accept, the greedy one does.
+  auto not_item = [](const RouteTrie::Node& n) { return n.id != "item"; };
+  EXPECT_EQ(t.Find("/items/7", not_item).node->id, "proxy");
+}
+
+TEST(Router, GreedyNeedsOneSegment) {
+  RouteTrie t;
+  t.Add("/{proxy+}", "proxy");
+  EXPECT_EQ(t.Find("/", [](const RouteTrie::Node&) { return true; }).node, nullptr);
+}
+
+TEST(ProxyEvents, V1EventHasAwsShape) {
+  ProxyRequest r;
+  r.method = "POST";
+  r.path = "/foobar";
+  r.raw_path = "/foobar";
+  r.raw_query = "testQueryString=foo&testVar=bar";
+  r.headers.Add("Accept", "application/json");
+  r.headers.Add("user-Agent", "test/integration");
+  r.headers.Add("Content-Length", "26");
+  r.body = "{\"message\": \"hello world\"}";
+  r.source_ip = "127.0.0.1";
+  ProxyContext c;
+  c.account = "111111111111";
+  c.api_id = "abc";
+  c.stage = "test";
+  c.resource_path = "/{pathVariable}";
+  c.stage_path = "/test/foobar";
+  c.path_parameters = Json{{"pathVariable", "foobar"}};
+  Json ev = BuildV1Event(r, c, false);
+  EXPECT_EQ(ev["headers"]["User-Agent"], "test/integration");
+  EXPECT_FALSE(ev["headers"].contains("Content-Length"));
+  EXPECT_EQ(ev["multiValueQueryStringParameters"]["testVar"], Json::array({"bar"}));
+  EXPECT_TRUE(ev["stageVariables"].is_null());
+  EXPECT_EQ(ev["requestContext"]["path"], "/test/foobar");
+  EXPECT_EQ(ev["requestContext"]["identity"]["userAgent"], "test/integration");
+  EXPECT_TRUE(ev["requestContext"]["identity"]["accessKey"].is_null());
+  EXPECT_EQ(ev["isBase64Encoded"], false);
+}
+
+TEST(ProxyEvents, V2EventHasAwsShape) {
+  ProxyRequest r;
+  r.method = "GET";
+  r.path = "/my/path";
+  r.raw_path = "/my/path";
+  r.raw_query = "parameter1=value1&parameter1=value2&parameter2=value";
+  r.headers.Add("Header1", "value1");
+  r.headers.Add("Header1", "value2");
+  r.headers.Add("Cookie", "cookie1; cookie2");
+  ProxyContext c;
+  c.route_key = "$default";
+  c.stage = "$default";
+  Json ev = BuildV2Event(r, c);
+  EXPECT_EQ(ev["version"], "2.0");
+  EXPECT_EQ(ev["cookies"], Json::array({"cookie1", "cookie2"}));
+  EXPECT_EQ(ev["headers"]["header1"], "value1,value2");
+  EXPECT_EQ(ev["queryStringParameters"]["parameter1"], "value1,value2");
+  EXPECT_EQ(ev["requestContext"]["http"]["method"], "GET");
+  EXPECT_FALSE(ev.contains("body"));
+}
+
+TEST(ProxyEvents, V1ResponseValidation) {
+  EXPECT_FALSE(ParseV1Response("\"justAString\"", false).ok());
+  EXPECT_FALSE(ParseV1Response("{\"statusCode\": \"test\"}", false).ok());
+  EXPECT_FALSE(ParseV1Response("{\"statusCode\": 200, \"wrongValue\": 1}", false).ok());
+  EXPECT_FALSE(ParseV1Response("{\"multiValueHeaders\": {\"a\": \"b\"}}", false).ok());
+  EXPECT_FALSE(ParseV1Response("", false).ok());
+  auto r = ParseV1Response("{\"statusCode\": \"201\"}", false);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 201);
+  r = ParseV1Response(
+      "{\"statusCode\": 200, \"multiValueHeaders\": {\"tesT-Multi\": [\"value-multi\"]}, "
+      "\"headers\": {\"test-multi\": \"value-solo\", \"b\": true}}",
+      false);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->headers.GetOr("test-multi"), "value-multi, value-solo");
+  EXPECT_EQ(r->headers.entries()[0].first, "tesT-Multi");
+  EXPECT_EQ(r->headers.GetOr("b"), "true");
+  EXPECT_EQ(r->headers.GetOr("content-type"), "application/json");
+  r = ParseV1Response("{\"body\": \"dGVzdA==\", \"isBase64Encoded\": true}", true);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->body, "test");
+  r = ParseV1Response("{\"body\": \"dGVzdA==\", \"isBase64Encoded\": true}", false);
+  EXPECT_EQ(r->body, "dGVzdA==");
+  // Header injection in a mapped value is refused.
+  EXPECT_FALSE(ParseV1Response("{\"headers\": {\"a\": \"x\\r\\nSet-Cookie: y\"}}", false).ok());
+}
+
+TEST(ProxyEvents, V2ResponseInferredAndStructured) {
+  auto r = ParseV2Response("{\"hello\": \"world\"}");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "{\"hello\": \"world\"}");
+  r = ParseV2Response("\"Hello from Lambda!\"");
+  EXPECT_EQ(r->body, "Hello from Lambda!");
+  r = ParseV2Response("{\"statusCode\": 201, \"cookies\": [\"a=b\"], \"body\": \"x\"}");
+  EXPECT_EQ(r->status, 201);
+  EXPECT_EQ(r->headers.GetOr("set-cookie"), "a=b");
+  EXPECT_FALSE(ParseV2Response("{\"statusCode\": \"x\"}").ok());
+}
+
+TEST(ProxyEvents, BinaryTypes) {
+  Json types = Json::array({"image/*", "application/octet-stream"});
+  EXPECT_TRUE(IsBinaryType("image/png", types));
+  EXPECT_TRUE(IsBinaryType("text/html, application/octet-stream;q=0.9", types));
+  EXPECT_FALSE(IsBinaryType("application/json", types));
+  EXPECT_FALSE(IsBinaryType("*/*", Json::array()));
+}
+
+TEST(Templates, PassthroughAndContextOnly) {
+  Json ctx = Json{{"requestId", "r1"}, {"error", Json{{"messageString", "\"boom\""}}}};
+  Json sv = Json{{"env", "dev"}};
+  TemplateInputs in{&ctx, &sv, "{\"a\":1}"};
+  EXPECT_EQ(*RenderTemplate("{\"statusCode\": 200}", in), "{\"statusCode\": 200}");
+  EXPECT_EQ(*RenderTemplate("$input.body", in), "{\"a\":1}");
+  EXPECT_EQ(*RenderTemplate("$input.json('$')", in), "{\"a\":1}");
+  EXPECT_EQ(*RenderTemplate("{\"message\":$context.error.messageString}", in), "{\"message\":\"boom\"}");
+  EXPECT_EQ(*RenderTemplate("${context.requestId}-$stageVariables.env", in), "r1-dev");
+  auto r = RenderTemplate("#set($x = 1)\n$x", in);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("Velocity"), std::string::npos);
+  EXPECT_FALSE(RenderTemplate("$input.path('$.a')", in).ok());
+  EXPECT_FALSE(RenderTemplate("$util.escapeJavaScript($input.body)", in).ok());
+}
+
+TEST(Throttle, BucketAndQuota) {
+  ManualClock clock;
+  Throttler t(clock);
+  EXPECT_TRUE(t.Take("k", 1, 2));
+  EXPECT_TRUE(t.Take("k", 1, 2));
+  EXPECT_FALSE(t.Take("k", 1, 2));
+  clock.Advance(1000);
+  EXPECT_TRUE(t.Take("k", 1, 2));
+  EXPECT_FALSE(t.Take("zero", 10, 0));
+  EXPECT_TRUE(t.CountQuota("q", "DAY", 2, 0));
+  EXPECT_TRUE(t.CountQuota("q", "DAY", 2, 0));
+  EXPECT_FALSE(t.CountQuota("q", "DAY", 2, 0));
+  clock.Advance(86'400'000);
+  EXPECT_TRUE(t.CountQuota("q", "DAY", 2, 0));
+  EXPECT_FALSE(t.CountQuota("m", "MONTH", 0, 0));
+}
+
+TEST(Jwt, RejectsGarbageWithoutFetching) {
+  ManualClock clock;
+  int fetches = 0;
+  JwksCache cache([&](const std::string&, int64_t) -> Result<std::string> {
+    ++fetches;
+    return Error("ConnectionFailed", "no network in unit tests");
+  }, clock);
+  JwtRequirements req{"https://issuer.example", {}};
+  EXPECT_FALSE(VerifyJwt("not-a-jwt", req, cache, 0).ok());
+  EXPECT_FALSE(VerifyJwt("a.b.c", req, cache, 0).ok());
+  // alg none is refused before any key lookup.
+  std::string none = "eyJhbGciOiJub25lIn0.eyJpc3MiOiJodHRwczovL2lzc3Vlci5leGFtcGxlIn0.";
+  EXPECT_FALSE(VerifyJwt(none, req, cache, 0).ok());
+  EXPECT_EQ(fetches, 0);
+  EXPECT_FALSE(VerifyRsaSignature(Json{{"kty", "RSA"}, {"n", "AQAB"}, {"e", "AQAB"}}, "RS256", "x", "y"));
+}
+
+TEST(OpenApi, ImportsSwaggerWithExtensions) {
+  const char* doc = R"({
+    "swagger": "2.0", "info": {"title": "pets", "version": "1"},
+    "x-amazon-apigateway-binary-media-types": ["image/png"],
+    "securityDefinitions": {
+      "api_key": {"type": "apiKey", "name": "x-api-key", "in": "header"},
+      "tok": {"type": "apiKey", "name": "Authorization", "in": "header",
+              "x-amazon-apigateway-authtype": "custom",
+              "x-amazon-apigateway-authorizer": {"type": "token",
+                 "authorizerUri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:auth/invocations"}}},
+    "paths": {
+      "/pets/{id}": {"get": {"parameters": [{"name": "id", "in": "path", "required": true}],
+        "security": [{"api_key": []}, {"tok": []}],
+        "responses": {"200": {"description": "ok"}},
+        "x-amazon-apigateway-integration": {"type": "mock", "requestTemplates": {"application/json": "{\"statusCode\": 200}"},
+          "responses": {"default": {"statusCode": "200"}}}}}}})";
+  auto r = ParseOpenApi(doc, "us-east-1");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  const Json& m = r->paths["/pets/{id}"]["GET"];
+  EXPECT_TRUE(m["apiKeyRequired"].get<bool>());
+  EXPECT_EQ(m["authorizerName"], "tok");
+  EXPECT_EQ(m["requestParameters"]["method.request.path.id"], true);
+  EXPECT_EQ(m["methodIntegration"]["type"], "MOCK");
+  EXPECT_EQ(m["methodIntegration"]["integrationResponses"]["200"]["statusCode"], "200");
+  EXPECT_EQ(r->authorizers["tok"]["identitySource"], "method.request.header.Authorization");
+}
+
+TEST(OpenApi, ImportsYamlAndRefusesMalformed) {
+  auto r = ParseOpenApi("openapi: 3.0.1\ninfo:\n  title: y\n  version: '1'\npaths:\n  /a:\n    get:\n"
+                        "      x-amazon-apigateway-integration:\n        type: http_proxy\n"
+                        "        httpMethod: GET\n        uri: http://example.com\n",
+                        "us-east-1");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->name, "y");
+  EXPECT_EQ(r->paths["/a"]["GET"]["methodIntegration"]["type"], "HTTP_PROXY");
+  EXPECT_FALSE(ParseOpenApi("", "us-east-1").ok());
+  EXPECT_FALSE(ParseOpenApi("{\"foo\": 1}", "us-east-1").ok());
+  EXPECT_FALSE(ParseOpenApi("[1, 2", "us-east-1").ok());
+  EXPECT_FALSE(ParseOpenApi("{\"swagger\": \"2.0\", \"paths\": {\"noslash\": {}}}", "us-east-1").ok());
+  auto bad_integ = ParseOpenApi(
+      "{\"swagger\": \"2.0\", \"paths\": {\"/a\": {\"get\": {\"x-amazon-apigateway-integration\": "
+      "{\"type\": \"teleport\"}}}}}",
+      "us-east-1");
+  EXPECT_FALSE(bad_integ.ok());
+  // Deeply nested YAML is refused, not a stack overflow.
+  std::string deep(5000, '[');
+  EXPECT_FALSE(ParseOpenApi(deep, "us-east-1").ok());
+}
+
+TEST(Validation, PathPartsAndRouteKeys) {
+  EXPECT_TRUE(ValidatePathPart("items").ok());
+  EXPECT_TRUE(ValidatePathPart("{id}").ok());
+  EXPECT_TRUE(ValidatePathPart("{proxy+}").ok());
+  EXPECT_FALSE(ValidatePathPart("").ok());
+  EXPECT_FALSE(ValidatePathPart("a/b").ok());
+  EXPECT_FALSE(ValidatePathPart("{}").ok());
+  EXPECT_FALSE(ValidatePathPart("a{b}").ok());
+  EXPECT_TRUE(ValidateRouteKey("$default").ok());
+  EXPECT_TRUE(ValidateRouteKey("GET /items/{id}").ok());
+  EXPECT_TRUE(ValidateRouteKey("ANY /{proxy+}").ok());
+  EXPECT_FALSE(ValidateRouteKey("GET items").ok());
+  EXPECT_FALSE(ValidateRouteKey("FETCH /x").ok());
+  EXPECT_FALSE(ValidateRouteKey("GET /{proxy+}/x").ok());
+  EXPECT_FALSE(ValidateRouteKey("GET /a//b").ok());
+  EXPECT_EQ(LambdaArnFromUri("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+                             "arn:aws:lambda:us-east-1:000000000000:function:f/invocations"),
+            "arn:aws:lambda:us-east-1:000000000000:function:f");
+}
+
+}  // namespace
+}  // namespace stratus::services::apigateway

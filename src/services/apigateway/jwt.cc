@@ -1,0 +1,173 @@
+#include "services/apigateway/jwt.h"
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+
+#include <memory>
+
+#include "core/strings.h"
+
+namespace stratus::services::apigateway {
+
+std::optional<std::string> Base64UrlDecode(std::string_view s) {
+  std::string b64(s);
+  for (char& c : b64) {
+    if (c == '-') c = '+';
+    if (c == '_') c = '/';
+  }
+  while (b64.size() % 4) b64.push_back('=');
+  return Base64Decode(b64);
+}
+
+bool VerifyRsaSignature(const Json& jwk, const std::string& alg, std::string_view signing_input,
+                        std::string_view signature) {
+  if (jwk.value("kty", "") != "RSA") return false;
+  const EVP_MD* md = alg == "RS256"   ? EVP_sha256()
+                     : alg == "RS384" ? EVP_sha384()
+                     : alg == "RS512" ? EVP_sha512()
+                                      : nullptr;
+  if (!md) return false;
+  auto n = Base64UrlDecode(jwk.value("n", ""));
+  auto e = Base64UrlDecode(jwk.value("e", ""));
+  if (!n || !e || n->empty() || e->empty()) return false;
+  std::unique_ptr<BIGNUM, decltype(&BN_free)> bn_n(
+      BN_bin2bn(reinterpret_cast<const unsigned char*>(n->data()), static_cast<int>(n->size()),
+                nullptr),
+      BN_free);
+  std::unique_ptr<BIGNUM, decltype(&BN_free)> bn_e(
+      BN_bin2bn(reinterpret_cast<const unsigned char*>(e->data()), static_cast<int>(e->size()),
+                nullptr),
+      BN_free);
+  std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> bld(OSSL_PARAM_BLD_new(),
+                                                                      OSSL_PARAM_BLD_free);
+  if (!bn_n || !bn_e || !bld) return false;
+  if (!OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn_n.get()) ||
+      !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, bn_e.get())) {
+    return false;
+  }
+  std::unique_ptr<OSSL_PARAM, decltype(&OSSL_PARAM_free)> params(
+      OSSL_PARAM_BLD_to_param(bld.get()), OSSL_PARAM_free);
+  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> kctx(
+      EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr), EVP_PKEY_CTX_free);
+  if (!params || !kctx || EVP_PKEY_fromdata_init(kctx.get()) <= 0) return false;
+  EVP_PKEY* raw_key = nullptr;
+  if (EVP_PKEY_fromdata(kctx.get(), &raw_key, EVP_PKEY_PUBLIC_KEY, params.get()) <= 0) {
+    return false;
+  }
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(raw_key, EVP_PKEY_free);
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> mctx(EVP_MD_CTX_new(),
+                                                              EVP_MD_CTX_free);
+  if (!mctx || EVP_DigestVerifyInit(mctx.get(), nullptr, md, nullptr, key.get()) <= 0) {
+    return false;
+  }
+  return EVP_DigestVerify(mctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
+                          signature.size(),
+                          reinterpret_cast<const unsigned char*>(signing_input.data()),
+                          signing_input.size()) == 1;
+}
+
+Result<Json> JwksCache::Fetch(const std::string& issuer) {
+  std::string base = issuer;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  std::string jwks_uri = base + "/.well-known/jwks.json";
+  auto config = fetch_(base + "/.well-known/openid-configuration", kFetchTimeoutMs);
+  if (config.ok()) {
+    Json c = ParseJsonOrDiscarded(*config);
+    if (c.is_object() && c.contains("jwks_uri") && c["jwks_uri"].is_string()) {
+      jwks_uri = c["jwks_uri"].get<std::string>();
+    }
+  }
+  auto body = fetch_(jwks_uri, kFetchTimeoutMs);
+  if (!body.ok()) {
+    return Error("JwksUnavailable", "cannot fetch the JWKS of " + issuer + " from " + jwks_uri +
+                                        ": " + body.error().message);
+  }
+  Json set = ParseJsonOrDiscarded(*body);
+  if (!set.is_object() || !set.contains("keys") || !set["keys"].is_array()) {
+    return Error("JwksUnavailable", "the JWKS at " + jwks_uri + " has no keys array");
+  }
+  return set["keys"];
+}
+
+Result<Json> JwksCache::KeyFor(const std::string& issuer, const std::string& kid) {
+  int64_t now = clock_.NowMillis();
+  auto find = [&](const Json& keys) -> Json {
+    if (kid.empty() && keys.size() == 1) return keys[0];
+    for (const auto& k : keys) {
+      if (k.value("kid", "") == kid) return k;
+    }
+    return Json();
+  };
+  bool fetch = true;
+  {
+    std::lock_guard lock(mu_);
+    auto it = entries_.find(issuer);
+    if (it != entries_.end()) {
+      Json k = find(it->second.keys);
+      bool fresh = now - it->second.fetched_ms < kMaxAgeMs;
+      if (!k.is_null() && fresh) return k;
+      fetch = now - it->second.fetched_ms >= kRefetchIntervalMs || !fresh;
+      if (!fetch) return Error("UnknownKey", "no key with kid '" + kid + "' in the issuer's JWKS");
+    }
+  }
+  if (fetch) {
+    STRATUS_ASSIGN_OR_RETURN(Json keys, Fetch(issuer));
+    std::lock_guard lock(mu_);
+    entries_[issuer] = Entry{keys, now};
+    Json k = find(keys);
+    if (!k.is_null()) return k;
+  }
+  return Error("UnknownKey", "no key with kid '" + kid + "' in the issuer's JWKS");
+}
+
+Result<Json> VerifyJwt(const std::string& token, const JwtRequirements& req, JwksCache& jwks,
+                       int64_t now_seconds) {
+  auto refuse = [](std::string why) { return Error("Unauthorized", std::move(why), 401); };
+  auto parts = Split(token, '.');
+  if (parts.size() != 3) return refuse("the token is not a JWT");
+  auto header_raw = Base64UrlDecode(parts[0]);
+  auto payload_raw = Base64UrlDecode(parts[1]);
+  auto sig = Base64UrlDecode(parts[2]);
+  if (!header_raw || !payload_raw || !sig) return refuse("the token is not base64url");
+  Json header = ParseJsonOrDiscarded(*header_raw);
+  Json claims = ParseJsonOrDiscarded(*payload_raw);
+  if (!header.is_object() || !claims.is_object()) return refuse("the token is not JSON");
+  std::string alg = header.value("alg", "");
+  if (alg != "RS256" && alg != "RS384" && alg != "RS512") {
+    return refuse("unsupported signing algorithm '" + alg + "'");
+  }
+  if (claims.value("iss", Json("")) != req.issuer) return refuse("the token's issuer is not " + req.issuer);
+  auto key = jwks.KeyFor(req.issuer, header.value("kid", ""));
+  if (!key.ok()) return refuse(key.error().message);
+  std::string signing_input = parts[0] + "." + parts[1];
+  if (!VerifyRsaSignature(*key, alg, signing_input, *sig)) return refuse("invalid signature");
+  if (claims.contains("exp") && claims["exp"].is_number() &&
+      claims["exp"].get<double>() <= static_cast<double>(now_seconds)) {
+    return refuse("the token has expired");
+  }
+  if (claims.contains("nbf") && claims["nbf"].is_number() &&
+      claims["nbf"].get<double>() > static_cast<double>(now_seconds)) {
+    return refuse("the token is not valid yet");
+  }
+  if (!req.audience.empty()) {
+    bool ok = false;
+    const Json& aud = claims.contains("aud") ? claims["aud"] : claims.value("client_id", Json());
+    auto matches = [&](const Json& v) {
+      if (!v.is_string()) return false;
+      for (const auto& a : req.audience) {
+        if (a == v.get<std::string>()) return true;
+      }
+      return false;
+    };
+    if (aud.is_array()) {
+      for (const auto& a : aud) ok = ok || matches(a);
+    } else {
+      ok = matches(aud);
+    }
+    if (!ok) return refuse("the token's audience is not allowed");
+  }
+  return claims;
+}
+
+}  // namespace stratus::services::apigateway

@@ -1,0 +1,77 @@
+#pragma once
+// Lambda proxy integration payloads, exactly as AWS documents them: the REST API event
+// (payload format 1.0, also used by HTTP APIs configured for 1.0), the HTTP API event (payload
+// format 2.0), and the mapping of a function's answer back to an HTTP response for each.
+// Pure functions; thread-safe.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/http.h"
+#include "core/json.h"
+#include "core/result.h"
+
+namespace stratus::services::apigateway {
+
+// The request as the gateway saw it, after it added its own headers (X-Forwarded-*, Host,
+// X-Amzn-Trace-Id).
+struct ProxyRequest {
+  std::string method;
+  std::string path;        // decoded path after the stage: "/items/7"
+  std::string raw_path;    // as sent, after the stage (v2 rawPath)
+  std::string raw_query;   // without '?'
+  Headers headers;
+  std::string body;
+  bool base64_body = false;  // `body` holds base64 of the raw bytes
+  std::string source_ip;
+  std::string protocol = "HTTP/1.1";
+};
+
+// What the gateway knows about the request besides the request itself.
+struct ProxyContext {
+  std::string account;
+  std::string api_id;
+  std::string stage;
+  std::string request_id;
+  std::string extended_request_id;
+  std::string domain_name;
+  std::string deployment_id;
+  std::string resource_id;    // REST: resource id; HTTP 1.0: route id
+  std::string resource_path;  // REST: "/items/{id}"; HTTP: the route key's path or "$default"
+  std::string route_key;      // HTTP APIs
+  std::string stage_path;     // requestContext.path: "/<stage>/items/7" (REST), rawPath (HTTP)
+  int64_t now_ms = 0;
+  Json path_parameters;       // object, or null when none
+  Json stage_variables;       // object, or null when none
+  Json authorizer;            // requestContext.authorizer, or null
+  std::string api_key;        // the API key used, if any
+  std::string api_key_id;
+};
+
+// "27/Nov/2026:11:02:38 +0000"
+std::string RequestTime(int64_t now_ms);
+
+// The REST API / payload format 1.0 event.
+Json BuildV1Event(const ProxyRequest& r, const ProxyContext& c, bool http_api);
+// The HTTP API payload format 2.0 event.
+Json BuildV2Event(const ProxyRequest& r, const ProxyContext& c);
+
+struct ProxyResponse {
+  int status = 200;
+  Headers headers;
+  std::string body;  // raw bytes
+};
+
+// Maps a function's payload-1.0 answer; an error (the gateway answers 502) when it is not
+// AWS's proxy response shape. `decode_base64`: isBase64Encoded bodies are decoded (the
+// response's content is binary for this request).
+Result<ProxyResponse> ParseV1Response(std::string_view payload, bool decode_base64);
+// Maps a payload-2.0 answer, including the inferred form (no statusCode: the whole answer is
+// a 200 JSON body).
+Result<ProxyResponse> ParseV2Response(std::string_view payload);
+
+// True when `content_type` matches one of `binary_media_types` ("image/png", "image/*",
+// "*/*"); for Accept lists, any listed type matching counts.
+bool IsBinaryType(std::string_view content_type, const Json& binary_media_types);
+
+}  // namespace stratus::services::apigateway
