@@ -16,9 +16,13 @@ PACKAGES=(
 # API Gateway's JWT authorizer tests mint RS256 tokens with python3-jwt.
 PACKAGES+=(python3-jwt python3-cryptography)
 
+# aws-lambda-ric (tests/js: the Lambda test that runs a function on AWS's Node.js runtime
+# interface client) builds its native addon and bundled libcurl with autotools at npm install.
+PACKAGES+=(autoconf automake libtool)
+
 # Benchmarks only (`make bench`): the load generator, the nginx peer, and helpers.
 if [ "${1:-}" = "--bench" ]; then
-  PACKAGES+=(wrk nginx-light curl bc linux-perf valgrind)
+  PACKAGES+=(wrk nginx-light curl bc linux-perf valgrind nats-server)
 fi
 
 missing=()

@@ -502,9 +502,10 @@ void Dispatcher::RecoveryLoop() {
     lock.unlock();
     int64_t now = context_.clock.NowMillis();
     // At start-up, items the previous process owned (invisible for kOwnershipMs) are ours.
+    // (The start-up sweep goes on until a lease comes back short.)
     int64_t horizon = first ? now + kOwnershipMs + 1 : now;
-    first = false;
     auto items = context_.store.Lease(kDeliveryQueue, kBatch, horizon, kOwnershipMs);
+    if (!items.ok() || items->size() < kBatch) first = false;
     if (items.ok()) {
       for (auto& item : *items) {
         Notification n;

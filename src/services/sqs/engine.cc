@@ -368,7 +368,8 @@ Status Engine::PurgeQueue(const Scope& s, const Json& in) {
 Status Engine::TagQueue(const Scope& s, const Json& in) {
   STRATUS_ASSIGN_OR_RETURN(QueuePtr q, Find(s, in));
   std::lock_guard ql(q->mu);
-  for (const auto& [k, v] : StringMap(in.value("Tags", Json::object())).items()) q->tags[k] = v;
+  Json tags = StringMap(in.value("Tags", Json::object()));
+  for (const auto& [k, v] : tags.items()) q->tags[k] = v;
   if (q->tags.size() > 50) {
     return InvalidParameterValue("Too many tags added for queue " + q->ref.name + ".");
   }

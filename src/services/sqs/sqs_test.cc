@@ -1,1 +1,191 @@
 #include <gtest/gtest.h>
+
+#include <thread>
+
+#include "core/clock.h"
+#include "core/strings.h"
+#include "services/sqs/engine.h"
+#include "services/sqs/md5.h"
+#include "services/sqs/queue_ref.h"
+#include "store/store.h"
+
+namespace stratus::services::sqs {
+namespace {
+
+TEST(Md5, BodyAndAttributesAsSdksVerifyThem) {
+  EXPECT_EQ(Md5OfBody("héllo"), "be50e8478cf24ff3595bc7307fb91b50");
+  Json a{{"b", {{"DataType", "Binary"}, {"BinaryValue", Base64Encode(std::string("\x00\x01", 2))}}},
+         {"a", {{"DataType", "String"}, {"StringValue", "x"}}}};
+  EXPECT_EQ(Md5OfAttributes(a), "fa20e2def088daf7b14bc51e836c5547");
+  Json b{{"s", {{"DataType", "String.custom"}, {"StringValue", "héllo"}}},
+         {"n", {{"DataType", "Number"}, {"StringValue", "12.5"}}}};
+  EXPECT_EQ(Md5OfAttributes(b), "5ebf068c94e0b2b4d6586edc67e14b62");
+  EXPECT_EQ(Md5OfAttributes(Json::object()), "");
+}
+
+TEST(QueueRef, UrlsArnsAndHostForms) {
+  auto a = ParseQueueRef("http://localhost:4566/000000000000/orders", "us-east-1", "111111111111");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->account, "000000000000");
+  EXPECT_EQ(a->region, "us-east-1");
+  EXPECT_EQ(a->name, "orders");
+  auto b = ParseQueueRef("http://sqs.eu-west-1.localhost.localstack.cloud:4566/123456789012/q.fifo",
+                         "us-east-1", "x");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->region, "eu-west-1");
+  EXPECT_EQ(b->name, "q.fifo");
+  auto c = ParseQueueRef("arn:aws:sqs:ap-south-1:123456789012:jobs", "us-east-1", "x");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->region, "ap-south-1");
+  EXPECT_EQ(c->account, "123456789012");
+  EXPECT_EQ(QueueArn(*c), "arn:aws:sqs:ap-south-1:123456789012:jobs");
+  EXPECT_FALSE(ParseQueueRef("http://localhost:4566/", "r", "a"));
+  EXPECT_FALSE(ParseQueueRef("arn:aws:sns:r:a:topic", "r", "a"));
+  EXPECT_TRUE(IsValidQueueName("a-b_c", false));
+  EXPECT_FALSE(IsValidQueueName("a.fifo", false));
+  EXPECT_TRUE(IsValidQueueName("a.fifo", true));
+  EXPECT_FALSE(IsValidQueueName(std::string(81, 'a'), false));
+}
+
+TEST(Receipt, RoundTripsAndRejectsGarbage) {
+  Receipt r{0x0123456789abcdefULL, 42, 0xfeedfacecafebeefULL};
+  auto back = DecodeReceipt(EncodeReceipt(r));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->queue_id, r.queue_id);
+  EXPECT_EQ(back->seq, r.seq);
+  EXPECT_EQ(back->nonce, r.nonce);
+  EXPECT_FALSE(DecodeReceipt("garbage"));
+  EXPECT_FALSE(DecodeReceipt(""));
+  EXPECT_FALSE(DecodeReceipt("AQEB!!!!"));
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store::SqliteOptions o;
+    o.clock = &clock_;
+    store_ = std::move(store::OpenSqliteStore(o)).value();
+    engine_ = std::make_unique<Engine>(*store_, clock_);
+    ASSERT_TRUE(engine_->Load().ok());
+    scope_ = Scope{"000000000000", "us-east-1", "http://localhost:4566", "000000000000", ""};
+  }
+  std::string Create(const std::string& name, Json attrs = Json::object()) {
+    auto r = engine_->CreateQueue(scope_, Json{{"QueueName", name}, {"Attributes", attrs}});
+    EXPECT_TRUE(r.ok());
+    return (*r)["QueueUrl"];
+  }
+  Json Receive(const std::string& url, int max = 10) {
+    auto r = engine_->ReceiveMessage(scope_, Json{{"QueueUrl", url}, {"MaxNumberOfMessages", max}}, nullptr);
+    EXPECT_TRUE(r.ok());
+    return r->output->value("Messages", Json::array());
+  }
+  ManualClock clock_{1'700'000'000'000};
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<Engine> engine_;
+  Scope scope_;
+};
+
+TEST_F(EngineTest, SendReceiveDeleteAndVisibility) {
+  std::string url = Create("q", Json{{"VisibilityTimeout", "10"}});
+  ASSERT_TRUE(engine_->SendMessage(scope_, Json{{"QueueUrl", url}, {"MessageBody", "one"}}).ok());
+  Json got = Receive(url);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0]["Body"], "one");
+  EXPECT_TRUE(Receive(url).empty());  // in flight
+  clock_.Advance(10'001);
+  got = Receive(url);
+  ASSERT_EQ(got.size(), 1u);  // visible again
+  std::string handle = got[0]["ReceiptHandle"];
+  ASSERT_TRUE(engine_->DeleteMessage(scope_, Json{{"QueueUrl", url}, {"ReceiptHandle", handle}}).ok());
+  clock_.Advance(20'000);
+  EXPECT_TRUE(Receive(url).empty());
+  // Deleting again is fine; a handle of another queue is not.
+  EXPECT_TRUE(engine_->DeleteMessage(scope_, Json{{"QueueUrl", url}, {"ReceiptHandle", handle}}).ok());
+  std::string other = Create("other");
+  auto bad = engine_->DeleteMessage(scope_, Json{{"QueueUrl", other}, {"ReceiptHandle", handle}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, "ReceiptHandleIsInvalid");
+}
+
+TEST_F(EngineTest, StaleReceiptHandleDoesNotDelete) {
+  std::string url = Create("stale", Json{{"VisibilityTimeout", "1"}});
+  ASSERT_TRUE(engine_->SendMessage(scope_, Json{{"QueueUrl", url}, {"MessageBody", "m"}}).ok());
+  std::string first = Receive(url)[0]["ReceiptHandle"];
+  clock_.Advance(1'001);
+  std::string second = Receive(url)[0]["ReceiptHandle"];
+  ASSERT_TRUE(engine_->DeleteMessage(scope_, Json{{"QueueUrl", url}, {"ReceiptHandle", first}}).ok());
+  clock_.Advance(1'001);
+  EXPECT_EQ(Receive(url).size(), 1u);  // still there: only the latest handle deletes
+}
+
+TEST_F(EngineTest, FifoDeduplicatesWithinFiveMinutesAndBlocksGroups) {
+  std::string url = Create("f.fifo", Json{{"FifoQueue", "true"}, {"ContentBasedDeduplication", "true"}});
+  auto send = [&](const std::string& body, const std::string& group) {
+    auto r = engine_->SendMessage(scope_, Json{{"QueueUrl", url}, {"MessageBody", body}, {"MessageGroupId", group}});
+    EXPECT_TRUE(r.ok());
+    return (*r)["MessageId"].get<std::string>();
+  };
+  std::string a = send("a", "g1");
+  EXPECT_EQ(send("a", "g1"), a);  // same content: deduplicated
+  send("b", "g1");
+  send("c", "g2");
+  Json got = Receive(url, 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0]["Body"], "a");
+  got = Receive(url, 10);  // g1 is blocked by "a" in flight
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0]["Body"], "c");
+  clock_.Advance(5 * 60 * 1000 + 1);
+  engine_->Sweep();
+  EXPECT_NE(send("a", "g1"), a);  // the window has passed
+  auto missing = engine_->SendMessage(scope_, Json{{"QueueUrl", url}, {"MessageBody", "x"}});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, "MissingParameter");
+}
+
+TEST_F(EngineTest, RedrivesToTheDeadLetterQueueAfterMaxReceiveCount) {
+  std::string dlq = Create("dlq");
+  std::string src = Create("src", Json{{"RedrivePolicy",
+      R"({"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":2})"}});
+  ASSERT_TRUE(engine_->SendMessage(scope_, Json{{"QueueUrl", src}, {"MessageBody", "poison"}}).ok());
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(Receive(src).size(), 1u);
+    clock_.Advance(31'000);
+  }
+  EXPECT_TRUE(Receive(src).empty());
+  Json got = Receive(dlq);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0]["Body"], "poison");
+}
+
+TEST_F(EngineTest, StateSurvivesReload) {
+  std::string url = Create("durable");
+  ASSERT_TRUE(engine_->SendMessageBatch(scope_, Json{{"QueueUrl", url}, {"Entries", Json::array({
+      Json{{"Id", "1"}, {"MessageBody", "x"}}, Json{{"Id", "2"}, {"MessageBody", "y"}}})}}).ok());
+  EXPECT_EQ(Receive(url, 1).size(), 1u);
+  engine_ = std::make_unique<Engine>(*store_, clock_);
+  ASSERT_TRUE(engine_->Load().ok());
+  EXPECT_EQ(Receive(url).size(), 1u);  // the other one is still in flight
+  clock_.Advance(31'000);
+  EXPECT_EQ(Receive(url).size(), 2u);  // both visible again
+}
+
+TEST_F(EngineTest, BatchValidation) {
+  std::string url = Create("b");
+  Json entries = Json::array();
+  for (int i = 0; i < 11; ++i) entries.push_back(Json{{"Id", std::to_string(i)}, {"MessageBody", "x"}});
+  auto r = engine_->SendMessageBatch(scope_, Json{{"QueueUrl", url}, {"Entries", entries}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "TooManyEntriesInBatchRequest");
+  r = engine_->SendMessageBatch(scope_, Json{{"QueueUrl", url}, {"Entries", Json::array()}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "EmptyBatchRequest");
+  r = engine_->SendMessageBatch(scope_, Json{{"QueueUrl", url}, {"Entries", Json::array({
+      Json{{"Id", "ok"}, {"MessageBody", "x"}}, Json{{"Id", "bad"}, {"MessageBody", ""}}})}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)["Successful"].size(), 1u);
+  EXPECT_EQ((*r)["Failed"][0]["Code"], "MissingParameter");
+}
+
+}  // namespace
+}  // namespace stratus::services::sqs

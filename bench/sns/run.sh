@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# SNS -> SQS fan-out with durability on: PublishBatch load (wrk) to a topic with 1 and with 10
+# SQS subscribers (raw delivery), deliveries/s end to end, and the publish->receive p99 of a
+# probe under load; side by side with nats-server (bench/sqs/nats_ceiling.py).
+# Usage: bench/sns/run.sh [path/to/stratus] [seconds] [connections]
+set -euo pipefail
+BIN=${1:-build/stratus}
+SECS=${2:-10}
+CONNS=${3:-16}
+HERE=$(cd "$(dirname "$0")" && pwd)
+PORT=45691
+NATS_PORT=45692
+work=$(mktemp -d)
+trap 'kill $spid $npid 2>/dev/null || true; wait 2>/dev/null; rm -rf $work' EXIT
+npid=
+"$BIN" serve --port $PORT --data-dir "$work/data" --log-level warn &
+spid=$!
+until curl -sf -o /dev/null "http://127.0.0.1:$PORT/_stratus/health"; do sleep 0.05; done
+PY=/usr/bin/python3
+setup() {  # name subscribers -> prints "topic_arn queue_url..." (the last queue is the probe's)
+  $PY - "$PORT" "$1" "$2" <<'PYEOF'
+import sys, boto3
+port, name, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+kw = dict(endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+sns, sqs = boto3.client("sns", **kw), boto3.client("sqs", **kw)
+t = sns.create_topic(Name=name)["TopicArn"]
+urls = []
+for i in range(n):
+    u = sqs.create_queue(QueueName=f"{name}-{i}")["QueueUrl"]
+    a = sqs.get_queue_attributes(QueueUrl=u, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=t, Protocol="sqs", Endpoint=a, Attributes={"RawMessageDelivery": "true"})
+    urls.append(u)
+print(t, " ".join(urls))
+PYEOF
+}
+total() {  # queue urls... -> messages in them
+  $PY - "$PORT" "$@" <<'PYEOF'
+import sys, boto3
+kw = dict(endpoint_url=f"http://127.0.0.1:{sys.argv[1]}", region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+sqs = boto3.client("sqs", **kw)
+n = 0
+for u in sys.argv[2:]:
+    a = sqs.get_queue_attributes(QueueUrl=u, AttributeNames=["All"])["Attributes"]
+    n += int(a["ApproximateNumberOfMessages"]) + int(a["ApproximateNumberOfMessagesNotVisible"])
+print(n)
+PYEOF
+}
+echo "stratus SNS -> SQS, durable (fsync on), wrk -t1 -c$CONNS -d${SECS}s PublishBatch(10), $(nproc) cores" >&2
+for subs in 1 10; do
+  read -r topic queues <<<"$(setup "fan$subs" "$subs")"
+  start=$(date +%s.%N)
+  out=$(TOPIC_ARN=$topic wrk -t1 -c"$CONNS" -d"${SECS}s" -s "$HERE/publish_batch.lua" "http://127.0.0.1:$PORT/")
+  published=$(echo "$(echo "$out" | awk '/Requests\/sec/ {print $2}') * 10 * $SECS" | bc -l)
+  want=$(echo "$published * $subs" | bc -l | cut -d. -f1)
+  n=0
+  last=-1
+  while [ "$n" != "$last" ]; do  # until deliveries stop growing
+    last=$n
+    sleep 1
+    n=$(total $queues)
+  done
+  end=$(date +%s.%N)
+  printf '%-34s %8.0f published/s  %8.0f deliveries/s  (%s of %s delivered)\n' "SNS -> $subs SQS subscriber(s)" \
+    "$(echo "$published / $SECS" | bc -l)" "$(echo "$n / ($end - $start - 1)" | bc -l)" "$n" "$want" >&2
+done
+# Latency at a moderate load: 4 connections of PublishBatch beside a timestamped probe.
+read -r topic queues <<<"$(setup "probe" 2)"
+probe_queue=${queues##* }
+TOPIC_ARN=$topic wrk -t1 -c4 -d"${SECS}s" -s "$HERE/publish_batch.lua" "http://127.0.0.1:$PORT/" > "$work/load.out" &
+$PY "$HERE/latency_probe.py" "http://127.0.0.1:$PORT" "$topic" "$probe_queue" "$SECS" >&2
+wait
+printf '  (background load during the probe: %.0f published/s to 2 subscribers)\n' \
+  "$(echo "$(awk '/Requests\/sec/ {print $2}' "$work/load.out") * 10" | bc -l)" >&2
+$PY "$HERE/latency_probe.py" "http://127.0.0.1:$PORT" "$topic" "$probe_queue" 5 | sed 's/^/  idle: /' >&2
+NATS=$(command -v nats-server || echo /usr/sbin/nats-server)
+if [ -x "$NATS" ]; then
+  "$NATS" -a 127.0.0.1 -p $NATS_PORT > "$work/nats.log" 2>&1 &
+  npid=$!
+  sleep 0.5
+  $PY "$HERE/../sqs/nats_ceiling.py" $NATS_PORT "$SECS" 100 >&2
+fi

@@ -1,0 +1,109 @@
+// SQS through the AWS SDK for JavaScript v3 (json protocol; the SDK checks every MD5).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import {
+  SQSClient, CreateQueueCommand, SendMessageCommand, SendMessageBatchCommand, ReceiveMessageCommand,
+  DeleteMessageCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ChangeMessageVisibilityCommand,
+  StartMessageMoveTaskCommand, ListMessageMoveTasksCommand, ListQueuesCommand, GetQueueUrlCommand,
+  QueueDoesNotExist, TooManyEntriesInBatchRequest,
+} from "@aws-sdk/client-sqs";
+import { startStratus } from "./stratus.mjs";
+
+let stratus;
+let sqs;
+before(async () => {
+  stratus = await startStratus();
+  sqs = new SQSClient(stratus.clientConfig);
+});
+after(async () => {
+  assert.equal(await stratus.stop(), 0);
+});
+
+const arnOf = async (QueueUrl) =>
+  (await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }))).Attributes.QueueArn;
+
+test("send, receive and delete with attributes (MD5s verified by the SDK)", async () => {
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: "js-basic" }));
+  assert.equal(QueueUrl, `${stratus.endpoint}/000000000000/js-basic`);
+  await sqs.send(new SendMessageCommand({
+    QueueUrl, MessageBody: "hello ✓",
+    MessageAttributes: {
+      s: { DataType: "String", StringValue: "x" },
+      n: { DataType: "Number", StringValue: "1" },
+      b: { DataType: "Binary", BinaryValue: new Uint8Array([0, 255]) },
+    },
+  }));
+  const r = await sqs.send(new ReceiveMessageCommand({
+    QueueUrl, MessageAttributeNames: ["All"], MessageSystemAttributeNames: ["All"], WaitTimeSeconds: 1,
+  }));
+  const m = r.Messages[0];
+  assert.equal(m.Body, "hello ✓");
+  assert.deepEqual([...m.MessageAttributes.b.BinaryValue], [0, 255]);
+  assert.equal(m.Attributes.ApproximateReceiveCount, "1");
+  await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: m.ReceiptHandle }));
+  const empty = await sqs.send(new ReceiveMessageCommand({ QueueUrl }));
+  assert.equal(empty.Messages, undefined);
+});
+
+test("batches, errors and long polling", async () => {
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: "js-batch" }));
+  const sent = await sqs.send(new SendMessageBatchCommand({
+    QueueUrl, Entries: Array.from({ length: 10 }, (_, i) => ({ Id: `e${i}`, MessageBody: `m${i}` })),
+  }));
+  assert.equal(sent.Successful.length, 10);
+  await assert.rejects(
+    sqs.send(new SendMessageBatchCommand({ QueueUrl, Entries: Array.from({ length: 11 }, (_, i) => ({ Id: `e${i}`, MessageBody: "x" })) })),
+    (e) => e instanceof TooManyEntriesInBatchRequest,
+  );
+  let got = [];
+  while (got.length < 10) {
+    got = got.concat((await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }))).Messages ?? []);
+  }
+  const del = await sqs.send(new DeleteMessageBatchCommand({
+    QueueUrl, Entries: got.map((m, i) => ({ Id: `${i}`, ReceiptHandle: m.ReceiptHandle })),
+  }));
+  assert.equal(del.Successful.length, 10);
+  setTimeout(() => sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "late" })), 300);
+  const t0 = Date.now();
+  const late = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 10 }));
+  assert.equal(late.Messages[0].Body, "late");
+  assert.ok(Date.now() - t0 < 5000);
+  await assert.rejects(sqs.send(new GetQueueUrlCommand({ QueueName: "js-missing" })), (e) => e instanceof QueueDoesNotExist);
+});
+
+test("visibility change and FIFO groups", async () => {
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({
+    QueueName: "js.fifo", Attributes: { FifoQueue: "true", ContentBasedDeduplication: "true" },
+  }));
+  for (const b of ["a1", "a2", "b1"]) {
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: b, MessageGroupId: b[0] }));
+  }
+  const first = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 1 }));
+  assert.equal(first.Messages[0].Body, "a1");
+  const second = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }));
+  assert.deepEqual(second.Messages.map((m) => m.Body), ["b1"]);
+  await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle: first.Messages[0].ReceiptHandle, VisibilityTimeout: 0 }));
+  const again = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }));
+  assert.deepEqual(again.Messages.map((m) => m.Body), ["a1", "a2"]);
+});
+
+test("dead-letter queue and StartMessageMoveTask", async () => {
+  const dlq = (await sqs.send(new CreateQueueCommand({ QueueName: "js-dlq" }))).QueueUrl;
+  const dlqArn = await arnOf(dlq);
+  const src = (await sqs.send(new CreateQueueCommand({
+    QueueName: "js-src",
+    Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 1 }) },
+  }))).QueueUrl;
+  await sqs.send(new SendMessageCommand({ QueueUrl: src, MessageBody: "poison" }));
+  await sqs.send(new ReceiveMessageCommand({ QueueUrl: src, VisibilityTimeout: 0 }));
+  assert.equal((await sqs.send(new ReceiveMessageCommand({ QueueUrl: src }))).Messages, undefined);
+  const { TaskHandle } = await sqs.send(new StartMessageMoveTaskCommand({ SourceArn: dlqArn }));
+  assert.ok(TaskHandle);
+  const back = await sqs.send(new ReceiveMessageCommand({ QueueUrl: src, WaitTimeSeconds: 5 }));
+  assert.equal(back.Messages[0].Body, "poison");
+  const tasks = await sqs.send(new ListMessageMoveTasksCommand({ SourceArn: dlqArn }));
+  assert.equal(tasks.Results[0].Status, "COMPLETED");
+  assert.equal(tasks.Results[0].ApproximateNumberOfMessagesMoved, 1);
+  const listed = await sqs.send(new ListQueuesCommand({ QueueNamePrefix: "js-" }));
+  assert.ok(listed.QueueUrls.includes(src));
+});
