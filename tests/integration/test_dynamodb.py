@@ -526,3 +526,46 @@ def test_aws_cli(shared_stratus):
 def test_unimplemented_operations_fail_loudly(ddb):
     code, msg = error_of(ddb.create_backup, TableName="xyz", BackupName="backup1")
     assert code == "NotImplemented"
+
+
+def test_partiql(ddb):
+    t = new_table(ddb, "N")
+    ddb.execute_statement(Statement=f"INSERT INTO \"{t}\" VALUE {{'pk': 'a', 'sk': 1, 'tags': <<'x','y'>>, 'm': {{'k': [1, true, null]}}}}")
+    ddb.execute_statement(Statement=f"INSERT INTO \"{t}\" VALUE {{'pk': ?, 'sk': ?}}", Parameters=[{"S": "a"}, {"N": "2"}])
+    code, msg = error_of(ddb.execute_statement, Statement=f"INSERT INTO \"{t}\" VALUE {{'pk': 'a', 'sk': 1}}")
+    assert (code, msg) == ("DuplicateItemException", "Duplicate primary key exists in table")
+    items = ddb.execute_statement(Statement=f"SELECT * FROM \"{t}\" WHERE pk = 'a' AND sk >= 1")["Items"]
+    assert [i["sk"]["N"] for i in items] == ["1", "2"]
+    assert items[0]["tags"] == {"SS": ["x", "y"]}
+    r = ddb.execute_statement(Statement=f"UPDATE \"{t}\" SET v = 5 REMOVE tags WHERE pk = 'a' AND sk = 1 RETURNING ALL_NEW *")
+    assert r["Items"][0]["v"] == {"N": "5"} and "tags" not in r["Items"][0]
+    assert ddb.execute_statement(Statement=f"SELECT pk, v FROM \"{t}\" WHERE v = 5")["Items"] == [{"pk": {"S": "a"}, "v": {"N": "5"}}]
+    r = ddb.batch_execute_statement(Statements=[
+        {"Statement": f"DELETE FROM \"{t}\" WHERE pk = 'a' AND sk = 2"},
+        {"Statement": f"UPDATE \"{t}\" SET v = 1 WHERE pk = 'zz' AND sk = 1"}])["Responses"]
+    assert r[1]["Error"]["Code"] == "ConditionalCheckFailed"
+    ddb.execute_transaction(TransactStatements=[{"Statement": f"INSERT INTO \"{t}\" VALUE {{'pk': 'b', 'sk': 1}}"},
+                                                {"Statement": f"INSERT INTO \"{t}\" VALUE {{'pk': 'b', 'sk': 2}}"}])
+    assert len(ddb.execute_statement(Statement=f"SELECT * FROM \"{t}\"")["Items"]) == 3
+    with pytest.raises(ClientError) as e:
+        ddb.execute_transaction(TransactStatements=[
+            {"Statement": f"INSERT INTO \"{t}\" VALUE {{'pk': 'c', 'sk': 1}}"},
+            {"Statement": f"INSERT INTO \"{t}\" VALUE {{'pk': 'b', 'sk': 1}}"}])
+    assert e.value.response["Error"]["Code"] == "TransactionCanceledException"
+    assert len(ddb.execute_statement(Statement=f"SELECT * FROM \"{t}\"")["Items"]) == 3
+    code, msg = error_of(ddb.execute_statement, Statement=f"SELEC * FROM \"{t}\"")
+    assert code == "ValidationException"
+    # Paging through NextToken.
+    for i in range(10):
+        ddb.execute_statement(Statement=f"INSERT INTO \"{t}\" VALUE {{'pk': 'p', 'sk': {i}}}")
+    seen, token = 0, None
+    while True:
+        kw = {"Statement": f"SELECT * FROM \"{t}\" WHERE pk = 'p'", "Limit": 3}
+        if token:
+            kw["NextToken"] = token
+        r = ddb.execute_statement(**kw)
+        seen += len(r["Items"])
+        token = r.get("NextToken")
+        if not token:
+            break
+    assert seen == 10

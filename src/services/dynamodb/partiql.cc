@@ -673,7 +673,7 @@ Result<Json> Engine::ExecuteTransaction(const Scope& s, Json in) {
   std::vector<WriteOp> ops;
   bool reads = false, writes = false;
   for (const auto& st : statements) {
-    std::string text = Trim(st.value("Statement", ""));
+    std::string text(Trim(st.value("Statement", "")));
     bool is_select = ToUpper(text.substr(0, 6)) == "SELECT";
     (is_select ? reads : writes) = true;
     if (!is_select) {
