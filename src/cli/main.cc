@@ -8,6 +8,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "cli/remote.h"
 #include "cli/serve.h"
 #include "core/config.h"
 #include "jsonata/cli.h"
@@ -73,7 +74,29 @@ int main(int argc, char** argv) {
   jsonata->add_option("--input,-i", input_path, "JSON input file, or - for stdin");
   jsonata->add_option("--bindings,-b", bindings, "JSON object of variable bindings");
 
+  // invoke / logs: clients of a running server.
+  stratus::cli::RemoteOptions remote;
+  CLI::App* invoke = app.add_subcommand("invoke", "Invoke a function on a running stratus and print its result.");
+  std::string invoke_name, invoke_payload, invoke_qualifier;
+  invoke->add_option("name", invoke_name, "function name or ARN (name:qualifier works too)")->required();
+  invoke->add_option("--payload,-p", invoke_payload, "JSON event, or @file to read it from a file");
+  invoke->add_option("--qualifier,-q", invoke_qualifier, "version or alias");
+  invoke->add_option("--endpoint-url", remote.endpoint, "the server")->default_str(remote.endpoint);
+  CLI::App* logs = app.add_subcommand("logs", "Print a function's logs (/aws/lambda/NAME) from a running stratus.");
+  std::string logs_name;
+  bool logs_follow = false;
+  int64_t logs_since = 60;
+  logs->add_option("name", logs_name, "function name")->required();
+  logs->add_flag("--follow,-f", logs_follow, "keep printing new log lines");
+  logs->add_option("--since", logs_since, "minutes of history to print")->default_str("60");
+  logs->add_option("--endpoint-url", remote.endpoint, "the server")->default_str(remote.endpoint);
+
   CLI11_PARSE(app, argc, argv);
+
+  if (invoke->parsed()) {
+    return stratus::cli::RunInvoke(remote, invoke_name, invoke_payload, invoke_qualifier);
+  }
+  if (logs->parsed()) return stratus::cli::RunLogs(remote, logs_name, logs_follow, logs_since);
 
   if (version->parsed()) {
     std::cout << "stratus " << stratus::kVersion << "\n";
