@@ -198,7 +198,8 @@ Result<std::string> BlobStore::Publish(const std::string& tmp_path, const std::s
   return id;
 }
 
-Result<std::string> BlobStore::Put(std::string_view data) {
+Result<std::string> BlobStore::Put(std::string_view data,
+                                   const std::function<void()>& while_flushing) {
   std::string id = HexEncode(RandomBytes(kIdBytes));
   std::string tmp = dir_ + "/tmp/" + id;
   Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
@@ -207,6 +208,10 @@ Result<std::string> BlobStore::Put(std::string_view data) {
     Error e = IoError("cannot write", tmp);
     ::unlink(tmp.c_str());
     return e;
+  }
+  if (while_flushing) {
+    if (options_.fsync) ::sync_file_range(fd.fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+    while_flushing();
   }
   return Publish(tmp, id, fd.fd);
 }

@@ -24,6 +24,7 @@
 // In-memory mode (empty `dir`): a private directory under $TMPDIR, removed by the destructor.
 // Thread-safe: every method may be called concurrently; blobs are immutable once written.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -58,8 +59,10 @@ class BlobStore {
   BlobStore(const BlobStore&) = delete;
   BlobStore& operator=(const BlobStore&) = delete;
 
-  // Writes `data` as a new, not yet referenced blob; returns its id.
-  Result<std::string> Put(std::string_view data);
+  // Writes `data` as a new, not yet referenced blob; returns its id. `while_flushing`, when
+  // given, runs after the bytes are handed to the kernel and their writeback has started, before
+  // the fsync waits for it: CPU work on the same bytes (hashing) overlaps the disk's.
+  Result<std::string> Put(std::string_view data, const std::function<void()>& while_flushing = {});
   // Writes the concatenation of `ranges` of existing blobs as a new blob (multipart completion,
   // ranged copies), copying in the kernel where it can.
   Result<std::string> Concat(const std::vector<BlobRange>& ranges);

@@ -126,7 +126,6 @@ Result<aws::OperationOutput> S3Store::UploadPart(const RequestInfo& req, const J
   std::string key = input.value("Key", "");
   std::string upload_id = input.value("UploadId", "");
   STRATUS_ASSIGN_OR_RETURN(int number, PartNumber(input));
-  STRATUS_ASSIGN_OR_RETURN(auto checksum, VerifyBodyIntegrity(input, body));
   // Fail before writing bytes when the upload is not there.
   STRATUS_RETURN_IF_ERROR(store_.Read([&](store::ReadTxn& txn) -> Status {
     STRATUS_RETURN_IF_ERROR(LoadBucket(txn, bucket));
@@ -134,11 +133,18 @@ Result<aws::OperationOutput> S3Store::UploadPart(const RequestInfo& req, const J
   }));
   PartRecord part;
   part.number = number;
-  part.etag = SimpleEtag(body);
   part.size = body.size();
   part.last_modified_ms = req.now_ms;
-  part.checksum = checksum;
-  STRATUS_ASSIGN_OR_RETURN(part.blob, blobs_.Put(body));
+  Result<std::optional<Checksum>> checksum = std::optional<Checksum>();
+  STRATUS_ASSIGN_OR_RETURN(part.blob, blobs_.Put(body, [&] {
+    part.etag = SimpleEtag(body);
+    checksum = VerifyBodyIntegrity(input, body);
+  }));
+  if (!checksum.ok()) {
+    blobs_.Discard(part.blob);
+    return std::move(checksum).error();
+  }
+  part.checksum = *checksum;
   return StorePart(store_, blobs_, req, bucket, key, upload_id, std::move(part));
 }
 

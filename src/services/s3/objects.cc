@@ -251,29 +251,44 @@ Result<aws::OperationOutput> S3Store::PutObject(const RequestInfo& req, const Js
     return NotImplemented("x-amz-object-lock-*");
   }
   if (input.contains("SSECustomerAlgorithm")) return NotImplemented("x-amz-server-side-encryption-customer-*");
-  STRATUS_ASSIGN_OR_RETURN(auto checksum, VerifyBodyIntegrity(input, body));
+  // Fail before writing any bytes when the bucket is not there.
+  STRATUS_RETURN_IF_ERROR(GetBucket(bucket));
   ObjectRecord rec;
   rec.size = body.size();
-  rec.etag = SimpleEtag(body);
+  // Hashing a large body overlaps the disk's writeback of its blob.
+  Result<std::optional<Checksum>> checksum = std::optional<Checksum>();
+  auto hash = [&] {
+    rec.etag = SimpleEtag(body);
+    checksum = VerifyBodyIntegrity(input, body);
+  };
+  std::optional<std::string> inline_bytes;
+  if (body.size() > kInlineMaxBytes) {
+    STRATUS_ASSIGN_OR_RETURN(rec.data_id, blobs_.Put(body, hash));
+    if (!checksum.ok()) {
+      blobs_.Discard(rec.data_id);
+      return std::move(checksum).error();
+    }
+  } else {
+    hash();
+    if (!checksum.ok()) return std::move(checksum).error();
+    if (!body.empty()) {
+      rec.data_id = NewDataId();
+      rec.inline_data = true;
+      inline_bytes = std::move(body);
+    }
+  }
   rec.last_modified_ms = req.now_ms;
   rec.headers = HeadersFrom(input);
   rec.metadata = MetadataFrom(input);
   rec.storage_class = input.value("StorageClass", "STANDARD");
-  rec.checksum = checksum;
+  rec.checksum = *checksum;
   if (auto t = input.find("Tagging"); t != input.end()) {
-    STRATUS_ASSIGN_OR_RETURN(rec.tags, ParseTagging(t->get<std::string>()));
-  }
-  // Fail before writing any bytes when the bucket is not there.
-  STRATUS_RETURN_IF_ERROR(GetBucket(bucket));
-  std::optional<std::string> inline_bytes;
-  if (!body.empty()) {
-    if (body.size() <= kInlineMaxBytes) {
-      rec.data_id = NewDataId();
-      rec.inline_data = true;
-      inline_bytes = std::move(body);
-    } else {
-      STRATUS_ASSIGN_OR_RETURN(rec.data_id, blobs_.Put(body));
+    auto tags = ParseTagging(t->get<std::string>());
+    if (!tags.ok()) {
+      if (!inline_bytes && !rec.data_id.empty()) blobs_.Discard(rec.data_id);
+      return std::move(tags).error();
     }
+    rec.tags = std::move(tags).value();
   }
   std::string if_none_match = input.value("IfNoneMatch", "");
   std::string if_match = input.value("IfMatch", "");
