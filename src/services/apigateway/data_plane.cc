@@ -463,6 +463,9 @@ struct DataPlane::Impl {
       resp.headers.Set("Apigw-Requestid", ex->extended_id);
       ApplyCors(*ex, resp);
     }
+    if (!resp.headers.Has("date")) {
+      resp.headers.Set("Date", FormatHttpDate(static_cast<double>(ctx.clock.NowMillis() / 1000)));
+    }
     if (ex->req.method == "HEAD") resp.body.clear();
     double secs = static_cast<double>(ctx.clock.MonotonicNanos() - ex->start_ns) / 1e9;
     std::string api_id = ex->target.api_id;
