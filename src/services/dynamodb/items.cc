@@ -201,7 +201,7 @@ Result<WriteOp> Engine::PreparePut(const Scope& s, Json in, const Table& t) {
   op.return_values = input.value("ReturnValues", "NONE");
   STRATUS_RETURN_IF_ERROR(PrepareCondition(input, ctx, op));
   STRATUS_RETURN_IF_ERROR(CheckUnused(ctx));
-  op.item = input.value("Item", Json::object());
+  if (input.contains("Item")) op.item = std::move(input["Item"]);
   STRATUS_RETURN_IF_ERROR(NormalizeItemInput(op.item));
   STRATUS_RETURN_IF_ERROR(ValidateItemKeys(t, op.item, false));
   if (ItemSize(op.item) > kMaxItemBytes) return Validation("Item size has exceeded the maximum allowed size");

@@ -1,0 +1,222 @@
+// The engine over an in-memory store: tables, items, indexes, transactions, streams, TTL.
+#include "services/dynamodb/engine.h"
+
+#include <gtest/gtest.h>
+
+#include "services/dynamodb/attr.h"
+#include "services/dynamodb/streams.h"
+
+namespace stratus::services::dynamodb {
+namespace {
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = store::OpenSqliteStore(store::SqliteOptions{.clock = &clock_});
+    ASSERT_TRUE(s.ok());
+    store_ = std::move(*s);
+    engine_ = std::make_unique<Engine>(*store_, clock_);
+    reader_ = std::make_unique<StreamReader>(*store_, clock_);
+  }
+
+  void CreateTable(const std::string& name, const std::string& range_type, Json extra = Json::object()) {
+    Json in = {{"TableName", name},
+               {"KeySchema", {{{"AttributeName", "pk"}, {"KeyType", "HASH"}}}},
+               {"AttributeDefinitions", {{{"AttributeName", "pk"}, {"AttributeType", "S"}}}},
+               {"BillingMode", "PAY_PER_REQUEST"}};
+    if (!range_type.empty()) {
+      in["KeySchema"].push_back({{"AttributeName", "sk"}, {"KeyType", "RANGE"}});
+      in["AttributeDefinitions"].push_back({{"AttributeName", "sk"}, {"AttributeType", range_type}});
+    }
+    for (auto& [k, v] : extra.items()) {
+      if (k == "AttributeDefinitions") {
+        for (const auto& d : v) in["AttributeDefinitions"].push_back(d);
+      } else {
+        in[k] = v;
+      }
+    }
+    auto r = engine_->catalog().Create(scope_, in);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+  }
+
+  Json Ok(Result<Json> r) {
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().code + ": " + r.error().message);
+    return r.ok() ? *r : Json();
+  }
+
+  ManualClock clock_;
+  Scope scope_{"000000000000", "us-east-1"};
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<StreamReader> reader_;
+};
+
+TEST_F(EngineTest, NumericSortKeysQueryInNumericOrder) {
+  CreateTable("t", "N");
+  for (std::string n : {"10", "-3", "2.5", "0", "-10.5", "100", "1e-5"}) {
+    Ok(engine_->PutItem(scope_, {{"TableName", "t"}, {"Item", {{"pk", S("p")}, {"sk", N(n)}}}}));
+  }
+  Json r = Ok(engine_->Query(scope_, {{"TableName", "t"},
+                                     {"KeyConditionExpression", "pk = :p AND sk > :z"},
+                                     {"ExpressionAttributeValues", {{":p", S("p")}, {":z", N("0")}}}}));
+  std::vector<std::string> got;
+  for (const auto& i : r["Items"]) got.push_back(i["sk"]["N"]);
+  EXPECT_EQ(got, (std::vector<std::string>{"0.00001", "2.5", "10", "100"}));
+  r = Ok(engine_->Query(scope_, {{"TableName", "t"}, {"KeyConditionExpression", "pk = :p"},
+                                 {"ScanIndexForward", false}, {"Limit", 2},
+                                 {"ExpressionAttributeValues", {{":p", S("p")}}}}));
+  EXPECT_EQ(r["Items"][0]["sk"], N("100"));
+  EXPECT_EQ(r["LastEvaluatedKey"], Json({{"pk", S("p")}, {"sk", N("10")}}));
+  r = Ok(engine_->Query(scope_, {{"TableName", "t"}, {"KeyConditionExpression", "pk = :p"},
+                                 {"ScanIndexForward", false}, {"ExclusiveStartKey", r["LastEvaluatedKey"]},
+                                 {"ExpressionAttributeValues", {{":p", S("p")}}}}));
+  EXPECT_EQ(r["Count"], 5);
+  EXPECT_EQ(r["Items"][0]["sk"], N("2.5"));
+}
+
+TEST_F(EngineTest, IndexEntriesFollowTheItemInOneTransaction) {
+  CreateTable("t", "", {{"AttributeDefinitions", {{{"AttributeName", "g"}, {"AttributeType", "N"}}}},
+                        {"GlobalSecondaryIndexes",
+                         {{{"IndexName", "byG"},
+                           {"KeySchema", {{{"AttributeName", "g"}, {"KeyType", "HASH"}}}},
+                           {"Projection", {{"ProjectionType", "KEYS_ONLY"}}}}}}});
+  Ok(engine_->PutItem(scope_, {{"TableName", "t"}, {"Item", {{"pk", S("a")}, {"g", N("1")}, {"x", S("y")}}}}));
+  auto count = [&](const std::string& g) {
+    Json r = Ok(engine_->Query(scope_, {{"TableName", "t"}, {"IndexName", "byG"},
+                                        {"KeyConditionExpression", "g = :g"},
+                                        {"ExpressionAttributeValues", {{":g", N(g)}}}}));
+    return r["Count"].get<int>();
+  };
+  EXPECT_EQ(count("1"), 1);
+  Ok(engine_->UpdateItem(scope_, {{"TableName", "t"}, {"Key", {{"pk", S("a")}}},
+                                  {"UpdateExpression", "SET g = :two"},
+                                  {"ExpressionAttributeValues", {{":two", N("2")}}}}));
+  EXPECT_EQ(count("1"), 0);
+  EXPECT_EQ(count("2"), 1);
+  // A failed condition changes neither the item nor the index.
+  auto bad = engine_->UpdateItem(scope_, {{"TableName", "t"}, {"Key", {{"pk", S("a")}}},
+                                          {"UpdateExpression", "SET g = :three"},
+                                          {"ConditionExpression", "g = :three"},
+                                          {"ExpressionAttributeValues", {{":three", N("3")}}}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, "ConditionalCheckFailedException");
+  EXPECT_EQ(count("2"), 1);
+  Ok(engine_->DeleteItem(scope_, {{"TableName", "t"}, {"Key", {{"pk", S("a")}}}}));
+  EXPECT_EQ(count("2"), 0);
+  auto wrong = engine_->PutItem(scope_, {{"TableName", "t"}, {"Item", {{"pk", S("b")}, {"g", S("1")}}}});
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.error().message,
+            "One or more parameter values were invalid: Type mismatch for Index Key g Expected: N "
+            "Actual: S IndexName: byG");
+}
+
+TEST_F(EngineTest, TransactionsAreAllOrNothingAndStreamRecordsFollow) {
+  CreateTable("t", "", {{"StreamSpecification", {{"StreamEnabled", true}, {"StreamViewType", "NEW_AND_OLD_IMAGES"}}}});
+  Ok(engine_->PutItem(scope_, {{"TableName", "t"}, {"Item", {{"pk", S("a")}, {"v", N("1")}}}}));
+  auto r = engine_->TransactWriteItems(
+      scope_, {{"TransactItems",
+                {{{"Put", {{"TableName", "t"}, {"Item", {{"pk", S("b")}}}}}},
+                 {{"Update", {{"TableName", "t"}, {"Key", {{"pk", S("a")}}}, {"UpdateExpression", "SET v = :x"},
+                              {"ConditionExpression", "v = :x"},
+                              {"ExpressionAttributeValues", {{":x", N("5")}}}}}}}}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "TransactionCanceledException");
+  EXPECT_EQ(r.error().message,
+            "Transaction cancelled, please refer cancellation reasons for specific reasons [None, "
+            "ConditionalCheckFailed]");
+  Json b = Ok(engine_->GetItem(scope_, {{"TableName", "t"}, {"Key", {{"pk", S("b")}}}}));
+  EXPECT_FALSE(b.contains("Item"));
+  Ok(engine_->TransactWriteItems(
+      scope_, {{"TransactItems",
+                {{{"Put", {{"TableName", "t"}, {"Item", {{"pk", S("b")}}}}}},
+                 {{"Delete", {{"TableName", "t"}, {"Key", {{"pk", S("a")}}}}}}}}}));
+  Json desc = Ok(engine_->catalog().Describe(scope_, "t"));
+  std::string arn = desc["Table"]["LatestStreamArn"];
+  Json sd = Ok(reader_->DescribeStream(scope_, {{"StreamArn", arn}}));
+  std::string shard = sd["StreamDescription"]["Shards"][0]["ShardId"];
+  Json it = Ok(reader_->GetShardIterator(scope_, {{"StreamArn", arn}, {"ShardId", shard},
+                                                   {"ShardIteratorType", "TRIM_HORIZON"}}));
+  Json recs = Ok(reader_->GetRecords(scope_, {{"ShardIterator", it["ShardIterator"]}}));
+  ASSERT_EQ(recs["Records"].size(), 3u);  // the cancelled transaction wrote none
+  EXPECT_EQ(recs["Records"][0]["eventName"], "INSERT");
+  EXPECT_EQ(recs["Records"][1]["eventName"], "INSERT");
+  EXPECT_EQ(recs["Records"][2]["eventName"], "REMOVE");
+  EXPECT_EQ(recs["Records"][2]["dynamodb"]["OldImage"]["v"], N("1"));
+  // Iterators expire after 15 minutes.
+  clock_.Advance(16 * 60 * 1000);
+  auto expired = reader_->GetRecords(scope_, {{"ShardIterator", recs["NextShardIterator"]}});
+  ASSERT_FALSE(expired.ok());
+  EXPECT_EQ(expired.error().code, "ExpiredIteratorException");
+  auto bad = reader_->GetRecords(scope_, {{"ShardIterator", "garbage"}});
+  EXPECT_EQ(bad.error().message, "Invalid ShardIterator");
+}
+
+TEST_F(EngineTest, TtlSweepDeletesExpiredItemsWithServiceIdentity) {
+  CreateTable("t", "", {{"StreamSpecification", {{"StreamEnabled", true}, {"StreamViewType", "KEYS_ONLY"}}}});
+  Ok(engine_->catalog().UpdateTtl(scope_, {{"TableName", "t"},
+                                           {"TimeToLiveSpecification", {{"Enabled", true}, {"AttributeName", "exp"}}}}));
+  int64_t now = clock_.NowMillis() / 1000;
+  Ok(engine_->PutItem(scope_, {{"TableName", "t"}, {"Item", {{"pk", S("old")}, {"exp", N(std::to_string(now - 1))}}}}));
+  Ok(engine_->PutItem(scope_, {{"TableName", "t"}, {"Item", {{"pk", S("new")}, {"exp", N(std::to_string(now + 60))}}}}));
+  auto n = engine_->SweepTtl(100);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 1);
+  clock_.Advance(61 * 1000);
+  EXPECT_EQ(*engine_->SweepTtl(100), 1);
+  Json s = Ok(engine_->Scan(scope_, {{"TableName", "t"}}));
+  EXPECT_EQ(s["Count"], 0);
+  std::string arn = Ok(engine_->catalog().Describe(scope_, "t"))["Table"]["LatestStreamArn"];
+  std::string shard = Ok(reader_->DescribeStream(scope_, {{"StreamArn", arn}}))["StreamDescription"]["Shards"][0]["ShardId"];
+  Json it = Ok(reader_->GetShardIterator(scope_, {{"StreamArn", arn}, {"ShardId", shard}, {"ShardIteratorType", "TRIM_HORIZON"}}));
+  Json recs = Ok(reader_->GetRecords(scope_, {{"ShardIterator", it["ShardIterator"]}}));
+  ASSERT_EQ(recs["Records"].size(), 4u);
+  EXPECT_EQ(recs["Records"][2]["userIdentity"]["PrincipalId"], "dynamodb.amazonaws.com");
+  EXPECT_FALSE(recs["Records"][0].contains("userIdentity"));
+}
+
+TEST_F(EngineTest, ErrorPaths) {
+  CreateTable("t", "S");
+  auto missing = engine_->GetItem(scope_, {{"TableName", "nope"}, {"Key", {{"pk", S("a")}}}});
+  EXPECT_EQ(missing.error().code, "ResourceNotFoundException");
+  auto mix = engine_->PutItem(scope_, {{"TableName", "t"}, {"Item", {{"pk", S("a")}, {"sk", S("b")}}},
+                                       {"Expected", {{"a", {{"Exists", false}}}}},
+                                       {"ConditionExpression", "attribute_exists(a)"}});
+  EXPECT_EQ(mix.error().message,
+            "Can not use both expression and non-expression parameters in the same request: "
+            "Non-expression parameters: {Expected} Expression parameters: {ConditionExpression}");
+  auto names = engine_->GetItem(scope_, {{"TableName", "t"}, {"Key", {{"pk", S("a")}, {"sk", S("b")}}},
+                                         {"ExpressionAttributeNames", {{"#a", "a"}}}});
+  EXPECT_EQ(names.error().message, "ExpressionAttributeNames can only be specified when using expressions");
+  auto key = engine_->UpdateItem(scope_, {{"TableName", "t"}, {"Key", {{"pk", S("a")}, {"sk", S("b")}}},
+                                          {"UpdateExpression", "SET sk = :v"},
+                                          {"ExpressionAttributeValues", {{":v", S("x")}}}});
+  EXPECT_EQ(key.error().message,
+            "One or more parameter values were invalid: Cannot update attribute sk. This attribute is part of the key");
+  auto rv = engine_->PutItem(scope_, {{"TableName", "t"}, {"Item", {{"pk", S("a")}, {"sk", S("b")}}},
+                                      {"ReturnValues", "ALL_NEW"}});
+  EXPECT_EQ(rv.error().message, "ReturnValues can only be ALL_OLD or NONE");
+  auto seg = engine_->Scan(scope_, {{"TableName", "t"}, {"Segment", 1}});
+  EXPECT_EQ(seg.error().message,
+            "The TotalSegments parameter is required but was not present in the request when Segment parameter is present");
+  auto esk = engine_->Query(scope_, {{"TableName", "t"}, {"KeyConditionExpression", "pk = :p"},
+                                     {"ExpressionAttributeValues", {{":p", S("a")}}},
+                                     {"ExclusiveStartKey", {{"pk", S("a")}}}});
+  EXPECT_EQ(esk.error().message,
+            "The provided starting key is invalid: The provided key element does not match the schema");
+  auto type = engine_->Query(scope_, {{"TableName", "t"}, {"KeyConditionExpression", "pk = :p"},
+                                      {"ExpressionAttributeValues", {{":p", N("1")}}}});
+  EXPECT_EQ(type.error().message,
+            "One or more parameter values were invalid: Condition parameter type does not match schema type");
+  auto batch = engine_->BatchGetItem(scope_, {{"RequestItems", {{"t", {{"Keys", {{{"pk", S("a")}, {"sk", S("b")}},
+                                                                                   {{"pk", S("a")}, {"sk", S("b")}}}}}}}}});
+  EXPECT_EQ(batch.error().message, "Provided list of item keys contains duplicates");
+  auto exists = engine_->catalog().Create(scope_, {{"TableName", "t"},
+                                                   {"KeySchema", {{{"AttributeName", "pk"}, {"KeyType", "HASH"}}}},
+                                                   {"AttributeDefinitions", {{{"AttributeName", "pk"}, {"AttributeType", "S"}}}},
+                                                   {"BillingMode", "PAY_PER_REQUEST"}});
+  EXPECT_EQ(exists.error().code, "ResourceInUseException");
+  EXPECT_EQ(exists.error().message, "Table already exists: t");
+}
+
+}  // namespace
+}  // namespace stratus::services::dynamodb
