@@ -82,6 +82,26 @@ void Execution::DeleteFrame(uint64_t id) {
   deleted_.insert(id);
 }
 
+void Execution::FinishChild(Frame& child, bool ok) {
+  uint64_t id = child.id;
+  if (record_history_) {
+    Json rec{{"id", id}, {"parent", child.parent}, {"index", child.index}, {"done", true}};
+    if (ok) rec["output"] = child.output;
+    else rec["error_output"] = Json{{"Error", child.error}, {"Cause", child.cause}};
+    dirty_.erase(id);
+    done_records_[id] = std::move(rec);
+  }
+  frames_.erase(id);
+}
+
+void Execution::DropChildren(Frame& parent) {
+  if (!parent.children || !record_history_) return;
+  for (uint64_t id : parent.children->finished) {
+    if (done_records_.erase(id) == 0) deleted_.insert(id);
+  }
+  if (parent.children->items_persisted) deleted_keys_.push_back(std::to_string(parent.id) + ".items");
+}
+
 void Execution::Schedule(Frame& f) { runnable_.push_back(f.id); }
 
 HistoryEvent& Execution::Emit(Frame* f, std::string type, std::string details_key, Json details) {
@@ -229,7 +249,10 @@ void Execution::FinishExecution(ExecutionStatus status, Json output, std::string
   runnable_.clear();
   // Every frame is gone once the execution ends.
   std::vector<uint64_t> ids;
-  for (const auto& [id, _] : frames_) ids.push_back(id);
+  for (const auto& [id, f] : frames_) {
+    ids.push_back(id);
+    if (f->children) DropChildren(*f);
+  }
   for (uint64_t id : ids) DeleteFrame(id);
 }
 

@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <map>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -120,7 +121,9 @@ class Execution {
 
   // Persistence: the frames changed since the last call (id → record, or null when deleted)
   // and the execution-level record.
-  std::vector<std::pair<uint64_t, std::optional<Json>>> TakeFrameChanges();
+  // Keys are suffixes under the execution's frame prefix: a frame's zero-padded id, or
+  // "<id>.items" for a Map's item list (written once, not with every change of the Map).
+  std::vector<std::pair<std::string, std::optional<Json>>> TakeFrameChanges();
   Json ExecutionRecord() const;
   // Rebuilds an execution from its records; tasks that were in flight are dispatched again and
   // timers re-armed by the runner (see PendingWork).
@@ -140,6 +143,11 @@ class Execution {
   Frame* Get(uint64_t id);
   void MarkDirty(Frame& f);
   void DeleteFrame(uint64_t id);
+  // A Map iteration or Parallel branch ended: its frame leaves memory and its record becomes
+  // the result record its parent gathers from after a restart.
+  void FinishChild(Frame& child, bool ok);
+  // The parent's children are done with: their records and the item list go.
+  void DropChildren(Frame& parent);
   void Schedule(Frame& f);
   HistoryEvent& Emit(Frame* f, std::string type, std::string details_key = {}, Json details = {});
   void Step(Frame& f);
@@ -167,6 +175,8 @@ class Execution {
   std::vector<HistoryEvent> events_;
   std::set<uint64_t> dirty_;
   std::set<uint64_t> deleted_;
+  std::map<uint64_t, Json> done_records_;
+  std::vector<std::string> deleted_keys_;
   bool exec_dirty_ = true;
   mutable std::unordered_map<const Branch*, std::string> branch_paths_;
 };

@@ -1,5 +1,7 @@
 // Persistence of an execution's position: frame records and the execution record, written by
 // the runner with each batch of history events, and Restore after a restart.
+#include <cstdio>
+
 #include "services/stepfunctions/engine.h"
 #include "services/stepfunctions/frame.h"
 
@@ -57,8 +59,6 @@ Json FrameToJson(const Frame& f, const std::string& branch) {
                          {"max_concurrency", c.max_concurrency},
                          {"tolerated_count", c.tolerated_count},
                          {"tolerated_percentage", c.tolerated_percentage},
-                         {"items", c.items},
-                         {"results", c.results},
                          {"running", c.running}};
   }
   return j;
@@ -80,23 +80,39 @@ const Branch* Execution::BranchFromPath(const std::string& path) const {
   return nullptr;
 }
 
-std::vector<std::pair<uint64_t, std::optional<Json>>> Execution::TakeFrameChanges() {
-  std::vector<std::pair<uint64_t, std::optional<Json>>> out;
-  for (uint64_t id : deleted_) out.emplace_back(id, std::nullopt);
+std::string FrameKey(uint64_t id) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%012llu", static_cast<unsigned long long>(id));
+  return buf;
+}
+
+std::vector<std::pair<std::string, std::optional<Json>>> Execution::TakeFrameChanges() {
+  std::vector<std::pair<std::string, std::optional<Json>>> out;
+  for (uint64_t id : deleted_) out.emplace_back(FrameKey(id), std::nullopt);
+  for (auto& k : deleted_keys_) out.emplace_back(FrameKey(std::stoull(k.substr(0, k.find('.')))) + ".items", std::nullopt);
+  for (auto& [id, rec] : done_records_) out.emplace_back(FrameKey(id), std::move(rec));
   for (uint64_t id : dirty_) {
     auto it = frames_.find(id);
     if (it == frames_.end()) continue;
-    out.emplace_back(id, FrameToJson(*it->second, BranchPath(it->second->branch)));
+    Frame& f = *it->second;
+    if (f.children && !f.children->items_persisted) {
+      f.children->items_persisted = true;
+      if (!f.children->items.empty()) {
+        out.emplace_back(FrameKey(id) + ".items", Json{{"items_of", id}, {"items", f.children->items}});
+      }
+    }
+    out.emplace_back(FrameKey(id), FrameToJson(f, BranchPath(f.branch)));
   }
   dirty_.clear();
   deleted_.clear();
+  deleted_keys_.clear();
+  done_records_.clear();
   return out;
 }
 
 Json Execution::ExecutionRecord() const {
   Json j = Json::object();
   j["status"] = std::string(StatusName(status_));
-  j["input"] = input_;
   if (status_ == ExecutionStatus::kSucceeded) j["output"] = output_;
   if (!error_.empty()) j["error"] = error_;
   if (!cause_.empty()) j["cause"] = cause_;
@@ -116,7 +132,16 @@ std::unique_ptr<Execution> Execution::Restore(std::shared_ptr<const Definition> 
   e->next_frame_id_ = rec.value("next_frame_id", uint64_t{1});
   e->transitions_ = rec.value("transitions", uint64_t{0});
   e->exec_dirty_ = false;
+  std::vector<const Json*> items_records, done_records;
   for (const Json& j : frames) {
+    if (j.contains("items_of")) {
+      items_records.push_back(&j);
+      continue;
+    }
+    if (j.value("done", false)) {
+      done_records.push_back(&j);
+      continue;
+    }
     auto f = std::make_unique<Frame>();
     f->id = j.value("id", uint64_t{0});
     f->parent = j.value("parent", uint64_t{0});
@@ -153,19 +178,42 @@ std::unique_ptr<Execution> Execution::Restore(std::shared_ptr<const Definition> 
       ch->total = c->value("total", size_t{0});
       ch->started = c->value("started", size_t{0});
       ch->done = c->value("done", size_t{0});
-      ch->failed = c->value("failed", size_t{0});
+      ch->failed = 0;
       ch->max_concurrency = c->value("max_concurrency", size_t{0});
       ch->tolerated_count = c->value("tolerated_count", int64_t{-1});
       ch->tolerated_percentage = c->value("tolerated_percentage", -1.0);
-      ch->items = c->value("items", std::vector<Json>{});
-      ch->results = c->value("results", std::vector<Json>{});
-      ch->running = c->value("running", std::vector<uint64_t>{});
+      ch->results.assign(ch->total, Json());
+      ch->items_persisted = true;
+      for (uint64_t id : c->value("running", std::vector<uint64_t>{})) ch->running.insert(id);
       f->children = std::move(ch);
     }
     e->frames_.emplace(f->id, std::move(f));
   }
   for (auto& [id, f] : e->frames_) {
     if (f->parent) f->parent_frame = e->Get(f->parent);
+  }
+  for (const Json* j : items_records) {
+    Frame* p = e->Get(j->value("items_of", uint64_t{0}));
+    if (p && p->children) p->children->items = j->value("items", std::vector<Json>{});
+  }
+  for (const Json* j : done_records) {
+    Frame* p = e->Get(j->value("parent", uint64_t{0}));
+    size_t index = j->value("index", size_t{0});
+    if (!p || !p->children || index >= p->children->results.size()) continue;
+    p->children->results[index] = j->contains("output") ? (*j)["output"] : j->value("error_output", Json());
+    p->children->finished.push_back(j->value("id", uint64_t{0}));
+    if (j->contains("error_output")) ++p->children->failed;
+  }
+  // Rebuild each parent's counters from its children's records.
+  for (auto& [id, f] : e->frames_) {
+    if (!f->children) continue;
+    Children& c = *f->children;
+    c.running.clear();
+    for (auto& [cid, child] : e->frames_) {
+      if (child->parent == id) c.running.insert(cid);
+    }
+    c.done = c.finished.size();
+    c.started = c.done + c.running.size();
   }
   // Results of children that finished before the crash are in their parents' records; a child
   // whose record says kDone was finished but not yet folded in: fold it now.

@@ -130,7 +130,7 @@ TEST(EngineTest, RestoreResumesWhereItStood) {
   e.Run();
   auto frames = e.TakeFrameChanges();
   std::vector<Json> records;
-  for (auto& [id, rec] : frames) {
+  for (auto& [key, rec] : frames) {
     if (rec) records.push_back(*rec);
   }
   auto restored = Execution::Restore(def, TestInfo(), host, e.ExecutionRecord(), records);

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,8 +32,10 @@ struct Children {
   double tolerated_percentage = -1;
   std::vector<Json> items;     // Map: the item inputs (after ItemSelector)
   std::vector<Json> results;
-  std::vector<uint64_t> running;  // child frame ids
+  std::set<uint64_t> running;     // child frame ids
   bool failing = false;
+  bool items_persisted = false;
+  std::vector<uint64_t> finished;  // ids of ended children whose result records exist
   std::string error, cause;
 };
 

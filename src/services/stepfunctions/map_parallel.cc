@@ -56,7 +56,7 @@ void StateRunner::ExecuteParallel(Frame& f) {
     Frame* child = e_.NewFrame(f.id, s.branches[i].get(), input);
     child->index = static_cast<int64_t>(i);
     child->last_event = f.last_event;
-    c.running.push_back(child->id);
+    c.running.insert(child->id);
     e_.Schedule(*child);
   }
 }
@@ -195,7 +195,7 @@ void StateRunner::StartIterations(Frame& f) {
     child->map_item = std::move(item);
     child->has_map_item = true;
     child->last_event = f.last_event;
-    c.running.push_back(child->id);
+    c.running.insert(child->id);
     e_.Schedule(*child);
   }
 }
@@ -208,7 +208,7 @@ void StateRunner::ChildFinished(Frame& child, bool ok) {
   }
   Children& c = *p->children;
   const State& s = p->current();
-  c.running.erase(std::remove(c.running.begin(), c.running.end(), child.id), c.running.end());
+  c.running.erase(child.id);
   auto abort_running = [&]() {
     for (uint64_t id : c.running) e_.DeleteFrame(id);
     c.running.clear();
@@ -219,14 +219,16 @@ void StateRunner::ChildFinished(Frame& child, bool ok) {
       std::string error = child.error, cause = child.cause;
       e_.DeleteFrame(child.id);
       abort_running();
+      e_.DropChildren(*p);
       p->children.reset();
       e_.Emit(p, "ParallelStateFailed");
       p->phase = Phase::kEnter;
       return HandleFailure(*p, error, cause);
     }
-    c.results[index] = std::move(child.output);
+    c.results[index] = child.output;
     ++c.done;
-    e_.DeleteFrame(child.id);
+    c.finished.push_back(child.id);
+    e_.FinishChild(child, true);
   } else {
     const MapConfig& m = *s.map;
     if (!m.distributed) {
@@ -237,7 +239,7 @@ void StateRunner::ChildFinished(Frame& child, bool ok) {
     }
     ++c.done;
     if (ok) {
-      c.results[index] = std::move(child.output);
+      c.results[index] = child.output;
     } else {
       ++c.failed;
       c.results[index] = Json{{"Error", child.error}, {"Cause", child.cause}};
@@ -250,6 +252,7 @@ void StateRunner::ChildFinished(Frame& child, bool ok) {
         std::string cause = threshold ? "The specified tolerated failure threshold was exceeded" : child.cause;
         e_.DeleteFrame(child.id);
         abort_running();
+        e_.DropChildren(*p);
         p->children.reset();
         if (m.distributed) e_.Emit(p, "MapRunFailed", "mapRunFailedEventDetails", Json{{"error", error}, {"cause", cause}});
         e_.Emit(p, "MapStateFailed");
@@ -257,9 +260,11 @@ void StateRunner::ChildFinished(Frame& child, bool ok) {
         return HandleFailure(*p, error, cause);
       }
     }
-    e_.DeleteFrame(child.id);
+    c.finished.push_back(child.id);
+    e_.FinishChild(child, ok);
   }
-  e_.MarkDirty(*p);
+  // The parent's record is not rewritten per child: its counters are rebuilt from the
+  // children's records after a restart (Execution::Restore).
   if (c.done == c.total) return FinishChildren(*p);
   if (s.type == StateType::kMap) StartIterations(*p);
 }
@@ -268,6 +273,7 @@ void StateRunner::FinishChildren(Frame& f) {
   const State& s = f.current();
   Json result = Json::array();
   result.get_ref<Json::array_t&>() = std::move(f.children->results);
+  e_.DropChildren(f);
   f.children.reset();
   f.result = Json();
   if (s.type == StateType::kMap) {

@@ -188,8 +188,8 @@ Status Runner::Persist(Live& live, bool first) {
   }
   std::vector<std::pair<std::string, std::optional<std::string>>> frame_writes;
   frame_writes.reserve(frames.size());
-  for (auto& [id, rec] : frames) {
-    frame_writes.emplace_back(live.keys.frames + Pad(id), rec ? std::optional<std::string>(DumpJson(*rec)) : std::nullopt);
+  for (auto& [suffix, rec] : frames) {
+    frame_writes.emplace_back(live.keys.frames + suffix, rec ? std::optional<std::string>(DumpJson(*rec)) : std::nullopt);
   }
   std::string meta;
   if (first) {
