@@ -586,10 +586,14 @@ void LambdaService::ServeUrl(HttpRequest request, Responder responder) {
                    [responder, plain, add_cors, request_id, trace_header](Result<InvokeOutcome> r) mutable {
                      HttpResponse out;
                      if (!r.ok()) {
+                       spdlog::info("lambda: function URL request {} failed: {} {}", request_id,
+                                    r.error().code, r.error().message);
                        out = r.error().code == "TooManyRequestsException"
                                  ? plain(429, "Rate Exceeded.")
                                  : plain(502, "Internal Server Error");
                      } else if (!r->function_error.empty()) {
+                       spdlog::info("lambda: function URL request {}: the function failed: {}",
+                                    request_id, r->payload.substr(0, 512));
                        out = plain(502, "Internal Server Error");
                      } else {
                        out = UrlResponse(r->payload);
