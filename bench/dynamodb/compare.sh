@@ -46,30 +46,39 @@ for port in $STRATUS_PORT $DYNALITE_PORT; do
   done
 done
 
-run() {  # port script -> "requests rps p99"
-  local out
-  out=$(cd "$HERE" && wrk -t1 -c"$CONNS" -d"${SECS}s" --latency -s "$2" "http://127.0.0.1:$1" 2>/dev/null)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime of a process
+TICK=$(getconf CLK_TCK)
+
+run() {  # port pid script -> "requests rps p99 cpu_us_per_request"
+  local out before after
+  before=$(cpu_ticks "$2")
+  out=$(cd "$HERE" && wrk -t1 -c"$CONNS" -d"${SECS}s" --latency -s "$3" "http://127.0.0.1:$1" 2>/dev/null)
+  after=$(cpu_ticks "$2")
+  if echo "$out" | grep -q "Non-2xx"; then echo "errors in $3 against port $1:" >&2; echo "$out" >&2; exit 1; fi
   local n rps p99
   n=$(echo "$out" | awk '/requests in/ {print $1}')
   rps=$(echo "$out" | awk '/Requests\/sec/ {printf "%d", $2}')
   p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
-  echo "$n $rps $p99"
+  echo "$n $rps $p99 $(awk -v t=$((after - before)) -v n="$n" -v hz="$TICK" 'BEGIN { printf "%.0f", t / hz * 1e6 / n }')"
 }
 
-printf "%-26s %14s %10s %14s %10s %8s\n" workload "stratus/s" "p99" "dynalite/s" "p99" ratio
+# cpu/req: the server process's CPU time (user + system) per request: what a request costs
+# whatever else the machine is doing (2 cores / cpu-per-request bounds throughput).
+printf "%-22s %11s %9s %9s %12s %9s %9s %7s\n" workload "stratus/s" "p99" "cpu/req" "dynalite/s" "p99" "cpu/req" ratio
 for w in put_item get_item query batch_write; do
   declare -A res=()
   for side in stratus dynalite; do
-    port=$STRATUS_PORT; [ $side = dynalite ] && port=$DYNALITE_PORT
+    port=$STRATUS_PORT; pid=$spid
+    [ $side = dynalite ] && port=$DYNALITE_PORT && pid=$dpid
     if [ $w = get_item ]; then export KEYS=${PUTS[$side]:-1000}; fi
-    read -r n rps p99 <<<"$(run "$port" "$w.lua")"
+    read -r n rps p99 cpu <<<"$(run "$port" "$pid" "$w.lua")"
     [ $w = put_item ] && declare -gA PUTS && PUTS[$side]=$n
-    res[$side]="$rps $p99"
+    res[$side]="$rps $p99 $cpu"
   done
-  read -r srps sp99 <<<"${res[stratus]}"
-  read -r drps dp99 <<<"${res[dynalite]}"
+  read -r srps sp99 scpu <<<"${res[stratus]}"
+  read -r drps dp99 dcpu <<<"${res[dynalite]}"
   label=$w; unit=1
   [ $w = batch_write ] && label="batch_write (items)" && unit=25
   ratio=$(awk -v a="$srps" -v b="$drps" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "-" }')
-  printf "%-26s %14s %10s %14s %10s %8s\n" "$label" $((srps * unit)) "$sp99" $((drps * unit)) "$dp99" "$ratio"
+  printf "%-22s %11s %9s %8sus %12s %9s %8sus %7s\n" "$label" $((srps * unit)) "$sp99" "$scpu" $((drps * unit)) "$dp99" "$dcpu" "$ratio"
 done

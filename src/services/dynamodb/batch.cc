@@ -87,7 +87,8 @@ Result<Json> Engine::BatchGetItem(const Scope& s, Json in) {
   return out;
 }
 
-Result<Json> Engine::BatchWriteItem(const Scope& s, Json in) {
+void Engine::BatchWriteItemAsync(const Scope& s, Json in, Done done) {
+  auto prepared = [&]() -> Result<std::pair<std::vector<WriteOp>, Json>> {
   Json& req = in["RequestItems"];
   size_t total = 0;
   for (auto& [table, list] : req.items()) total += list.size();
@@ -118,10 +119,22 @@ Result<Json> Engine::BatchWriteItem(const Scope& s, Json in) {
     }
     consumed.push_back(Json{{"TableName", table}, {"CapacityUnits", static_cast<double>(list.size())}});
   }
-  STRATUS_RETURN_IF_ERROR(ApplyWrites(s, ops, false));
   Json out = {{"UnprocessedItems", Json::object()}};
   if (in.value("ReturnConsumedCapacity", "NONE") != "NONE") out["ConsumedCapacity"] = consumed;
-  return out;
+  return std::make_pair(std::move(ops), std::move(out));
+  }();
+  if (!prepared.ok()) {
+    done(prepared.error());
+    return;
+  }
+  Json out = std::move(prepared->second);
+  SubmitWrite(s, std::move(prepared->first), [out](std::vector<WriteOp>&) { return out; }, std::move(done));
+}
+
+Result<Json> Engine::BatchWriteItem(const Scope& s, Json in) {
+  std::optional<Result<Json>> result;
+  BatchWriteItemAsync(s, std::move(in), [&](Result<Json> r) { result = std::move(r); });
+  return std::move(*result);
 }
 
 Result<Json> Engine::TransactGetItems(const Scope& s, Json in) {

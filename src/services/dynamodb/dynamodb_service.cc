@@ -37,6 +37,7 @@ class DynamoDbService final : public aws::Service {
   ~DynamoDbService() override { Stop(); }
 
   Status Start() override {
+    engine_.StartBatcher();
     sweeper_ = std::thread([this] { SweepLoop(); });
     return Status::Ok();
   }
@@ -48,6 +49,7 @@ class DynamoDbService final : public aws::Service {
     }
     cv_.notify_all();
     if (sweeper_.joinable()) sweeper_.join();
+    engine_.StopBatcher();
   }
 
  private:
@@ -60,6 +62,23 @@ class DynamoDbService final : public aws::Service {
   void Data(const std::string& name, Op op, aws::Mode mode = aws::Mode::kWorker) {
     On(name, [this, op](Call& c, const Json& in) -> Result<Json> { return (engine_.*op)(ScopeOf(c), in); },
        mode);
+  }
+
+  // Single-item writes and batches go to the write group committer (write_batcher.h): the
+  // handler prepares the request and returns; the answer comes once the group is durable.
+  using AsyncOp = void (Engine::*)(const Scope&, Json, Engine::Done);
+  void Async(const std::string& name, AsyncOp op) {
+    OnAsync(name, [this, op](std::shared_ptr<Call> c, Json in, aws::Completion done) {
+      (engine_.*op)(ScopeOf(*c), std::move(in), [done = std::move(done)](Result<Json> r) {
+        if (!r.ok()) {
+          done(std::move(r).error());
+          return;
+        }
+        aws::OperationOutput out;
+        out.body = std::move(r).value();
+        done(std::move(out));
+      });
+    });
   }
 
   void Register() {
@@ -101,14 +120,14 @@ class DynamoDbService final : public aws::Service {
       if (host.empty()) host = "dynamodb." + c.region + ".amazonaws.com";
       return Json{{"Endpoints", Json::array({Json{{"Address", host}, {"CachePeriodInMinutes", 1440}}})}};
     }, aws::Mode::kInline);
-    Data("PutItem", &Engine::PutItem);
+    Async("PutItem", &Engine::PutItemAsync);
     Data("GetItem", &Engine::GetItem, aws::Mode::kInline);
-    Data("UpdateItem", &Engine::UpdateItem);
-    Data("DeleteItem", &Engine::DeleteItem);
+    Async("UpdateItem", &Engine::UpdateItemAsync);
+    Async("DeleteItem", &Engine::DeleteItemAsync);
     Data("Query", &Engine::Query, aws::Mode::kInline);
     Data("Scan", &Engine::Scan);
     Data("BatchGetItem", &Engine::BatchGetItem, aws::Mode::kInline);
-    Data("BatchWriteItem", &Engine::BatchWriteItem);
+    Async("BatchWriteItem", &Engine::BatchWriteItemAsync);
     Data("TransactGetItems", &Engine::TransactGetItems, aws::Mode::kInline);
     Data("TransactWriteItems", &Engine::TransactWriteItems);
     Data("ExecuteStatement", &Engine::ExecuteStatement);

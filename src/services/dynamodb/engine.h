@@ -48,14 +48,38 @@ struct WriteOp {
   std::shared_ptr<Json> owned_input;  // keeps ExpressionAttributeValues alive
 };
 
+class WriteBatcher;
+
+// One request of a write group (see write_batcher.h).
+struct GroupItem {
+  const Scope* scope = nullptr;
+  std::vector<WriteOp>* ops = nullptr;
+};
+
 // Topic notified after every commit that appends records to a stream (long polls, Lambda).
 std::string StreamTopic(const std::string& stream_arn);
 
 class Engine {
  public:
-  Engine(store::Store& store, const Clock& clock) : store_(store), clock_(clock), catalog_(store, clock) {}
+  Engine(store::Store& store, const Clock& clock);
+  ~Engine();
+
+  // Starts/stops the write group committer (write_batcher.h). Without it, writes commit one
+  // store transaction each (tests).
+  void StartBatcher();
+  void StopBatcher();
 
   TableCatalog& catalog() { return catalog_; }
+
+  // PutItem/UpdateItem/DeleteItem/BatchWriteItem answering through `done` once durable (from a
+  // committer thread), without blocking the caller.
+  using Done = std::function<void(Result<Json>)>;
+  void PutItemAsync(const Scope& s, Json in, Done done);
+  void UpdateItemAsync(const Scope& s, Json in, Done done);
+  void DeleteItemAsync(const Scope& s, Json in, Done done);
+  void BatchWriteItemAsync(const Scope& s, Json in, Done done);
+  // Applies a group of independent requests in one transaction; `results` gets each one's status.
+  Status ApplyGroup(std::vector<GroupItem>& items, std::vector<Status>& results);
 
   Result<Json> PutItem(const Scope& s, Json in);
   Result<Json> GetItem(const Scope& s, Json in);
@@ -106,9 +130,16 @@ class Engine {
                          int64_t limit, const Node* filter, const std::vector<Path>* projection,
                          std::string& last_key);
 
+  // Prepares the request and hands it to the batcher (or applies it directly).
+  void SubmitWrite(const Scope& s, std::vector<WriteOp> ops, std::function<Json(std::vector<WriteOp>&)> output,
+                   Done done);
+  // The shared front half of PutItem/UpdateItem/DeleteItem.
+  Result<WriteOp> PrepareSingle(const Scope& s, WriteOp::Kind kind, Json in);
+
   store::Store& store_;
   const Clock& clock_;
   TableCatalog catalog_;
+  std::unique_ptr<WriteBatcher> batcher_;
   // Stream sequence numbers; written by transactions, which run one at a time.
   std::atomic<uint64_t> seq_{0};
   std::atomic<bool> seq_loaded_{false};

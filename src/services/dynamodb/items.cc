@@ -1,12 +1,14 @@
 // Single-item operations (PutItem, GetItem, UpdateItem, DeleteItem) and the write pipeline every
 // write goes through: prepared outside the store transaction, applied inside it together with
 // the table's index entries and stream record.
+#include <map>
 #include <set>
 
 #include "core/crypto.h"
 #include "core/strings.h"
 #include "services/dynamodb/attr.h"
 #include "services/dynamodb/engine.h"
+#include "services/dynamodb/write_batcher.h"
 
 namespace stratus::services::dynamodb {
 
@@ -450,6 +452,120 @@ Json Engine::ReturnAttributes(const WriteOp& op) const {
 }
 
 // ---- operations ----
+
+Engine::Engine(store::Store& store, const Clock& clock) : store_(store), clock_(clock), catalog_(store, clock) {}
+Engine::~Engine() { StopBatcher(); }
+
+void Engine::StartBatcher() {
+  if (!batcher_) batcher_ = std::make_unique<WriteBatcher>(*this);
+}
+
+void Engine::StopBatcher() {
+  if (batcher_) batcher_->Stop();
+}
+
+Status Engine::ApplyGroup(std::vector<GroupItem>& items, std::vector<Status>& results) {
+  results.assign(items.size(), Status::Ok());
+  return store_.Write([&](store::WriteTxn& txn) -> Status {
+    std::map<std::string, TablePtr> tables;
+    for (size_t i = 0; i < items.size(); ++i) {
+      const Scope& s = *items[i].scope;
+      results[i] = Status::Ok();
+      for (WriteOp& op : *items[i].ops) {
+        std::string key = s.account + "/" + s.region + "/" + op.table_name;
+        auto it = tables.find(key);
+        if (it == tables.end()) {
+          auto t = catalog_.GetInTxn(txn, s, op.table_name);
+          if (!t.ok()) {
+            results[i] = t.error();
+            break;
+          }
+          it = tables.emplace(key, *t).first;
+        }
+        // A request's own failures come before it writes anything (see write_batcher.h).
+        Status st = ApplyOne(txn, s, *it->second, op);
+        if (!st.ok()) {
+          results[i] = st;
+          break;
+        }
+      }
+    }
+    return Status::Ok();
+  });
+}
+
+void Engine::SubmitWrite(const Scope& s, std::vector<WriteOp> ops,
+                         std::function<Json(std::vector<WriteOp>&)> output, Done done) {
+  if (!batcher_) {
+    Status st = ApplyWrites(s, ops, false);
+    if (!st.ok()) {
+      done(st.error());
+    } else {
+      done(output(ops));
+    }
+    return;
+  }
+  WriteBatcher::Request r;
+  r.scope = s;
+  r.ops = std::move(ops);
+  r.done = [output = std::move(output), done = std::move(done)](Status st, std::vector<WriteOp>& applied) {
+    if (!st.ok()) {
+      done(st.error());
+    } else {
+      done(output(applied));
+    }
+  };
+  batcher_->Submit(std::move(r));
+}
+
+Result<WriteOp> Engine::PrepareSingle(const Scope& s, WriteOp::Kind kind, Json in) {
+  std::string name = in.value("TableName", "");
+  STRATUS_ASSIGN_OR_RETURN(TablePtr t, catalog_.Get(s, name));
+  switch (kind) {
+    case WriteOp::kPut: return PreparePut(s, std::move(in), *t);
+    case WriteOp::kUpdate: return PrepareUpdate(s, std::move(in), *t);
+    default: return PrepareDelete(s, std::move(in), *t);
+  }
+}
+
+namespace {
+void SingleAsync(Engine& e, Result<WriteOp> op, const Scope& s, Engine::Done done,
+                 const std::function<void(const Scope&, std::vector<WriteOp>,
+                                          std::function<Json(std::vector<WriteOp>&)>, Engine::Done)>& submit,
+                 const std::function<Json(const WriteOp&)>& attrs) {
+  if (!op.ok()) {
+    done(op.error());
+    return;
+  }
+  std::vector<WriteOp> ops;
+  ops.push_back(std::move(op).value());
+  submit(s, std::move(ops),
+         [attrs](std::vector<WriteOp>& applied) {
+           Json out = attrs(applied[0]);
+           AddConsumedCapacity(out, *applied[0].owned_input, applied[0].table_name, 1.0);
+           return out;
+         },
+         std::move(done));
+}
+}  // namespace
+
+void Engine::PutItemAsync(const Scope& s, Json in, Done done) {
+  SingleAsync(*this, PrepareSingle(s, WriteOp::kPut, std::move(in)), s, std::move(done),
+              [this](auto&&... a) { SubmitWrite(std::forward<decltype(a)>(a)...); },
+              [this](const WriteOp& op) { return ReturnAttributes(op); });
+}
+
+void Engine::UpdateItemAsync(const Scope& s, Json in, Done done) {
+  SingleAsync(*this, PrepareSingle(s, WriteOp::kUpdate, std::move(in)), s, std::move(done),
+              [this](auto&&... a) { SubmitWrite(std::forward<decltype(a)>(a)...); },
+              [this](const WriteOp& op) { return ReturnAttributes(op); });
+}
+
+void Engine::DeleteItemAsync(const Scope& s, Json in, Done done) {
+  SingleAsync(*this, PrepareSingle(s, WriteOp::kDelete, std::move(in)), s, std::move(done),
+              [this](auto&&... a) { SubmitWrite(std::forward<decltype(a)>(a)...); },
+              [this](const WriteOp& op) { return ReturnAttributes(op); });
+}
 
 Result<Json> Engine::PutItem(const Scope& s, Json in) {
   std::string name = in.value("TableName", "");
