@@ -1,6 +1,7 @@
 #include "services/all_services.h"
 
 #include "services/apigateway/apigateway_service.h"
+#include "services/cognito/cognito_service.h"
 #include "services/dynamodb/dynamodb_service.h"
 #include "services/lambda/lambda_service.h"
 #include "services/logs/logs_service.h"
@@ -22,6 +23,7 @@ std::vector<std::unique_ptr<aws::Service>> MakeAllServices(aws::ServiceContext& 
   all.push_back(dynamodb::MakeDynamoDbStreamsService(context));
   all.push_back(sqs::MakeSqsService(context));
   for (auto& s : apigateway::MakeApiGatewayServices(context)) all.push_back(std::move(s));
+  all.push_back(cognito::MakeCognitoService(context));
   all.push_back(s3::MakeS3Service(context));  // last: S3 is the fallback and data-plane catch-all
   all.push_back(sns::MakeSnsService(context));
   return all;
