@@ -11,6 +11,7 @@ PACKAGES=(
   libpugixml-dev libspdlog-dev libfmt-dev libcli11-dev libzip-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-boto3 python3-pytest awscli nodejs npm unzip zip
+  libargon2-dev libxmlsec1-dev python3-jwt xmlsec1 chromium chromium-driver
 )
 
 # API Gateway's JWT authorizer tests mint RS256 tokens with python3-jwt.
@@ -54,3 +55,15 @@ if [ -f tests/js/package-lock.json ]; then
     cp tests/js/package-lock.json "$stamp"
   fi
 fi
+
+# Cognito's own npm folders (amazon-cognito-identity-js; playwright-core for the hosted UI in
+# Debian's Chromium; cognito-local for the side-by-side benchmark), each locked.
+for dir in tests/cognito-js tests/browser bench/cognito; do
+  if [ -f "$dir/package-lock.json" ]; then
+    stamp="$dir/node_modules/.lock-stamp"
+    if [ ! -f "$stamp" ] || ! cmp -s "$dir/package-lock.json" "$stamp"; then
+      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+      cp "$dir/package-lock.json" "$stamp"
+    fi
+  fi
+done
