@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Publishes a timestamped message every INTERVAL seconds to a topic and long-polls the probe
-queue subscribed to it; prints the p50/p99 publish->receive delivery latency.
+queue subscribed to it; prints the p50/p99 publish->receive delivery latency. With LOAD_TOPIC
+and LOAD_BATCHES_PER_S set, a paced background load of PublishBatch(10) runs meanwhile.
 Usage: latency_probe.py ENDPOINT TOPIC_ARN QUEUE_URL SECONDS [INTERVAL]"""
+import os
 import sys, threading, time
 import boto3
 from botocore.config import Config
@@ -19,13 +21,35 @@ def receiver():
             sqs.delete_message(QueueUrl=queue, ReceiptHandle=m["ReceiptHandle"])
 t = threading.Thread(target=receiver)
 t.start()
+load_topic = os.environ.get("LOAD_TOPIC")
+load_rate = float(os.environ.get("LOAD_BATCHES_PER_S", "0"))
+loaded = [0]
+def load():
+    c = boto3.client("sns", **kw)
+    entries = [{"Id": str(i), "Message": "x" * 100} for i in range(10)]
+    start = time.time()
+    while not stop and time.time() < end:
+        c.publish_batch(TopicArn=load_topic, PublishBatchRequestEntries=entries)
+        loaded[0] += 10
+        delay = start + loaded[0] / 10 / load_rate - time.time()
+        if delay > 0:
+            time.sleep(delay)
+loaders = []
 end = time.time() + secs
+if load_topic and load_rate > 0:
+    for _ in range(4):
+        loaders.append(threading.Thread(target=load))
+        loaders[-1].start()
+    load_rate /= 4
 while time.time() < end:
     sns.publish(TopicArn=topic, Message="%.6f" % time.time())
     time.sleep(interval)
+for l in loaders:
+    l.join()
 time.sleep(2)
 stop = True
 t.join()
 lat.sort()
 pct = lambda p: lat[min(len(lat) - 1, int(len(lat) * p))] * 1000
-print(f"delivery latency over {len(lat)} probes: p50 {pct(0.5):.1f} ms, p99 {pct(0.99):.1f} ms")
+load = f", background load {loaded[0] / secs:.0f} published/s" if loaders else ""
+print(f"delivery latency over {len(lat)} probes: p50 {pct(0.5):.1f} ms, p99 {pct(0.99):.1f} ms{load}")

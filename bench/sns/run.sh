@@ -50,7 +50,7 @@ for subs in 1 10; do
   read -r topic queues <<<"$(setup "fan$subs" "$subs")"
   start=$(date +%s.%N)
   out=$(TOPIC_ARN=$topic wrk -t1 -c"$CONNS" -d"${SECS}s" -s "$HERE/publish_batch.lua" "http://127.0.0.1:$PORT/")
-  published=$(echo "$(echo "$out" | awk '/Requests\/sec/ {print $2}') * 10 * $SECS" | bc -l)
+  published=$(echo "$(echo "$out" | awk '/requests in/ {print $1}') * 10" | bc -l)
   want=$(echo "$published * $subs" | bc -l | cut -d. -f1)
   n=0
   last=-1
@@ -63,14 +63,13 @@ for subs in 1 10; do
   printf '%-34s %8.0f published/s  %8.0f deliveries/s  (%s of %s delivered)\n' "SNS -> $subs SQS subscriber(s)" \
     "$(echo "$published / $SECS" | bc -l)" "$(echo "$n / ($end - $start - 1)" | bc -l)" "$n" "$want" >&2
 done
-# Latency at a moderate load: 4 connections of PublishBatch beside a timestamped probe.
-read -r topic queues <<<"$(setup "probe" 2)"
-probe_queue=${queues##* }
-TOPIC_ARN=$topic wrk -t1 -c4 -d"${SECS}s" -s "$HERE/publish_batch.lua" "http://127.0.0.1:$PORT/" > "$work/load.out" &
-$PY "$HERE/latency_probe.py" "http://127.0.0.1:$PORT" "$topic" "$probe_queue" "$SECS" >&2
-wait
-printf '  (background load during the probe: %.0f published/s to 2 subscribers)\n' \
-  "$(echo "$(awk '/Requests\/sec/ {print $2}' "$work/load.out") * 10" | bc -l)" >&2
+# Latency at about half the fan-out capacity measured above: a paced PublishBatch load to a
+# topic with 10 subscribers (LOAD_BATCHES_PER_S x 10 messages x 10 deliveries), beside a
+# timestamped probe on its own topic and queue; then the probe alone.
+read -r load_topic queues <<<"$(setup "load" 10)"
+read -r topic probe_queue <<<"$(setup "probe" 1)"
+LOAD_TOPIC=$load_topic LOAD_BATCHES_PER_S=${LOAD_BATCHES_PER_S:-40} \
+  $PY "$HERE/latency_probe.py" "http://127.0.0.1:$PORT" "$topic" "$probe_queue" "$SECS" | sed 's/^/  loaded: /' >&2
 $PY "$HERE/latency_probe.py" "http://127.0.0.1:$PORT" "$topic" "$probe_queue" 5 | sed 's/^/  idle: /' >&2
 NATS=$(command -v nats-server || echo /usr/sbin/nats-server)
 if [ -x "$NATS" ]; then

@@ -17,7 +17,7 @@ spid=$!
 until curl -sf -o /dev/null "http://127.0.0.1:$PORT/_stratus/health"; do sleep 0.05; done
 sqs() {  # target json
   curl -sf "http://127.0.0.1:$PORT/" -H "Content-Type: application/x-amz-json-1.0" \
-    -H "X-Amz-Target: AmazonSQS.$1" \
+    -H "X-Amz-Target: AmazonSQS.$1" -H "X-Amz-Date: 20240101T000000Z" \
     -H "Authorization: AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=0" \
     -d "$2"
 }
@@ -53,8 +53,9 @@ printf '%-46s %10.0f msgs/s\n' "ReceiveMessage(10) + DeleteMessageBatch" "$(echo
 export QUEUE_URL=$(sqs CreateQueue '{"QueueName":"mixed"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["QueueUrl"])')
 half=$((CONNS / 2))
 wrk -t1 -c"$half" -d"${SECS}s" -s "$HERE/send_batch.lua" "http://127.0.0.1:$PORT/" > "$work/send.out" &
+wpid=$!
 BATCH=10 wrk -t1 -c"$half" -d"${SECS}s" -s "$HERE/receive_delete.lua" "http://127.0.0.1:$PORT/" > "$work/recv.out" 2>&1
-wait %1 2>/dev/null || wait
+wait $wpid
 sent=$(echo "$(rate < "$work/send.out") * 10" | bc -l)
 n=$(awk '/DELETED/ {print $2}' "$work/recv.out")
 printf '%-46s %10.0f sent/s, %.0f received+deleted/s\n' "batch send + receive + delete, concurrently" "$sent" "$(echo "$n / $SECS" | bc -l)" >&2

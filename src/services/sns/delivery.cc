@@ -14,8 +14,10 @@ namespace stratus::services::sns {
 
 namespace {
 
-constexpr int kDispatchThreads = 4;
-constexpr size_t kBatch = 64;
+// Each dispatcher thread blocks on the SQS commits of its batch; more threads let more of
+// them share a group commit.
+constexpr int kDispatchThreads = 8;
+constexpr size_t kBatch = 32;
 constexpr int64_t kHttpTimeoutMs = 15'000;
 constexpr int kManagedAttempts = 12;  // sqs and lambda: 1 s, 2 s, 4 s ... capped at 60 s
 constexpr int64_t kRecoveryIntervalMs = 500;
