@@ -39,28 +39,33 @@ Status Walk(store::Store& store, const std::string& bucket, const std::string& p
   while (true) {
     STRATUS_ASSIGN_OR_RETURN(auto rows, store.Scan(store::ScanOptions{start, end, kScanBatch}));
     if (rows.empty()) return Status::Ok();
-    bool jumped = false;
+    std::string skipping;  // the common prefix whose keys are being passed over
     for (auto& row : rows) {
-      std::string key = row.key.substr(base.size());
+      std::string_view key = std::string_view(row.key).substr(base.size());
+      if (!skipping.empty() && StartsWith(key, skipping)) continue;
+      skipping.clear();
       if (!delimiter.empty()) {
         size_t pos = key.find(delimiter, prefix.size());
         if (pos != std::string::npos) {
-          std::string cp = key.substr(0, pos + delimiter.size());
-          start = store::PrefixEnd(base + cp);
-          jumped = true;
+          skipping = std::string(key.substr(0, pos + delimiter.size()));
           // A marker inside this prefix means the prefix was already listed.
-          if (marker.empty() || cp > marker || (inclusive && cp == marker)) {
-            if (!emit(Entry{std::move(cp), true, {}})) return Status::Ok();
+          if (marker.empty() || skipping > marker || (inclusive && skipping == marker)) {
+            if (!emit(Entry{skipping, true, {}})) return Status::Ok();
           }
-          break;
+          continue;
         }
       }
-      start = row.key;
-      start.push_back('\0');
-      if (!emit(Entry{std::move(key), false, std::move(row.value)})) return Status::Ok();
+      if (!emit(Entry{std::string(key), false, std::move(row.value)})) return Status::Ok();
     }
-    if (!jumped && rows.size() < kScanBatch) return Status::Ok();
-    if (start.empty() || (!end.empty() && start >= end)) return Status::Ok();
+    if (rows.size() < kScanBatch) return Status::Ok();
+    if (skipping.empty()) {
+      start = rows.back().key;
+      start.push_back('\0');
+    } else {
+      // Jump over the rest of the prefix in one seek, however many keys it holds.
+      start = store::PrefixEnd(base + skipping);
+      if (start.empty() || (!end.empty() && start >= end)) return Status::Ok();
+    }
   }
 }
 
