@@ -133,7 +133,8 @@ Result<Json> Engine::LinkFederatedUser(const Json& pool, const Json& provider, c
   std::string name = provider.value("ProviderName", "");
   std::string username = name + "_" + subject;
   Json attrs = Json::object();
-  for (const auto& [pool_attr, idp_attr] : provider.value("AttributeMapping", Json::object()).items()) {
+  const Json mapping = provider.value("AttributeMapping", Json::object());
+  for (const auto& [pool_attr, idp_attr] : mapping.items()) {
     if (!idp_attr.is_string()) continue;
     std::string src = idp_attr.get<std::string>();
     if (claims.contains(src)) {

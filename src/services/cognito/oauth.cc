@@ -670,7 +670,8 @@ class Plane final : public OAuthPlane {
 
   HttpResponse FinishFederation(const Domain& d, const Json& rec, const Json& provider, const Result<ExternalIdentity>& who) {
     Params q;
-    for (const auto& [k, v] : rec.value("Q", Json::object()).items()) q[k] = v.get<std::string>();
+    const Json carried = rec.value("Q", Json::object());
+    for (const auto& [k, v] : carried.items()) q[k] = v.is_string() ? v.get<std::string>() : "";
     if (!who.ok()) {
       spdlog::info("cognito: federation with {} failed: {}", rec.value("Provider", ""), who.error().message);
       return Redirect(WithQuery(Get(q, "redirect_uri"), {{"error_description", who.error().message},
