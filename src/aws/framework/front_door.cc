@@ -489,6 +489,9 @@ void FrontDoor::Handle(HttpRequest request, Responder responder) {
         handler->async(call, std::move(input), Completion(complete));
       });
       break;
+    case Mode::kAsyncInline:
+      handler->async(call, std::move(input), Completion(complete));
+      break;
   }
 }
 
@@ -564,6 +567,7 @@ void FrontDoor::Call(InternalCall ic, Completion done) {
       complete(handler->sync(*call, ic.input));
       break;
     case Mode::kAsync:
+    case Mode::kAsyncInline:
       handler->async(call, std::move(ic.input), std::move(complete));
       break;
   }

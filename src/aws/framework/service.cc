@@ -41,9 +41,10 @@ void Service::OnOutput(std::string operation,
 }
 
 void Service::OnAsync(std::string operation,
-                      std::function<void(std::shared_ptr<CallContext>, Json, Completion)> fn) {
+                      std::function<void(std::shared_ptr<CallContext>, Json, Completion)> fn,
+                      Mode mode) {
   Handler h;
-  h.mode = Mode::kAsync;
+  h.mode = mode == Mode::kAsyncInline ? Mode::kAsyncInline : Mode::kAsync;
   h.async = std::move(fn);
   handlers_[std::move(operation)] = std::move(h);
 }

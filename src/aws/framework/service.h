@@ -13,6 +13,9 @@
 //   kWorker — on the worker pool (default): may block on the store, may take milliseconds.
 //   kAsync  — started on the worker pool, answers later through a Completion from any thread
 //             (long polls, function invokes).
+//   kAsyncInline — as kAsync, but started on the network io thread: for handlers whose start
+//             never blocks (no store writes; hand blocking work to the worker pool), saving a
+//             thread hop on hot paths (warm function invokes).
 //
 // Thread-safety: handlers are called concurrently from many threads; a service guards its own
 // shared state.
@@ -147,7 +150,7 @@ struct ServiceContext {
   ListenerRegistry& listeners;
 };
 
-enum class Mode { kInline, kWorker, kAsync };
+enum class Mode { kInline, kWorker, kAsync, kAsyncInline };
 
 class Service {
  public:
@@ -220,9 +223,10 @@ class Service {
   void OnOutput(std::string operation,
                 std::function<OperationResult(CallContext&, const Json&)> fn,
                 Mode mode = Mode::kWorker);
-  // Registers an asynchronous handler.
+  // Registers an asynchronous handler (kAsync, or kAsyncInline).
   void OnAsync(std::string operation,
-               std::function<void(std::shared_ptr<CallContext>, Json, Completion)> fn);
+               std::function<void(std::shared_ptr<CallContext>, Json, Completion)> fn,
+               Mode mode = Mode::kAsync);
 
  private:
   Descriptor descriptor_;

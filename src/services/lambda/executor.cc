@@ -107,6 +107,7 @@ struct Instance {
   int64_t spawned_ns = 0;
   int64_t idle_since_ns = 0;
   std::string out_partial, err_partial;
+  uint64_t peak_bytes = 0;  // the highest VmHWM seen
 };
 
 struct Executor::Impl {
@@ -253,7 +254,13 @@ struct Executor::Impl {
                                           end_ms, "START RequestId: " + p->request.request_id +
                                                       " Version: " + spec.version});
     }
-    uint64_t peak = inst.launched ? ReadMemoryUse(inst.proc.pid).peak : 0;
+    // The peak resident set: polled while invocations run; read here only for invocations
+    // the poll may have missed (the first, or long ones), to keep /proc reads off short warm
+    // invocations.
+    if (inst.launched && (inst.peak_bytes == 0 || duration_ms >= kMemoryPollMs)) {
+      inst.peak_bytes = std::max(inst.peak_bytes, ReadMemoryUse(inst.proc.pid).peak);
+    }
+    uint64_t peak = inst.peak_bytes;
     std::string report = "REPORT RequestId: " + p->request.request_id +
                          "\tDuration: " + TwoDecimals(duration_ms) + " ms\tBilled Duration: " +
                          std::to_string(static_cast<int64_t>(std::ceil(std::max(duration_ms, 1.0)))) +
@@ -456,6 +463,7 @@ struct Executor::Impl {
   // Called without mu. Returns an error for API-level failures.
   Status Spawn(const std::shared_ptr<Instance>& inst, Completions& after) {
     const FunctionSpec& s = *inst->spec;
+    int64_t t0 = NowNs();
     auto runtime = FindRuntime(s.runtime);
     if (!runtime) return InvalidParameterValue("The runtime " + s.runtime + " is not supported.");
     STRATUS_ASSIGN_OR_RETURN(std::string code_dir, code.CodeDir(s.code_sha));
@@ -522,7 +530,12 @@ struct Executor::Impl {
     for (auto& e : launch.env) {
       if (StartsWith(e, "AWS_LAMBDA_RUNTIME_API=")) e = "AWS_LAMBDA_RUNTIME_API=127.0.0.1:" + std::to_string(*port);
     }
+    int64_t t1 = NowNs();
     auto proc = Launch(options.sandbox, launch);
+    int64_t t2 = NowNs();
+    spdlog::debug("lambda: {} instance: queued {:.2f} ms, prepared {:.2f} ms, launched {:.2f} ms",
+                  s.name, static_cast<double>(t0 - inst->spawned_ns) / 1e6,
+                  static_cast<double>(t1 - t0) / 1e6, static_cast<double>(t2 - t1) / 1e6);
     std::lock_guard lock(mu);
     inst->port = *port;
     if (!proc.ok()) {
@@ -653,6 +666,7 @@ struct Executor::Impl {
       }
       if (poll_memory && inst.launched && !inst.dead) {
         MemoryUse use = ReadMemoryUse(inst.proc.pid);
+        inst.peak_bytes = std::max(inst.peak_bytes, use.peak);
         if (use.rss > (static_cast<uint64_t>(inst.spec->memory_mb) << 20)) {
           inst.oom = true;
           spdlog::info("lambda: {} exceeded its memory ({} MB); ending the instance",

@@ -147,6 +147,7 @@ class LambdaService final : public aws::Service {
 
  private:
   using Call = aws::CallContext;
+  using Mode = aws::Mode;
 
   static ExecutorOptions MakeExecutorOptions(aws::ServiceContext& context, const std::string& dir) {
     ExecutorOptions o;
@@ -437,6 +438,9 @@ void LambdaService::Register() {
 }
 
 void LambdaService::RegisterInvoke() {
+  // Starts on the io thread (kAsyncInline): a warm invoke never blocks — the target comes from
+  // the registry's cache and the executor hands the event to a parked `next`; an Event invoke
+  // moves to the worker pool for its durable enqueue.
   OnAsync("Invoke", [this](std::shared_ptr<Call> c, Json in, aws::Completion done) {
     auto ref = RefFrom(in);
     if (!ref.ok()) return done(ref.error());
@@ -466,12 +470,17 @@ void LambdaService::RegisterInvoke() {
       return done(std::move(out));
     }
     if (type == "Event") {
-      Status st = async_.Enqueue(AsyncEvent{scope, ref->name, ref->qualifier, std::move(payload),
-                                            c->request_id, c->trace_header});
-      if (!st.ok()) return done(st.error());
-      aws::OperationOutput out;
-      out.body = Json{{"StatusCode", 202}};
-      return done(std::move(out));
+      // The enqueue blocks until durable: not on the io thread this handler starts on.
+      ctx_.workers.Submit([this, c, scope, ref = *ref, payload = std::move(payload),
+                           done = std::move(done)]() mutable {
+        Status st = async_.Enqueue(AsyncEvent{scope, ref.name, ref.qualifier, std::move(payload),
+                                              c->request_id, c->trace_header});
+        if (!st.ok()) return done(st.error());
+        aws::OperationOutput out;
+        out.body = Json{{"StatusCode", 202}};
+        done(std::move(out));
+      });
+      return;
     }
 
     InvokeRequest req;
@@ -499,7 +508,7 @@ void LambdaService::RegisterInvoke() {
                        out.payload = std::move(r->payload);
                        done(std::move(out));
                      });
-  });
+  }, Mode::kAsyncInline);
 
   // The legacy asynchronous invoke.
   On("InvokeAsync", [this](Call& c, const Json& in) -> Result<Json> {
