@@ -211,13 +211,16 @@ Evaluator::Evaluator(const ExternalScope* external, const EvalLimits& limits)
 Evaluator::~Evaluator() {
   // Frames hold values that may hold closures over frames: clear values first so that no
   // destructor touches a frame that is already gone.
-  for (auto& f : frames_) f.Clear();
+  if (frames_ != nullptr) {
+    for (auto& f : *frames_) f.Clear();
+  }
   root_frame_storage_.Clear();
 }
 
 Frame* Evaluator::NewFrame(Frame* parent) {
-  frames_.emplace_back();
-  Frame* f = &frames_.back();
+  if (frames_ == nullptr) frames_ = std::make_unique<std::deque<Frame>>();
+  frames_->emplace_back();
+  Frame* f = &frames_->back();
   f->parent = parent;
   return f;
 }

@@ -205,7 +205,9 @@ class Evaluator {
   int64_t now_millis_ = 0;
   Value root_input_;
   Frame* root_frame_ = nullptr;
-  std::deque<Frame> frames_;
+  // Created on first use: libstdc++'s deque allocates even when empty, and most evaluations of
+  // simple expressions need no frame beyond the root.
+  std::unique_ptr<std::deque<Frame>> frames_;
   std::vector<std::unique_ptr<Program>> eval_programs_;
 };
 
