@@ -191,6 +191,11 @@ void Execution::Abort(const std::string& error, const std::string& cause) {
   FinishExecution(ExecutionStatus::kAborted, Json(), error, cause);
 }
 
+void Execution::Fail(const std::string& error, const std::string& cause) {
+  if (status_ != ExecutionStatus::kRunning) return;
+  FinishExecution(ExecutionStatus::kFailed, Json(), error, cause);
+}
+
 void Execution::FrameSucceeded(Frame& f, Json output) {
   if (f.parent == 0) {
     FinishExecution(ExecutionStatus::kSucceeded, std::move(output), "", "");

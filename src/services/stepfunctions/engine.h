@@ -104,6 +104,8 @@ class Execution {
   void OnTimer(uint64_t frame, uint64_t seq);
   // StopExecution: aborts with ExecutionAborted.
   void Abort(const std::string& error, const std::string& cause);
+  // Ends the execution as FAILED (the runner's last resort when the engine hit a bug).
+  void Fail(const std::string& error, const std::string& cause);
 
   ExecutionStatus status() const { return status_; }
   const Json& output() const { return output_; }

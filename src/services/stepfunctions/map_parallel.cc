@@ -2,6 +2,8 @@
 // tolerated failures, iteration events and result collection.
 #include <algorithm>
 
+#include "core/strings.h"
+
 #include "services/stepfunctions/state_runner.h"
 
 namespace stratus::services::stepfunctions {
@@ -132,7 +134,14 @@ void StateRunner::ExecuteMap(Frame& f) {
       if (m.tolerated_failure_percentage.path) {
         Json ctx = Context(f);
         EvalEnv env{selector_input, ctx, &f};
-        if (const Json* raw = m.tolerated_failure_percentage.path->Find(env)) pct = raw->get<double>();
+        pct = static_cast<double>(*v);
+        if (const Json* raw = m.tolerated_failure_percentage.path->Find(env)) {
+          if (raw->is_number()) {
+            pct = raw->get<double>();
+          } else if (raw->is_string()) {
+            if (auto d = ParseDouble(raw->get_ref<const std::string&>())) pct = *d;
+          }
+        }
       } else {
         pct = static_cast<double>(*v);
       }

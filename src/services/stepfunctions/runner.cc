@@ -244,8 +244,14 @@ void Runner::Drive(const std::shared_ptr<Live>& live) {
         break;
       }
     }
-    for (auto& fn : items) fn(e);
-    e.Run(kStepsPerBatch);
+    try {
+      for (auto& fn : items) fn(e);
+      e.Run(kStepsPerBatch);
+    } catch (const std::exception& ex) {
+      // A bug in the engine must not take the server down: the execution fails instead.
+      spdlog::error("stepfunctions: internal error in {}: {}", live->info.arn, ex.what());
+      e.Fail("States.Runtime", std::string("Internal error in stratus: ") + ex.what());
+    }
     if (!live->express) {
       Status st = Persist(*live, false);
       if (!st.ok()) {
