@@ -284,12 +284,15 @@ Result<Json> Engine::AfterFirstFactor(const Json& pool, const Json& client, Json
                        base_state);
     }
   }
-  // Success: clear failures, post authentication, tokens.
-  STRATUS_RETURN_IF_ERROR(users_.Update(pool, user["Username"].get<std::string>(), [&](Json& u) -> Status {
-    u["_Failed"] = 0;
-    u.erase("_LockedUntil");
-    return Status::Ok();
-  }));
+  // Success: clear failures (only when there are some: a sign-in should cost no extra write),
+  // post authentication, tokens.
+  if (user.value("_Failed", int64_t{0}) != 0 || user.contains("_LockedUntil")) {
+    STRATUS_RETURN_IF_ERROR(users_.Update(pool, user["Username"].get<std::string>(), [&](Json& u) -> Status {
+      u["_Failed"] = 0;
+      u.erase("_LockedUntil");
+      return Status::Ok();
+    }));
+  }
   if (Triggers::Has(pool, "PostAuthentication")) {
     Triggers::Event e{"PostAuthentication", "PostAuthentication_Authentication", user["Username"], client["ClientId"],
                       Json{{"userAttributes", user["Attributes"]}, {"newDeviceUsed", false},
@@ -629,11 +632,13 @@ Result<Json> Engine::RespondToAuthChallenge(const Json& in, const Scope* admin) 
   }
 
   auto finish = [&]() -> Result<Json> {
-    STRATUS_RETURN_IF_ERROR(users_.Update(pool, username, [&](Json& u) -> Status {
-      u["_Failed"] = 0;
-      u.erase("_LockedUntil");
-      return Status::Ok();
-    }));
+    if (user.value("_Failed", int64_t{0}) != 0 || user.contains("_LockedUntil")) {
+      STRATUS_RETURN_IF_ERROR(users_.Update(pool, username, [&](Json& u) -> Status {
+        u["_Failed"] = 0;
+        u.erase("_LockedUntil");
+        return Status::Ok();
+      }));
+    }
     if (Triggers::Has(pool, "PostAuthentication")) {
       Triggers::Event e{"PostAuthentication", "PostAuthentication_Authentication", username, client["ClientId"],
                         Json{{"userAttributes", user["Attributes"]}, {"newDeviceUsed", false}, {"clientMetadata", metadata}}};
