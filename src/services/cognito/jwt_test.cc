@@ -38,9 +38,10 @@ TEST(Jwt, TamperedTokensFail) {
   auto p = Parse(forged);
   ASSERT_TRUE(p.ok());
   EXPECT_FALSE(key->Verify(p->signing_input, p->signature));
-  // A flipped signature byte.
+  // A flipped signature byte. (Not the last character: its low bits are base64 padding.)
   std::string flipped = token;
-  flipped.back() = flipped.back() == 'A' ? 'B' : 'A';
+  char& mid = flipped[dot2 + 1 + (flipped.size() - dot2) / 2];
+  mid = mid == 'A' ? 'B' : 'A';
   auto p2 = Parse(flipped);
   ASSERT_TRUE(p2.ok());
   EXPECT_FALSE(key->Verify(p2->signing_input, p2->signature));
