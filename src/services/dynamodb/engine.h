@@ -31,6 +31,7 @@ struct WriteOp {
   enum Kind { kPut, kUpdate, kDelete, kCheck };
   Kind kind = kPut;
   std::string table_name;
+  uint64_t table_uid = 0;  // the table the op was prepared against (a recreated table differs)
   Json key;   // the item's key attributes
   Json item;  // kPut: the new item
   std::string item_text;  // kPut: the item serialized before the transaction (keeps it short)

@@ -192,6 +192,7 @@ Status CheckReturnValues(const Json& in, bool update) {
 
 Result<WriteOp> Engine::PreparePut(const Scope& s, Json in, const Table& t) {
   WriteOp op;
+  op.table_uid = t.uid;
   op.kind = WriteOp::kPut;
   op.table_name = t.name;
   STRATUS_RETURN_IF_ERROR(CheckExpressionMix(in, {"Expected"}, {"ConditionExpression"}));
@@ -214,6 +215,7 @@ Result<WriteOp> Engine::PreparePut(const Scope& s, Json in, const Table& t) {
 
 Result<WriteOp> Engine::PrepareUpdate(const Scope& s, Json in, const Table& t) {
   WriteOp op;
+  op.table_uid = t.uid;
   op.kind = WriteOp::kUpdate;
   op.table_name = t.name;
   STRATUS_RETURN_IF_ERROR(CheckExpressionMix(in, {"AttributeUpdates", "Expected"},
@@ -244,6 +246,7 @@ Result<WriteOp> Engine::PrepareUpdate(const Scope& s, Json in, const Table& t) {
 
 Result<WriteOp> Engine::PrepareDelete(const Scope& s, Json in, const Table& t) {
   WriteOp op;
+  op.table_uid = t.uid;
   op.kind = WriteOp::kDelete;
   op.table_name = t.name;
   STRATUS_RETURN_IF_ERROR(CheckExpressionMix(in, {"Expected"}, {"ConditionExpression"}));
@@ -263,6 +266,7 @@ Result<WriteOp> Engine::PrepareDelete(const Scope& s, Json in, const Table& t) {
 
 Result<WriteOp> Engine::PrepareCheck(const Scope& s, Json in, const Table& t) {
   WriteOp op;
+  op.table_uid = t.uid;
   op.kind = WriteOp::kCheck;
   op.table_name = t.name;
   op.owned_input = std::make_shared<Json>(std::move(in));
@@ -320,6 +324,8 @@ Status Engine::AppendStreamRecord(store::WriteTxn& txn, const Scope& s, const Ta
 }
 
 Status Engine::ApplyOne(store::WriteTxn& txn, const Scope& s, const Table& t, WriteOp& op) {
+  // Deleted (and perhaps recreated with another schema) since the op was prepared.
+  if (op.table_uid != 0 && op.table_uid != t.uid) return ResourceNotFound();
   std::string key = t.ItemKey(op.kind == WriteOp::kPut ? op.item : op.key);
   bool need_old = op.kind != WriteOp::kPut || op.condition || op.return_values != "NONE" ||
                   !t.indexes.empty() || t.stream_enabled;

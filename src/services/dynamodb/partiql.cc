@@ -573,6 +573,7 @@ Result<Json> Engine::ExecutePartiql(const Scope& s, const std::string& text, con
   }
   WriteOp op;
   op.table_name = t->name;
+  op.table_uid = t->uid;
   op.owned_values = values;
   if (st.kind == Statement::kInsert) {
     Json put = {{"TableName", t->name}, {"Item", st.item}};
