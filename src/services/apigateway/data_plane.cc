@@ -12,10 +12,10 @@
 #include <spdlog/spdlog.h>
 
 #include "core/crypto.h"
+#include "core/http_client.h"
 #include "core/strings.h"
 #include "core/time_format.h"
 #include "services/apigateway/http_apis.h"
-#include "services/apigateway/http_fetch.h"
 #include "services/apigateway/jwt.h"
 #include "services/apigateway/proxy_events.h"
 #include "services/apigateway/rest_apis.h"
@@ -327,7 +327,7 @@ struct DataPlane::Impl {
   RestApis* rest = nullptr;
   HttpApis* http = nullptr;
   Throttler throttler;
-  std::unique_ptr<HttpFetcher> client;
+  std::unique_ptr<HttpClient> client;
   std::unique_ptr<JwksCache> jwks;
 
   mutable std::shared_mutex api_mu;  // guards apis and keys
@@ -653,9 +653,9 @@ struct DataPlane::Impl {
     Finish(ex, std::move(resp));
   }
 
+  // The reason is logged once, with the request, when the response is sent (Finish).
   void InternalError(const ExchangePtr& ex, const std::string& why, int status = 500) {
     ex->error_message = why;
-    spdlog::warn("execute-api {}: {}", ex->target.api_id, why);
     if (ex->api && !ex->api->rest) {
       GatewayError(ex, "DEFAULT_5XX", status, "Internal Server Error");
     } else {
@@ -743,6 +743,12 @@ struct DataPlane::Impl {
       } else if (!api.rest && api.stages.count("$default")) {
         stage_name = "$default";
       }
+    }
+    if (!ex->target.stage.empty() && !api.rest && !api.stages.count(stage_name) &&
+        api.stages.count("$default")) {
+      // Path forms name a stage; an HTTP API's $default stage has no name in the path.
+      path = "/" + stage_name + (path == "/" ? "" : path);
+      stage_name = "$default";
     }
     auto st = api.stages.find(stage_name);
     if (st == api.stages.end()) {
@@ -1617,7 +1623,7 @@ struct DataPlane::Impl {
       uri = ReplaceAll(uri, "{" + k + "}", greedy ? UrlEncode(v, true) : UrlEncode(v, k == "proxy"));
     }
     if (!path_override.empty()) {
-      auto parsed = ParseFetchUrl(uri);
+      auto parsed = ParseHttpUrl(uri);
       if (parsed.ok()) {
         uri = uri.substr(0, uri.find(parsed->target)) + path_override;
       }
@@ -1634,7 +1640,7 @@ struct DataPlane::Impl {
     }
     if (!query.empty()) uri += (uri.find('?') == std::string::npos ? "?" : "&") + query;
     if (!client) return InternalError(ex, "no HTTP client");
-    FetchRequest creq;
+    ClientRequest creq;
     creq.method = method;
     creq.url = uri;
     creq.headers = std::move(headers);
@@ -1929,11 +1935,11 @@ void DataPlane::Attach(RestApis* rest, HttpApis* http) {
 
 Status DataPlane::Start() {
   Impl& d = *impl_;
-  d.client = std::make_unique<HttpFetcher>();
-  HttpFetcher* client = d.client.get();
+  d.client = std::make_unique<HttpClient>();
+  HttpClient* client = d.client.get();
   d.jwks = std::make_unique<JwksCache>(
       [client](const std::string& url, int64_t timeout_ms) -> Result<std::string> {
-        FetchRequest req;
+        ClientRequest req;
         req.url = url;
         req.timeout_ms = timeout_ms;
         req.max_response_bytes = 1 << 20;
@@ -1951,9 +1957,9 @@ Status DataPlane::Start() {
   }
   d.timer_thread = std::thread([&d] { d.TimerLoop(); });
   std::string url = d.ctx.external_url();
-  auto parsed = ParseFetchUrl(url);
+  auto parsed = ParseHttpUrl(url);
   if (parsed.ok() && d.http) {
-    d.http->SetEndpointTemplate("http://{id}.execute-api.localhost:" + parsed->port);
+    d.http->SetEndpointTemplate("http://{id}.execute-api.localhost:" + std::to_string(parsed->port));
   }
   return Status::Ok();
 }

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Execute-api data-plane requests/s and p99, side by side in one run with wrk:
+#   (a) stratus REST API, MOCK integration
+#   (b) stratus HTTP API -> Lambda `provided.al2023` echo bootstrap, and the same HTTP API on a
+#       nodejs echo function (offline/handler.js)
+#   (c) serverless-offline serving the same Node handler (if bench/apigateway/node_modules has it:
+#       `cd bench/apigateway && npm ci`)
+#   (d) nginx `return 200` (the loopback ceiling)
+# Each target runs twice: at full load (-c CONNS) for peak req/s, and at a light load (-c 4,
+# well under half of peak for every target here) for the p99 a lightly loaded gateway adds.
+# Usage: bench/apigateway/compare.sh [path/to/stratus] [seconds] [connections]
+set -euo pipefail
+BIN=${1:-build/stratus}
+SECS=${2:-10}
+CONNS=${3:-64}
+HERE=$(cd "$(dirname "$0")" && pwd)
+NGINX_PORT=38611
+STRATUS_PORT=38612
+OFFLINE_PORT=38613
+command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)"; exit 1; }
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+[ -x "$NGINX" ] || { echo "needs nginx (apt-get install nginx-light)"; exit 1; }
+
+work=$(mktemp -d)
+spid=""
+opid=""
+cleanup() {
+  kill "$(cat "$work/nginx.pid" 2>/dev/null)" 2>/dev/null || true
+  [ -n "$spid" ] && kill "$spid" 2>/dev/null
+  [ -n "$opid" ] && kill -- "-$opid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+cat > "$work/nginx.conf" <<CONF
+worker_processes auto;
+pid $work/nginx.pid;
+error_log $work/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  server { listen 127.0.0.1:$NGINX_PORT; location / { return 200 "ok"; } }
+}
+CONF
+"$NGINX" -c "$work/nginx.conf" -p "$work"
+"$BIN" serve --port $STRATUS_PORT --data-dir "$work/data" --log-level warn --fsync false &
+spid=$!
+until curl -sf -m 5 -o /dev/null "http://127.0.0.1:$STRATUS_PORT/_stratus/health"; do sleep 0.05; done
+urls=$(/usr/bin/python3 "$HERE/setup.py" "http://127.0.0.1:$STRATUS_PORT")
+url_of() { echo "$urls" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+
+have_offline=0
+if [ -x "$HERE/node_modules/.bin/serverless" ]; then
+  (cd "$HERE/offline" && setsid "$HERE/node_modules/.bin/serverless" offline start \
+      --host 127.0.0.1 --httpPort $OFFLINE_PORT --lambdaPort $((OFFLINE_PORT + 1)) --noTimeout \
+      > "$work/offline.log" 2>&1) &
+  opid=$!
+  for _ in $(seq 1 300); do
+    curl -sf -m 5 -o /dev/null "http://127.0.0.1:$OFFLINE_PORT/echo" && { have_offline=1; break; }
+    sleep 0.1
+  done
+fi
+
+run() {  # name url conns
+  local name=$1 url=$2 conns=$3
+  wrk -t1 -c"$conns" -d2s "$url" >/dev/null 2>&1 || true  # warm-up (instances, caches)
+  local out rps p99 errors
+  out=$(wrk -t1 -c"$conns" -d"${SECS}s" --latency "$url")
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p99=$(echo "$out" | awk '$1=="99%" {print $2}')
+  errors=$(echo "$out" | awk '/Non-2xx/ {print $5}')
+  printf '%-44s c=%-3s %12s req/s   p99 %-9s %s\n' "$name" "$conns" "$rps" "$p99" \
+    "${errors:+non-2xx: $errors}" >&2
+  echo "$rps"
+}
+echo "wrk -t1 -d${SECS}s on $(nproc) cores ($(uname -r)), stratus $("$BIN" --version 2>/dev/null | head -1)" >&2
+nginx=$(run "(d) nginx return 200" "http://127.0.0.1:$NGINX_PORT/" "$CONNS")
+mock=$(run "(a) stratus REST API, MOCK" "$(url_of mock)" "$CONNS")
+provided=$(run "(b) stratus HTTP API -> Lambda provided echo" "$(url_of provided)" "$CONNS")
+node=$(run "(b') stratus HTTP API -> Lambda nodejs echo" "$(url_of node)" "$CONNS")
+offline=""
+if [ $have_offline = 1 ]; then
+  offline=$(run "(c) serverless-offline, same Node handler" "http://127.0.0.1:$OFFLINE_PORT/echo" "$CONNS")
+else
+  echo "(c) serverless-offline: not installed (cd bench/apigateway && npm ci)" >&2
+fi
+run "(d) nginx return 200" "http://127.0.0.1:$NGINX_PORT/" 4 >/dev/null
+run "(a) stratus REST API, MOCK" "$(url_of mock)" 4 >/dev/null
+run "(b) stratus HTTP API -> Lambda provided echo" "$(url_of provided)" 4 >/dev/null
+run "(b') stratus HTTP API -> Lambda nodejs echo" "$(url_of node)" 4 >/dev/null
+[ $have_offline = 1 ] && run "(c) serverless-offline, same Node handler" "http://127.0.0.1:$OFFLINE_PORT/echo" 4 >/dev/null
+printf 'MOCK / nginx = %.2f\n' "$(echo "$mock/$nginx" | bc -l)" >&2
+if [ -n "$offline" ]; then
+  printf 'Lambda nodejs / serverless-offline = %.2f   Lambda provided / serverless-offline = %.2f\n' \
+    "$(echo "$node/$offline" | bc -l)" "$(echo "$provided/$offline" | bc -l)" >&2
+fi
