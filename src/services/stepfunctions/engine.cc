@@ -272,7 +272,7 @@ Json Execution::ContextObject(const Frame& f) const {
   c["StateMachine"] = Json{{"Id", info_.state_machine_arn}, {"Name", info_.state_machine_name}};
   Json state = Json{{"Name", f.current().name},
                     {"EnteredTime", FormatIso8601(static_cast<double>(f.entered_ms) / 1000.0, true)}};
-  if (f.retry_total > 0) state["RetryCount"] = f.retry_total;
+  if (f.retry_total > 0 || !f.current().retry.empty()) state["RetryCount"] = f.retry_total;
   c["State"] = std::move(state);
   if (!f.task_token.empty()) c["Task"] = Json{{"Token", f.task_token}};
   for (const Frame* p = &f; p; p = p->parent_frame) {

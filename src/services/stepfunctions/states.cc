@@ -97,7 +97,13 @@ void StateRunner::Exit(Frame& f) {
   ++e_.transitions_;
   Json details;
   if (e_.record_history_) {
-    details = Json{{"name", s.name}, {"output", DumpJson(f.output)}, {"outputDetails", Json{{"truncated", false}}}};
+    std::string text = DumpJson(f.output);
+    if (text.size() > kMaxPayloadBytes) {
+      e_.FrameFailed(f, "States.DataLimitExceeded",
+                     "The state/task '" + s.name + "' returned a result with a size exceeding the maximum number of bytes service limit.");
+      return;
+    }
+    details = Json{{"name", s.name}, {"output", std::move(text)}, {"outputDetails", Json{{"truncated", false}}}};
     if (f.pending_assign) {
       Json assigned = Json::object();
       for (auto it = f.pending_assign->begin(); it != f.pending_assign->end(); ++it) {
