@@ -180,7 +180,7 @@ std::string Dispatcher::MessageFor(const Notification& n, const std::string& pro
 }
 
 Json Dispatcher::Envelope(const Notification& n, const Subscription& s, const std::string& message,
-                          const std::string& version) const {
+                          const std::string& version, const std::string* signature) const {
   Json e = Json::object();
   e["Type"] = n.kind;
   e["MessageId"] = n.message_id;
@@ -199,7 +199,7 @@ Json Dispatcher::Envelope(const Notification& n, const Subscription& s, const st
     e["Timestamp"] = n.timestamp;
   }
   e["SignatureVersion"] = version;
-  e["Signature"] = signer_.SignMessage(e, version);
+  e["Signature"] = signature ? *signature : signer_.SignMessage(e, version);
   e["SigningCertURL"] = CertUrl();
   if (n.kind == "Notification") {
     e["UnsubscribeURL"] = BaseUrl() + "/?Action=Unsubscribe&SubscriptionArn=" + s.arn;
@@ -286,7 +286,7 @@ void Dispatcher::Process(std::vector<std::shared_ptr<Work>>& batch) {
     auto topic = registry_.GetTopic(n.topic_arn);
     std::string version = "1";
     if (topic.ok()) version = (*topic)->attributes.value("SignatureVersion", "1");
-    std::map<std::string, std::string> signed_cache;  // protocol message -> envelope text
+    std::map<std::string, std::string> signatures;  // message text -> its signature
     for (const auto& sub_arn : n.subscriptions) {
       auto sr = registry_.GetSubscription(sub_arn);
       if (!sr.ok()) {
@@ -296,7 +296,13 @@ void Dispatcher::Process(std::vector<std::shared_ptr<Work>>& batch) {
       const Subscription& s = **sr;
       std::string text = MessageFor(n, s.protocol);
       auto envelope = [&]() -> std::string {
-        return Envelope(n, s, text, version).dump(-1, ' ', false, Json::error_handler_t::replace);
+        auto it = signatures.find(text);
+        if (it == signatures.end()) {
+          std::string sig = Envelope(n, s, text, version)["Signature"].get<std::string>();
+          it = signatures.emplace(text, std::move(sig)).first;
+        }
+        return Envelope(n, s, text, version, &it->second)
+            .dump(-1, ' ', false, Json::error_handler_t::replace);
       };
       if (s.protocol == "sqs") {
         Json e{{"Id", std::to_string(by_queue[s.endpoint].size())}};

@@ -76,8 +76,10 @@ class Dispatcher {
   std::string BaseUrl() const;
   std::string CertUrl() const;
   // The JSON message (envelope) an http/https/sqs/email-json subscriber receives.
+  // `signature` is the precomputed signature of the same fields, if the caller has one (the
+  // signed fields do not depend on the subscription, so one signature serves every subscriber).
   Json Envelope(const Notification& n, const Subscription& s, const std::string& message,
-                const std::string& signature_version) const;
+                const std::string& signature_version, const std::string* signature = nullptr) const;
 
  private:
   struct Work;
