@@ -1,6 +1,7 @@
 // BatchGetItem/BatchWriteItem and TransactGetItems/TransactWriteItems. A batch write and a
 // transaction are each one store transaction; TransactWriteItems evaluates every condition
 // first and applies nothing unless all pass.
+#include <future>
 #include <set>
 
 #include "core/crypto.h"
@@ -132,9 +133,11 @@ void Engine::BatchWriteItemAsync(const Scope& s, Json in, Done done) {
 }
 
 Result<Json> Engine::BatchWriteItem(const Scope& s, Json in) {
-  std::optional<Result<Json>> result;
-  BatchWriteItemAsync(s, std::move(in), [&](Result<Json> r) { result = std::move(r); });
-  return std::move(*result);
+  // The answer may come from a committer thread: wait for it.
+  auto promise = std::make_shared<std::promise<Result<Json>>>();
+  auto future = promise->get_future();
+  BatchWriteItemAsync(s, std::move(in), [promise](Result<Json> r) { promise->set_value(std::move(r)); });
+  return future.get();
 }
 
 Result<Json> Engine::TransactGetItems(const Scope& s, Json in) {

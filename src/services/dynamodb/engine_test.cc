@@ -218,5 +218,22 @@ TEST_F(EngineTest, ErrorPaths) {
   EXPECT_EQ(exists.error().message, "Table already exists: t");
 }
 
+TEST_F(EngineTest, HostilePartiqlIsRefusedNotFatal) {
+  CreateTable("t", "N");
+  for (std::string stmt : std::vector<std::string>{"", "SELECT", "SELECT * FROM", "SELECT * FROM \"t\" WHERE", "SELECT a[99999999999999999999] FROM t",
+                           "SELECT * FROM t WHERE a = 'unterminated", "INSERT INTO t VALUE {'pk': 'a', 'sk': 1e999}",
+                           "INSERT INTO t VALUE <<1, 'a'>>", "UPDATE t SET a = 1", "DELETE FROM t WHERE sk = 1",
+                           "SELECT * FROM t WHERE " + std::string(5000, '('), "SELECT * FROM t WHERE a = ?",
+                           "INSERT INTO t VALUE {'pk': 'a', 'sk': 1} extra", "SELECT * FROM t WHERE a IN [1, 2"}) {
+    auto r = engine_->ExecuteStatement(scope_, {{"Statement", stmt}});
+    ASSERT_FALSE(r.ok()) << stmt;
+    EXPECT_EQ(r.error().code, "ValidationException") << stmt << ": " << r.error().message;
+  }
+  Ok(engine_->ExecuteStatement(scope_, {{"Statement", "INSERT INTO t VALUE {'pk': 'a', 'sk': 1}"}}));
+  Json r = Ok(engine_->ExecuteStatement(scope_, {{"Statement", "SELECT sk FROM t WHERE pk = ? AND sk BETWEEN 0 AND 2"},
+                                                 {"Parameters", {S("a")}}}));
+  EXPECT_EQ(r["Items"].dump(), R"([{"sk":{"N":"1"}}])");
+}
+
 }  // namespace
 }  // namespace stratus::services::dynamodb

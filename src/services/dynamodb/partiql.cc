@@ -239,7 +239,11 @@ class PartiqlParser {
       } else if (Peek().type == PTok::kOp && Peek().text == "[") {
         ++i_;
         if (Peek().type == PTok::kNumber) {
-          p.push_back(PathElem{true, "", std::stoll(Peek().text)});
+          const std::string& digits = Peek().text;
+          bool plain = !digits.empty() && digits.size() <= 7 &&
+                       digits.find_first_not_of("0123456789") == std::string::npos;
+          if (!plain) return Syntax("a list index is a non-negative integer");
+          p.push_back(PathElem{true, "", std::stoll(digits)});
         } else if (Peek().type == PTok::kString) {
           p.push_back(PathElem{false, Peek().text, 0});
         } else {
