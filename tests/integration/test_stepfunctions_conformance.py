@@ -37,6 +37,16 @@ SKIP = {
         "waits 60 s of real time for the state machine's TimeoutSeconds",
 }
 
+# Known differences from AWS, with the reason (they run, and must keep failing: strict xfail).
+KNOWN_FAILURES = {
+    "scenarios/test_base_scenarios.py::TestBaseScenarios::test_map_state_items_eval_jsonata_fail[function]":
+        "a JSONata result that is a function is reported as a wrong type, not as "
+        "'returned an unsupported result type' (src/jsonata drops functions from results)",
+    "services/test_lambda_task.py::TestTaskLambda::test_invoke_bytes_payload":
+        "stratus's Python runtime refuses to marshal a bytes return value (Runtime.MarshalError); "
+        "AWS's serialises it",
+}
+
 RESULTS = collections.defaultdict(collections.Counter)
 HTTP_DATE = re.compile(r"^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$")
 ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$")
@@ -206,9 +216,11 @@ def run_case(env, case):
 
 
 @pytest.mark.parametrize("path", CASES, ids=[os.path.basename(p)[:-5] for p in CASES])
-def test_case(env, path):
+def test_case(env, path, request):
     case = load(path)
     category = case["category"]
+    if case["id"] in KNOWN_FAILURES:
+        request.node.add_marker(pytest.mark.xfail(reason=KNOWN_FAILURES[case["id"]], strict=True))
     reason = skip_reason(case, env["lambda"])
     if reason:
         RESULTS[category]["skipped"] += 1
