@@ -590,3 +590,42 @@ def test_lambda_authorizers_token_and_request(shared_stratus, ag, lam):
     ag.flush_stage_authorizers_cache(restApiId=rid, stageName="s")
     status, _, _, _ = call(shared_stratus, "GET", "/s/r", host=host, headers={"X-Pass": "no"})
     assert status == 403
+
+
+def test_cognito_user_pools_authorizer(shared_stratus, ag):
+    idp = make_client(shared_stratus, "cognito-idp")
+    try:
+        pool = idp.create_user_pool(PoolName="apigw-pool")["UserPool"]
+    except ClientError as e:
+        pytest.skip(f"the Cognito service is not available: {e}")
+    client = idp.create_user_pool_client(UserPoolId=pool["Id"], ClientName="web",
+                                         ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH",
+                                                            "ALLOW_REFRESH_TOKEN_AUTH"])["UserPoolClient"]
+    idp.admin_create_user(UserPoolId=pool["Id"], Username="alice", MessageAction="SUPPRESS")
+    idp.admin_set_user_password(UserPoolId=pool["Id"], Username="alice", Password="Passw0rd!x",
+                                Permanent=True)
+    tokens = idp.initiate_auth(ClientId=client["ClientId"], AuthFlow="USER_PASSWORD_AUTH",
+                               AuthParameters={"USERNAME": "alice", "PASSWORD": "Passw0rd!x"})[
+        "AuthenticationResult"]
+    api = ag.create_rest_api(name="cognito")
+    rid = api["id"]
+    root = root_of(ag, rid)
+    auth = ag.create_authorizer(restApiId=rid, name="pool", type="COGNITO_USER_POOLS",
+                                providerARNs=[pool["Arn"]],
+                                identitySource="method.request.header.Authorization")
+    res = ag.create_resource(restApiId=rid, parentId=root, pathPart="me")
+    ag.put_method(restApiId=rid, resourceId=res["id"], httpMethod="GET",
+                  authorizationType="COGNITO_USER_POOLS", authorizerId=auth["id"])
+    ag.put_integration(restApiId=rid, resourceId=res["id"], httpMethod="GET", type="MOCK",
+                       requestTemplates={"application/json": '{"statusCode": 200}'})
+    ag.put_integration_response(restApiId=rid, resourceId=res["id"], httpMethod="GET",
+                                statusCode="200",
+                                responseTemplates={"application/json": '{"user": "$context.authorizer.claims.cognito:username"}'})
+    ag.create_deployment(restApiId=rid, stageName="dev")
+    host = host_of(rid, shared_stratus.port)
+    assert call(shared_stratus, "GET", "/dev/me", host=host)[0] == 401
+    assert call(shared_stratus, "GET", "/dev/me", host=host,
+                headers={"Authorization": "not-a-token"})[0] == 401
+    status, _, _, body = call(shared_stratus, "GET", "/dev/me", host=host,
+                              headers={"Authorization": tokens["IdToken"]})
+    assert status == 200, body
