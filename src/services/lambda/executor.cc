@@ -77,6 +77,7 @@ std::string LogStreamName(int64_t now_ms, std::string_view version) {
 struct Pending {
   InvokeRequest request;
   InvokeDone done;
+  int64_t assigned_ns = 0;  // when it was given to its instance (monotonic)
   bool dispatched = false;
   int64_t dispatched_ns = 0;
   int64_t dispatched_ms = 0;  // wall clock
@@ -651,10 +652,11 @@ struct Executor::Impl {
     if (!inst.launched) return;  // still starting (Spawn owns it)
     if (inst.current) {
       const Pending& p = *inst.current;
-      int64_t deadline = p.dispatched
-                             ? p.deadline_ns
-                             : inst.spawned_ns + options.init_timeout_ms * 1'000'000 +
-                                   int64_t{inst.spec->timeout_s} * 1'000'000'000;
+      // Not yet taken by the runtime: a cold instance may spend Lambda's init limit first; a
+      // warm one is between its last response and its next `next`.
+      int64_t deadline = p.dispatched ? p.deadline_ns
+                                      : p.assigned_ns + (inst.ready ? 0 : options.init_timeout_ms * 1'000'000) +
+                                            int64_t{inst.spec->timeout_s} * 1'000'000'000;
       if (now >= deadline) {
         DrainPipes(inst);
         after.push_back(Fail(inst, "Sandbox.Timedout",
@@ -756,6 +758,7 @@ void Executor::Invoke(std::shared_ptr<const FunctionSpec> spec, InvokeRequest re
   auto pending = std::make_unique<Pending>();
   pending->request = std::move(request);
   pending->done = std::move(done);
+  pending->assigned_ns = d.NowNs();
   std::string key = spec->Key();
   std::string fkey = spec->FunctionKey();
 
@@ -850,7 +853,11 @@ void Executor::HandleRuntimeApi(HttpRequest request, Responder responder) {
         in.init_ms = static_cast<double>(d.NowNs() - in.spawned_ns) / 1e6;
       }
       if (in.parked) {
+        // A runtime that reconnected: the newer request supersedes the parked one.
+        spdlog::debug("lambda: {} instance sent a second `next`; answering the first",
+                      in.spec->name);
         in.parked.Send(RuntimeError(400, "InvalidStateTransition", "A newer `next` replaced this one."));
+        in.parked = Responder();
       }
       if (in.current && !in.current->dispatched) {
         to_send = responder;

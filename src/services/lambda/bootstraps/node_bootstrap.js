@@ -2,7 +2,7 @@
 // handler named by _HANDLER ("file.function"; file may contain '/', and be .js, .mjs or .cjs).
 // Written for stratus; embedded in the stratus binary and written out when the server starts.
 "use strict";
-const http = require("node:http");
+const net = require("node:net");
 const path = require("node:path");
 const fs = require("node:fs");
 const util = require("node:util");
@@ -14,23 +14,84 @@ const [HOST, PORT] = (() => {
   return [api.slice(0, i), Number(api.slice(i + 1))];
 })();
 const PREFIX = "/2018-06-01/runtime";
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
-function call(method, urlPath, body, headers = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: HOST, port: PORT, method, path: PREFIX + urlPath, agent, headers },
-      (res) => {
-        const chunks = [];
-        res.on("data", (c) => chunks.push(c));
-        res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on("error", reject);
-      },
-    );
-    req.on("error", reject);
-    if (body !== undefined) req.end(body);
-    else req.end();
-  });
+// A minimal HTTP/1.1 client on one keep-alive connection: the Runtime API is one request at a
+// time with Content-Length bodies, and node's http module costs more than the rest of an
+// invocation.
+class RuntimeClient {
+  constructor(host, port) {
+    this.host = host;
+    this.port = port;
+    this.socket = null;
+    this.buf = Buffer.alloc(0);
+    this.waiter = null;
+  }
+
+  connect() {
+    return new Promise((resolve, reject) => {
+      const s = net.createConnection({ host: this.host, port: this.port }, resolve);
+      s.setNoDelay(true);
+      s.on("data", (d) => {
+        this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+        this.pump();
+      });
+      const fail = (e) => {
+        const w = this.waiter;
+        this.waiter = null;
+        this.socket = null;
+        this.buf = Buffer.alloc(0);
+        if (w) w.reject(e);
+        else reject(e);
+      };
+      s.on("error", fail);
+      s.on("close", () => fail(new Error("Runtime API connection closed")));
+      this.socket = s;
+    });
+  }
+
+  pump() {
+    if (!this.waiter) return;
+    const end = this.buf.indexOf("\r\n\r\n");
+    if (end < 0) return;
+    const lines = this.buf.toString("utf8", 0, end).split("\r\n");
+    const status = Number(lines[0].split(" ")[1]);
+    const headers = {};
+    for (let i = 1; i < lines.length; i++) {
+      const c = lines[i].indexOf(":");
+      if (c > 0) headers[lines[i].slice(0, c).trim().toLowerCase()] = lines[i].slice(c + 1).trim();
+    }
+    const length = Number(headers["content-length"] ?? 0);
+    if (this.buf.length < end + 4 + length) return;
+    const body = this.buf.subarray(end + 4, end + 4 + length);
+    this.buf = this.buf.subarray(end + 4 + length);
+    const w = this.waiter;
+    this.waiter = null;
+    w.resolve({ status, headers, body });
+  }
+
+  async request(method, urlPath, body, headers) {
+    if (!this.socket) await this.connect();
+    const data = body === undefined ? null : Buffer.isBuffer(body) ? body : Buffer.from(body, "utf8");
+    let head = `${method} ${PREFIX}${urlPath} HTTP/1.1\r\nHost: ${this.host}:${this.port}\r\n`;
+    for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
+    head += `Content-Length: ${data ? data.length : 0}\r\n\r\n`;
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
+      this.socket.write(data ? Buffer.concat([Buffer.from(head, "utf8"), data]) : head);
+      this.pump();
+    });
+  }
+}
+
+const client = new RuntimeClient(HOST, PORT);
+
+async function call(method, urlPath, body, headers = {}) {
+  try {
+    return await client.request(method, urlPath, body, headers);
+  } catch (e) {
+    // One reconnect: the server may have closed an idle keep-alive connection.
+    return client.request(method, urlPath, body, headers);
+  }
 }
 
 // console.* as Lambda formats it: "<ISO time>\t<request id>\t<LEVEL>\t<message>", one event per
