@@ -629,3 +629,20 @@ def test_cognito_user_pools_authorizer(shared_stratus, ag):
     status, _, _, body = call(shared_stratus, "GET", "/dev/me", host=host,
                               headers={"Authorization": tokens["IdToken"]})
     assert status == 200, body
+
+
+def test_apis_survive_kill_9(stratus):
+    ag = make_client(stratus, "apigateway")
+    v2 = make_client(stratus, "apigatewayv2")
+    rid, _ = mock_api(ag, name="durable")
+    key = ag.create_api_key(name="durable", enabled=True)
+    http_api = v2.create_api(Name="durable-http", ProtocolType="HTTP",
+                             Target="http://127.0.0.1:9/")["ApiId"]
+    stratus.kill()
+    stratus.start()
+    ag = make_client(stratus, "apigateway")
+    v2 = make_client(stratus, "apigatewayv2")
+    status, _, _, body = call(stratus, "GET", "/dev/items", host=host_of(rid, stratus.port))
+    assert status == 200 and json.loads(body) == {"hello": "world"}
+    assert ag.get_api_key(apiKey=key["id"])["name"] == "durable"
+    assert v2.get_stages(ApiId=http_api)["Items"][0]["StageName"] == "$default"
