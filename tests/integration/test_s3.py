@@ -288,6 +288,10 @@ def test_copy_tagging_policy_and_configurations(s3):
         s3.get_bucket_cors(Bucket=name)
     assert error_code(e) == "NoSuchCORSConfiguration"
     assert s3.get_bucket_acl(Bucket=name)["Grants"][0]["Permission"] == "FULL_CONTROL"
+    s3.head_bucket(Bucket=name, ExpectedBucketOwner="000000000000")
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=name, Key="src", ExpectedBucketOwner="111111111111")
+    assert error_code(e) == "AccessDenied"
     assert s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"]
 
 

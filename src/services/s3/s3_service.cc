@@ -194,6 +194,11 @@ class S3Service final : public aws::Service {
   // Registers a handler that adds the bucket's CORS headers when the request has an Origin.
   void Handle(const char* op, std::function<Result<Output>(Call&, const Json&)> fn) {
     OnOutput(op, [this, fn = std::move(fn)](Call& c, const Json& in) -> aws::OperationResult {
+      // x-amz-expected-bucket-owner: another account's bucket is refused as S3 does.
+      if (auto expected = in.find("ExpectedBucketOwner"); expected != in.end() && expected->is_string()) {
+        auto b = s3_->GetBucket(in.value("Bucket", ""));
+        if (b.ok() && b->owner != expected->get<std::string>()) return AccessDenied("Access Denied");
+      }
       auto result = fn(c, in);
       auto origin = c.http.headers.Get("origin");
       if (!origin || !in.contains("Bucket")) return result;
