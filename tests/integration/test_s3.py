@@ -466,3 +466,33 @@ def test_notifications_reach_sqs_or_are_retried(shared_stratus, s3):
         while time.time() < deadline and not any(arn in line for line in shared_stratus.log):
             time.sleep(0.2)
         assert any(arn in line and "retrying" in line for line in shared_stratus.log)
+
+
+def test_notifications_invoke_lambda(shared_stratus, s3):
+    from conftest import create_function
+    lam = make_client(shared_stratus, "lambda")
+    logs = make_client(shared_stratus, "logs")
+    fn = f"s3-events-{uuid.uuid4().hex[:6]}"
+    create_function(lam, fn, {"app.py": (
+        "import json\n"
+        "def handler(event, context):\n"
+        "    for r in event['Records']:\n"
+        "        print('S3EVENT', r['eventName'], r['s3']['bucket']['name'], r['s3']['object']['key'])\n")})
+    arn = lam.get_function(FunctionName=fn)["Configuration"]["FunctionArn"]
+    name = new_bucket(s3)
+    s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration={
+        "LambdaFunctionConfigurations": [{"LambdaFunctionArn": arn,
+                                          "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]}]})
+    s3.put_object(Bucket=name, Key="in/photo 1.jpg", Body=b"jpeg")
+    s3.delete_object(Bucket=name, Key="in/photo 1.jpg")
+    wanted = {f"S3EVENT ObjectCreated:Put {name} in/photo+1.jpg",
+              f"S3EVENT ObjectRemoved:Delete {name} in/photo+1.jpg"}
+    deadline, seen = time.time() + 30, set()
+    while time.time() < deadline and not wanted <= seen:
+        try:
+            events = logs.filter_log_events(logGroupName=f"/aws/lambda/{fn}")["events"]
+            seen = {line.strip() for e in events for line in e["message"].splitlines()}
+        except ClientError:
+            pass
+        time.sleep(0.5)
+    assert wanted <= seen, seen
