@@ -503,6 +503,7 @@ class SqliteStore final : public Store {
   ~SqliteStore() override { Close(); }
 
   Status Write(const std::function<Status(WriteTxn&)>& fn) override;
+  void WriteAsync(std::function<Status(WriteTxn&)> fn, std::function<void(Status)> done) override;
   Status Read(const std::function<Status(ReadTxn&)>& fn) override;
   Result<std::optional<std::string>> Get(std::string_view key) override;
   Result<std::vector<KeyValue>> Scan(const ScanOptions& options) override;
@@ -523,10 +524,13 @@ class SqliteStore final : public Store {
   }
 
  private:
-  // A Write() call waiting for the writer; lives on the caller's stack.
+  // A write waiting for the writer. A Write() call's lives on the caller's stack; a
+  // WriteAsync() call's is owned by the queue and deleted after its `on_done` ran.
   struct WriteRequest {
     explicit WriteRequest(const std::function<Status(WriteTxn&)>* f) : fn(f) {}
     const std::function<Status(WriteTxn&)>* fn;
+    std::function<Status(WriteTxn&)> owned_fn;  // WriteAsync: the function `fn` points at
+    std::function<void(Status)> on_done;        // WriteAsync: called after the commit
     Status result;                    // set by the writer
     std::vector<std::string> topics;  // set by the writer
     bool done = false;                // guarded by mu_
@@ -642,6 +646,23 @@ Status SqliteStore::Write(const std::function<Status(WriteTxn&)>& fn) {
   return std::move(request.result);
 }
 
+void SqliteStore::WriteAsync(std::function<Status(WriteTxn&)> fn,
+                             std::function<void(Status)> done) {
+  auto request = std::make_unique<WriteRequest>(nullptr);
+  request->owned_fn = std::move(fn);
+  request->fn = &request->owned_fn;
+  request->on_done = std::move(done);
+  {
+    std::lock_guard lock(mu_);
+    if (!closing_) {
+      queue_.push_back(request.release());
+      queue_cv_.notify_one();
+      return;
+    }
+  }
+  request->on_done(ClosedError());
+}
+
 void SqliteStore::WriterLoop() {
   tls_writer_of = this;
   pthread_setname_np(pthread_self(), "stratus-store-w");
@@ -676,10 +697,25 @@ void SqliteStore::WriterLoop() {
     notifier_->Post(std::move(topics));
 
     lock.lock();
+    bool any_async = false;
     for (WriteRequest* request : batch) {
+      if (request->on_done) {
+        any_async = true;
+        continue;
+      }
       request->done = true;
       // Under mu_: the request (and its cv) lives until its caller sees done, which needs mu_.
       request->cv.notify_one();
+    }
+    if (any_async) {
+      // Outside mu_: a callback may queue the next WriteAsync.
+      lock.unlock();
+      for (WriteRequest* request : batch) {
+        if (!request->on_done) continue;
+        std::unique_ptr<WriteRequest> owned(request);
+        owned->on_done(std::move(owned->result));
+      }
+      lock.lock();
     }
   }
 }

@@ -162,6 +162,77 @@ void CheckBatchIsolation(const SqliteOptions& options) {
   EXPECT_EQ(notified_bad, 0);
 }
 
+TEST(SqliteStoreTest, WriteAsyncCommitsDurablyAndBatches) {
+  TempDir dir;
+  constexpr int kWrites = 2000;
+  {
+    auto store = MustOpen(DiskOptions(dir));
+    ASSERT_NE(store, nullptr);
+    std::mutex mu;
+    std::condition_variable cv;
+    int done = 0;
+    int failed = 0;
+    // All issued from one thread without waiting: they must group into few fsyncs.
+    for (int i = 0; i < kWrites; ++i) {
+      std::string key = "a/" + std::to_string(i);
+      store->WriteAsync(
+          [key](WriteTxn& txn) { return txn.Put(key, key); },
+          [&](Status st) {
+            std::lock_guard lock(mu);
+            if (!st.ok()) ++failed;
+            ++done;
+            cv.notify_all();
+          });
+    }
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return done == kWrites; });
+    EXPECT_EQ(failed, 0);
+    EXPECT_LT(store->Stats().batches, kWrites / 10);
+  }
+  auto reopened = MustOpen(DiskOptions(dir));
+  auto all = reopened->Scan(PrefixScan("a/"));
+  STRATUS_ASSERT_OK(all);
+  EXPECT_EQ(all->size(), static_cast<size_t>(kWrites));
+}
+
+TEST(SqliteStoreTest, WriteAsyncErrorsChainingAndClose) {
+  auto store = MustOpen(SqliteOptions{});
+  ASSERT_NE(store, nullptr);
+  std::promise<Status> failed;
+  store->WriteAsync(
+      [](WriteTxn& txn) -> Status {
+        STRATUS_RETURN_IF_ERROR(txn.Put("k", "v"));
+        return Error("ConditionalCheckFailedException", "no");
+      },
+      [&](Status st) { failed.set_value(std::move(st)); });
+  Status f = failed.get_future().get();
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.error().code, "ConditionalCheckFailedException");
+  EXPECT_FALSE(store->Get("k")->has_value()) << "a failed async write is rolled back";
+
+  // A callback may queue the next write (it runs on the writer thread).
+  std::promise<void> chained;
+  store->WriteAsync([](WriteTxn& txn) { return txn.Put("first", "1"); },
+                    [&](Status st) {
+                      EXPECT_TRUE(st.ok());
+                      store->WriteAsync([](WriteTxn& txn) { return txn.Put("second", "2"); },
+                                        [&](Status st2) {
+                                          EXPECT_TRUE(st2.ok());
+                                          chained.set_value();
+                                        });
+                    });
+  chained.get_future().wait();
+  EXPECT_EQ(**store->Get("second"), "2");
+
+  store->Close();
+  std::promise<Status> closed;
+  store->WriteAsync([](WriteTxn& txn) { return txn.Put("late", "x"); },
+                    [&](Status st) { closed.set_value(std::move(st)); });
+  Status c = closed.get_future().get();
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code, "ServiceUnavailable");
+}
+
 TEST(SqliteStoreTest, FailingWriterDoesNotAffectOthersInItsBatch) {
   TempDir dir;
   CheckBatchIsolation(DiskOptions(dir));

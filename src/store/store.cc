@@ -23,6 +23,11 @@ ScanOptions PrefixScan(std::string_view prefix, size_t limit, bool reverse) {
   return options;
 }
 
+void Store::WriteAsync(std::function<Status(WriteTxn&)> fn, std::function<void(Status)> done) {
+  // Backends without a native asynchronous path: synchronous, on the caller's thread.
+  done(Write(fn));
+}
+
 Status Store::Put(std::string_view key, std::string_view value) {
   return Write([&](WriteTxn& txn) { return txn.Put(key, value); });
 }

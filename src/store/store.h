@@ -114,6 +114,16 @@ class Store {
   // and must not call back into this Store.
   virtual Status Write(const std::function<Status(WriteTxn&)>& fn) = 0;
 
+  // The asynchronous form of Write, for request paths that must not park a thread while the
+  // group commit's fsync runs: `fn` runs in a later batch on the writer, and `done` is called
+  // once with the same result Write would return, after the commit is durable (or the
+  // transaction rolled back). `done` runs on the store's writer thread: it must be quick (hand
+  // real work elsewhere) and must not call Write; it may call WriteAsync. May be called from any
+  // thread, including from `done` and from inside a write function (the new write then runs in
+  // a later batch). After Close, `done` is called at once with ServiceUnavailable.
+  virtual void WriteAsync(std::function<Status(WriteTxn&)> fn,
+                          std::function<void(Status)> done);
+
   // Runs `fn` against a consistent snapshot.
   virtual Status Read(const std::function<Status(ReadTxn&)>& fn) = 0;
 
