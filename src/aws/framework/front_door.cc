@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "aws/framework/authorizer.h"
 #include "aws/model/model.h"
 #include "aws/sigv4/sigv4.h"
 #include "core/crypto.h"
@@ -52,6 +53,16 @@ std::string RegionFromHost(std::string_view host) {
     }
   }
   return {};
+}
+
+// The SigV4 error dialect of a service's protocol (sigv4.h "Errors").
+SigV4Dialect DialectFor(Protocol protocol, const std::string& service) {
+  switch (protocol) {
+    case Protocol::kJson:
+    case Protocol::kRestJson: return SigV4Dialect::kJson;
+    case Protocol::kRestXml: return service == "s3" ? SigV4Dialect::kS3 : SigV4Dialect::kQuery;
+    default: return SigV4Dialect::kQuery;
+  }
 }
 
 HttpResponse PlainJson(int status, const Json& body) {
@@ -373,19 +384,43 @@ void FrontDoor::Handle(HttpRequest request, Responder responder) {
   if (!claim.ok()) {
     // Re-parse in the dialect of the service it was meant for, so the error has that
     // service's code, status and message.
-    SigV4Dialect dialect = SigV4Dialect::kQuery;
-    switch (codec->protocol()) {
-      case Protocol::kJson:
-      case Protocol::kRestJson: dialect = SigV4Dialect::kJson; break;
-      case Protocol::kRestXml: dialect = desc.name == "s3" ? SigV4Dialect::kS3 : SigV4Dialect::kQuery; break;
-      default: break;
-    }
+    SigV4Dialect dialect = DialectFor(codec->protocol(), desc.name);
     auto again = ParseSigV4(request, dialect);
     Error e = again.ok() ? claim.error() : again.error();
     // rest-json services (Lambda, API Gateway) answer signature failures with 403.
     if (codec->protocol() == Protocol::kRestJson) e.http_status = 403;
     fail(nullptr, std::move(e));
     return;
+  }
+
+  // Who is calling: the access key's account root, unless the authorizer (IAM) knows the key.
+  // It verifies the signature (when enforcing) before PrepareRequest may rewrite the request.
+  Caller& caller = call->caller;
+  if (parsed_claim) {
+    caller.access_key_id = parsed_claim->access_key_id;
+    caller.account_id = AccountForAccessKey(parsed_claim->access_key_id);
+    caller.session_token = parsed_claim->security_token;
+    call->region = parsed_claim->region;
+  } else {
+    caller.anonymous = true;
+    caller.account_id = d.ctx.config.account_id;
+  }
+  if (caller.account_id.empty()) caller.account_id = d.ctx.config.account_id;
+  caller.arn = "arn:aws:iam::" + caller.account_id + ":root";
+  caller.user_id = caller.account_id;
+  if (call->region.empty()) call->region = RegionFromHost(request.Host());
+  if (call->region.empty()) call->region = d.ctx.config.region;
+  Authorizer* authorizer = d.ctx.clients.authorizer;
+  if (authorizer) {
+    Status authenticated =
+        authorizer->Authenticate(request, parsed_claim ? &*parsed_claim : nullptr,
+                                 DialectFor(codec->protocol(), desc.name), call->now_ms, caller);
+    if (!authenticated.ok()) {
+      Error e = std::move(authenticated).error();
+      if (codec->protocol() == Protocol::kRestJson && e.http_status == 400) e.http_status = 403;
+      fail(nullptr, std::move(e));
+      return;
+    }
   }
 
   if (Status prepared = entry->service->PrepareRequest(
@@ -409,21 +444,6 @@ void FrontDoor::Handle(HttpRequest request, Responder responder) {
     return;
   }
 
-  Caller& caller = call->caller;
-  if (parsed_claim) {
-    caller.access_key_id = parsed_claim->access_key_id;
-    caller.account_id = AccountForAccessKey(parsed_claim->access_key_id);
-    caller.session_token = parsed_claim->security_token;
-    call->region = parsed_claim->region;
-  } else {
-    caller.anonymous = true;
-    caller.account_id = d.ctx.config.account_id;
-  }
-  if (caller.account_id.empty()) caller.account_id = d.ctx.config.account_id;
-  caller.arn = "arn:aws:iam::" + caller.account_id + ":root";
-  caller.user_id = caller.account_id;
-  if (call->region.empty()) call->region = RegionFromHost(request.Host());
-  if (call->region.empty()) call->region = d.ctx.config.region;
   call->service = desc.name;
   call->operation = op;
 
@@ -475,24 +495,39 @@ void FrontDoor::Handle(HttpRequest request, Responder responder) {
     }
   };
 
-  switch (handler->mode) {
-    case Mode::kInline:
-      complete(handler->sync(*call, input));
-      break;
-    case Mode::kWorker:
-      d.ctx.workers.Submit([handler, call, input = std::move(input), complete]() mutable {
+  auto dispatch = [&d, handler, call, complete](Json input) mutable {
+    switch (handler->mode) {
+      case Mode::kInline:
         complete(handler->sync(*call, input));
-      });
-      break;
-    case Mode::kAsync:
-      d.ctx.workers.Submit([handler, call, input = std::move(input), complete]() mutable {
+        break;
+      case Mode::kWorker:
+        d.ctx.workers.Submit([handler, call, input = std::move(input), complete]() mutable {
+          complete(handler->sync(*call, input));
+        });
+        break;
+      case Mode::kAsync:
+        d.ctx.workers.Submit([handler, call, input = std::move(input), complete]() mutable {
+          handler->async(call, std::move(input), Completion(complete));
+        });
+        break;
+      case Mode::kAsyncInline:
         handler->async(call, std::move(input), Completion(complete));
-      });
-      break;
-    case Mode::kAsyncInline:
-      handler->async(call, std::move(input), Completion(complete));
-      break;
+        break;
+    }
+  };
+  if (authorizer && authorizer->Enforcing()) {
+    auto held = std::make_shared<Json>(std::move(input));
+    AuthorizationRequest ar{call, held.get(), codec->protocol(), false};
+    authorizer->Authorize(std::move(ar), [held, dispatch, complete](Status st) mutable {
+      if (!st.ok()) {
+        complete(std::move(st).error());
+        return;
+      }
+      dispatch(std::move(*held));
+    });
+    return;
   }
+  dispatch(std::move(input));
 }
 
 void FrontDoor::Call(InternalCall ic, Completion done) {
@@ -561,16 +596,32 @@ void FrontDoor::Call(InternalCall ic, Completion done) {
     }
     done(std::move(r));
   };
-  switch (handler->mode) {
-    case Mode::kInline:
-    case Mode::kWorker:
-      complete(handler->sync(*call, ic.input));
-      break;
-    case Mode::kAsync:
-    case Mode::kAsyncInline:
-      handler->async(call, std::move(ic.input), std::move(complete));
-      break;
+  auto dispatch = [handler, call](Json input, Completion complete) {
+    switch (handler->mode) {
+      case Mode::kInline:
+      case Mode::kWorker:
+        complete(handler->sync(*call, input));
+        break;
+      case Mode::kAsync:
+      case Mode::kAsyncInline:
+        handler->async(call, std::move(input), std::move(complete));
+        break;
+    }
+  };
+  Authorizer* authorizer = d.ctx.clients.authorizer;
+  if (authorizer && authorizer->Enforcing()) {
+    auto held = std::make_shared<Json>(std::move(ic.input));
+    AuthorizationRequest ar{call, held.get(), entry->model->metadata().protocol, true};
+    authorizer->Authorize(std::move(ar), [held, dispatch, complete](Status st) mutable {
+      if (!st.ok()) {
+        complete(std::move(st).error());
+        return;
+      }
+      dispatch(std::move(*held), std::move(complete));
+    });
+    return;
   }
+  dispatch(std::move(ic.input), std::move(complete));
 }
 
 }  // namespace stratus::aws

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <future>
+#include <thread>
 
+#include "aws/framework/authorizer.h"
 #include "core/strings.h"
 #include "store/store.h"
 #include "trace/recorder.h"
@@ -216,6 +219,92 @@ TEST_F(FrontDoorTest, ServicesClaimAndPrepareRequestsBeforeResolution) {
   // Requests the claim does not match are routed as before.
   r = Send(Query("Action=GetCallerIdentity&Version=2011-06-15"));
   EXPECT_EQ(r.status, 200) << r.body;
+}
+
+// An authorizer that knows one key ("AKIDUSER"), refuses "AKIDBAD", and denies AssumeRole to
+// everyone but the root; it answers asynchronously for internal calls.
+class FakeAuthorizer final : public Authorizer {
+ public:
+  Status Authenticate(const HttpRequest&, const SigV4Claim* claim, SigV4Dialect dialect,
+                      int64_t, Caller& caller) override {
+    ++authenticated;
+    if (claim && claim->access_key_id == "AKIDBAD") {
+      return Error(dialect == SigV4Dialect::kQuery ? "InvalidClientTokenId" : "UnrecognizedClientException",
+                   "The security token included in the request is invalid.", 403);
+    }
+    if (claim && claim->access_key_id == "AKIDUSER") {
+      caller.arn = "arn:aws:iam::123456789012:user/alice";
+      caller.user_id = "AIDAALICE";
+    }
+    return Status::Ok();
+  }
+  bool Enforcing() const override { return enforcing; }
+  void Authorize(AuthorizationRequest r, std::function<void(Status)> done) override {
+    ++authorized;
+    last_internal = r.internal;
+    EXPECT_NE(r.input, nullptr);
+    bool deny = r.call->operation->name == "AssumeRole" && !EndsWith(r.call->caller.arn, ":root");
+    Status st = deny ? Status(Error("AccessDenied", "User: " + r.call->caller.arn + " is not authorized", 403))
+                     : Status::Ok();
+    if (r.internal) {
+      std::thread([done, st] { done(st); }).detach();
+    } else {
+      done(st);
+    }
+  }
+  std::atomic<int> authenticated{0};
+  std::atomic<int> authorized{0};
+  std::atomic<bool> last_internal{false};
+  bool enforcing = true;
+};
+
+TEST_F(FrontDoorTest, AuthorizerEstablishesTheCallerAndGatesOperations) {
+  FakeAuthorizer authz;
+  clients_.authorizer = &authz;
+  auto with_key = [](std::string body, const std::string& key) {
+    HttpRequest r = Query(std::move(body));
+    r.headers.Set("Authorization", "AWS4-HMAC-SHA256 Credential=" + key +
+                                       "/20240101/eu-west-2/sts/aws4_request, "
+                                       "SignedHeaders=host;x-amz-date, Signature=" + std::string(64, '0'));
+    return r;
+  };
+  HttpResponse r = Send(with_key("Action=GetCallerIdentity&Version=2011-06-15", "AKIDUSER"));
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("user/alice"), std::string::npos) << r.body;
+  r = Send(with_key("Action=GetCallerIdentity&Version=2011-06-15", "AKIDBAD"));
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_NE(r.body.find("<Code>InvalidClientTokenId</Code>"), std::string::npos) << r.body;
+  r = Send(with_key("Action=AssumeRole&Version=2011-06-15&RoleArn=arn:aws:iam::123456789012:role/r&RoleSessionName=ok",
+                    "AKIDUSER"));
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_NE(r.body.find("is not authorized"), std::string::npos) << r.body;
+  // Validation runs before authorization: an invalid request never reaches Authorize.
+  int before = authz.authorized.load();
+  r = Send(with_key("Action=AssumeRole&Version=2011-06-15", "AKIDUSER"));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(authz.authorized.load(), before);
+
+  // Internal calls are authorized as their principal, asynchronously here.
+  InternalCall call;
+  call.service = "sts";
+  call.operation = "AssumeRole";
+  call.input = Json{{"RoleArn", "arn:aws:iam::111111111111:role/x"}, {"RoleSessionName", "ok"}};
+  call.principal_arn = "arn:aws:iam::111111111111:role/caller";
+  OperationResult denied = door_->CallAndWait(call);
+  ASSERT_FALSE(denied.ok());
+  EXPECT_EQ(denied.error().code, "AccessDenied");
+  EXPECT_TRUE(authz.last_internal.load());
+  call.principal_arn.clear();
+  EXPECT_TRUE(door_->CallAndWait(call).ok());
+
+  // Not enforcing: Authenticate still names the caller, Authorize is skipped.
+  authz.enforcing = false;
+  before = authz.authorized.load();
+  r = Send(with_key("Action=AssumeRole&Version=2011-06-15&RoleArn=arn:aws:iam::123456789012:role/r&RoleSessionName=ok",
+                    "AKIDUSER"));
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(authz.authorized.load(), before);
+  clients_.authorizer = nullptr;
 }
 
 TEST_F(FrontDoorTest, HealthReportsLazyLoading) {

@@ -46,6 +46,7 @@ class Recorder;
 namespace stratus::aws {
 
 struct SigV4Claim;
+class Authorizer;
 
 // Who is calling, as established by the front door from the request's credentials.
 struct Caller {
@@ -133,6 +134,7 @@ class ListenerRegistry {
 struct ServiceClients {
   LogSink* logs = nullptr;               // the logs service
   OperationCaller* operations = nullptr; // the front door
+  Authorizer* authorizer = nullptr;      // IAM (aws/framework/authorizer.h); null: no identity checks
 };
 
 // A service's dependencies (STYLE.md rule 7). References outlive every service.

@@ -225,6 +225,11 @@ Outcome Evaluate(const EvaluationInput& in) {
   return {Decision::kAllow, PolicyType::kNone};
 }
 
+bool ResourcePolicyAllows(const Policy& policy, const Request& request) {
+  ResourceScan s = ScanResource(policy, request);
+  return !s.deny && s.allow != PrincipalMatch::kNone;
+}
+
 std::string DenialMessage(std::string_view principal_arn, std::string_view action,
                           std::string_view resource, const Outcome& outcome) {
   std::string m = "User: ";

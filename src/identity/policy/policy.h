@@ -165,6 +165,11 @@ Outcome Evaluate(const EvaluationInput& input);
 bool StatementApplies(const Statement& statement, const Request& request, bool variables_enabled,
                       PolicyKind kind);
 
+// True when an Allow statement of a resource-based (or trust) policy applies to the request,
+// its Principal included. A role's trust policy must allow AssumeRole whatever identity
+// policies say.
+bool ResourcePolicyAllows(const Policy& policy, const Request& request);
+
 // AWS's denial message: "User: <arn> is not authorized to perform: <action> on resource:
 // <resource> because no identity-based policy allows the <action> action".
 std::string DenialMessage(std::string_view principal_arn, std::string_view action,
