@@ -151,6 +151,10 @@ size_t Execution::Run(size_t max_steps) {
     runnable_.pop_front();
     Frame* f = Get(id);
     if (!f) continue;
+    if (!info_.express && next_event_id_ > kMaxHistoryEvents) {
+      Fail("States.Runtime", "The execution history reached the limit of 25000 events.");
+      break;
+    }
     Step(*f);
     ++steps;
   }

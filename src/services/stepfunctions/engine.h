@@ -47,7 +47,11 @@ struct ExecutionInfo {
   int64_t start_ms = 0;
   bool express = false;
   int64_t redrive_count = 0;
+  std::string trace_header;  // the execution's X-Amzn-Trace-Id, continued by its task calls
 };
+
+// AWS's cap on a standard execution's history; reaching it fails the execution.
+inline constexpr int64_t kMaxHistoryEvents = 25000;
 
 // A task to run: a service integration call, an activity, a Lambda function.
 struct TaskCall {

@@ -144,6 +144,19 @@ TEST(EngineTest, RestoreResumesWhereItStood) {
   EXPECT_EQ(restored->TakeEvents().front().id, 3);  // WaitStateExited continues the ids
 }
 
+TEST(EngineTest, EndlessLoopStopsAtTheHistoryLimit) {
+  auto def = Def(R"J({"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},
+    "B":{"Type":"Choice","Choices":[{"Variable":"$.x","IsPresent":true,"Next":"Done"}],"Default":"A"},
+    "Done":{"Type":"Succeed"}}})J");
+  FakeHost host;
+  Execution e(def, TestInfo(), host);
+  e.Start(Json::object());
+  e.Run();
+  EXPECT_EQ(e.status(), ExecutionStatus::kFailed);
+  EXPECT_EQ(e.error(), "States.Runtime");
+  EXPECT_LE(e.event_count(), kMaxHistoryEvents + 1);
+}
+
 TEST(DefinitionTest, AwsMessages) {
   auto r = ParseDefinition(R"J({"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"}}})J");
   ASSERT_FALSE(r.ok());

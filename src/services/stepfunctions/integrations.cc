@@ -72,6 +72,10 @@ TaskResult Integrations::CallService(const ExecutionInfo& info, const TaskCall& 
   ic.account = info.account;
   ic.region = info.region;
   ic.principal_arn = info.role_arn;
+  if (!info.trace_header.empty()) {
+    // Each task call is a hop of the execution's trace.
+    ic.trace = trace::BeginHop(info.trace_header, context_.clock.NowMillis() / 1000);
+  }
   auto out = context_.clients.operations->CallAndWait(std::move(ic));
   if (!out.ok()) {
     const Error& e = out.error();

@@ -298,6 +298,7 @@ void Runner::Drive(const std::shared_ptr<Live>& live) {
 }
 
 Status Runner::StartStandard(StartRequest req) {
+  req.info.trace_header = req.trace.trace_id.empty() ? "" : req.trace.DownstreamHeader();
   auto live = std::make_shared<Live>();
   live->info = req.info;
   live->express = false;
@@ -322,6 +323,7 @@ Status Runner::StartStandard(StartRequest req) {
 }
 
 void Runner::StartExpress(StartRequest req, std::function<void(const Execution&)> done) {
+  req.info.trace_header = req.trace.trace_id.empty() ? "" : req.trace.DownstreamHeader();
   auto live = std::make_shared<Live>();
   live->info = req.info;
   live->express = true;
@@ -460,6 +462,7 @@ Status Runner::Resume(const std::string& arn) {
   live->exec->ResumePendingWork();
   if (auto h = m.find("traceHeader"); h != m.end() && h->is_string()) {
     live->trace = trace::BeginHop(h->get<std::string>(), context_.clock.NowMillis() / 1000);
+    live->info.trace_header = h->get<std::string>();
   }
   {
     std::lock_guard lock(mu_);
