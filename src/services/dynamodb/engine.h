@@ -12,6 +12,7 @@
 #include <atomic>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -141,6 +142,8 @@ class Engine {
   const Clock& clock_;
   TableCatalog catalog_;
   std::unique_ptr<WriteBatcher> batcher_;
+  // Where the TTL sweep of each table (by uid) carries on; used by the sweeper thread only.
+  std::map<uint64_t, std::string> ttl_cursors_;
   // Stream sequence numbers; written by transactions, which run one at a time.
   std::atomic<uint64_t> seq_{0};
   std::atomic<bool> seq_loaded_{false};

@@ -9,6 +9,9 @@ namespace {
 
 constexpr int64_t kStreamRetentionMs = 24LL * 3600 * 1000;
 constexpr size_t kTrimBatch = 1000;
+// Items examined per TTL table per sweep; a cursor carries on from there next time, so a big
+// table is covered over several sweeps instead of being read whole every few seconds.
+constexpr size_t kTtlScanPerSweep = 5000;
 
 }  // namespace
 
@@ -20,8 +23,12 @@ Result<int64_t> Engine::SweepTtl(size_t max_per_table) {
     // Collect expired keys from a snapshot, then delete each under a condition that it is still
     // expired (a concurrent write may have extended it).
     std::vector<Json> expired;
-    auto rows = store_.Scan(store::PrefixScan(t->ItemPrefix(0)));
+    store::ScanOptions scan = store::PrefixScan(t->ItemPrefix(0), kTtlScanPerSweep);
+    std::string& cursor = ttl_cursors_[t->uid];
+    if (!cursor.empty()) scan.start = cursor;
+    auto rows = store_.Scan(scan);
     if (!rows.ok()) return rows.error();
+    cursor = rows->size() < kTtlScanPerSweep ? std::string() : rows->back().key + std::string(1, '\0');
     Json now_value = Json{{"N", std::to_string(now_s)}};
     for (const auto& kv : *rows) {
       Json item = ParseJsonOrDiscarded(kv.value);
