@@ -139,10 +139,9 @@ class LambdaService final : public aws::Service {
       executor_.HandleRuntimeApi(std::move(request), std::move(responder));
       return;
     }
-    // Function URLs: resolving reads the store, so leave the io thread.
-    ctx_.workers.Submit([this, request = std::move(request), responder = std::move(responder)]() mutable {
-      ServeUrl(std::move(request), std::move(responder));
-    });
+    // Function URLs: the URL and its target come from the registry's caches (a miss reads the
+    // store, which never waits on writers), and the invocation answers later: no blocking here.
+    ServeUrl(std::move(request), std::move(responder));
   }
 
  private:

@@ -226,6 +226,7 @@ struct Registry::Impl {
   std::mutex cache_mu;  // guards cache and alias_cache
   std::unordered_map<std::string, std::shared_ptr<const FunctionSpec>> cache;  // acct/region/name/version
   std::unordered_map<std::string, Json> alias_cache;  // acct/region/name/alias:<alias>
+  std::unordered_map<std::string, UrlTarget> url_cache;  // by URL id
 
   Impl(store::Store& st, const Clock& c, CodeCache& cc,
        std::function<void(const std::string&, const std::string&)> oc, int ac)
@@ -242,6 +243,11 @@ struct Registry::Impl {
       }
       for (auto it = alias_cache.begin(); it != alias_cache.end();) {
         it = StartsWith(it->first, prefix) ? alias_cache.erase(it) : std::next(it);
+      }
+      for (auto it = url_cache.begin(); it != url_cache.end();) {
+        const UrlTarget& t = it->second;
+        bool match = t.scope.account == s.account && t.scope.region == s.region && t.name == name;
+        it = match ? url_cache.erase(it) : std::next(it);
       }
     }
     if (retire && on_change) on_change(s.account + "/" + s.region + "/" + name, "");
@@ -1184,12 +1190,13 @@ Result<Json> Registry::UpdateUrlConfig(const Scope& s, const FunctionRef& ref, c
     cfg["LastModifiedTime"] = LambdaTime(d.clock.NowMillis());
     return txn.Put(FnKey(s, ref.name), DumpJson(fn));
   }));
+  d.Changed(s, ref.name, false);
   return GetUrlConfig(s, ref, base_host);
 }
 
 Status Registry::DeleteUrlConfig(const Scope& s, const FunctionRef& ref) {
   Impl& d = *impl_;
-  return d.store.Write([&](store::WriteTxn& txn) -> Status {
+  STRATUS_RETURN_IF_ERROR(d.store.Write([&](store::WriteTxn& txn) -> Status {
     STRATUS_ASSIGN_OR_RETURN(Json fn, d.LoadFunction(txn, s, ref.name));
     if (!Has(fn, "urls") || !fn["urls"].contains(ref.qualifier)) {
       return ResourceNotFound("The resource you requested does not exist.");
@@ -1197,7 +1204,9 @@ Status Registry::DeleteUrlConfig(const Scope& s, const FunctionRef& ref) {
     STRATUS_RETURN_IF_ERROR(txn.Delete(UrlKey(fn["urls"][ref.qualifier].value("id", ""))));
     fn["urls"].erase(ref.qualifier);
     return txn.Put(FnKey(s, ref.name), DumpJson(fn));
-  });
+  }));
+  d.Changed(s, ref.name, false);
+  return Status::Ok();
 }
 
 Result<Json> Registry::ListUrlConfigs(const Scope& s, const FunctionRef& ref,
@@ -1215,6 +1224,11 @@ Result<Json> Registry::ListUrlConfigs(const Scope& s, const FunctionRef& ref,
 }
 
 Result<UrlTarget> Registry::FindUrl(const std::string& url_id) {
+  {
+    std::lock_guard lock(impl_->cache_mu);
+    auto it = impl_->url_cache.find(url_id);
+    if (it != impl_->url_cache.end()) return it->second;
+  }
   STRATUS_ASSIGN_OR_RETURN(auto v, impl_->store.Get(UrlKey(url_id)));
   if (!v) return ResourceNotFound("No function URL " + url_id);
   STRATUS_ASSIGN_OR_RETURN(Json idx, ParseRecord(v));
@@ -1227,6 +1241,8 @@ Result<UrlTarget> Registry::FindUrl(const std::string& url_id) {
   if (!urls.contains(t.qualifier)) return ResourceNotFound("No function URL " + url_id);
   t.auth_type = urls[t.qualifier].value("AuthType", "NONE");
   t.cors = urls[t.qualifier].value("Cors", Json());
+  std::lock_guard lock(impl_->cache_mu);
+  impl_->url_cache[url_id] = t;
   return t;
 }
 
