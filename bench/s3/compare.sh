@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # S3 PUT/GET throughput and latency for 4 KiB, 1 MiB, 8 MiB and 100 MiB objects, and the time to
 # list N keys, side by side in one run: stratus (data on disk, fsync on: every PUT is durable
-# before its 200) and s3rver (npm, the S3 emulator on node; it never fsyncs). The disk's own
-# ceiling is `cp` of the same bytes plus a sync.
+# before its 200), stratus --fsync false ("nofsync"), and s3rver (npm, the S3 emulator on node;
+# it never fsyncs). The disk's own ceiling is `cp` of the same bytes plus a sync.
 # usage: bench/s3/compare.sh [BUILD_DIR] [SECONDS_PER_RUN] [LIST_KEYS]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -20,9 +20,12 @@ trap cleanup EXIT
 
 "$build/stratus" serve --port 4610 --data-dir "$tmp/stratus" --log-level warn 2>"$tmp/stratus.log" &
 pids+=($!)
+# The same without fsync (acknowledged writes survive kill -9, not power loss): s3rver's terms.
+"$build/stratus" serve --port 4612 --data-dir "$tmp/nofsync" --fsync false --log-level warn 2>"$tmp/nofsync.log" &
+pids+=($!)
 node "$here/node_modules/s3rver/bin/s3rver.js" --directory "$tmp/s3rver" --port 4611 --silent >/dev/null 2>&1 &
 pids+=($!)
-for port in 4610 4611; do
+for port in 4610 4611 4612; do
   for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 done
 
@@ -47,7 +50,7 @@ print(f"{sys.argv[1]:<8} {label:<10} {sys.argv[3]:<4} {rps:12.1f} {avg:>10} {p50
       + ("" if errors == "?" else f"  ({errors} errors)"))
 PY
 }
-for server in stratus:4610 s3rver:4611; do
+for server in stratus:4610 nofsync:4612 s3rver:4611; do
   name=${server%%:*}; url="http://127.0.0.1:${server##*:}"
   "$here/s3tool.py" "$url" mb bench
   for size in 4096 1048576 8388608 104857600; do

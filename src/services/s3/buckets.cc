@@ -3,6 +3,7 @@
 
 #include "core/strings.h"
 #include "services/s3/errors.h"
+#include "services/s3/events.h"
 #include "services/s3/keys.h"
 #include "services/s3/names.h"
 #include "services/s3/s3_store.h"
@@ -177,6 +178,16 @@ Status S3Store::DeleteConfig(const std::string& bucket, const std::string& name)
     STRATUS_ASSIGN_OR_RETURN(Bucket b, LoadBucket(txn, bucket));
     b.config.erase(name);
     return txn.Put(keys::Bucket(bucket), b.ToJson().dump());
+  });
+}
+
+Status S3Store::PutNotification(const RequestInfo& req, const std::string& bucket, Json config,
+                                bool send_test_events) {
+  return store_.Write([&](store::WriteTxn& txn) -> Status {
+    STRATUS_ASSIGN_OR_RETURN(Bucket b, LoadBucket(txn, bucket));
+    b.config["notification"] = config;
+    STRATUS_RETURN_IF_ERROR(txn.Put(keys::Bucket(bucket), b.ToJson().dump()));
+    return send_test_events ? QueueTestEvents(txn, b, config, req) : Status::Ok();
   });
 }
 

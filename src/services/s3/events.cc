@@ -159,6 +159,29 @@ Status QueueEvents(store::WriteTxn& txn, const Bucket& b, const std::string& eve
   return Status::Ok();
 }
 
+Status QueueTestEvents(store::WriteTxn& txn, const Bucket& b, const Json& config,
+                       const RequestInfo& req) {
+  Json test{{"Service", "Amazon S3"},
+            {"Event", "s3:TestEvent"},
+            {"Time", Iso8601Millis(req.now_ms)},
+            {"Bucket", b.name},
+            {"RequestId", req.request_id},
+            {"HostId", req.request_id}};
+  bool queued = false;
+  for (const auto& d : kDestinations) {
+    if (std::string_view(d.type) == "lambda") continue;
+    for (const auto& c : config.value(d.list, Json::array())) {
+      Json item{{"type", d.type}, {"arn", c.value(d.arn, "")}, {"account", b.owner},
+                {"region", b.region}, {"message", test}};
+      auto id = txn.Enqueue(keys::kEventQueue, item.dump());
+      if (!id.ok()) return std::move(id).error();
+      queued = true;
+    }
+  }
+  if (queued) txn.Notify(kEventTopic);
+  return Status::Ok();
+}
+
 EventDelivery::EventDelivery(store::Store& store, aws::ServiceClients& clients, const Clock& clock)
     : store_(store), clients_(clients), clock_(clock) {}
 

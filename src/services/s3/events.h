@@ -42,6 +42,12 @@ Json EventRecord(const Bucket& b, const std::string& event_name, const std::stri
 Status QueueEvents(store::WriteTxn& txn, const Bucket& b, const std::string& event_name,
                    const std::string& key, const ObjectRecord& rec, const RequestInfo& req);
 
+// Inside the transaction that stores a new notification configuration: queues the
+// s3:TestEvent S3 sends to each SQS queue and SNS topic it names (not with
+// SkipDestinationValidation).
+Status QueueTestEvents(store::WriteTxn& txn, const Bucket& b, const Json& config,
+                       const RequestInfo& req);
+
 class EventDelivery {
  public:
   EventDelivery(store::Store& store, aws::ServiceClients& clients, const Clock& clock);

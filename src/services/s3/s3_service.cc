@@ -358,11 +358,14 @@ class S3Service final : public aws::Service {
 
   void RegisterConfigs() {
     for (const ConfigSpec& spec : kConfigs) {
-      HandleJson(spec.put_op, [this, &spec](Call&, const Json& in) -> Result<Json> {
+      HandleJson(spec.put_op, [this, &spec](Call& c, const Json& in) -> Result<Json> {
         std::string bucket = in.value("Bucket", "");
         Json config = in.value(spec.member, Json::object());
         if (std::string_view(spec.field) == "notification") {
           STRATUS_RETURN_IF_ERROR(ValidateNotificationConfiguration(config));
+          STRATUS_RETURN_IF_ERROR(s3_->PutNotification(InfoOf(c), bucket, std::move(config),
+                                                       !in.value("SkipDestinationValidation", false)));
+          return Empty();
         }
         if (std::string_view(spec.field) == "cors" && config.value("CORSRules", Json::array()).empty()) {
           return MalformedXml();

@@ -48,6 +48,10 @@ class S3Store {
   Result<std::optional<Json>> GetConfig(const std::string& bucket, const std::string& name) const;
   Status PutConfig(const std::string& bucket, const std::string& name, Json value);
   Status DeleteConfig(const std::string& bucket, const std::string& name);
+  // Stores a validated notification configuration and, in the same commit, the s3:TestEvent
+  // deliveries S3 sends to its queues and topics.
+  Status PutNotification(const RequestInfo& req, const std::string& bucket, Json config,
+                         bool send_test_events);
 
   // ---- objects (objects.cc)
   Result<aws::OperationOutput> PutObject(const RequestInfo& req, const Json& input,
