@@ -646,3 +646,39 @@ def test_apis_survive_kill_9(stratus):
     assert status == 200 and json.loads(body) == {"hello": "world"}
     assert ag.get_api_key(apiKey=key["id"])["name"] == "durable"
     assert v2.get_stages(ApiId=http_api)["Items"][0]["StageName"] == "$default"
+
+
+def test_request_validators(shared_stratus, ag):
+    api = ag.create_rest_api(name="validated")
+    rid = api["id"]
+    root = root_of(ag, rid)
+    ag.create_model(restApiId=rid, name="Pet", contentType="application/json", schema=json.dumps({
+        "type": "object", "required": ["name"],
+        "properties": {"name": {"type": "string", "minLength": 1}, "age": {"type": "integer"}}}))
+    v = ag.create_request_validator(restApiId=rid, name="all", validateRequestBody=True,
+                                    validateRequestParameters=True)
+    res = ag.create_resource(restApiId=rid, parentId=root, pathPart="pets")
+    ag.put_method(restApiId=rid, resourceId=res["id"], httpMethod="POST", authorizationType="NONE",
+                  requestValidatorId=v["id"], requestModels={"application/json": "Pet"},
+                  requestParameters={"method.request.header.X-Tenant": True,
+                                     "method.request.querystring.dry": False})
+    ag.put_integration(restApiId=rid, resourceId=res["id"], httpMethod="POST", type="MOCK",
+                       requestTemplates={"application/json": '{"statusCode": 200}'})
+    ag.put_integration_response(restApiId=rid, resourceId=res["id"], httpMethod="POST",
+                                statusCode="200", responseTemplates={"application/json": '{"ok": 1}'})
+    ag.create_deployment(restApiId=rid, stageName="dev")
+    host = host_of(rid, shared_stratus.port)
+    hdrs = {"Content-Type": "application/json"}
+    status, _, _, body = call(shared_stratus, "POST", "/dev/pets", host=host, headers=hdrs,
+                              body={"name": "rex"})
+    assert status == 400
+    assert json.loads(body) == {"message": "Missing required request parameters: [X-Tenant]"}
+    hdrs["X-Tenant"] = "t1"
+    for bad in [{"age": 3}, {"name": ""}, {"name": "rex", "age": "old"}, "not json"]:
+        status, _, _, body = call(shared_stratus, "POST", "/dev/pets", host=host, headers=hdrs,
+                                  body=bad if isinstance(bad, dict) else bad)
+        assert status == 400, bad
+        assert json.loads(body) == {"message": "Invalid request body"}
+    status, _, _, body = call(shared_stratus, "POST", "/dev/pets", host=host, headers=hdrs,
+                              body={"name": "rex", "age": 3})
+    assert status == 200, body

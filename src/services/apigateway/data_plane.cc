@@ -318,6 +318,59 @@ bool HopByHop(std::string_view name) {
   return false;
 }
 
+// A JSON Schema (draft 4) subset for request validators: type, required, properties,
+// additionalProperties=false, items, enum, min/maxLength, minimum/maximum, min/maxItems.
+// Unknown keywords are ignored (AWS validates more; documented).
+bool SchemaAccepts(const Json& schema, const Json& v, int depth = 0) {
+  if (!schema.is_object() || depth > 32) return true;
+  if (schema.contains("type") && schema["type"].is_string()) {
+    std::string t = schema["type"].get<std::string>();
+    bool ok = (t == "object" && v.is_object()) || (t == "array" && v.is_array()) ||
+              (t == "string" && v.is_string()) || (t == "boolean" && v.is_boolean()) ||
+              (t == "integer" && v.is_number_integer()) || (t == "number" && v.is_number()) ||
+              (t == "null" && v.is_null());
+    if (!ok) return false;
+  }
+  if (schema.contains("enum") && schema["enum"].is_array()) {
+    bool found = false;
+    for (const auto& e : schema["enum"]) found = found || e == v;
+    if (!found) return false;
+  }
+  if (v.is_string()) {
+    size_t n = v.get_ref<const std::string&>().size();
+    if (schema.contains("minLength") && schema["minLength"].is_number() && n < schema["minLength"].get<size_t>()) return false;
+    if (schema.contains("maxLength") && schema["maxLength"].is_number() && n > schema["maxLength"].get<size_t>()) return false;
+  }
+  if (v.is_number()) {
+    double d = v.get<double>();
+    if (schema.contains("minimum") && schema["minimum"].is_number() && d < schema["minimum"].get<double>()) return false;
+    if (schema.contains("maximum") && schema["maximum"].is_number() && d > schema["maximum"].get<double>()) return false;
+  }
+  if (v.is_object()) {
+    for (const auto& r : Member(schema, "required").is_array() ? schema["required"] : Json::array()) {
+      if (r.is_string() && !v.contains(r.get<std::string>())) return false;
+    }
+    const Json& props = Member(schema, "properties");
+    for (const auto& [k, sub] : v.items()) {
+      if (props.contains(k)) {
+        if (!SchemaAccepts(props[k], sub, depth + 1)) return false;
+      } else if (schema.contains("additionalProperties") && schema["additionalProperties"] == false) {
+        return false;
+      }
+    }
+  }
+  if (v.is_array()) {
+    if (schema.contains("minItems") && schema["minItems"].is_number() && v.size() < schema["minItems"].get<size_t>()) return false;
+    if (schema.contains("maxItems") && schema["maxItems"].is_number() && v.size() > schema["maxItems"].get<size_t>()) return false;
+    if (schema.contains("items") && schema["items"].is_object()) {
+      for (const auto& item : v) {
+        if (!SchemaAccepts(schema["items"], item, depth + 1)) return false;
+      }
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 // ================================================================================================
@@ -1453,6 +1506,7 @@ struct DataPlane::Impl {
       return;
     }
     if (ex->api->rest) {
+      if (!ValidateRequest(ex)) return;
       std::string type = i.value("type", "");
       if (type == "MOCK") return Mock(ex);
       if (type == "AWS_PROXY") return LambdaProxy(ex, "1.0", kRestTimeoutMs);
@@ -1469,6 +1523,56 @@ struct DataPlane::Impl {
     }
     if (type == "HTTP_PROXY") return HttpCall(ex, true);
     return InternalError(ex, "unsupported HTTP API integration type " + type);
+  }
+
+  // REST request validators: required parameters and the body against the method's model.
+  // Answers 400 and returns false when the request is refused.
+  bool ValidateRequest(const ExchangePtr& ex) {
+    std::string vid = ex->method.value("requestValidatorId", "");
+    const Json& validators = Member(ex->stage->snapshot, "validators");
+    if (vid.empty() || !validators.contains(vid)) return true;
+    const Json& v = validators[vid];
+    if (v.value("validateRequestParameters", false)) {
+      std::vector<std::string> missing;
+      for (const auto& [k, required] : Member(ex->method, "requestParameters").items()) {
+        if (!required.is_boolean() || !required.get<bool>()) continue;
+        std::string value;
+        if (StartsWith(k, "method.request.path.")) {
+          std::string n = k.substr(20);
+          if (ex->path_params.contains(n)) value = ex->path_params[n].get<std::string>();
+        } else {
+          value = IdentityValue(*ex, k);
+          if (value.empty() && StartsWith(k, "method.request.querystring.")) {
+            for (auto& [qk, qv] : ParseQuery(ex->req.query, false)) {
+              if (qk == k.substr(27)) value = "present";
+            }
+          }
+        }
+        if (value.empty()) missing.push_back(k.substr(k.rfind('.') + 1));
+      }
+      if (!missing.empty()) {
+        GatewayError(ex, "BAD_REQUEST_PARAMETERS", 400,
+                     "Missing required request parameters: [" + Join(missing, ", ") + "]");
+        return false;
+      }
+    }
+    if (v.value("validateRequestBody", false)) {
+      std::string ct = ToLower(Trim(std::string(ex->req.headers.GetOr("content-type", "application/json"))
+                                        .substr(0, std::string(ex->req.headers.GetOr("content-type", "application/json")).find(';'))));
+      const Json& models = Member(ex->method, "requestModels");
+      std::string model = models.contains(ct) ? Stringify(models[ct])
+                          : models.contains("$default") ? Stringify(models["$default"]) : "";
+      const Json& defs = Member(ex->stage->snapshot, "models");
+      if (!model.empty() && model != "Empty" && defs.contains(model)) {
+        Json schema = ParseJsonOrDiscarded(defs[model].value("schema", "{}"));
+        Json body = ParseJsonOrDiscarded(ex->req.body);
+        if (body.is_discarded() || !SchemaAccepts(schema, body)) {
+          GatewayError(ex, "BAD_REQUEST_BODY", 400, "Invalid request body");
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   std::string SubstituteStageVariables(const Exchange& ex, std::string s) const {
