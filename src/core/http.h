@@ -44,6 +44,8 @@ class Headers {
   std::vector<Entry> entries_;
 };
 
+class BodySink;
+
 struct HttpRequest {
   std::string method;   // "GET", "POST", ... as sent
   std::string target;   // the raw request target: path and query, still percent-encoded
@@ -57,8 +59,25 @@ struct HttpRequest {
   // HttpServer::AddListener (e.g. one function instance's Runtime API endpoint).
   uint64_t listener_tag = 0;
   int version = 11;            // 10 or 11
+  // When the handler asked for the body through HttpHandler::OpenBodySink: the sink that
+  // received all of it (then `body` is empty). Null otherwise.
+  std::shared_ptr<BodySink> streamed_body;
 
   std::string_view Host() const { return headers.GetOr("host"); }
+};
+
+// Receives a request body piece by piece as it arrives, instead of the server collecting it in
+// HttpRequest::body (see HttpHandler::OpenBodySink). The server calls Append on the connection's
+// io thread, in order, with pieces of any size that together are exactly the Content-Length
+// bytes; the pieces are only valid during the call. Append must not block on anything but local
+// work (hashing, writing to the page cache): the io thread serves other connections too. A sink
+// that fails (disk full) remembers it and ignores further pieces; the handler reads the outcome
+// from its own sink type. When the body does not arrive whole (client gone, timeout), the
+// request is never dispatched and the sink is destroyed: its destructor cleans up.
+class BodySink {
+ public:
+  virtual ~BodySink() = default;
+  virtual void Append(std::string_view piece) = 0;
 };
 
 // A response body can come from memory or from a file region (S3 objects, large logs), so that
@@ -100,6 +119,13 @@ class HttpHandler {
  public:
   virtual ~HttpHandler() = default;
   virtual void Handle(HttpRequest request, Responder responder) = 0;
+  // Called on the io thread once the headers of a request with a Content-Length body (not
+  // Transfer-Encoding: chunked) have arrived, before any body byte is read and before
+  // "100 Continue" is sent. `head` has everything but the body. Return a sink to receive the
+  // body as it arrives (it then reaches Handle in HttpRequest::streamed_body, and may be as
+  // large as ServerOptions::max_streamed_body_bytes), or null to have it collected in memory.
+  // Must be cheap and must not block.
+  virtual std::shared_ptr<BodySink> OpenBodySink(const HttpRequest& head) { return nullptr; }
 };
 
 // Percent-decoding and -encoding (RFC 3986). `plus_as_space` decodes '+' as ' ' (forms).

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstring>
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
 #include <list>
@@ -25,6 +26,9 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr size_t kFileChunkBytes = 64 * 1024;
+// A streamed request body is read from the socket in pieces of up to this many bytes, each
+// handed to the BodySink as it arrives.
+constexpr size_t kStreamReadBytes = 1024 * 1024;
 
 // The state of one connection that Stop() needs to see. A connection lives on one io thread:
 // `idle` is written and read only there.
@@ -34,25 +38,6 @@ struct Conn {
   bool idle = true;
 };
 
-HttpRequest ToRequest(http::request<http::string_body>&& msg) {
-  HttpRequest req;
-  req.method = std::string(msg.method_string());
-  req.target = std::string(msg.target());
-  size_t q = req.target.find('?');
-  if (q == std::string::npos) {
-    req.path = req.target;
-  } else {
-    req.path = req.target.substr(0, q);
-    req.query = req.target.substr(q + 1);
-  }
-  req.version = static_cast<int>(msg.version());
-  for (const auto& field : msg) {
-    req.headers.Add(std::string(field.name_string()), std::string(field.value()));
-  }
-  req.body = std::move(msg.body());
-  return req;
-}
-
 HttpRequest HeadOnly(const http::request_parser<http::string_body>& parser) {
   HttpRequest req;
   const auto& msg = parser.get();
@@ -61,6 +46,7 @@ HttpRequest HeadOnly(const http::request_parser<http::string_body>& parser) {
   size_t q = req.target.find('?');
   req.path = q == std::string::npos ? req.target : req.target.substr(0, q);
   req.query = q == std::string::npos ? "" : req.target.substr(q + 1);
+  req.version = static_cast<int>(msg.version());
   for (const auto& field : msg) {
     req.headers.Add(std::string(field.name_string()), std::string(field.value()));
   }
@@ -377,6 +363,66 @@ class HttpServer::Impl {
     co_await Write(stream, response, false, false, 11);
   }
 
+  // Reads a body of exactly `length` bytes that follows the headers, first from what `buffer`
+  // already holds (leaving any pipelined bytes after it there), then straight from the socket in
+  // large reads: into `sink` piece by piece when given, else into `body`. One timer bounds the
+  // whole body by read_timeout_ms (Beast's tcp_stream would re-arm its timer on every read).
+  // False when the body did not arrive whole.
+  asio::awaitable<bool> ReadSizedBody(std::shared_ptr<Conn> conn, beast::flat_buffer& buffer,
+                                      uint64_t length, BodySink* sink, std::string& body) {
+    auto token = asio::as_tuple(asio::use_awaitable);
+    uint64_t got = 0;
+    if (sink == nullptr) body.resize(static_cast<size_t>(length));
+    {
+      auto held = buffer.data();
+      size_t take = static_cast<size_t>(std::min<uint64_t>(held.size(), length));
+      if (take > 0) {
+        if (sink) {
+          sink->Append(std::string_view(static_cast<const char*>(held.data()), take));
+        } else {
+          std::memcpy(body.data(), held.data(), take);
+        }
+        buffer.consume(take);
+        got = take;
+      }
+    }
+    if (got == length) co_return true;
+    tcp::socket& socket = conn->stream.socket();
+    asio::steady_timer deadline(socket.get_executor());
+    deadline.expires_after(std::chrono::milliseconds(options_.read_timeout_ms));
+    // Set once the body is read, so a deadline whose handler was already queued cannot cancel
+    // the connection's later operations.
+    auto finished = std::make_shared<bool>(false);
+    deadline.async_wait([conn, finished](beast::error_code ec) {
+      if (!ec && !*finished) {
+        beast::error_code ignored;
+        conn->stream.socket().cancel(ignored);
+      }
+    });
+    bool whole = true;
+    if (sink == nullptr) {
+      auto [ec, n] = co_await asio::async_read(
+          socket, asio::buffer(body.data() + got, static_cast<size_t>(length - got)), token);
+      whole = !ec;
+    } else {
+      std::string piece(static_cast<size_t>(std::min<uint64_t>(kStreamReadBytes, length - got)),
+                        '\0');
+      while (got < length) {
+        size_t want = static_cast<size_t>(std::min<uint64_t>(piece.size(), length - got));
+        auto [ec, n] = co_await socket.async_read_some(asio::buffer(piece.data(), want), token);
+        if (ec) {
+          whole = false;
+          break;
+        }
+        sink->Append(std::string_view(piece.data(), n));
+        got += n;
+      }
+    }
+    *finished = true;
+    deadline.cancel();
+    co_return whole;
+  }
+
   asio::awaitable<void> Session(std::shared_ptr<Conn> conn, uint64_t tag) {
     auto token = asio::as_tuple(asio::use_awaitable);
     beast::tcp_stream& stream = conn->stream;
@@ -392,18 +438,15 @@ class HttpServer::Impl {
       if (stopping_.load()) break;
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<uint32_t>(options_.max_header_bytes));
-      parser.body_limit(options_.max_body_bytes);
+      // Content-Length is checked below, once it is known whether the body is streamed; a
+      // chunked body's limit is set before it is read.
+      parser.body_limit(boost::none);
       stream.expires_after(std::chrono::milliseconds(
           buffer.size() > 0 ? options_.read_timeout_ms : options_.idle_timeout_ms));
       auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, token);
       conn->idle = false;
       if (ec) {
-        if (ec == http::error::body_limit) {
-          // Beast checks Content-Length against the body limit while reading the header.
-          co_await Reject(stream, HeadOnly(parser), 413, "RequestEntityTooLarge",
-                          "Request body exceeds the maximum allowed size of " +
-                              std::to_string(options_.max_body_bytes) + " bytes.");
-        } else if (ec == http::error::header_limit) {
+        if (ec == http::error::header_limit) {
           co_await Reject(stream, HeadOnly(parser), 431, "RequestHeaderSectionTooLarge",
                           "Your request header section exceeds the maximum allowed size.");
         } else if (ec != http::error::end_of_stream && ec != asio::error::eof &&
@@ -416,11 +459,19 @@ class HttpServer::Impl {
         }
         break;
       }
-      if (auto len = parser.content_length(); len && *len > options_.max_body_bytes) {
-        co_await Reject(stream, HeadOnly(parser), 413, "RequestEntityTooLarge",
-                        "Request body of " + std::to_string(*len) +
+      HttpRequest request = HeadOnly(parser);
+      std::optional<uint64_t> length;
+      if (auto declared = parser.content_length(); declared && !parser.chunked()) {
+        length = *declared;
+      }
+      std::shared_ptr<BodySink> sink;
+      if (length && *length > 0) sink = handler_.OpenBodySink(request);
+      uint64_t limit = sink ? options_.max_streamed_body_bytes : options_.max_body_bytes;
+      if (length && *length > limit) {
+        co_await Reject(stream, request, 413, "RequestEntityTooLarge",
+                        "Request body of " + std::to_string(*length) +
                             " bytes exceeds the maximum allowed size of " +
-                            std::to_string(options_.max_body_bytes) + " bytes.");
+                            std::to_string(limit) + " bytes.");
         break;
       }
       if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
@@ -428,11 +479,19 @@ class HttpServer::Impl {
         auto [cec, cn] = co_await http::async_write(stream, cont, token);
         if (cec) break;
       }
-      if (!parser.is_done()) {
+      if (length) {
+        if (!co_await ReadSizedBody(conn, buffer, *length, sink.get(), request.body)) {
+          spdlog::debug("client went away mid-request or was too slow: {} {}", request.method,
+                        request.target);
+          break;
+        }
+        request.streamed_body = std::move(sink);
+      } else if (!parser.is_done()) {
+        parser.body_limit(options_.max_body_bytes);
         stream.expires_after(std::chrono::milliseconds(options_.read_timeout_ms));
         auto [bec, bn] = co_await http::async_read(stream, buffer, parser, token);
         if (bec == http::error::body_limit) {
-          co_await Reject(stream, HeadOnly(parser), 413, "RequestEntityTooLarge",
+          co_await Reject(stream, request, 413, "RequestEntityTooLarge",
                           "Request body exceeds the maximum allowed size of " +
                               std::to_string(options_.max_body_bytes) + " bytes.");
           break;
@@ -441,17 +500,17 @@ class HttpServer::Impl {
           if (bec != asio::error::eof && bec != http::error::end_of_stream &&
               bec != http::error::partial_message && bec != beast::error::timeout &&
               bec != asio::error::connection_reset) {
-            co_await Reject(stream, HeadOnly(parser), 400, "BadRequest",
+            co_await Reject(stream, request, 400, "BadRequest",
                             "The request body could not be read: " + bec.message());
           } else {
             spdlog::debug("client went away mid-request: {}", bec.message());
           }
           break;
         }
+        request.body = std::move(parser.get().body());
       }
       bool keep_alive = parser.get().keep_alive();
-      int version = static_cast<int>(parser.get().version());
-      HttpRequest request = ToRequest(parser.release());
+      int version = request.version;
       request.remote_address = remote;
       request.local_port = port_;
       request.listener_tag = tag;

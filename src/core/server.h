@@ -5,6 +5,9 @@
 // It owns the listening socket and `io_threads` threads. Each connection is a coroutine that
 // reads a request (keep-alive, chunked bodies, Expect: 100-continue), enforces the header and body
 // limits and the idle timeout, hands the request to the HttpHandler and writes its response.
+// A Content-Length body goes to the BodySink the handler returns from OpenBodySink, piece by
+// piece as it arrives, or else is collected in memory; either way it is read straight from the
+// socket in large reads under one deadline (read_timeout_ms) for the whole body.
 // The handler may answer from any thread; the connection waits without holding a thread.
 //
 // Shutdown (Stop) is graceful: the acceptor closes, idle connections are closed, requests in
@@ -27,7 +30,8 @@ struct ServerOptions {
   uint16_t port = 4566;          // 0 = an ephemeral port (tests)
   int io_threads = 0;            // 0 = one per core
   size_t max_header_bytes = 64 * 1024;
-  size_t max_body_bytes = 256ull * 1024 * 1024;
+  size_t max_body_bytes = 256ull * 1024 * 1024;          // a body collected in memory
+  uint64_t max_streamed_body_bytes = 5ull << 30;          // a body sent to a BodySink (S3: 5 GiB)
   int64_t idle_timeout_ms = 60'000;     // a connection silent this long between requests closes
   int64_t read_timeout_ms = 300'000;    // one request's header+body must arrive within this
   int64_t drain_timeout_ms = 10'000;    // graceful shutdown waits at most this long

@@ -4,6 +4,7 @@
 
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -17,10 +18,36 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-// Echoes the request; "/slow" answers from another thread after 200 ms; "/file" sends a file.
+// Collects a streamed body and counts the pieces it came in.
+class RecordingSink : public BodySink {
+ public:
+  void Append(std::string_view piece) override {
+    bytes += piece;
+    ++pieces;
+  }
+  std::string bytes;
+  int pieces = 0;
+};
+
+// Echoes the request; "/slow" answers from another thread after 200 ms; "/file" sends a file;
+// "/stream..." bodies go to a RecordingSink and are echoed as "stream:<bytes>".
 class EchoHandler : public HttpHandler {
  public:
+  std::shared_ptr<BodySink> OpenBodySink(const HttpRequest& head) override {
+    if (!head.path.starts_with("/stream")) return nullptr;
+    ++sinks_opened;
+    auto sink = std::make_shared<RecordingSink>();
+    last_sink = sink;
+    return sink;
+  }
   void Handle(HttpRequest request, Responder responder) override {
+    if (request.streamed_body) {
+      auto* sink = static_cast<RecordingSink*>(request.streamed_body.get());
+      HttpResponse r;
+      r.body = "stream:" + sink->bytes + "|" + request.body;
+      responder.Send(std::move(r));
+      return;
+    }
     if (request.path == "/slow") {
       std::thread([responder] {
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -46,6 +73,8 @@ class EchoHandler : public HttpHandler {
     responder.Send(std::move(r));
   }
   std::string file_path;
+  std::atomic<int> sinks_opened{0};
+  std::weak_ptr<RecordingSink> last_sink;  // for tests on one connection at a time
 };
 
 class TestReject : public RejectFormatter {
@@ -65,6 +94,7 @@ class ServerTest : public ::testing::Test {
     options.port = 0;
     options.io_threads = 2;
     options.max_body_bytes = 1024;
+    options.max_streamed_body_bytes = 8 * 1024 * 1024;
     options.max_header_bytes = 2048;
     options.drain_timeout_ms = 5000;
     server_ = std::make_unique<HttpServer>(options, handler_, reject_);
@@ -256,6 +286,121 @@ TEST_F(ServerTest, GracefulStopAnswersInFlightRequests) {
   EXPECT_FALSE(r.keep_alive());
   runner_.join();
   runner_ = std::thread([] {});  // TearDown joins again
+}
+
+}  // namespace
+}  // namespace stratus
+
+namespace stratus {
+namespace {
+
+TEST_F(ServerTest, StreamedBodyReachesTheSinkWhole) {
+  auto s = Connect();
+  // Larger than max_body_bytes (1024), within max_streamed_body_bytes, sent in two writes so that
+  // part of it arrives after the headers.
+  std::string body(3 * 1024 * 1024, 'a');
+  for (size_t i = 0; i < body.size(); i += 4096) body[i] = static_cast<char>('b' + i % 20);
+  std::string head = "PUT /stream HTTP/1.1\r\nHost: h\r\nContent-Length: " +
+                     std::to_string(body.size()) + "\r\n\r\n";
+  asio::write(s, asio::buffer(head + body.substr(0, 100)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  asio::write(s, asio::buffer(body.substr(100)));
+  auto r = ReadResponse(s);
+  EXPECT_EQ(r.result_int(), 200);
+  EXPECT_TRUE(r.body() == "stream:" + body + "|") << r.body().size();
+  // The connection stays usable; a small body that arrives with its headers is streamed too.
+  EXPECT_EQ(Exchange(s, "PUT /stream2 HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nxyz")
+                .body(),
+            "stream:xyz|");
+  // Requests the handler does not stream keep their in-memory body.
+  EXPECT_EQ(Exchange(s, "POST /m HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nok").body(),
+            "/m|ok");
+  EXPECT_EQ(handler_.sinks_opened.load(), 2);
+}
+
+TEST_F(ServerTest, PipelinedBytesAfterAStreamedBodyStayForTheNextRequest) {
+  auto s = Connect();
+  asio::write(s, asio::buffer(std::string(
+                     "PUT /stream HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nabcd"
+                     "POST /next HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nzz")));
+  EXPECT_EQ(ReadResponse(s).body(), "stream:abcd|");
+  EXPECT_EQ(ReadResponse(s).body(), "/next|zz");
+}
+
+TEST_F(ServerTest, StreamedBodyOverItsLimitGets413BeforeAnyByteIsRead) {
+  auto s = Connect();
+  auto r = Exchange(s, "PUT /stream HTTP/1.1\r\nHost: h\r\nContent-Length: 9000000\r\n\r\n");
+  EXPECT_EQ(r.result_int(), 413);
+  EXPECT_NE(r.body().find("8388608"), std::string::npos) << r.body();
+}
+
+TEST_F(ServerTest, ChunkedBodiesAreNotOfferedToSinks) {
+  auto s = Connect();
+  auto r = Exchange(s,
+                    "PUT /stream HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    "3\r\nabc\r\n0\r\n\r\n");
+  EXPECT_EQ(r.body(), "/stream|abc");
+  EXPECT_EQ(handler_.sinks_opened.load(), 0);
+}
+
+TEST_F(ServerTest, ExpectContinueWithAStreamedBody) {
+  auto s = Connect();
+  asio::write(s, asio::buffer(std::string("PUT /stream HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n"
+                                          "Expect: 100-continue\r\n\r\n")));
+  http::response<http::empty_body> interim;
+  http::response_parser<http::empty_body> parser;
+  beast::error_code ec;
+  http::read_header(s, buffer_, parser, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(parser.get().result_int(), 100);
+  asio::write(s, asio::buffer(std::string("hello")));
+  EXPECT_EQ(ReadResponse(s).body(), "stream:hello|");
+}
+
+TEST_F(ServerTest, TruncatedStreamedBodyIsNeverDispatchedAndTheSinkIsReleased) {
+  {
+    auto s = Connect();
+    asio::write(s, asio::buffer(std::string(
+                       "PUT /stream HTTP/1.1\r\nHost: h\r\nContent-Length: 100000\r\n\r\npart")));
+    for (int i = 0; i < 200 && handler_.sinks_opened.load() == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    ASSERT_EQ(handler_.sinks_opened.load(), 1);
+    EXPECT_FALSE(handler_.last_sink.expired());
+  }  // the client goes away mid-body
+  for (int i = 0; i < 400 && !handler_.last_sink.expired(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(handler_.last_sink.expired());
+  auto s2 = Connect();
+  EXPECT_EQ(Exchange(s2, "GET /ok HTTP/1.1\r\nHost: h\r\n\r\n").body(), "/ok|");
+}
+
+TEST(ServerTimeouts, ASlowStreamedBodyIsCutOffAtTheReadTimeout) {
+  EchoHandler handler;
+  TestReject reject;
+  ServerOptions options;
+  options.port = 0;
+  options.io_threads = 1;
+  options.read_timeout_ms = 150;
+  HttpServer server(options, handler, reject);
+  ASSERT_TRUE(server.Listen().ok());
+  std::thread runner([&] { server.Run(); });
+  asio::io_context io;
+  tcp::socket s(io);
+  s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server.port()));
+  asio::write(s, asio::buffer(std::string(
+                     "PUT /stream HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nabc")));
+  // The server closes the connection without answering once the timeout passes.
+  char c;
+  beast::error_code ec;
+  auto started = std::chrono::steady_clock::now();
+  s.read_some(asio::buffer(&c, 1), ec);
+  EXPECT_TRUE(ec == asio::error::eof || ec == asio::error::connection_reset) << ec.message();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  EXPECT_TRUE(handler.last_sink.expired());
+  server.Stop();
+  runner.join();
 }
 
 }  // namespace
