@@ -29,6 +29,8 @@ constexpr size_t kDeletionBatch = 128;
 constexpr int64_t kDeletionLeaseMs = 60'000;
 constexpr size_t kOrphanCheckBatch = 512;
 constexpr size_t kCopyBufferBytes = 1 << 20;
+// A BlobWriter starts the writeback of what it has written each time this much more is written.
+constexpr uint64_t kWritebackStepBytes = 8 << 20;
 
 std::string RefKey(std::string_view id) { return std::string(kRefPrefix) + std::string(id); }
 
@@ -214,6 +216,50 @@ Result<std::string> BlobStore::Put(std::string_view data,
     while_flushing();
   }
   return Publish(tmp, id, fd.fd);
+}
+
+Result<std::unique_ptr<BlobWriter>> BlobStore::NewWriter() {
+  std::string id = HexEncode(RandomBytes(kIdBytes));
+  std::string tmp = dir_ + "/tmp/" + id;
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return IoError("cannot create", tmp);
+  return std::unique_ptr<BlobWriter>(new BlobWriter(*this, std::move(id), std::move(tmp), fd));
+}
+
+BlobWriter::BlobWriter(BlobStore& blobs, std::string id, std::string tmp_path, int fd)
+    : blobs_(blobs), id_(std::move(id)), tmp_path_(std::move(tmp_path)), fd_(fd) {}
+
+BlobWriter::~BlobWriter() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    ::unlink(tmp_path_.c_str());
+  }
+}
+
+Status BlobWriter::Append(std::string_view data) {
+  if (failed_) return *failed_;
+  if (fd_ < 0) return InternalFailure("bug: BlobWriter::Append after Finish");
+  if (!WriteAll(fd_, data.data(), data.size())) {
+    failed_ = IoError("cannot write", tmp_path_);
+    return *failed_;
+  }
+  size_ += data.size();
+  if (blobs_.options_.fsync && size_ - flushed_ >= kWritebackStepBytes) {
+    ::sync_file_range(fd_, static_cast<off_t>(flushed_), static_cast<off_t>(size_ - flushed_),
+                      SYNC_FILE_RANGE_WRITE);
+    flushed_ = size_;
+  }
+  return Status::Ok();
+}
+
+Result<std::string> BlobWriter::Finish() {
+  if (failed_) return *failed_;
+  if (fd_ < 0) return InternalFailure("bug: BlobWriter::Finish called twice");
+  int fd = fd_;
+  fd_ = -1;  // Publish removes the temporary file when it fails
+  Result<std::string> id = blobs_.Publish(tmp_path_, id_, fd);
+  ::close(fd);
+  return id;
 }
 
 Result<std::string> BlobStore::Concat(const std::vector<BlobRange>& ranges) {

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +51,38 @@ struct BlobRange {
   uint64_t length = 0;
 };
 
+class BlobStore;
+
+// A blob written piece by piece as its bytes arrive (a request body streamed from the socket),
+// published like Put's once whole. Writeback of what is written starts every few MiB, so the
+// final fsync waits for little. Destroying a writer that was not finished (or whose Finish
+// failed) removes its temporary file. Not thread-safe: one writer per body, used by one thread
+// at a time.
+class BlobWriter {
+ public:
+  ~BlobWriter();
+  BlobWriter(const BlobWriter&) = delete;
+  BlobWriter& operator=(const BlobWriter&) = delete;
+
+  // Appends bytes. After a failure (disk full) later appends are ignored and Finish fails.
+  Status Append(std::string_view data);
+  uint64_t size() const { return size_; }
+  // Makes the blob durable and gives it its place; returns its id (not yet referenced, as after
+  // Put). Callable once.
+  Result<std::string> Finish();
+
+ private:
+  friend class BlobStore;
+  BlobWriter(BlobStore& blobs, std::string id, std::string tmp_path, int fd);
+  BlobStore& blobs_;
+  const std::string id_;
+  const std::string tmp_path_;
+  int fd_;              // -1 once finished
+  uint64_t size_ = 0;
+  uint64_t flushed_ = 0;  // bytes whose writeback has been started
+  std::optional<Error> failed_;
+};
+
 class BlobStore {
  public:
   // Opens (creating if needed) the blob directory. Fails with a message naming the directory
@@ -63,6 +96,8 @@ class BlobStore {
   // given, runs after the bytes are handed to the kernel and their writeback has started, before
   // the fsync waits for it: CPU work on the same bytes (hashing) overlaps the disk's.
   Result<std::string> Put(std::string_view data, const std::function<void()>& while_flushing = {});
+  // Starts a blob written piece by piece (see BlobWriter). The writer must not outlive the store.
+  Result<std::unique_ptr<BlobWriter>> NewWriter();
   // Writes the concatenation of `ranges` of existing blobs as a new blob (multipart completion,
   // ranged copies), copying in the kernel where it can.
   Result<std::string> Concat(const std::vector<BlobRange>& ranges);
@@ -98,6 +133,7 @@ class BlobStore {
   BlobStore(Store& store, BlobOptions options, std::string dir, bool owns_dir);
   std::string PathOf(std::string_view id) const;
   Result<std::string> Publish(const std::string& tmp_path, const std::string& id, int fd);
+  friend class BlobWriter;
 
   Store& store_;
   const BlobOptions options_;

@@ -44,6 +44,39 @@ TEST_F(BlobStoreTest, PutReadAndConcat) {
   EXPECT_FALSE(blobs_->Read("../../etc/passwd", 0, 1).ok());
 }
 
+TEST_F(BlobStoreTest, WriterPublishesPiecesAsOneBlob) {
+  auto w = blobs_->NewWriter();
+  ASSERT_TRUE(w.ok());
+  std::string big(9 << 20, 'x');  // past one writeback step
+  ASSERT_TRUE((*w)->Append("head:").ok());
+  ASSERT_TRUE((*w)->Append(big).ok());
+  ASSERT_TRUE((*w)->Append(":tail").ok());
+  EXPECT_EQ((*w)->size(), big.size() + 10);
+  auto id = (*w)->Finish();
+  ASSERT_TRUE(id.ok());
+  EXPECT_TRUE(BlobStore::ValidId(*id));
+  EXPECT_EQ(*blobs_->Size(*id), big.size() + 10);
+  EXPECT_EQ(*blobs_->Read(*id, 0, 5), "head:");
+  EXPECT_EQ(*blobs_->Read(*id, big.size() + 5, 5), ":tail");
+  EXPECT_FALSE((*w)->Finish().ok());
+  w->reset();
+  EXPECT_TRUE(Exists(*id));  // a finished writer's blob stays
+}
+
+TEST_F(BlobStoreTest, AnUnfinishedWriterLeavesNothing) {
+  {
+    auto w = blobs_->NewWriter();
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE((*w)->Append("partial").ok());
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(blobs_->dir() + "/tmp"),
+                            std::filesystem::directory_iterator()),
+              1);
+  }
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(blobs_->dir() + "/tmp"),
+                          std::filesystem::directory_iterator()),
+            0);
+}
+
 TEST_F(BlobStoreTest, UnreferencedBlobsAreDeletedAfterTheirGrace) {
   auto id = blobs_->Put("payload");
   ASSERT_TRUE(id.ok());
