@@ -34,12 +34,17 @@
 #include "store/dir_lock.h"
 #include "store/notifier.h"
 #include "store/sqlite_db.h"
+#include "store/sqlite_txn.h"
 
 namespace stratus::store {
 namespace {
 
+using internal::ClosedError;
+using internal::ConnectionPool;
 using internal::Db;
 using internal::Sql;
+using internal::SqliteReadTxn;
+using internal::SqliteWriteTxn;
 using internal::Stmt;
 
 constexpr const char* kDatabaseFile = "stratus.db";
@@ -52,14 +57,10 @@ constexpr const char* kReaderCacheSize = "PRAGMA cache_size = -4096";
 // The WAL is truncated back to this size after a checkpoint, so one huge batch does not leave a
 // huge file behind.
 constexpr const char* kJournalSizeLimit = "PRAGMA journal_size_limit = 67108864";
-// Bytes of randomness in a lease token (hex-encoded: twice as many characters).
-constexpr size_t kLeaseTokenBytes = 16;
 
 // Set on the writer thread to the store it serves: detects a write function calling back into
 // its own store, which would deadlock.
 thread_local const void* tls_writer_of = nullptr;
-
-Error ClosedError() { return ServiceUnavailable("store: closed (the server is shutting down)"); }
 
 Error ReentrantError() {
   return InternalFailure(
@@ -178,324 +179,6 @@ Status Migrate(Db& db, const std::vector<Migration>& migrations, const std::stri
   return Status::Ok();
 }
 
-// Connections for readers. Thread-safe.
-class ConnectionPool {
- public:
-  using Factory = std::function<Result<std::unique_ptr<Db>>()>;
-
-  // A checked-out connection; returns it to the pool when destroyed.
-  class Handle {
-   public:
-    Handle(ConnectionPool* pool, std::unique_ptr<Db> db) : pool_(pool), db_(std::move(db)) {}
-    Handle(Handle&& other) noexcept = default;
-    Handle& operator=(Handle&&) = delete;
-    ~Handle() {
-      if (db_ != nullptr) {
-        pool_->Return(std::move(db_));
-      }
-    }
-    Db& db() { return *db_; }
-
-   private:
-    ConnectionPool* pool_;
-    std::unique_ptr<Db> db_;
-  };
-
-  // With a factory, opens up to `max` connections on demand; without one, serves only the
-  // connections given to Seed().
-  ConnectionPool(size_t max, Factory factory) : max_(max), factory_(std::move(factory)) {}
-
-  void Seed(std::unique_ptr<Db> db) {
-    std::lock_guard lock(mu_);
-    idle_.push_back(std::move(db));
-    ++open_;
-  }
-
-  Result<Handle> Acquire() {
-    std::unique_lock lock(mu_);
-    for (;;) {
-      if (closed_) {
-        return ClosedError();
-      }
-      if (!idle_.empty()) {
-        std::unique_ptr<Db> db = std::move(idle_.back());
-        idle_.pop_back();
-        return Handle(this, std::move(db));
-      }
-      if (factory_ && open_ < max_) {
-        ++open_;
-        lock.unlock();
-        auto opened = factory_();
-        if (!opened.ok()) {
-          lock.lock();
-          --open_;
-          cv_.notify_one();
-          return std::move(opened).error();
-        }
-        return Handle(this, std::move(opened).value());
-      }
-      cv_.wait(lock);
-    }
-  }
-
-  // Refuses new checkouts, waits for the ones in flight and closes every connection.
-  void Close() {
-    std::vector<std::unique_ptr<Db>> doomed;
-    {
-      std::unique_lock lock(mu_);
-      closed_ = true;
-      cv_.notify_all();
-      cv_.wait(lock, [&] { return idle_.size() == open_; });
-      doomed.swap(idle_);
-      open_ = 0;
-    }
-  }
-
- private:
-  void Return(std::unique_ptr<Db> db) {
-    {
-      std::lock_guard lock(mu_);
-      idle_.push_back(std::move(db));
-    }
-    cv_.notify_all();  // a reader waiting for a connection, or Close() waiting for all
-  }
-
-  const size_t max_;
-  const Factory factory_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::unique_ptr<Db>> idle_;  // guarded by mu_
-  size_t open_ = 0;                        // guarded by mu_: idle + checked out
-  bool closed_ = false;                    // guarded by mu_
-};
-
-class SqliteReadTxn final : public ReadTxn {
- public:
-  explicit SqliteReadTxn(Db& db) : db_(db) {}
-  Result<std::optional<std::string>> Get(std::string_view key) override {
-    STRATUS_RETURN_IF_ERROR(internal::CheckKey(key));
-    return internal::DbGet(db_, key);
-  }
-  Result<std::vector<KeyValue>> Scan(const ScanOptions& options) override {
-    return internal::DbScan(db_, options);
-  }
-
- private:
-  Db& db_;
-};
-
-// A write transaction: one SAVEPOINT inside the writer's batch transaction. Used on the writer
-// thread only.
-class SqliteWriteTxn final : public WriteTxn {
- public:
-  SqliteWriteTxn(Db& db, const Clock& clock) : db_(db), clock_(clock) {}
-
-  Result<std::optional<std::string>> Get(std::string_view key) override {
-    STRATUS_RETURN_IF_ERROR(Poisoned());
-    STRATUS_RETURN_IF_ERROR(internal::CheckKey(key));
-    return Track(internal::DbGet(db_, key));
-  }
-
-  Result<std::vector<KeyValue>> Scan(const ScanOptions& options) override {
-    STRATUS_RETURN_IF_ERROR(Poisoned());
-    return Track(internal::DbScan(db_, options));
-  }
-
-  Status Put(std::string_view key, std::string_view value) override {
-    STRATUS_RETURN_IF_ERROR(Poisoned());
-    STRATUS_RETURN_IF_ERROR(internal::CheckKey(key));
-    STRATUS_RETURN_IF_ERROR(internal::CheckValue(value));
-    auto changed = Track(Change(Sql::kPut, "put", [&](Stmt& stmt) {
-      stmt.Bytes(1, key);
-      stmt.Bytes(2, value);
-    }));
-    if (!changed.ok()) {
-      return std::move(changed).error();
-    }
-    return Status::Ok();
-  }
-
-  Status Delete(std::string_view key) override {
-    STRATUS_RETURN_IF_ERROR(Poisoned());
-    STRATUS_RETURN_IF_ERROR(internal::CheckKey(key));
-    auto changed = Track(Change(Sql::kDelete, "delete", [&](Stmt& stmt) { stmt.Bytes(1, key); }));
-    if (!changed.ok()) {
-      return std::move(changed).error();
-    }
-    return Status::Ok();
-  }
-
-  Result<int64_t> DeleteRange(std::string_view start, std::string_view end) override {
-    STRATUS_RETURN_IF_ERROR(Poisoned());
-    if (!end.empty() && end <= start) {
-      return int64_t{0};
-    }
-    if (end.empty()) {
-      return Track(
-          Change(Sql::kDeleteFrom, "delete range", [&](Stmt& stmt) { stmt.Bytes(1, start); }));
-    }
-    return Track(Change(Sql::kDeleteRange, "delete range", [&](Stmt& stmt) {
-      stmt.Bytes(1, start);
-      stmt.Bytes(2, end);
-    }));
-  }
-
-  Result<int64_t> Enqueue(std::string_view queue, std::string_view payload,
-                          int64_t visible_at_ms) override {
-    STRATUS_RETURN_IF_ERROR(Poisoned());
-    STRATUS_RETURN_IF_ERROR(internal::CheckKey(queue, "queue name"));
-    STRATUS_RETURN_IF_ERROR(internal::CheckValue(payload, "queue payload"));
-    int64_t now = clock_.NowMillis();
-    auto inserted = Track(Change(Sql::kEnqueue, "enqueue", [&](Stmt& stmt) {
-      stmt.Bytes(1, queue);
-      stmt.Bytes(2, payload);
-      stmt.Int(3, visible_at_ms == 0 ? now : visible_at_ms);
-      stmt.Int(4, now);
-    }));
-    if (!inserted.ok()) {
-      return std::move(inserted).error();
-    }
-    return static_cast<int64_t>(sqlite3_last_insert_rowid(db_.raw()));
-  }
-
-  Result<bool> RemoveQueueItem(int64_t id) override {
-    STRATUS_RETURN_IF_ERROR(Poisoned());
-    auto removed =
-        Track(Change(Sql::kRemoveItem, "remove queue item", [&](Stmt& stmt) { stmt.Int(1, id); }));
-    if (!removed.ok()) {
-      return std::move(removed).error();
-    }
-    return *removed > 0;
-  }
-
-  void Notify(std::string_view topic) override {
-    if (std::find(topics_.begin(), topics_.end(), topic) == topics_.end()) {
-      topics_.emplace_back(topic);
-    }
-  }
-
-  // Store::Lease inside this transaction.
-  Result<std::vector<QueueItem>> LeaseItems(std::string_view queue, size_t max, int64_t now_ms,
-                                            int64_t lease_ms) {
-    STRATUS_RETURN_IF_ERROR(Poisoned());
-    std::vector<QueueItem> items;
-    {
-      // Collect first, update after: an update moves the row within the index being scanned.
-      auto raw = db_.Statement(Sql::kLeaseSelect);
-      if (!raw.ok()) {
-        return Track(Result<std::vector<QueueItem>>(std::move(raw).error()));
-      }
-      Stmt stmt(*raw);
-      stmt.Bytes(1, queue);
-      stmt.Int(2, now_ms);
-      stmt.Int(3, static_cast<int64_t>(std::min<size_t>(max, INT32_MAX)));
-      int rc;
-      while ((rc = stmt.Step()) == SQLITE_ROW) {
-        QueueItem item;
-        item.id = stmt.ColumnInt(0);
-        item.queue = std::string(queue);
-        item.payload = std::string(stmt.ColumnBytes(1));
-        item.visible_at_ms = stmt.ColumnInt(2);
-        item.attempts = static_cast<int32_t>(stmt.ColumnInt(3));
-        item.enqueued_at_ms = stmt.ColumnInt(4);
-        items.push_back(std::move(item));
-      }
-      if (rc != SQLITE_DONE) {
-        return Track(Result<std::vector<QueueItem>>(db_.Fail(rc, "lease")));
-      }
-    }
-    int64_t until = now_ms + std::max<int64_t>(lease_ms, 0);
-    for (QueueItem& item : items) {
-      item.lease_token = HexEncode(RandomBytes(kLeaseTokenBytes));
-      item.visible_at_ms = until;
-      item.attempts += 1;
-      auto updated = Track(Change(Sql::kLeaseUpdate, "lease", [&](Stmt& stmt) {
-        stmt.Int(1, item.id);
-        stmt.Int(2, until);
-        stmt.Text(3, item.lease_token);
-      }));
-      if (!updated.ok()) {
-        return std::move(updated).error();
-      }
-    }
-    return items;
-  }
-
-  Result<bool> AckItem(int64_t id, std::string_view token) {
-    STRATUS_RETURN_IF_ERROR(Poisoned());
-    auto deleted = Track(Change(Sql::kAck, "ack", [&](Stmt& stmt) {
-      stmt.Int(1, id);
-      stmt.Text(2, token);
-    }));
-    if (!deleted.ok()) {
-      return std::move(deleted).error();
-    }
-    return *deleted > 0;
-  }
-
-  Result<bool> ReleaseItem(int64_t id, std::string_view token, int64_t visible_at_ms,
-                           const std::optional<std::string>& payload) {
-    STRATUS_RETURN_IF_ERROR(Poisoned());
-    auto updated = Track(
-        Change(payload ? Sql::kReleaseWithPayload : Sql::kRelease, "release", [&](Stmt& stmt) {
-          stmt.Int(1, id);
-          stmt.Text(2, token);
-          stmt.Int(3, visible_at_ms);
-          if (payload) {
-            stmt.Bytes(4, *payload);
-          }
-        }));
-    if (!updated.ok()) {
-      return std::move(updated).error();
-    }
-    return *updated > 0;
-  }
-
-  Status ExecForTest(const std::string& sql) { return db_.Exec(sql.c_str()); }
-
-  // The first storage failure seen by this transaction, if any: it aborts the transaction even
-  // when the function ignored it.
-  const std::optional<Error>& storage_error() const { return storage_error_; }
-  std::vector<std::string> TakeTopics() { return std::move(topics_); }
-
- private:
-  // After a storage failure the transaction is dead: SQLite may already have rolled it back, and
-  // a statement run now would execute (and commit) on its own, outside any transaction.
-  Status Poisoned() const {
-    if (storage_error_) {
-      return *storage_error_;
-    }
-    return Status::Ok();
-  }
-
-  // Runs a statement that changes rows; returns how many it changed.
-  template <class BindFn>
-  Result<int64_t> Change(Sql id, std::string_view what, BindFn&& bind) {
-    STRATUS_ASSIGN_OR_RETURN(sqlite3_stmt * raw, db_.Statement(id));
-    Stmt stmt(raw);
-    bind(stmt);
-    int rc = stmt.Step();
-    if (rc != SQLITE_DONE) {
-      return db_.Fail(rc, what);
-    }
-    return static_cast<int64_t>(sqlite3_changes64(db_.raw()));
-  }
-
-  // Records a storage failure (every error reaching here is one: limits are checked earlier).
-  template <class T>
-  Result<T> Track(Result<T> result) {
-    if (!result.ok() && !storage_error_) {
-      storage_error_ = result.error();
-    }
-    return result;
-  }
-
-  Db& db_;
-  const Clock& clock_;
-  std::vector<std::string> topics_;
-  std::optional<Error> storage_error_;
-};
-
 class SqliteStore final : public Store {
  public:
   static Result<std::unique_ptr<Store>> Open(const SqliteOptions& options,
@@ -531,9 +214,9 @@ class SqliteStore final : public Store {
     const std::function<Status(WriteTxn&)>* fn;
     std::function<Status(WriteTxn&)> owned_fn;  // WriteAsync: the function `fn` points at
     std::function<void(Status)> on_done;        // WriteAsync: called after the commit
-    Status result;                    // set by the writer
-    std::vector<std::string> topics;  // set by the writer
-    bool done = false;                // guarded by mu_
+    Status result;                              // set by the writer
+    std::vector<std::string> topics;            // set by the writer
+    bool done = false;                          // guarded by mu_
     std::condition_variable cv;
   };
 
