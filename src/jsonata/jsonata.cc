@@ -139,6 +139,14 @@ Result<MaybeJson> Expression::Evaluate(const MaybeJson& input, const Bindings& b
 }
 
 Result<MaybeJson> Expression::Evaluate(const Input& input, const Bindings& bindings, const Limits& limits) const {
+  auto r = EvaluateDetailed(input, bindings, limits);
+  if (!r.ok()) return std::move(r).error();
+  if (r->is_function) return MaybeJson(Json(""));  // JSON.stringify would drop it; keep a marker
+  return std::move(r->value);
+}
+
+Result<Evaluation> Expression::EvaluateDetailed(const Input& input, const Bindings& bindings,
+                                                const Limits& limits) const {
   if (input.error_ != nullptr) return *input.error_;
   internal::EvalLimits el;
   el.max_depth = limits.max_depth;
@@ -146,8 +154,14 @@ Result<MaybeJson> Expression::Evaluate(const Input& input, const Bindings& bindi
   try {
     internal::Evaluator ev(bindings.scope_.get(), el);
     Value result = ev.Run(*program_, *input.value_);
-    if (result.IsArray() && result.AsArray().sequence && result.AsArray().items.empty()) return MaybeJson();
-    return ToMaybe(result);
+    Evaluation out;
+    if (result.IsArray() && result.AsArray().sequence && result.AsArray().items.empty()) return out;
+    if (result.IsFunction()) {
+      out.is_function = true;
+      return out;
+    }
+    out.value = ToMaybe(result);
+    return out;
   } catch (const JError& e) {
     return ToError(e);
   } catch (const std::bad_alloc&) {

@@ -42,6 +42,13 @@ class Value;
 // A JSON value or JSONata's "undefined" (no value), which is distinct from null.
 using MaybeJson = std::optional<Json>;
 
+// What an evaluation produced, for callers that must tell a function result apart (Step
+// Functions refuses it as "an unsupported result type"; Evaluate cannot show it).
+struct Evaluation {
+  MaybeJson value;           // the JSON result; nullopt when undefined or a function
+  bool is_function = false;  // the result is a function (a lambda or a native function)
+};
+
 // A native function callable from expressions as $name(...). Arguments arrive after signature
 // validation (nullopt = undefined); return nullopt for an undefined result, or an Error (its
 // code and message are reported as the evaluation's error).
@@ -99,11 +106,14 @@ class Expression {
   static Result<Expression> Compile(std::string_view text);
 
   // Evaluates against `input` (nullopt = undefined input). Returns nullopt when the result is
-  // undefined. Functions in the result are dropped, as JSON.stringify does.
+  // undefined. A function result is returned as "" (EvaluateDetailed tells it apart).
   Result<MaybeJson> Evaluate(const MaybeJson& input, const Bindings& bindings = Bindings(),
                              const Limits& limits = Limits()) const;
   Result<MaybeJson> Evaluate(const Input& input, const Bindings& bindings = Bindings(),
                              const Limits& limits = Limits()) const;
+  // As Evaluate, but a function result is reported as such (is_function) instead of a marker.
+  Result<Evaluation> EvaluateDetailed(const Input& input, const Bindings& bindings = Bindings(),
+                                      const Limits& limits = Limits()) const;
 
   const std::string& source() const;
 

@@ -43,6 +43,29 @@ TEST(JsonataApi, UndefinedResultIsNullopt) {
   EXPECT_FALSE(r->has_value());
 }
 
+TEST(JsonataApi, EvaluateDetailedTellsFunctionResultsApart) {
+  Input in(Json::object());
+  for (const char* fn : {"$fn := function($x){$x}", "$sum", "function($a){$a * 2}"}) {
+    auto e = Expression::Compile(fn);
+    ASSERT_TRUE(e.ok()) << fn;
+    auto r = e->EvaluateDetailed(in);
+    ASSERT_TRUE(r.ok()) << fn;
+    EXPECT_TRUE(r->is_function) << fn;
+    EXPECT_FALSE(r->value.has_value()) << fn;
+  }
+  auto value = Expression::Compile("[1, 2]")->EvaluateDetailed(in);
+  ASSERT_TRUE(value.ok());
+  EXPECT_FALSE(value->is_function);
+  EXPECT_EQ(value->value, MaybeJson(Json::array({1, 2})));
+  auto undefined = Expression::Compile("nothing.here")->EvaluateDetailed(in);
+  ASSERT_TRUE(undefined.ok());
+  EXPECT_FALSE(undefined->is_function);
+  EXPECT_FALSE(undefined->value.has_value());
+  auto error = Expression::Compile("1 + \"a\"")->EvaluateDetailed(in);
+  ASSERT_FALSE(error.ok());
+  EXPECT_EQ(error.error().code, "T2002");
+}
+
 TEST(JsonataApi, ErrorsCarryCodePositionAndToken) {
   auto r = Evaluate("1 + \"a\"", Json::object());
   ASSERT_FALSE(r.ok());

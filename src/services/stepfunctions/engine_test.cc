@@ -111,6 +111,26 @@ TEST(EngineTest, JsonataStates) {
   EXPECT_EQ(e.output(), Json::parse(R"J({"k":4,"x":3})J"));
 }
 
+TEST(EngineTest, JsonataFunctionResultIsAnUnsupportedType) {
+  for (const char* field : {"Items", "Output"}) {
+    std::string text = std::string(R"J({"QueryLanguage":"JSONata","StartAt":"M","States":{"M":{"Type":"Map",)J") +
+                       (std::string(field) == "Items" ? R"J("Items":"{% $fn := function($x){$x} %}",)J"
+                                                      : R"J("Items":[1],"Output":"{% $sum %}",)J") +
+                       R"J("ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}})J";
+    auto def = Def(text.c_str());
+    FakeHost host;
+    Execution e(def, TestInfo(), host);
+    e.Start(Json::object());
+    e.Run();
+    ASSERT_EQ(e.status(), ExecutionStatus::kFailed) << field;
+    EXPECT_EQ(e.error(), "States.QueryEvaluationError");
+    EXPECT_NE(e.cause().find("specified for the field '" + std::string(field) +
+                             "' returned an unsupported result type."),
+              std::string::npos)
+        << e.cause();
+  }
+}
+
 TEST(EngineTest, RuntimeErrorNamesTheState) {
   auto def = Def(R"J({"StartAt":"pass","States":{"pass":{"Type":"Pass","InputPath":"$.NoSuchInputPath","End":true}}})J");
   FakeHost host;

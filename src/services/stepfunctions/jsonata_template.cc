@@ -93,7 +93,8 @@ std::string JsonataTemplate::source() const {
 
 Result<Json> JsonataTemplate::EvalNode(const Node& n, const jsonata::Bindings& b) {
   if (n.expr) {
-    auto r = n.expr->Evaluate(std::nullopt, b);
+    static const jsonata::Input kUndefinedInput;  // immutable, shared by every evaluation
+    auto r = n.expr->EvaluateDetailed(kUndefinedInput, b);
     if (!r.ok()) {
       const Error& e = r.error();
       if (e.code.starts_with("States.")) return Error(e.code, e.message);
@@ -101,12 +102,17 @@ Result<Json> JsonataTemplate::EvalNode(const Node& n, const jsonata::Bindings& b
                                     "' specified for the field '" + n.path +
                                     "' threw an error during evaluation: " + e.code + ": " + e.message);
     }
-    if (!r->has_value()) {
+    if (r->is_function) {
+      return Error(kQueryError, "The JSONata expression '" + n.expr->source() +
+                                    "' specified for the field '" + n.path +
+                                    "' returned an unsupported result type.");
+    }
+    if (!r->value.has_value()) {
       return Error(kQueryError, "The JSONata expression '" + n.expr->source() +
                                     "' specified for the field '" + n.path +
                                     "' returned nothing (undefined).");
     }
-    return std::move(**r);
+    return std::move(*r->value);
   }
   if (!n.has_expr) return n.literal;
   if (n.is_object) {
