@@ -21,13 +21,16 @@ namespace {
 constexpr const char* kDescription =
     "stratus — the serverless cloud in one binary.\n"
     "\n"
-    "Serves AWS-compatible APIs (STS, CloudWatch Logs, and more as they land) on one port, so the\n"
-    "aws CLI, boto3 and the AWS SDKs work against it unchanged:\n"
+    "Serves AWS-compatible APIs on one port -- Lambda, API Gateway, Step Functions, SNS, SQS,\n"
+    "DynamoDB, S3, Cognito, IAM/STS, CloudWatch Logs -- so the aws CLI, boto3 and the AWS SDKs\n"
+    "work against it unchanged. State is kept on disk and survives kill -9; no Docker needed.\n"
     "\n"
     "  stratus serve                      # http://127.0.0.1:4566, state in ./.stratus\n"
     "  aws --endpoint-url http://localhost:4566 sts get-caller-identity\n"
+    "  stratus serve --help               # every setting (flag, STRATUS_* variable, YAML key)\n"
     "\n"
-    "Any access key works (a 12-digit key id selects that account; otherwise 000000000000).";
+    "Any access key works (a 12-digit key id selects that account; otherwise 000000000000)\n"
+    "unless IAM enforcement is turned on.";
 
 void SetUpLogging(const stratus::Config& config) {
   auto logger = spdlog::stderr_color_mt("stratus");
