@@ -12,8 +12,10 @@
 
 #include "core/crypto.h"
 #include "core/strings.h"
+#include "services/stepfunctions/api_util.h"
 #include "services/stepfunctions/integrations.h"
 #include "services/stepfunctions/runner.h"
+#include "services/stepfunctions/state_machines.h"
 #include "services/stepfunctions/task_token.h"
 #include "store/store.h"
 
@@ -25,35 +27,6 @@ namespace {
 
 constexpr size_t kMaxInputBytes = 256 * 1024;
 constexpr int64_t kActivityPollMs = 60000;
-
-Error NotFound(const char* code, const char* what, const std::string& arn) {
-  return Error(code, std::string(what) + " Does Not Exist: '" + arn + "'");
-}
-Error InvalidArn(const std::string& arn) {
-  return Error("InvalidArn", "Invalid Arn: 'Resource type not valid in this context: " + arn + "'");
-}
-
-bool ValidName(const std::string& n) {
-  if (n.empty() || n.size() > 80) return false;
-  for (unsigned char c : n) {
-    if (c <= 0x20 || c == 0x7f || std::string_view("<>{}[]?*\"#%\\^|~`$&,;:/").find(static_cast<char>(c)) != std::string_view::npos) {
-      return false;
-    }
-  }
-  return true;
-}
-
-struct ArnParts {
-  std::string region, account, type, name, extra;
-};
-std::optional<ArnParts> ParseStatesArn(const std::string& arn) {
-  auto p = Split(arn, ':');
-  if (p.size() < 7 || p[0] != "arn" || p[2] != "states") return std::nullopt;
-  ArnParts a{p[3], p[4], p[5], p[6], p.size() > 7 ? p[7] : ""};
-  return a;
-}
-
-double Seconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
 
 class StepFunctionsService;
 
@@ -91,7 +64,8 @@ class StepFunctionsService final : public aws::Service {
         context_(context),
         dispatcher_(*this),
         integrations_(context),
-        runner_(context, dispatcher_) {
+        runner_(context, dispatcher_),
+        state_machines_(context.store) {
     runner_.on_finished = [this](const Execution& e) { ExecutionFinished(e); };
     integrations_.watch_execution = [this](const std::string& arn, std::function<void(Json)> cb) {
       WatchExecution(arn, std::move(cb));
@@ -175,129 +149,11 @@ class StepFunctionsService final : public aws::Service {
 
   // ---- state machines ----------------------------------------------------------------------
 
-  Result<Json> LoadStateMachine(const std::string& arn) {
-    auto a = ParseStatesArn(arn);
-    if (!a || a->type != "stateMachine") return InvalidArn(arn);
-    auto v = context_.store.Get(StateMachineKey(a->account, a->region, a->name));
-    if (!v.ok()) return v.error();
-    if (!v->has_value()) return NotFound("StateMachineDoesNotExist", "State Machine", arn);
-    return ParseJsonOrDiscarded(**v);
-  }
-
-  Result<Json> CreateStateMachine(Call& c, const Json& in) {
-    std::string name = in.value("name", "");
-    if (!ValidName(name)) return Error("InvalidName", "Invalid Name: '" + name + "'");
-    std::string type = in.value("type", "STANDARD");
-    std::string def_text = in.value("definition", "");
-    auto def = ParseDefinition(def_text);
-    if (!def.ok()) return def.error();
-    std::string arn = "arn:aws:states:" + c.region + ":" + c.caller.account_id + ":stateMachine:" + name;
-    Json rec{{"stateMachineArn", arn},
-             {"name", name},
-             {"definition", def_text},
-             {"roleArn", in.value("roleArn", "")},
-             {"type", type},
-             {"creationDate", Seconds(c.now_ms)},
-             {"status", "ACTIVE"},
-             {"loggingConfiguration", in.value("loggingConfiguration", Json{{"level", "OFF"}, {"includeExecutionData", false}})},
-             {"tracingConfiguration", in.value("tracingConfiguration", Json{{"enabled", false}})},
-             {"revisionId", NewUuid()},
-             {"tags", Json::object()}};
-    if (in.contains("description")) rec["description"] = in["description"];
-    for (const auto& t : in.value("tags", Json::array())) rec["tags"][t.value("key", "")] = t.value("value", "");
-    std::string key = StateMachineKey(c.caller.account_id, c.region, name);
-    Json created = rec;
-    STRATUS_RETURN_IF_ERROR(context_.store.Write([&](store::WriteTxn& txn) -> Status {
-      auto existing = txn.Get(key);
-      if (!existing.ok()) return existing.error();
-      if (existing->has_value()) {
-        Json old = ParseJsonOrDiscarded(**existing);
-        if (old.value("definition", "") == def_text && old.value("roleArn", "") == rec["roleArn"] &&
-            old.value("type", "") == type) {
-          created = old;
-          return Status::Ok();
-        }
-        return Error("StateMachineAlreadyExists", "State Machine Already Exists: '" + arn + "'");
-      }
-      return txn.Put(key, DumpJson(rec));
-    }));
-    return Json{{"stateMachineArn", arn}, {"creationDate", created["creationDate"]}};
-  }
-
-  Result<Json> DescribeStateMachine(Call& c, const Json& in) {
-    STRATUS_ASSIGN_OR_RETURN(Json rec, LoadStateMachine(in.value("stateMachineArn", "")));
-    Json out = Json::object();
-    for (const char* k : {"stateMachineArn", "name", "status", "definition", "roleArn", "type", "creationDate",
-                          "loggingConfiguration", "tracingConfiguration", "revisionId", "description"}) {
-      if (rec.contains(k)) out[k] = rec[k];
-    }
-    return out;
-  }
-
-  Result<Json> UpdateStateMachine(Call& c, const Json& in) {
-    std::string arn = in.value("stateMachineArn", "");
-    STRATUS_ASSIGN_OR_RETURN(Json rec, LoadStateMachine(arn));
-    if (!in.contains("definition") && !in.contains("roleArn") && !in.contains("loggingConfiguration") &&
-        !in.contains("tracingConfiguration")) {
-      return Error("MissingRequiredParameter", "Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration must be specified");
-    }
-    if (in.contains("definition")) {
-      auto def = ParseDefinition(in.value("definition", ""));
-      if (!def.ok()) return def.error();
-      rec["definition"] = in["definition"];
-    }
-    for (const char* k : {"roleArn", "loggingConfiguration", "tracingConfiguration"}) {
-      if (in.contains(k)) rec[k] = in[k];
-    }
-    rec["revisionId"] = NewUuid();
-    auto a = ParseStatesArn(arn);
-    STRATUS_RETURN_IF_ERROR(context_.store.Put(StateMachineKey(a->account, a->region, a->name), DumpJson(rec)));
-    return Json{{"updateDate", Seconds(c.now_ms)}, {"revisionId", rec["revisionId"]}};
-  }
-
-  Result<Json> DeleteStateMachine(Call& c, const Json& in) {
-    std::string arn = in.value("stateMachineArn", "");
-    auto a = ParseStatesArn(arn);
-    if (!a || a->type != "stateMachine") return InvalidArn(arn);
-    STRATUS_RETURN_IF_ERROR(context_.store.Delete(StateMachineKey(a->account, a->region, a->name)));
-    return Json::object();
-  }
-
-  Result<Json> ListStateMachines(Call& c, const Json& in) {
-    auto rows = context_.store.Scan(store::PrefixScan(StateMachineKey(c.caller.account_id, c.region, "")));
-    if (!rows.ok()) return rows.error();
-    Json items = Json::array();
-    for (const auto& kv : *rows) {
-      Json r = ParseJsonOrDiscarded(kv.value);
-      items.push_back(Json{{"stateMachineArn", r["stateMachineArn"]}, {"name", r["name"]}, {"type", r["type"]},
-                           {"creationDate", r["creationDate"]}});
-    }
-    return Paginate(std::move(items), in, "stateMachines");
-  }
-
-  static Result<Json> Paginate(Json items, const Json& in, const char* field) {
-    size_t max = static_cast<size_t>(in.value("maxResults", int64_t{0}));
-    if (max == 0) max = 100;
-    size_t offset = 0;
-    if (in.contains("nextToken")) {
-      auto d = Base64Decode(in.value("nextToken", ""));
-      auto n = d ? ParseInt64(*d) : std::nullopt;
-      if (!n || *n < 0) return Error("InvalidToken", "Invalid Token: '" + in.value("nextToken", "") + "'");
-      offset = static_cast<size_t>(*n);
-    }
-    Json out = Json::object();
-    Json page = Json::array();
-    for (size_t i = offset; i < items.size() && page.size() < max; ++i) page.push_back(std::move(items[i]));
-    out[field] = std::move(page);
-    if (offset + max < items.size()) out["nextToken"] = Base64Encode(std::to_string(offset + max));
-    return out;
-  }
-
   // ---- executions ------------------------------------------------------------------------
 
   Result<std::pair<Json, std::shared_ptr<const Definition>>> PrepareStart(Call& c, const Json& in, ExecutionInfo& info, Json& input) {
     std::string sm_arn = in.value("stateMachineArn", "");
-    STRATUS_ASSIGN_OR_RETURN(Json sm, LoadStateMachine(sm_arn));
+    STRATUS_ASSIGN_OR_RETURN(Json sm, state_machines_.Load(sm_arn));
     std::string name = in.value("name", "");
     if (name.empty()) name = NewUuid();
     if (!ValidName(name)) return Error("InvalidName", "Invalid Name: '" + name + "'");
@@ -451,7 +307,7 @@ class StepFunctionsService final : public aws::Service {
   Result<Json> ListExecutions(Call& c, const Json& in) {
     std::string sm_arn = in.value("stateMachineArn", "");
     if (sm_arn.empty()) return Error("ValidationException", "Must provide a StateMachine ARN or MapRun ARN");
-    STRATUS_ASSIGN_OR_RETURN(Json sm, LoadStateMachine(sm_arn));
+    STRATUS_ASSIGN_OR_RETURN(Json sm, state_machines_.Load(sm_arn));
     if (sm.value("type", "") == "EXPRESS") {
       return Error("StateMachineTypeNotSupported", "This operation is not supported by this type of state machine");
     }
@@ -534,7 +390,7 @@ class StepFunctionsService final : public aws::Service {
     Json meta;
     STRATUS_ASSIGN_OR_RETURN(Json desc, LoadExecution(arn, &meta));
     ExecutionInfo i = InfoFromJson(meta["info"]);
-    auto sm = LoadStateMachine(i.state_machine_arn);
+    auto sm = state_machines_.Load(i.state_machine_arn);
     Json out{{"stateMachineArn", i.state_machine_arn},
              {"name", i.state_machine_name},
              {"definition", meta.value("definition", "")},
@@ -648,11 +504,11 @@ class StepFunctionsService final : public aws::Service {
   }
 
   void Register() {
-    On("CreateStateMachine", [this](Call& c, const Json& in) { return CreateStateMachine(c, in); });
-    On("DescribeStateMachine", [this](Call& c, const Json& in) { return DescribeStateMachine(c, in); });
-    On("UpdateStateMachine", [this](Call& c, const Json& in) { return UpdateStateMachine(c, in); });
-    On("DeleteStateMachine", [this](Call& c, const Json& in) { return DeleteStateMachine(c, in); });
-    On("ListStateMachines", [this](Call& c, const Json& in) { return ListStateMachines(c, in); });
+    On("CreateStateMachine", [this](Call& c, const Json& in) { return state_machines_.Create(c, in); });
+    On("DescribeStateMachine", [this](Call& c, const Json& in) { return state_machines_.Describe(c, in); });
+    On("UpdateStateMachine", [this](Call& c, const Json& in) { return state_machines_.Update(c, in); });
+    On("DeleteStateMachine", [this](Call& c, const Json& in) { return state_machines_.Delete(c, in); });
+    On("ListStateMachines", [this](Call& c, const Json& in) { return state_machines_.List(c, in); });
     On("StartExecution", [this](Call& c, const Json& in) { return StartExecution(c, in); });
     OnAsync("StartSyncExecution", [this](std::shared_ptr<Call> c, Json in, aws::Completion done) {
       StartSyncExecution(std::move(c), std::move(in), std::move(done));
@@ -778,6 +634,7 @@ class StepFunctionsService final : public aws::Service {
   Dispatcher dispatcher_;
   Integrations integrations_;
   Runner runner_;
+  StateMachines state_machines_;
   std::mutex mu_;  // guards activity_tasks_, waiters_, watchers_, stopping_
   std::condition_variable cv_;
   bool stopping_ = false;
