@@ -108,6 +108,19 @@ const std::vector<Setting>& Settings() {
                               &Config::external_url));
     v.push_back(BoolSetting("fsync", "fsync each commit (false only for throwaway data)",
                             &Config::fsync));
+    v.push_back(BoolSetting("enforce-iam",
+                            "verify signatures against IAM/STS secrets and authorize every "
+                            "operation with IAM policies (docs/iam.md)",
+                            &Config::enforce_iam));
+    v.push_back(BoolSetting("iam-soft-mode",
+                            "with enforce-iam: log what would be denied instead of denying",
+                            &Config::iam_soft_mode));
+    v.push_back(StringSetting("iam-root-access-key-id",
+                              "access key id of the account's root user (the bootstrap admin)",
+                              &Config::iam_root_access_key_id));
+    v.push_back(StringSetting("iam-root-secret-access-key",
+                              "secret access key of the account's root user",
+                              &Config::iam_root_secret_access_key));
     return v;
   }();
   return kSettings;

@@ -32,6 +32,13 @@ struct Config {
   // from host and port.
   std::string external_url;
   bool fsync = true;               // fsync every commit batch (turn off only for throwaway data)
+  // IAM enforcement (docs/iam.md): verify signatures against real secrets and authorize every
+  // operation; soft mode logs what would be denied without denying.
+  bool enforce_iam = false;
+  bool iam_soft_mode = false;
+  // The bootstrap root identity of account_id (the account's root user) under enforcement.
+  std::string iam_root_access_key_id = "test";
+  std::string iam_root_secret_access_key = "test";
 };
 
 // One setting: its flag name ("data-dir"), env var ("STRATUS_DATA_DIR"), help text, and how to

@@ -4,6 +4,7 @@
 #include "services/cognito/cognito_service.h"
 #include "services/lambda/lambda_service.h"
 #include "services/dynamodb/dynamodb_service.h"
+#include "services/iam/iam_service.h"
 #include "services/logs/logs_service.h"
 #include "services/s3/s3_service.h"
 #include "services/sns/sns_service.h"
@@ -15,6 +16,7 @@ namespace stratus::services {
 
 std::vector<std::unique_ptr<aws::Service>> MakeAllServices(aws::ServiceContext& context) {
   std::vector<std::unique_ptr<aws::Service>> all;
+  all.push_back(iam::MakeIamService(context));  // first: it sets the front door's authorizer
   all.push_back(sts::MakeStsService(context));
   all.push_back(logs::MakeLogsService(context));
   all.push_back(lambda::MakeLambdaService(context));
