@@ -26,7 +26,7 @@ def test_cli_get_caller_identity(shared_stratus):
 def test_unimplemented_sts_operation_fails_loudly(shared_stratus):
     sts = make_client(shared_stratus, "sts")
     try:
-        sts.get_session_token()
+        sts.get_access_key_info(AccessKeyId="AKIAIOSFODNN7EXAMPLE")
     except sts.exceptions.ClientError as e:
         assert e.response["Error"]["Code"] == "NotImplemented"
         assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 501

@@ -1,6 +1,8 @@
 #pragma once
-// STS (query protocol). In the foundation: GetCallerIdentity. The rest of STS (AssumeRole,
-// web identity, session tokens) arrives with IAM.
+// STS (query protocol): GetCallerIdentity (the caller the front door's authorizer established),
+// AssumeRole, AssumeRoleWithWebIdentity, GetSessionToken and GetFederationToken issuing
+// temporary credentials that expire (sessions.h). AssumeRoleWithSAML, GetAccessKeyInfo,
+// DecodeAuthorizationMessage and AssumeRoot answer NotImplemented (docs/iam.md).
 #include <memory>
 
 #include "aws/framework/service.h"
