@@ -56,9 +56,10 @@ if [ -f tests/js/package-lock.json ]; then
   fi
 fi
 
-# Cognito's own npm folders (amazon-cognito-identity-js; playwright-core for the hosted UI in
-# Debian's Chromium; cognito-local for the side-by-side benchmark), each locked.
-for dir in tests/cognito-js tests/browser bench/cognito; do
+# Tests' own npm folders (amazon-cognito-identity-js; playwright-core for the hosted UI in
+# Debian's Chromium; cognito-local for the side-by-side benchmark; @cloud-copilot/iam-simulate
+# for the IAM cross-check), each locked.
+for dir in tests/cognito-js tests/browser bench/cognito tests/iam-simulate; do
   if [ -f "$dir/package-lock.json" ]; then
     stamp="$dir/node_modules/.lock-stamp"
     if [ ! -f "$stamp" ] || ! cmp -s "$dir/package-lock.json" "$stamp"; then
