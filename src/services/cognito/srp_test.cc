@@ -1,6 +1,7 @@
 #include "services/cognito/srp.h"
 
 #include <gtest/gtest.h>
+#include <openssl/bn.h>
 
 #include "core/crypto.h"
 #include "core/strings.h"
@@ -39,6 +40,39 @@ TEST(Srp, FixedVectorIsStable) {
   ASSERT_TRUE(k1 && k2);
   EXPECT_EQ(*k1, *k2);
   EXPECT_EQ(v.salt_hex, "8f3a");
+}
+
+// g^e for exponents of up to 256 bits takes the fixed-base table; longer ones the general
+// exponentiation. Fermat (g^(N-1) = 1) gives the same power through both: g^e = g^(e + N - 1).
+TEST(Srp, FixedBaseExponentiationMatchesGeneral) {
+  const std::string n_minus_1 =
+      "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DD"
+      "EF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED"
+      "EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3DC2007CB8A163BF0598DA48361C55D39A69163FA8FD24CF5F"
+      "83655D23DCA3AD961C62F356208552BB9ED529077096966D670C354E4ABC9804F1746C08CA18217C32905E462E36CE3B"
+      "E39E772C180E86039B2783A2EC07A28FB5C55DF06F4C52C9DE2BCBF6955817183995497CEA956AE515D2261898FA0510"
+      "15728E5A8AAAC42DAD33170D04507A33A85521ABDF1CBA64ECFB850458DBEF0A8AEA71575D060C7DB3970F85A6E1E4C7"
+      "ABF5AE8CDB0933D71E8C94E04A25619DCEE3D2261AD2EE6BF12FFA06D98A0864D87602733EC86A64521F2B18177B200C"
+      "BBE117577A615D6C770988C0BAD946E208E24FA074E5AB3143DB5BFCE0FD108E4B82D120A93AD2CAFFFFFFFFFFFFFFFE";
+  std::vector<std::string> exponents = {"0", "1", "2", "f", "10", "8000000000000000000000000000000000000000000000000000000000000000",
+                                        std::string(64, 'f'), "123456789abcdef0fedcba9876543210"};
+  for (int i = 0; i < 20; ++i) exponents.push_back(HexEncode(RandomBytes(32)));
+  for (const std::string& e : exponents) {
+    BIGNUM* sum = nullptr;
+    BIGNUM* add = nullptr;
+    ASSERT_TRUE(BN_hex2bn(&sum, e.c_str()) && BN_hex2bn(&add, n_minus_1.c_str()));
+    BN_add(sum, sum, add);
+    char* sum_hex = BN_bn2hex(sum);
+    auto fast = MakeClientEphemeralWithSecret(e);
+    auto general = MakeClientEphemeralWithSecret(sum_hex);
+    OPENSSL_free(sum_hex);
+    BN_free(sum);
+    BN_free(add);
+    ASSERT_TRUE(fast && general);
+    EXPECT_EQ(fast->A_hex, general->A_hex) << "exponent " << e;
+  }
+  EXPECT_EQ(MakeClientEphemeralWithSecret("0")->A_hex, "1");
+  EXPECT_EQ(MakeClientEphemeralWithSecret("a")->A_hex, "400");
 }
 
 TEST(Srp, PaddedHexConvention) {
