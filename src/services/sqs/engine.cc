@@ -3,6 +3,7 @@
 #include "services/sqs/engine.h"
 
 #include <algorithm>
+#include <future>
 #include <mutex>
 
 #include <spdlog/spdlog.h>
@@ -63,7 +64,21 @@ Engine::QueuePtr Engine::FindByArn(const std::string& arn) const {
   return it == queues_.end() ? nullptr : it->second;
 }
 
-Status Engine::SaveQueueLocked(Queue& q) {
+Status Engine::SaveQueueLocked(std::unique_lock<std::mutex>& lock, Queue& q) {
+  std::string key = records::QueueKey(q.ref);
+  std::string value = records::EncodeQueue(q);
+  auto saved = std::make_shared<std::promise<Status>>();
+  std::future<Status> result = saved->get_future();
+  store_.WriteAsync(
+      [key = std::move(key), value = std::move(value)](store::WriteTxn& txn) {
+        return txn.Put(key, value);
+      },
+      [saved](Status st) { saved->set_value(std::move(st)); });
+  lock.unlock();
+  return result.get();
+}
+
+Status Engine::SaveNewQueue(const Queue& q) {
   std::string key = records::QueueKey(q.ref);
   std::string value = records::EncodeQueue(q);
   return store_.Write([&](store::WriteTxn& txn) { return txn.Put(key, value); });
@@ -186,7 +201,7 @@ Result<Json> Engine::CreateQueue(const Scope& s, const Json& in) {
   q->next_seq = static_cast<uint64_t>(clock_.NowMillis()) << 12;
   // Holding the registry lock across the commit keeps two creates of one name from racing;
   // queue creation is rare.
-  STRATUS_RETURN_IF_ERROR(SaveQueueLocked(*q));
+  STRATUS_RETURN_IF_ERROR(SaveNewQueue(*q));
   std::string url = UrlOf(s, *q);
   queues_[RegistryKey(ref)] = std::move(q);
   return Json{{"QueueUrl", url}};
@@ -315,7 +330,7 @@ Status Engine::SetQueueAttributes(const Scope& s, const Json& in) {
   }
   std::vector<std::shared_ptr<Waiter>> waiters;
   {
-    std::lock_guard ql(q->mu);
+    std::unique_lock ql(q->mu);
     for (const auto& [k, v] : attributes.items()) {
       if (v.get<std::string>().empty() &&
           (k == "RedrivePolicy" || k == "Policy" || k == "RedriveAllowPolicy")) {
@@ -326,8 +341,12 @@ Status Engine::SetQueueAttributes(const Scope& s, const Json& in) {
     }
     q->config = ParseConfig(q->attributes);
     q->modified_s = clock_.NowMillis() / 1000;
-    STRATUS_RETURN_IF_ERROR(SaveQueueLocked(*q));
     waiters = q->TakeWaiters();
+    Status saved = SaveQueueLocked(ql, *q);
+    if (!saved.ok()) {
+      for (auto& w : waiters) w->wake();
+      return saved;
+    }
   }
   for (auto& w : waiters) w->wake();
   return Status::Ok();
@@ -344,6 +363,7 @@ Status Engine::PurgeQueue(const Scope& s, const Json& in) {
                                                " is allowed every 60 seconds.", 403);
     }
     q->last_purge_ms = now;
+    q->purged_below_seq = q->next_seq;
     q->messages.clear();
     q->available.clear();
     q->pending.clear();
@@ -367,20 +387,20 @@ Status Engine::PurgeQueue(const Scope& s, const Json& in) {
 
 Status Engine::TagQueue(const Scope& s, const Json& in) {
   STRATUS_ASSIGN_OR_RETURN(QueuePtr q, Find(s, in));
-  std::lock_guard ql(q->mu);
+  std::unique_lock ql(q->mu);
   Json tags = StringMap(in.value("Tags", Json::object()));
   for (const auto& [k, v] : tags.items()) q->tags[k] = v;
   if (q->tags.size() > 50) {
     return InvalidParameterValue("Too many tags added for queue " + q->ref.name + ".");
   }
-  return SaveQueueLocked(*q);
+  return SaveQueueLocked(ql, *q);
 }
 
 Status Engine::UntagQueue(const Scope& s, const Json& in) {
   STRATUS_ASSIGN_OR_RETURN(QueuePtr q, Find(s, in));
-  std::lock_guard ql(q->mu);
+  std::unique_lock ql(q->mu);
   for (const auto& k : in.value("TagKeys", Json::array())) q->tags.erase(k.get<std::string>());
-  return SaveQueueLocked(*q);
+  return SaveQueueLocked(ql, *q);
 }
 
 Result<Json> Engine::ListQueueTags(const Scope& s, const Json& in) {
@@ -409,7 +429,7 @@ Result<Json> Engine::ListDeadLetterSourceQueues(const Scope& s, const Json& in) 
 Status Engine::AddPermission(const Scope& s, const Json& in) {
   STRATUS_ASSIGN_OR_RETURN(QueuePtr q, Find(s, in));
   std::string label = in.value("Label", "");
-  std::lock_guard ql(q->mu);
+  std::unique_lock ql(q->mu);
   Json policy = ParseJsonOrDiscarded(q->attributes.value("Policy", ""));
   if (!policy.is_object()) {
     policy = Json{{"Version", "2012-10-17"}, {"Id", q->arn + "/SQSDefaultPolicy"},
@@ -435,13 +455,13 @@ Status Engine::AddPermission(const Scope& s, const Json& in) {
                                      {"Action", actions},
                                      {"Resource", q->arn}});
   q->attributes["Policy"] = policy.dump();
-  return SaveQueueLocked(*q);
+  return SaveQueueLocked(ql, *q);
 }
 
 Status Engine::RemovePermission(const Scope& s, const Json& in) {
   STRATUS_ASSIGN_OR_RETURN(QueuePtr q, Find(s, in));
   std::string label = in.value("Label", "");
-  std::lock_guard ql(q->mu);
+  std::unique_lock ql(q->mu);
   Json policy = ParseJsonOrDiscarded(q->attributes.value("Policy", ""));
   bool found = false;
   if (policy.is_object() && policy["Statement"].is_array()) {
@@ -460,7 +480,7 @@ Status Engine::RemovePermission(const Scope& s, const Json& in) {
                                  " for parameter Label is invalid. Reason: can't find label.");
   }
   q->attributes["Policy"] = policy.dump();
-  return SaveQueueLocked(*q);
+  return SaveQueueLocked(ql, *q);
 }
 
 void Engine::WakeWaiters(Queue& q) {

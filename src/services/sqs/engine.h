@@ -2,8 +2,10 @@
 // The SQS engine: queues and messages on store::Store, with an in-memory index per queue.
 //
 // Durability: every change a client is told about is committed first — CreateQueue, a send (one
-// store Write per SendMessage and per SendMessageBatch), a receive (the receive count and
+// store write per SendMessage and per SendMessageBatch), a receive (the receive count and
 // visibility of the messages it returns, one Write per call), deletes and visibility changes.
+// Sends and deletes use Store::WriteAsync: they park no thread while the group commit runs, and a
+// send's write is queued under its queue's mutex, so commits follow sequence-number order.
 // A restart rebuilds the index from the store (Load), so a `kill -9` loses nothing acknowledged
 // and shows in-flight messages again when their visibility timeout ends.
 //
@@ -15,10 +17,13 @@
 //   sqs/t/<task handle>               message move task
 // <queue id> and <seq> are 16 hex digits, so a queue's messages scan in send order.
 //
-// Thread-safe: the registry is guarded by a shared mutex, each queue by its own mutex; store
-// writes happen outside every lock.
+// Thread-safe: the registry is guarded by a shared mutex, each queue by its own mutex. No thread
+// waits for a commit while holding a queue's mutex (the store's writer thread takes it to index
+// committed sends); writes that must commit in queue order are queued (WriteAsync) under it.
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -72,6 +77,17 @@ class Engine {
   Status RemovePermission(const Scope& s, const Json& in);
 
   // Messages.
+  //
+  // The asynchronous forms never block: `done` is called exactly once, either before they return
+  // (an error found before anything was written) or on the store's writer thread after the
+  // commit. `done` must be quick and must not call Store::Write (hand work elsewhere). `in` is
+  // read only during the call.
+  using Done = std::function<void(Result<Json>)>;
+  void SendMessageAsync(const Scope& s, const Json& in, Done done);
+  void SendMessageBatchAsync(const Scope& s, const Json& in, Done done);
+  void DeleteMessageAsync(const Scope& s, const Json& in, Done done);
+  void DeleteMessageBatchAsync(const Scope& s, const Json& in, Done done);
+  // Blocking forms of the same (tests, callers off the network threads).
   Result<Json> SendMessage(const Scope& s, const Json& in);
   Result<Json> SendMessageBatch(const Scope& s, const Json& in);
   // Takes visible messages. When none is visible and `waiter` is given, registers it on the
@@ -113,16 +129,29 @@ class Engine {
   Result<QueuePtr> Find(const Scope& s, const Json& in) const;
   QueuePtr FindByArn(const std::string& arn) const;
   std::string UrlOf(const Scope& s, const Queue& q) const;
-  Status SaveQueueLocked(Queue& q);  // persists the queue record (caller holds q.mu)
+  // Persists the queue record: queued while `lock` (on q.mu) is held, so record writes commit in
+  // the order of the changes; then releases `lock` and waits for the commit.
+  Status SaveQueueLocked(std::unique_lock<std::mutex>& lock, Queue& q);
+  Status SaveNewQueue(const Queue& q);  // persists a queue no other thread sees yet
 
   struct SendEntry {
     std::string id;  // batch entry id ("" for SendMessage)
     const Json* in = nullptr;
   };
-  // Validates, deduplicates, commits and indexes up to 10 messages in one store Write. Returns
-  // one result per entry: the output entry or an error.
-  std::vector<Result<Json>> Send(const Scope& s, Queue& q, const std::vector<SendEntry>& entries);
+  using SendDone = std::function<void(std::vector<Result<Json>>)>;
+  struct SendJob;
+  // Validates, deduplicates, commits and indexes up to 10 messages in one store write; `done`
+  // receives one result per entry (the output entry or an error), as the Done of the async forms.
+  void Send(const Scope& s, const std::shared_ptr<Queue>& q, const std::vector<SendEntry>& entries,
+            SendDone done);
+  // The commit callback of Send: indexes the messages, wakes long polls, answers.
+  void SendCommitted(const std::shared_ptr<Queue>& q, const std::shared_ptr<SendJob>& job,
+                     Status st);
+  // Removes a message from the index (not the store); `deleted` says whether it was there.
   Result<Json> DeleteOne(Queue& q, const std::string& handle, bool* deleted);
+  // Deletes the records of messages already removed from the index; `done` as Done.
+  void DeleteCommitted(const std::shared_ptr<Queue>& q, std::vector<uint64_t> seqs,
+                       std::function<void(Status)> done);
   Status ChangeVisibilityOne(Queue& q, const std::string& handle, int64_t timeout_s);
   // Moves messages into `dst` (redrive or move task) with one store Write; indexes them there.
   Status MoveMessages(Queue& src, Queue& dst, std::vector<std::unique_ptr<Message>> msgs,

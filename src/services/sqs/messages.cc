@@ -1,5 +1,6 @@
 // The SQS engine's message operations: send, receive, delete, visibility, redrive.
 #include <algorithm>
+#include <future>
 #include <mutex>
 #include <random>
 #include <set>
@@ -166,18 +167,42 @@ std::string SequenceNumber(uint64_t seq) {
 
 }  // namespace
 
-std::vector<Result<Json>> Engine::Send(const Scope& s, Queue& q,
-                                       const std::vector<SendEntry>& entries) {
-  std::vector<Result<Json>> results(entries.size(), Result<Json>(Json::object()));
+namespace {
+
+// The queue whose send this thread is queuing a write for, under the queue's mutex: a WriteAsync
+// that completes at once (the store is closing) runs its callback on this thread, which must then
+// not take that mutex again.
+thread_local const Queue* tls_enqueuing = nullptr;
+
+}  // namespace
+
+// One send in progress, shared by the request path and the commit callback.
+struct Engine::SendJob {
+  std::vector<Result<Json>> results;
+  std::vector<std::unique_ptr<Message>> built;  // null: failed validation or a duplicate
+  std::vector<std::string> dedup_keys;          // FIFO: per entry
+  std::function<void(std::vector<Result<Json>>)> done;
+  bool completed_inline = false;  // the write failed at once; the enqueuer calls done
+};
+
+void Engine::Send(const Scope& s, const std::shared_ptr<Queue>& q,
+                  const std::vector<SendEntry>& entries, SendDone done) {
+  auto job = std::make_shared<SendJob>();
+  job->results.assign(entries.size(), Result<Json>(Json::object()));
+  job->built.resize(entries.size());
+  job->dedup_keys.resize(entries.size());
+  job->done = std::move(done);
+  auto& results = job->results;
+  auto& built = job->built;
   int64_t now = clock_.NowMillis();
   QueueConfig config;
   {
-    std::lock_guard ql(q.mu);
-    config = q.config;
+    std::lock_guard ql(q->mu);
+    config = q->config;
   }
-  // Validate each entry; build its message.
-  std::vector<std::unique_ptr<Message>> built(entries.size());
-  std::vector<std::string> dedup_keys(entries.size());
+  // Validate each entry; build its message and its record (which does not depend on the
+  // sequence number, so it is encoded outside the lock).
+  std::vector<std::string> values(entries.size());
   for (size_t i = 0; i < entries.size(); ++i) {
     const Json& in = *entries[i].in;
     auto fail = [&](Error e) { results[i] = std::move(e); };
@@ -235,7 +260,7 @@ std::vector<Result<Json>> Engine::Send(const Scope& s, Queue& q,
         }
         m->dedup_id = Sha256Hex(body);
       }
-      dedup_keys[i] = config.dedup_scope_group ? m->group + "/" + m->dedup_id : m->dedup_id;
+      job->dedup_keys[i] = config.dedup_scope_group ? m->group + "/" + m->dedup_id : m->dedup_id;
     } else if (!m->dedup_id.empty()) {
       fail(InvalidParameterValue("Value " + m->dedup_id +
                                  " for parameter MessageDeduplicationId is invalid. Reason: The "
@@ -243,12 +268,11 @@ std::vector<Result<Json>> Engine::Send(const Scope& s, Queue& q,
                                  "type."));
       continue;
     }
-    Json sys = in.value("MessageSystemAttributes", Json::object());
-    if (sys.contains("AWSTraceHeader")) {
-      m->trace_header = sys["AWSTraceHeader"].value("StringValue", "");
-    } else {
-      m->trace_header = s.trace_header;
+    const Json* trace = nullptr;
+    if (auto sys = in.find("MessageSystemAttributes"); sys != in.end() && sys->is_object()) {
+      if (auto t = sys->find("AWSTraceHeader"); t != sys->end()) trace = &*t;
     }
+    m->trace_header = trace ? trace->value("StringValue", "") : s.trace_header;
     m->id = NewUuid();
     m->body = std::move(body);
     m->attributes = std::move(attrs);
@@ -262,112 +286,185 @@ std::vector<Result<Json>> Engine::Send(const Scope& s, Queue& q,
     out["MessageId"] = m->id;
     out["MD5OfMessageBody"] = m->md5_body;
     if (!m->md5_attributes.empty()) out["MD5OfMessageAttributes"] = m->md5_attributes;
-    if (sys.contains("AWSTraceHeader")) {
-      out["MD5OfMessageSystemAttributes"] = Md5OfAttributes(Json{{"AWSTraceHeader", sys["AWSTraceHeader"]}});
+    if (trace) {
+      out["MD5OfMessageSystemAttributes"] = Md5OfAttributes(Json{{"AWSTraceHeader", *trace}});
     }
+    values[i] = records::EncodeMessage(*m);
     results[i] = std::move(out);
     built[i] = std::move(m);
   }
 
-  // FIFO sends to one queue are serialized so that sequence numbers follow commit order.
-  std::unique_lock<std::mutex> fifo_lock;
-  if (config.fifo) fifo_lock = std::unique_lock<std::mutex>(q.send_mu);
-
-  // Assign sequence numbers; drop duplicates (FIFO) inside the 5-minute window.
-  std::vector<std::pair<std::string, std::string>> puts;  // key, value
+  // Under the queue's mutex: assign sequence numbers, drop duplicates (FIFO) inside the 5-minute
+  // window, and queue the write, so that commits (and indexing) follow sequence order.
+  bool answer_now = false;
   {
-    std::lock_guard ql(q.mu);
-    if (q.deleted) {
+    std::lock_guard ql(q->mu);
+    if (q->deleted) {
       for (auto& r : results) r = QueueDoesNotExist();
-      return results;
-    }
-    for (size_t i = 0; i < entries.size(); ++i) {
-      if (!built[i]) continue;
-      Message& m = *built[i];
-      m.seq = q.next_seq++;
-      if (config.fifo) {
-        auto it = q.dedup.find(dedup_keys[i]);
-        if (it != q.dedup.end() && it->second.expires_ms > now) {
-          results[i]->operator[]("MessageId") = it->second.message_id;
-          results[i]->operator[]("SequenceNumber") = SequenceNumber(it->second.seq);
-          built[i].reset();
-          continue;
-        }
-        DedupEntry e{now + kDedupWindowMs, m.id, m.seq};
-        q.dedup[dedup_keys[i]] = e;
-        puts.emplace_back(records::DedupKey(q.id, dedup_keys[i]),
-                          Json{{"e", e.expires_ms}, {"m", e.message_id}, {"s", e.seq}}.dump());
-        results[i]->operator[]("SequenceNumber") = SequenceNumber(m.seq);
-      }
-    }
-  }
-  for (auto& m : built) {
-    if (m) puts.emplace_back(records::MessageKey(q.id, m->seq), records::EncodeMessage(*m));
-  }
-  if (!puts.empty()) {
-    Status st = store_.Write([&](store::WriteTxn& txn) -> Status {
-      for (const auto& [k, v] : puts) STRATUS_RETURN_IF_ERROR(txn.Put(k, v));
-      return Status::Ok();
-    });
-    if (!st.ok()) {
+      answer_now = true;
+    } else {
+      std::vector<std::pair<std::string, std::string>> puts;  // key, value
+      bool duplicates = false;
       for (size_t i = 0; i < entries.size(); ++i) {
-        if (built[i]) results[i] = st.error();
+        if (!built[i]) continue;
+        Message& m = *built[i];
+        m.seq = q->next_seq++;
+        if (config.fifo) {
+          const std::string& key = job->dedup_keys[i];
+          auto it = q->dedup.find(key);
+          if (it != q->dedup.end() && it->second.expires_ms > now) {
+            results[i]->operator[]("MessageId") = it->second.message_id;
+            results[i]->operator[]("SequenceNumber") = SequenceNumber(it->second.seq);
+            built[i].reset();
+            duplicates = true;
+            continue;
+          }
+          DedupEntry e{now + kDedupWindowMs, m.id, m.seq};
+          q->dedup[key] = e;
+          puts.emplace_back(records::DedupKey(q->id, key),
+                            Json{{"e", e.expires_ms}, {"m", e.message_id}, {"s", e.seq}}.dump());
+          results[i]->operator[]("SequenceNumber") = SequenceNumber(m.seq);
+        }
+        puts.emplace_back(records::MessageKey(q->id, m.seq), std::move(values[i]));
       }
-      return results;
+      if (puts.empty() && !duplicates) {
+        answer_now = true;  // every entry failed validation
+      } else {
+        // A duplicate's original may still be committing: an empty write queued after it
+        // answers the duplicate only once the original is durable.
+        tls_enqueuing = q.get();
+        store_.WriteAsync(
+            [puts = std::move(puts)](store::WriteTxn& txn) -> Status {
+              for (const auto& [k, v] : puts) STRATUS_RETURN_IF_ERROR(txn.Put(k, v));
+              return Status::Ok();
+            },
+            [this, q, job](Status st) { SendCommitted(q, job, std::move(st)); });
+        tls_enqueuing = nullptr;
+      }
     }
   }
+  if (answer_now || job->completed_inline) job->done(std::move(job->results));
+}
+
+void Engine::SendCommitted(const std::shared_ptr<Queue>& q, const std::shared_ptr<SendJob>& job,
+                           Status st) {
+  if (!st.ok()) {
+    for (size_t i = 0; i < job->built.size(); ++i) {
+      if (job->built[i]) job->results[i] = st.error();
+    }
+    if (tls_enqueuing == q.get()) {
+      // Completed inside WriteAsync (the store is closing): this thread holds q->mu.
+      job->completed_inline = true;
+      return;
+    }
+    {
+      std::lock_guard ql(q->mu);
+      for (size_t i = 0; i < job->built.size(); ++i) {
+        if (!job->built[i] || job->dedup_keys[i].empty()) continue;
+        auto it = q->dedup.find(job->dedup_keys[i]);
+        if (it != q->dedup.end() && it->second.message_id == job->built[i]->id) q->dedup.erase(it);
+      }
+    }
+    job->done(std::move(job->results));
+    return;
+  }
+  int64_t now = clock_.NowMillis();
   std::vector<std::shared_ptr<Waiter>> waiters;
   {
-    std::lock_guard ql(q.mu);
-    if (q.deleted) return results;
-    bool visible = false;
-    for (auto& m : built) {
-      if (!m) continue;
-      visible = visible || m->visible_at_ms <= now;
-      q.Index(*m, now);
-      uint64_t seq = m->seq;
-      q.messages.emplace(seq, std::move(m));
+    std::lock_guard ql(q->mu);
+    if (!q->deleted) {
+      bool visible = false;
+      for (auto& m : job->built) {
+        if (!m || m->seq < q->purged_below_seq) continue;
+        visible = visible || m->visible_at_ms <= now;
+        q->Index(*m, now);
+        uint64_t seq = m->seq;
+        q->messages.emplace(seq, std::move(m));
+      }
+      if (visible) waiters = q->TakeWaiters();
     }
-    if (visible) waiters = q.TakeWaiters();
   }
   for (auto& w : waiters) w->wake();
-  return results;
+  job->done(std::move(job->results));
 }
 
-Result<Json> Engine::SendMessage(const Scope& s, const Json& in) {
-  STRATUS_ASSIGN_OR_RETURN(QueuePtr q, Find(s, in));
-  auto results = Send(s, *q, {SendEntry{"", &in}});
-  return std::move(results[0]);
+void Engine::SendMessageAsync(const Scope& s, const Json& in, Done done) {
+  auto q = Find(s, in);
+  if (!q.ok()) {
+    done(q.error());
+    return;
+  }
+  Send(s, *q, {SendEntry{"", &in}}, [done = std::move(done)](std::vector<Result<Json>> r) {
+    done(std::move(r[0]));
+  });
 }
 
-Result<Json> Engine::SendMessageBatch(const Scope& s, const Json& in) {
-  STRATUS_ASSIGN_OR_RETURN(QueuePtr q, Find(s, in));
-  const Json& entries = in.contains("Entries") ? in["Entries"] : Json::array();
-  STRATUS_RETURN_IF_ERROR(CheckBatch(entries, "SendMessageBatchRequestEntry"));
+void Engine::SendMessageBatchAsync(const Scope& s, const Json& in, Done done) {
+  auto found = Find(s, in);
+  if (!found.ok()) {
+    done(found.error());
+    return;
+  }
+  static const Json kNoEntries = Json::array();
+  const Json& entries = in.contains("Entries") ? in["Entries"] : kNoEntries;
+  if (Status st = CheckBatch(entries, "SendMessageBatchRequestEntry"); !st.ok()) {
+    done(st.error());
+    return;
+  }
   int64_t total = 0;
   for (const auto& e : entries) {
     total += static_cast<int64_t>(e.value("MessageBody", "").size());
     if (auto b = CheckAttributes(e.value("MessageAttributes", Json::object())); b.ok()) total += *b;
   }
   if (total > kMaxMessageBytes) {
-    return Error("BatchRequestTooLong", "Batch requests cannot be longer than 262144 bytes. You "
-                                        "have sent " + std::to_string(total) + " bytes.");
+    done(Error("BatchRequestTooLong", "Batch requests cannot be longer than 262144 bytes. You "
+                                      "have sent " + std::to_string(total) + " bytes."));
+    return;
   }
   std::vector<SendEntry> list;
-  for (const auto& e : entries) list.push_back(SendEntry{e.value("Id", ""), &e});
-  auto results = Send(s, *q, list);
-  Json ok = Json::array();
-  Json failed = Json::array();
-  for (size_t i = 0; i < results.size(); ++i) {
-    if (results[i].ok()) {
-      ok.push_back(std::move(results[i]).value());
-    } else {
-      const Error& e = results[i].error();
-      failed.push_back(Json{{"Id", list[i].id}, {"SenderFault", e.sender_fault},
-                            {"Code", e.code}, {"Message", e.message}});
-    }
+  list.reserve(entries.size());
+  std::vector<std::string> ids;
+  ids.reserve(entries.size());
+  for (const auto& e : entries) {
+    list.push_back(SendEntry{e.value("Id", ""), &e});
+    ids.push_back(list.back().id);
   }
-  return Json{{"Successful", std::move(ok)}, {"Failed", std::move(failed)}};
+  Send(s, *found, list, [ids = std::move(ids), done = std::move(done)](
+                            std::vector<Result<Json>> results) {
+    Json ok = Json::array();
+    Json failed = Json::array();
+    for (size_t i = 0; i < results.size(); ++i) {
+      if (results[i].ok()) {
+        ok.push_back(std::move(results[i]).value());
+      } else {
+        const Error& e = results[i].error();
+        failed.push_back(Json{{"Id", ids[i]}, {"SenderFault", e.sender_fault},
+                              {"Code", e.code}, {"Message", e.message}});
+      }
+    }
+    done(Json{{"Successful", std::move(ok)}, {"Failed", std::move(failed)}});
+  });
+}
+
+namespace {
+
+// Runs an asynchronous engine operation and waits for its answer.
+template <typename Start>
+Result<Json> Wait(Start start) {
+  std::promise<Result<Json>> answered;
+  std::future<Result<Json>> answer = answered.get_future();
+  start([&answered](Result<Json> r) { answered.set_value(std::move(r)); });
+  return answer.get();
+}
+
+}  // namespace
+
+Result<Json> Engine::SendMessage(const Scope& s, const Json& in) {
+  return Wait([&](Done done) { SendMessageAsync(s, in, std::move(done)); });
+}
+
+Result<Json> Engine::SendMessageBatch(const Scope& s, const Json& in) {
+  return Wait([&](Done done) { SendMessageBatchAsync(s, in, std::move(done)); });
 }
 
 Result<int64_t> Engine::WaitSeconds(const Scope& s, const Json& in) {
@@ -570,26 +667,42 @@ Result<Json> Engine::DeleteOne(Queue& q, const std::string& handle, bool* delete
   return Json::object();
 }
 
-Status Engine::DeleteMessage(const Scope& s, const Json& in) {
-  STRATUS_ASSIGN_OR_RETURN(QueuePtr q, Find(s, in));
+void Engine::DeleteMessageAsync(const Scope& s, const Json& in, Done done) {
+  auto q = Find(s, in);
+  if (!q.ok()) {
+    done(q.error());
+    return;
+  }
   std::string handle = in.value("ReceiptHandle", "");
   bool deleted = false;
-  auto r = DeleteOne(*q, handle, &deleted);
-  if (!r.ok()) return r.error();
-  if (!deleted) return Status::Ok();
-  auto rc = DecodeReceipt(handle);
-  STRATUS_RETURN_IF_ERROR(store_.Write([&](store::WriteTxn& txn) -> Status {
-    STRATUS_RETURN_IF_ERROR(txn.Delete(records::MessageKey(q->id, rc->seq)));
-    return txn.Delete(records::StateKey(q->id, rc->seq));
-  }));
-  if (q->config.fifo) WakeWaiters(*q);
-  return Status::Ok();
+  auto r = DeleteOne(**q, handle, &deleted);
+  if (!r.ok() || !deleted) {
+    done(std::move(r));
+    return;
+  }
+  DeleteCommitted(*q, {DecodeReceipt(handle)->seq},
+                  [done = std::move(done)](Status st) {
+                    if (st.ok()) {
+                      done(Json::object());
+                    } else {
+                      done(std::move(st).error());
+                    }
+                  });
 }
 
-Result<Json> Engine::DeleteMessageBatch(const Scope& s, const Json& in) {
-  STRATUS_ASSIGN_OR_RETURN(QueuePtr q, Find(s, in));
-  const Json& entries = in.contains("Entries") ? in["Entries"] : Json::array();
-  STRATUS_RETURN_IF_ERROR(CheckBatch(entries, "DeleteMessageBatchRequestEntry"));
+void Engine::DeleteMessageBatchAsync(const Scope& s, const Json& in, Done done) {
+  auto found = Find(s, in);
+  if (!found.ok()) {
+    done(found.error());
+    return;
+  }
+  QueuePtr q = *found;
+  static const Json kNoEntries = Json::array();
+  const Json& entries = in.contains("Entries") ? in["Entries"] : kNoEntries;
+  if (Status st = CheckBatch(entries, "DeleteMessageBatchRequestEntry"); !st.ok()) {
+    done(st.error());
+    return;
+  }
   Json ok = Json::array();
   Json failed = Json::array();
   std::vector<uint64_t> seqs;
@@ -606,17 +719,49 @@ Result<Json> Engine::DeleteMessageBatch(const Scope& s, const Json& in) {
     if (deleted) seqs.push_back(DecodeReceipt(handle)->seq);
     ok.push_back(Json{{"Id", id}});
   }
-  if (!seqs.empty()) {
-    STRATUS_RETURN_IF_ERROR(store_.Write([&](store::WriteTxn& txn) -> Status {
-      for (uint64_t seq : seqs) {
-        STRATUS_RETURN_IF_ERROR(txn.Delete(records::MessageKey(q->id, seq)));
-        STRATUS_RETURN_IF_ERROR(txn.Delete(records::StateKey(q->id, seq)));
-      }
-      return Status::Ok();
-    }));
-    if (q->config.fifo) WakeWaiters(*q);
+  Json out{{"Successful", std::move(ok)}, {"Failed", std::move(failed)}};
+  if (seqs.empty()) {
+    done(std::move(out));
+    return;
   }
-  return Json{{"Successful", std::move(ok)}, {"Failed", std::move(failed)}};
+  DeleteCommitted(q, std::move(seqs),
+                  [out = std::move(out), done = std::move(done)](Status st) mutable {
+                    if (st.ok()) {
+                      done(std::move(out));
+                    } else {
+                      done(std::move(st).error());
+                    }
+                  });
+}
+
+void Engine::DeleteCommitted(const QueuePtr& q, std::vector<uint64_t> seqs,
+                             std::function<void(Status)> done) {
+  uint64_t id = q->id;
+  bool fifo = q->config.fifo;  // fixed at creation
+  // Not under q->mu: the callback may take it even when it runs inside WriteAsync.
+  store_.WriteAsync(
+      [id, seqs = std::move(seqs)](store::WriteTxn& txn) -> Status {
+        for (uint64_t seq : seqs) {
+          STRATUS_RETURN_IF_ERROR(txn.Delete(records::MessageKey(id, seq)));
+          STRATUS_RETURN_IF_ERROR(txn.Delete(records::StateKey(id, seq)));
+        }
+        return Status::Ok();
+      },
+      [this, q, fifo, done = std::move(done)](Status st) {
+        // FIFO: a deleted message may unblock its group for waiting receives.
+        if (st.ok() && fifo) WakeWaiters(*q);
+        done(std::move(st));
+      });
+}
+
+Status Engine::DeleteMessage(const Scope& s, const Json& in) {
+  auto r = Wait([&](Done done) { DeleteMessageAsync(s, in, std::move(done)); });
+  if (!r.ok()) return r.error();
+  return Status::Ok();
+}
+
+Result<Json> Engine::DeleteMessageBatch(const Scope& s, const Json& in) {
+  return Wait([&](Done done) { DeleteMessageBatchAsync(s, in, std::move(done)); });
 }
 
 Status Engine::ChangeVisibilityOne(Queue& q, const std::string& handle, int64_t timeout_s) {

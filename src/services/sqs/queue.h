@@ -58,7 +58,6 @@ struct DedupEntry {
 
 struct Queue {
   std::mutex mu;
-  std::mutex send_mu;  // FIFO: serializes sends so sequence numbers follow commit order
   uint64_t id = 0;
   QueueRef ref;
   std::string arn;
@@ -77,6 +76,9 @@ struct Queue {
   std::unordered_map<std::string, DedupEntry> dedup;      // FIFO: dedup key -> entry
   std::vector<std::shared_ptr<Waiter>> waiters;
   uint64_t next_seq = 1;
+  // Sends committing after a PurgeQueue do not index messages numbered below this: the purge's
+  // write (queued after theirs) removed them from the store.
+  uint64_t purged_below_seq = 0;
 
   // Moves pending messages whose time has come to `available`. Call with mu held.
   void Promote(int64_t now_ms) {

@@ -127,6 +127,17 @@ class SqsService final : public aws::Service {
 
   static Json Empty() { return Json::object(); }
 
+  // Adapts an engine answer to the front door's completion.
+  static Engine::Done Answer(aws::Completion done) {
+    return [done = std::move(done)](Result<Json> r) {
+      if (r.ok()) {
+        done(aws::OperationOutput{std::move(r).value()});
+      } else {
+        done(std::move(r).error());
+      }
+    };
+  }
+
   void Register() {
     On("CreateQueue", [this](Call& c, const Json& in) { return engine_.CreateQueue(ScopeOf(c), in); });
     On("DeleteQueue", [this](Call& c, const Json& in) -> Result<Json> {
@@ -169,18 +180,23 @@ class SqsService final : public aws::Service {
       STRATUS_RETURN_IF_ERROR(engine_.RemovePermission(ScopeOf(c), in));
       return Empty();
     });
-    On("SendMessage", [this](Call& c, const Json& in) { return engine_.SendMessage(ScopeOf(c), in); });
-    On("SendMessageBatch",
-       [this](Call& c, const Json& in) { return engine_.SendMessageBatch(ScopeOf(c), in); });
+    // Sends and deletes start on the network thread and answer from the store's writer thread
+    // after the group commit: no thread waits for the fsync.
+    OnAsync("SendMessage", [this](std::shared_ptr<Call> c, Json in, aws::Completion done) {
+      engine_.SendMessageAsync(ScopeOf(*c), in, Answer(std::move(done)));
+    }, aws::Mode::kAsyncInline);
+    OnAsync("SendMessageBatch", [this](std::shared_ptr<Call> c, Json in, aws::Completion done) {
+      engine_.SendMessageBatchAsync(ScopeOf(*c), in, Answer(std::move(done)));
+    }, aws::Mode::kAsyncInline);
     OnAsync("ReceiveMessage", [this](std::shared_ptr<Call> c, Json in, aws::Completion done) {
       Receive(std::move(c), std::move(in), std::move(done));
     });
-    On("DeleteMessage", [this](Call& c, const Json& in) -> Result<Json> {
-      STRATUS_RETURN_IF_ERROR(engine_.DeleteMessage(ScopeOf(c), in));
-      return Empty();
-    });
-    On("DeleteMessageBatch",
-       [this](Call& c, const Json& in) { return engine_.DeleteMessageBatch(ScopeOf(c), in); });
+    OnAsync("DeleteMessage", [this](std::shared_ptr<Call> c, Json in, aws::Completion done) {
+      engine_.DeleteMessageAsync(ScopeOf(*c), in, Answer(std::move(done)));
+    }, aws::Mode::kAsyncInline);
+    OnAsync("DeleteMessageBatch", [this](std::shared_ptr<Call> c, Json in, aws::Completion done) {
+      engine_.DeleteMessageBatchAsync(ScopeOf(*c), in, Answer(std::move(done)));
+    }, aws::Mode::kAsyncInline);
     On("ChangeMessageVisibility", [this](Call& c, const Json& in) -> Result<Json> {
       STRATUS_RETURN_IF_ERROR(engine_.ChangeMessageVisibility(ScopeOf(c), in));
       return Empty();
