@@ -14,9 +14,9 @@ namespace stratus::services::sns {
 
 namespace {
 
-// Each dispatcher thread blocks on the SQS commits of its batch; more threads let more of
-// them share a group commit.
-constexpr int kDispatchThreads = 8;
+// One dispatcher thread: deliveries to SQS, HTTP and Lambda are asynchronous (nothing waits
+// for a commit or a response), and one thread keeps FIFO topics' deliveries in order.
+constexpr int kDispatchThreads = 1;
 constexpr size_t kBatch = 32;
 constexpr int64_t kHttpTimeoutMs = 15'000;
 constexpr int kManagedAttempts = 12;  // sqs and lambda: 1 s, 2 s, 4 s ... capped at 60 s
@@ -149,12 +149,24 @@ void Dispatcher::Stop() {
 }
 
 void Dispatcher::Dispatch(int64_t item_id, Notification n) {
-  auto w = std::make_shared<Work>();
-  w->item_id = item_id;
-  w->n = std::move(n);
+  std::vector<int64_t> ids{item_id};
+  std::vector<Notification> notes;
+  notes.push_back(std::move(n));
+  Dispatch(ids, std::move(notes));
+}
+
+void Dispatcher::Dispatch(const std::vector<int64_t>& item_ids, std::vector<Notification> notes) {
+  std::vector<std::shared_ptr<Work>> works;
+  works.reserve(notes.size());
+  for (size_t i = 0; i < notes.size(); ++i) {
+    auto w = std::make_shared<Work>();
+    w->item_id = item_ids[i];
+    w->n = std::move(notes[i]);
+    works.push_back(std::move(w));
+  }
   {
     std::lock_guard lock(mu_);
-    queue_.push_back(std::move(w));
+    for (auto& w : works) queue_.push_back(std::move(w));
   }
   cv_.notify_one();
 }
@@ -387,36 +399,41 @@ void Dispatcher::Process(std::vector<std::shared_ptr<Work>>& batch) {
       }
     }
   }
-  // SQS: one SendMessageBatch per queue and 10 entries, run here (blocking on the commit).
+  // SQS: one SendMessageBatch per queue and 10 entries, answered after its commit (from the
+  // store's writer thread); calls to one queue are made in publish order.
   for (auto& [queue_arn, entries] : by_queue) {
     for (size_t i = 0; i < entries.size(); i += 10) {
       size_t end = std::min(entries.size(), i + 10);
       Json list = Json::array();
+      auto targets = std::make_shared<std::vector<std::pair<std::shared_ptr<Work>, std::string>>>();
+      targets->reserve(end - i);
       for (size_t k = i; k < end; ++k) {
         entries[k].entry["Id"] = std::to_string(k - i);
-        list.push_back(entries[k].entry);
+        list.push_back(std::move(entries[k].entry));
+        targets->emplace_back(std::move(entries[k].work), std::move(entries[k].sub_arn));
       }
-      aws::InternalCall call = CallFor(entries[i].work->n, queue_arn);
+      aws::InternalCall call = CallFor(targets->front().first->n, queue_arn);
       call.service = "sqs";
       call.operation = "SendMessageBatch";
       call.input = Json{{"QueueUrl", queue_arn}, {"Entries", std::move(list)}};
-      auto r = context_.clients.operations->CallAndWait(std::move(call));
-      std::map<std::string, std::string> failed;
-      if (r.ok()) {
-        for (const auto& f : r->body.value("Failed", Json::array())) {
-          failed[f.value("Id", "")] = f.value("Code", "") + ": " + f.value("Message", "");
+      context_.clients.operations->Call(std::move(call), [this, targets](aws::OperationResult r) {
+        std::map<std::string, std::string> failed;
+        if (r.ok()) {
+          for (const auto& f : r->body.value("Failed", Json::array())) {
+            failed[f.value("Id", "")] = f.value("Code", "") + ": " + f.value("Message", "");
+          }
         }
-      }
-      for (size_t k = i; k < end; ++k) {
-        std::string id = std::to_string(k - i);
-        if (!r.ok()) {
-          Fail(entries[k].work, entries[k].sub_arn, r.error().code + ": " + r.error().message);
-        } else if (failed.count(id)) {
-          Fail(entries[k].work, entries[k].sub_arn, failed[id]);
-        } else {
-          Succeed(entries[k].work);
+        for (size_t k = 0; k < targets->size(); ++k) {
+          auto& [work, sub_arn] = (*targets)[k];
+          if (!r.ok()) {
+            Fail(work, sub_arn, r.error().code + ": " + r.error().message);
+          } else if (auto f = failed.find(std::to_string(k)); f != failed.end()) {
+            Fail(work, sub_arn, f->second);
+          } else {
+            Succeed(work);
+          }
         }
-      }
+      });
     }
   }
   for (auto& w : batch) Succeed(w);  // releases the routing hold
@@ -445,11 +462,11 @@ void Dispatcher::ToDeadLetter(const Notification& n, const Subscription& s,
                           {"SubscriptionArn", Json{{"DataType", "String"}, {"StringValue", s.arn}}}}}};
   if (!n.group.empty()) call.input["MessageGroupId"] = n.group;
   if (!n.dedup.empty()) call.input["MessageDeduplicationId"] = n.dedup;
-  auto r = context_.clients.operations->CallAndWait(std::move(call));
-  if (!r.ok()) {
-    spdlog::warn("sns: dead-letter queue {} refused message {}: {}", dlq, n.message_id,
-                 r.error().message);
-  }
+  context_.clients.operations->Call(std::move(call), [dlq, id = n.message_id](aws::OperationResult r) {
+    if (!r.ok()) {
+      spdlog::warn("sns: dead-letter queue {} refused message {}: {}", dlq, id, r.error().message);
+    }
+  });
 }
 
 void Dispatcher::Finalize(std::vector<std::shared_ptr<Work>>& done) {
@@ -486,21 +503,30 @@ void Dispatcher::Finalize(std::vector<std::shared_ptr<Work>>& done) {
       retries.emplace_back(EncodeNotification(again), now + delay);
     }
   }
-  Status st = context_.store.Write([&](store::WriteTxn& txn) -> Status {
-    for (auto& w : done) {
-      if (w->item_id > 0) {
-        auto r = txn.RemoveQueueItem(w->item_id);
-        if (!r.ok()) return r.error();
-      }
-    }
-    for (const auto& [payload, at] : retries) {
-      auto r = txn.Enqueue(kDeliveryQueue, payload, at);
-      if (!r.ok()) return r.error();
-    }
-    for (const auto& [k, v] : sent) STRATUS_RETURN_IF_ERROR(txn.Put(k, v));
-    return Status::Ok();
-  });
-  if (!st.ok()) spdlog::error("sns: cannot record finished deliveries: {}", st.error().message);
+  std::vector<int64_t> items;
+  items.reserve(done.size());
+  for (auto& w : done) {
+    if (w->item_id > 0) items.push_back(w->item_id);
+  }
+  // Not waited for: until it commits the items stay in the store, and a restart before then
+  // delivers them again (at-least-once).
+  context_.store.WriteAsync(
+      [items = std::move(items), retries = std::move(retries),
+       sent = std::move(sent)](store::WriteTxn& txn) -> Status {
+        for (int64_t id : items) {
+          auto r = txn.RemoveQueueItem(id);
+          if (!r.ok()) return r.error();
+        }
+        for (const auto& [payload, at] : retries) {
+          auto r = txn.Enqueue(kDeliveryQueue, payload, at);
+          if (!r.ok()) return r.error();
+        }
+        for (const auto& [k, v] : sent) STRATUS_RETURN_IF_ERROR(txn.Put(k, v));
+        return Status::Ok();
+      },
+      [](Status st) {
+        if (!st.ok()) spdlog::error("sns: cannot record finished deliveries: {}", st.error().message);
+      });
 }
 
 void Dispatcher::RecoveryLoop() {

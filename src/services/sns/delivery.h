@@ -9,13 +9,15 @@
 // leases retry items and, at start-up, every item a previous process left behind — so a
 // `kill -9` loses nothing acknowledged; it may deliver some messages twice (at-least-once).
 //
-// Protocols: sqs (SendMessageBatch through OperationCaller, up to 10 per queue per call), lambda
+// Protocols: sqs (SendMessageBatch through OperationCaller, up to 10 per queue per call,
+// answered asynchronously after the SQS commit), lambda
 // (Invoke with InvocationType Event), http/https (HttpSender, signed envelopes), email,
 // email-json and sms (recorded under sns/sent/, listed at GET /_stratus/sns/sent). After the
 // last retry a message goes to the subscription's dead-letter queue (RedrivePolicy), if any.
 // Every delivery continues the publisher's trace.
 //
-// Thread-safe. Owns its dispatcher threads (Start/Stop).
+// Thread-safe. Owns its dispatcher thread and recovery thread (Start/Stop); deliveries complete
+// from other threads (the store's writer, the HTTP sender), which only queue the finished work.
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -69,8 +71,9 @@ class Dispatcher {
   void Start();
   void Stop();
 
-  // Hands a committed item to the dispatcher (the fast path after a publish).
+  // Hands committed items to the dispatcher (the fast path after a publish), in order.
   void Dispatch(int64_t item_id, Notification n);
+  void Dispatch(const std::vector<int64_t>& item_ids, std::vector<Notification> notes);
 
   // The SigningCertURL and the base of Subscribe/Unsubscribe URLs.
   std::string BaseUrl() const;

@@ -1,5 +1,7 @@
 #include "services/sns/sns_service.h"
 
+#include <functional>
+#include <future>
 #include <set>
 #include <unordered_map>
 
@@ -215,13 +217,27 @@ class SnsService final : public aws::Service {
       return registry_.ListSubscriptions(c.caller.account_id, in.value("TopicArn", ""),
                                          in.value("NextToken", ""));
     }, aws::Mode::kInline);
-    On("Publish", [this](Call& c, const Json& in) -> Result<Json> {
-      std::vector<Result<Json>> r = Publish(c, in.value("TopicArn", in.value("TargetArn", "")),
-                                            {&in}, in.value("PhoneNumber", ""));
-      return std::move(r[0]);
-    });
-    On("PublishBatch", [this](Call& c, const Json& in) { return PublishBatch(c, in); });
+    // Publishes start on the network thread and answer from the store's writer thread once the
+    // delivery items are durable: no thread waits for the fsync.
+    OnAsync("Publish", [this](std::shared_ptr<Call> c, Json in, aws::Completion done) {
+      Publish(*c, in.value("TopicArn", in.value("TargetArn", "")), {&in},
+              in.value("PhoneNumber", ""), [done = std::move(done)](std::vector<Result<Json>> r) {
+                done(Output(std::move(r[0])));
+              });
+    }, aws::Mode::kAsyncInline);
+    OnAsync("PublishBatch", [this](std::shared_ptr<Call> c, Json in, aws::Completion done) {
+      PublishBatch(*c, in, [done = std::move(done)](Result<Json> r) {
+        done(Output(std::move(r)));
+      });
+    }, aws::Mode::kAsyncInline);
   }
+
+  static aws::OperationResult Output(Result<Json> r) {
+    if (!r.ok()) return std::move(r).error();
+    return aws::OperationOutput{std::move(r).value()};
+  }
+
+  using PublishDone = std::function<void(std::vector<Result<Json>>)>;
 
   Result<Json> Subscribe(Call& c, const Json& in) {
     bool created = false;
@@ -243,22 +259,35 @@ class SnsService final : public aws::Service {
     return Json{{"SubscriptionArn", show ? sub->arn : "pending confirmation"}};
   }
 
-  // Commits the delivery items of `notes` in one Write, then hands them to the dispatcher.
-  Status EnqueueAndDispatch(std::vector<Notification> notes) {
+  // Commits the delivery items of `notes` in one write, then hands them to the dispatcher and
+  // calls `done` (on the store's writer thread, or at once when the store is closing).
+  void EnqueueAndDispatch(std::vector<Notification> notes, std::function<void(Status)> done) {
     int64_t visible = context_.clock.NowMillis() + kOwnershipMs;
     std::vector<std::string> payloads;
+    payloads.reserve(notes.size());
     for (const auto& n : notes) payloads.push_back(EncodeNotification(n));
-    std::vector<int64_t> ids(notes.size(), 0);
-    STRATUS_RETURN_IF_ERROR(context_.store.Write([&](store::WriteTxn& txn) -> Status {
-      for (size_t i = 0; i < payloads.size(); ++i) {
-        auto id = txn.Enqueue(kDeliveryQueue, payloads[i], visible);
-        if (!id.ok()) return id.error();
-        ids[i] = *id;
-      }
-      return Status::Ok();
-    }));
-    for (size_t i = 0; i < notes.size(); ++i) dispatcher_->Dispatch(ids[i], std::move(notes[i]));
-    return Status::Ok();
+    auto ids = std::make_shared<std::vector<int64_t>>(notes.size(), 0);
+    context_.store.WriteAsync(
+        [ids, visible, payloads = std::move(payloads)](store::WriteTxn& txn) -> Status {
+          for (size_t i = 0; i < payloads.size(); ++i) {
+            auto id = txn.Enqueue(kDeliveryQueue, payloads[i], visible);
+            if (!id.ok()) return id.error();
+            (*ids)[i] = *id;
+          }
+          return Status::Ok();
+        },
+        [this, ids, notes = std::move(notes), done = std::move(done)](Status st) mutable {
+          if (st.ok()) dispatcher_->Dispatch(*ids, std::move(notes));
+          done(std::move(st));
+        });
+  }
+
+  // The blocking form (Subscribe's confirmation request, on a worker).
+  Status EnqueueAndDispatch(std::vector<Notification> notes) {
+    std::promise<Status> committed;
+    std::future<Status> result = committed.get_future();
+    EnqueueAndDispatch(std::move(notes), [&committed](Status st) { committed.set_value(std::move(st)); });
+    return result.get();
   }
 
   // Validates and builds one message; `topic` is null for a direct SMS publish.
@@ -311,28 +340,37 @@ class SnsService final : public aws::Service {
     return n;
   }
 
-  std::vector<Result<Json>> Publish(Call& c, const std::string& arn,
-                                    const std::vector<const Json*>& entries,
-                                    const std::string& phone) {
+  // Validates, routes and durably enqueues `entries`; `done` receives one result per entry, at
+  // once when nothing is to be written, else after the commit (on the store's writer thread).
+  void Publish(Call& c, const std::string& arn, const std::vector<const Json*>& entries,
+               const std::string& phone, PublishDone done) {
     std::vector<Result<Json>> results;
     if (arn.empty() && !phone.empty()) {
       auto n = Build(c, nullptr, *entries[0]);
-      if (!n.ok()) return {n.error()};
+      if (!n.ok()) return done({n.error()});
       Json rec{{"protocol", "sms"}, {"endpoint", phone}, {"message_id", n->message_id},
                {"message", n->message}, {"timestamp", n->timestamp}};
       std::string key = std::string(kSentPrefix) + std::to_string(++sent_seq_hint_ + (context_.clock.NowMillis() << 12));
-      Status st = context_.store.Write([&](store::WriteTxn& txn) { return txn.Put(key, rec.dump()); });
-      if (!st.ok()) return {st.error()};
-      return {Json{{"MessageId", n->message_id}}};
+      context_.store.WriteAsync(
+          [key, value = rec.dump()](store::WriteTxn& txn) { return txn.Put(key, value); },
+          [id = n->message_id, done = std::move(done)](Status st) {
+            if (!st.ok()) return done({st.error()});
+            done({Json{{"MessageId", id}}});
+          });
+      return;
     }
     if (!StartsWith(arn, "arn:aws:sns:")) {
-      return std::vector<Result<Json>>(entries.size(), InvalidParameter("TopicArn or TargetArn Reason: no value for required parameter"));
+      return done(std::vector<Result<Json>>(entries.size(), InvalidParameter("TopicArn or TargetArn Reason: no value for required parameter")));
     }
     auto topic = registry_.GetTopic(arn);
-    if (!topic.ok()) return std::vector<Result<Json>>(entries.size(), topic.error());
+    if (!topic.ok()) return done(std::vector<Result<Json>>(entries.size(), topic.error()));
     const Topic& t = **topic;
     std::vector<Notification> to_send;
     int64_t now = context_.clock.NowMillis();
+    // FIFO: sequence numbers are assigned and the write queued under one lock, so deliveries
+    // (dispatched in commit order) follow sequence order.
+    std::unique_lock<std::mutex> fifo_lock;
+    if (t.fifo) fifo_lock = std::unique_lock<std::mutex>(dedup_mu_);
     for (const Json* in : entries) {
       auto built = Build(c, &t, *in);
       if (!built.ok()) {
@@ -342,7 +380,6 @@ class SnsService final : public aws::Service {
       Notification n = std::move(built).value();
       Json out{{"MessageId", n.message_id}};
       if (t.fifo) {
-        std::lock_guard lock(dedup_mu_);
         auto& window = dedup_[t.arn];
         std::string key = n.dedup;
         auto it = window.find(key);
@@ -368,41 +405,49 @@ class SnsService final : public aws::Service {
       if (!n.subscriptions.empty()) to_send.push_back(std::move(n));
       results.push_back(std::move(out));
     }
-    if (!to_send.empty()) {
-      Status st = EnqueueAndDispatch(std::move(to_send));
+    if (to_send.empty()) return done(std::move(results));
+    EnqueueAndDispatch(std::move(to_send), [results = std::move(results),
+                                            done = std::move(done)](Status st) mutable {
       if (!st.ok()) {
         for (auto& r : results) {
           if (r.ok()) r = st.error();
         }
       }
-    }
-    return results;
+      done(std::move(results));
+    });
   }
 
-  Result<Json> PublishBatch(Call& c, const Json& in) {
-    const Json entries = in.value("PublishBatchRequestEntries", Json::array());
-    if (entries.empty()) return Error("EmptyBatchRequest", "The batch request doesn't contain any entries.");
-    if (entries.size() > 10) {
-      return Error("TooManyEntriesInBatchRequest", "The batch request contains more entries than permissible.");
+  void PublishBatch(Call& c, const Json& in, std::function<void(Result<Json>)> done) {
+    auto entries = std::make_shared<const Json>(in.value("PublishBatchRequestEntries", Json::array()));
+    if (entries->empty()) return done(Error("EmptyBatchRequest", "The batch request doesn't contain any entries."));
+    if (entries->size() > 10) {
+      return done(Error("TooManyEntriesInBatchRequest", "The batch request contains more entries than permissible."));
     }
     std::set<std::string> ids;
     size_t total = 0;
-    for (const auto& e : entries) {
+    for (const auto& e : *entries) {
       std::string id = e.value("Id", "");
       if (!ValidBatchId(id)) {
-        return Error("InvalidBatchEntryId", "The Id of a batch entry in a batch request doesn't abide by the specification.");
+        return done(Error("InvalidBatchEntryId", "The Id of a batch entry in a batch request doesn't abide by the specification."));
       }
       if (!ids.insert(id).second) {
-        return Error("BatchEntryIdsNotDistinct", "Two or more batch entries in the request have the same Id.");
+        return done(Error("BatchEntryIdsNotDistinct", "Two or more batch entries in the request have the same Id."));
       }
       total += e.value("Message", "").size();
     }
     if (total > kMaxMessageBytes) {
-      return Error("BatchRequestTooLong", "The length of all the messages put together is more than the limit.");
+      return done(Error("BatchRequestTooLong", "The length of all the messages put together is more than the limit."));
     }
     std::vector<const Json*> list;
-    for (const auto& e : entries) list.push_back(&e);
-    auto results = Publish(c, in.value("TopicArn", ""), list, "");
+    for (const auto& e : *entries) list.push_back(&e);
+    Publish(c, in.value("TopicArn", ""), list, "",
+            [entries, done = std::move(done)](std::vector<Result<Json>> results) {
+              done(BatchOutput(*entries, std::move(results)));
+            });
+  }
+
+  // PublishBatch's answer from the results of its entries.
+  static Result<Json> BatchOutput(const Json& entries, std::vector<Result<Json>> results) {
     if (results.size() == 1 && entries.size() > 1 && !results[0].ok()) return results[0].error();
     Json ok = Json::array();
     Json failed = Json::array();
@@ -428,7 +473,7 @@ class SnsService final : public aws::Service {
   std::unique_ptr<Dispatcher> dispatcher_;
   std::atomic<uint64_t> sequence_{0};
   std::atomic<uint64_t> sent_seq_hint_{0};
-  std::mutex dedup_mu_;  // guards dedup_
+  std::mutex dedup_mu_;  // guards dedup_ and sequence order (FIFO publishes)
   std::unordered_map<std::string, std::unordered_map<std::string, std::pair<int64_t, std::string>>> dedup_;
 };
 
