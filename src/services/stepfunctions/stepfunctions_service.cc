@@ -152,8 +152,11 @@ class StepFunctionsService final : public aws::Service {
   // ---- executions ------------------------------------------------------------------------
 
   Result<std::pair<Json, std::shared_ptr<const Definition>>> PrepareStart(Call& c, const Json& in, ExecutionInfo& info, Json& input) {
-    std::string sm_arn = in.value("stateMachineArn", "");
-    STRATUS_ASSIGN_OR_RETURN(Json sm, state_machines_.Load(sm_arn));
+    STRATUS_ASSIGN_OR_RETURN(StartTarget target, state_machines_.ResolveForStart(in.value("stateMachineArn", "")));
+    Json sm = std::move(target.record);
+    const std::string& sm_arn = target.state_machine_arn;
+    info.state_machine_version_arn = target.version_arn;
+    info.state_machine_alias_arn = target.alias_arn;
     std::string name = in.value("name", "");
     if (name.empty()) name = NewUuid();
     if (!ValidName(name)) return Error("InvalidName", "Invalid Name: '" + name + "'");
@@ -285,6 +288,8 @@ class StepFunctionsService final : public aws::Service {
     if (s.contains("error")) out["error"] = s["error"];
     if (s.contains("cause")) out["cause"] = s["cause"];
     if (m.contains("traceHeader")) out["traceHeader"] = m["traceHeader"];
+    if (!i.state_machine_version_arn.empty()) out["stateMachineVersionArn"] = i.state_machine_version_arn;
+    if (!i.state_machine_alias_arn.empty()) out["stateMachineAliasArn"] = i.state_machine_alias_arn;
     out["redriveCount"] = i.redrive_count;
     out["redriveStatus"] = "NOT_REDRIVABLE";
     return out;
@@ -307,6 +312,12 @@ class StepFunctionsService final : public aws::Service {
   Result<Json> ListExecutions(Call& c, const Json& in) {
     std::string sm_arn = in.value("stateMachineArn", "");
     if (sm_arn.empty()) return Error("ValidationException", "Must provide a StateMachine ARN or MapRun ARN");
+    // A version or alias ARN lists the executions started through it.
+    std::string qualified;
+    if (auto a = ParseStatesArn(sm_arn); a && a->type == "stateMachine" && !a->extra.empty()) {
+      qualified = sm_arn;
+      sm_arn = sm_arn.substr(0, sm_arn.rfind(':'));
+    }
     STRATUS_ASSIGN_OR_RETURN(Json sm, state_machines_.Load(sm_arn));
     if (sm.value("type", "") == "EXPRESS") {
       return Error("StateMachineTypeNotSupported", "This operation is not supported by this type of state machine");
@@ -333,10 +344,13 @@ class StepFunctionsService final : public aws::Service {
       ExecutionInfo i = InfoFromJson(m["info"]);
       std::string status = s.value("status", "RUNNING");
       if (!filter.empty() && status != filter) continue;
+      if (!qualified.empty() && i.state_machine_version_arn != qualified && i.state_machine_alias_arn != qualified) continue;
       Json row{{"executionArn", i.arn}, {"stateMachineArn", i.state_machine_arn}, {"name", i.name},
                {"status", status}, {"startDate", Seconds(i.start_ms)}};
       if (s.value("stop_ms", int64_t{0}) > 0) row["stopDate"] = Seconds(s.value("stop_ms", int64_t{0}));
-      row["redriveCount"] = 0;
+      if (!i.state_machine_version_arn.empty()) row["stateMachineVersionArn"] = i.state_machine_version_arn;
+      if (!i.state_machine_alias_arn.empty()) row["stateMachineAliasArn"] = i.state_machine_alias_arn;
+      row["redriveCount"] = i.redrive_count;
       rows.push_back(std::move(row));
     }
     std::stable_sort(rows.begin(), rows.end(), [](const Json& a, const Json& b) {
@@ -509,6 +523,14 @@ class StepFunctionsService final : public aws::Service {
     On("UpdateStateMachine", [this](Call& c, const Json& in) { return state_machines_.Update(c, in); });
     On("DeleteStateMachine", [this](Call& c, const Json& in) { return state_machines_.Delete(c, in); });
     On("ListStateMachines", [this](Call& c, const Json& in) { return state_machines_.List(c, in); });
+    On("PublishStateMachineVersion", [this](Call& c, const Json& in) { return state_machines_.PublishVersion(c, in); });
+    On("ListStateMachineVersions", [this](Call& c, const Json& in) { return state_machines_.ListVersions(c, in); });
+    On("DeleteStateMachineVersion", [this](Call& c, const Json& in) { return state_machines_.DeleteVersion(c, in); });
+    On("CreateStateMachineAlias", [this](Call& c, const Json& in) { return state_machines_.CreateAlias(c, in); });
+    On("DescribeStateMachineAlias", [this](Call& c, const Json& in) { return state_machines_.DescribeAlias(c, in); });
+    On("UpdateStateMachineAlias", [this](Call& c, const Json& in) { return state_machines_.UpdateAlias(c, in); });
+    On("DeleteStateMachineAlias", [this](Call& c, const Json& in) { return state_machines_.DeleteAlias(c, in); });
+    On("ListStateMachineAliases", [this](Call& c, const Json& in) { return state_machines_.ListAliases(c, in); });
     On("StartExecution", [this](Call& c, const Json& in) { return StartExecution(c, in); });
     OnAsync("StartSyncExecution", [this](std::shared_ptr<Call> c, Json in, aws::Completion done) {
       StartSyncExecution(std::move(c), std::move(in), std::move(done));
