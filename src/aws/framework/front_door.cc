@@ -284,6 +284,22 @@ HttpResponse UnknownService(const HttpRequest& r, const std::string& request_id)
 
 }  // namespace
 
+std::shared_ptr<BodySink> FrontDoor::OpenBodySink(const HttpRequest& head) {
+  Impl& d = *impl_;
+  auto length = ParseInt64(head.headers.GetOr("content-length"));
+  if (!length || *length < static_cast<int64_t>(kStreamedBodyMinBytes)) return nullptr;
+  if (StartsWith(head.path, kInternalPrefix) || head.path == kLocalstackHealth) return nullptr;
+  for (auto& svc : d.services) {
+    if (svc->MatchDataPlane(head)) return nullptr;
+  }
+  auto claim = ParseSigV4(head);
+  if (!claim.ok()) return nullptr;  // answered with the signature error once the body is in
+  std::optional<SigV4Claim> parsed = std::move(claim).value();
+  ServiceEntry* entry = d.Route(head, parsed);
+  if (!entry) return nullptr;
+  return entry->service->OpenBodySink(head, parsed ? &*parsed : nullptr);
+}
+
 void FrontDoor::Handle(HttpRequest request, Responder responder) {
   Impl& d = *impl_;
   // Internal endpoints: cheap, inline.

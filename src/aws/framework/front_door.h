@@ -37,6 +37,10 @@ class FrontDoor final : public HttpHandler, public RejectFormatter, public Opera
   ~FrontDoor() override;
 
   void Handle(HttpRequest request, Responder responder) override;
+  // Offers an API request's body to the service it is routed to (Service::OpenBodySink), for
+  // bodies of at least kStreamedBodyMinBytes; data planes and /_stratus/ paths never stream.
+  std::shared_ptr<BodySink> OpenBodySink(const HttpRequest& head) override;
+  static constexpr uint64_t kStreamedBodyMinBytes = 1024 * 1024;
   HttpResponse FormatReject(const HttpRequest& request, int status, std::string_view code,
                             std::string_view message) const override;
 

@@ -216,6 +216,15 @@ class Service {
                                 int64_t now_ms) const {
     return Status::Ok();
   }
+  // Offered the headers of a large API request routed to this service, before its body is
+  // read (see HttpHandler::OpenBodySink): return a sink to receive the body as it arrives, which
+  // the handler then finds in CallContext::http.streamed_body (the payload is empty), or null to
+  // have the body collected in memory as usual. PrepareRequest still runs on the (bodiless)
+  // request. Runs on an io thread; must not block.
+  virtual std::shared_ptr<BodySink> OpenBodySink(const HttpRequest& head,
+                                                 const SigV4Claim* claim) {
+    return nullptr;
+  }
 
  protected:
   // Registers a handler returning the output structure as JSON.
