@@ -15,11 +15,12 @@
 // and stderr on pipes, every other descriptor closed, the environment exactly as given.
 //
 // Instances die with the server (PR_SET_PDEATHSIG): the signal follows the *thread* that
-// forked, so call Launch from a thread that lives as long as the instances (the executor's
+// started it, so call Launch from a thread that lives as long as the instances (the executor's
 // spawner thread).
 //
-// Thread-safe: Launch may be called from many threads (it forks; the child only makes system
-// calls prepared before the fork).
+// Thread-safe: Launch may be called from many threads. It clones with CLONE_VM | CLONE_VFORK
+// (the cost does not grow with the server's memory, as fork's page-table copy does); the child
+// only makes system calls on data prepared before, and the caller waits until it has exec'd.
 #include <sys/types.h>
 
 #include <cstdint>
