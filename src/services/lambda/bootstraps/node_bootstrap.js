@@ -17,80 +17,123 @@ const PREFIX = "/2018-06-01/runtime";
 
 // A minimal HTTP/1.1 client on one keep-alive connection: the Runtime API is one request at a
 // time with Content-Length bodies, and node's http module costs more than the rest of an
-// invocation.
+// invocation. Requests may be pipelined (answered in order): the runtime sends an invocation's
+// response and its next `next` in one write.
 class RuntimeClient {
   constructor(host, port) {
     this.host = host;
     this.port = port;
+    this.hostHeader = `Host: ${host}:${port}\r\n`;
     this.socket = null;
-    this.buf = Buffer.alloc(0);
-    this.waiter = null;
+    this.connecting = null;
+    this.buf = null;
+    this.waiters = [];
   }
 
   connect() {
-    return new Promise((resolve, reject) => {
-      const s = net.createConnection({ host: this.host, port: this.port }, resolve);
+    if (this.socket) return Promise.resolve();
+    if (this.connecting) return this.connecting;
+    this.connecting = new Promise((resolve, reject) => {
+      const s = net.createConnection({ host: this.host, port: this.port }, () => {
+        this.connecting = null;
+        resolve();
+      });
       s.setNoDelay(true);
       s.on("data", (d) => {
-        this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+        this.buf = this.buf ? Buffer.concat([this.buf, d]) : d;
         this.pump();
       });
       const fail = (e) => {
-        const w = this.waiter;
-        this.waiter = null;
+        if (this.socket !== s) return;
+        const waiters = this.waiters;
+        this.waiters = [];
         this.socket = null;
-        this.buf = Buffer.alloc(0);
-        if (w) w.reject(e);
-        else reject(e);
+        this.buf = null;
+        if (this.connecting) {
+          this.connecting = null;
+          reject(e);
+        }
+        for (const w of waiters) w.reject(e);
       };
       s.on("error", fail);
       s.on("close", () => fail(new Error("Runtime API connection closed")));
       this.socket = s;
     });
+    return this.connecting;
   }
 
   pump() {
-    if (!this.waiter) return;
-    const end = this.buf.indexOf("\r\n\r\n");
-    if (end < 0) return;
-    const lines = this.buf.toString("utf8", 0, end).split("\r\n");
-    const status = Number(lines[0].split(" ")[1]);
-    const headers = {};
-    for (let i = 1; i < lines.length; i++) {
-      const c = lines[i].indexOf(":");
-      if (c > 0) headers[lines[i].slice(0, c).trim().toLowerCase()] = lines[i].slice(c + 1).trim();
+    while (this.waiters.length && this.buf) {
+      const buf = this.buf;
+      const end = buf.indexOf("\r\n\r\n");
+      if (end < 0) return;
+      const lines = buf.toString("latin1", 0, end).split("\r\n");
+      const status = Number(lines[0].slice(9, 12));
+      const headers = {};
+      for (let i = 1; i < lines.length; i++) {
+        const c = lines[i].indexOf(":");
+        if (c > 0) headers[lines[i].slice(0, c).trim().toLowerCase()] = lines[i].slice(c + 1).trim();
+      }
+      const length = Number(headers["content-length"] ?? 0);
+      if (buf.length < end + 4 + length) return;
+      const body = buf.subarray(end + 4, end + 4 + length);
+      this.buf = buf.length > end + 4 + length ? buf.subarray(end + 4 + length) : null;
+      this.waiters.shift().resolve({ status, headers, body });
     }
-    const length = Number(headers["content-length"] ?? 0);
-    if (this.buf.length < end + 4 + length) return;
-    const body = this.buf.subarray(end + 4, end + 4 + length);
-    this.buf = this.buf.subarray(end + 4 + length);
-    const w = this.waiter;
-    this.waiter = null;
-    w.resolve({ status, headers, body });
+  }
+
+  // Sends one request (connected already) and returns its response's promise.
+  send(method, urlPath, body, headers) {
+    let head = `${method} ${PREFIX}${urlPath} HTTP/1.1\r\n${this.hostHeader}`;
+    if (headers) for (const k in headers) head += `${k}: ${headers[k]}\r\n`;
+    const p = new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+    if (body === undefined) {
+      this.socket.write(head + "Content-Length: 0\r\n\r\n", "latin1");
+    } else if (typeof body === "string") {
+      this.socket.write(`${head}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    } else {
+      this.socket.write(head + `Content-Length: ${body.length}\r\n\r\n`, "latin1");
+      this.socket.write(body);
+    }
+    return p;
   }
 
   async request(method, urlPath, body, headers) {
-    if (!this.socket) await this.connect();
-    const data = body === undefined ? null : Buffer.isBuffer(body) ? body : Buffer.from(body, "utf8");
-    let head = `${method} ${PREFIX}${urlPath} HTTP/1.1\r\nHost: ${this.host}:${this.port}\r\n`;
-    for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
-    head += `Content-Length: ${data ? data.length : 0}\r\n\r\n`;
-    return new Promise((resolve, reject) => {
-      this.waiter = { resolve, reject };
-      this.socket.write(data ? Buffer.concat([Buffer.from(head, "utf8"), data]) : head);
-      this.pump();
-    });
+    await this.connect();
+    return this.send(method, urlPath, body, headers);
+  }
+
+  // POSTs an invocation's outcome and asks for the next invocation in the same write.
+  async postThenNext(urlPath, body, headers) {
+    await this.connect();
+    this.socket.cork();
+    const posted = this.send("POST", urlPath, body, headers);
+    const next = this.send("GET", "/invocation/next");
+    this.socket.uncork();
+    await posted;
+    return next;
   }
 }
 
 const client = new RuntimeClient(HOST, PORT);
 
-async function call(method, urlPath, body, headers = {}) {
+async function call(method, urlPath, body, headers) {
   try {
     return await client.request(method, urlPath, body, headers);
   } catch (e) {
     // One reconnect: the server may have closed an idle keep-alive connection.
     return client.request(method, urlPath, body, headers);
+  }
+}
+
+// Posts an outcome and returns the next invocation.
+async function finish(urlPath, body, headers) {
+  try {
+    return await client.postThenNext(urlPath, body, headers);
+  } catch (e) {
+    // The connection broke (an idle keep-alive closed by the server): once more, one by one.
+    await call("POST", urlPath, body, headers);
+    return call("GET", "/invocation/next");
   }
 }
 
@@ -121,6 +164,16 @@ function errorBody(err, fallbackType = "Error") {
   let message;
   try { message = typeof err === "string" ? err : JSON.stringify(err); } catch { message = String(err); }
   return { errorType: typeof err === "object" && err !== null ? "object" : typeof err, errorMessage: message, trace: [] };
+}
+
+const JSON_HEADERS = { "Content-Type": "application/json" };
+
+function errorHeaders(body) {
+  return { "Content-Type": "application/json", "Lambda-Runtime-Function-Error-Type": body.errorType };
+}
+
+function finishError(urlPath, body) {
+  return finish(urlPath, JSON.stringify(body), errorHeaders(body));
 }
 
 async function postError(urlPath, body) {
@@ -202,6 +255,7 @@ function makeContext(headers, done) {
   return context;
 }
 
+// Runs one invocation; returns the next one (the outcome and the next `next` go in one write).
 async function invokeOnce(handler, next) {
   const headers = next.headers;
   const requestId = headers["lambda-runtime-aws-request-id"];
@@ -228,8 +282,7 @@ async function invokeOnce(handler, next) {
   if (outcome.err !== null && outcome.err !== undefined) {
     const body = errorBody(outcome.err);
     console.error(`Invoke Error \t${JSON.stringify(body)}`);
-    await postError(`/invocation/${requestId}/error`, body);
-    return;
+    return finishError(`/invocation/${requestId}/error`, body);
   }
   let data;
   try {
@@ -238,10 +291,9 @@ async function invokeOnce(handler, next) {
   } catch (e) {
     const body = { errorType: "Runtime.MarshalError", errorMessage: `Unable to stringify response body: ${e.message}`, trace: [] };
     console.error(`Invoke Error \t${JSON.stringify(body)}`);
-    await postError(`/invocation/${requestId}/error`, body);
-    return;
+    return finishError(`/invocation/${requestId}/error`, body);
   }
-  await call("POST", `/invocation/${requestId}/response`, data, { "Content-Type": "application/json" });
+  return finish(`/invocation/${requestId}/response`, data, JSON_HEADERS);
 }
 
 async function main() {
@@ -250,13 +302,14 @@ async function main() {
     console.error(`Unhandled Promise Rejection \t${JSON.stringify(errorBody(reason))}`);
   });
   const handler = await loadHandler(process.env._HANDLER ?? "");
+  let next = await call("GET", "/invocation/next");
   for (;;) {
-    const next = await call("GET", "/invocation/next");
     if (next.status !== 200) {
       await new Promise((r) => setTimeout(r, 10));
+      next = await call("GET", "/invocation/next");
       continue;
     }
-    await invokeOnce(handler, next);
+    next = await invokeOnce(handler, next);
   }
 }
 
