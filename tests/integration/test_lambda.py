@@ -666,3 +666,94 @@ def test_aws_cli(lambda_server, tmp_path):
     assert json.loads(out_file.read_text())["event"] == {"cli": True}
     code, _, err = aws_cli(lambda_server, "lambda", "get-function", "--function-name", "nope", check=False)
     assert code != 0 and "ResourceNotFoundException" in err
+
+
+def test_aws_cli_control_plane(lambda_server, tmp_path):
+    """The aws CLI across the control plane: layers, updates with their waiters, versions, a
+    weighted alias, concurrency, an Event invoke with its event invoke config, a URL, policies
+    and tags."""
+    def cli(*args):
+        _, out, _ = aws_cli(lambda_server, "lambda", *args)
+        return json.loads(out) if out.strip() else None
+
+    layer_zip = tmp_path / "layer.zip"
+    layer_zip.write_bytes(make_zip({"python/shared.py": "WORD = 'layered'\n"}))
+    layer = cli("publish-layer-version", "--layer-name", "cli-layer", "--zip-file", f"fileb://{layer_zip}",
+                "--compatible-runtimes", "python3.14")
+    assert layer["Version"] == 1
+    assert cli("list-layers")["Layers"][0]["LayerName"] == "cli-layer"
+    fn_zip = tmp_path / "fn.zip"
+    fn_zip.write_bytes(make_zip({"app.py": (
+        "import os, shared\n"
+        "def handler(e, c):\n"
+        "    print('CLI-EVENT', e.get('id'))\n"
+        "    return {'word': shared.WORD, 'v': os.environ.get('STAGE'), 'version': c.function_version}\n")}))
+    cli("create-function", "--function-name", "cli-wide", "--runtime", "python3.14", "--role", LAMBDA_ROLE,
+        "--handler", "app.handler", "--zip-file", f"fileb://{fn_zip}", "--layers", layer["LayerVersionArn"],
+        "--environment", "Variables={STAGE=one}")
+    aws_cli(lambda_server, "lambda", "wait", "function-active-v2", "--function-name", "cli-wide")
+    updated = cli("update-function-configuration", "--function-name", "cli-wide",
+                  "--environment", "Variables={STAGE=two}", "--timeout", "7")
+    assert updated["LastUpdateStatus"] == "InProgress"
+    aws_cli(lambda_server, "lambda", "wait", "function-updated-v2", "--function-name", "cli-wide")
+    cfg = cli("get-function-configuration", "--function-name", "cli-wide")
+    assert cfg["Timeout"] == 7 and cfg["State"] == "Active" and cfg["LastUpdateStatus"] == "Successful"
+    v1 = cli("publish-version", "--function-name", "cli-wide")["Version"]
+    fn_zip.write_bytes(make_zip({"app.py": (
+        "import os, shared\n"
+        "def handler(e, c):\n"
+        "    print('CLI-EVENT', e.get('id'))\n"
+        "    return {'word': shared.WORD, 'v': os.environ.get('STAGE'), 'version': c.function_version, 'new': 1}\n")}))
+    assert cli("update-function-code", "--function-name", "cli-wide", "--zip-file", f"fileb://{fn_zip}",
+               "--publish")["Version"] == "2"
+    aws_cli(lambda_server, "lambda", "wait", "function-updated-v2", "--function-name", "cli-wide")
+    versions = [v["Version"] for v in cli("list-versions-by-function", "--function-name", "cli-wide")["Versions"]]
+    assert versions == ["$LATEST", "1", "2"]
+    alias = cli("create-alias", "--function-name", "cli-wide", "--name", "live", "--function-version", v1,
+                "--routing-config", "AdditionalVersionWeights={2=0.5}")
+    assert alias["RoutingConfig"]["AdditionalVersionWeights"] == {"2": 0.5}
+    executed = set()
+    for _ in range(16):  # both versions are seen unless 16 fair coin flips agree (p = 3e-5)
+        meta = cli("invoke", "--function-name", "cli-wide", "--qualifier", "live", str(tmp_path / "o.json"))
+        executed.add(meta["ExecutedVersion"])
+        assert json.loads((tmp_path / "o.json").read_text())["version"] == meta["ExecutedVersion"]
+    assert executed == {"1", "2"}
+
+    assert cli("put-function-concurrency", "--function-name", "cli-wide",
+               "--reserved-concurrent-executions", "3")["ReservedConcurrentExecutions"] == 3
+    assert cli("get-function-concurrency", "--function-name", "cli-wide")["ReservedConcurrentExecutions"] == 3
+    cli("delete-function-concurrency", "--function-name", "cli-wide")
+
+    eic = cli("put-function-event-invoke-config", "--function-name", "cli-wide", "--maximum-retry-attempts", "0")
+    assert eic["MaximumRetryAttempts"] == 0
+    meta = cli("invoke", "--function-name", "cli-wide", "--invocation-type", "Event",
+               "--cli-binary-format", "raw-in-base64-out", "--payload", '{"id": "cli-async"}', str(tmp_path / "e.json"))
+    assert meta["StatusCode"] == 202
+    logs = make_client(lambda_server, "logs")
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        try:
+            events = logs.filter_log_events(logGroupName="/aws/lambda/cli-wide")["events"]
+        except ClientError:
+            events = []
+        if any("CLI-EVENT cli-async" in e["message"] for e in events):
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError("the Event invoke did not run")
+
+    url = cli("create-function-url-config", "--function-name", "cli-wide", "--auth-type", "NONE")["FunctionUrl"]
+    assert cli("get-function-url-config", "--function-name", "cli-wide")["FunctionUrl"] == url
+    status, _, body = url_request(lambda_server, url, "/x")
+    assert status == 200 and json.loads(body)["word"] == "layered"
+
+    cli("add-permission", "--function-name", "cli-wide", "--statement-id", "s3", "--action",
+        "lambda:InvokeFunction", "--principal", "s3.amazonaws.com")
+    assert json.loads(cli("get-policy", "--function-name", "cli-wide")["Policy"])["Statement"][0]["Sid"] == "s3"
+    cli("remove-permission", "--function-name", "cli-wide", "--statement-id", "s3")
+    arn = cfg["FunctionArn"]
+    cli("tag-resource", "--resource", arn, "--tags", "team=core")
+    assert cli("list-tags", "--resource", arn)["Tags"] == {"team": "core"}
+    cli("delete-function", "--function-name", "cli-wide")
+    code, _, err = aws_cli(lambda_server, "lambda", "get-function", "--function-name", "cli-wide", check=False)
+    assert code != 0 and "ResourceNotFoundException" in err

@@ -17,10 +17,28 @@ import {
   ListFunctionsCommand,
   DeleteFunctionCommand,
   PutFunctionConcurrencyCommand,
+  GetFunctionConcurrencyCommand,
+  DeleteFunctionConcurrencyCommand,
+  UpdateFunctionConfigurationCommand,
+  UpdateFunctionCodeCommand,
+  ListVersionsByFunctionCommand,
+  UpdateAliasCommand,
+  PublishLayerVersionCommand,
+  ListLayerVersionsCommand,
+  CreateFunctionUrlConfigCommand,
+  PutFunctionEventInvokeConfigCommand,
+  GetFunctionEventInvokeConfigCommand,
+  AddPermissionCommand,
+  GetPolicyCommand,
+  TagResourceCommand,
+  ListTagsCommand,
   ResourceNotFoundException,
   TooManyRequestsException,
   waitUntilFunctionActiveV2,
+  waitUntilFunctionUpdatedV2,
 } from "@aws-sdk/client-lambda";
+import { SQSClient, CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { request as httpRequest } from "node:http";
 import { startStratus } from "./stratus.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -114,6 +132,124 @@ test("errors: function errors, missing functions, throttling", async () => {
     return true;
   });
   await lambda.send(new DeleteFunctionCommand({ FunctionName: "js-throw" }));
+});
+
+// A function URL is addressed by its host name; the request goes to the server's own address.
+function urlGet(functionUrl, path) {
+  const host = new URL(functionUrl).host;
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: "127.0.0.1", port: stratus.port, path, headers: { Host: host } }, (res) => {
+      let body = "";
+      res.on("data", (d) => { body += d; });
+      res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+test("lifecycle waiters, layers, URLs, weighted aliases, concurrency, async destinations, policies, tags", async () => {
+  // A layer under /opt, read by the function.
+  const layer = await lambda.send(new PublishLayerVersionCommand({
+    LayerName: "js-shared", Content: { ZipFile: zipFiles({ "nodejs/node_modules/shared/index.js": "exports.word = 'from-layer';\n" }) },
+    CompatibleRuntimes: ["nodejs24.x"],
+  }));
+  assert.equal(layer.Version, 1);
+  const layers = await lambda.send(new ListLayerVersionsCommand({ LayerName: "js-shared" }));
+  assert.equal(layers.LayerVersions.length, 1);
+  await create("js-wide", zipFiles({
+    "index.js": "const shared = require('shared');\n" +
+      "exports.handler = async (event) => event.requestContext ? { statusCode: 200, body: JSON.stringify({ path: event.rawPath, word: shared.word, v: process.env.STAGE }) }\n" +
+      "  : (event.fail ? Promise.reject(new TypeError('bad ' + event.id)) : { word: shared.word, v: process.env.STAGE, id: event.id });\n",
+  }), { Layers: [layer.LayerVersionArn], Environment: { Variables: { STAGE: "one" } } });
+  assert.deepEqual((await invoke("js-wide", { id: 1 })).body, { word: "from-layer", v: "one", id: 1 });
+
+  // Configuration and code updates report InProgress, and the v2 waiter sees them finish.
+  const upd = await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: "js-wide", Environment: { Variables: { STAGE: "two" } } }));
+  assert.equal(upd.LastUpdateStatus, "InProgress");
+  await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 30 }, { FunctionName: "js-wide" });
+  assert.equal((await invoke("js-wide", { id: 2 })).body.v, "two");
+  const v1 = await lambda.send(new PublishVersionCommand({ FunctionName: "js-wide" }));
+  await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: "js-wide", Environment: { Variables: { STAGE: "three" } } }));
+  await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 30 }, { FunctionName: "js-wide" });
+  const v2 = await lambda.send(new PublishVersionCommand({ FunctionName: "js-wide" }));
+  const versions = await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: "js-wide" }));
+  assert.deepEqual(versions.Versions.map((v) => v.Version), ["$LATEST", v1.Version, v2.Version]);
+
+  // An alias that sends about half its invocations to the second version.
+  await lambda.send(new CreateAliasCommand({ FunctionName: "js-wide", Name: "live", FunctionVersion: v1.Version }));
+  await lambda.send(new UpdateAliasCommand({
+    FunctionName: "js-wide", Name: "live", RoutingConfig: { AdditionalVersionWeights: { [v2.Version]: 0.5 } },
+  }));
+  const seen = { two: 0, three: 0 };
+  for (let i = 0; i < 40; i++) {
+    const r = await invoke("js-wide", { id: i }, { Qualifier: "live" });
+    seen[r.body.v] += 1;
+    assert.equal(r.ExecutedVersion, r.body.v === "two" ? v1.Version : v2.Version);
+  }
+  assert.ok(seen.two > 3 && seen.three > 3, JSON.stringify(seen));
+
+  // Reserved concurrency.
+  await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: "js-wide", ReservedConcurrentExecutions: 5 }));
+  assert.equal((await lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: "js-wide" }))).ReservedConcurrentExecutions, 5);
+  await lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: "js-wide" }));
+  assert.equal((await lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: "js-wide" }))).ReservedConcurrentExecutions, undefined);
+
+  // A function URL with the payload format 2.0 event.
+  const url = await lambda.send(new CreateFunctionUrlConfigCommand({ FunctionName: "js-wide", AuthType: "NONE" }));
+  const got = await urlGet(url.FunctionUrl, "/some/path");
+  assert.equal(got.status, 200, got.body);
+  assert.deepEqual(JSON.parse(got.body), { path: "/some/path", word: "from-layer", v: "three" });
+
+  // Event invokes: retries, then the failure record on an SQS destination; successes on another.
+  const sqs = new SQSClient(stratus.clientConfig);
+  const queueArn = async (name) => {
+    const q = await sqs.send(new CreateQueueCommand({ QueueName: name }));
+    const a = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: q.QueueUrl, AttributeNames: ["QueueArn"] }));
+    return { url: q.QueueUrl, arn: a.Attributes.QueueArn };
+  };
+  const okQueue = await queueArn("js-on-success");
+  const failQueue = await queueArn("js-on-failure");
+  await lambda.send(new PutFunctionEventInvokeConfigCommand({
+    FunctionName: "js-wide", MaximumRetryAttempts: 1, MaximumEventAgeInSeconds: 600,
+    DestinationConfig: { OnSuccess: { Destination: okQueue.arn }, OnFailure: { Destination: failQueue.arn } },
+  }));
+  const eic = await lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: "js-wide" }));
+  assert.equal(eic.MaximumRetryAttempts, 1);
+  assert.equal((await invoke("js-wide", { id: "a" }, { InvocationType: "Event" })).StatusCode, 202);
+  assert.equal((await invoke("js-wide", { id: "b", fail: true }, { InvocationType: "Event" })).StatusCode, 202);
+  const receive = async (queueUrl) => {
+    for (let i = 0; i < 30; i++) {
+      const m = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1 }));
+      if (m.Messages?.length) return JSON.parse(m.Messages[0].Body);
+    }
+    assert.fail(`nothing arrived on ${queueUrl}`);
+  };
+  const success = await receive(okQueue.url);
+  assert.equal(success.requestContext.condition, "Success");
+  assert.deepEqual(success.responsePayload, { word: "from-layer", v: "three", id: "a" });
+  const failure = await receive(failQueue.url);
+  assert.equal(failure.requestContext.condition, "RetriesExhausted");
+  assert.equal(failure.requestContext.approximateInvokeCount, 2);
+  assert.equal(failure.responsePayload.errorType, "TypeError");
+  assert.equal(failure.responsePayload.errorMessage, "bad b");
+
+  // Resource policies and tags.
+  await lambda.send(new AddPermissionCommand({
+    FunctionName: "js-wide", StatementId: "apigw", Action: "lambda:InvokeFunction", Principal: "apigateway.amazonaws.com",
+  }));
+  const policy = JSON.parse((await lambda.send(new GetPolicyCommand({ FunctionName: "js-wide" }))).Policy);
+  assert.equal(policy.Statement[0].Sid, "apigw");
+  const arn = (await lambda.send(new GetFunctionCommand({ FunctionName: "js-wide" }))).Configuration.FunctionArn;
+  await lambda.send(new TagResourceCommand({ Resource: arn, Tags: { team: "core" } }));
+  assert.equal((await lambda.send(new ListTagsCommand({ Resource: arn }))).Tags.team, "core");
+
+  // New code through UpdateFunctionCode.
+  await lambda.send(new UpdateFunctionCodeCommand({
+    FunctionName: "js-wide", ZipFile: zipFiles({ "index.js": "exports.handler = async () => 'new code';\n" }),
+  }));
+  await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 30 }, { FunctionName: "js-wide" });
+  assert.equal((await invoke("js-wide", {})).body, "new code");
 });
 
 test("a function on the real aws-lambda-ric runtime interface client", async (t) => {
