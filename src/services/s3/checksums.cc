@@ -1,5 +1,6 @@
 #include "services/s3/checksums.h"
 
+#include <algorithm>
 #include <array>
 
 #include "core/crypto.h"
@@ -29,11 +30,16 @@ std::array<uint64_t, 256> MakeCrc64Table() {
 
 }  // namespace
 
-uint64_t Crc64Nvme(std::string_view data) {
+uint64_t Crc64Nvme(std::string_view data, uint64_t previous) {
   static const std::array<uint64_t, 256> kTable = MakeCrc64Table();
-  uint64_t crc = ~uint64_t{0};
+  uint64_t crc = ~previous;
   for (unsigned char c : data) crc = kTable[(crc ^ c) & 0xFF] ^ (crc >> 8);
   return ~crc;
+}
+
+std::string ChecksumValue(std::string_view algorithm, uint64_t crc) {
+  if (algorithm == "CRC64NVME") return Base64Encode(BigEndian(crc, 8));
+  return Base64Encode(BigEndian(crc, 4));
 }
 
 std::string ChecksumMember(std::string_view algorithm) {
@@ -49,11 +55,36 @@ std::string ComputeChecksum(std::string_view algorithm, std::string_view data) {
   return {};
 }
 
+namespace {
+
+class MemoryDigests final : public BodyDigests {
+ public:
+  explicit MemoryDigests(std::string_view body) : body_(body) {}
+  std::string Md5() const override { return stratus::Md5(body_); }
+  std::optional<std::string> Compute(std::string_view algorithm) const override {
+    return ComputeChecksum(algorithm, body_);
+  }
+
+ private:
+  std::string_view body_;
+};
+
+Error NotComputed(std::string_view algorithm) {
+  return InvalidRequest("The x-amz-checksum-" + ToLower(algorithm) +
+                        " trailer was not declared in x-amz-trailer.");
+}
+
+}  // namespace
+
 Result<std::optional<Checksum>> VerifyBodyIntegrity(const Json& input, std::string_view body) {
+  return VerifyBodyIntegrity(input, MemoryDigests(body));
+}
+
+Result<std::optional<Checksum>> VerifyBodyIntegrity(const Json& input, const BodyDigests& body) {
   if (auto it = input.find("ContentMD5"); it != input.end() && it->is_string()) {
     auto raw = Base64Decode(it->get<std::string>());
     if (!raw || raw->size() != 16) return InvalidDigest();
-    if (*raw != Md5(body)) return BadDigest("Content-MD5");
+    if (*raw != body.Md5()) return BadDigest("Content-MD5");
   }
   std::optional<Checksum> found;
   for (std::string_view algorithm : kChecksumAlgorithms) {
@@ -63,7 +94,9 @@ Result<std::optional<Checksum>> VerifyBodyIntegrity(const Json& input, std::stri
       return InvalidRequest("Expecting a single x-amz-checksum- header. Multiple checksum Types "
                             "are not allowed.");
     }
-    std::string expected = ComputeChecksum(algorithm, body);
+    std::optional<std::string> computed = body.Compute(algorithm);
+    if (!computed) return NotComputed(algorithm);
+    std::string expected = std::move(*computed);
     if (expected != it->get<std::string>()) {
       auto decoded = Base64Decode(it->get<std::string>());
       if (!decoded) {
@@ -77,12 +110,14 @@ Result<std::optional<Checksum>> VerifyBodyIntegrity(const Json& input, std::stri
   std::string requested = input.value("ChecksumAlgorithm", "");
   if (!found && !requested.empty()) {
     std::string upper = ToUpper(requested);
-    std::string value = ComputeChecksum(upper, body);
-    if (value.empty()) {
+    if (std::find(std::begin(kChecksumAlgorithms), std::end(kChecksumAlgorithms), upper) ==
+        std::end(kChecksumAlgorithms)) {
       return InvalidRequest("Checksum algorithm provided is unsupported. Please try again with "
                             "any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]");
     }
-    found = Checksum{upper, std::move(value)};
+    std::optional<std::string> computed = body.Compute(upper);
+    if (!computed) return NotComputed(upper);
+    found = Checksum{upper, std::move(*computed)};
   }
   return found;
 }

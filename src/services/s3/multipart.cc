@@ -7,6 +7,7 @@
 #include "services/s3/http_rules.h"
 #include "services/s3/keys.h"
 #include "services/s3/s3_store.h"
+#include "services/s3/streamed_body.h"
 
 namespace stratus::services::s3 {
 
@@ -121,7 +122,7 @@ Result<aws::OperationOutput> StorePart(store::Store& store, store::BlobStore& bl
 }  // namespace
 
 Result<aws::OperationOutput> S3Store::UploadPart(const RequestInfo& req, const Json& input,
-                                                 std::string body) {
+                                                 std::string body, ObjectBodySink* streamed) {
   std::string bucket = input.value("Bucket", "");
   std::string key = input.value("Key", "");
   std::string upload_id = input.value("UploadId", "");
@@ -135,6 +136,13 @@ Result<aws::OperationOutput> S3Store::UploadPart(const RequestInfo& req, const J
   part.number = number;
   part.size = body.size();
   part.last_modified_ms = req.now_ms;
+  if (streamed) {
+    part.size = streamed->size();
+    part.etag = HexEncode(streamed->digests().Md5());
+    STRATUS_ASSIGN_OR_RETURN(part.checksum, VerifyBodyIntegrity(input, streamed->digests()));
+    STRATUS_ASSIGN_OR_RETURN(part.blob, streamed->Publish());
+    return StorePart(store_, blobs_, req, bucket, key, upload_id, std::move(part));
+  }
   Result<std::optional<Checksum>> checksum = std::optional<Checksum>();
   STRATUS_ASSIGN_OR_RETURN(part.blob, blobs_.Put(body, [&] {
     part.etag = SimpleEtag(body);

@@ -8,6 +8,7 @@
 #include "services/s3/http_rules.h"
 #include "services/s3/keys.h"
 #include "services/s3/s3_store.h"
+#include "services/s3/streamed_body.h"
 
 namespace stratus::services::s3 {
 
@@ -243,7 +244,7 @@ Result<std::optional<ObjectRecord>> S3Store::DeleteCurrent(store::WriteTxn& txn,
 // ---- PutObject
 
 Result<aws::OperationOutput> S3Store::PutObject(const RequestInfo& req, const Json& input,
-                                                std::string body) {
+                                                std::string body, ObjectBodySink* streamed) {
   std::string bucket = input.value("Bucket", "");
   std::string key = input.value("Key", "");
   STRATUS_RETURN_IF_ERROR(CheckKey(key));
@@ -254,27 +255,35 @@ Result<aws::OperationOutput> S3Store::PutObject(const RequestInfo& req, const Js
   // Fail before writing any bytes when the bucket is not there.
   STRATUS_RETURN_IF_ERROR(GetBucket(bucket));
   ObjectRecord rec;
-  rec.size = body.size();
-  // Hashing a large body overlaps the disk's writeback of its blob.
   Result<std::optional<Checksum>> checksum = std::optional<Checksum>();
-  auto hash = [&] {
-    rec.etag = SimpleEtag(body);
-    checksum = VerifyBodyIntegrity(input, body);
-  };
   std::optional<std::string> inline_bytes;
-  if (body.size() > kInlineMaxBytes) {
-    STRATUS_ASSIGN_OR_RETURN(rec.data_id, blobs_.Put(body, hash));
-    if (!checksum.ok()) {
-      blobs_.Discard(rec.data_id);
-      return std::move(checksum).error();
-    }
+  if (streamed) {
+    // Received to a blob file while hashed; a failed check leaves the file to the sink.
+    rec.size = streamed->size();
+    rec.etag = HexEncode(streamed->digests().Md5());
+    STRATUS_ASSIGN_OR_RETURN(checksum, VerifyBodyIntegrity(input, streamed->digests()));
+    STRATUS_ASSIGN_OR_RETURN(rec.data_id, streamed->Publish());
   } else {
-    hash();
-    if (!checksum.ok()) return std::move(checksum).error();
-    if (!body.empty()) {
-      rec.data_id = NewDataId();
-      rec.inline_data = true;
-      inline_bytes = std::move(body);
+    rec.size = body.size();
+    // Hashing a large body overlaps the disk's writeback of its blob.
+    auto hash = [&] {
+      rec.etag = SimpleEtag(body);
+      checksum = VerifyBodyIntegrity(input, body);
+    };
+    if (body.size() > kInlineMaxBytes) {
+      STRATUS_ASSIGN_OR_RETURN(rec.data_id, blobs_.Put(body, hash));
+      if (!checksum.ok()) {
+        blobs_.Discard(rec.data_id);
+        return std::move(checksum).error();
+      }
+    } else {
+      hash();
+      if (!checksum.ok()) return std::move(checksum).error();
+      if (!body.empty()) {
+        rec.data_id = NewDataId();
+        rec.inline_data = true;
+        inline_bytes = std::move(body);
+      }
     }
   }
   rec.last_modified_ms = req.now_ms;

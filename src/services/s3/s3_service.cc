@@ -16,6 +16,7 @@
 #include "services/s3/names.h"
 #include "services/s3/request_prep.h"
 #include "services/s3/s3_store.h"
+#include "services/s3/streamed_body.h"
 #include "services/s3/website.h"
 #include "store/blob_store.h"
 
@@ -158,10 +159,30 @@ class S3Service final : public aws::Service {
   Status PrepareRequest(HttpRequest& request, const aws::SigV4Claim* claim,
                         int64_t now_ms) const override {
     STRATUS_RETURN_IF_ERROR(CheckPresignedTime(request, claim, now_ms));
-    STRATUS_RETURN_IF_ERROR(DecodeChunkedBody(request, claim, now_ms));
+    if (ObjectBodySink* streamed = ObjectBodySink::Of(request)) {
+      STRATUS_RETURN_IF_ERROR(streamed->Complete(request));
+    } else {
+      STRATUS_RETURN_IF_ERROR(DecodeChunkedBody(request, claim, now_ms));
+    }
     HostStyle style = ParseHost(request.Host());
     if (style.kind == HostStyle::kVirtual) MoveBucketIntoPath(request, style.bucket);
     return Status::Ok();
+  }
+
+  std::shared_ptr<BodySink> OpenBodySink(const HttpRequest& head,
+                                         const aws::SigV4Claim* claim) override {
+    if (!blobs_) return nullptr;
+    // Only object PUTs: a key after the bucket (path style) or after the host's bucket.
+    HostStyle style = ParseHost(head.Host());
+    if (style.kind == HostStyle::kWebsite) return nullptr;
+    size_t key_at = 1;
+    if (style.kind == HostStyle::kPath) {
+      size_t slash = head.path.find('/', 1);
+      if (slash == std::string::npos) return nullptr;
+      key_at = slash + 1;
+    }
+    if (head.path.size() <= key_at) return nullptr;
+    return ObjectBodySink::Open(*blobs_, head, claim);
   }
 
   bool MatchDataPlane(const HttpRequest& request) const override {
@@ -305,7 +326,7 @@ class S3Service final : public aws::Service {
 
   void RegisterObjects() {
     Handle("PutObject", [this](Call& c, const Json& in) {
-      return s3_->PutObject(InfoOf(c), in, std::move(c.payload));
+      return s3_->PutObject(InfoOf(c), in, std::move(c.payload), ObjectBodySink::Of(c.http));
     });
     Handle("GetObject", [this](Call& c, const Json& in) { return s3_->GetObject(InfoOf(c), in, false); });
     Handle("HeadObject", [this](Call& c, const Json& in) { return s3_->GetObject(InfoOf(c), in, true); });
@@ -342,7 +363,7 @@ class S3Service final : public aws::Service {
       return s3_->CreateMultipartUpload(InfoOf(c), in);
     });
     Handle("UploadPart", [this](Call& c, const Json& in) {
-      return s3_->UploadPart(InfoOf(c), in, std::move(c.payload));
+      return s3_->UploadPart(InfoOf(c), in, std::move(c.payload), ObjectBodySink::Of(c.http));
     });
     Handle("UploadPartCopy", [this](Call& c, const Json& in) { return s3_->UploadPartCopy(InfoOf(c), in); });
     Handle("CompleteMultipartUpload", [this](Call& c, const Json& in) {

@@ -25,6 +25,8 @@
 namespace stratus::services::s3 {
 
 // Who acts, where and when; what notification events record about the request.
+class ObjectBodySink;
+
 struct RequestInfo {
   std::string account;
   std::string region;
@@ -54,8 +56,10 @@ class S3Store {
                          bool send_test_events);
 
   // ---- objects (objects.cc)
+  // `streamed`, when given, holds the body (received to disk as it arrived, streamed_body.h)
+  // and `body` is empty.
   Result<aws::OperationOutput> PutObject(const RequestInfo& req, const Json& input,
-                                         std::string body);
+                                         std::string body, ObjectBodySink* streamed = nullptr);
   Result<aws::OperationOutput> GetObject(const RequestInfo& req, const Json& input, bool head);
   Result<aws::OperationOutput> DeleteObject(const RequestInfo& req, const Json& input);
   Result<Json> DeleteObjects(const RequestInfo& req, const Json& input);
@@ -77,7 +81,7 @@ class S3Store {
   // ---- multipart uploads (multipart.cc)
   Result<Json> CreateMultipartUpload(const RequestInfo& req, const Json& input);
   Result<aws::OperationOutput> UploadPart(const RequestInfo& req, const Json& input,
-                                          std::string body);
+                                          std::string body, ObjectBodySink* streamed = nullptr);
   Result<aws::OperationOutput> UploadPartCopy(const RequestInfo& req, const Json& input);
   Result<aws::OperationOutput> CompleteMultipartUpload(const RequestInfo& req, const Json& input);
   Status AbortMultipartUpload(const RequestInfo& req, const Json& input);
