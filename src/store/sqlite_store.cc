@@ -380,21 +380,22 @@ void SqliteStore::WriterLoop() {
     notifier_->Post(std::move(topics));
 
     lock.lock();
-    bool any_async = false;
+    // The asynchronous requests are picked out first: once a synchronous request is marked done
+    // and mu_ released, its caller returns and the request (on its stack) is gone.
+    std::vector<WriteRequest*> async_requests;
     for (WriteRequest* request : batch) {
       if (request->on_done) {
-        any_async = true;
+        async_requests.push_back(request);
         continue;
       }
       request->done = true;
       // Under mu_: the request (and its cv) lives until its caller sees done, which needs mu_.
       request->cv.notify_one();
     }
-    if (any_async) {
+    if (!async_requests.empty()) {
       // Outside mu_: a callback may queue the next WriteAsync.
       lock.unlock();
-      for (WriteRequest* request : batch) {
-        if (!request->on_done) continue;
+      for (WriteRequest* request : async_requests) {
         std::unique_ptr<WriteRequest> owned(request);
         owned->on_done(std::move(owned->result));
       }

@@ -195,6 +195,59 @@ TEST(SqliteStoreTest, WriteAsyncCommitsDurablyAndBatches) {
   EXPECT_EQ(all->size(), static_cast<size_t>(kWrites));
 }
 
+// Overwrites the stack below the caller's frame (where a finished Write's request lived).
+[[gnu::noinline]] void ScribbleStack() {
+  volatile char scribble[8192];
+  for (size_t k = 0; k < sizeof(scribble); ++k) scribble[k] = static_cast<char>(0xAB);
+}
+
+// Write and WriteAsync in one group commit: a synchronous caller returns (and its request on
+// its stack is gone, here overwritten at once) while the writer still runs the batch's callbacks.
+TEST(SqliteStoreTest, WriteAndWriteAsyncShareBatches) {
+  TempDir dir;
+  auto store = MustOpen(DiskOptions(dir));
+  ASSERT_NE(store, nullptr);
+  constexpr int kThreads = 4;
+  constexpr int kSyncWrites = 1000;
+  std::atomic<bool> stop{false};
+  std::atomic<int> async_done{0};
+  std::atomic<int> async_issued{0};
+  std::thread async_writer([&] {
+    while (!stop.load()) {
+      if (async_issued.load() - async_done.load() > 64) {
+        std::this_thread::yield();
+        continue;
+      }
+      std::string key = "async/" + std::to_string(async_issued.fetch_add(1));
+      store->WriteAsync([key](WriteTxn& txn) { return txn.Put(key, "v"); },
+                        [&](Status st) {
+                          EXPECT_TRUE(st.ok());
+                          async_done.fetch_add(1);
+                        });
+    }
+  });
+  std::vector<std::thread> writers;
+  for (int t = 0; t < kThreads; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = 0; i < kSyncWrites; ++i) {
+        std::string key = "sync/" + std::to_string(t) + "/" + std::to_string(i);
+        STRATUS_EXPECT_OK(store->Write([&](WriteTxn& txn) { return txn.Put(key, "v"); }));
+        ScribbleStack();
+      }
+    });
+  }
+  for (auto& w : writers) w.join();
+  stop = true;
+  async_writer.join();
+  while (async_done.load() < async_issued.load()) std::this_thread::yield();
+  auto synced = store->Scan(PrefixScan("sync/"));
+  STRATUS_ASSERT_OK(synced);
+  EXPECT_EQ(synced->size(), static_cast<size_t>(kThreads * kSyncWrites));
+  auto async = store->Scan(PrefixScan("async/"));
+  STRATUS_ASSERT_OK(async);
+  EXPECT_EQ(async->size(), static_cast<size_t>(async_issued.load()));
+}
+
 TEST(SqliteStoreTest, WriteAsyncErrorsChainingAndClose) {
   auto store = MustOpen(SqliteOptions{});
   ASSERT_NE(store, nullptr);
