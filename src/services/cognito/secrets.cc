@@ -11,8 +11,14 @@ namespace stratus::services::cognito::secrets {
 
 namespace {
 
-constexpr uint32_t kArgonMemoryKiB = 19 * 1024;
-constexpr uint32_t kArgonPasses = 2;
+// OWASP's argon2id settings (Password Storage Cheat Sheet) are equivalent pairs of memory and
+// passes: 19 MiB × 2, 12 MiB × 3, 9 MiB × 4, 7 MiB × 5, ... With Debian's libargon2 (the
+// portable reference code) 7 MiB × 5 costs 12.6 ms of CPU per hash against 20.5 ms for
+// 19 MiB × 2 (fresh memory is page-faulted in on every call), so password sign-ins run 1.6×
+// faster at the same rated strength. Hashes keep their parameters in the PHC string, so hashes
+// made with other settings still verify.
+constexpr uint32_t kArgonMemoryKiB = 7 * 1024;
+constexpr uint32_t kArgonPasses = 5;
 constexpr uint32_t kArgonLanes = 1;
 constexpr size_t kArgonSaltBytes = 16;
 constexpr size_t kArgonHashBytes = 32;

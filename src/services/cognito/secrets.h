@@ -11,8 +11,8 @@
 
 namespace stratus::services::cognito::secrets {
 
-// argon2id with OWASP's baseline cost (19 MiB, 2 passes, 1 lane), 16-byte salt: the PHC string
-// "$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>".
+// argon2id with one of OWASP's equivalent settings (7 MiB, 5 passes, 1 lane), 16-byte salt: the
+// PHC string "$argon2id$v=19$m=7168,t=5,p=1$<salt>$<hash>".
 std::string HashPassword(std::string_view password);
 // True when `password` matches a PHC string made by HashPassword (constant time compare).
 bool VerifyPassword(std::string_view password, std::string_view phc);
