@@ -256,6 +256,15 @@ void Execution::FinishExecution(ExecutionStatus status, Json output, std::string
     default: break;
   }
   runnable_.clear();
+  redrive_point_.reset();
+  if (status != ExecutionStatus::kSucceeded) {
+    for (const auto& [id, f] : frames_) {
+      if (f->parent == 0) {
+        redrive_point_ = Json{{"state", f->state}, {"input", f->input}, {"vars", f->vars}};
+        break;
+      }
+    }
+  }
   // Every frame is gone once the execution ends.
   std::vector<uint64_t> ids;
   for (const auto& [id, f] : frames_) {
@@ -263,6 +272,28 @@ void Execution::FinishExecution(ExecutionStatus status, Json output, std::string
     if (f->children) DropChildren(*f);
   }
   for (uint64_t id : ids) DeleteFrame(id);
+}
+
+bool Execution::Redrive() {
+  if (!redrive_point_ || status_ == ExecutionStatus::kRunning || status_ == ExecutionStatus::kSucceeded) return false;
+  Json point = std::move(*redrive_point_);
+  redrive_point_.reset();
+  status_ = ExecutionStatus::kRunning;
+  error_.clear();
+  cause_.clear();
+  stop_ms_ = 0;
+  exec_dirty_ = true;
+  ++info_.redrive_count;
+  Emit(nullptr, "ExecutionRedriven", "executionRedrivenEventDetails", Json{{"redriveCount", info_.redrive_count}});
+  Frame* top = NewFrame(0, &def_->top, point.value("input", Json::object()));
+  top->state = point.value("state", 0);
+  if (top->state < 0 || static_cast<size_t>(top->state) >= def_->top.states.size()) top->state = 0;
+  top->vars = point.value("vars", Json::object());
+  top->last_event = next_event_id_ - 1;
+  MarkDirty(*top);
+  if (def_->timeout_seconds) host_.ScheduleTimer(0, 0, host_.NowMs() + *def_->timeout_seconds * 1000);
+  Schedule(*top);
+  return true;
 }
 
 Json Execution::ContextObject(const Frame& f) const {

@@ -47,6 +47,7 @@ struct ExecutionInfo {
   int64_t start_ms = 0;
   bool express = false;
   int64_t redrive_count = 0;
+  int64_t redrive_ms = 0;  // when it was last redriven (0: never)
   std::string trace_header;  // the execution's X-Amzn-Trace-Id, continued by its task calls
 };
 
@@ -110,6 +111,11 @@ class Execution {
   void Abort(const std::string& error, const std::string& cause);
   // Ends the execution as FAILED (the runner's last resort when the engine hit a bug).
   void Fail(const std::string& error, const std::string& cause);
+  // RedriveExecution: an execution that ended FAILED, TIMED_OUT or ABORTED (restored from its
+  // record, which keeps where it stopped) runs again from the top-level state that did not
+  // complete, with that state's input and the variables of the time; emits ExecutionRedriven.
+  // A Map or Parallel state runs again whole. False when there is nothing to redrive from.
+  bool Redrive();
 
   ExecutionStatus status() const { return status_; }
   const Json& output() const { return output_; }
@@ -119,6 +125,7 @@ class Execution {
   const Json& input() const { return input_; }
   int64_t stop_ms() const { return stop_ms_; }
   int64_t event_count() const { return next_event_id_ - 1; }
+  bool redrivable() const { return redrive_point_.has_value(); }
   uint64_t transitions() const { return transitions_; }
 
   // History events not yet taken by the runner (all of them when nothing was taken).
@@ -185,6 +192,9 @@ class Execution {
   std::vector<std::string> deleted_keys_;
   bool exec_dirty_ = true;
   mutable std::unordered_map<const Branch*, std::string> branch_paths_;
+  // Where a FAILED/TIMED_OUT/ABORTED execution stopped: {"state", "input", "vars"} of the top
+  // frame (kept in the execution record for RedriveExecution).
+  std::optional<Json> redrive_point_;
 };
 
 }  // namespace stratus::services::stepfunctions

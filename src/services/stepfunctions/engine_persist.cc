@@ -117,6 +117,7 @@ Json Execution::ExecutionRecord() const {
   if (!error_.empty()) j["error"] = error_;
   if (!cause_.empty()) j["cause"] = cause_;
   j["stop_ms"] = stop_ms_;
+  if (redrive_point_) j["redrive"] = *redrive_point_;
   j["next_event_id"] = next_event_id_;
   j["next_frame_id"] = next_frame_id_;
   j["transitions"] = transitions_;
@@ -132,6 +133,17 @@ std::unique_ptr<Execution> Execution::Restore(std::shared_ptr<const Definition> 
   e->next_frame_id_ = rec.value("next_frame_id", uint64_t{1});
   e->transitions_ = rec.value("transitions", uint64_t{0});
   e->exec_dirty_ = false;
+  // A finished execution is restored for RedriveExecution: its outcome and where it stopped.
+  if (std::string status = rec.value("status", "RUNNING"); status != "RUNNING") {
+    e->status_ = status == "SUCCEEDED"   ? ExecutionStatus::kSucceeded
+                 : status == "TIMED_OUT" ? ExecutionStatus::kTimedOut
+                 : status == "ABORTED"   ? ExecutionStatus::kAborted
+                                         : ExecutionStatus::kFailed;
+    e->error_ = rec.value("error", "");
+    e->cause_ = rec.value("cause", "");
+    e->stop_ms_ = rec.value("stop_ms", int64_t{0});
+    if (rec.contains("redrive")) e->redrive_point_ = rec["redrive"];
+  }
   std::vector<const Json*> items_records, done_records;
   for (const Json& j : frames) {
     if (j.contains("items_of")) {

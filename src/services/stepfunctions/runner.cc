@@ -39,7 +39,8 @@ Json InfoToJson(const ExecutionInfo& i) {
               {"aliasArn", i.state_machine_alias_arn},
               {"startMs", i.start_ms},
               {"express", i.express},
-              {"redriveCount", i.redrive_count}};
+              {"redriveCount", i.redrive_count},
+              {"redriveMs", i.redrive_ms}};
 }
 
 }  // namespace
@@ -58,6 +59,7 @@ ExecutionInfo InfoFromJson(const Json& j) {
   i.start_ms = j.value("startMs", int64_t{0});
   i.express = j.value("express", false);
   i.redrive_count = j.value("redriveCount", int64_t{0});
+  i.redrive_ms = j.value("redriveMs", int64_t{0});
   return i;
 }
 
@@ -169,7 +171,7 @@ void Runner::Post(const std::shared_ptr<Live>& live, std::function<void(Executio
   if (schedule) context_.workers.Submit([this, live] { Drive(live); });
 }
 
-Status Runner::Persist(Live& live, bool first) {
+Status Runner::Persist(Live& live, bool first, bool redrive) {
   Execution& e = *live.exec;
   std::vector<HistoryEvent> events = e.TakeEvents();
   auto frames = e.TakeFrameChanges();
@@ -192,7 +194,7 @@ Status Runner::Persist(Live& live, bool first) {
     frame_writes.emplace_back(live.keys.frames + suffix, rec ? std::optional<std::string>(DumpJson(*rec)) : std::nullopt);
   }
   std::string meta;
-  if (first) {
+  if (first || redrive) {
     meta = DumpJson(Json{{"info", InfoToJson(live.info)},
                          {"definition", live.definition_text},
                          {"input", e.input()},
@@ -207,6 +209,7 @@ Status Runner::Persist(Live& live, bool first) {
       if (existing->has_value()) return Error("ExecutionAlreadyExists", "Execution Already Exists: '" + live.info.arn + "'");
       STRATUS_RETURN_IF_ERROR(txn.Put(live.keys.meta, meta));
     }
+    if (redrive) STRATUS_RETURN_IF_ERROR(txn.Put(live.keys.meta, meta));
     if (!history.empty()) STRATUS_RETURN_IF_ERROR(txn.Put(live.keys.history + Pad(first_event), history));
     for (const auto& [key, value] : frame_writes) {
       if (value) {
@@ -224,7 +227,7 @@ Status Runner::Persist(Live& live, bool first) {
     if (!timers.empty()) txn.Notify(kTimerTopic);
     if (finished) {
       STRATUS_RETURN_IF_ERROR(txn.Delete(live.keys.running));
-    } else if (first) {
+    } else if (first || redrive) {
       STRATUS_RETURN_IF_ERROR(txn.Put(live.keys.running, ""));
     }
     return Status::Ok();
@@ -467,6 +470,73 @@ Status Runner::Resume(const std::string& arn) {
   {
     std::lock_guard lock(mu_);
     live_[arn] = live;
+  }
+  Post(live, [](Execution&) {});
+  return Status::Ok();
+}
+
+Status Runner::Redrive(const std::string& arn) {
+  auto keys = KeysForExecution(arn);
+  if (!keys) return Error("InvalidArn", "Invalid Arn: '" + arn + "'");
+  {
+    std::lock_guard lock(mu_);
+    if (live_.count(arn)) {
+      return Error("ExecutionNotRedrivable", "Execution is RUNNING and cannot be redriven");
+    }
+  }
+  std::optional<std::string> meta, state;
+  STRATUS_RETURN_IF_ERROR(context_.store.Read([&](store::ReadTxn& txn) -> Status {
+    auto m = txn.Get(keys->meta);
+    if (!m.ok()) return m.error();
+    meta = *m;
+    auto s = txn.Get(keys->state);
+    if (!s.ok()) return s.error();
+    state = *s;
+    return Status::Ok();
+  }));
+  if (!meta || !state) return Error("ExecutionDoesNotExist", "Execution Does Not Exist: '" + arn + "'");
+  Json m = ParseJsonOrDiscarded(*meta);
+  Json s = ParseJsonOrDiscarded(*state);
+  std::string status = s.value("status", "RUNNING");
+  if (status != "FAILED" && status != "TIMED_OUT" && status != "ABORTED") {
+    return Error("ExecutionNotRedrivable", "Execution is " + status + " and cannot be redriven");
+  }
+  if (!s.contains("redrive")) {
+    return Error("ExecutionNotRedrivable", "Execution has no state to redrive from");
+  }
+  auto def = ParseDefinition(m.value("definition", ""));
+  if (!def.ok()) return def.error();
+  auto live = std::make_shared<Live>();
+  live->info = InfoFromJson(m["info"]);
+  live->keys = *keys;
+  live->definition_text = m.value("definition", "");
+  live->host = std::make_unique<Host>(*live, context_.clock);
+  if (auto h = m.find("traceHeader"); h != m.end() && h->is_string()) {
+    live->trace = trace::BeginHop(h->get<std::string>(), context_.clock.NowMillis() / 1000);
+    live->info.trace_header = h->get<std::string>();
+  }
+  s["input"] = m.value("input", Json::object());
+  live->exec = Execution::Restore(*def, live->info, *live->host, s, {});
+  {
+    std::lock_guard lock(mu_);
+    if (live_.count(arn)) return Error("ExecutionNotRedrivable", "Execution is RUNNING and cannot be redriven");
+    live_[arn] = live;
+  }
+  Status st = Status::Ok();
+  {
+    std::lock_guard drive(live->mu);
+    if (!live->exec->Redrive()) {
+      st = Error("ExecutionNotRedrivable", "Execution has no state to redrive from");
+    } else {
+      live->info.redrive_count = live->exec->info().redrive_count;
+      live->info.redrive_ms = context_.clock.NowMillis();
+      st = Persist(*live, false, true);
+    }
+  }
+  if (!st.ok()) {
+    std::lock_guard lock(mu_);
+    live_.erase(arn);
+    return st;
   }
   Post(live, [](Execution&) {});
   return Status::Ok();

@@ -71,6 +71,9 @@ class Runner {
   // Task outcomes from SendTask* and activity workers; false when no such running execution.
   bool DeliverTaskResult(const std::string& arn, uint64_t frame, uint64_t seq, TaskResult result);
   bool IsRunning(const std::string& arn);
+  // RedriveExecution: runs a FAILED/TIMED_OUT/ABORTED standard execution again from where it
+  // stopped (ExecutionNotRedrivable otherwise); returns after the redrive is committed.
+  Status Redrive(const std::string& arn);
 
   // Called on the driving thread when any execution ends (set before Start()).
   std::function<void(const Execution&)> on_finished;
@@ -83,7 +86,9 @@ class Runner {
   class Host;
   void Post(const std::shared_ptr<Live>& live, std::function<void(Execution&)> fn);
   void Drive(const std::shared_ptr<Live>& live);
-  Status Persist(Live& live, bool first);
+  // `first`: records the execution (refused when it exists); `redrive`: rewrites its static
+  // record (redrive count) and puts it back in the running index.
+  Status Persist(Live& live, bool first, bool redrive = false);
   void TimerLoop();
   void FireDueStoreTimers();
   Status Resume(const std::string& running_key);

@@ -291,7 +291,16 @@ class StepFunctionsService final : public aws::Service {
     if (!i.state_machine_version_arn.empty()) out["stateMachineVersionArn"] = i.state_machine_version_arn;
     if (!i.state_machine_alias_arn.empty()) out["stateMachineAliasArn"] = i.state_machine_alias_arn;
     out["redriveCount"] = i.redrive_count;
-    out["redriveStatus"] = "NOT_REDRIVABLE";
+    if (i.redrive_ms > 0) out["redriveDate"] = Seconds(i.redrive_ms);
+    std::string status = s.value("status", "RUNNING");
+    bool stopped = status == "FAILED" || status == "TIMED_OUT" || status == "ABORTED";
+    if (stopped && s.contains("redrive")) {
+      out["redriveStatus"] = "REDRIVABLE";
+    } else {
+      out["redriveStatus"] = "NOT_REDRIVABLE";
+      out["redriveStatusReason"] = stopped ? "Execution has no state to redrive from"
+                                           : "Execution is " + status + " and cannot be redriven";
+    }
     return out;
   }
 
@@ -536,6 +545,12 @@ class StepFunctionsService final : public aws::Service {
       StartSyncExecution(std::move(c), std::move(in), std::move(done));
     });
     On("DescribeExecution", [this](Call& c, const Json& in) { return DescribeExecution(c, in); });
+    On("RedriveExecution", [this](Call& c, const Json& in) -> Result<Json> {
+      std::string arn = in.value("executionArn", "");
+      STRATUS_ASSIGN_OR_RETURN(Json desc, LoadExecution(arn));
+      STRATUS_RETURN_IF_ERROR(runner_.Redrive(arn));
+      return Json{{"redriveDate", Seconds(context_.clock.NowMillis())}};
+    });
     On("StopExecution", [this](Call& c, const Json& in) { return StopExecution(c, in); });
     On("ListExecutions", [this](Call& c, const Json& in) { return ListExecutions(c, in); });
     On("GetExecutionHistory", [this](Call& c, const Json& in) { return GetExecutionHistory(c, in); });
