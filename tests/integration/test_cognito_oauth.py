@@ -3,6 +3,8 @@ scopes, authorization code + PKCE through the hosted UI's forms, implicit grant,
 revocation, logout, refused open redirects, and federation — an external OIDC provider (a
 second stratus pool) and SAML 2.0 with a response signed by xmlsec1 with a key made here."""
 import base64
+import hashlib
+import hmac
 import json
 import os
 import subprocess
@@ -294,3 +296,70 @@ def test_saml_federation_with_signed_assertion(shared_stratus, idp):
         claims = verify(shared_stratus, pool, json.loads(body)["id_token"])
         assert claims["cognito:username"] == "Corp_saml-user-1"
         assert claims["email"] == "sam@corp.example"
+
+
+def test_http_api_jwt_authorizer_trusts_the_pool(shared_stratus, idp):
+    """An HTTP API's JWT authorizer with the pool as issuer accepts the pool's ID and access tokens
+    and refuses tampered, alg:none, HS256 (key confusion), other-pool and other-client tokens."""
+    from test_apigateway_support import Upstream, call
+
+    pool = idp.create_user_pool(PoolName="gateway")["UserPool"]["Id"]
+    client = idp.create_user_pool_client(UserPoolId=pool, ClientName="app",
+                                         ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+                                         )["UserPoolClient"]["ClientId"]
+    other_client = idp.create_user_pool_client(UserPoolId=pool, ClientName="other",
+                                               ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+                                               )["UserPoolClient"]["ClientId"]
+    other_pool = idp.create_user_pool(PoolName="elsewhere")["UserPool"]["Id"]
+    foreign_client = idp.create_user_pool_client(UserPoolId=other_pool, ClientName="app",
+                                                 ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+                                                 )["UserPoolClient"]["ClientId"]
+
+    def tokens(pool_id, client_id):
+        if not idp.list_users(UserPoolId=pool_id, Filter='username = "gina"')["Users"]:
+            idp.admin_create_user(UserPoolId=pool_id, Username="gina", MessageAction="SUPPRESS")
+        idp.admin_set_user_password(UserPoolId=pool_id, Username="gina", Password=PASSWORD, Permanent=True)
+        return idp.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+                                 AuthParameters={"USERNAME": "gina", "PASSWORD": PASSWORD})["AuthenticationResult"]
+
+    mine = tokens(pool, client)
+    v2 = make_client(shared_stratus, "apigatewayv2")
+    with Upstream() as upstream:
+        api = v2.create_api(Name="cognito-jwt", ProtocolType="HTTP")["ApiId"]
+        auth = v2.create_authorizer(ApiId=api, Name="cognito", AuthorizerType="JWT",
+                                    IdentitySource=["$request.header.Authorization"],
+                                    JwtConfiguration={"Issuer": f"{shared_stratus.url}/{pool}", "Audience": [client]})
+        integ = v2.create_integration(ApiId=api, IntegrationType="HTTP_PROXY", IntegrationMethod="ANY",
+                                      IntegrationUri=upstream.url, PayloadFormatVersion="1.0")["IntegrationId"]
+        v2.create_route(ApiId=api, RouteKey="GET /me", AuthorizationType="JWT", AuthorizerId=auth["AuthorizerId"],
+                        Target=f"integrations/{integ}")
+        v2.create_stage(ApiId=api, StageName="$default", AutoDeploy=True)
+
+        def status(token):
+            return call(shared_stratus, "GET", f"/_aws/execute-api/{api}/me",
+                        headers={"Authorization": f"Bearer {token}"})[0]
+
+        assert status(mine["AccessToken"]) == 200
+        assert status(mine["IdToken"]) == 200
+        header, payload, sig = mine["AccessToken"].split(".")
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+        b64 = lambda raw: base64.urlsafe_b64encode(raw).rstrip(b"=").decode()  # noqa: E731
+        forged = b64(json.dumps(dict(claims, sub="someone-else")).encode())
+        none_header = b64(json.dumps({"alg": "none", "kid": json.loads(base64.urlsafe_b64decode(header + "=="))["kid"]}).encode())
+        _, _, jwks = http(f"{shared_stratus.url}/{pool}/.well-known/jwks.json")
+        public_jwk = json.dumps(json.loads(jwks)["keys"][0])
+        hs_header = b64(json.dumps({"alg": "HS256", "kid": claims.get("kid", "x")}).encode())
+        hs_sig = b64(hmac.new(public_jwk.encode(), f"{hs_header}.{payload}".encode(), hashlib.sha256).digest())
+        refused = {
+            "tampered payload": f"{header}.{forged}.{sig}",
+            "alg none": f"{none_header}.{payload}.",
+            "alg none with the old signature": f"{none_header}.{payload}.{sig}",
+            "HS256 keyed with the public key": f"{hs_header}.{payload}.{hs_sig}",
+            "another client's token": tokens(pool, other_client)["AccessToken"],
+            "another pool's token": tokens(other_pool, foreign_client)["AccessToken"],
+            "truncated signature": mine["AccessToken"][:-8],
+            "not a JWT": "garbage",
+        }
+        for why, token in refused.items():
+            assert status(token) == 401, why
+        assert status(mine["AccessToken"]) == 200
