@@ -8,6 +8,9 @@
 #   (d) nginx `return 200` (the loopback ceiling)
 # Each target runs twice: at full load (-c CONNS) for peak req/s, and at a light load (-c 4,
 # well under half of peak for every target here) for the p99 a lightly loaded gateway adds.
+# Then each target is held at half of its own peak rate by bench/apigateway/fixed_rate.cc (an
+# open-loop generator like wrk2, latency from each request's scheduled send time, so stalls are
+# not hidden by coordinated omission) for the issue's "p99 at half of peak load".
 # Usage: bench/apigateway/compare.sh [path/to/stratus] [seconds] [connections]
 set -euo pipefail
 BIN=${1:-build/stratus}
@@ -18,6 +21,13 @@ NGINX_PORT=38611
 STRATUS_PORT=38612
 OFFLINE_PORT=38613
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)"; exit 1; }
+# The fixed-rate generator, built once (header-only Boost.Asio/Beast) into a cache directory.
+FIXED_RATE=${XDG_CACHE_HOME:-$HOME/.cache}/stratus-bench/fixed_rate
+if [ ! -x "$FIXED_RATE" ] || [ "$HERE/fixed_rate.cc" -nt "$FIXED_RATE" ]; then
+  mkdir -p "$(dirname "$FIXED_RATE")"
+  echo "building $FIXED_RATE ..." >&2
+  g++ -O2 -std=c++20 -o "$FIXED_RATE" "$HERE/fixed_rate.cc" -lpthread
+fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$NGINX" ] || { echo "needs nginx (apt-get install nginx-light)"; exit 1; }
 
@@ -88,6 +98,17 @@ run "(a) stratus REST API, MOCK" "$(url_of mock)" 4 >/dev/null
 run "(b) stratus HTTP API -> Lambda provided echo" "$(url_of provided)" 4 >/dev/null
 run "(b') stratus HTTP API -> Lambda nodejs echo" "$(url_of node)" 4 >/dev/null
 [ $have_offline = 1 ] && run "(c) serverless-offline, same Node handler" "http://127.0.0.1:$OFFLINE_PORT/echo" 4 >/dev/null
+half() {  # name url peak_rps
+  local rate
+  rate=$(echo "$3 / 2" | bc)
+  printf '%-44s at %6s req/s (half of peak): %s\n' "$1" "$rate" \
+    "$("$FIXED_RATE" "$2" "$rate" "$SECS" 16)" >&2
+}
+half "(d) nginx return 200" "http://127.0.0.1:$NGINX_PORT/" "$nginx"
+half "(a) stratus REST API, MOCK" "$(url_of mock)" "$mock"
+half "(b) stratus HTTP API -> Lambda provided echo" "$(url_of provided)" "$provided"
+half "(b') stratus HTTP API -> Lambda nodejs echo" "$(url_of node)" "$node"
+[ -n "$offline" ] && half "(c) serverless-offline, same Node handler" "http://127.0.0.1:$OFFLINE_PORT/echo" "$offline"
 printf 'MOCK / nginx = %.2f\n' "$(echo "$mock/$nginx" | bc -l)" >&2
 if [ -n "$offline" ]; then
   printf 'Lambda nodejs / serverless-offline = %.2f   Lambda provided / serverless-offline = %.2f\n' \
