@@ -92,6 +92,10 @@ class Engine {
   Result<Json> SendMessageBatch(const Scope& s, const Json& in);
   // Takes visible messages. When none is visible and `waiter` is given, registers it on the
   // queue (atomically with the check) so that the next send or visibility change wakes it.
+  // The asynchronous form answers as the Done above (after the receive state is durable).
+  using ReceiveDone = std::function<void(Result<ReceiveOutcome>)>;
+  void ReceiveMessageAsync(const Scope& s, const Json& in, const std::shared_ptr<Waiter>& waiter,
+                           ReceiveDone done);
   Result<ReceiveOutcome> ReceiveMessage(const Scope& s, const Json& in,
                                         const std::shared_ptr<Waiter>& waiter);
   // The WaitTimeSeconds a receive waits: the request's, else the queue's default.
@@ -153,9 +157,24 @@ class Engine {
   void DeleteCommitted(const std::shared_ptr<Queue>& q, std::vector<uint64_t> seqs,
                        std::function<void(Status)> done);
   Status ChangeVisibilityOne(Queue& q, const std::string& handle, int64_t timeout_s);
-  // Moves messages into `dst` (redrive or move task) with one store Write; indexes them there.
-  Status MoveMessages(Queue& src, Queue& dst, std::vector<std::unique_ptr<Message>> msgs,
-                      bool from_redrive);
+  // What a receive took from the index: the answer, and the receive state to commit first.
+  struct Taken {
+    ReceiveOutcome outcome;
+    std::vector<std::pair<std::string, std::string>> state_puts;
+    std::shared_ptr<Queue> source;
+    std::shared_ptr<Queue> dlq;                   // set with to_dlq
+    std::vector<std::unique_ptr<Message>> to_dlq;  // past maxReceiveCount: to redrive
+  };
+  Result<Taken> TakeMessages(const Scope& s, const Json& in, const std::shared_ptr<Waiter>& waiter);
+  // Commits the receive state of what was taken, then answers.
+  void CommitReceive(std::shared_ptr<Taken> taken, ReceiveDone done);
+  // Moves messages (already out of src's index) into `dst` (redrive or move task) with one store
+  // write; indexes them there after the commit. `done` as Done.
+  void MoveMessagesAsync(const std::shared_ptr<Queue>& src, const std::shared_ptr<Queue>& dst,
+                         std::vector<std::unique_ptr<Message>> msgs, bool from_redrive,
+                         std::function<void(Status)> done);
+  Status MoveMessages(const std::shared_ptr<Queue>& src, const std::shared_ptr<Queue>& dst,
+                      std::vector<std::unique_ptr<Message>> msgs, bool from_redrive);
   void WakeWaiters(Queue& q);
   Status LoadMoveTasks();
   Status SaveTask(const MoveTask& t);

@@ -484,6 +484,48 @@ Result<int64_t> Engine::WaitSeconds(const Scope& s, const Json& in) {
 
 Result<ReceiveOutcome> Engine::ReceiveMessage(const Scope& s, const Json& in,
                                               const std::shared_ptr<Waiter>& waiter) {
+  std::promise<Result<ReceiveOutcome>> answered;
+  std::future<Result<ReceiveOutcome>> answer = answered.get_future();
+  ReceiveMessageAsync(s, in, waiter,
+                      [&answered](Result<ReceiveOutcome> r) { answered.set_value(std::move(r)); });
+  return answer.get();
+}
+
+void Engine::ReceiveMessageAsync(const Scope& s, const Json& in,
+                                 const std::shared_ptr<Waiter>& waiter, ReceiveDone done) {
+  auto r = TakeMessages(s, in, waiter);
+  if (!r.ok()) return done(r.error());
+  auto taken = std::make_shared<Taken>(std::move(r).value());
+  if (taken->to_dlq.empty()) return CommitReceive(std::move(taken), std::move(done));
+  // Messages past maxReceiveCount are in the dead-letter queue before the receive answers.
+  QueuePtr source = taken->source;
+  QueuePtr dlq = taken->dlq;
+  MoveMessagesAsync(source, dlq, std::move(taken->to_dlq), /*from_redrive=*/true,
+                    [this, taken, done = std::move(done)](Status st) mutable {
+                      if (!st.ok()) {
+                        spdlog::warn("sqs: redrive from {} failed: {}", taken->source->arn,
+                                     st.error().message);
+                      }
+                      CommitReceive(std::move(taken), std::move(done));
+                    });
+}
+
+void Engine::CommitReceive(std::shared_ptr<Taken> taken, ReceiveDone done) {
+  if (taken->state_puts.empty()) return done(std::move(taken->outcome));
+  // The receive counts and visibility of the returned messages are durable before the answer.
+  store_.WriteAsync(
+      [taken](store::WriteTxn& txn) -> Status {
+        for (const auto& [k, v] : taken->state_puts) STRATUS_RETURN_IF_ERROR(txn.Put(k, v));
+        return Status::Ok();
+      },
+      [taken, done = std::move(done)](Status st) {
+        if (!st.ok()) return done(std::move(st).error());
+        done(std::move(taken->outcome));
+      });
+}
+
+Result<Engine::Taken> Engine::TakeMessages(const Scope& s, const Json& in,
+                                           const std::shared_ptr<Waiter>& waiter) {
   STRATUS_ASSIGN_OR_RETURN(QueuePtr q, Find(s, in));
   int64_t max = in.value("MaxNumberOfMessages", int64_t{1});
   if (max < 1 || max > kMaxBatchEntries) {
@@ -596,62 +638,77 @@ Result<ReceiveOutcome> Engine::ReceiveMessage(const Scope& s, const Json& in,
     }
   }
   bool redriven = !to_dlq.empty();
-  if (redriven) {
-    Status st = MoveMessages(*q, *dlq, std::move(to_dlq), /*from_redrive=*/true);
-    if (!st.ok()) spdlog::warn("sqs: redrive from {} failed: {}", q->arn, st.error().message);
-  }
-  if (!state_puts.empty()) {
-    STRATUS_RETURN_IF_ERROR(store_.Write([&](store::WriteTxn& txn) -> Status {
-      for (const auto& [k, v] : state_puts) STRATUS_RETURN_IF_ERROR(txn.Put(k, v));
-      return Status::Ok();
-    }));
-  }
+  Taken taken;
+  taken.source = q;
+  taken.dlq = dlq;
+  taken.to_dlq = std::move(to_dlq);
+  taken.state_puts = std::move(state_puts);
   if (messages.empty()) {
     // Empty: the caller waits when a waiter was registered, else answers with no messages.
     if (redriven || !waiter) outcome.output = Json::object();
-    return outcome;
+  } else {
+    outcome.output = Json{{"Messages", std::move(messages)}};
   }
-  outcome.output = Json{{"Messages", std::move(messages)}};
-  return outcome;
+  taken.outcome = std::move(outcome);
+  return taken;
 }
 
-Status Engine::MoveMessages(Queue& src, Queue& dst, std::vector<std::unique_ptr<Message>> msgs,
-                            bool from_redrive) {
+Status Engine::MoveMessages(const QueuePtr& src, const QueuePtr& dst,
+                            std::vector<std::unique_ptr<Message>> msgs, bool from_redrive) {
+  std::promise<Status> moved;
+  std::future<Status> result = moved.get_future();
+  MoveMessagesAsync(src, dst, std::move(msgs), from_redrive,
+                    [&moved](Status st) { moved.set_value(std::move(st)); });
+  return result.get();
+}
+
+void Engine::MoveMessagesAsync(const QueuePtr& src, const QueuePtr& dst,
+                               std::vector<std::unique_ptr<Message>> msgs, bool from_redrive,
+                               std::function<void(Status)> done) {
   int64_t now = clock_.NowMillis();
   std::vector<std::string> deletes;
   std::vector<std::pair<std::string, std::string>> puts;
-  {
-    std::lock_guard dl(dst.mu);
-    for (auto& m : msgs) {
-      deletes.push_back(records::MessageKey(src.id, m->seq));
-      deletes.push_back(records::StateKey(src.id, m->seq));
-      if (from_redrive) m->dlq_source_arn = src.arn;
-      m->seq = dst.next_seq++;
-      m->receive_count = from_redrive ? m->receive_count : 0;
-      m->first_receive_ms = from_redrive ? m->first_receive_ms : 0;
-      m->in_flight = false;
-      m->nonce = 0;
-      m->visible_at_ms = now;
-      puts.emplace_back(records::MessageKey(dst.id, m->seq), records::EncodeMessage(*m));
-    }
+  auto moving = std::make_shared<std::vector<std::unique_ptr<Message>>>(std::move(msgs));
+  std::lock_guard dl(dst->mu);
+  for (auto& m : *moving) {
+    deletes.push_back(records::MessageKey(src->id, m->seq));
+    deletes.push_back(records::StateKey(src->id, m->seq));
+    if (from_redrive) m->dlq_source_arn = src->arn;
+    m->seq = dst->next_seq++;
+    m->receive_count = from_redrive ? m->receive_count : 0;
+    m->first_receive_ms = from_redrive ? m->first_receive_ms : 0;
+    m->in_flight = false;
+    m->nonce = 0;
+    m->visible_at_ms = now;
+    puts.emplace_back(records::MessageKey(dst->id, m->seq), records::EncodeMessage(*m));
   }
-  STRATUS_RETURN_IF_ERROR(store_.Write([&](store::WriteTxn& txn) -> Status {
-    for (const auto& k : deletes) STRATUS_RETURN_IF_ERROR(txn.Delete(k));
-    for (const auto& [k, v] : puts) STRATUS_RETURN_IF_ERROR(txn.Put(k, v));
-    return Status::Ok();
-  }));
-  std::vector<std::shared_ptr<Waiter>> waiters;
-  {
-    std::lock_guard dl(dst.mu);
-    for (auto& m : msgs) {
-      dst.Index(*m, now);
-      uint64_t seq = m->seq;
-      dst.messages.emplace(seq, std::move(m));
-    }
-    waiters = dst.TakeWaiters();
-  }
-  for (auto& w : waiters) w->wake();
-  return Status::Ok();
+  // Queued under dst->mu, as sends are, so the destination's commits follow its sequence. The
+  // callback takes dst->mu only on success: a write that fails at once (the store is closing)
+  // completes on this thread, which holds it.
+  store_.WriteAsync(
+      [deletes = std::move(deletes), puts = std::move(puts)](store::WriteTxn& txn) -> Status {
+        for (const auto& k : deletes) STRATUS_RETURN_IF_ERROR(txn.Delete(k));
+        for (const auto& [k, v] : puts) STRATUS_RETURN_IF_ERROR(txn.Put(k, v));
+        return Status::Ok();
+      },
+      [this, dst, moving, done = std::move(done)](Status st) {
+        if (!st.ok()) return done(std::move(st));
+        int64_t at = clock_.NowMillis();
+        std::vector<std::shared_ptr<Waiter>> waiters;
+        {
+          std::lock_guard l(dst->mu);
+          if (!dst->deleted) {
+            for (auto& m : *moving) {
+              dst->Index(*m, at);
+              uint64_t seq = m->seq;
+              dst->messages.emplace(seq, std::move(m));
+            }
+            waiters = dst->TakeWaiters();
+          }
+        }
+        for (auto& w : waiters) w->wake();
+        done(Status::Ok());
+      });
 }
 
 Result<Json> Engine::DeleteOne(Queue& q, const std::string& handle, bool* deleted) {

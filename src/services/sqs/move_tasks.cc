@@ -206,7 +206,7 @@ void Engine::RunMoveTasks() {
         m->first_receive_ms = 0;
         m->dlq_source_arn.clear();
       }
-      Status st = MoveMessages(*src, *dst, std::move(msgs), /*from_redrive=*/false);
+      Status st = MoveMessages(src, dst, std::move(msgs), /*from_redrive=*/false);
       if (!st.ok()) {
         spdlog::warn("sqs: move task {} step failed: {}", t->handle, st.error().message);
         failed = true;

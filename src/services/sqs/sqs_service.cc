@@ -190,7 +190,7 @@ class SqsService final : public aws::Service {
     }, aws::Mode::kAsyncInline);
     OnAsync("ReceiveMessage", [this](std::shared_ptr<Call> c, Json in, aws::Completion done) {
       Receive(std::move(c), std::move(in), std::move(done));
-    });
+    }, aws::Mode::kAsyncInline);
     OnAsync("DeleteMessage", [this](std::shared_ptr<Call> c, Json in, aws::Completion done) {
       engine_.DeleteMessageAsync(ScopeOf(*c), in, Answer(std::move(done)));
     }, aws::Mode::kAsyncInline);
@@ -257,11 +257,17 @@ class SqsService final : public aws::Service {
     Attempt(poll);
   }
 
+  // One receive attempt; runs on a network thread (the first) or a worker (wake-ups, deadlines)
+  // and never blocks: the answer comes from the store's writer thread after the commit.
   void Attempt(const std::shared_ptr<Poll>& poll) {
     if (poll->waiter->done.load()) return;
     bool may_wait = std::chrono::steady_clock::now() < poll->deadline;
-    auto r = engine_.ReceiveMessage(ScopeOf(*poll->call), poll->input,
-                                    may_wait ? poll->waiter : nullptr);
+    engine_.ReceiveMessageAsync(ScopeOf(*poll->call), poll->input,
+                                may_wait ? poll->waiter : nullptr,
+                                [this, poll](Result<ReceiveOutcome> r) { Attempted(poll, std::move(r)); });
+  }
+
+  void Attempted(const std::shared_ptr<Poll>& poll, Result<ReceiveOutcome> r) {
     if (!r.ok()) {
       poll->Finish(r.error());
       return;
