@@ -1,0 +1,130 @@
+#include "services/stepfunctions/test_state.h"
+
+#include "core/crypto.h"
+
+namespace stratus::services::stepfunctions {
+
+namespace {
+
+constexpr const char* kTestedName = "TestState";
+constexpr const char* kStubPrefix = "stratus.TestState.";
+constexpr int64_t kDefaultMaxAttempts = 3;
+constexpr int64_t kDefaultInterval = 1;
+
+// A stub that ends the machine reporting the target it stands for (null: the state ended).
+Json Stub(const Json& target) {
+  return Json{{"Type", "Pass"},
+              {"QueryLanguage", "JSONPath"},
+              {"Parameters", Json{{"next", target}, {"output.$", "$"}}},
+              {"End", true}};
+}
+
+// Points every transition of `state` (Next, Default, Choices[].Next, Catch[].Next, End) at a
+// stub in `states`.
+void RouteToStubs(Json& state, Json& states) {
+  auto stub_for = [&](const Json& target) {
+    std::string name = kStubPrefix + (target.is_string() ? target.get<std::string>() : std::string("<end>"));
+    if (!states.contains(name)) states[name] = Stub(target);
+    return name;
+  };
+  // A malformed target stays as it is, for the definition's validation to name it.
+  if (state.contains("Next") && state["Next"].is_string()) state["Next"] = stub_for(state["Next"]);
+  if (state.contains("Default") && state["Default"].is_string()) state["Default"] = stub_for(state["Default"]);
+  if (state.contains("End") && state["End"] == Json(true)) {
+    state.erase("End");
+    state["Next"] = stub_for(Json());
+  }
+  for (const char* list : {"Choices", "Catch"}) {
+    if (!state.contains(list) || !state[list].is_array()) continue;
+    for (auto& rule : state[list]) {
+      if (rule.is_object() && rule.contains("Next") && rule["Next"].is_string()) rule["Next"] = stub_for(rule["Next"]);
+    }
+  }
+}
+
+Result<Json> ParseState(const std::string& text) {
+  Json state = ParseJsonOrDiscarded(text);
+  if (!state.is_object() || !state.contains("Type")) {
+    return Error("InvalidDefinition", "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: "
+                                      "The state definition is not a state object at /'");
+  }
+  return state;
+}
+
+bool Matches(const Json& rule, const std::string& error) {
+  for (const auto& e : rule.value("ErrorEquals", Json::array())) {
+    std::string name = e.is_string() ? e.get<std::string>() : "";
+    if (name == error) return true;
+    if (name == "States.ALL" && error != "States.Runtime") return true;
+    if (name == "States.TaskFailed" && error != "States.Timeout" && error != "States.Runtime" &&
+        !error.starts_with("States.")) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<std::string> TestStateMachine(const std::string& state_text) {
+  STRATUS_ASSIGN_OR_RETURN(Json state, ParseState(state_text));
+  std::string type = state.value("Type", "");
+  std::string resource = state.value("Resource", "");
+  if (type == "Map" || type == "Parallel" || resource.find(":activity:") != std::string::npos ||
+      resource.ends_with(".sync") || resource.find(".sync:") != std::string::npos ||
+      resource.ends_with(".waitForTaskToken")) {
+    return Error("ValidationException", "TestState does not support Map or Parallel states, activities, "
+                                        "or the .sync and .waitForTaskToken integration patterns");
+  }
+  state.erase("Retry");
+  state.erase("Catch");
+  Json states = Json::object();
+  if (type != "Succeed" && type != "Fail") RouteToStubs(state, states);
+  states[kTestedName] = std::move(state);
+  return DumpJson(Json{{"StartAt", kTestedName}, {"States", std::move(states)}});
+}
+
+std::optional<std::string> TestStateCatchMachine(const std::string& state_text, const std::string& error,
+                                                 const std::string& cause) {
+  auto state = ParseState(state_text);
+  if (!state.ok() || !state->contains("Catch")) return std::nullopt;
+  bool any = false;
+  for (const auto& c : (*state)["Catch"]) any = any || Matches(c, error);
+  if (!any) return std::nullopt;
+  // A Parallel whose branch fails with the error, carrying the state's catchers (and its
+  // query language, so JSONata catchers' Output/Assign see $states.errorOutput).
+  Json fail{{"Type", "Fail"}, {"Error", error}, {"Cause", cause}};
+  Json parallel{{"Type", "Parallel"},
+                {"Branches", Json::array({Json{{"StartAt", "Raise"}, {"States", Json{{"Raise", fail}}}}})},
+                {"Catch", (*state)["Catch"]},
+                {"End", true}};
+  if (state->contains("QueryLanguage")) parallel["QueryLanguage"] = (*state)["QueryLanguage"];
+  Json states = Json::object();
+  RouteToStubs(parallel, states);
+  states[kTestedName] = std::move(parallel);
+  return DumpJson(Json{{"StartAt", kTestedName}, {"States", std::move(states)}});
+}
+
+std::optional<int64_t> TestStateRetryInterval(const std::string& state_text, const std::string& error) {
+  auto state = ParseState(state_text);
+  if (!state.ok() || !state->contains("Retry") || !(*state)["Retry"].is_array()) return std::nullopt;
+  for (const auto& r : (*state)["Retry"]) {
+    if (!Matches(r, error)) continue;
+    if (r.value("MaxAttempts", kDefaultMaxAttempts) <= 0) return std::nullopt;
+    return r.value("IntervalSeconds", kDefaultInterval);
+  }
+  return std::nullopt;
+}
+
+Json TestStateSucceeded(const Json& output, const char* status) {
+  Json out{{"status", status}};
+  if (output.is_object() && output.contains("next") && output.contains("output") && output.size() == 2) {
+    out["output"] = DumpJson(output["output"]);
+    if (output["next"].is_string()) out["nextState"] = output["next"];
+  } else {
+    out["output"] = DumpJson(output);
+  }
+  return out;
+}
+
+}  // namespace stratus::services::stepfunctions

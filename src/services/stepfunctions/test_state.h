@@ -1,0 +1,34 @@
+#pragma once
+// TestState: one state run on its own. The state is wrapped in a machine of its own whose
+// transition targets are stub Pass states reporting which one was reached, with Retry and Catch
+// taken out and decided afterwards as AWS's TestState reports them: RETRIABLE when a retrier
+// matches the error (nothing is retried), CAUGHT_ERROR when a catcher does (the catcher runs
+// through the engine on a Parallel that fails with the same error, so ResultPath/Output/Assign
+// behave exactly), else FAILED; SUCCEEDED with the output and nextState otherwise.
+//
+// Plain functions over JSON; thread-safe.
+#include <string>
+
+#include "core/json.h"
+#include "core/result.h"
+
+namespace stratus::services::stepfunctions {
+
+// The machine that runs `state` (a state's JSON text). InvalidDefinition for a state that
+// cannot be tested (not an object; Map/Parallel, activities, .sync and .waitForTaskToken are
+// refused with ValidationException, as AWS does).
+Result<std::string> TestStateMachine(const std::string& state_text);
+
+// The machine that applies `state`'s Catch to `error`/`cause` raised with the state's raw
+// input, or nullopt when no catcher matches.
+std::optional<std::string> TestStateCatchMachine(const std::string& state_text, const std::string& error,
+                                                 const std::string& cause);
+
+// Whether a retrier of `state` would retry `error`; its interval when so.
+std::optional<int64_t> TestStateRetryInterval(const std::string& state_text, const std::string& error);
+
+// The TestState response for an execution of a TestStateMachine/TestStateCatchMachine that
+// SUCCEEDED with `output` ({"next", "output"} from a stub; any value from a Succeed state).
+Json TestStateSucceeded(const Json& output, const char* status);
+
+}  // namespace stratus::services::stepfunctions
