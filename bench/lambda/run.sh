@@ -29,15 +29,36 @@ STRATUS_PID=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/_stratus/health" >/dev/null && break; sleep 0.1; done
 URL="http://127.0.0.1:$PORT"
 
+# CPU seconds (user + system) of a process, and of the server's children (the instances).
+HZ=$(getconf CLK_TCK)
+cpu_of() { awk -v hz="$HZ" '{printf "%.3f", ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+instances_cpu() {
+  local total=0
+  for child in $(pgrep -P "$STRATUS_PID"); do total=$(echo "$total + $(cpu_of "$child")" | bc); done
+  echo "$total"
+}
+# measure LABEL WRK-ARGS...: runs wrk, prints its figures and the CPU time per request spent in
+# the server and in the function instances (less sensitive to a busy machine than requests/s).
+measure() {
+  local label=$1; shift
+  local s0 i0 out n
+  s0=$(cpu_of "$STRATUS_PID"); i0=$(instances_cpu)
+  out=$(wrk "$@")
+  echo "-- $label"
+  echo "$out" | grep -E "Requests/sec|50%|99%|Non-2xx|Socket errors"
+  n=$(echo "$out" | awk '/requests in/ {print $1}')
+  echo "$s0 $(cpu_of "$STRATUS_PID") $i0 $(instances_cpu) $n" |
+    awk '{printf "   CPU per request: server %.1f us, instances %.1f us\n", ($2-$1)/$5*1e6, ($4-$3)/$5*1e6}'
+}
+
 FN_URL=$(/usr/bin/python3 "$HERE/bench.py" "$URL" setup "$WORK/bootstrap" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["url"])')
 URL_HOST=$(echo "$FN_URL" | sed -E 's#https?://([^/]+)/.*#\1#')
 
 echo "== warm invokes: wrk -t2 -c$CONNECTIONS -d${SECONDS_PER_RUN}s through the Invoke API"
 for fn in provided-echo python-echo node-echo; do
   wrk -t2 -c"$CONNECTIONS" -d5s -s "$HERE/invoke.lua" "$URL/2015-03-31/functions/$fn/invocations" >/dev/null
-  echo "-- $fn"
-  wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -s "$HERE/invoke.lua" \
-    "$URL/2015-03-31/functions/$fn/invocations" | grep -E "Requests/sec|50%|99%|Non-2xx|Socket errors"
+  measure "$fn" -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -s "$HERE/invoke.lua" \
+    "$URL/2015-03-31/functions/$fn/invocations"
 done
 
 echo "== cold starts (median of 10)"
@@ -57,5 +78,4 @@ wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency "http://127.0.0.1:$PE
 kill -- -"$PEER_PID" 2>/dev/null || true
 PEER_PID=
 wrk -t2 -c"$CONNECTIONS" -d3s -H "Host: $URL_HOST" "$URL/hello" >/dev/null
-echo "-- stratus function URL"
-wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -H "Host: $URL_HOST" "$URL/hello" | grep -E "Requests/sec|50%|99%|Non-2xx|Socket errors"
+measure "stratus function URL" -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -H "Host: $URL_HOST" "$URL/hello"
