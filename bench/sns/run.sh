@@ -17,6 +17,8 @@ npid=
 spid=$!
 until curl -sf -o /dev/null "http://127.0.0.1:$PORT/_stratus/health"; do sleep 0.05; done
 PY=/usr/bin/python3
+TICK=$(getconf CLK_TCK)
+cpu() { awk -v t="$TICK" '{printf "%.3f", ($14 + $15) / t}' "/proc/$spid/stat"; }  # server user+sys s
 setup() {  # name subscribers -> prints "topic_arn queue_url..." (the last queue is the probe's)
   $PY - "$PORT" "$1" "$2" <<'PYEOF'
 import sys, boto3
@@ -49,6 +51,7 @@ echo "stratus SNS -> SQS, durable (fsync on), wrk -t1 -c$CONNS -d${SECS}s Publis
 for subs in 1 10; do
   read -r topic queues <<<"$(setup "fan$subs" "$subs")"
   start=$(date +%s.%N)
+  c0=$(cpu)
   out=$(TOPIC_ARN=$topic wrk -t1 -c"$CONNS" -d"${SECS}s" -s "$HERE/publish_batch.lua" "http://127.0.0.1:$PORT/")
   published=$(echo "$(echo "$out" | awk '/requests in/ {print $1}') * 10" | bc -l)
   want=$(echo "$published * $subs" | bc -l | cut -d. -f1)
@@ -60,17 +63,50 @@ for subs in 1 10; do
     n=$(total $queues)
   done
   end=$(date +%s.%N)
-  printf '%-34s %8.0f published/s  %8.0f deliveries/s  (%s of %s delivered)\n' "SNS -> $subs SQS subscriber(s)" \
-    "$(echo "$published / $SECS" | bc -l)" "$(echo "$n / ($end - $start - 1)" | bc -l)" "$n" "$want" >&2
+  c1=$(cpu)
+  last_rate=$(echo "$n / ($end - $start - 1)" | bc -l)
+  printf '%-34s %8.0f published/s  %8.0f deliveries/s  (%s of %s delivered)  cpu %.1f µs/delivery\n' "SNS -> $subs SQS subscriber(s)" \
+    "$(echo "$published / $SECS" | bc -l)" "$(echo "$n / ($end - $start - 1)" | bc -l)" "$n" "$want" \
+    "$(echo "($c1 - $c0) * 1000000 / $n" | bc -l)" >&2
 done
-# Latency at about half the fan-out capacity measured above: a paced PublishBatch load to a
-# topic with 10 subscribers (LOAD_BATCHES_PER_S x 10 messages x 10 deliveries), beside a
-# timestamped probe on its own topic and queue; then the probe alone.
-read -r load_topic queues <<<"$(setup "load" 10)"
-read -r topic probe_queue <<<"$(setup "probe" 1)"
-LOAD_TOPIC=$load_topic LOAD_BATCHES_PER_S=${LOAD_BATCHES_PER_S:-40} \
-  $PY "$HERE/latency_probe.py" "http://127.0.0.1:$PORT" "$topic" "$probe_queue" "$SECS" | sed 's/^/  loaded: /' >&2
-$PY "$HERE/latency_probe.py" "http://127.0.0.1:$PORT" "$topic" "$probe_queue" 5 | sed 's/^/  idle: /' >&2
+# Latency at about half the fan-out capacity measured above: a paced PublishBatch load (wrk,
+# LOAD_BATCHES_PER_S x 10 messages x 10 subscribers; default: half the 10-subscriber deliveries/s
+# just measured) to a topic with 10 subscribers, beside a timestamped probe on its own topic
+# and queue; then the probe alone.
+export BENCH_DIR=$HERE
+latency() {  # label name
+  read -r load_topic queues <<<"$(setup "load$2" 10)"
+  read -r topic probe_queue <<<"$(setup "probe$2" 1)"
+  TOPIC_ARN=$load_topic BATCHES_PER_S=$LOAD_BATCHES_PER_S PACED_CONNS=4 wrk -t1 -c4 -d"$((SECS + 2))s" \
+    -s "$HERE/publish_batch_paced.lua" "http://127.0.0.1:$PORT/" > "$work/paced.out" &
+  local wpid=$!
+  sleep 1
+  $PY "$HERE/latency_probe.py" "http://127.0.0.1:$PORT" "$topic" "$probe_queue" "$SECS" | sed "s/^/  $1 loaded: /" >&2
+  wait $wpid
+  printf '  %s background load: %.0f PublishBatch/s = %.0f deliveries/s\n' "$1" "$(rate < "$work/paced.out")" \
+    "$(echo "$(rate < "$work/paced.out") * 100" | bc -l)" >&2
+  $PY "$HERE/latency_probe.py" "http://127.0.0.1:$PORT" "$topic" "$probe_queue" 5 | sed "s/^/  $1 idle: /" >&2
+}
+rate() { awk '/Requests\/sec/ {print $2}'; }
+LOAD_BATCHES_PER_S=${LOAD_BATCHES_PER_S:-$(echo "$last_rate / 200" | bc)}
+latency "fsync on" sync
+# The same with --fsync false (commits survive kill -9, not power loss): the software's share of
+# the latency, and the disk's: every delivery waits for three commits in a row (publish, SQS
+# send, the receive's state), each an fdatasync.
+kill $spid; wait $spid 2>/dev/null || true
+"$BIN" serve --port $PORT --data-dir "$work/data2" --log-level warn --fsync false &
+spid=$!
+until curl -sf -o /dev/null "http://127.0.0.1:$PORT/_stratus/health"; do sleep 0.05; done
+latency "fsync off" nosync
+$PY - "$work" >&2 <<'PYEOF'
+import os, sys, time
+f = os.open(os.path.join(sys.argv[1], "fsync_probe"), os.O_WRONLY | os.O_CREAT)
+ts = []
+for _ in range(100):
+    os.write(f, b"x" * 4096); t = time.time(); os.fdatasync(f); ts.append(time.time() - t)
+ts.sort()
+print("  this disk's fdatasync of 4 KiB: p50 %.2f ms, p99 %.2f ms" % (ts[50] * 1000, ts[98] * 1000))
+PYEOF
 NATS=$(command -v nats-server || echo /usr/sbin/nats-server)
 if [ -x "$NATS" ]; then
   "$NATS" -a 127.0.0.1 -p $NATS_PORT > "$work/nats.log" 2>&1 &
