@@ -123,6 +123,27 @@ def test_create_get_list_update_delete(lam):
     assert "Function not found: arn:aws:lambda:us-east-1:000000000000:function:crud" in str(e.value)
 
 
+def test_code_from_s3(lam, lambda_server):
+    """CreateFunction and UpdateFunctionCode with S3Bucket/S3Key read the zip through the s3 service."""
+    s3 = make_client(lambda_server, "s3")
+    s3.create_bucket(Bucket="lambda-code")
+    s3.put_object(Bucket="lambda-code", Key="v1.zip", Body=make_zip(PY_ECHO))
+    lam.create_function(FunctionName="from-s3", Runtime="python3.14", Role=LAMBDA_ROLE, Handler="app.handler",
+                        Code={"S3Bucket": "lambda-code", "S3Key": "v1.zip"})
+    lam.get_waiter("function_active_v2").wait(FunctionName="from-s3")
+    _, body = invoke(lam, "from-s3", {"via": "s3"})
+    assert body["event"] == {"via": "s3"}
+    s3.put_object(Bucket="lambda-code", Key="v2.zip",
+                  Body=make_zip({"app.py": "def handler(e, c):\n    return 'second'\n"}))
+    lam.update_function_code(FunctionName="from-s3", S3Bucket="lambda-code", S3Key="v2.zip")
+    lam.get_waiter("function_updated_v2").wait(FunctionName="from-s3")
+    assert invoke(lam, "from-s3", {})[1] == "second"
+    with pytest.raises(ClientError) as e:
+        lam.create_function(FunctionName="from-s3-missing", Runtime="python3.14", Role=LAMBDA_ROLE,
+                            Handler="app.handler", Code={"S3Bucket": "lambda-code", "S3Key": "nope.zip"})
+    assert e.value.response["Error"]["Code"] == "InvalidParameterValueException"
+
+
 def test_unsupported_and_invalid_configuration_is_refused(lam):
     cases = [
         dict(Runtime="java21"),
