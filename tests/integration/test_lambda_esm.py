@@ -118,3 +118,27 @@ def test_async_failure_to_sqs_dead_letter_queue(lambda_server):
     assert record["requestContext"]["condition"] == "RetriesExhausted"
     assert record["requestPayload"] == {"order": 7}
     assert record["responsePayload"]["errorMessage"] == "always"
+
+
+def test_async_event_older_than_maximum_age_goes_to_on_failure(lambda_server):
+    """A throttled Event invoke is retried until MaximumEventAgeInSeconds (60, AWS's minimum),
+    then dropped with an EventAgeExceeded record on the on-failure destination."""
+    lam = make_client(lambda_server, "lambda")
+    sqs = make_client(lambda_server, "sqs")
+    dest_url = sqs.create_queue(QueueName="fn-too-old")["QueueUrl"]
+    dest_arn = sqs.get_queue_attributes(QueueUrl=dest_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    create_function(lam, "throttled-fn", {"app.py": "def handler(e, c):\n    return 'ran'\n"})
+    lam.put_function_concurrency(FunctionName="throttled-fn", ReservedConcurrentExecutions=0)
+    lam.put_function_event_invoke_config(FunctionName="throttled-fn", MaximumEventAgeInSeconds=60,
+                                         DestinationConfig={"OnFailure": {"Destination": dest_arn}})
+    started = time.time()
+    assert lam.invoke(FunctionName="throttled-fn", InvocationType="Event", Payload=b'{"late": 1}')["StatusCode"] == 202
+    messages = []
+    while not messages and time.time() - started < 120:
+        messages = sqs.receive_message(QueueUrl=dest_url, WaitTimeSeconds=5).get("Messages", [])
+    assert messages, "no EventAgeExceeded record within 120 s"
+    assert time.time() - started >= 60
+    record = json.loads(messages[0]["Body"])
+    assert record["requestContext"]["condition"] == "EventAgeExceeded"
+    assert record["requestPayload"] == {"late": 1}
+    assert record["responsePayload"]["errorType"] == "TooManyRequestsException"
