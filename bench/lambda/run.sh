@@ -68,7 +68,8 @@ echo "== side by side: the same Node handler over HTTP (wrk -t2 -c$CONNECTIONS -
 if [ ! -d "$HERE/node_modules/serverless-offline" ]; then
   (cd "$HERE" && npm ci --no-audit --no-fund --loglevel=error)
 fi
-(cd "$HERE" && SLS_TELEMETRY_DISABLED=1 SLS_NOTIFICATIONS_MODE=off setsid npx serverless offline start \
+# exec: the background job's pid is the new session's, so `kill -- -$PEER_PID` ends the whole tree.
+(cd "$HERE" && exec env SLS_TELEMETRY_DISABLED=1 SLS_NOTIFICATIONS_MODE=off setsid npx serverless offline start \
    --httpPort "$PEER_PORT" --lambdaPort $((PEER_PORT + 1)) --host 127.0.0.1 >"$WORK/peer.log" 2>&1) &
 PEER_PID=$!
 for _ in $(seq 300); do curl -sf "http://127.0.0.1:$PEER_PORT/hello" >/dev/null && break; sleep 0.2; done
