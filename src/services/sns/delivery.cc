@@ -372,14 +372,19 @@ void Dispatcher::Process(std::vector<std::shared_ptr<Work>>& batch) {
           headers.emplace_back("x-amz-sns-rawdelivery", "true");
         }
         std::string arn = s.arn;
-        http_.Post(s.endpoint, std::move(headers), std::move(body), kHttpTimeoutMs,
-                   [this, w, arn](HttpPostResult r) {
-                     if (r.error.empty() && r.status >= 200 && r.status < 300) {
-                       Succeed(w);
-                     } else {
-                       Fail(w, arn, r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error);
-                     }
-                   });
+        ClientRequest request;
+        request.method = "POST";
+        request.url = s.endpoint;
+        for (auto& [name, value] : headers) request.headers.Set(name, value);
+        request.body = std::move(body);
+        request.timeout_ms = kHttpTimeoutMs;
+        http_.Fetch(std::move(request), [this, w, arn](Result<HttpResponse> r) {
+          if (r.ok() && r->status >= 200 && r->status < 300) {
+            Succeed(w);
+          } else {
+            Fail(w, arn, r.ok() ? "HTTP " + std::to_string(r->status) : r.error().message);
+          }
+        });
       } else {
         // email, email-json, sms: recorded for inspection.
         Json rec{{"protocol", s.protocol},     {"endpoint", s.endpoint},

@@ -11,7 +11,7 @@
 //
 // Protocols: sqs (SendMessageBatch through OperationCaller, up to 10 per queue per call,
 // answered asynchronously after the SQS commit), lambda
-// (Invoke with InvocationType Event), http/https (HttpSender, signed envelopes), email,
+// (Invoke with InvocationType Event), http/https (the core HttpClient, signed envelopes), email,
 // email-json and sms (recorded under sns/sent/, listed at GET /_stratus/sns/sent). After the
 // last retry a message goes to the subscription's dead-letter queue (RedrivePolicy), if any.
 // Every delivery continues the publisher's trace.
@@ -29,8 +29,8 @@
 #include <vector>
 
 #include "aws/framework/service.h"
+#include "core/http_client.h"
 #include "core/json.h"
-#include "services/sns/http_sender.h"
 #include "services/sns/signer.h"
 #include "services/sns/topics.h"
 
@@ -100,7 +100,7 @@ class Dispatcher {
   aws::ServiceContext& context_;
   Registry& registry_;
   const Signer& signer_;
-  HttpSender http_;
+  HttpClient http_;  // http/https deliveries (one io thread; deadlines per request)
   std::mutex mu_;  // guards queue_, finished_, stopping_
   std::condition_variable cv_;
   std::condition_variable recovery_cv_;  // wakes the recovery loop (stop only)
