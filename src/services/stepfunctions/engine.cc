@@ -180,6 +180,19 @@ void Execution::OnTimer(uint64_t frame, uint64_t seq) {
     FinishExecution(ExecutionStatus::kTimedOut, Json(), "States.Timeout", "");
     return;
   }
+  if (seq & kHeartbeatTimerBit) {
+    // The heartbeat deadline may have moved since this timer was set: re-arm for the new one.
+    Frame* f = Get(frame);
+    uint64_t task_seq = seq & ~kHeartbeatTimerBit;
+    if (!f || f->seq != task_seq || f->phase != Phase::kTask || f->heartbeat_seconds <= 0) return;
+    if (host_.NowMs() < f->heartbeat_due_ms) {
+      host_.ScheduleTimer(frame, seq, f->heartbeat_due_ms);
+      return;
+    }
+    StateRunner runner(*this);
+    runner.TaskTimedOut(*f, "States.HeartbeatTimeout");
+    return;
+  }
   Frame* f = Get(frame);
   if (!f || f->seq != seq) return;
   StateRunner runner(*this);
@@ -188,6 +201,17 @@ void Execution::OnTimer(uint64_t frame, uint64_t seq) {
   } else if (f->phase == Phase::kTask) {
     runner.TaskTimedOut(*f);
   }
+}
+
+bool Execution::OnHeartbeat(uint64_t frame, uint64_t seq) {
+  if (status_ != ExecutionStatus::kRunning) return false;
+  Frame* f = Get(frame);
+  if (!f || f->phase != Phase::kTask || f->seq != seq) return false;
+  if (f->heartbeat_seconds > 0) {
+    f->heartbeat_due_ms = host_.NowMs() + f->heartbeat_seconds * 1000;
+    MarkDirty(*f);
+  }
+  return true;
 }
 
 void Execution::Abort(const std::string& error, const std::string& cause) {

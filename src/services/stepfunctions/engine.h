@@ -54,6 +54,10 @@ struct ExecutionInfo {
 // AWS's cap on a standard execution's history; reaching it fails the execution.
 inline constexpr int64_t kMaxHistoryEvents = 25000;
 
+// Timers of a task's heartbeat carry this bit in their sequence number (the task's own timeout
+// timer carries the plain sequence number).
+inline constexpr uint64_t kHeartbeatTimerBit = uint64_t{1} << 62;
+
 // A task to run: a service integration call, an activity, a Lambda function.
 struct TaskCall {
   uint64_t frame = 0;
@@ -107,6 +111,9 @@ class Execution {
   void OnTaskResult(uint64_t frame, uint64_t seq, TaskResult result);
   // A timer; ignored unless the frame still waits on `seq`.
   void OnTimer(uint64_t frame, uint64_t seq);
+  // SendTaskHeartbeat: the task's heartbeat deadline restarts. False when `frame` no longer
+  // waits on task `seq` (it ended or timed out).
+  bool OnHeartbeat(uint64_t frame, uint64_t seq);
   // StopExecution: aborts with ExecutionAborted.
   void Abort(const std::string& error, const std::string& cause);
   // Ends the execution as FAILED (the runner's last resort when the engine hit a bug).

@@ -46,6 +46,10 @@ Json FrameToJson(const Frame& f, const std::string& branch) {
     j["task_parameters"] = f.task_parameters;
     j["task_kind"] = f.task_kind;
     j["task_submitted"] = f.task_submitted;
+    if (f.heartbeat_seconds > 0) {
+      j["heartbeat_seconds"] = f.heartbeat_seconds;
+      j["heartbeat_due_ms"] = f.heartbeat_due_ms;
+    }
   }
   if (!f.task_token.empty()) j["task_token"] = f.task_token;
   j["retrying"] = f.retrying;
@@ -182,6 +186,8 @@ std::unique_ptr<Execution> Execution::Restore(std::shared_ptr<const Definition> 
     f->task_parameters = j.value("task_parameters", Json());
     f->task_kind = j.value("task_kind", "");
     f->task_submitted = j.value("task_submitted", false);
+    f->heartbeat_seconds = j.value("heartbeat_seconds", int64_t{0});
+    f->heartbeat_due_ms = j.value("heartbeat_due_ms", int64_t{0});
     f->task_token = j.value("task_token", "");
     f->retrying = j.value("retrying", false);
     f->next_override = j.value("next_override", -2);

@@ -131,6 +131,25 @@ TEST(EngineTest, JsonataFunctionResultIsAnUnsupportedType) {
   }
 }
 
+TEST(EngineTest, HeartbeatTimeoutAndReset) {
+  auto def = Def(R"J({"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:us-east-1:000000000000:activity:a","HeartbeatSeconds":10,"End":true}}})J");
+  FakeHost host;
+  Execution e(def, TestInfo(), host);
+  int64_t start = host.now;
+  e.Start(Json::object());
+  e.Run();
+  ASSERT_EQ(host.tasks.size(), 1u);
+  const TaskCall call = host.tasks[0];
+  host.now = start + 5000;
+  EXPECT_TRUE(e.OnHeartbeat(call.frame, call.seq));
+  EXPECT_FALSE(e.OnHeartbeat(call.frame, call.seq + 1));
+  host.FireAll(e);
+  EXPECT_EQ(e.status(), ExecutionStatus::kFailed);
+  EXPECT_EQ(e.error(), "States.HeartbeatTimeout");
+  EXPECT_EQ(host.now, start + 15000);  // the heartbeat at +5 s moved the deadline to +15 s
+  EXPECT_FALSE(e.OnHeartbeat(call.frame, call.seq));
+}
+
 TEST(EngineTest, RuntimeErrorNamesTheState) {
   auto def = Def(R"J({"StartAt":"pass","States":{"pass":{"Type":"Pass","InputPath":"$.NoSuchInputPath","End":true}}})J");
   FakeHost host;

@@ -64,6 +64,8 @@ struct Frame : public VariableLookup {
   std::string task_token;
   std::string task_kind;        // "lambda" / "task" / "activity"
   bool task_submitted = false;
+  int64_t heartbeat_seconds = 0;  // kTask: HeartbeatSeconds (0 = none)
+  int64_t heartbeat_due_ms = 0;   // kTask: when the task times out unless a heartbeat comes
   bool retrying = false;         // kTimer: a retry backoff rather than a Wait
   int next_override = -2;       // Choice/Catch: the chosen next state (-1 = end)
   std::unique_ptr<Children> children;

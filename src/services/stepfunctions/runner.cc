@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <future>
 
 #include "core/strings.h"
 #include "core/time_format.h"
@@ -370,6 +371,23 @@ bool Runner::DeliverTaskResult(const std::string& arn, uint64_t frame, uint64_t 
   if (!live) return false;
   Post(live, [frame, seq, r = std::move(result)](Execution& e) mutable { e.OnTaskResult(frame, seq, std::move(r)); });
   return true;
+}
+
+bool Runner::DeliverHeartbeat(const std::string& arn, uint64_t frame, uint64_t seq) {
+  std::shared_ptr<Live> live;
+  {
+    std::lock_guard lock(mu_);
+    auto it = live_.find(arn);
+    if (it != live_.end()) live = it->second;
+  }
+  if (!live) return false;
+  // Answered on the driving thread; the new deadline is committed with that batch.
+  auto waiting = std::make_shared<std::promise<bool>>();
+  std::future<bool> answer = waiting->get_future();
+  Post(live, [frame, seq, waiting](Execution& e) { waiting->set_value(e.OnHeartbeat(frame, seq)); });
+  constexpr auto kHeartbeatAnswerWait = std::chrono::seconds(10);
+  if (answer.wait_for(kHeartbeatAnswerWait) != std::future_status::ready) return true;
+  return answer.get();
 }
 
 void Runner::FireDueStoreTimers() {

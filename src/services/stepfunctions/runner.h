@@ -71,6 +71,10 @@ class Runner {
   // Task outcomes from SendTask* and activity workers; false when no such running execution.
   bool DeliverTaskResult(const std::string& arn, uint64_t frame, uint64_t seq, TaskResult result);
   bool IsRunning(const std::string& arn);
+  // SendTaskHeartbeat: restarts the task's heartbeat deadline (committed with the execution's
+  // next batch);
+  // false when the execution no longer waits on that task.
+  bool DeliverHeartbeat(const std::string& arn, uint64_t frame, uint64_t seq);
   // RedriveExecution: runs a FAILED/TIMED_OUT/ABORTED standard execution again from where it
   // stopped (ExecutionNotRedrivable otherwise); returns after the redrive is committed.
   Status Redrive(const std::string& arn);

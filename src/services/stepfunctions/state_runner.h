@@ -13,7 +13,8 @@ class StateRunner {
 
   void Step(Frame& f);
   void TaskResult(Frame& f, stepfunctions::TaskResult result);
-  void TaskTimedOut(Frame& f);
+  // The task's TimeoutSeconds (States.Timeout) or HeartbeatSeconds (States.HeartbeatTimeout) ran out.
+  void TaskTimedOut(Frame& f, const char* error = "States.Timeout");
   void TimerFired(Frame& f);
   void ChildFinished(Frame& child, bool ok);
 

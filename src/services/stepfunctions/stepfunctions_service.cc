@@ -642,7 +642,9 @@ class StepFunctionsService final : public aws::Service {
     On("SendTaskHeartbeat", [this](Call& c, const Json& in) -> Result<Json> {
       auto parts = ParseTaskToken(in.value("taskToken", ""));
       if (!parts) return Error("InvalidToken", "Invalid Token: 'Invalid token'");
-      if (!runner_.IsRunning(parts->execution_arn)) return Error("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'");
+      if (!runner_.DeliverHeartbeat(parts->execution_arn, parts->frame, parts->seq)) {
+        return Error("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'");
+      }
       return Json::object();
     });
     On("CreateActivity", [this](Call& c, const Json& in) -> Result<Json> {

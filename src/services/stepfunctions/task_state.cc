@@ -180,6 +180,12 @@ void StateRunner::ExecuteTask(Frame& f) {
   call.timeout_seconds = timeout;
   call.heartbeat_seconds = heartbeat;
   if (timeout) e_.host_.ScheduleTimer(f.id, f.seq, e_.host_.NowMs() + *timeout * 1000);
+  f.heartbeat_seconds = heartbeat.value_or(0);
+  f.heartbeat_due_ms = 0;
+  if (heartbeat) {
+    f.heartbeat_due_ms = e_.host_.NowMs() + *heartbeat * 1000;
+    e_.host_.ScheduleTimer(f.id, f.seq | kHeartbeatTimerBit, f.heartbeat_due_ms);
+  }
   e_.host_.Dispatch(call);
 }
 
@@ -244,7 +250,7 @@ void StateRunner::TaskResult(Frame& f, stepfunctions::TaskResult r) {
   Complete(f, std::move(*out));
 }
 
-void StateRunner::TaskTimedOut(Frame& f) {
+void StateRunner::TaskTimedOut(Frame& f, const char* error) {
   const State& s = f.current();
   ResourceParts parts = SplitResource(s.resource);
   Json d = Json::object();
@@ -252,12 +258,13 @@ void StateRunner::TaskTimedOut(Frame& f) {
     d["resourceType"] = parts.type;
     d["resource"] = parts.name;
   }
-  d["error"] = "States.Timeout";
+  d["error"] = error;
   e_.Emit(&f, EventPrefix(parts.kind) + "TimedOut", DetailsKey(parts.kind, "TimedOut"), std::move(d));
   ++f.seq;
   f.phase = Phase::kEnter;
   f.task_token.clear();
-  HandleFailure(f, "States.Timeout", "");
+  f.heartbeat_seconds = 0;
+  HandleFailure(f, error, "");
 }
 
 }  // namespace stratus::services::stepfunctions
