@@ -31,13 +31,17 @@ class DynamoDbService final : public aws::Service {
                                 .signing_name = "dynamodb",
                                 .validation_error = "ValidationException"}),
         engine_(context.store, context.clock) {
+    // Answers of durable writes leave the store's writer thread for the worker pool, one task
+    // per group commit (see Engine::SetAnswerRunner).
+    engine_.SetAnswerRunner([&workers = context.workers](std::function<void()> task) {
+      workers.Submit(std::move(task));
+    });
     Register();
   }
 
   ~DynamoDbService() override { Stop(); }
 
   Status Start() override {
-    engine_.StartBatcher();
     sweeper_ = std::thread([this] { SweepLoop(); });
     return Status::Ok();
   }
@@ -49,7 +53,7 @@ class DynamoDbService final : public aws::Service {
     }
     cv_.notify_all();
     if (sweeper_.joinable()) sweeper_.join();
-    engine_.StopBatcher();
+    engine_.DrainWrites();
   }
 
  private:
@@ -58,14 +62,15 @@ class DynamoDbService final : public aws::Service {
 
   // Reads run inline on the io thread: a store read never waits for writers (WAL snapshots)
   // and a page is bounded (1 MB, 16 MB for BatchGetItem), so two thread hand-offs per request
-  // are saved. Writes wait for the group commit and run on the worker pool.
+  // are saved.
   void Data(const std::string& name, Op op, aws::Mode mode = aws::Mode::kWorker) {
     On(name, [this, op](Call& c, const Json& in) -> Result<Json> { return (engine_.*op)(ScopeOf(c), in); },
        mode);
   }
 
-  // Single-item writes and batches go to the write group committer (write_batcher.h): the
-  // handler prepares the request and returns; the answer comes once the group is durable.
+  // Single-item writes and batches start on the io thread: the handler parses and validates
+  // the request, hands it to the store's group commit and returns; the answer is sent from the
+  // store's writer thread once the commit is durable. No thread waits for the fsync.
   using AsyncOp = void (Engine::*)(const Scope&, Json, Engine::Done);
   void Async(const std::string& name, AsyncOp op) {
     OnAsync(name, [this, op](std::shared_ptr<Call> c, Json in, aws::Completion done) {
@@ -78,7 +83,7 @@ class DynamoDbService final : public aws::Service {
         out.body = std::move(r).value();
         done(std::move(out));
       });
-    });
+    }, aws::Mode::kAsyncInline);
   }
 
   void Register() {

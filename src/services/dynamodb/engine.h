@@ -10,10 +10,12 @@
 //
 // Thread-safe.
 #include <atomic>
+#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,14 +52,6 @@ struct WriteOp {
   std::shared_ptr<Json> owned_input;  // keeps ExpressionAttributeValues alive
 };
 
-class WriteBatcher;
-
-// One request of a write group (see write_batcher.h).
-struct GroupItem {
-  const Scope* scope = nullptr;
-  std::vector<WriteOp>* ops = nullptr;
-};
-
 // Topic notified after every commit that appends records to a stream (long polls, Lambda).
 std::string StreamTopic(const std::string& stream_arn);
 
@@ -66,22 +60,28 @@ class Engine {
   Engine(store::Store& store, const Clock& clock);
   ~Engine();
 
-  // Starts/stops the write group committer (write_batcher.h). Without it, writes commit one
-  // store transaction each (tests).
-  void StartBatcher();
-  void StopBatcher();
+  // Waits until every write handed to the store by the *Async operations has answered (their
+  // callbacks reference the engine). Call after new requests stopped arriving.
+  void DrainWrites();
+  // Where the answers of durable writes run. By default on the store's writer thread; the
+  // service hands them to its worker pool instead (SetAnswerRunner), so that the writer, the
+  // one serial stage of every write, goes back to the next group commit at once. The runner
+  // receives one task per group commit (the answers of every write that became durable in it).
+  using AnswerRunner = std::function<void(std::function<void()>)>;
+  void SetAnswerRunner(AnswerRunner runner) { answer_runner_ = std::move(runner); }
 
   TableCatalog& catalog() { return catalog_; }
 
-  // PutItem/UpdateItem/DeleteItem/BatchWriteItem answering through `done` once durable (from a
-  // committer thread), without blocking the caller.
+  // PutItem/UpdateItem/DeleteItem/BatchWriteItem answering through `done` once durable, without
+  // blocking the caller: the request is prepared (parsed, validated) on the calling thread and
+  // applied in the store's next group commit (store::Store::WriteAsync, one fsync for every
+  // write queued meanwhile); `done` runs on the store's writer thread, or at once on the
+  // calling thread when preparation fails.
   using Done = std::function<void(Result<Json>)>;
   void PutItemAsync(const Scope& s, Json in, Done done);
   void UpdateItemAsync(const Scope& s, Json in, Done done);
   void DeleteItemAsync(const Scope& s, Json in, Done done);
   void BatchWriteItemAsync(const Scope& s, Json in, Done done);
-  // Applies a group of independent requests in one transaction; `results` gets each one's status.
-  Status ApplyGroup(std::vector<GroupItem>& items, std::vector<Status>& results);
 
   Result<Json> PutItem(const Scope& s, Json in);
   Result<Json> GetItem(const Scope& s, Json in);
@@ -118,6 +118,10 @@ class Engine {
   Result<WriteOp> PrepareCheck(const Scope& s, Json in, const Table& t);
 
  private:
+  // Inside a transaction: ApplyWrites' body (`results` gets each op's status).
+  Status ApplyInTxn(store::WriteTxn& txn, const Scope& s, std::vector<WriteOp>& ops,
+                    bool transactional, std::vector<Status>& results,
+                    const std::function<Status(store::WriteTxn&)>& extra);
   // Inside a transaction: applies one op to the store (item, indexes, stream record).
   Status ApplyOne(store::WriteTxn& txn, const Scope& s, const Table& t, WriteOp& op);
   Status AppendStreamRecord(store::WriteTxn& txn, const Scope& s, const Table& t,
@@ -132,7 +136,7 @@ class Engine {
                          int64_t limit, const Node* filter, const std::vector<Path>* projection,
                          std::string& last_key);
 
-  // Prepares the request and hands it to the batcher (or applies it directly).
+  // Hands prepared writes to the store's group commit (WriteAsync).
   void SubmitWrite(const Scope& s, std::vector<WriteOp> ops, std::function<Json(std::vector<WriteOp>&)> output,
                    Done done);
   // The shared front half of PutItem/UpdateItem/DeleteItem.
@@ -141,7 +145,17 @@ class Engine {
   store::Store& store_;
   const Clock& clock_;
   TableCatalog catalog_;
-  std::unique_ptr<WriteBatcher> batcher_;
+  // Runs `answer` through the answer runner, batching the answers that arrive while a task is
+  // already queued into that task.
+  void Answer(std::function<void()> answer);
+  void RunAnswers();
+  void WriteFinished();
+  AnswerRunner answer_runner_;  // set before the first request
+  std::mutex writes_mu_;  // guards the members below
+  std::condition_variable writes_cv_;
+  int64_t writes_in_flight_ = 0;
+  std::vector<std::function<void()>> answers_;  // waiting for the answer task
+  bool answer_task_queued_ = false;
   // Where the TTL sweep of each table (by uid) carries on; used by the sweeper thread only.
   std::map<uint64_t, std::string> ttl_cursors_;
   // Stream sequence numbers; written by transactions, which run one at a time.

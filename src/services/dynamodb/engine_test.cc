@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+
 #include "services/dynamodb/attr.h"
 #include "services/dynamodb/streams.h"
 
@@ -233,6 +237,96 @@ TEST_F(EngineTest, HostilePartiqlIsRefusedNotFatal) {
   Json r = Ok(engine_->ExecuteStatement(scope_, {{"Statement", "SELECT sk FROM t WHERE pk = ? AND sk BETWEEN 0 AND 2"},
                                                  {"Parameters", {S("a")}}}));
   EXPECT_EQ(r["Items"].dump(), R"([{"sk":{"N":"1"}}])");
+}
+
+TEST_F(EngineTest, AsyncWritesFailAloneAndApplyInOrder) {
+  CreateTable("t", "", {{"AttributeDefinitions", {{{"AttributeName", "g"}, {"AttributeType", "S"}}}},
+                        {"GlobalSecondaryIndexes",
+                         {{{"IndexName", "byG"},
+                           {"KeySchema", {{{"AttributeName", "g"}, {"KeyType", "HASH"}}}},
+                           {"Projection", {{"ProjectionType", "ALL"}}}}}}});
+  Ok(engine_->PutItem(scope_, {{"TableName", "t"}, {"Item", {{"pk", S("taken")}, {"v", N("1")}}}}));
+  constexpr int kWrites = 64;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::optional<Result<Json>>> results(kWrites);
+  int answered = 0;
+  for (int i = 0; i < kWrites; ++i) {
+    auto done = [&, i](Result<Json> r) {
+      std::lock_guard lock(mu);
+      results[i] = std::move(r);
+      ++answered;
+      cv.notify_all();
+    };
+    if (i % 8 == 7) {
+      // Fails its condition: must leave no trace and not disturb the writes batched with it.
+      engine_->PutItemAsync(scope_,
+                            {{"TableName", "t"},
+                             {"Item", {{"pk", S("taken")}, {"v", N("2")}, {"g", S("x")}}},
+                             {"ConditionExpression", "attribute_not_exists(pk)"},
+                             {"ReturnValuesOnConditionCheckFailure", "ALL_OLD"}},
+                            done);
+    } else if (i % 8 == 3) {
+      engine_->UpdateItemAsync(scope_,
+                               {{"TableName", "t"},
+                                {"Key", {{"pk", S("counter")}}},
+                                {"UpdateExpression", "ADD n :one"},
+                                {"ExpressionAttributeValues", {{":one", N("1")}}},
+                                {"ReturnValues", "UPDATED_NEW"}},
+                               done);
+    } else {
+      engine_->PutItemAsync(scope_,
+                            {{"TableName", "t"},
+                             {"Item", {{"pk", S("k" + std::to_string(i))}, {"g", S("grp")}}},
+                             {"ReturnValues", "ALL_OLD"}},
+                            done);
+    }
+  }
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return answered == kWrites; }));
+  }
+  engine_->DrainWrites();
+  std::vector<std::string> counters;
+  for (int i = 0; i < kWrites; ++i) {
+    ASSERT_TRUE(results[i].has_value());
+    const Result<Json>& r = *results[i];
+    if (i % 8 == 7) {
+      ASSERT_FALSE(r.ok());
+      EXPECT_EQ(r.error().code, "ConditionalCheckFailedException");
+      EXPECT_EQ(r.error().fields["Item"], Json({{"pk", S("taken")}, {"v", N("1")}}));
+    } else if (i % 8 == 3) {
+      ASSERT_TRUE(r.ok()) << r.error().message;
+      counters.push_back((*r)["Attributes"]["n"]["N"]);
+    } else {
+      ASSERT_TRUE(r.ok()) << r.error().message;
+      EXPECT_FALSE(r->contains("Attributes"));  // new keys: no old item
+    }
+  }
+  // The updates ran one after another, in submission order.
+  EXPECT_EQ(counters, (std::vector<std::string>{"1", "2", "3", "4", "5", "6", "7", "8"}));
+  Json taken = Ok(engine_->GetItem(scope_, {{"TableName", "t"}, {"Key", {{"pk", S("taken")}}}}));
+  EXPECT_EQ(taken["Item"], Json({{"pk", S("taken")}, {"v", N("1")}}));
+  Json idx = Ok(engine_->Query(scope_, {{"TableName", "t"}, {"IndexName", "byG"},
+                                        {"KeyConditionExpression", "g = :g"},
+                                        {"ExpressionAttributeValues", {{":g", S("grp")}}},
+                                        {"Select", "COUNT"}}));
+  EXPECT_EQ(idx["Count"], kWrites - 16);
+  idx = Ok(engine_->Query(scope_, {{"TableName", "t"}, {"IndexName", "byG"},
+                                   {"KeyConditionExpression", "g = :g"},
+                                   {"ExpressionAttributeValues", {{":g", S("x")}}}, {"Select", "COUNT"}}));
+  EXPECT_EQ(idx["Count"], 0);
+}
+
+TEST_F(EngineTest, AsyncWriteToAMissingTableAnswersAtOnce) {
+  bool called = false;
+  engine_->PutItemAsync(scope_, {{"TableName", "nope"}, {"Item", {{"pk", S("a")}}}},
+                        [&](Result<Json> r) {
+                          called = true;
+                          ASSERT_FALSE(r.ok());
+                          EXPECT_EQ(r.error().code, "ResourceNotFoundException");
+                        });
+  EXPECT_TRUE(called);
 }
 
 }  // namespace

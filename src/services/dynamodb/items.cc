@@ -8,14 +8,12 @@
 #include "core/strings.h"
 #include "services/dynamodb/attr.h"
 #include "services/dynamodb/engine.h"
-#include "services/dynamodb/write_batcher.h"
 
 namespace stratus::services::dynamodb {
 
 namespace {
 
 const char kSeqCounter[] = "ddb/n/seq";
-constexpr int kMaxTableChangedRetries = 3;
 
 Error ConditionFailed() {
   return Error("ConditionalCheckFailedException", "The conditional request failed");
@@ -390,59 +388,65 @@ Status Engine::ApplyOne(store::WriteTxn& txn, const Scope& s, const Table& t, Wr
   return Status::Ok();
 }
 
+Status Engine::ApplyInTxn(store::WriteTxn& txn, const Scope& s, std::vector<WriteOp>& ops,
+                          bool transactional, std::vector<Status>& results,
+                          const std::function<Status(store::WriteTxn&)>& extra) {
+  results.assign(ops.size(), Status::Ok());
+  // Most requests name one table: look it up once.
+  const std::string* last_name = nullptr;
+  TablePtr last;
+  bool failed = false;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    WriteOp& op = ops[i];
+    if (!last_name || *last_name != op.table_name) {
+      auto t = catalog_.GetInTxn(txn, s, op.table_name);
+      if (!t.ok()) return t.error();
+      last = std::move(t).value();
+      last_name = &op.table_name;
+    }
+    results[i] = ApplyOne(txn, s, *last, op);
+    if (!results[i].ok()) {
+      failed = true;
+      if (!transactional) return results[i];
+    }
+  }
+  if (failed) {
+    // TransactWriteItems: every op was evaluated (for the reasons); nothing is applied.
+    Json reasons = Json::array();
+    std::vector<std::string> codes;
+    for (size_t i = 0; i < ops.size(); ++i) {
+      if (results[i].ok()) {
+        reasons.push_back(Json{{"Code", "None"}});
+        codes.push_back("None");
+        continue;
+      }
+      const Error& e = results[i].error();
+      std::string code = e.code == "ConditionalCheckFailedException" ? "ConditionalCheckFailed"
+                         : e.code == "ValidationException"              ? "ValidationError"
+                                                                        : e.code;
+      Json r = {{"Code", code}, {"Message", e.message}};
+      if (e.fields.contains("Item")) r["Item"] = e.fields["Item"];
+      reasons.push_back(r);
+      codes.push_back(code);
+    }
+    return Error("TransactionCanceledException",
+                 "Transaction cancelled, please refer cancellation reasons for specific reasons [" +
+                     Join(codes, ", ") + "]")
+        .With("CancellationReasons", reasons);
+  }
+  if (extra) return extra(txn);
+  return Status::Ok();
+}
+
 Status Engine::ApplyWrites(const Scope& s, std::vector<WriteOp>& ops, bool transactional,
                            std::vector<Status>* per_op,
                            const std::function<Status(store::WriteTxn&)>& extra) {
-  for (int attempt = 0;; ++attempt) {
-    std::vector<Status> results(ops.size());
-    Status st = store_.Write([&](store::WriteTxn& txn) -> Status {
-      std::unordered_map<std::string, TablePtr> tables;
-      bool failed = false;
-      for (size_t i = 0; i < ops.size(); ++i) {
-        WriteOp& op = ops[i];
-        auto it = tables.find(op.table_name);
-        if (it == tables.end()) {
-          auto t = catalog_.GetInTxn(txn, s, op.table_name);
-          if (!t.ok()) return t.error();
-          it = tables.emplace(op.table_name, *t).first;
-        }
-        results[i] = ApplyOne(txn, s, *it->second, op);
-        if (!results[i].ok()) {
-          failed = true;
-          if (!transactional) return results[i];
-        }
-      }
-      if (failed) {
-        // TransactWriteItems: every op was evaluated (for the reasons); nothing is applied.
-        Json reasons = Json::array();
-        std::vector<std::string> codes;
-        for (size_t i = 0; i < ops.size(); ++i) {
-          if (results[i].ok()) {
-            reasons.push_back(Json{{"Code", "None"}});
-            codes.push_back("None");
-            continue;
-          }
-          const Error& e = results[i].error();
-          std::string code = e.code == "ConditionalCheckFailedException" ? "ConditionalCheckFailed"
-                             : e.code == "ValidationException"              ? "ValidationError"
-                                                                            : e.code;
-          Json r = {{"Code", code}, {"Message", e.message}};
-          if (e.fields.contains("Item")) r["Item"] = e.fields["Item"];
-          reasons.push_back(r);
-          codes.push_back(code);
-        }
-        return Error("TransactionCanceledException",
-                     "Transaction cancelled, please refer cancellation reasons for specific reasons [" +
-                         Join(codes, ", ") + "]")
-            .With("CancellationReasons", reasons);
-      }
-      if (extra) return extra(txn);
-      return Status::Ok();
-    });
-    if (!st.ok() && st.error().code == kTableChanged && attempt < kMaxTableChangedRetries) continue;
-    if (per_op) *per_op = results;
-    return st;
-  }
+  std::vector<Status> results;
+  Status st = store_.Write([&](store::WriteTxn& txn) -> Status {
+    return ApplyInTxn(txn, s, ops, transactional, results, extra);
+  });
+  if (per_op) *per_op = results;
+  return st;
 }
 
 Json Engine::ReturnAttributes(const WriteOp& op) const {
@@ -460,68 +464,83 @@ Json Engine::ReturnAttributes(const WriteOp& op) const {
 // ---- operations ----
 
 Engine::Engine(store::Store& store, const Clock& clock) : store_(store), clock_(clock), catalog_(store, clock) {}
-Engine::~Engine() { StopBatcher(); }
+Engine::~Engine() { DrainWrites(); }
 
-void Engine::StartBatcher() {
-  if (!batcher_) batcher_ = std::make_unique<WriteBatcher>(*this);
+void Engine::DrainWrites() {
+  std::unique_lock lock(writes_mu_);
+  writes_cv_.wait(lock, [this] { return writes_in_flight_ == 0 && !answer_task_queued_; });
 }
 
-void Engine::StopBatcher() {
-  if (batcher_) batcher_->Stop();
+void Engine::WriteFinished() {
+  std::lock_guard lock(writes_mu_);
+  if (--writes_in_flight_ == 0) writes_cv_.notify_all();
 }
 
-Status Engine::ApplyGroup(std::vector<GroupItem>& items, std::vector<Status>& results) {
-  results.assign(items.size(), Status::Ok());
-  return store_.Write([&](store::WriteTxn& txn) -> Status {
-    std::map<std::string, TablePtr> tables;
-    for (size_t i = 0; i < items.size(); ++i) {
-      const Scope& s = *items[i].scope;
-      results[i] = Status::Ok();
-      for (WriteOp& op : *items[i].ops) {
-        std::string key = s.account + "/" + s.region + "/" + op.table_name;
-        auto it = tables.find(key);
-        if (it == tables.end()) {
-          auto t = catalog_.GetInTxn(txn, s, op.table_name);
-          if (!t.ok()) {
-            results[i] = t.error();
-            break;
-          }
-          it = tables.emplace(key, *t).first;
-        }
-        // A request's own failures come before it writes anything (see write_batcher.h).
-        Status st = ApplyOne(txn, s, *it->second, op);
-        if (!st.ok()) {
-          results[i] = st;
-          break;
-        }
-      }
-    }
-    return Status::Ok();
-  });
-}
+namespace {
+// A write waiting for the store's group commit: owned by the write function and its callback.
+struct PendingWrite {
+  Scope scope;
+  std::vector<WriteOp> ops;
+  std::vector<Status> results;
+  std::function<Json(std::vector<WriteOp>&)> output;
+  Engine::Done done;
+};
+}  // namespace
 
 void Engine::SubmitWrite(const Scope& s, std::vector<WriteOp> ops,
                          std::function<Json(std::vector<WriteOp>&)> output, Done done) {
-  if (!batcher_) {
-    Status st = ApplyWrites(s, ops, false);
-    if (!st.ok()) {
-      done(st.error());
-    } else {
-      done(output(ops));
-    }
+  {
+    std::lock_guard lock(writes_mu_);
+    ++writes_in_flight_;
+  }
+  auto p = std::make_shared<PendingWrite>(
+      PendingWrite{s, std::move(ops), {}, std::move(output), std::move(done)});
+  // The store runs the function in its next group commit (each request in its own savepoint,
+  // so a failing request leaves no trace) and calls back on its writer thread once durable:
+  // no thread waits for the fsync.
+  store_.WriteAsync(
+      [this, p](store::WriteTxn& txn) { return ApplyInTxn(txn, p->scope, p->ops, false, p->results, {}); },
+      [this, p](Status st) {
+        Answer([this, p, st = std::move(st)]() mutable {
+          if (!st.ok()) {
+            p->done(std::move(st).error());
+          } else {
+            p->done(p->output(p->ops));
+          }
+          WriteFinished();
+        });
+      });
+}
+
+void Engine::Answer(std::function<void()> answer) {
+  if (!answer_runner_) {
+    answer();
     return;
   }
-  WriteBatcher::Request r;
-  r.scope = s;
-  r.ops = std::move(ops);
-  r.done = [output = std::move(output), done = std::move(done)](Status st, std::vector<WriteOp>& applied) {
-    if (!st.ok()) {
-      done(st.error());
-    } else {
-      done(output(applied));
+  {
+    std::lock_guard lock(writes_mu_);
+    answers_.push_back(std::move(answer));
+    if (answer_task_queued_) return;
+    answer_task_queued_ = true;
+  }
+  answer_runner_([this] { RunAnswers(); });
+}
+
+void Engine::RunAnswers() {
+  std::vector<std::function<void()>> batch;
+  for (;;) {
+    {
+      std::lock_guard lock(writes_mu_);
+      if (answers_.empty()) {
+        answer_task_queued_ = false;
+        writes_cv_.notify_all();  // DrainWrites waits for this task to end
+        return;
+      }
+      batch.swap(answers_);
     }
-  };
-  batcher_->Submit(std::move(r));
+    for (auto& answer : batch) answer();
+    batch.clear();
+  }
 }
 
 Result<WriteOp> Engine::PrepareSingle(const Scope& s, WriteOp::Kind kind, Json in) {

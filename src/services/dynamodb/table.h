@@ -96,9 +96,6 @@ std::string PartitionHash(std::string_view encoded_pk);
 Error ResourceNotFound(std::string message = "Requested resource not found");
 Error ResourceInUse(std::string message);
 
-// A table record must be re-read when this error comes back from a transaction.
-inline constexpr std::string_view kTableChanged = "StratusTableChanged";
-
 class TableCatalog {
  public:
   TableCatalog(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}
