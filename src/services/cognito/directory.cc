@@ -163,10 +163,28 @@ Result<Json> Directory::CreatePool(const Scope& s, const Json& in) {
   return Public(pool);
 }
 
+Result<std::optional<Json>> Directory::ReadParsed(const std::string& key) {
+  STRATUS_ASSIGN_OR_RETURN(auto raw, store_.Get(key));
+  if (!raw) return std::optional<Json>();
+  std::shared_ptr<const ParsedRecord> hit;
+  {
+    std::lock_guard lock(parsed_mu_);
+    auto it = parsed_.find(key);
+    if (it != parsed_.end() && it->second->raw == *raw) hit = it->second;
+  }
+  if (hit) return std::optional<Json>(hit->json);
+  auto fresh = std::make_shared<ParsedRecord>(ParsedRecord{*raw, ParseJsonOrDiscarded(*raw)});
+  Json out = fresh->json;
+  std::lock_guard lock(parsed_mu_);
+  if (parsed_.size() >= kMaxParsedRecords) parsed_.clear();
+  parsed_[key] = std::move(fresh);
+  return std::optional<Json>(std::move(out));
+}
+
 Result<Json> Directory::PoolById(std::string_view pool_id) {
-  STRATUS_ASSIGN_OR_RETURN(auto raw, store_.Get(keys::Pool(pool_id)));
-  if (!raw) return ResourceNotFound("User pool " + std::string(pool_id) + " does not exist.");
-  return ParseJsonOrDiscarded(*raw);
+  STRATUS_ASSIGN_OR_RETURN(auto pool, ReadParsed(keys::Pool(pool_id)));
+  if (!pool) return ResourceNotFound("User pool " + std::string(pool_id) + " does not exist.");
+  return std::move(*pool);
 }
 
 Result<Json> Directory::Pool(const Scope& s, std::string_view pool_id) {
@@ -434,10 +452,10 @@ Result<std::pair<Json, Json>> Directory::ClientById(std::string_view client_id) 
   Error missing = ResourceNotFound("User pool client " + std::string(client_id) + " does not exist.");
   STRATUS_ASSIGN_OR_RETURN(auto pool_id, store_.Get(keys::ClientIndex(client_id)));
   if (!pool_id) return missing;
-  STRATUS_ASSIGN_OR_RETURN(auto raw, store_.Get(keys::Client(*pool_id, client_id)));
-  if (!raw) return missing;
+  STRATUS_ASSIGN_OR_RETURN(auto client, ReadParsed(keys::Client(*pool_id, client_id)));
+  if (!client) return missing;
   STRATUS_ASSIGN_OR_RETURN(Json pool, PoolById(*pool_id));
-  return std::make_pair(std::move(pool), ParseJsonOrDiscarded(*raw));
+  return std::make_pair(std::move(pool), std::move(*client));
 }
 
 // ---------------------------------------------------------------- domains

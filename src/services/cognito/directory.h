@@ -2,11 +2,16 @@
 // The configuration side of user pools on store::Store: pools, app clients, domains, groups,
 // resource servers, identity providers, MFA configuration and tags. Inputs and outputs are the
 // API's canonical JSON (member names as in cognito-idp-2016-04-18). Plain logic callable without
-// a server; thread-safe (all state is in the store, each call is one transaction).
+// a server; thread-safe (all state is in the store, each call is one transaction; the cache of
+// parsed records is behind a mutex and never answers without reading the store).
 //
 // A pool record is UserPoolType plus internal members starting with "_" (_Account, _Region,
 // _Tags are not echoed); a client record is UserPoolClientType plus internals.
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 
 #include "core/clock.h"
@@ -91,9 +96,22 @@ class Directory {
                             std::string_view token_name, std::string_view out_name,
                             const std::function<Json(const Json&)>& shape);
   Result<std::string> PoolFromArn(const Scope& s, std::string_view arn);
+  // The record at `key`, parsed (nullopt when absent). The store is read every time, so a record
+  // is never stale whichever node wrote it, but parsing happens only when its bytes changed:
+  // pool records carry the schema (~8 KB of JSON), and sign-ins and token checks read the pool
+  // and client records on every request.
+  Result<std::optional<Json>> ReadParsed(const std::string& key);
+
+  struct ParsedRecord {
+    std::string raw;
+    Json json;
+  };
+  static constexpr size_t kMaxParsedRecords = 4096;
 
   store::Store& store_;
   const Clock& clock_;
+  std::mutex parsed_mu_;  // guards parsed_
+  std::unordered_map<std::string, std::shared_ptr<const ParsedRecord>> parsed_;
 };
 
 }  // namespace stratus::services::cognito

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/crypto.h"
+
 namespace stratus::services::cognito::jwt {
 namespace {
 
@@ -71,6 +73,15 @@ TEST(Jwt, Base64Url) {
   EXPECT_EQ(*Base64UrlDecode("-_8"), "\xfb\xff");
   EXPECT_FALSE(Base64UrlDecode("+/8").has_value());
   EXPECT_FALSE(Base64UrlDecode("a").has_value());
+  EXPECT_FALSE(Base64UrlDecode("ab.c").has_value());
+  EXPECT_FALSE(Base64UrlDecode("ab\ncd").has_value());
+  EXPECT_EQ(*Base64UrlDecode("-_8="), "\xfb\xff");  // padding tolerated
+  EXPECT_EQ(*Base64UrlDecode(""), "");
+  for (size_t n = 0; n < 70; ++n) {
+    std::string bytes = RandomBytes(n);
+    std::string text = Base64UrlEncode(bytes);
+    ASSERT_EQ(*Base64UrlDecode(text), bytes) << text;
+  }
 }
 
 TEST(Jwt, MalformedJwksRefused) {
