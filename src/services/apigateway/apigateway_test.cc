@@ -138,6 +138,14 @@ TEST(ProxyEvents, V1ResponseValidation) {
   EXPECT_EQ(r->headers.entries()[0].first, "tesT-Multi");
   EXPECT_EQ(r->headers.GetOr("b"), "true");
   EXPECT_EQ(r->headers.GetOr("content-type"), "application/json");
+  // Cookies stay one per line.
+  r = ParseV1Response(
+      "{\"multiValueHeaders\": {\"Set-Cookie\": [\"a=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT\", "
+      "\"b=2\"]}}",
+      false);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->headers.GetAll("set-cookie"),
+            (std::vector<std::string_view>{"a=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT", "b=2"}));
   r = ParseV1Response("{\"body\": \"dGVzdA==\", \"isBase64Encoded\": true}", true);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->body, "test");

@@ -59,8 +59,13 @@ bool HeaderNameOk(std::string_view name) {
 bool HeaderValueOk(std::string_view v) { return v.find_first_of("\r\n") == std::string::npos; }
 
 // Adds `value` to `name`, joining with ", " into one header line that keeps the casing of the
-// first occurrence (as AWS merges multiValueHeaders and headers).
+// first occurrence (as AWS merges multiValueHeaders and headers). Set-Cookie is never joined
+// (a cookie's Expires holds a comma; RFC 6265 forbids folding): each value is its own line.
 void MergeHeader(Headers& h, const std::string& name, const std::string& value) {
+  if (IEquals(name, "set-cookie")) {
+    h.Add(name, value);
+    return;
+  }
   if (auto cur = h.Get(name)) {
     std::string joined = std::string(*cur) + ", " + value;
     std::string kept;
