@@ -341,5 +341,22 @@ TEST(Validation, NestedPathsPatternsAndRanges) {
             "Member must have value greater than or equal to 1");
 }
 
+TEST(Validation, MapKeyAndValuePathsAreBuiltOnlyForViolations) {
+  const ServiceModel* model = FindEmbeddedModel("dynamodb");
+  const Shape& batch = *model->FindOperation("BatchWriteItem")->input;
+  auto ok = ValidateInput(batch, Json::parse(R"({"RequestItems":{"t":[{"PutRequest":{"Item":{"k":{"S":"x"}}}}]}})"));
+  EXPECT_TRUE(ok.empty());
+  auto v = ValidateInput(batch, Json::parse(R"({"RequestItems":{"t":[{"PutRequest":{"Item":{"k":{"S":"x"}}}}],"u":[]}})"));
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].path, "requestItems.value");
+  EXPECT_EQ(v[0].value, "'[]'");
+  const Shape& tx = *model->FindOperation("TransactWriteItems")->input;
+  auto t = ValidateInput(tx, Json::parse(R"({"TransactItems":[{"Put":{"TableName":"x","Item":{}}},
+      {"Update":{"TableName":"x","Key":{},"UpdateExpression":"SET a = :a","ReturnValuesOnConditionCheckFailure":"BAD"}}]})"));
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].path, "transactItems.2.member.update.returnValuesOnConditionCheckFailure");
+  EXPECT_EQ(t[0].value, "'BAD'");
+}
+
 }  // namespace
 }  // namespace stratus::aws

@@ -1,5 +1,6 @@
 // Input validation against the model's constraints, with AWS's (Coral's) message wording.
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <re2/re2.h>
 #include <unordered_map>
@@ -68,24 +69,47 @@ std::string Quoted(const Json& v) {
   return "'" + DumpJson(v) + "'";
 }
 
+// Where a value sits in the input, as a chain of stack frames: the path text AWS reports is only
+// built when a value violates a constraint, so a valid request allocates nothing for paths.
+struct PathNode {
+  enum Kind { kRoot, kMember, kListItem, kMapKey, kMapValue };
+  Kind kind = kRoot;
+  const PathNode* parent = nullptr;
+  std::string_view member;  // kMember: the member's model name
+  size_t index = 0;         // kListItem: 1-based
+
+  std::string Text() const {
+    switch (kind) {
+      case kRoot: return std::string();
+      case kMember: return Join(parent->Text(), LowerCamel(member));
+      case kListItem: return parent->Text() + "." + std::to_string(index) + ".member";
+      case kMapKey: return parent->Text() + ".key";
+      case kMapValue: return parent->Text() + ".value";
+    }
+    return std::string();
+  }
+};
+
 class Validator {
  public:
   std::vector<Violation> out;
 
-  void Structure(const Shape& shape, const Json& value, const std::string& path) {
+  void Structure(const Shape& shape, const Json& value, const PathNode& path) {
     if (shape.document || !value.is_object()) return;
     for (const Member& m : shape.members) {
-      std::string child = Join(path, LowerCamel(m.name));
       auto it = value.find(m.name);
       if (it == value.end() || it->is_null()) {
-        if (shape.IsRequired(m.name)) out.push_back({child, "null", "Member must not be null"});
+        if (shape.IsRequired(m.name)) {
+          out.push_back({PathNode{PathNode::kMember, &path, m.name}.Text(), "null",
+                         "Member must not be null"});
+        }
         continue;
       }
-      Value(*m.shape, *it, child);
+      Value(*m.shape, *it, PathNode{PathNode::kMember, &path, m.name});
     }
   }
 
-  void Value(const Shape& shape, const Json& v, const std::string& path) {
+  void Value(const Shape& shape, const Json& v, const PathNode& path) {
     switch (shape.type) {
       case ShapeType::kStructure: Structure(shape, v, path); return;
       case ShapeType::kList: {
@@ -93,38 +117,29 @@ class Validator {
         Length(shape, v, v.size(), path);
         size_t i = 1;
         for (const Json& item : v) {
-          Value(*shape.list_member->shape, item, path + "." + std::to_string(i++) + ".member");
+          Value(*shape.list_member->shape, item, PathNode{PathNode::kListItem, &path, {}, i++});
         }
         return;
       }
       case ShapeType::kMap: {
         if (!v.is_object()) return;
         Length(shape, v, v.size(), path);
+        PathNode key_path{PathNode::kMapKey, &path};
+        PathNode value_path{PathNode::kMapValue, &path};
         for (const auto& [k, item] : v.items()) {
-          Value(*shape.map_key->shape, Json(k), path + ".key");
-          Value(*shape.map_value->shape, item, path + ".value");
+          String(*shape.map_key->shape, k, nullptr, key_path);
+          Value(*shape.map_value->shape, item, value_path);
         }
         return;
       }
       case ShapeType::kString: {
         if (!v.is_string()) return;
-        const auto& s = v.get_ref<const std::string&>();
-        Length(shape, v, CodePoints(s), path);
-        if (!shape.pattern.empty()) {
-          const RE2* re = Patterns().Get(shape.pattern);
-          if (re != nullptr && !RE2::FullMatch(s, *re)) {
-            Add(v, path, "Member must satisfy regular expression pattern: " + shape.pattern);
-          }
-        }
-        if (!shape.enum_values.empty()) {
-          bool found = false;
-          for (const auto& e : shape.enum_values) found = found || e == s;
-          if (!found) Add(v, path, "Member must satisfy enum value set: [" + stratus::Join(shape.enum_values, ", ") + "]");
-        }
+        String(shape, v.get_ref<const std::string&>(), &v, path);
         return;
       }
       case ShapeType::kBlob: {
         if (!v.is_string()) return;
+        if (!shape.min && !shape.max) return;
         auto bytes = Base64Decode(v.get_ref<const std::string&>());
         Length(shape, v, bytes ? bytes->size() : 0, path);
         return;
@@ -151,7 +166,43 @@ class Validator {
   }
 
  private:
-  void Length(const Shape& shape, const Json& v, size_t n, const std::string& path) {
+  // A string value (a member's, or a map key when `json` is null).
+  void String(const Shape& shape, const std::string& s, const Json* json, const PathNode& path) {
+    if (shape.type != ShapeType::kString) {
+      if (json == nullptr) Value(shape, Json(s), path);  // a map key of another shape (rare)
+      return;
+    }
+    std::optional<Json> owned;
+    auto value = [&]() -> const Json& {
+      if (json != nullptr) return *json;
+      if (!owned) owned = Json(s);
+      return *owned;
+    };
+    if (shape.min || shape.max) {
+      size_t n = CodePoints(s);
+      if (shape.min && static_cast<double>(n) < *shape.min) {
+        Add(value(), path, "Member must have length greater than or equal to " + FormatDouble(*shape.min));
+      }
+      if (shape.max && static_cast<double>(n) > *shape.max) {
+        Add(value(), path, "Member must have length less than or equal to " + FormatDouble(*shape.max));
+      }
+    }
+    if (!shape.pattern.empty()) {
+      const RE2* re = Patterns().Get(shape.pattern);
+      if (re != nullptr && !RE2::FullMatch(s, *re)) {
+        Add(value(), path, "Member must satisfy regular expression pattern: " + shape.pattern);
+      }
+    }
+    if (!shape.enum_values.empty()) {
+      bool found = false;
+      for (const auto& e : shape.enum_values) found = found || e == s;
+      if (!found) {
+        Add(value(), path, "Member must satisfy enum value set: [" + stratus::Join(shape.enum_values, ", ") + "]");
+      }
+    }
+  }
+
+  void Length(const Shape& shape, const Json& v, size_t n, const PathNode& path) {
     if (shape.min && static_cast<double>(n) < *shape.min) {
       Add(v, path, "Member must have length greater than or equal to " + FormatDouble(*shape.min));
     }
@@ -160,8 +211,8 @@ class Validator {
     }
   }
 
-  void Add(const Json& v, const std::string& path, std::string constraint) {
-    out.push_back({path, Quoted(v), std::move(constraint)});
+  void Add(const Json& v, const PathNode& path, std::string constraint) {
+    out.push_back({path.Text(), Quoted(v), std::move(constraint)});
   }
 };
 
@@ -169,7 +220,7 @@ class Validator {
 
 std::vector<Violation> ValidateInput(const Shape& shape, const Json& input) {
   Validator v;
-  v.Structure(shape, input, "");
+  v.Structure(shape, input, PathNode{});
   return std::move(v.out);
 }
 
