@@ -73,13 +73,19 @@ fi
 run() {  # name url conns
   local name=$1 url=$2 conns=$3
   wrk -t1 -c"$conns" -d2s "$url" >/dev/null 2>&1 || true  # warm-up (instances, caches)
-  local out rps p99 errors
+  local out rps p99 errors t0 t1 n cpu=""
+  t0=$(awk '{print $14 + $15}' "/proc/$spid/stat")
   out=$(wrk -t1 -c"$conns" -d"${SECS}s" --latency "$url")
+  t1=$(awk '{print $14 + $15}' "/proc/$spid/stat")
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   p99=$(echo "$out" | awk '$1=="99%" {print $2}')
   errors=$(echo "$out" | awk '/Non-2xx/ {print $5}')
-  printf '%-44s c=%-3s %12s req/s   p99 %-9s %s\n' "$name" "$conns" "$rps" "$p99" \
-    "${errors:+non-2xx: $errors}" >&2
+  n=$(echo "$out" | awk '/requests in/ {print $1}')
+  # The stratus process's CPU per request (gateway + Lambda service; function processes and the
+  # peers are other processes): only meaningful for the stratus targets.
+  case "$name" in *stratus*) cpu=$(echo "($t1 - $t0) * 1000000 / $(getconf CLK_TCK) / $n" | bc);; esac
+  printf '%-44s c=%-3s %12s req/s   p99 %-9s %s%s\n' "$name" "$conns" "$rps" "$p99" \
+    "${cpu:+server CPU ${cpu} us/req  }" "${errors:+non-2xx: $errors}" >&2
   echo "$rps"
 }
 echo "wrk -t1 -d${SECS}s on $(nproc) cores ($(uname -r)), stratus $("$BIN" --version 2>/dev/null | head -1)" >&2
