@@ -4,9 +4,10 @@ import assert from "node:assert/strict";
 import {
   SNSClient, CreateTopicCommand, SubscribeCommand, PublishCommand, PublishBatchCommand,
   SetSubscriptionAttributesCommand, GetSubscriptionAttributesCommand, ListSubscriptionsByTopicCommand,
-  NotFoundException, InvalidParameterException,
+  NotFoundException, InvalidParameterException, GetTopicAttributesCommand, SetTopicAttributesCommand,
+  TagResourceCommand, ListTagsForResourceCommand, UnsubscribeCommand, ListTopicsCommand, DeleteTopicCommand,
 } from "@aws-sdk/client-sns";
-import { SQSClient, CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { SQSClient, CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, DeleteMessageCommand } from "@aws-sdk/client-sqs";
 import { startStratus } from "./stratus.mjs";
 
 let stratus;
@@ -74,4 +75,42 @@ test("batch publish, body filtering and errors", async () => {
     sns.send(new SetSubscriptionAttributesCommand({ SubscriptionArn, AttributeName: "FilterPolicy", AttributeValue: JSON.stringify({ a: [{ exists: "yes" }] }) })),
     (e) => e instanceof InvalidParameterException && e.message === "Invalid parameter: FilterPolicy: exists match pattern must be either true or false.",
   );
+});
+
+test("FIFO topic to a FIFO queue in order, topic attributes, tags, unsubscribe, delete", async () => {
+  const { TopicArn } = await sns.send(new CreateTopicCommand({
+    Name: "js-orders.fifo", Attributes: { FifoTopic: "true", ContentBasedDeduplication: "true" },
+  }));
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: "js-orders.fifo", Attributes: { FifoQueue: "true" } }));
+  const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }))).Attributes.QueueArn;
+  const { SubscriptionArn } = await sns.send(new SubscribeCommand({
+    TopicArn, Protocol: "sqs", Endpoint: arn, Attributes: { RawMessageDelivery: "true" },
+  }));
+  const seqs = [];
+  for (const body of ["o1", "o2", "o3", "o2"]) {
+    seqs.push((await sns.send(new PublishCommand({ TopicArn, Message: body, MessageGroupId: "g" }))).SequenceNumber);
+  }
+  assert.ok(BigInt(seqs[0]) < BigInt(seqs[1]) && BigInt(seqs[1]) < BigInt(seqs[2]));
+  const got = [];
+  const deadline = Date.now() + 10000;
+  while (got.length < 3 && Date.now() < deadline) {
+    const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    for (const m of r.Messages ?? []) {
+      got.push(m.Body);
+      await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: m.ReceiptHandle }));
+    }
+  }
+  assert.deepEqual(got, ["o1", "o2", "o3"]);  // in order; the repeated o2 deduplicated
+
+  await sns.send(new SetTopicAttributesCommand({ TopicArn, AttributeName: "DisplayName", AttributeValue: "Orders" }));
+  const attrs = (await sns.send(new GetTopicAttributesCommand({ TopicArn }))).Attributes;
+  assert.equal(attrs.DisplayName, "Orders");
+  assert.equal(attrs.FifoTopic, "true");
+  await sns.send(new TagResourceCommand({ ResourceArn: TopicArn, Tags: [{ Key: "team", Value: "a" }] }));
+  assert.deepEqual((await sns.send(new ListTagsForResourceCommand({ ResourceArn: TopicArn }))).Tags, [{ Key: "team", Value: "a" }]);
+  await sns.send(new UnsubscribeCommand({ SubscriptionArn }));
+  assert.deepEqual((await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn }))).Subscriptions, []);
+  await sns.send(new DeleteTopicCommand({ TopicArn }));
+  const topics = (await sns.send(new ListTopicsCommand({}))).Topics.map((t) => t.TopicArn);
+  assert.ok(!topics.includes(TopicArn));
 });

@@ -5,7 +5,9 @@ import {
   SQSClient, CreateQueueCommand, SendMessageCommand, SendMessageBatchCommand, ReceiveMessageCommand,
   DeleteMessageCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ChangeMessageVisibilityCommand,
   StartMessageMoveTaskCommand, ListMessageMoveTasksCommand, ListQueuesCommand, GetQueueUrlCommand,
-  QueueDoesNotExist, TooManyEntriesInBatchRequest,
+  QueueDoesNotExist, TooManyEntriesInBatchRequest, SetQueueAttributesCommand, TagQueueCommand,
+  UntagQueueCommand, ListQueueTagsCommand, PurgeQueueCommand, ChangeMessageVisibilityBatchCommand,
+  ListDeadLetterSourceQueuesCommand, DeleteQueueCommand, AddPermissionCommand, RemovePermissionCommand,
 } from "@aws-sdk/client-sqs";
 import { startStratus } from "./stratus.mjs";
 
@@ -106,4 +108,42 @@ test("dead-letter queue and StartMessageMoveTask", async () => {
   assert.equal(tasks.Results[0].ApproximateNumberOfMessagesMoved, 1);
   const listed = await sqs.send(new ListQueuesCommand({ QueueNamePrefix: "js-" }));
   assert.ok(listed.QueueUrls.includes(src));
+});
+
+test("attributes, tags, permissions, visibility batches, purge and delete", async () => {
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: "js-admin", tags: { team: "a" } }));
+  const { QueueUrl: dlq } = await sqs.send(new CreateQueueCommand({ QueueName: "js-admin-dlq" }));
+  await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: {
+    VisibilityTimeout: "45", RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await arnOf(dlq), maxReceiveCount: 3 }),
+  } }));
+  const attrs = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["All"] }))).Attributes;
+  assert.equal(attrs.VisibilityTimeout, "45");
+  assert.equal(JSON.parse(attrs.RedrivePolicy).maxReceiveCount, 3);
+  assert.deepEqual((await sqs.send(new ListDeadLetterSourceQueuesCommand({ QueueUrl: dlq }))).queueUrls, [QueueUrl]);
+  await sqs.send(new TagQueueCommand({ QueueUrl, Tags: { env: "test" } }));
+  await sqs.send(new UntagQueueCommand({ QueueUrl, TagKeys: ["team"] }));
+  assert.deepEqual((await sqs.send(new ListQueueTagsCommand({ QueueUrl }))).Tags, { env: "test" });
+  await sqs.send(new AddPermissionCommand({ QueueUrl, Label: "p1", AWSAccountIds: ["111122223333"], Actions: ["SendMessage"] }));
+  const policy = JSON.parse((await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["Policy"] }))).Attributes.Policy);
+  assert.equal(policy.Statement[0].Sid, "p1");
+  await sqs.send(new RemovePermissionCommand({ QueueUrl, Label: "p1" }));
+
+  await sqs.send(new SendMessageBatchCommand({ QueueUrl, Entries: [0, 1, 2].map((i) => ({ Id: `m${i}`, MessageBody: `b${i}` })) }));
+  const got = (await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 30 }))).Messages;
+  assert.equal(got.length, 3);
+  const changed = await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl, Entries: [
+    ...got.map((m, i) => ({ Id: `e${i}`, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })),
+    { Id: "bad", ReceiptHandle: "not-a-handle", VisibilityTimeout: 0 },
+  ] }));
+  assert.equal(changed.Successful.length, 3);
+  assert.deepEqual(changed.Failed.map((f) => [f.Id, f.Code]), [["bad", "ReceiptHandleIsInvalid"]]);
+  const back = (await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }))).Messages;
+  assert.deepEqual(back.map((m) => m.Body).sort(), ["b0", "b1", "b2"]);
+
+  await sqs.send(new PurgeQueueCommand({ QueueUrl }));
+  const left = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }));
+  assert.equal(left.Attributes.ApproximateNumberOfMessages, "0");
+  assert.equal(left.Attributes.ApproximateNumberOfMessagesNotVisible, "0");
+  await sqs.send(new DeleteQueueCommand({ QueueUrl }));
+  await assert.rejects(sqs.send(new GetQueueUrlCommand({ QueueName: "js-admin" })), QueueDoesNotExist);
 });
