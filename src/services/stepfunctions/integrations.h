@@ -4,20 +4,26 @@
 //   arn:aws:states:::sqs:sendMessage, sns:publish, dynamodb:getItem/putItem/updateItem/deleteItem
 //   arn:aws:states:::states:startExecution[.sync|.sync:2|.waitForTaskToken]
 //   arn:aws:states:::aws-sdk:<service>:<action> → that service's model operation
+//   arn:aws:states:::apigateway:invoke[.waitForTaskToken] → the execute-api data plane, over
+//     HTTP to this server's own port (the data plane has no in-process entry)
 // A service that is not built into stratus fails the task with States.TaskFailed naming it.
 //
 // Thread-safe. Calls run on the worker pool, never on the execution's driving thread.
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 
 #include "aws/framework/service.h"
+#include "core/http_client.h"
 #include "services/stepfunctions/runner.h"
 
 namespace stratus::services::stepfunctions {
 
 class Integrations {
  public:
-  explicit Integrations(aws::ServiceContext& context) : context_(context) {}
+  explicit Integrations(aws::ServiceContext& context);
+  ~Integrations();
   // Runs `call` and reports its outcome; .waitForTaskToken calls report kSubmitted when the
   // request was made (the result comes later through SendTaskSuccess/Failure).
   void Run(const ExecutionInfo& info, const TaskCall& call, std::function<void(TaskResult)> done);
@@ -30,7 +36,12 @@ class Integrations {
   TaskResult CallService(const ExecutionInfo& info, const TaskCall& call, const std::string& service,
                          const std::string& operation, Json input, std::string payload,
                          const std::string& error_prefix);
+  // apigateway:invoke: completes `done` with the API's response or an ApiGateway.<status> error.
+  void InvokeApi(const Json& params, std::function<void(TaskResult)> done);
+
   aws::ServiceContext& context_;
+  std::mutex http_mu_;  // guards http_ (created on the first apigateway:invoke)
+  std::unique_ptr<HttpClient> http_;
 };
 
 // "getItem" → "GetItem"; aws-sdk service names to stratus service names ("sfn" → "stepfunctions").
