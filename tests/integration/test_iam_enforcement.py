@@ -19,7 +19,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import Stratus
+from conftest import Stratus, make_zip
 
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
@@ -325,3 +325,40 @@ def test_soft_mode_logs_instead_of_denying():
             assert error_of(lambda: client(s, "sts", key, "bad" * 10).get_caller_identity())[0] == "SignatureDoesNotMatch"
         finally:
             s.stop()
+
+
+FUNCTION = """import boto3, os
+def handler(event, context):
+    kw = dict(endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=os.environ["AWS_REGION"])
+    out = {"arn": boto3.client("sts", **kw).get_caller_identity()["Arn"]}
+    sqs = boto3.client("sqs", **kw)
+    sqs.send_message(QueueUrl=event["queue"], MessageBody="from the function")
+    try:
+        sqs.list_queues()
+        out["list"] = "allowed"
+    except Exception as e:
+        out["list"] = e.response["Error"]["Code"]
+    return out
+"""
+
+
+def test_functions_run_as_their_execution_role(server, world):
+    root_iam = client(server, "iam")
+    root_iam.create_role(RoleName="fn-exec", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                                                "Action": "sts:AssumeRole"}]}))
+    queue = client(server, "sqs").create_queue(QueueName="fn-q")["QueueUrl"]
+    root_iam.put_role_policy(RoleName="fn-exec", PolicyName="send", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage",
+                                                "Resource": f"arn:aws:sqs:{REGION}:{ACCOUNT}:fn-q"}]}))
+    lam = client(server, "lambda", read_timeout=60)
+    lam.create_function(FunctionName="as-role", Runtime="python3.12", Handler="app.handler", Timeout=30,
+                        Role=f"arn:aws:iam::{ACCOUNT}:role/fn-exec", Code={"ZipFile": make_zip({"app.py": FUNCTION})})
+    lam.get_waiter("function_active_v2").wait(FunctionName="as-role", WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    r = lam.invoke(FunctionName="as-role", Payload=json.dumps({"queue": queue}).encode())
+    out = json.loads(r["Payload"].read())
+    assert "FunctionError" not in r, out
+    assert out["arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/fn-exec/as-role"
+    assert out["list"] in DENIED_CODES
+    got = client(server, "sqs").receive_message(QueueUrl=queue, WaitTimeSeconds=1)["Messages"]
+    assert got[0]["Body"] == "from the function"

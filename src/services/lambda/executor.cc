@@ -443,10 +443,22 @@ struct Executor::Impl {
     set("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:" + std::to_string(inst.port));
     set("AWS_REGION", s.region);
     set("AWS_DEFAULT_REGION", s.region);
-    // The role's credentials: a 12-digit access key id selects the function's account.
-    set("AWS_ACCESS_KEY_ID", s.account);
-    set("AWS_SECRET_ACCESS_KEY", "stratus-function-secret");
-    set("AWS_SESSION_TOKEN", "stratus-function-session");
+    // The role's credentials: its STS session under IAM enforcement; otherwise placeholders
+    // whose 12-digit access key id selects the function's account.
+    ExecutorOptions::RoleCredentials creds{s.account, "stratus-function-secret",
+                                           "stratus-function-session"};
+    if (options.role_credentials) {
+      auto assumed = options.role_credentials(s);
+      if (assumed.ok()) {
+        creds = std::move(*assumed);
+      } else {
+        spdlog::warn("lambda: cannot assume the execution role {} of {}: {}", s.role, s.name,
+                     assumed.error().message);
+      }
+    }
+    set("AWS_ACCESS_KEY_ID", creds.access_key_id);
+    set("AWS_SECRET_ACCESS_KEY", creds.secret_access_key);
+    set("AWS_SESSION_TOKEN", creds.session_token);
     set("AWS_ENDPOINT_URL", options.endpoint_url ? options.endpoint_url() : "");
     set("AWS_XRAY_CONTEXT_MISSING", "LOG_ERROR");
     if (kind == RuntimeKind::kPython) {

@@ -61,6 +61,13 @@ struct ExecutorOptions {
   std::string scratch_dir;   // per-instance /tmp without isolation (host path)
   Interpreters interpreters;
   std::function<std::string()> endpoint_url;  // AWS_ENDPOINT_URL for functions
+  // The execution role's temporary credentials for a new instance's environment (set under IAM
+  // enforcement: STS AssumeRole as lambda.amazonaws.com). Called on a spawner thread; may block.
+  // Null, or an error: the placeholder credentials whose 12-digit key id names the account.
+  struct RoleCredentials {
+    std::string access_key_id, secret_access_key, session_token;
+  };
+  std::function<Result<RoleCredentials>(const FunctionSpec&)> role_credentials;
   int64_t idle_timeout_ms = 10 * 60 * 1000;
   int64_t init_timeout_ms = 10'000;
   int account_concurrency = 1000;

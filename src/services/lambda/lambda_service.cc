@@ -148,6 +148,34 @@ class LambdaService final : public aws::Service {
   using Call = aws::CallContext;
   using Mode = aws::Mode;
 
+  // Under IAM enforcement a function's SDK calls must be signed by its execution role: each
+  // instance assumes the role in-process as lambda.amazonaws.com (the role's trust policy must
+  // allow that, as on AWS), for the longest session the role allows.
+  static std::function<Result<ExecutorOptions::RoleCredentials>(const FunctionSpec&)>
+  RoleCredentialsVia(aws::ServiceContext& context) {
+    return [&context](const FunctionSpec& s) -> Result<ExecutorOptions::RoleCredentials> {
+      aws::OperationCaller* ops = context.clients.operations;
+      if (!ops) return Error("ServiceException", "no in-process STS");
+      std::string session = s.name.size() >= 2 ? s.name.substr(0, 64) : s.name + "-fn";
+      aws::OperationResult out = Error("ValidationError", "not tried");
+      for (int seconds : {43200, 3600}) {  // the role's MaxSessionDuration is not known here
+        aws::InternalCall call;
+        call.service = "sts";
+        call.operation = "AssumeRole";
+        call.input = Json{{"RoleArn", s.role}, {"RoleSessionName", session}, {"DurationSeconds", seconds}};
+        call.account = s.account;
+        call.region = s.region;
+        call.principal_arn = "lambda.amazonaws.com";
+        out = ops->CallAndWait(std::move(call));
+        if (out.ok() || out.error().code != "ValidationError") break;
+      }
+      if (!out.ok()) return std::move(out).error();
+      const Json& c = out->body.value("Credentials", Json::object());
+      return ExecutorOptions::RoleCredentials{c.value("AccessKeyId", ""), c.value("SecretAccessKey", ""),
+                                              c.value("SessionToken", "")};
+    };
+  }
+
   static ExecutorOptions MakeExecutorOptions(aws::ServiceContext& context, const std::string& dir) {
     ExecutorOptions o;
     o.runtime_dir = dir + "/runtime";
@@ -161,6 +189,7 @@ class LambdaService final : public aws::Service {
     o.sandbox.hide_dirs.push_back(dir);
     o.interpreters = FindInterpreters();
     o.endpoint_url = context.external_url;
+    if (context.config.enforce_iam) o.role_credentials = RoleCredentialsVia(context);
     if (const char* idle = std::getenv("STRATUS_LAMBDA_IDLE_SECONDS")) {
       o.idle_timeout_ms = ParseInt64(idle).value_or(600) * 1000;
     }
