@@ -166,6 +166,26 @@ TEST_F(EngineTest, SrpSignInAndReplay) {
                                          {"AuthParameters", Json{{"USERNAME", "ghost"}, {"SRP_A", c.A_hex}}}});
   ASSERT_TRUE(fake.ok());
   EXPECT_EQ((*fake)["ChallengeName"], "PASSWORD_VERIFIER");
+  // A correct answer after the session's 3 minutes: refused as expired.
+  auto init3 = engine_->InitiateAuth(Json{{"ClientId", client_id_}, {"AuthFlow", "USER_SRP_AUTH"},
+                                          {"AuthParameters", Json{{"USERNAME", "dave"}, {"SRP_A", c.A_hex}}}});
+  ASSERT_TRUE(init3.ok());
+  const Json& p3 = (*init3)["ChallengeParameters"];
+  auto key3 = srp::ClientKey(short_name, p3["USER_ID_FOR_SRP"].get<std::string>(), "Passw0rd!", c.a_hex, c.A_hex,
+                             p3["SRP_B"].get<std::string>(), p3["SALT"].get<std::string>());
+  ASSERT_TRUE(key3);
+  clock_.Advance(int64_t{3} * 60 * 1000 + 1000);
+  std::string ts3 = srp::FormatTimestamp(clock_.NowMillis() / 1000);
+  std::string block3 = p3["SECRET_BLOCK"];
+  Json late = Json{{"ClientId", client_id_}, {"ChallengeName", "PASSWORD_VERIFIER"}, {"Session", (*init3)["Session"]},
+                   {"ChallengeResponses", Json{{"USERNAME", p3["USER_ID_FOR_SRP"]}, {"PASSWORD_CLAIM_SECRET_BLOCK", block3},
+                                               {"PASSWORD_CLAIM_SIGNATURE", srp::ClaimSignature(*key3, short_name, p3["USER_ID_FOR_SRP"].get<std::string>(),
+                                                                                                 *Base64Decode(block3), ts3)},
+                                               {"TIMESTAMP", ts3}}}};
+  auto expired = engine_->RespondToAuthChallenge(late);
+  ASSERT_FALSE(expired.ok());
+  EXPECT_EQ(expired.error().code, "NotAuthorizedException");
+  EXPECT_EQ(expired.error().message, "Invalid session for the user, session is expired.");
 }
 
 TEST_F(EngineTest, RevocationAndSignOut) {
