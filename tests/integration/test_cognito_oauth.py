@@ -110,6 +110,11 @@ def test_code_flow_with_pkce_userinfo_refresh_revoke(shared_stratus, app):
                  "redirect_uri": CALLBACK}
     status, _, body = http(app["base"] + "/oauth2/token", data=dict(token_req, code_verifier="wrong-verifier"))
     assert status == 400 and json.loads(body)["error"] == "invalid_grant"
+    # A code issued with a challenge needs its verifier: none at all is refused too.
+    q = query(login(shared_stratus, authorize_url(app, code_challenge=challenge, code_challenge_method="S256",
+                                                  nonce="n-123"), "olive", PASSWORD))
+    status, _, body = http(app["base"] + "/oauth2/token", data=dict(token_req, code=q["code"]))
+    assert status == 400 and json.loads(body)["error"] == "invalid_grant"
     # The failed attempt used the code up (codes are single-use): sign in again.
     q = query(login(shared_stratus, authorize_url(app, code_challenge=challenge, code_challenge_method="S256",
                                                   nonce="n-123"), "olive", PASSWORD))
