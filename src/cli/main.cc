@@ -61,9 +61,14 @@ int main(int argc, char** argv) {
   stratus::Config defaults;
   for (const auto& setting : stratus::Settings()) {
     std::string help = setting.help + " [env " + setting.env + "]";
-    flag_options[setting.name] =
-        serve->add_option("--" + setting.name, flag_values[setting.name], help)
-            ->default_str(setting.show(defaults));
+    CLI::Option* option = serve->add_option("--" + setting.name, flag_values[setting.name], help);
+    if (setting.is_bool) {
+      // `--in-memory` alone means true; `--fsync false` / `--fsync=false` still work.
+      option->expected(0, 1)->type_name("[BOOL=" + setting.show(defaults) + "]");
+    } else {
+      option->default_str(setting.show(defaults));
+    }
+    flag_options[setting.name] = option;
   }
 
   CLI::App* version = app.add_subcommand("version", "Print the version.");
@@ -115,7 +120,10 @@ int main(int argc, char** argv) {
   for (char** e = environ; *e; ++e) env.emplace_back(*e);
   std::map<std::string, std::string> given;
   for (const auto& [name, option] : flag_options) {
-    if (option->count() > 0) given[name] = flag_values[name];
+    if (option->count() > 0) {
+      bool bare = flag_values[name].empty() && option->get_expected_min() == 0;
+      given[name] = bare ? std::string("true") : flag_values[name];
+    }
   }
   stratus::Status st;
   if (!config_file.empty()) st = stratus::ApplyConfigFile(config, config_file);

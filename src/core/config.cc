@@ -67,6 +67,7 @@ Setting BoolSetting(std::string name, std::string help, bool Config::*field) {
     return Status::Ok();
   };
   s.show = [field](const Config& c) { return std::string(c.*field ? "true" : "false"); };
+  s.is_bool = true;
   s.name = std::move(name);
   return s;
 }

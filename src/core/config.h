@@ -49,6 +49,7 @@ struct Setting {
   std::string help;
   std::function<Status(Config&, const std::string&)> apply;
   std::function<std::string(const Config&)> show;
+  bool is_bool = false;  // a bare flag (--fsync) means true
 };
 
 const std::vector<Setting>& Settings();
