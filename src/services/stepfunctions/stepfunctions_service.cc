@@ -248,70 +248,6 @@ class StepFunctionsService final : public aws::Service {
     });
   }
 
-  // ---- TestState ------------------------------------------------------------------------------
-
-  // Runs `machine` in memory (as an express execution) and hands its end to `done`.
-  void RunTestMachine(const Call& c, const std::string& machine, const Json& input, const std::string& role,
-                      std::function<void(const Execution&)> done) {
-    auto def = ParseDefinition(machine);
-    ExecutionInfo info;
-    info.name = NewUuid();
-    info.state_machine_name = "TestState";
-    info.state_machine_arn = "arn:aws:states:" + c.region + ":" + c.caller.account_id + ":stateMachine:TestState";
-    info.arn = "arn:aws:states:" + c.region + ":" + c.caller.account_id + ":express:TestState:" + info.name + ":" +
-               NewUuid();
-    info.role_arn = role;
-    info.account = c.caller.account_id;
-    info.region = c.region;
-    info.start_ms = c.now_ms;
-    info.express = true;
-    runner_.StartExpress(StartRequest{info, *def, machine, input, Json(), c.trace}, std::move(done));
-  }
-
-  void TestState(std::shared_ptr<Call> c, Json in, aws::Completion done) {
-    std::string state_text = in.value("definition", "");
-    auto machine = TestStateMachine(state_text);
-    if (!machine.ok()) return done(machine.error());
-    if (auto def = ParseDefinition(*machine); !def.ok()) return done(def.error());
-    std::string input_text = in.value("input", "{}");
-    Json input = ParseJsonOrDiscarded(input_text);
-    if (input.is_discarded()) {
-      return done(Error("InvalidExecutionInput", "Invalid State Machine Execution Input: 'Unexpected input: " +
-                                                     input_text.substr(0, 64) + "'"));
-    }
-    std::string level = in.value("inspectionLevel", "INFO");
-    std::string role = in.value("roleArn", "");
-    auto finish = [done, level, input_text](Json out) {
-      if (level != "INFO") out["inspectionData"]["input"] = input_text;
-      aws::OperationOutput o;
-      o.body = std::move(out);
-      done(std::move(o));
-    };
-    RunTestMachine(*c, *machine, input, role, [this, c, state_text, input, role, finish](const Execution& e) {
-      if (e.status() == ExecutionStatus::kSucceeded) return finish(TestStateSucceeded(e.output(), "SUCCEEDED"));
-      std::string error = e.error(), cause = e.cause();
-      Json failed{{"status", "FAILED"}, {"error", error}, {"cause", cause}};
-      if (auto interval = TestStateRetryInterval(state_text, error)) {
-        failed["status"] = "RETRIABLE";
-        failed["inspectionData"] = Json{{"errorDetails", Json{{"retryBackoffIntervalSeconds", *interval}, {"retryIndex", 0}}}};
-        return finish(std::move(failed));
-      }
-      auto catcher = TestStateCatchMachine(state_text, error, cause);
-      if (!catcher) return finish(std::move(failed));
-      context_.workers.Submit([this, c, catcher = *catcher, input, role, failed, finish] {
-        RunTestMachine(*c, catcher, input, role, [failed, finish](const Execution& caught) {
-          if (caught.status() != ExecutionStatus::kSucceeded) {
-            return finish(Json{{"status", "FAILED"}, {"error", caught.error()}, {"cause", caught.cause()}});
-          }
-          Json out = TestStateSucceeded(caught.output(), "CAUGHT_ERROR");
-          out["error"] = failed["error"];
-          out["cause"] = failed["cause"];
-          finish(std::move(out));
-        });
-      });
-    });
-  }
-
   Result<Json> LoadExecution(const std::string& arn, Json* meta_out = nullptr) {
     auto keys = KeysForExecution(arn);
     if (!keys) {
@@ -611,7 +547,7 @@ class StepFunctionsService final : public aws::Service {
     });
     On("DescribeExecution", [this](Call& c, const Json& in) { return DescribeExecution(c, in); });
     OnAsync("TestState", [this](std::shared_ptr<Call> c, Json in, aws::Completion done) {
-      TestState(std::move(c), std::move(in), std::move(done));
+      RunTestState(runner_, context_.workers, std::move(c), std::move(in), std::move(done));
     });
     On("RedriveExecution", [this](Call& c, const Json& in) -> Result<Json> {
       std::string arn = in.value("executionArn", "");

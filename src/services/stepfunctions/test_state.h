@@ -6,11 +6,14 @@
 // through the engine on a Parallel that fails with the same error, so ResultPath/Output/Assign
 // behave exactly), else FAILED; SUCCEEDED with the output and nextState otherwise.
 //
-// Plain functions over JSON; thread-safe.
+// Thread-safe.
+#include <memory>
 #include <string>
 
+#include "aws/framework/service.h"
 #include "core/json.h"
 #include "core/result.h"
+#include "core/worker_pool.h"
 
 namespace stratus::services::stepfunctions {
 
@@ -30,5 +33,12 @@ std::optional<int64_t> TestStateRetryInterval(const std::string& state_text, con
 // The TestState response for an execution of a TestStateMachine/TestStateCatchMachine that
 // SUCCEEDED with `output` ({"next", "output"} from a stub; any value from a Succeed state).
 Json TestStateSucceeded(const Json& output, const char* status);
+
+class Runner;
+
+// The TestState operation: runs the machines above on `runner` (in memory, as express
+// executions) and completes `done` with AWS's TestState output or error.
+void RunTestState(Runner& runner, WorkerPool& workers, std::shared_ptr<aws::CallContext> c, Json in,
+                  aws::Completion done);
 
 }  // namespace stratus::services::stepfunctions
