@@ -63,7 +63,8 @@ Json FrameToJson(const Frame& f, const std::string& branch) {
                          {"max_concurrency", c.max_concurrency},
                          {"tolerated_count", c.tolerated_count},
                          {"tolerated_percentage", c.tolerated_percentage},
-                         {"running", c.running}};
+                         {"running", c.running},
+                         {"items_selected", c.items_selected}};
   }
   return j;
 }
@@ -202,6 +203,7 @@ std::unique_ptr<Execution> Execution::Restore(std::shared_ptr<const Definition> 
       ch->tolerated_percentage = c->value("tolerated_percentage", -1.0);
       ch->results.assign(ch->total, Json());
       ch->items_persisted = true;
+      ch->items_selected = c->value("items_selected", false);
       for (uint64_t id : c->value("running", std::vector<uint64_t>{})) ch->running.insert(id);
       f->children = std::move(ch);
     }

@@ -150,6 +150,34 @@ TEST(EngineTest, HeartbeatTimeoutAndReset) {
   EXPECT_FALSE(e.OnHeartbeat(call.frame, call.seq));
 }
 
+TEST(EngineTest, ItemBatcherGroupsSelectedItems) {
+  auto def = Def(R"J({"StartAt":"M","States":{"M":{"Type":"Map",
+    "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},
+                     "StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},
+    "ItemSelector":{"v.$":"$$.Map.Item.Value"},
+    "ItemBatcher":{"MaxItemsPerBatch":2,"BatchInput":{"b":1}},"End":true}}})J");
+  FakeHost host;
+  Execution e(def, TestInfo(), host);
+  e.Start(Json::parse("[1,2,3,4,5]"));
+  e.Run();
+  ASSERT_EQ(e.status(), ExecutionStatus::kSucceeded) << e.error() << e.cause();
+  EXPECT_EQ(e.output(), Json::parse(R"J([
+    {"Items":[{"v":1},{"v":2}],"BatchInput":{"b":1}},
+    {"Items":[{"v":3},{"v":4}],"BatchInput":{"b":1}},
+    {"Items":[{"v":5}],"BatchInput":{"b":1}}])J"));
+  // By bytes: each {"v":N} is 7 bytes, so 15 bytes hold two.
+  auto by_bytes = Def(R"J({"StartAt":"M","States":{"M":{"Type":"Map",
+    "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},
+                     "StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},
+    "ItemSelector":{"v.$":"$$.Map.Item.Value"},
+    "ItemBatcher":{"MaxInputBytesPerBatch":15},"End":true}}})J");
+  Execution b(by_bytes, TestInfo(), host);
+  b.Start(Json::parse("[1,2,3]"));
+  b.Run();
+  ASSERT_EQ(b.status(), ExecutionStatus::kSucceeded) << b.error() << b.cause();
+  EXPECT_EQ(b.output(), Json::parse(R"J([{"Items":[{"v":1},{"v":2}]},{"Items":[{"v":3}]}])J"));
+}
+
 TEST(EngineTest, RuntimeErrorNamesTheState) {
   auto def = Def(R"J({"StartAt":"pass","States":{"pass":{"Type":"Pass","InputPath":"$.NoSuchInputPath","End":true}}})J");
   FakeHost host;

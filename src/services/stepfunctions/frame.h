@@ -35,6 +35,7 @@ struct Children {
   std::set<uint64_t> running;     // child frame ids
   bool failing = false;
   bool items_persisted = false;
+  bool items_selected = false;     // items are final inputs (ItemBatcher applied ItemSelector)
   std::vector<uint64_t> finished;  // ids of ended children whose result records exist
   std::string error, cause;
 };

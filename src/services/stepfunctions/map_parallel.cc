@@ -158,6 +158,13 @@ void StateRunner::ExecuteMap(Frame& f) {
     run += "/" + s.name + ":" + std::to_string(f.id);
     e_.Emit(&f, "MapRunStarted", "mapRunStartedEventDetails", Json{{"mapRunArn", run}});
   }
+  if (m.item_batcher.is_object()) {
+    f.result = selector_input;  // the ItemSelector's $
+    auto batched = BatchItems(f, std::move(items));
+    if (!batched.ok()) return EvaluationError(f, batched.error());
+    items = std::move(*batched);
+    children->items_selected = true;
+  }
   children->total = items.size();
   children->items = std::move(items.get_ref<Json::array_t&>());
   children->results.assign(children->total, Json());
@@ -177,22 +184,12 @@ void StateRunner::StartIterations(Frame& f) {
     size_t i = c.started++;
     Json item = c.items[i];
     Json input;
-    if (m.item_selector || m.item_selector_jsonata) {
-      Json ctx = e_.ContextObject(f);
-      ctx["Map"] = Json{{"Item", Json{{"Index", i}, {"Value", item}}}};
-      if (m.item_selector) {
-        EvalEnv env{f.result, ctx, &f};
-        auto v = m.item_selector->Evaluate(env);
-        if (!v.ok()) return EvaluationError(f, v.error());
-        input = std::move(*v);
-      } else {
-        Json states = Json{{"input", f.input}, {"context", std::move(ctx)}};
-        auto v = m.item_selector_jsonata->Evaluate(Bindings(f, states));
-        if (!v.ok()) return EvaluationError(f, v.error());
-        input = std::move(*v);
-      }
-    } else {
+    if (c.items_selected) {
       input = item;
+    } else {
+      auto v = SelectItem(f, i, item);
+      if (!v.ok()) return EvaluationError(f, v.error());
+      input = std::move(*v);
     }
     if (!m.distributed) {
       Json d;
@@ -207,6 +204,62 @@ void StateRunner::StartIterations(Frame& f) {
     c.running.insert(child->id);
     e_.Schedule(*child);
   }
+}
+
+Result<Json> StateRunner::SelectItem(Frame& f, size_t i, const Json& item) {
+  const MapConfig& m = *f.current().map;
+  if (!m.item_selector && !m.item_selector_jsonata) return item;
+  Json ctx = e_.ContextObject(f);
+  ctx["Map"] = Json{{"Item", Json{{"Index", i}, {"Value", item}}}};
+  if (m.item_selector) {
+    EvalEnv env{f.result, ctx, &f};
+    return m.item_selector->Evaluate(env);
+  }
+  Json states = Json{{"input", f.input}, {"context", std::move(ctx)}};
+  return m.item_selector_jsonata->Evaluate(Bindings(f, states));
+}
+
+Result<Json> StateRunner::BatchItems(Frame& f, Json items) {
+  const Json& b = f.current().map->item_batcher;
+  auto limit = [&](const char* name) -> Result<int64_t> {
+    auto it = b.find(name);
+    if (it == b.end()) return int64_t{0};
+    if (!it->is_number_integer() || it->get<int64_t>() < 0) {
+      return Error("States.Runtime", std::string("The ItemBatcher field ") + name +
+                                         " must be a non-negative integer but was: " + DumpJson(*it));
+    }
+    return it->get<int64_t>();
+  };
+  for (const char* path_field : {"MaxItemsPerBatchPath", "MaxInputBytesPerBatchPath"}) {
+    if (b.contains(path_field)) {
+      return Error("States.Runtime", std::string("ItemBatcher ") + path_field + " is not supported by stratus");
+    }
+  }
+  STRATUS_ASSIGN_OR_RETURN(int64_t max_items, limit("MaxItemsPerBatch"));
+  STRATUS_ASSIGN_OR_RETURN(int64_t max_bytes, limit("MaxInputBytesPerBatch"));
+  const Json* batch_input = b.contains("BatchInput") ? &b["BatchInput"] : nullptr;
+  Json batches = Json::array();
+  Json current = Json::array();
+  size_t current_bytes = 0;
+  auto flush = [&]() {
+    if (current.empty()) return;
+    Json batch{{"Items", std::move(current)}};
+    if (batch_input) batch["BatchInput"] = *batch_input;
+    batches.push_back(std::move(batch));
+    current = Json::array();
+    current_bytes = 0;
+  };
+  for (size_t i = 0; i < items.size(); ++i) {
+    STRATUS_ASSIGN_OR_RETURN(Json selected, SelectItem(f, i, items[i]));
+    size_t bytes = DumpJson(selected).size();
+    bool full = (max_items > 0 && current.size() >= static_cast<size_t>(max_items)) ||
+                (max_bytes > 0 && !current.empty() && current_bytes + bytes > static_cast<size_t>(max_bytes));
+    if (full) flush();
+    current_bytes += bytes;
+    current.push_back(std::move(selected));
+  }
+  flush();
+  return batches;
 }
 
 void StateRunner::ChildFinished(Frame& child, bool ok) {

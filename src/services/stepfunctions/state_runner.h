@@ -31,6 +31,10 @@ class StateRunner {
   void ExecuteParallel(Frame& f);
   void ExecuteMap(Frame& f);
   void StartIterations(Frame& f);
+  // A Map item through the ItemSelector (the item itself without one).
+  Result<Json> SelectItem(Frame& f, size_t index, const Json& item);
+  // ItemBatcher: the selected items grouped into {"Items": [...], "BatchInput": ...} inputs.
+  Result<Json> BatchItems(Frame& f, Json items);
   void FinishChildren(Frame& f);
 
   // A state's evaluation failed (paths, templates, expressions): wraps AWS's prefix around
