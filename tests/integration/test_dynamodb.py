@@ -569,3 +569,41 @@ def test_partiql(ddb):
         if not token:
             break
     assert seen == 10
+
+
+def test_legacy_parameters_size_filters_and_consistent_reads(ddb):
+    """The legacy parameters SDKs still send (AttributesToGet, AttributeUpdates, QueryFilter),
+    size() in filters and consistent reads, through boto3."""
+    t = new_table(ddb, "N")
+    for i in range(4):
+        ddb.put_item(TableName=t, Item={"pk": {"S": "p"}, "sk": {"N": str(i)},
+                                        "name": {"S": "x" * (i + 1)}, "tags": {"SS": ["a"]}})
+    got = ddb.get_item(TableName=t, Key={"pk": {"S": "p"}, "sk": {"N": "2"}},
+                       AttributesToGet=["name"], ConsistentRead=True,
+                       ReturnConsumedCapacity="TOTAL")
+    assert got["Item"] == {"name": {"S": "xxx"}}
+    assert got["ConsumedCapacity"]["CapacityUnits"] == 1.0
+    ddb.update_item(TableName=t, Key={"pk": {"S": "p"}, "sk": {"N": "1"}},
+                    AttributeUpdates={"count": {"Value": {"N": "5"}, "Action": "ADD"},
+                                      "tags": {"Value": {"SS": ["b"]}, "Action": "ADD"},
+                                      "name": {"Action": "DELETE"}})
+    item = ddb.get_item(TableName=t, Key={"pk": {"S": "p"}, "sk": {"N": "1"}})["Item"]
+    assert item["count"] == {"N": "5"} and "name" not in item
+    assert sorted(item["tags"]["SS"]) == ["a", "b"]
+    q = ddb.query(TableName=t, KeyConditions={"pk": {"AttributeValueList": [{"S": "p"}],
+                                                     "ComparisonOperator": "EQ"}},
+                  QueryFilter={"name": {"AttributeValueList": [{"S": "xx"}],
+                                        "ComparisonOperator": "GE"}})
+    assert [i["sk"]["N"] for i in q["Items"]] == ["2", "3"]  # "x" < "xx"; item 1 has no name
+    q = ddb.query(TableName=t, KeyConditionExpression="pk = :p",
+                  FilterExpression="size(#n) > :two", ConsistentRead=True,
+                  ExpressionAttributeNames={"#n": "name"},
+                  ExpressionAttributeValues={":p": {"S": "p"}, ":two": {"N": "2"}})
+    assert [i["sk"]["N"] for i in q["Items"]] == ["2", "3"]
+    assert q["ScannedCount"] == 4
+    code, message = error_of(ddb.get_item, TableName=t, Key={"pk": {"S": "p"}, "sk": {"N": "1"}},
+                             AttributesToGet=["a"], ProjectionExpression="a")
+    assert code == "ValidationException"
+    assert message == ("Can not use both expression and non-expression parameters in the same "
+                       "request: Non-expression parameters: {AttributesToGet} Expression "
+                       "parameters: {ProjectionExpression}")
