@@ -109,5 +109,27 @@ void BM_ApiGatewayVerifyJwt(benchmark::State& state) {
 }
 BENCHMARK(BM_ApiGatewayVerifyJwt);
 
+// The same token again through the verified-token cache (what the authorizer pays per request
+// once a client's token has been seen).
+void BM_ApiGatewayVerifyJwtCached(benchmark::State& state) {
+  auto key = jwt::SigningKey::Generate("kid-1");
+  Json jwks = Json{{"keys", Json::array({key->PublicJwk()})}};
+  std::string token = key->Sign(AccessClaims());
+  ManualClock clock;
+  apigateway::JwksCache cache(
+      [&](const std::string& url, int64_t) -> Result<std::string> {
+        if (url.ends_with("/jwks.json")) return DumpJson(jwks);
+        return Error("NotFound", "no discovery document", 404);
+      },
+      clock);
+  apigateway::VerifiedJwtCache verified;
+  apigateway::JwtRequirements req{std::string(kIssuer), {"v5emfa1lb5ar22x3043gwu1j0h"}};
+  for (auto _ : state) {
+    auto v = verified.Verify("api/auth", token, req, cache, 1700000100);
+    if (!v.ok()) state.SkipWithError(v.error().message.c_str());
+  }
+}
+BENCHMARK(BM_ApiGatewayVerifyJwtCached);
+
 }  // namespace
 }  // namespace stratus::services::cognito

@@ -237,11 +237,12 @@ void DataPlane::Impl::AuthorizeCognito(const ExchangePtr& ex, const Json& a) {
     if (slash == std::string::npos) continue;
     std::string pool = s.substr(slash + 1);
     JwtRequirements req{ctx.external_url() + "/" + pool, {}};
-    auto claims = VerifyJwt(token, req, *jwks, ex->now_ms / 1000);
-    if (!claims.ok()) {
-      err = claims.error().message;
+    auto verified = verified_jwts.Verify(ex->target.api_id, token, req, *jwks, ex->now_ms / 1000);
+    if (!verified.ok()) {
+      err = verified.error().message;
       continue;
     }
+    const Json* claims = &(*verified)->claims;
     const Json& scopes = ex->method.value("authorizationScopes", Json::array());
     if (!scopes.empty()) {
       auto granted = Split(claims->value("scope", ""), ' ');
@@ -254,9 +255,7 @@ void DataPlane::Impl::AuthorizeCognito(const ExchangePtr& ex, const Json& a) {
         return;
       }
     }
-    Json str_claims = Json::object();
-    for (const auto& [k, v] : claims->items()) str_claims[k] = v.is_string() ? v : Json(Stringify(v));
-    ex->authorizer = Json{{"claims", str_claims}};
+    ex->authorizer = Json{{"claims", (*verified)->string_claims}};
     CheckApiKey(ex);
     return;
   }
@@ -361,34 +360,28 @@ void DataPlane::Impl::AuthorizeHttp(const ExchangePtr& ex) {
     JwtRequirements req;
     req.issuer = jc.value("Issuer", "");
     for (const auto& aud : jc.value("Audience", Json::array())) req.audience.push_back(aud.get<std::string>());
-    auto claims = VerifyJwt(token, req, *jwks, ex->now_ms / 1000);
-    if (!claims.ok()) {
-      ex->error_message = "JWT: " + claims.error().message;
-      spdlog::info("execute-api {}: JWT refused: {}", ex->target.api_id, claims.error().message);
+    auto verified =
+        verified_jwts.Verify(ex->target.api_id + "/" + aid, token, req, *jwks, ex->now_ms / 1000);
+    if (!verified.ok()) {
+      ex->error_message = "JWT: " + verified.error().message;
+      spdlog::info("execute-api {}: JWT refused: {}", ex->target.api_id, verified.error().message);
       GatewayError(ex, "UNAUTHORIZED", 401, "Unauthorized");
       return;
     }
-    std::vector<std::string> granted;
-    std::string scope_claim = claims->contains("scope") ? Stringify((*claims)["scope"])
-                                                        : Stringify(claims->value("scp", Json("")));
-    for (auto& g : Split(scope_claim, ' ')) {
-      if (!g.empty()) granted.push_back(g);
-    }
+    const VerifiedJwt& jwt = **verified;
     const Json& needed = ex->method.value("AuthorizationScopes", Json::array());
     if (!needed.empty()) {
       bool ok = false;
       for (const auto& n : needed) {
-        for (const auto& g : granted) ok = ok || g == n.get<std::string>();
+        for (const auto& g : jwt.scopes) ok = ok || g == n.get<std::string>();
       }
       if (!ok) {
         GatewayError(ex, "FORBIDDEN", 403, "Forbidden");
         return;
       }
     }
-    Json str_claims = Json::object();
-    for (const auto& [k, v] : claims->items()) str_claims[k] = v.is_string() ? v : Json(Stringify(v));
-    Json scopes = granted.empty() ? Json() : Json(granted);
-    ex->authorizer = Json{{"jwt", Json{{"claims", str_claims}, {"scopes", scopes}}}};
+    Json scopes = jwt.scopes.empty() ? Json() : Json(jwt.scopes);
+    ex->authorizer = Json{{"jwt", Json{{"claims", jwt.string_claims}, {"scopes", std::move(scopes)}}}};
     Integrate(ex);
     return;
   }

@@ -386,6 +386,7 @@ struct DataPlane::Impl {
   Throttler throttler;
   std::unique_ptr<HttpClient> client;
   std::unique_ptr<JwksCache> jwks;
+  VerifiedJwtCache verified_jwts;  // thread-safe; by "apiId/authorizerId" and token
 
   mutable std::shared_mutex api_mu;  // guards apis and keys
   std::unordered_map<std::string, std::shared_ptr<const LoadedApi>> apis;

@@ -3,15 +3,21 @@
 // JWKS (discovered at <issuer>/.well-known/openid-configuration, falling back to
 // <issuer>/.well-known/jwks.json), as HTTP API JWT authorizers and REST COGNITO_USER_POOLS
 // authorizers do. Keys are cached by issuer and kid; an unknown kid refetches the set (at most
-// once per kRefetchInterval per issuer).
+// once per kRefetchInterval per issuer). Tokens that verified are cached by their exact text
+// (VerifiedJwtCache), so a client that sends the same token again costs a lookup.
 //
 // Thread-safe. KeyFor may block on the network (bounded by the fetch timeout): call it from a
 // worker thread, never from an io thread.
 #include <cstdint>
 #include <functional>
+#include <list>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/clock.h"
@@ -34,14 +40,15 @@ class JwksCache {
   JwksCache(FetchFn fetch, const Clock& clock) : fetch_(std::move(fetch)), clock_(clock) {}
 
   // The JWK with `kid` (any key when kid is empty and the set has exactly one) of `issuer`.
-  Result<Json> KeyFor(const std::string& issuer, const std::string& kid);
+  // Shared with the cache, never copied: a refetch replaces the set, not the keys handed out.
+  Result<std::shared_ptr<const Json>> KeyFor(const std::string& issuer, const std::string& kid);
 
  private:
   struct Entry {
-    Json keys = Json::array();
+    std::vector<std::shared_ptr<const Json>> keys;
     int64_t fetched_ms = 0;
   };
-  Result<Json> Fetch(const std::string& issuer);
+  Result<std::vector<std::shared_ptr<const Json>>> Fetch(const std::string& issuer);
 
   const FetchFn fetch_;
   const Clock& clock_;
@@ -62,6 +69,46 @@ struct JwtFailure {
 // Verifies `token` (without "Bearer "); returns its claims, or an Error whose message says why.
 Result<Json> VerifyJwt(const std::string& token, const JwtRequirements& req, JwksCache& jwks,
                        int64_t now_seconds);
+
+// A token VerifyJwt accepted, with what authorizers hand to integrations worked out once.
+struct VerifiedJwt {
+  Json claims;                      // the payload as sent
+  Json string_claims;               // every claim, non-strings as their JSON text (requestContext)
+  std::vector<std::string> scopes;  // "scope" (else "scp") split on spaces, empty parts dropped
+  std::optional<double> exp;        // seconds since the epoch, when the token has a numeric one
+  std::optional<double> nbf;
+};
+
+// Tokens that verified, by the exact token text, the authorizer and its requirements; a bounded
+// LRU. Only acceptances are stored, so a token that differs from a verified one in any byte
+// (tampered, re-signed, other alg) takes the full check. A hit re-checks exp and nbf against
+// `now_seconds`; an entry lives until the token's exp, at most kMaxAgeSeconds (as long as
+// JwksCache trusts a fetched key set), so a withdrawn key stops being trusted as late as there.
+//
+// Thread-safe (guarded by mu_); Verify may block like JwksCache::KeyFor on a miss.
+class VerifiedJwtCache {
+ public:
+  static constexpr size_t kMaxEntries = 4096;
+  static constexpr int64_t kMaxAgeSeconds = JwksCache::kMaxAgeMs / 1000;
+
+  // VerifyJwt through the cache. `authorizer` names the authorizer asking (e.g. "apiId/authId").
+  Result<std::shared_ptr<const VerifiedJwt>> Verify(std::string_view authorizer,
+                                                    const std::string& token,
+                                                    const JwtRequirements& req, JwksCache& jwks,
+                                                    int64_t now_seconds);
+
+  size_t SizeForTest() const;
+
+ private:
+  struct Entry {
+    std::string key;
+    std::shared_ptr<const VerifiedJwt> token;
+    double cache_until = 0;  // seconds
+  };
+  mutable std::mutex mu_;    // guards lru_ and index_
+  std::list<Entry> lru_;     // most recently used first
+  std::unordered_map<std::string_view, std::list<Entry>::iterator> index_;  // views of Entry::key
+};
 
 // Verifies an RS256/384/512 signature of `signing_input` with an RSA JWK. Exposed for tests.
 bool VerifyRsaSignature(const Json& jwk, const std::string& alg, std::string_view signing_input,
