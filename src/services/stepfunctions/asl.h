@@ -98,6 +98,12 @@ struct MapConfig {
   Json item_reader;   // raw (distributed mode)
   Json item_batcher;  // raw
   Json result_writer; // raw
+  // ItemReader / ResultWriter: Resource, and Parameters (JSONPath) or Arguments (JSONata);
+  // ReaderConfig stays raw (its MaxItemsPath is resolved when the Map starts).
+  std::string reader_resource, writer_resource;
+  std::optional<PayloadTemplate> reader_parameters, writer_parameters;
+  std::optional<JsonataTemplate> reader_arguments, writer_arguments;
+  NumberOrPath reader_max_items;  // ReaderConfig MaxItems / MaxItemsPath
   std::string label;
 };
 

@@ -530,6 +530,19 @@ class Compiler {
         m.tolerated_failure_count = Number(j, "ToleratedFailureCount", loc, s.language, false);
         m.tolerated_failure_percentage = Number(j, "ToleratedFailurePercentage", loc, s.language, false);
         if (auto it = j.find("ItemReader"); it != j.end()) m.item_reader = *it;
+        if (m.item_reader.is_object()) {
+          m.reader_resource = m.item_reader.value("Resource", "");
+          if (jsonata) m.reader_arguments = Jsonata(m.item_reader, "Arguments", loc + "/ItemReader");
+          else m.reader_parameters = Template(m.item_reader, "Parameters", loc + "/ItemReader");
+          if (auto rc = m.item_reader.find("ReaderConfig"); rc != m.item_reader.end() && rc->is_object()) {
+            m.reader_max_items = Number(*rc, "MaxItems", loc + "/ItemReader/ReaderConfig", s.language, false);
+          }
+        }
+        if (auto it = j.find("ResultWriter"); it != j.end() && it->is_object()) {
+          m.writer_resource = it->value("Resource", "");
+          if (jsonata) m.writer_arguments = Jsonata(*it, "Arguments", loc + "/ResultWriter");
+          else m.writer_parameters = Template(*it, "Parameters", loc + "/ResultWriter");
+        }
         if (auto it = j.find("ItemBatcher"); it != j.end()) m.item_batcher = *it;
         if (auto it = j.find("ResultWriter"); it != j.end()) m.result_writer = *it;
         m.label = j.value("Label", "");

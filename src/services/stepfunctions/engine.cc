@@ -169,9 +169,13 @@ void Execution::Step(Frame& f) {
 void Execution::OnTaskResult(uint64_t frame, uint64_t seq, TaskResult result) {
   if (status_ != ExecutionStatus::kRunning) return;
   Frame* f = Get(frame);
-  if (!f || f->phase != Phase::kTask || f->seq != seq) return;
+  if (!f || f->seq != seq) return;
   StateRunner runner(*this);
-  runner.TaskResult(*f, std::move(result));
+  if (f->phase == Phase::kTask) {
+    runner.TaskResult(*f, std::move(result));
+  } else if (f->phase == Phase::kReader || f->phase == Phase::kWriter) {
+    runner.MapIoResult(*f, std::move(result));
+  }
 }
 
 void Execution::OnTimer(uint64_t frame, uint64_t seq) {

@@ -60,6 +60,9 @@ inline constexpr uint64_t kHeartbeatTimerBit = uint64_t{1} << 62;
 
 // A task to run: a service integration call, an activity, a Lambda function.
 struct TaskCall {
+  // kItemReader / kResultWriter: a distributed Map's S3 I/O (see map_io.h), not a Task state.
+  enum class Purpose { kTask, kItemReader, kResultWriter };
+  Purpose purpose = Purpose::kTask;
   uint64_t frame = 0;
   uint64_t seq = 0;
   std::string state_name;

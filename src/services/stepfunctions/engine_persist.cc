@@ -42,6 +42,7 @@ Json FrameToJson(const Frame& f, const std::string& branch) {
   if (!f.retry_counts.empty()) j["retry_counts"] = f.retry_counts;
   j["retry_total"] = f.retry_total;
   if (f.has_map_item) j["map_item"] = f.map_item;
+  if (f.phase == Phase::kReader || f.phase == Phase::kWriter) j["task_parameters"] = f.task_parameters;
   if (f.phase == Phase::kTask) {
     j["task_parameters"] = f.task_parameters;
     j["task_kind"] = f.task_kind;
@@ -222,7 +223,10 @@ std::unique_ptr<Execution> Execution::Restore(std::shared_ptr<const Definition> 
     if (!p || !p->children || index >= p->children->results.size()) continue;
     p->children->results[index] = j->contains("output") ? (*j)["output"] : j->value("error_output", Json());
     p->children->finished.push_back(j->value("id", uint64_t{0}));
-    if (j->contains("error_output")) ++p->children->failed;
+    if (j->contains("error_output")) {
+      ++p->children->failed;
+      p->children->failed_indices.insert(index);
+    }
   }
   // Rebuild each parent's counters from its children's records.
   for (auto& [id, f] : e->frames_) {
@@ -262,6 +266,18 @@ void Execution::ResumePendingWork() {
   std::sort(ids.begin(), ids.end());
   for (uint64_t id : ids) {
     Frame* f = Get(id);
+    if (f && (f->phase == Phase::kReader || f->phase == Phase::kWriter)) {
+      // A distributed Map's S3 read or write (idempotent: the read is repeated, the files rewritten).
+      TaskCall call;
+      call.purpose = f->phase == Phase::kReader ? TaskCall::Purpose::kItemReader : TaskCall::Purpose::kResultWriter;
+      call.frame = f->id;
+      call.seq = f->seq;
+      call.state_name = f->current().name;
+      call.resource = f->phase == Phase::kReader ? f->current().map->reader_resource : f->current().map->writer_resource;
+      call.parameters = f->task_parameters;
+      host_.Dispatch(call);
+      continue;
+    }
     if (!f || f->phase != Phase::kTask || f->task_submitted) continue;
     TaskCall call;
     call.frame = f->id;

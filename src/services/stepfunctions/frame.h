@@ -23,6 +23,10 @@ enum class Phase {
   kRetry,       // timer fired for a retry: run the state again without a new Entered event
   kFail,        // about to fail with error/cause (after a catch-less failure)
   kDone,        // finished; `output` holds the frame's result (child frames only)
+  // Distributed Map over S3 (values persisted: new phases go last):
+  kReader,      // waiting for the ItemReader's read (task `seq`); `result` holds the state input
+  kWriter,      // waiting for the ResultWriter's writes (task `seq`); error/cause: a failure to
+                // report once the results are written
 };
 
 struct Children {
@@ -37,6 +41,7 @@ struct Children {
   bool items_persisted = false;
   bool items_selected = false;     // items are final inputs (ItemBatcher applied ItemSelector)
   std::vector<uint64_t> finished;  // ids of ended children whose result records exist
+  std::set<size_t> failed_indices;  // Map: iterations that failed (for the ResultWriter)
   std::string error, cause;
 };
 

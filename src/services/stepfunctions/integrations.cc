@@ -112,6 +112,7 @@ TaskResult Integrations::CallService(const ExecutionInfo& info, const TaskCall& 
 
 void Integrations::Run(const ExecutionInfo& info, const TaskCall& call, std::function<void(TaskResult)> done) {
   context_.workers.Submit([this, info, call, done = std::move(done)]() {
+    if (call.purpose != TaskCall::Purpose::kTask) return done(RunMapIo(info, call));
     const std::string& res = call.resource;
     bool wait_token = res.ends_with(".waitForTaskToken");
     std::string base = res;

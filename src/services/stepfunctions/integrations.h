@@ -36,6 +36,12 @@ class Integrations {
   TaskResult CallService(const ExecutionInfo& info, const TaskCall& call, const std::string& service,
                          const std::string& operation, Json input, std::string payload,
                          const std::string& error_prefix);
+  // A distributed Map's S3 I/O (integrations_map.cc): the ItemReader's read — {"Body": text}
+  // for s3:getObject, {"Contents": [...every page...]} for s3:listObjectsV2 — or the
+  // ResultWriter's puts (each of parameters.Files, in order). S3 errors fail with S3.<Code>.
+  TaskResult RunMapIo(const ExecutionInfo& info, const TaskCall& call);
+  Result<aws::OperationOutput> CallS3(const ExecutionInfo& info, const std::string& operation, Json input,
+                                      std::string payload);
   // apigateway:invoke: completes `done` with the API's response or an ApiGateway.<status> error.
   void InvokeApi(const Json& params, std::function<void(TaskResult)> done);
 

@@ -70,6 +70,7 @@ void StateRunner::ExecuteMap(Frame& f) {
   Json selector_input;
   if (s.language == QueryLanguage::kJsonata) {
     selector_input = f.input;
+    if (m.item_reader.is_object()) return StartReader(f, std::move(selector_input));
     if (m.items) {
       Json states = StatesVar(f, nullptr, nullptr);
       auto v = m.items->Evaluate(Bindings(f, states));
@@ -93,6 +94,7 @@ void StateRunner::ExecuteMap(Frame& f) {
     auto in = EffectiveInput(f, ctx);
     if (!in.ok()) return EvaluationError(f, in.error());
     selector_input = std::move(*in);
+    if (m.item_reader.is_object()) return StartReader(f, std::move(selector_input));
     if (m.items_path) {
       EvalEnv env{selector_input, ctx, &f};
       auto v = m.items_path->Read(env);
@@ -106,6 +108,12 @@ void StateRunner::ExecuteMap(Frame& f) {
                                       "Map state input must be an array but was: " + DumpJson(items)));
     }
   }
+  StartMap(f, std::move(items), std::move(selector_input));
+}
+
+void StateRunner::StartMap(Frame& f, Json items, Json selector_input) {
+  const State& s = f.current();
+  const MapConfig& m = *s.map;
   if (e_.record_history_) {
     e_.Emit(&f, "MapStateStarted", "mapStateStartedEventDetails", Json{{"length", items.size()}});
   } else {
@@ -152,11 +160,7 @@ void StateRunner::ExecuteMap(Frame& f) {
     children->tolerated_percentage = pct;
   }
   if (m.distributed && e_.record_history_) {
-    std::string run = e_.info_.arn;
-    auto pos = run.find(":execution:");
-    if (pos != std::string::npos) run.replace(pos, 11, ":mapRun:");
-    run += "/" + s.name + ":" + std::to_string(f.id);
-    e_.Emit(&f, "MapRunStarted", "mapRunStartedEventDetails", Json{{"mapRunArn", run}});
+    e_.Emit(&f, "MapRunStarted", "mapRunStartedEventDetails", Json{{"mapRunArn", RunNames(f).map_run_arn}});
   }
   if (m.item_batcher.is_object()) {
     f.result = selector_input;  // the ItemSelector's $
@@ -304,6 +308,7 @@ void StateRunner::ChildFinished(Frame& child, bool ok) {
       c.results[index] = child.output;
     } else {
       ++c.failed;
+      c.failed_indices.insert(index);
       c.results[index] = Json{{"Error", child.error}, {"Cause", child.cause}};
       bool tolerated = (c.tolerated_count >= 0 && static_cast<int64_t>(c.failed) <= c.tolerated_count) ||
                        (c.tolerated_percentage >= 0 &&
@@ -312,6 +317,18 @@ void StateRunner::ChildFinished(Frame& child, bool ok) {
         bool threshold = c.tolerated_count >= 0 || c.tolerated_percentage >= 0;
         std::string error = threshold ? "States.ExceedToleratedFailureThreshold" : child.error;
         std::string cause = threshold ? "The specified tolerated failure threshold was exceeded" : child.cause;
+        if (!m.writer_resource.empty()) {
+          // The outcomes so far are written (with the unfinished iterations as PENDING) before
+          // the Map fails.
+          e_.DeleteFrame(child.id);
+          std::vector<IterationOutcome> outcomes = Outcomes(*p);
+          abort_running();
+          e_.DropChildren(*p);
+          p->children.reset();
+          p->error = std::move(error);
+          p->cause = std::move(cause);
+          return StartWriter(*p, outcomes);
+        }
         e_.DeleteFrame(child.id);
         abort_running();
         e_.DropChildren(*p);
@@ -333,6 +350,12 @@ void StateRunner::ChildFinished(Frame& child, bool ok) {
 
 void StateRunner::FinishChildren(Frame& f) {
   const State& s = f.current();
+  if (s.type == StateType::kMap && !s.map->writer_resource.empty()) {
+    std::vector<IterationOutcome> outcomes = Outcomes(f);
+    e_.DropChildren(f);
+    f.children.reset();
+    return StartWriter(f, outcomes);
+  }
   Json result = Json::array();
   result.get_ref<Json::array_t&>() = std::move(f.children->results);
   e_.DropChildren(f);

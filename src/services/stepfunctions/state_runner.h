@@ -4,6 +4,7 @@
 // map_parallel.cc: Map and Parallel). Not thread-safe.
 #include "services/stepfunctions/engine.h"
 #include "services/stepfunctions/frame.h"
+#include "services/stepfunctions/map_io.h"
 
 namespace stratus::services::stepfunctions {
 
@@ -17,6 +18,8 @@ class StateRunner {
   void TaskTimedOut(Frame& f, const char* error = "States.Timeout");
   void TimerFired(Frame& f);
   void ChildFinished(Frame& child, bool ok);
+  // A distributed Map's ItemReader read or ResultWriter write completed (map_reader.cc).
+  void MapIoResult(Frame& f, stepfunctions::TaskResult result);
 
  private:
   void Enter(Frame& f);
@@ -31,6 +34,17 @@ class StateRunner {
   void ExecuteParallel(Frame& f);
   void ExecuteMap(Frame& f);
   void StartIterations(Frame& f);
+  // The items are known: MapStateStarted, the map run and the first iterations.
+  void StartMap(Frame& f, Json items, Json selector_input);
+  // ItemReader: dispatches the S3 read; StartMap follows when it returns (map_reader.cc).
+  void StartReader(Frame& f, Json selector_input);
+  // ResultWriter: dispatches the writes of the iterations' outcomes (map_reader.cc); the Map
+  // ends when they are written (failing with f.error/f.cause when those are set).
+  void StartWriter(Frame& f, const std::vector<IterationOutcome>& outcomes);
+  // Each iteration's status, input and result; `pending` marks ones still running or unstarted.
+  std::vector<IterationOutcome> Outcomes(Frame& f);
+  void DispatchMapIo(Frame& f, Phase phase);
+  MapRunNames RunNames(const Frame& f) const;
   // A Map item through the ItemSelector (the item itself without one).
   Result<Json> SelectItem(Frame& f, size_t index, const Json& item);
   // ItemBatcher: the selected items grouped into {"Items": [...], "BatchInput": ...} inputs.

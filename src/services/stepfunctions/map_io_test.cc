@@ -1,0 +1,94 @@
+#include "services/stepfunctions/map_io.h"
+
+#include <gtest/gtest.h>
+
+namespace stratus::services::stepfunctions {
+namespace {
+
+TEST(MapIoTest, JsonArrayWithMaxItems) {
+  auto items = ItemsFromObject(Json{{"InputType", "JSON"}, {"MaxItems", 2}}, R"([{"a":1},2,"x"])");
+  ASSERT_TRUE(items.ok());
+  EXPECT_EQ(*items, Json::parse(R"([{"a":1},2])"));
+}
+
+TEST(MapIoTest, JsonThatIsNoArrayFails) {
+  auto items = ItemsFromObject(Json{{"InputType", "JSON"}}, R"({"a":1})");
+  ASSERT_FALSE(items.ok());
+  EXPECT_EQ(items.error().code, "States.ItemReaderFailed");
+  EXPECT_FALSE(ItemsFromObject(Json{{"InputType", "JSON"}}, "[1,").ok());
+  EXPECT_FALSE(ItemsFromObject(Json{{"InputType", "JSONL"}}, "[]").ok());
+}
+
+TEST(MapIoTest, CsvFirstRowWithQuotes) {
+  auto items = ItemsFromObject(Json{{"InputType", "CSV"}},
+                               "name,note\r\nann,\"a, \"\"quoted\"\" note\"\nbob,\"two\nlines\"\n\ncid,\n");
+  ASSERT_TRUE(items.ok()) << items.error().message;
+  EXPECT_EQ(*items, Json::parse(R"([{"name":"ann","note":"a, \"quoted\" note"},
+                                   {"name":"bob","note":"two\nlines"},{"name":"cid","note":""}])"));
+}
+
+TEST(MapIoTest, CsvGivenHeadersAndMaxItems) {
+  Json config{{"InputType", "CSV"}, {"CSVHeaderLocation", "GIVEN"}, {"CSVHeaders", {"x", "y"}}, {"MaxItems", 1}};
+  auto items = ItemsFromObject(config, "1,2\n3,4\n");
+  ASSERT_TRUE(items.ok());
+  EXPECT_EQ(*items, Json::parse(R"([{"x":"1","y":"2"}])"));
+  config.erase("CSVHeaders");
+  EXPECT_FALSE(ItemsFromObject(config, "1,2\n").ok());
+}
+
+TEST(MapIoTest, BadCsvFails) {
+  Json config{{"InputType", "CSV"}};
+  EXPECT_EQ(ItemsFromObject(config, "a,b\n1,2,3\n").error().code, "States.ItemReaderFailed");
+  EXPECT_FALSE(ItemsFromObject(config, "a,b\n1\n").ok());
+  EXPECT_FALSE(ItemsFromObject(config, "a,b\n\"1,2\n").ok());
+  EXPECT_FALSE(ItemsFromObject(config, "a,b\nx\"y\",2\n").ok());
+  EXPECT_FALSE(ItemsFromObject(config, "a,b\n\"x\"y,2\n").ok());
+}
+
+TEST(MapIoTest, ListingShapedAsAws) {
+  Json contents = Json::parse(R"([{"Key":"a.txt","ETag":"\"e1\"","Size":3,"LastModified":1700000000.5,
+                                   "StorageClass":"STANDARD"},{"Key":"b.txt","ETag":"\"e2\"","Size":0,
+                                   "LastModified":1700000001.0,"StorageClass":"STANDARD"}])");
+  Json items = ItemsFromListing(Json{{"MaxItems", 1}}, contents);
+  EXPECT_EQ(items, Json::parse(R"([{"Etag":"\"e1\"","Key":"a.txt","LastModified":1700000000,"Size":3,
+                                    "StorageClass":"STANDARD"}])"));
+  EXPECT_EQ(ItemsFromListing(Json::object(), contents).size(), 2u);
+}
+
+TEST(MapIoTest, ResultFilesAndManifest) {
+  MapRunNames names;
+  names.map_run_id = "run-1";
+  names.map_run_arn = "arn:aws:states:us-east-1:000000000000:mapRun:m/Map:run-1";
+  names.execution_arn_prefix = "arn:aws:states:us-east-1:000000000000:execution:m/Map:run-1_";
+  std::vector<IterationOutcome> outcomes(3);
+  outcomes[0].status = IterationOutcome::Status::kSucceeded;
+  outcomes[0].input = 1;
+  outcomes[0].output = Json{{"r", 1}};
+  outcomes[1].status = IterationOutcome::Status::kFailed;
+  outcomes[1].error = "E";
+  outcomes[1].cause = "C";
+  outcomes[2].status = IterationOutcome::Status::kSucceeded;
+  auto files = ResultFiles("bkt", "out", names, outcomes);
+  ASSERT_EQ(files.size(), 3u);
+  EXPECT_EQ(files[0].key, "out/run-1/FAILED_0.json");
+  EXPECT_EQ(files[1].key, "out/run-1/SUCCEEDED_0.json");
+  EXPECT_EQ(files[2].key, "out/run-1/manifest.json");
+  Json failed = Json::parse(files[0].body);
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0]["Error"], "E");
+  EXPECT_EQ(failed[0]["Status"], "FAILED");
+  Json succeeded = Json::parse(files[1].body);
+  ASSERT_EQ(succeeded.size(), 2u);
+  EXPECT_EQ(succeeded[0]["Output"], R"({"r":1})");
+  EXPECT_EQ(succeeded[0]["Input"], "1");
+  Json manifest = Json::parse(files[2].body);
+  EXPECT_EQ(manifest["DestinationBucket"], "bkt");
+  EXPECT_EQ(manifest["MapRunArn"], names.map_run_arn);
+  EXPECT_EQ(manifest["ResultFiles"]["PENDING"], Json::array());
+  EXPECT_EQ(manifest["ResultFiles"]["SUCCEEDED"][0]["Size"], files[1].body.size());
+  EXPECT_EQ(ManifestKey("out/", "run-1"), "out/run-1/manifest.json");
+  EXPECT_EQ(ManifestKey("", "run-1"), "run-1/manifest.json");
+}
+
+}  // namespace
+}  // namespace stratus::services::stepfunctions

@@ -1,0 +1,241 @@
+"""Distributed Map over S3 through boto3: ItemReader (s3:getObject with JSON and CSV, and
+s3:listObjectsV2), ResultWriter (s3:putObject: manifest.json and the SUCCEEDED/FAILED/PENDING
+files under <Prefix>/<mapRunId>/), AWS's States.ItemReaderFailed for a missing object or a bad
+CSV, and a map run that survives kill -9."""
+import json
+import tempfile
+import time
+import uuid
+
+import pytest
+
+from conftest import Stratus, make_client
+from test_stepfunctions import create, sfn_client, wait_done
+
+
+def distributed(processor_states, start, **fields):
+    m = {"Type": "Map", "End": True,
+         "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                           "StartAt": start, "States": processor_states}}
+    m.update(fields)
+    return {"StartAt": "Map", "States": {"Map": m}}
+
+
+DOUBLE = {"D": {"Type": "Pass", "Parameters": {"v.$": "$.v", "twice.$": "States.MathAdd($.v, $.v)"}, "End": True}}
+ECHO = {"E": {"Type": "Pass", "End": True}}
+
+
+@pytest.fixture(scope="module")
+def env(shared_stratus):
+    s3 = make_client(shared_stratus, "s3")
+    bucket = f"dmap-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    return shared_stratus, sfn_client(shared_stratus), s3, bucket
+
+
+def run(sfn, definition, input_=None):
+    arn = create(sfn, definition)
+    ex = sfn.start_execution(stateMachineArn=arn, input=json.dumps(input_ or {}))["executionArn"]
+    return wait_done(sfn, ex), ex
+
+
+def read_json(s3, bucket, key):
+    return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+def test_json_reader_with_result_writer(env):
+    _, sfn, s3, bucket = env
+    s3.put_object(Bucket=bucket, Key="in/items.json", Body=json.dumps([{"v": 1}, {"v": 2}, {"v": 3}]))
+    d, ex = run(sfn, distributed(DOUBLE, "D",
+                                 ItemReader={"Resource": "arn:aws:states:::s3:getObject",
+                                             "ReaderConfig": {"InputType": "JSON"},
+                                             "Parameters": {"Bucket.$": "$.bucket", "Key": "in/items.json"}},
+                                 ResultWriter={"Resource": "arn:aws:states:::s3:putObject",
+                                               "Parameters": {"Bucket.$": "$.bucket", "Prefix": "results"}}),
+                {"bucket": bucket})
+    assert d["status"] == "SUCCEEDED", d
+    details = json.loads(d["output"])["ResultWriterDetails"]
+    assert details["Bucket"] == bucket
+    assert details["Key"].startswith("results/") and details["Key"].endswith("/manifest.json")
+    run_id = details["Key"].split("/")[1]
+    manifest = read_json(s3, bucket, details["Key"])
+    assert manifest["DestinationBucket"] == bucket
+    assert manifest["MapRunArn"].endswith(":" + run_id) and ":mapRun:" in manifest["MapRunArn"]
+    assert manifest["ResultFiles"]["FAILED"] == [] and manifest["ResultFiles"]["PENDING"] == []
+    [succeeded] = manifest["ResultFiles"]["SUCCEEDED"]
+    assert succeeded["Key"] == f"results/{run_id}/SUCCEEDED_0.json"
+    body = s3.get_object(Bucket=bucket, Key=succeeded["Key"])["Body"].read()
+    assert succeeded["Size"] == len(body)
+    results = json.loads(body)
+    assert [json.loads(r["Output"]) for r in results] == [{"v": 1, "twice": 2}, {"v": 2, "twice": 4}, {"v": 3, "twice": 6}]
+    assert [json.loads(r["Input"]) for r in results] == [{"v": 1}, {"v": 2}, {"v": 3}]
+    assert all(r["Status"] == "SUCCEEDED" for r in results)
+    listed = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=f"results/{run_id}/")["Contents"]]
+    assert sorted(listed) == [f"results/{run_id}/SUCCEEDED_0.json", f"results/{run_id}/manifest.json"]
+    events = [e["type"] for e in sfn.get_execution_history(executionArn=ex, maxResults=1000)["events"]]
+    assert events.count("MapRunStarted") == 1 and events.count("MapRunSucceeded") == 1
+
+
+def test_csv_first_row_with_max_items_and_item_selector(env):
+    _, sfn, s3, bucket = env
+    s3.put_object(Bucket=bucket, Key="data.csv", Body=b'id,name\n1,ann\n2,"b, ""bob"""\n3,cid\n')
+    d, _ = run(sfn, distributed(ECHO, "E",
+                                ItemReader={"Resource": "arn:aws:states:::s3:getObject",
+                                            "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW",
+                                                             "MaxItems": 2},
+                                            "Parameters": {"Bucket": bucket, "Key": "data.csv"}},
+                                ItemSelector={"row.$": "$$.Map.Item.Value", "index.$": "$$.Map.Item.Index",
+                                              "tag.$": "$.tag"}),
+               {"tag": "t"})
+    assert d["status"] == "SUCCEEDED", d
+    assert json.loads(d["output"]) == [{"row": {"id": "1", "name": "ann"}, "index": 0, "tag": "t"},
+                                       {"row": {"id": "2", "name": 'b, "bob"'}, "index": 1, "tag": "t"}]
+
+
+def test_csv_given_headers_and_max_items_path(env):
+    _, sfn, s3, bucket = env
+    s3.put_object(Bucket=bucket, Key="given.csv", Body=b"a,1\nb,2\nc,3\n")
+    d, _ = run(sfn, distributed(ECHO, "E",
+                                ItemReader={"Resource": "arn:aws:states:::s3:getObject",
+                                            "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "GIVEN",
+                                                             "CSVHeaders": ["letter", "n"], "MaxItemsPath": "$.max"},
+                                            "Parameters": {"Bucket": bucket, "Key": "given.csv"}}),
+               {"max": 2})
+    assert d["status"] == "SUCCEEDED", d
+    assert json.loads(d["output"]) == [{"letter": "a", "n": "1"}, {"letter": "b", "n": "2"}]
+
+
+def test_list_objects_v2_items_shaped_as_aws(env):
+    _, sfn, s3, bucket = env
+    for key, body in [("logs/a.txt", b"aaa"), ("logs/b.txt", b""), ("other/c.txt", b"c")]:
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
+    d, _ = run(sfn, distributed(ECHO, "E",
+                                ItemReader={"Resource": "arn:aws:states:::s3:listObjectsV2",
+                                            "Parameters": {"Bucket": bucket, "Prefix": "logs/"}}))
+    assert d["status"] == "SUCCEEDED", d
+    items = json.loads(d["output"])
+    listed = {o["Key"]: o for o in s3.list_objects_v2(Bucket=bucket, Prefix="logs/")["Contents"]}
+    assert [i["Key"] for i in items] == ["logs/a.txt", "logs/b.txt"]
+    for item in items:
+        o = listed[item["Key"]]
+        assert set(item) == {"Etag", "Key", "LastModified", "Size", "StorageClass"}
+        assert item["Etag"] == o["ETag"] and item["Size"] == o["Size"] and item["StorageClass"] == "STANDARD"
+        assert item["LastModified"] == int(o["LastModified"].timestamp())
+
+
+def test_jsonata_arguments_for_the_reader(env):
+    _, sfn, s3, bucket = env
+    s3.put_object(Bucket=bucket, Key="j.json", Body=b"[10, 20]")
+    definition = distributed({"E": {"Type": "Pass", "End": True}}, "E",
+                             ItemReader={"Resource": "arn:aws:states:::s3:getObject",
+                                         "ReaderConfig": {"InputType": "JSON"},
+                                         "Arguments": {"Bucket": "{% $states.input.b %}", "Key": "j.json"}})
+    definition["QueryLanguage"] = "JSONata"
+    d, _ = run(sfn, definition, {"b": bucket})
+    assert d["status"] == "SUCCEEDED", d
+    assert json.loads(d["output"]) == [10, 20]
+
+
+@pytest.mark.parametrize("key,body,reader_config", [
+    ("missing.json", None, {"InputType": "JSON"}),
+    ("bad.csv", b"a,b\n1,2,3\n", {"InputType": "CSV"}),
+    ("open-quote.csv", b'a,b\n"1,2\n', {"InputType": "CSV"}),
+    ("object.json", b'{"not": "an array"}', {"InputType": "JSON"}),
+])
+def test_unreadable_items_fail_with_item_reader_failed(env, key, body, reader_config):
+    _, sfn, s3, bucket = env
+    if body is not None:
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
+    reader = {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": reader_config,
+              "Parameters": {"Bucket": bucket, "Key": key}}
+    d, ex = run(sfn, distributed(ECHO, "E", ItemReader=reader))
+    assert d["status"] == "FAILED", d
+    assert d["error"] == "States.ItemReaderFailed" and d["cause"], d
+    if body is None:
+        assert "does not exist" in d["cause"]
+    types = [e["type"] for e in sfn.get_execution_history(executionArn=ex)["events"]]
+    assert "MapStateFailed" in types and "MapIterationStarted" not in types
+    # The error is catchable like any other.
+    caught = distributed(ECHO, "E", ItemReader=reader)
+    caught["States"]["Map"]["Catch"] = [{"ErrorEquals": ["States.ItemReaderFailed"], "ResultPath": "$.err",
+                                         "Next": "Handled"}]
+    del caught["States"]["Map"]["End"]
+    caught["States"]["Map"]["Next"] = "Handled"
+    caught["States"]["Handled"] = {"Type": "Pass", "End": True}
+    d, _ = run(sfn, caught)
+    assert d["status"] == "SUCCEEDED" and json.loads(d["output"])["err"]["Error"] == "States.ItemReaderFailed"
+
+
+FAIL_ODD = {"Check": {"Type": "Choice", "Choices": [{"Variable": "$.fail", "BooleanEquals": True, "Next": "Boom"}],
+                      "Default": "Ok"},
+            "Boom": {"Type": "Fail", "Error": "Odd", "Cause": "odd item"},
+            "Ok": {"Type": "Pass", "End": True}}
+
+
+def test_result_writer_reports_failed_iterations(env):
+    _, sfn, s3, bucket = env
+    items = [{"i": 0, "fail": False}, {"i": 1, "fail": True}, {"i": 2, "fail": False}]
+    s3.put_object(Bucket=bucket, Key="mixed.json", Body=json.dumps(items))
+    reader = {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSON"},
+              "Parameters": {"Bucket": bucket, "Key": "mixed.json"}}
+    writer = {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": bucket, "Prefix": "mixed"}}
+    d, _ = run(sfn, distributed(FAIL_ODD, "Check", ItemReader=reader, ResultWriter=writer, ToleratedFailureCount=1))
+    assert d["status"] == "SUCCEEDED", d
+    manifest = read_json(s3, bucket, json.loads(d["output"])["ResultWriterDetails"]["Key"])
+    [failed_file] = manifest["ResultFiles"]["FAILED"]
+    [failed] = read_json(s3, bucket, failed_file["Key"])
+    assert failed["Status"] == "FAILED" and failed["Error"] == "Odd" and failed["Cause"] == "odd item"
+    assert json.loads(failed["Input"]) == items[1]
+    succeeded = read_json(s3, bucket, manifest["ResultFiles"]["SUCCEEDED"][0]["Key"])
+    assert [json.loads(r["Output"])["i"] for r in succeeded] == [0, 2]
+
+    # Past the tolerance the results are still written, then the Map fails.
+    before = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="strict/").get("Contents", [])}
+    strict = dict(writer, Parameters={"Bucket": bucket, "Prefix": "strict"})
+    d, _ = run(sfn, distributed(FAIL_ODD, "Check", ItemReader=reader, ResultWriter=strict, MaxConcurrency=1))
+    assert d["status"] == "FAILED" and d["error"] == "Odd", d
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="strict/")["Contents"]} - before
+    [manifest_key] = [k for k in keys if k.endswith("manifest.json")]
+    manifest = read_json(s3, bucket, manifest_key)
+    assert len(manifest["ResultFiles"]["FAILED"]) == 1 and len(manifest["ResultFiles"]["PENDING"]) == 1
+    [pending] = read_json(s3, bucket, manifest["ResultFiles"]["PENDING"][0]["Key"])
+    assert pending["Status"] == "PENDING" and json.loads(pending["Input"]) == items[2]
+
+
+def test_map_run_with_result_writer_survives_sigkill():
+    with tempfile.TemporaryDirectory(prefix="stratus-dmap-") as data_dir:
+        server = Stratus(data_dir).start()
+        sfn, s3 = sfn_client(server), make_client(server, "s3")
+        s3.create_bucket(Bucket="durable")
+        s3.put_object(Bucket="durable", Key="items.json", Body=b'[{"n": 1}, {"n": 2}]')
+        act = sfn.create_activity(name="dmap-durable")["activityArn"]
+        definition = distributed({"T": {"Type": "Task", "Resource": act, "End": True}}, "T",
+                                 ItemReader={"Resource": "arn:aws:states:::s3:getObject",
+                                             "ReaderConfig": {"InputType": "JSON"},
+                                             "Parameters": {"Bucket": "durable", "Key": "items.json"}},
+                                 ResultWriter={"Resource": "arn:aws:states:::s3:putObject",
+                                               "Parameters": {"Bucket": "durable", "Prefix": "out"}})
+        ex = sfn.start_execution(stateMachineArn=create(sfn, definition), input="{}")["executionArn"]
+        first = sfn.get_activity_task(activityArn=act, workerName="before")
+        assert json.loads(first["input"]) in ({"n": 1}, {"n": 2})
+        server.kill()
+        server.start()
+        sfn, s3 = sfn_client(server), make_client(server, "s3")
+        done = 0
+        deadline = time.time() + 30
+        while done < 2 and time.time() < deadline:
+            t = sfn.get_activity_task(activityArn=act, workerName="after")
+            if t.get("taskToken"):
+                n = json.loads(t["input"])["n"]
+                sfn.send_task_success(taskToken=t["taskToken"], output=json.dumps({"got": n}))
+                done += 1
+        d = wait_done(sfn, ex)
+        assert d["status"] == "SUCCEEDED", d
+        manifest = json.loads(s3.get_object(Bucket="durable", Key=json.loads(d["output"])["ResultWriterDetails"]["Key"])
+                              ["Body"].read())
+        results = json.loads(s3.get_object(Bucket="durable", Key=manifest["ResultFiles"]["SUCCEEDED"][0]["Key"])
+                             ["Body"].read())
+        assert [json.loads(r["Output"]) for r in results] == [{"got": 1}, {"got": 2}]
+        types = [e["type"] for e in sfn.get_execution_history(executionArn=ex, maxResults=1000)["events"]]
+        assert types.count("MapRunStarted") == 1 and types.count("MapStateEntered") == 1
+        assert server.stop() == 0
