@@ -98,7 +98,7 @@ int Serve(const Config& config) {
   }
 
   std::atomic<bool> finished{false};
-  std::thread signal_waiter([&server, &finished, signals] {
+  std::thread signal_waiter([&server, &front_door, &finished, signals] {
     int sig = 0;
     sigwait(&signals, &sig);
     if (!finished.load()) {
@@ -106,6 +106,8 @@ int Serve(const Config& config) {
                    sig == SIGINT ? "SIGINT" : "SIGTERM");
     }
     server.Stop();
+    // Long polls answer now rather than holding the drain up for their full wait.
+    if (!finished.load()) front_door.QuiesceServices();
   });
 
   double ready_ms =

@@ -82,6 +82,34 @@ def test_graceful_shutdown_answers_requests_in_flight():
         assert any("stopped" in line for line in server.log)
 
 
+def test_shutdown_does_not_wait_out_long_polls_or_idle_functions():
+    # A 20 s SQS long poll and a warm function parked in its runtime's `next` must not hold the
+    # drain up: the poll answers (empty) at once and the instance is ended.
+    with tempfile.TemporaryDirectory() as d:
+        from conftest import create_function
+        server = Stratus(d).start()
+        lam = make_client(server, "lambda")
+        create_function(lam, "warm", {"app.py": "def handler(e, c):\n    return e\n"})
+        assert lam.invoke(FunctionName="warm", Payload=b"{}")["StatusCode"] == 200
+        sqs = make_client(server, "sqs")
+        url = sqs.create_queue(QueueName="idle")["QueueUrl"]
+        answered = []
+
+        def poll():
+            answered.append(sqs.receive_message(QueueUrl=url, WaitTimeSeconds=20))
+
+        t = threading.Thread(target=poll)
+        t.start()
+        time.sleep(0.5)
+        started = time.monotonic()
+        assert server.stop(signal.SIGTERM) == 0
+        took = time.monotonic() - started
+        t.join(timeout=5)
+        assert took < 5, f"shutdown took {took:.1f} s"
+        assert answered and "Messages" not in answered[0]
+        assert not any("still busy" in line for line in server.log), server.log
+
+
 def test_a_second_server_on_the_same_data_dir_is_refused():
     with tempfile.TemporaryDirectory() as d:
         first = Stratus(d).start()

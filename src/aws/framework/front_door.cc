@@ -225,6 +225,10 @@ Status FrontDoor::StartServices() {
   return Status::Ok();
 }
 
+void FrontDoor::QuiesceServices() {
+  for (auto& s : impl_->services) s->Quiesce();
+}
+
 void FrontDoor::StopServices() {
   for (auto it = impl_->services.rbegin(); it != impl_->services.rend(); ++it) (*it)->Stop();
 }

@@ -52,6 +52,8 @@ class FrontDoor final : public HttpHandler, public RejectFormatter, public Opera
   // Starts/stops every service's background work.
   Status StartServices();
   void StopServices();
+  // Service::Quiesce on every service (the server has begun draining).
+  void QuiesceServices();
 
   // The /_stratus/health document.
   Json Health() const;

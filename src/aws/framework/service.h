@@ -192,6 +192,11 @@ class Service {
 
   // Starts background work (sweepers, consumers). Called once after every service is built.
   virtual Status Start() { return Status::Ok(); }
+  // The server is shutting down and drains the requests in flight: end waits that would
+  // otherwise hold the drain up (answer long polls now, with what they have). Called once, from
+  // the signal thread, while requests may still run; new requests may still arrive until the
+  // drain ends. Stop() follows after the drain.
+  virtual void Quiesce() {}
   // Stops background work; called before the store closes.
   virtual void Stop() {}
 

@@ -318,6 +318,17 @@ void Executor::Retire(const std::string& function_key, const std::string& keep_r
   }
 }
 
+void Executor::Quiesce() {
+  Impl& d = *impl_;
+  std::lock_guard lock(d.mu);
+  std::vector<std::shared_ptr<Instance>> all;
+  for (auto& [tag, inst] : d.instances) all.push_back(inst);
+  for (auto& inst : all) {
+    inst->retiring = true;
+    if (!inst->current) d.Kill(*inst);
+  }
+}
+
 int Executor::Running(const std::string& function_key) const {
   std::lock_guard lock(impl_->mu);
   auto it = impl_->running.find(function_key);

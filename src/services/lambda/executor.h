@@ -99,6 +99,9 @@ class Executor {
   // Ends instances of function account/region/name whose revision is not `keep_revision`
   // ("" = all): idle ones now, busy ones when their invocation ends.
   void Retire(const std::string& function_key, const std::string& keep_revision);
+  // The server is draining: ends every idle instance now (its parked `next` with it) and every
+  // busy one when its invocation ends, so no runtime's long poll holds the drain up.
+  void Quiesce();
 
   // Invocations running now for a function (reserved-concurrency accounting) and in total.
   int Running(const std::string& function_key) const;

@@ -116,6 +116,8 @@ class LambdaService final : public aws::Service {
     return Status::Ok();
   }
 
+  void Quiesce() override { executor_.Quiesce(); }
+
   void Stop() override {
     if (stopped_) return;
     stopped_ = true;

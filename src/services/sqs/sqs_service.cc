@@ -1,9 +1,12 @@
 #include "services/sqs/sqs_service.h"
 
+#include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
@@ -94,6 +97,20 @@ class SqsService final : public aws::Service {
     timer_ = std::make_unique<Timer>();
     sweeper_ = std::thread([this] { SweepLoop(); });
     return Status::Ok();
+  }
+
+  // Shutting down: every long poll answers now with what it has (usually nothing).
+  void Quiesce() override {
+    quiescing_.store(true);
+    std::vector<std::shared_ptr<Poll>> live;
+    {
+      std::lock_guard lock(polls_mu_);
+      for (auto& weak : polls_) {
+        if (auto p = weak.lock()) live.push_back(std::move(p));
+      }
+      polls_.clear();
+    }
+    for (auto& p : live) context_.workers.Submit([this, p] { Attempt(p); });
   }
 
   void Stop() override {
@@ -249,6 +266,7 @@ class SqsService final : public aws::Service {
       }
     };
     if (*wait > 0) {
+      Track(poll);
       // The deadline holds the poll alive; it answers with no messages if nothing came.
       timer_->At(poll->deadline, [this, poll] {
         context_.workers.Submit([this, poll] { Attempt(poll); });
@@ -261,7 +279,7 @@ class SqsService final : public aws::Service {
   // and never blocks: the answer comes from the store's writer thread after the commit.
   void Attempt(const std::shared_ptr<Poll>& poll) {
     if (poll->waiter->done.load()) return;
-    bool may_wait = std::chrono::steady_clock::now() < poll->deadline;
+    bool may_wait = !quiescing_.load() && std::chrono::steady_clock::now() < poll->deadline;
     engine_.ReceiveMessageAsync(ScopeOf(*poll->call), poll->input,
                                 may_wait ? poll->waiter : nullptr,
                                 [this, poll](Result<ReceiveOutcome> r) { Attempted(poll, std::move(r)); });
@@ -290,6 +308,16 @@ class SqsService final : public aws::Service {
     }
   }
 
+  // Remembers a waiting poll for Quiesce; forgets answered ones as the list grows.
+  void Track(const std::shared_ptr<Poll>& poll) {
+    std::lock_guard lock(polls_mu_);
+    if (polls_.size() >= polls_pruned_at_ * 2) {
+      std::erase_if(polls_, [](const std::weak_ptr<Poll>& w) { return w.expired(); });
+      polls_pruned_at_ = std::max<size_t>(polls_.size(), 64);
+    }
+    polls_.push_back(poll);
+  }
+
   void SweepLoop() {
     std::unique_lock lock(mu_);
     while (!stopping_) {
@@ -305,6 +333,10 @@ class SqsService final : public aws::Service {
   aws::ServiceContext& context_;
   Engine engine_;
   std::unique_ptr<Timer> timer_;
+  std::atomic<bool> quiescing_{false};
+  std::mutex polls_mu_;  // guards polls_ and polls_pruned_at_
+  std::vector<std::weak_ptr<Poll>> polls_;  // long polls that may be waiting (for Quiesce)
+  size_t polls_pruned_at_ = 64;
   std::mutex mu_;  // guards stopping_
   std::condition_variable cv_;
   bool stopping_ = false;
