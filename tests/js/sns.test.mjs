@@ -1,6 +1,14 @@
-// SNS through the AWS SDK for JavaScript v3, delivering to SQS.
+// SNS through the AWS SDK for JavaScript v3, delivering to SQS and to HTTP endpoints whose
+// signatures a third-party verifier (npm sns-validator) checks.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import http from "node:http";
+import https from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import MessageValidator from "sns-validator";
 import {
   SNSClient, CreateTopicCommand, SubscribeCommand, PublishCommand, PublishBatchCommand,
   SetSubscriptionAttributesCommand, GetSubscriptionAttributesCommand, ListSubscriptionsByTopicCommand,
@@ -113,4 +121,122 @@ test("FIFO topic to a FIFO queue in order, topic attributes, tags, unsubscribe, 
   await sns.send(new DeleteTopicCommand({ TopicArn }));
   const topics = (await sns.send(new ListTopicsCommand({}))).Topics.map((t) => t.TopicArn);
   assert.ok(!topics.includes(TopicArn));
+});
+
+// sns-validator (AWS's own JS validator) accepts only an https: SigningCertURL on a trusted host and
+// fetches the certificate with https.get. Stratus speaks plain HTTP, so this test puts it behind a
+// TLS-terminating front (as a deployment would) and tells it so with --external-url; the test
+// process trusts the front's self-signed certificate the way a subscriber trusts its CA.
+function tlsFront() {
+  const dir = mkdtempSync(join(tmpdir(), "stratus-tls-"));
+  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+    "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")], { stdio: "ignore" });
+  const key = readFileSync(join(dir, "key.pem"));
+  const cert = readFileSync(join(dir, "cert.pem"));
+  rmSync(dir, { recursive: true, force: true });
+  const front = { backendPort: 0, certFetches: 0, cert };
+  front.server = https.createServer({ key, cert }, (req, res) => {
+    if (/^\/_stratus\/sns\/.*\.pem$/.test(req.url)) front.certFetches++;
+    const up = http.request({ host: "127.0.0.1", port: front.backendPort, method: req.method, path: req.url, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode, r.headers);
+      r.pipe(res);
+    });
+    up.on("error", (e) => { res.writeHead(502); res.end(String(e)); });
+    req.pipe(up);
+  });
+  return front;
+}
+
+// An HTTP subscription endpoint that records every delivery.
+function subscriber() {
+  const sub = { received: [], waiters: [] };
+  sub.server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => { body += c; });
+    req.on("end", () => {
+      res.end("ok");
+      sub.received.push({ headers: req.headers, body });
+      sub.waiters = sub.waiters.filter((w) => !w());
+    });
+  });
+  sub.next = (i) => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no delivery #${i} (got ${sub.received.length})`)), 10000);
+    const check = () => {
+      if (sub.received.length <= i) return false;
+      clearTimeout(timer);
+      resolve(sub.received[i]);
+      return true;
+    };
+    if (!check()) sub.waiters.push(check);
+  });
+  return sub;
+}
+
+const listen = (server) => new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server.address().port)));
+const close = (server) => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); });
+
+test("HTTP deliveries pass sns-validator: SubscriptionConfirmation and Notification, SignatureVersion 1 and 2; tampering fails", async () => {
+  const front = tlsFront();
+  const frontPort = await listen(front.server);
+  const sub = subscriber();
+  const subPort = await listen(sub.server);
+  const signed = await startStratus(["--external-url", `https://127.0.0.1:${frontPort}`]);
+  front.backendPort = signed.port;
+  const savedCa = https.globalAgent.options.ca;
+  https.globalAgent.options.ca = [front.cert];
+  const validator = new MessageValidator(/^127\.0\.0\.1:\d+$/);
+  const validate = (msg) => new Promise((resolve, reject) => validator.validate(msg, (err, m) => (err ? reject(err) : resolve(m))));
+  const invalid = (e) => e.message === "The message signature is invalid.";
+  const client = new SNSClient(signed.clientConfig);
+  try {
+    let n = 0;
+    for (const version of ["1", "2"]) {
+      const { TopicArn } = await client.send(new CreateTopicCommand({ Name: `js-signed-${version}`, Attributes: { SignatureVersion: version } }));
+      await client.send(new SubscribeCommand({ TopicArn, Protocol: "http", Endpoint: `http://127.0.0.1:${subPort}/hook` }));
+
+      const c = await sub.next(n++);
+      assert.equal(c.headers["x-amz-sns-message-type"], "SubscriptionConfirmation");
+      const confirm = JSON.parse(c.body);
+      assert.equal(confirm.SignatureVersion, version);
+      assert.ok(confirm.SigningCertURL.startsWith(`https://127.0.0.1:${frontPort}/_stratus/sns/`), confirm.SigningCertURL);
+      assert.equal((await validate(c.body)).Token, confirm.Token);
+      await assert.rejects(validate({ ...confirm, Token: confirm.Token.replace(/.$/, (x) => (x === "0" ? "1" : "0")) }), invalid);
+      await assert.rejects(validate({ ...confirm, TopicArn: TopicArn + "x" }), invalid);
+      // The subscriber confirms by visiting the SubscribeURL (over the same https front).
+      const status = await new Promise((resolve, reject) => https.get(confirm.SubscribeURL, (r) => { r.resume(); resolve(r.statusCode); }).on("error", reject));
+      assert.equal(status, 200);
+      const subs = (await client.send(new ListSubscriptionsByTopicCommand({ TopicArn }))).Subscriptions;
+      assert.ok(subs[0].SubscriptionArn.startsWith(TopicArn + ":"), subs[0].SubscriptionArn);
+
+      await client.send(new PublishCommand({
+        TopicArn, Subject: "greeting", Message: "héllo ✓ \"quoted\"\nline two",
+        MessageAttributes: { color: { DataType: "String", StringValue: "red" } },
+      }));
+      const d1 = await sub.next(n++);
+      assert.equal(d1.headers["x-amz-sns-message-type"], "Notification");
+      assert.equal(d1.headers["x-amz-sns-subscription-arn"], subs[0].SubscriptionArn);
+      const note = JSON.parse(d1.body);
+      assert.equal(note.SignatureVersion, version);
+      assert.equal((await validate(d1.body)).Message, "héllo ✓ \"quoted\"\nline two");
+      await assert.rejects(validate({ ...note, Message: "forged" }), invalid);
+      await assert.rejects(validate({ ...note, Subject: "other" }), invalid);
+      await assert.rejects(validate({ ...note, Timestamp: "2001-01-01T00:00:00.000Z" }), invalid);
+      // The signature is over the digest SignatureVersion names: claiming the other one fails.
+      await assert.rejects(validate({ ...note, SignatureVersion: version === "1" ? "2" : "1" }), invalid);
+
+      await client.send(new PublishCommand({ TopicArn, Message: "no subject" }));  // Subject left out of the signed string
+      const d2 = await sub.next(n++);
+      const plain = JSON.parse(d2.body);
+      assert.ok(!("Subject" in plain));
+      assert.equal((await validate(d2.body)).Message, "no subject");
+      await assert.rejects(validate({ ...plain, Subject: "added" }), invalid);
+    }
+    assert.ok(front.certFetches >= 1, "the validator fetched the certificate from stratus");
+  } finally {
+    https.globalAgent.options.ca = savedCa;
+    await close(sub.server);
+    assert.equal(await signed.stop(), 0);
+    await close(front.server);
+  }
 });
