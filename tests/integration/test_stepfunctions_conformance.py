@@ -126,6 +126,14 @@ def lambda_available(sfn_server):
         return False
 
 
+def s3_available(sfn_server):
+    try:
+        make_client(sfn_server, "s3").list_buckets()
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not there"
+        return False
+
+
 def make_zip(name, source):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
@@ -143,7 +151,11 @@ def real_wait_seconds(case):
     return wait
 
 
-def skip_reason(case, have_lambda):
+# Needs met by S3 buckets, which the runner creates (every "Bucket" the definition names).
+S3_NEEDS = {"s3", "aws-sdk:s3"}
+
+
+def skip_reason(case, have_lambda, have_s3):
     if case["id"] in SKIP:
         return SKIP[case["id"]]
     if real_wait_seconds(case) > MAX_REAL_WAIT:
@@ -155,8 +167,33 @@ def skip_reason(case, have_lambda):
             if need == "lambda:unknown-function":
                 return "needs a Lambda function whose code the recording does not include"
             continue
+        if need in S3_NEEDS:
+            if not have_s3:
+                return "needs S3, which this stratus does not serve"
+            continue
         return f"needs {need}, which the conformance runner does not provision"
     return None
+
+
+def bucket_names(value):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k == "Bucket" and isinstance(v, str):
+                yield v
+            else:
+                yield from bucket_names(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from bucket_names(v)
+
+
+def provision_buckets(case, server):
+    s3 = make_client(server, "s3")
+    for name in set(bucket_names(case["definition"])):
+        try:
+            s3.create_bucket(Bucket=name)
+        except s3.exceptions.BucketAlreadyOwnedByYou:
+            pass
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +201,8 @@ def env(shared_stratus):
     cfg = Config(retries={"max_attempts": 1}, read_timeout=120, inject_host_prefix=False)
     sfn = boto3.client("stepfunctions", endpoint_url=shared_stratus.url, region_name="us-east-1",
                        aws_access_key_id="test", aws_secret_access_key="test", config=cfg)
-    yield {"sfn": sfn, "server": shared_stratus, "lambda": lambda_available(shared_stratus)}
+    yield {"sfn": sfn, "server": shared_stratus, "lambda": lambda_available(shared_stratus),
+           "s3": s3_available(shared_stratus)}
     report = {cat: dict(c) for cat, c in sorted(RESULTS.items())}
     lines = ["stepfunctions conformance (category: passed/skipped/failed):"]
     for cat, c in sorted(RESULTS.items()):
@@ -202,6 +240,8 @@ def run_case(env, case):
     payload = json.dumps(case["input"])
     if case.get("lambdas"):
         definition, payload = provision_lambdas(case, env["server"])
+    if S3_NEEDS & set(case.get("needs") or []):
+        provision_buckets(case, env["server"])
     sm_type = case.get("state_machine_type", "STANDARD")
     sm = sfn.create_state_machine(name=f"c-{uuid.uuid4().hex[:16]}", definition=definition,
                                   roleArn=ROLE, type=sm_type)
@@ -225,7 +265,7 @@ def test_case(env, path, request):
     category = case["category"]
     if case["id"] in KNOWN_FAILURES:
         request.node.add_marker(pytest.mark.xfail(reason=KNOWN_FAILURES[case["id"]], strict=True))
-    reason = skip_reason(case, env["lambda"])
+    reason = skip_reason(case, env["lambda"], env["s3"])
     if reason:
         RESULTS[category]["skipped"] += 1
         pytest.skip(reason)

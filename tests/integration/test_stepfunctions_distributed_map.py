@@ -54,13 +54,16 @@ def test_json_reader_with_result_writer(env):
                                                "Parameters": {"Bucket.$": "$.bucket", "Prefix": "results"}}),
                 {"bucket": bucket})
     assert d["status"] == "SUCCEEDED", d
-    details = json.loads(d["output"])["ResultWriterDetails"]
+    output = json.loads(d["output"])
+    assert set(output) == {"MapRunArn", "ResultWriterDetails"}
+    details = output["ResultWriterDetails"]
     assert details["Bucket"] == bucket
     assert details["Key"].startswith("results/") and details["Key"].endswith("/manifest.json")
     run_id = details["Key"].split("/")[1]
     manifest = read_json(s3, bucket, details["Key"])
     assert manifest["DestinationBucket"] == bucket
-    assert manifest["MapRunArn"].endswith(":" + run_id) and ":mapRun:" in manifest["MapRunArn"]
+    assert manifest["MapRunArn"] == output["MapRunArn"]
+    assert output["MapRunArn"].endswith("/Map:" + run_id) and ":mapRun:" in output["MapRunArn"]
     assert manifest["ResultFiles"]["FAILED"] == [] and manifest["ResultFiles"]["PENDING"] == []
     [succeeded] = manifest["ResultFiles"]["SUCCEEDED"]
     assert succeeded["Key"] == f"results/{run_id}/SUCCEEDED_0.json"

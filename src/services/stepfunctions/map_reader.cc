@@ -149,7 +149,8 @@ void StateRunner::StartWriter(Frame& f, const std::vector<IterationOutcome>& out
   }
   f.task_parameters = Json{{"Bucket", bucket},
                            {"Files", std::move(files)},
-                           {"ManifestKey", ManifestKey(prefix.get<std::string>(), names.map_run_id)}};
+                           {"ManifestKey", ManifestKey(prefix.get<std::string>(), names.map_run_id)},
+                           {"MapRunArn", names.map_run_arn}};
   DispatchMapIo(f, Phase::kWriter);
 }
 
@@ -188,7 +189,9 @@ void StateRunner::MapIoResult(Frame& f, stepfunctions::TaskResult r) {
   if (!error.empty()) return fail(error, cause);
   if (m.distributed) e_.Emit(&f, "MapRunSucceeded");
   e_.Emit(&f, "MapStateSucceeded");
-  Json details{{"ResultWriterDetails", Json{{"Bucket", request.value("Bucket", "")}, {"Key", request.value("ManifestKey", "")}}}};
+  // AWS's output: the map run and where its manifest is.
+  Json details{{"MapRunArn", request.value("MapRunArn", "")},
+               {"ResultWriterDetails", Json{{"Bucket", request.value("Bucket", "")}, {"Key", request.value("ManifestKey", "")}}}};
   auto out = ProcessResult(f, std::move(details));
   if (!out.ok()) return EvaluationError(f, out.error());
   Complete(f, std::move(*out));
