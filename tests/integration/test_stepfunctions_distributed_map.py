@@ -242,3 +242,20 @@ def test_map_run_with_result_writer_survives_sigkill():
         types = [e["type"] for e in sfn.get_execution_history(executionArn=ex, maxResults=1000)["events"]]
         assert types.count("MapRunStarted") == 1 and types.count("MapStateEntered") == 1
         assert server.stop() == 0
+
+
+def test_express_execution_reads_and_writes(env):
+    _, sfn, s3, bucket = env
+    s3.put_object(Bucket=bucket, Key="express.json", Body=b'[{"v": 5}]')
+    definition = distributed(DOUBLE, "D",
+                             ItemReader={"Resource": "arn:aws:states:::s3:getObject",
+                                         "ReaderConfig": {"InputType": "JSON"},
+                                         "Parameters": {"Bucket": bucket, "Key": "express.json"}},
+                             ResultWriter={"Resource": "arn:aws:states:::s3:putObject",
+                                           "Parameters": {"Bucket": bucket, "Prefix": "express"}})
+    arn = create(sfn, definition, type_="EXPRESS")
+    d = sfn.start_sync_execution(stateMachineArn=arn, input="{}")
+    assert d["status"] == "SUCCEEDED", d
+    manifest = read_json(s3, bucket, json.loads(d["output"])["ResultWriterDetails"]["Key"])
+    [result] = read_json(s3, bucket, manifest["ResultFiles"]["SUCCEEDED"][0]["Key"])
+    assert json.loads(result["Output"]) == {"v": 5, "twice": 10}
