@@ -211,6 +211,94 @@ TEST(EngineTest, RestoreResumesWhereItStood) {
   EXPECT_EQ(restored->TakeEvents().front().id, 3);  // WaitStateExited continues the ids
 }
 
+// The store a runner keeps: frame records by key, updated from each batch of changes.
+void Apply(std::map<std::string, Json>& store, Execution& e) {
+  for (auto& [key, rec] : e.TakeFrameChanges()) {
+    if (rec) store[key] = std::move(*rec);
+    else store.erase(key);
+  }
+}
+
+std::vector<Json> Records(const std::map<std::string, Json>& store) {
+  std::vector<Json> out;
+  for (const auto& [key, rec] : store) out.push_back(rec);
+  return out;
+}
+
+TEST(EngineTest, DistributedMapReadsAndWritesThroughRestarts) {
+  auto def = Def(R"J({"StartAt":"M","States":{"M":{"Type":"Map","End":true,
+    "ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"CSV"},
+                  "Parameters":{"Bucket.$":"$.b","Key":"k.csv"}},
+    "ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Bucket":"out","Prefix":"p"}},
+    "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED"},"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}}}})J");
+  FakeHost host;
+  Execution e(def, TestInfo(), host);
+  e.Start(Json{{"b", "in"}});
+  e.Run();
+  ASSERT_EQ(host.tasks.size(), 1u);
+  EXPECT_EQ(host.tasks[0].purpose, TaskCall::Purpose::kItemReader);
+  EXPECT_EQ(host.tasks[0].resource, "arn:aws:states:::s3:getObject");
+  EXPECT_EQ(host.tasks[0].parameters["Parameters"], (Json{{"Bucket", "in"}, {"Key", "k.csv"}}));
+  std::map<std::string, Json> store;
+  Apply(store, e);
+
+  // A restart while the read is in flight: the read is dispatched again.
+  auto r1 = Execution::Restore(def, TestInfo(), host, e.ExecutionRecord(), Records(store));
+  r1->ResumePendingWork();
+  ASSERT_EQ(host.tasks.size(), 2u);
+  EXPECT_EQ(host.tasks[1].purpose, TaskCall::Purpose::kItemReader);
+  TaskResult read;
+  read.output = Json{{"Body", "x,y\n1,2\n3,4\n"}};
+  r1->OnTaskResult(host.tasks[1].frame, host.tasks[1].seq, read);
+  r1->Run();
+  ASSERT_EQ(host.tasks.size(), 3u);
+  const TaskCall& write = host.tasks[2];
+  EXPECT_EQ(write.purpose, TaskCall::Purpose::kResultWriter);
+  const Json& files = write.parameters["Files"];
+  ASSERT_EQ(files.size(), 2u);
+  EXPECT_TRUE(files[0]["Key"].get<std::string>().ends_with("/SUCCEEDED_0.json"));
+  Json results = Json::parse(files[0]["Body"].get<std::string>());
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(Json::parse(results[1]["Output"].get<std::string>()), (Json{{"x", "3"}, {"y", "4"}}));
+  Apply(store, *r1);
+
+  // A restart while the files are written: they are written again, then the Map ends.
+  auto r2 = Execution::Restore(def, TestInfo(), host, r1->ExecutionRecord(), Records(store));
+  r2->ResumePendingWork();
+  ASSERT_EQ(host.tasks.size(), 4u);
+  EXPECT_EQ(host.tasks[3].purpose, TaskCall::Purpose::kResultWriter);
+  EXPECT_EQ(host.tasks[3].parameters, write.parameters);
+  r2->OnTaskResult(host.tasks[3].frame, host.tasks[3].seq, TaskResult{});
+  r2->Run();
+  ASSERT_EQ(r2->status(), ExecutionStatus::kSucceeded);
+  const std::string key = write.parameters["ManifestKey"];
+  EXPECT_TRUE(key.starts_with("p/") && key.ends_with("/manifest.json"));
+  EXPECT_EQ(r2->output()["ResultWriterDetails"], (Json{{"Bucket", "out"}, {"Key", key}}));
+  EXPECT_EQ(r2->output()["MapRunArn"], write.parameters["MapRunArn"]);
+}
+
+TEST(EngineTest, ItemReaderFailureIsCatchable) {
+  auto def = Def(R"J({"StartAt":"M","States":{"M":{"Type":"Map","Next":"Done",
+    "Catch":[{"ErrorEquals":["States.ItemReaderFailed"],"Next":"Done"}],
+    "ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSON"},
+                  "Parameters":{"Bucket":"b","Key":"k"}},
+    "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED"},"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}},
+    "Done":{"Type":"Pass","End":true}}})J");
+  FakeHost host;
+  Execution e(def, TestInfo(), host);
+  e.Start(Json::object());
+  e.Run();
+  ASSERT_EQ(host.tasks.size(), 1u);
+  TaskResult read;
+  read.output = Json{{"Body", "{\"not\":\"a list\"}"}};
+  e.OnTaskResult(host.tasks[0].frame, host.tasks[0].seq, read);
+  e.Run();
+  ASSERT_EQ(e.status(), ExecutionStatus::kSucceeded);
+  EXPECT_EQ(e.output()["Error"], "States.ItemReaderFailed");
+  auto types = Types(e.TakeEvents());
+  EXPECT_NE(std::find(types.begin(), types.end(), "MapStateFailed"), types.end());
+}
+
 TEST(EngineTest, EndlessLoopStopsAtTheHistoryLimit) {
   auto def = Def(R"J({"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},
     "B":{"Type":"Choice","Choices":[{"Variable":"$.x","IsPresent":true,"Next":"Done"}],"Default":"A"},
