@@ -25,6 +25,9 @@ bool Has(const Json& j, std::string_view k) {
   return it != j.end() && !it->is_null();
 }
 
+// A DynamoDB stream (not a Kinesis stream): ordered, checkpointed, retried in place.
+bool IsDynamoDbStream(const std::string& arn) { return arn.find(":dynamodb:") != std::string::npos; }
+
 Error MappingNotFound(const std::string& uuid) {
   return ResourceNotFound("The resource you requested does not exist. (Service: Lambda, Status Code: 404, Request ID: " + uuid + ")");
 }
@@ -38,7 +41,13 @@ Result<std::unique_ptr<EventSource>> MakeSource(const SourceContext& ctx) {
   }
   const std::string& service = parts[2];
   if (service == "sqs") return MakeSqsSource(ctx);
-  if (service == "dynamodb" || service == "kinesis") {
+  if (service == "dynamodb") {
+    if (parts[5].find("/stream/") == std::string::npos) {
+      return InvalidParameterValue("Invalid EventSourceArn (not a DynamoDB stream): " + ctx.arn);
+    }
+    return MakeDynamoDbStreamSource(ctx);
+  }
+  if (service == "kinesis") {
     return NotSupported("Event source mappings for " + service + " (they arrive with that service)");
   }
   return NotSupported("Event source mappings for " + service);
@@ -100,7 +109,7 @@ struct EventSources::Impl : std::enable_shared_from_this<EventSources::Impl> {
   SourceContext ContextFor(const Json& record) {
     return SourceContext{d.clients.operations, record.value("account", ""),
                          record.value("region", ""), record["config"].value("EventSourceArn", ""),
-                         d.external_url};
+                         d.external_url, &d.store, &d.clock, record["config"]};
   }
 
   void StartRunner(const Json& record) {
@@ -162,7 +171,7 @@ struct EventSources::Impl : std::enable_shared_from_this<EventSources::Impl> {
     for (const auto& t : c.value("FunctionResponseTypes", Json::array())) {
       report = report || t == "ReportBatchItemFailures";
     }
-    int max_pollers = MaxPollers(c);
+    int max_pollers = r->source->MaxPollers(MaxPollers(c));
     auto ref = ParseFunctionRef(c.value("FunctionArn", ""));
     while (!r->stop.load()) {
       auto batch = r->source->Poll(batch_size, window_ms);
@@ -248,6 +257,7 @@ struct EventSources::Impl : std::enable_shared_from_this<EventSources::Impl> {
   static Status CheckBatching(const Json& c) {
     int batch = c.value("BatchSize", 10);
     int64_t window = c.value("MaximumBatchingWindowInSeconds", int64_t{0});
+    if (IsDynamoDbStream(c.value("EventSourceArn", ""))) return CheckStream(c, batch, window);
     if (batch > 10 && window < 1) {
       return InvalidParameterValue(
           "Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10");
@@ -257,6 +267,33 @@ struct EventSources::Impl : std::enable_shared_from_this<EventSources::Impl> {
     }
     if (window > 300) {
       return InvalidParameterValue("MaximumBatchingWindowInSeconds must be between 0 and 300.");
+    }
+    return Status::Ok();
+  }
+
+  static Status CheckStream(const Json& c, int batch, int64_t window) {
+    if (batch < 1 || batch > 10000) {
+      return InvalidParameterValue("BatchSize must be between 1 and 10000 for DynamoDB stream event sources.");
+    }
+    if (window < 0 || window > 300) {
+      return InvalidParameterValue("MaximumBatchingWindowInSeconds must be between 0 and 300.");
+    }
+    int64_t retries = c.value("MaximumRetryAttempts", int64_t{-1});
+    if (retries < -1 || retries > 10000) {
+      return InvalidParameterValue("MaximumRetryAttempts must be between -1 and 10000.");
+    }
+    int64_t age = c.value("MaximumRecordAgeInSeconds", int64_t{-1});
+    if (age != -1 && (age < 60 || age > 604800)) {
+      return InvalidParameterValue("MaximumRecordAgeInSeconds must be -1 or between 60 and 604800.");
+    }
+    if (c.value("ParallelizationFactor", 1) != 1) return NotSupported("ParallelizationFactor other than 1");
+    if (c.value("TumblingWindowInSeconds", 0) != 0) return NotSupported("TumblingWindowInSeconds");
+    std::string dest;
+    if (Has(c, "DestinationConfig") && Has(c["DestinationConfig"], "OnFailure")) {
+      dest = c["DestinationConfig"]["OnFailure"].value("Destination", "");
+    }
+    if (!dest.empty() && dest.find(":sqs:") == std::string::npos && dest.find(":sns:") == std::string::npos) {
+      return InvalidParameterValue("The OnFailure destination of a stream event source must be an SQS queue or an SNS topic: " + dest);
     }
     return Status::Ok();
   }
@@ -313,8 +350,18 @@ Result<Json> EventSources::Create(const Scope& s, const Json& in) {
   if (Has(in, "FilterCriteria") && !in["FilterCriteria"].value("Filters", Json::array()).empty()) {
     return NotSupported("FilterCriteria");
   }
+  const bool stream = IsDynamoDbStream(arn);
+  if (stream) {
+    std::string position = in.value("StartingPosition", "");
+    if (position.empty()) {
+      return InvalidParameterValue("StartingPosition is required for DynamoDB stream event sources.");
+    }
+    if (position != "TRIM_HORIZON" && position != "LATEST") {
+      return InvalidParameterValue("Unsupported starting position for DynamoDB stream event sources: " + position);
+    }
+  }
   Json c = Json{{"UUID", NewUuid()},
-                {"BatchSize", in.value("BatchSize", 10)},
+                {"BatchSize", in.value("BatchSize", stream ? 100 : 10)},
                 {"MaximumBatchingWindowInSeconds", in.value("MaximumBatchingWindowInSeconds", 0)},
                 {"EventSourceArn", arn},
                 {"LastModified", static_cast<double>(d.d.clock.NowMillis()) / 1000.0},
@@ -323,6 +370,15 @@ Result<Json> EventSources::Create(const Scope& s, const Json& in) {
                 {"StateTransitionReason", "USER_INITIATED"},
                 {"FunctionResponseTypes", in.value("FunctionResponseTypes", Json::array())}};
   if (Has(in, "ScalingConfig")) c["ScalingConfig"] = in["ScalingConfig"];
+  if (stream) {
+    c["StartingPosition"] = in["StartingPosition"];
+    c["MaximumRetryAttempts"] = in.value("MaximumRetryAttempts", -1);
+    c["MaximumRecordAgeInSeconds"] = in.value("MaximumRecordAgeInSeconds", -1);
+    c["BisectBatchOnFunctionError"] = in.value("BisectBatchOnFunctionError", false);
+    c["ParallelizationFactor"] = in.value("ParallelizationFactor", 1);
+    c["TumblingWindowInSeconds"] = in.value("TumblingWindowInSeconds", 0);
+    c["DestinationConfig"] = in.value("DestinationConfig", Json{{"OnFailure", Json::object()}});
+  }
   STRATUS_RETURN_IF_ERROR(Impl::CheckBatching(c));
   STRATUS_RETURN_IF_ERROR(d.SetFunction(s, c, in.value("FunctionName", "")));
   Json rec{{"account", s.account}, {"region", s.region}, {"config", c}};
@@ -348,6 +404,14 @@ Result<Json> EventSources::Update(const Scope& s, const std::string& uuid, const
                         "ScalingConfig"}) {
     if (Has(in, k)) c[k] = in[k];
   }
+  for (const char* k : {"MaximumRetryAttempts", "MaximumRecordAgeInSeconds", "BisectBatchOnFunctionError",
+                        "ParallelizationFactor", "TumblingWindowInSeconds", "DestinationConfig"}) {
+    if (!Has(in, k)) continue;
+    if (!IsDynamoDbStream(c.value("EventSourceArn", ""))) {
+      return InvalidParameterValue(std::string("Unsupported MQ or SQS parameter: ") + k);
+    }
+    c[k] = in[k];
+  }
   if (Has(in, "Enabled")) c["State"] = in["Enabled"].get<bool>() ? "Enabled" : "Disabled";
   if (Has(in, "FunctionName")) STRATUS_RETURN_IF_ERROR(d.SetFunction(s, c, in["FunctionName"].get<std::string>()));
   if (Has(in, "FilterCriteria") && !in["FilterCriteria"].value("Filters", Json::array()).empty()) {
@@ -368,6 +432,7 @@ Result<Json> EventSources::Delete(const Scope& s, const std::string& uuid) {
   STRATUS_ASSIGN_OR_RETURN(Json rec, d.Load(s, uuid));
   STRATUS_RETURN_IF_ERROR(d.d.store.Delete(EsmKey(uuid)));
   d.StopRunner(uuid);
+  (void)d.d.store.Delete(CheckpointKey(uuid));  // after the poller stopped writing it
   Json out = rec["config"];
   out["State"] = "Deleting";
   return out;

@@ -1,6 +1,6 @@
 #pragma once
-// Event source mappings: Lambda polls a source (an SQS queue today; DynamoDB Streams and
-// Kinesis later) and invokes a function with batches of its records.
+// Event source mappings: Lambda polls a source (an SQS queue or a DynamoDB stream; Kinesis
+// later) and invokes a function with batches of its records.
 //
 // The framework (EventSources) owns the mappings (CreateEventSourceMapping & co., stored in
 // store::Store under lambda/esm/<uuid>) and runs pollers for the enabled ones: one poller to
@@ -9,8 +9,10 @@
 // batch, invokes the function synchronously through the Executor, and tells the source the
 // outcome (delete what succeeded, leave the rest to come back).
 //
-// A source is one class implementing EventSource (esm_sqs.cc); adding one is one file plus a
-// line in MakeSource.
+// A source is one class implementing EventSource (esm_sqs.cc, esm_dynamodb.cc); adding one is
+// one file plus a line in MakeSource. A queue source deletes what succeeded; a stream source
+// keeps the shard's order itself: it hands out the same batch again until it succeeds (or its
+// retries run out), and keeps its checkpoint in the store under lambda/esm-cp/<uuid>.
 //
 // Thread-safe.
 #include <atomic>
@@ -59,6 +61,8 @@ class EventSource {
   virtual Result<SourceBatch> Poll(int batch_size, int64_t window_ms) = 0;
   // Settles a batch: deletes the records that succeeded; failed ones come back later.
   virtual void Finish(const SourceBatch& batch, const BatchOutcome& outcome) = 0;
+  // How many pollers may run at once given the mapping's limit (a stream: one per shard).
+  virtual int MaxPollers(int configured) const { return configured; }
 };
 
 struct SourceContext {
@@ -67,11 +71,17 @@ struct SourceContext {
   std::string region;
   std::string arn;  // the source's ARN
   std::function<std::string()> external_url;
+  store::Store* store = nullptr;  // for a stream source's checkpoint
+  const Clock* clock = nullptr;
+  Json config = Json::object();   // the mapping (UUID, StartingPosition, retries, destination)
 };
 
 // The source for an ARN, or an error naming what is not supported.
 Result<std::unique_ptr<EventSource>> MakeSource(const SourceContext& ctx);
 std::unique_ptr<EventSource> MakeSqsSource(const SourceContext& ctx);
+std::unique_ptr<EventSource> MakeDynamoDbStreamSource(const SourceContext& ctx);
+// The store key of a stream mapping's checkpoint (deleted with the mapping).
+std::string CheckpointKey(const std::string& uuid);
 
 // Parses a function's response to a batch for ReportBatchItemFailures.
 BatchOutcome ParseBatchResponse(const std::string& payload, const SourceBatch& batch,
