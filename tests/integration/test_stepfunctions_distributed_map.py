@@ -124,6 +124,12 @@ def test_list_objects_v2_items_shaped_as_aws(env):
         assert set(item) == {"Etag", "Key", "LastModified", "Size", "StorageClass"}
         assert item["Etag"] == o["ETag"] and item["Size"] == o["Size"] and item["StorageClass"] == "STANDARD"
         assert item["LastModified"] == int(o["LastModified"].timestamp())
+    # Every page is read (MaxKeys 1: one key a page).
+    d, _ = run(sfn, distributed(ECHO, "E",
+                                ItemReader={"Resource": "arn:aws:states:::s3:listObjectsV2",
+                                            "Parameters": {"Bucket": bucket, "Prefix": "logs/", "MaxKeys": 1}}))
+    assert d["status"] == "SUCCEEDED", d
+    assert [i["Key"] for i in json.loads(d["output"])] == ["logs/a.txt", "logs/b.txt"]
 
 
 def test_jsonata_arguments_for_the_reader(env):
@@ -259,3 +265,17 @@ def test_express_execution_reads_and_writes(env):
     manifest = read_json(s3, bucket, json.loads(d["output"])["ResultWriterDetails"]["Key"])
     [result] = read_json(s3, bucket, manifest["ResultFiles"]["SUCCEEDED"][0]["Key"])
     assert json.loads(result["Output"]) == {"v": 5, "twice": 10}
+
+
+def test_large_object_is_read_whole(env):
+    """Objects past S3's inline size come back as a file region; the reader reads them to the end."""
+    _, sfn, s3, bucket = env
+    body = ("n,v\n0," + "v" * (300 * 1024) + "\n1,end\n").encode()
+    s3.put_object(Bucket=bucket, Key="big.csv", Body=body)
+    d, _ = run(sfn, distributed(ECHO, "E",
+                                ItemReader={"Resource": "arn:aws:states:::s3:getObject",
+                                            "ReaderConfig": {"InputType": "CSV"},
+                                            "Parameters": {"Bucket": bucket, "Key": "big.csv"}},
+                                ItemSelector={"n.$": "$$.Map.Item.Value.n"}))
+    assert d["status"] == "SUCCEEDED", d
+    assert json.loads(d["output"]) == [{"n": "0"}, {"n": "1"}]
