@@ -5,6 +5,8 @@
 #include <boost/beast.hpp>
 #include <boost/beast/ssl.hpp>
 #include <future>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "core/strings.h"
@@ -60,8 +62,7 @@ Result<ParsedUrl> ParseHttpUrl(std::string_view url) {
 
 class HttpClient::Impl {
  public:
-  Impl() : work_(asio::make_work_guard(ioc_)), tls_(ssl::context::tls_client) {
-    tls_.set_default_verify_paths();
+  Impl() : work_(asio::make_work_guard(ioc_)) {
     thread_ = std::thread([this] { ioc_.run(); });
   }
   ~Impl() {
@@ -147,7 +148,7 @@ class HttpClient::Impl {
       stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
       co_return;
     }
-    beast::ssl_stream<beast::tcp_stream> stream(ioc_, tls_);
+    beast::ssl_stream<beast::tcp_stream> stream(ioc_, Tls());
     beast::get_lowest_layer(stream).expires_after(deadline);
     if (!SSL_set_tlsext_host_name(stream.native_handle(), url.host.c_str())) {
       done(Error("ConnectionFailed", "cannot set TLS server name " + url.host));
@@ -176,7 +177,18 @@ class HttpClient::Impl {
 
   asio::io_context ioc_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
-  ssl::context tls_;  // configured once in the constructor; read-only afterwards
+  // The TLS context with the system's CAs, built on the first https request: loading the CA
+  // store costs tens of milliseconds, which server startup must not pay for clients that may
+  // never speak TLS. Read-only once built.
+  ssl::context& Tls() {
+    std::call_once(tls_once_, [this] {
+      tls_.emplace(ssl::context::tls_client);
+      tls_->set_default_verify_paths();
+    });
+    return *tls_;
+  }
+  std::once_flag tls_once_;
+  std::optional<ssl::context> tls_;
   std::thread thread_;
 };
 
