@@ -5,6 +5,8 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include <spdlog/spdlog.h>
+
 #include "core/crypto.h"
 #include "core/strings.h"
 
@@ -30,8 +32,29 @@ struct Signer::Key {
 
 Signer::~Signer() = default;
 
-Result<std::unique_ptr<Signer>> Signer::Load(store::Store& store) {
-  std::unique_ptr<Signer> s(new Signer());
+Signer::Signer(store::Store& store) : store_(store) {}
+
+Status Signer::Ready() const {
+  std::call_once(once_, [this] {
+    loaded_ = const_cast<Signer*>(this)->LoadOrCreate();
+    if (!loaded_.ok()) spdlog::error("sns: signing key unavailable: {}", loaded_.error().message);
+  });
+  return loaded_;
+}
+
+const std::string& Signer::CertificatePem() const {
+  (void)Ready();
+  return cert_pem_;
+}
+
+const std::string& Signer::CertificateFile() const {
+  (void)Ready();
+  return cert_file_;
+}
+
+Status Signer::LoadOrCreate() {
+  Signer* s = this;
+  store::Store& store = store_;
   s->key_ = std::make_unique<Key>();
   auto key_pem = store.Get(kKeyKey);
   if (!key_pem.ok()) return key_pem.error();
@@ -79,7 +102,7 @@ Result<std::unique_ptr<Signer>> Signer::Load(store::Store& store) {
     if (!st.ok()) return st.error();
   }
   s->cert_file_ = "SimpleNotificationService-" + Sha256Hex(s->cert_pem_).substr(0, 32) + ".pem";
-  return s;
+  return Status::Ok();
 }
 
 std::string Signer::CanonicalString(const Json& m) {
@@ -102,6 +125,7 @@ std::string Signer::CanonicalString(const Json& m) {
 }
 
 std::string Signer::SignMessage(const Json& message, const std::string& version) const {
+  if (!Ready().ok() || key_ == nullptr || key_->pkey == nullptr) return {};
   std::string data = CanonicalString(message);
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   const EVP_MD* md = version == "2" ? EVP_sha256() : EVP_sha1();

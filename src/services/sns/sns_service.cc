@@ -86,9 +86,10 @@ class SnsService final : public aws::Service {
   ~SnsService() override { Stop(); }
 
   Status Start() override {
-    auto signer = Signer::Load(context_.store);
-    if (!signer.ok()) return signer.error();
-    signer_ = std::move(signer).value();
+    // The signing key loads (or is generated) on a worker, off the startup path; a use before
+    // then waits for it.
+    signer_ = std::make_shared<Signer>(context_.store);
+    context_.workers.Submit([signer = signer_] { (void)signer->Ready(); });
     STRATUS_RETURN_IF_ERROR(registry_.Load());
     sequence_ = static_cast<uint64_t>(context_.clock.NowMillis()) << 12;
     dispatcher_ = std::make_unique<Dispatcher>(context_, registry_, *signer_);
@@ -469,7 +470,7 @@ class SnsService final : public aws::Service {
 
   aws::ServiceContext& context_;
   Registry registry_;
-  std::unique_ptr<Signer> signer_;
+  std::shared_ptr<Signer> signer_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::atomic<uint64_t> sequence_{0};
   std::atomic<uint64_t> sent_seq_hint_{0};
