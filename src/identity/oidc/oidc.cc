@@ -4,7 +4,9 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 
+#include <map>
 #include <memory>
+#include <mutex>
 
 #include "core/strings.h"
 
@@ -40,6 +42,74 @@ Result<Jwt> ParseJwt(std::string_view token) {
   return jwt;
 }
 
+namespace {
+
+// Builds an RSA public key from its big-endian modulus and exponent; null when malformed.
+std::shared_ptr<EVP_PKEY> BuildRsaKey(const std::string& n, const std::string& e) {
+  std::unique_ptr<BIGNUM, decltype(&BN_free)> bn_n(
+      BN_bin2bn(reinterpret_cast<const unsigned char*>(n.data()), static_cast<int>(n.size()),
+                nullptr),
+      BN_free);
+  std::unique_ptr<BIGNUM, decltype(&BN_free)> bn_e(
+      BN_bin2bn(reinterpret_cast<const unsigned char*>(e.data()), static_cast<int>(e.size()),
+                nullptr),
+      BN_free);
+  std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> bld(OSSL_PARAM_BLD_new(),
+                                                                      OSSL_PARAM_BLD_free);
+  if (!bn_n || !bn_e || !bld) return nullptr;
+  if (!OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn_n.get()) ||
+      !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, bn_e.get())) {
+    return nullptr;
+  }
+  std::unique_ptr<OSSL_PARAM, decltype(&OSSL_PARAM_free)> params(
+      OSSL_PARAM_BLD_to_param(bld.get()), OSSL_PARAM_free);
+  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> kctx(
+      EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr), EVP_PKEY_CTX_free);
+  if (!params || !kctx || EVP_PKEY_fromdata_init(kctx.get()) <= 0) return nullptr;
+  EVP_PKEY* raw_key = nullptr;
+  if (EVP_PKEY_fromdata(kctx.get(), &raw_key, EVP_PKEY_PUBLIC_KEY, params.get()) <= 0) {
+    return nullptr;
+  }
+  return std::shared_ptr<EVP_PKEY>(raw_key, EVP_PKEY_free);
+}
+
+// Public keys already built, by their JWK "n" and "e": building an EVP_PKEY from parameters
+// costs more than an RS256 verification, and issuers publish a handful of keys. An EVP_PKEY is
+// safe to verify with from many threads at once.
+class RsaKeyCache {
+ public:
+  static constexpr size_t kMaxKeys = 256;
+
+  std::shared_ptr<EVP_PKEY> Get(const std::string& n_b64, const std::string& e_b64) {
+    std::string id = n_b64 + "." + e_b64;
+    {
+      std::lock_guard lock(mu_);
+      auto it = keys_.find(id);
+      if (it != keys_.end()) return it->second;
+    }
+    auto n = Base64UrlDecode(n_b64);
+    auto e = Base64UrlDecode(e_b64);
+    if (!n || !e || n->empty() || e->empty()) return nullptr;
+    std::shared_ptr<EVP_PKEY> key = BuildRsaKey(*n, *e);
+    if (!key) return nullptr;
+    std::lock_guard lock(mu_);
+    if (keys_.size() >= kMaxKeys) keys_.clear();
+    keys_.emplace(std::move(id), key);
+    return key;
+  }
+
+ private:
+  std::mutex mu_;  // guards keys_
+  std::map<std::string, std::shared_ptr<EVP_PKEY>> keys_;
+};
+
+RsaKeyCache& Keys() {
+  static RsaKeyCache cache;
+  return cache;
+}
+
+}  // namespace
+
 bool VerifyRsaSignature(const Json& jwk, const std::string& alg, std::string_view signing_input,
                         std::string_view signature) {
   if (!jwk.is_object() || jwk.value("kty", "") != "RSA") return false;
@@ -48,34 +118,10 @@ bool VerifyRsaSignature(const Json& jwk, const std::string& alg, std::string_vie
                      : alg == "RS512" ? EVP_sha512()
                                       : nullptr;
   if (!md) return false;
-  auto n = Base64UrlDecode(jwk.value("n", ""));
-  auto e = Base64UrlDecode(jwk.value("e", ""));
-  if (!n || !e || n->empty() || e->empty()) return false;
-  using Bn = std::unique_ptr<BIGNUM, decltype(&BN_free)>;
-  Bn bn_n(BN_bin2bn(reinterpret_cast<const unsigned char*>(n->data()), static_cast<int>(n->size()),
-                    nullptr),
-          BN_free);
-  Bn bn_e(BN_bin2bn(reinterpret_cast<const unsigned char*>(e->data()), static_cast<int>(e->size()),
-                    nullptr),
-          BN_free);
-  std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> bld(OSSL_PARAM_BLD_new(),
-                                                                      OSSL_PARAM_BLD_free);
-  if (!bn_n || !bn_e || !bld) return false;
-  if (!OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn_n.get()) ||
-      !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, bn_e.get())) {
-    return false;
-  }
-  std::unique_ptr<OSSL_PARAM, decltype(&OSSL_PARAM_free)> params(OSSL_PARAM_BLD_to_param(bld.get()),
-                                                                 OSSL_PARAM_free);
-  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> kctx(
-      EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr), EVP_PKEY_CTX_free);
-  if (!params || !kctx || EVP_PKEY_fromdata_init(kctx.get()) <= 0) return false;
-  EVP_PKEY* raw_key = nullptr;
-  if (EVP_PKEY_fromdata(kctx.get(), &raw_key, EVP_PKEY_PUBLIC_KEY, params.get()) <= 0) {
-    return false;
-  }
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(raw_key, EVP_PKEY_free);
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> mctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  std::shared_ptr<EVP_PKEY> key = Keys().Get(jwk.value("n", ""), jwk.value("e", ""));
+  if (!key) return false;
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> mctx(EVP_MD_CTX_new(),
+                                                              EVP_MD_CTX_free);
   if (!mctx || EVP_DigestVerifyInit(mctx.get(), nullptr, md, nullptr, key.get()) <= 0) {
     return false;
   }

@@ -23,13 +23,17 @@
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/result.h"
+#include "identity/oidc/oidc.h"
 
 namespace stratus::services::apigateway {
 
 // Fetches `url` with a timeout and returns the body of a 2xx answer, or an error.
 using FetchFn = std::function<Result<std::string>(const std::string& url, int64_t timeout_ms)>;
 
-std::optional<std::string> Base64UrlDecode(std::string_view s);
+// JWT primitives shared with STS web identity (src/identity/oidc): base64url and RS256/384/512
+// verification against an RSA JWK (public keys built once and cached).
+using identity::oidc::Base64UrlDecode;
+using identity::oidc::VerifyRsaSignature;
 
 class JwksCache {
  public:
@@ -109,9 +113,5 @@ class VerifiedJwtCache {
   std::list<Entry> lru_;     // most recently used first
   std::unordered_map<std::string_view, std::list<Entry>::iterator> index_;  // views of Entry::key
 };
-
-// Verifies an RS256/384/512 signature of `signing_input` with an RSA JWK. Exposed for tests.
-bool VerifyRsaSignature(const Json& jwk, const std::string& alg, std::string_view signing_input,
-                        std::string_view signature);
 
 }  // namespace stratus::services::apigateway
