@@ -126,8 +126,8 @@ struct Node {
   std::vector<Slot*> seeking_parent;
   bool has_seeking_parent = false;
 
-  // path fast-path: every step is a plain name with no annotations
-  bool simple_path = false;
+  // step fast path: a plain name with no annotations (a field lookup)
+  bool plain_name = false;
 };
 
 struct Program {

@@ -33,22 +33,20 @@ Frame* Evaluator::FrameFromTuple(Frame* env, const Tuple& t) {
 }
 
 Value Evaluator::EvalPath(const Node* expr, const Value& input, Frame* env) {
-  // The current input of a step: either the single value `input` (not yet wrapped in a
-  // sequence, which saves an allocation per path) or the sequence value `input_seq`.
-  Value input_seq;
-  bool wrapped = false;
-  if (input.IsArray() && expr->items[0]->type != NodeType::kVariable) {
-    input_seq = input;
-    wrapped = true;
-  }
+  // The current input of a step (`cur`): when `items` is false it is one value, not wrapped in
+  // a sequence (most steps of typical paths select one value, and this saves an allocation per
+  // step); when true, the step iterates over its items if it is an array (none otherwise).
+  Value cur = input;
+  bool items = input.IsArray() && expr->items[0]->type != NodeType::kVariable;
   auto as_value = [&]() -> const Value& {
-    if (!wrapped) {
-      input_seq = SequenceOf(input);
-      wrapped = true;
+    if (!items) {
+      cur = SequenceOf(cur);
+      items = true;
     }
-    return input_seq;
+    return cur;
   };
   Value result_seq;
+  bool result_items = true;
   bool is_tuple = false;
   Value tuples;
   const size_t n = expr->items.size();
@@ -57,42 +55,53 @@ Value Evaluator::EvalPath(const Node* expr, const Value& input, Frame* env) {
     if (step->tuple) is_tuple = true;
     if (i == 0 && step->consarray) {
       result_seq = Eval(step, as_value(), env);
+      result_items = true;
     } else if (is_tuple) {
       tuples = EvalTupleStep(step, as_value(), tuples, env);
     } else if (step->type == NodeType::kSort) {
       result_seq = EvalSort(step, as_value(), env);
       if (!step->stages.empty()) result_seq = EvalStages(step->stages, result_seq, env);
+      result_items = true;
     } else {
       const Value* data = nullptr;
       size_t count = 0;
-      if (!wrapped) {
-        data = &input;
+      if (!items) {
+        data = &cur;
         count = 1;
-      } else if (input_seq.IsArray()) {
-        data = input_seq.AsArray().items.data();
-        count = input_seq.AsArray().items.size();
+      } else if (cur.IsArray()) {
+        data = cur.AsArray().items.data();
+        count = cur.AsArray().items.size();
       }
-      result_seq = expr->simple_path ? EvalNameStep(step, data, count, i == n - 1)
-                                     : EvalStep(step, data, count, env, i == n - 1);
+      StepOutput out = step->plain_name ? EvalNameStep(step, data, count, i == n - 1)
+                                        : EvalStep(step, data, count, env, i == n - 1);
+      result_seq = std::move(out.value);
+      result_items = out.items;
     }
-    if (!is_tuple && (result_seq.IsUndefined() || (result_seq.IsArray() && result_seq.AsArray().items.empty()))) {
+    if (!is_tuple && (result_seq.IsUndefined() ||
+                      (result_items && result_seq.IsArray() && result_seq.AsArray().items.empty()))) {
       break;
     }
     if (!step->has_focus) {
-      input_seq = result_seq;
-      wrapped = true;
+      cur = result_seq;
+      items = result_items;
     }
   }
   if (is_tuple) {
+    result_items = true;
     if (expr->tuple) {
       result_seq = tuples;
     } else {
       result_seq = NewSequence();
       if (tuples.IsTuples()) {
-        auto& items = result_seq.MutArray().items;
-        for (const auto& t : tuples.AsTuples().tuples) items.push_back(t.at);
+        auto& out = result_seq.MutArray().items;
+        for (const auto& t : tuples.AsTuples().tuples) out.push_back(t.at);
       }
     }
+  }
+  // A single (non-array) result is returned bare: Eval would collapse its singleton sequence
+  // anyway. Where the sequence matters (`[]` keeps it as an array), make it.
+  if (!result_items && result_seq.IsDefined() && (expr->keep_singleton_array || expr->keep_array)) {
+    result_seq = SequenceOf(result_seq);
   }
   if (expr->keep_singleton_array) {
     if (result_seq.IsArray() && result_seq.AsArray().cons && !result_seq.AsArray().sequence) {
@@ -108,29 +117,53 @@ Value Evaluator::EvalPath(const Node* expr, const Value& input, Frame* env) {
 
 namespace {
 
-// Collects step results into one sequence: arrays from the data are merged, arrays built by a
-// constructor are kept whole; a lone array result of the last step is returned as is.
+// Collects step results. A single result is kept as it is (no sequence is allocated); from the
+// second on they are merged into one sequence: arrays from the data are merged, arrays built by
+// a constructor are kept whole.
 class StepResults {
  public:
-  StepResults() : out_(NewSequence()), items_(out_.MutArray().items) {}
   void Add(Value&& r) {
-    if (count_++ == 0) first_ = r;
-    if (!r.IsArray() || r.AsArray().cons) {
-      items_.push_back(std::move(r));
-    } else {
-      const auto& src = r.AsArray().items;
-      CheckArraySize(items_.size() + src.size());
-      items_.insert(items_.end(), src.begin(), src.end());
+    if (count_++ == 0) {
+      first_ = std::move(r);
+      return;
     }
+    if (count_ == 2) {
+      out_ = NewSequence();
+      Push(std::move(first_));
+    }
+    Push(std::move(r));
   }
-  Value Finish(bool last) {
-    if (last && count_ == 1 && first_.IsArray() && !first_.AsArray().sequence) return std::move(first_);
-    return std::move(out_);
+  // What the path continues with (see StepOutput). A lone array result of the last step is
+  // returned as is; a lone array of an inner step is iterated in place rather than copied.
+  StepOutput Finish(bool last) {
+    if (count_ == 0) return {Value(), false};
+    if (count_ >= 2) return {std::move(out_), true};
+    if (!first_.IsArray()) return {std::move(first_), false};
+    const ArrayData& a = first_.AsArray();
+    if (last) {
+      if (!a.sequence) return {std::move(first_), true};
+      Value copy = NewSequence();
+      copy.MutArray().items = a.items;
+      return {std::move(copy), true};
+    }
+    if (a.cons) return {std::move(first_), false};  // one item: the constructed array
+    if (a.items.empty()) return {Value(), false};
+    return {std::move(first_), true};
   }
 
  private:
+  void Push(Value&& r) {
+    auto& items = out_.MutArray().items;
+    if (!r.IsArray() || r.AsArray().cons) {
+      items.push_back(std::move(r));
+    } else {
+      const auto& src = r.AsArray().items;
+      CheckArraySize(items.size() + src.size());
+      items.insert(items.end(), src.begin(), src.end());
+    }
+  }
+
   Value out_;
-  std::vector<Value>& items_;
   Value first_;
   size_t count_ = 0;
 };
@@ -138,7 +171,7 @@ class StepResults {
 }  // namespace
 
 // Fast path for a step that is a plain field name (no predicates, no bindings).
-Value Evaluator::EvalNameStep(const Node* step, const Value* items, size_t n, bool last) {
+StepOutput Evaluator::EvalNameStep(const Node* step, const Value* items, size_t n, bool last) {
   const std::string& key = step->op_text;
   StepResults results;
   for (size_t i = 0; i < n; ++i) {
@@ -162,7 +195,7 @@ Value Evaluator::EvalNameStep(const Node* step, const Value* items, size_t n, bo
   return results.Finish(last);
 }
 
-Value Evaluator::EvalStep(const Node* step, const Value* items, size_t n, Frame* env, bool last) {
+StepOutput Evaluator::EvalStep(const Node* step, const Value* items, size_t n, Frame* env, bool last) {
   StepResults results;
   for (size_t i = 0; i < n; ++i) {
     Value res = Eval(step, items[i], env);

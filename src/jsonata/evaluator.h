@@ -129,6 +129,13 @@ struct ExternalScope {
   std::vector<std::unique_ptr<NativeDef>> natives;
 };
 
+// What a path step produced: `value` is one item when `items` is false (undefined = none), or
+// when true a value whose items (if it is an array) are the results.
+struct StepOutput {
+  Value value;
+  bool items = false;
+};
+
 struct EvalLimits {
   int max_depth = 0;                          // nested evaluation depth; 0 = default
   std::chrono::milliseconds time_limit{0};    // 0 = none
@@ -171,8 +178,8 @@ class Evaluator {
  private:
   friend struct PathEval;
   Value EvalPath(const Node* expr, const Value& input, Frame* env);
-  Value EvalStep(const Node* step, const Value* items, size_t n, Frame* env, bool last);
-  Value EvalNameStep(const Node* step, const Value* items, size_t n, bool last);
+  StepOutput EvalStep(const Node* step, const Value* items, size_t n, Frame* env, bool last);
+  StepOutput EvalNameStep(const Node* step, const Value* items, size_t n, bool last);
   Value EvalTupleStep(const Node* step, const Value& input, Value tuples, Frame* env);
   Value EvalStages(const std::vector<Stage>& stages, Value input, Frame* env);
   Value EvalFilter(const Node* pred, const Value& input, Frame* env);

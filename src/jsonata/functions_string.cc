@@ -90,31 +90,51 @@ std::string NumberToString(double d) {
   if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
   if (d == 0) return "0";
   char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
-  std::string sci(buf, r.ptr);
-  // sci = [-]D[.DDD]e[+-]XX  -> digits and exponent, then JavaScript's layout rules.
-  bool neg = sci[0] == '-';
-  size_t epos = sci.find('e');
-  std::string mant = sci.substr(neg ? 1 : 0, epos - (neg ? 1 : 0));
-  int exp = std::stoi(sci.substr(epos + 1));
-  std::string digits;
-  for (char c : mant) {
-    if (c != '.') digits.push_back(c);
+  constexpr double kMaxSafeInteger = 9007199254740991.0;  // 2^53 - 1: exact as an int64
+  if (std::fabs(d) <= kMaxSafeInteger && std::floor(d) == d) {
+    auto r = std::to_chars(buf, buf + sizeof buf, static_cast<int64_t>(d));
+    return std::string(buf, r.ptr);
   }
-  int k = static_cast<int>(digits.size());
-  int n = exp + 1;  // position of the decimal point relative to the digits
-  std::string out = neg ? "-" : "";
+  // Shortest round-trip digits in scientific form, [-]D[.DDD]e[+-]X, then JavaScript's layout.
+  auto r = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
+  const char* p = buf;
+  const bool neg = *p == '-';
+  if (neg) ++p;
+  char digits[32];
+  int k = 0;
+  while (p < r.ptr && *p != 'e') {
+    if (*p != '.') digits[k++] = *p;
+    ++p;
+  }
+  ++p;  // 'e'
+  const bool exp_neg = *p == '-';
+  ++p;  // sign
+  int exp = 0;
+  std::from_chars(p, r.ptr, exp);
+  if (exp_neg) exp = -exp;
+  const int n = exp + 1;  // position of the decimal point relative to the digits
+  std::string out;
+  out.reserve(static_cast<size_t>(k) + 26);
+  if (neg) out.push_back('-');
   if (k <= n && n <= 21) {
-    out += digits + std::string(static_cast<size_t>(n - k), '0');
+    out.append(digits, static_cast<size_t>(k));
+    out.append(static_cast<size_t>(n - k), '0');
   } else if (0 < n && n <= 21) {
-    out += digits.substr(0, static_cast<size_t>(n)) + "." + digits.substr(static_cast<size_t>(n));
+    out.append(digits, static_cast<size_t>(n));
+    out.push_back('.');
+    out.append(digits + n, static_cast<size_t>(k - n));
   } else if (-6 < n && n <= 0) {
-    out += "0." + std::string(static_cast<size_t>(-n), '0') + digits;
+    out.append("0.");
+    out.append(static_cast<size_t>(-n), '0');
+    out.append(digits, static_cast<size_t>(k));
   } else {
-    out += digits.substr(0, 1);
-    if (k > 1) out += "." + digits.substr(1);
-    out += "e";
-    out += (n - 1 >= 0) ? "+" : "-";
+    out.push_back(digits[0]);
+    if (k > 1) {
+      out.push_back('.');
+      out.append(digits + 1, static_cast<size_t>(k - 1));
+    }
+    out.push_back('e');
+    out.push_back(n - 1 >= 0 ? '+' : '-');
     out += std::to_string(std::abs(n - 1));
   }
   return out;

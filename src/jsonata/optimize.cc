@@ -224,15 +224,11 @@ class Optimizer {
   }
 
   static void FinishPath(Node* path) {
-    // A path of plain names (the most common Step Functions shape) takes a fast loop.
-    bool simple = !path->keep_singleton_array && !path->tuple && path->group == nullptr;
+    // Plain-name steps (the most common Step Functions shape) take a fast lookup loop.
     for (Node* s : path->items) {
-      if (s->type != NodeType::kName || !s->stages.empty() || !s->predicate.empty() || s->group ||
-          s->keep_array || s->tuple || s->has_focus || s->has_index || s->ancestor != nullptr) {
-        simple = false;
-      }
+      s->plain_name = s->type == NodeType::kName && s->stages.empty() && s->predicate.empty() && !s->group &&
+                      !s->keep_array && !s->tuple && !s->has_focus && !s->has_index && s->ancestor == nullptr;
     }
-    path->simple_path = simple;
   }
 
   Node* ProcessUnary(Node* expr) {
