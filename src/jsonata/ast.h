@@ -15,6 +15,7 @@
 namespace stratus::jsonata::internal {
 
 class Regex;
+struct CompiledPicture;  // datetime.cc
 
 enum class NodeType : uint8_t {
   // raw-only types (before Optimize)
@@ -108,6 +109,9 @@ struct Node {
   std::vector<SortTerm> raw_terms;  // raw `^(...)` before Optimize
   // regex
   std::shared_ptr<const Regex> regex;
+  // a $fromMillis/$toMillis/$now call whose picture argument is a string literal: the picture
+  // analysed at compile time
+  std::shared_ptr<const CompiledPicture> picture;
 
   // step annotations
   std::vector<Stage> stages;     // predicates/index inside a path step
@@ -143,6 +147,10 @@ struct Program {
     return n;
   }
 };
+
+// The analysed picture of a date/time call whose picture is a string literal; nullptr for any
+// other call or an invalid picture (datetime.cc).
+std::shared_ptr<const CompiledPicture> PrecompilePicture(const Node& call);
 
 // Compiles source text; throws JError (S0xxx codes) on a syntax error.
 std::unique_ptr<Program> ParseProgram(std::string_view source);

@@ -3,7 +3,9 @@
 #include <re2/re2.h>
 
 #include <cmath>
+#include <cstring>
 #include <map>
+#include <memory>
 
 #include "jsonata/functions.h"
 #include "jsonata/number_format.h"
@@ -13,6 +15,9 @@ namespace stratus::jsonata::internal {
 namespace {
 
 constexpr int64_t kMillisPerDay = 86400000;
+
+// Whether `c` is one of the characters of `set` (no string is built; '\0' is in no set).
+bool InSet(const char* set, char c) { return c != '\0' && std::strchr(set, c) != nullptr; }
 constexpr double kMaxDateMillis = 8.64e15;  // the range of a JavaScript Date
 
 const char* const kMonths[] = {"January", "February", "March",     "April",   "May",      "June",
@@ -253,7 +258,7 @@ std::vector<Marker> AnalysePicture(const std::string& picture) {
         def.pres1 = pres;
       } else if (pres.size() > 1) {
         char last = pres.back();
-        if (std::string("atco").find(last) != std::string::npos) {
+        if (InSet("atco", last)) {
           def.pres2 = std::string(1, last);
           def.pres1 = pres.substr(0, pres.size() - 1);
         } else {
@@ -268,7 +273,7 @@ std::vector<Marker> AnalysePicture(const std::string& picture) {
         def.names = Names::kLower;
       } else if (def.pres1[0] == 'N') {
         def.names = def.pres1.size() > 1 && def.pres1[1] == 'n' ? Names::kTitle : Names::kUpper;
-      } else if (std::string("YMDdFWwXxHhmsf").find(def.component) != std::string::npos) {
+      } else if (InSet("YMDdFWwXxHhmsf", def.component)) {
         std::string pattern = def.pres1;
         if (!def.pres2.empty()) pattern += ";" + def.pres2;
         def.integer = AnalyseIntegerPicture(pattern);
@@ -309,7 +314,7 @@ std::string CaseName(std::string s, Names names) {
 std::string FormatComponent(const Date& d, const Marker& m, int off_h, int off_m) {
   Fragment f = GetFragment(d, m.component);
   char c = m.component;
-  if (std::string("YMDdFWwXxHhms").find(c) != std::string::npos) {
+  if (InSet("YMDdFWwXxHhms", c)) {
     double v = f.num;
     if (c == 'Y' && m.n != -1) v = std::fmod(v, std::pow(10, m.n));
     if (m.names != Names::kNone) {
@@ -357,24 +362,33 @@ constexpr const char* kIsoPicture = "[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001
 
 }  // namespace
 
-std::string FormatDateTime(int64_t millis, const Value& picture, const Value& timezone) {
+namespace {
+
+std::string FormatWithSpec(int64_t millis, const std::vector<Marker>& spec, const Value& timezone) {
   int off_h = 0, off_m = 0;
   if (timezone.IsString()) {
     int offset = std::atoi(timezone.AsString().c_str());
     off_h = static_cast<int>(std::floor(offset / 100.0));
     off_m = offset % 100;
   }
-  static const std::vector<Marker> kIso = AnalysePicture(kIsoPicture);
-  std::vector<Marker> own;
-  const std::vector<Marker>* spec = &kIso;
-  if (picture.IsString()) {
-    own = AnalysePicture(picture.AsString());
-    spec = &own;
-  }
   Date d = MakeDate(millis + (60 * off_h + off_m) * 60 * 1000);
   std::string out;
-  for (const Marker& m : *spec) out += m.literal ? m.text : FormatComponent(d, m, off_h, off_m);
+  for (const Marker& m : spec) {
+    if (m.literal) {
+      out += m.text;
+    } else {
+      out += FormatComponent(d, m, off_h, off_m);
+    }
+  }
   return out;
+}
+
+}  // namespace
+
+std::string FormatDateTime(int64_t millis, const Value& picture, const Value& timezone) {
+  static const std::vector<Marker> kIso = AnalysePicture(kIsoPicture);
+  if (picture.IsString()) return FormatWithSpec(millis, AnalysePicture(picture.AsString()), timezone);
+  return FormatWithSpec(millis, kIso, timezone);
 }
 
 namespace {
@@ -382,7 +396,7 @@ namespace {
 std::string EscapeRegex(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (std::string(".*+?^${}()|[]\\").find(c) != std::string::npos) out.push_back('\\');
+    if (InSet(".*+?^${}()|[]\\", c)) out.push_back('\\');
     out.push_back(c);
   }
   return out;
@@ -471,13 +485,17 @@ double ParseComponent(const Marker& m, const std::string& text, bool& ok) {
   return 0;
 }
 
-}  // namespace
-
-// Parses `text` with an XPath picture; returns false for "undefined" (no match).
-bool ParseDateTime(const std::string& text, const std::string& picture, int64_t now_millis, double& out) {
-  std::vector<Marker> spec = AnalysePicture(picture);
-  std::string regex = "^";
+// The regex that parses text written in a picture, and the marker of each of its groups.
+struct PictureParser {
+  std::unique_ptr<RE2> re;  // nullptr when the picture gives no valid regex (nothing matches)
   std::vector<const Marker*> groups;
+};
+
+// Throws D3133 for a component that cannot be parsed.
+PictureParser BuildParser(const std::vector<Marker>& spec) {
+  PictureParser parser;
+  std::vector<const Marker*>& groups = parser.groups;
+  std::string regex = "^";
   for (const Marker& m : spec) {
     if (m.literal) {
       regex += EscapeRegex(m.text);
@@ -490,13 +508,13 @@ bool ParseDateTime(const std::string& text, const std::string& picture, int64_t 
       if (m.integer.regular) r += EscapeRegex(FromU32(std::u32string(1, m.integer.regular_char))) + "[0-9]+";
     } else if (m.has_integer) {
       int width = m.n;
-      if (std::string("YMD").find(m.component) == std::string::npos && m.component != 'f') {
+      if (!InSet("YMD", m.component) && m.component != 'f') {
         int w = m.integer.mandatory + m.integer.optional;
         width = w >= 2 ? w : -1;
       }
       r = IntegerRegex(m.integer, width);
     } else {
-      if (std::string("MxFP").find(m.component) == std::string::npos) {
+      if (!InSet("MxFP", m.component)) {
         ThrowError("D3133", MakeString(std::string(1, m.component)));
       }
       r = "[a-zA-Z]+";
@@ -508,10 +526,19 @@ bool ParseDateTime(const std::string& text, const std::string& picture, int64_t 
   RE2::Options opts;
   opts.set_case_sensitive(false);
   opts.set_log_errors(false);
-  RE2 re(regex, opts);
-  if (!re.ok()) return false;
+  parser.re = std::make_unique<RE2>(regex, opts);
+  if (!parser.re->ok()) parser.re.reset();
+  return parser;
+}
+
+// Parses `text` with an analysed picture; returns false for "undefined" (no match).
+bool ParseWithSpec(const std::string& text, const PictureParser& parser, int64_t now_millis, double& out) {
+  if (parser.re == nullptr) return false;
+  const std::vector<const Marker*>& groups = parser.groups;
   std::vector<re2::StringPiece> sub(groups.size() + 1);
-  if (!re.Match(text, 0, text.size(), RE2::ANCHOR_BOTH, sub.data(), static_cast<int>(sub.size()))) return false;
+  if (!parser.re->Match(text, 0, text.size(), RE2::ANCHOR_BOTH, sub.data(), static_cast<int>(sub.size()))) {
+    return false;
+  }
 
   std::map<char, double> comp;
   for (size_t i = 0; i < groups.size(); ++i) {
@@ -538,7 +565,7 @@ bool ParseDateTime(const std::string& text, const std::string& picture, int64_t 
   for (char part : comps) {
     if (!has(part)) {
       if (start_specified) {
-        comp[part] = std::string("MDd").find(part) != std::string::npos ? 1 : 0;
+        comp[part] = InSet("MDd", part) ? 1 : 0;
         end_specified = true;
       } else {
         comp[part] = part == 'P' ? (now.hour >= 12 ? 1 : 0) : GetFragment(now, part).num;
@@ -579,8 +606,6 @@ bool ParseDateTime(const std::string& text, const std::string& picture, int64_t 
   return true;
 }
 
-namespace {
-
 // Date.parse for the ISO 8601 forms the reference accepts.
 bool ParseIso(const std::string& s, double& out) {
   static const RE2 kIso(
@@ -606,7 +631,50 @@ bool ParseIso(const std::string& s, double& out) {
   return true;
 }
 
-Value FnFromMillis(Evaluator&, Args& a, const CallSite&) {
+}  // namespace
+
+// A picture string analysed once, when the expression is compiled (see PrecompilePicture).
+struct CompiledPicture {
+  std::string source;
+  std::vector<Marker> spec;
+  PictureParser parser;  // $toMillis only
+};
+
+std::shared_ptr<const CompiledPicture> PrecompilePicture(const Node& call) {
+  const Node* pn = call.procedure;
+  if (call.type != NodeType::kCall || pn == nullptr || pn->type != NodeType::kVariable) return nullptr;
+  size_t index = 1;
+  const bool parse = pn->op_text == "toMillis";
+  if (pn->op_text == "now") {
+    index = 0;
+  } else if (pn->op_text != "fromMillis" && !parse) {
+    return nullptr;
+  }
+  if (call.items.size() <= index) return nullptr;
+  const Node* arg = call.items[index];
+  if (arg->type != NodeType::kLiteral || !arg->is_string_literal || !arg->literal.IsString()) return nullptr;
+  try {
+    auto compiled = std::make_shared<CompiledPicture>();
+    compiled->source = arg->literal.AsString();
+    compiled->spec = AnalysePicture(compiled->source);
+    if (parse) compiled->parser = BuildParser(compiled->spec);
+    return compiled;
+  } catch (const JError&) {
+    return nullptr;  // an invalid picture fails at evaluation, with the reference's error
+  }
+}
+
+namespace {
+
+// The call's precompiled picture if `picture` is the text it was made from (the function may
+// also be reached through a variable or with other arguments), else nullptr.
+const CompiledPicture* Precompiled(const CallSite& site, const Value& picture) {
+  if (site.call == nullptr || site.call->picture == nullptr || !picture.IsString()) return nullptr;
+  const CompiledPicture* c = site.call->picture.get();
+  return c->source == picture.AsString() ? c : nullptr;
+}
+
+Value FnFromMillis(Evaluator&, Args& a, const CallSite& site) {
   if (Arg(a, 0).IsUndefined()) return Value();
   double m = Arg(a, 0).AsNumber();
   if (!(std::fabs(m) <= kMaxDateMillis)) {
@@ -614,10 +682,14 @@ Value FnFromMillis(Evaluator&, Args& a, const CallSite&) {
     e.detail = "timestamp out of range (JavaScript dates span +/-8.64e15 ms)";
     throw e;
   }
-  return MakeString(FormatDateTime(static_cast<int64_t>(std::floor(m)), Arg(a, 1), Arg(a, 2)));
+  const auto millis = static_cast<int64_t>(std::floor(m));
+  if (const CompiledPicture* c = Precompiled(site, Arg(a, 1))) {
+    return MakeString(FormatWithSpec(millis, c->spec, Arg(a, 2)));
+  }
+  return MakeString(FormatDateTime(millis, Arg(a, 1), Arg(a, 2)));
 }
 
-Value FnToMillis(Evaluator& ev, Args& a, const CallSite&) {
+Value FnToMillis(Evaluator& ev, Args& a, const CallSite& site) {
   if (Arg(a, 0).IsUndefined()) return Value();
   const std::string& s = Arg(a, 0).AsString();
   double out;
@@ -628,11 +700,20 @@ Value FnToMillis(Evaluator& ev, Args& a, const CallSite&) {
     if (!ParseIso(s, out)) return Value::Number(NAN);
     return Value::Number(out);
   }
-  if (!ParseDateTime(s, Arg(a, 1).AsString(), ev.NowMillis(), out)) return Value();
+  bool ok;
+  if (const CompiledPicture* c = Precompiled(site, Arg(a, 1))) {
+    ok = ParseWithSpec(s, c->parser, ev.NowMillis(), out);
+  } else {
+    ok = ParseWithSpec(s, BuildParser(AnalysePicture(Arg(a, 1).AsString())), ev.NowMillis(), out);
+  }
+  if (!ok) return Value();
   return Value::Number(out);
 }
 
-Value FnNow(Evaluator& ev, Args& a, const CallSite&) {
+Value FnNow(Evaluator& ev, Args& a, const CallSite& site) {
+  if (const CompiledPicture* c = Precompiled(site, Arg(a, 0))) {
+    return MakeString(FormatWithSpec(ev.NowMillis(), c->spec, Arg(a, 1)));
+  }
   return MakeString(FormatDateTime(ev.NowMillis(), Arg(a, 0), Arg(a, 1)));
 }
 

@@ -627,6 +627,7 @@ Value Evaluator::EvalCall(const Node* n, const Value& input, Frame* env, const V
   if (applied != nullptr) args.push_back(*applied);
   for (const Node* a : n->items) args.push_back(Eval(a, input, env));
   try {
+    pending_call_ = n;
     return Apply(proc, std::move(args), input, env);
   } catch (JError& e) {
     if (e.position < 0) e.position = n->position;
@@ -671,6 +672,8 @@ Value Evaluator::ApplyHof(const Value& fn, const Value& v, size_t index, const V
 }
 
 Value Evaluator::ApplyInner(const Value& proc, Args& args, const Value& input, Frame* env) {
+  const Node* call = pending_call_;
+  pending_call_ = nullptr;
   if (!proc.IsFunction()) {
     JError e("T1006");
     throw e;
@@ -687,7 +690,7 @@ Value Evaluator::ApplyInner(const Value& proc, Args& args, const Value& input, F
       return Eval(f.node->body, f.input, frame);
     }
     case FunctionData::Type::kBuiltin: {
-      CallSite site{input, env};
+      CallSite site{input, env, call};
       return f.builtin->fn(*this, args, site);
     }
     case FunctionData::Type::kPartial: {

@@ -73,6 +73,7 @@ using Args = std::vector<Value>;
 struct CallSite {
   const Value& input;
   Frame* env;
+  const Node* call = nullptr;  // the call expression, when the function was called by one
 };
 
 using BuiltinFn = Value (*)(Evaluator& ev, Args& args, const CallSite& site);
@@ -201,6 +202,8 @@ class Evaluator {
   Value LookupVariable(std::string_view name, Frame* env) const;
 
   const ExternalScope* external_;
+  // The call expression whose function Apply is about to run (read and cleared by ApplyInner).
+  const Node* pending_call_ = nullptr;
   EvalLimits limits_;
   int depth_ = 0;
   uint32_t ticks_ = 0;

@@ -232,3 +232,43 @@ TEST(JsonataValues, Basics) {
 
 }  // namespace
 }  // namespace stratus::jsonata
+
+namespace stratus::jsonata {
+namespace {
+
+// Pictures given as literals are analysed at compile time; the same picture reached any other
+// way (a variable, a partial application, another argument) must give the same results.
+TEST(JsonataFastPaths, PrecompiledDatePicturesMatchRuntimeAnalysis) {
+  const std::string pic = "\"[D1o] [MNn] [Y0001], [h]:[m01] [P]\"";
+  Json literal = Eval("$fromMillis(1521801216617, " + pic + ")");
+  EXPECT_EQ(literal, Json("23rd March 2018, 10:33 am"));
+  EXPECT_EQ(Eval("($p := " + pic + "; $fromMillis(1521801216617, $p))"), literal);
+  EXPECT_EQ(Eval("($f := $fromMillis(?, " + pic + "); $f(1521801216617))"), literal);
+  // the literal at the picture position of a call that is not the built-in is left alone
+  EXPECT_EQ(Eval("($fromMillis := function($m, $p) { $p }; $fromMillis(1, " + pic + "))"),
+            Json("[D1o] [MNn] [Y0001], [h]:[m01] [P]"));
+  EXPECT_EQ(Eval("$toMillis(\"23rd March 2018\", \"[D1o] [MNn] [Y0001]\")"), Json(1521763200000));
+  EXPECT_EQ(Eval("($p := \"[D1o] [MNn] [Y0001]\"; $toMillis(\"23rd March 2018\", $p))"), Json(1521763200000));
+  EXPECT_FALSE(Eval("$toMillis(\"nonsense\", \"[D1o] [MNn] [Y0001]\")").is_number());
+  // an invalid literal picture is an evaluation error, as without precompilation
+  EXPECT_EQ(ErrorCode("$fromMillis(0, \"[Q]\")"), "D3132");
+}
+
+// Paths keep a single selected value unwrapped between steps; the flags that make a singleton
+// stay an array, and empty arrays met mid-path, behave as in the reference.
+TEST(JsonataFastPaths, SingleValuePathSteps) {
+  Json in = Json::parse(R"({"a": {"b": {"c": 1}, "e": [], "one": [5], "arr": [{"x": 1}, {"x": 2}]}})");
+  EXPECT_EQ(Eval("a.b.c", in), Json(1));
+  EXPECT_EQ(Eval("a.b.c[]", in), Json::parse("[1]"));
+  EXPECT_EQ(Eval("a.e", in), Json::array());
+  EXPECT_EQ(Eval("a.e.x", in), Json());
+  EXPECT_EQ(Eval("a.one", in), Json::parse("[5]"));
+  EXPECT_EQ(Eval("a.arr.x", in), Json::parse("[1, 2]"));
+  EXPECT_EQ(Eval("a.arr[0].x", in), Json(1));
+  EXPECT_EQ(Eval("a.b{\"k\": c}", in), Json::parse(R"({"k": 1})"));
+  EXPECT_EQ(Eval("$.a.b.c", in), Json(1));
+  EXPECT_EQ(Eval("[[1, 2]].$", in), Json::parse("[1, 2]"));
+}
+
+}  // namespace
+}  // namespace stratus::jsonata

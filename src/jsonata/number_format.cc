@@ -312,27 +312,35 @@ std::string FormatIntegerWith(double value, const IntegerPicture& f) {
       if (f.text_case == IntegerPicture::kLower) out = Lower(out);
       break;
     case IntegerPicture::kDecimal: {
-      std::u32string digits = ToU32(NumberToString(value));
-      while (static_cast<int>(digits.size()) < f.mandatory) digits.insert(digits.begin(), U'0');
-      if (f.zero != 0x30) {
-        for (auto& c : digits) {
-          if (c >= U'0' && c <= U'9') c = c - U'0' + f.zero;
-        }
-      }
-      if (f.regular) {
-        int n = (static_cast<int>(digits.size()) - 1) / f.regular_position;
-        for (int i = n; i > 0; --i) {
-          size_t pos = digits.size() - static_cast<size_t>(i * f.regular_position);
-          digits.insert(digits.begin() + static_cast<std::ptrdiff_t>(pos), f.regular_char);
+      if (f.zero == U'0' && !f.regular && f.separators.empty()) {
+        // ASCII digits without grouping (most date components): no UTF-32 round trip.
+        out = NumberToString(value);
+        if (static_cast<int>(out.size()) < f.mandatory) {
+          out.insert(0, static_cast<size_t>(f.mandatory) - out.size(), '0');
         }
       } else {
-        for (auto it = f.separators.rbegin(); it != f.separators.rend(); ++it) {
-          if (static_cast<size_t>(it->first) > digits.size()) continue;
-          size_t pos = digits.size() - static_cast<size_t>(it->first);
-          digits.insert(digits.begin() + static_cast<std::ptrdiff_t>(pos), it->second);
+        std::u32string digits = ToU32(NumberToString(value));
+        while (static_cast<int>(digits.size()) < f.mandatory) digits.insert(digits.begin(), U'0');
+        if (f.zero != 0x30) {
+          for (auto& c : digits) {
+            if (c >= U'0' && c <= U'9') c = c - U'0' + f.zero;
+          }
         }
+        if (f.regular) {
+          int n = (static_cast<int>(digits.size()) - 1) / f.regular_position;
+          for (int i = n; i > 0; --i) {
+            size_t pos = digits.size() - static_cast<size_t>(i * f.regular_position);
+            digits.insert(digits.begin() + static_cast<std::ptrdiff_t>(pos), f.regular_char);
+          }
+        } else {
+          for (auto it = f.separators.rbegin(); it != f.separators.rend(); ++it) {
+            if (static_cast<size_t>(it->first) > digits.size()) continue;
+            size_t pos = digits.size() - static_cast<size_t>(it->first);
+            digits.insert(digits.begin() + static_cast<std::ptrdiff_t>(pos), it->second);
+          }
+        }
+        out = FromU32(digits);
       }
-      out = FromU32(digits);
       if (f.ordinal) {
         char last = out.empty() ? '0' : out.back();
         const char* suffix = last == '1' ? "st" : last == '2' ? "nd" : last == '3' ? "rd" : "th";

@@ -455,6 +455,7 @@ Node* Optimize(Program& program, Node* raw) {
   // Tuple/ancestor flags are final only now: decide the fast paths last.
   for (Node& n : program.nodes) {
     if (n.type == NodeType::kPath) Optimizer::FinishPath(&n);
+    if (n.type == NodeType::kCall) n.picture = PrecompilePicture(n);
   }
   return root;
 }
