@@ -9,6 +9,112 @@
 
 namespace stratus::jsonata::internal {
 
+namespace {
+
+// Per-thread caches of freed blocks (see NewArray). Bounded in count and in the storage a block
+// may keep, so a cache holds at most a few hundred KiB. The caches are trivially destructible
+// thread-locals (values may die during thread exit, after any destructor ran); CacheOwner frees
+// what they hold when the thread ends and closes them.
+constexpr uint32_t kMaxCachedBlocks = 256;    // per kind and thread
+constexpr size_t kMaxCachedItems = 256;       // array items / object entries kept in a block
+constexpr size_t kMaxCachedStringBytes = 256;  // string capacity kept in a block
+
+struct BlockCache {
+  HeapBase* head = nullptr;  // linked through pending_next
+  uint32_t count = 0;
+};
+thread_local BlockCache array_cache;
+thread_local BlockCache object_cache;
+thread_local BlockCache string_cache;
+thread_local bool caches_open = false;
+thread_local bool caches_closed = false;
+
+void Drain(BlockCache& c) {
+  while (c.head != nullptr) {
+    HeapBase* h = c.head;
+    c.head = h->pending_next;
+    delete h;
+  }
+  c.count = 0;
+}
+
+struct CacheOwner {
+  CacheOwner() { caches_open = true; }
+  ~CacheOwner() {
+    caches_closed = true;
+    caches_open = false;
+    Drain(array_cache);
+    Drain(object_cache);
+    Drain(string_cache);
+  }
+};
+
+bool CachesUsable() {
+  if (caches_open) return true;
+  if (caches_closed) return false;
+  thread_local CacheOwner owner;  // constructed on this thread's first use, destroyed at its exit
+  return caches_open;
+}
+
+HeapBase* Take(BlockCache& c) {
+  HeapBase* h = c.head;
+  if (h == nullptr) return nullptr;
+  c.head = h->pending_next;
+  --c.count;
+  h->pending_next = nullptr;
+  h->refs.store(1, std::memory_order_relaxed);
+  return h;
+}
+
+bool Put(BlockCache& c, HeapBase* h) {
+  if (c.count >= kMaxCachedBlocks || !CachesUsable()) return false;
+  h->pending_next = c.head;
+  c.head = h;
+  ++c.count;
+  return true;
+}
+
+// Frees a block, or empties it into its kind's cache. Emptying releases the block's members,
+// which DestroyHeap queues (it is active while this runs).
+void Recycle(HeapBase* h) {
+  switch (h->kind) {
+    case Kind::kArray: {
+      auto* a = static_cast<ArrayData*>(h);
+      if (a->items.capacity() <= kMaxCachedItems && array_cache.count < kMaxCachedBlocks) {
+        a->items.clear();
+        a->sequence = a->keep_singleton = a->outer_wrapper = a->cons = false;
+        if (Put(array_cache, h)) return;
+      }
+      break;
+    }
+    case Kind::kObject: {
+      auto* o = static_cast<ObjectData*>(h);
+      if (o->entries.capacity() <= kMaxCachedItems && object_cache.count < kMaxCachedBlocks) {
+        o->Clear();
+        if (Put(object_cache, h)) return;
+      }
+      break;
+    }
+    case Kind::kString: {
+      auto* s = static_cast<StringData*>(h);
+      if (s->str.capacity() <= kMaxCachedStringBytes && string_cache.count < kMaxCachedBlocks) {
+        s->str.clear();
+        if (Put(string_cache, h)) return;
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  delete h;
+}
+
+}  // namespace
+
+ArrayData* TakeCachedArray() { return static_cast<ArrayData*>(Take(array_cache)); }
+ObjectData* TakeCachedObject() { return static_cast<ObjectData*>(Take(object_cache)); }
+StringData* TakeCachedString() { return static_cast<StringData*>(Take(string_cache)); }
+
 void DestroyHeap(HeapBase* h) {
   // Trivially destructible thread-locals: values may die during thread or process exit.
   thread_local bool active = false;
@@ -19,11 +125,11 @@ void DestroyHeap(HeapBase* h) {
     return;
   }
   active = true;
-  delete h;
+  Recycle(h);
   while (pending != nullptr) {
     HeapBase* p = pending;
     pending = p->pending_next;
-    delete p;
+    Recycle(p);
   }
   active = false;
 }

@@ -169,12 +169,19 @@ class Value {
   } u_;
 };
 
+StringData* TakeCachedString();  // value.cc: a cached empty string block, or nullptr
+
 struct StringData : HeapBase {
   explicit StringData(std::string s) : HeapBase(Kind::kString), str(std::move(s)) {}
   std::string str;
 };
 
-inline Value Value::String(std::string s) { return Adopt(new StringData(std::move(s))); }
+inline Value Value::String(std::string s) {
+  StringData* d = TakeCachedString();
+  if (d == nullptr) return Adopt(new StringData(std::move(s)));
+  d->str = std::move(s);
+  return Adopt(d);
+}
 inline const std::string& Value::AsString() const {
   return static_cast<const StringData*>(Heap())->str;
 }
@@ -200,6 +207,11 @@ struct ObjectData : HeapBase {
   void Set(std::string_view key, Value v);
   void Erase(std::string_view key);
   void Reserve(size_t n) { entries.reserve(n); }
+  // Empties the object, keeping its storage (block cache only).
+  void Clear() {
+    entries.clear();
+    slots_.clear();
+  }
 
  private:
   static constexpr size_t kIndexThreshold = 12;  // linear search is faster below this
@@ -228,14 +240,22 @@ struct TupleData : HeapBase {
   std::vector<Tuple> tuples;
 };
 
-// Constructors for fresh blocks.
+// Constructors for fresh blocks. Arrays, objects and string blocks come from a small per-thread
+// cache of freed blocks that keeps their vectors' capacity (evaluations create and drop many
+// short-lived sequences; see DestroyHeap), else from the heap.
+ArrayData* TakeCachedArray();    // nullptr when the cache is empty
+ObjectData* TakeCachedObject();  // nullptr when the cache is empty
 inline Value NewArray(bool sequence = false) {
-  auto* a = new ArrayData();
+  ArrayData* a = TakeCachedArray();
+  if (a == nullptr) a = new ArrayData();
   a->sequence = sequence;
   return Value::Adopt(a);
 }
 inline Value NewSequence() { return NewArray(true); }
-inline Value NewObject() { return Value::Adopt(new ObjectData()); }
+inline Value NewObject() {
+  ObjectData* o = TakeCachedObject();
+  return Value::Adopt(o != nullptr ? o : new ObjectData());
+}
 inline Value NewTuples() { return Value::Adopt(new TupleData()); }
 
 // JSON conversion at the API boundary. Functions and undefined members are dropped, as
