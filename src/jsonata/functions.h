@@ -29,6 +29,11 @@ size_t CodePointLength(const std::string& s);
 size_t CodePointOffset(const std::string& s, size_t cp);
 // UTF-16 index of a byte offset (JavaScript string positions).
 size_t Utf16Index(const std::string& s, size_t byte_offset);
+// x with its decimal point moved by `places`, computed on x's shortest decimal text as the
+// reference does (functions_numeric.cc). ShiftDecimal is the fast form, ShiftDecimalByText the
+// literal one (identical results; kept for the fallback and for tests).
+double ShiftDecimal(double x, int places);
+double ShiftDecimalByText(double x, int places);
 // $round: half to even at `precision` decimals (functions_numeric.cc).
 double RoundHalfEven(double x, int precision);
 // Formats an epoch-milliseconds value with an XPath picture string (datetime.cc).

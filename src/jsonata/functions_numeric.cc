@@ -1,7 +1,10 @@
 // Numeric and aggregation functions.
+#include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <random>
 
+#include "core/random.h"
 #include "jsonata/functions.h"
 
 namespace stratus::jsonata::internal {
@@ -73,9 +76,11 @@ Value FnCeil(Evaluator&, Args& a, const CallSite&) {
   return Value::Number(std::ceil(Num(a, 0)));
 }
 
+}  // namespace
+
 // Shifts the decimal point of x by `places` through its decimal text, as the reference does to
 // avoid binary floating point artefacts.
-double ShiftDecimal(double x, int places) {
+double ShiftDecimalByText(double x, int places) {
   std::string s = NumberToString(x);
   size_t e = s.find('e');
   int exp = places;
@@ -88,7 +93,43 @@ double ShiftDecimal(double x, int places) {
   return std::strtod(t.c_str(), nullptr);
 }
 
-}  // namespace
+// The same value without text: x's shortest decimal digits D and exponent make x = D * 10^p;
+// when D has at most 15 digits and |p| <= 22 both D and 10^p are exact doubles, so one
+// multiplication or division rounds correctly, exactly as parsing the text would.
+double ShiftDecimal(double x, int places) {
+  if (x == 0) return 0;  // the text of -0 is "0"
+  if (!std::isfinite(x)) return x;
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::scientific);
+  const char* p = buf;
+  const bool neg = *p == '-';
+  if (neg) ++p;
+  int64_t digits = 0;
+  int k = 0;
+  while (p < r.ptr && *p != 'e') {
+    if (*p != '.') {
+      digits = digits * 10 + (*p - '0');
+      ++k;
+    }
+    ++p;
+  }
+  ++p;  // 'e'
+  const bool exp_neg = *p == '-';
+  ++p;  // sign
+  int exp = 0;
+  std::from_chars(p, r.ptr, exp);
+  if (exp_neg) exp = -exp;
+  constexpr int kMaxExactDigits = 15;
+  constexpr int kMaxExactPow10 = 22;
+  static constexpr double kPow10[kMaxExactPow10 + 1] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                                         1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                                         1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  const int pow = exp - (k - 1) + places;
+  if (k > kMaxExactDigits || pow > kMaxExactPow10 || pow < -kMaxExactPow10) return ShiftDecimalByText(x, places);
+  const double d = static_cast<double>(digits);
+  const double v = pow >= 0 ? d * kPow10[pow] : d / kPow10[-pow];
+  return neg ? -v : v;
+}
 
 double RoundHalfEven(double x, int precision) {
   if (precision != 0) x = ShiftDecimal(x, precision);
@@ -127,7 +168,7 @@ Value FnSqrt(Evaluator&, Args& a, const CallSite&) {
 }
 
 Value FnRandom(Evaluator&, Args&, const CallSite&) {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::mt19937_64& rng = ThreadRng();
   return Value::Number(std::uniform_real_distribution<double>(0.0, 1.0)(rng));
 }
 

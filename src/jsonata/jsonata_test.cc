@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cmath>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -272,3 +274,31 @@ TEST(JsonataFastPaths, SingleValuePathSteps) {
 
 }  // namespace
 }  // namespace stratus::jsonata
+
+#include "jsonata/functions.h"
+
+namespace stratus::jsonata::internal {
+namespace {
+
+// $round's decimal shift without text must agree with the text form on every double.
+TEST(JsonataFastPaths, ShiftDecimalMatchesTheTextForm) {
+  std::mt19937_64 rng(42);
+  std::uniform_real_distribution<double> unit(-1.0, 1.0);
+  std::uniform_int_distribution<int> scale(-30, 30);
+  std::uniform_int_distribution<int> places(-25, 25);
+  for (int i = 0; i < 200000; ++i) {
+    double x = unit(rng) * std::pow(10.0, scale(rng));
+    if (i % 3 == 0) x = std::round(x * 1000) / 1000;  // short decimals, as money amounts
+    int p = places(rng);
+    double fast = ShiftDecimal(x, p);
+    double text = ShiftDecimalByText(x, p);
+    ASSERT_EQ(std::signbit(fast), std::signbit(text)) << x << " " << p;
+    ASSERT_EQ(fast, text) << x << " shifted by " << p;
+  }
+  for (double x : {0.0, -0.0, 1.005, 2.675, 1e21, 123456789012345.6, 5e-324, 1.7976931348623157e308}) {
+    for (int p = -3; p <= 3; ++p) EXPECT_EQ(ShiftDecimal(x, p), ShiftDecimalByText(x, p)) << x << " " << p;
+  }
+}
+
+}  // namespace
+}  // namespace stratus::jsonata::internal
