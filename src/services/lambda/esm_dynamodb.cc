@@ -70,6 +70,9 @@ class DynamoDbStreamSource final : public EventSource {
   ~DynamoDbStreamSource() override { watch_.reset(); }
 
   int MaxPollers(int) const override { return 1; }
+  bool Ordered() const override { return true; }
+  // Records carry DynamoDB JSON, whose numbers are strings ({"N": "12"}).
+  FilterOptions FilterOptionsFor() const override { return FilterOptions{.numeric_strings = true}; }
 
   Status Validate() override {
     if (resource_.find("/stream/") == std::string::npos || !ctx_.store || !ctx_.clock) {

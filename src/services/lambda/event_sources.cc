@@ -173,6 +173,13 @@ struct EventSources::Impl : std::enable_shared_from_this<EventSources::Impl> {
     }
     int max_pollers = r->source->MaxPollers(MaxPollers(c));
     auto ref = ParseFunctionRef(c.value("FunctionArn", ""));
+    // Validated when the mapping was created or updated; a stored one that no longer parses
+    // stops the poller rather than delivering everything unfiltered.
+    auto filter = EventFilter::Parse(c.value("FilterCriteria", Json::object()));
+    if (!filter.ok()) {
+      spdlog::warn("lambda: event source mapping {}: FilterCriteria: {}", c.value("UUID", ""), filter.error().message);
+      r->stop.store(true);
+    }
     while (!r->stop.load()) {
       auto batch = r->source->Poll(batch_size, window_ms);
       if (r->stop.load()) break;
@@ -195,17 +202,37 @@ struct EventSources::Impl : std::enable_shared_from_this<EventSources::Impl> {
         }
         if (more) AddPoller(r);
       }
-      BatchOutcome outcome;
-      if (!ref.ok()) {
-        outcome.function_failed = true;
-      } else {
-        outcome = Invoke(scope, *ref, *batch, report);
-      }
-      r->source->Finish(*batch, outcome);
+      r->source->Finish(*batch, filter.ok() ? Deliver(scope, ref, *batch, *filter, *r->source, report)
+                                            : BatchOutcome{.function_failed = true});
     }
     std::lock_guard lock(r->mu);
     --r->active;
     r->cv.notify_all();
+  }
+
+  // Invokes the function with the batch's records that pass the filter; what the filter
+  // dropped counts as delivered.
+  BatchOutcome Deliver(const Scope& scope, const Result<FunctionRef>& ref, const SourceBatch& batch,
+                       const EventFilter& filter, const EventSource& source, bool report) {
+    BatchOutcome failed;
+    failed.function_failed = true;
+    if (filter.empty()) return ref.ok() ? Invoke(scope, *ref, batch, report) : failed;
+    SourceBatch passed;
+    const FilterOptions options = source.FilterOptionsFor();
+    for (size_t i = 0; i < batch.ids.size() && i < batch.records.size(); ++i) {
+      if (!filter.Matches(source.FilterView(batch.records[i]), options)) continue;
+      passed.records.push_back(batch.records[i]);
+      passed.ids.push_back(batch.ids[i]);
+      if (i < batch.receipts.size()) passed.receipts.push_back(batch.receipts[i]);
+    }
+    if (passed.ids.empty()) return BatchOutcome{};  // nothing to deliver: all settled
+    BatchOutcome out = ref.ok() ? Invoke(scope, *ref, passed, report) : failed;
+    if (out.function_failed && !source.Ordered()) {
+      // A queue retries the delivered records; the ones the filter dropped are settled now.
+      out.function_failed = false;
+      out.failed_ids = passed.ids;
+    }
+    return out;
   }
 
   BatchOutcome Invoke(const Scope& scope, const FunctionRef& ref, const SourceBatch& batch,
@@ -347,9 +374,7 @@ Result<Json> EventSources::Create(const Scope& s, const Json& in) {
       return InvalidParameterValue(std::string("Unsupported MQ or SQS parameter: ") + k);
     }
   }
-  if (Has(in, "FilterCriteria") && !in["FilterCriteria"].value("Filters", Json::array()).empty()) {
-    return NotSupported("FilterCriteria");
-  }
+  STRATUS_ASSIGN_OR_RETURN(EventFilter filter, EventFilter::Parse(in.value("FilterCriteria", Json::object())));
   const bool stream = IsDynamoDbStream(arn);
   if (stream) {
     std::string position = in.value("StartingPosition", "");
@@ -370,6 +395,7 @@ Result<Json> EventSources::Create(const Scope& s, const Json& in) {
                 {"StateTransitionReason", "USER_INITIATED"},
                 {"FunctionResponseTypes", in.value("FunctionResponseTypes", Json::array())}};
   if (Has(in, "ScalingConfig")) c["ScalingConfig"] = in["ScalingConfig"];
+  if (!filter.empty()) c["FilterCriteria"] = in["FilterCriteria"];
   if (stream) {
     c["StartingPosition"] = in["StartingPosition"];
     c["MaximumRetryAttempts"] = in.value("MaximumRetryAttempts", -1);
@@ -414,8 +440,13 @@ Result<Json> EventSources::Update(const Scope& s, const std::string& uuid, const
   }
   if (Has(in, "Enabled")) c["State"] = in["Enabled"].get<bool>() ? "Enabled" : "Disabled";
   if (Has(in, "FunctionName")) STRATUS_RETURN_IF_ERROR(d.SetFunction(s, c, in["FunctionName"].get<std::string>()));
-  if (Has(in, "FilterCriteria") && !in["FilterCriteria"].value("Filters", Json::array()).empty()) {
-    return NotSupported("FilterCriteria");
+  if (Has(in, "FilterCriteria")) {
+    STRATUS_ASSIGN_OR_RETURN(EventFilter filter, EventFilter::Parse(in["FilterCriteria"]));
+    if (filter.empty()) {
+      c.erase("FilterCriteria");  // {} or no Filters clears it, as on AWS
+    } else {
+      c["FilterCriteria"] = in["FilterCriteria"];
+    }
   }
   STRATUS_RETURN_IF_ERROR(Impl::CheckBatching(c));
   c["LastModified"] = static_cast<double>(d.d.clock.NowMillis()) / 1000.0;

@@ -14,6 +14,10 @@
 // keeps the shard's order itself: it hands out the same batch again until it succeeds (or its
 // retries run out), and keeps its checkpoint in the store under lambda/esm-cp/<uuid>.
 //
+// FilterCriteria (event_filter.h) is applied by the framework: records that match no filter are
+// left out of the invocation and settled as successes (a queue deletes them, a stream moves
+// past them); a batch with no matching record is settled without invoking the function.
+//
 // Thread-safe.
 #include <atomic>
 #include <cstdint>
@@ -29,6 +33,7 @@
 #include "core/clock.h"
 #include "core/result.h"
 #include "core/worker_pool.h"
+#include "services/lambda/event_filter.h"
 #include "services/lambda/executor.h"
 #include "services/lambda/registry.h"
 #include "store/store.h"
@@ -63,6 +68,12 @@ class EventSource {
   virtual void Finish(const SourceBatch& batch, const BatchOutcome& outcome) = 0;
   // How many pollers may run at once given the mapping's limit (a stream: one per shard).
   virtual int MaxPollers(int configured) const { return configured; }
+  // The record as the mapping's FilterCriteria sees it (SQS: a JSON body parsed).
+  virtual Json FilterView(const Json& record) const { return record; }
+  virtual FilterOptions FilterOptionsFor() const { return {}; }
+  // Whether a failed batch comes back whole and in order (a stream); otherwise (a queue) each
+  // of its records comes back on its own, so records the filter dropped can be settled at once.
+  virtual bool Ordered() const { return false; }
 };
 
 struct SourceContext {
