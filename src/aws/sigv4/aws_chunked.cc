@@ -38,8 +38,8 @@ Error ChunkSignatureMismatch() {
                403);
 }
 
-std::string ChunkSignature(const ChunkSigningContext& ctx, std::string_view previous,
-                           std::string_view data) {
+std::string ChunkSignatureOfHash(const ChunkSigningContext& ctx, std::string_view previous,
+                                 std::string_view data_sha256_hex) {
   std::string sts;
   sts.reserve(256);
   sts += kChunkAlgorithm;
@@ -52,8 +52,13 @@ std::string ChunkSignature(const ChunkSigningContext& ctx, std::string_view prev
   sts.push_back('\n');
   sts += kEmptySha256;
   sts.push_back('\n');
-  sts += Sha256Hex(data);
+  sts += data_sha256_hex;
   return Sign(ctx.signing_key, sts);
+}
+
+std::string ChunkSignature(const ChunkSigningContext& ctx, std::string_view previous,
+                           std::string_view data) {
+  return ChunkSignatureOfHash(ctx, previous, Sha256Hex(data));
 }
 
 std::string TrailerSignature(const ChunkSigningContext& ctx, std::string_view previous,
@@ -109,6 +114,16 @@ ChunkSigningContext ChunkSigningContextFor(const SigV4Claim& claim,
                                            std::string_view secret_access_key) {
   return ChunkSigningContext{SigningKey(secret_access_key, claim.date, claim.region, claim.service),
                              claim.amz_date, claim.CredentialScope(), claim.signature};
+}
+
+std::string AwsChunkSignature(const ChunkSigningContext& signing, std::string_view previous,
+                              std::string_view data_sha256_hex) {
+  return ChunkSignatureOfHash(signing, previous, data_sha256_hex);
+}
+
+std::string AwsTrailerSignature(const ChunkSigningContext& signing, std::string_view previous,
+                                std::vector<std::pair<std::string, std::string>> trailers) {
+  return TrailerSignature(signing, previous, std::move(trailers));
 }
 
 Result<AwsChunkedBody> DecodeAwsChunked(std::string_view body, AwsChunkedMode mode,

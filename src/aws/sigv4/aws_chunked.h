@@ -65,6 +65,17 @@ struct ChunkSigningContext {
 ChunkSigningContext ChunkSigningContextFor(const SigV4Claim& claim,
                                            std::string_view secret_access_key);
 
+// The signature of one chunk of a signed body, from the signature of the chunk before it (the
+// seed signature for the first) and the hex SHA-256 of this chunk's data: for decoders that hash
+// chunks as they arrive instead of holding them.
+std::string AwsChunkSignature(const ChunkSigningContext& signing, std::string_view previous,
+                              std::string_view data_sha256_hex);
+
+// The signature of the trailers after the last chunk (`previous` is the last chunk's signature);
+// names lowercase, values trimmed, x-amz-trailer-signature itself left out, in any order.
+std::string AwsTrailerSignature(const ChunkSigningContext& signing, std::string_view previous,
+                                std::vector<std::pair<std::string, std::string>> trailers);
+
 struct AwsChunkedBody {
   std::string payload;
   // Trailing headers in arrival order, names lowercase, values trimmed; x-amz-trailer-signature
