@@ -2,7 +2,8 @@
 # Large-object PUT throughput, one request at a time, side by side in one run: stratus (fsync on:
 # each PUT is durable before its 200), s3rver (npm; never fsyncs) and the disk's own ceiling,
 # `cp` of the same bytes followed by `sync` of the copy. Also the server CPU each PUT costs
-# (utime+stime of the server process over the run / PUTs).
+# (utime+stime of the server process over the run / PUTs), and the aws CLI's `s3 cp` of the same
+# file to stratus (multipart, parts in parallel).
 # usage: bench/s3/large_put.sh [BUILD_DIR] [SIZE_MIB=100] [PUTS=5]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -53,6 +54,20 @@ for server in stratus:4620:${pids[0]} s3rver:4621:${pids[1]}; do
   e=$(date +%s.%N); t1=$(cpu_ticks "$pid")
   report "$name" "$(echo "$e - $s" | bc -l)" $((t1 - t0))
 done
+# How a real client uploads the same file: `aws s3 cp` switches to multipart past 8 MiB (8 MiB
+# parts, up to 10 in flight), so its parts are received and hashed on every core. Wall time per
+# command, CLI start-up included.
+if command -v aws >/dev/null 2>&1; then
+  pid=${pids[0]}
+  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1
+  aws --endpoint-url http://127.0.0.1:4620 s3 cp --quiet "$tmp/object" s3://bench/cli-warm
+  t0=$(cpu_ticks "$pid"); s=$(date +%s.%N)
+  for i in $(seq "$puts"); do
+    aws --endpoint-url http://127.0.0.1:4620 s3 cp --quiet "$tmp/object" "s3://bench/cli$i"
+  done
+  e=$(date +%s.%N); t1=$(cpu_ticks "$pid")
+  report "stratus: aws s3 cp" "$(echo "$e - $s" | bc -l)" $((t1 - t0))
+fi
 s=$(date +%s.%N)
 for i in $(seq "$puts"); do cp "$tmp/object" "$tmp/copy$i" && sync "$tmp/copy$i"; done
 e=$(date +%s.%N)

@@ -137,6 +137,7 @@ Result<aws::OperationOutput> S3Store::UploadPart(const RequestInfo& req, const J
   part.size = body.size();
   part.last_modified_ms = req.now_ms;
   if (streamed) {
+    STRATUS_RETURN_IF_ERROR(streamed->Settle());
     part.size = streamed->size();
     part.etag = HexEncode(streamed->digests().Md5());
     STRATUS_ASSIGN_OR_RETURN(part.checksum, VerifyBodyIntegrity(input, streamed->digests()));

@@ -259,6 +259,7 @@ Result<aws::OperationOutput> S3Store::PutObject(const RequestInfo& req, const Js
   std::optional<std::string> inline_bytes;
   if (streamed) {
     // Received to a blob file while hashed; a failed check leaves the file to the sink.
+    STRATUS_RETURN_IF_ERROR(streamed->Settle());
     rec.size = streamed->size();
     rec.etag = HexEncode(streamed->digests().Md5());
     STRATUS_ASSIGN_OR_RETURN(checksum, VerifyBodyIntegrity(input, streamed->digests()));

@@ -1,5 +1,6 @@
 #include "services/s3/s3_service.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <set>
@@ -9,7 +10,9 @@
 
 #include "aws/sigv4/sigv4.h"
 #include "core/crypto.h"
+#include "core/random.h"
 #include "core/strings.h"
+#include "core/worker_pool.h"
 #include "services/s3/cors.h"
 #include "services/s3/errors.h"
 #include "services/s3/events.h"
@@ -182,7 +185,7 @@ class S3Service final : public aws::Service {
       key_at = slash + 1;
     }
     if (head.path.size() <= key_at) return nullptr;
-    return ObjectBodySink::Open(*blobs_, head, claim);
+    return ObjectBodySink::Open(*blobs_, hashers_, head, claim, context_.clock.NowMillis());
   }
 
   bool MatchDataPlane(const HttpRequest& request) const override {
@@ -448,7 +451,9 @@ class S3Service final : public aws::Service {
       int64_t now = context_.clock.NowMillis();
       bool full = now >= next_full;
       lock.unlock();
-      RequestInfo req{context_.config.account_id, context_.config.region, now, NewUuid(), ""};
+      // Not NewUuid: its first call loads OpenSSL's random generator (~2 MB) into an idle server.
+      RequestInfo req{context_.config.account_id, context_.config.region, now, PseudoRandomUuid(),
+                      ""};
       for (const auto& b : buckets) Sweep(req, b);
       if (full) {
         Sweep(req, "");
@@ -484,6 +489,9 @@ class S3Service final : public aws::Service {
   aws::ServiceContext& context_;
   // Set once by Start(), before any request can arrive; read-only afterwards.
   std::unique_ptr<store::BlobStore> blobs_;
+  // Hashes streamed bodies while the io threads receive them (body_hasher.h): one thread per
+  // core, started on demand. Its tasks hold only their bodies' hashing state.
+  WorkerPool hashers_{std::max(1u, std::thread::hardware_concurrency()), 5'000};
   std::unique_ptr<S3Store> s3_;
   EventDelivery events_;
   int64_t started_ms_ = 0;

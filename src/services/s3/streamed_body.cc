@@ -1,15 +1,15 @@
 #include "services/s3/streamed_body.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
-#include <map>
 #include <set>
 
 #include "aws/sigv4/aws_chunked.h"
 #include "core/crypto.h"
 #include "core/strings.h"
+#include "services/s3/body_hasher.h"
+#include "services/s3/chunk_stream.h"
 #include "services/s3/errors.h"
+#include "services/s3/request_prep.h"
 
 namespace stratus::services::s3 {
 
@@ -23,14 +23,6 @@ const std::set<std::string, std::less<>> kStreamableQuery = {
     "X-Amz-Signature",     "X-Amz-Security-Token", "X-Amz-Content-Sha256", "AWSAccessKeyId",
     "Signature",           "Expires"};
 
-// The chunk size line of an aws-chunked body is no longer than this (as aws_chunked.cc).
-constexpr size_t kMaxChunkHeaderLine = 4096;
-constexpr size_t kMaxHexSizeDigits = 16;
-constexpr size_t kMaxTrailerBytes = 16 * 1024;
-
-Error IncompleteBody() {
-  return Error("IncompleteBody", "The request body terminated unexpectedly", 400);
-}
 Error Malformed(const std::string& what) {
   return Error("InvalidRequest", "The aws-chunked request body is malformed: " + what, 400);
 }
@@ -40,25 +32,12 @@ Error MalformedTrailer() {
                "to our published schema.",
                400);
 }
-
-// An OpenSSL message digest fed piece by piece.
-class EvpHash {
- public:
-  explicit EvpHash(const EVP_MD* md) : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, md, nullptr); }
-  ~EvpHash() { EVP_MD_CTX_free(ctx_); }
-  EvpHash(const EvpHash&) = delete;
-  EvpHash& operator=(const EvpHash&) = delete;
-  void Update(std::string_view data) { EVP_DigestUpdate(ctx_, data.data(), data.size()); }
-  std::string Final() {
-    unsigned char out[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    EVP_DigestFinal_ex(ctx_, out, &n);
-    return std::string(reinterpret_cast<char*>(out), n);
-  }
-
- private:
-  EVP_MD_CTX* ctx_;
-};
+Error SignatureMismatch() {
+  return Error("SignatureDoesNotMatch",
+               "The request signature we calculated does not match the signature you provided. "
+               "Check your key and signing method.",
+               403);
+}
 
 bool IsHexSha256(std::string_view v) {
   return v.size() == 64 && std::all_of(v.begin(), v.end(), [](char c) {
@@ -68,176 +47,25 @@ bool IsHexSha256(std::string_view v) {
 
 }  // namespace
 
-// MD5 and the announced checksums of the payload, computed as it streams; final values are
-// taken once, by Finish.
-class ObjectBodySink::Digester final : public BodyDigests {
+// What the chunk decoder finds, routed to the sink (payload) and the hasher (chunk ends).
+class ObjectBodySink::Consumer final : public ChunkConsumer {
  public:
-  explicit Digester(std::set<std::string> algorithms) : md5_(EVP_md5()) {
-    for (const std::string& a : algorithms) {
-      if (a == "SHA1") sha1_ = std::make_unique<EvpHash>(EVP_sha1());
-      if (a == "SHA256") sha256_ = std::make_unique<EvpHash>(EVP_sha256());
-      if (a == "CRC32" || a == "CRC32C" || a == "CRC64NVME") crcs_.emplace_back(a, 0);
-    }
+  explicit Consumer(ObjectBodySink& sink) : sink_(sink) {}
+  void Data(std::string_view data) override {
+    if (!sink_.failed_) sink_.Payload(data);
   }
-  void Update(std::string_view data) {
-    md5_.Update(data);
-    if (sha1_) sha1_->Update(data);
-    if (sha256_) sha256_->Update(data);
-    for (auto& [a, crc] : crcs_) {
-      if (a == "CRC32") crc = Crc32(data, static_cast<uint32_t>(crc));
-      if (a == "CRC32C") crc = Crc32c(data, static_cast<uint32_t>(crc));
-      if (a == "CRC64NVME") crc = Crc64Nvme(data, crc);
-    }
-  }
-  void Finish() {
-    md5_value_ = md5_.Final();
-    if (sha1_) values_["SHA1"] = Base64Encode(sha1_->Final());
-    if (sha256_) values_["SHA256"] = Base64Encode(sha256_->Final());
-    for (const auto& [a, crc] : crcs_) values_[a] = ChecksumValue(a, crc);
-  }
-  std::string Md5() const override { return md5_value_; }
-  std::optional<std::string> Compute(std::string_view algorithm) const override {
-    auto it = values_.find(std::string(algorithm));
-    if (it == values_.end()) return std::nullopt;
-    return it->second;
+  void ChunkEnd(std::string_view signature) override {
+    if (!sink_.failed_) sink_.hasher_->ChunkEnd(signature);
   }
 
  private:
-  EvpHash md5_;
-  std::unique_ptr<EvpHash> sha1_, sha256_;
-  std::vector<std::pair<std::string, uint64_t>> crcs_;
-  std::string md5_value_;
-  std::map<std::string, std::string> values_;
+  ObjectBodySink& sink_;
 };
 
-// Decodes STREAMING-UNSIGNED-PAYLOAD-TRAILER framing incrementally, with the rules and errors of
-// aws::DecodeAwsChunked for that mode.
-class ObjectBodySink::ChunkDecoder {
- public:
-  // Feeds wire bytes; payload bytes go to `out`. Stops at the first error.
-  template <typename Out>
-  Status Feed(std::string_view in, Out&& out) {
-    while (!in.empty()) {
-      switch (state_) {
-        case State::kSize: {
-          size_t nl = in.find('\n');
-          std::string_view part = in.substr(0, nl == std::string_view::npos ? in.size() : nl + 1);
-          line_ += part;
-          in.remove_prefix(part.size());
-          if (nl == std::string_view::npos) {
-            if (line_.size() > kMaxChunkHeaderLine) return Malformed("chunk header too long");
-            break;
-          }
-          if (line_.size() < 2 || line_[line_.size() - 2] != '\r') {
-            return Malformed("invalid chunk size '" + std::string(Trim(line_)) + "'");
-          }
-          std::string_view header(line_.data(), line_.size() - 2);
-          if (header.size() > kMaxChunkHeaderLine) return Malformed("chunk header too long");
-          std::string_view size_text = Trim(header.substr(0, header.find(';')));
-          if (size_text.empty() || size_text.size() > kMaxHexSizeDigits) {
-            return Malformed("invalid chunk size '" + std::string(size_text) + "'");
-          }
-          uint64_t size = 0;
-          for (char c : size_text) {
-            int d = (c >= '0' && c <= '9')   ? c - '0'
-                    : (c >= 'a' && c <= 'f') ? c - 'a' + 10
-                    : (c >= 'A' && c <= 'F') ? c - 'A' + 10
-                                             : -1;
-            if (d < 0) return Malformed("invalid chunk size '" + std::string(size_text) + "'");
-            size = size * 16 + static_cast<uint64_t>(d);
-          }
-          line_.clear();
-          left_ = size;
-          state_ = size == 0 ? State::kTrailers : State::kData;
-          break;
-        }
-        case State::kData: {
-          size_t n = static_cast<size_t>(std::min<uint64_t>(left_, in.size()));
-          out(in.substr(0, n));
-          in.remove_prefix(n);
-          left_ -= n;
-          if (left_ == 0) state_ = State::kDataEnd;
-          break;
-        }
-        case State::kDataEnd: {
-          line_.push_back(in.front());
-          in.remove_prefix(1);
-          if (line_.size() == 2) {
-            if (line_ != "\r\n") return Malformed("chunk data not followed by CRLF");
-            line_.clear();
-            state_ = State::kSize;
-          }
-          break;
-        }
-        case State::kTrailers: {
-          size_t nl = in.find('\n');
-          std::string_view part = in.substr(0, nl == std::string_view::npos ? in.size() : nl + 1);
-          line_ += part;
-          in.remove_prefix(part.size());
-          if (line_.size() > kMaxTrailerBytes) return MalformedTrailer();
-          if (nl == std::string_view::npos) break;
-          STRATUS_RETURN_IF_ERROR(TrailerLine());
-          break;
-        }
-        case State::kDone:
-          if (in.find_first_not_of("\r\n") != std::string_view::npos) {
-            return Malformed("unexpected data after the trailers");
-          }
-          in = {};
-          break;
-      }
-    }
-    return Status::Ok();
-  }
-
-  // The body has ended: whether the framing did.
-  Status End() {
-    switch (state_) {
-      case State::kSize:
-      case State::kData:
-      case State::kDataEnd:
-        return IncompleteBody();
-      case State::kTrailers:
-        // A last trailer line without its line end, or none after the last chunk.
-        if (!line_.empty()) STRATUS_RETURN_IF_ERROR(TrailerLine());
-        return Status::Ok();
-      case State::kDone:
-        return Status::Ok();
-    }
-    return Status::Ok();
-  }
-
-  std::vector<std::pair<std::string, std::string>>& trailers() { return trailers_; }
-
- private:
-  enum class State { kSize, kData, kDataEnd, kTrailers, kDone };
-
-  Status TrailerLine() {
-    std::string_view line = line_;
-    if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) {
-      state_ = State::kDone;
-      line_.clear();
-      return Status::Ok();
-    }
-    size_t colon = line.find(':');
-    if (colon == std::string_view::npos || colon == 0) return MalformedTrailer();
-    trailers_.emplace_back(ToLower(Trim(line.substr(0, colon))),
-                           std::string(Trim(line.substr(colon + 1))));
-    line_.clear();
-    return Status::Ok();
-  }
-
-  State state_ = State::kSize;
-  std::string line_;  // a partial size line, chunk terminator or trailer line
-  uint64_t left_ = 0;
-  std::vector<std::pair<std::string, std::string>> trailers_;
-};
-
-std::shared_ptr<ObjectBodySink> ObjectBodySink::Open(store::BlobStore& blobs,
+std::shared_ptr<ObjectBodySink> ObjectBodySink::Open(store::BlobStore& blobs, WorkerPool& hashers,
                                                      const HttpRequest& head,
-                                                     const aws::SigV4Claim* claim) {
+                                                     const aws::SigV4Claim* claim,
+                                                     int64_t now_ms) {
   if (head.method != "PUT" || head.headers.Has("x-amz-copy-source")) return nullptr;
   for (const auto& [name, value] : ParseQuery(head.query)) {
     if (!kStreamableQuery.contains(name)) return nullptr;
@@ -245,12 +73,28 @@ std::shared_ptr<ObjectBodySink> ObjectBodySink::Open(store::BlobStore& blobs,
   std::string_view sha = claim && !claim->payload_hash.empty()
                              ? std::string_view(claim->payload_hash)
                              : head.headers.GetOr("x-amz-content-sha256");
-  std::unique_ptr<ChunkDecoder> chunked;
+  std::unique_ptr<ChunkStreamDecoder> chunked;
+  std::optional<aws::ChunkSigningContext> signing;
+  std::optional<Error> refused;
+  bool signed_trailer = false;
   if (StartsWith(sha, "STREAMING-")) {
     auto mode = aws::AwsChunkedModeFor(sha);
-    // Signed chunks are verified on the in-memory path.
-    if (!mode || *mode != aws::AwsChunkedMode::kUnsignedTrailer) return nullptr;
-    chunked = std::make_unique<ChunkDecoder>();
+    if (!mode) return nullptr;  // SigV4a and others: the in-memory path refuses them
+    auto wire_length = ParseInt64(Trim(head.headers.GetOr("content-length")));
+    if (!wire_length || *wire_length < 0) return nullptr;
+    chunked = std::make_unique<ChunkStreamDecoder>(*mode, static_cast<uint64_t>(*wire_length));
+    if (*mode != aws::AwsChunkedMode::kUnsignedTrailer) {
+      signed_trailer = *mode == aws::AwsChunkedMode::kSignedTrailer;
+      if (claim == nullptr) {
+        refused = Error("InvalidRequest", "A signed aws-chunked payload needs a signed request.",
+                        400);
+      } else if (aws::VerifySigV4(head, *claim, kKnownSecret, now_ms / 1000,
+                                  aws::SigV4Dialect::kS3)
+                     .ok()) {
+        signing = aws::ChunkSigningContextFor(*claim, kKnownSecret);
+      }
+      // Otherwise an unknown secret: the framing is decoded, signatures are not checked.
+    }
   }
   // The checksums this body will be checked against or stored with.
   std::set<std::string> algorithms;
@@ -272,62 +116,79 @@ std::shared_ptr<ObjectBodySink> ObjectBodySink::Open(store::BlobStore& blobs,
   }
   auto writer = blobs.NewWriter();
   if (!writer.ok()) return nullptr;  // the in-memory path reports the disk's error
+  // A plain body's claimed SHA-256 is checked with the SHA256 checksum's digest: hashed once.
   std::string claimed = !chunked && IsHexSha256(sha) ? ToLower(sha) : std::string();
   if (!claimed.empty()) algorithms.insert("SHA256");
-  return std::shared_ptr<ObjectBodySink>(new ObjectBodySink(
-      std::move(writer).value(), std::make_unique<Digester>(std::move(algorithms)),
-      std::move(chunked), std::move(claimed)));
+  auto hasher = std::make_unique<BodyHasher>(hashers, std::move(algorithms), signing);
+  std::shared_ptr<ObjectBodySink> sink(
+      new ObjectBodySink(std::move(writer).value(), std::move(hasher), std::move(chunked),
+                         std::move(signing), signed_trailer, std::move(claimed)));
+  if (refused) sink->Fail(std::move(*refused));
+  return sink;
 }
 
 ObjectBodySink::ObjectBodySink(std::unique_ptr<store::BlobWriter> writer,
-                               std::unique_ptr<Digester> digests,
-                               std::unique_ptr<ChunkDecoder> chunked, std::string claimed_sha256)
+                               std::unique_ptr<BodyHasher> hasher,
+                               std::unique_ptr<ChunkStreamDecoder> chunked,
+                               std::optional<aws::ChunkSigningContext> signing,
+                               bool signed_trailer, std::string claimed_sha256)
     : writer_(std::move(writer)),
-      digests_(std::move(digests)),
+      hasher_(std::move(hasher)),
       chunked_(std::move(chunked)),
+      consumer_(std::make_unique<Consumer>(*this)),
+      signing_(std::move(signing)),
+      signed_trailer_(signed_trailer),
       claimed_sha256_(std::move(claimed_sha256)) {}
 
 ObjectBodySink::~ObjectBodySink() = default;
 
+void ObjectBodySink::Fail(Error error) {
+  if (failed_) return;
+  failed_ = std::move(error);
+  hasher_->Cancel();
+}
+
 void ObjectBodySink::Payload(std::string_view data) {
   payload_size_ += data.size();
-  digests_->Update(data);
-  if (Status st = writer_->Append(data); !st.ok()) failed_ = std::move(st).error();
+  hasher_->Data(data);
+  if (Status st = writer_->Append(data); !st.ok()) Fail(std::move(st).error());
 }
 
 void ObjectBodySink::Append(std::string_view piece) {
   if (failed_) return;
+  // A wrong chunk signature found by the hasher: stop writing what follows it.
+  if (hasher_->Failed()) {
+    Fail(SignatureMismatch());
+    return;
+  }
   if (!chunked_) {
     Payload(piece);
     return;
   }
-  Status st = chunked_->Feed(piece, [this](std::string_view data) {
-    if (!failed_) Payload(data);
-  });
-  if (!st.ok() && !failed_) failed_ = std::move(st).error();
+  Status st = chunked_->Feed(piece, *consumer_);
+  if (!st.ok()) Fail(std::move(st).error());
 }
 
 Status ObjectBodySink::Complete(HttpRequest& request) {
   if (failed_) return *failed_;
-  digests_->Finish();
-  if (!claimed_sha256_.empty()) {
-    // The SHA-256 of a plain body is its payload's.
-    std::string actual = HexEncode(Base64Decode(*digests_->Compute("SHA256")).value_or(""));
-    if (actual != claimed_sha256_) {
-      Error e("XAmzContentSHA256Mismatch",
-              "The provided 'x-amz-content-sha256' header does not match what was computed.", 400);
-      e.fields["ClientComputedContentSHA256"] = claimed_sha256_;
-      e.fields["S3ComputedContentSHA256"] = actual;
-      return e;
+  if (chunked_) {
+    if (Status st = chunked_->End(); !st.ok()) {
+      Fail(st.error());
+      return st;
     }
   }
+  hasher_->Close();
+  if (hasher_->Failed()) {
+    Fail(SignatureMismatch());
+    return *failed_;
+  }
   if (!chunked_) return Status::Ok();
-  STRATUS_RETURN_IF_ERROR(chunked_->End());
   if (auto declared = request.headers.Get("x-amz-decoded-content-length")) {
     auto n = ParseInt64(Trim(*declared));
     if (!n || *n < 0 || static_cast<uint64_t>(*n) != payload_size_) {
-      return Malformed("the decoded length " + std::to_string(payload_size_) +
-                       " differs from x-amz-decoded-content-length " + std::string(*declared));
+      Fail(Malformed("the decoded length " + std::to_string(payload_size_) +
+                     " differs from x-amz-decoded-content-length " + std::string(*declared)));
+      return *failed_;
     }
   }
   std::vector<std::string> declared;
@@ -335,12 +196,13 @@ Status ObjectBodySink::Complete(HttpRequest& request) {
     std::string t = ToLower(Trim(n));
     if (!t.empty()) declared.push_back(std::move(t));
   }
-  for (auto& [name, value] : chunked_->trailers()) {
+  for (const auto& [name, value] : chunked_->trailers()) {
     // A checksum must be announced for it to have been computed while the body streamed.
     bool checksum = StartsWith(name, "x-amz-checksum-");
     if ((!declared.empty() || checksum) &&
         std::find(declared.begin(), declared.end(), name) == declared.end()) {
-      return MalformedTrailer();
+      Fail(MalformedTrailer());
+      return *failed_;
     }
     request.headers.Set(name, value);
   }
@@ -360,10 +222,44 @@ Status ObjectBodySink::Complete(HttpRequest& request) {
   return Status::Ok();
 }
 
-const BodyDigests& ObjectBodySink::digests() const { return *digests_; }
+Status ObjectBodySink::Settle() {
+  if (failed_) return *failed_;
+  if (settled_) return Status::Ok();
+  if (Status st = hasher_->Wait(); !st.ok()) {
+    Fail(st.error());
+    return st;
+  }
+  if (signing_ && signed_trailer_) {
+    const std::string& claimed = chunked_->trailer_signature();
+    std::string expected =
+        aws::AwsTrailerSignature(*signing_, hasher_->last_signature(), chunked_->trailers());
+    if (claimed.empty() || !ConstantTimeEquals(expected, claimed)) {
+      Fail(SignatureMismatch());
+      return *failed_;
+    }
+  }
+  if (!claimed_sha256_.empty()) {
+    // The SHA-256 of a plain body is its payload's.
+    std::string actual =
+        HexEncode(Base64Decode(*hasher_->digests().Compute("SHA256")).value_or(""));
+    if (actual != claimed_sha256_) {
+      Error e("XAmzContentSHA256Mismatch",
+              "The provided 'x-amz-content-sha256' header does not match what was computed.", 400);
+      e.fields["ClientComputedContentSHA256"] = claimed_sha256_;
+      e.fields["S3ComputedContentSHA256"] = actual;
+      Fail(e);
+      return e;
+    }
+  }
+  settled_ = true;
+  return Status::Ok();
+}
+
+const BodyDigests& ObjectBodySink::digests() const { return hasher_->digests(); }
 
 Result<std::string> ObjectBodySink::Publish() {
   if (failed_) return *failed_;
+  if (!settled_) return InternalFailure("bug: a streamed body was published before Settle");
   return writer_->Finish();
 }
 

@@ -1,0 +1,67 @@
+#pragma once
+// The digests of a body that is being received, computed on a worker pool instead of the thread
+// that receives it, so that receiving and writing (io thread) overlap hashing (a pool thread):
+// MD5 (the ETag), the checksums the request announces, and for a signed aws-chunked body the
+// SHA-256 of every chunk with its place in the signature chain (aws/sigv4/aws_chunked.h).
+//
+// The receiving thread copies payload bytes into 1 MiB blocks; a full block goes to the pool,
+// where one task at a time per body hashes blocks in order (one body never hashes on two threads
+// at once; several bodies do). At most kMaxQueuedBytes wait per body: past that, Data blocks its
+// caller until the pool has caught up — the same io-thread time as hashing inline, but only when
+// the receiver outruns the hasher. A pool task never waits on anything, so bodies cannot
+// deadlock each other however few threads the pool has.
+//
+// Thread-safety: Data, ChunkEnd, Close and Cancel from one thread at a time (the receiver);
+// Failed from any thread; Wait from any one thread after Close, then digests() and
+// last_signature() from that thread.
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "aws/sigv4/aws_chunked.h"
+#include "core/result.h"
+#include "core/worker_pool.h"
+#include "services/s3/checksums.h"
+
+namespace stratus::services::s3 {
+
+class BodyHasher {
+ public:
+  static constexpr size_t kBlockBytes = 1 << 20;
+  static constexpr size_t kMaxQueuedBytes = 8 << 20;
+
+  // `algorithms`: the checksums to compute besides MD5 (kChecksumAlgorithms names). `signing`:
+  // given when chunk signatures are to be verified against it. `pool` must outlive the hasher's
+  // queued work (the owner's pool, destroyed after every body).
+  BodyHasher(WorkerPool& pool, std::set<std::string> algorithms,
+             std::optional<aws::ChunkSigningContext> signing);
+  ~BodyHasher();
+  BodyHasher(const BodyHasher&) = delete;
+  BodyHasher& operator=(const BodyHasher&) = delete;
+
+  // Payload bytes (copied).
+  void Data(std::string_view data);
+  // The chunk whose data ended with the last Data claims `signature` (hex, lowercase).
+  void ChunkEnd(std::string_view signature);
+  // No more data: queues what is left.
+  void Close();
+  // Drops queued work (the body failed); Wait must not be called after it.
+  void Cancel();
+  // True once a chunk signature is known to be wrong (a hint to stop receiving early).
+  bool Failed() const;
+
+  // Waits for every queued block to be hashed. SignatureDoesNotMatch when a chunk's signature
+  // was missing or wrong.
+  Status Wait();
+  // After Wait: the digests, and the last chunk's verified signature (the trailer's "previous").
+  const BodyDigests& digests() const;
+  const std::string& last_signature() const;
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace stratus::services::s3
