@@ -320,6 +320,21 @@ void FrontDoor::Handle(HttpRequest request, Responder responder) {
       responder.Send(std::move(r));
       return;
     }
+    // The segments held for one trace, as X-Ray's BatchGetTraces shapes a trace:
+    // {"Id", "Segments": [{"Id", "Document"}]} (404 when none is held).
+    if (StartsWith(request.path, "/_stratus/traces/") && request.method == "GET") {
+      std::string id = request.path.substr(std::string_view("/_stratus/traces/").size());
+      Json segments = Json::array();
+      for (const auto& seg : d.ctx.tracer.TraceSegments(id)) {
+        segments.push_back(Json{{"Id", seg.id}, {"Document", trace::SegmentDocumentJson(seg)}});
+      }
+      if (segments.empty()) {
+        responder.Send(PlainJson(404, Json{{"message", "no segments held for trace " + id}}));
+      } else {
+        responder.Send(PlainJson(200, Json{{"Id", id}, {"Segments", std::move(segments)}}));
+      }
+      return;
+    }
     // Other /_stratus/<service>/... paths belong to a service's data plane (SNS serves its
     // signing certificate and the recorded email/sms messages there).
     for (auto& svc : d.services) {
