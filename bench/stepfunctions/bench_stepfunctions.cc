@@ -5,6 +5,9 @@
 //                             and position committed to SQLite with fsync on (group commit);
 //                             arg = executions running at once
 //   BM_StandardMap          — a Map of 10 000 items as a standard execution, durable
+//   BM_ExpressRunnerChain   — the 1 000-state chain as an express execution through the Runner;
+//                             arg 1: the execution traces its states (a segment + 1 000
+//                             subsegments recorded), arg 0: untraced
 //   BM_StartToCompletion    — StartExecution → completion latency of a 3-state workflow,
 //                             standard (durable) and express
 // STRATUS_BENCH_DIR puts the store's data elsewhere than $TMPDIR or /tmp.
@@ -198,6 +201,27 @@ void BM_StandardMap(benchmark::State& state) {
   state.counters["transitions/s"] = benchmark::Counter(static_cast<double>(transitions), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_StandardMap)->Arg(10000)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(2);
+
+void BM_ExpressRunnerChain(benchmark::State& state) {
+  bool traced = state.range(0) == 1;
+  DurableRig rig;
+  std::string text = PassChain(1000);
+  auto def = *sfn::ParseDefinition(text);
+  int started = 0;
+  for (auto _ : state) {
+    sfn::StartRequest req{Info(true, "t" + std::to_string(started++)), def, text, Json::object(), Json(), {}};
+    if (traced) {
+      req.trace = stratus::trace::BeginHop(std::nullopt, 1700000000);
+      req.trace_states = true;
+    }
+    rig.runner->StartExpress(std::move(req), nullptr);
+    rig.WaitFor(started);
+  }
+  state.counters["transitions/s"] =
+      benchmark::Counter(1000.0 * static_cast<double>(started), benchmark::Counter::kIsRate);
+  state.SetLabel(traced ? "traced" : "untraced");
+}
+BENCHMARK(BM_ExpressRunnerChain)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 void BM_StartToCompletion(benchmark::State& state) {
   bool express = state.range(0) == 1;

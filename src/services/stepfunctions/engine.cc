@@ -239,7 +239,23 @@ void Execution::FrameSucceeded(Frame& f, Json output) {
   runner.ChildFinished(f, true);
 }
 
+void Execution::EndSpan(Frame& f, std::string_view error) {
+  if (!f.span_open) return;
+  f.span_open = false;
+  if (!trace_states_) return;
+  StateSpan span;
+  span.frame = f.id;
+  span.state_name = f.current().name;
+  span.type = f.current().type;
+  span.entered_event = f.entered_event;
+  span.entered_ms = f.entered_ms;
+  span.exited_ms = host_.NowMs();
+  span.error = error;
+  host_.StateEnded(span);
+}
+
 void Execution::FrameFailed(Frame& f, std::string error, std::string cause) {
+  EndSpan(f, error.empty() ? std::string_view("States.Runtime") : std::string_view(error));
   if (f.parent == 0) {
     FinishExecution(ExecutionStatus::kFailed, Json(), std::move(error), std::move(cause));
     return;
@@ -293,9 +309,14 @@ void Execution::FinishExecution(ExecutionStatus status, Json output, std::string
       }
     }
   }
-  // Every frame is gone once the execution ends.
+  // Every frame is gone once the execution ends; states still in progress end with it.
   std::vector<uint64_t> ids;
   for (const auto& [id, f] : frames_) {
+    if (f->span_open) {
+      EndSpan(*f, status == ExecutionStatus::kSucceeded ? std::string_view()
+                  : error_.empty()                      ? StatusName(status)
+                                                        : std::string_view(error_));
+    }
     ids.push_back(id);
     if (f->children) DropChildren(*f);
   }

@@ -70,7 +70,22 @@ struct TaskCall {
   Json parameters;
   std::string token;  // .waitForTaskToken / activities: the task token
   std::optional<int64_t> timeout_seconds, heartbeat_seconds;
-  std::string trace_parent;  // the state's segment id
+  std::string trace_parent;  // the state's segment id (set by the runner when states are traced)
+  int64_t entered_event = 0;  // the event id of the state's Entered event (names its span)
+};
+
+// One state's stay, from its Entered event to its Exited event or its failure, reported to the
+// host when the execution traces its states (Execution::TraceStates). A state the execution
+// ended while it was waiting (timeout, abort, a failure elsewhere) is reported with the
+// execution's error. Views are valid only during the call.
+struct StateSpan {
+  uint64_t frame = 0;
+  std::string_view state_name;
+  StateType type = StateType::kPass;
+  int64_t entered_event = 0;
+  int64_t entered_ms = 0;
+  int64_t exited_ms = 0;
+  std::string_view error;  // empty: the state exited normally (a caught error exits normally)
 };
 
 struct TaskResult {
@@ -89,6 +104,9 @@ class EngineHost {
   virtual void Dispatch(const TaskCall& call) = 0;
   // Arranges for Execution::OnTimer(frame, seq) at `due_ms`. frame 0 = the execution timeout.
   virtual void ScheduleTimer(uint64_t frame, uint64_t seq, int64_t due_ms) = 0;
+  // A state's stay ended (only when the execution traces its states). Called on the driving
+  // thread; must not call back into the execution.
+  virtual void StateEnded(const StateSpan& /*span*/) {}
 };
 
 enum class ExecutionStatus { kRunning, kSucceeded, kFailed, kTimedOut, kAborted, kPendingRedrive };
@@ -103,6 +121,11 @@ class Execution {
   ~Execution();
   Execution(const Execution&) = delete;
   Execution& operator=(const Execution&) = delete;
+
+  // Reports each state's span to EngineHost::StateEnded from now on (off by default: the cost
+  // when off is one branch per state).
+  void TraceStates(bool on) { trace_states_ = on; }
+  bool traces_states() const { return trace_states_; }
 
   // Emits ExecutionStarted and makes the start state runnable.
   void Start(Json input);
@@ -177,6 +200,8 @@ class Execution {
   void FrameSucceeded(Frame& f, Json output);
   void FrameFailed(Frame& f, std::string error, std::string cause);
   void FinishExecution(ExecutionStatus status, Json output, std::string error, std::string cause);
+  // Reports f's open state span (when tracing) and closes it.
+  void EndSpan(Frame& f, std::string_view error);
   Json ContextObject(const Frame& f) const;
   std::string BranchPath(const Branch* b) const;
   const Branch* BranchFromPath(const std::string& path) const;
@@ -185,6 +210,7 @@ class Execution {
   ExecutionInfo info_;
   EngineHost& host_;
   bool record_history_;
+  bool trace_states_ = false;
   Json input_;
   ExecutionStatus status_ = ExecutionStatus::kRunning;
   Json output_;

@@ -178,6 +178,8 @@ std::unique_ptr<Execution> Execution::Restore(std::shared_ptr<const Definition> 
     f->entered_event = j.value("entered_event", int64_t{0});
     f->last_event = j.value("last_event", int64_t{0});
     f->entered_ms = j.value("entered_ms", int64_t{0});
+    // A state that was entered and has not exited: its span ends after the restart.
+    f->span_open = f->phase != Phase::kEnter && f->phase != Phase::kDone && f->entered_event > 0;
     f->seq = j.value("seq", uint64_t{0});
     f->retry_counts = j.value("retry_counts", std::vector<int64_t>{});
     f->retry_total = j.value("retry_total", int64_t{0});
@@ -275,6 +277,7 @@ void Execution::ResumePendingWork() {
       call.state_name = f->current().name;
       call.resource = f->phase == Phase::kReader ? f->current().map->reader_resource : f->current().map->writer_resource;
       call.parameters = f->task_parameters;
+      call.entered_event = f->entered_event;
       host_.Dispatch(call);
       continue;
     }
@@ -286,6 +289,7 @@ void Execution::ResumePendingWork() {
     call.resource = f->current().resource;
     call.parameters = f->task_parameters;
     call.token = f->task_token;
+    call.entered_event = f->entered_event;
     host_.Dispatch(call);
   }
 }

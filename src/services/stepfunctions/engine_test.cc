@@ -34,6 +34,44 @@ TEST(EngineTest, PassChainWithDataFlow) {
                                       "PassStateEntered", "PassStateExited", "ExecutionSucceeded"}));
 }
 
+TEST(EngineTest, StateSpansWhenTraced) {
+  auto def = Def(R"J({"StartAt":"A","States":{
+    "A":{"Type":"Pass","Next":"W"},
+    "W":{"Type":"Wait","Seconds":5,"Next":"F"},
+    "F":{"Type":"Fail","Error":"Boom"}}})J");
+  FakeHost host;
+  Execution e(def, TestInfo(), host);
+  e.TraceStates(true);
+  e.Start(Json::object());
+  host.FireAll(e);
+  ASSERT_EQ(e.status(), ExecutionStatus::kFailed);
+  ASSERT_EQ(host.spans.size(), 3u);
+  EXPECT_EQ(host.spans[0].state, "A");
+  EXPECT_EQ(host.spans[0].error, "");
+  EXPECT_EQ(host.spans[0].entered_event, 2);
+  EXPECT_EQ(host.spans[1].state, "W");
+  EXPECT_EQ(host.spans[1].exited_ms - host.spans[1].entered_ms, 5000);
+  EXPECT_EQ(host.spans[2].state, "F");
+  EXPECT_EQ(host.spans[2].error, "Boom");
+
+  // A state cut off by the machine's timeout ends with the execution's error; untraced
+  // executions report nothing.
+  auto waits = Def(R"J({"TimeoutSeconds":1,"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":60,"End":true}}})J");
+  FakeHost host2;
+  Execution timed(waits, TestInfo(), host2);
+  timed.TraceStates(true);
+  timed.Start(Json::object());
+  host2.FireAll(timed);
+  ASSERT_EQ(timed.status(), ExecutionStatus::kTimedOut);
+  ASSERT_EQ(host2.spans.size(), 1u);
+  EXPECT_EQ(host2.spans[0].error, "States.Timeout");
+  FakeHost host3;
+  Execution quiet(def, TestInfo(), host3);
+  quiet.Start(Json::object());
+  host3.FireAll(quiet);
+  EXPECT_TRUE(host3.spans.empty());
+}
+
 TEST(EngineTest, ChoiceWaitAndFail) {
   auto def = Def(R"J({"StartAt":"C","States":{
     "C":{"Type":"Choice","Choices":[{"Variable":"$.v","NumericGreaterThan":10,"Next":"W"}],"Default":"F"},

@@ -1,6 +1,8 @@
 #pragma once
 // Test helpers: an EngineHost with a manual clock, recorded dispatches and timers.
 #include <map>
+#include <string>
+#include <vector>
 
 #include "services/stepfunctions/engine.h"
 
@@ -11,6 +13,14 @@ class FakeHost : public EngineHost {
   int64_t now = 1700000000000;
   std::vector<TaskCall> tasks;
   std::multimap<int64_t, std::pair<uint64_t, uint64_t>> timers;
+  struct Span {
+    std::string state, error;
+    int64_t entered_event = 0, entered_ms = 0, exited_ms = 0;
+  };
+  std::vector<Span> spans;  // StateEnded reports (when the execution traces its states)
+  void StateEnded(const StateSpan& s) override {
+    spans.push_back({std::string(s.state_name), std::string(s.error), s.entered_event, s.entered_ms, s.exited_ms});
+  }
   int64_t NowMs() const override { return now; }
   void Dispatch(const TaskCall& call) override { tasks.push_back(call); }
   void ScheduleTimer(uint64_t frame, uint64_t seq, int64_t due_ms) override {

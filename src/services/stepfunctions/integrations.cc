@@ -75,6 +75,8 @@ TaskResult Integrations::CallService(const ExecutionInfo& info, const TaskCall& 
   if (!info.trace_header.empty()) {
     // Each task call is a hop of the execution's trace.
     ic.trace = trace::BeginHop(info.trace_header, context_.clock.NowMillis() / 1000);
+    // When the execution traces its states, the call is a child of its state's subsegment.
+    if (!call.trace_parent.empty()) ic.trace.segment_id = call.trace_parent;
   }
   auto out = context_.clients.operations->CallAndWait(std::move(ic));
   if (!out.ok()) {

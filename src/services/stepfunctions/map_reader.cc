@@ -49,6 +49,7 @@ void StateRunner::DispatchMapIo(Frame& f, Phase phase) {
   call.state_name = f.current().name;
   call.resource = phase == Phase::kReader ? m.reader_resource : m.writer_resource;
   call.parameters = f.task_parameters;
+  call.entered_event = f.entered_event;
   e_.host_.Dispatch(call);
 }
 

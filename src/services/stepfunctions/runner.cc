@@ -8,6 +8,7 @@
 #include "core/strings.h"
 #include "core/time_format.h"
 #include "services/stepfunctions/task_token.h"
+#include "trace/recorder.h"
 
 namespace stratus::services::stepfunctions {
 
@@ -44,7 +45,50 @@ Json InfoToJson(const ExecutionInfo& i) {
               {"redriveMs", i.redrive_ms}};
 }
 
+// The execution's own segment: in progress while it runs, complete when it ends.
+trace::Segment ExecutionSegment(const trace::TraceContext& ctx, const ExecutionInfo& info) {
+  trace::Segment seg = trace::NewSegment(ctx, info.state_machine_name.substr(0, trace::kMaxNameLength),
+                                         "AWS::StepFunctions::StateMachine",
+                                         static_cast<double>(info.start_ms) / 1000.0);
+  seg.in_progress = true;
+  seg.aws = Json{{"execution_arn", info.arn},
+                 {"state_machine_arn", info.state_machine_arn},
+                 {"region", info.region},
+                 {"account_id", info.account}};
+  return seg;
+}
+
+// Rebuilds the execution's trace context from its records (see Persist): the header's Root and
+// Parent are the execution segment's trace and id.
+trace::TraceContext ExecutionTraceFromRecord(const Json& meta) {
+  trace::TraceContext t;
+  auto header = trace::ParseTraceHeader(meta.value("traceHeader", ""));
+  if (!header) return t;
+  t.trace_id = header->root;
+  t.segment_id = header->parent;
+  t.parent_id = meta.value("traceParent", "");
+  t.sampled = header->sampled != trace::Sampling::kNotSampled;
+  t.lineage = header->lineage;
+  t.extra = header->extra;
+  t.continued = true;
+  return t;
+}
+
 }  // namespace
+
+std::string StateSpanId(std::string_view execution_segment_id, int64_t entered_event) {
+  uint64_t x = std::strtoull(std::string(execution_segment_id).c_str(), nullptr, 16);
+  // splitmix64 of the pair: distinct events give unrelated-looking, distinct ids.
+  x ^= static_cast<uint64_t>(entered_event) * 0x9E3779B97F4A7C15ULL;
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  x ^= x >> 31;
+  if (x == 0) x = 1;
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(x));
+  return buf;
+}
 
 ExecutionInfo InfoFromJson(const Json& j) {
   ExecutionInfo i;
@@ -97,7 +141,8 @@ struct Runner::Live {
   ExecKeys keys;
   bool express = false;
   std::string definition_text;
-  trace::TraceContext trace;
+  trace::TraceContext trace;  // trace_states: the execution segment's context
+  bool trace_states = false;
   Json logging;
   std::vector<TaskCall> pending_dispatch;
   std::vector<std::tuple<uint64_t, uint64_t, int64_t>> pending_timers;
@@ -109,16 +154,42 @@ struct Runner::Live {
 
 class Runner::Host : public EngineHost {
  public:
-  Host(Live& live, const Clock& clock) : live_(live), clock_(clock) {}
+  Host(Live& live, const Clock& clock, trace::Recorder& tracer) : live_(live), clock_(clock), tracer_(tracer) {}
   int64_t NowMs() const override { return clock_.NowMillis(); }
-  void Dispatch(const TaskCall& call) override { live_.pending_dispatch.push_back(call); }
+  void Dispatch(const TaskCall& call) override {
+    live_.pending_dispatch.push_back(call);
+    if (live_.trace_states && call.entered_event > 0) {
+      live_.pending_dispatch.back().trace_parent = StateSpanId(live_.trace.segment_id, call.entered_event);
+    }
+  }
   void ScheduleTimer(uint64_t frame, uint64_t seq, int64_t due_ms) override {
     live_.pending_timers.emplace_back(frame, seq, due_ms);
+  }
+  void StateEnded(const StateSpan& span) override {
+    if (!live_.trace.sampled) return;
+    trace::Segment seg;
+    seg.trace_id = live_.trace.trace_id;
+    seg.id = StateSpanId(live_.trace.segment_id, span.entered_event);
+    seg.parent_id = live_.trace.segment_id;
+    seg.type = "subsegment";
+    seg.name = std::string(span.state_name.substr(0, trace::kMaxNameLength));
+    seg.start_time = static_cast<double>(span.entered_ms) / 1000.0;
+    seg.end_time = static_cast<double>(span.exited_ms) / 1000.0;
+    seg.metadata = Json{{"stepfunctions", Json{{"state_type", StateTypeName(span.type)},
+                                               {"entered_event_id", span.entered_event},
+                                               {"execution_arn", live_.info.arn}}}};
+    if (!span.error.empty()) {
+      seg.error = true;
+      seg.cause.exceptions.push_back(trace::ExceptionInfo{trace::NewSegmentId(), std::string(span.error),
+                                                          std::string(span.error), false});
+    }
+    tracer_.Record(std::move(seg));
   }
 
  private:
   Live& live_;
   const Clock& clock_;
+  trace::Recorder& tracer_;
 };
 
 Runner::Runner(aws::ServiceContext& context, TaskDispatcher& dispatcher)
@@ -200,6 +271,12 @@ Status Runner::Persist(Live& live, bool first, bool redrive) {
                          {"definition", live.definition_text},
                          {"input", e.input()},
                          {"traceHeader", live.trace.DownstreamHeader()}});
+    if (live.trace_states) {
+      Json m = ParseJsonOrDiscarded(meta);
+      m["traceStates"] = true;
+      m["traceParent"] = live.trace.parent_id;
+      meta = DumpJson(m);
+    }
   }
   bool finished = e.status() != ExecutionStatus::kRunning;
   int64_t first_event = events.empty() ? 0 : events.front().id;
@@ -290,6 +367,7 @@ void Runner::Drive(const std::shared_ptr<Live>& live) {
     }
     if (e.status() != ExecutionStatus::kRunning && !live->finished) {
       live->finished = true;
+      if (live->trace_states && live->trace.sampled) RecordExecutionEnd(*live);
       if (live->express && !live->logging.is_null()) LogExpress(*live);
       {
         std::lock_guard lock(mu_);
@@ -301,23 +379,47 @@ void Runner::Drive(const std::shared_ptr<Live>& live) {
   }
 }
 
+void Runner::BeginTrace(Live& live, StartRequest& req) {
+  live.trace = req.trace;
+  if (req.trace_states && !req.trace.trace_id.empty()) {
+    // The execution is a segment of its own under the request's; its states nest under it.
+    live.trace = req.trace.Child();
+    live.trace_states = true;
+  }
+  req.info.trace_header = live.trace.trace_id.empty() ? "" : live.trace.DownstreamHeader();
+  live.info = req.info;
+}
+
+void Runner::RecordExecutionEnd(Live& live) {
+  const Execution& e = *live.exec;
+  trace::Segment seg = ExecutionSegment(live.trace, live.info);
+  seg.in_progress = false;
+  seg.end_time = static_cast<double>(e.stop_ms()) / 1000.0;
+  if (e.status() != ExecutionStatus::kSucceeded) {
+    seg.error = true;
+    std::string error = e.error().empty() ? std::string(StatusName(e.status())) : e.error();
+    seg.cause.exceptions.push_back(trace::ExceptionInfo{trace::NewSegmentId(), e.cause(), error, false});
+  }
+  context_.tracer.Record(std::move(seg));
+}
+
 Status Runner::StartStandard(StartRequest req) {
-  req.info.trace_header = req.trace.trace_id.empty() ? "" : req.trace.DownstreamHeader();
   auto live = std::make_shared<Live>();
-  live->info = req.info;
+  BeginTrace(*live, req);
   live->express = false;
   live->definition_text = std::move(req.definition_text);
-  live->trace = req.trace;
   auto keys = KeysForExecution(req.info.arn);
   if (!keys) return Error("InvalidArn", "Invalid Arn: '" + req.info.arn + "'");
   live->keys = *keys;
-  live->host = std::make_unique<Host>(*live, context_.clock);
+  live->host = std::make_unique<Host>(*live, context_.clock, context_.tracer);
   live->exec = std::make_unique<Execution>(req.definition, req.info, *live->host, true);
+  live->exec->TraceStates(live->trace_states);
   {
     std::lock_guard drive(live->mu);
     live->exec->Start(std::move(req.input));
     STRATUS_RETURN_IF_ERROR(Persist(*live, true));
   }
+  if (live->trace_states) context_.tracer.Record(ExecutionSegment(live->trace, live->info));
   {
     std::lock_guard lock(mu_);
     live_[live->info.arn] = live;
@@ -327,17 +429,17 @@ Status Runner::StartStandard(StartRequest req) {
 }
 
 void Runner::StartExpress(StartRequest req, std::function<void(const Execution&)> done) {
-  req.info.trace_header = req.trace.trace_id.empty() ? "" : req.trace.DownstreamHeader();
   auto live = std::make_shared<Live>();
-  live->info = req.info;
+  BeginTrace(*live, req);
   live->express = true;
-  live->trace = req.trace;
   live->done = std::move(done);
   std::string level = req.logging.is_object() ? req.logging.value("level", "OFF") : "OFF";
   bool log = level != "OFF" && req.logging.contains("destinations");
   if (log) live->logging = req.logging;
-  live->host = std::make_unique<Host>(*live, context_.clock);
+  live->host = std::make_unique<Host>(*live, context_.clock, context_.tracer);
   live->exec = std::make_unique<Execution>(req.definition, req.info, *live->host, log);
+  live->exec->TraceStates(live->trace_states);
+  if (live->trace_states) context_.tracer.Record(ExecutionSegment(live->trace, live->info));
   {
     std::lock_guard drive(live->mu);
     live->exec->Start(std::move(req.input));
@@ -477,20 +579,30 @@ Status Runner::Resume(const std::string& arn) {
   live->info = InfoFromJson(m["info"]);
   live->keys = *keys;
   live->definition_text = m.value("definition", "");
-  live->host = std::make_unique<Host>(*live, context_.clock);
+  live->host = std::make_unique<Host>(*live, context_.clock, context_.tracer);
   s["input"] = m.value("input", Json::object());
+  RestoreTrace(*live, m);
   live->exec = Execution::Restore(*def, live->info, *live->host, s, records);
+  live->exec->TraceStates(live->trace_states);
   live->exec->ResumePendingWork();
-  if (auto h = m.find("traceHeader"); h != m.end() && h->is_string()) {
-    live->trace = trace::BeginHop(h->get<std::string>(), context_.clock.NowMillis() / 1000);
-    live->info.trace_header = h->get<std::string>();
-  }
   {
     std::lock_guard lock(mu_);
     live_[arn] = live;
   }
   Post(live, [](Execution&) {});
   return Status::Ok();
+}
+
+void Runner::RestoreTrace(Live& live, const Json& meta) {
+  auto h = meta.find("traceHeader");
+  if (h == meta.end() || !h->is_string()) return;
+  live.info.trace_header = h->get<std::string>();
+  if (meta.value("traceStates", false)) {
+    live.trace = ExecutionTraceFromRecord(meta);
+    live.trace_states = !live.trace.trace_id.empty();
+  } else {
+    live.trace = trace::BeginHop(live.info.trace_header, context_.clock.NowMillis() / 1000);
+  }
 }
 
 Status Runner::Redrive(const std::string& arn) {
@@ -528,13 +640,11 @@ Status Runner::Redrive(const std::string& arn) {
   live->info = InfoFromJson(m["info"]);
   live->keys = *keys;
   live->definition_text = m.value("definition", "");
-  live->host = std::make_unique<Host>(*live, context_.clock);
-  if (auto h = m.find("traceHeader"); h != m.end() && h->is_string()) {
-    live->trace = trace::BeginHop(h->get<std::string>(), context_.clock.NowMillis() / 1000);
-    live->info.trace_header = h->get<std::string>();
-  }
+  live->host = std::make_unique<Host>(*live, context_.clock, context_.tracer);
+  RestoreTrace(*live, m);
   s["input"] = m.value("input", Json::object());
   live->exec = Execution::Restore(*def, live->info, *live->host, s, {});
+  live->exec->TraceStates(live->trace_states);
   {
     std::lock_guard lock(mu_);
     if (live_.count(arn)) return Error("ExecutionNotRedrivable", "Execution is RUNNING and cannot be redriven");

@@ -49,8 +49,18 @@ struct StartRequest {
   std::string definition_text;
   Json input;
   Json logging;  // the state machine's loggingConfiguration (express logs)
+  // The StartExecution request's trace context: task calls continue it.
   trace::TraceContext trace;
+  // Record the execution as a segment (a child of `trace`'s) and each state as a subsegment of
+  // it, as AWS does when the machine's tracingConfiguration is enabled or the caller passed a
+  // trace header. Recorded only when the trace is sampled.
+  bool trace_states = false;
 };
+
+// The id of the subsegment of the state entered at event `entered_event` of the execution whose
+// segment is `execution_segment_id`: derived, not stored, so that it is the same after a restart
+// (a task dispatched again still names its state's subsegment as its parent).
+std::string StateSpanId(std::string_view execution_segment_id, int64_t entered_event);
 
 class Runner {
  public:
@@ -97,6 +107,11 @@ class Runner {
   void FireDueStoreTimers();
   Status Resume(const std::string& running_key);
   void LogExpress(Live& live);
+  // The execution's trace context from the request (and its trace header in live.info).
+  void BeginTrace(Live& live, StartRequest& req);
+  // The same from a standard execution's records (Resume, Redrive).
+  void RestoreTrace(Live& live, const Json& meta);
+  void RecordExecutionEnd(Live& live);
 
   aws::ServiceContext& context_;
   TaskDispatcher& dispatcher_;

@@ -68,6 +68,7 @@ void StateRunner::Enter(Frame& f) {
     details = Json{{"name", s.name}, {"input", DumpJson(f.input)}, {"inputDetails", Json{{"truncated", false}}}};
   }
   f.entered_event = e_.Emit(&f, EnteredType(s), "stateEnteredEventDetails", std::move(details)).id;
+  f.span_open = true;
   e_.MarkDirty(f);
   Execute(f);
 }
@@ -114,6 +115,7 @@ void StateRunner::Exit(Frame& f) {
     }
   }
   e_.Emit(&f, ExitedType(s), "stateExitedEventDetails", std::move(details));
+  e_.EndSpan(f, {});
   if (f.pending_assign) {
     for (auto it = f.pending_assign->begin(); it != f.pending_assign->end(); ++it) {
       f.vars[it.key()] = std::move(it.value());

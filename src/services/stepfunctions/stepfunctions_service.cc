@@ -185,12 +185,34 @@ class StepFunctionsService final : public aws::Service {
     return std::make_pair(std::move(sm), *def);
   }
 
+  // The trace an execution continues: the request's X-Amzn-Trace-Id (preferred) or the
+  // `traceHeader` member. Its states are traced when the machine's tracingConfiguration is
+  // enabled or a trace was passed in (AWS: "if a trace ID is passed by an upstream service,
+  // Step Functions will then send traces").
+  StartRequest TracedRequest(const Call& c, const Json& in, const Json& sm, StartRequest req) {
+    trace::TraceContext ctx = c.trace;
+    if (!ctx.continued) {
+      if (auto body = in.find("traceHeader"); body != in.end() && body->is_string()) {
+        trace::TraceContext t = trace::BeginHop(body->get<std::string>(), c.now_ms / 1000);
+        if (t.continued) {
+          if (!t.parent_id.empty()) t.segment_id = t.parent_id;  // the caller's segment
+          ctx = std::move(t);
+        }
+      }
+    }
+    bool enabled = sm.value("tracingConfiguration", Json::object()).value("enabled", false);
+    req.trace_states = ctx.sampled && (ctx.continued || enabled);
+    req.trace = std::move(ctx);
+    return req;
+  }
+
   Result<Json> StartExecution(Call& c, const Json& in) {
     ExecutionInfo info;
     Json input;
     STRATUS_ASSIGN_OR_RETURN(auto prepared, PrepareStart(c, in, info, input));
     auto& [sm, def] = prepared;
-    StartRequest req{info, def, sm.value("definition", ""), input, sm.value("loggingConfiguration", Json()), c.trace};
+    StartRequest req = TracedRequest(c, in, sm, StartRequest{info, def, sm.value("definition", ""), input,
+                                                             sm.value("loggingConfiguration", Json()), c.trace});
     if (info.express) {
       runner_.StartExpress(std::move(req), nullptr);
       return Json{{"executionArn", info.arn}, {"startDate", Seconds(info.start_ms)}};
@@ -221,7 +243,8 @@ class StepFunctionsService final : public aws::Service {
     if (!info.express) {
       return done(Error("StateMachineTypeNotSupported", "This operation is not supported by this type of state machine"));
     }
-    StartRequest req{info, def, "", input, sm.value("loggingConfiguration", Json()), c->trace};
+    StartRequest req = TracedRequest(*c, in, sm, StartRequest{info, def, "", input,
+                                                              sm.value("loggingConfiguration", Json()), c->trace});
     std::string trace_header = c->trace_header;
     runner_.StartExpress(std::move(req), [done, trace_header](const Execution& e) {
       aws::OperationOutput out;

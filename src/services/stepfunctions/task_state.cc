@@ -179,6 +179,7 @@ void StateRunner::ExecuteTask(Frame& f) {
   call.token = f.task_token;
   call.timeout_seconds = timeout;
   call.heartbeat_seconds = heartbeat;
+  call.entered_event = f.entered_event;
   if (timeout) e_.host_.ScheduleTimer(f.id, f.seq, e_.host_.NowMs() + *timeout * 1000);
   f.heartbeat_seconds = heartbeat.value_or(0);
   f.heartbeat_due_ms = 0;
