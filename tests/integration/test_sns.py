@@ -198,6 +198,29 @@ def test_http_subscriber_confirms_and_verifies_signatures(clients, version):
         tampered = dict(note, Message="forged")
         with pytest.raises(Exception):
             verify_signature(tampered)
+        # Unsubscribing posts a signed UnsubscribeConfirmation whose SubscribeURL restores it.
+        sub_arn = subs[0]["SubscriptionArn"]
+        sns.unsubscribe(SubscriptionArn=sub_arn)
+        assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []
+        headers, body = sub.wait(3)[2]
+        bye = json.loads(body)
+        assert headers["x-amz-sns-message-type"] == "UnsubscribeConfirmation"
+        assert headers["x-amz-sns-subscription-arn"] == sub_arn
+        assert bye["Type"] == "UnsubscribeConfirmation" and bye["TopicArn"] == topic
+        assert bye["SignatureVersion"] == version and bye["Token"]
+        assert bye["Message"].startswith(f"You have chosen to deactivate subscription {sub_arn}.")
+        assert "Action=ConfirmSubscription" in bye["SubscribeURL"] and bye["Token"] in bye["SubscribeURL"]
+        verify_signature(bye)
+        with pytest.raises(Exception):
+            verify_signature(dict(bye, Token="0" + bye["Token"][1:]))
+        urllib.request.urlopen(bye["SubscribeURL"]).read()  # restores the subscription
+        subs = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+        assert [s["SubscriptionArn"] for s in subs] == [sub_arn]
+        sns.publish(TopicArn=topic, Message="again")
+        assert json.loads(sub.wait(4)[3][1])["Message"] == "again"
+        with pytest.raises(ClientError) as e:  # a restore token works once
+            sns.confirm_subscription(TopicArn=topic, Token=bye["Token"])
+        assert e.value.response["Error"]["Code"] == "InvalidParameter"
     finally:
         sub.shutdown()
 
@@ -276,6 +299,18 @@ def test_lambda_subscription_to_a_missing_function_is_retried_not_fatal(clients,
         time.sleep(0.1)
     assert any("lambda delivery" in line for line in shared_stratus.log)
     assert shared_stratus.alive()
+
+
+def test_sqs_delivery_to_a_missing_queue_is_retried_until_it_exists(clients):
+    """A publish whose SQS send fails is still acknowledged (a durable retry item stands in for
+    the delivery) and arrives once the queue exists."""
+    sns, sqs = clients
+    topic = sns.create_topic(Name="late-queue")["TopicArn"]
+    arn = "arn:aws:sqs:us-east-1:000000000000:late-queue"
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
+    sns.publish(TopicArn=topic, Message="before the queue")
+    q, _ = queue(sqs, "late-queue")
+    assert [m["Body"] for m in drain(sqs, q, 1, timeout=10)] == ["before the queue"]
 
 
 def test_invalid_filter_policy_messages(clients):

@@ -3,6 +3,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { createVerify, X509Certificate } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
@@ -231,6 +232,34 @@ test("HTTP deliveries pass sns-validator: SubscriptionConfirmation and Notificat
       assert.ok(!("Subject" in plain));
       assert.equal((await validate(d2.body)).Message, "no subject");
       await assert.rejects(validate({ ...plain, Subject: "added" }), invalid);
+
+      // Unsubscribing posts a signed UnsubscribeConfirmation.
+      await client.send(new UnsubscribeCommand({ SubscriptionArn: subs[0].SubscriptionArn }));
+      const u = await sub.next(n++);
+      assert.equal(u.headers["x-amz-sns-message-type"], "UnsubscribeConfirmation");
+      const bye = JSON.parse(u.body);
+      assert.equal(bye.SignatureVersion, version);
+      assert.ok(bye.SubscribeURL.includes("Action=ConfirmSubscription"), bye.SubscribeURL);
+      // sns-validator 0.3.5 checks an UnsubscribeConfirmation against the Notification field list
+      // (without Token), unlike AWS's documented signed fields (those of SubscriptionConfirmation,
+      // which AWS signs), so it cannot check this type: verify it with node's crypto against the
+      // certificate the validator fetched, over AWS's documented canonical string.
+      const verifyConfirmation = async (msg) => {
+        const pem = await new Promise((resolve, reject) => https.get(msg.SigningCertURL, (r) => {
+          let b = "";
+          r.on("data", (c) => { b += c; });
+          r.on("end", () => resolve(b));
+        }).on("error", reject));
+        const keys = ["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"];
+        const v = createVerify(version === "1" ? "RSA-SHA1" : "RSA-SHA256");
+        v.update(keys.filter((k) => k in msg).map((k) => `${k}\n${msg[k]}\n`).join(""), "utf8");
+        return v.verify(new X509Certificate(pem).publicKey, msg.Signature, "base64");
+      };
+      assert.equal(await verifyConfirmation(bye), true);
+      assert.equal(await verifyConfirmation({ ...bye, Message: "forged" }), false);
+      assert.equal(await verifyConfirmation({ ...bye, Token: bye.Token.replace(/.$/, (x) => (x === "0" ? "1" : "0")) }), false);
+      // The same check passes a SubscriptionConfirmation sns-validator accepted (it is not lax).
+      assert.equal(await verifyConfirmation(confirm), true);
     }
     assert.ok(front.certFetches >= 1, "the validator fetched the certificate from stratus");
   } finally {

@@ -89,6 +89,8 @@ std::string EncodeNotification(const Notification& n) {
   if (!n.sequence.empty()) j["seq"] = n.sequence;
   if (!n.trace_header.empty()) j["trace"] = n.trace_header;
   if (!n.token.empty()) j["token"] = n.token;
+  if (!n.protocol.empty()) j["proto"] = n.protocol;
+  if (!n.endpoint.empty()) j["ep"] = n.endpoint;
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
@@ -110,6 +112,8 @@ bool DecodeNotification(std::string_view text, Notification& n) {
   n.sequence = j.value("seq", "");
   n.trace_header = j.value("trace", "");
   n.token = j.value("token", "");
+  n.protocol = j.value("proto", "");
+  n.endpoint = j.value("ep", "");
   return true;
 }
 
@@ -121,6 +125,15 @@ struct Dispatcher::Work {
   std::mutex mu;  // guards failures, sent
   std::vector<std::pair<std::string, std::string>> failures;  // subscription arn, reason
   std::vector<std::string> sent;                               // sns/sent records
+  // Set for DeliverNow's works: called instead of queueing the work for Finalize.
+  std::function<void(const std::shared_ptr<Work>&)> on_done;
+};
+
+// One SQS delivery waiting for its SendMessageBatch call.
+struct Dispatcher::SqsItem {
+  std::shared_ptr<Work> work;
+  std::string sub_arn;
+  Json entry;
 };
 
 Dispatcher::Dispatcher(aws::ServiceContext& context, Registry& registry, const Signer& signer)
@@ -146,6 +159,8 @@ void Dispatcher::Stop() {
     if (t.joinable()) t.join();
   }
   if (recovery_.joinable()) recovery_.join();
+  std::unique_lock lock(mu_);
+  remote_cv_.wait(lock, [this] { return remote_in_flight_ == 0; });
 }
 
 void Dispatcher::Dispatch(int64_t item_id, Notification n) {
@@ -196,7 +211,7 @@ Json Dispatcher::Envelope(const Notification& n, const Subscription& s, const st
   Json e = Json::object();
   e["Type"] = n.kind;
   e["MessageId"] = n.message_id;
-  if (n.kind == "SubscriptionConfirmation") {
+  if (n.kind == "SubscriptionConfirmation" || n.kind == "UnsubscribeConfirmation") {
     e["Token"] = n.token;
     e["TopicArn"] = n.topic_arn;
     e["Message"] = n.message;
@@ -278,6 +293,10 @@ void Dispatcher::Fail(const std::shared_ptr<Work>& w, const std::string& sub_arn
 }
 
 void Dispatcher::Finish(const std::shared_ptr<Work>& w) {
+  if (w->on_done) {
+    w->on_done(w);
+    return;
+  }
   {
     std::lock_guard lock(mu_);
     finished_.push_back(w);
@@ -285,115 +304,141 @@ void Dispatcher::Finish(const std::shared_ptr<Work>& w) {
   cv_.notify_one();
 }
 
-void Dispatcher::Process(std::vector<std::shared_ptr<Work>>& batch) {
-  struct SqsEntry {
-    std::shared_ptr<Work> work;
-    std::string sub_arn;
-    Json entry;
+std::shared_ptr<const Subscription> Dispatcher::SubscriptionFor(const Notification& n,
+                                                                 const std::string& arn) const {
+  auto sr = registry_.GetSubscription(arn);
+  if (sr.ok()) return *sr;
+  if (n.kind != "UnsubscribeConfirmation" || n.endpoint.empty()) return nullptr;
+  auto s = std::make_shared<Subscription>();
+  s->arn = arn;
+  s->topic_arn = n.topic_arn;
+  s->protocol = n.protocol;
+  s->endpoint = n.endpoint;
+  return s;
+}
+
+std::string Dispatcher::SignatureVersionOf(const std::string& topic_arn) const {
+  auto topic = registry_.GetTopic(topic_arn);
+  return topic.ok() ? (*topic)->attributes.value("SignatureVersion", "1") : std::string("1");
+}
+
+std::string Dispatcher::EnvelopeText(const Notification& n, const Subscription& s,
+                                     const std::string& text, const std::string& version,
+                                     Signatures& signatures) const {
+  auto it = signatures.find(text);
+  if (it == signatures.end()) {
+    std::string sig = Envelope(n, s, text, version)["Signature"].get<std::string>();
+    it = signatures.emplace(text, std::move(sig)).first;
+  }
+  return Envelope(n, s, text, version, &it->second)
+      .dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+Json Dispatcher::SqsEntry(const Notification& n, const Subscription& s, const std::string& version,
+                          Signatures& signatures) const {
+  std::string text = MessageFor(n, s.protocol);
+  Json e = Json::object();
+  if (s.raw) {
+    if (!n.attributes.empty()) e["MessageAttributes"] = n.attributes;
+    e["MessageBody"] = std::move(text);
+  } else {
+    e["MessageBody"] = EnvelopeText(n, s, text, version, signatures);
+  }
+  if (!n.group.empty()) e["MessageGroupId"] = n.group;
+  if (!n.dedup.empty()) e["MessageDeduplicationId"] = n.dedup;
+  return e;
+}
+
+void Dispatcher::DeliverNow(std::vector<Notification> notes, std::function<void(Status)> done) {
+  // Every work of the round reports here (the round holds no work: no reference cycle); the last
+  // one writes the retries and calls `done`.
+  struct Round {
+    std::atomic<size_t> pending{0};
+    std::mutex mu;  // guards retries
+    std::vector<std::pair<std::string, int64_t>> retries;  // payload, visible at
+    std::function<void(Status)> done;
   };
-  std::map<std::string, std::vector<SqsEntry>> by_queue;
-  for (auto& w : batch) {
-    const Notification& n = w->n;
-    w->pending = static_cast<int>(n.subscriptions.size()) + 1;  // +1 held while routing
-    auto topic = registry_.GetTopic(n.topic_arn);
-    std::string version = "1";
-    if (topic.ok()) version = (*topic)->attributes.value("SignatureVersion", "1");
-    std::map<std::string, std::string> signatures;  // message text -> its signature
-    for (const auto& sub_arn : n.subscriptions) {
-      auto sr = registry_.GetSubscription(sub_arn);
-      if (!sr.ok()) {
+  auto round = std::make_shared<Round>();
+  round->done = std::move(done);
+  round->pending = notes.size() + 1;  // +1 held while the calls are queued
+  auto finished = [this, round](const Work* w) {
+    if (w && !w->failures.empty()) {
+      std::lock_guard lock(round->mu);
+      CollectRetries(*w, context_.clock.NowMillis(), round->retries);
+    }
+    if (round->pending.fetch_sub(1) != 1) return;
+    std::vector<std::pair<std::string, int64_t>> retries;
+    {
+      std::lock_guard lock(round->mu);
+      retries.swap(round->retries);
+    }
+    if (retries.empty()) return round->done(Status::Ok());
+    context_.store.WriteAsync(
+        [retries = std::move(retries)](store::WriteTxn& txn) -> Status {
+          for (const auto& [payload, at] : retries) {
+            auto r = txn.Enqueue(kDeliveryQueue, payload, at);
+            if (!r.ok()) return r.error();
+          }
+          return Status::Ok();
+        },
+        [round](Status st) { round->done(std::move(st)); });
+  };
+  std::vector<std::shared_ptr<Work>> works;
+  works.reserve(notes.size());
+  std::map<std::string, std::vector<SqsItem>> by_queue;
+  for (auto& n : notes) {
+    auto w = std::make_shared<Work>();
+    w->n = std::move(n);
+    w->on_done = [finished](const std::shared_ptr<Work>& done_work) { finished(done_work.get()); };
+    w->pending = static_cast<int>(w->n.subscriptions.size()) + 1;
+    works.push_back(std::move(w));
+  }
+  for (const auto& w : works) {
+    std::string version = SignatureVersionOf(w->n.topic_arn);
+    Signatures signatures;
+    for (const auto& sub_arn : w->n.subscriptions) {
+      auto s = SubscriptionFor(w->n, sub_arn);
+      if (!s) {
         Succeed(w);  // unsubscribed meanwhile: nothing to deliver
         continue;
       }
-      const Subscription& s = **sr;
-      std::string text = MessageFor(n, s.protocol);
-      auto envelope = [&]() -> std::string {
-        auto it = signatures.find(text);
-        if (it == signatures.end()) {
-          std::string sig = Envelope(n, s, text, version)["Signature"].get<std::string>();
-          it = signatures.emplace(text, std::move(sig)).first;
-        }
-        return Envelope(n, s, text, version, &it->second)
-            .dump(-1, ' ', false, Json::error_handler_t::replace);
-      };
+      by_queue[s->endpoint].push_back(SqsItem{w, sub_arn, SqsEntry(w->n, *s, version, signatures)});
+    }
+  }
+  SendToSqs(by_queue);
+  for (const auto& w : works) Succeed(w);  // releases the routing holds
+  finished(nullptr);
+}
+
+void Dispatcher::Process(std::vector<std::shared_ptr<Work>>& batch) {
+  std::map<std::string, std::vector<SqsItem>> by_queue;
+  for (auto& w : batch) {
+    const Notification& n = w->n;
+    w->pending = static_cast<int>(n.subscriptions.size()) + 1;  // +1 held while routing
+    std::string version = SignatureVersionOf(n.topic_arn);
+    Signatures signatures;
+    std::vector<std::shared_ptr<const Subscription>> remote;  // lambda, http, https
+    for (const auto& sub_arn : n.subscriptions) {
+      auto sp = SubscriptionFor(n, sub_arn);
+      if (!sp) {
+        Succeed(w);  // unsubscribed meanwhile: nothing to deliver
+        continue;
+      }
+      const Subscription& s = *sp;
       if (s.protocol == "sqs") {
-        Json e{{"Id", std::to_string(by_queue[s.endpoint].size())}};
-        if (s.raw) {
-          e["MessageBody"] = text;
-          if (!n.attributes.empty()) e["MessageAttributes"] = n.attributes;
-        } else {
-          e["MessageBody"] = envelope();
-        }
-        if (!n.group.empty()) e["MessageGroupId"] = n.group;
-        if (!n.dedup.empty()) e["MessageDeduplicationId"] = n.dedup;
-        by_queue[s.endpoint].push_back(SqsEntry{w, sub_arn, std::move(e)});
-      } else if (s.protocol == "lambda") {
-        Json record = envelope();
-        Json env = ParseJsonOrDiscarded(record.get<std::string>());
-        Json sns = Json::object();
-        for (const auto& [k, v] : env.items()) {
-          std::string key = k == "SigningCertURL" ? "SigningCertUrl"
-                            : k == "UnsubscribeURL" ? "UnsubscribeUrl" : k;
-          sns[key] = v;
-        }
-        if (!sns.contains("Subject")) sns["Subject"] = nullptr;
-        if (!sns.contains("MessageAttributes")) sns["MessageAttributes"] = Json::object();
-        Json event{{"Records", Json::array({Json{{"EventSource", "aws:sns"},
-                                                 {"EventVersion", "1.0"},
-                                                 {"EventSubscriptionArn", s.arn},
-                                                 {"Sns", sns}}})}};
-        aws::InternalCall call = CallFor(n, s.endpoint);
-        call.service = "lambda";
-        call.operation = "Invoke";
-        call.input = Json{{"FunctionName", s.endpoint}, {"InvocationType", "Event"}};
-        call.payload = event.dump();
-        std::string arn = s.arn;
-        context_.clients.operations->Call(std::move(call), [this, w, arn](aws::OperationResult r) {
-          if (r.ok()) {
-            Succeed(w);
-          } else {
-            spdlog::warn("sns: lambda delivery for {} failed: {} {}", arn, r.error().code,
-                         r.error().message);
-            Fail(w, arn, r.error().code + ": " + r.error().message);
-          }
-        });
-      } else if (s.protocol == "http" || s.protocol == "https") {
-        std::vector<std::pair<std::string, std::string>> headers = {
-            {"x-amz-sns-message-type", n.kind},
-            {"x-amz-sns-message-id", n.message_id},
-            {"x-amz-sns-topic-arn", n.topic_arn},
-            {"Content-Type", "text/plain; charset=UTF-8"},
-            {"User-Agent", "Amazon Simple Notification Service Agent"},
-            {"X-Amzn-Trace-Id", CallFor(n, n.topic_arn).trace.DownstreamHeader()}};
-        if (n.kind == "Notification") headers.emplace_back("x-amz-sns-subscription-arn", s.arn);
-        std::string body = envelope();
-        if (s.raw && n.kind == "Notification") {
-          body = text;
-          headers.emplace_back("x-amz-sns-rawdelivery", "true");
-        }
-        std::string arn = s.arn;
-        ClientRequest request;
-        request.method = "POST";
-        request.url = s.endpoint;
-        for (auto& [name, value] : headers) request.headers.Set(name, value);
-        request.body = std::move(body);
-        request.timeout_ms = kHttpTimeoutMs;
-        http_.Fetch(std::move(request), [this, w, arn](Result<HttpResponse> r) {
-          if (r.ok() && r->status >= 200 && r->status < 300) {
-            Succeed(w);
-          } else {
-            Fail(w, arn, r.ok() ? "HTTP " + std::to_string(r->status) : r.error().message);
-          }
-        });
+        by_queue[s.endpoint].push_back(SqsItem{w, sub_arn, SqsEntry(n, s, version, signatures)});
+      } else if (s.protocol == "lambda" || s.protocol == "http" || s.protocol == "https") {
+        remote.push_back(std::move(sp));
       } else {
         // email, email-json, sms: recorded for inspection.
+        std::string text = MessageFor(n, s.protocol);
         Json rec{{"protocol", s.protocol},     {"endpoint", s.endpoint},
                  {"subscription_arn", s.arn},  {"topic_arn", n.topic_arn},
                  {"message_id", n.message_id}, {"type", n.kind},
                  {"timestamp", n.timestamp}};
         if (!n.subject.empty()) rec["subject"] = n.subject;
         rec["message"] = s.protocol == "email-json" || n.kind != "Notification"
-                             ? Json(envelope())
+                             ? Json(EnvelopeText(n, s, text, version, signatures))
                              : Json(text);
         if (!n.token.empty()) rec["token"] = n.token;
         {
@@ -403,9 +448,100 @@ void Dispatcher::Process(std::vector<std::shared_ptr<Work>>& batch) {
         Succeed(w);
       }
     }
+    if (!remote.empty()) {
+      // Built, signed and started on a worker: the dispatcher thread never waits on them.
+      {
+        std::lock_guard lock(mu_);
+        ++remote_in_flight_;
+      }
+      context_.workers.Submit([this, w, remote = std::move(remote), version] {
+        DeliverRemote(w, remote, version);
+        std::lock_guard lock(mu_);
+        if (--remote_in_flight_ == 0) remote_cv_.notify_all();
+      });
+    }
   }
-  // SQS: one SendMessageBatch per queue and 10 entries, answered after its commit (from the
-  // store's writer thread); calls to one queue are made in publish order.
+  SendToSqs(by_queue);
+  for (auto& w : batch) Succeed(w);  // releases the routing hold
+}
+
+void Dispatcher::DeliverRemote(const std::shared_ptr<Work>& w,
+                               const std::vector<std::shared_ptr<const Subscription>>& subs,
+                               const std::string& version) {
+  const Notification& n = w->n;
+  Signatures signatures;
+  for (const auto& sp : subs) {
+    const Subscription& s = *sp;
+    std::string text = MessageFor(n, s.protocol);
+    if (s.protocol == "lambda") {
+      Json env = ParseJsonOrDiscarded(EnvelopeText(n, s, text, version, signatures));
+      Json sns = Json::object();
+      for (const auto& [k, v] : env.items()) {
+        std::string key = k == "SigningCertURL" ? "SigningCertUrl"
+                          : k == "UnsubscribeURL" ? "UnsubscribeUrl" : k;
+        sns[key] = v;
+      }
+      if (!sns.contains("Subject")) sns["Subject"] = nullptr;
+      if (!sns.contains("MessageAttributes")) sns["MessageAttributes"] = Json::object();
+      Json event{{"Records", Json::array({Json{{"EventSource", "aws:sns"},
+                                               {"EventVersion", "1.0"},
+                                               {"EventSubscriptionArn", s.arn},
+                                               {"Sns", sns}}})}};
+      aws::InternalCall call = CallFor(n, s.endpoint);
+      call.service = "lambda";
+      call.operation = "Invoke";
+      call.input = Json{{"FunctionName", s.endpoint}, {"InvocationType", "Event"}};
+      call.payload = event.dump();
+      std::string arn = s.arn;
+      context_.clients.operations->Call(std::move(call), [this, w, arn](aws::OperationResult r) {
+        if (r.ok()) {
+          Succeed(w);
+        } else {
+          spdlog::warn("sns: lambda delivery for {} failed: {} {}", arn, r.error().code,
+                       r.error().message);
+          Fail(w, arn, r.error().code + ": " + r.error().message);
+        }
+      });
+      continue;
+    }
+    // http/https
+    std::vector<std::pair<std::string, std::string>> headers = {
+        {"x-amz-sns-message-type", n.kind},
+        {"x-amz-sns-message-id", n.message_id},
+        {"x-amz-sns-topic-arn", n.topic_arn},
+        {"Content-Type", "text/plain; charset=UTF-8"},
+        {"User-Agent", "Amazon Simple Notification Service Agent"},
+        {"X-Amzn-Trace-Id", CallFor(n, n.topic_arn).trace.DownstreamHeader()}};
+    if (n.kind != "SubscriptionConfirmation") {
+      headers.emplace_back("x-amz-sns-subscription-arn", s.arn);
+    }
+    std::string body;
+    if (s.raw && n.kind == "Notification") {
+      body = text;
+      headers.emplace_back("x-amz-sns-rawdelivery", "true");
+    } else {
+      body = EnvelopeText(n, s, text, version, signatures);
+    }
+    std::string arn = s.arn;
+    ClientRequest request;
+    request.method = "POST";
+    request.url = s.endpoint;
+    for (auto& [name, value] : headers) request.headers.Set(name, value);
+    request.body = std::move(body);
+    request.timeout_ms = kHttpTimeoutMs;
+    http_.Fetch(std::move(request), [this, w, arn](Result<HttpResponse> r) {
+      if (r.ok() && r->status >= 200 && r->status < 300) {
+        Succeed(w);
+      } else {
+        Fail(w, arn, r.ok() ? "HTTP " + std::to_string(r->status) : r.error().message);
+      }
+    });
+  }
+}
+
+void Dispatcher::SendToSqs(std::map<std::string, std::vector<SqsItem>>& by_queue) {
+  // One SendMessageBatch per queue and 10 entries, answered after its commit (from the store's
+  // writer thread); calls to one queue are made in the order of their items.
   for (auto& [queue_arn, entries] : by_queue) {
     for (size_t i = 0; i < entries.size(); i += 10) {
       size_t end = std::min(entries.size(), i + 10);
@@ -441,7 +577,6 @@ void Dispatcher::Process(std::vector<std::shared_ptr<Work>>& batch) {
       });
     }
   }
-  for (auto& w : batch) Succeed(w);  // releases the routing hold
 }
 
 void Dispatcher::ToDeadLetter(const Notification& n, const Subscription& s,
@@ -474,6 +609,35 @@ void Dispatcher::ToDeadLetter(const Notification& n, const Subscription& s,
   });
 }
 
+void Dispatcher::CollectRetries(const Work& w, int64_t now,
+                                std::vector<std::pair<std::string, int64_t>>& retries) {
+  for (const auto& [sub_arn, reason] : w.failures) {
+    auto sp = SubscriptionFor(w.n, sub_arn);
+    if (!sp) continue;
+    const Subscription& s = *sp;
+    int retry = w.n.attempt + 1;
+    int max_retries = kManagedAttempts - 1;
+    int64_t delay = std::min<int64_t>(int64_t{1000} << std::min(retry - 1, 6), 60'000);
+    if (s.protocol == "http" || s.protocol == "https") {
+      auto topic = registry_.GetTopic(s.topic_arn);
+      RetryPolicy p = HttpPolicy(s, topic.ok() ? topic->get() : nullptr);
+      max_retries = p.retries;
+      delay = RetryDelayMs(p, retry);
+    }
+    if (w.n.kind != "Notification") max_retries = std::min(max_retries, 2);
+    if (retry > max_retries) {
+      if (w.n.kind == "Notification") ToDeadLetter(w.n, s, reason);
+      continue;
+    }
+    spdlog::info("sns: delivery of {} to {} failed ({}); retry {} in {} ms", w.n.message_id,
+                 sub_arn, reason, retry, delay);
+    Notification again = w.n;
+    again.subscriptions = {sub_arn};
+    again.attempt = retry;
+    retries.emplace_back(EncodeNotification(again), now + delay);
+  }
+}
+
 void Dispatcher::Finalize(std::vector<std::shared_ptr<Work>>& done) {
   int64_t now = context_.clock.NowMillis();
   std::vector<std::pair<std::string, int64_t>> retries;  // payload, visible at
@@ -482,31 +646,7 @@ void Dispatcher::Finalize(std::vector<std::shared_ptr<Work>>& done) {
     for (const auto& rec : w->sent) {
       sent.emplace_back(std::string(kSentPrefix) + std::to_string(++sent_seq_), rec);
     }
-    for (const auto& [sub_arn, reason] : w->failures) {
-      auto sr = registry_.GetSubscription(sub_arn);
-      if (!sr.ok()) continue;
-      const Subscription& s = **sr;
-      int retry = w->n.attempt + 1;
-      int max_retries = kManagedAttempts - 1;
-      int64_t delay = std::min<int64_t>(int64_t{1000} << std::min(retry - 1, 6), 60'000);
-      if (s.protocol == "http" || s.protocol == "https") {
-        auto topic = registry_.GetTopic(s.topic_arn);
-        RetryPolicy p = HttpPolicy(s, topic.ok() ? topic->get() : nullptr);
-        max_retries = p.retries;
-        delay = RetryDelayMs(p, retry);
-      }
-      if (w->n.kind != "Notification") max_retries = std::min(max_retries, 2);
-      if (retry > max_retries) {
-        if (w->n.kind == "Notification") ToDeadLetter(w->n, s, reason);
-        continue;
-      }
-      spdlog::info("sns: delivery of {} to {} failed ({}); retry {} in {} ms", w->n.message_id,
-                   sub_arn, reason, retry, delay);
-      Notification again = w->n;
-      again.subscriptions = {sub_arn};
-      again.attempt = retry;
-      retries.emplace_back(EncodeNotification(again), now + delay);
-    }
+    CollectRetries(*w, now, retries);
   }
   std::vector<int64_t> items;
   items.reserve(done.size());

@@ -1,19 +1,26 @@
 #pragma once
 // Durable, at-least-once delivery of published messages to subscriptions.
 //
-// Publish writes one item per message to the store queue "sns/deliveries" in the same Write
-// that acknowledges the publish (the item names the subscriptions whose filter policies
-// matched). The item is enqueued invisible for kOwnershipMs and handed straight to the
-// dispatcher in memory; when every subscription has its copy, one Write removes the item (and
-// enqueues a retry item per failed subscription, visible after its backoff). A background loop
-// leases retry items and, at start-up, every item a previous process left behind — so a
-// `kill -9` loses nothing acknowledged; it may deliver some messages twice (at-least-once).
+// Two paths:
+//  * SQS subscriptions of a publish are delivered before the publish is acknowledged
+//    (DeliverNow): the SendMessageBatch calls are queued right away, so their commits share the
+//    group commit the publish would have waited for; the publish answers once every SQS send is
+//    durable, or — for the subscriptions whose send failed — once a retry item is. Nothing is
+//    left to redeliver, so a `kill -9` neither loses nor duplicates these deliveries.
+//  * Every other subscription (lambda, http/https, email, sms) gets one item per message in the
+//    store queue "sns/deliveries", written in the same Write that acknowledges the publish. The
+//    item is enqueued invisible for kOwnershipMs and handed straight to the dispatcher in memory;
+//    when every subscription has its copy, one Write removes the item (and enqueues a retry item
+//    per failed subscription, visible after its backoff). A background loop leases retry items
+//    and, at start-up, every item a previous process left behind — so a `kill -9` loses nothing
+//    acknowledged; it may deliver some of these messages twice (at-least-once).
 //
 // Protocols: sqs (SendMessageBatch through OperationCaller, up to 10 per queue per call,
-// answered asynchronously after the SQS commit), lambda
-// (Invoke with InvocationType Event), http/https (the core HttpClient, signed envelopes), email,
-// email-json and sms (recorded under sns/sent/, listed at GET /_stratus/sns/sent). After the
-// last retry a message goes to the subscription's dead-letter queue (RedrivePolicy), if any.
+// answered asynchronously after the SQS commit), lambda (Invoke with InvocationType Event) and
+// http/https (the core HttpClient, signed envelopes) — these two are built and started on the
+// worker pool, so a slow endpoint or the RSA signing never holds up the dispatcher thread —,
+// email, email-json and sms (recorded under sns/sent/, listed at GET /_stratus/sns/sent). After
+// the last retry a message goes to the subscription's dead-letter queue (RedrivePolicy), if any.
 // Every delivery continues the publisher's trace.
 //
 // Thread-safe. Owns its dispatcher thread and recovery thread (Start/Stop); deliveries complete
@@ -22,6 +29,8 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -50,7 +59,11 @@ struct Notification {
   std::string dedup;
   std::string sequence;
   std::string trace_header;
-  std::string token;                  // SubscriptionConfirmation
+  std::string token;                  // SubscriptionConfirmation, UnsubscribeConfirmation
+  // UnsubscribeConfirmation: the removed subscription's protocol and endpoint (it is no longer
+  // in the registry when the message is delivered).
+  std::string protocol;
+  std::string endpoint;
   std::vector<std::string> subscriptions;
   int attempt = 0;
 };
@@ -75,6 +88,13 @@ class Dispatcher {
   void Dispatch(int64_t item_id, Notification n);
   void Dispatch(const std::vector<int64_t>& item_ids, std::vector<Notification> notes);
 
+  // Delivers `notes` — whose `subscriptions` must all be sqs subscriptions — at once, from the
+  // calling thread (it builds envelopes, and signs them for subscriptions without raw delivery).
+  // `done` is called once, from any thread (possibly before DeliverNow returns): Ok when every
+  // send is durable or a retry item for every failed one is; else the error of that write.
+  // Calls made in order for one queue keep that order in the queue (FIFO topics).
+  void DeliverNow(std::vector<Notification> notes, std::function<void(Status)> done);
+
   // The SigningCertURL and the base of Subscribe/Unsubscribe URLs.
   std::string BaseUrl() const;
   std::string CertUrl() const;
@@ -86,6 +106,8 @@ class Dispatcher {
 
  private:
   struct Work;
+  struct SqsItem;
+  using Signatures = std::map<std::string, std::string>;  // message text -> its signature
   void Loop();
   void RecoveryLoop();
   void Process(std::vector<std::shared_ptr<Work>>& batch);
@@ -93,6 +115,27 @@ class Dispatcher {
   void Finalize(std::vector<std::shared_ptr<Work>>& done);
   void Fail(const std::shared_ptr<Work>& w, const std::string& sub_arn, const std::string& reason);
   void Succeed(const std::shared_ptr<Work>& w);
+  // Queues the SendMessageBatch calls of `by_queue` (queue ARN -> deliveries), 10 per call.
+  void SendToSqs(std::map<std::string, std::vector<SqsItem>>& by_queue);
+  // Builds one SQS delivery's SendMessageBatch entry.
+  Json SqsEntry(const Notification& n, const Subscription& s, const std::string& version,
+                Signatures& signatures) const;
+  // The envelope text (signature shared through `signatures`).
+  std::string EnvelopeText(const Notification& n, const Subscription& s, const std::string& text,
+                           const std::string& version, Signatures& signatures) const;
+  // Lambda and http/https deliveries of one message (on a worker).
+  void DeliverRemote(const std::shared_ptr<Work>& w,
+                     const std::vector<std::shared_ptr<const Subscription>>& subs,
+                     const std::string& version);
+  // The subscription a delivery goes to; for an UnsubscribeConfirmation, the removed one
+  // rebuilt from the message. Null when it is gone.
+  std::shared_ptr<const Subscription> SubscriptionFor(const Notification& n,
+                                                      const std::string& arn) const;
+  std::string SignatureVersionOf(const std::string& topic_arn) const;
+  // Retry items (payload, visible at) for the failures of `w`; sends to the dead-letter queue
+  // the messages past their last retry.
+  void CollectRetries(const Work& w, int64_t now,
+                      std::vector<std::pair<std::string, int64_t>>& retries);
   void ToDeadLetter(const Notification& n, const Subscription& s, const std::string& reason);
   std::string MessageFor(const Notification& n, const std::string& protocol) const;
   aws::InternalCall CallFor(const Notification& n, const std::string& arn) const;
@@ -101,12 +144,14 @@ class Dispatcher {
   Registry& registry_;
   const Signer& signer_;
   HttpClient http_;  // http/https deliveries (one io thread; deadlines per request)
-  std::mutex mu_;  // guards queue_, finished_, stopping_
+  std::mutex mu_;  // guards queue_, finished_, stopping_, remote_in_flight_
   std::condition_variable cv_;
   std::condition_variable recovery_cv_;  // wakes the recovery loop (stop only)
   std::deque<std::shared_ptr<Work>> queue_;
   std::vector<std::shared_ptr<Work>> finished_;
   bool stopping_ = false;
+  int remote_in_flight_ = 0;  // DeliverRemote tasks queued or running (Stop waits for them)
+  std::condition_variable remote_cv_;
   std::vector<std::thread> threads_;
   std::thread recovery_;
   std::atomic<int64_t> sent_seq_{0};

@@ -86,10 +86,10 @@ class SnsService final : public aws::Service {
   ~SnsService() override { Stop(); }
 
   Status Start() override {
-    // The signing key loads (or is generated) on a worker, off the startup path; a use before
-    // then waits for it.
+    // The signing key loads (or is generated) on its first use: the first signed delivery or
+    // certificate fetch. Loading it at start put ~1 MB of libcrypto code in every idle
+    // server's memory, whether or not SNS was ever used.
     signer_ = std::make_shared<Signer>(context_.store);
-    context_.workers.Submit([signer = signer_] { (void)signer->Ready(); });
     STRATUS_RETURN_IF_ERROR(registry_.Load());
     sequence_ = static_cast<uint64_t>(context_.clock.NowMillis()) << 12;
     dispatcher_ = std::make_unique<Dispatcher>(context_, registry_, *signer_);
@@ -199,10 +199,7 @@ class SnsService final : public aws::Service {
       STRATUS_ASSIGN_OR_RETURN(auto s, registry_.Confirm(in.value("TopicArn", ""), in.value("Token", "")));
       return Json{{"SubscriptionArn", s->arn}};
     });
-    On("Unsubscribe", [this](Call&, const Json& in) -> Result<Json> {
-      STRATUS_RETURN_IF_ERROR(registry_.Unsubscribe(in.value("SubscriptionArn", "")));
-      return Empty();
-    });
+    On("Unsubscribe", [this](Call& c, const Json& in) { return Unsubscribe(c, in); });
     On("GetSubscriptionAttributes", [this](Call&, const Json& in) {
       return registry_.GetSubscriptionAttributes(in.value("SubscriptionArn", ""));
     }, aws::Mode::kInline);
@@ -258,6 +255,35 @@ class SnsService final : public aws::Service {
     }
     bool show = !sub->pending || aws::GetBool(in, "ReturnSubscriptionArn");
     return Json{{"SubscriptionArn", show ? sub->arn : "pending confirmation"}};
+  }
+
+  // Removes a subscription; an http/https endpoint is sent an UnsubscribeConfirmation (queued
+  // durably in the same write), whose SubscribeURL restores the subscription.
+  Result<Json> Unsubscribe(Call& c, const Json& in) {
+    Notification n;
+    int64_t item_id = 0;
+    auto hook = [&](store::WriteTxn& txn, const Subscription& s, const std::string& token) -> Status {
+      n.kind = "UnsubscribeConfirmation";
+      n.message_id = NewUuid();
+      n.topic_arn = s.topic_arn;
+      n.token = token;
+      n.message = "You have chosen to deactivate subscription " + s.arn +
+                  ".\nTo cancel this operation and restore the subscription, visit the "
+                  "SubscribeURL included in this message.";
+      n.timestamp = FormatIso8601(static_cast<double>(c.now_ms) / 1000.0, true);
+      n.trace_header = c.trace_header;
+      n.subscriptions = {s.arn};
+      n.protocol = s.protocol;
+      n.endpoint = s.endpoint;
+      auto id = txn.Enqueue(kDeliveryQueue, EncodeNotification(n),
+                            context_.clock.NowMillis() + kOwnershipMs);
+      if (!id.ok()) return id.error();
+      item_id = *id;
+      return Status::Ok();
+    };
+    STRATUS_RETURN_IF_ERROR(registry_.Unsubscribe(in.value("SubscriptionArn", ""), hook));
+    if (item_id > 0) dispatcher_->Dispatch(item_id, std::move(n));
+    return Empty();
   }
 
   // Commits the delivery items of `notes` in one write, then hands them to the dispatcher and
@@ -366,7 +392,9 @@ class SnsService final : public aws::Service {
     auto topic = registry_.GetTopic(arn);
     if (!topic.ok()) return done(std::vector<Result<Json>>(entries.size(), topic.error()));
     const Topic& t = **topic;
-    std::vector<Notification> to_send;
+    std::vector<Notification> to_send;  // other protocols: durable delivery items
+    std::vector<Notification> to_sqs;   // sqs subscriptions: delivered before the answer
+    bool sign = false;                  // some sqs subscription wants a signed envelope
     int64_t now = context_.clock.NowMillis();
     // FIFO: sequence numbers are assigned and the write queued under one lock, so deliveries
     // (dispatched in commit order) follow sequence order.
@@ -398,25 +426,72 @@ class SnsService final : public aws::Service {
         out["SequenceNumber"] = n.sequence;
       }
       n.topic_arn = t.arn;
+      std::vector<std::string> to_queues;
       for (const auto& s : t.subscriptions) {
         if (s->pending) continue;
         if (s->filter && !MatchesFilterPolicy(*s->filter, n.attributes, n.message)) continue;
-        n.subscriptions.push_back(s->arn);
-      }
-      if (!n.subscriptions.empty()) to_send.push_back(std::move(n));
-      results.push_back(std::move(out));
-    }
-    if (to_send.empty()) return done(std::move(results));
-    EnqueueAndDispatch(std::move(to_send), [results = std::move(results),
-                                            done = std::move(done)](Status st) mutable {
-      if (!st.ok()) {
-        for (auto& r : results) {
-          if (r.ok()) r = st.error();
+        if (s->protocol == "sqs") {
+          to_queues.push_back(s->arn);
+          sign = sign || !s->raw;
+        } else {
+          n.subscriptions.push_back(s->arn);
         }
       }
-      done(std::move(results));
-    });
+      if (!n.subscriptions.empty()) {
+        if (!to_queues.empty()) {
+          to_sqs.push_back(n);
+          to_sqs.back().subscriptions = std::move(to_queues);
+        }
+        to_send.push_back(std::move(n));
+      } else if (!to_queues.empty()) {
+        n.subscriptions = std::move(to_queues);
+        to_sqs.push_back(std::move(n));
+      }
+      results.push_back(std::move(out));
+    }
+    if (to_send.empty() && to_sqs.empty()) return done(std::move(results));
+    // The answer waits for both parts: the delivery items of the other protocols and the SQS
+    // sends (or their retry items). Their writes are queued back to back, so they usually share
+    // one group commit.
+    auto join = std::make_shared<PublishJoin>();
+    join->results = std::move(results);
+    join->done = std::move(done);
+    join->pending = (to_send.empty() ? 0 : 1) + (to_sqs.empty() ? 0 : 1);
+    auto part_done = [join](Status st) {
+      if (!st.ok()) {
+        std::lock_guard lock(join->mu);
+        join->error = std::move(st);
+      }
+      if (join->pending.fetch_sub(1) != 1) return;
+      if (!join->error.ok()) {
+        for (auto& r : join->results) {
+          if (r.ok()) r = join->error.error();
+        }
+      }
+      join->done(std::move(join->results));
+    };
+    if (!to_sqs.empty()) {
+      if (sign && !t.fifo) {
+        // Signing envelopes (RSA) is not for the network thread; FIFO topics sign inline to
+        // keep their order.
+        context_.workers.Submit([this, to_sqs = std::move(to_sqs), part_done]() mutable {
+          dispatcher_->DeliverNow(std::move(to_sqs), part_done);
+        });
+      } else {
+        dispatcher_->DeliverNow(std::move(to_sqs), part_done);
+      }
+    }
+    if (!to_send.empty()) EnqueueAndDispatch(std::move(to_send), part_done);
   }
+
+  // A publish waiting for its SQS sends and its delivery items.
+  struct PublishJoin {
+    std::atomic<int> pending{0};
+    std::mutex mu;  // guards error
+    Status error;
+    std::vector<Result<Json>> results;
+    PublishDone done;
+  };
 
   void PublishBatch(Call& c, const Json& in, std::function<void(Result<Json>)> done) {
     auto entries = std::make_shared<const Json>(in.value("PublishBatchRequestEntries", Json::array()));

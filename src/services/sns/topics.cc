@@ -14,6 +14,7 @@ namespace {
 
 constexpr std::string_view kTopicPrefix = "sns/topic/";
 constexpr std::string_view kSubPrefix = "sns/sub/";
+constexpr std::string_view kUnsubPrefix = "sns/unsub/";  // + token: a restorable subscription
 constexpr size_t kPageSize = 100;
 
 bool ValidTopicName(const std::string& name, bool fifo) {
@@ -531,12 +532,29 @@ Result<std::shared_ptr<const Subscription>> Registry::GetSubscription(const std:
   return it->second;
 }
 
-Status Registry::Unsubscribe(const std::string& arn) {
+Status Registry::Unsubscribe(const std::string& arn, const UnsubscribeHook& hook) {
   std::unique_lock lock(mu_);
   auto it = subs_.find(arn);
   if (it == subs_.end()) return Status::Ok();
+  const Subscription& sub = *it->second;
   std::string key = std::string(kSubPrefix) + arn;
-  STRATUS_RETURN_IF_ERROR(store_.Write([&](store::WriteTxn& txn) { return txn.Delete(key); }));
+  std::string token;
+  std::string restore;  // the record Confirm restores from
+  if (sub.protocol == "http" || sub.protocol == "https") {
+    token = HexEncode(RandomBytes(64));
+    Subscription kept = sub;
+    kept.pending = false;
+    kept.token.clear();
+    Json j = SubToJson(kept);
+    j["restorable_until"] = clock_.NowMillis() + kRestoreWindowMs;
+    restore = j.dump();
+  }
+  STRATUS_RETURN_IF_ERROR(store_.Write([&](store::WriteTxn& txn) -> Status {
+    STRATUS_RETURN_IF_ERROR(txn.Delete(key));
+    if (token.empty()) return Status::Ok();
+    STRATUS_RETURN_IF_ERROR(txn.Put(std::string(kUnsubPrefix) + token, restore));
+    return hook ? hook(txn, sub, token) : Status::Ok();
+  }));
   std::string topic = it->second->topic_arn;
   ReplaceSubscriptionLocked(topic, nullptr, arn);
   return Status::Ok();
@@ -556,7 +574,28 @@ Result<std::shared_ptr<const Subscription>> Registry::Confirm(const std::string&
     ReplaceSubscriptionLocked(topic_arn, out, "");
     return out;
   }
-  return InvalidParameter("Token");
+  // An UnsubscribeConfirmation's token restores the subscription it removed.
+  if (token.empty()) return InvalidParameter("Token");
+  std::string unsub_key = std::string(kUnsubPrefix) + token;
+  STRATUS_ASSIGN_OR_RETURN(auto kept, store_.Get(unsub_key));
+  if (!kept) return InvalidParameter("Token");
+  Json j = ParseJsonOrDiscarded(*kept);
+  auto c = std::make_shared<Subscription>();
+  if (!SubFromJson(j, *c) || c->topic_arn != topic_arn) return InvalidParameter("Token");
+  for (const auto& s : topics_[topic_arn]->subscriptions) {
+    if (s->protocol == c->protocol && s->endpoint == c->endpoint) return s;  // subscribed again
+  }
+  bool expired = j.value("restorable_until", int64_t{0}) < clock_.NowMillis();
+  std::string sub_key = std::string(kSubPrefix) + c->arn;
+  std::string value = SubToJson(*c).dump();
+  STRATUS_RETURN_IF_ERROR(store_.Write([&](store::WriteTxn& txn) -> Status {
+    STRATUS_RETURN_IF_ERROR(txn.Delete(unsub_key));
+    return expired ? Status::Ok() : txn.Put(sub_key, value);
+  }));
+  if (expired) return InvalidParameter("Token");
+  std::shared_ptr<const Subscription> out = c;
+  ReplaceSubscriptionLocked(topic_arn, out, "");
+  return out;
 }
 
 Result<Json> Registry::GetSubscriptionAttributes(const std::string& arn) const {

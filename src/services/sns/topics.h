@@ -6,6 +6,7 @@
 // Thread-safe: the registry is guarded by a shared mutex; Topic and Subscription values are
 // immutable once published in it (a change replaces the shared_ptr).
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -50,6 +51,9 @@ struct Topic {
   std::vector<std::shared_ptr<const Subscription>> subscriptions;
 };
 
+// How long an unsubscribed http/https subscription can be restored (AWS: 3 days).
+inline constexpr int64_t kRestoreWindowMs = int64_t{3} * 24 * 3600 * 1000;
+
 Error InvalidParameter(const std::string& what);  // "Invalid parameter: <what>"
 Error NotFound(const std::string& message);
 
@@ -76,7 +80,16 @@ class Registry {
   Result<std::shared_ptr<const Subscription>> Subscribe(const std::string& account,
                                                         const Json& in, bool* created);
   Result<std::shared_ptr<const Subscription>> GetSubscription(const std::string& arn) const;
-  Status Unsubscribe(const std::string& arn);
+  // Called inside Unsubscribe's write for an http/https subscription, with the removed
+  // subscription and the token that restores it (to queue its UnsubscribeConfirmation).
+  using UnsubscribeHook =
+      std::function<Status(store::WriteTxn&, const Subscription&, const std::string& token)>;
+  // Removes a subscription; Ok when there is none. An http/https subscription leaves a record
+  // under sns/unsub/<token> for kRestoreWindowMs, so that Confirm with that token (the
+  // UnsubscribeConfirmation's SubscribeURL) restores it, as AWS does.
+  Status Unsubscribe(const std::string& arn, const UnsubscribeHook& hook = nullptr);
+  // Confirms the pending subscription with `token`, or restores the unsubscribed one whose
+  // UnsubscribeConfirmation carried it. InvalidParameter "Token" otherwise.
   Result<std::shared_ptr<const Subscription>> Confirm(const std::string& topic_arn,
                                                       const std::string& token);
   Result<Json> GetSubscriptionAttributes(const std::string& arn) const;
