@@ -679,7 +679,7 @@ Value Evaluator::ApplyInner(const Value& proc, Args& args, const Value& input, F
     throw e;
   }
   const FunctionData& f = proc.AsFunction();
-  if (const Signature* sig = f.GetSignature()) args = sig->Validate(args, input);
+  if (const Signature* sig = f.GetSignature()) sig->Validate(args, input);
   switch (f.type) {
     case FunctionData::Type::kLambda: {
       Frame* frame = NewFrame(f.env);

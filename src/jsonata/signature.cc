@@ -156,7 +156,40 @@ std::shared_ptr<const Signature> ParseSignature(std::string_view text) {
   return sig;
 }
 
-std::vector<Value> Signature::Validate(const std::vector<Value>& args, const Value& context) const {
+namespace {
+
+// The member type check of an array parameter (`a<n>`): throws T0412 on a mismatch.
+void CheckArrayMembers(const SigParam& p, char single, size_t len, const Value& arg, size_t arg_index) {
+  if (p.subtype.empty()) return;
+  bool ok = true;
+  if (single != 'a') {
+    ok = (len == 1 && p.subtype.size() == 1 && p.subtype[0] == single);
+  } else if (arg.IsArray() && !arg.AsArray().items.empty()) {
+    const auto& items = arg.AsArray().items;
+    char it = TypeSymbol(items[0]);
+    if (it != p.subtype[0]) {
+      ok = false;
+    } else {
+      for (const auto& m : items) {
+        if (TypeSymbol(m) != it) {
+          ok = false;
+          break;
+        }
+      }
+    }
+  }
+  if (!ok) {
+    JError e("T0412");
+    e.value = arg;
+    e.index = static_cast<int>(arg_index) + 1;
+    e.detail = p.subtype;
+    throw e;
+  }
+}
+
+}  // namespace
+
+void Signature::Validate(std::vector<Value>& args, const Value& context) const {
   std::string syms;
   syms.reserve(args.size());
   for (const auto& a : args) syms.push_back(TypeSymbol(a));
@@ -190,6 +223,23 @@ std::vector<Value> Signature::Validate(const std::vector<Value>& args, const Val
     if (good_to < args.size()) e.value = args[good_to];
     throw e;
   }
+  // The common case: one argument per parameter, none to wrap or substitute; the arguments
+  // stay as they are (no new vector).
+  bool identity = params.size() == args.size();
+  for (size_t pi = 0; identity && pi < params.size(); ++pi) {
+    const SigParam& p = params[pi];
+    if (spans[pi].first != pi || spans[pi].second != 1) {
+      identity = false;
+    } else if (p.type == 'a' && syms[pi] != 'a' && syms[pi] != 'm') {
+      identity = false;
+    }
+  }
+  if (identity) {
+    for (size_t pi = 0; pi < params.size(); ++pi) {
+      if (params[pi].type == 'a' && syms[pi] != 'm') CheckArrayMembers(params[pi], syms[pi], 1, args[pi], pi);
+    }
+    return;
+  }
   std::vector<Value> out;
   out.reserve(params.size());
   size_t arg_index = 0;
@@ -222,32 +272,7 @@ std::vector<Value> Signature::Validate(const std::vector<Value>& args, const Val
         if (single == 'm') {
           out.push_back(Value());
         } else {
-          bool ok = true;
-          if (!p.subtype.empty()) {
-            if (single != 'a') {
-              ok = (len == 1 && p.subtype.size() == 1 && p.subtype[0] == single);
-            } else if (arg.IsArray() && !arg.AsArray().items.empty()) {
-              const auto& items = arg.AsArray().items;
-              char it = TypeSymbol(items[0]);
-              if (it != p.subtype[0]) {
-                ok = false;
-              } else {
-                for (const auto& m : items) {
-                  if (TypeSymbol(m) != it) {
-                    ok = false;
-                    break;
-                  }
-                }
-              }
-            }
-          }
-          if (!ok) {
-            JError e("T0412");
-            e.value = arg;
-            e.index = static_cast<int>(arg_index) + 1;
-            e.detail = p.subtype;
-            throw e;
-          }
+          CheckArrayMembers(p, single, len, arg, arg_index);
           if (single != 'a') {
             Value wrapped = NewArray();
             wrapped.MutArray().items.push_back(arg);
@@ -262,7 +287,7 @@ std::vector<Value> Signature::Validate(const std::vector<Value>& args, const Val
       ++arg_index;
     }
   }
-  return out;
+  args.swap(out);
 }
 
 }  // namespace stratus::jsonata::internal

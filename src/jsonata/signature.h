@@ -23,8 +23,9 @@ struct Signature {
   std::string text;
   std::vector<SigParam> params;
 
-  // Returns the arguments the function receives after coercion; throws JError on mismatch.
-  std::vector<Value> Validate(const std::vector<Value>& args, const Value& context) const;
+  // Turns `args` into the arguments the function receives after coercion (in place, so that
+  // the common case costs no allocation); throws JError on mismatch.
+  void Validate(std::vector<Value>& args, const Value& context) const;
 };
 
 // Throws JError S0401/S0402 on a malformed signature.
