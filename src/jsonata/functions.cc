@@ -5,6 +5,8 @@
 #include <random>
 #include <unordered_map>
 
+#include "core/random.h"
+
 namespace stratus::jsonata::internal {
 
 namespace {
@@ -183,7 +185,7 @@ Value FnShuffle(Evaluator&, Args& a, const CallSite&) {
   if (arr.AsArray().items.size() <= 1) return arr;
   Value out = NewArray();
   out.MutArray().items = arr.AsArray().items;
-  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::mt19937_64& rng = ThreadRng();
   std::shuffle(out.MutArray().items.begin(), out.MutArray().items.end(), rng);
   return out;
 }

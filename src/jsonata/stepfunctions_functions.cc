@@ -6,6 +6,7 @@
 #include <random>
 
 #include "core/crypto.h"
+#include "core/random.h"
 
 namespace stratus::jsonata {
 
@@ -86,7 +87,7 @@ Result<MaybeJson> Random(const std::vector<MaybeJson>& a) {
     std::mt19937_64 rng(static_cast<uint64_t>(a[0]->get<double>()));
     return MaybeJson(Json(std::uniform_real_distribution<double>(0.0, 1.0)(rng)));
   }
-  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::mt19937_64& rng = ThreadRng();
   return MaybeJson(Json(std::uniform_real_distribution<double>(0.0, 1.0)(rng)));
 }
 

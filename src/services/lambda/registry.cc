@@ -6,6 +6,7 @@
 #include <random>
 
 #include "core/crypto.h"
+#include "core/random.h"
 #include "core/strings.h"
 #include "core/time_format.h"
 #include "services/lambda/errors.h"
@@ -361,7 +362,7 @@ Result<Target> Registry::Resolve(const Scope& s, const FunctionRef& ref) {
     version = alias.value("FunctionVersion", "$LATEST");
     // Routing weights apply per invocation.
     if (Has(alias, "RoutingConfig")) {
-      thread_local std::mt19937_64 rng{std::random_device{}()};
+      std::mt19937_64& rng = ThreadRng();
       double r = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
       const Json weights = alias["RoutingConfig"].value("AdditionalVersionWeights", Json::object());
       for (auto& [v, w] : weights.items()) {

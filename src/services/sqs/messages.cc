@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/crypto.h"
+#include "core/random.h"
 #include "core/strings.h"
 #include "services/sqs/engine.h"
 #include "services/sqs/errors.h"
@@ -19,12 +20,7 @@ namespace stratus::services::sqs {
 namespace {
 
 uint64_t NewNonce() {
-  thread_local std::mt19937_64 rng([] {
-    std::string b = RandomBytes(8);
-    uint64_t seed = 0;
-    for (char c : b) seed = (seed << 8) | static_cast<unsigned char>(c);
-    return seed;
-  }());
+  std::mt19937_64& rng = ThreadRng();
   uint64_t n = 0;
   while (n == 0) n = rng();
   return n;
