@@ -62,13 +62,11 @@ Result<ParsedUrl> ParseHttpUrl(std::string_view url) {
 
 class HttpClient::Impl {
  public:
-  Impl() : work_(asio::make_work_guard(ioc_)) {
-    thread_ = std::thread([this] { ioc_.run(); });
-  }
+  Impl() : work_(asio::make_work_guard(ioc_)) {}
   ~Impl() {
     work_.reset();
     ioc_.stop();
-    thread_.join();
+    if (thread_.joinable()) thread_.join();
   }
 
   void Fetch(ClientRequest request, std::function<void(Result<HttpResponse>)> done) {
@@ -77,6 +75,9 @@ class HttpClient::Impl {
       done(parsed.error());
       return;
     }
+    // The io thread starts with the first exchange: services build their clients at startup,
+    // and an idle server should not hold a thread (stack, TLS, malloc arena) per client.
+    std::call_once(thread_once_, [this] { thread_ = std::thread([this] { ioc_.run(); }); });
     asio::co_spawn(ioc_, Run(std::move(request), std::move(parsed).value(), done),
                    [done](std::exception_ptr e) {
                      if (e) done(Error("ProtocolError", "the HTTP exchange failed"));
@@ -189,7 +190,8 @@ class HttpClient::Impl {
   }
   std::once_flag tls_once_;
   std::optional<ssl::context> tls_;
-  std::thread thread_;
+  std::once_flag thread_once_;
+  std::thread thread_;  // runs ioc_; started by the first Fetch
 };
 
 HttpClient::HttpClient() : impl_(std::make_unique<Impl>()) {}

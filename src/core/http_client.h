@@ -4,10 +4,10 @@
 // caller's thread; every request has a deadline, so an endpoint that hangs costs a timer, not a
 // thread.
 //
-// The client owns one io thread. It is thread-safe: Fetch may be called from any thread, and
-// `done` is called exactly once on the client's thread (keep it short; hand real work to a
-// worker pool). Destroy the client only after its users: requests still in flight are abandoned
-// and their `done` is never called.
+// The client owns one io thread, started by its first Fetch. It is thread-safe: Fetch may be
+// called from any thread, and `done` is called exactly once on the client's thread (keep it
+// short; hand real work to a worker pool). Destroy the client only after its users: requests
+// still in flight are abandoned and their `done` is never called.
 //
 // Errors (as Error values, never exceptions): "InvalidUrl", "ConnectionFailed" (DNS, refused,
 // TLS handshake), "Timeout", "ResponseTooLarge", "ProtocolError".
