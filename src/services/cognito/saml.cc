@@ -1,15 +1,7 @@
 // SAML 2.0 for federation: AuthnRequests over the HTTP-Redirect binding and signed Responses
-// verified with xmlsec1 (OpenSSL engine). Defends against signature wrapping: exactly one
+// verified with xmlsec1 (OpenSSL engine, loaded on first use: xmlsec_api.h). Defends against signature wrapping: exactly one
 // Assertion, one signature reference, and the signed element must be that Assertion or the
 // Response that contains it.
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-#include <libxml/xpath.h>
-#include <libxml/xpathInternals.h>
-#include <xmlsec/crypto.h>
-#include <xmlsec/xmldsig.h>
-#include <xmlsec/xmlsec.h>
-#include <xmlsec/xmltree.h>
 #include <zlib.h>
 
 #include <ctime>
@@ -21,6 +13,7 @@
 #include "core/strings.h"
 #include "core/time_format.h"
 #include "services/cognito/federation.h"
+#include "services/cognito/xmlsec_api.h"
 
 namespace stratus::services::cognito {
 
@@ -34,60 +27,51 @@ constexpr const char* kDs = "http://www.w3.org/2000/09/xmldsig#";
 
 Error Invalid(std::string m) { return Error("invalid_request", "SAML: " + std::move(m)); }
 
-// xmlsec and libxml2 are initialised once per process; their globals are theirs, not ours.
-bool InitXmlSec() {
-  static bool ok = [] {
-    xmlInitParser();
-    if (xmlSecInit() < 0) return false;
-    if (xmlSecCryptoAppInit(nullptr) < 0) return false;
-    if (xmlSecCryptoInit() < 0) return false;
-    return true;
-  }();
-  return ok;
-}
-
 struct DocFree {
-  void operator()(xmlDoc* d) const { xmlFreeDoc(d); }
+  decltype(&::xmlFreeDoc) free_doc;
+  void operator()(xmlDoc* d) const { free_doc(d); }
 };
 using Doc = std::unique_ptr<xmlDoc, DocFree>;
 
-Doc ParseXml(const std::string& xml) {
+Doc ParseXml(const XmlSecApi& x, const std::string& xml) {
   // No network, no entity expansion, no DTD loading (XXE).
-  return Doc(xmlReadMemory(xml.data(), static_cast<int>(xml.size()), "saml.xml", nullptr,
-                           XML_PARSE_NONET | XML_PARSE_NOBLANKS));
+  return Doc(x.ReadMemory(xml.data(), static_cast<int>(xml.size()), "saml.xml", nullptr,
+                          XML_PARSE_NONET | XML_PARSE_NOBLANKS),
+             DocFree{x.FreeDoc});
 }
 
-std::string Text(xmlNode* n) {
+std::string Text(const XmlSecApi& x, xmlNode* n) {
   if (!n) return {};
-  xmlChar* c = xmlNodeGetContent(n);
+  xmlChar* c = x.NodeGetContent(n);
   std::string s = c ? reinterpret_cast<const char*>(c) : "";
-  xmlFree(c);
+  (*x.Free)(c);
   return std::string(Trim(s));
 }
 
-std::string Attr(xmlNode* n, const char* name) {
-  xmlChar* v = xmlGetProp(n, reinterpret_cast<const xmlChar*>(name));
+std::string Attr(const XmlSecApi& x, xmlNode* n, const char* name) {
+  xmlChar* v = x.GetProp(n, reinterpret_cast<const xmlChar*>(name));
   std::string s = v ? reinterpret_cast<const char*>(v) : "";
-  xmlFree(v);
+  (*x.Free)(v);
   return s;
 }
 
-bool Is(xmlNode* n, const char* name, const char* ns) {
-  return n && n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, reinterpret_cast<const xmlChar*>(name)) &&
-         n->ns && xmlStrEqual(n->ns->href, reinterpret_cast<const xmlChar*>(ns));
+bool Is(const XmlSecApi& x, xmlNode* n, const char* name, const char* ns) {
+  return n && n->type == XML_ELEMENT_NODE && x.StrEqual(n->name, reinterpret_cast<const xmlChar*>(name)) &&
+         n->ns && x.StrEqual(n->ns->href, reinterpret_cast<const xmlChar*>(ns));
 }
 
 // Every element named `name` in `ns` under `root` (depth-first).
-void FindAll(xmlNode* root, const char* name, const char* ns, std::vector<xmlNode*>& out) {
+void FindAll(const XmlSecApi& x, xmlNode* root, const char* name, const char* ns,
+             std::vector<xmlNode*>& out) {
   for (xmlNode* n = root; n; n = n->next) {
-    if (Is(n, name, ns)) out.push_back(n);
-    if (n->children) FindAll(n->children, name, ns, out);
+    if (Is(x, n, name, ns)) out.push_back(n);
+    if (n->children) FindAll(x, n->children, name, ns, out);
   }
 }
 
-xmlNode* First(xmlNode* root, const char* name, const char* ns) {
+xmlNode* First(const XmlSecApi& x, xmlNode* root, const char* name, const char* ns) {
   std::vector<xmlNode*> all;
-  if (root) FindAll(root->children, name, ns, all);
+  if (root) FindAll(x, root->children, name, ns, all);
   return all.empty() ? nullptr : all[0];
 }
 
@@ -105,18 +89,19 @@ struct IdpMetadata {
 };
 
 Result<IdpMetadata> ParseMetadata(const std::string& xml) {
-  if (!InitXmlSec()) return Invalid("xmlsec is not available");
-  Doc doc = ParseXml(xml);
+  STRATUS_ASSIGN_OR_RETURN(const XmlSecApi* api, XmlSec());
+  const XmlSecApi& x = *api;
+  Doc doc = ParseXml(x, xml);
   if (!doc) return Invalid("metadata is not XML");
-  xmlNode* root = xmlDocGetRootElement(doc.get());
+  xmlNode* root = x.DocGetRootElement(doc.get());
   IdpMetadata md;
-  md.entity_id = Attr(root, "entityID");
+  md.entity_id = Attr(x, root, "entityID");
   std::vector<xmlNode*> keys;
-  FindAll(root, "KeyDescriptor", kMd, keys);
+  FindAll(x, root, "KeyDescriptor", kMd, keys);
   for (xmlNode* k : keys) {
-    std::string use = Attr(k, "use");
+    std::string use = Attr(x, k, "use");
     if (!use.empty() && use != "signing") continue;
-    std::string b64 = Text(First(k, "X509Certificate", kDs));
+    std::string b64 = Text(x, First(x, k, "X509Certificate", kDs));
     std::string clean;
     for (char c : b64) {
       if (!std::isspace(static_cast<unsigned char>(c))) clean.push_back(c);
@@ -127,11 +112,11 @@ Result<IdpMetadata> ParseMetadata(const std::string& xml) {
     }
   }
   std::vector<xmlNode*> sso;
-  FindAll(root, "SingleSignOnService", kMd, sso);
+  FindAll(x, root, "SingleSignOnService", kMd, sso);
   for (xmlNode* s : sso) {
-    if (Attr(s, "Binding") == "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect") md.sso_url = Attr(s, "Location");
+    if (Attr(x, s, "Binding") == "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect") md.sso_url = Attr(x, s, "Location");
   }
-  if (md.sso_url.empty() && !sso.empty()) md.sso_url = Attr(sso[0], "Location");
+  if (md.sso_url.empty() && !sso.empty()) md.sso_url = Attr(x, sso[0], "Location");
   if (md.cert_der.empty()) return Invalid("metadata has no signing certificate");
   return md;
 }
@@ -171,70 +156,72 @@ Result<std::string> Federation::SamlRedirectUrl(const Json& provider, const std:
 
 Result<ExternalIdentity> VerifySamlResponse(const std::string& xml, const std::string& metadata_xml,
                                             const std::string& audience, int64_t now) {
-  if (!InitXmlSec()) return Invalid("xmlsec is not available");
+  STRATUS_ASSIGN_OR_RETURN(const XmlSecApi* api, XmlSec());
+  const XmlSecApi& x = *api;
   STRATUS_ASSIGN_OR_RETURN(IdpMetadata md, ParseMetadata(metadata_xml));
-  Doc doc = ParseXml(xml);
+  Doc doc = ParseXml(x, xml);
   if (!doc) return Invalid("the response is not XML");
-  xmlNode* root = xmlDocGetRootElement(doc.get());
-  if (!Is(root, "Response", kSamlP)) return Invalid("the document is not a samlp:Response");
+  xmlNode* root = x.DocGetRootElement(doc.get());
+  if (!Is(x, root, "Response", kSamlP)) return Invalid("the document is not a samlp:Response");
   std::vector<xmlNode*> assertions;
-  FindAll(root->children, "Assertion", kSaml, assertions);
+  FindAll(x, root->children, "Assertion", kSaml, assertions);
   if (assertions.size() != 1) return Invalid("expected exactly one Assertion");
   xmlNode* assertion = assertions[0];
   if (assertion->parent != root) return Invalid("the Assertion must be a child of the Response");
   // Register the ID attributes the signature references point at.
   for (xmlNode* n : {root, assertion}) {
-    xmlAttr* id = xmlHasProp(n, reinterpret_cast<const xmlChar*>("ID"));
+    xmlAttr* id = x.HasProp(n, reinterpret_cast<const xmlChar*>("ID"));
     if (id) {
-      xmlChar* v = xmlNodeListGetString(doc.get(), id->children, 1);
-      if (v && !xmlGetID(doc.get(), v)) xmlAddID(nullptr, doc.get(), v, id);
-      xmlFree(v);
+      xmlChar* v = x.NodeListGetString(doc.get(), id->children, 1);
+      if (v && !x.GetID(doc.get(), v)) x.AddID(nullptr, doc.get(), v, id);
+      (*x.Free)(v);
     }
   }
   std::vector<xmlNode*> signatures;
-  FindAll(root, "Signature", kDs, signatures);
+  FindAll(x, root, "Signature", kDs, signatures);
   if (signatures.size() != 1) return Invalid("expected exactly one signature");
   xmlNode* sig = signatures[0];
   xmlNode* signed_element = sig->parent;
   if (signed_element != root && signed_element != assertion) return Invalid("the signature signs neither the Response nor its Assertion");
   std::vector<xmlNode*> refs;
-  FindAll(sig->children, "Reference", kDs, refs);
-  if (refs.size() != 1 || Attr(refs[0], "URI") != "#" + Attr(signed_element, "ID") || Attr(signed_element, "ID").empty()) {
+  FindAll(x, sig->children, "Reference", kDs, refs);
+  if (refs.size() != 1 || Attr(x, refs[0], "URI") != "#" + Attr(x, signed_element, "ID") ||
+      Attr(x, signed_element, "ID").empty()) {
     return Invalid("the signature reference does not name the signed element");
   }
-  xmlSecDSigCtxPtr ctx = xmlSecDSigCtxCreate(nullptr);
+  xmlSecDSigCtxPtr ctx = x.DSigCtxCreate(nullptr);
   if (!ctx) return Invalid("xmlsec context");
-  ctx->signKey = xmlSecCryptoAppKeyLoadMemory(reinterpret_cast<const xmlSecByte*>(md.cert_der.data()),
-                                              static_cast<xmlSecSize>(md.cert_der.size()),
-                                              xmlSecKeyDataFormatCertDer, nullptr, nullptr, nullptr);
-  bool ok = ctx->signKey && xmlSecDSigCtxVerify(ctx, sig) >= 0 && ctx->status == xmlSecDSigStatusSucceeded;
-  xmlSecDSigCtxDestroy(ctx);
+  ctx->signKey = x.CryptoAppKeyLoadMemory(reinterpret_cast<const xmlSecByte*>(md.cert_der.data()),
+                                          static_cast<xmlSecSize>(md.cert_der.size()),
+                                          xmlSecKeyDataFormatCertDer, nullptr, nullptr, nullptr);
+  bool ok = ctx->signKey && x.DSigCtxVerify(ctx, sig) >= 0 && ctx->status == xmlSecDSigStatusSucceeded;
+  x.DSigCtxDestroy(ctx);
   if (!ok) return Invalid("the signature does not verify with the IdP's certificate");
 
-  xmlNode* status = First(root, "StatusCode", kSamlP);
-  if (status && Attr(status, "Value") != "urn:oasis:names:tc:SAML:2.0:status:Success") {
-    return Invalid("the IdP answered " + Attr(status, "Value"));
+  xmlNode* status = First(x, root, "StatusCode", kSamlP);
+  if (status && Attr(x, status, "Value") != "urn:oasis:names:tc:SAML:2.0:status:Success") {
+    return Invalid("the IdP answered " + Attr(x, status, "Value"));
   }
-  xmlNode* conditions = First(assertion, "Conditions", kSaml);
+  xmlNode* conditions = First(x, assertion, "Conditions", kSaml);
   if (conditions) {
-    auto nb = ParseTime(Attr(conditions, "NotBefore"));
-    auto na = ParseTime(Attr(conditions, "NotOnOrAfter"));
+    auto nb = ParseTime(Attr(x, conditions, "NotBefore"));
+    auto na = ParseTime(Attr(x, conditions, "NotOnOrAfter"));
     if (nb && *nb > now + kClockSkewSeconds) return Invalid("the assertion is not yet valid");
     if (na && *na + kClockSkewSeconds <= now) return Invalid("the assertion has expired");
     std::vector<xmlNode*> auds;
-    FindAll(conditions->children, "Audience", kSaml, auds);
+    FindAll(x, conditions->children, "Audience", kSaml, auds);
     bool aud_ok = auds.empty();
-    for (xmlNode* a : auds) aud_ok = aud_ok || Text(a) == audience;
+    for (xmlNode* a : auds) aud_ok = aud_ok || Text(x, a) == audience;
     if (!aud_ok) return Invalid("the assertion is for another audience");
   }
-  std::string subject = Text(First(assertion, "NameID", kSaml));
+  std::string subject = Text(x, First(x, assertion, "NameID", kSaml));
   if (subject.empty()) return Invalid("the assertion has no NameID");
   ExternalIdentity who{subject, Json::object()};
   std::vector<xmlNode*> attrs;
-  FindAll(assertion->children, "Attribute", kSaml, attrs);
+  FindAll(x, assertion->children, "Attribute", kSaml, attrs);
   for (xmlNode* a : attrs) {
-    xmlNode* v = First(a, "AttributeValue", kSaml);
-    if (v) who.claims[Attr(a, "Name")] = Text(v);
+    xmlNode* v = First(x, a, "AttributeValue", kSaml);
+    if (v) who.claims[Attr(x, a, "Name")] = Text(x, v);
   }
   who.claims["NameID"] = subject;
   return who;
