@@ -15,6 +15,7 @@
 //                                          API from the id in the host or path alone
 // One API is one record: every change is one read-modify-write transaction, and a deployment
 // snapshots the API's routes into the record.
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -40,6 +41,13 @@ Error LimitExceeded(std::string message);
 std::string NewId(size_t length);
 // An API key value: 40 chars of [A-Za-z0-9].
 std::string NewApiKeyValue();
+
+// Copies the members `names` that `from` has into `to`.
+inline void CopyIf(Json& to, const Json& from, std::initializer_list<const char*> names) {
+  for (const char* n : names) {
+    if (from.contains(n)) to[n] = from[n];
+  }
+}
 
 namespace keys {
 inline std::string Base(const Scope& s) { return "apigw/" + s.account + "/" + s.region + "/"; }

@@ -4,15 +4,16 @@
 #include <set>
 
 #include "core/strings.h"
+#include "services/apigateway/http_apis_internal.h"
 #include "services/apigateway/openapi.h"
 
 namespace stratus::services::apigateway {
 
-namespace {
+namespace httpapi {
 
-constexpr int64_t kDefaultTimeoutMs = 30000;
+namespace {
 constexpr int64_t kMinTimeoutMs = 50;
-constexpr size_t kMaxAutoDeployments = 1;  // auto deployments kept beyond those stages use
+}  // namespace
 
 Error NotFoundOf(const std::string& type, const std::string& what) {
   Error e = NotFound("Invalid " + what + " identifier specified");
@@ -23,12 +24,6 @@ Error ApiNotFound(const std::string& id) {
   Error e = NotFound("Invalid API identifier specified " + id);
   e.fields["ResourceType"] = "Api";
   return e;
-}
-
-void CopyIf(Json& to, const Json& from, std::initializer_list<const char*> names) {
-  for (const char* n : names) {
-    if (from.contains(n)) to[n] = from[n];
-  }
 }
 
 Json Items(const Json& map) {
@@ -146,7 +141,6 @@ void AutoDeploy(Json& doc, const Ctx& c) {
   for (const auto& [did, d] : doc["deployments"].items()) {
     if (d.value("AutoDeployed", false) && !used.count(did)) doomed.push_back(did);
   }
-  (void)kMaxAutoDeployments;
   for (const auto& d : doomed) doc["deployments"].erase(d);
 }
 
@@ -167,7 +161,9 @@ std::string TargetIntegration(const std::string& target) {
   return StartsWith(target, "integrations/") ? target.substr(13) : std::string();
 }
 
-}  // namespace
+}  // namespace httpapi
+
+using namespace httpapi;  // NOLINT(google-build-using-namespace): this file defines them
 
 Status ValidateRouteKey(const std::string& key) {
   if (key == "$default") return Status::Ok();
@@ -559,401 +555,6 @@ Result<std::string> HttpApis::ExportApi(const Ctx& c, const Json& in) {
     out["x-amazon-apigateway-cors"] = cors;
   }
   return out.dump(2);
-}
-
-// ---- Routes -----------------------------------------------------------------------------------
-
-Result<Json> HttpApis::CreateRoute(const Ctx& c, const Json& in) {
-  std::string key = in.value("RouteKey", "");
-  STRATUS_RETURN_IF_ERROR(ValidateRouteKey(key));
-  return Mutate(c, in.value("ApiId", ""), [&](Json& doc) -> Result<Json> {
-    for (const auto& [rid, r] : doc["routes"].items()) {
-      if (r.value("RouteKey", "") == key) {
-        return Conflict("Unable to create route " + key +
-                        ". A route with the same route key already exists for this API");
-      }
-    }
-    std::string rid = NewId(7);
-    Json route = Json{{"ApiKeyRequired", in.value("ApiKeyRequired", false)},
-                      {"AuthorizationType", in.value("AuthorizationType", "NONE")},
-                      {"RouteId", rid},
-                      {"RouteKey", key}};
-    CopyIf(route, in, {"AuthorizationScopes", "AuthorizerId", "OperationName", "RequestModels",
-                       "RequestParameters", "Target", "ModelSelectionExpression",
-                       "RouteResponseSelectionExpression"});
-    std::string auth = route["AuthorizationType"].get<std::string>();
-    if (auth == "JWT" || auth == "CUSTOM") {
-      std::string aid = route.value("AuthorizerId", "");
-      if (!doc["authorizers"].contains(aid)) {
-        return BadRequest("Invalid authorizer id specified: " + aid);
-      }
-    }
-    if (route.contains("Target")) {
-      std::string iid = TargetIntegration(route["Target"].get<std::string>());
-      if (!doc["integrations"].contains(iid)) {
-        return BadRequest("Invalid target integration specified: " +
-                          route["Target"].get<std::string>());
-      }
-    }
-    doc["routes"][rid] = route;
-    AutoDeploy(doc, c);
-    return route;
-  });
-}
-
-Result<Json> HttpApis::GetRoute(const Ctx& c, const Json& in) {
-  return View(c, in.value("ApiId", ""), [&](const Json& doc) -> Result<Json> {
-    std::string id = in.value("RouteId", "");
-    if (!doc["routes"].contains(id)) return NotFoundOf("Route", "Route");
-    return doc["routes"][id];
-  });
-}
-
-Result<Json> HttpApis::GetRoutes(const Ctx& c, const Json& in) {
-  return View(c, in.value("ApiId", ""),
-              [&](const Json& doc) -> Result<Json> { return Items(doc["routes"]); });
-}
-
-Result<Json> HttpApis::UpdateRoute(const Ctx& c, const Json& in) {
-  return Mutate(c, in.value("ApiId", ""), [&](Json& doc) -> Result<Json> {
-    std::string id = in.value("RouteId", "");
-    if (!doc["routes"].contains(id)) return NotFoundOf("Route", "Route");
-    Json route = doc["routes"][id];
-    CopyIf(route, in, {"ApiKeyRequired", "AuthorizationScopes", "AuthorizationType",
-                       "AuthorizerId", "OperationName", "RequestModels", "RequestParameters",
-                       "RouteKey", "Target", "ModelSelectionExpression",
-                       "RouteResponseSelectionExpression"});
-    STRATUS_RETURN_IF_ERROR(ValidateRouteKey(route.value("RouteKey", "")));
-    for (const auto& [rid, r] : doc["routes"].items()) {
-      if (rid != id && r.value("RouteKey", "") == route.value("RouteKey", "")) {
-        return Conflict("A route with the same route key already exists for this API");
-      }
-    }
-    if (route.value("AuthorizationType", "NONE") == "NONE") route.erase("AuthorizerId");
-    doc["routes"][id] = route;
-    AutoDeploy(doc, c);
-    return route;
-  });
-}
-
-Status HttpApis::DeleteRoute(const Ctx& c, const Json& in) {
-  auto r = Mutate(c, in.value("ApiId", ""), [&](Json& doc) -> Result<Json> {
-    std::string id = in.value("RouteId", "");
-    if (!doc["routes"].contains(id)) return NotFoundOf("Route", "Route");
-    doc["routes"].erase(id);
-    AutoDeploy(doc, c);
-    return Json();
-  });
-  if (!r.ok()) return std::move(r).error();
-  return Status::Ok();
-}
-
-// ---- Integrations -----------------------------------------------------------------------------
-
-Result<Json> HttpApis::CreateIntegration(const Ctx& c, const Json& in) {
-  std::string iid = NewId(7);
-  Json i = Json{{"ConnectionType", in.value("ConnectionType", "INTERNET")},
-                {"IntegrationId", iid},
-                {"IntegrationType", in.value("IntegrationType", "")}};
-  CopyIf(i, in, {"ConnectionId", "ContentHandlingStrategy", "CredentialsArn", "Description",
-                 "IntegrationMethod", "IntegrationSubtype", "IntegrationUri",
-                 "PassthroughBehavior", "RequestParameters", "RequestTemplates",
-                 "ResponseParameters", "TemplateSelectionExpression", "TlsConfig"});
-  i["PayloadFormatVersion"] = in.value("PayloadFormatVersion", "1.0");
-  i["TimeoutInMillis"] = in.value("TimeoutInMillis", kDefaultTimeoutMs);
-  if (i["IntegrationType"] == "HTTP_PROXY" && !i.contains("IntegrationMethod")) {
-    return BadRequest("IntegrationMethod is required for HTTP_PROXY integrations");
-  }
-  STRATUS_RETURN_IF_ERROR(ValidateIntegration(i));
-  return Mutate(c, in.value("ApiId", ""), [&](Json& doc) -> Result<Json> {
-    doc["integrations"][iid] = i;
-    AutoDeploy(doc, c);
-    return i;
-  });
-}
-
-Result<Json> HttpApis::GetIntegration(const Ctx& c, const Json& in) {
-  return View(c, in.value("ApiId", ""), [&](const Json& doc) -> Result<Json> {
-    std::string id = in.value("IntegrationId", "");
-    if (!doc["integrations"].contains(id)) return NotFoundOf("Integration", "Integration");
-    return doc["integrations"][id];
-  });
-}
-
-Result<Json> HttpApis::GetIntegrations(const Ctx& c, const Json& in) {
-  return View(c, in.value("ApiId", ""),
-              [&](const Json& doc) -> Result<Json> { return Items(doc["integrations"]); });
-}
-
-Result<Json> HttpApis::UpdateIntegration(const Ctx& c, const Json& in) {
-  return Mutate(c, in.value("ApiId", ""), [&](Json& doc) -> Result<Json> {
-    std::string id = in.value("IntegrationId", "");
-    if (!doc["integrations"].contains(id)) return NotFoundOf("Integration", "Integration");
-    Json i = doc["integrations"][id];
-    CopyIf(i, in, {"ConnectionId", "ConnectionType", "ContentHandlingStrategy", "CredentialsArn",
-                   "Description", "IntegrationMethod", "IntegrationSubtype", "IntegrationType",
-                   "IntegrationUri", "PassthroughBehavior", "PayloadFormatVersion",
-                   "RequestParameters", "RequestTemplates", "ResponseParameters",
-                   "TemplateSelectionExpression", "TimeoutInMillis", "TlsConfig"});
-    STRATUS_RETURN_IF_ERROR(ValidateIntegration(i));
-    doc["integrations"][id] = i;
-    AutoDeploy(doc, c);
-    return i;
-  });
-}
-
-Status HttpApis::DeleteIntegration(const Ctx& c, const Json& in) {
-  auto r = Mutate(c, in.value("ApiId", ""), [&](Json& doc) -> Result<Json> {
-    std::string id = in.value("IntegrationId", "");
-    if (!doc["integrations"].contains(id)) return NotFoundOf("Integration", "Integration");
-    for (const auto& [rid, route] : doc["routes"].items()) {
-      if (TargetIntegration(route.value("Target", "")) == id) {
-        return Conflict("Cannot delete integration " + id + ": it is the target of route " +
-                        route.value("RouteKey", ""));
-      }
-    }
-    doc["integrations"].erase(id);
-    AutoDeploy(doc, c);
-    return Json();
-  });
-  if (!r.ok()) return std::move(r).error();
-  return Status::Ok();
-}
-
-// ---- Stages and deployments -------------------------------------------------------------------
-
-Result<Json> HttpApis::CreateStage(const Ctx& c, const Json& in) {
-  return Mutate(c, in.value("ApiId", ""), [&](Json& doc) -> Result<Json> {
-    std::string name = in.value("StageName", "");
-    if (doc["stages"].contains(name)) return Conflict("Stage " + name + " already exists");
-    Json s = Json{{"AutoDeploy", in.value("AutoDeploy", false)},
-                  {"CreatedDate", EpochSeconds(c.now_ms)},
-                  {"DefaultRouteSettings",
-                   in.value("DefaultRouteSettings", Json{{"DetailedMetricsEnabled", false}})},
-                  {"LastUpdatedDate", EpochSeconds(c.now_ms)},
-                  {"RouteSettings", in.value("RouteSettings", Json::object())},
-                  {"StageName", name},
-                  {"StageVariables", in.value("StageVariables", Json::object())},
-                  {"Tags", in.value("Tags", Json::object())}};
-    CopyIf(s, in, {"AccessLogSettings", "ClientCertificateId", "DeploymentId", "Description"});
-    if (s.contains("DeploymentId") &&
-        !doc["deployments"].contains(s["DeploymentId"].get<std::string>())) {
-      return BadRequest("Invalid deployment identifier specified");
-    }
-    doc["stages"][name] = s;
-    AutoDeploy(doc, c);
-    return doc["stages"][name];
-  });
-}
-
-Result<Json> HttpApis::GetStage(const Ctx& c, const Json& in) {
-  return View(c, in.value("ApiId", ""), [&](const Json& doc) -> Result<Json> {
-    std::string name = in.value("StageName", "");
-    if (!doc["stages"].contains(name)) return NotFoundOf("Stage", "Stage");
-    return doc["stages"][name];
-  });
-}
-
-Result<Json> HttpApis::GetStages(const Ctx& c, const Json& in) {
-  return View(c, in.value("ApiId", ""),
-              [&](const Json& doc) -> Result<Json> { return Items(doc["stages"]); });
-}
-
-Result<Json> HttpApis::UpdateStage(const Ctx& c, const Json& in) {
-  return Mutate(c, in.value("ApiId", ""), [&](Json& doc) -> Result<Json> {
-    std::string name = in.value("StageName", "");
-    if (!doc["stages"].contains(name)) return NotFoundOf("Stage", "Stage");
-    Json& s = doc["stages"][name];
-    CopyIf(s, in, {"AccessLogSettings", "AutoDeploy", "ClientCertificateId",
-                   "DefaultRouteSettings", "DeploymentId", "Description", "StageVariables"});
-    if (in.contains("RouteSettings")) {
-      for (const auto& [k, v] : in["RouteSettings"].items()) s["RouteSettings"][k] = v;
-    }
-    if (s.contains("DeploymentId") &&
-        !doc["deployments"].contains(s["DeploymentId"].get<std::string>())) {
-      return BadRequest("Invalid deployment identifier specified");
-    }
-    s["LastUpdatedDate"] = EpochSeconds(c.now_ms);
-    if (in.value("AutoDeploy", false)) AutoDeploy(doc, c);
-    return doc["stages"][name];
-  });
-}
-
-Status HttpApis::DeleteStage(const Ctx& c, const Json& in) {
-  auto r = Mutate(c, in.value("ApiId", ""), [&](Json& doc) -> Result<Json> {
-    std::string name = in.value("StageName", "");
-    if (!doc["stages"].contains(name)) return NotFoundOf("Stage", "Stage");
-    doc["stages"].erase(name);
-    return Json();
-  });
-  if (!r.ok()) return std::move(r).error();
-  return Status::Ok();
-}
-
-Status HttpApis::DeleteAccessLogSettings(const Ctx& c, const Json& in) {
-  auto r = Mutate(c, in.value("ApiId", ""), [&](Json& doc) -> Result<Json> {
-    std::string name = in.value("StageName", "");
-    if (!doc["stages"].contains(name)) return NotFoundOf("Stage", "Stage");
-    doc["stages"][name].erase("AccessLogSettings");
-    return Json();
-  });
-  if (!r.ok()) return std::move(r).error();
-  return Status::Ok();
-}
-
-Status HttpApis::DeleteRouteSettings(const Ctx& c, const Json& in) {
-  auto r = Mutate(c, in.value("ApiId", ""), [&](Json& doc) -> Result<Json> {
-    std::string name = in.value("StageName", "");
-    if (!doc["stages"].contains(name)) return NotFoundOf("Stage", "Stage");
-    Json& rs = doc["stages"][name]["RouteSettings"];
-    std::string key = in.value("RouteKey", "");
-    if (!rs.is_object() || !rs.contains(key)) return NotFoundOf("RouteSettings", "route settings");
-    rs.erase(key);
-    return Json();
-  });
-  if (!r.ok()) return std::move(r).error();
-  return Status::Ok();
-}
-
-Result<Json> HttpApis::CreateDeployment(const Ctx& c, const Json& in) {
-  return Mutate(c, in.value("ApiId", ""), [&](Json& doc) -> Result<Json> {
-    std::string stage = in.value("StageName", "");
-    if (!stage.empty() && !doc["stages"].contains(stage)) return NotFoundOf("Stage", "Stage");
-    if (!stage.empty() && doc["stages"][stage].value("AutoDeploy", false)) {
-      return BadRequest("Stage " + stage + " has auto-deploy enabled: deployments are made for "
-                        "it automatically");
-    }
-    if (doc["routes"].empty()) {
-      return BadRequest("Unable to deploy API because no routes exist in this API");
-    }
-    for (const auto& [rid, r] : doc["routes"].items()) {
-      if (!r.contains("Target")) {
-        return BadRequest("Unable to deploy API because route " + r.value("RouteKey", "") +
-                          " has no target");
-      }
-    }
-    std::string id = NewId(6);
-    Json d = Json{{"AutoDeployed", false},
-                  {"CreatedDate", EpochSeconds(c.now_ms)},
-                  {"DeploymentId", id},
-                  {"DeploymentStatus", "DEPLOYED"}};
-    CopyIf(d, in, {"Description"});
-    Json stored = d;
-    stored["snapshot"] = Snapshot(doc);
-    doc["deployments"][id] = stored;
-    if (!stage.empty()) {
-      doc["stages"][stage]["DeploymentId"] = id;
-      doc["stages"][stage]["LastUpdatedDate"] = EpochSeconds(c.now_ms);
-    }
-    return d;
-  });
-}
-
-Result<Json> HttpApis::GetDeployment(const Ctx& c, const Json& in) {
-  return View(c, in.value("ApiId", ""), [&](const Json& doc) -> Result<Json> {
-    std::string id = in.value("DeploymentId", "");
-    if (!doc["deployments"].contains(id)) return NotFoundOf("Deployment", "Deployment");
-    return PublicDeployment(doc["deployments"][id]);
-  });
-}
-
-Result<Json> HttpApis::GetDeployments(const Ctx& c, const Json& in) {
-  return View(c, in.value("ApiId", ""), [&](const Json& doc) -> Result<Json> {
-    Json items = Json::array();
-    for (const auto& [id, d] : doc["deployments"].items()) items.push_back(PublicDeployment(d));
-    return Json{{"Items", items}};
-  });
-}
-
-Result<Json> HttpApis::UpdateDeployment(const Ctx& c, const Json& in) {
-  return Mutate(c, in.value("ApiId", ""), [&](Json& doc) -> Result<Json> {
-    std::string id = in.value("DeploymentId", "");
-    if (!doc["deployments"].contains(id)) return NotFoundOf("Deployment", "Deployment");
-    CopyIf(doc["deployments"][id], in, {"Description"});
-    return PublicDeployment(doc["deployments"][id]);
-  });
-}
-
-Status HttpApis::DeleteDeployment(const Ctx& c, const Json& in) {
-  auto r = Mutate(c, in.value("ApiId", ""), [&](Json& doc) -> Result<Json> {
-    std::string id = in.value("DeploymentId", "");
-    if (!doc["deployments"].contains(id)) return NotFoundOf("Deployment", "Deployment");
-    for (const auto& [name, s] : doc["stages"].items()) {
-      if (s.value("DeploymentId", "") == id) {
-        return BadRequest("Deployment " + id + " is in use by stage " + name);
-      }
-    }
-    doc["deployments"].erase(id);
-    return Json();
-  });
-  if (!r.ok()) return std::move(r).error();
-  return Status::Ok();
-}
-
-// ---- Authorizers ------------------------------------------------------------------------------
-
-Result<Json> HttpApis::CreateAuthorizer(const Ctx& c, const Json& in) {
-  Json a = Json{{"AuthorizerId", NewId(6)}};
-  CopyIf(a, in, {"AuthorizerCredentialsArn", "AuthorizerPayloadFormatVersion",
-                 "AuthorizerResultTtlInSeconds", "AuthorizerType", "AuthorizerUri",
-                 "EnableSimpleResponses", "IdentitySource", "IdentityValidationExpression",
-                 "JwtConfiguration", "Name"});
-  if (a.value("AuthorizerType", "") == "REQUEST" && !a.contains("AuthorizerResultTtlInSeconds")) {
-    a["AuthorizerResultTtlInSeconds"] = 0;
-  }
-  STRATUS_RETURN_IF_ERROR(ValidateAuthorizer(a));
-  return Mutate(c, in.value("ApiId", ""), [&](Json& doc) -> Result<Json> {
-    doc["authorizers"][a["AuthorizerId"].get<std::string>()] = a;
-    AutoDeploy(doc, c);
-    return a;
-  });
-}
-
-Result<Json> HttpApis::GetAuthorizer(const Ctx& c, const Json& in) {
-  return View(c, in.value("ApiId", ""), [&](const Json& doc) -> Result<Json> {
-    std::string id = in.value("AuthorizerId", "");
-    if (!doc["authorizers"].contains(id)) return NotFoundOf("Authorizer", "Authorizer");
-    return doc["authorizers"][id];
-  });
-}
-
-Result<Json> HttpApis::GetAuthorizers(const Ctx& c, const Json& in) {
-  return View(c, in.value("ApiId", ""),
-              [&](const Json& doc) -> Result<Json> { return Items(doc["authorizers"]); });
-}
-
-Result<Json> HttpApis::UpdateAuthorizer(const Ctx& c, const Json& in) {
-  return Mutate(c, in.value("ApiId", ""), [&](Json& doc) -> Result<Json> {
-    std::string id = in.value("AuthorizerId", "");
-    if (!doc["authorizers"].contains(id)) return NotFoundOf("Authorizer", "Authorizer");
-    Json a = doc["authorizers"][id];
-    CopyIf(a, in, {"AuthorizerCredentialsArn", "AuthorizerPayloadFormatVersion",
-                   "AuthorizerResultTtlInSeconds", "AuthorizerType", "AuthorizerUri",
-                   "EnableSimpleResponses", "IdentitySource", "IdentityValidationExpression",
-                   "JwtConfiguration", "Name"});
-    STRATUS_RETURN_IF_ERROR(ValidateAuthorizer(a));
-    doc["authorizers"][id] = a;
-    AutoDeploy(doc, c);
-    return a;
-  });
-}
-
-Status HttpApis::DeleteAuthorizer(const Ctx& c, const Json& in) {
-  auto r = Mutate(c, in.value("ApiId", ""), [&](Json& doc) -> Result<Json> {
-    std::string id = in.value("AuthorizerId", "");
-    if (!doc["authorizers"].contains(id)) return NotFoundOf("Authorizer", "Authorizer");
-    for (const auto& [rid, route] : doc["routes"].items()) {
-      if (route.value("AuthorizerId", "") == id) {
-        return Conflict("Cannot delete authorizer " + id + ": route " +
-                        route.value("RouteKey", "") + " uses it");
-      }
-    }
-    doc["authorizers"].erase(id);
-    AutoDeploy(doc, c);
-    return Json();
-  });
-  if (!r.ok()) return std::move(r).error();
-  return Status::Ok();
 }
 
 // ---- Tags -------------------------------------------------------------------------------------

@@ -60,12 +60,6 @@ inline Json Values(const Json& map) {
   return arr;
 }
 
-inline void CopyIf(Json& to, const Json& from, std::initializer_list<const char*> names) {
-  for (const char* n : names) {
-    if (from.contains(n)) to[n] = from[n];
-  }
-}
-
 inline Result<Json*> FindResource(Json& doc, const std::string& id) {
   auto& res = doc["resources"];
   if (!res.contains(id)) return ResourceNotFound();
