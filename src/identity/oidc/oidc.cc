@@ -131,7 +131,7 @@ bool VerifyRsaSignature(const Json& jwk, const std::string& alg, std::string_vie
                           signing_input.size()) == 1;
 }
 
-Result<Json> JwksCache::Fetch(const std::string& issuer) {
+Result<JwksCache::Keys> JwksCache::Fetch(const std::string& issuer) {
   std::string base = issuer;
   while (!base.empty() && base.back() == '/') base.pop_back();
   std::string jwks_uri = base + "/.well-known/jwks.json";
@@ -151,36 +151,39 @@ Result<Json> JwksCache::Fetch(const std::string& issuer) {
   if (!set.is_object() || !set.contains("keys") || !set["keys"].is_array()) {
     return Error("JwksUnavailable", "the JWKS at " + jwks_uri + " has no keys array");
   }
-  return set["keys"];
+  Keys keys;
+  for (auto& k : set["keys"]) keys.push_back(std::make_shared<const Json>(std::move(k)));
+  return keys;
 }
 
-Result<Json> JwksCache::KeyFor(const std::string& issuer, const std::string& kid) {
+Result<std::shared_ptr<const Json>> JwksCache::KeyFor(const std::string& issuer,
+                                                      const std::string& kid) {
   int64_t now = clock_.NowMillis();
-  auto find = [&](const Json& keys) -> Json {
+  auto find = [&](const Keys& keys) -> std::shared_ptr<const Json> {
     if (kid.empty() && keys.size() == 1) return keys[0];
     for (const auto& k : keys) {
-      if (k.is_object() && k.value("kid", "") == kid) return k;
+      if (k->is_object() && k->value("kid", "") == kid) return k;
     }
-    return Json();
+    return nullptr;
   };
   auto unknown = [&] { return Error("UnknownKey", "no key with kid '" + kid + "' in the issuer's JWKS"); };
   {
     std::lock_guard lock(mu_);
     auto it = entries_.find(issuer);
     if (it != entries_.end()) {
-      Json k = find(it->second.keys);
+      std::shared_ptr<const Json> k = find(it->second.keys);
       bool fresh = now - it->second.fetched_ms < kMaxAgeMs;
-      if (!k.is_null() && fresh) return k;
+      if (k && fresh) return k;
       // An unknown kid refetches, but at most once per kRefetchIntervalMs per issuer.
       if (fresh && now - it->second.fetched_ms < kRefetchIntervalMs) return unknown();
     }
   }
-  STRATUS_ASSIGN_OR_RETURN(Json keys, Fetch(issuer));
+  STRATUS_ASSIGN_OR_RETURN(Keys keys, Fetch(issuer));
+  std::shared_ptr<const Json> k = find(keys);
   std::lock_guard lock(mu_);
   if (entries_.size() >= kMaxIssuers) entries_.clear();
-  entries_[issuer] = Entry{keys, now};
-  Json k = find(keys);
-  if (!k.is_null()) return k;
+  entries_[issuer] = Entry{std::move(keys), now};
+  if (k) return k;
   return unknown();
 }
 
@@ -191,8 +194,9 @@ Status VerifyJwt(const Jwt& jwt, JwksCache& jwks, int64_t now_seconds) {
   }
   const Json& iss = jwt.claims.contains("iss") ? jwt.claims["iss"] : Json();
   if (!iss.is_string()) return Error("MalformedToken", "the token has no issuer");
-  STRATUS_ASSIGN_OR_RETURN(Json key, jwks.KeyFor(iss.get<std::string>(), jwt.header.value("kid", "")));
-  if (!VerifyRsaSignature(key, alg, jwt.signing_input, jwt.signature)) {
+  STRATUS_ASSIGN_OR_RETURN(std::shared_ptr<const Json> key,
+                           jwks.KeyFor(iss.get<std::string>(), jwt.header.value("kid", "")));
+  if (!VerifyRsaSignature(*key, alg, jwt.signing_input, jwt.signature)) {
     return Error("InvalidSignature", "the token's signature does not verify with the issuer's key");
   }
   const Json& exp = jwt.claims.contains("exp") ? jwt.claims["exp"] : Json();

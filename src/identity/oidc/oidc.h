@@ -13,10 +13,12 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/json.h"
@@ -42,6 +44,10 @@ Result<Jwt> ParseJwt(std::string_view token);
 bool VerifyRsaSignature(const Json& jwk, const std::string& alg, std::string_view signing_input,
                         std::string_view signature);
 
+// JWKS by issuer, shared by STS web identity and API Gateway's JWT authorizers. Keys are cached
+// by issuer and kid for kMaxAgeMs; an unknown kid refetches the set, at most once per
+// kRefetchIntervalMs per issuer; at most kMaxIssuers issuers are remembered. Thread-safe
+// (guarded by mu_); KeyFor blocks on the network on a miss.
 class JwksCache {
  public:
   static constexpr int64_t kFetchTimeoutMs = 5000;
@@ -52,15 +58,17 @@ class JwksCache {
   JwksCache(FetchFn fetch, const Clock& clock) : fetch_(std::move(fetch)), clock_(clock) {}
 
   // The JWK with `kid` (any key when kid is empty and the set has exactly one) of `issuer`.
+  // Shared with the cache, never copied: a refetch replaces the set, not the keys handed out.
   // Errors: "JwksUnavailable", "UnknownKey".
-  Result<Json> KeyFor(const std::string& issuer, const std::string& kid);
+  Result<std::shared_ptr<const Json>> KeyFor(const std::string& issuer, const std::string& kid);
 
  private:
+  using Keys = std::vector<std::shared_ptr<const Json>>;
   struct Entry {
-    Json keys = Json::array();
+    Keys keys;
     int64_t fetched_ms = 0;
   };
-  Result<Json> Fetch(const std::string& issuer);
+  Result<Keys> Fetch(const std::string& issuer);
 
   const FetchFn fetch_;
   const Clock& clock_;

@@ -1,9 +1,5 @@
 #include "services/apigateway/jwt.h"
 
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/param_build.h>
-
 #include <map>
 #include <memory>
 #include <mutex>
@@ -11,65 +7,6 @@
 #include "core/strings.h"
 
 namespace stratus::services::apigateway {
-
-
-Result<std::vector<std::shared_ptr<const Json>>> JwksCache::Fetch(const std::string& issuer) {
-  std::string base = issuer;
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  std::string jwks_uri = base + "/.well-known/jwks.json";
-  auto config = fetch_(base + "/.well-known/openid-configuration", kFetchTimeoutMs);
-  if (config.ok()) {
-    Json c = ParseJsonOrDiscarded(*config);
-    if (c.is_object() && c.contains("jwks_uri") && c["jwks_uri"].is_string()) {
-      jwks_uri = c["jwks_uri"].get<std::string>();
-    }
-  }
-  auto body = fetch_(jwks_uri, kFetchTimeoutMs);
-  if (!body.ok()) {
-    return Error("JwksUnavailable", "cannot fetch the JWKS of " + issuer + " from " + jwks_uri +
-                                        ": " + body.error().message);
-  }
-  Json set = ParseJsonOrDiscarded(*body);
-  if (!set.is_object() || !set.contains("keys") || !set["keys"].is_array()) {
-    return Error("JwksUnavailable", "the JWKS at " + jwks_uri + " has no keys array");
-  }
-  std::vector<std::shared_ptr<const Json>> keys;
-  for (auto& k : set["keys"]) keys.push_back(std::make_shared<const Json>(std::move(k)));
-  return keys;
-}
-
-Result<std::shared_ptr<const Json>> JwksCache::KeyFor(const std::string& issuer,
-                                                      const std::string& kid) {
-  int64_t now = clock_.NowMillis();
-  auto find = [&](const std::vector<std::shared_ptr<const Json>>& keys)
-      -> std::shared_ptr<const Json> {
-    if (kid.empty() && keys.size() == 1) return keys[0];
-    for (const auto& k : keys) {
-      if (k->is_object() && k->value("kid", "") == kid) return k;
-    }
-    return nullptr;
-  };
-  bool fetch = true;
-  {
-    std::lock_guard lock(mu_);
-    auto it = entries_.find(issuer);
-    if (it != entries_.end()) {
-      std::shared_ptr<const Json> k = find(it->second.keys);
-      bool fresh = now - it->second.fetched_ms < kMaxAgeMs;
-      if (k && fresh) return k;
-      fetch = now - it->second.fetched_ms >= kRefetchIntervalMs || !fresh;
-      if (!fetch) return Error("UnknownKey", "no key with kid '" + kid + "' in the issuer's JWKS");
-    }
-  }
-  if (fetch) {
-    STRATUS_ASSIGN_OR_RETURN(auto keys, Fetch(issuer));
-    std::shared_ptr<const Json> k = find(keys);
-    std::lock_guard lock(mu_);
-    entries_[issuer] = Entry{std::move(keys), now};
-    if (k) return k;
-  }
-  return Error("UnknownKey", "no key with kid '" + kid + "' in the issuer's JWKS");
-}
 
 Result<Json> VerifyJwt(const std::string& token, const JwtRequirements& req, JwksCache& jwks,
                        int64_t now_seconds) {

@@ -1,9 +1,8 @@
 #pragma once
 // JWT authorizers: verifies RS256/RS384/RS512-signed JSON Web Tokens against an OIDC issuer's
-// JWKS (discovered at <issuer>/.well-known/openid-configuration, falling back to
-// <issuer>/.well-known/jwks.json), as HTTP API JWT authorizers and REST COGNITO_USER_POOLS
-// authorizers do. Keys are cached by issuer and kid; an unknown kid refetches the set (at most
-// once per kRefetchInterval per issuer). Tokens that verified are cached by their exact text
+// JWKS (identity::oidc::JwksCache: discovered at <issuer>/.well-known/openid-configuration,
+// falling back to <issuer>/.well-known/jwks.json), as HTTP API JWT authorizers and REST
+// COGNITO_USER_POOLS authorizers do. Tokens that verified are cached by their exact text
 // (VerifiedJwtCache), so a client that sends the same token again costs a lookup.
 //
 // Thread-safe. KeyFor may block on the network (bounded by the fetch timeout): call it from a
@@ -27,38 +26,13 @@
 
 namespace stratus::services::apigateway {
 
-// Fetches `url` with a timeout and returns the body of a 2xx answer, or an error.
-using FetchFn = std::function<Result<std::string>(const std::string& url, int64_t timeout_ms)>;
-
-// JWT primitives shared with STS web identity (src/identity/oidc): base64url and RS256/384/512
-// verification against an RSA JWK (public keys built once and cached).
+// JWT primitives and the JWKS cache shared with STS web identity (src/identity/oidc): base64url,
+// RS256/384/512 verification against an RSA JWK (public keys built once and cached), keys by
+// issuer and kid.
 using identity::oidc::Base64UrlDecode;
+using identity::oidc::FetchFn;
+using identity::oidc::JwksCache;
 using identity::oidc::VerifyRsaSignature;
-
-class JwksCache {
- public:
-  static constexpr int64_t kFetchTimeoutMs = 5000;
-  static constexpr int64_t kRefetchIntervalMs = 10'000;
-  static constexpr int64_t kMaxAgeMs = 3'600'000;
-
-  JwksCache(FetchFn fetch, const Clock& clock) : fetch_(std::move(fetch)), clock_(clock) {}
-
-  // The JWK with `kid` (any key when kid is empty and the set has exactly one) of `issuer`.
-  // Shared with the cache, never copied: a refetch replaces the set, not the keys handed out.
-  Result<std::shared_ptr<const Json>> KeyFor(const std::string& issuer, const std::string& kid);
-
- private:
-  struct Entry {
-    std::vector<std::shared_ptr<const Json>> keys;
-    int64_t fetched_ms = 0;
-  };
-  Result<std::vector<std::shared_ptr<const Json>>> Fetch(const std::string& issuer);
-
-  const FetchFn fetch_;
-  const Clock& clock_;
-  std::mutex mu_;  // guards entries_
-  std::map<std::string, Entry> entries_;
-};
 
 struct JwtRequirements {
   std::string issuer;
