@@ -277,7 +277,7 @@ Value Evaluator::Run(const Program& program, const Value& input) {
 Value Evaluator::LookupVariable(std::string_view name, Frame* env) const {
   if (const Value* v = env->Find(name)) return *v;
   if (external_ != nullptr && !external_->vars.empty()) {
-    auto it = external_->vars.find(std::string(name));
+    auto it = external_->vars.find(name);
     if (it != external_->vars.end()) return it->second;
   }
   if (const Value* b = FindBuiltinValue(name)) return *b;

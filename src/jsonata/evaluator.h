@@ -126,7 +126,12 @@ struct FunctionData : HeapBase {
 
 // Variables supplied from outside the expression (bindings), converted once.
 struct ExternalScope {
-  std::unordered_map<std::string, Value> vars;
+  // Transparent hashing: looked up by the expression's string_view names without a copy.
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, Value, NameHash, std::equal_to<>> vars;
   std::vector<std::unique_ptr<NativeDef>> natives;
 };
 

@@ -99,6 +99,16 @@ double ShiftDecimalByText(double x, int places) {
 double ShiftDecimal(double x, int places) {
   if (x == 0) return 0;  // the text of -0 is "0"
   if (!std::isfinite(x)) return x;
+  constexpr int kMaxExactDigits = 15;
+  constexpr int kMaxExactPow10 = 22;
+  static constexpr double kPow10[kMaxExactPow10 + 1] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                                         1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                                         1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  constexpr double kMaxExactInteger = 1e15;  // its digits are its shortest text (< 2^53)
+  if (std::fabs(x) < kMaxExactInteger && std::floor(x) == x && places <= kMaxExactPow10 &&
+      places >= -kMaxExactPow10) {
+    return places >= 0 ? x * kPow10[places] : x / kPow10[-places];
+  }
   char buf[64];
   auto r = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::scientific);
   const char* p = buf;
@@ -119,11 +129,6 @@ double ShiftDecimal(double x, int places) {
   int exp = 0;
   std::from_chars(p, r.ptr, exp);
   if (exp_neg) exp = -exp;
-  constexpr int kMaxExactDigits = 15;
-  constexpr int kMaxExactPow10 = 22;
-  static constexpr double kPow10[kMaxExactPow10 + 1] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                                         1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                                         1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
   const int pow = exp - (k - 1) + places;
   if (k > kMaxExactDigits || pow > kMaxExactPow10 || pow < -kMaxExactPow10) return ShiftDecimalByText(x, places);
   const double d = static_cast<double>(digits);

@@ -289,6 +289,7 @@ TEST(JsonataFastPaths, ShiftDecimalMatchesTheTextForm) {
   for (int i = 0; i < 200000; ++i) {
     double x = unit(rng) * std::pow(10.0, scale(rng));
     if (i % 3 == 0) x = std::round(x * 1000) / 1000;  // short decimals, as money amounts
+    if (i % 5 == 0) x = std::round(x);                 // integers (the second shift of $round)
     int p = places(rng);
     double fast = ShiftDecimal(x, p);
     double text = ShiftDecimalByText(x, p);

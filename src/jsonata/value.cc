@@ -285,6 +285,7 @@ Json ToJson(const Value& v) {
       return Json(v.AsString());
     case Kind::kArray: {
       Json a = Json::array();
+      a.get_ref<Json::array_t&>().reserve(v.AsArray().items.size());
       for (const auto& e : v.AsArray().items) {
         // JSON.stringify writes null for undefined and function array members.
         if (e.IsUndefined() || e.IsFunction()) {
@@ -297,9 +298,13 @@ Json ToJson(const Value& v) {
     }
     case Kind::kObject: {
       Json o = Json::object();
-      for (const auto& [k, e] : v.AsObject().entries) {
+      // Our keys are unique: append to the ordered map's vector without its per-key search.
+      auto& members = static_cast<Json::object_t::Container&>(o.get_ref<Json::object_t&>());
+      const auto& entries = v.AsObject().entries;
+      members.reserve(entries.size());
+      for (const auto& [k, e] : entries) {
         if (e.IsUndefined() || e.IsFunction()) continue;
-        o[k] = ToJson(e);
+        members.emplace_back(k, ToJson(e));
       }
       return o;
     }
