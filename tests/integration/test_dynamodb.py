@@ -523,6 +523,116 @@ def test_aws_cli(shared_stratus):
     aws_cli(shared_stratus, "dynamodb", "delete-table", "--table-name", name)
 
 
+def test_aws_cli_full_scope(shared_stratus):
+    """The rest of the scope through the aws CLI: UpdateTable and streams, tags, TTL, PITR,
+    expressions, indexes, batches, transactions, PartiQL, parallel and paginated scans and
+    the dynamodbstreams commands."""
+    def cli(*args, check=True):
+        code, out, err = aws_cli(shared_stratus, *args, check=check)
+        return json.loads(out) if code == 0 and out.strip() else (code, err)
+
+    name = "clifull" + uuid.uuid4().hex[:8]
+    cli("dynamodb", "create-table", "--table-name", name,
+        "--attribute-definitions", "AttributeName=pk,AttributeType=S", "AttributeName=sk,AttributeType=N",
+        "AttributeName=gk,AttributeType=S",
+        "--key-schema", "AttributeName=pk,KeyType=HASH", "AttributeName=sk,KeyType=RANGE",
+        "--global-secondary-indexes",
+        json.dumps([{"IndexName": "byG", "KeySchema": [{"AttributeName": "gk", "KeyType": "HASH"}],
+                     "Projection": {"ProjectionType": "ALL"}}]),
+        "--billing-mode", "PAY_PER_REQUEST", "--tags", "Key=team,Value=data")
+    cli("dynamodb", "wait", "table-exists", "--table-name", name)
+    assert name in cli("dynamodb", "list-tables")["TableNames"]
+    d = cli("dynamodb", "update-table", "--table-name", name,
+            "--stream-specification", "StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES")["TableDescription"]
+    stream_arn = d["LatestStreamArn"]
+    arn = d["TableArn"]
+    # Tags.
+    cli("dynamodb", "tag-resource", "--resource-arn", arn, "--tags", "Key=env,Value=dev")
+    cli("dynamodb", "untag-resource", "--resource-arn", arn, "--tag-keys", "team")
+    assert cli("dynamodb", "list-tags-of-resource", "--resource-arn", arn)["Tags"] == [{"Key": "env", "Value": "dev"}]
+    # TTL and point-in-time recovery flags.
+    cli("dynamodb", "update-time-to-live", "--table-name", name,
+        "--time-to-live-specification", "Enabled=true,AttributeName=exp")
+    assert cli("dynamodb", "describe-time-to-live", "--table-name", name)["TimeToLiveDescription"] == \
+        {"TimeToLiveStatus": "ENABLED", "AttributeName": "exp"}
+    cli("dynamodb", "update-continuous-backups", "--table-name", name,
+        "--point-in-time-recovery-specification", "PointInTimeRecoveryEnabled=true")
+    pitr = cli("dynamodb", "describe-continuous-backups", "--table-name", name)["ContinuousBackupsDescription"]
+    assert pitr["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+    # Batches and expressions.
+    cli("dynamodb", "batch-write-item", "--request-items", json.dumps({name: [
+        {"PutRequest": {"Item": {"pk": {"S": "p"}, "sk": {"N": str(i)}, "gk": {"S": f"g{i % 2}"},
+                                 "n": {"N": str(i * 10)}}}} for i in range(8)]}))
+    got = cli("dynamodb", "batch-get-item", "--request-items", json.dumps(
+        {name: {"Keys": [{"pk": {"S": "p"}, "sk": {"N": "1"}}, {"pk": {"S": "p"}, "sk": {"N": "99"}}]}}))
+    assert [i["sk"]["N"] for i in got["Responses"][name]] == ["1"]
+    upd = cli("dynamodb", "update-item", "--table-name", name, "--key", '{"pk":{"S":"p"},"sk":{"N":"1"}}',
+              "--update-expression", "SET n = n + :d, tags = list_append(if_not_exists(tags, :e), :t)",
+              "--condition-expression", "attribute_exists(pk)",
+              "--expression-attribute-values", '{":d":{"N":"5"},":e":{"L":[]},":t":{"L":[{"S":"x"}]}}',
+              "--return-values", "UPDATED_NEW")
+    assert upd["Attributes"] == {"n": {"N": "15"}, "tags": {"L": [{"S": "x"}]}}
+    code, err = cli("dynamodb", "put-item", "--table-name", name, "--item", '{"pk":{"S":"p"},"sk":{"N":"1"}}',
+                    "--condition-expression", "attribute_not_exists(pk)", check=False)
+    assert code != 0 and "ConditionalCheckFailedException" in err
+    q = cli("dynamodb", "query", "--table-name", name, "--index-name", "byG",
+            "--key-condition-expression", "gk = :g", "--filter-expression", "n >= :min",
+            "--expression-attribute-values", '{":g":{"S":"g1"},":min":{"N":"30"}}')
+    assert sorted(int(i["sk"]["N"]) for i in q["Items"]) == [3, 5, 7]
+    q = cli("dynamodb", "query", "--table-name", name, "--key-condition-expression", "pk = :p AND sk BETWEEN :a AND :b",
+            "--expression-attribute-values", '{":p":{"S":"p"},":a":{"N":"2"},":b":{"N":"4"}}',
+            "--no-scan-index-forward", "--projection-expression", "sk")
+    assert q["Items"] == [{"sk": {"N": "4"}}, {"sk": {"N": "3"}}, {"sk": {"N": "2"}}]
+    # The CLI's own pagination follows LastEvaluatedKey; parallel segments cover the table once.
+    assert len(cli("dynamodb", "scan", "--table-name", name, "--page-size", "3")["Items"]) == 8
+    seen = []
+    for seg in range(3):
+        seen += [i["sk"]["N"] for i in cli("dynamodb", "scan", "--table-name", name,
+                                             "--segment", str(seg), "--total-segments", "3")["Items"]]
+    assert sorted(seen, key=int) == [str(i) for i in range(8)]
+    assert cli("dynamodb", "scan", "--table-name", name, "--select", "COUNT")["Count"] == 8
+    # Transactions.
+    cli("dynamodb", "transact-write-items", "--transact-items", json.dumps([
+        {"Put": {"TableName": name, "Item": {"pk": {"S": "t"}, "sk": {"N": "1"}}}},
+        {"Delete": {"TableName": name, "Key": {"pk": {"S": "p"}, "sk": {"N": "0"}}}},
+        {"ConditionCheck": {"TableName": name, "Key": {"pk": {"S": "p"}, "sk": {"N": "2"}},
+                            "ConditionExpression": "n = :v", "ExpressionAttributeValues": {":v": {"N": "20"}}}}]))
+    tg = cli("dynamodb", "transact-get-items", "--transact-items", json.dumps([
+        {"Get": {"TableName": name, "Key": {"pk": {"S": "t"}, "sk": {"N": "1"}}}},
+        {"Get": {"TableName": name, "Key": {"pk": {"S": "p"}, "sk": {"N": "0"}}}}]))["Responses"]
+    assert tg[0]["Item"]["pk"] == {"S": "t"} and "Item" not in tg[1]
+    code, err = cli("dynamodb", "transact-write-items", "--transact-items", json.dumps([
+        {"Put": {"TableName": name, "Item": {"pk": {"S": "t"}, "sk": {"N": "2"}}}},
+        {"ConditionCheck": {"TableName": name, "Key": {"pk": {"S": "p"}, "sk": {"N": "2"}},
+                            "ConditionExpression": "n = :v", "ExpressionAttributeValues": {":v": {"N": "0"}}}}]),
+        check=False)
+    assert code != 0 and "TransactionCanceledException" in err and "[None, ConditionalCheckFailed]" in err
+    # PartiQL.
+    cli("dynamodb", "execute-statement", "--statement", f"INSERT INTO \"{name}\" VALUE {{'pk': 'q', 'sk': 1, 'gk': 'g9'}}")
+    r = cli("dynamodb", "execute-statement", "--statement", f"SELECT * FROM \"{name}\".\"byG\" WHERE gk = ?",
+            "--parameters", '[{"S":"g9"}]')
+    assert [i["pk"]["S"] for i in r["Items"]] == ["q"]
+    r = cli("dynamodb", "batch-execute-statement", "--statements", json.dumps([
+        {"Statement": f"UPDATE \"{name}\" SET v = 1 WHERE pk = 'q' AND sk = 1"},
+        {"Statement": f"INSERT INTO \"{name}\" VALUE {{'pk': 'q', 'sk': 1}}"}]))["Responses"]
+    assert "Error" not in r[0] and r[1]["Error"]["Code"] == "DuplicateItem"
+    cli("dynamodb", "execute-transaction", "--transact-statements", json.dumps([
+        {"Statement": f"DELETE FROM \"{name}\" WHERE pk = 'q' AND sk = 1"},
+        {"Statement": f"INSERT INTO \"{name}\" VALUE {{'pk': 'q', 'sk': 2}}"}]))
+    assert [i["sk"]["N"] for i in cli("dynamodb", "execute-statement", "--statement",
+                                      f"SELECT sk FROM \"{name}\" WHERE pk = 'q'")["Items"]] == ["2"]
+    # Streams.
+    assert stream_arn in [s["StreamArn"] for s in cli("dynamodbstreams", "list-streams", "--table-name", name)["Streams"]]
+    desc = cli("dynamodbstreams", "describe-stream", "--stream-arn", stream_arn)["StreamDescription"]
+    it = cli("dynamodbstreams", "get-shard-iterator", "--stream-arn", stream_arn, "--shard-id",
+             desc["Shards"][0]["ShardId"], "--shard-iterator-type", "TRIM_HORIZON")["ShardIterator"]
+    recs = cli("dynamodbstreams", "get-records", "--shard-iterator", it)["Records"]
+    assert recs[0]["eventName"] == "INSERT" and recs[0]["dynamodb"]["NewImage"]["pk"] == {"S": "p"}
+    assert "MODIFY" in [r["eventName"] for r in recs] and "REMOVE" in [r["eventName"] for r in recs]
+    cli("dynamodb", "delete-table", "--table-name", name)
+    cli("dynamodb", "wait", "table-not-exists", "--table-name", name)
+
+
 def test_unimplemented_operations_fail_loudly(ddb):
     code, msg = error_of(ddb.create_backup, TableName="xyz", BackupName="backup1")
     assert code == "NotImplemented"

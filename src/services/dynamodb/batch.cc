@@ -2,6 +2,7 @@
 // transaction are each one store transaction; TransactWriteItems evaluates every condition
 // first and applies nothing unless all pass.
 #include <future>
+#include <map>
 #include <set>
 
 #include "core/crypto.h"
@@ -148,6 +149,7 @@ Result<Json> Engine::TransactGetItems(const Scope& s, Json in) {
   struct Get {
     std::string key;
     std::vector<Path> paths;
+    std::string table;
   };
   std::vector<Get> gets;
   std::set<std::string> seen;
@@ -165,6 +167,7 @@ Result<Json> Engine::TransactGetItems(const Scope& s, Json in) {
     STRATUS_RETURN_IF_ERROR(NormalizeItemInput(key));
     STRATUS_RETURN_IF_ERROR(ValidateKey(*t, key));
     get.key = t->ItemKey(key);
+    get.table = g.value("TableName", "");
     if (!seen.insert(get.key).second) {
       return Validation("Transaction request cannot include multiple operations on one item");
     }
@@ -184,7 +187,18 @@ Result<Json> Engine::TransactGetItems(const Scope& s, Json in) {
     return Status::Ok();
   });
   STRATUS_RETURN_IF_ERROR(st);
-  return Json{{"Responses", responses}};
+  Json out = {{"Responses", responses}};
+  if (in.value("ReturnConsumedCapacity", "NONE") != "NONE") {
+    // A transactional read costs two read units per item (approximate: items under 4 KB).
+    std::map<std::string, double> units;
+    for (const auto& g : gets) units[g.table] += 2.0;
+    Json consumed = Json::array();
+    for (const auto& [table, u] : units) {
+      consumed.push_back(Json{{"TableName", table}, {"CapacityUnits", u}, {"ReadCapacityUnits", u}});
+    }
+    out["ConsumedCapacity"] = consumed;
+  }
+  return out;
 }
 
 Result<Json> Engine::TransactWriteItems(const Scope& s, Json in) {
