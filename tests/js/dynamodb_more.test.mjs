@@ -634,3 +634,87 @@ test("streams: ListStreams, KEYS_ONLY records, LATEST and AFTER_SEQUENCE_NUMBER 
     { name: "ResourceNotFoundException" },
   );
 });
+
+test("ReturnValues forms, 38-digit numbers, 1 MB pages, Select COUNT, item size limit", async () => {
+  await table("js_forms");
+  const key = { pk: { S: "r" }, sk: { N: "1" } };
+  const none = await ddb.send(new PutItemCommand({ TableName: "js_forms", Item: { ...key, a: { N: "1" }, b: { S: "x" } }, ReturnValues: "NONE" }));
+  assert.equal(none.Attributes, undefined);
+  const old = await ddb.send(new PutItemCommand({ TableName: "js_forms", Item: { ...key, a: { N: "2" }, b: { S: "x" } }, ReturnValues: "ALL_OLD" }));
+  assert.deepEqual(old.Attributes, { ...key, a: { N: "1" }, b: { S: "x" } });
+  const upd = (rv) =>
+    ddb.send(
+      new UpdateItemCommand({
+        TableName: "js_forms",
+        Key: key,
+        UpdateExpression: "SET a = a + :one",
+        ExpressionAttributeValues: { ":one": { N: "1" } },
+        ReturnValues: rv,
+      }),
+    );
+  assert.deepEqual((await upd("UPDATED_OLD")).Attributes, { a: { N: "2" } });
+  assert.deepEqual((await upd("UPDATED_NEW")).Attributes, { a: { N: "4" } });
+  assert.deepEqual((await upd("ALL_NEW")).Attributes, { ...key, a: { N: "5" }, b: { S: "x" } });
+  assert.deepEqual((await upd("ALL_OLD")).Attributes, { ...key, a: { N: "5" }, b: { S: "x" } });
+  const del = await ddb.send(new DeleteItemCommand({ TableName: "js_forms", Key: key, ReturnValues: "ALL_OLD" }));
+  assert.equal(del.Attributes.a.N, "6");
+
+  // Numbers: 38 significant digits, exact arithmetic, DynamoDB's normalization and limits.
+  const big = "12345678901234567890123456789012345678";
+  await ddb.send(new PutItemCommand({ TableName: "js_forms", Item: { ...key, n: { N: big }, f: { N: "0010.500" } } }));
+  const sum = await ddb.send(
+    new UpdateItemCommand({
+      TableName: "js_forms",
+      Key: key,
+      UpdateExpression: "SET n = n - :d, f = f + :t",
+      ExpressionAttributeValues: { ":d": { N: "12345678901234567890123456789012345677" }, ":t": { N: "0.25" } },
+      ReturnValues: "UPDATED_NEW",
+    }),
+  );
+  assert.deepEqual(sum.Attributes, { n: { N: "1" }, f: { N: "10.75" } });
+  const wrapped = DynamoDBDocumentClient.from(ddb, { unmarshallOptions: { wrapNumbers: true } });
+  await ddb.send(new PutItemCommand({ TableName: "js_forms", Item: { ...key, n: { N: big } } }));
+  const got = await wrapped.send(new GetCommand({ TableName: "js_forms", Key: { pk: "r", sk: 1 } }));
+  assert.equal(got.Item.n.value, big);
+  await assert.rejects(
+    ddb.send(new PutItemCommand({ TableName: "js_forms", Item: { ...key, n: { N: big + "9" } } })),
+    { name: "ValidationException", message: "Attempting to store more than 38 significant digits in a Number" },
+  );
+
+  // 1 MB pages: a query over ~1.5 MB stops at 1 MB with a LastEvaluatedKey; COUNT counts all.
+  const filler = "z".repeat(100 * 1024);
+  for (let i = 0; i < 15; i++) {
+    await ddb.send(new PutItemCommand({ TableName: "js_forms", Item: { pk: { S: "big" }, sk: { N: String(i) }, filler: { S: filler } } }));
+  }
+  const page = await ddb.send(
+    new QueryCommand({ TableName: "js_forms", KeyConditionExpression: "pk = :p", ExpressionAttributeValues: { ":p": { S: "big" } } }),
+  );
+  assert.ok(page.Count < 15 && page.Count >= 9, `a 1 MB page held ${page.Count} items of 100 KB`);
+  assert.deepEqual(page.LastEvaluatedKey, { pk: { S: "big" }, sk: { N: String(page.Count - 1) } });
+  const rest = await ddb.send(
+    new QueryCommand({
+      TableName: "js_forms",
+      KeyConditionExpression: "pk = :p",
+      ExpressionAttributeValues: { ":p": { S: "big" } },
+      ExclusiveStartKey: page.LastEvaluatedKey,
+    }),
+  );
+  assert.equal(page.Count + rest.Count, 15);
+  assert.equal(rest.LastEvaluatedKey, undefined);
+  const counted = await ddb.send(
+    new QueryCommand({
+      TableName: "js_forms",
+      KeyConditionExpression: "pk = :p AND sk >= :s",
+      ExpressionAttributeValues: { ":p": { S: "big" }, ":s": { N: "10" } },
+      Select: "COUNT",
+    }),
+  );
+  assert.equal(counted.Count, 5);
+  assert.equal(counted.Items, undefined);
+
+  // Items are limited to 400 KB.
+  await assert.rejects(
+    ddb.send(new PutItemCommand({ TableName: "js_forms", Item: { ...key, huge: { S: "h".repeat(400 * 1024) } } })),
+    { name: "ValidationException", message: "Item size has exceeded the maximum allowed size" },
+  );
+});
