@@ -66,6 +66,20 @@ class EchoHandler : public HttpHandler {
     if (request.path == "/drop") {
       return;  // a buggy handler: the Responder's destructor answers 500
     }
+    if (request.path == "/204") {
+      r.status = 204;
+      r.headers.Set("Content-Length", "99");  // not a length a 204 may carry: dropped
+      responder.Send(std::move(r));
+      return;
+    }
+    if (request.path == "/inject") {
+      r.headers.Set("X-Value", "  a\r\nX-Evil: 1  ");  // trimmed; CR/LF cannot end the field
+      r.headers.Set("Content-Length", "1");          // the body's own length wins
+      r.headers.Set("Connection", "keep-alive, Upgrade");
+      r.body = "inject";
+      responder.Send(std::move(r));
+      return;
+    }
     r.headers.Set("X-Method", request.method);
     r.headers.Set("X-Tag", std::to_string(request.listener_tag));
     r.headers.Set("X-Query", request.query);
@@ -142,6 +156,44 @@ TEST_F(ServerTest, KeepAliveServesSeveralRequests) {
   auto r2 = Exchange(s, "POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc");
   EXPECT_EQ(r2.body(), "/b|abc");
   EXPECT_TRUE(r2.keep_alive());
+}
+
+TEST_F(ServerTest, ResponseHeadIsFramedAsHttp11) {
+  auto s = Connect();
+  asio::write(s, asio::buffer(std::string("HEAD /h HTTP/1.1\r\nHost: h\r\n\r\n")));
+  http::response_parser<http::empty_body> head_parser;
+  head_parser.skip(true);  // a HEAD answer: no body follows its Content-Length
+  beast::error_code hec;
+  http::read(s, buffer_, head_parser, hec);
+  ASSERT_FALSE(hec) << hec.message();
+  EXPECT_EQ(head_parser.get().result_int(), 200);
+  EXPECT_EQ(head_parser.get()[http::field::content_length], "3");  // the entity's length
+  auto none = Exchange(s, "GET /204 HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(none.result_int(), 204);
+  EXPECT_EQ(none.count(http::field::content_length), 0u);
+  auto inject = Exchange(s, "GET /inject HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(inject.body(), "inject");
+  EXPECT_EQ(inject["X-Value"], "a  X-Evil: 1");
+  EXPECT_EQ(inject.count("X-Evil"), 0u);
+  EXPECT_EQ(inject[http::field::content_length], "6");
+  EXPECT_EQ(inject[http::field::connection], "Upgrade");
+  EXPECT_TRUE(inject.keep_alive());
+  auto after = Exchange(s, "GET /a HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(after.body(), "/a|");
+  EXPECT_EQ(after[http::field::connection], "close");
+  EXPECT_FALSE(after.keep_alive());
+  char byte;
+  beast::error_code ec;
+  s.read_some(asio::buffer(&byte, 1), ec);
+  EXPECT_EQ(ec, asio::error::eof);  // the server closed the connection
+}
+
+TEST_F(ServerTest, Http10KeepAliveIsAnswered) {
+  auto s = Connect();
+  auto r = Exchange(s, "GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  EXPECT_EQ(r.version(), 10);
+  EXPECT_EQ(r[http::field::connection], "keep-alive");
+  EXPECT_EQ(Exchange(s, "GET /b HTTP/1.0\r\n\r\n").body(), "/b|");
 }
 
 TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {

@@ -57,6 +57,8 @@ class FrontDoor final : public HttpHandler, public RejectFormatter, public Opera
 
   // The /_stratus/health document.
   Json Health() const;
+  // Health().dump(), written without building the document.
+  std::string HealthBody() const;
 
   const std::vector<std::unique_ptr<Service>>& services() const;
 

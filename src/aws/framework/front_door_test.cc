@@ -313,5 +313,17 @@ TEST_F(FrontDoorTest, HealthReportsLazyLoading) {
   EXPECT_EQ(door_->Health()["services"]["sts"], "running");
 }
 
+TEST_F(FrontDoorTest, HealthBodyIsTheHealthDocument) {
+  Send(Query("Action=GetCallerIdentity&Version=2011-06-15"));
+  Json doc = Json::parse(door_->HealthBody());
+  Json expected = door_->Health();
+  ASSERT_TRUE(doc["uptime_seconds"].is_number());
+  EXPECT_GE(doc["uptime_seconds"].get<double>(), 0.0);
+  doc.erase("uptime_seconds");
+  expected.erase("uptime_seconds");
+  EXPECT_EQ(doc.dump(), expected.dump());  // same members, same order, same service states
+  EXPECT_EQ(doc["services"]["sts"], "running");
+}
+
 }  // namespace
 }  // namespace stratus::aws
