@@ -230,12 +230,17 @@ def test_map_run_with_result_writer_survives_sigkill():
         server.kill()
         server.start()
         sfn, s3 = sfn_client(server), make_client(server, "s3")
-        done = 0
+        # The task handed out before the kill is still that worker's (not handed out again);
+        # its token completes it after the restart.
+        n_first = json.loads(first["input"])["n"]
+        sfn.send_task_success(taskToken=first["taskToken"], output=json.dumps({"got": n_first}))
+        done = 1
         deadline = time.time() + 30
         while done < 2 and time.time() < deadline:
             t = sfn.get_activity_task(activityArn=act, workerName="after")
             if t.get("taskToken"):
                 n = json.loads(t["input"])["n"]
+                assert n != n_first, "a task handed out before the restart was handed out again"
                 sfn.send_task_success(taskToken=t["taskToken"], output=json.dumps({"got": n}))
                 done += 1
         d = wait_done(sfn, ex)

@@ -178,6 +178,14 @@ void Execution::OnTaskResult(uint64_t frame, uint64_t seq, TaskResult result) {
   }
 }
 
+bool Execution::AwaitsTask(uint64_t frame, uint64_t seq) const {
+  if (status_ != ExecutionStatus::kRunning) return false;
+  auto it = frames_.find(frame);
+  if (it == frames_.end()) return false;
+  const Frame& f = *it->second;
+  return f.phase == Phase::kTask && f.seq == seq && !f.task_submitted;
+}
+
 void Execution::OnTimer(uint64_t frame, uint64_t seq) {
   if (status_ != ExecutionStatus::kRunning) return;
   if (frame == 0) {

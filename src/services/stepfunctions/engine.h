@@ -135,6 +135,9 @@ class Execution {
 
   // A task's outcome; ignored unless `frame` is waiting on `seq` (idempotent re-delivery).
   void OnTaskResult(uint64_t frame, uint64_t seq, TaskResult result);
+  // Whether `frame` waits on task `seq` that no worker has taken yet (an activity not handed
+  // out, a task not submitted).
+  bool AwaitsTask(uint64_t frame, uint64_t seq) const;
   // A timer; ignored unless the frame still waits on `seq`.
   void OnTimer(uint64_t frame, uint64_t seq);
   // SendTaskHeartbeat: the task's heartbeat deadline restarts. False when `frame` no longer

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <future>
+#include <utility>
 
 #include "core/strings.h"
 #include "core/time_format.h"
@@ -147,6 +148,8 @@ struct Runner::Live {
   std::vector<TaskCall> pending_dispatch;
   std::vector<std::tuple<uint64_t, uint64_t, int64_t>> pending_timers;
   std::vector<std::pair<int64_t, std::string>> pending_acks;
+  std::vector<std::function<void()>> after_commit;  // run once the batch is durable
+  std::vector<std::function<void()>> failed_commit;  // run instead when the batch's commit fails
   std::vector<HistoryEvent> express_events;
   std::function<void(const Execution&)> done;
   bool finished = false;
@@ -340,6 +343,11 @@ void Runner::Drive(const std::shared_ptr<Live>& live) {
       }
       for (const auto& [id, token] : live->pending_acks) (void)context_.store.Ack(id, token);
       live->pending_acks.clear();
+      if (!st.ok()) {
+        // Nothing taken in this batch is durable: tell the takers it was not taken.
+        live->after_commit.clear();
+        for (auto& fn : std::exchange(live->failed_commit, {})) fn();
+      }
     } else {
       if (!live->pending_timers.empty()) {
         std::lock_guard lock(mu_);
@@ -354,6 +362,8 @@ void Runner::Drive(const std::shared_ptr<Live>& live) {
         for (auto& ev : events) live->express_events.push_back(std::move(ev));
       }
     }
+    live->failed_commit.clear();
+    for (auto& fn : std::exchange(live->after_commit, {})) fn();
     auto dispatch = std::move(live->pending_dispatch);
     live->pending_dispatch.clear();
     for (const TaskCall& call : dispatch) {
@@ -473,6 +483,29 @@ bool Runner::DeliverTaskResult(const std::string& arn, uint64_t frame, uint64_t 
   if (!live) return false;
   Post(live, [frame, seq, r = std::move(result)](Execution& e) mutable { e.OnTaskResult(frame, seq, std::move(r)); });
   return true;
+}
+
+void Runner::TakeActivityTask(const std::string& arn, uint64_t frame, uint64_t seq, std::string worker,
+                              std::function<void(bool)> taken) {
+  std::shared_ptr<Live> live;
+  {
+    std::lock_guard lock(mu_);
+    auto it = live_.find(arn);
+    if (it != live_.end()) live = it->second;
+  }
+  if (!live) return taken(false);
+  Post(live, [frame, seq, worker = std::move(worker), taken = std::move(taken), raw = live.get()](Execution& e) mutable {
+    if (!e.AwaitsTask(frame, seq)) {
+      taken(false);
+      return;
+    }
+    TaskResult started;
+    started.kind = TaskResult::Kind::kStarted;
+    started.worker_name = std::move(worker);
+    e.OnTaskResult(frame, seq, std::move(started));
+    raw->after_commit.push_back([taken] { taken(true); });
+    raw->failed_commit.push_back([taken] { taken(false); });
+  });
 }
 
 bool Runner::DeliverHeartbeat(const std::string& arn, uint64_t frame, uint64_t seq) {

@@ -80,6 +80,11 @@ class Runner {
   Status Stop(const std::string& arn, const std::string& error, const std::string& cause);
   // Task outcomes from SendTask* and activity workers; false when no such running execution.
   bool DeliverTaskResult(const std::string& arn, uint64_t frame, uint64_t seq, TaskResult result);
+  // An activity worker takes task (frame, seq): `taken(true)` once the hand-out is committed
+  // (ActivityStarted; the task is not dispatched again after a restart), `taken(false)` when the
+  // execution no longer waits on that task or is not running here. Called on a worker thread.
+  void TakeActivityTask(const std::string& arn, uint64_t frame, uint64_t seq, std::string worker,
+                        std::function<void(bool)> taken);
   bool IsRunning(const std::string& arn);
   // SendTaskHeartbeat: restarts the task's heartbeat deadline (committed with the execution's
   // next batch);

@@ -104,7 +104,7 @@ class StepFunctionsService final : public aws::Service {
         activity_tasks_[call.resource].push_back(task);
       }
     }
-    if (waiter) HandOut(std::move(*waiter), task);
+    if (waiter) HandOut(std::move(*waiter), call.resource, std::move(task));
   }
 
   Integrations& integrations() { return integrations_; }
@@ -112,14 +112,35 @@ class StepFunctionsService final : public aws::Service {
  private:
   using Call = aws::CallContext;
 
-  void HandOut(ActivityWaiter w, const ActivityTask& task) {
-    aws::OperationOutput out;
-    out.body = Json{{"taskToken", task.token}, {"input", task.input}};
-    TaskResult started;
-    started.kind = TaskResult::Kind::kStarted;
-    started.worker_name = w.worker;
-    runner_.DeliverTaskResult(task.execution_arn, task.frame, task.seq, started);
-    w.done(std::move(out));
+  // Gives the worker the activity's next task, or parks it until one comes or its poll ends.
+  void Serve(ActivityWaiter w, const std::string& activity_arn) {
+    std::optional<ActivityTask> task;
+    {
+      std::lock_guard lock(mu_);
+      auto& q = activity_tasks_[activity_arn];
+      if (q.empty()) {
+        waiters_[activity_arn].push_back(std::move(w));
+        return;
+      }
+      task = std::move(q.front());
+      q.pop_front();
+    }
+    HandOut(std::move(w), activity_arn, std::move(*task));
+  }
+
+  // The worker gets the task only once its hand-out is committed (AWS: from then on the task is
+  // that worker's until it reports or times out, restarts included). A task whose execution no
+  // longer waits on it (stopped, timed out) is dropped and the worker served the next one.
+  void HandOut(ActivityWaiter w, const std::string& activity_arn, ActivityTask task) {
+    auto waiter = std::make_shared<ActivityWaiter>(std::move(w));
+    std::string worker = waiter->worker;
+    runner_.TakeActivityTask(task.execution_arn, task.frame, task.seq, std::move(worker),
+                             [this, waiter, activity_arn, task](bool taken) {
+                               if (!taken) return Serve(std::move(*waiter), activity_arn);
+                               aws::OperationOutput out;
+                               out.body = Json{{"taskToken", task.token}, {"input", task.input}};
+                               waiter->done(std::move(out));
+                             });
   }
 
   void SweepWaiters() {
@@ -650,20 +671,8 @@ class StepFunctionsService final : public aws::Service {
       std::string arn = in.value("activityArn", "");
       auto rec = LoadActivity(arn);
       if (!rec.ok()) return done(rec.error());
-      std::optional<ActivityTask> task;
-      {
-        std::lock_guard lock(mu_);
-        auto& q = activity_tasks_[arn];
-        if (!q.empty()) {
-          task = std::move(q.front());
-          q.pop_front();
-        } else {
-          waiters_[arn].push_back(ActivityWaiter{std::move(done), context_.clock.NowMillis() + kActivityPollMs,
-                                                 in.value("workerName", "")});
-          return;
-        }
-      }
-      HandOut(ActivityWaiter{std::move(done), 0, in.value("workerName", "")}, *task);
+      Serve(ActivityWaiter{std::move(done), context_.clock.NowMillis() + kActivityPollMs, in.value("workerName", "")},
+            arn);
     });
     On("TagResource", [this](Call& c, const Json& in) -> Result<Json> {
       Json holder;

@@ -204,6 +204,11 @@ void StateRunner::TaskResult(Frame& f, stepfunctions::TaskResult r) {
   using K = stepfunctions::TaskResult::Kind;
   switch (r.kind) {
     case K::kStarted: {
+      // An activity worker took the task: it is theirs until it reports, its heartbeat or the
+      // state times out; the frame record says so, so a restart does not hand it out again.
+      if (f.task_submitted) return;
+      f.task_submitted = true;
+      e_.MarkDirty(f);
       Json d = Json::object();
       if (!r.worker_name.empty()) d["workerName"] = r.worker_name;
       e_.Emit(&f, "ActivityStarted", "activityStartedEventDetails", std::move(d));
