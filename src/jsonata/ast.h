@@ -130,6 +130,8 @@ struct Node {
   std::vector<Slot*> seeking_parent;
   bool has_seeking_parent = false;
 
+  // kVariable: the built-in function of that name (nullptr if none), found at compile time
+  const Value* builtin = nullptr;
   // step fast path: a plain name with no annotations (a field lookup)
   bool plain_name = false;
 };

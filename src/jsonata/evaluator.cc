@@ -15,6 +15,10 @@ namespace {
 // hundred bytes of native stack; the stack check below is the real guard, this one keeps the
 // error deterministic.
 constexpr int kDefaultMaxDepth = 5000;
+// Frames arena chunk sizes: the first chunk is small (most evaluations need a few frames), later
+// ones double up to the cap.
+constexpr size_t kFirstFrameChunk = 8;
+constexpr size_t kMaxFrameChunk = 256;
 // Native stack kept in reserve below the deepest evaluation (for built-ins, RE2, libc).
 constexpr size_t kStackReserve = 256 * 1024;
 
@@ -211,16 +215,21 @@ Evaluator::Evaluator(const ExternalScope* external, const EvalLimits& limits)
 Evaluator::~Evaluator() {
   // Frames hold values that may hold closures over frames: clear values first so that no
   // destructor touches a frame that is already gone.
-  if (frames_ != nullptr) {
-    for (auto& f : *frames_) f.Clear();
+  for (size_t c = 0; c < frame_chunks_.size(); ++c) {
+    const size_t used = c + 1 == frame_chunks_.size() ? frame_chunk_used_ : frame_chunks_[c].size;
+    for (size_t i = 0; i < used; ++i) frame_chunks_[c].frames[i].Clear();
   }
   root_frame_storage_.Clear();
 }
 
 Frame* Evaluator::NewFrame(Frame* parent) {
-  if (frames_ == nullptr) frames_ = std::make_unique<std::deque<Frame>>();
-  frames_->emplace_back();
-  Frame* f = &frames_->back();
+  if (frame_chunks_.empty() || frame_chunk_used_ == frame_chunks_.back().size) {
+    const size_t size =
+        frame_chunks_.empty() ? kFirstFrameChunk : std::min(frame_chunks_.back().size * 2, kMaxFrameChunk);
+    frame_chunks_.push_back(FrameChunk{std::make_unique<Frame[]>(size), size});
+    frame_chunk_used_ = 0;
+  }
+  Frame* f = &frame_chunks_.back().frames[frame_chunk_used_++];
   f->parent = parent;
   return f;
 }
@@ -275,12 +284,24 @@ Value Evaluator::Run(const Program& program, const Value& input) {
 }
 
 Value Evaluator::LookupVariable(std::string_view name, Frame* env) const {
+  return LookupVariable(name, env, FindBuiltinValue(name));
+}
+
+Value Evaluator::LookupVariable(std::string_view name, Frame* env, const Value* builtin) const {
   if (const Value* v = env->Find(name)) return *v;
   if (external_ != nullptr && !external_->vars.empty()) {
-    auto it = external_->vars.find(name);
-    if (it != external_->vars.end()) return it->second;
+    const auto& vars = external_->vars;
+    constexpr size_t kLinearLookup = 4;  // below this, comparing names beats hashing one
+    if (vars.size() <= kLinearLookup) {
+      for (const auto& [k, v] : vars) {
+        if (k == name) return v;
+      }
+    } else {
+      auto it = vars.find(name);
+      if (it != vars.end()) return it->second;
+    }
   }
-  if (const Value* b = FindBuiltinValue(name)) return *b;
+  if (builtin != nullptr) return *builtin;
   return Value();
 }
 
@@ -438,7 +459,7 @@ Value Evaluator::Eval(const Node* n, const Value& input, Frame* env) {
           result = input;
         }
       } else {
-        result = LookupVariable(n->op_text, env);
+        result = LookupVariable(n->op_text, env, n->builtin);
       }
       break;
     case NodeType::kLambda: {

@@ -205,6 +205,8 @@ class Evaluator {
   Value RegexCall(const std::shared_ptr<const Regex>& re, const Value& str, size_t from, int position);
   Frame* FrameFromTuple(Frame* env, const Tuple& t);
   Value LookupVariable(std::string_view name, Frame* env) const;
+  // As LookupVariable, for a name whose built-in (if any) was resolved at compile time.
+  Value LookupVariable(std::string_view name, Frame* env, const Value* builtin) const;
 
   const ExternalScope* external_;
   // The call expression whose function Apply is about to run (read and cleared by ApplyInner).
@@ -220,9 +222,14 @@ class Evaluator {
   int64_t now_millis_ = 0;
   Value root_input_;
   Frame* root_frame_ = nullptr;
-  // Created on first use: libstdc++'s deque allocates even when empty, and most evaluations of
-  // simple expressions need no frame beyond the root.
-  std::unique_ptr<std::deque<Frame>> frames_;
+  // The frames arena: chunks of growing size, created on first use (most evaluations of simple
+  // expressions need no frame beyond the root). Frames live until the evaluation ends.
+  struct FrameChunk {
+    std::unique_ptr<Frame[]> frames;
+    size_t size;
+  };
+  std::vector<FrameChunk> frame_chunks_;
+  size_t frame_chunk_used_ = 0;  // frames handed out from the last chunk
   std::vector<std::unique_ptr<Program>> eval_programs_;
 };
 

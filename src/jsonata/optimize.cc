@@ -5,6 +5,7 @@
 
 #include "jsonata/ast.h"
 #include "jsonata/errors.h"
+#include "jsonata/evaluator.h"
 
 namespace stratus::jsonata::internal {
 
@@ -456,6 +457,7 @@ Node* Optimize(Program& program, Node* raw) {
   for (Node& n : program.nodes) {
     if (n.type == NodeType::kPath) Optimizer::FinishPath(&n);
     if (n.type == NodeType::kCall) n.picture = PrecompilePicture(n);
+    if (n.type == NodeType::kVariable) n.builtin = FindBuiltinValue(n.op_text);
   }
   return root;
 }
