@@ -94,12 +94,12 @@ double ShiftDecimalByText(double x, int places) {
 }
 
 // The same value without text: x's shortest decimal digits D and exponent make x = D * 10^p;
-// when D has at most 15 digits and |p| <= 22 both D and 10^p are exact doubles, so one
-// multiplication or division rounds correctly, exactly as parsing the text would.
+// when D <= 2^53 and |p| <= 22 both D and 10^p are exact doubles, so one multiplication or
+// division rounds correctly, exactly as parsing the text would.
 double ShiftDecimal(double x, int places) {
   if (x == 0) return 0;  // the text of -0 is "0"
   if (!std::isfinite(x)) return x;
-  constexpr int kMaxExactDigits = 15;
+  constexpr int kMaxDigits = 17;  // shortest round-trip digits of a double (fit an int64)
   constexpr int kMaxExactPow10 = 22;
   static constexpr double kPow10[kMaxExactPow10 + 1] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                                          1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
@@ -130,7 +130,10 @@ double ShiftDecimal(double x, int places) {
   std::from_chars(p, r.ptr, exp);
   if (exp_neg) exp = -exp;
   const int pow = exp - (k - 1) + places;
-  if (k > kMaxExactDigits || pow > kMaxExactPow10 || pow < -kMaxExactPow10) return ShiftDecimalByText(x, places);
+  constexpr int64_t kMaxExactDigitValue = int64_t{1} << 53;  // every integer up to it is a double
+  if (k > kMaxDigits || digits > kMaxExactDigitValue || pow > kMaxExactPow10 || pow < -kMaxExactPow10) {
+    return ShiftDecimalByText(x, places);
+  }
   const double d = static_cast<double>(digits);
   const double v = pow >= 0 ? d * kPow10[pow] : d / kPow10[-pow];
   return neg ? -v : v;
