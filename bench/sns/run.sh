@@ -3,6 +3,8 @@
 # SQS subscribers (raw delivery), deliveries/s end to end, and the publish->receive p99 of a
 # probe under load; side by side with nats-server (bench/sqs/nats_ceiling.py).
 # Usage: bench/sns/run.sh [path/to/stratus] [seconds] [connections]
+# LATENCY_ONLY=1 (with LOAD_BATCHES_PER_S set) skips the fan-out and nats parts: the latency
+# probes only, at a fixed background load, to compare two binaries under the same load.
 set -euo pipefail
 BIN=${1:-build/stratus}
 SECS=${2:-10}
@@ -48,7 +50,7 @@ print(n)
 PYEOF
 }
 echo "stratus SNS -> SQS, durable (fsync on), wrk -t1 -c$CONNS -d${SECS}s PublishBatch(10), $(nproc) cores" >&2
-for subs in 1 10; do
+for subs in $([ -n "${LATENCY_ONLY:-}" ] || echo 1 10); do
   read -r topic queues <<<"$(setup "fan$subs" "$subs")"
   start=$(date +%s.%N)
   c0=$(cpu)
@@ -91,8 +93,8 @@ rate() { awk '/Requests\/sec/ {print $2}'; }
 LOAD_BATCHES_PER_S=${LOAD_BATCHES_PER_S:-$(echo "$last_rate / 200" | bc)}
 latency "fsync on" sync
 # The same with --fsync false (commits survive kill -9, not power loss): the software's share of
-# the latency, and the disk's: every delivery waits for three commits in a row (publish, SQS
-# send, the receive's state), each an fdatasync.
+# the latency, and the disk's: every delivery waits for two commits in a row (the SQS send, which
+# the publish's answer waits for too, and the receive's state), each an fdatasync.
 kill $spid; wait $spid 2>/dev/null || true
 "$BIN" serve --port $PORT --data-dir "$work/data2" --log-level warn --fsync false &
 spid=$!
@@ -108,7 +110,7 @@ ts.sort()
 print("  this disk's fdatasync of 4 KiB: p50 %.2f ms, p99 %.2f ms" % (ts[50] * 1000, ts[98] * 1000))
 PYEOF
 NATS=$(command -v nats-server || echo /usr/sbin/nats-server)
-if [ -x "$NATS" ]; then
+if [ -x "$NATS" ] && [ -z "${LATENCY_ONLY:-}" ]; then
   "$NATS" -a 127.0.0.1 -p $NATS_PORT > "$work/nats.log" 2>&1 &
   npid=$!
   sleep 0.5
