@@ -393,3 +393,28 @@ def test_boto3_payload_signing_streams(shared_stratus, bucket):
     sha = sent[0].decode() if isinstance(sent[0], bytes) else sent[0]
     assert sha == hashlib.sha256(data).hexdigest()
     assert client.get_object(Bucket=bucket, Key="boto-signed")["Body"].read() == data
+
+
+def test_many_streamed_bodies_at_once(shared_stratus, s3, bucket):
+    # More bodies in flight than hashing threads (one per core) and io threads, each larger than
+    # the hasher's 8 MiB backlog, plain and signed-chunked mixed: every one must come out whole
+    # (no body waits on another's hashing forever, none gets another's digest).
+    from concurrent.futures import ThreadPoolExecutor
+    bodies = {f"par-{i}": body_of(9 * MIB + i, seed=100 + i) for i in range(8)}
+
+    def put(item):
+        key, data = item
+        if int(key.split("-")[1]) % 2:
+            status, body = signed_put(shared_stratus, bucket, key, data, chunk=MIB)
+            assert status == 200, body
+        else:
+            make_client(shared_stratus, "s3").put_object(Bucket=bucket, Key=key, Body=data)
+        return key
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert sorted(pool.map(put, bodies.items())) == sorted(bodies)
+    for key, data in bodies.items():
+        got = s3.get_object(Bucket=bucket, Key=key)
+        assert got["ETag"] == '"%s"' % hashlib.md5(data).hexdigest(), key
+        assert got["Body"].read() == data, key
+    assert tmp_files(shared_stratus) == []
