@@ -199,7 +199,11 @@ StepOutput Evaluator::EvalStep(const Node* step, const Value* items, size_t n, F
   StepResults results;
   for (size_t i = 0; i < n; ++i) {
     Value res = Eval(step, items[i], env);
-    for (const Stage& st : step->stages) res = EvalFilter(st.expr, res, env);
+    // a bare (unwrapped) single item is as good as its singleton sequence to the collector
+    for (const Stage& st : step->stages) {
+      if (res.IsUndefined()) break;  // nothing left to filter (as an empty sequence would be)
+      res = EvalFilter(st.expr, res, env, /*bare_ok=*/true);
+    }
     if (res.IsDefined()) results.Add(std::move(res));
   }
   return results.Finish(last);
@@ -295,7 +299,7 @@ Value Evaluator::EvalTupleStep(const Node* step, const Value& input, Value tuple
   return result;
 }
 
-Value Evaluator::EvalFilter(const Node* pred, const Value& input, Frame* env) {
+Value Evaluator::EvalFilter(const Node* pred, const Value& input, Frame* env, bool bare_ok) {
   if (input.IsTuples()) {
     const auto& ts = input.AsTuples().tuples;
     Value results = NewTuples();
@@ -326,29 +330,33 @@ Value Evaluator::EvalFilter(const Node* pred, const Value& input, Frame* env) {
     return results;
   }
 
-  Value results = NewSequence();
-  auto& out = results.MutArray().items;
-  std::vector<Value> one;
-  const std::vector<Value>* in;
+  // the items filtered: an array's, or the input alone
+  const Value* in = &input;
+  size_t n = 1;
   if (input.IsArray()) {
-    in = &input.AsArray().items;
-  } else {
-    one.push_back(input);
-    in = &one;
+    in = input.AsArray().items.data();
+    n = input.AsArray().items.size();
   }
-  const double len = static_cast<double>(in->size());
+  const double len = static_cast<double>(n);
   if (pred->type == NodeType::kLiteral && pred->is_number_literal) {
     double idx = std::floor(pred->literal.AsNumber());
     if (idx < 0) idx += len;
     if (idx >= 0 && idx < len) {
-      const Value& item = (*in)[static_cast<size_t>(idx)];
+      const Value& item = in[static_cast<size_t>(idx)];
       if (item.IsArray()) return item;
-      if (item.IsDefined()) out.push_back(item);
+      if (item.IsDefined()) {
+        if (bare_ok) return item;
+        Value results = NewSequence();
+        results.MutArray().items.push_back(item);
+        return results;
+      }
     }
-    return results;
+    return bare_ok ? Value() : NewSequence();
   }
-  for (size_t i = 0; i < in->size(); ++i) {
-    const Value& item = (*in)[i];
+  Value results = NewSequence();
+  auto& out = results.MutArray().items;
+  for (size_t i = 0; i < n; ++i) {
+    const Value& item = in[i];
     Value res = Eval(pred, item, env);
     if (res.IsNumber() && !std::isnan(res.AsNumber())) {
       double k = std::floor(res.AsNumber());
@@ -481,15 +489,26 @@ Value Evaluator::EvalGroup(const std::vector<std::pair<Node*, Node*>>& pairs, in
                            Frame* env) {
   const bool reduce = input.IsTuples();
   if (!reduce && !input.IsArray()) return EvalObjectSingle(pairs, position, input, env);
+  // A group's members are a list of links (one vector for all groups; an item may be in the
+  // groups of several key expressions).
   struct GroupEntry {
-    std::string key;
+    Value key;  // a string
     size_t expr_index;
-    std::vector<size_t> members;  // indices into the input items
+    uint32_t first;  // into links
+    uint32_t last;
   };
+  struct Link {
+    uint32_t item;
+    uint32_t next;
+  };
+  constexpr uint32_t kEnd = UINT32_MAX;
+  std::vector<Link> links;
   std::vector<GroupEntry> groups;
+  constexpr size_t kInlineGroups = 8;
+  groups.reserve(kInlineGroups);
   auto find_group = [&](const std::string& k) -> GroupEntry* {
     for (auto& g : groups) {
-      if (g.key == k) return &g;
+      if (g.key.AsString() == k) return &g;
     }
     return nullptr;
   };
@@ -517,6 +536,7 @@ Value Evaluator::EvalGroup(const std::vector<std::pair<Node*, Node*>>& pairs, in
     count = 1;
   }
   const bool empty_tuples = reduce && input.AsTuples().tuples.empty();
+  links.reserve(count);
   std::unordered_map<std::string, size_t> index;  // used once groups grow
   for (size_t i = 0; i < count; ++i) {
     Frame* f = env;
@@ -552,11 +572,15 @@ Value Evaluator::EvalGroup(const std::vector<std::pair<Node*, Node*>>& pairs, in
           e.value = key;
           throw e;
         }
-        g->members.push_back(i);
+        links.push_back(Link{static_cast<uint32_t>(i), kEnd});
+        links[g->last].next = static_cast<uint32_t>(links.size() - 1);
+        g->last = static_cast<uint32_t>(links.size() - 1);
       } else {
-        groups.push_back(GroupEntry{k, p, {i}});
+        links.push_back(Link{static_cast<uint32_t>(i), kEnd});
+        const auto l = static_cast<uint32_t>(links.size() - 1);
+        groups.push_back(GroupEntry{key, p, l, l});
         if (groups.size() == 9) {
-          for (size_t gi = 0; gi < groups.size(); ++gi) index.emplace(groups[gi].key, gi);
+          for (size_t gi = 0; gi < groups.size(); ++gi) index.emplace(groups[gi].key.AsString(), gi);
         } else if (groups.size() > 9) {
           index.emplace(k, groups.size() - 1);
         }
@@ -573,9 +597,9 @@ Value Evaluator::EvalGroup(const std::vector<std::pair<Node*, Node*>>& pairs, in
       } else {
         // reduce the member tuples: every binding becomes the append of its values
         const auto& ts = input.AsTuples().tuples;
-        Tuple merged = ts[g.members[0]];
-        for (size_t m = 1; m < g.members.size(); ++m) {
-          const Tuple& t = ts[g.members[m]];
+        Tuple merged = ts[links[g.first].item];
+        for (uint32_t l = links[g.first].next; l != kEnd; l = links[l].next) {
+          const Tuple& t = ts[links[l].item];
           merged.at = Append(merged.at, t.at);
           for (const auto& [k, v] : t.binds) {
             bool found = false;
@@ -594,17 +618,23 @@ Value Evaluator::EvalGroup(const std::vector<std::pair<Node*, Node*>>& pairs, in
       }
     } else {
       Value ctx;
-      std::vector<const Value*> defined;
-      for (size_t m : g.members) {
-        if ((*items)[m].IsDefined()) defined.push_back(&(*items)[m]);
+      const Value* only = nullptr;
+      size_t defined = 0;
+      for (uint32_t l = g.first; l != kEnd; l = links[l].next) {
+        if ((*items)[links[l].item].IsDefined()) {
+          only = &(*items)[links[l].item];
+          ++defined;
+        }
       }
-      if (defined.size() == 1) {
-        ctx = *defined[0];
-      } else if (defined.size() > 1) {
+      if (defined == 1) {
+        ctx = *only;
+      } else if (defined > 1) {
         // fn.append semantics: arrays are concatenated, other values appended
         ctx = NewArray();
         auto& out = ctx.MutArray().items;
-        for (const Value* v : defined) {
+        for (uint32_t l = g.first; l != kEnd; l = links[l].next) {
+          const Value* v = &(*items)[links[l].item];
+          if (v->IsUndefined()) continue;
           if (v->IsArray()) {
             out.insert(out.end(), v->AsArray().items.begin(), v->AsArray().items.end());
           } else {
@@ -614,7 +644,7 @@ Value Evaluator::EvalGroup(const std::vector<std::pair<Node*, Node*>>& pairs, in
       }
       value = Eval(pairs[g.expr_index].second, ctx, env);
     }
-    if (value.IsDefined()) obj.Set(g.key, std::move(value));
+    if (value.IsDefined()) obj.Set(g.key.AsString(), std::move(value));
   }
   return result;
 }

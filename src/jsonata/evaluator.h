@@ -188,7 +188,9 @@ class Evaluator {
   StepOutput EvalNameStep(const Node* step, const Value* items, size_t n, bool last);
   Value EvalTupleStep(const Node* step, const Value& input, Value tuples, Frame* env);
   Value EvalStages(const std::vector<Stage>& stages, Value input, Frame* env);
-  Value EvalFilter(const Node* pred, const Value& input, Frame* env);
+  // Applies a predicate. With `bare_ok`, a single selected item may be returned as itself
+  // rather than as a singleton sequence (and nothing as undefined).
+  Value EvalFilter(const Node* pred, const Value& input, Frame* env, bool bare_ok = false);
   Value EvalSort(const Node* sort, const Value& input, Frame* env);
   Value EvalGroup(const std::vector<std::pair<Node*, Node*>>& pairs, int position, const Value& input,
                   Frame* env);

@@ -303,3 +303,23 @@ TEST(JsonataFastPaths, ShiftDecimalMatchesTheTextForm) {
 
 }  // namespace
 }  // namespace stratus::jsonata::internal
+
+namespace stratus::jsonata {
+namespace {
+
+// Index predicates inside steps hand single items on unwrapped; results as the reference's.
+TEST(JsonataFastPaths, IndexPredicatesInSteps) {
+  Json in = Json::parse(R"({"a":[{"b":[1,2],"c":true},{"b":[3],"c":false}], "e": []})");
+  EXPECT_EQ(Eval("a.b[0]", in), Json::parse("[1,3]"));
+  EXPECT_EQ(Eval("a.b[5][0]", in), Json());
+  EXPECT_EQ(Eval("a.b[0][true]", in), Json::parse("[1,3]"));
+  EXPECT_EQ(Eval("a[c].b[0]", in), Json(1));
+  EXPECT_EQ(Eval("a.b[1]", in), Json(2));
+  EXPECT_EQ(Eval("a.b[-1]", in), Json::parse("[2,3]"));
+  EXPECT_EQ(Eval("e[0]", in), Json());
+  EXPECT_EQ(Eval("a.b[0][]", in), Json::parse("[1,3]"));
+  EXPECT_EQ(Eval("a{$string(c): b[0]}", in), Json::parse(R"({"true": 1, "false": 3})"));
+}
+
+}  // namespace
+}  // namespace stratus::jsonata
