@@ -323,3 +323,23 @@ TEST(JsonataFastPaths, IndexPredicatesInSteps) {
 
 }  // namespace
 }  // namespace stratus::jsonata
+
+namespace stratus::jsonata {
+namespace {
+
+// Single ASCII classes and plain literals are matched by a byte scan instead of RE2; results
+// (expected values from jsonata 2.2.2) must not change, including on non-ASCII subjects.
+TEST(JsonataFastPaths, SimpleRegexShapes) {
+  EXPECT_EQ(Eval(R"($replace("héllo wörld aeiou", /[aeiou]/, "_"))"), Json("héll_ wörld _____"));
+  EXPECT_EQ(Eval(R"($replace("a-b-c-d-e", /[a-c-e]/, "X"))"), Json("XXXXXXdXX"));
+  EXPECT_EQ(Eval(R"($split("one, two,three", /, /))"), Json::parse(R"(["one","two,three"])"));
+  EXPECT_EQ(Eval(R"($match("abcabc", /bc/))"),
+            Json::parse(R"([{"match":"bc","index":1,"groups":[]},{"match":"bc","index":4,"groups":[]}])"));
+  EXPECT_EQ(Eval(R"($contains("x-y", /[-z]/))"), Json(true));
+  EXPECT_EQ(Eval(R"($replace("Ünïcödé 123", /[0-9]/, "#"))"), Json("Ünïcödé ###"));
+  EXPECT_EQ(Eval(R"($match("aXbxc", /[x]/i))"),
+            Json::parse(R"([{"match":"X","index":1,"groups":[]},{"match":"x","index":3,"groups":[]}])"));
+}
+
+}  // namespace
+}  // namespace stratus::jsonata

@@ -1,5 +1,7 @@
 #include "jsonata/regex.h"
 
+#include <cstring>
+
 #include <re2/re2.h>
 
 #include "jsonata/errors.h"
@@ -148,11 +150,52 @@ bool TranslateJsRegex(std::string_view js, std::string& out, std::string& error)
 Regex::Regex(std::string source, std::string flags, std::unique_ptr<re2::RE2> re)
     : source_(std::move(source)), flags_(std::move(flags)), re_(std::move(re)) {
   groups_ = re_->NumberOfCapturingGroups();
+  DetectShape();
 }
 Regex::~Regex() = default;
 
+void Regex::DetectShape() {
+  if (flags_.find('i') != std::string::npos || source_.empty()) return;
+  auto printable_ascii = [](char c) { return c >= 0x20 && c < 0x7f; };
+  const std::string& p = source_;
+  if (p.size() >= 3 && p.front() == '[' && p.back() == ']' && p[1] != '^') {
+    std::bitset<128> set;
+    for (size_t i = 1; i + 1 < p.size(); ++i) {
+      char c = p[i];
+      if (!printable_ascii(c) || c == '\\' || c == '[' || c == ']') return;
+      if (i + 3 < p.size() && p[i + 1] == '-') {  // a range a-z (not a trailing '-')
+        char hi = p[i + 2];
+        if (!printable_ascii(hi) || hi == '\\' || hi == '[' || hi == ']' || hi < c) return;
+        for (int x = c; x <= hi; ++x) set.set(static_cast<size_t>(x));
+        i += 2;
+        continue;
+      }
+      set.set(static_cast<size_t>(c));
+    }
+    class_ = set;
+    shape_ = Shape::kAsciiClass;
+    return;
+  }
+  for (char c : p) {
+    if (!printable_ascii(c) || std::strchr(".^$*+?()[]{}|\\/", c) != nullptr) return;
+  }
+  shape_ = Shape::kLiteral;
+}
+
 std::optional<Regex::Match> Regex::Find(std::string_view subject, size_t from) const {
   if (from > subject.size()) return std::nullopt;
+  if (shape_ == Shape::kAsciiClass) {
+    for (size_t i = from; i < subject.size(); ++i) {
+      auto b = static_cast<unsigned char>(subject[i]);
+      if (b < 128 && class_.test(b)) return Match{i, i + 1, {}};
+    }
+    return std::nullopt;
+  }
+  if (shape_ == Shape::kLiteral) {
+    size_t at = subject.find(source_, from);
+    if (at == std::string_view::npos) return std::nullopt;
+    return Match{at, at + source_.size(), {}};
+  }
   std::vector<re2::StringPiece> sub(static_cast<size_t>(groups_) + 1);
   if (!re_->Match(re2::StringPiece(subject.data(), subject.size()), from, subject.size(), RE2::UNANCHORED,
                   sub.data(), groups_ + 1)) {

@@ -4,6 +4,7 @@
 // backtracking" cannot happen). The JavaScript syntax is translated to RE2's; features RE2
 // cannot do in linear time (backreferences, lookahead, lookbehind) are rejected at compile time
 // with error S0303. Positions are byte offsets into the UTF-8 subject.
+#include <bitset>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,10 +34,18 @@ class Regex {
   std::optional<Match> Find(std::string_view subject, size_t from) const;
 
  private:
+  // Patterns that need no engine: a single class of ASCII characters (`[aeiou]`, `[0-9]`) or a
+  // plain literal; their matches are found by a byte scan (an ASCII byte never occurs inside a
+  // UTF-8 multi-byte character, so byte matches are character matches).
+  enum class Shape : uint8_t { kEngine, kAsciiClass, kLiteral };
+  void DetectShape();
+
   std::string source_;
   std::string flags_;
   std::unique_ptr<re2::RE2> re_;
   int groups_ = 0;
+  Shape shape_ = Shape::kEngine;
+  std::bitset<128> class_;  // kAsciiClass members
 };
 
 // Compiles a JavaScript regex; throws JError (S0303 unsupported feature, S0302 invalid) with
