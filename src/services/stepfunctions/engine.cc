@@ -2,6 +2,8 @@
 // The per-state logic lives in states.cc, map_parallel.cc and choice.cc (StateRunner).
 #include "services/stepfunctions/engine.h"
 
+#include <utility>
+
 #include "core/time_format.h"
 #include "services/stepfunctions/frame.h"
 #include "services/stepfunctions/state_runner.h"
@@ -178,6 +180,16 @@ void Execution::OnTaskResult(uint64_t frame, uint64_t seq, TaskResult result) {
   }
 }
 
+bool Execution::UpdateMapRun(uint64_t frame, const MapRunUpdate& update) {
+  if (status_ != ExecutionStatus::kRunning) return false;
+  Frame* f = Get(frame);
+  if (!f) return false;
+  StateRunner runner(*this);
+  return runner.UpdateMapRun(*f, update);
+}
+
+MapRunChanges Execution::TakeMapRunChanges() { return std::exchange(map_run_changes_, {}); }
+
 bool Execution::AwaitsTask(uint64_t frame, uint64_t seq) const {
   if (status_ != ExecutionStatus::kRunning) return false;
   auto it = frames_.find(frame);
@@ -317,9 +329,14 @@ void Execution::FinishExecution(ExecutionStatus status, Json output, std::string
       }
     }
   }
-  // Every frame is gone once the execution ends; states still in progress end with it.
+  // Every frame is gone once the execution ends; states still in progress end with it, and
+  // so do their map runs.
   std::vector<uint64_t> ids;
   for (const auto& [id, f] : frames_) {
+    if (f->phase == Phase::kChildren && f->children && f->current().type == StateType::kMap &&
+        f->current().map->distributed) {
+      StateRunner(*this).RecordMapRun(*f, status == ExecutionStatus::kFailed ? "FAILED" : "ABORTED");
+    }
     if (f->span_open) {
       EndSpan(*f, status == ExecutionStatus::kSucceeded ? std::string_view()
                   : error_.empty()                      ? StatusName(status)

@@ -109,6 +109,26 @@ class EngineHost {
   virtual void StateEnded(const StateSpan& /*span*/) {}
 };
 
+// A distributed Map's map run and its iterations as child executions, for the runner to
+// persist with the batch (standard executions only; express executions keep none).
+struct MapRunChanges {
+  // map run ARN -> record: mapRunArn, executionArn, stateMachineArn, frame, status, startMs,
+  // stopMs, maxConcurrency, toleratedFailurePercentage, toleratedFailureCount, itemCounts,
+  // executionCounts (DescribeMapRun's fields).
+  std::map<std::string, Json> runs;
+  // finished iterations: arn, name, stateMachineArn, mapRunArn, startMs, stopMs, input, status,
+  // output or error/cause.
+  std::vector<Json> children;
+  bool empty() const { return runs.empty() && children.empty(); }
+};
+
+// UpdateMapRun's changes (absent: unchanged).
+struct MapRunUpdate {
+  std::optional<int64_t> max_concurrency;
+  std::optional<double> tolerated_failure_percentage;
+  std::optional<int64_t> tolerated_failure_count;
+};
+
 enum class ExecutionStatus { kRunning, kSucceeded, kFailed, kTimedOut, kAborted, kPendingRedrive };
 std::string_view StatusName(ExecutionStatus s);
 
@@ -138,6 +158,11 @@ class Execution {
   // Whether `frame` waits on task `seq` that no worker has taken yet (an activity not handed
   // out, a task not submitted).
   bool AwaitsTask(uint64_t frame, uint64_t seq) const;
+  // UpdateMapRun: the running distributed Map in `frame` takes the new limits (more
+  // concurrency starts iterations at once). False when `frame` is not one.
+  bool UpdateMapRun(uint64_t frame, const MapRunUpdate& update);
+  // Map run records and child executions changed since the last call.
+  MapRunChanges TakeMapRunChanges();
   // A timer; ignored unless the frame still waits on `seq`.
   void OnTimer(uint64_t frame, uint64_t seq);
   // SendTaskHeartbeat: the task's heartbeat deadline restarts. False when `frame` no longer
@@ -214,6 +239,7 @@ class Execution {
   EngineHost& host_;
   bool record_history_;
   bool trace_states_ = false;
+  MapRunChanges map_run_changes_;
   Json input_;
   ExecutionStatus status_ = ExecutionStatus::kRunning;
   Json output_;

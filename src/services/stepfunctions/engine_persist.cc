@@ -38,6 +38,7 @@ Json FrameToJson(const Frame& f, const std::string& branch) {
   j["entered_event"] = f.entered_event;
   j["last_event"] = f.last_event;
   j["entered_ms"] = f.entered_ms;
+  if (f.start_ms) j["start_ms"] = f.start_ms;
   j["seq"] = f.seq;
   if (!f.retry_counts.empty()) j["retry_counts"] = f.retry_counts;
   j["retry_total"] = f.retry_total;
@@ -178,6 +179,7 @@ std::unique_ptr<Execution> Execution::Restore(std::shared_ptr<const Definition> 
     f->entered_event = j.value("entered_event", int64_t{0});
     f->last_event = j.value("last_event", int64_t{0});
     f->entered_ms = j.value("entered_ms", int64_t{0});
+    f->start_ms = j.value("start_ms", int64_t{0});
     // A state that was entered and has not exited: its span ends after the restart.
     f->span_open = f->phase != Phase::kEnter && f->phase != Phase::kDone && f->entered_event > 0;
     f->seq = j.value("seq", uint64_t{0});

@@ -61,6 +61,7 @@ struct Frame : public VariableLookup {
   int64_t entered_event = 0;
   int64_t last_event = 0;
   int64_t entered_ms = 0;
+  int64_t start_ms = 0;         // Map iterations: when the iteration started
   bool span_open = false;       // the current state's span is not reported yet (not persisted)
   uint64_t seq = 0;
   std::vector<int64_t> retry_counts;

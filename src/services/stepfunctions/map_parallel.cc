@@ -178,6 +178,7 @@ void StateRunner::StartMap(Frame& f, Json items, Json selector_input) {
   e_.MarkDirty(f);
   if (f.children->total == 0) return FinishChildren(f);
   StartIterations(f);
+  if (m.distributed) RecordMapRun(f, "RUNNING");
 }
 
 void StateRunner::StartIterations(Frame& f) {
@@ -205,6 +206,7 @@ void StateRunner::StartIterations(Frame& f) {
     child->map_item = std::move(item);
     child->has_map_item = true;
     child->last_event = f.last_event;
+    if (m.distributed) child->start_ms = e_.host_.NowMs();
     c.running.insert(child->id);
     e_.Schedule(*child);
   }
@@ -304,16 +306,18 @@ void StateRunner::ChildFinished(Frame& child, bool ok) {
               ok ? "mapIterationSucceededEventDetails" : "mapIterationFailedEventDetails", std::move(d));
     }
     ++c.done;
+    if (!ok) ++c.failed;
+    if (m.distributed) RecordChildExecution(*p, child, ok);
     if (ok) {
       c.results[index] = child.output;
     } else {
-      ++c.failed;
       c.failed_indices.insert(index);
       c.results[index] = Json{{"Error", child.error}, {"Cause", child.cause}};
       bool tolerated = (c.tolerated_count >= 0 && static_cast<int64_t>(c.failed) <= c.tolerated_count) ||
                        (c.tolerated_percentage >= 0 &&
                         static_cast<double>(c.failed) * 100.0 / static_cast<double>(c.total) <= c.tolerated_percentage);
       if (!tolerated) {
+        if (m.distributed) RecordMapRun(*p, "FAILED");
         bool threshold = c.tolerated_count >= 0 || c.tolerated_percentage >= 0;
         std::string error = threshold ? "States.ExceedToleratedFailureThreshold" : child.error;
         std::string cause = threshold ? "The specified tolerated failure threshold was exceeded" : child.cause;
@@ -345,11 +349,15 @@ void StateRunner::ChildFinished(Frame& child, bool ok) {
   // The parent's record is not rewritten per child: its counters are rebuilt from the
   // children's records after a restart (Execution::Restore).
   if (c.done == c.total) return FinishChildren(*p);
-  if (s.type == StateType::kMap) StartIterations(*p);
+  if (s.type == StateType::kMap) {
+    StartIterations(*p);
+    if (s.map->distributed) RecordMapRun(*p, "RUNNING");
+  }
 }
 
 void StateRunner::FinishChildren(Frame& f) {
   const State& s = f.current();
+  if (s.type == StateType::kMap && s.map->distributed) RecordMapRun(f, "SUCCEEDED");
   if (s.type == StateType::kMap && !s.map->writer_resource.empty()) {
     std::vector<IterationOutcome> outcomes = Outcomes(f);
     e_.DropChildren(f);

@@ -1,4 +1,5 @@
 #include "services/stepfunctions/runner.h"
+#include "core/startup_code.h"
 
 #include <spdlog/spdlog.h>
 
@@ -117,6 +118,21 @@ std::string ExecutionPrefix(const std::string& account, const std::string& regio
   return "stepfunctions/" + account + "/" + region + "/ex/" + sm + "/";
 }
 
+std::optional<std::string> MapRunKey(const std::string& map_run_arn) {
+  auto parts = Split(map_run_arn, ':');
+  if (parts.size() != 8 || parts[0] != "arn" || parts[2] != "states" || parts[5] != "mapRun" ||
+      parts[6].find('/') == std::string::npos || parts[7].empty()) {
+    return std::nullopt;
+  }
+  return "stepfunctions/" + parts[4] + "/" + parts[3] + "/mr/" + parts[6] + ":" + parts[7];
+}
+
+std::string MapRunIndexPrefix(const std::string& execution_arn) {
+  auto parts = Split(execution_arn, ':');
+  if (parts.size() != 8) return "stepfunctions/-/mrx/";
+  return "stepfunctions/" + parts[4] + "/" + parts[3] + "/mrx/" + parts[6] + "/" + parts[7] + "/";
+}
+
 std::optional<ExecKeys> KeysForExecution(const std::string& arn) {
   auto parts = Split(arn, ':');
   if (parts.size() != 8 || parts[0] != "arn" || parts[2] != "states" ||
@@ -195,7 +211,7 @@ class Runner::Host : public EngineHost {
   trace::Recorder& tracer_;
 };
 
-Runner::Runner(aws::ServiceContext& context, TaskDispatcher& dispatcher)
+STRATUS_STARTUP_CODE Runner::Runner(aws::ServiceContext& context, TaskDispatcher& dispatcher)
     : context_(context), dispatcher_(dispatcher) {}
 
 Runner::~Runner() { Stop(); }
@@ -283,6 +299,38 @@ Status Runner::Persist(Live& live, bool first, bool redrive) {
   }
   bool finished = e.status() != ExecutionStatus::kRunning;
   int64_t first_event = events.empty() ? 0 : events.front().id;
+  // Map runs and their finished iterations (child executions).
+  std::vector<std::pair<std::string, std::string>> map_run_writes;
+  MapRunChanges runs = e.TakeMapRunChanges();
+  for (auto& [arn, rec] : runs.runs) {
+    auto key = MapRunKey(arn);
+    if (!key) continue;
+    map_run_writes.emplace_back(MapRunIndexPrefix(live.info.arn) + Pad(rec.value("startMs", uint64_t{0})) + ":" +
+                                    arn.substr(arn.rfind(':') + 1),
+                                arn);
+    map_run_writes.emplace_back(*key, DumpJson(rec));
+  }
+  for (auto& child : runs.children) {
+    auto keys = KeysForExecution(child.value("arn", ""));
+    if (!keys) continue;
+    ExecutionInfo ci;
+    ci.arn = child.value("arn", "");
+    ci.name = child.value("name", "");
+    ci.state_machine_arn = child.value("stateMachineArn", "");
+    ci.state_machine_name = ci.state_machine_arn.substr(ci.state_machine_arn.rfind(':') + 1);
+    ci.role_arn = live.info.role_arn;
+    ci.account = live.info.account;
+    ci.region = live.info.region;
+    ci.start_ms = child.value("startMs", int64_t{0});
+    Json meta_rec{{"info", InfoToJson(ci)}, {"input", child.value("input", Json())},
+                  {"mapRunArn", child.value("mapRunArn", "")}, {"parentExecutionArn", live.info.arn}};
+    Json state_rec{{"status", child.value("status", "SUCCEEDED")}, {"stop_ms", child.value("stopMs", int64_t{0})}};
+    for (const char* k : {"output", "error", "cause"}) {
+      if (child.contains(k)) state_rec[k] = child[k];
+    }
+    map_run_writes.emplace_back(keys->meta, DumpJson(meta_rec));
+    map_run_writes.emplace_back(keys->state, DumpJson(state_rec));
+  }
   return context_.store.Write([&](store::WriteTxn& txn) -> Status {
     if (first) {
       auto existing = txn.Get(live.keys.meta);
@@ -300,6 +348,7 @@ Status Runner::Persist(Live& live, bool first, bool redrive) {
       }
     }
     STRATUS_RETURN_IF_ERROR(txn.Put(live.keys.state, record));
+    for (const auto& [key, value] : map_run_writes) STRATUS_RETURN_IF_ERROR(txn.Put(key, value));
     for (const auto& [frame, seq, due] : timers) {
       Json payload{{"arn", live.info.arn}, {"frame", frame}, {"seq", seq}};
       auto id = txn.Enqueue(kTimerQueue, DumpJson(payload), due);
@@ -506,6 +555,39 @@ void Runner::TakeActivityTask(const std::string& arn, uint64_t frame, uint64_t s
     raw->after_commit.push_back([taken] { taken(true); });
     raw->failed_commit.push_back([taken] { taken(false); });
   });
+}
+
+Status Runner::UpdateMapRun(const std::string& map_run_arn, const MapRunUpdate& update) {
+  auto key = MapRunKey(map_run_arn);
+  if (!key) return Error("InvalidArn", "Invalid Arn: '" + map_run_arn + "'");
+  auto raw = context_.store.Get(*key);
+  if (!raw.ok()) return raw.error();
+  if (!raw->has_value()) return Error("ResourceNotFound", "Resource not found: '" + map_run_arn + "'");
+  Json rec = ParseJsonOrDiscarded(**raw);
+  std::string exec_arn = rec.value("executionArn", "");
+  uint64_t frame = rec.value("frame", uint64_t{0});
+  std::shared_ptr<Live> live;
+  {
+    std::lock_guard lock(mu_);
+    auto it = live_.find(exec_arn);
+    if (it != live_.end()) live = it->second;
+  }
+  if (!live) return Status::Ok();  // the map run ended with its execution: nothing to change
+  auto answer = std::make_shared<std::promise<bool>>();
+  std::future<bool> committed = answer->get_future();
+  Post(live, [frame, update, answer, raw_live = live.get()](Execution& e) {
+    if (!e.UpdateMapRun(frame, update)) {
+      answer->set_value(true);  // it ended meanwhile
+      return;
+    }
+    raw_live->after_commit.push_back([answer] { answer->set_value(true); });
+    raw_live->failed_commit.push_back([answer] { answer->set_value(false); });
+  });
+  constexpr auto kUpdateWait = std::chrono::seconds(10);
+  if (committed.wait_for(kUpdateWait) != std::future_status::ready || !committed.get()) {
+    return Error("InternalServerError", "The map run update could not be committed");
+  }
+  return Status::Ok();
 }
 
 bool Runner::DeliverHeartbeat(const std::string& arn, uint64_t frame, uint64_t seq) {

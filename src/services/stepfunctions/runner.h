@@ -35,6 +35,11 @@ std::optional<ExecKeys> KeysForExecution(const std::string& arn);
 std::string StateMachineKey(const std::string& account, const std::string& region, const std::string& name);
 std::string ExecutionPrefix(const std::string& account, const std::string& region, const std::string& sm);
 
+// A map run's record ("arn:aws:states:<region>:<acct>:mapRun:<machine>/<label>:<id>"), and the
+// prefix of the index of an execution's map runs (values: map run ARNs).
+std::optional<std::string> MapRunKey(const std::string& map_run_arn);
+std::string MapRunIndexPrefix(const std::string& execution_arn);
+
 // Performs a task for an execution and reports its outcome (integrations.h implements it).
 class TaskDispatcher {
  public:
@@ -78,6 +83,9 @@ class Runner {
 
   // StopExecution. NotFound when not running here.
   Status Stop(const std::string& arn, const std::string& error, const std::string& cause);
+  // UpdateMapRun: the running map run's limits change; returns after the change is committed.
+  // ResourceNotFound when no such map run; a map run that ended keeps its record unchanged.
+  Status UpdateMapRun(const std::string& map_run_arn, const MapRunUpdate& update);
   // Task outcomes from SendTask* and activity workers; false when no such running execution.
   bool DeliverTaskResult(const std::string& arn, uint64_t frame, uint64_t seq, TaskResult result);
   // An activity worker takes task (frame, seq): `taken(true)` once the hand-out is committed

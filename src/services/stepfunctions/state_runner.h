@@ -13,6 +13,11 @@ class StateRunner {
   explicit StateRunner(Execution& e) : e_(e) {}
 
   void Step(Frame& f);
+  // A distributed Map's map run record (DescribeMapRun's shape) after a change, queued for the
+  // runner (map_run.cc); `status` RUNNING, SUCCEEDED, FAILED or ABORTED.
+  void RecordMapRun(Frame& f, const char* status);
+  // UpdateMapRun on a running distributed Map (map_run.cc).
+  bool UpdateMapRun(Frame& f, const MapRunUpdate& update);
   void TaskResult(Frame& f, stepfunctions::TaskResult result);
   // The task's TimeoutSeconds (States.Timeout) or HeartbeatSeconds (States.HeartbeatTimeout) ran out.
   void TaskTimedOut(Frame& f, const char* error = "States.Timeout");
@@ -45,6 +50,8 @@ class StateRunner {
   std::vector<IterationOutcome> Outcomes(Frame& f);
   void DispatchMapIo(Frame& f, Phase phase);
   MapRunNames RunNames(const Frame& f) const;
+  // A distributed Map iteration ended: its child execution record, queued for the runner.
+  void RecordChildExecution(Frame& parent, Frame& child, bool ok);
   // A Map item through the ItemSelector (the item itself without one).
   Result<Json> SelectItem(Frame& f, size_t index, const Json& item);
   // ItemBatcher: the selected items grouped into {"Items": [...], "BatchInput": ...} inputs.

@@ -1,6 +1,7 @@
 // The Step Functions API: thin handlers over Runner (executions), the store (state machines,
 // activities, history) and Integrations (Task states).
 #include "services/stepfunctions/stepfunctions_service.h"
+#include "core/startup_code.h"
 
 #include <spdlog/spdlog.h>
 
@@ -14,6 +15,7 @@
 #include "core/strings.h"
 #include "services/stepfunctions/api_util.h"
 #include "services/stepfunctions/integrations.h"
+#include "services/stepfunctions/map_run_api.h"
 #include "services/stepfunctions/runner.h"
 #include "services/stepfunctions/state_machines.h"
 #include "services/stepfunctions/task_token.h"
@@ -333,6 +335,7 @@ class StepFunctionsService final : public aws::Service {
     if (s.contains("error")) out["error"] = s["error"];
     if (s.contains("cause")) out["cause"] = s["cause"];
     if (m.contains("traceHeader")) out["traceHeader"] = m["traceHeader"];
+    if (m.contains("mapRunArn")) out["mapRunArn"] = m["mapRunArn"];
     if (!i.state_machine_version_arn.empty()) out["stateMachineVersionArn"] = i.state_machine_version_arn;
     if (!i.state_machine_alias_arn.empty()) out["stateMachineAliasArn"] = i.state_machine_alias_arn;
     out["redriveCount"] = i.redrive_count;
@@ -392,7 +395,10 @@ class StepFunctionsService final : public aws::Service {
     for (auto& kv : states) by_name[kv.key.substr(kv.key.rfind('/') + 1)] = ParseJsonOrDiscarded(kv.value);
     std::string filter = in.value("statusFilter", "");
     std::vector<Json> rows;
+    const size_t names_at = (base + "/ex/" + name + "/").size();
     for (auto& kv : metas) {
+      // Map runs' child executions sit under "<machine>/<label>/": ListExecutions with mapRunArn.
+      if (kv.key.find('/', names_at) != std::string::npos) continue;
       Json m = ParseJsonOrDiscarded(kv.value);
       Json s = by_name[kv.key.substr(kv.key.rfind('/') + 1)];
       ExecutionInfo i = InfoFromJson(m["info"]);
@@ -600,7 +606,32 @@ class StepFunctionsService final : public aws::Service {
       return Json{{"redriveDate", Seconds(context_.clock.NowMillis())}};
     });
     On("StopExecution", [this](Call& c, const Json& in) { return StopExecution(c, in); });
-    On("ListExecutions", [this](Call& c, const Json& in) { return ListExecutions(c, in); });
+    On("ListExecutions", [this](Call& c, const Json& in) -> Result<Json> {
+      if (in.contains("mapRunArn")) {
+        if (in.contains("stateMachineArn")) {
+          return Error("ValidationException", "Must provide a StateMachine ARN or MapRun ARN, but not both");
+        }
+        return ListMapRunExecutions(context_.store, in);
+      }
+      return ListExecutions(c, in);
+    });
+    On("DescribeMapRun", [this](Call& c, const Json& in) { return DescribeMapRun(context_.store, in.value("mapRunArn", "")); });
+    On("ListMapRuns", [this](Call& c, const Json& in) { return ListMapRuns(context_.store, in); });
+    On("UpdateMapRun", [this](Call& c, const Json& in) -> Result<Json> {
+      MapRunUpdate u;
+      if (in.contains("maxConcurrency")) u.max_concurrency = in.value("maxConcurrency", int64_t{0});
+      if (in.contains("toleratedFailurePercentage")) {
+        u.tolerated_failure_percentage = in.value("toleratedFailurePercentage", 0.0);
+      }
+      if (in.contains("toleratedFailureCount")) u.tolerated_failure_count = in.value("toleratedFailureCount", int64_t{0});
+      if (!u.max_concurrency && !u.tolerated_failure_percentage && !u.tolerated_failure_count) {
+        return Error("ValidationException",
+                     "At least one of the parameters maxConcurrency, toleratedFailurePercentage or "
+                     "toleratedFailureCount must be provided");
+      }
+      STRATUS_RETURN_IF_ERROR(runner_.UpdateMapRun(in.value("mapRunArn", ""), u));
+      return Json::object();
+    });
     On("GetExecutionHistory", [this](Call& c, const Json& in) { return GetExecutionHistory(c, in); });
     On("DescribeStateMachineForExecution", [this](Call& c, const Json& in) { return DescribeStateMachineForExecution(c, in); });
     On("ValidateStateMachineDefinition", [this](Call& c, const Json& in) { return ValidateStateMachineDefinition(c, in); });
@@ -729,7 +760,7 @@ void Dispatcher::Dispatch(const ExecutionInfo& info, const TaskCall& call, std::
 
 }  // namespace
 
-std::unique_ptr<aws::Service> MakeStepFunctionsService(aws::ServiceContext& context) {
+STRATUS_STARTUP_CODE std::unique_ptr<aws::Service> MakeStepFunctionsService(aws::ServiceContext& context) {
   return std::make_unique<StepFunctionsService>(context);
 }
 

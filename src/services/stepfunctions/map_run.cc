@@ -1,0 +1,100 @@
+// A distributed Map's map run (DescribeMapRun / ListMapRuns / UpdateMapRun) and its iterations
+// as child executions (DescribeExecution / ListExecutions with mapRunArn): the records the
+// engine queues for the runner to persist with the batch that changed them. The iterations
+// themselves run in the parent execution's frames.
+#include <algorithm>
+
+#include "services/stepfunctions/state_runner.h"
+
+namespace stratus::services::stepfunctions {
+
+namespace {
+
+Json Counts(size_t pending, size_t running, size_t succeeded, size_t failed, size_t aborted, size_t total,
+            size_t written) {
+  return Json{{"pending", pending},     {"running", running}, {"succeeded", succeeded},
+              {"failed", failed},       {"timedOut", 0},      {"aborted", aborted},
+              {"total", total},         {"resultsWritten", written},
+              {"failuresNotRedrivable", 0}, {"pendingRedrive", 0}};
+}
+
+}  // namespace
+
+void StateRunner::RecordMapRun(Frame& f, const char* status) {
+  if (e_.info_.express || !f.children) return;
+  const Children& c = *f.children;
+  const MapConfig& m = *f.current().map;
+  MapRunNames names = RunNames(f);
+  std::string st = status;
+  bool running = st == "RUNNING";
+  size_t succeeded = c.done - std::min(c.done, c.failed);
+  size_t active = c.running.size();
+  size_t pending = c.total - std::min(c.total, c.started);
+  size_t aborted = running ? 0 : active;
+  if (st == "ABORTED") aborted += pending, pending = 0;
+  size_t written = !running && !m.writer_resource.empty() ? c.done : 0;
+  Json counts = Counts(pending, running ? active : 0, succeeded, c.failed, aborted, c.total, written);
+  Json rec{{"mapRunArn", names.map_run_arn},
+           {"executionArn", e_.info_.arn},
+           {"stateMachineArn", names.state_machine_arn},
+           {"frame", f.id},
+           {"status", st},
+           {"startMs", f.entered_ms},
+           {"maxConcurrency", c.max_concurrency},
+           {"toleratedFailurePercentage", std::max(0.0, c.tolerated_percentage)},
+           {"toleratedFailureCount", std::max<int64_t>(0, c.tolerated_count)},
+           {"itemCounts", counts},
+           {"executionCounts", counts}};
+  if (!running) rec["stopMs"] = e_.host_.NowMs();
+  e_.map_run_changes_.runs[names.map_run_arn] = std::move(rec);
+}
+
+void StateRunner::RecordChildExecution(Frame& parent, Frame& child, bool ok) {
+  if (e_.info_.express || !parent.children) return;
+  Children& c = *parent.children;
+  size_t index = static_cast<size_t>(child.index);
+  MapRunNames names = RunNames(parent);
+  std::string arn = names.execution_arn_prefix + std::to_string(index);
+  Json input;
+  if (index < c.items.size()) {
+    if (c.items_selected) {
+      input = c.items[index];
+    } else {
+      auto v = SelectItem(parent, index, c.items[index]);
+      input = v.ok() ? std::move(*v) : c.items[index];
+    }
+  }
+  Json rec{{"arn", arn},
+           {"name", arn.substr(arn.rfind(':') + 1)},
+           {"stateMachineArn", names.state_machine_arn},
+           {"mapRunArn", names.map_run_arn},
+           {"startMs", child.start_ms ? child.start_ms : parent.entered_ms},
+           {"stopMs", e_.host_.NowMs()},
+           {"input", std::move(input)},
+           {"status", ok ? "SUCCEEDED" : "FAILED"}};
+  if (ok) {
+    rec["output"] = child.output;
+  } else {
+    if (!child.error.empty()) rec["error"] = child.error;
+    if (!child.cause.empty()) rec["cause"] = child.cause;
+  }
+  e_.map_run_changes_.children.push_back(std::move(rec));
+}
+
+bool StateRunner::UpdateMapRun(Frame& f, const MapRunUpdate& update) {
+  if (f.phase != Phase::kChildren || !f.children || f.current().type != StateType::kMap ||
+      !f.current().map->distributed) {
+    return false;
+  }
+  Children& c = *f.children;
+  if (update.max_concurrency) c.max_concurrency = static_cast<size_t>(std::max<int64_t>(0, *update.max_concurrency));
+  if (update.tolerated_failure_percentage) c.tolerated_percentage = *update.tolerated_failure_percentage;
+  if (update.tolerated_failure_count) c.tolerated_count = *update.tolerated_failure_count;
+  // Persisted with the frame (its record carries the limits), so a restart keeps them.
+  e_.MarkDirty(f);
+  StartIterations(f);
+  RecordMapRun(f, "RUNNING");
+  return true;
+}
+
+}  // namespace stratus::services::stepfunctions
