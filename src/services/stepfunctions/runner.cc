@@ -1,5 +1,4 @@
 #include "services/stepfunctions/runner.h"
-#include "core/startup_code.h"
 
 #include <spdlog/spdlog.h>
 
@@ -211,7 +210,7 @@ class Runner::Host : public EngineHost {
   trace::Recorder& tracer_;
 };
 
-STRATUS_STARTUP_CODE Runner::Runner(aws::ServiceContext& context, TaskDispatcher& dispatcher)
+Runner::Runner(aws::ServiceContext& context, TaskDispatcher& dispatcher)
     : context_(context), dispatcher_(dispatcher) {}
 
 Runner::~Runner() { Stop(); }

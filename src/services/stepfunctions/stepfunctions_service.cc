@@ -1,7 +1,6 @@
 // The Step Functions API: thin handlers over Runner (executions), the store (state machines,
 // activities, history) and Integrations (Task states).
 #include "services/stepfunctions/stepfunctions_service.h"
-#include "core/startup_code.h"
 
 #include <spdlog/spdlog.h>
 
@@ -760,7 +759,7 @@ void Dispatcher::Dispatch(const ExecutionInfo& info, const TaskCall& call, std::
 
 }  // namespace
 
-STRATUS_STARTUP_CODE std::unique_ptr<aws::Service> MakeStepFunctionsService(aws::ServiceContext& context) {
+std::unique_ptr<aws::Service> MakeStepFunctionsService(aws::ServiceContext& context) {
   return std::make_unique<StepFunctionsService>(context);
 }
 
