@@ -160,6 +160,24 @@ test("PartiQL: ExecuteStatement, BatchExecuteStatement and ExecuteTransaction", 
   const all = await ddb.send(new ExecuteStatementCommand({ Statement: `SELECT * FROM "js_pq"` }));
   assert.deepEqual(all.Items.map((i) => `${i.pk.S}${i.sk.N}`).sort(), ["a1", "b1"]);
   assert.equal(all.Items.find((i) => i.pk.S === "a").v.N, "6");
+  // ClientRequestToken: the same transaction again is applied once; another one with the token is refused.
+  const bump = { Statement: `UPDATE "js_pq" SET v = v + 10 WHERE pk = 'a' AND sk = 1` };
+  const first = await ddb.send(
+    new ExecuteTransactionCommand({ TransactStatements: [bump], ClientRequestToken: "pq-1", ReturnConsumedCapacity: "TOTAL" }),
+  );
+  assert.deepEqual(first.ConsumedCapacity, [{ TableName: "js_pq", CapacityUnits: 2 }]);
+  await ddb.send(new ExecuteTransactionCommand({ TransactStatements: [bump], ClientRequestToken: "pq-1" }));
+  const once = await ddb.send(new ExecuteStatementCommand({ Statement: `SELECT v FROM "js_pq" WHERE pk = 'a' AND sk = 1` }));
+  assert.equal(once.Items[0].v.N, "16");
+  await assert.rejects(
+    ddb.send(
+      new ExecuteTransactionCommand({
+        TransactStatements: [{ Statement: `DELETE FROM "js_pq" WHERE pk = 'a' AND sk = 1` }],
+        ClientRequestToken: "pq-1",
+      }),
+    ),
+    { name: "IdempotentParameterMismatchException" },
+  );
   await assert.rejects(
     ddb.send(new ExecuteStatementCommand({ Statement: `SELEC * FROM "js_pq"` })),
     { name: "ValidationException" },

@@ -245,6 +245,11 @@ Result<Json> Engine::TransactWriteItems(const Scope& s, Json in) {
     }
     ops.push_back(std::move(op));
   }
+  return CommitTransaction(s, ops, token, fingerprint, in.value("ReturnConsumedCapacity", "NONE"));
+}
+
+Result<Json> Engine::CommitTransaction(const Scope& s, std::vector<WriteOp>& ops, const std::string& token,
+                                       const std::string& fingerprint, const std::string& return_capacity) {
   if (!token.empty()) {
     // Idempotency: a token seen in the last 10 minutes with the same items succeeds again
     // without applying anything; with other items it is a mismatch.
@@ -268,7 +273,7 @@ Result<Json> Engine::TransactWriteItems(const Scope& s, Json in) {
   });
   if (!st.ok()) return st.error();
   Json out = Json::object();
-  if (in.value("ReturnConsumedCapacity", "NONE") != "NONE") {
+  if (return_capacity != "NONE") {
     Json consumed = Json::array();
     std::set<std::string> tables;
     for (const auto& op : ops) tables.insert(op.table_name);

@@ -110,6 +110,13 @@ class Engine {
                      std::vector<Status>* per_op = nullptr,
                      const std::function<Status(store::WriteTxn&)>& extra = {});
 
+  // Applies a transaction's prepared writes all or nothing (TransactWriteItems,
+  // ExecuteTransaction). A non-empty `token` (ClientRequestToken) makes it idempotent for 10
+  // minutes: the same `fingerprint` again succeeds without applying anything, another one is
+  // IdempotentParameterMismatchException. `return_capacity` is ReturnConsumedCapacity.
+  Result<Json> CommitTransaction(const Scope& s, std::vector<WriteOp>& ops, const std::string& token,
+                                 const std::string& fingerprint, const std::string& return_capacity);
+
   // Prepares a write from the input of PutItem/UpdateItem/DeleteItem/ConditionCheck (also the
   // members of TransactWriteItems and PartiQL statements).
   Result<WriteOp> PreparePut(const Scope& s, Json in, const Table& t);

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <map>
 
+#include "core/crypto.h"
 #include "core/strings.h"
 #include "services/dynamodb/attr.h"
 #include "services/dynamodb/engine.h"
@@ -698,8 +699,8 @@ Result<Json> Engine::ExecuteTransaction(const Scope& s, Json in) {
     return Json{{"Responses", responses}};
   }
   for (auto& op : ops) op.return_values = "NONE";
-  STRATUS_RETURN_IF_ERROR(ApplyWrites(s, ops, true));
-  return Json::object();
+  return CommitTransaction(s, ops, in.value("ClientRequestToken", ""), Sha256Hex(statements.dump()),
+                           in.value("ReturnConsumedCapacity", "NONE"));
 }
 
 }  // namespace stratus::services::dynamodb
