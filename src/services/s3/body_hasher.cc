@@ -153,7 +153,8 @@ struct BodyHasher::State : std::enable_shared_from_this<State> {
       Hash(data.substr(pos, end - pos));
       pos = end;
       if (!chunk_sha || bad_signature.load(std::memory_order_relaxed)) continue;
-      std::string expected = aws::AwsChunkSignature(*signing, previous, HexEncode(chunk_sha->Final()));
+      std::string expected =
+          aws::AwsChunkSignature(*signing, previous, HexEncode(chunk_sha->Final()));
       if (claimed.empty() || !ConstantTimeEquals(expected, claimed)) {
         bad_signature.store(true);
       } else {

@@ -17,11 +17,20 @@ namespace {
 
 // Query parameters a streamed PUT may carry: those of PutObject and UploadPart, and of presigned
 // URLs (SigV4 and legacy SigV2). Any other names a subresource whose body is small XML.
-const std::set<std::string, std::less<>> kStreamableQuery = {
-    "partNumber",          "uploadId",        "x-id",         "X-Amz-Algorithm",
-    "X-Amz-Credential",    "X-Amz-Date",      "X-Amz-Expires", "X-Amz-SignedHeaders",
-    "X-Amz-Signature",     "X-Amz-Security-Token", "X-Amz-Content-Sha256", "AWSAccessKeyId",
-    "Signature",           "Expires"};
+const std::set<std::string, std::less<>> kStreamableQuery = {"partNumber",
+                                                             "uploadId",
+                                                             "x-id",
+                                                             "X-Amz-Algorithm",
+                                                             "X-Amz-Credential",
+                                                             "X-Amz-Date",
+                                                             "X-Amz-Expires",
+                                                             "X-Amz-SignedHeaders",
+                                                             "X-Amz-Signature",
+                                                             "X-Amz-Security-Token",
+                                                             "X-Amz-Content-Sha256",
+                                                             "AWSAccessKeyId",
+                                                             "Signature",
+                                                             "Expires"};
 
 Error Malformed(const std::string& what) {
   return Error("InvalidRequest", "The aws-chunked request body is malformed: " + what, 400);
@@ -64,8 +73,7 @@ class ObjectBodySink::Consumer final : public ChunkConsumer {
 
 std::shared_ptr<ObjectBodySink> ObjectBodySink::Open(store::BlobStore& blobs, WorkerPool& hashers,
                                                      const HttpRequest& head,
-                                                     const aws::SigV4Claim* claim,
-                                                     int64_t now_ms) {
+                                                     const aws::SigV4Claim* claim, int64_t now_ms) {
   if (head.method != "PUT" || head.headers.Has("x-amz-copy-source")) return nullptr;
   for (const auto& [name, value] : ParseQuery(head.query)) {
     if (!kStreamableQuery.contains(name)) return nullptr;
@@ -86,10 +94,9 @@ std::shared_ptr<ObjectBodySink> ObjectBodySink::Open(store::BlobStore& blobs, Wo
     if (*mode != aws::AwsChunkedMode::kUnsignedTrailer) {
       signed_trailer = *mode == aws::AwsChunkedMode::kSignedTrailer;
       if (claim == nullptr) {
-        refused = Error("InvalidRequest", "A signed aws-chunked payload needs a signed request.",
-                        400);
-      } else if (aws::VerifySigV4(head, *claim, kKnownSecret, now_ms / 1000,
-                                  aws::SigV4Dialect::kS3)
+        refused =
+            Error("InvalidRequest", "A signed aws-chunked payload needs a signed request.", 400);
+      } else if (aws::VerifySigV4(head, *claim, kKnownSecret, now_ms / 1000, aws::SigV4Dialect::kS3)
                      .ok()) {
         signing = aws::ChunkSigningContextFor(*claim, kKnownSecret);
       }
@@ -130,8 +137,8 @@ std::shared_ptr<ObjectBodySink> ObjectBodySink::Open(store::BlobStore& blobs, Wo
 ObjectBodySink::ObjectBodySink(std::unique_ptr<store::BlobWriter> writer,
                                std::unique_ptr<BodyHasher> hasher,
                                std::unique_ptr<ChunkStreamDecoder> chunked,
-                               std::optional<aws::ChunkSigningContext> signing,
-                               bool signed_trailer, std::string claimed_sha256)
+                               std::optional<aws::ChunkSigningContext> signing, bool signed_trailer,
+                               std::string claimed_sha256)
     : writer_(std::move(writer)),
       hasher_(std::move(hasher)),
       chunked_(std::move(chunked)),

@@ -47,8 +47,8 @@ class ObjectBodySink final : public BodySink {
   // hashing and must outlive the sink; `now_ms` is the arrival time (a signed chunked body's
   // request signature is checked against it).
   static std::shared_ptr<ObjectBodySink> Open(store::BlobStore& blobs, WorkerPool& hashers,
-                                              const HttpRequest& head,
-                                              const aws::SigV4Claim* claim, int64_t now_ms);
+                                              const HttpRequest& head, const aws::SigV4Claim* claim,
+                                              int64_t now_ms);
   ~ObjectBodySink() override;
 
   void Append(std::string_view piece) override;
@@ -89,8 +89,8 @@ class ObjectBodySink final : public BodySink {
   std::unique_ptr<Consumer> consumer_;
   // A signed chunked body whose request signature verified: what its chunks are checked with.
   const std::optional<aws::ChunkSigningContext> signing_;
-  const bool signed_trailer_;     // STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER
-  std::string claimed_sha256_;    // a hex x-amz-content-sha256 the body must match, lowercase
+  const bool signed_trailer_;   // STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER
+  std::string claimed_sha256_;  // a hex x-amz-content-sha256 the body must match, lowercase
   uint64_t payload_size_ = 0;
   bool settled_ = false;
   std::optional<Error> failed_;

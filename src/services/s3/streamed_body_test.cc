@@ -101,19 +101,22 @@ TEST(ChunkStream, HostileFraming) {
     std::string name, wire, code;
   };
   std::vector<Case> cases = {
-      {"size not hex", "1g;chunk-signature=" + std::string(64, 'a') + "\r\n" + good, "InvalidRequest"},
+      {"size not hex", "1g;chunk-signature=" + std::string(64, 'a') + "\r\n" + good,
+       "InvalidRequest"},
       {"size too long", std::string(17, 'f') + "\r\n", "InvalidRequest"},
       {"size line without CR", "10000\n" + payload, "InvalidRequest"},
       {"header line endless", std::string(5000, '1'), "InvalidRequest"},
-      {"chunk larger than the body", "ffffffff;chunk-signature=" + std::string(64, 'a') + "\r\n" +
-                                         payload, "IncompleteBody"},
+      {"chunk larger than the body",
+       "ffffffff;chunk-signature=" + std::string(64, 'a') + "\r\n" + payload, "IncompleteBody"},
       {"truncated mid-chunk", good.substr(0, good.size() / 2), "IncompleteBody"},
       {"no last chunk", good.substr(0, good.find("\r\n0;") + 2), "IncompleteBody"},
-      {"data not followed by CRLF", [&] {
+      {"data not followed by CRLF",
+       [&] {
          std::string w = good;
-         w[w.find("\r\n", w.find("\r\n") + 2 + 65536) ] = 'x';
+         w[w.find("\r\n", w.find("\r\n") + 2 + 65536)] = 'x';
          return w;
-       }(), "InvalidRequest"},
+       }(),
+       "InvalidRequest"},
       {"junk after the last chunk", good + "junk\r\n", "InvalidRequest"},
   };
   for (const Case& c : cases) {
@@ -153,9 +156,8 @@ class StreamedBodyTest : public ::testing::Test {
     if (!trailers.empty()) r.headers.Set("x-amz-trailer", trailers[0].first);
     aws::SignRequest(r, "AKIDEXAMPLE", secret, "us-east-1", "s3", kNow, {}, mode);
     auto claim = aws::ParseSigV4(r, aws::SigV4Dialect::kS3);
-    std::string wire =
-        aws::EncodeAwsChunked(payload, 64 * 1024, aws::ChunkSigningContextFor(**claim, secret),
-                              trailers);
+    std::string wire = aws::EncodeAwsChunked(
+        payload, 64 * 1024, aws::ChunkSigningContextFor(**claim, secret), trailers);
     r.headers.Set("Content-Length", std::to_string(wire.size()));
     return {r, wire};
   }
@@ -220,7 +222,8 @@ TEST_F(StreamedBodyTest, WrongSignaturesFailAndLeaveNothing) {
       {"a data byte mid-stream", corrupt(wire.size() / 2)},
       {"a chunk signature", corrupt(second_sig)},
       {"the trailer signature", corrupt(trailer_sig)},
-      {"a trailer value", [&] {
+      {"a trailer value",
+       [&] {
          std::string w = wire;
          size_t at = w.find("x-amz-checksum-crc32:") + 22;
          w[at] = w[at] == 'A' ? 'B' : 'A';
