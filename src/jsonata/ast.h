@@ -134,6 +134,8 @@ struct Node {
   const Value* builtin = nullptr;
   // step fast path: a plain name with no annotations (a field lookup)
   bool plain_name = false;
+  // path fast path: `$var.name.name...` with no annotations anywhere (`$states.input.x`)
+  bool variable_fields = false;
 };
 
 struct Program {

@@ -288,21 +288,38 @@ Value Evaluator::LookupVariable(std::string_view name, Frame* env) const {
 }
 
 Value Evaluator::LookupVariable(std::string_view name, Frame* env, const Value* builtin) const {
-  if (const Value* v = env->Find(name)) return *v;
+  const Value* v = FindVariable(name, env, builtin);
+  return v != nullptr ? *v : Value();
+}
+
+const Value* Evaluator::FindVariable(std::string_view name, Frame* env, const Value* builtin) const {
+  if (const Value* v = env->Find(name)) return v;
   if (external_ != nullptr && !external_->vars.empty()) {
     const auto& vars = external_->vars;
     constexpr size_t kLinearLookup = 4;  // below this, comparing names beats hashing one
     if (vars.size() <= kLinearLookup) {
       for (const auto& [k, v] : vars) {
-        if (k == name) return v;
+        if (k == name) return &v;
       }
     } else {
       auto it = vars.find(name);
-      if (it != vars.end()) return it->second;
+      if (it != vars.end()) return &it->second;
     }
   }
-  if (builtin != nullptr) return *builtin;
-  return Value();
+  return builtin;
+}
+
+bool Evaluator::EvalVariableFields(const Node* path, Frame* env, Value& result) const {
+  const Node* first = path->items[0];
+  const Value* cur = FindVariable(first->op_text, env, first->builtin);
+  const size_t n = path->items.size();
+  for (size_t i = 1; i < n && cur != nullptr; ++i) {
+    if (cur->IsArray()) return false;
+    cur = cur->IsObject() ? cur->AsObject().Find(path->items[i]->op_text) : nullptr;
+  }
+  // the general loop keeps a lone array result as is, and so does this
+  result = cur != nullptr ? *cur : Value();
+  return true;
 }
 
 Value Evaluator::Eval(const Node* n, const Value& input, Frame* env) {
@@ -320,7 +337,7 @@ Value Evaluator::Eval(const Node* n, const Value& input, Frame* env) {
   Value result;
   switch (n->type) {
     case NodeType::kPath:
-      result = EvalPath(n, input, env);
+      if (!n->variable_fields || !EvalVariableFields(n, env, result)) result = EvalPath(n, input, env);
       break;
     case NodeType::kBinary:
       result = EvalBinary(n, input, env);

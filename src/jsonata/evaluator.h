@@ -209,6 +209,12 @@ class Evaluator {
   Value LookupVariable(std::string_view name, Frame* env) const;
   // As LookupVariable, for a name whose built-in (if any) was resolved at compile time.
   Value LookupVariable(std::string_view name, Frame* env, const Value* builtin) const;
+  // Where the variable's value lives (a frame, the bindings or the built-ins; valid for the
+  // whole evaluation), or nullptr when it is unbound.
+  const Value* FindVariable(std::string_view name, Frame* env, const Value* builtin) const;
+  // `$var.a.b` over objects: follows the fields without building sequences or touching
+  // reference counts; false when the path meets an array (the general loop then runs).
+  bool EvalVariableFields(const Node* path, Frame* env, Value& result) const;
 
   const ExternalScope* external_;
   // The call expression whose function Apply is about to run (read and cleared by ApplyInner).

@@ -343,3 +343,30 @@ TEST(JsonataFastPaths, SimpleRegexShapes) {
 
 }  // namespace
 }  // namespace stratus::jsonata
+
+namespace stratus::jsonata {
+namespace {
+
+// `$var.a.b` follows object fields directly; arrays on the way take the general path.
+TEST(JsonataFastPaths, VariableFieldPaths) {
+  Bindings b;
+  b.Set("states", Json::parse(R"({"input": {"c": {"name": "Ada", "tags": ["x"]}, "items": [{"p": 1}, {"p": 2}]}})"));
+  auto run = [&](const std::string& expr) {
+    auto e = Expression::Compile(expr);
+    EXPECT_TRUE(e.ok()) << expr;
+    auto r = e->Evaluate(Json::object(), b);
+    EXPECT_TRUE(r.ok()) << expr;
+    return r.ok() && r->has_value() ? **r : Json();
+  };
+  EXPECT_EQ(run("$states.input.c.name"), Json("Ada"));
+  EXPECT_EQ(run("$states.input.c.tags"), Json::parse(R"(["x"])"));
+  EXPECT_EQ(run("$states.input.items.p"), Json::parse("[1, 2]"));
+  EXPECT_EQ(run("$states.input.missing.x"), Json());
+  EXPECT_EQ(run("$nobody.x"), Json());
+  EXPECT_EQ(run("$states.input.c.name.first"), Json());
+  EXPECT_EQ(run("($s := $states.input.items.p; {\"v\": $s}.v)"), Json::parse("[1, 2]"));
+  EXPECT_EQ(run("($o := {\"a\": $states.input.items[0].p}; $o.a)"), Json(1));
+}
+
+}  // namespace
+}  // namespace stratus::jsonata

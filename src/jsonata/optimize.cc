@@ -224,12 +224,20 @@ class Optimizer {
     return expr;
   }
 
+  static bool Plain(const Node* s) {
+    return s->stages.empty() && s->predicate.empty() && !s->group && !s->keep_array && !s->tuple && !s->has_focus &&
+           !s->has_index && s->ancestor == nullptr && !s->consarray;
+  }
+
   static void FinishPath(Node* path) {
     // Plain-name steps (the most common Step Functions shape) take a fast lookup loop.
-    for (Node* s : path->items) {
-      s->plain_name = s->type == NodeType::kName && s->stages.empty() && s->predicate.empty() && !s->group &&
-                      !s->keep_array && !s->tuple && !s->has_focus && !s->has_index && s->ancestor == nullptr;
-    }
+    for (Node* s : path->items) s->plain_name = s->type == NodeType::kName && Plain(s);
+    const Node* first = path->items[0];
+    bool fields = path->items.size() >= 2 && first->type == NodeType::kVariable && !first->op_text.empty() &&
+                  Plain(first) && !path->keep_singleton_array && !path->keep_array && !path->tuple &&
+                  path->group == nullptr;
+    for (size_t i = 1; fields && i < path->items.size(); ++i) fields = path->items[i]->plain_name;
+    path->variable_fields = fields;
   }
 
   Node* ProcessUnary(Node* expr) {
