@@ -189,3 +189,25 @@ def test_dynamodb_stream_mapping_delivers_only_matching_records(lambda_server):
     assert seen() == expected  # nothing else, no repeats: the checkpoint moved past the dropped records
     first = delivered(logs, "filter-ddb-fn")[0]
     assert first["dynamodb"]["NewImage"]["amount"] == {"N": "250"} and first["eventSourceARN"] == arn
+
+
+def test_sqs_filtered_messages_are_deleted_even_when_the_function_fails(lambda_server):
+    lam = make_client(lambda_server, "lambda")
+    sqs = make_client(lambda_server, "sqs")
+    logs = make_client(lambda_server, "logs")
+    url, arn = make_queue(sqs, "filter-sqs-failing")
+    create_function(lam, "filter-sqs-failing-fn", {"app.py": (
+        "import json\n"
+        "def handler(event, context):\n"
+        "    for r in event['Records']:\n"
+        "        print('GOT ' + json.dumps(r))\n"
+        "    raise Exception('always fails')\n")})
+    m = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName="filter-sqs-failing-fn", BatchSize=10,
+                                        FilterCriteria=filters({"body": {"k": ["yes"]}}))
+    for body in ({"k": "no", "i": 1}, {"k": "yes", "i": 2}, {"k": "no", "i": 3}):
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body))
+    # The matching message keeps failing and coming back; the two others were deleted at once.
+    assert wait_for(lambda: len(delivered(logs, "filter-sqs-failing-fn")) >= 2, 30)
+    assert {json.loads(r["body"])["i"] for r in delivered(logs, "filter-sqs-failing-fn")} == {2}
+    assert wait_for(lambda: queue_depth(sqs, url) == 1, 10), queue_depth(sqs, url)
+    lam.delete_event_source_mapping(UUID=m["UUID"])
