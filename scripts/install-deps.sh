@@ -11,7 +11,7 @@ PACKAGES=(
   libpugixml-dev libspdlog-dev libfmt-dev libcli11-dev libzip-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-boto3 python3-pytest awscli nodejs npm unzip zip
-  libargon2-dev libxmlsec1-dev python3-jwt xmlsec1 chromium chromium-driver
+  libxmlsec1-dev python3-jwt xmlsec1 chromium chromium-driver
 )
 
 # API Gateway's JWT authorizer tests mint RS256 tokens with python3-jwt.

@@ -108,7 +108,7 @@ row() {  # label key
   printf '%-52s %10s %9s %14s %9s\n' "$1" "$sr" "$sc" "$lr" "$lc"
 }
 printf '\n%-52s %10s %9s %14s %9s\n' "operation (${SECS}s, ${CONNS} connections)" "stratus/s" "ms CPU" "cognito-local" "ms CPU"
-row "USER_PASSWORD_AUTH sign-ins (argon2id)" password
+row "USER_PASSWORD_AUTH sign-ins (SRP verifier)" password
 row "USER_SRP_AUTH sign-ins (2 requests each)" srp
 row "client_credentials tokens" cc
 row "GetUser (access-token verifications)" getuser

@@ -357,7 +357,7 @@ Result<Json> Engine::ConfirmForgotPassword(const Json& in) {
     if (!ConstantTimeEquals(c["code"].get<std::string>(), code)) return CodeMismatch();
     if (c.value("expires", int64_t{0}) < now) return ExpiredCode();
     u["_Codes"].erase("forgot");
-    u["_Password"] = hashed["_Password"];
+    u.erase("_Password");  // records before verifier-only passwords had a hash too
     u["_Srp"] = hashed["_Srp"];
     u["_Failed"] = 0;
     u.erase("_LockedUntil");
@@ -384,7 +384,7 @@ Result<Json> Engine::ChangePassword(const Json& in) {
   STRATUS_ASSIGN_OR_RETURN(Caller c, FromAccessToken(in.value("AccessToken", "")));
   STRATUS_RETURN_IF_ERROR(CheckLockout(c.user));
   std::string previous = in.value("PreviousPassword", "");
-  if (!Users::CheckPassword(c.user, previous)) {
+  if (!Users::CheckPassword(c.pool, c.user, previous)) {
     STRATUS_RETURN_IF_ERROR(RecordFailure(c.pool, c.user));
     return NotAuthorized(std::string(kBadCredentials));
   }
@@ -395,7 +395,7 @@ Result<Json> Engine::ChangePassword(const Json& in) {
   Json hashed = c.user;
   Users::SetPassword(c.pool, hashed, proposed);
   STRATUS_RETURN_IF_ERROR(users_.Update(c.pool, c.user["Username"].get<std::string>(), [&](Json& u) -> Status {
-    u["_Password"] = hashed["_Password"];
+    u.erase("_Password");  // records before verifier-only passwords had a hash too
     u["_Srp"] = hashed["_Srp"];
     u["_Failed"] = 0;
     u["UserLastModifiedDate"] = clock_.NowSeconds();
@@ -542,7 +542,7 @@ Result<Json> Engine::AdminCreateUser(const Scope& s, const Json& in) {
     Json hashed = existing;
     Users::SetPassword(pool, hashed, temp);
     STRATUS_ASSIGN_OR_RETURN(Json u, users_.Update(pool, existing["Username"].get<std::string>(), [&](Json& rec) -> Status {
-      rec["_Password"] = hashed["_Password"];
+      rec.erase("_Password");
       rec["_Srp"] = hashed["_Srp"];
       return Status::Ok();
     }));
@@ -635,7 +635,7 @@ Result<Json> Engine::AdminSetUserPassword(const Scope& s, const Json& in) {
   Json hashed = found;
   Users::SetPassword(pool, hashed, password);
   STRATUS_RETURN_IF_ERROR(users_.Update(pool, found["Username"].get<std::string>(), [&](Json& u) -> Status {
-    u["_Password"] = hashed["_Password"];
+    u.erase("_Password");  // records before verifier-only passwords had a hash too
     u["_Srp"] = hashed["_Srp"];
     u["_Failed"] = 0;
     u.erase("_LockedUntil");

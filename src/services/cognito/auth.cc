@@ -49,8 +49,8 @@ bool HideExistence(const Json& client) {
 // A constant-cost stand-in for a password check of a user that does not exist, so that response
 // times do not tell whether a user exists.
 void DummyPasswordCheck(std::string_view password) {
-  static const std::string dummy = secrets::HashPassword("stratus-dummy-password");
-  (void)secrets::VerifyPassword(password, dummy);
+  static const srp::Verifier dummy = srp::MakeVerifier("dummy", "stratus-dummy-user", "stratus-dummy-password");
+  (void)srp::CheckPassword("dummy", "stratus-dummy-user", password, dummy);
 }
 
 }  // namespace
@@ -318,7 +318,7 @@ Result<Json> Engine::PasswordSignIn(const Json& pool, const Json& client, const 
   }
   Json user = std::move(found).value();
   STRATUS_RETURN_IF_ERROR(CheckLockout(user));
-  if (!Users::CheckPassword(user, password)) {
+  if (!Users::CheckPassword(pool, user, password)) {
     STRATUS_RETURN_IF_ERROR(RecordFailure(pool, user));
     return NotAuthorized(std::string(kBadCredentials));
   }
@@ -620,7 +620,7 @@ Result<Json> Engine::RespondToAuthChallenge(const Json& in, const Scope* admin) 
     Users::SetPassword(pool, hashed, password);
     STRATUS_ASSIGN_OR_RETURN(user, users_.Update(pool, username, [&](Json& u) -> Status {
       for (const auto& [k, v] : attrs.items()) u["Attributes"][k] = v;
-      u["_Password"] = hashed["_Password"];
+      u.erase("_Password");  // records before verifier-only passwords had a hash too
       u["_Srp"] = hashed["_Srp"];
       u["UserStatus"] = "CONFIRMED";
       u.erase("_TempExpires");

@@ -1,7 +1,5 @@
 #include "services/cognito/secrets.h"
 
-#include <argon2.h>
-
 #include <cctype>
 
 #include "core/crypto.h"
@@ -11,44 +9,12 @@ namespace stratus::services::cognito::secrets {
 
 namespace {
 
-// OWASP's argon2id settings (Password Storage Cheat Sheet) are equivalent pairs of memory and
-// passes: 19 MiB × 2, 12 MiB × 3, 9 MiB × 4, 7 MiB × 5, ... With Debian's libargon2 (the
-// portable reference code) 7 MiB × 5 costs 12.6 ms of CPU per hash against 20.5 ms for
-// 19 MiB × 2 (fresh memory is page-faulted in on every call), so password sign-ins run 1.6×
-// faster at the same rated strength. Hashes keep their parameters in the PHC string, so hashes
-// made with other settings still verify.
-constexpr uint32_t kArgonMemoryKiB = 7 * 1024;
-constexpr uint32_t kArgonPasses = 5;
-constexpr uint32_t kArgonLanes = 1;
-constexpr size_t kArgonSaltBytes = 16;
-constexpr size_t kArgonHashBytes = 32;
 constexpr size_t kMaxPasswordBytes = 256;
 constexpr int64_t kTotpStepSeconds = 30;
 constexpr std::string_view kBase32Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 constexpr std::string_view kSymbols = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+- ";
 
 }  // namespace
-
-std::string HashPassword(std::string_view password) {
-  std::string salt = RandomBytes(kArgonSaltBytes);
-  size_t len = argon2_encodedlen(kArgonPasses, kArgonMemoryKiB, kArgonLanes, kArgonSaltBytes,
-                                 kArgonHashBytes, Argon2_id);
-  std::string encoded(len, '\0');
-  int rc = argon2id_hash_encoded(kArgonPasses, kArgonMemoryKiB, kArgonLanes, password.data(),
-                                 password.size(), salt.data(), salt.size(), kArgonHashBytes,
-                                 encoded.data(), encoded.size());
-  if (rc != ARGON2_OK) return {};
-  encoded.resize(std::char_traits<char>::length(encoded.c_str()));
-  return encoded;
-}
-
-bool VerifyPassword(std::string_view password, std::string_view phc) {
-  if (phc.empty() || password.size() > kMaxPasswordBytes || !StartsWith(phc, "$argon2id$")) {
-    return false;
-  }
-  std::string encoded(phc);
-  return argon2id_verify(encoded.c_str(), password.data(), password.size()) == ARGON2_OK;
-}
 
 std::string Base32Encode(std::string_view data) {
   std::string out;

@@ -1,5 +1,5 @@
 #pragma once
-// Password hashing (argon2id), one-time passwords (HOTP/TOTP, RFC 4226/6238) and Cognito's
+// One-time passwords (HOTP/TOTP, RFC 4226/6238) and Cognito's
 // SECRET_HASH. Pure functions; thread-safe. Passwords and secrets are never logged here or by
 // callers.
 #include <cstdint>
@@ -10,12 +10,6 @@
 #include "core/json.h"
 
 namespace stratus::services::cognito::secrets {
-
-// argon2id with one of OWASP's equivalent settings (7 MiB, 5 passes, 1 lane), 16-byte salt: the
-// PHC string "$argon2id$v=19$m=7168,t=5,p=1$<salt>$<hash>".
-std::string HashPassword(std::string_view password);
-// True when `password` matches a PHC string made by HashPassword (constant time compare).
-bool VerifyPassword(std::string_view password, std::string_view phc);
 
 // RFC 4648 base32 (uppercase, no padding) as authenticator apps read it.
 std::string Base32Encode(std::string_view data);

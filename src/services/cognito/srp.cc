@@ -222,6 +222,13 @@ Verifier MakeVerifier(std::string_view pool_name, std::string_view user_id_for_s
   return MakeVerifierWithSalt(pool_name, user_id_for_srp, password, ToHex(salt.get()));
 }
 
+bool CheckPassword(std::string_view pool_name, std::string_view user_id_for_srp,
+                   std::string_view password, const Verifier& stored) {
+  if (stored.salt_hex.empty() || stored.verifier_hex.empty()) return false;
+  Verifier v = MakeVerifierWithSalt(pool_name, user_id_for_srp, password, stored.salt_hex);
+  return ConstantTimeEquals(v.verifier_hex, stored.verifier_hex);
+}
+
 std::optional<ServerEphemeral> MakeServerEphemeralWithSecret(std::string_view verifier_hex,
                                                              std::string_view b_hex) {
   const Group& g = G();

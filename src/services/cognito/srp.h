@@ -41,6 +41,12 @@ Verifier MakeVerifier(std::string_view pool_name, std::string_view user_id_for_s
 Verifier MakeVerifierWithSalt(std::string_view pool_name, std::string_view user_id_for_srp,
                               std::string_view password, std::string_view salt_hex);
 
+// True when `password` is the one `stored` was made from (x recomputed with the stored salt,
+// g^x compared with v in constant time). This is how USER_PASSWORD_AUTH checks a password: the
+// verifier is what the store keeps, and costs one fixed-base exponentiation.
+bool CheckPassword(std::string_view pool_name, std::string_view user_id_for_srp,
+                   std::string_view password, const Verifier& stored);
+
 // Generates b and B for verifier v. Never fails for a valid verifier; nullopt for a malformed one.
 std::optional<ServerEphemeral> MakeServerEphemeral(std::string_view verifier_hex);
 // The same with a given secret b (tests).

@@ -28,6 +28,24 @@ TEST(Srp, ServerAndClientAgree) {
   EXPECT_NE(*wrong, *server_key);
 }
 
+TEST(Srp, CheckPasswordAgainstTheVerifier) {
+  Verifier v = MakeVerifier("AbCdEf123", "alice", "Passw0rd!");
+  EXPECT_TRUE(CheckPassword("AbCdEf123", "alice", "Passw0rd!", v));
+  EXPECT_FALSE(CheckPassword("AbCdEf123", "alice", "passw0rd!", v));
+  EXPECT_FALSE(CheckPassword("AbCdEf123", "alice", "", v));
+  // The verifier binds the pool and the user: the same password elsewhere does not match.
+  EXPECT_FALSE(CheckPassword("AbCdEf123", "bob", "Passw0rd!", v));
+  EXPECT_FALSE(CheckPassword("ZzZzZz999", "alice", "Passw0rd!", v));
+  // Malformed or empty records never match.
+  EXPECT_FALSE(CheckPassword("AbCdEf123", "alice", "Passw0rd!", Verifier{"", v.verifier_hex}));
+  EXPECT_FALSE(CheckPassword("AbCdEf123", "alice", "Passw0rd!", Verifier{v.salt_hex, ""}));
+  EXPECT_FALSE(CheckPassword("AbCdEf123", "alice", "Passw0rd!", Verifier{"zz", "not-hex"}));
+  // Salted: the same password makes another verifier, and each checks with its own salt.
+  Verifier w = MakeVerifier("AbCdEf123", "alice", "Passw0rd!");
+  EXPECT_NE(w.verifier_hex, v.verifier_hex);
+  EXPECT_TRUE(CheckPassword("AbCdEf123", "alice", "Passw0rd!", w));
+}
+
 TEST(Srp, FixedVectorIsStable) {
   // Fixed secrets give fixed results: a regression guard for byte conventions (the integration
   // test checks the same conventions against amazon-cognito-identity-js itself).

@@ -162,14 +162,17 @@ Status Users::Delete(const Json& pool, std::string_view username) {
 }
 
 void Users::SetPassword(const Json& pool, Json& user, std::string_view password) {
-  user["_Password"] = secrets::HashPassword(password);
+  user.erase("_Password");  // records written before verifier-only passwords had a hash too
   auto v = srp::MakeVerifier(PoolShortName(pool.value("Id", "")), user["Username"].get<std::string>(),
                              password);
   user["_Srp"] = Json{{"salt", v.salt_hex}, {"v", v.verifier_hex}};
 }
 
-bool Users::CheckPassword(const Json& user, std::string_view password) {
-  return secrets::VerifyPassword(password, user.value("_Password", ""));
+bool Users::CheckPassword(const Json& pool, const Json& user, std::string_view password) {
+  const Json& srp = user.value("_Srp", Json::object());
+  if (!srp.contains("salt") || !srp.contains("v")) return false;  // no password set (federated)
+  return srp::CheckPassword(PoolShortName(pool.value("Id", "")), user["Username"].get<std::string>(),
+                            password, srp::Verifier{srp["salt"].get<std::string>(), srp["v"].get<std::string>()});
 }
 
 Json Users::MfaOptions(const Json& user) {

@@ -7,7 +7,7 @@
 //
 // A user record is a JSON object:
 //   Username, Attributes {name: value}, Enabled, UserStatus, UserCreateDate,
-//   UserLastModifiedDate, and internals: _Password (argon2id PHC), _Srp {salt, v},
+//   UserLastModifiedDate, and internals: _Srp {salt, v} (the password's SRP verifier),
 //   _TempExpires, _Codes {purpose: {code, expires}}, _Failed, _LockedUntil (ms),
 //   _TokensValidAfter (s), _Totp {secret, verified, step}, _PendingTotp, _Mfa {Preferred,
 //   Enabled[]}, _Identities [...].
@@ -43,10 +43,11 @@ class Users {
 
   // The key the pool files `username` under (lowercased when usernames are case-insensitive).
   static std::string UsernameKey(const Json& pool, std::string_view username);
-  // Sets a password: argon2id hash and SRP verifier (slow: call outside transactions).
+  // Sets a password: the record keeps its SRP verifier only (one 3072-bit exponentiation, about
+  // a millisecond: call outside transactions).
   static void SetPassword(const Json& pool, Json& user, std::string_view password);
-  // True when the record's password matches.
-  static bool CheckPassword(const Json& user, std::string_view password);
+  // True when the record's password matches its SRP verifier.
+  static bool CheckPassword(const Json& pool, const Json& user, std::string_view password);
 
   // Shapes.
   static Json UserType(const Json& user);       // ListUsers / AdminCreateUser
