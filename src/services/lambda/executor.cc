@@ -184,9 +184,15 @@ Status Executor::Start() {
   ev.events = EPOLLIN;
   ev.data.u64 = ~uint64_t{0};
   ::epoll_ctl(d.epfd, EPOLL_CTL_ADD, d.wake_fd, &ev);
-  d.supervisor = std::thread([&d] { d.SupervisorLoop(); });
-  for (int i = 0; i < kSpawnerThreads; ++i) d.spawners.emplace_back([&d] { d.SpawnerLoop(); });
+  // The supervisor and spawner threads start with the first instance (Impl::StartThreads).
   return Status::Ok();
+}
+
+void Executor::Impl::StartThreads() {
+  if (threads_started || spawn_stop) return;
+  threads_started = true;
+  supervisor = std::thread([this] { SupervisorLoop(); });
+  for (int i = 0; i < kSpawnerThreads; ++i) spawners.emplace_back([this] { SpawnerLoop(); });
 }
 
 void Executor::Stop() {
@@ -297,6 +303,7 @@ void Executor::Invoke(std::shared_ptr<const FunctionSpec> spec, InvokeRequest re
   if (!fresh) return;
   {
     std::lock_guard lock(d.spawn_mu);
+    d.StartThreads();
     d.spawn_queue.push_back(std::move(fresh));
   }
   d.spawn_cv.notify_one();

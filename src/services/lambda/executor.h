@@ -12,7 +12,8 @@
 //  * A supervisor thread reads every instance's stdout/stderr (lines become log events, tied
 //    to the invocation running), notices exits (pidfd), enforces timeouts ("Task timed out
 //    after N.NN seconds"), the init timeout and MemorySize (resident set polling; exceeding it
-//    ends the instance with Runtime.OutOfMemory), and reaps instances idle too long.
+//    ends the instance with Runtime.OutOfMemory), and reaps instances idle too long. It and
+//    the spawner threads start with the first instance: an executor never invoked holds none.
 //  * Each invocation is logged to /aws/lambda/<name> with START, END and REPORT lines and
 //    recorded as a trace segment.
 //

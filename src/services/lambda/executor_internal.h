@@ -94,15 +94,16 @@ struct Executor::Impl {
   bool stopping = false;
   int64_t last_memory_poll_ns = 0;
 
-  std::mutex spawn_mu;  // guards spawn_queue, spawn_stop
+  std::mutex spawn_mu;  // guards spawn_queue, spawn_stop, and the creation of the threads below
   std::condition_variable spawn_cv;
   std::deque<std::shared_ptr<Instance>> spawn_queue;
   bool spawn_stop = false;
-  std::vector<std::thread> spawners;
+  bool threads_started = false;
+  std::vector<std::thread> spawners;  // started with the first instance (StartThreads)
 
   int epfd = -1;
   int wake_fd = -1;
-  std::thread supervisor;
+  std::thread supervisor;  // started with the first instance (StartThreads)
   std::atomic<bool> stop_flag{false};
 
   using Completions = std::vector<std::function<void()>>;
@@ -158,6 +159,11 @@ struct Executor::Impl {
   void SpawnerLoop();
 
   void SupervisorLoop();
+
+  // Starts the supervisor and the spawners, once, unless stopping: with the first instance, so
+  // that a server whose functions are never invoked holds none of these threads. Requires
+  // spawn_mu; after spawn_stop is set no thread is created, so Stop may join them unlocked.
+  void StartThreads();
 
   // Timeouts, memory and idleness of one instance; guarded by mu.
   void Check(Instance& inst, int64_t now, bool poll_memory, bool check_idle, Completions& after);

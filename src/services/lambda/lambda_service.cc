@@ -107,12 +107,14 @@ class LambdaService final : public aws::Service {
     STRATUS_RETURN_IF_ERROR(executor_.Start());
     async_.Start();
     sources_.Start();
-    auto interp = FindInterpreters();
-    spdlog::info("lambda: code cache in {}; sandbox {}; python {}; node {}", lambda_dir_,
-                 ::geteuid() == 0 ? "isolated (mount namespace, own uid per instance)"
-                                  : "not isolated (not root: data directory visible to functions)",
-                 interp.python.empty() ? "missing" : interp.python,
-                 interp.node.empty() ? "missing" : interp.node);
+    if (spdlog::should_log(spdlog::level::info)) {  // the interpreter search is for this line only
+      auto interp = FindInterpreters();
+      spdlog::info("lambda: code cache in {}; sandbox {}; python {}; node {}", lambda_dir_,
+                   ::geteuid() == 0 ? "isolated (mount namespace, own uid per instance)"
+                                    : "not isolated (not root: data directory visible to functions)",
+                   interp.python.empty() ? "missing" : interp.python,
+                   interp.node.empty() ? "missing" : interp.node);
+    }
     return Status::Ok();
   }
 
