@@ -405,8 +405,11 @@ void FrontDoor::Handle(HttpRequest request, Responder responder) {
       double start = static_cast<double>(call->now_ms) / 1000.0;
       trace::Segment seg = trace::NewSegment(call->trace, std::string(service), "", start);
       seg.end_time = start + secs;
-      seg.aws = Json{{"operation", operation}, {"request_id", call->request_id}};
-      if (!call->region.empty()) seg.aws["region"] = call->region;
+      // Built member by member: an initializer list copies every value twice.
+      seg.aws = Json::object();
+      seg.aws.emplace("operation", operation);
+      seg.aws.emplace("request_id", call->request_id);
+      if (!call->region.empty()) seg.aws.emplace("region", call->region);
       trace::SetHttpStatus(seg, response.status);
       d.ctx.tracer.Record(std::move(seg));
     }
@@ -428,7 +431,7 @@ void FrontDoor::Handle(HttpRequest request, Responder responder) {
   // the service it was meant for.
   auto claim = ParseSigV4(request);
   std::optional<SigV4Claim> parsed_claim;
-  if (claim.ok()) parsed_claim = claim.value();
+  if (claim.ok()) parsed_claim = std::move(claim).value();  // `claim` is only asked ok() later
   ServiceEntry* entry = d.Route(request, parsed_claim);
   if (!entry) {
     Error e("UnknownOperationException", "no service");

@@ -28,9 +28,24 @@ struct ParsedCredential {
 
 Result<ParsedCredential> ParseCredential(std::string_view credential, SigV4Dialect dialect,
                                          bool presigned) {
-  std::vector<std::string> parts = Split(credential, '/');
-  bool malformed = parts.size() != 5 || std::any_of(parts.begin(), parts.end(),
-                                                    [](const std::string& p) { return p.empty(); });
+  // Split on '/' into views; only a well-formed credential's parts become strings.
+  std::string_view parts[5];
+  size_t count = 0;
+  bool malformed = false;
+  for (size_t pos = 0;;) {
+    size_t slash = credential.find('/', pos);
+    std::string_view part = credential.substr(pos, slash == std::string_view::npos
+                                                       ? std::string_view::npos
+                                                       : slash - pos);
+    if (part.empty() || count == 5) {
+      malformed = true;
+      break;
+    }
+    parts[count++] = part;
+    if (slash == std::string_view::npos) break;
+    pos = slash + 1;
+  }
+  malformed = malformed || count != 5;
   if (malformed) {
     std::string s3 = presigned ? "Error parsing the X-Amz-Credential parameter; " +
                                      std::string(kS3CredentialMalformed)
@@ -43,24 +58,29 @@ Result<ParsedCredential> ParseCredential(std::string_view credential, SigV4Diale
   }
   if (parts[4] != kSigV4Terminator) {
     if (dialect == SigV4Dialect::kS3) {
-      std::string msg = "incorrect terminal \"" + parts[4] + "\". This endpoint uses \"" +
+      std::string msg = "incorrect terminal \"" + std::string(parts[4]) + "\". This endpoint uses \"" +
                         std::string(kSigV4Terminator) + "\".";
       return Incomplete(dialect, "",
                         presigned ? "Error parsing the X-Amz-Credential parameter; " + msg : msg,
                         presigned);
     }
     return Mismatch(dialect, "Credential should be scoped with a valid terminator: '" +
-                                 std::string(kSigV4Terminator) + "', not '" + parts[4] + "'.");
+                                 std::string(kSigV4Terminator) + "', not '" +
+                                 std::string(parts[4]) + "'.");
   }
-  return ParsedCredential{std::move(parts[0]), std::move(parts[1]), std::move(parts[2]),
-                          std::move(parts[3])};
+  return ParsedCredential{std::string(parts[0]), std::string(parts[1]), std::string(parts[2]),
+                          std::string(parts[3])};
 }
 
 std::vector<std::string> ParseSignedHeaders(std::string_view value) {
   std::vector<std::string> out;
-  for (std::string& name : Split(value, ';')) {
-    std::string_view trimmed = Trim(name);
+  out.reserve(static_cast<size_t>(std::count(value.begin(), value.end(), ';')) + 1);
+  for (size_t pos = 0; pos <= value.size();) {
+    size_t semi = value.find(';', pos);
+    if (semi == std::string_view::npos) semi = value.size();
+    std::string_view trimmed = Trim(value.substr(pos, semi - pos));
     if (!trimmed.empty()) out.push_back(ToLower(trimmed));
+    pos = semi + 1;
   }
   return out;
 }
@@ -97,8 +117,9 @@ Result<std::optional<SigV4Claim>> ParseHeaderForm(const HttpRequest& request,
   std::optional<std::string_view> credential, signed_headers, signature;
   size_t pos = 0;
   while (pos < rest.size()) {
-    size_t end = rest.find_first_of(", ", pos);
-    if (end == std::string_view::npos) end = rest.size();
+    // The next ',' or ' ' (a loop: find_first_of calls memchr once per character).
+    size_t end = pos;
+    while (end < rest.size() && rest[end] != ',' && rest[end] != ' ') ++end;
     std::string_view token = rest.substr(pos, end - pos);
     pos = end + 1;
     if (token.empty()) continue;

@@ -192,6 +192,17 @@ TEST(Templates, PassthroughAndContextOnly) {
   EXPECT_FALSE(RenderTemplate("$util.escapeJavaScript($input.body)", in).ok());
 }
 
+TEST(Templates, PlainTemplatesRenderToThemselves) {
+  TemplateInputs none{nullptr, nullptr, ""};
+  for (std::string_view plain : {"{\"statusCode\": 200}", "", "ok\n  {\"a\": [1, 2]}"}) {
+    EXPECT_TRUE(IsPlainTemplate(plain)) << plain;
+    EXPECT_EQ(*RenderTemplate(plain, none), plain);
+  }
+  EXPECT_FALSE(IsPlainTemplate("$input.body"));
+  EXPECT_FALSE(IsPlainTemplate("#set($x = 1)"));
+  EXPECT_FALSE(IsPlainTemplate("{\"id\": \"${context.requestId}\"}"));
+}
+
 TEST(Throttle, BucketAndQuota) {
   ManualClock clock;
   Throttler t(clock);

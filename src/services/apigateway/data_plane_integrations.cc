@@ -348,6 +348,8 @@ Result<std::string> DataPlane::Impl::RequestTemplateBody(const Exchange& ex) con
     if (pass == "WHEN_NO_TEMPLATES") return Error("UnsupportedMediaType", "Unsupported Media Type", 415);
   }
   if (!tpl || !tpl->is_string()) return ex.req.body;  // passthrough
+  const std::string& text = tpl->get_ref<const std::string&>();
+  if (IsPlainTemplate(text)) return text;  // no variables: the context need not be built
   Json vars = ContextVars(ex, 0, 0, 0);
   Json sv = ex.stage->stage.value("variables", Json::object());
   TemplateInputs in{&vars, &sv, ex.req.body};
@@ -410,7 +412,10 @@ void DataPlane::Impl::IntegrationResponse(const ExchangePtr& ex, int status, Hea
     tpl = &templates.begin().value();
     resp.headers.Set("Content-Type", templates.begin().key());
   }
-  if (tpl && tpl->is_string() && !tpl->get<std::string>().empty()) {
+  if (tpl && tpl->is_string() && IsPlainTemplate(tpl->get_ref<const std::string&>()) &&
+      !tpl->get_ref<const std::string&>().empty()) {
+    resp.body = tpl->get<std::string>();  // no variables: the context need not be built
+  } else if (tpl && tpl->is_string() && !tpl->get<std::string>().empty()) {
     Json vars = ContextVars(*ex, resp.status, 0, 0);
     Json sv = ex->stage->stage.value("variables", Json::object());
     TemplateInputs in{&vars, &sv, up_body};

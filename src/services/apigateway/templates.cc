@@ -33,6 +33,10 @@ std::string Lookup(const Json* root, const std::vector<std::string>& path) {
 
 }  // namespace
 
+bool IsPlainTemplate(std::string_view tpl) {
+  return tpl.find_first_of("$#") == std::string_view::npos;
+}
+
 Result<std::string> RenderTemplate(std::string_view tpl, const TemplateInputs& in) {
   std::string out;
   out.reserve(tpl.size());

@@ -24,6 +24,10 @@ struct TemplateInputs {
 
 Result<std::string> RenderTemplate(std::string_view tpl, const TemplateInputs& in);
 
+// True when `tpl` holds no '$' and no '#': RenderTemplate returns it unchanged whatever the
+// inputs, so a caller may skip building them (MOCK's {"statusCode": 200}).
+bool IsPlainTemplate(std::string_view tpl);
+
 // True when RenderTemplate can render `tpl` (used at request time to pick the failure early).
 bool IsSupportedTemplate(std::string_view tpl);
 
