@@ -219,11 +219,80 @@ struct ObjectData : HeapBase {
   std::vector<uint32_t> slots_;  // open addressing: entry index + 1, 0 = empty
 };
 
+// A tuple's named bindings: a few inline (tuples are copied per step, and most carry one to
+// three bindings), more on the heap. Contiguous, like a vector.
+class BindList {
+ public:
+  using Entry = std::pair<std::string_view, Value>;
+  static constexpr uint32_t kInline = 3;
+
+  BindList() = default;
+  BindList(const BindList& o) { Append(o); }
+  BindList& operator=(const BindList& o) {
+    if (this != &o) {
+      clear();
+      Append(o);
+    }
+    return *this;
+  }
+  BindList(BindList&& o) noexcept { TakeFrom(o); }
+  BindList& operator=(BindList&& o) noexcept {
+    if (this != &o) {
+      clear();
+      TakeFrom(o);
+    }
+    return *this;
+  }
+
+  Entry* begin() { return size_ <= kInline ? inline_ : heap_.data(); }
+  Entry* end() { return begin() + size_; }
+  const Entry* begin() const { return size_ <= kInline ? inline_ : heap_.data(); }
+  const Entry* end() const { return begin() + size_; }
+  size_t size() const { return size_; }
+
+  void emplace_back(std::string_view name, Value v) {
+    if (size_ < kInline) {
+      inline_[size_] = Entry(name, std::move(v));
+    } else {
+      if (size_ == kInline) {
+        heap_.reserve(2 * kInline);
+        for (auto& e : inline_) heap_.push_back(std::move(e));
+      }
+      heap_.emplace_back(name, std::move(v));
+    }
+    ++size_;
+  }
+  void clear() {
+    for (auto& e : inline_) e.second = Value();
+    heap_.clear();
+    size_ = 0;
+  }
+
+ private:
+  void Append(const BindList& o) {
+    for (const auto& e : o) emplace_back(e.first, e.second);
+  }
+  void TakeFrom(BindList& o) {
+    if (o.size_ <= kInline) {
+      for (uint32_t i = 0; i < o.size_; ++i) inline_[i] = std::move(o.inline_[i]);
+    } else {
+      heap_ = std::move(o.heap_);
+    }
+    size_ = o.size_;
+    o.size_ = 0;
+    o.heap_.clear();
+  }
+
+  Entry inline_[kInline];
+  uint32_t size_ = 0;
+  std::vector<Entry> heap_;  // all entries once there are more than kInline
+};
+
 // A tuple binds the context item '@' plus named variables (focus `@$x`, index `#$i`, parent
 // labels). Names point into the AST (which outlives the evaluation).
 struct Tuple {
   Value at;
-  std::vector<std::pair<std::string_view, Value>> binds;
+  BindList binds;
   void Bind(std::string_view name, Value v) {
     for (auto& b : binds) {
       if (b.first == name) {
