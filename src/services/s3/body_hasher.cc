@@ -21,7 +21,7 @@ namespace {
 constexpr int kBlocksPerTask = 4;
 // Emptied blocks kept for reuse per body, so a long upload does not allocate (and fault in)
 // a fresh megabyte per block.
-constexpr size_t kSpareBlocks = 3;
+constexpr size_t kSpareBlocks = 1;
 
 Error ChunkSignatureMismatch() {
   return Error("SignatureDoesNotMatch",
@@ -104,7 +104,7 @@ struct Block {
 }  // namespace
 
 struct BodyHasher::State : std::enable_shared_from_this<State> {
-  State(WorkerPool& p, const std::set<std::string>& algorithms,
+  State(HashingPool& p, const std::set<std::string>& algorithms,
         std::optional<aws::ChunkSigningContext> s)
       : pool(p), digester(algorithms), signing(std::move(s)) {
     if (signing) {
@@ -120,6 +120,7 @@ struct BodyHasher::State : std::enable_shared_from_this<State> {
       {
         std::lock_guard lock(mu);
         if (queue.empty() || cancelled) {
+          for (const auto& dropped : queue) pool.Release(dropped->data.size());
           queue.clear();
           queued_bytes = 0;
           running = false;
@@ -130,6 +131,7 @@ struct BodyHasher::State : std::enable_shared_from_this<State> {
         queue.pop_front();
       }
       Process(*block);
+      pool.Release(block->data.size());
       std::lock_guard lock(mu);
       queued_bytes -= std::min(queued_bytes, block->data.size());
       block->data.clear();
@@ -137,7 +139,7 @@ struct BodyHasher::State : std::enable_shared_from_this<State> {
       if (spare.size() < kSpareBlocks) spare.push_back(std::move(block));
       cv.notify_all();
     }
-    pool.Submit([self = shared_from_this()] { self->Drain(); });
+    pool.workers().Submit([self = shared_from_this()] { self->Drain(); });
   }
 
   void Hash(std::string_view data) {
@@ -166,14 +168,23 @@ struct BodyHasher::State : std::enable_shared_from_this<State> {
 
   // Receiver side: queues a block, waiting while too much is queued already.
   void Submit(std::unique_ptr<Block> block) {
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return queued_bytes < kMaxQueuedBytes || cancelled; });
-    if (cancelled) return;
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return queued_bytes < kMaxQueuedBytes || cancelled; });
+      if (cancelled) return;
+    }
+    // Not under mu: the budget is given back by Drains, which take mu.
+    pool.Acquire(block->data.size());
+    std::lock_guard lock(mu);
+    if (cancelled) {
+      pool.Release(block->data.size());
+      return;
+    }
     queued_bytes += block->data.size();
     queue.push_back(std::move(block));
     if (!running) {
       running = true;
-      pool.Submit([self = shared_from_this()] { self->Drain(); });
+      pool.workers().Submit([self = shared_from_this()] { self->Drain(); });
     }
   }
 
@@ -193,7 +204,7 @@ struct BodyHasher::State : std::enable_shared_from_this<State> {
     return block;
   }
 
-  WorkerPool& pool;
+  HashingPool& pool;
   // Hashing state: used by one Drain at a time (handed between pool threads under mu), then by
   // Wait's caller once nothing runs.
   Digester digester;
@@ -213,7 +224,24 @@ struct BodyHasher::State : std::enable_shared_from_this<State> {
   bool cancelled = false;
 };
 
-BodyHasher::BodyHasher(WorkerPool& pool, std::set<std::string> algorithms,
+HashingPool::HashingPool(size_t threads, size_t max_backlog_bytes)
+    : workers_(threads, /*idle_exit_ms=*/5'000), max_backlog_bytes_(max_backlog_bytes) {}
+
+void HashingPool::Acquire(size_t n) {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return used_ == 0 || used_ + n <= max_backlog_bytes_; });
+  used_ += n;
+}
+
+void HashingPool::Release(size_t n) {
+  {
+    std::lock_guard lock(mu_);
+    used_ -= std::min(used_, n);
+  }
+  cv_.notify_all();
+}
+
+BodyHasher::BodyHasher(HashingPool& pool, std::set<std::string> algorithms,
                        std::optional<aws::ChunkSigningContext> signing)
     : state_(std::make_shared<State>(pool, algorithms, std::move(signing))) {}
 

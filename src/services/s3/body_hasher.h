@@ -6,15 +6,19 @@
 //
 // The receiving thread copies payload bytes into 1 MiB blocks; a full block goes to the pool,
 // where one task at a time per body hashes blocks in order (one body never hashes on two threads
-// at once; several bodies do). At most kMaxQueuedBytes wait per body: past that, Data blocks its
-// caller until the pool has caught up — the same io-thread time as hashing inline, but only when
-// the receiver outruns the hasher. A pool task never waits on anything, so bodies cannot
-// deadlock each other however few threads the pool has.
+// at once; several bodies do). At most kMaxQueuedBytes wait per body, and at most the pool's
+// backlog limit across all bodies (so many uploads at once cannot hold more memory than that
+// between them): past either, Data blocks its caller until the pool has caught up — the same
+// io-thread time as hashing inline, but only when receivers outrun the hashers. A pool task never
+// waits on anything, so bodies cannot deadlock each other however few threads the pool has.
+// Memory per body beyond its queued blocks: the block being filled and one spare.
 //
 // Thread-safety: Data, ChunkEnd, Close and Cancel from one thread at a time (the receiver);
 // Failed from any thread; Wait from any one thread after Close, then digests() and
 // last_signature() from that thread.
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -27,6 +31,25 @@
 
 namespace stratus::services::s3 {
 
+// The threads streamed bodies are hashed on and the memory their queued blocks may take between
+// them; one per S3 service, outliving every body. Thread-safe.
+class HashingPool {
+ public:
+  HashingPool(size_t threads, size_t max_backlog_bytes);
+  WorkerPool& workers() { return workers_; }
+  // Takes `n` bytes of the backlog budget, waiting while it is spent (a block may always be
+  // queued when nothing else is).
+  void Acquire(size_t n);
+  void Release(size_t n);
+
+ private:
+  WorkerPool workers_;
+  const size_t max_backlog_bytes_;
+  std::mutex mu_;  // guards used_
+  std::condition_variable cv_;
+  size_t used_ = 0;
+};
+
 class BodyHasher {
  public:
   static constexpr size_t kBlockBytes = 1 << 20;
@@ -35,7 +58,7 @@ class BodyHasher {
   // `algorithms`: the checksums to compute besides MD5 (kChecksumAlgorithms names). `signing`:
   // given when chunk signatures are to be verified against it. `pool` must outlive the hasher's
   // queued work (the owner's pool, destroyed after every body).
-  BodyHasher(WorkerPool& pool, std::set<std::string> algorithms,
+  BodyHasher(HashingPool& pool, std::set<std::string> algorithms,
              std::optional<aws::ChunkSigningContext> signing);
   ~BodyHasher();
   BodyHasher(const BodyHasher&) = delete;

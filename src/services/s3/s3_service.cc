@@ -13,6 +13,7 @@
 #include "core/random.h"
 #include "core/strings.h"
 #include "core/worker_pool.h"
+#include "services/s3/body_hasher.h"
 #include "services/s3/cors.h"
 #include "services/s3/errors.h"
 #include "services/s3/events.h"
@@ -490,8 +491,10 @@ class S3Service final : public aws::Service {
   // Set once by Start(), before any request can arrive; read-only afterwards.
   std::unique_ptr<store::BlobStore> blobs_;
   // Hashes streamed bodies while the io threads receive them (body_hasher.h): one thread per
-  // core, started on demand. Its tasks hold only their bodies' hashing state.
-  WorkerPool hashers_{std::max(1u, std::thread::hardware_concurrency()), 5'000};
+  // core, started on demand, and at most kHashBacklogBytes of bodies waiting for them. Its tasks
+  // hold only their bodies' hashing state.
+  static constexpr size_t kHashBacklogBytes = 32 << 20;
+  HashingPool hashers_{std::max(1u, std::thread::hardware_concurrency()), kHashBacklogBytes};
   std::unique_ptr<S3Store> s3_;
   EventDelivery events_;
   int64_t started_ms_ = 0;

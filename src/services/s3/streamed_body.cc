@@ -71,7 +71,7 @@ class ObjectBodySink::Consumer final : public ChunkConsumer {
   ObjectBodySink& sink_;
 };
 
-std::shared_ptr<ObjectBodySink> ObjectBodySink::Open(store::BlobStore& blobs, WorkerPool& hashers,
+std::shared_ptr<ObjectBodySink> ObjectBodySink::Open(store::BlobStore& blobs, HashingPool& hashers,
                                                      const HttpRequest& head,
                                                      const aws::SigV4Claim* claim, int64_t now_ms) {
   if (head.method != "PUT" || head.headers.Has("x-amz-copy-source")) return nullptr;

@@ -32,13 +32,13 @@
 #include "aws/sigv4/sigv4.h"
 #include "core/http.h"
 #include "core/result.h"
-#include "core/worker_pool.h"
 #include "services/s3/checksums.h"
 #include "store/blob_store.h"
 
 namespace stratus::services::s3 {
 
 class BodyHasher;
+class HashingPool;
 class ChunkStreamDecoder;
 
 class ObjectBodySink final : public BodySink {
@@ -46,7 +46,7 @@ class ObjectBodySink final : public BodySink {
   // A sink for `head`'s body, or null when S3 does not stream it (see above). `hashers` runs the
   // hashing and must outlive the sink; `now_ms` is the arrival time (a signed chunked body's
   // request signature is checked against it).
-  static std::shared_ptr<ObjectBodySink> Open(store::BlobStore& blobs, WorkerPool& hashers,
+  static std::shared_ptr<ObjectBodySink> Open(store::BlobStore& blobs, HashingPool& hashers,
                                               const HttpRequest& head, const aws::SigV4Claim* claim,
                                               int64_t now_ms);
   ~ObjectBodySink() override;

@@ -7,10 +7,12 @@
 
 #include <filesystem>
 #include <random>
+#include <thread>
 
 #include "aws/sigv4/aws_chunked.h"
 #include "core/crypto.h"
 #include "core/strings.h"
+#include "services/s3/body_hasher.h"
 #include "services/s3/chunk_stream.h"
 #include "services/s3/request_prep.h"
 #include "store/sqlite_store.h"
@@ -179,7 +181,7 @@ class StreamedBodyTest : public ::testing::Test {
     return n;
   }
 
-  WorkerPool pool_{2};
+  HashingPool pool_{2, 8 << 20};
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<store::BlobStore> blobs_;
 };
@@ -267,6 +269,37 @@ TEST_F(StreamedBodyTest, PlainBodySha256IsChecked) {
   Status st = Stream(head, payload, sink);
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().code, "XAmzContentSHA256Mismatch");
+}
+
+}  // namespace
+}  // namespace stratus::services::s3
+
+namespace stratus::services::s3 {
+namespace {
+
+// Several bodies received at once on different threads, sharing one hashing thread and a
+// backlog budget smaller than one body: each waits its turn, none starves, every digest is its
+// own body's.
+TEST_F(StreamedBodyTest, BodiesShareOneSmallBacklogBudget) {
+  HashingPool tight(1, 2 << 20);
+  std::vector<std::string> payloads;
+  for (unsigned i = 0; i < 4; ++i) payloads.push_back(Payload(6 * 1024 * 1024 + i, 30 + i));
+  std::vector<std::string> md5s(payloads.size());
+  std::vector<std::thread> receivers;
+  for (size_t i = 0; i < payloads.size(); ++i) {
+    receivers.emplace_back([&, i] {
+      HttpRequest head;
+      head.method = "PUT";
+      head.path = head.target = "/bkt/key";
+      head.headers.Set("Content-Length", std::to_string(payloads[i].size()));
+      auto sink = ObjectBodySink::Open(*blobs_, tight, head, nullptr, kNow * 1000);
+      std::string_view wire = payloads[i];
+      for (size_t at = 0; at < wire.size(); at += 65536) sink->Append(wire.substr(at, 65536));
+      if (sink->Complete(head).ok() && sink->Settle().ok()) md5s[i] = sink->digests().Md5();
+    });
+  }
+  for (auto& t : receivers) t.join();
+  for (size_t i = 0; i < payloads.size(); ++i) EXPECT_EQ(md5s[i], Md5(payloads[i])) << i;
 }
 
 }  // namespace
