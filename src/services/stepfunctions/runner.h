@@ -23,6 +23,8 @@
 namespace stratus::services::stepfunctions {
 
 // Store keys (DESIGN.md "State"): everything under "stepfunctions/".
+// The index of RUNNING standard executions (resumed on start): this prefix + the execution ARN.
+inline constexpr std::string_view kRunningIndexPrefix = "stepfunctions/running/";
 struct ExecKeys {
   std::string meta;     // static: info, definition, input (written once)
   std::string state;    // dynamic: the engine's execution record (status, output, counters)
