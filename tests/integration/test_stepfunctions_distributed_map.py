@@ -95,6 +95,38 @@ def test_csv_first_row_with_max_items_and_item_selector(env):
                                        {"row": {"id": "2", "name": 'b, "bob"'}, "index": 1, "tag": "t"}]
 
 
+@pytest.mark.parametrize("delimiter,sep", [("COMMA", ","), ("PIPE", "|"), ("SEMICOLON", ";"), ("SPACE", " "),
+                                             ("TAB", "\t")])
+def test_csv_delimiters(env, delimiter, sep):
+    _, sfn, s3, bucket = env
+    key = f"delim-{delimiter}.csv"
+    s3.put_object(Bucket=bucket, Key=key, Body=f'id{sep}note\n1{sep}"a,b"\n2{sep}c\n'.encode())
+    d, _ = run(sfn, distributed(ECHO, "E",
+                                ItemReader={"Resource": "arn:aws:states:::s3:getObject",
+                                            "ReaderConfig": {"InputType": "CSV", "CSVDelimiter": delimiter},
+                                            "Parameters": {"Bucket": bucket, "Key": key}}))
+    assert d["status"] == "SUCCEEDED", d
+    assert json.loads(d["output"]) == [{"id": "1", "note": "a,b"}, {"id": "2", "note": "c"}]
+
+
+def test_jsonl_reader(env):
+    _, sfn, s3, bucket = env
+    s3.put_object(Bucket=bucket, Key="items.jsonl", Body=b'{"v": 1}\r\n\n{"v": 2}\n{"v": 3}\n')
+    d, _ = run(sfn, distributed(DOUBLE, "D",
+                                ItemReader={"Resource": "arn:aws:states:::s3:getObject",
+                                            "ReaderConfig": {"InputType": "JSONL", "MaxItems": 2},
+                                            "Parameters": {"Bucket": bucket, "Key": "items.jsonl"}}))
+    assert d["status"] == "SUCCEEDED", d
+    assert json.loads(d["output"]) == [{"v": 1, "twice": 2}, {"v": 2, "twice": 4}]
+    s3.put_object(Bucket=bucket, Key="bad.jsonl", Body=b'{"v": 1}\n{nope\n')
+    d, _ = run(sfn, distributed(ECHO, "E",
+                                ItemReader={"Resource": "arn:aws:states:::s3:getObject",
+                                            "ReaderConfig": {"InputType": "JSONL"},
+                                            "Parameters": {"Bucket": bucket, "Key": "bad.jsonl"}}))
+    assert d["status"] == "FAILED" and d["error"] == "States.ItemReaderFailed", d
+    assert "line 2" in d["cause"]
+
+
 def test_csv_given_headers_and_max_items_path(env):
     _, sfn, s3, bucket = env
     s3.put_object(Bucket=bucket, Key="given.csv", Body=b"a,1\nb,2\nc,3\n")
@@ -150,6 +182,8 @@ def test_jsonata_arguments_for_the_reader(env):
     ("bad.csv", b"a,b\n1,2,3\n", {"InputType": "CSV"}),
     ("open-quote.csv", b'a,b\n"1,2\n', {"InputType": "CSV"}),
     ("object.json", b'{"not": "an array"}', {"InputType": "JSON"}),
+    # Not supported yet: fails loudly, naming the input types stratus reads.
+    ("inventory/manifest.json", b'{"files": []}', {"InputType": "MANIFEST"}),
 ])
 def test_unreadable_items_fail_with_item_reader_failed(env, key, body, reader_config):
     _, sfn, s3, bucket = env
@@ -284,3 +318,30 @@ def test_large_object_is_read_whole(env):
                                 ItemSelector={"n.$": "$$.Map.Item.Value.n"}))
     assert d["status"] == "SUCCEEDED", d
     assert json.loads(d["output"]) == [{"n": "0"}, {"n": "1"}]
+
+
+@pytest.mark.parametrize("writer", [
+    {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "b", "Prefix": "p"},
+     "WriterConfig": {"Transformation": "COMPACT", "OutputType": "JSON"}},
+    {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "b", "Prefix": "p"},
+     "WriterConfig": {"Transformation": "NONE", "OutputType": "JSONL"}},
+    {"WriterConfig": {"Transformation": "FLATTEN", "OutputType": "JSON"}},
+])
+def test_unsupported_writer_config_fails_loudly(env, writer):
+    _, sfn, _, _ = env
+    d, _ = run(sfn, distributed(ECHO, "E", ItemsPath="$.items", ResultWriter=writer), {"items": [1]})
+    assert d["status"] == "FAILED" and d["error"] == "States.Runtime", d
+    assert "WriterConfig" in d["cause"] and "not supported by stratus" in d["cause"]
+
+
+def test_writer_config_none_json_writes_as_default(env):
+    _, sfn, s3, bucket = env
+    d, _ = run(sfn, distributed(ECHO, "E", ItemsPath="$.items",
+                                ResultWriter={"Resource": "arn:aws:states:::s3:putObject",
+                                              "Parameters": {"Bucket": bucket, "Prefix": "wc"},
+                                              "WriterConfig": {"Transformation": "NONE", "OutputType": "JSON"}}),
+               {"items": [1, 2]})
+    assert d["status"] == "SUCCEEDED", d
+    manifest = read_json(s3, bucket, json.loads(d["output"])["ResultWriterDetails"]["Key"])
+    entries = read_json(s3, bucket, manifest["ResultFiles"]["SUCCEEDED"][0]["Key"])
+    assert [json.loads(e["Output"]) for e in entries] == [1, 2]

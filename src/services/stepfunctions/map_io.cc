@@ -16,10 +16,10 @@ size_t MaxItems(const Json& config) {
   return static_cast<size_t>(it->get<double>());
 }
 
-// RFC 4180 rows: comma-separated, fields optionally in double quotes ("" escapes a quote,
-// quoted fields may hold commas and line breaks), rows end with LF or CRLF. A blank line ends
-// nothing and yields no row.
-Result<std::vector<std::vector<std::string>>> ParseCsv(const std::string& text) {
+// RFC 4180 rows: fields separated by `delimiter` (a comma unless CSVDelimiter says otherwise),
+// optionally in double quotes ("" escapes a quote, quoted fields may hold delimiters and line
+// breaks), rows end with LF or CRLF. A blank line ends nothing and yields no row.
+Result<std::vector<std::vector<std::string>>> ParseCsv(const std::string& text, char delimiter) {
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> row;
   std::string field;
@@ -59,7 +59,7 @@ Result<std::vector<std::vector<std::string>>> ParseCsv(const std::string& text) 
         return Error(kReaderFailed, "The CSV file has a quote inside an unquoted field on line " + std::to_string(line));
       }
       quoted = in_quotes = field_started = row_started = true;
-    } else if (c == ',') {
+    } else if (c == delimiter) {
       end_field();
       row_started = true;  // the next field exists even when empty
     } else if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
@@ -85,7 +85,21 @@ Result<Json> CsvItems(const Json& config, const std::string& body) {
   if (location != "FIRST_ROW" && location != "GIVEN") {
     return Error(kReaderFailed, "CSVHeaderLocation must be FIRST_ROW or GIVEN but was: " + location);
   }
-  STRATUS_ASSIGN_OR_RETURN(auto rows, ParseCsv(body));
+  // ReaderConfig.CSVDelimiter, as AWS names the separators.
+  std::string delimiter_name = config.value("CSVDelimiter", "COMMA");
+  char delimiter = ',';
+  if (delimiter_name == "PIPE") {
+    delimiter = '|';
+  } else if (delimiter_name == "SEMICOLON") {
+    delimiter = ';';
+  } else if (delimiter_name == "SPACE") {
+    delimiter = ' ';
+  } else if (delimiter_name == "TAB") {
+    delimiter = '\t';
+  } else if (delimiter_name != "COMMA") {
+    return Error(kReaderFailed, "CSVDelimiter must be COMMA, PIPE, SEMICOLON, SPACE or TAB but was: " + delimiter_name);
+  }
+  STRATUS_ASSIGN_OR_RETURN(auto rows, ParseCsv(body, delimiter));
   std::vector<std::string> headers;
   size_t first = 0;
   if (location == "GIVEN") {
@@ -127,15 +141,38 @@ std::string OutcomeName(IterationOutcome::Status s) {
   return "";
 }
 
+// JSON Lines: one JSON value per line (LF or CRLF); blank lines are skipped.
+Result<Json> JsonLinesItems(const Json& config, const std::string& body) {
+  size_t max = MaxItems(config);
+  Json items = Json::array();
+  size_t line = 0;
+  for (size_t start = 0; start < body.size() && (max == 0 || items.size() < max);) {
+    size_t end = body.find('\n', start);
+    if (end == std::string::npos) end = body.size();
+    ++line;
+    std::string_view text(body.data() + start, end - start);
+    start = end + 1;
+    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+    if (text.find_first_not_of(" \t") == std::string_view::npos) continue;
+    Json item = ParseJsonOrDiscarded(text);
+    if (item.is_discarded()) {
+      return Error(kReaderFailed, "The object's line " + std::to_string(line) + " is not valid JSON.");
+    }
+    items.push_back(std::move(item));
+  }
+  return items;
+}
+
 }  // namespace
 
 Result<Json> ItemsFromObject(const Json& reader_config, const std::string& body) {
   Json config = reader_config.is_object() ? reader_config : Json::object();
   std::string type = config.value("InputType", "");
   if (type == "CSV") return CsvItems(config, body);
+  if (type == "JSONL") return JsonLinesItems(config, body);
   if (type != "JSON") {
     return Error(kReaderFailed, "ReaderConfig InputType '" + type +
-                                    "' is not supported by stratus for s3:getObject (JSON and CSV are)");
+                                    "' is not supported by stratus for s3:getObject (JSON, JSONL and CSV are)");
   }
   Json parsed = ParseJsonOrDiscarded(body);
   if (parsed.is_discarded()) return Error(kReaderFailed, "The object's content is not valid JSON.");

@@ -16,7 +16,36 @@ TEST(MapIoTest, JsonThatIsNoArrayFails) {
   ASSERT_FALSE(items.ok());
   EXPECT_EQ(items.error().code, "States.ItemReaderFailed");
   EXPECT_FALSE(ItemsFromObject(Json{{"InputType", "JSON"}}, "[1,").ok());
-  EXPECT_FALSE(ItemsFromObject(Json{{"InputType", "JSONL"}}, "[]").ok());
+  EXPECT_FALSE(ItemsFromObject(Json{{"InputType", "MANIFEST"}}, "{}").ok());
+}
+
+TEST(MapIoTest, JsonLinesWithMaxItems) {
+  auto items = ItemsFromObject(Json{{"InputType", "JSONL"}}, "{\"a\":1}\r\n\n  \n[2,3]\n\"x\"");
+  ASSERT_TRUE(items.ok()) << items.error().message;
+  EXPECT_EQ(*items, Json::parse(R"([{"a":1},[2,3],"x"])"));
+  auto two = ItemsFromObject(Json{{"InputType", "JSONL"}, {"MaxItems", 2}}, "1\n2\n3\n");
+  ASSERT_TRUE(two.ok());
+  EXPECT_EQ(*two, Json::parse("[1,2]"));
+  auto bad = ItemsFromObject(Json{{"InputType", "JSONL"}}, "1\n{oops\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, "States.ItemReaderFailed");
+  EXPECT_NE(bad.error().message.find("line 2"), std::string::npos);
+}
+
+TEST(MapIoTest, CsvDelimiters) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"COMMA", "a,b\n1,\"x,y\"\n"}, {"PIPE", "a|b\n1|\"x,y\"\n"}, {"SEMICOLON", "a;b\n1;\"x,y\"\n"},
+      {"SPACE", "a b\n1 \"x,y\"\n"}, {"TAB", "a\tb\n1\t\"x,y\"\n"}};
+  for (const auto& [name, body] : cases) {
+    auto items = ItemsFromObject(Json{{"InputType", "CSV"}, {"CSVDelimiter", name}}, body);
+    ASSERT_TRUE(items.ok()) << name << ": " << items.error().message;
+    EXPECT_EQ(*items, Json::parse(R"([{"a":"1","b":"x,y"}])")) << name;
+  }
+  // A comma is data when the delimiter is a pipe; an unknown delimiter fails the read.
+  auto piped = ItemsFromObject(Json{{"InputType", "CSV"}, {"CSVDelimiter", "PIPE"}}, "a,b|c\n1,2|3\n");
+  ASSERT_TRUE(piped.ok());
+  EXPECT_EQ(*piped, Json::parse(R"([{"a,b":"1,2","c":"3"}])"));
+  EXPECT_FALSE(ItemsFromObject(Json{{"InputType", "CSV"}, {"CSVDelimiter", "COLON"}}, "a:b\n").ok());
 }
 
 TEST(MapIoTest, CsvFirstRowWithQuotes) {

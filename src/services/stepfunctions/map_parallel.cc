@@ -66,6 +66,20 @@ void StateRunner::ExecuteParallel(Frame& f) {
 void StateRunner::ExecuteMap(Frame& f) {
   const State& s = f.current();
   const MapConfig& m = *s.map;
+  // ResultWriter.WriterConfig: stratus writes what Transformation NONE with OutputType JSON
+  // writes (AWS's default when exporting); anything else fails loudly rather than being ignored.
+  if (const Json* config = m.result_writer.is_object() ? &m.result_writer : nullptr;
+      config && config->contains("WriterConfig")) {
+    const Json& wc = (*config)["WriterConfig"];
+    std::string transformation = wc.is_object() ? wc.value("Transformation", "NONE") : "";
+    std::string output_type = wc.is_object() ? wc.value("OutputType", "JSON") : "";
+    if (transformation != "NONE" || output_type != "JSON" || m.writer_resource.empty()) {
+      return EvaluationError(f, Error("States.Runtime", "ResultWriter WriterConfig " + DumpJson(wc) +
+                                                            (m.writer_resource.empty() ? " without a Resource" : "") +
+                                                            " is not supported by stratus (Transformation NONE with "
+                                                            "OutputType JSON, exported to S3, is)"));
+    }
+  }
   Json items;
   Json selector_input;
   if (s.language == QueryLanguage::kJsonata) {
