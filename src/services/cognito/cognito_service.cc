@@ -53,8 +53,11 @@ class CognitoService final : public aws::Service {
     On(std::move(op), [fn = std::move(fn)](Call& c, const Json& in) { return fn(ScopeOf(c), in); });
   }
   // Registers a handler that needs only the input (client and token operations).
-  void Public(std::string op, std::function<Result<Json>(const Json&)> fn) {
-    On(std::move(op), [fn = std::move(fn)](Call&, const Json& in) { return fn(in); });
+  // `mode` kInline only for operations that read the store and never write it or call out (no
+  // thread hop).
+  void Public(std::string op, std::function<Result<Json>(const Json&)> fn,
+              aws::Mode mode = aws::Mode::kWorker) {
+    On(std::move(op), [fn = std::move(fn)](Call&, const Json& in) { return fn(in); }, mode);
   }
   static Result<Json> Done(Status st) {
     if (!st.ok()) return std::move(st).error();
@@ -156,7 +159,7 @@ class CognitoService final : public aws::Service {
     Public("ResendConfirmationCode", [&e](const Json& in) { return e.ResendConfirmationCode(in); });
     Public("ForgotPassword", [&e](const Json& in) { return e.ForgotPassword(in); });
     Public("ConfirmForgotPassword", [&e](const Json& in) { return e.ConfirmForgotPassword(in); });
-    Public("GetUser", [&e](const Json& in) { return e.GetUser(in); });
+    Public("GetUser", [&e](const Json& in) { return e.GetUser(in); }, aws::Mode::kInline);
     Public("ChangePassword", [&e](const Json& in) { return e.ChangePassword(in); });
     Public("UpdateUserAttributes", [&e](const Json& in) { return e.UpdateUserAttributes(in); });
     Public("DeleteUserAttributes", [&e](const Json& in) { return e.DeleteUserAttributes(in); });

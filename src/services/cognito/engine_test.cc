@@ -276,6 +276,40 @@ TEST_F(EngineTest, KeyRotationKeepsOldTokensValid) {
   EXPECT_TRUE(tokens_->Verify(pool_id_, (*after)["AuthenticationResult"]["AccessToken"].get<std::string>(), "access").ok());
 }
 
+TEST_F(EngineTest, RememberedTokensAreStillCheckedOnEveryUse) {
+  // A token seen once skips the signature check the next time; revocation, expiry, a tampered
+  // copy and its key leaving the pool must still refuse it.
+  SignUpConfirmed("ruth", "Passw0rd!");
+  auto signin = [&] {
+    return (*PasswordAuth("ruth", "Passw0rd!"))["AuthenticationResult"]["AccessToken"].get<std::string>();
+  };
+  std::string revoked = signin();
+  ASSERT_TRUE(engine_->GetUser(Json{{"AccessToken", revoked}}).ok());
+  ASSERT_TRUE(engine_->GetUser(Json{{"AccessToken", revoked}}).ok());
+  ASSERT_TRUE(engine_->GlobalSignOut(Json{{"AccessToken", revoked}}).ok());
+  EXPECT_EQ(engine_->GetUser(Json{{"AccessToken", revoked}}).error().message, "Access Token has been revoked");
+
+  std::string t = signin();
+  ASSERT_TRUE(engine_->GetUser(Json{{"AccessToken", t}}).ok());
+  std::string tampered = t;
+  tampered[tampered.rfind('.') + 5] = tampered[tampered.rfind('.') + 5] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(engine_->GetUser(Json{{"AccessToken", tampered}}).error().message, "Invalid Access Token");
+  std::string payload_swapped = t;
+  size_t dot = t.find('.');
+  payload_swapped.insert(dot + 1, "e30");  // another payload under the same signature
+  EXPECT_EQ(engine_->GetUser(Json{{"AccessToken", payload_swapped}}).error().code, "NotAuthorizedException");
+  EXPECT_TRUE(engine_->GetUser(Json{{"AccessToken", t}}).ok()) << "the genuine token still works";
+
+  // Rotated out of the JWKS (kPublishedKeys newer keys): no longer vouched for.
+  for (size_t i = 0; i < Tokens::kPublishedKeys; ++i) ASSERT_TRUE(tokens_->RotateForTest(pool_id_).ok());
+  EXPECT_EQ(engine_->GetUser(Json{{"AccessToken", t}}).error().message, "Invalid Access Token");
+
+  std::string expiring = signin();
+  ASSERT_TRUE(engine_->GetUser(Json{{"AccessToken", expiring}}).ok());
+  clock_.Advance(int64_t{3601} * 1000);
+  EXPECT_EQ(engine_->GetUser(Json{{"AccessToken", expiring}}).error().message, "Access Token has expired");
+}
+
 TEST_F(EngineTest, ListUsersFilter) {
   SignUpConfirmed("ivan", "Passw0rd!");
   SignUpConfirmed("iris", "Passw0rd!");

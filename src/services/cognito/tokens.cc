@@ -180,11 +180,28 @@ Result<std::string> Tokens::Sign(std::string_view pool_id, const Json& claims) {
   return keys->keys.front()->Sign(claims);
 }
 
-Result<Json> Tokens::Verify(std::string_view pool_id, std::string_view token, std::string_view use) {
-  std::string kind = use == "id" ? "Id" : use == "access" ? "Access" : "Refresh";
-  Error invalid = NotAuthorized("Invalid " + kind + " Token");
+std::shared_ptr<const Tokens::VerifiedToken> Tokens::Remembered(std::string_view token) {
+  std::shared_ptr<const VerifiedToken> v;
+  {
+    std::lock_guard lock(verified_mu_);
+    auto it = verified_.find(std::string(token));
+    if (it == verified_.end()) return nullptr;
+    v = it->second;
+  }
+  // A key the pool no longer publishes (rotated out) stops vouching for its tokens.
+  auto keys = KeysFor(v->pool_id, false);
+  if (!keys.ok()) return nullptr;
+  for (const auto& k : (*keys)->keys) {
+    if (k->kid() == v->kid) return v;
+  }
+  return nullptr;
+}
+
+Result<std::shared_ptr<const Tokens::VerifiedToken>> Tokens::SignatureOf(std::string_view pool_id,
+                                                                         std::string_view token) {
+  if (auto v = Remembered(token); v && v->pool_id == pool_id) return v;
   auto parsed = jwt::Parse(token);
-  if (!parsed.ok()) return invalid;
+  if (!parsed.ok()) return std::shared_ptr<const VerifiedToken>();
   STRATUS_ASSIGN_OR_RETURN(auto keys, KeysFor(pool_id, false));
   std::string kid = parsed->header["kid"].get<std::string>();
   const jwt::SigningKey* key = nullptr;
@@ -197,8 +214,23 @@ Result<Json> Tokens::Verify(std::string_view pool_id, std::string_view token, st
       if (k->kid() == kid) key = k.get();
     }
   }
-  if (!key || !key->Verify(parsed->signing_input, parsed->signature)) return invalid;
-  const Json& c = parsed->claims;
+  if (!key || !key->Verify(parsed->signing_input, parsed->signature)) {
+    return std::shared_ptr<const VerifiedToken>();
+  }
+  auto v = std::make_shared<const VerifiedToken>(
+      VerifiedToken{std::string(pool_id), kid, std::move(parsed->claims)});
+  std::lock_guard lock(verified_mu_);
+  if (verified_.size() >= kMaxVerifiedTokens) verified_.clear();
+  verified_[std::string(token)] = v;
+  return v;
+}
+
+Result<Json> Tokens::Verify(std::string_view pool_id, std::string_view token, std::string_view use) {
+  std::string kind = use == "id" ? "Id" : use == "access" ? "Access" : "Refresh";
+  Error invalid = NotAuthorized("Invalid " + kind + " Token");
+  STRATUS_ASSIGN_OR_RETURN(auto verified, SignatureOf(pool_id, token));
+  if (!verified) return invalid;
+  const Json& c = verified->claims;
   if (c.value("iss", "") != Issuer(pool_id) || c.value("token_use", "") != use) return invalid;
   if (!c.contains("exp") || !c["exp"].is_number()) return invalid;
   if (c["exp"].get<int64_t>() <= clock_.NowMillis() / 1000) {
@@ -207,10 +239,11 @@ Result<Json> Tokens::Verify(std::string_view pool_id, std::string_view token, st
   if (c.contains("origin_jti") && IsRevoked(pool_id, c["origin_jti"].get<std::string>())) {
     return NotAuthorized(kind + " Token has been revoked");
   }
-  return parsed->claims;
+  return c;
 }
 
 Result<Json> Tokens::VerifyAccess(std::string_view token) {
+  if (auto v = Remembered(token)) return Verify(v->pool_id, token, "access");
   auto parsed = jwt::Parse(token);
   if (!parsed.ok()) return NotAuthorized("Invalid Access Token");
   std::string pool = PoolFromIssuer(parsed->claims.value("iss", ""));

@@ -11,12 +11,19 @@
 // Revocation: RevokeToken and GlobalSignOut mark a token family (origin_jti) revoked; access
 // tokens of a revoked family and its refresh token stop working.
 //
-// Thread-safe: parsed keys are cached behind mu_; everything else is in the store.
+// Tokens whose signature verified are remembered by their exact text (a bounded set), so a client
+// that presents the same access token again costs no RSA check or parse; the claims checks
+// (issuer, token_use, exp), the signing key still being one of the pool's and the revocation
+// check in the store run on every use.
+//
+// Thread-safe: parsed keys are cached behind mu_, verified tokens behind verified_mu_;
+// everything else is in the store.
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -34,6 +41,8 @@ class Tokens {
   static constexpr size_t kPublishedKeys = 3;
   // How long a node trusts its cached view of a pool's keys before re-reading the store.
   static constexpr int64_t kKeyCacheMs = 60'000;
+  // How many verified tokens are remembered (the set is emptied when it is full).
+  static constexpr size_t kMaxVerifiedTokens = 4096;
 
   Tokens(store::Store& store, const Clock& clock, std::function<std::string()> external_url)
       : store_(store), clock_(clock), external_url_(std::move(external_url)) {}
@@ -98,6 +107,18 @@ class Tokens {
     int64_t loaded_ms = 0;
   };
   Result<std::shared_ptr<const PoolKeys>> KeysFor(std::string_view pool_id, bool force_reload);
+  // A token whose signature a key of its pool verified.
+  struct VerifiedToken {
+    std::string pool_id;
+    std::string kid;
+    Json claims;
+  };
+  // The remembered verification of `token` if its key is still one of the pool's, else null.
+  std::shared_ptr<const VerifiedToken> Remembered(std::string_view token);
+  // Verifies `token`'s signature with a key of `pool_id` (remembered, or checked and remembered);
+  // null when it does not verify.
+  Result<std::shared_ptr<const VerifiedToken>> SignatureOf(std::string_view pool_id,
+                                                           std::string_view token);
   Status AddKey(std::string_view pool_id);
   Json IdClaims(const Grant& g, const std::string& origin_jti, const std::string& event_id,
                 int64_t now) const;
@@ -107,6 +128,8 @@ class Tokens {
   const std::function<std::string()> external_url_;
   std::mutex mu_;  // guards cache_
   std::map<std::string, std::shared_ptr<const PoolKeys>, std::less<>> cache_;
+  std::mutex verified_mu_;  // guards verified_
+  std::unordered_map<std::string, std::shared_ptr<const VerifiedToken>> verified_;
 };
 
 }  // namespace stratus::services::cognito
