@@ -20,7 +20,7 @@ Value Evaluator::DeepClone(const Value& v, std::vector<const HeapBase*>* made) {
     Value out = NewObject();
     ObjectData& o = out.MutObject();
     o.Reserve(v.AsObject().entries.size());
-    for (const auto& [k, m] : v.AsObject().entries) o.Set(k, DeepClone(m, made));
+    for (const auto& [k, m] : v.AsObject().entries) o.AppendNew(k, DeepClone(m, made));  // keys unique
     if (made != nullptr) made->push_back(out.Heap());
     return out;
   }

@@ -190,6 +190,10 @@ void ObjectData::Set(std::string_view key, Value v) {
     *const_cast<Value*>(existing) = std::move(v);
     return;
   }
+  AppendNew(key, std::move(v));
+}
+
+void ObjectData::AppendNew(std::string_view key, Value v) {
   entries.emplace_back(std::string(key), std::move(v));
   if (entries.size() > kIndexThreshold) {
     if (entries.size() * 2 > slots_.size()) {

@@ -205,6 +205,9 @@ struct ObjectData : HeapBase {
   const Value* Find(std::string_view key) const;
   // Inserts or replaces; construction/transform only (see Value's thread-safety note).
   void Set(std::string_view key, Value v);
+  // Appends a key the object does not have (copying another object's members) without the
+  // search Set makes; same restrictions as Set.
+  void AppendNew(std::string_view key, Value v);
   void Erase(std::string_view key);
   void Reserve(size_t n) { entries.reserve(n); }
   // Empties the object, keeping its storage (block cache only).
