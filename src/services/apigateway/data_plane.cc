@@ -435,7 +435,7 @@ void DataPlane::Impl::RouteRest(const ExchangePtr& ex, bool on_worker) {
     return;
   }
   const Json& res = resources[m.node->id];
-  const Json& methods = res.value("resourceMethods", Json::object());
+  const Json& methods = Member(res, "resourceMethods");  // a reference, not a copy
   const Json* mj = nullptr;
   if (methods.contains(method)) {
     mj = &methods[method];
@@ -452,7 +452,7 @@ void DataPlane::Impl::RouteRest(const ExchangePtr& ex, bool on_worker) {
   ex->resource_path = m.node->path;
   for (auto& [k, v] : m.params) ex->path_params[k] = v;
   // Stage / method throttling (method settings).
-  const Json& ms = st.stage.value("methodSettings", Json::object());
+  const Json& ms = Member(st.stage, "methodSettings");
   std::string specific = ReplaceAll(ex->resource_path, "/", "~1") + "/" + ex->method.value("httpMethod", method);
   std::string specific2 = ex->resource_path.substr(1) + "/" + ex->method.value("httpMethod", method);
   const Json* setting = nullptr;
@@ -528,7 +528,7 @@ void DataPlane::Impl::RouteHttp(const ExchangePtr& ex, bool on_worker) {
   ex->resource_id = ex->method.value("RouteId", "");
   std::string target = ex->method.value("Target", "");
   std::string iid = StartsWith(target, "integrations/") ? target.substr(13) : "";
-  const Json& integs = st.snapshot.value("integrations", Json::object());
+  const Json& integs = Member(st.snapshot, "integrations");  // a reference, not a copy
   if (!integs.contains(iid)) {
     GatewayError(ex, "RESOURCE_NOT_FOUND", 404, "Not Found");
     return;

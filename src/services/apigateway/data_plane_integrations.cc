@@ -333,7 +333,7 @@ void DataPlane::Impl::HttpCall(const ExchangePtr& ex, bool proxy) {
 }
 
 Result<std::string> DataPlane::Impl::RequestTemplateBody(const Exchange& ex) const {
-  const Json& templates = ex.integration.value("requestTemplates", Json::object());
+  const Json& templates = Member(ex.integration, "requestTemplates");  // not a copy
   std::string ct = ToLower(Trim(std::string(ex.req.headers.GetOr("content-type", "application/json")).substr(
       0, std::string(ex.req.headers.GetOr("content-type", "application/json")).find(';'))));
   if (ct.empty()) ct = "application/json";
@@ -379,7 +379,7 @@ void DataPlane::Impl::Mock(const ExchangePtr& ex) {
 }
 
 void DataPlane::Impl::IntegrationResponse(const ExchangePtr& ex, int status, Headers up_headers, std::string up_body, const std::string& error_message) {
-  const Json& responses = ex->integration.value("integrationResponses", Json::object());
+  const Json& responses = Member(ex->integration, "integrationResponses");  // not a copy
   const Json* chosen = nullptr;
   const Json* fallback = nullptr;
   std::string subject = error_message.empty() ? std::to_string(status) : error_message;
@@ -404,7 +404,7 @@ void DataPlane::Impl::IntegrationResponse(const ExchangePtr& ex, int status, Hea
   auto code = ParseInt64(chosen->value("statusCode", "200"));
   resp.status = code ? static_cast<int>(*code) : 200;
   resp.headers.Set("Content-Type", "application/json");
-  const Json& templates = chosen->value("responseTemplates", Json::object());
+  const Json& templates = Member(*chosen, "responseTemplates");
   const Json* tpl = nullptr;
   if (templates.contains("application/json")) {
     tpl = &templates["application/json"];
