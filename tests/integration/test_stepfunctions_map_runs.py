@@ -114,6 +114,11 @@ def test_update_map_run_changes_a_running_map(shared_stratus):
     assert desc["maxConcurrency"] == 3 and desc["toleratedFailurePercentage"] == 50
     assert desc["toleratedFailureCount"] == 2
     assert desc["itemCounts"]["running"] == 3 and desc["itemCounts"]["pending"] == 1
+    # Running iterations are child executions too.
+    running = sfn.list_executions(mapRunArn=map_run, statusFilter="RUNNING")["executions"]
+    assert len(running) == 3 and all("stopDate" not in x for x in running)
+    rd = sfn.describe_execution(executionArn=running[0]["executionArn"])
+    assert rd["status"] == "RUNNING" and rd["mapRunArn"] == map_run
     # Three workers hold tasks at once now.
     tokens += [sfn.get_activity_task(activityArn=act, workerName="w")["taskToken"] for _ in range(2)]
     assert all(tokens)
@@ -123,4 +128,20 @@ def test_update_map_run_changes_a_running_map(shared_stratus):
     assert wait_done(sfn, ex)["status"] == "SUCCEEDED"
     desc = sfn.describe_map_run(mapRunArn=map_run)
     assert desc["status"] == "SUCCEEDED" and desc["itemCounts"]["succeeded"] == 4
-    assert len(sfn.list_executions(mapRunArn=map_run)["executions"]) == 4
+    assert [x["status"] for x in sfn.list_executions(mapRunArn=map_run)["executions"]] == ["SUCCEEDED"] * 4
+
+
+def test_stopping_the_parent_aborts_the_map_run(shared_stratus):
+    sfn = sfn_client(shared_stratus)
+    act = sfn.create_activity(name=f"mr-{uuid.uuid4().hex[:8]}")["activityArn"]
+    arn = create(sfn, distributed({"Work": {"Type": "Task", "Resource": act, "End": True}}, "Work", MaxConcurrency=2))
+    ex = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"items": [1, 2, 3]}))["executionArn"]
+    assert sfn.get_activity_task(activityArn=act, workerName="w")["taskToken"]
+    sfn.stop_execution(executionArn=ex, error="Halt")
+    assert wait_done(sfn, ex)["status"] == "ABORTED"
+    [run] = sfn.list_map_runs(executionArn=ex)["mapRuns"]
+    desc = sfn.describe_map_run(mapRunArn=run["mapRunArn"])
+    assert desc["status"] == "ABORTED" and "stopDate" in desc
+    assert desc["itemCounts"]["aborted"] == 3 and desc["itemCounts"]["running"] == 0
+    children = sfn.list_executions(mapRunArn=run["mapRunArn"])["executions"]
+    assert sorted(c["status"] for c in children) == ["ABORTED", "ABORTED"]

@@ -222,6 +222,7 @@ void StateRunner::StartIterations(Frame& f) {
     child->last_event = f.last_event;
     if (m.distributed) child->start_ms = e_.host_.NowMs();
     c.running.insert(child->id);
+    if (m.distributed) RecordChildExecution(f, *child, "RUNNING");
     e_.Schedule(*child);
   }
 }
@@ -321,7 +322,7 @@ void StateRunner::ChildFinished(Frame& child, bool ok) {
     }
     ++c.done;
     if (!ok) ++c.failed;
-    if (m.distributed) RecordChildExecution(*p, child, ok);
+    if (m.distributed) RecordChildExecution(*p, child, ok ? "SUCCEEDED" : "FAILED");
     if (ok) {
       c.results[index] = child.output;
     } else {

@@ -45,12 +45,19 @@ void StateRunner::RecordMapRun(Frame& f, const char* status) {
            {"toleratedFailureCount", std::max<int64_t>(0, c.tolerated_count)},
            {"itemCounts", counts},
            {"executionCounts", counts}};
-  if (!running) rec["stopMs"] = e_.host_.NowMs();
+  if (!running) {
+    rec["stopMs"] = e_.host_.NowMs();
+    // Iterations still running when the map run ends end with it.
+    for (uint64_t id : c.running) {
+      if (Frame* child = e_.Get(id)) RecordChildExecution(f, *child, "ABORTED");
+    }
+  }
   e_.map_run_changes_.runs[names.map_run_arn] = std::move(rec);
 }
 
-void StateRunner::RecordChildExecution(Frame& parent, Frame& child, bool ok) {
+void StateRunner::RecordChildExecution(Frame& parent, Frame& child, const char* status) {
   if (e_.info_.express || !parent.children) return;
+  const std::string st = status;
   Children& c = *parent.children;
   size_t index = static_cast<size_t>(child.index);
   MapRunNames names = RunNames(parent);
@@ -69,12 +76,12 @@ void StateRunner::RecordChildExecution(Frame& parent, Frame& child, bool ok) {
            {"stateMachineArn", names.state_machine_arn},
            {"mapRunArn", names.map_run_arn},
            {"startMs", child.start_ms ? child.start_ms : parent.entered_ms},
-           {"stopMs", e_.host_.NowMs()},
            {"input", std::move(input)},
-           {"status", ok ? "SUCCEEDED" : "FAILED"}};
-  if (ok) {
+           {"status", st}};
+  if (st != "RUNNING") rec["stopMs"] = e_.host_.NowMs();
+  if (st == "SUCCEEDED") {
     rec["output"] = child.output;
-  } else {
+  } else if (st == "FAILED") {
     if (!child.error.empty()) rec["error"] = child.error;
     if (!child.cause.empty()) rec["cause"] = child.cause;
   }

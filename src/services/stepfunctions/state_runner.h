@@ -50,8 +50,9 @@ class StateRunner {
   std::vector<IterationOutcome> Outcomes(Frame& f);
   void DispatchMapIo(Frame& f, Phase phase);
   MapRunNames RunNames(const Frame& f) const;
-  // A distributed Map iteration ended: its child execution record, queued for the runner.
-  void RecordChildExecution(Frame& parent, Frame& child, bool ok);
+  // A distributed Map iteration started (RUNNING) or ended (SUCCEEDED, FAILED, ABORTED): its
+  // child execution record, queued for the runner.
+  void RecordChildExecution(Frame& parent, Frame& child, const char* status);
   // A Map item through the ItemSelector (the item itself without one).
   Result<Json> SelectItem(Frame& f, size_t index, const Json& item);
   // ItemBatcher: the selected items grouped into {"Items": [...], "BatchInput": ...} inputs.
