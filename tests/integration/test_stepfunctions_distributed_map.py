@@ -286,6 +286,14 @@ def test_map_run_with_result_writer_survives_sigkill():
         assert [json.loads(r["Output"]) for r in results] == [{"got": 1}, {"got": 2}]
         types = [e["type"] for e in sfn.get_execution_history(executionArn=ex, maxResults=1000)["events"]]
         assert types.count("MapRunStarted") == 1 and types.count("MapStateEntered") == 1
+        # The map run and its child executions came through the kill consistent.
+        [run] = sfn.list_map_runs(executionArn=ex)["mapRuns"]
+        assert run["mapRunArn"] == manifest["MapRunArn"]
+        desc = sfn.describe_map_run(mapRunArn=run["mapRunArn"])
+        assert desc["status"] == "SUCCEEDED" and desc["itemCounts"]["succeeded"] == 2, desc
+        children = sfn.list_executions(mapRunArn=run["mapRunArn"])["executions"]
+        assert sorted(c["status"] for c in children) == ["SUCCEEDED", "SUCCEEDED"]
+        assert {c["executionArn"] for c in children} == {r["ExecutionArn"] for r in results}
         assert server.stop() == 0
 
 
