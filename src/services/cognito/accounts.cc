@@ -10,14 +10,6 @@ namespace stratus::services::cognito {
 
 namespace {
 
-bool ListHas(const Json& list, std::string_view v) {
-  if (!list.is_array()) return false;
-  for (const auto& x : list) {
-    if (x.is_string() && x.get<std::string>() == v) return true;
-  }
-  return false;
-}
-
 bool LooksLikeEmail(std::string_view s) {
   auto at = s.find('@');
   return at != std::string_view::npos && at > 0 && at + 1 < s.size();

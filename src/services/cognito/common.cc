@@ -53,4 +53,12 @@ Json Public(const Json& record) {
   return out;
 }
 
+bool ListHas(const Json& list, std::string_view v) {
+  if (!list.is_array()) return false;
+  for (const auto& x : list) {
+    if (x.is_string() && x.get<std::string>() == v) return true;
+  }
+  return false;
+}
+
 }  // namespace stratus::services::cognito

@@ -129,5 +129,7 @@ std::string PoolRegion(std::string_view pool_id);
 std::string MaskDestination(std::string_view attr, std::string_view value);
 // Strips internal ("_"-prefixed) members of a stored record.
 Json Public(const Json& record);
+// Whether a JSON array holds the string `v` (false for anything but an array).
+bool ListHas(const Json& list, std::string_view v);
 
 }  // namespace stratus::services::cognito

@@ -81,14 +81,6 @@ std::string WithQuery(const std::string& url, const std::vector<std::pair<std::s
   return out;
 }
 
-bool ListHas(const Json& list, std::string_view v) {
-  if (!list.is_array()) return false;
-  for (const auto& x : list) {
-    if (x.is_string() && x.get<std::string>() == v) return true;
-  }
-  return false;
-}
-
 std::string CookieValue(const HttpRequest& r, std::string_view name) {
   for (auto header : r.headers.GetAll("cookie")) {
     for (const auto& part : Split(header, ';')) {

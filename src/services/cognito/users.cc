@@ -14,14 +14,6 @@ namespace {
 
 constexpr size_t kMaxOutbox = 1000;  // per listing
 
-bool Contains(const Json& list, std::string_view v) {
-  if (!list.is_array()) return false;
-  for (const auto& x : list) {
-    if (x.is_string() && x.get<std::string>() == v) return true;
-  }
-  return false;
-}
-
 bool CaseInsensitive(const Json& pool) {
   const Json& cfg = pool.value("UsernameConfiguration", Json::object());
   return cfg.is_object() && cfg.contains("CaseSensitive") && !cfg["CaseSensitive"].get<bool>();
@@ -54,9 +46,9 @@ std::vector<std::pair<std::string, std::string>> Users::AliasEntries(const Json&
   for (const char* a : {"email", "phone_number", "preferred_username"}) {
     if (!attrs.contains(a)) continue;
     std::string v = attrs[a].get<std::string>();
-    if (Contains(username_attrs, a)) {
+    if (ListHas(username_attrs, a)) {
       out.emplace_back(a, AliasValue(a, v));
-    } else if (Contains(alias_attrs, a)) {
+    } else if (ListHas(alias_attrs, a)) {
       std::string verified = std::string(a) + "_verified";
       bool ok = std::string_view(a) == "preferred_username" ||
                 attrs.value(verified, Json("false")) == "true";
@@ -95,7 +87,7 @@ Status Users::Create(const Json& pool, const Json& user) {
     for (const auto& [attr, value] : aliases) {
       STRATUS_ASSIGN_OR_RETURN(auto taken, txn.Get(keys::Alias(pool_id, attr, value)));
       if (taken) {
-        if (Contains(pool.value("UsernameAttributes", Json::array()), attr)) {
+        if (ListHas(pool.value("UsernameAttributes", Json::array()), attr)) {
           return CognitoError("UsernameExistsException",
                               "An account with the given " + attr + " already exists.");
         }
@@ -128,7 +120,7 @@ Result<Json> Users::Update(const Json& pool, std::string_view username,
       if (std::find(before.begin(), before.end(), e) != before.end()) continue;
       STRATUS_ASSIGN_OR_RETURN(auto taken, txn.Get(keys::Alias(pool_id, e.first, e.second)));
       if (taken && *taken != key) {
-        if (Contains(pool.value("UsernameAttributes", Json::array()), e.first)) {
+        if (ListHas(pool.value("UsernameAttributes", Json::array()), e.first)) {
           return CognitoError("AliasExistsException", "An account with the given " + e.first + " already exists.");
         }
         return CognitoError("AliasExistsException", "An account with the " + e.first + " already exists.");
@@ -178,7 +170,7 @@ bool Users::CheckPassword(const Json& pool, const Json& user, std::string_view p
 Json Users::MfaOptions(const Json& user) {
   Json out = Json::array();
   const Json& mfa = user.value("_Mfa", Json::object());
-  if (Contains(mfa.value("Enabled", Json::array()), "SMS_MFA")) {
+  if (ListHas(mfa.value("Enabled", Json::array()), "SMS_MFA")) {
     out.push_back(Json{{"DeliveryMedium", "SMS"}, {"AttributeName", "phone_number"}});
   }
   return out;
@@ -303,7 +295,7 @@ Result<Json> Users::List(const Json& pool, const Json& in) {
     if (in.contains("AttributesToGet")) {
       Json keep = Json::array();
       for (const auto& a : shaped["Attributes"]) {
-        if (Contains(in["AttributesToGet"], a["Name"].get<std::string>())) keep.push_back(a);
+        if (ListHas(in["AttributesToGet"], a["Name"].get<std::string>())) keep.push_back(a);
       }
       shaped["Attributes"] = keep;
     }
