@@ -79,7 +79,7 @@ export BENCH_DIR=$HERE
 latency() {  # label name
   read -r load_topic queues <<<"$(setup "load$2" 10)"
   read -r topic probe_queue <<<"$(setup "probe$2" 1)"
-  TOPIC_ARN=$load_topic BATCHES_PER_S=$LOAD_BATCHES_PER_S PACED_CONNS=4 wrk -t1 -c4 -d"$((SECS + 2))s" \
+  TOPIC_ARN=$load_topic BATCHES_PER_S=$LOAD_BATCHES_PER_S PACED_CONNS=$PACED_CONNS wrk -t1 -c"$PACED_CONNS" -d"$((SECS + 2))s" \
     -s "$HERE/publish_batch_paced.lua" "http://127.0.0.1:$PORT/" > "$work/paced.out" &
   local wpid=$!
   sleep 1
@@ -90,6 +90,9 @@ latency() {  # label name
   $PY "$HERE/latency_probe.py" "http://127.0.0.1:$PORT" "$topic" "$probe_queue" 5 | sed "s/^/  $1 idle: /" >&2
 }
 rate() { awk '/Requests\/sec/ {print $2}'; }
+# Connections of the paced load: enough that each one's share of the rate fits its latency
+# (4 could not carry half of a 130 000 deliveries/s peak: each would need a batch every 6 ms).
+PACED_CONNS=${PACED_CONNS:-16}
 LOAD_BATCHES_PER_S=${LOAD_BATCHES_PER_S:-$(echo "$last_rate / 200" | bc)}
 latency "fsync on" sync
 # The same with --fsync false (commits survive kill -9, not power loss): the software's share of
