@@ -4,39 +4,34 @@
 #include <cstdio>
 
 #include "core/crypto.h"
-#include "core/crypto.h"
 #include "core/strings.h"
 
 namespace stratus::aws {
 
-namespace {
-
-constexpr std::string_view kChunkAlgorithm = "AWS4-HMAC-SHA256-PAYLOAD";
-constexpr std::string_view kTrailerAlgorithm = "AWS4-HMAC-SHA256-TRAILER";
-constexpr std::string_view kChunkSignatureExt = "chunk-signature=";
-constexpr std::string_view kTrailerSignatureName = "x-amz-trailer-signature";
-// A chunk size line longer than this is not a size line (16 hex digits plus a signature).
-constexpr size_t kMaxChunkHeaderLine = 4096;
-constexpr size_t kMaxHexSizeDigits = 16;
-
-Error IncompleteBody() {
+Error AwsChunkedIncompleteBody() {
   return Error("IncompleteBody", "The request body terminated unexpectedly", 400);
 }
-Error Malformed(const std::string& what) {
+Error AwsChunkedMalformed(const std::string& what) {
   return Error("InvalidRequest", "The aws-chunked request body is malformed: " + what, 400);
 }
-Error MalformedTrailer() {
+Error AwsChunkedMalformedTrailer() {
   return Error("MalformedTrailerError",
                "The request contained trailing data that was not well-formed or did not conform "
                "to our published schema.",
                400);
 }
-Error ChunkSignatureMismatch() {
+Error AwsChunkedSignatureMismatch() {
   return Error("SignatureDoesNotMatch",
                "The request signature we calculated does not match the signature you provided. "
                "Check your key and signing method.",
                403);
 }
+
+namespace {
+
+constexpr std::string_view kChunkAlgorithm = "AWS4-HMAC-SHA256-PAYLOAD";
+constexpr std::string_view kTrailerAlgorithm = "AWS4-HMAC-SHA256-TRAILER";
+
 
 std::string ChunkSignatureOfHash(const ChunkSigningContext& ctx, std::string_view previous,
                                  std::string_view data_sha256_hex) {
@@ -142,14 +137,14 @@ Result<AwsChunkedBody> DecodeAwsChunked(std::string_view body, AwsChunkedMode mo
     size_t line_start = pos;
     std::optional<std::string_view> line = ReadLine(body, pos, /*lf_ok=*/false);
     if (!line) {
-      if (body.size() - line_start > kMaxChunkHeaderLine) return Malformed("chunk header too long");
-      return IncompleteBody();
+      if (body.size() - line_start > kAwsChunkedMaxHeaderLine) return AwsChunkedMalformed("chunk header too long");
+      return AwsChunkedIncompleteBody();
     }
-    if (line->size() > kMaxChunkHeaderLine) return Malformed("chunk header too long");
+    if (line->size() > kAwsChunkedMaxHeaderLine) return AwsChunkedMalformed("chunk header too long");
     size_t semi = line->find(';');
     std::string_view size_text = Trim(line->substr(0, semi));
-    if (size_text.empty() || size_text.size() > kMaxHexSizeDigits) {
-      return Malformed("invalid chunk size '" + std::string(size_text) + "'");
+    if (size_text.empty() || size_text.size() > kAwsChunkedMaxHexSizeDigits) {
+      return AwsChunkedMalformed("invalid chunk size '" + std::string(size_text) + "'");
     }
     uint64_t size = 0;
     for (char c : size_text) {
@@ -157,7 +152,7 @@ Result<AwsChunkedBody> DecodeAwsChunked(std::string_view body, AwsChunkedMode mo
               : (c >= 'a' && c <= 'f') ? c - 'a' + 10
               : (c >= 'A' && c <= 'F') ? c - 'A' + 10
                                        : -1;
-      if (d < 0) return Malformed("invalid chunk size '" + std::string(size_text) + "'");
+      if (d < 0) return AwsChunkedMalformed("invalid chunk size '" + std::string(size_text) + "'");
       size = size * 16 + static_cast<uint64_t>(d);
     }
     std::string_view chunk_signature;
@@ -165,27 +160,27 @@ Result<AwsChunkedBody> DecodeAwsChunked(std::string_view body, AwsChunkedMode mo
       size_t next = line->find(';', semi + 1);
       std::string_view ext = Trim(line->substr(
           semi + 1, next == std::string_view::npos ? std::string_view::npos : next - semi - 1));
-      if (StartsWith(ext, kChunkSignatureExt))
-        chunk_signature = ext.substr(kChunkSignatureExt.size());
+      if (StartsWith(ext, kAwsChunkSignatureExt))
+        chunk_signature = ext.substr(kAwsChunkSignatureExt.size());
       semi = next;
     }
 
-    if (size > body.size() - pos) return IncompleteBody();
+    if (size > body.size() - pos) return AwsChunkedIncompleteBody();
     std::string_view data = body.substr(pos, static_cast<size_t>(size));
     pos += static_cast<size_t>(size);
 
     if (is_signed) {
-      if (chunk_signature.empty()) return ChunkSignatureMismatch();
+      if (chunk_signature.empty()) return AwsChunkedSignatureMismatch();
       std::string expected = ChunkSignature(*signing, previous, data);
-      if (!ConstantTimeEquals(expected, ToLower(chunk_signature))) return ChunkSignatureMismatch();
+      if (!ConstantTimeEquals(expected, ToLower(chunk_signature))) return AwsChunkedSignatureMismatch();
       previous = std::move(expected);
     }
 
     if (size == 0) break;
     out.payload.append(data);
-    if (body.size() - pos < 2) return IncompleteBody();
+    if (body.size() - pos < 2) return AwsChunkedIncompleteBody();
     if (body[pos] != '\r' || body[pos + 1] != '\n') {
-      return Malformed("chunk data not followed by CRLF");
+      return AwsChunkedMalformed("chunk data not followed by CRLF");
     }
     pos += 2;
   }
@@ -195,7 +190,7 @@ Result<AwsChunkedBody> DecodeAwsChunked(std::string_view body, AwsChunkedMode mo
     if (pos == body.size()) return out;
     std::optional<std::string_view> line = ReadLine(body, pos, /*lf_ok=*/true);
     if (!line || !line->empty() || pos != body.size()) {
-      return Malformed("unexpected data after the last chunk");
+      return AwsChunkedMalformed("unexpected data after the last chunk");
     }
     return out;
   }
@@ -210,10 +205,10 @@ Result<AwsChunkedBody> DecodeAwsChunked(std::string_view body, AwsChunkedMode mo
     }
     if (line->empty()) break;
     size_t colon = line->find(':');
-    if (colon == std::string_view::npos || colon == 0) return MalformedTrailer();
+    if (colon == std::string_view::npos || colon == 0) return AwsChunkedMalformedTrailer();
     std::string name = ToLower(Trim(line->substr(0, colon)));
     std::string value(Trim(line->substr(colon + 1)));
-    if (name == kTrailerSignatureName) {
+    if (name == kAwsTrailerSignatureName) {
       trailer_signature = ToLower(value);
       continue;
     }
@@ -223,13 +218,13 @@ Result<AwsChunkedBody> DecodeAwsChunked(std::string_view body, AwsChunkedMode mo
     // Only empty lines may follow the trailers' end.
     std::string_view rest = body.substr(pos);
     if (rest.find_first_not_of("\r\n") != std::string_view::npos) {
-      return Malformed("unexpected data after the trailers");
+      return AwsChunkedMalformed("unexpected data after the trailers");
     }
   }
   if (is_signed) {
-    if (!trailer_signature) return ChunkSignatureMismatch();
+    if (!trailer_signature) return AwsChunkedSignatureMismatch();
     std::string expected = TrailerSignature(*signing, previous, out.trailers);
-    if (!ConstantTimeEquals(expected, *trailer_signature)) return ChunkSignatureMismatch();
+    if (!ConstantTimeEquals(expected, *trailer_signature)) return AwsChunkedSignatureMismatch();
   }
   return out;
 }
@@ -252,7 +247,7 @@ Result<AwsChunkedBody> DecodeAwsChunkedRequest(const HttpRequest& request, const
   if (auto declared = request.headers.Get("x-amz-decoded-content-length")) {
     std::optional<int64_t> length = ParseInt64(Trim(*declared));
     if (!length || *length < 0 || static_cast<uint64_t>(*length) != decoded.payload.size()) {
-      return Malformed("the decoded length " + std::to_string(decoded.payload.size()) +
+      return AwsChunkedMalformed("the decoded length " + std::to_string(decoded.payload.size()) +
                        " differs from x-amz-decoded-content-length " + std::string(*declared));
     }
   }
@@ -263,7 +258,7 @@ Result<AwsChunkedBody> DecodeAwsChunkedRequest(const HttpRequest& request, const
       if (!t.empty()) names.push_back(ToLower(t));
     }
     for (const auto& [name, value] : decoded.trailers) {
-      if (std::find(names.begin(), names.end(), name) == names.end()) return MalformedTrailer();
+      if (std::find(names.begin(), names.end(), name) == names.end()) return AwsChunkedMalformedTrailer();
     }
   }
   return decoded;
@@ -283,7 +278,7 @@ std::string EncodeAwsChunked(std::string_view payload, size_t chunk_size,
     if (signing) {
       previous = ChunkSignature(*signing, previous, data);
       out += ';';
-      out += kChunkSignatureExt;
+      out += kAwsChunkSignatureExt;
       out += previous;
     }
     out += "\r\n";
@@ -306,7 +301,7 @@ std::string EncodeAwsChunked(std::string_view payload, size_t chunk_size,
       lowered.emplace_back(ToLower(name), std::string(Trim(value)));
     }
     if (signing) {
-      out += kTrailerSignatureName;
+      out += kAwsTrailerSignatureName;
       out += ':';
       out += TrailerSignature(*signing, previous, std::move(lowered));
       out += "\r\n";

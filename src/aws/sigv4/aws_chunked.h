@@ -42,6 +42,22 @@
 
 namespace stratus::aws {
 
+// Limits and errors of aws-chunked framing, shared by the in-memory decoder below and decoders
+// that take a body as it streams in (S3's).
+inline constexpr std::string_view kAwsChunkSignatureExt = "chunk-signature=";
+inline constexpr std::string_view kAwsTrailerSignatureName = "x-amz-trailer-signature";
+// A chunk size line longer than this is not a size line (16 hex digits plus a signature).
+inline constexpr size_t kAwsChunkedMaxHeaderLine = 4096;
+inline constexpr size_t kAwsChunkedMaxHexSizeDigits = 16;
+// IncompleteBody (400): the body ended before its framing did.
+Error AwsChunkedIncompleteBody();
+// InvalidRequest (400) naming what is wrong with the framing.
+Error AwsChunkedMalformed(const std::string& what);
+// MalformedTrailerError (400).
+Error AwsChunkedMalformedTrailer();
+// SignatureDoesNotMatch (403), S3's text, for a request, chunk or trailer signature.
+Error AwsChunkedSignatureMismatch();
+
 // What x-amz-content-sha256 announces about an aws-chunked body.
 enum class AwsChunkedMode {
   kSigned,           // STREAMING-AWS4-HMAC-SHA256-PAYLOAD

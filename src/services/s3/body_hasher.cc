@@ -23,13 +23,6 @@ constexpr int kBlocksPerTask = 4;
 // a fresh megabyte per block.
 constexpr size_t kSpareBlocks = 1;
 
-Error ChunkSignatureMismatch() {
-  return Error("SignatureDoesNotMatch",
-               "The request signature we calculated does not match the signature you provided. "
-               "Check your key and signing method.",
-               403);
-}
-
 // An OpenSSL message digest (its assembly implementations) fed piece by piece.
 class EvpHash {
  public:
@@ -291,7 +284,7 @@ Status BodyHasher::Wait() {
     std::unique_lock lock(s.mu);
     s.cv.wait(lock, [&] { return !s.running && s.queue.empty(); });
   }
-  if (s.bad_signature.load()) return ChunkSignatureMismatch();
+  if (s.bad_signature.load()) return aws::AwsChunkedSignatureMismatch();
   s.digester.Finish();
   return Status::Ok();
 }

@@ -8,25 +8,8 @@ namespace stratus::services::s3 {
 
 namespace {
 
-// As aws_chunked.cc: a size line is at most this long (16 hex digits and a signature fit easily).
-constexpr size_t kMaxChunkHeaderLine = 4096;
-constexpr size_t kMaxHexSizeDigits = 16;
 constexpr size_t kMaxTrailerBytes = 16 * 1024;
-constexpr std::string_view kChunkSignatureExt = "chunk-signature=";
-constexpr std::string_view kTrailerSignatureName = "x-amz-trailer-signature";
 
-Error IncompleteBody() {
-  return Error("IncompleteBody", "The request body terminated unexpectedly", 400);
-}
-Error Malformed(const std::string& what) {
-  return Error("InvalidRequest", "The aws-chunked request body is malformed: " + what, 400);
-}
-Error MalformedTrailer() {
-  return Error("MalformedTrailerError",
-               "The request contained trailing data that was not well-formed or did not conform "
-               "to our published schema.",
-               400);
-}
 
 }  // namespace
 
@@ -45,7 +28,7 @@ Status ChunkStreamDecoder::Feed(std::string_view in, ChunkConsumer& out) {
         in.remove_prefix(part.size());
         consumed_ += part.size();
         if (nl == std::string_view::npos) {
-          if (line_.size() > kMaxChunkHeaderLine) st = Malformed("chunk header too long");
+          if (line_.size() > aws::kAwsChunkedMaxHeaderLine) st = aws::AwsChunkedMalformed("chunk header too long");
           break;
         }
         st = SizeLine(out);
@@ -69,7 +52,7 @@ Status ChunkStreamDecoder::Feed(std::string_view in, ChunkConsumer& out) {
         ++consumed_;
         if (line_.size() == 2) {
           if (line_ != "\r\n") {
-            st = Malformed("chunk data not followed by CRLF");
+            st = aws::AwsChunkedMalformed("chunk data not followed by CRLF");
             break;
           }
           line_.clear();
@@ -85,7 +68,7 @@ Status ChunkStreamDecoder::Feed(std::string_view in, ChunkConsumer& out) {
         consumed_ += part.size();
         trailer_bytes_ += part.size();
         if (trailer_bytes_ > kMaxTrailerBytes) {
-          st = MalformedTrailer();
+          st = aws::AwsChunkedMalformedTrailer();
           break;
         }
         if (nl != std::string_view::npos) st = TrailerLine();
@@ -93,7 +76,7 @@ Status ChunkStreamDecoder::Feed(std::string_view in, ChunkConsumer& out) {
       }
       case State::kDone:
         if (in.find_first_not_of("\r\n") != std::string_view::npos) {
-          st = Malformed(mode_ == aws::AwsChunkedMode::kSigned
+          st = aws::AwsChunkedMalformed(mode_ == aws::AwsChunkedMode::kSigned
                              ? "unexpected data after the last chunk"
                              : "unexpected data after the trailers");
           break;
@@ -109,14 +92,14 @@ Status ChunkStreamDecoder::Feed(std::string_view in, ChunkConsumer& out) {
 
 Status ChunkStreamDecoder::SizeLine(ChunkConsumer& out) {
   if (line_.size() < 2 || line_[line_.size() - 2] != '\r') {
-    return Malformed("invalid chunk size '" + std::string(Trim(line_)) + "'");
+    return aws::AwsChunkedMalformed("invalid chunk size '" + std::string(Trim(line_)) + "'");
   }
   std::string_view header(line_.data(), line_.size() - 2);
-  if (header.size() > kMaxChunkHeaderLine) return Malformed("chunk header too long");
+  if (header.size() > aws::kAwsChunkedMaxHeaderLine) return aws::AwsChunkedMalformed("chunk header too long");
   size_t semi = header.find(';');
   std::string_view size_text = Trim(header.substr(0, semi));
-  if (size_text.empty() || size_text.size() > kMaxHexSizeDigits) {
-    return Malformed("invalid chunk size '" + std::string(size_text) + "'");
+  if (size_text.empty() || size_text.size() > aws::kAwsChunkedMaxHexSizeDigits) {
+    return aws::AwsChunkedMalformed("invalid chunk size '" + std::string(size_text) + "'");
   }
   uint64_t size = 0;
   for (char c : size_text) {
@@ -124,18 +107,18 @@ Status ChunkStreamDecoder::SizeLine(ChunkConsumer& out) {
             : (c >= 'a' && c <= 'f') ? c - 'a' + 10
             : (c >= 'A' && c <= 'F') ? c - 'A' + 10
                                      : -1;
-    if (d < 0) return Malformed("invalid chunk size '" + std::string(size_text) + "'");
+    if (d < 0) return aws::AwsChunkedMalformed("invalid chunk size '" + std::string(size_text) + "'");
     size = size * 16 + static_cast<uint64_t>(d);
   }
   // A chunk larger than the rest of the body can never complete: say so before taking its bytes.
-  if (size > wire_length_ - std::min(consumed_, wire_length_)) return IncompleteBody();
+  if (size > wire_length_ - std::min(consumed_, wire_length_)) return aws::AwsChunkedIncompleteBody();
   signature_.clear();
   while (semi != std::string_view::npos) {
     size_t next = header.find(';', semi + 1);
     std::string_view ext = Trim(header.substr(
         semi + 1, next == std::string_view::npos ? std::string_view::npos : next - semi - 1));
-    if (StartsWith(ext, kChunkSignatureExt)) {
-      signature_ = ToLower(ext.substr(kChunkSignatureExt.size()));
+    if (StartsWith(ext, aws::kAwsChunkSignatureExt)) {
+      signature_ = ToLower(ext.substr(aws::kAwsChunkSignatureExt.size()));
     }
     semi = next;
   }
@@ -161,13 +144,13 @@ Status ChunkStreamDecoder::TrailerLine() {
   }
   // Without trailers, only the final empty line may follow the last chunk.
   if (mode_ == aws::AwsChunkedMode::kSigned) {
-    return Malformed("unexpected data after the last chunk");
+    return aws::AwsChunkedMalformed("unexpected data after the last chunk");
   }
   size_t colon = line.find(':');
-  if (colon == std::string_view::npos || colon == 0) return MalformedTrailer();
+  if (colon == std::string_view::npos || colon == 0) return aws::AwsChunkedMalformedTrailer();
   std::string name = ToLower(Trim(line.substr(0, colon)));
   std::string value(Trim(line.substr(colon + 1)));
-  if (name == kTrailerSignatureName) {
+  if (name == aws::kAwsTrailerSignatureName) {
     trailer_signature_ = ToLower(value);
   } else {
     trailers_.emplace_back(std::move(name), std::move(value));
@@ -182,7 +165,7 @@ Status ChunkStreamDecoder::End() {
     case State::kSize:
     case State::kData:
     case State::kDataEnd:
-      return IncompleteBody();
+      return aws::AwsChunkedIncompleteBody();
     case State::kTrailers:
       // A last trailer line without its line end, or none at all after the last chunk.
       if (!line_.empty()) {

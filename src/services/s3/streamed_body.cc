@@ -32,21 +32,6 @@ const std::set<std::string, std::less<>> kStreamableQuery = {"partNumber",
                                                              "Signature",
                                                              "Expires"};
 
-Error Malformed(const std::string& what) {
-  return Error("InvalidRequest", "The aws-chunked request body is malformed: " + what, 400);
-}
-Error MalformedTrailer() {
-  return Error("MalformedTrailerError",
-               "The request contained trailing data that was not well-formed or did not conform "
-               "to our published schema.",
-               400);
-}
-Error SignatureMismatch() {
-  return Error("SignatureDoesNotMatch",
-               "The request signature we calculated does not match the signature you provided. "
-               "Check your key and signing method.",
-               403);
-}
 
 bool IsHexSha256(std::string_view v) {
   return v.size() == 64 && std::all_of(v.begin(), v.end(), [](char c) {
@@ -165,7 +150,7 @@ void ObjectBodySink::Append(std::string_view piece) {
   if (failed_) return;
   // A wrong chunk signature found by the hasher: stop writing what follows it.
   if (hasher_->Failed()) {
-    Fail(SignatureMismatch());
+    Fail(aws::AwsChunkedSignatureMismatch());
     return;
   }
   if (!chunked_) {
@@ -186,14 +171,14 @@ Status ObjectBodySink::Complete(HttpRequest& request) {
   }
   hasher_->Close();
   if (hasher_->Failed()) {
-    Fail(SignatureMismatch());
+    Fail(aws::AwsChunkedSignatureMismatch());
     return *failed_;
   }
   if (!chunked_) return Status::Ok();
   if (auto declared = request.headers.Get("x-amz-decoded-content-length")) {
     auto n = ParseInt64(Trim(*declared));
     if (!n || *n < 0 || static_cast<uint64_t>(*n) != payload_size_) {
-      Fail(Malformed("the decoded length " + std::to_string(payload_size_) +
+      Fail(aws::AwsChunkedMalformed("the decoded length " + std::to_string(payload_size_) +
                      " differs from x-amz-decoded-content-length " + std::string(*declared)));
       return *failed_;
     }
@@ -208,7 +193,7 @@ Status ObjectBodySink::Complete(HttpRequest& request) {
     bool checksum = StartsWith(name, "x-amz-checksum-");
     if ((!declared.empty() || checksum) &&
         std::find(declared.begin(), declared.end(), name) == declared.end()) {
-      Fail(MalformedTrailer());
+      Fail(aws::AwsChunkedMalformedTrailer());
       return *failed_;
     }
     request.headers.Set(name, value);
@@ -241,7 +226,7 @@ Status ObjectBodySink::Settle() {
     std::string expected =
         aws::AwsTrailerSignature(*signing_, hasher_->last_signature(), chunked_->trailers());
     if (claimed.empty() || !ConstantTimeEquals(expected, claimed)) {
-      Fail(SignatureMismatch());
+      Fail(aws::AwsChunkedSignatureMismatch());
       return *failed_;
     }
   }
