@@ -57,6 +57,16 @@ class Stratus:
         for line in self.proc.stderr:
             self.log.append(line)
 
+    def wait_log(self, text, timeout=5.0):
+        """True once a line of the server's log contains `text` (the log is read by a thread, and
+        a line may be written after the response that caused it)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if any(text in line for line in list(self.log)):
+                return True
+            time.sleep(0.02)
+        return False
+
     @property
     def url(self):
         return f"http://127.0.0.1:{self.port}"

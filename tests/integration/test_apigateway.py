@@ -221,7 +221,7 @@ def test_mock_integration_every_address_form(shared_stratus, ag):
     status, _, _, body = call(shared_stratus, "GET", "/dev/items", host=host_of(rid, port))
     assert status == 500
     assert json.loads(body) == {"message": "Internal server error"}
-    assert any("Velocity" in line for line in shared_stratus.log)
+    assert shared_stratus.wait_log("Velocity")
 
 
 def test_http_and_http_proxy_integrations(shared_stratus, ag):

@@ -79,7 +79,7 @@ def test_graceful_shutdown_answers_requests_in_flight():
         time.sleep(0.2)
         assert server.stop(signal.SIGTERM) == 0
         t.join()
-        assert any("stopped" in line for line in server.log)
+        assert server.wait_log("stopped")
 
 
 def test_shutdown_does_not_wait_out_long_polls_or_idle_functions():
