@@ -3,73 +3,18 @@
 #include "services/apigateway/jwt.h"
 
 #include <gtest/gtest.h>
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/rsa.h>
 
 #include <memory>
 
 #include "core/clock.h"
 #include "core/strings.h"
+#include "identity/oidc/test_key.h"
 
 namespace stratus::services::apigateway {
 namespace {
 
-std::string B64Url(std::string_view raw) {
-  std::string s = Base64Encode(raw);
-  for (char& c : s) {
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
-  }
-  while (!s.empty() && s.back() == '=') s.pop_back();
-  return s;
-}
-
-class Key {
- public:
-  Key() {
-    EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr);
-    EVP_PKEY_keygen_init(ctx);
-    EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, 2048);
-    EVP_PKEY* k = nullptr;
-    EVP_PKEY_generate(ctx, &k);
-    EVP_PKEY_CTX_free(ctx);
-    key_.reset(k);
-  }
-  Json Jwk(const std::string& kid) const {
-    BIGNUM* n = nullptr;
-    BIGNUM* e = nullptr;
-    EVP_PKEY_get_bn_param(key_.get(), OSSL_PKEY_PARAM_RSA_N, &n);
-    EVP_PKEY_get_bn_param(key_.get(), OSSL_PKEY_PARAM_RSA_E, &e);
-    auto bytes = [](BIGNUM* b) {
-      std::string s(BN_num_bytes(b), '\0');
-      BN_bn2bin(b, reinterpret_cast<unsigned char*>(s.data()));
-      BN_free(b);
-      return s;
-    };
-    return Json{{"kty", "RSA"}, {"kid", kid}, {"n", B64Url(bytes(n))}, {"e", B64Url(bytes(e))}};
-  }
-  std::string Sign(const Json& header, const Json& claims) const {
-    std::string input = B64Url(header.dump()) + "." + B64Url(claims.dump());
-    EVP_MD_CTX* m = EVP_MD_CTX_new();
-    EVP_DigestSignInit(m, nullptr, EVP_sha256(), nullptr, key_.get());
-    size_t len = 0;
-    EVP_DigestSign(m, nullptr, &len, reinterpret_cast<const unsigned char*>(input.data()),
-                   input.size());
-    std::string sig(len, '\0');
-    EVP_DigestSign(m, reinterpret_cast<unsigned char*>(sig.data()), &len,
-                   reinterpret_cast<const unsigned char*>(input.data()), input.size());
-    EVP_MD_CTX_free(m);
-    sig.resize(len);
-    return input + "." + B64Url(sig);
-  }
-
- private:
-  struct Free {
-    void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-  };
-  std::unique_ptr<EVP_PKEY, Free> key_;
-};
+using Key = identity::oidc::TestRsaKey;
+std::string B64Url(std::string_view raw) { return identity::oidc::Base64UrlEncodeForTest(raw); }
 
 constexpr int64_t kNow = 1'700'000'000;
 constexpr const char* kIssuer = "https://issuer.example";
