@@ -42,12 +42,10 @@ constexpr std::string_view kStreamTopicPrefix = "dynamodb/stream/";
 class DynamoDbStreamSource final : public EventSource {
  public:
   explicit DynamoDbStreamSource(SourceContext ctx) : ctx_(std::move(ctx)) {
-    auto parts = Split(ctx_.arn, ':');
-    if (parts.size() >= 6) {
-      region_ = parts[3].empty() ? ctx_.region : parts[3];
-      owner_ = parts[4].empty() ? ctx_.account : parts[4];
-      resource_ = parts[5];
-    }
+    SourceArn a = ParseSourceArn(ctx_);
+    region_ = std::move(a.region);
+    owner_ = std::move(a.owner);
+    resource_ = std::move(a.resource);
     const Json& c = ctx_.config;
     uuid_ = c.value("UUID", "");
     starting_position_ = c.value("StartingPosition", "LATEST");

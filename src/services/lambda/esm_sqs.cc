@@ -32,12 +32,10 @@ Json ToRecordAttributes(const Json& message_attributes) {
 class SqsSource final : public EventSource {
  public:
   explicit SqsSource(SourceContext ctx) : ctx_(std::move(ctx)) {
-    auto parts = Split(ctx_.arn, ':');
-    if (parts.size() >= 6) {
-      region_ = parts[3].empty() ? ctx_.region : parts[3];
-      owner_ = parts[4].empty() ? ctx_.account : parts[4];
-      queue_ = parts[5];
-    }
+    SourceArn a = ParseSourceArn(ctx_);
+    region_ = std::move(a.region);
+    owner_ = std::move(a.owner);
+    queue_ = std::move(a.resource);
   }
 
   Status Validate() override {

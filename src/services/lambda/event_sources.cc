@@ -34,6 +34,13 @@ Error MappingNotFound(const std::string& uuid) {
 
 }  // namespace
 
+SourceArn ParseSourceArn(const SourceContext& ctx) {
+  auto parts = Split(ctx.arn, ':');
+  if (parts.size() < 6) return {};
+  return SourceArn{parts[3].empty() ? ctx.region : std::string(parts[3]),
+                   parts[4].empty() ? ctx.account : std::string(parts[4]), std::string(parts[5])};
+}
+
 Result<std::unique_ptr<EventSource>> MakeSource(const SourceContext& ctx) {
   auto parts = Split(ctx.arn, ':');
   if (parts.size() < 6 || parts[0] != "arn") {

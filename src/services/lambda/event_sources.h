@@ -87,6 +87,14 @@ struct SourceContext {
   Json config = Json::object();   // the mapping (UUID, StartingPosition, retries, destination)
 };
 
+// The region, owner account and resource (the sixth field) of a source ARN
+// `arn:aws:<service>:<region>:<account>:<resource>`; an empty region or account is the mapping's
+// own. All empty when the ARN has fewer than six fields.
+struct SourceArn {
+  std::string region, owner, resource;
+};
+SourceArn ParseSourceArn(const SourceContext& ctx);
+
 // The source for an ARN, or an error naming what is not supported.
 Result<std::unique_ptr<EventSource>> MakeSource(const SourceContext& ctx);
 std::unique_ptr<EventSource> MakeSqsSource(const SourceContext& ctx);
