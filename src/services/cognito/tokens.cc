@@ -184,7 +184,7 @@ std::shared_ptr<const Tokens::VerifiedToken> Tokens::Remembered(std::string_view
   std::shared_ptr<const VerifiedToken> v;
   {
     std::lock_guard lock(verified_mu_);
-    auto it = verified_.find(std::string(token));
+    auto it = verified_.find(token);
     if (it == verified_.end()) return nullptr;
     v = it->second;
   }
@@ -226,9 +226,14 @@ Result<std::shared_ptr<const Tokens::VerifiedToken>> Tokens::SignatureOf(std::st
 }
 
 Result<Json> Tokens::Verify(std::string_view pool_id, std::string_view token, std::string_view use) {
+  STRATUS_ASSIGN_OR_RETURN(auto verified, SignatureOf(pool_id, token));
+  return CheckClaims(pool_id, verified.get(), use);
+}
+
+Result<Json> Tokens::CheckClaims(std::string_view pool_id, const VerifiedToken* verified,
+                                 std::string_view use) {
   std::string kind = use == "id" ? "Id" : use == "access" ? "Access" : "Refresh";
   Error invalid = NotAuthorized("Invalid " + kind + " Token");
-  STRATUS_ASSIGN_OR_RETURN(auto verified, SignatureOf(pool_id, token));
   if (!verified) return invalid;
   const Json& c = verified->claims;
   if (c.value("iss", "") != Issuer(pool_id) || c.value("token_use", "") != use) return invalid;
@@ -243,7 +248,7 @@ Result<Json> Tokens::Verify(std::string_view pool_id, std::string_view token, st
 }
 
 Result<Json> Tokens::VerifyAccess(std::string_view token) {
-  if (auto v = Remembered(token)) return Verify(v->pool_id, token, "access");
+  if (auto v = Remembered(token)) return CheckClaims(v->pool_id, v.get(), "access");
   auto parsed = jwt::Parse(token);
   if (!parsed.ok()) return NotAuthorized("Invalid Access Token");
   std::string pool = PoolFromIssuer(parsed->claims.value("iss", ""));

@@ -119,6 +119,15 @@ class Tokens {
   // null when it does not verify.
   Result<std::shared_ptr<const VerifiedToken>> SignatureOf(std::string_view pool_id,
                                                            std::string_view token);
+  // The checks every use makes of a verified token's claims (iss, token_use, exp, revocation);
+  // "Invalid <kind> Token" when `verified` is null.
+  Result<Json> CheckClaims(std::string_view pool_id, const VerifiedToken* verified,
+                           std::string_view use);
+  // Looks strings up by view (no copy of a token to find it).
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   Status AddKey(std::string_view pool_id);
   Json IdClaims(const Grant& g, const std::string& origin_jti, const std::string& event_id,
                 int64_t now) const;
@@ -129,7 +138,8 @@ class Tokens {
   std::mutex mu_;  // guards cache_
   std::map<std::string, std::shared_ptr<const PoolKeys>, std::less<>> cache_;
   std::mutex verified_mu_;  // guards verified_
-  std::unordered_map<std::string, std::shared_ptr<const VerifiedToken>> verified_;
+  std::unordered_map<std::string, std::shared_ptr<const VerifiedToken>, StringHash, std::equal_to<>>
+      verified_;
 };
 
 }  // namespace stratus::services::cognito
