@@ -17,6 +17,9 @@ PACKAGES=(
 # API Gateway's JWT authorizer tests mint RS256 tokens with python3-jwt.
 PACKAGES+=(python3-jwt python3-cryptography)
 
+# Step Functions' ItemReader reads Parquet pages compressed with Snappy.
+PACKAGES+=(libsnappy-dev)
+
 # aws-lambda-ric (tests/js: the Lambda test that runs a function on AWS's Node.js runtime
 # interface client) builds its native addon and bundled libcurl with autotools at npm install.
 PACKAGES+=(autoconf automake libtool)

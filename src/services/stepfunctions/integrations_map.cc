@@ -1,10 +1,14 @@
 // A distributed Map's S3 I/O, through OperationCaller like every other integration: the
 // ItemReader's s3:getObject / s3:listObjectsV2 read and the ResultWriter's puts.
 #include <fstream>
+#include <functional>
+#include <optional>
 
 #include "core/crypto.h"
 #include "services/stepfunctions/integrations.h"
 #include "services/stepfunctions/map_io.h"
+#include "services/stepfunctions/parquet_reader.h"
+#include "services/stepfunctions/s3_inventory.h"
 #include "trace/context.h"
 
 namespace stratus::services::stepfunctions {
@@ -41,6 +45,67 @@ Result<std::string> BodyOf(const aws::OperationOutput& out) {
   return data;
 }
 
+// Reads one object's bytes; errors are the TaskResult to fail with.
+using ObjectGetter = std::function<Result<std::string>(Json request)>;
+
+Json WithMaxItems(Json config, size_t max) {
+  if (max > 0) config["MaxItems"] = max;
+  else config.erase("MaxItems");
+  return config;
+}
+
+// The items of the readers that read more than one object or a binary one: InputType
+// MANIFEST (an S3 Inventory manifest.json and its gzip CSV files), ManifestType ATHENA_DATA
+// (an Athena manifest and its CSV, JSONL or Parquet data files) and InputType PARQUET.
+Result<Json> ReadDatasetItems(const Json& params, const Json& config, const ObjectGetter& get) {
+  const std::string input_type = StringMember(config, "InputType");
+  const std::string manifest_type = StringMember(config, "ManifestType");
+  const Json max_json = config.value("MaxItems", Json());
+  const size_t max = max_json.is_number() && max_json.get<double>() > 0 ? static_cast<size_t>(max_json.get<double>()) : 0;
+  auto remaining = [&](const Json& items) { return max == 0 ? 0 : max - items.size(); };
+  auto full = [&](const Json& items) { return max > 0 && items.size() >= max; };
+  STRATUS_ASSIGN_OR_RETURN(std::string body, get(params));
+  Json items = Json::array();
+  auto append = [&](Json more) {
+    for (auto& v : more) items.push_back(std::move(v));
+  };
+  if (manifest_type == "ATHENA_DATA") {
+    if (input_type != "CSV" && input_type != "JSONL" && input_type != "PARQUET") {
+      return Error("States.ItemReaderFailed", "ManifestType ATHENA_DATA needs InputType CSV, JSONL or PARQUET but was '" +
+                                                  input_type + "'");
+    }
+    STRATUS_ASSIGN_OR_RETURN(auto files, ParseAthenaManifest(body));
+    for (const S3Location& loc : files) {
+      if (full(items)) break;
+      STRATUS_ASSIGN_OR_RETURN(std::string data, get(Json{{"Bucket", loc.bucket}, {"Key", loc.key}}));
+      if (input_type == "PARQUET") {
+        STRATUS_ASSIGN_OR_RETURN(Json rows, ParquetRows(data, remaining(items)));
+        append(std::move(rows));
+      } else {
+        STRATUS_ASSIGN_OR_RETURN(Json rows, ItemsFromObject(WithMaxItems(config, remaining(items)), data));
+        append(std::move(rows));
+      }
+    }
+    return items;
+  }
+  if (!manifest_type.empty() && manifest_type != "S3_INVENTORY") {
+    return Error("States.ItemReaderFailed", "ReaderConfig ManifestType must be S3_INVENTORY or ATHENA_DATA but was '" +
+                                                manifest_type + "'");
+  }
+  if (input_type == "PARQUET") return ParquetRows(body, max);
+  STRATUS_ASSIGN_OR_RETURN(InventoryManifest manifest, ParseInventoryManifest(body, StringMember(params, "Bucket")));
+  for (const S3Location& loc : manifest.files) {
+    if (full(items)) break;
+    STRATUS_ASSIGN_OR_RETURN(std::string data, get(Json{{"Bucket", loc.bucket}, {"Key", loc.key}}));
+    if (data.size() >= 2 && static_cast<uint8_t>(data[0]) == 0x1f && static_cast<uint8_t>(data[1]) == 0x8b) {
+      STRATUS_ASSIGN_OR_RETURN(data, Gunzip(data));
+    }
+    STRATUS_ASSIGN_OR_RETURN(Json rows, InventoryItems(manifest.columns, data, remaining(items)));
+    append(std::move(rows));
+  }
+  return items;
+}
+
 }  // namespace
 
 Result<aws::OperationOutput> Integrations::CallS3(const ExecutionInfo& info, const std::string& operation,
@@ -73,6 +138,25 @@ TaskResult Integrations::RunMapIo(const ExecutionInfo& info, const TaskCall& cal
   Json params = call.parameters.value("Parameters", Json::object());
   if (!params.is_object()) return Failed("States.ItemReaderFailed", "The ItemReader Parameters must be an object");
   TaskResult r;
+  const Json config = call.parameters.value("ReaderConfig", Json::object());
+  if (call.resource == kS3GetObject && config.is_object() &&
+      (StringMember(config, "InputType") == "MANIFEST" || StringMember(config, "InputType") == "PARQUET" ||
+       config.contains("ManifestType"))) {
+    std::optional<TaskResult> s3_failure;
+    ObjectGetter get = [&](Json request) -> Result<std::string> {
+      auto out = CallS3(info, "GetObject", std::move(request), "");
+      if (!out.ok()) {
+        s3_failure = S3Failure(out.error());
+        return out.error();
+      }
+      return BodyOf(*out);
+    };
+    auto items = ReadDatasetItems(params, config, get);
+    if (s3_failure) return *s3_failure;
+    if (!items.ok()) return Failed("States.ItemReaderFailed", items.error().message);
+    r.output = Json{{"Items", std::move(*items)}};
+    return r;
+  }
   if (call.resource == kS3GetObject) {
     auto out = CallS3(info, "GetObject", params, "");
     if (!out.ok()) return S3Failure(out.error());
@@ -84,7 +168,6 @@ TaskResult Integrations::RunMapIo(const ExecutionInfo& info, const TaskCall& cal
   if (call.resource != kS3ListObjectsV2) {
     return Failed("States.Runtime", "The ItemReader resource '" + call.resource + "' is not supported by stratus");
   }
-  const Json config = call.parameters.value("ReaderConfig", Json::object());
   const int64_t max_items = config.is_object() && config.value("MaxItems", Json()).is_number_integer()
                                 ? config["MaxItems"].get<int64_t>()
                                 : 0;

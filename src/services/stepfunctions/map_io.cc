@@ -16,10 +16,12 @@ size_t MaxItems(const Json& config) {
   return static_cast<size_t>(it->get<double>());
 }
 
+}  // namespace
+
 // RFC 4180 rows: fields separated by `delimiter` (a comma unless CSVDelimiter says otherwise),
 // optionally in double quotes ("" escapes a quote, quoted fields may hold delimiters and line
 // breaks), rows end with LF or CRLF. A blank line ends nothing and yields no row.
-Result<std::vector<std::vector<std::string>>> ParseCsv(const std::string& text, char delimiter) {
+Result<std::vector<std::vector<std::string>>> ParseCsvRows(const std::string& text, char delimiter) {
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> row;
   std::string field;
@@ -80,13 +82,15 @@ Result<std::vector<std::vector<std::string>>> ParseCsv(const std::string& text, 
   return rows;
 }
 
+namespace {
+
 Result<Json> CsvItems(const Json& config, const std::string& body) {
-  std::string location = config.value("CSVHeaderLocation", "FIRST_ROW");
+  std::string location = StringMember(config, "CSVHeaderLocation", "FIRST_ROW");
   if (location != "FIRST_ROW" && location != "GIVEN") {
     return Error(kReaderFailed, "CSVHeaderLocation must be FIRST_ROW or GIVEN but was: " + location);
   }
   // ReaderConfig.CSVDelimiter, as AWS names the separators.
-  std::string delimiter_name = config.value("CSVDelimiter", "COMMA");
+  std::string delimiter_name = StringMember(config, "CSVDelimiter", "COMMA");
   char delimiter = ',';
   if (delimiter_name == "PIPE") {
     delimiter = '|';
@@ -99,7 +103,7 @@ Result<Json> CsvItems(const Json& config, const std::string& body) {
   } else if (delimiter_name != "COMMA") {
     return Error(kReaderFailed, "CSVDelimiter must be COMMA, PIPE, SEMICOLON, SPACE or TAB but was: " + delimiter_name);
   }
-  STRATUS_ASSIGN_OR_RETURN(auto rows, ParseCsv(body, delimiter));
+  STRATUS_ASSIGN_OR_RETURN(auto rows, ParseCsvRows(body, delimiter));
   std::vector<std::string> headers;
   size_t first = 0;
   if (location == "GIVEN") {
@@ -165,9 +169,15 @@ Result<Json> JsonLinesItems(const Json& config, const std::string& body) {
 
 }  // namespace
 
+std::string StringMember(const Json& o, const char* name, std::string fallback) {
+  if (!o.is_object()) return fallback;
+  auto it = o.find(name);
+  return it != o.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
 Result<Json> ItemsFromObject(const Json& reader_config, const std::string& body) {
   Json config = reader_config.is_object() ? reader_config : Json::object();
-  std::string type = config.value("InputType", "");
+  std::string type = StringMember(config, "InputType");
   if (type == "CSV") return CsvItems(config, body);
   if (type == "JSONL") return JsonLinesItems(config, body);
   if (type != "JSON") {
@@ -206,9 +216,94 @@ std::string ManifestKey(const std::string& prefix, const std::string& map_run_id
   return base + map_run_id + "/manifest.json";
 }
 
+namespace {
+
+// One iteration as Transformation NONE reports it.
+Json Entry(const MapRunNames& names, size_t i, const IterationOutcome& o) {
+  const std::string name = OutcomeName(o.status);
+  Json e = Json::object();
+  e["ExecutionArn"] = names.execution_arn_prefix + std::to_string(i);
+  e["Input"] = DumpJson(o.input);
+  e["InputDetails"] = Json{{"Included", true}};
+  e["Name"] = names.map_run_id + "_" + std::to_string(i);
+  if (o.status == IterationOutcome::Status::kSucceeded) {
+    e["Output"] = DumpJson(o.output);
+    e["OutputDetails"] = Json{{"Included", true}};
+  } else if (o.status == IterationOutcome::Status::kFailed) {
+    e["Error"] = o.error;
+    e["Cause"] = o.cause;
+  }
+  e["RedriveCount"] = 0;
+  e["RedriveStatus"] = o.status == IterationOutcome::Status::kSucceeded ? "NOT_REDRIVABLE" : "REDRIVABLE";
+  if (o.status == IterationOutcome::Status::kSucceeded) {
+    e["RedriveStatusReason"] = "Execution is SUCCEEDED and cannot be redriven";
+  }
+  e["StartDate"] = names.start_date;
+  e["StateMachineArn"] = names.state_machine_arn;
+  e["Status"] = name;
+  if (o.status != IterationOutcome::Status::kPending) e["StopDate"] = names.stop_date;
+  return e;
+}
+
+// Appends the iteration's result(s) as `config` transforms them.
+void AppendResult(const WriterConfig& config, const MapRunNames& names, size_t i, const IterationOutcome& o,
+                  Json& out) {
+  using T = WriterConfig::Transformation;
+  if (config.transformation == T::kNone || o.status != IterationOutcome::Status::kSucceeded) {
+    out.push_back(Entry(names, i, o));
+  } else if (config.transformation == T::kFlatten && o.output.is_array()) {
+    for (const Json& v : o.output) out.push_back(v);
+  } else {
+    out.push_back(o.output);
+  }
+}
+
+std::string Serialize(const WriterConfig& config, const Json& results) {
+  if (!config.json_lines) return DumpJson(results);
+  std::string body;
+  for (const Json& r : results) {
+    body += DumpJson(r);
+    body += '\n';
+  }
+  return body;
+}
+
+}  // namespace
+
+Result<WriterConfig> ParseWriterConfig(const Json& result_writer) {
+  WriterConfig config;
+  if (!result_writer.is_object() || !result_writer.contains("WriterConfig")) return config;
+  const Json& wc = result_writer["WriterConfig"];
+  if (!wc.is_object()) return Error("States.Runtime", "ResultWriter WriterConfig must be an object but was: " + DumpJson(wc));
+  const Json t = wc.value("Transformation", Json("NONE"));
+  const Json o = wc.value("OutputType", Json("JSON"));
+  if (t == "NONE") {
+    config.transformation = WriterConfig::Transformation::kNone;
+  } else if (t == "COMPACT") {
+    config.transformation = WriterConfig::Transformation::kCompact;
+  } else if (t == "FLATTEN") {
+    config.transformation = WriterConfig::Transformation::kFlatten;
+  } else {
+    return Error("States.Runtime", "ResultWriter WriterConfig Transformation must be NONE, COMPACT or FLATTEN but was: " + DumpJson(t));
+  }
+  if (o != "JSON" && o != "JSONL") {
+    return Error("States.Runtime", "ResultWriter WriterConfig OutputType must be JSON or JSONL but was: " + DumpJson(o));
+  }
+  config.json_lines = o == "JSONL";
+  return config;
+}
+
+Json TransformedResults(const WriterConfig& config, const MapRunNames& names,
+                        const std::vector<IterationOutcome>& outcomes) {
+  Json out = Json::array();
+  for (size_t i = 0; i < outcomes.size(); ++i) AppendResult(config, names, i, outcomes[i], out);
+  return out;
+}
+
 std::vector<ResultFile> ResultFiles(const std::string& bucket, const std::string& prefix,
                                     const MapRunNames& names,
-                                    const std::vector<IterationOutcome>& outcomes) {
+                                    const std::vector<IterationOutcome>& outcomes,
+                                    const WriterConfig& config) {
   std::string base = prefix;
   if (!base.empty() && base.back() != '/') base += '/';
   base += names.map_run_id + "/";
@@ -218,35 +313,15 @@ std::vector<ResultFile> ResultFiles(const std::string& bucket, const std::string
                       IterationOutcome::Status::kSucceeded}) {
     std::string name = OutcomeName(status);
     Json entries = Json::array();
+    bool any = false;
     for (size_t i = 0; i < outcomes.size(); ++i) {
-      const IterationOutcome& o = outcomes[i];
-      if (o.status != status) continue;
-      Json e = Json::object();
-      e["ExecutionArn"] = names.execution_arn_prefix + std::to_string(i);
-      e["Input"] = DumpJson(o.input);
-      e["InputDetails"] = Json{{"Included", true}};
-      e["Name"] = names.map_run_id + "_" + std::to_string(i);
-      if (status == IterationOutcome::Status::kSucceeded) {
-        e["Output"] = DumpJson(o.output);
-        e["OutputDetails"] = Json{{"Included", true}};
-      } else if (status == IterationOutcome::Status::kFailed) {
-        e["Error"] = o.error;
-        e["Cause"] = o.cause;
-      }
-      e["RedriveCount"] = 0;
-      e["RedriveStatus"] = status == IterationOutcome::Status::kSucceeded ? "NOT_REDRIVABLE" : "REDRIVABLE";
-      if (status == IterationOutcome::Status::kSucceeded) {
-        e["RedriveStatusReason"] = "Execution is SUCCEEDED and cannot be redriven";
-      }
-      e["StartDate"] = names.start_date;
-      e["StateMachineArn"] = names.state_machine_arn;
-      e["Status"] = name;
-      if (status != IterationOutcome::Status::kPending) e["StopDate"] = names.stop_date;
-      entries.push_back(std::move(e));
+      if (outcomes[i].status != status) continue;
+      any = true;
+      AppendResult(config, names, i, outcomes[i], entries);
     }
     Json listed = Json::array();
-    if (!entries.empty()) {
-      ResultFile f{base + name + "_0.json", DumpJson(entries)};
+    if (any) {
+      ResultFile f{base + name + (config.json_lines ? "_0.jsonl" : "_0.json"), Serialize(config, entries)};
       listed.push_back(Json{{"Key", f.key}, {"Size", f.body.size()}});
       files.push_back(std::move(f));
     }

@@ -119,5 +119,51 @@ TEST(MapIoTest, ResultFilesAndManifest) {
   EXPECT_EQ(ManifestKey("", "run-1"), "run-1/manifest.json");
 }
 
+TEST(MapIoTest, WriterConfigValues) {
+  auto none = ParseWriterConfig(Json::object());
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->transformation, WriterConfig::Transformation::kNone);
+  EXPECT_FALSE(none->json_lines);
+  auto flat = ParseWriterConfig(Json::parse(R"({"WriterConfig":{"Transformation":"FLATTEN","OutputType":"JSONL"}})"));
+  ASSERT_TRUE(flat.ok());
+  EXPECT_EQ(flat->transformation, WriterConfig::Transformation::kFlatten);
+  EXPECT_TRUE(flat->json_lines);
+  for (const char* bad : {R"({"WriterConfig":{"Transformation":"compact"}})", R"({"WriterConfig":{"OutputType":"CSV"}})",
+                          R"({"WriterConfig":[]})"}) {
+    auto r = ParseWriterConfig(Json::parse(bad));
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().code, "States.Runtime");
+  }
+}
+
+TEST(MapIoTest, CompactAndFlattenKeepFailuresWhole) {
+  MapRunNames names;
+  names.map_run_id = "run-1";
+  names.execution_arn_prefix = "arn:exec:run-1_";
+  std::vector<IterationOutcome> outcomes(3);
+  outcomes[0].status = IterationOutcome::Status::kSucceeded;
+  outcomes[0].output = Json::parse("[1,[2]]");
+  outcomes[1].status = IterationOutcome::Status::kFailed;
+  outcomes[1].error = "E";
+  outcomes[2].status = IterationOutcome::Status::kSucceeded;
+  outcomes[2].output = Json{{"x", 1}};
+  WriterConfig flatten{WriterConfig::Transformation::kFlatten, false};
+  Json flat = TransformedResults(flatten, names, outcomes);
+  ASSERT_EQ(flat.size(), 4u);
+  EXPECT_EQ(flat[0], 1);
+  EXPECT_EQ(flat[1], Json::parse("[2]"));  // one level only
+  EXPECT_EQ(flat[2]["Error"], "E");
+  EXPECT_EQ(flat[2]["ExecutionArn"], "arn:exec:run-1_1");
+  EXPECT_EQ(flat[3], (Json{{"x", 1}}));
+  WriterConfig compact{WriterConfig::Transformation::kCompact, true};
+  auto files = ResultFiles("bkt", "out", names, outcomes, compact);
+  ASSERT_EQ(files.size(), 3u);
+  EXPECT_EQ(files[0].key, "out/run-1/FAILED_0.jsonl");
+  EXPECT_EQ(Json::parse(files[0].body)["Error"], "E");
+  EXPECT_EQ(files[1].key, "out/run-1/SUCCEEDED_0.jsonl");
+  EXPECT_EQ(files[1].body, "[1,[2]]\n{\"x\":1}\n");
+  EXPECT_EQ(Json::parse(files[2].body)["ResultFiles"]["SUCCEEDED"][0]["Key"], files[1].key);
+}
+
 }  // namespace
 }  // namespace stratus::services::stepfunctions

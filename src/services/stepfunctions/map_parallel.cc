@@ -66,20 +66,8 @@ void StateRunner::ExecuteParallel(Frame& f) {
 void StateRunner::ExecuteMap(Frame& f) {
   const State& s = f.current();
   const MapConfig& m = *s.map;
-  // ResultWriter.WriterConfig: stratus writes what Transformation NONE with OutputType JSON
-  // writes (AWS's default when exporting); anything else fails loudly rather than being ignored.
-  if (const Json* config = m.result_writer.is_object() ? &m.result_writer : nullptr;
-      config && config->contains("WriterConfig")) {
-    const Json& wc = (*config)["WriterConfig"];
-    std::string transformation = wc.is_object() ? wc.value("Transformation", "NONE") : "";
-    std::string output_type = wc.is_object() ? wc.value("OutputType", "JSON") : "";
-    if (transformation != "NONE" || output_type != "JSON" || m.writer_resource.empty()) {
-      return EvaluationError(f, Error("States.Runtime", "ResultWriter WriterConfig " + DumpJson(wc) +
-                                                            (m.writer_resource.empty() ? " without a Resource" : "") +
-                                                            " is not supported by stratus (Transformation NONE with "
-                                                            "OutputType JSON, exported to S3, is)"));
-    }
-  }
+  // ResultWriter.WriterConfig (map_io.h): a bad Transformation or OutputType fails the state.
+  if (auto wc = ParseWriterConfig(m.result_writer); !wc.ok()) return EvaluationError(f, wc.error());
   Json items;
   Json selector_input;
   if (s.language == QueryLanguage::kJsonata) {
@@ -251,13 +239,32 @@ Result<Json> StateRunner::BatchItems(Frame& f, Json items) {
     }
     return it->get<int64_t>();
   };
-  for (const char* path_field : {"MaxItemsPerBatchPath", "MaxInputBytesPerBatchPath"}) {
-    if (b.contains(path_field)) {
-      return Error("States.Runtime", std::string("ItemBatcher ") + path_field + " is not supported by stratus");
+  // The *Path forms: reference paths into the state's effective input (f.result here).
+  auto limit_or_path = [&](const char* name) -> Result<int64_t> {
+    const std::string path_name = std::string(name) + "Path";
+    auto pit = b.find(path_name);
+    if (pit == b.end()) return limit(name);
+    if (b.contains(name)) {
+      return Error("States.Runtime", "The ItemBatcher fields " + std::string(name) + " and " + path_name +
+                                         " are mutually exclusive");
     }
-  }
-  STRATUS_ASSIGN_OR_RETURN(int64_t max_items, limit("MaxItemsPerBatch"));
-  STRATUS_ASSIGN_OR_RETURN(int64_t max_bytes, limit("MaxInputBytesPerBatch"));
+    auto ref = pit->is_string() ? ValueRef::Parse(pit->get_ref<const std::string&>()) : Result<ValueRef>(Error());
+    if (!ref.ok()) {
+      return Error("States.Runtime", "The ItemBatcher field " + path_name + " must be a reference path but was: " +
+                                         DumpJson(*pit));
+    }
+    NumberOrPath n;
+    n.present = true;
+    n.path = std::move(*ref);
+    STRATUS_ASSIGN_OR_RETURN(int64_t v, ResolveNumber(f, n, name, f.result, true));
+    if (v < 0) {
+      return Error("States.Runtime", "The ItemBatcher field " + path_name + " must refer to a non-negative integer but was: " +
+                                         std::to_string(v));
+    }
+    return v;
+  };
+  STRATUS_ASSIGN_OR_RETURN(int64_t max_items, limit_or_path("MaxItemsPerBatch"));
+  STRATUS_ASSIGN_OR_RETURN(int64_t max_bytes, limit_or_path("MaxInputBytesPerBatch"));
   const Json* batch_input = b.contains("BatchInput") ? &b["BatchInput"] : nullptr;
   Json batches = Json::array();
   Json current = Json::array();
@@ -373,7 +380,8 @@ void StateRunner::ChildFinished(Frame& child, bool ok) {
 void StateRunner::FinishChildren(Frame& f) {
   const State& s = f.current();
   if (s.type == StateType::kMap && s.map->distributed) RecordMapRun(f, "SUCCEEDED");
-  if (s.type == StateType::kMap && !s.map->writer_resource.empty()) {
+  // A ResultWriter exports (Resource) or, with only a WriterConfig, transforms the results.
+  if (s.type == StateType::kMap && (!s.map->writer_resource.empty() || s.map->result_writer.is_object())) {
     std::vector<IterationOutcome> outcomes = Outcomes(f);
     e_.DropChildren(f);
     f.children.reset();

@@ -120,6 +120,18 @@ void StateRunner::StartWriter(Frame& f, const std::vector<IterationOutcome>& out
   f.phase = Phase::kEnter;
   Json selector_input = std::move(f.result);
   f.result = Json();
+  auto config = ParseWriterConfig(m.result_writer);
+  if (!config.ok()) return EvaluationError(f, config.error());
+  if (m.writer_resource.empty()) {
+    // A WriterConfig without a Resource: the results, transformed, are the Map's result.
+    Json results = TransformedResults(*config, RunNames(f), outcomes);
+    if (m.distributed) e_.Emit(&f, "MapRunSucceeded");
+    e_.Emit(&f, "MapStateSucceeded");
+    auto out = ProcessResult(f, std::move(results));
+    if (!out.ok()) return EvaluationError(f, out.error());
+    Complete(f, std::move(*out));
+    return;
+  }
   if (m.writer_resource != kS3PutObject) {
     return EvaluationError(f, Error("States.Runtime", "The ResultWriter resource '" + m.writer_resource +
                                                           "' is not supported by stratus (" + kS3PutObject + " is)"));
@@ -145,7 +157,7 @@ void StateRunner::StartWriter(Frame& f, const std::vector<IterationOutcome>& out
   }
   MapRunNames names = RunNames(f);
   Json files = Json::array();
-  for (auto& file : ResultFiles(bucket.get<std::string>(), prefix.get<std::string>(), names, outcomes)) {
+  for (auto& file : ResultFiles(bucket.get<std::string>(), prefix.get<std::string>(), names, outcomes, *config)) {
     files.push_back(Json{{"Key", std::move(file.key)}, {"Body", std::move(file.body)}});
   }
   f.task_parameters = Json{{"Bucket", bucket},
@@ -177,7 +189,9 @@ void StateRunner::MapIoResult(Frame& f, stepfunctions::TaskResult r) {
     f.result = Json();
     if (r.kind == K::kFailed) return fail("States.ItemReaderFailed", r.cause.empty() ? r.error : r.cause);
     const Json& config = request["ReaderConfig"];
-    Result<Json> items = m.reader_resource == kS3ListObjectsV2
+    // MANIFEST, ATHENA_DATA and PARQUET readers answer with the items themselves.
+    Result<Json> items = r.output.contains("Items")       ? Result<Json>(std::move(r.output["Items"]))
+                         : m.reader_resource == kS3ListObjectsV2
                              ? Result<Json>(ItemsFromListing(config, r.output.value("Contents", Json::array())))
                              : ItemsFromObject(config, r.output.value("Body", ""));
     if (!items.ok()) return fail(items.error().code, items.error().message);
