@@ -96,14 +96,31 @@ Status Engine::CheckSecretHash(const Json& client, const std::string& username, 
 }
 
 Result<Engine::Caller> Engine::FromAccessToken(std::string_view token) {
-  STRATUS_ASSIGN_OR_RETURN(Json claims, tokens_.VerifyAccess(token));
-  if (!claims.contains("username")) return NotAuthorized("Invalid Access Token");
-  std::string pool_id = tokens_.PoolFromIssuer(claims.value("iss", ""));
-  STRATUS_ASSIGN_OR_RETURN(Json pool, dir_.PoolById(pool_id));
-  auto user = users_.Get(pool, claims["username"].get<std::string>());
-  if (!user.ok()) return NotAuthorized("User does not exist.");
-  if (!user->value("Enabled", true)) return NotAuthorized("User is disabled.");
-  return Caller{std::move(pool), std::move(user).value(), std::move(claims)};
+  Caller c;
+  STRATUS_ASSIGN_OR_RETURN(c.token, tokens_.CheckAccess(token));
+  const Json& claims = c.token->claims;
+  auto username = claims.find("username");
+  if (username == claims.end() || !username->is_string()) return NotAuthorized("Invalid Access Token");
+  auto jti = claims.find("origin_jti");
+  std::string_view origin_jti = jti != claims.end() && jti->is_string()
+                                    ? std::string_view(jti->get_ref<const std::string&>())
+                                    : std::string_view();
+  const std::string& pool_id = c.token->pool_id;
+  // Checked in this order, as each answer would be given by itself: revoked, no pool, no user.
+  STRATUS_RETURN_IF_ERROR(store_.Read([&](store::ReadTxn& txn) -> Status {
+    STRATUS_ASSIGN_OR_RETURN(bool revoked, Tokens::RevokedIn(txn, pool_id, origin_jti));
+    if (revoked) return NotAuthorized("Access Token has been revoked");
+    STRATUS_ASSIGN_OR_RETURN(c.pool_record, dir_.PoolById(txn, pool_id));
+    auto user = users_.Get(txn, *c.pool_record, username->get_ref<const std::string&>());
+    if (!user.ok()) {
+      return user.error().code == "UserNotFoundException" ? NotAuthorized("User does not exist.")
+                                                          : user.error();
+    }
+    c.user_record = std::move(user).value();
+    return Status::Ok();
+  }));
+  if (!c.user().value("Enabled", true)) return NotAuthorized("User is disabled.");
+  return c;
 }
 
 Result<Json> Engine::DeliverCode(const Json& pool, const Json& user, const std::string& purpose,
@@ -369,24 +386,24 @@ Result<Json> Engine::ConfirmForgotPassword(const Json& in) {
 
 Result<Json> Engine::GetUser(const Json& in) {
   STRATUS_ASSIGN_OR_RETURN(Caller c, FromAccessToken(in.value("AccessToken", "")));
-  return Users::GetUser(c.user);
+  return Users::GetUser(c.user());
 }
 
 Result<Json> Engine::ChangePassword(const Json& in) {
   STRATUS_ASSIGN_OR_RETURN(Caller c, FromAccessToken(in.value("AccessToken", "")));
-  STRATUS_RETURN_IF_ERROR(CheckLockout(c.user));
+  STRATUS_RETURN_IF_ERROR(CheckLockout(c.user()));
   std::string previous = in.value("PreviousPassword", "");
-  if (!Users::CheckPassword(c.pool, c.user, previous)) {
-    STRATUS_RETURN_IF_ERROR(RecordFailure(c.pool, c.user));
+  if (!Users::CheckPassword(c.pool(), c.user(), previous)) {
+    STRATUS_RETURN_IF_ERROR(RecordFailure(c.pool(), c.user()));
     return NotAuthorized(std::string(kBadCredentials));
   }
   std::string proposed = in.value("ProposedPassword", "");
-  if (auto why = secrets::PolicyViolation(c.pool["Policies"].value("PasswordPolicy", Json::object()), proposed)) {
+  if (auto why = secrets::PolicyViolation(c.pool().value("Policies", Json::object()).value("PasswordPolicy", Json::object()), proposed)) {
     return InvalidPassword(*why);
   }
-  Json hashed = c.user;
-  Users::SetPassword(c.pool, hashed, proposed);
-  STRATUS_RETURN_IF_ERROR(users_.Update(c.pool, c.user["Username"].get<std::string>(), [&](Json& u) -> Status {
+  Json hashed = c.user();
+  Users::SetPassword(c.pool(), hashed, proposed);
+  STRATUS_RETURN_IF_ERROR(users_.Update(c.pool(), c.user()["Username"].get<std::string>(), [&](Json& u) -> Status {
     u.erase("_Password");  // records before verifier-only passwords had a hash too
     u["_Srp"] = hashed["_Srp"];
     u["_Failed"] = 0;
@@ -431,8 +448,8 @@ Result<Json> Engine::ApplyAttributeUpdate(const Json& pool, const Json& user, co
 Result<Json> Engine::UpdateUserAttributes(const Json& in) {
   STRATUS_ASSIGN_OR_RETURN(Caller c, FromAccessToken(in.value("AccessToken", "")));
   Json attrs = AttributeMap(in.value("UserAttributes", Json::array()));
-  STRATUS_ASSIGN_OR_RETURN(Json details, ApplyAttributeUpdate(c.pool, c.user, attrs, false,
-                                                              c.claims.value("client_id", ""),
+  STRATUS_ASSIGN_OR_RETURN(Json details, ApplyAttributeUpdate(c.pool(), c.user(), attrs, false,
+                                                              c.claims().value("client_id", ""),
                                                               in.value("ClientMetadata", Json::object())));
   Json out = Json::object();
   if (!details.empty()) out["CodeDeliveryDetailsList"] = details;
@@ -441,7 +458,7 @@ Result<Json> Engine::UpdateUserAttributes(const Json& in) {
 
 Result<Json> Engine::DeleteUserAttributes(const Json& in) {
   STRATUS_ASSIGN_OR_RETURN(Caller c, FromAccessToken(in.value("AccessToken", "")));
-  STRATUS_RETURN_IF_ERROR(users_.Update(c.pool, c.user["Username"].get<std::string>(), [&](Json& u) -> Status {
+  STRATUS_RETURN_IF_ERROR(users_.Update(c.pool(), c.user()["Username"].get<std::string>(), [&](Json& u) -> Status {
     for (const auto& name : in.value("UserAttributeNames", Json::array())) {
       if (name == "sub") return InvalidParameter("Cannot delete the required attribute sub");
       u["Attributes"].erase(name.get<std::string>());
@@ -455,13 +472,13 @@ Result<Json> Engine::GetUserAttributeVerificationCode(const Json& in) {
   STRATUS_ASSIGN_OR_RETURN(Caller c, FromAccessToken(in.value("AccessToken", "")));
   std::string attr = in.value("AttributeName", "");
   if (attr != "email" && attr != "phone_number") return InvalidParameter("Invalid attribute name: " + attr);
-  if (!c.user["Attributes"].contains(attr)) return InvalidParameter("User does not have the attribute " + attr);
+  if (!c.user().value("Attributes", Json::object()).contains(attr)) return InvalidParameter("User does not have the attribute " + attr);
   std::string code = secrets::NumericCode();
-  STRATUS_ASSIGN_OR_RETURN(Json user, users_.Update(c.pool, c.user["Username"].get<std::string>(), [&](Json& u) -> Status {
+  STRATUS_ASSIGN_OR_RETURN(Json user, users_.Update(c.pool(), c.user()["Username"].get<std::string>(), [&](Json& u) -> Status {
     u["_Codes"]["verify:" + attr] = Json{{"code", code}, {"expires", clock_.NowMillis() / 1000 + kSignUpCodeSeconds}};
     return Status::Ok();
   }));
-  STRATUS_ASSIGN_OR_RETURN(Json details, DeliverCode(c.pool, user, "verify", attr, c.claims.value("client_id", ""),
+  STRATUS_ASSIGN_OR_RETURN(Json details, DeliverCode(c.pool(), user, "verify", attr, c.claims().value("client_id", ""),
                                                      in.value("ClientMetadata", Json::object()), code));
   return Json{{"CodeDeliveryDetails", details}};
 }
@@ -471,7 +488,7 @@ Result<Json> Engine::VerifyUserAttribute(const Json& in) {
   std::string attr = in.value("AttributeName", "");
   std::string code = in.value("Code", "");
   int64_t now = clock_.NowMillis() / 1000;
-  STRATUS_RETURN_IF_ERROR(users_.Update(c.pool, c.user["Username"].get<std::string>(), [&](Json& u) -> Status {
+  STRATUS_RETURN_IF_ERROR(users_.Update(c.pool(), c.user()["Username"].get<std::string>(), [&](Json& u) -> Status {
     const Json& rec = u.value("_Codes", Json::object()).value("verify:" + attr, Json::object());
     if (!rec.contains("code")) return ExpiredCode();
     if (!ConstantTimeEquals(rec["code"].get<std::string>(), code)) return CodeMismatch();
@@ -485,16 +502,16 @@ Result<Json> Engine::VerifyUserAttribute(const Json& in) {
 
 Result<Json> Engine::DeleteUser(const Json& in) {
   STRATUS_ASSIGN_OR_RETURN(Caller c, FromAccessToken(in.value("AccessToken", "")));
-  STRATUS_RETURN_IF_ERROR(tokens_.RevokeAllFor(c.pool["Id"].get<std::string>(),
-                                               Users::UsernameKey(c.pool, c.user["Username"].get<std::string>())));
-  STRATUS_RETURN_IF_ERROR(users_.Delete(c.pool, c.user["Username"].get<std::string>()));
+  STRATUS_RETURN_IF_ERROR(tokens_.RevokeAllFor(c.pool()["Id"].get<std::string>(),
+                                               Users::UsernameKey(c.pool(), c.user()["Username"].get<std::string>())));
+  STRATUS_RETURN_IF_ERROR(users_.Delete(c.pool(), c.user()["Username"].get<std::string>()));
   return Json::object();
 }
 
 Result<Json> Engine::GlobalSignOut(const Json& in) {
   STRATUS_ASSIGN_OR_RETURN(Caller c, FromAccessToken(in.value("AccessToken", "")));
-  STRATUS_RETURN_IF_ERROR(tokens_.RevokeAllFor(c.pool["Id"].get<std::string>(),
-                                               Users::UsernameKey(c.pool, c.user["Username"].get<std::string>())));
+  STRATUS_RETURN_IF_ERROR(tokens_.RevokeAllFor(c.pool()["Id"].get<std::string>(),
+                                               Users::UsernameKey(c.pool(), c.user()["Username"].get<std::string>())));
   return Json::object();
 }
 

@@ -11,7 +11,7 @@ Result<Json> Engine::AssociateSoftwareToken(const Json& in) {
   std::string secret = secrets::Base32Encode(RandomBytes(20));
   if (in.contains("AccessToken")) {
     STRATUS_ASSIGN_OR_RETURN(Caller c, FromAccessToken(in["AccessToken"].get<std::string>()));
-    STRATUS_RETURN_IF_ERROR(users_.Update(c.pool, c.user["Username"].get<std::string>(), [&](Json& u) -> Status {
+    STRATUS_RETURN_IF_ERROR(users_.Update(c.pool(), c.user()["Username"].get<std::string>(), [&](Json& u) -> Status {
       u["_PendingTotp"] = secret;
       return Status::Ok();
     }));
@@ -50,7 +50,7 @@ Result<Json> Engine::VerifySoftwareToken(const Json& in) {
   };
   if (in.contains("AccessToken")) {
     STRATUS_ASSIGN_OR_RETURN(Caller c, FromAccessToken(in["AccessToken"].get<std::string>()));
-    STRATUS_RETURN_IF_ERROR(verify_pending(c.pool, c.user["Username"].get<std::string>()));
+    STRATUS_RETURN_IF_ERROR(verify_pending(c.pool(), c.user()["Username"].get<std::string>()));
     return Json{{"Status", "SUCCESS"}};
   }
   std::string session_id = in.value("Session", "");
@@ -102,7 +102,7 @@ static Status ApplyMfaPreference(Json& u, const Json& in) {
 
 Result<Json> Engine::SetUserMfaPreference(const Json& in) {
   STRATUS_ASSIGN_OR_RETURN(Caller c, FromAccessToken(in.value("AccessToken", "")));
-  STRATUS_RETURN_IF_ERROR(users_.Update(c.pool, c.user["Username"].get<std::string>(),
+  STRATUS_RETURN_IF_ERROR(users_.Update(c.pool(), c.user()["Username"].get<std::string>(),
                                         [&](Json& u) { return ApplyMfaPreference(u, in); }));
   return Json::object();
 }

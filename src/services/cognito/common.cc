@@ -61,4 +61,23 @@ bool ListHas(const Json& list, std::string_view v) {
   return false;
 }
 
+std::shared_ptr<const Json> ParsedRecords::Parse(std::string_view key, std::string raw) {
+  std::shared_ptr<const Record> hit;
+  {
+    std::lock_guard lock(mu_);
+    auto it = records_.find(key);
+    if (it != records_.end()) hit = it->second;
+  }
+  // Compared outside the lock: records are immutable once published.
+  if (hit && hit->raw == raw) return std::shared_ptr<const Json>(hit, &hit->json);
+  Json json = ParseJsonOrDiscarded(raw);
+  auto fresh = std::make_shared<const Record>(Record{std::move(raw), std::move(json)});
+  {
+    std::lock_guard lock(mu_);
+    if (records_.size() >= capacity_) records_.clear();
+    records_.insert_or_assign(std::string(key), fresh);
+  }
+  return std::shared_ptr<const Json>(fresh, &fresh->json);
+}
+
 }  // namespace stratus::services::cognito

@@ -22,8 +22,12 @@
 //   cognito/p/<poolId>/oc/<code>                OAuth2 authorization code
 //   cognito/p/<poolId>/o/<ms><seq>              outbox message (codes "delivered")
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "core/json.h"
 #include "core/result.h"
@@ -131,5 +135,33 @@ std::string MaskDestination(std::string_view attr, std::string_view value);
 Json Public(const Json& record);
 // Whether a JSON array holds the string `v` (false for anything but an array).
 bool ListHas(const Json& list, std::string_view v);
+
+// Parsed store records by key, reused while their stored bytes are unchanged. Callers read the
+// record's bytes from the store every time (so an answer is never stale, whichever node wrote
+// it) and hand them here: parsing happens only when the bytes differ from the last ones seen.
+// Pool records carry the schema (~8 KB of JSON) and user records the SRP verifier; sign-ins and
+// every access-token call read both. The parsed value is shared, never copied: holders keep it
+// alive after the cache forgets it. Bounded: emptied when it holds `capacity` records.
+// Thread-safe (guarded by mu_).
+class ParsedRecords {
+ public:
+  explicit ParsedRecords(size_t capacity) : capacity_(capacity) {}
+  // The parse of `raw`, the bytes now stored at `key` (a discarded value when they are not JSON).
+  std::shared_ptr<const Json> Parse(std::string_view key, std::string raw);
+
+ private:
+  struct Record {
+    std::string raw;
+    Json json;
+  };
+  // Looks keys up by view (no copy of the key to find it).
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  const size_t capacity_;
+  std::mutex mu_;  // guards records_
+  std::unordered_map<std::string, std::shared_ptr<const Record>, Hash, std::equal_to<>> records_;
+};
 
 }  // namespace stratus::services::cognito

@@ -166,25 +166,20 @@ Result<Json> Directory::CreatePool(const Scope& s, const Json& in) {
 Result<std::optional<Json>> Directory::ReadParsed(const std::string& key) {
   STRATUS_ASSIGN_OR_RETURN(auto raw, store_.Get(key));
   if (!raw) return std::optional<Json>();
-  std::shared_ptr<const ParsedRecord> hit;
-  {
-    std::lock_guard lock(parsed_mu_);
-    auto it = parsed_.find(key);
-    if (it != parsed_.end() && it->second->raw == *raw) hit = it->second;
-  }
-  if (hit) return std::optional<Json>(hit->json);
-  auto fresh = std::make_shared<ParsedRecord>(ParsedRecord{*raw, ParseJsonOrDiscarded(*raw)});
-  Json out = fresh->json;
-  std::lock_guard lock(parsed_mu_);
-  if (parsed_.size() >= kMaxParsedRecords) parsed_.clear();
-  parsed_[key] = std::move(fresh);
-  return std::optional<Json>(std::move(out));
+  return std::optional<Json>(*parsed_.Parse(key, std::move(*raw)));
 }
 
 Result<Json> Directory::PoolById(std::string_view pool_id) {
   STRATUS_ASSIGN_OR_RETURN(auto pool, ReadParsed(keys::Pool(pool_id)));
   if (!pool) return ResourceNotFound("User pool " + std::string(pool_id) + " does not exist.");
   return std::move(*pool);
+}
+
+Result<std::shared_ptr<const Json>> Directory::PoolById(store::ReadTxn& txn, std::string_view pool_id) {
+  std::string key = keys::Pool(pool_id);
+  STRATUS_ASSIGN_OR_RETURN(auto raw, txn.Get(key));
+  if (!raw) return ResourceNotFound("User pool " + std::string(pool_id) + " does not exist.");
+  return parsed_.Parse(key, std::move(*raw));
 }
 
 Result<Json> Directory::Pool(const Scope& s, std::string_view pool_id) {

@@ -8,10 +8,8 @@
 // A pool record is UserPoolType plus internal members starting with "_" (_Account, _Region,
 // _Tags are not echoed); a client record is UserPoolClientType plus internals.
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <utility>
 
 #include "core/clock.h"
@@ -35,6 +33,9 @@ class Directory {
   Result<Json> Pool(const Scope& s, std::string_view pool_id);
   // The stored record of any pool (data plane and auth calls, which name no account).
   Result<Json> PoolById(std::string_view pool_id);
+  // The same record read in the caller's transaction, shared rather than copied (access-token
+  // calls read it with the user and the revocation mark in one snapshot).
+  Result<std::shared_ptr<const Json>> PoolById(store::ReadTxn& txn, std::string_view pool_id);
   Result<Json> DescribePool(const Scope& s, std::string_view pool_id);
   Status UpdatePool(const Scope& s, const Json& in);
   Status DeletePool(const Scope& s, std::string_view pool_id);
@@ -96,22 +97,15 @@ class Directory {
                             std::string_view token_name, std::string_view out_name,
                             const std::function<Json(const Json&)>& shape);
   Result<std::string> PoolFromArn(const Scope& s, std::string_view arn);
-  // The record at `key`, parsed (nullopt when absent). The store is read every time, so a record
-  // is never stale whichever node wrote it, but parsing happens only when its bytes changed:
-  // pool records carry the schema (~8 KB of JSON), and sign-ins and token checks read the pool
-  // and client records on every request.
+  // The record at `key`, parsed (nullopt when absent), through parsed_.
   Result<std::optional<Json>> ReadParsed(const std::string& key);
 
-  struct ParsedRecord {
-    std::string raw;
-    Json json;
-  };
+  // Pool and client records, parsed only when their bytes changed.
   static constexpr size_t kMaxParsedRecords = 4096;
 
   store::Store& store_;
   const Clock& clock_;
-  std::mutex parsed_mu_;  // guards parsed_
-  std::unordered_map<std::string, std::shared_ptr<const ParsedRecord>> parsed_;
+  ParsedRecords parsed_{kMaxParsedRecords};
 };
 
 }  // namespace stratus::services::cognito

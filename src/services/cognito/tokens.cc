@@ -230,30 +230,58 @@ Result<Json> Tokens::Verify(std::string_view pool_id, std::string_view token, st
   return CheckClaims(pool_id, verified.get(), use);
 }
 
+Status Tokens::CheckUnexpired(std::string_view pool_id, const VerifiedToken* verified,
+                              std::string_view use) const {
+  std::string_view kind = use == "id" ? "Id" : use == "access" ? "Access" : "Refresh";
+  auto invalid = [&] { return NotAuthorized("Invalid " + std::string(kind) + " Token"); };
+  if (!verified) return invalid();
+  const Json& c = verified->claims;
+  auto iss = c.find("iss");
+  auto token_use = c.find("token_use");
+  auto exp = c.find("exp");
+  if (iss == c.end() || !iss->is_string() || token_use == c.end() || !token_use->is_string() ||
+      exp == c.end() || !exp->is_number()) {
+    return invalid();
+  }
+  if (iss->get_ref<const std::string&>() != Issuer(pool_id) ||
+      token_use->get_ref<const std::string&>() != use) {
+    return invalid();
+  }
+  if (exp->get<int64_t>() <= clock_.NowMillis() / 1000) {
+    return NotAuthorized(std::string(kind) + " Token has expired");
+  }
+  return Status::Ok();
+}
+
 Result<Json> Tokens::CheckClaims(std::string_view pool_id, const VerifiedToken* verified,
                                  std::string_view use) {
-  std::string kind = use == "id" ? "Id" : use == "access" ? "Access" : "Refresh";
-  Error invalid = NotAuthorized("Invalid " + kind + " Token");
-  if (!verified) return invalid;
+  STRATUS_RETURN_IF_ERROR(CheckUnexpired(pool_id, verified, use));
   const Json& c = verified->claims;
-  if (c.value("iss", "") != Issuer(pool_id) || c.value("token_use", "") != use) return invalid;
-  if (!c.contains("exp") || !c["exp"].is_number()) return invalid;
-  if (c["exp"].get<int64_t>() <= clock_.NowMillis() / 1000) {
-    return NotAuthorized(kind + " Token has expired");
-  }
   if (c.contains("origin_jti") && IsRevoked(pool_id, c["origin_jti"].get<std::string>())) {
+    std::string kind = use == "id" ? "Id" : use == "access" ? "Access" : "Refresh";
     return NotAuthorized(kind + " Token has been revoked");
   }
   return c;
 }
 
-Result<Json> Tokens::VerifyAccess(std::string_view token) {
-  if (auto v = Remembered(token)) return CheckClaims(v->pool_id, v.get(), "access");
-  auto parsed = jwt::Parse(token);
-  if (!parsed.ok()) return NotAuthorized("Invalid Access Token");
-  std::string pool = PoolFromIssuer(parsed->claims.value("iss", ""));
-  if (pool.empty()) return NotAuthorized("Invalid Access Token");
-  return Verify(pool, token, "access");
+Result<std::shared_ptr<const Tokens::VerifiedToken>> Tokens::CheckAccess(std::string_view token) {
+  auto v = Remembered(token);
+  if (!v) {
+    auto parsed = jwt::Parse(token);
+    if (!parsed.ok()) return NotAuthorized("Invalid Access Token");
+    std::string pool = PoolFromIssuer(parsed->claims.value("iss", ""));
+    if (pool.empty()) return NotAuthorized("Invalid Access Token");
+    STRATUS_ASSIGN_OR_RETURN(v, SignatureOf(pool, token));
+  }
+  STRATUS_RETURN_IF_ERROR(CheckUnexpired(v ? v->pool_id : std::string_view(), v.get(), "access"));
+  return v;
+}
+
+Result<bool> Tokens::RevokedIn(store::ReadTxn& txn, std::string_view pool_id,
+                               std::string_view origin_jti) {
+  if (origin_jti.empty()) return false;
+  STRATUS_ASSIGN_OR_RETURN(auto mark, txn.Get(keys::Revoked(pool_id, origin_jti)));
+  return mark.has_value();
 }
 
 Json Tokens::IdClaims(const Grant& g, const std::string& origin_jti, const std::string& event_id,

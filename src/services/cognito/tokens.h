@@ -59,8 +59,20 @@ class Tokens {
   // NotAuthorizedException with Cognito's texts ("Invalid Access Token", "Access Token has
   // expired", "Access Token has been revoked") otherwise.
   Result<Json> Verify(std::string_view pool_id, std::string_view token, std::string_view use);
-  // Verifies an access token of any local pool (GetUser and friends name no pool).
-  Result<Json> VerifyAccess(std::string_view token);
+  // A token whose signature a key of its pool verified.
+  struct VerifiedToken {
+    std::string pool_id;
+    std::string kid;
+    Json claims;
+  };
+  // Checks an access token of any local pool (GetUser and friends name no pool): signature,
+  // iss, token_use and exp, with the errors of Verify. Revocation is the caller's to check, with
+  // RevokedIn in the transaction that reads what else the call needs (one snapshot, not a store
+  // read per check). The result is shared with the cache of verified tokens: never copied.
+  Result<std::shared_ptr<const VerifiedToken>> CheckAccess(std::string_view token);
+  // Whether the token family `origin_jti` of the pool is revoked, read in `txn`.
+  static Result<bool> RevokedIn(store::ReadTxn& txn, std::string_view pool_id,
+                                std::string_view origin_jti);
 
   // What a sign-in grants.
   struct Grant {
@@ -107,12 +119,6 @@ class Tokens {
     int64_t loaded_ms = 0;
   };
   Result<std::shared_ptr<const PoolKeys>> KeysFor(std::string_view pool_id, bool force_reload);
-  // A token whose signature a key of its pool verified.
-  struct VerifiedToken {
-    std::string pool_id;
-    std::string kid;
-    Json claims;
-  };
   // The remembered verification of `token` if its key is still one of the pool's, else null.
   std::shared_ptr<const VerifiedToken> Remembered(std::string_view token);
   // Verifies `token`'s signature with a key of `pool_id` (remembered, or checked and remembered);
@@ -123,6 +129,9 @@ class Tokens {
   // "Invalid <kind> Token" when `verified` is null.
   Result<Json> CheckClaims(std::string_view pool_id, const VerifiedToken* verified,
                            std::string_view use);
+  // CheckClaims without the revocation check (which reads the store).
+  Status CheckUnexpired(std::string_view pool_id, const VerifiedToken* verified,
+                        std::string_view use) const;
   // Looks strings up by view (no copy of a token to find it).
   struct StringHash {
     using is_transparent = void;

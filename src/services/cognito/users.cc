@@ -59,10 +59,18 @@ std::vector<std::pair<std::string, std::string>> Users::AliasEntries(const Json&
 }
 
 Result<Json> Users::Get(const Json& pool, std::string_view username) {
-  std::string pool_id = pool.value("Id", "");
-  STRATUS_ASSIGN_OR_RETURN(auto raw, store_.Get(keys::User(pool_id, UsernameKey(pool, username))));
+  std::string key = keys::User(pool.value("Id", ""), UsernameKey(pool, username));
+  STRATUS_ASSIGN_OR_RETURN(auto raw, store_.Get(key));
   if (!raw) return UserNotFound();
-  return ParseJsonOrDiscarded(*raw);
+  return *parsed_.Parse(key, std::move(*raw));
+}
+
+Result<std::shared_ptr<const Json>> Users::Get(store::ReadTxn& txn, const Json& pool,
+                                               std::string_view username) {
+  std::string key = keys::User(pool.value("Id", ""), UsernameKey(pool, username));
+  STRATUS_ASSIGN_OR_RETURN(auto raw, txn.Get(key));
+  if (!raw) return UserNotFound();
+  return parsed_.Parse(key, std::move(*raw));
 }
 
 Result<Json> Users::Find(const Json& pool, std::string_view name) {

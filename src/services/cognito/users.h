@@ -12,6 +12,7 @@
 //   _TokensValidAfter (s), _Totp {secret, verified, step}, _PendingTotp, _Mfa {Preferred,
 //   Enabled[]}, _Identities [...].
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +34,10 @@ class Users {
   Result<Json> Find(const Json& pool, std::string_view name);
   // The record of exactly `username`.
   Result<Json> Get(const Json& pool, std::string_view username);
+  // The same record read in the caller's transaction, shared rather than copied (access-token
+  // calls). UserNotFoundException when absent.
+  Result<std::shared_ptr<const Json>> Get(store::ReadTxn& txn, const Json& pool,
+                                          std::string_view username);
   // Stores a new user; UsernameExistsException / AliasExistsException on conflicts.
   Status Create(const Json& pool, const Json& user);
   // Read-modify-write of one user in a transaction: `fn` edits the record (return an error to
@@ -77,8 +82,12 @@ class Users {
   // Alias index entries (attribute, value) a record occupies.
   static std::vector<std::pair<std::string, std::string>> AliasEntries(const Json& pool,
                                                                        const Json& user);
+  // User records, parsed only when their bytes changed (~2 KB each with the SRP verifier).
+  static constexpr size_t kMaxParsedUsers = 2048;
+
   store::Store& store_;
   const Clock& clock_;
+  ParsedRecords parsed_{kMaxParsedUsers};
 };
 
 // Parses a ListUsers filter ('email ^= "bob"'); nullopt when malformed.
