@@ -2,6 +2,7 @@
 // The per-state logic lives in states.cc, map_parallel.cc and choice.cc (StateRunner).
 #include "services/stepfunctions/engine.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "core/time_format.h"
@@ -66,6 +67,7 @@ Frame* Execution::NewFrame(uint64_t parent, const Branch* branch, Json input) {
   f->state = branch->start;
   f->input = std::move(input);
   f->parent_frame = parent ? Get(parent) : nullptr;
+  if (f->parent_frame) f->iteration_root = f->parent_frame->iteration_root;
   Frame* raw = f.get();
   frames_.emplace(raw->id, std::move(f));
   MarkDirty(*raw);
@@ -90,10 +92,25 @@ void Execution::FinishChild(Frame& child, bool ok) {
     Json rec{{"id", id}, {"parent", child.parent}, {"index", child.index}, {"done", true}};
     if (ok) rec["output"] = child.output;
     else rec["error_output"] = Json{{"Error", child.error}, {"Cause", child.cause}};
+    if (!child.child_arn.empty()) rec["child_next_event"] = child.child_next_event;
     dirty_.erase(id);
     done_records_[id] = std::move(rec);
   }
   frames_.erase(id);
+}
+
+void Execution::PrefillChild(Frame& parent, size_t index, Json output) {
+  Children& c = *parent.children;
+  uint64_t id = next_frame_id_++;
+  exec_dirty_ = true;  // next_frame_id_ is in the execution record
+  if (record_history_) {
+    done_records_[id] = Json{{"id", id}, {"parent", parent.id}, {"index", index}, {"done", true},
+                             {"prefilled", true}, {"output", output}};
+  }
+  c.results[index] = std::move(output);
+  c.prefilled.insert(index);
+  c.finished.push_back(id);
+  ++c.done;
 }
 
 void Execution::DropChildren(Frame& parent) {
@@ -106,7 +123,29 @@ void Execution::DropChildren(Frame& parent) {
 
 void Execution::Schedule(Frame& f) { runnable_.push_back(f.id); }
 
+HistoryEvent& Execution::EmitChild(Frame& root, Frame* f, std::string type, std::string details_key, Json details) {
+  int64_t id = root.child_next_event++;
+  MarkDirty(root);  // its record carries the counter (a nested frame's event moves it too)
+  int64_t prev = f ? f->last_event : id - 1;
+  if (f) f->last_event = id;
+  HistoryEvent e;
+  e.execution_arn = root.child_arn;
+  e.id = id;
+  e.previous_id = prev;
+  e.timestamp_ms = host_.NowMs();
+  e.type = std::move(type);
+  e.details_key = std::move(details_key);
+  e.details = std::move(details);
+  events_.push_back(std::move(e));
+  return events_.back();
+}
+
 HistoryEvent& Execution::Emit(Frame* f, std::string type, std::string details_key, Json details) {
+  if (f && f->iteration_root) {
+    if (Frame* root = Get(f->iteration_root)) {
+      return EmitChild(*root, f, std::move(type), std::move(details_key), std::move(details));
+    }
+  }
   static thread_local HistoryEvent scratch;
   int64_t id = next_event_id_++;
   int64_t prev = f ? f->last_event : (id - 1);
@@ -140,6 +179,7 @@ void Execution::Start(Json input) {
   Emit(nullptr, "ExecutionStarted", "executionStartedEventDetails", std::move(details));
   Frame* top = NewFrame(0, &def_->top, input_);
   top->last_event = 1;
+  if (initial_vars_.is_object()) top->vars = initial_vars_;
   if (def_->timeout_seconds) {
     host_.ScheduleTimer(0, 0, info_.start_ms + *def_->timeout_seconds * 1000);
   }
@@ -243,6 +283,36 @@ void Execution::Abort(const std::string& error, const std::string& cause) {
   FinishExecution(ExecutionStatus::kAborted, Json(), error, cause);
 }
 
+bool Execution::StopChild(const std::string& child_arn, const std::string& error, const std::string& cause) {
+  if (status_ != ExecutionStatus::kRunning || child_arn.empty()) return false;
+  Frame* root = nullptr;
+  for (const auto& [id, f] : frames_) {
+    if (f->iteration_root == id && f->child_arn == child_arn && f->phase != Phase::kDone) root = f.get();
+  }
+  if (!root) return false;
+  // The iteration's inner frames (nested Parallel branches, Map iterations) end with it.
+  std::vector<uint64_t> inner;
+  for (const auto& [id, f] : frames_) {
+    if (f->iteration_root == root->id && id != root->id) inner.push_back(id);
+  }
+  for (uint64_t id : inner) {
+    Frame* f = Get(id);
+    if (!f) continue;
+    EndSpan(*f, "States.Aborted");
+    if (f->children) DropChildren(*f);
+    DeleteFrame(id);
+  }
+  if (root->children) {
+    DropChildren(*root);
+    root->children.reset();
+  }
+  runnable_.erase(std::remove(runnable_.begin(), runnable_.end(), root->id), runnable_.end());
+  root->aborted = true;
+  ++root->seq;  // a late task result or timer of the iteration is stale
+  FrameFailed(*root, error.empty() ? "States.Aborted" : error, cause);
+  return true;
+}
+
 void Execution::Fail(const std::string& error, const std::string& cause) {
   if (status_ != ExecutionStatus::kRunning) return;
   FinishExecution(ExecutionStatus::kFailed, Json(), error, cause);
@@ -323,10 +393,25 @@ void Execution::FinishExecution(ExecutionStatus status, Json output, std::string
   redrive_point_.reset();
   if (status != ExecutionStatus::kSucceeded) {
     for (const auto& [id, f] : frames_) {
-      if (f->parent == 0) {
-        redrive_point_ = Json{{"state", f->state}, {"input", f->input}, {"vars", f->vars}};
-        break;
+      if (f->parent != 0) continue;
+      redrive_point_ = Json{{"state", f->state}, {"input", f->input}, {"vars", f->vars}};
+      // A Map/Parallel that failed or is stopped: what its iterations/branches achieved, so a
+      // redrive runs only the rest; a distributed Map's map run identity, so it resumes it.
+      Json partial = f->partial_results;
+      if (partial.is_null() && f->phase == Phase::kChildren && f->children) {
+        partial = StateRunner(*this).PartialOutcome(*f, nullptr);
       }
+      if (!partial.is_null()) {
+        Json& p = *redrive_point_;
+        p["done"] = partial.value("done", Json::object());
+        p["child_events"] = partial.value("child_events", Json::object());
+        p["frame"] = f->id;
+        p["entered_event"] = f->entered_event;
+        p["entered_ms"] = f->entered_ms;
+        p["retry_total"] = f->retry_total;
+        p["map_run_redrives"] = f->map_run_redrives;
+      }
+      break;
     }
   }
   // Every frame is gone once the execution ends; states still in progress end with it, and
@@ -364,6 +449,31 @@ bool Execution::Redrive() {
   if (top->state < 0 || static_cast<size_t>(top->state) >= def_->top.states.size()) top->state = 0;
   top->vars = point.value("vars", Json::object());
   top->last_event = next_event_id_ - 1;
+  const State& s = top->current();
+  if (point.contains("done") && (s.type == StateType::kMap || s.type == StateType::kParallel)) {
+    top->redrive_done = point["done"].is_object() ? point["done"] : Json::object();
+    if (s.type == StateType::kMap && s.map->distributed) {
+      // The map run resumes: the Map keeps the frame, entry and attempt its map run ARN is
+      // derived from, and is not entered again.
+      uint64_t old_id = point.value("frame", top->id);
+      if (old_id != top->id && !frames_.count(old_id)) {
+        auto node = frames_.extract(top->id);
+        node.key() = old_id;
+        node.mapped()->id = old_id;
+        frames_.insert(std::move(node));
+        top = Get(old_id);
+      }
+      top->entered_event = point.value("entered_event", int64_t{0});
+      top->entered_ms = point.value("entered_ms", host_.NowMs());
+      top->retry_total = point.value("retry_total", int64_t{0});
+      top->retry_counts.assign(s.retry.size(), 0);
+      top->map_run_redrives = point.value("map_run_redrives", int64_t{0}) + 1;
+      top->redrive_child_events = point.value("child_events", Json::object());
+      top->map_run_redrive_ms = host_.NowMs();
+      top->span_open = true;
+      top->phase = Phase::kRetry;
+    }
+  }
   MarkDirty(*top);
   if (def_->timeout_seconds) host_.ScheduleTimer(0, 0, host_.NowMs() + *def_->timeout_seconds * 1000);
   Schedule(*top);

@@ -28,6 +28,9 @@
 namespace stratus::services::stepfunctions {
 
 struct HistoryEvent {
+  // Empty: an event of this execution; else the ARN of the distributed Map child execution
+  // whose history it belongs to (its ids count from 1 in that history).
+  std::string execution_arn;
   int64_t id = 0;
   int64_t previous_id = 0;
   int64_t timestamp_ms = 0;
@@ -53,6 +56,10 @@ struct ExecutionInfo {
 
 // AWS's cap on a standard execution's history; reaching it fails the execution.
 inline constexpr int64_t kMaxHistoryEvents = 25000;
+
+// AWS redrives an execution only within 14 days of its stop ("Execution redrivable period
+// exceeded.").
+inline constexpr int64_t kRedrivablePeriodMs = int64_t{14} * 24 * 3600 * 1000;
 
 // Timers of a task's heartbeat carry this bit in their sequence number (the task's own timeout
 // timer carries the plain sequence number).
@@ -147,6 +154,17 @@ class Execution {
   void TraceStates(bool on) { trace_states_ = on; }
   bool traces_states() const { return trace_states_; }
 
+  // TestState: records the data flow of the top-level state named `state_name` into
+  // inspection() — AWS's InspectionData members, each as JSON text: afterInputPath,
+  // afterParameters (JSONPath) or afterArguments (JSONata), result, afterResultSelector,
+  // afterResultPath (JSONPath) and variables (every variable visible after the state's
+  // Assign). A step the state does not reach (it failed first) is absent. Off by default (the
+  // cost when off is one branch per step).
+  void InspectState(std::string state_name) { inspect_state_ = std::move(state_name); }
+  const Json& inspection() const { return inspection_; }
+  // Variables the top level sees from the start (TestState's `variables`); call before Start.
+  void SetVariables(Json vars) { initial_vars_ = std::move(vars); }
+
   // Emits ExecutionStarted and makes the start state runnable.
   void Start(Json input);
   // Runs up to `max_steps` steps; returns the number run. Stops early when nothing is runnable.
@@ -170,12 +188,19 @@ class Execution {
   bool OnHeartbeat(uint64_t frame, uint64_t seq);
   // StopExecution: aborts with ExecutionAborted.
   void Abort(const std::string& error, const std::string& cause);
+  // StopExecution of a running distributed Map iteration (a child execution): it ends ABORTED
+  // (ExecutionAborted in its history) and counts as a failed iteration of its map run. False
+  // when no such iteration runs.
+  bool StopChild(const std::string& child_arn, const std::string& error, const std::string& cause);
   // Ends the execution as FAILED (the runner's last resort when the engine hit a bug).
   void Fail(const std::string& error, const std::string& cause);
   // RedriveExecution: an execution that ended FAILED, TIMED_OUT or ABORTED (restored from its
   // record, which keeps where it stopped) runs again from the top-level state that did not
   // complete, with that state's input and the variables of the time; emits ExecutionRedriven.
-  // A Map or Parallel state runs again whole. False when there is nothing to redrive from.
+  // A Map or Parallel state runs only the iterations/branches that did not succeed (the others
+  // keep their results); a distributed Map whose map run had started resumes that map run
+  // (same ARN, MapRunRedriven, its redrive count up) without a new Entered event. False when
+  // there is nothing to redrive from.
   bool Redrive();
 
   ExecutionStatus status() const { return status_; }
@@ -222,8 +247,13 @@ class Execution {
   void FinishChild(Frame& child, bool ok);
   // The parent's children are done with: their records and the item list go.
   void DropChildren(Frame& parent);
+  // RedriveExecution: iteration/branch `index` of `parent` succeeded before the redrive with
+  // `output`; it is recorded done (a result record, as FinishChild writes) and never started.
+  void PrefillChild(Frame& parent, size_t index, Json output);
   void Schedule(Frame& f);
   HistoryEvent& Emit(Frame* f, std::string type, std::string details_key = {}, Json details = {});
+  // An event of the child execution whose top frame is `root` (its own numbering).
+  HistoryEvent& EmitChild(Frame& root, Frame* f, std::string type, std::string details_key, Json details);
   void Step(Frame& f);
   void FrameSucceeded(Frame& f, Json output);
   void FrameFailed(Frame& f, std::string error, std::string cause);
@@ -260,6 +290,9 @@ class Execution {
   // Where a FAILED/TIMED_OUT/ABORTED execution stopped: {"state", "input", "vars"} of the top
   // frame (kept in the execution record for RedriveExecution).
   std::optional<Json> redrive_point_;
+  std::string inspect_state_;  // TestState: the state whose data flow is recorded (empty: none)
+  Json inspection_ = Json::object();
+  Json initial_vars_;
 };
 
 }  // namespace stratus::services::stepfunctions

@@ -1,5 +1,6 @@
 // Persistence of an execution's position: frame records and the execution record, written by
 // the runner with each batch of history events, and Restore after a restart.
+#include <algorithm>
 #include <cstdio>
 
 #include "services/stepfunctions/engine.h"
@@ -56,6 +57,18 @@ Json FrameToJson(const Frame& f, const std::string& branch) {
   if (!f.task_token.empty()) j["task_token"] = f.task_token;
   j["retrying"] = f.retrying;
   j["next_override"] = f.next_override;
+  if (f.iteration_root) j["iteration_root"] = f.iteration_root;
+  if (!f.child_arn.empty()) {
+    j["child_arn"] = f.child_arn;
+    j["child_next_event"] = f.child_next_event;
+  }
+  if (!f.redrive_done.is_null()) j["redrive_done"] = f.redrive_done;
+  if (!f.redrive_child_events.is_null()) j["redrive_child_events"] = f.redrive_child_events;
+  if (!f.partial_results.is_null()) j["partial_results"] = f.partial_results;
+  if (f.map_run_redrives > 0) {
+    j["map_run_redrives"] = f.map_run_redrives;
+    j["map_run_redrive_ms"] = f.map_run_redrive_ms;
+  }
   if (f.children) {
     const Children& c = *f.children;
     j["children"] = Json{{"total", c.total},
@@ -197,6 +210,14 @@ std::unique_ptr<Execution> Execution::Restore(std::shared_ptr<const Definition> 
     f->task_token = j.value("task_token", "");
     f->retrying = j.value("retrying", false);
     f->next_override = j.value("next_override", -2);
+    f->iteration_root = j.value("iteration_root", uint64_t{0});
+    f->child_arn = j.value("child_arn", "");
+    f->child_next_event = j.value("child_next_event", int64_t{1});
+    f->redrive_done = j.value("redrive_done", Json());
+    f->redrive_child_events = j.value("redrive_child_events", Json());
+    f->partial_results = j.value("partial_results", Json());
+    f->map_run_redrives = j.value("map_run_redrives", int64_t{0});
+    f->map_run_redrive_ms = j.value("map_run_redrive_ms", int64_t{0});
     if (auto c = j.find("children"); c != j.end()) {
       auto ch = std::make_unique<Children>();
       ch->total = c->value("total", size_t{0});
@@ -227,6 +248,10 @@ std::unique_ptr<Execution> Execution::Restore(std::shared_ptr<const Definition> 
     if (!p || !p->children || index >= p->children->results.size()) continue;
     p->children->results[index] = j->contains("output") ? (*j)["output"] : j->value("error_output", Json());
     p->children->finished.push_back(j->value("id", uint64_t{0}));
+    if (j->value("prefilled", false)) p->children->prefilled.insert(index);
+    if (j->contains("child_next_event") && j->contains("error_output")) {
+      p->children->child_events[index] = j->value("child_next_event", int64_t{1});
+    }
     if (j->contains("error_output")) {
       ++p->children->failed;
       p->children->failed_indices.insert(index);
@@ -242,6 +267,19 @@ std::unique_ptr<Execution> Execution::Restore(std::shared_ptr<const Definition> 
     }
     c.done = c.finished.size();
     c.started = c.done + c.running.size();
+    if (!c.prefilled.empty()) {
+      // Iterations start in index order skipping the prefilled ones: every other index below
+      // the highest one started or finished has started.
+      size_t next = 0;
+      for (const Json* d : done_records) {
+        size_t index = d->value("index", size_t{0});
+        if (d->value("parent", uint64_t{0}) == id && !c.prefilled.count(index)) next = std::max(next, index + 1);
+      }
+      for (uint64_t cid : c.running) {
+        if (Frame* child = e->Get(cid)) next = std::max(next, static_cast<size_t>(child->index) + 1);
+      }
+      c.started = next;
+    }
   }
   // Results of children that finished before the crash are in their parents' records; a child
   // whose record says kDone was finished but not yet folded in: fold it now.

@@ -2,6 +2,7 @@
 // Internal to the engine: one thread of control of an execution (the top level, a Parallel
 // branch or a Map iteration) and its position. Not thread-safe (owned by its Execution).
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -42,6 +43,12 @@ struct Children {
   bool items_selected = false;     // items are final inputs (ItemBatcher applied ItemSelector)
   std::vector<uint64_t> finished;  // ids of ended children whose result records exist
   std::set<size_t> failed_indices;  // Map: iterations that failed (for the ResultWriter)
+  // RedriveExecution: iterations/branches that succeeded before the redrive; they are done
+  // (their results in `results`) and never started again.
+  std::set<size_t> prefilled;
+  // Distributed Map: the next history event id of iterations that failed (a redrive continues
+  // their child executions' histories).
+  std::map<size_t, int64_t> child_events;
   std::string error, cause;
 };
 
@@ -77,6 +84,28 @@ struct Frame : public VariableLookup {
   bool retrying = false;         // kTimer: a retry backoff rather than a Wait
   int next_override = -2;       // Choice/Catch: the chosen next state (-1 = end)
   std::unique_ptr<Children> children;
+  // RedriveExecution of a Map/Parallel: the results of the iterations/branches that succeeded
+  // in the failed attempt, {"<index>": output}; the state runs only the others (consumed when
+  // its children start; persisted).
+  Json redrive_done;
+  // A Map/Parallel that failed: {"done": those results, "child_events": the next event id of
+  // each distributed iteration that did not succeed}, for the execution's redrive point (set
+  // when it fails, cleared when the state is entered or retried; persisted).
+  Json partial_results;
+  // A distributed Map being redriven: {"<index>": next event id} of the child executions that
+  // run again (their histories continue; persisted until the iterations start).
+  Json redrive_child_events;
+  // Distributed Map iterations of a standard execution are child executions with their own
+  // history: `iteration_root` is the id of the iteration's top frame (0: not inside one), whose
+  // `child_arn` names the child execution and `child_next_event` numbers its events (the
+  // frame's last_event is in the same numbering). Persisted (the root and counter).
+  uint64_t iteration_root = 0;
+  std::string child_arn;
+  int64_t child_next_event = 1;
+  bool aborted = false;  // StopExecution of the child execution ended it
+  // A distributed Map: how often its map run was redriven, and when last (persisted).
+  int64_t map_run_redrives = 0;
+  int64_t map_run_redrive_ms = 0;
   // Execution variables visible from here: own scope, then the parents'.
   Frame* parent_frame = nullptr;
 

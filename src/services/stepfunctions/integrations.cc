@@ -224,7 +224,7 @@ void Integrations::Run(const ExecutionInfo& info, const TaskCall& call, std::fun
     }
     if (service == "apigateway" && action == "invoke") {
       // Completes later, on another thread: capture by value what `finish` refers to.
-      return InvokeApi(params, [wait_token, done](TaskResult result) {
+      return InvokeApi(info, params, [wait_token, done](TaskResult result) {
         if (wait_token && result.kind == TaskResult::Kind::kSucceeded) result.kind = TaskResult::Kind::kSubmitted;
         done(std::move(result));
       });
@@ -265,96 +265,9 @@ void Integrations::Run(const ExecutionInfo& info, const TaskCall& call, std::fun
 namespace {
 std::string NewRequestIdForCause() { return NewUuid(); }
 
-// "a=1&b=2" from {"a": ["1"], "b": ["2"]} (AWS's QueryParameters: a list of values per name).
-std::string QueryString(const Json& params) {
-  std::string out;
-  if (!params.is_object()) return out;
-  for (auto it = params.begin(); it != params.end(); ++it) {
-    Json values = it.value().is_array() ? it.value() : Json::array({it.value()});
-    for (const auto& v : values) {
-      out += (out.empty() ? "" : "&") + UrlEncode(it.key()) + "=" +
-             UrlEncode(v.is_string() ? v.get<std::string>() : DumpJson(v));
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 Integrations::Integrations(aws::ServiceContext& context) : context_(context) {}
 Integrations::~Integrations() = default;
-
-void Integrations::InvokeApi(const Json& p, std::function<void(TaskResult)> done) {
-  auto fail = [&](std::string error, std::string cause) {
-    TaskResult r;
-    r.kind = TaskResult::Kind::kFailed;
-    r.error = std::move(error);
-    r.cause = std::move(cause);
-    done(std::move(r));
-  };
-  std::string endpoint = p.value("ApiEndpoint", "");
-  std::string method = p.value("Method", "");
-  auto dot = endpoint.find(".execute-api.");
-  if (dot == std::string::npos || dot == 0 || method.empty()) {
-    return fail("States.Runtime", "The apigateway:invoke parameters need ApiEndpoint "
-                                  "('<apiId>.execute-api.<region>.amazonaws.com') and Method");
-  }
-  std::string api_id = endpoint.substr(0, dot);
-  std::string stage = p.value("Stage", "");
-  std::string path = p.value("Path", "");
-  if (!path.empty() && path.front() != '/') path.insert(path.begin(), '/');
-  ClientRequest req;
-  req.method = method;
-  req.url = context_.external_url() + "/_aws/execute-api/" + api_id + (stage.empty() ? "" : "/" + stage) + path;
-  if (std::string q = QueryString(p.value("QueryParameters", Json::object())); !q.empty()) req.url += "?" + q;
-  const Json headers = p.value("Headers", Json::object());
-  for (const auto& [name, values] : headers.items()) {
-    Json list = values.is_array() ? values : Json::array({values});
-    std::string joined;
-    for (const auto& v : list) joined += (joined.empty() ? "" : ",") + (v.is_string() ? v.get<std::string>() : DumpJson(v));
-    req.headers.Set(name, joined);
-  }
-  if (p.contains("RequestBody")) {
-    const Json& body = p["RequestBody"];
-    req.body = body.is_string() ? body.get<std::string>() : DumpJson(body);
-    if (!req.headers.Has("Content-Type")) req.headers.Set("Content-Type", "application/json");
-  }
-  HttpClient* client;
-  {
-    std::lock_guard lock(http_mu_);
-    if (!http_) http_ = std::make_unique<HttpClient>();
-    client = http_.get();
-  }
-  client->Fetch(std::move(req), [this, done](Result<HttpResponse> resp) {
-    context_.workers.Submit([done, resp = std::move(resp)]() mutable {
-      TaskResult r;
-      if (!resp.ok()) {
-        r.kind = TaskResult::Kind::kFailed;
-        r.error = "ApiGateway." + resp.error().code;
-        r.cause = resp.error().message;
-        return done(std::move(r));
-      }
-      if (resp->status >= 400) {
-        r.kind = TaskResult::Kind::kFailed;
-        r.error = "ApiGateway." + std::to_string(resp->status);
-        r.cause = resp->body;
-        return done(std::move(r));
-      }
-      Json headers = Json::object();
-      for (const auto& [name, value] : resp->headers) headers[name].push_back(value);
-      Json body = Json(resp->body);
-      if (resp->headers.GetOr("Content-Type").find("json") != std::string_view::npos) {
-        Json parsed = ParseJsonOrDiscarded(resp->body);
-        if (!parsed.is_discarded()) body = std::move(parsed);
-      }
-      r.kind = TaskResult::Kind::kSucceeded;
-      r.output = Json{{"Headers", std::move(headers)},
-                      {"ResponseBody", std::move(body)},
-                      {"StatusCode", resp->status},
-                      {"StatusText", std::string(StatusReason(resp->status))}};
-      done(std::move(r));
-    });
-  });
-}
 
 }  // namespace stratus::services::stepfunctions

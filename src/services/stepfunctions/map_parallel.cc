@@ -1,6 +1,8 @@
 // Map (inline and distributed, run in-process) and Parallel: child frames, concurrency,
 // tolerated failures, iteration events and result collection.
 #include <algorithm>
+#include <set>
+#include <utility>
 
 #include "core/strings.h"
 
@@ -54,13 +56,20 @@ void StateRunner::ExecuteParallel(Frame& f) {
   c.results.assign(c.total, Json());
   f.phase = Phase::kChildren;
   e_.MarkDirty(f);
+  // A redrive runs only the branches that did not succeed.
+  Json done = std::exchange(f.redrive_done, Json());
   for (size_t i = 0; i < s.branches.size(); ++i) {
+    if (done.is_object() && done.contains(std::to_string(i))) {
+      e_.PrefillChild(f, i, done[std::to_string(i)]);
+      continue;
+    }
     Frame* child = e_.NewFrame(f.id, s.branches[i].get(), input);
     child->index = static_cast<int64_t>(i);
     child->last_event = f.last_event;
     c.running.insert(child->id);
     e_.Schedule(*child);
   }
+  if (c.done == c.total) FinishChildren(f);
 }
 
 void StateRunner::ExecuteMap(Frame& f) {
@@ -161,8 +170,14 @@ void StateRunner::StartMap(Frame& f, Json items, Json selector_input) {
     }
     children->tolerated_percentage = pct;
   }
+  bool redriven_run = m.distributed && !f.redrive_done.is_null() && f.map_run_redrives > 0;
   if (m.distributed && e_.record_history_) {
-    e_.Emit(&f, "MapRunStarted", "mapRunStartedEventDetails", Json{{"mapRunArn", RunNames(f).map_run_arn}});
+    if (redriven_run) {
+      e_.Emit(&f, "MapRunRedriven", "mapRunRedrivenEventDetails",
+              Json{{"mapRunArn", RunNames(f).map_run_arn}, {"redriveCount", f.map_run_redrives}});
+    } else {
+      e_.Emit(&f, "MapRunStarted", "mapRunStartedEventDetails", Json{{"mapRunArn", RunNames(f).map_run_arn}});
+    }
   }
   if (m.item_batcher.is_object()) {
     f.result = selector_input;  // the ItemSelector's $
@@ -178,7 +193,17 @@ void StateRunner::StartMap(Frame& f, Json items, Json selector_input) {
   f.children = std::move(children);
   f.phase = Phase::kChildren;
   e_.MarkDirty(f);
-  if (f.children->total == 0) return FinishChildren(f);
+  // A redrive runs only the iterations that did not succeed.
+  Json done = std::exchange(f.redrive_done, Json());
+  if (done.is_object()) {
+    for (auto it = done.begin(); it != done.end(); ++it) {
+      auto index = ParseInt64(it.key());
+      if (index && *index >= 0 && static_cast<size_t>(*index) < f.children->total) {
+        e_.PrefillChild(f, static_cast<size_t>(*index), it.value());
+      }
+    }
+  }
+  if (f.children->done == f.children->total) return FinishChildren(f);
   StartIterations(f);
   if (m.distributed) RecordMapRun(f, "RUNNING");
 }
@@ -189,6 +214,7 @@ void StateRunner::StartIterations(Frame& f) {
   Children& c = *f.children;
   while (c.started < c.total && (c.max_concurrency == 0 || c.running.size() < c.max_concurrency)) {
     size_t i = c.started++;
+    if (c.prefilled.count(i)) continue;
     Json item = c.items[i];
     Json input;
     if (c.items_selected) {
@@ -208,7 +234,23 @@ void StateRunner::StartIterations(Frame& f) {
     child->map_item = std::move(item);
     child->has_map_item = true;
     child->last_event = f.last_event;
-    if (m.distributed) child->start_ms = e_.host_.NowMs();
+    if (m.distributed) {
+      child->start_ms = e_.host_.NowMs();
+      if (!e_.info_.express && e_.record_history_) {
+        // A child execution with its own history (ExecutionStarted is its event 1).
+        child->iteration_root = child->id;
+        child->child_arn = RunNames(f).execution_arn_prefix + std::to_string(i);
+        child->last_event = 0;
+        // A redriven iteration continues its child execution's history.
+        if (f.redrive_child_events.is_object()) {
+          const Json& next = f.redrive_child_events.value(std::to_string(i), Json());
+          if (next.is_number_integer()) {
+            child->child_next_event = next.get<int64_t>();
+            child->last_event = child->child_next_event - 1;
+          }
+        }
+      }
+    }
     c.running.insert(child->id);
     if (m.distributed) RecordChildExecution(f, *child, "RUNNING");
     e_.Schedule(*child);
@@ -307,6 +349,7 @@ void StateRunner::ChildFinished(Frame& child, bool ok) {
   if (s.type == StateType::kParallel) {
     if (!ok) {
       std::string error = child.error, cause = child.cause;
+      if (p->parent == 0) p->partial_results = PartialOutcome(*p, &child);
       e_.DeleteFrame(child.id);
       abort_running();
       e_.DropChildren(*p);
@@ -329,16 +372,18 @@ void StateRunner::ChildFinished(Frame& child, bool ok) {
     }
     ++c.done;
     if (!ok) ++c.failed;
-    if (m.distributed) RecordChildExecution(*p, child, ok ? "SUCCEEDED" : "FAILED");
+    if (m.distributed) RecordChildExecution(*p, child, ok ? "SUCCEEDED" : child.aborted ? "ABORTED" : "FAILED");
     if (ok) {
       c.results[index] = child.output;
     } else {
       c.failed_indices.insert(index);
+      if (!child.child_arn.empty()) c.child_events[index] = child.child_next_event;
       c.results[index] = Json{{"Error", child.error}, {"Cause", child.cause}};
       bool tolerated = (c.tolerated_count >= 0 && static_cast<int64_t>(c.failed) <= c.tolerated_count) ||
                        (c.tolerated_percentage >= 0 &&
                         static_cast<double>(c.failed) * 100.0 / static_cast<double>(c.total) <= c.tolerated_percentage);
       if (!tolerated) {
+        if (p->parent == 0) p->partial_results = PartialOutcome(*p, &child);
         if (m.distributed) RecordMapRun(*p, "FAILED");
         bool threshold = c.tolerated_count >= 0 || c.tolerated_percentage >= 0;
         std::string error = threshold ? "States.ExceedToleratedFailureThreshold" : child.error;
@@ -377,8 +422,33 @@ void StateRunner::ChildFinished(Frame& child, bool ok) {
   }
 }
 
+Json StateRunner::PartialOutcome(Frame& f, const Frame* failing) {
+  const Children& c = *f.children;
+  std::set<size_t> unfinished;
+  Json child_events = Json::object();
+  for (const auto& [index, next] : c.child_events) child_events[std::to_string(index)] = next;
+  auto note = [&](const Frame& child) {
+    unfinished.insert(static_cast<size_t>(child.index));
+    if (!child.child_arn.empty()) child_events[std::to_string(child.index)] = child.child_next_event;
+  };
+  if (failing) note(*failing);
+  for (uint64_t id : c.running) {
+    if (const Frame* child = e_.Get(id)) note(*child);
+  }
+  // Parallel branches all start at once; Map iterations in index order (skipping prefilled).
+  size_t limit = f.current().type == StateType::kParallel ? c.total : std::min(c.started, c.total);
+  Json done = Json::object();
+  for (size_t i = 0; i < limit && i < c.results.size(); ++i) {
+    if (unfinished.count(i) || c.failed_indices.count(i)) continue;
+    done[std::to_string(i)] = c.results[i];
+  }
+  for (size_t i : c.prefilled) done[std::to_string(i)] = c.results[i];
+  return Json{{"done", std::move(done)}, {"child_events", std::move(child_events)}};
+}
+
 void StateRunner::FinishChildren(Frame& f) {
   const State& s = f.current();
+  f.redrive_child_events = Json();
   if (s.type == StateType::kMap && s.map->distributed) RecordMapRun(f, "SUCCEEDED");
   // A ResultWriter exports (Resource) or, with only a WriterConfig, transforms the results.
   if (s.type == StateType::kMap && (!s.map->writer_resource.empty() || s.map->result_writer.is_object())) {

@@ -45,6 +45,10 @@ void StateRunner::RecordMapRun(Frame& f, const char* status) {
            {"toleratedFailureCount", std::max<int64_t>(0, c.tolerated_count)},
            {"itemCounts", counts},
            {"executionCounts", counts}};
+  if (f.map_run_redrives > 0) {
+    rec["redriveCount"] = f.map_run_redrives;
+    rec["redriveMs"] = f.map_run_redrive_ms;
+  }
   if (!running) {
     rec["stopMs"] = e_.host_.NowMs();
     // Iterations still running when the map run ends end with it.
@@ -81,9 +85,31 @@ void StateRunner::RecordChildExecution(Frame& parent, Frame& child, const char* 
   if (st != "RUNNING") rec["stopMs"] = e_.host_.NowMs();
   if (st == "SUCCEEDED") {
     rec["output"] = child.output;
-  } else if (st == "FAILED") {
+  } else if (st == "FAILED" || (st == "ABORTED" && child.aborted)) {
     if (!child.error.empty()) rec["error"] = child.error;
     if (!child.cause.empty()) rec["cause"] = child.cause;
+  }
+  // The child execution's own history: its start and its end.
+  if (child.iteration_root == child.id && !child.child_arn.empty()) {
+    Json d = Json::object();
+    if (st == "RUNNING" && child.child_next_event > 1) {
+      // A redriven iteration: its child execution is redriven.
+      e_.Emit(&child, "ExecutionRedriven", "executionRedrivenEventDetails",
+              Json{{"redriveCount", std::max<int64_t>(1, parent.map_run_redrives)}});
+    } else if (st == "RUNNING") {
+      d = Json{{"input", DumpJson(rec["input"])}, {"inputDetails", Json{{"truncated", false}}},
+               {"roleArn", e_.info_.role_arn}, {"stateMachineArn", names.state_machine_arn}};
+      e_.Emit(&child, "ExecutionStarted", "executionStartedEventDetails", std::move(d));
+    } else if (st == "SUCCEEDED") {
+      d = Json{{"output", DumpJson(child.output)}, {"outputDetails", Json{{"truncated", false}}}};
+      e_.Emit(&child, "ExecutionSucceeded", "executionSucceededEventDetails", std::move(d));
+    } else {
+      if (rec.contains("error")) d["error"] = rec["error"];
+      if (rec.contains("cause")) d["cause"] = rec["cause"];
+      bool failed = st == "FAILED";
+      e_.Emit(&child, failed ? "ExecutionFailed" : "ExecutionAborted",
+              failed ? "executionFailedEventDetails" : "executionAbortedEventDetails", std::move(d));
+    }
   }
   e_.map_run_changes_.children.push_back(std::move(rec));
 }

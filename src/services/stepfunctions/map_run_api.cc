@@ -21,8 +21,9 @@ Json DescribeFrom(const Json& rec) {
            {"toleratedFailureCount", rec.value("toleratedFailureCount", int64_t{0})},
            {"itemCounts", rec.value("itemCounts", Json::object())},
            {"executionCounts", rec.value("executionCounts", Json::object())},
-           {"redriveCount", 0}};
+           {"redriveCount", rec.value("redriveCount", int64_t{0})}};
   if (rec.contains("stopMs")) out["stopDate"] = Seconds(rec.value("stopMs", int64_t{0}));
+  if (rec.value("redriveMs", int64_t{0}) > 0) out["redriveDate"] = Seconds(rec.value("redriveMs", int64_t{0}));
   return out;
 }
 

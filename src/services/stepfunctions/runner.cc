@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <future>
+#include <map>
 #include <utility>
 
 #include "core/strings.h"
@@ -218,14 +219,25 @@ Status Runner::Persist(Live& live, bool first, bool redrive) {
   auto timers = std::move(live.pending_timers);
   live.pending_timers.clear();
   std::string history;
+  int64_t first_event = 0;
+  // Distributed Map iterations' events go to their child executions' histories: one chunk per
+  // child per batch, keyed by the chunk's first event id as the execution's own.
+  std::map<std::string, std::pair<int64_t, std::string>> child_histories;
   if (!events.empty()) {
     history.reserve(events.size() * 160);
-    history.push_back('[');
-    for (size_t i = 0; i < events.size(); ++i) {
-      if (i) history.push_back(',');
-      history += DumpJson(EventToJson(events[i]));
+    for (const HistoryEvent& ev : events) {
+      std::string* out = &history;
+      if (!ev.execution_arn.empty()) {
+        auto [it, fresh] = child_histories.try_emplace(ev.execution_arn, ev.id, std::string());
+        out = &it->second.second;
+      } else if (first_event == 0) {
+        first_event = ev.id;
+      }
+      out->push_back(out->empty() ? '[' : ',');
+      *out += DumpJson(EventToJson(ev));
     }
-    history.push_back(']');
+    if (!history.empty()) history.push_back(']');
+    for (auto& [arn, chunk] : child_histories) chunk.second.push_back(']');
   }
   std::vector<std::pair<std::string, std::optional<std::string>>> frame_writes;
   frame_writes.reserve(frames.size());
@@ -246,7 +258,6 @@ Status Runner::Persist(Live& live, bool first, bool redrive) {
     }
   }
   bool finished = e.status() != ExecutionStatus::kRunning;
-  int64_t first_event = events.empty() ? 0 : events.front().id;
   // Map runs and their finished iterations (child executions).
   std::vector<std::pair<std::string, std::string>> map_run_writes;
   MapRunChanges runs = e.TakeMapRunChanges();
@@ -278,6 +289,10 @@ Status Runner::Persist(Live& live, bool first, bool redrive) {
     }
     map_run_writes.emplace_back(keys->meta, DumpJson(meta_rec));
     map_run_writes.emplace_back(keys->state, DumpJson(state_rec));
+  }
+  for (auto& [arn, chunk] : child_histories) {
+    auto keys = KeysForExecution(arn);
+    if (keys) map_run_writes.emplace_back(keys->history + Pad(chunk.first), std::move(chunk.second));
   }
   return context_.store.Write([&](store::WriteTxn& txn) -> Status {
     if (first) {
@@ -446,6 +461,8 @@ void Runner::StartExpress(StartRequest req, std::function<void(const Execution&)
   live->host = std::make_unique<Host>(*live, context_.clock, context_.tracer);
   live->exec = std::make_unique<Execution>(req.definition, req.info, *live->host, log);
   live->exec->TraceStates(live->trace_states);
+  if (!req.inspect_state.empty()) live->exec->InspectState(req.inspect_state);
+  if (!req.variables.is_null()) live->exec->SetVariables(std::move(req.variables));
   if (live->trace_states) context_.tracer.Record(ExecutionSegment(live->trace, live->info));
   {
     std::lock_guard drive(live->mu);
@@ -465,8 +482,27 @@ Status Runner::Stop(const std::string& arn, const std::string& error, const std:
     auto it = live_.find(arn);
     if (it != live_.end()) live = it->second;
   }
-  if (!live) return Error("ExecutionDoesNotExist", "Execution Does Not Exist: '" + arn + "'");
+  if (!live) return StopChild(arn, error, cause);
   Post(live, [error, cause](Execution& e) { e.Abort(error, cause); });
+  return Status::Ok();
+}
+
+Status Runner::StopChild(const std::string& arn, const std::string& error, const std::string& cause) {
+  Status missing = Error("ExecutionDoesNotExist", "Execution Does Not Exist: '" + arn + "'");
+  auto keys = KeysForExecution(arn);
+  if (!keys) return missing;
+  auto meta = context_.store.Get(keys->meta);
+  if (!meta.ok()) return meta.error();
+  if (!meta->has_value()) return missing;
+  std::string parent = ParseJsonOrDiscarded(**meta).value("parentExecutionArn", "");
+  std::shared_ptr<Live> live;
+  {
+    std::lock_guard lock(mu_);
+    auto it = live_.find(parent);
+    if (it != live_.end()) live = it->second;
+  }
+  if (parent.empty() || !live) return missing;
+  Post(live, [arn, error, cause](Execution& e) { e.StopChild(arn, error, cause); });
   return Status::Ok();
 }
 
@@ -696,6 +732,9 @@ Status Runner::Redrive(const std::string& arn) {
   }
   if (!s.contains("redrive")) {
     return Error("ExecutionNotRedrivable", "Execution has no state to redrive from");
+  }
+  if (int64_t stop = s.value("stop_ms", int64_t{0}); stop > 0 && context_.clock.NowMillis() - stop > kRedrivablePeriodMs) {
+    return Error("ExecutionNotRedrivable", "Execution redrivable period exceeded.");
   }
   auto def = ParseDefinition(m.value("definition", ""));
   if (!def.ok()) return def.error();

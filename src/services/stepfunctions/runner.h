@@ -62,6 +62,10 @@ struct StartRequest {
   // it, as AWS does when the machine's tracingConfiguration is enabled or the caller passed a
   // trace header. Recorded only when the trace is sampled.
   bool trace_states = false;
+  // TestState (express only): the state whose data flow the execution records
+  // (Execution::InspectState) and the variables its top level starts with (null: none).
+  std::string inspect_state;
+  Json variables;
 };
 
 // The id of the subsegment of the state entered at event `entered_event` of the execution whose
@@ -83,7 +87,8 @@ class Runner {
   // Express: runs in memory; `done` is called once it ends (StartSyncExecution) — may be null.
   void StartExpress(StartRequest request, std::function<void(const Execution&)> done);
 
-  // StopExecution. NotFound when not running here.
+  // StopExecution (also of a running distributed Map iteration, a child execution: its parent
+  // aborts it). ExecutionDoesNotExist when not running here.
   Status Stop(const std::string& arn, const std::string& error, const std::string& cause);
   // UpdateMapRun: the running map run's limits change; returns after the change is committed.
   // ResourceNotFound when no such map run; a map run that ended keeps its record unchanged.
@@ -113,6 +118,8 @@ class Runner {
  private:
   struct Live;
   class Host;
+  // Stop of a child execution: posted to its parent when the parent runs here.
+  Status StopChild(const std::string& arn, const std::string& error, const std::string& cause);
   void Post(const std::shared_ptr<Live>& live, std::function<void(Execution&)> fn);
   void Drive(const std::shared_ptr<Live>& live);
   // `first`: records the execution (refused when it exists); `redrive`: rewrites its static

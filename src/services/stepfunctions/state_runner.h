@@ -23,6 +23,11 @@ class StateRunner {
   void TaskTimedOut(Frame& f, const char* error = "States.Timeout");
   void TimerFired(Frame& f);
   void ChildFinished(Frame& child, bool ok);
+  // What f's iterations/branches achieved, for a redrive: {"done": {"<index>": output} of those
+  // that succeeded, "child_events": {"<index>": next history event id} of distributed
+  // iterations that did not}. `failing` is the child whose failure ends the state (no longer
+  // among the running ones).
+  Json PartialOutcome(Frame& f, const Frame* failing);
   // A distributed Map's ItemReader read or ResultWriter write completed (map_reader.cc).
   void MapIoResult(Frame& f, stepfunctions::TaskResult result);
 
@@ -80,6 +85,13 @@ class StateRunner {
                         const Json* states);
   Result<int64_t> ResolveNumber(Frame& f, const NumberOrPath& n, const char* name, const Json& input,
                                 bool integer);
+
+  // TestState (Execution::InspectState): records `value` as the inspected state's `step`.
+  void Inspect(const Frame& f, const char* step, const Json& value) {
+    if (e_.inspect_state_.empty()) return;
+    InspectSlow(f, step, value);
+  }
+  void InspectSlow(const Frame& f, const char* step, const Json& value);
 
   std::string EnteredType(const State& s) const;
   std::string ExitedType(const State& s) const;

@@ -48,6 +48,7 @@ void StateRunner::Step(Frame& f) {
     case Phase::kEnter: Enter(f); break;
     case Phase::kRetry:
       f.phase = Phase::kEnter;
+      f.partial_results = Json();
       Execute(f);
       break;
     case Phase::kExit: Exit(f); break;
@@ -63,6 +64,7 @@ void StateRunner::Enter(Frame& f) {
   f.retry_total = 0;
   f.next_override = -2;
   f.task_token.clear();
+  f.partial_results = Json();
   Json details;
   if (e_.record_history_) {
     details = Json{{"name", s.name}, {"input", DumpJson(f.input)}, {"inputDetails", Json{{"truncated", false}}}};
@@ -121,6 +123,9 @@ void StateRunner::Exit(Frame& f) {
       f.vars[it.key()] = std::move(it.value());
     }
     f.pending_assign.reset();
+    Inspect(f, "variables", f.vars);
+  } else if (!f.vars.empty()) {
+    Inspect(f, "variables", f.vars);
   }
   int next = f.next_override != -2 ? f.next_override : s.next;
   bool end = f.next_override != -2 ? f.next_override < 0 : (s.end || s.type == StateType::kSucceed);
@@ -137,6 +142,11 @@ void StateRunner::Exit(Frame& f) {
 }
 
 // ---- data flow -----------------------------------------------------------------------------
+
+void StateRunner::InspectSlow(const Frame& f, const char* step, const Json& value) {
+  if (f.parent != 0 || f.current().name != e_.inspect_state_) return;
+  e_.inspection_[step] = DumpJson(value);
+}
 
 Json StateRunner::Context(const Frame& f) const {
   if (!f.current().uses_context) return Json::object();
@@ -216,6 +226,7 @@ Status StateRunner::EvaluateAssign(Frame& f, const std::optional<PayloadTemplate
 
 Result<Json> StateRunner::ProcessResult(Frame& f, Json result) {
   const State& s = f.current();
+  Inspect(f, "result", result);
   if (s.language == QueryLanguage::kJsonata) {
     Json states = StatesVar(f, &result, nullptr);
     STRATUS_RETURN_IF_ERROR(EvaluateAssign(f, std::nullopt, s.assign_jsonata, result, &states));
@@ -229,6 +240,7 @@ Result<Json> StateRunner::ProcessResult(Frame& f, Json result) {
     if (!v.ok()) return v.error();
     result = std::move(*v);
   }
+  Inspect(f, "afterResultSelector", result);
   STRATUS_RETURN_IF_ERROR(EvaluateAssign(f, s.assign, std::nullopt, result, nullptr));
   Json output;
   switch (s.result_path.kind) {
@@ -247,6 +259,7 @@ Result<Json> StateRunner::ProcessResult(Frame& f, Json result) {
       break;
     }
   }
+  Inspect(f, "afterResultPath", output);
   return ApplyOutputPath(f, std::move(output), ctx);
 }
 
@@ -272,6 +285,7 @@ void StateRunner::EvaluationError(Frame& f, const Error& err, bool evaluation_ev
 
 void StateRunner::HandleFailure(Frame& f, const std::string& error, const std::string& cause) {
   const State& s = f.current();
+  f.redrive_child_events = Json();
   if (!IsRuntimeError(error)) {
     for (size_t i = 0; i < s.retry.size(); ++i) {
       const Retrier& r = s.retry[i];
@@ -373,7 +387,7 @@ void StateRunner::ExecutePass(Frame& f) {
     return;
   }
   // Fast path: a Pass state with no data flow fields passes its input through.
-  if (!s.result && !s.parameters && !s.assign && !s.result_selector &&
+  if (e_.inspect_state_.empty() && !s.result && !s.parameters && !s.assign && !s.result_selector &&
       s.input_path.kind == PathField::Kind::kDefault && s.output_path.kind == PathField::Kind::kDefault &&
       s.result_path.kind == PathField::Kind::kDefault) {
     Complete(f, std::move(f.input));
@@ -383,15 +397,19 @@ void StateRunner::ExecutePass(Frame& f) {
   Json ctx = Context(f);
   auto in = EffectiveInput(f, ctx);
   if (!in.ok()) return EvaluationError(f, in.error());
+  Inspect(f, "afterInputPath", *in);
   Json result;
   if (s.result) {
+    Inspect(f, "afterParameters", *in);
     result = *s.result;
   } else if (s.parameters) {
     EvalEnv env{*in, ctx, &f};
     auto p = s.parameters->Evaluate(env);
     if (!p.ok()) return EvaluationError(f, p.error());
     result = std::move(*p);
+    Inspect(f, "afterParameters", result);
   } else {
+    Inspect(f, "afterParameters", *in);
     result = std::move(*in);
   }
   auto out = ProcessResult(f, std::move(result));
@@ -449,6 +467,7 @@ void StateRunner::ExecuteChoice(Frame& f) {
   Json ctx = Context(f);
   auto in = EffectiveInput(f, ctx);
   if (!in.ok()) return EvaluationError(f, in.error());
+  Inspect(f, "afterInputPath", *in);
   EvalEnv env{*in, ctx, &f};
   int next = -1;
   const ChoiceRule* matched = nullptr;
@@ -526,6 +545,7 @@ void StateRunner::ExecuteWait(Frame& f) {
     Json ctx = Context(f);
     auto in = EffectiveInput(f, ctx);
     if (!in.ok()) return EvaluationError(f, in.error());
+    Inspect(f, "afterInputPath", *in);
     EvalEnv env{*in, ctx, &f};
     if (s.seconds.literal) {
       due = now + static_cast<int64_t>(*s.seconds.literal * 1000);
@@ -592,6 +612,7 @@ void StateRunner::ExecuteSucceed(Frame& f) {
   Json ctx = Context(f);
   auto in = EffectiveInput(f, ctx);
   if (!in.ok()) return EvaluationError(f, in.error());
+  Inspect(f, "afterInputPath", *in);
   auto out = ApplyOutputPath(f, std::move(*in), ctx);
   if (!out.ok()) return EvaluationError(f, out.error());
   Complete(f, std::move(*out));

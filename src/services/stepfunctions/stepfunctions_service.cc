@@ -314,10 +314,11 @@ class StepFunctionsService final : public aws::Service {
     Json m = ParseJsonOrDiscarded(*meta);
     Json s = state ? ParseJsonOrDiscarded(*state) : Json::object();
     if (meta_out) *meta_out = m;
-    return DescribeFrom(m, s);
+    return DescribeFrom(m, s, context_.clock.NowMillis());
   }
 
-  static Json DescribeFrom(const Json& m, const Json& s) {
+  // `now_ms`: for the redrivable period.
+  static Json DescribeFrom(const Json& m, const Json& s, int64_t now_ms) {
     ExecutionInfo i = InfoFromJson(m["info"]);
     Json out{{"executionArn", i.arn},
              {"stateMachineArn", i.state_machine_arn},
@@ -341,12 +342,14 @@ class StepFunctionsService final : public aws::Service {
     if (i.redrive_ms > 0) out["redriveDate"] = Seconds(i.redrive_ms);
     std::string status = s.value("status", "RUNNING");
     bool stopped = status == "FAILED" || status == "TIMED_OUT" || status == "ABORTED";
-    if (stopped && s.contains("redrive")) {
+    bool expired = stopped && now_ms - s.value("stop_ms", int64_t{0}) > kRedrivablePeriodMs;
+    if (stopped && s.contains("redrive") && !expired) {
       out["redriveStatus"] = "REDRIVABLE";
     } else {
       out["redriveStatus"] = "NOT_REDRIVABLE";
-      out["redriveStatusReason"] = stopped ? "Execution has no state to redrive from"
-                                           : "Execution is " + status + " and cannot be redriven";
+      out["redriveStatusReason"] = expired   ? "Execution redrivable period exceeded."
+                                   : stopped ? "Execution has no state to redrive from"
+                                             : "Execution is " + status + " and cannot be redriven";
     }
     return out;
   }
@@ -359,8 +362,18 @@ class StepFunctionsService final : public aws::Service {
     if (desc.value("status", "") == "RUNNING") {
       Status st = runner_.Stop(arn, in.value("error", ""), in.value("cause", ""));
       if (!st.ok()) return st.error();
-      // Wait briefly for the abort to be recorded so that DescribeExecution shows it.
-      for (int i = 0; i < 200 && runner_.IsRunning(arn); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      // Wait briefly for the abort to be recorded so that DescribeExecution shows it (a child
+      // execution is aborted by its parent, which stays running).
+      bool child = desc.contains("mapRunArn");
+      for (int i = 0; i < 200; ++i) {
+        if (child) {
+          auto now = LoadExecution(arn);
+          if (!now.ok() || now->value("status", "") != "RUNNING") break;
+        } else if (!runner_.IsRunning(arn)) {
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
     }
     return Json{{"stopDate", Seconds(context_.clock.NowMillis())}};
   }

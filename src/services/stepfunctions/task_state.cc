@@ -117,10 +117,12 @@ void StateRunner::ExecuteTask(Frame& f) {
     } else {
       params = f.input;
     }
+    Inspect(f, "afterArguments", params);
   } else {
     Json ctx = Context(f);
     auto in = EffectiveInput(f, ctx);
     if (!in.ok()) return EvaluationError(f, in.error());
+    Inspect(f, "afterInputPath", *in);
     if (s.parameters) {
       EvalEnv env{*in, ctx, &f};
       auto v = s.parameters->Evaluate(env);
@@ -129,6 +131,7 @@ void StateRunner::ExecuteTask(Frame& f) {
     } else {
       params = std::move(*in);
     }
+    Inspect(f, "afterParameters", params);
   }
   if (s.timeout_seconds.present) {
     auto t = ResolveNumber(f, s.timeout_seconds, "TimeoutSeconds", f.input, true);

@@ -130,8 +130,16 @@ Json TestStateSucceeded(const Json& output, const char* status) {
 
 namespace {
 
-// Runs `machine` in memory (as an express execution) and hands its end to `done`.
-void RunTestMachine(Runner& runner, const aws::CallContext& c, const std::string& machine, const Json& input, const std::string& role,
+// What a TestState run needs besides the machine.
+struct TestRun {
+  Json input;
+  Json variables;  // the request's `variables` (null: none)
+  std::string role;
+};
+
+// Runs `machine` in memory (as an express execution) recording the tested state's data flow,
+// and hands its end to `done`.
+void RunTestMachine(Runner& runner, const aws::CallContext& c, const std::string& machine, const TestRun& run,
                     std::function<void(const Execution&)> done) {
   auto def = ParseDefinition(machine);
   ExecutionInfo info;
@@ -140,56 +148,100 @@ void RunTestMachine(Runner& runner, const aws::CallContext& c, const std::string
   info.state_machine_arn = "arn:aws:states:" + c.region + ":" + c.caller.account_id + ":stateMachine:TestState";
   info.arn = "arn:aws:states:" + c.region + ":" + c.caller.account_id + ":express:TestState:" + info.name + ":" +
              NewUuid();
-  info.role_arn = role;
+  info.role_arn = run.role;
   info.account = c.caller.account_id;
   info.region = c.region;
   info.start_ms = c.now_ms;
   info.express = true;
-  runner.StartExpress(StartRequest{info, *def, machine, input, Json(), c.trace}, std::move(done));
+  StartRequest req{info, *def, machine, run.input, Json(), c.trace};
+  req.inspect_state = kTestedName;
+  req.variables = run.variables;
+  runner.StartExpress(std::move(req), std::move(done));
 }
 
 }  // namespace
 
+std::optional<int64_t> TestStateCatchIndex(const std::string& state_text, const std::string& error) {
+  auto state = ParseState(state_text);
+  if (!state.ok() || !state->contains("Catch") || !(*state)["Catch"].is_array()) return std::nullopt;
+  int64_t i = 0;
+  for (const auto& c : (*state)["Catch"]) {
+    if (Matches(c, error)) return i;
+    ++i;
+  }
+  return std::nullopt;
+}
+
 void RunTestState(Runner& runner, WorkerPool& workers, std::shared_ptr<aws::CallContext> c, Json in,
                   aws::Completion done) {
+  // The newer TestState inputs (a whole machine with stateName, mocked integrations, a given
+  // context, state configuration) are refused rather than ignored.
+  for (const char* unsupported : {"stateName", "mock", "context", "stateConfiguration"}) {
+    if (in.contains(unsupported)) {
+      return done(Error("ValidationException", std::string("TestState '") + unsupported +
+                                                   "' is not supported by stratus (see docs/stepfunctions.md)"));
+    }
+  }
   std::string state_text = in.value("definition", "");
   auto machine = TestStateMachine(state_text);
   if (!machine.ok()) return done(machine.error());
   if (auto def = ParseDefinition(*machine); !def.ok()) return done(def.error());
   std::string input_text = in.value("input", "{}");
-  Json input = ParseJsonOrDiscarded(input_text);
-  if (input.is_discarded()) {
+  TestRun run;
+  run.input = ParseJsonOrDiscarded(input_text);
+  if (run.input.is_discarded()) {
     return done(Error("InvalidExecutionInput", "Invalid State Machine Execution Input: 'Unexpected input: " +
                                                    input_text.substr(0, 64) + "'"));
   }
+  if (in.contains("variables")) {
+    std::string text = in["variables"].is_string() ? in["variables"].get<std::string>() : "";
+    run.variables = ParseJsonOrDiscarded(text);
+    if (!run.variables.is_object()) {
+      return done(Error("ValidationException", "Invalid variables: the value must be a JSON object whose keys are "
+                                               "variable names, not '" + text.substr(0, 64) + "'"));
+    }
+  }
+  // revealSecrets is accepted: it uncovers what an EventBridge connection adds to an HTTP Task's
+  // request, and stratus runs no HTTP Task (see docs/stepfunctions.md), so it changes nothing.
   std::string level = in.value("inspectionLevel", "INFO");
-  std::string role = in.value("roleArn", "");
-  auto finish = [done, level, input_text](Json out) {
-    if (level != "INFO") out["inspectionData"]["input"] = input_text;
+  run.role = in.value("roleArn", "");
+  // DEBUG and TRACE add the data flow (TRACE's HTTP request/response belong to HTTP Tasks).
+  auto finish = [done, level, input_text](Json out, const Json& inspection) {
+    if (level != "INFO") {
+      Json& data = out["inspectionData"];
+      data["input"] = input_text;
+      for (auto it = inspection.begin(); it != inspection.end(); ++it) data[it.key()] = it.value();
+    }
     aws::OperationOutput o;
     o.body = std::move(out);
     done(std::move(o));
   };
-  RunTestMachine(runner, *c, *machine, input, role, [&runner, &workers, c, state_text, input, role, finish](const Execution& e) {
-    if (e.status() == ExecutionStatus::kSucceeded) return finish(TestStateSucceeded(e.output(), "SUCCEEDED"));
+  RunTestMachine(runner, *c, *machine, run, [&runner, &workers, c, state_text, run, finish](const Execution& e) {
+    Json inspection = e.inspection();
+    if (e.status() == ExecutionStatus::kSucceeded) return finish(TestStateSucceeded(e.output(), "SUCCEEDED"), inspection);
     std::string error = e.error(), cause = e.cause();
     Json failed{{"status", "FAILED"}, {"error", error}, {"cause", cause}};
     if (auto interval = TestStateRetryInterval(state_text, error)) {
       failed["status"] = "RETRIABLE";
       failed["inspectionData"] = Json{{"errorDetails", Json{{"retryBackoffIntervalSeconds", *interval}, {"retryIndex", 0}}}};
-      return finish(std::move(failed));
+      return finish(std::move(failed), inspection);
     }
     auto catcher = TestStateCatchMachine(state_text, error, cause);
-    if (!catcher) return finish(std::move(failed));
-    workers.Submit([&runner, c, catcher = *catcher, input, role, failed, finish] {
-      RunTestMachine(runner, *c, catcher, input, role, [failed, finish](const Execution& caught) {
+    if (!catcher) return finish(std::move(failed), inspection);
+    auto catch_index = TestStateCatchIndex(state_text, error);
+    workers.Submit([&runner, c, catcher = *catcher, run, failed, finish, inspection, catch_index] {
+      RunTestMachine(runner, *c, catcher, run, [failed, finish, inspection, catch_index](const Execution& caught) {
+        Json data = inspection;
+        // The catcher's Assign: the variables after the state are the catcher's.
+        if (caught.inspection().contains("variables")) data["variables"] = caught.inspection()["variables"];
         if (caught.status() != ExecutionStatus::kSucceeded) {
-          return finish(Json{{"status", "FAILED"}, {"error", caught.error()}, {"cause", caught.cause()}});
+          return finish(Json{{"status", "FAILED"}, {"error", caught.error()}, {"cause", caught.cause()}}, data);
         }
         Json out = TestStateSucceeded(caught.output(), "CAUGHT_ERROR");
         out["error"] = failed["error"];
         out["cause"] = failed["cause"];
-        finish(std::move(out));
+        if (catch_index) out["inspectionData"]["errorDetails"] = Json{{"catchIndex", *catch_index}};
+        finish(std::move(out), data);
       });
     });
   });

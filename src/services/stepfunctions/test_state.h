@@ -27,6 +27,9 @@ Result<std::string> TestStateMachine(const std::string& state_text);
 std::optional<std::string> TestStateCatchMachine(const std::string& state_text, const std::string& error,
                                                  const std::string& cause);
 
+// The index of the catcher of `state` that catches `error`, if any.
+std::optional<int64_t> TestStateCatchIndex(const std::string& state_text, const std::string& error);
+
 // Whether a retrier of `state` would retry `error`; its interval when so.
 std::optional<int64_t> TestStateRetryInterval(const std::string& state_text, const std::string& error);
 
@@ -37,7 +40,10 @@ Json TestStateSucceeded(const Json& output, const char* status);
 class Runner;
 
 // The TestState operation: runs the machines above on `runner` (in memory, as express
-// executions) and completes `done` with AWS's TestState output or error.
+// executions) and completes `done` with AWS's TestState output or error. The request's
+// `variables` (a JSON object; ValidationException otherwise) are visible to the state;
+// inspectionLevel DEBUG and TRACE add inspectionData's input and data-flow steps
+// (Execution::InspectState); revealSecrets is accepted and changes nothing (no HTTP Task).
 void RunTestState(Runner& runner, WorkerPool& workers, std::shared_ptr<aws::CallContext> c, Json in,
                   aws::Completion done);
 

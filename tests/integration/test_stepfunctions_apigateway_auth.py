@@ -1,0 +1,72 @@
+"""apigateway:invoke's AuthType and AllowNullValues through boto3: an HTTP API whose route
+requires IAM authorization refuses NO_AUTH (ApiGateway.403) and accepts IAM_ROLE and
+RESOURCE_POLICY, whose requests carry a SigV4 signature for execute-api; RequestBody members
+that are null are dropped unless AllowNullValues is true. The API's Lambda integration echoes
+what it received."""
+import json
+import uuid
+
+from conftest import create_function, make_client
+from test_stepfunctions import create, sfn_client, wait_done
+
+ECHO = '''
+import json
+def handler(event, context):
+    headers = event.get("headers") or {}
+    return {"statusCode": 200, "headers": {"content-type": "application/json"},
+            "body": json.dumps({"auth": headers.get("authorization", ""),
+                                "host": headers.get("host", ""),
+                                "body": event.get("body")})}
+'''
+
+
+def echo_api(server):
+    lam = make_client(server, "lambda")
+    agw = make_client(server, "apigatewayv2")
+    fn = create_function(lam, f"echo-{uuid.uuid4().hex[:8]}", {"app.py": ECHO})
+    fn_arn = lam.get_function(FunctionName=fn)["Configuration"]["FunctionArn"]
+    api = agw.create_api(Name=f"sfn-auth-{uuid.uuid4().hex[:6]}", ProtocolType="HTTP")["ApiId"]
+    integ = agw.create_integration(ApiId=api, IntegrationType="AWS_PROXY", IntegrationUri=fn_arn,
+                                   PayloadFormatVersion="2.0")["IntegrationId"]
+    agw.create_route(ApiId=api, RouteKey="POST /iam", Target=f"integrations/{integ}", AuthorizationType="AWS_IAM")
+    agw.create_route(ApiId=api, RouteKey="POST /open", Target=f"integrations/{integ}")
+    agw.create_stage(ApiId=api, StageName="$default", AutoDeploy=True)
+    return f"{api}.execute-api.us-east-1.amazonaws.com"
+
+
+def invoke(sfn, endpoint, path, **params):
+    arn = create(sfn, {"StartAt": "Call", "States": {"Call": {
+        "Type": "Task", "Resource": "arn:aws:states:::apigateway:invoke",
+        "Parameters": dict({"ApiEndpoint": endpoint, "Method": "POST", "Path": path}, **params),
+        "End": True}}})
+    return wait_done(sfn, sfn.start_execution(stateMachineArn=arn)["executionArn"], timeout=60)
+
+
+def test_auth_type_and_null_values(lambda_server):
+    sfn = sfn_client(lambda_server)
+    endpoint = echo_api(lambda_server)
+    body = {"keep": 1, "gone": None, "nested": {"gone": None, "x": [1]}}
+
+    d = invoke(sfn, endpoint, "iam", RequestBody=body)  # NO_AUTH, the default
+    assert d["status"] == "FAILED" and d["error"] == "ApiGateway.403", d
+
+    for auth in ("IAM_ROLE", "RESOURCE_POLICY"):
+        d = invoke(sfn, endpoint, "iam", AuthType=auth, RequestBody=body)
+        assert d["status"] == "SUCCEEDED", d
+        out = json.loads(d["output"])
+        assert out["StatusCode"] == 200
+        echoed = out["ResponseBody"]
+        assert echoed["auth"].startswith("AWS4-HMAC-SHA256 Credential=000000000000/"), echoed
+        assert "/us-east-1/execute-api/aws4_request" in echoed["auth"]
+        assert echoed["host"] == endpoint
+        assert json.loads(echoed["body"]) == {"keep": 1, "nested": {"x": [1]}}  # nulls dropped
+
+    d = invoke(sfn, endpoint, "open", AllowNullValues=True, RequestBody=body)
+    assert d["status"] == "SUCCEEDED", d
+    echoed = json.loads(d["output"])["ResponseBody"]
+    assert echoed["auth"] == ""  # NO_AUTH: unsigned
+    assert json.loads(echoed["body"]) == body  # nulls kept
+
+    d = invoke(sfn, endpoint, "open", AuthType="COGNITO")
+    assert d["status"] == "FAILED" and d["error"] == "States.Runtime"
+    assert "NO_AUTH, IAM_ROLE or RESOURCE_POLICY" in d["cause"]
