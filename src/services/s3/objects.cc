@@ -7,6 +7,7 @@
 #include "services/s3/events.h"
 #include "services/s3/http_rules.h"
 #include "services/s3/keys.h"
+#include "services/s3/object_fields.h"
 #include "services/s3/s3_store.h"
 #include "services/s3/streamed_body.h"
 
@@ -24,9 +25,9 @@ constexpr std::string_view kContentMembers[] = {
     "ContentLanguage", "Expires",      "WebsiteRedirectLocation", "ServerSideEncryption",
     "SSEKMSKeyId",     "BucketKeyEnabled"};
 
-std::string NewDataId() { return HexEncode(RandomBytes(16)); }
-
 double Seconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
+
+}  // namespace
 
 Json HeadersFrom(const Json& input) {
   Json h = Json::object();
@@ -73,6 +74,8 @@ Result<Json> ParseTagging(const std::string& text) {
   return tags;
 }
 
+namespace {
+
 Result<Json> TagsFromTagSet(const Json& tagging) {
   Json tags = Json::object();
   for (const auto& t : tagging.value("TagSet", Json::array())) {
@@ -90,6 +93,8 @@ Json TagSet(const Json& tags) {
   return set;
 }
 
+}  // namespace
+
 void AddChecksum(Json& out, const std::optional<Checksum>& c) {
   if (!c) return;
   out[ChecksumMember(c->algorithm)] = c->value;
@@ -101,6 +106,8 @@ Status CheckKey(const std::string& key) {
   if (key.empty()) return InvalidArgument("Key must not be empty", "key", "");
   return Status::Ok();
 }
+
+namespace {
 
 // The headers S3 adds to an answer about a delete marker.
 Error WithDeleteMarker(Error e, const ObjectRecord& rec) {
@@ -168,38 +175,71 @@ Status Displace(S3Store& s3, store::WriteTxn& txn, const Bucket& b, const std::s
 
 }  // namespace
 
+struct S3Store::PendingCommit {
+  RequestInfo req;
+  std::string bucket;
+  std::string key;
+  ObjectRecord rec;
+  std::optional<std::string> inline_bytes;
+  std::string event_name;
+  WriteCheck check;
+  ExtraWrites extra;
+};
+
+Status S3Store::ApplyCommit(store::WriteTxn& txn, PendingCommit& p) {
+  STRATUS_ASSIGN_OR_RETURN(Bucket b, LoadBucket(txn, p.bucket));
+  STRATUS_ASSIGN_OR_RETURN(auto cur_text, txn.Get(keys::Object(p.bucket, p.key)));
+  std::optional<ObjectRecord> cur;
+  if (cur_text) {
+    STRATUS_ASSIGN_OR_RETURN(ObjectRecord c, ObjectRecord::FromJson(*cur_text));
+    cur = std::move(c);
+  }
+  if (p.check) STRATUS_RETURN_IF_ERROR(p.check(cur));
+  ObjectRecord& rec = p.rec;
+  rec.seq = cur ? cur->seq + 1 : 1;
+  rec.version_id = b.versioning == "Enabled" ? NewVersionId() : "null";
+  rec.owner = p.req.account;
+  STRATUS_RETURN_IF_ERROR(Displace(*this, txn, b, p.key, cur, p.req.now_ms));
+  if (p.inline_bytes) {
+    STRATUS_RETURN_IF_ERROR(txn.Put(keys::Data(rec.data_id), *p.inline_bytes));
+  } else if (!rec.data_id.empty()) {
+    STRATUS_RETURN_IF_ERROR(blobs_.Reference(txn, rec.data_id));
+  }
+  STRATUS_RETURN_IF_ERROR(txn.Put(keys::Object(p.bucket, p.key), rec.Encode()));
+  if (p.extra) STRATUS_RETURN_IF_ERROR(p.extra(txn));
+  return QueueEvents(txn, b, p.event_name, p.key, rec, p.req);
+}
+
 Result<ObjectRecord> S3Store::CommitObject(const RequestInfo& req, const std::string& bucket,
                                            const std::string& key, ObjectRecord rec,
                                            std::optional<std::string> inline_bytes,
                                            const std::string& event_name, const WriteCheck& check,
                                            const ExtraWrites& extra) {
-  Status st = store_.Write([&](store::WriteTxn& txn) -> Status {
-    STRATUS_ASSIGN_OR_RETURN(Bucket b, LoadBucket(txn, bucket));
-    STRATUS_ASSIGN_OR_RETURN(auto cur_text, txn.Get(keys::Object(bucket, key)));
-    std::optional<ObjectRecord> cur;
-    if (cur_text) {
-      STRATUS_ASSIGN_OR_RETURN(ObjectRecord c, ObjectRecord::FromJson(*cur_text));
-      cur = std::move(c);
-    }
-    if (check) STRATUS_RETURN_IF_ERROR(check(cur));
-    rec.seq = cur ? cur->seq + 1 : 1;
-    rec.version_id = b.versioning == "Enabled" ? NewVersionId() : "null";
-    rec.owner = req.account;
-    STRATUS_RETURN_IF_ERROR(Displace(*this, txn, b, key, cur, req.now_ms));
-    if (inline_bytes) {
-      STRATUS_RETURN_IF_ERROR(txn.Put(keys::Data(rec.data_id), *inline_bytes));
-    } else if (!rec.data_id.empty()) {
-      STRATUS_RETURN_IF_ERROR(blobs_.Reference(txn, rec.data_id));
-    }
-    STRATUS_RETURN_IF_ERROR(txn.Put(keys::Object(bucket, key), rec.Encode()));
-    if (extra) STRATUS_RETURN_IF_ERROR(extra(txn));
-    return QueueEvents(txn, b, event_name, key, rec, req);
-  });
+  PendingCommit p{req, bucket, key, std::move(rec), std::move(inline_bytes), event_name, check, extra};
+  Status st = store_.Write([&](store::WriteTxn& txn) { return ApplyCommit(txn, p); });
   if (!st.ok()) {
-    if (!inline_bytes && !rec.data_id.empty()) blobs_.Discard(rec.data_id);
+    if (!p.inline_bytes && !p.rec.data_id.empty()) blobs_.Discard(p.rec.data_id);
     return std::move(st).error();
   }
-  return rec;
+  return std::move(p.rec);
+}
+
+void S3Store::CommitObjectAsync(const RequestInfo& req, std::string bucket, std::string key,
+                                ObjectRecord rec, std::optional<std::string> inline_bytes,
+                                std::string event_name, WriteCheck check,
+                                std::function<void(Result<ObjectRecord>)> done) {
+  auto p = std::make_shared<PendingCommit>(PendingCommit{
+      req, std::move(bucket), std::move(key), std::move(rec), std::move(inline_bytes),
+      std::move(event_name), std::move(check), {}});
+  store_.WriteAsync([this, p](store::WriteTxn& txn) { return ApplyCommit(txn, *p); },
+                    [this, p, done = std::move(done)](Status st) {
+                      if (!st.ok()) {
+                        if (!p->inline_bytes && !p->rec.data_id.empty()) blobs_.Discard(p->rec.data_id);
+                        done(std::move(st).error());
+                        return;
+                      }
+                      done(std::move(p->rec));
+                    });
 }
 
 Status S3Store::RemoveVersion(store::WriteTxn& txn, const std::string& bucket,
@@ -239,93 +279,6 @@ Result<std::optional<ObjectRecord>> S3Store::DeleteCurrent(store::WriteTxn& txn,
   STRATUS_RETURN_IF_ERROR(Displace(*this, txn, b, key, cur, req.now_ms));
   STRATUS_RETURN_IF_ERROR(txn.Put(keys::Object(b.name, key), marker.Encode()));
   return std::optional<ObjectRecord>(marker);
-}
-
-// ---- PutObject
-
-Result<aws::OperationOutput> S3Store::PutObject(const RequestInfo& req, const Json& input,
-                                                std::string body, ObjectBodySink* streamed) {
-  std::string bucket = input.value("Bucket", "");
-  std::string key = input.value("Key", "");
-  STRATUS_RETURN_IF_ERROR(CheckKey(key));
-  if (input.contains("ObjectLockMode") || input.contains("ObjectLockLegalHoldStatus")) {
-    return NotImplemented("x-amz-object-lock-*");
-  }
-  if (input.contains("SSECustomerAlgorithm")) return NotImplemented("x-amz-server-side-encryption-customer-*");
-  // Fail before writing any bytes when the bucket is not there.
-  STRATUS_RETURN_IF_ERROR(GetBucket(bucket));
-  ObjectRecord rec;
-  Result<std::optional<Checksum>> checksum = std::optional<Checksum>();
-  std::optional<std::string> inline_bytes;
-  if (streamed) {
-    // Received to a blob file while hashed; a failed check leaves the file to the sink.
-    STRATUS_RETURN_IF_ERROR(streamed->Settle());
-    rec.size = streamed->size();
-    rec.etag = HexEncode(streamed->digests().Md5());
-    STRATUS_ASSIGN_OR_RETURN(checksum, VerifyBodyIntegrity(input, streamed->digests()));
-    STRATUS_ASSIGN_OR_RETURN(rec.data_id, streamed->Publish());
-  } else {
-    rec.size = body.size();
-    // Hashing a large body overlaps the disk's writeback of its blob.
-    auto hash = [&] {
-      rec.etag = SimpleEtag(body);
-      checksum = VerifyBodyIntegrity(input, body);
-    };
-    if (body.size() > kInlineMaxBytes) {
-      STRATUS_ASSIGN_OR_RETURN(rec.data_id, blobs_.Put(body, hash));
-      if (!checksum.ok()) {
-        blobs_.Discard(rec.data_id);
-        return std::move(checksum).error();
-      }
-    } else {
-      hash();
-      if (!checksum.ok()) return std::move(checksum).error();
-      if (!body.empty()) {
-        rec.data_id = NewDataId();
-        rec.inline_data = true;
-        inline_bytes = std::move(body);
-      }
-    }
-  }
-  rec.last_modified_ms = req.now_ms;
-  rec.headers = HeadersFrom(input);
-  rec.metadata = MetadataFrom(input);
-  rec.storage_class = input.value("StorageClass", "STANDARD");
-  rec.checksum = *checksum;
-  if (auto t = input.find("Tagging"); t != input.end()) {
-    auto tags = ParseTagging(t->get<std::string>());
-    if (!tags.ok()) {
-      if (!inline_bytes && !rec.data_id.empty()) blobs_.Discard(rec.data_id);
-      return std::move(tags).error();
-    }
-    rec.tags = std::move(tags).value();
-  }
-  std::string if_none_match = input.value("IfNoneMatch", "");
-  std::string if_match = input.value("IfMatch", "");
-  WriteCheck check;
-  if (!if_none_match.empty() || !if_match.empty()) {
-    check = [&](const std::optional<ObjectRecord>& cur) -> Status {
-      bool exists = cur && !cur->delete_marker;
-      if (!if_none_match.empty() && exists &&
-          (Trim(if_none_match) == "*" || EtagListMatches(if_none_match, cur->etag))) {
-        return PreconditionFailed("If-None-Match");
-      }
-      if (!if_match.empty()) {
-        if (!exists) return NoSuchKey(key);
-        if (!EtagListMatches(if_match, cur->etag)) return PreconditionFailed("If-Match");
-      }
-      return Status::Ok();
-    };
-  }
-  STRATUS_ASSIGN_OR_RETURN(ObjectRecord done, CommitObject(req, bucket, key, std::move(rec),
-                                                           std::move(inline_bytes),
-                                                           "ObjectCreated:Put", check));
-  aws::OperationOutput out;
-  out.body = Json{{"ETag", QuoteEtag(done.etag)}, {"ServerSideEncryption", "AES256"}};
-  if (done.version_id != "null") out.body["VersionId"] = done.version_id;
-  AddChecksum(out.body, done.checksum);
-  if (input.value("WriteOffsetBytes", int64_t{-1}) >= 0) return NotImplemented("x-amz-write-offset-bytes");
-  return out;
 }
 
 // ---- GetObject / HeadObject
@@ -610,7 +563,7 @@ Result<aws::OperationOutput> S3Store::CopyObject(const RequestInfo& req, const J
   std::optional<std::string> inline_bytes;
   if (!src.data_id.empty()) {
     if (src.inline_data) {
-      rec.data_id = NewDataId();
+      rec.data_id = NewDataId(req.now_ms);
       inline_bytes = bytes.value_or("");
     } else {
       STRATUS_ASSIGN_OR_RETURN(rec.data_id, blobs_.Concat({{src.data_id, 0, src.size}}));

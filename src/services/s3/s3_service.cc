@@ -111,6 +111,55 @@ Status ValidatePolicy(const std::string& text) {
   return Status::Ok();
 }
 
+// Answers of writes that became durable, handed from the store's writer thread to the worker
+// pool: one task runs every answer queued by the time it starts, so the writer goes straight
+// back to the next group commit and a commit's answers cost one thread hand-off between them.
+// Thread-safe.
+class AnswerQueue {
+ public:
+  explicit AnswerQueue(WorkerPool& workers) : workers_(workers) {}
+  // A write is handed to the store; its answer will come through Post.
+  void Begin() {
+    std::lock_guard lock(mu_);
+    ++in_flight_;
+  }
+  void Post(std::function<void()> answer) {
+    {
+      std::lock_guard lock(mu_);
+      answers_.push_back(std::move(answer));
+      if (task_queued_) return;
+      task_queued_ = true;
+    }
+    workers_.Submit([this] { Run(); });
+  }
+  // Waits until every write begun has been answered.
+  void Drain() {
+    std::unique_lock lock(mu_);
+    idle_cv_.wait(lock, [this] { return in_flight_ == 0 && !task_queued_; });
+  }
+
+ private:
+  void Run() {
+    std::vector<std::function<void()>> batch;
+    {
+      std::lock_guard lock(mu_);
+      batch.swap(answers_);
+      task_queued_ = false;
+    }
+    for (auto& answer : batch) answer();
+    std::lock_guard lock(mu_);
+    in_flight_ -= static_cast<int64_t>(batch.size());
+    if (in_flight_ == 0 && !task_queued_) idle_cv_.notify_all();
+  }
+
+  WorkerPool& workers_;
+  std::mutex mu_;  // guards everything below
+  std::condition_variable idle_cv_;
+  std::vector<std::function<void()>> answers_;
+  bool task_queued_ = false;
+  int64_t in_flight_ = 0;
+};
+
 class S3Service final : public aws::Service {
  public:
   explicit S3Service(aws::ServiceContext& context)
@@ -151,6 +200,8 @@ class S3Service final : public aws::Service {
     }
     cv_.notify_all();
     if (sweeper_.joinable()) sweeper_.join();
+    // PUTs handed to the store answer through the worker pool and reference this service.
+    answers_.Drain();
     events_.Stop();
   }
 
@@ -221,29 +272,36 @@ class S3Service final : public aws::Service {
   void Handle(const char* op, std::function<Result<Output>(Call&, const Json&)> fn,
               aws::Mode mode = aws::Mode::kWorker) {
     OnOutput(op, [this, fn = std::move(fn)](Call& c, const Json& in) -> aws::OperationResult {
-      // x-amz-expected-bucket-owner: another account's bucket is refused as S3 does.
-      if (auto expected = in.find("ExpectedBucketOwner"); expected != in.end() && expected->is_string()) {
-        auto b = s3_->GetBucket(in.value("Bucket", ""));
-        if (b.ok() && b->owner != expected->get<std::string>()) return AccessDenied("Access Denied");
-      }
-      auto result = fn(c, in);
-      auto origin = c.http.headers.Get("origin");
-      if (!origin || !in.contains("Bucket")) return result;
-      auto cors = s3_->GetConfig(in.value("Bucket", ""), "cors");
-      if (!cors.ok() || !cors->has_value()) return result;
-      std::string method = c.operation ? c.operation->http_method : c.http.method;
-      auto rule = MatchCorsRule(**cors, std::string(*origin), method, {});
-      if (!rule) return result;
-      if (result.ok()) {
-        AddCorsHeaders(result.value().headers, *rule, std::string(*origin), false, {});
-        return result;
-      }
-      Error e = std::move(result).error();
-      Headers h;
-      AddCorsHeaders(h, *rule, std::string(*origin), false, {});
-      for (const auto& [k, v] : h) e.headers.emplace_back(k, v);
-      return e;
+      if (Status st = CheckExpectedOwner(in); !st.ok()) return std::move(st).error();
+      return WithCors(c, in, fn(c, in));
     }, mode);
+  }
+  // x-amz-expected-bucket-owner: another account's bucket is refused as S3 does.
+  Status CheckExpectedOwner(const Json& in) const {
+    if (auto expected = in.find("ExpectedBucketOwner"); expected != in.end() && expected->is_string()) {
+      auto b = s3_->GetBucket(in.value("Bucket", ""));
+      if (b.ok() && b->owner != expected->get<std::string>()) return AccessDenied("Access Denied");
+    }
+    return Status::Ok();
+  }
+  // Adds the bucket's CORS headers to an answer (or error) when the request has an Origin.
+  aws::OperationResult WithCors(const Call& c, const Json& in, Result<Output> result) const {
+    auto origin = c.http.headers.Get("origin");
+    if (!origin || !in.contains("Bucket")) return result;
+    auto cors = s3_->GetConfig(in.value("Bucket", ""), "cors");
+    if (!cors.ok() || !cors->has_value()) return result;
+    std::string method = c.operation ? c.operation->http_method : c.http.method;
+    auto rule = MatchCorsRule(**cors, std::string(*origin), method, {});
+    if (!rule) return result;
+    if (result.ok()) {
+      AddCorsHeaders(result.value().headers, *rule, std::string(*origin), false, {});
+      return result;
+    }
+    Error e = std::move(result).error();
+    Headers h;
+    AddCorsHeaders(h, *rule, std::string(*origin), false, {});
+    for (const auto& [k, v] : h) e.headers.emplace_back(k, v);
+    return e;
   }
   void HandleJson(const char* op, std::function<Result<Json>(Call&, const Json&)> fn) {
     Handle(op, [fn = std::move(fn)](Call& c, const Json& in) -> Result<Output> {
@@ -331,9 +389,33 @@ class S3Service final : public aws::Service {
   }
 
   void RegisterObjects() {
-    Handle("PutObject", [this](Call& c, const Json& in) {
-      return s3_->PutObject(InfoOf(c), in, std::move(c.payload), ObjectBodySink::Of(c.http));
-    });
+    // Small bodies start on the io thread and go to the store's group commit without parking a
+    // thread (their answers leave the writer thread in batches, AnswerQueue); bodies that
+    // become blob files (streamed, or over kInlineMaxBytes) are fsync'd on a worker.
+    OnAsync("PutObject", [this](std::shared_ptr<Call> c, Json in, aws::Completion done) {
+      auto input = std::make_shared<Json>(std::move(in));
+      auto finish = [this, c, input, done = std::move(done)](Result<Output> r) {
+        done(WithCors(*c, *input, std::move(r)));
+      };
+      if (Status st = CheckExpectedOwner(*input); !st.ok()) {
+        finish(std::move(st).error());
+        return;
+      }
+      ObjectBodySink* streamed = ObjectBodySink::Of(c->http);
+      if (streamed || c->payload.size() > kInlineMaxBytes) {
+        context_.workers.Submit([this, c, input, streamed, finish = std::move(finish)]() mutable {
+          finish(s3_->PutObject(InfoOf(*c), *input, std::move(c->payload), streamed));
+        });
+        return;
+      }
+      answers_.Begin();
+      s3_->PutObjectAsync(InfoOf(*c), *input, std::move(c->payload),
+                          [this, finish = std::move(finish)](Result<Output> r) mutable {
+                            answers_.Post([finish = std::move(finish), r = std::move(r)]() mutable {
+                              finish(std::move(r));
+                            });
+                          });
+    }, aws::Mode::kAsyncInline);
     // Reads answered on the io thread, as DynamoDB's GetItem: a worker hop cost more than the
     // read (context switches were a third of a 4 KiB GET's server CPU).
     Handle("GetObject", [this](Call& c, const Json& in) { return s3_->GetObject(InfoOf(c), in, false); },
@@ -498,6 +580,7 @@ class S3Service final : public aws::Service {
   std::unique_ptr<S3Store> s3_;
   EventDelivery events_;
   int64_t started_ms_ = 0;
+  AnswerQueue answers_{context_.workers};
   std::mutex mu_;  // guards stopping_, sweep_buckets_
   std::condition_variable cv_;
   bool stopping_ = false;

@@ -10,6 +10,7 @@
 // interrupted one leaves nothing visible (its blob, if any, is collected as an orphan).
 //
 // Thread-safe: all state lives in the stores; concurrent writers are serialized by Store::Write.
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -37,7 +38,7 @@ struct RequestInfo {
 
 class S3Store {
  public:
-  S3Store(store::Store& store, store::BlobStore& blobs) : store_(store), blobs_(blobs) {}
+  S3Store(store::Store& store, store::BlobStore& blobs);
 
   // ---- buckets (buckets.cc)
   Result<Json> CreateBucket(const RequestInfo& req, const Json& input);
@@ -60,6 +61,14 @@ class S3Store {
   // and `body` is empty.
   Result<aws::OperationOutput> PutObject(const RequestInfo& req, const Json& input,
                                          std::string body, ObjectBodySink* streamed = nullptr);
+  // PutObject for a small body held in memory (at most kInlineMaxBytes: hashed on the calling
+  // thread, kept in the store) that parks no thread while the group commit's fsync runs: the
+  // commit goes through Store::WriteAsync and `done` gets the same result PutObject would
+  // return, once the object is durable. Callable from an io thread (it only reads the store
+  // before the commit). `done` runs on the store's writer thread, or on the calling thread when
+  // the request fails before its commit: it must be quick (hand encoding elsewhere).
+  using PutDone = std::function<void(Result<aws::OperationOutput>)>;
+  void PutObjectAsync(const RequestInfo& req, const Json& input, std::string body, PutDone done);
   Result<aws::OperationOutput> GetObject(const RequestInfo& req, const Json& input, bool head);
   Result<aws::OperationOutput> DeleteObject(const RequestInfo& req, const Json& input);
   Result<Json> DeleteObjects(const RequestInfo& req, const Json& input);
@@ -117,6 +126,16 @@ class S3Store {
                                     std::optional<std::string> inline_bytes,
                                     const std::string& event_name, const WriteCheck& check = {},
                                     const ExtraWrites& extra = {});
+  // CommitObject through Store::WriteAsync: `done` runs on the store's writer thread once the
+  // commit is durable (or failed; a blob named by `rec` is then discarded).
+  void CommitObjectAsync(const RequestInfo& req, std::string bucket, std::string key,
+                         ObjectRecord rec, std::optional<std::string> inline_bytes,
+                         std::string event_name, WriteCheck check,
+                         std::function<void(Result<ObjectRecord>)> done);
+  // A new id for an object's inline data (s3/d/<id>): time-ordered, so that the store appends
+  // new data at the end of its index instead of touching a random page per PUT; unique within
+  // this process (a counter) and across processes (a random prefix per process).
+  std::string NewDataId(int64_t now_ms);
   // Releases the data of a record that no longer exists (inline bytes or blob).
   Status DropData(store::WriteTxn& txn, const ObjectRecord& rec, int64_t now_ms);
   // Removes one version (current or not) of a key, promoting the newest noncurrent version when
@@ -129,10 +148,19 @@ class S3Store {
                                                     const std::string& key, const RequestInfo& req);
 
  private:
+  struct PreparedPut;
+  struct PendingCommit;
+  // PutObject up to its commit: checks, hashing (or the streamed body's digests), the record.
+  Result<PreparedPut> PreparePut(const RequestInfo& req, const Json& input, std::string body,
+                                 ObjectBodySink* streamed);
+  // The body of CommitObject's write transaction; sets the record's seq, version and owner.
+  Status ApplyCommit(store::WriteTxn& txn, PendingCommit& p);
   Result<std::pair<ObjectRecord, std::optional<std::string>>> ReadSource(const Json& input,
                                                                          Json& source_info);
   store::Store& store_;
   store::BlobStore& blobs_;
+  const std::string data_id_prefix_;   // random, per process (NewDataId)
+  std::atomic<uint64_t> data_seq_{0};  // NewDataId's counter
 };
 
 }  // namespace stratus::services::s3

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <future>
 
 #include "core/crypto.h"
 #include "services/s3/keys.h"
@@ -274,6 +275,60 @@ TEST_F(S3StoreTest, LifecycleExpiresAndEventsAreQueuedWithTheirChange) {
   EXPECT_EQ(*s3_->ApplyLifecycle(later), 1);
   EXPECT_EQ(Get("notes.txt").error().code, "NoSuchKey");
   EXPECT_TRUE(Get("photo.jpg").ok());
+}
+
+
+// The asynchronous PUT answers once durable with what PutObject answers, and refuses what it
+// refuses before anything is stored.
+TEST_F(S3StoreTest, AsyncPutAnswersAfterCommitLikePutObject) {
+  auto put = [&](Json input, std::string body) {
+    std::promise<Result<aws::OperationOutput>> answer;
+    s3_->PutObjectAsync(req_, input, std::move(body),
+                        [&](Result<aws::OperationOutput> r) { answer.set_value(std::move(r)); });
+    return answer.get_future().get();
+  };
+  auto r = put(Json{{"Bucket", "bkt"}, {"Key", "a.txt"}, {"ContentType", "text/plain"}}, "hello");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->body["ETag"], "\"5d41402abc4b2a76b9719d911017c592\"");
+  auto got = Get("a.txt");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(Body(*got), "hello");
+  EXPECT_EQ(got->body["ContentType"], "text/plain");
+  // A conditional write refused in the commit, a bad digest and a missing bucket before it.
+  EXPECT_EQ(put(Json{{"Bucket", "bkt"}, {"Key", "a.txt"}, {"IfNoneMatch", "*"}}, "x").error().code,
+            "PreconditionFailed");
+  EXPECT_EQ(put(Json{{"Bucket", "bkt"}, {"Key", "b.txt"}, {"ContentMD5", "1B2M2Y8AsgTpgAmY7PhCfg=="}}, "x")
+                .error().code,
+            "BadDigest");
+  EXPECT_EQ(put(Json{{"Bucket", "nope"}, {"Key", "c.txt"}}, "x").error().code, "NoSuchBucket");
+  EXPECT_EQ(put(Json{{"Bucket", "bkt"}, {"Key", "d.txt"}}, std::string(kInlineMaxBytes + 1, 'x')).error().code,
+            "InternalError");
+  EXPECT_EQ(Body(Get("a.txt").value()), "hello");
+  EXPECT_FALSE(Get("b.txt").ok());
+  EXPECT_FALSE(Get("d.txt").ok());
+  // Many at once: every one answered, every one readable.
+  constexpr int kPuts = 64;
+  std::vector<std::promise<Result<aws::OperationOutput>>> answers(kPuts);
+  for (int i = 0; i < kPuts; ++i) {
+    s3_->PutObjectAsync(req_, Json{{"Bucket", "bkt"}, {"Key", "many/" + std::to_string(i)}},
+                        std::string(4096, static_cast<char>('a' + i % 26)),
+                        [&answers, i](Result<aws::OperationOutput> r) { answers[i].set_value(std::move(r)); });
+  }
+  for (int i = 0; i < kPuts; ++i) {
+    ASSERT_TRUE(answers[i].get_future().get().ok());
+    EXPECT_EQ(Body(Get("many/" + std::to_string(i)).value()), std::string(4096, static_cast<char>('a' + i % 26)));
+  }
+}
+
+// Inline data ids grow with time and within a process, so new data lands at the end of the
+// store's index; two stores (processes) never share one.
+TEST_F(S3StoreTest, DataIdsAreOrderedAndUnique) {
+  std::string a = s3_->NewDataId(1000), b = s3_->NewDataId(1000), c = s3_->NewDataId(1001);
+  EXPECT_LT(a, b);
+  EXPECT_LT(b, c);
+  EXPECT_EQ(a.size(), 32u);
+  S3Store other(*store_, *blobs_);
+  EXPECT_NE(other.NewDataId(1000), a);
 }
 
 }  // namespace
