@@ -182,7 +182,7 @@ Result<Json> ItemsFromObject(const Json& reader_config, const std::string& body)
   if (type == "JSONL") return JsonLinesItems(config, body);
   if (type != "JSON") {
     return Error(kReaderFailed, "ReaderConfig InputType '" + type +
-                                    "' is not supported by stratus for s3:getObject (JSON, JSONL and CSV are)");
+                                    "' is not supported by stratus for s3:getObject (JSON, JSONL, CSV, PARQUET and MANIFEST are)");
   }
   Json parsed = ParseJsonOrDiscarded(body);
   if (parsed.is_discarded()) return Error(kReaderFailed, "The object's content is not valid JSON.");

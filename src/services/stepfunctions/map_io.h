@@ -3,7 +3,9 @@
 // (an object's body, or a bucket listing) into the Map's items, and shaping the ResultWriter's
 // files (AWS's manifest.json and SUCCEEDED_0/FAILED_0/PENDING_0.json). The reads and writes
 // themselves are TaskCalls (TaskCall::Purpose) that the integrations run through
-// OperationCaller. Pure functions; thread-safe.
+// OperationCaller; the readers of several objects or of binary ones (MANIFEST, ATHENA_DATA,
+// PARQUET) are integrations_map.cc's, over s3_inventory.h and parquet_reader.h. Pure functions;
+// thread-safe.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -22,7 +24,7 @@ inline constexpr char kS3PutObject[] = "arn:aws:states:::s3:putObject";
 std::string StringMember(const Json& o, const char* name, std::string fallback = "");
 
 // The Map's items from an s3:getObject read: `reader_config` is the ItemReader's ReaderConfig
-// with MaxItems resolved (InputType JSON — the body is a JSON array — or CSV, with
+// with MaxItems resolved (InputType JSON — the body is a JSON array —, JSONL, or CSV, with
 // CSVHeaderLocation FIRST_ROW (default) or GIVEN + CSVHeaders; CSV items are objects of strings).
 // Errors carry the cause of States.ItemReaderFailed.
 Result<Json> ItemsFromObject(const Json& reader_config, const std::string& body);
