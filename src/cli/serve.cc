@@ -92,7 +92,12 @@ int Serve(const Config& config) {
   }
   bound_port = server.port();
   listeners.Attach(&server);
-  if (Status st = front_door.StartServices(); !st.ok()) {
+  // A service with nothing durable in the store starts on first use: an idle server pays
+  // neither its background threads nor the code its start runs (docs/PERFORMANCE.md).
+  auto start_now = [&store](const aws::Service& s) {
+    return services::MustStartAtBoot(*store, s);
+  };
+  if (Status st = front_door.StartServices(start_now); !st.ok()) {
     spdlog::critical("{}", st.error().message);
     return 1;
   }

@@ -1,5 +1,9 @@
 #include "services/all_services.h"
 
+#include <string_view>
+
+#include "store/store.h"
+
 #include "services/apigateway/apigateway_service.h"
 #include "services/cognito/cognito_service.h"
 #include "services/lambda/lambda_service.h"
@@ -29,6 +33,55 @@ std::vector<std::unique_ptr<aws::Service>> MakeAllServices(aws::ServiceContext& 
   all.push_back(cognito::MakeCognitoService(context));
   all.push_back(s3::MakeS3Service(context));  // last: S3 is the fallback and data-plane catch-all
   return all;
+}
+
+namespace {
+
+// What each service keeps in the store: its key prefixes and its durable queues' names (each
+// service's keys.h / records.h / common.h). A service writes nothing elsewhere; a service
+// missing here starts at boot.
+struct DurableState {
+  std::string_view service;
+  std::vector<std::string_view> prefixes;
+  std::vector<std::string_view> queues;
+};
+
+const std::vector<DurableState>& DurableStates() {
+  static const std::vector<DurableState> kStates = {
+      {"iam", {"iam/"}, {}},
+      {"sts", {}, {}},
+      {"logs", {"logs/"}, {}},
+      {"lambda", {"lambda/"}, {"lambda/async"}},
+      {"sqs", {"sqs/"}, {}},
+      {"sns", {"sns/"}, {"sns/deliveries"}},
+      {"stepfunctions", {"stepfunctions/"}, {"stepfunctions/timers"}},
+      {"dynamodb", {"ddb/"}, {}},
+      {"dynamodbstreams", {"ddb/"}, {}},
+      {"apigateway", {"apigw/"}, {}},
+      {"apigatewayv2", {"apigw/"}, {}},
+      {"cognito-idp", {"cognito/"}, {}},
+      {"s3", {"s3/"}, {"s3/events"}},
+  };
+  return kStates;
+}
+
+}  // namespace
+
+bool MustStartAtBoot(store::Store& store, const aws::Service& service) {
+  const std::string& name = service.descriptor().name;
+  for (const auto& state : DurableStates()) {
+    if (state.service != name) continue;
+    for (std::string_view prefix : state.prefixes) {
+      auto rows = store.Scan(store::PrefixScan(prefix, 1));
+      if (!rows.ok() || !rows->empty()) return true;
+    }
+    for (std::string_view queue : state.queues) {
+      auto n = store.QueueLength(queue);
+      if (!n.ok() || *n > 0) return true;
+    }
+    return false;
+  }
+  return true;
 }
 
 }  // namespace stratus::services

@@ -42,5 +42,73 @@ TEST(AllServices, DescriptorsMatchTheirModels) {
   }
 }
 
+// A fresh store holds nothing pending: every service may wait for its first use. One key under
+// a service's prefix, or one item in its durable queue, makes it start at boot.
+TEST(AllServices, MustStartAtBootWhenTheStoreHoldsTheServicesState) {
+  auto opened = store::OpenSqliteStore(store::SqliteOptions{});
+  ASSERT_TRUE(opened.ok());
+  store::Store& store = **opened;
+  Config config;
+  WorkerPool workers(2);
+  Metrics metrics;
+  auto recorder = std::make_unique<trace::InMemoryRecorder>();
+  aws::ServiceClients clients;
+  struct NoListeners : aws::ListenerRegistry {
+    Result<uint16_t> Open(uint64_t) override { return Error("Unavailable", "no server in tests"); }
+    void Close(uint64_t) override {}
+  } listeners;
+  aws::ServiceContext ctx{store, SystemClock::Instance(), config, workers, metrics, *recorder,
+                          clients, [] { return std::string("http://localhost:4566"); }, listeners};
+  auto all = MakeAllServices(ctx);
+  auto find = [&](std::string_view name) -> const aws::Service& {
+    for (const auto& s : all) {
+      if (s->descriptor().name == name) return *s;
+    }
+    ADD_FAILURE() << "no service " << name;
+    return *all.front();
+  };
+  for (const auto& s : all) {
+    EXPECT_FALSE(MustStartAtBoot(store, *s)) << s->descriptor().name;
+  }
+
+  // Durable state: an SQS queue (its delayed messages), a DynamoDB table (TTL, streams).
+  ASSERT_TRUE(store.Put("sqs/q/000000000000/us-east-1/q", "{}").ok());
+  ASSERT_TRUE(store.Put("ddb/t/000000000000/us-east-1/t", "{}").ok());
+  EXPECT_TRUE(MustStartAtBoot(store, find("sqs")));
+  EXPECT_TRUE(MustStartAtBoot(store, find("dynamodb")));
+  EXPECT_TRUE(MustStartAtBoot(store, find("dynamodbstreams")));
+  EXPECT_FALSE(MustStartAtBoot(store, find("sns")));
+  EXPECT_FALSE(MustStartAtBoot(store, find("lambda")));
+
+  // Queued work with no other state left (a topic deleted with deliveries pending, an async
+  // invoke of a deleted function, a timer, an S3 notification).
+  for (std::string_view queue : {"sns/deliveries", "lambda/async", "stepfunctions/timers",
+                                 "s3/events"}) {
+    std::string service(queue.substr(0, queue.find('/')));
+    EXPECT_FALSE(MustStartAtBoot(store, find(service))) << service;
+    ASSERT_TRUE(store.Write([&](store::WriteTxn& txn) -> Status {
+                       auto id = txn.Enqueue(queue, "{}", 0);
+                       return id.ok() ? Status::Ok() : Status(id.error());
+                     }).ok());
+    EXPECT_TRUE(MustStartAtBoot(store, find(service))) << service;
+  }
+  for (const auto& s : all) {
+    const std::string& n = s->descriptor().name;
+    bool has_state = n == "sqs" || n == "dynamodb" || n == "dynamodbstreams" || n == "sns" ||
+                     n == "lambda" || n == "stepfunctions" || n == "s3";
+    EXPECT_EQ(MustStartAtBoot(store, *s), has_state) << n;
+  }
+}
+
+// A service whose durable state MustStartAtBoot does not know always starts at boot.
+TEST(AllServices, AnUnknownServiceStartsAtBoot) {
+  auto opened = store::OpenSqliteStore(store::SqliteOptions{});
+  ASSERT_TRUE(opened.ok());
+  struct Unknown : aws::Service {
+    Unknown() : Service(Descriptor{.name = "not-a-stratus-service"}) {}
+  } unknown;
+  EXPECT_TRUE(MustStartAtBoot(**opened, unknown));
+}
+
 }  // namespace
 }  // namespace stratus::services

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cctype>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 
 #include <spdlog/spdlog.h>
@@ -83,6 +84,33 @@ struct ServiceEntry {
   const ServiceModel* model = nullptr;
   std::unordered_map<int, std::unique_ptr<Codec>> codecs;  // by Protocol
   std::atomic<bool> loaded{false};
+
+  // Service::Start, at boot or on first use (FrontDoor::StartServices). `started` is the
+  // lock-free fast path; the rest is guarded by start_mu.
+  std::atomic<bool> started{false};
+  std::mutex start_mu;
+  bool stopping = false;                 // StopServices began: no late starts
+  std::optional<Error> start_failure;    // Start failed once; not retried
+
+  // Runs the service's Start() once, unless it already ran, failed or shutdown began. Blocks
+  // concurrent callers until the first Start returns.
+  Status EnsureStarted() {
+    if (started.load(std::memory_order_acquire)) return Status::Ok();
+    std::lock_guard lock(start_mu);
+    if (started.load(std::memory_order_relaxed)) return Status::Ok();
+    if (start_failure) return *start_failure;
+    const std::string& name = service->descriptor().name;
+    if (stopping) return Error("ServiceUnavailable", "stratus is shutting down.", 503);
+    Status st = service->Start();
+    if (!st.ok()) {
+      start_failure = Error("ServiceUnavailable", "service " + name + " failed to start: " +
+                                                      st.error().code + ": " + st.error().message,
+                            503);
+      return *start_failure;
+    }
+    started.store(true, std::memory_order_release);
+    return Status::Ok();
+  }
 
   // Loads the model and codecs on first use. Returns false (and logs) if the model is missing:
   // a build defect, reported to the client as an internal error.
@@ -170,6 +198,22 @@ struct FrontDoor::Impl {
               [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
   }
 
+  // Offers a request to each service's data plane in order; the first that matches takes it
+  // (started first, if its start was deferred). False when none matches.
+  bool OfferDataPlane(HttpRequest& request, Responder& responder) {
+    for (auto& e : entries) {
+      if (!e->service->MatchDataPlane(request)) continue;
+      if (Status st = e->EnsureStarted(); !st.ok()) {
+        responder.Send(PlainJson(st.error().http_status,
+                                 Json{{"message", st.error().message}}));
+      } else {
+        e->service->HandleDataPlane(std::move(request), std::move(responder));
+      }
+      return true;
+    }
+    return false;
+  }
+
   // Which service a request is for; null when nothing identifies one.
   ServiceEntry* Route(const HttpRequest& r, const std::optional<SigV4Claim>& claim) {
     if (auto target = r.headers.Get("x-amz-target")) {
@@ -220,23 +264,41 @@ const std::vector<std::unique_ptr<Service>>& FrontDoor::services() const {
   return impl_->services;
 }
 
-Status FrontDoor::StartServices() {
-  for (auto& s : impl_->services) {
-    Status st = s->Start();
-    if (!st.ok()) {
-      return Error(st.error().code,
-                   "service " + s->descriptor().name + " failed to start: " + st.error().message);
+Status FrontDoor::StartServices(const std::function<bool(const Service&)>& start_now) {
+  size_t deferred = 0;
+  for (auto& e : impl_->entries) {
+    if (start_now && !start_now(*e->service)) {
+      ++deferred;
+      continue;
     }
+    STRATUS_RETURN_IF_ERROR(e->EnsureStarted());
+  }
+  if (deferred > 0) {
+    spdlog::debug("{} of {} services start on first use", deferred, impl_->entries.size());
   }
   return Status::Ok();
 }
 
 void FrontDoor::QuiesceServices() {
-  for (auto& s : impl_->services) s->Quiesce();
+  for (auto& e : impl_->entries) {
+    if (e->started.load()) e->service->Quiesce();
+  }
 }
 
 void FrontDoor::StopServices() {
-  for (auto it = impl_->services.rbegin(); it != impl_->services.rend(); ++it) (*it)->Stop();
+  // No service starts once shutdown begins; those never started have nothing to stop.
+  for (auto& e : impl_->entries) {
+    std::lock_guard lock(e->start_mu);
+    e->stopping = true;
+  }
+  for (auto it = impl_->entries.rbegin(); it != impl_->entries.rend(); ++it) {
+    if ((*it)->started.load()) (*it)->service->Stop();
+  }
+}
+
+bool FrontDoor::Started(std::string_view name) const {
+  auto it = impl_->by_name.find(std::string(name));
+  return it != impl_->by_name.end() && it->second->started.load();
 }
 
 std::string FrontDoor::HealthBody() const {
@@ -329,6 +391,8 @@ std::shared_ptr<BodySink> FrontDoor::OpenBodySink(const HttpRequest& head) {
   std::optional<SigV4Claim> parsed = std::move(claim).value();
   ServiceEntry* entry = d.Route(head, parsed);
   if (!entry) return nullptr;
+  // A sink needs the started service (S3's blob store); a failed start is answered by Handle.
+  if (!entry->EnsureStarted().ok()) return nullptr;
   return entry->service->OpenBodySink(head, parsed ? &*parsed : nullptr);
 }
 
@@ -367,22 +431,12 @@ void FrontDoor::Handle(HttpRequest request, Responder responder) {
     }
     // Other /_stratus/<service>/... paths belong to a service's data plane (SNS serves its
     // signing certificate and the recorded email/sms messages there).
-    for (auto& svc : d.services) {
-      if (svc->MatchDataPlane(request)) {
-        svc->HandleDataPlane(std::move(request), std::move(responder));
-        return;
-      }
-    }
+    if (d.OfferDataPlane(request, responder)) return;
     responder.Send(PlainJson(404, Json{{"message", "no such stratus endpoint: " + request.path}}));
     return;
   }
 
-  for (auto& svc : d.services) {
-    if (svc->MatchDataPlane(request)) {
-      svc->HandleDataPlane(std::move(request), std::move(responder));
-      return;
-    }
-  }
+  if (d.OfferDataPlane(request, responder)) return;
 
   auto started = std::chrono::steady_clock::now();
   auto call = std::make_shared<CallContext>();
@@ -449,6 +503,11 @@ void FrontDoor::Handle(HttpRequest request, Responder responder) {
   auto fail = [&](const Operation* op, Error e) {
     finish(codec->EncodeError(op, e, meta), desc.name, op ? op->name : "unknown", &e);
   };
+  // A service deferred at boot starts on its first request (once; later requests skip this).
+  if (Status st = entry->EnsureStarted(); !st.ok()) {
+    fail(nullptr, std::move(st).error());
+    return;
+  }
   if (!claim.ok()) {
     // Re-parse in the dialect of the service it was meant for, so the error has that
     // service's code, status and message.
@@ -608,6 +667,10 @@ void FrontDoor::Call(InternalCall ic, Completion done) {
   ServiceEntry* entry = it->second;
   if (!entry->Load()) {
     done(InternalFailure("The model of service " + ic.service + " is not available."));
+    return;
+  }
+  if (Status st = entry->EnsureStarted(); !st.ok()) {
+    done(std::move(st).error());
     return;
   }
   const Operation* op = entry->model->FindOperation(ic.operation);

@@ -21,6 +21,7 @@
 // The front door is also the OperationCaller of ServiceClients: services call each other through
 // it with validation, metrics and tracing as for HTTP requests.
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,11 +50,21 @@ class FrontDoor final : public HttpHandler, public RejectFormatter, public Opera
   // kAsync handlers complete later from wherever they finish.
   void Call(InternalCall call, Completion done) override;
 
-  // Starts/stops every service's background work.
-  Status StartServices();
+  // Starts services' background work (Service::Start). With `start_now`, only the services for
+  // which it returns true start here; every other service starts on its first use: the first
+  // API request routed to it, data-plane request it matches, body sink it is offered, or
+  // in-process Call to it (a few milliseconds, once, on the thread that brought that use). The
+  // caller answers for `start_now` returning true for every service with durable pending work
+  // (services::MustStartAtBoot), so laziness delays nothing. Without it, every service starts
+  // here. Fails with the first service that fails to start at boot; a deferred service that
+  // fails to start answers each use with the error (503), without retrying.
+  Status StartServices(const std::function<bool(const Service&)>& start_now = nullptr);
+  // Stops every started service, in reverse order; no service starts afterwards.
   void StopServices();
-  // Service::Quiesce on every service (the server has begun draining).
+  // Service::Quiesce on every started service (the server has begun draining).
   void QuiesceServices();
+  // True once the service named `name` has started (for tests and diagnostics).
+  bool Started(std::string_view name) const;
 
   // The /_stratus/health document.
   Json Health() const;

@@ -325,5 +325,126 @@ TEST_F(FrontDoorTest, HealthBodyIsTheHealthDocument) {
   EXPECT_EQ(doc["services"]["sts"], "running");
 }
 
+// A service that counts its Start/Stop calls and takes "/_counting/" as its data plane.
+class CountingService final : public Service {
+ public:
+  CountingService()
+      : Service(Descriptor{.name = "sts",
+                           .model = "sts-2011-06-15",
+                           .protocol = Protocol::kQuery,
+                           .signing_name = "sts",
+                           .validation_error = "ValidationError"}) {
+    On("GetCallerIdentity",
+       [this](CallContext&, const Json&) -> Result<Json> {
+         // A handler never runs before its service's Start.
+         return Json{{"Account", "000000000000"}, {"Arn", "a"},
+                     {"UserId", starts.load() == 1 ? "started" : "not-started"}};
+       });
+  }
+  Status Start() override {
+    starts.fetch_add(1);
+    return fail_start ? Status(Error("Broken", "cannot start")) : Status::Ok();
+  }
+  void Stop() override { stops.fetch_add(1); }
+  bool MatchDataPlane(const HttpRequest& r) const override {
+    return StartsWith(r.path, "/_counting/");
+  }
+  void HandleDataPlane(HttpRequest, Responder responder) override {
+    HttpResponse resp;
+    resp.body = starts.load() == 1 ? "started" : "not-started";
+    responder.Send(std::move(resp));
+  }
+  std::atomic<int> starts{0};
+  std::atomic<int> stops{0};
+  bool fail_start = false;
+};
+
+class DeferredStartTest : public FrontDoorTest {
+ protected:
+  void SetUp() override {
+    FrontDoorTest::SetUp();
+    auto svc = std::make_unique<CountingService>();
+    counting_ = svc.get();
+    std::vector<std::unique_ptr<Service>> services;
+    services.push_back(std::move(svc));
+    door_ = std::make_unique<FrontDoor>(*ctx_, std::move(services), "test");
+  }
+  CountingService* counting_ = nullptr;
+};
+
+TEST_F(DeferredStartTest, WithoutAPolicyEveryServiceStartsAtBoot) {
+  ASSERT_TRUE(door_->StartServices().ok());
+  EXPECT_EQ(counting_->starts.load(), 1);
+  EXPECT_TRUE(door_->Started("sts"));
+  door_->StopServices();
+  EXPECT_EQ(counting_->stops.load(), 1);
+}
+
+TEST_F(DeferredStartTest, ADeferredServiceStartsOnceOnItsFirstRequest) {
+  ASSERT_TRUE(door_->StartServices([](const Service&) { return false; }).ok());
+  EXPECT_EQ(counting_->starts.load(), 0);
+  EXPECT_FALSE(door_->Started("sts"));
+  // Health lists it all the same.
+  EXPECT_EQ(door_->Health()["services"]["sts"], "available");
+  for (int i = 0; i < 3; ++i) {
+    HttpResponse r = Send(Query("Action=GetCallerIdentity&Version=2011-06-15"));
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_NE(r.body.find("<UserId>started</UserId>"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(counting_->starts.load(), 1);
+  EXPECT_TRUE(door_->Started("sts"));
+  door_->StopServices();
+  EXPECT_EQ(counting_->stops.load(), 1);
+}
+
+TEST_F(DeferredStartTest, ADeferredServiceStartsOnAnInternalCall) {
+  ASSERT_TRUE(door_->StartServices([](const Service&) { return false; }).ok());
+  auto r = door_->CallAndWait(InternalCall{.service = "sts", .operation = "GetCallerIdentity"});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r.value().body["UserId"], "started");
+  EXPECT_EQ(counting_->starts.load(), 1);
+}
+
+TEST_F(DeferredStartTest, ADeferredServiceStartsOnItsDataPlane) {
+  ASSERT_TRUE(door_->StartServices([](const Service&) { return false; }).ok());
+  HttpRequest req;
+  req.method = "GET";
+  req.path = req.target = "/_counting/x";
+  HttpResponse r = Send(req);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "started");
+  EXPECT_EQ(counting_->starts.load(), 1);
+}
+
+TEST_F(DeferredStartTest, ANeverStartedServiceIsNotStoppedAndCannotStartAfterShutdown) {
+  ASSERT_TRUE(door_->StartServices([](const Service&) { return false; }).ok());
+  door_->QuiesceServices();
+  door_->StopServices();
+  EXPECT_EQ(counting_->stops.load(), 0);
+  HttpResponse r = Send(Query("Action=GetCallerIdentity&Version=2011-06-15"));
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_EQ(counting_->starts.load(), 0);
+}
+
+TEST_F(DeferredStartTest, AFailedDeferredStartAnswersEveryUseWithoutRetrying) {
+  counting_->fail_start = true;
+  ASSERT_TRUE(door_->StartServices([](const Service&) { return false; }).ok());
+  for (int i = 0; i < 2; ++i) {
+    HttpResponse r = Send(Query("Action=GetCallerIdentity&Version=2011-06-15"));
+    EXPECT_EQ(r.status, 503) << r.body;
+    EXPECT_NE(r.body.find("Broken"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("failed to start"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(counting_->starts.load(), 1);
+  EXPECT_FALSE(door_->Started("sts"));
+}
+
+TEST_F(DeferredStartTest, AFailedStartAtBootFailsStartServices) {
+  counting_->fail_start = true;
+  Status st = door_->StartServices();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("service sts failed to start"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace stratus::aws
