@@ -20,6 +20,8 @@ constexpr char kReaderFailed[] = "States.ItemReaderFailed";
 constexpr std::string_view kMagic = "PAR1";
 // A page larger than this (uncompressed) is refused rather than allocated.
 constexpr int64_t kMaxPageBytes = 256 * 1024 * 1024;
+// A footer larger than this is refused: its decoded tree costs a multiple of its bytes.
+constexpr uint32_t kMaxFooterBytes = 64 * 1024 * 1024;
 
 // Parquet's enums (parquet.thrift).
 enum PhysicalType { kBoolean = 0, kInt32 = 1, kInt64 = 2, kInt96 = 3, kFloat = 4, kDouble = 5, kByteArray = 6, kFixed = 7 };
@@ -449,6 +451,10 @@ Result<Json> ParquetRows(std::string_view file, size_t max_rows) {
   std::memcpy(&footer_len, file.data() + file.size() - 8, 4);
   if (footer_len == 0 || footer_len > file.size() - 12) {
     return Fail("has a footer length (" + std::to_string(footer_len) + ") outside the file");
+  }
+  if (footer_len > kMaxFooterBytes) {
+    return Fail("has a footer of " + std::to_string(footer_len) + " bytes (stratus reads footers up to " +
+                std::to_string(kMaxFooterBytes) + ")");
   }
   std::string_view footer = file.substr(file.size() - 8 - footer_len, footer_len);
   size_t pos = 0;

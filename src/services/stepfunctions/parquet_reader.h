@@ -15,7 +15,8 @@
 // or repeated columns, INT96, another codec or encoding). Hostile input (bad magic, a truncated
 // footer, lengths or offsets outside the file, huge counts) fails the same way: no allocation
 // is sized by a count the file claims without the bytes to back it, and the output is capped
-// at kMaxParquetCells values. Pure function; thread-safe.
+// at kMaxParquetCells values (pages at 256 MiB uncompressed, the footer at 64 MiB). Pure
+// function; thread-safe.
 #include <cstddef>
 #include <string_view>
 
