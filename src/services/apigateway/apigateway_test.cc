@@ -120,6 +120,74 @@ TEST(ProxyEvents, V2EventHasAwsShape) {
   EXPECT_FALSE(ev.contains("body"));
 }
 
+// The events are written as text in one pass: every value must come out escaped (quotes,
+// backslashes, control characters), invalid UTF-8 replaced, repeated names grouped in order of
+// first occurrence, and a binary body base64-encoded, in AWS's member order.
+TEST(ProxyEvents, WrittenEventsEscapeGroupAndEncode) {
+  ProxyRequest r;
+  r.method = "POST";
+  r.path = "/a \"b\"";
+  r.raw_path = "/a%20%22b%22";
+  r.raw_query = "k=1&z=%0A&k=2";
+  r.headers.Add("X-Quote", "say \"hi\"\\\t");
+  r.headers.Add("x-quote", "again");
+  r.headers.Add("X-Bad", std::string("\xff\xfe", 2));
+  r.headers.Add("Cookie", "a=1; b=2");
+  std::string raw_body("\x00\x01png", 5);
+  r.body = raw_body;
+  r.base64_body = true;
+  ProxyContext c;
+  c.route_key = "POST /a";
+  c.stage = "$default";
+  c.now_ms = 1700000000123;
+  c.path_parameters = Json{{"id", "7\"x"}};
+  c.authorizer = Json{{"lambda", Json{{"user", "u\n1"}}}};
+
+  std::string v2_text = WriteV2Event(r, c);
+  Json v2 = ParseJsonOrDiscarded(v2_text);
+  ASSERT_FALSE(v2.is_discarded()) << v2_text;
+  EXPECT_EQ(v2["headers"]["x-quote"], "say \"hi\"\\\t,again");
+  EXPECT_EQ(v2["headers"]["x-bad"], "\xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_FALSE(v2["headers"].contains("cookie"));
+  EXPECT_EQ(v2["cookies"], Json::array({"a=1", "b=2"}));
+  EXPECT_EQ(v2["queryStringParameters"]["k"], "1,2");
+  EXPECT_EQ(v2["queryStringParameters"]["z"], "\n");
+  EXPECT_EQ(v2["requestContext"]["http"]["path"], "/a \"b\"");
+  EXPECT_EQ(v2["requestContext"]["authorizer"]["lambda"]["user"], "u\n1");
+  EXPECT_EQ(v2["requestContext"]["timeEpoch"], 1700000000123);
+  EXPECT_EQ(v2["pathParameters"]["id"], "7\"x");
+  EXPECT_EQ(v2["body"], Base64Encode(raw_body));
+  EXPECT_EQ(v2["isBase64Encoded"], true);
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : v2.items()) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"version", "routeKey", "rawPath", "rawQueryString",
+                                            "cookies", "headers", "queryStringParameters",
+                                            "requestContext", "body", "pathParameters",
+                                            "isBase64Encoded"}));
+  EXPECT_EQ(BuildV2Event(r, c), v2);
+
+  Json v1 = ParseJsonOrDiscarded(WriteV1Event(r, c, true));
+  ASSERT_FALSE(v1.is_discarded());
+  EXPECT_EQ(v1["version"], "1.0");
+  EXPECT_EQ(v1["headers"]["X-Quote"], "again");  // the first casing, the last value
+  EXPECT_EQ(v1["multiValueHeaders"]["X-Quote"], Json::array({"say \"hi\"\\\t", "again"}));
+  EXPECT_EQ(v1["queryStringParameters"]["k"], "2");
+  EXPECT_EQ(v1["multiValueQueryStringParameters"]["k"], Json::array({"1", "2"}));
+  EXPECT_EQ(v1["requestContext"]["requestTimeEpoch"], 1700000000123);
+  EXPECT_EQ(v1["requestContext"]["identity"].size(), 12u);
+  EXPECT_EQ(v1["body"], Base64Encode(raw_body));
+
+  ProxyRequest bare;
+  bare.method = "GET";
+  Json empty = ParseJsonOrDiscarded(WriteV1Event(bare, ProxyContext{}, false));
+  ASSERT_FALSE(empty.is_discarded());
+  EXPECT_TRUE(empty["headers"].is_null());
+  EXPECT_TRUE(empty["multiValueQueryStringParameters"].is_null());
+  EXPECT_TRUE(empty["pathParameters"].is_null());
+  EXPECT_TRUE(empty["body"].is_null());
+  EXPECT_FALSE(empty.contains("version"));
+}
+
 TEST(ProxyEvents, V1ResponseValidation) {
   EXPECT_FALSE(ParseV1Response("\"justAString\"", false).ok());
   EXPECT_FALSE(ParseV1Response("{\"statusCode\": \"test\"}", false).ok());

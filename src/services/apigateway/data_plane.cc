@@ -2,32 +2,48 @@
 
 namespace stratus::services::apigateway {
 
-void DataPlane::Impl::After(int64_t ms, std::function<void()> fn) {
+TimerId DataPlane::Impl::After(int64_t ms, std::function<void()> fn) {
+  TimerId id;
+  bool wake = false;
   {
     std::lock_guard lock(timer_mu);
-    timers.emplace(ctx.clock.MonotonicNanos() + ms * 1'000'000, std::move(fn));
+    id.due_ns = ctx.clock.MonotonicNanos() + ms * 1'000'000;
+    id.seq = ++timer_seq;
+    timers.emplace(std::make_pair(id.due_ns, id.seq), std::move(fn));
+    wake = id.due_ns < timer_wake_ns;
   }
-  timer_cv.notify_one();
+  if (wake) timer_cv.notify_one();
+  return id;
+}
+
+void DataPlane::Impl::Cancel(TimerId id) {
+  std::function<void()> dropped;  // destroyed outside the lock (it may hold the last exchange)
+  std::lock_guard lock(timer_mu);
+  auto it = timers.find(std::make_pair(id.due_ns, id.seq));
+  if (it == timers.end()) return;
+  dropped = std::move(it->second);
+  timers.erase(it);
 }
 
 void DataPlane::Impl::TimerLoop() {
   std::unique_lock lock(timer_mu);
   while (!stopping) {
-    if (timers.empty()) {
-      timer_cv.wait(lock);
-      continue;
-    }
     int64_t now = ctx.clock.MonotonicNanos();
-    auto first = timers.begin();
-    if (first->first > now) {
-      timer_cv.wait_for(lock, std::chrono::nanoseconds(first->first - now));
-      continue;
+    while (!timers.empty() && timers.begin()->first.first <= now) {
+      auto fn = std::move(timers.begin()->second);
+      timers.erase(timers.begin());
+      lock.unlock();
+      ctx.workers.Submit(std::move(fn));
+      lock.lock();
     }
-    auto fn = std::move(first->second);
-    timers.erase(first);
-    lock.unlock();
-    ctx.workers.Submit(std::move(fn));
-    lock.lock();
+    if (stopping) break;
+    if (timers.empty()) {
+      timer_wake_ns = std::numeric_limits<int64_t>::max();
+      timer_cv.wait(lock);
+    } else {
+      timer_wake_ns = timers.begin()->first.first;
+      timer_cv.wait_for(lock, std::chrono::nanoseconds(timer_wake_ns - now));
+    }
   }
 }
 
@@ -446,15 +462,16 @@ void DataPlane::Impl::RouteRest(const ExchangePtr& ex, bool on_worker) {
     GatewayError(ex, "MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token");
     return;
   }
-  ex->method = *mj;
-  ex->integration = mj->value("methodIntegration", Json());
+  ex->method = mj;
+  auto mi = mj->find("methodIntegration");
+  ex->integration = mi != mj->end() ? &*mi : &NullJson();
   ex->resource_id = m.node->id;
   ex->resource_path = m.node->path;
   for (auto& [k, v] : m.params) ex->path_params[k] = v;
   // Stage / method throttling (method settings).
   const Json& ms = Member(st.stage, "methodSettings");
-  std::string specific = ReplaceAll(ex->resource_path, "/", "~1") + "/" + ex->method.value("httpMethod", method);
-  std::string specific2 = ex->resource_path.substr(1) + "/" + ex->method.value("httpMethod", method);
+  std::string specific = ReplaceAll(ex->resource_path, "/", "~1") + "/" + ex->method->value("httpMethod", method);
+  std::string specific2 = ex->resource_path.substr(1) + "/" + ex->method->value("httpMethod", method);
   const Json* setting = nullptr;
   std::string bucket_key;
   for (const auto& k : {specific, specific2, std::string("*/*")}) {
@@ -473,9 +490,14 @@ void DataPlane::Impl::RouteRest(const ExchangePtr& ex, bool on_worker) {
       return;
     }
   }
-  std::string auth = ex->method.value("authorizationType", "NONE");
-  bool needs_worker = auth != "NONE" || ex->method.value("apiKeyRequired", false) ||
-                      ex->integration.value("type", "") != "MOCK";
+  // MOCK and Lambda proxy integrations never block (a warm invoke hands the event to a parked
+  // runtime and completes on an io thread): they run here; authorizers, API keys (the key
+  // index is read from the store) and HTTP/AWS calls move to the worker pool.
+  std::string auth = ex->method->value("authorizationType", "NONE");
+  std::string type = ex->integration->value("type", "");
+  bool needs_worker = (auth != "NONE" && auth != "AWS_IAM") ||
+                      ex->method->value("apiKeyRequired", false) ||
+                      (type != "MOCK" && type != "AWS_PROXY");
   if (needs_worker && !on_worker) {
     Submit(ex, [this, ex] { AuthorizeRest(ex); });
     return;
@@ -514,26 +536,27 @@ void DataPlane::Impl::RouteHttp(const ExchangePtr& ex, bool on_worker) {
   auto m = st.trie.Find(ex->path, accept);
   if (m.node) {
     const auto& verbs = st.http_routes.at(m.node->id);
-    ex->method = verbs.count(method) ? verbs.at(method) : verbs.at("ANY");
+    auto verb = verbs.find(method);
+    ex->method = verb != verbs.end() ? &verb->second : &verbs.at("ANY");
     ex->resource_path = m.node->path;
     for (auto& [k, v] : m.params) ex->path_params[k] = v;
   } else if (st.default_route.is_object()) {
-    ex->method = st.default_route;
+    ex->method = &st.default_route;
     ex->resource_path = "$default";
   } else {
     GatewayError(ex, "RESOURCE_NOT_FOUND", 404, "Not Found");
     return;
   }
-  ex->route_key = ex->method.value("RouteKey", "");
-  ex->resource_id = ex->method.value("RouteId", "");
-  std::string target = ex->method.value("Target", "");
+  ex->route_key = ex->method->value("RouteKey", "");
+  ex->resource_id = ex->method->value("RouteId", "");
+  std::string target = ex->method->value("Target", "");
   std::string iid = StartsWith(target, "integrations/") ? target.substr(13) : "";
   const Json& integs = Member(st.snapshot, "integrations");  // a reference, not a copy
   if (!integs.contains(iid)) {
     GatewayError(ex, "RESOURCE_NOT_FOUND", 404, "Not Found");
     return;
   }
-  ex->integration = integs[iid];
+  ex->integration = &integs[iid];
   // Route throttling.
   const Json& rs = Member(st.stage, "RouteSettings");
   const Json& defaults = Member(st.stage, "DefaultRouteSettings");
@@ -554,7 +577,12 @@ void DataPlane::Impl::RouteHttp(const ExchangePtr& ex, bool on_worker) {
       return;
     }
   }
-  if (!on_worker) {
+  // As for REST: a Lambda proxy route without an authorizer runs here, on the io thread.
+  std::string auth = ex->method->value("AuthorizationType", "NONE");
+  bool needs_worker = (auth != "NONE" && auth != "AWS_IAM") ||
+                      ex->integration->value("IntegrationType", "") != "AWS_PROXY" ||
+                      ex->integration->contains("IntegrationSubtype");
+  if (needs_worker && !on_worker) {
     Submit(ex, [this, ex] { AuthorizeHttp(ex); });
     return;
   }

@@ -14,9 +14,10 @@
 // latency) and a trace segment. Errors are AWS's gateway responses.
 //
 // Threads: Matches/Handle run on io threads. A cached API whose matched route needs neither
-// an authorizer, an API key nor a network call (MOCK) is answered on the io thread; everything
-// else moves to the worker pool, and Lambda/HTTP calls complete asynchronously with a timer for
-// the integration timeout. API definitions are cached per API id and dropped on every change
+// a Lambda/Cognito/JWT authorizer nor an API key, and whose integration is MOCK or a Lambda
+// proxy, runs on the io thread: the Lambda invoke starts there and its answer is mapped on the
+// thread that completes it (no worker hand-off). Everything else moves to the worker pool, and
+// Lambda/HTTP calls complete asynchronously with a timer for the integration timeout. API definitions are cached per API id and dropped on every change
 // made through this process (and after kCacheTtl, for changes made by other cluster nodes).
 // Thread-safe.
 #include <memory>

@@ -21,12 +21,8 @@ ProxyRequest DataPlane::Impl::MakeProxyRequest(const Exchange& ex, bool binary_b
   r.headers.Set("X-Forwarded-For", ex.req.remote_address);
   r.headers.Set("X-Forwarded-Port", std::to_string(ex.req.local_port));
   r.headers.Set("X-Forwarded-Proto", "http");
-  if (binary_base64) {
-    r.body = Base64Encode(ex.req.body);
-    r.base64_body = true;
-  } else {
-    r.body = ex.req.body;
-  }
+  r.body = ex.req.body;  // a view: the exchange outlives the event written from it
+  r.base64_body = binary_base64;
   return r;
 }
 
@@ -83,7 +79,7 @@ std::string DataPlane::Impl::IdentityValue(const Exchange& ex, std::string src) 
 }
 
 void DataPlane::Impl::AuthorizeRest(const ExchangePtr& ex) {
-  std::string type = ex->method.value("authorizationType", "NONE");
+  std::string type = ex->method->value("authorizationType", "NONE");
   if (type == "NONE") {
     CheckApiKey(ex);
     return;
@@ -103,7 +99,7 @@ void DataPlane::Impl::AuthorizeRest(const ExchangePtr& ex) {
     return;
   }
   const Json& auths = ex->stage->snapshot.value("authorizers", Json::object());
-  std::string aid = ex->method.value("authorizerId", "");
+  std::string aid = ex->method->value("authorizerId", "");
   if (!auths.contains(aid)) {
     InternalError(ex, "method refers to authorizer " + aid + ", which the deployment lacks");
     return;
@@ -189,7 +185,7 @@ void DataPlane::Impl::AuthorizeRest(const ExchangePtr& ex) {
     }
   }
   std::string fn = LambdaArnFromUri(a.value("authorizerUri", ""));
-  InvokeLambda(ex, fn, event.dump(), kRestTimeoutMs,
+  InvokeLambda(ex, fn, event.dump(), kRestTimeoutMs, /*done_blocks=*/true,
                [this, ex, apply, ttl, cache_key](Result<std::string> payload, bool function_error) {
                  if (!payload.ok()) {
                    ex->error_message = "authorizer: " + payload.error().message;
@@ -243,7 +239,7 @@ void DataPlane::Impl::AuthorizeCognito(const ExchangePtr& ex, const Json& a) {
       continue;
     }
     const Json* claims = &(*verified)->claims;
-    const Json& scopes = ex->method.value("authorizationScopes", Json::array());
+    const Json& scopes = ex->method->value("authorizationScopes", Json::array());
     if (!scopes.empty()) {
       auto granted = Split(claims->value("scope", ""), ' ');
       bool ok = false;
@@ -264,7 +260,7 @@ void DataPlane::Impl::AuthorizeCognito(const ExchangePtr& ex, const Json& a) {
 }
 
 void DataPlane::Impl::CheckApiKey(const ExchangePtr& ex) {
-  if (!ex->method.value("apiKeyRequired", false)) {
+  if (!ex->method->value("apiKeyRequired", false)) {
     Integrate(ex);
     return;
   }
@@ -303,7 +299,7 @@ void DataPlane::Impl::CheckApiKey(const ExchangePtr& ex) {
       return GatewayError(ex, "THROTTLED", 429, "Too Many Requests");
     }
   }
-  std::string method_key = ex->resource_path + "/" + ex->method.value("httpMethod", ex->req.method);
+  std::string method_key = ex->resource_path + "/" + ex->method->value("httpMethod", ex->req.method);
   const Json& per_method = Member(*api_stage_rec, "throttle");
   if (per_method.contains(method_key)) {
     const Json& t = per_method[method_key];
@@ -325,7 +321,7 @@ void DataPlane::Impl::CheckApiKey(const ExchangePtr& ex) {
 }
 
 void DataPlane::Impl::AuthorizeHttp(const ExchangePtr& ex) {
-  std::string type = ex->method.value("AuthorizationType", "NONE");
+  std::string type = ex->method->value("AuthorizationType", "NONE");
   if (type == "NONE") {
     Integrate(ex);
     return;
@@ -339,7 +335,7 @@ void DataPlane::Impl::AuthorizeHttp(const ExchangePtr& ex) {
     return;
   }
   const Json& auths = ex->stage->snapshot.value("authorizers", Json::object());
-  std::string aid = ex->method.value("AuthorizerId", "");
+  std::string aid = ex->method->value("AuthorizerId", "");
   if (!auths.contains(aid)) {
     InternalError(ex, "route refers to authorizer " + aid + ", which the deployment lacks");
     return;
@@ -369,7 +365,7 @@ void DataPlane::Impl::AuthorizeHttp(const ExchangePtr& ex) {
       return;
     }
     const VerifiedJwt& jwt = **verified;
-    const Json& needed = ex->method.value("AuthorizationScopes", Json::array());
+    const Json& needed = ex->method->value("AuthorizationScopes", Json::array());
     if (!needed.empty()) {
       bool ok = false;
       for (const auto& n : needed) {
@@ -452,7 +448,7 @@ void DataPlane::Impl::AuthorizeHttp(const ExchangePtr& ex) {
   }
   std::string fn = LambdaArnFromUri(a.value("AuthorizerUri", ""));
   if (fn.empty()) fn = a.value("AuthorizerUri", "");
-  InvokeLambda(ex, fn, event.dump(), 10000,
+  InvokeLambda(ex, fn, event.dump(), 10000, /*done_blocks=*/true,
                [this, ex, apply, ttl, cache_key](Result<std::string> payload, bool function_error) {
                  if (!payload.ok() || function_error) {
                    ex->error_message = "authorizer failed: " +

@@ -2,7 +2,9 @@
 
 namespace stratus::services::apigateway {
 
-void DataPlane::Impl::InvokeLambda(const ExchangePtr& ex, const std::string& function_arn, std::string payload, int64_t timeout_ms, std::function<void(Result<std::string>, bool)> done) {
+void DataPlane::Impl::InvokeLambda(const ExchangePtr& ex, const std::string& function_arn,
+                                   std::string payload, int64_t timeout_ms, bool done_blocks,
+                                   std::function<void(Result<std::string>, bool)> done) {
   if (!ctx.clients.operations) {
     done(Error("ServiceUnavailable", "no in-process operation caller"), false);
     return;
@@ -16,13 +18,15 @@ void DataPlane::Impl::InvokeLambda(const ExchangePtr& ex, const std::string& fun
   aws::InternalCall call;
   call.service = "lambda";
   call.operation = "Invoke";
-  call.input = Json{{"FunctionName", function_arn}, {"InvocationType", "RequestResponse"}};
+  call.input = Json::object();  // member by member: an initializer list copies values twice
+  call.input.emplace("FunctionName", function_arn);
+  call.input.emplace("InvocationType", "RequestResponse");
   call.payload = std::move(payload);
   call.account = ex->api->scope.account;
   call.region = ex->api->scope.region;
   call.principal_arn = "apigateway.amazonaws.com";
   call.trace = ex->trace;
-  After(timeout_ms, [this, ex, once, shared_done, timeout_ms] {
+  TimerId timer = After(timeout_ms, [this, ex, once, shared_done, timeout_ms] {
     if (once->exchange(true)) return;
     Safe(ex, [shared_done, timeout_ms] {
       (*shared_done)(Error("Timeout", "the integration did not answer within " +
@@ -30,23 +34,30 @@ void DataPlane::Impl::InvokeLambda(const ExchangePtr& ex, const std::string& fun
                      false);
     });
   });
-  ctx.clients.operations->Call(std::move(call), [this, ex, once, shared_done](aws::OperationResult r) {
-    if (once->exchange(true)) return;
-    auto result = std::make_shared<aws::OperationResult>(std::move(r));
-    Submit(ex, [shared_done, result] {
-      if (!result->ok()) {
-        (*shared_done)(std::move(*result).error(), false);
-        return;
-      }
-      aws::OperationOutput out = std::move(*result).value();
-      bool fe = out.body.contains("FunctionError");
-      (*shared_done)(out.payload.value_or(""), fe);
-    });
-  });
+  auto answer = [shared_done](aws::OperationResult& result) {
+    if (!result.ok()) {
+      (*shared_done)(std::move(result).error(), false);
+      return;
+    }
+    aws::OperationOutput out = std::move(result).value();
+    bool fe = out.body.contains("FunctionError");
+    (*shared_done)(out.payload ? std::move(*out.payload) : std::string(), fe);
+  };
+  ctx.clients.operations->Call(
+      std::move(call), [this, ex, once, timer, done_blocks, answer](aws::OperationResult r) {
+        if (once->exchange(true)) return;
+        Cancel(timer);
+        if (!done_blocks) {
+          Safe(ex, [&] { answer(r); });
+          return;
+        }
+        auto result = std::make_shared<aws::OperationResult>(std::move(r));
+        Submit(ex, [answer, result] { answer(*result); });
+      });
 }
 
 void DataPlane::Impl::Integrate(const ExchangePtr& ex) {
-  const Json& i = ex->integration;
+  const Json& i = *ex->integration;
   if (!i.is_object()) {
     InternalError(ex, "no integration for " + ex->req.method + " " + ex->resource_path);
     return;
@@ -72,13 +83,13 @@ void DataPlane::Impl::Integrate(const ExchangePtr& ex) {
 }
 
 bool DataPlane::Impl::ValidateRequest(const ExchangePtr& ex) {
-  std::string vid = ex->method.value("requestValidatorId", "");
+  std::string vid = ex->method->value("requestValidatorId", "");
   const Json& validators = Member(ex->stage->snapshot, "validators");
   if (vid.empty() || !validators.contains(vid)) return true;
   const Json& v = validators[vid];
   if (v.value("validateRequestParameters", false)) {
     std::vector<std::string> missing;
-    for (const auto& [k, required] : Member(ex->method, "requestParameters").items()) {
+    for (const auto& [k, required] : Member(*ex->method, "requestParameters").items()) {
       if (!required.is_boolean() || !required.get<bool>()) continue;
       std::string value;
       if (StartsWith(k, "method.request.path.")) {
@@ -103,7 +114,7 @@ bool DataPlane::Impl::ValidateRequest(const ExchangePtr& ex) {
   if (v.value("validateRequestBody", false)) {
     std::string ct = ToLower(Trim(std::string(ex->req.headers.GetOr("content-type", "application/json"))
                                       .substr(0, std::string(ex->req.headers.GetOr("content-type", "application/json")).find(';'))));
-    const Json& models = Member(ex->method, "requestModels");
+    const Json& models = Member(*ex->method, "requestModels");
     std::string model = models.contains(ct) ? Stringify(models[ct])
                         : models.contains("$default") ? Stringify(models["$default"]) : "";
     const Json& defs = Member(ex->stage->snapshot, "models");
@@ -130,7 +141,7 @@ std::string DataPlane::Impl::SubstituteStageVariables(const Exchange& ex, std::s
 }
 
 void DataPlane::Impl::LambdaProxy(const ExchangePtr& ex, const std::string& version, int64_t timeout_ms) {
-  const Json& i = ex->integration;
+  const Json& i = *ex->integration;
   bool rest_api = ex->api->rest;
   if (rest_api && i.value("httpMethod", "POST") != "POST") {
     return InternalError(ex, "Lambda proxy integrations must use POST to invoke the function, "
@@ -153,11 +164,11 @@ void DataPlane::Impl::LambdaProxy(const ExchangePtr& ex, const std::string& vers
   }
   ProxyRequest pr = MakeProxyRequest(*ex, binary_in);
   ProxyContext pc = MakeProxyContext(*ex);
-  Json event = (!rest_api && version == "2.0") ? BuildV2Event(pr, pc)
-                                               : BuildV1Event(pr, pc, !rest_api);
+  std::string event = (!rest_api && version == "2.0") ? WriteV2Event(pr, pc)
+                                                      : WriteV1Event(pr, pc, !rest_api);
   bool decode_out = rest_api ? IsBinaryType(ex->req.headers.GetOr("accept"), binary_types) : true;
   int64_t started = ctx.clock.MonotonicNanos();
-  InvokeLambda(ex, fn, DumpJson(event), timeout_ms,
+  InvokeLambda(ex, fn, std::move(event), timeout_ms, /*done_blocks=*/false,
                [this, ex, version, rest_api, decode_out, started](Result<std::string> payload,
                                                                   bool function_error) {
                  ex->integration_latency_s =
@@ -220,7 +231,7 @@ std::optional<std::string> DataPlane::Impl::MapSource(const Exchange& ex, const 
 }
 
 void DataPlane::Impl::HttpCall(const ExchangePtr& ex, bool proxy) {
-  const Json& i = ex->integration;
+  const Json& i = *ex->integration;
   bool rest_api = ex->api->rest;
   std::string uri = SubstituteStageVariables(*ex, i.value(rest_api ? "uri" : "IntegrationUri", ""));
   std::string method = i.value(rest_api ? "httpMethod" : "IntegrationMethod", "ANY");
@@ -333,7 +344,7 @@ void DataPlane::Impl::HttpCall(const ExchangePtr& ex, bool proxy) {
 }
 
 Result<std::string> DataPlane::Impl::RequestTemplateBody(const Exchange& ex) const {
-  const Json& templates = Member(ex.integration, "requestTemplates");  // not a copy
+  const Json& templates = Member(*ex.integration, "requestTemplates");  // not a copy
   std::string ct = ToLower(Trim(std::string(ex.req.headers.GetOr("content-type", "application/json")).substr(
       0, std::string(ex.req.headers.GetOr("content-type", "application/json")).find(';'))));
   if (ct.empty()) ct = "application/json";
@@ -341,7 +352,7 @@ Result<std::string> DataPlane::Impl::RequestTemplateBody(const Exchange& ex) con
   if (templates.contains(ct)) {
     tpl = &templates[ct];
   } else if (!templates.empty()) {
-    std::string pass = ex.integration.value("passthroughBehavior", "WHEN_NO_MATCH");
+    std::string pass = ex.integration->value("passthroughBehavior", "WHEN_NO_MATCH");
     if (pass == "NEVER") {
       return Error("UnsupportedMediaType", "Unsupported Media Type", 415);
     }
@@ -379,7 +390,7 @@ void DataPlane::Impl::Mock(const ExchangePtr& ex) {
 }
 
 void DataPlane::Impl::IntegrationResponse(const ExchangePtr& ex, int status, Headers up_headers, std::string up_body, const std::string& error_message) {
-  const Json& responses = Member(ex->integration, "integrationResponses");  // not a copy
+  const Json& responses = Member(*ex->integration, "integrationResponses");  // not a copy
   const Json* chosen = nullptr;
   const Json* fallback = nullptr;
   std::string subject = error_message.empty() ? std::to_string(status) : error_message;
@@ -446,13 +457,13 @@ void DataPlane::Impl::IntegrationResponse(const ExchangePtr& ex, int status, Hea
 }
 
 void DataPlane::Impl::AwsIntegration(const ExchangePtr& ex) {
-  std::string uri = SubstituteStageVariables(*ex, ex->integration.value("uri", ""));
+  std::string uri = SubstituteStageVariables(*ex, ex->integration->value("uri", ""));
   auto body = RequestTemplateBody(*ex);
   if (!body.ok()) return InternalError(ex, body.error().message);
   int64_t started = ctx.clock.MonotonicNanos();
   std::string fn = LambdaArnFromUri(uri);
   if (!fn.empty()) {
-    InvokeLambda(ex, fn, *body, kRestTimeoutMs,
+    InvokeLambda(ex, fn, *body, kRestTimeoutMs, /*done_blocks=*/true,
                  [this, ex, started](Result<std::string> payload, bool function_error) {
                    ex->integration_latency_s =
                        static_cast<double>(ctx.clock.MonotonicNanos() - started) / 1e9;
@@ -497,7 +508,7 @@ void DataPlane::Impl::CallService(const ExchangePtr& ex, const std::string& serv
   call.input = std::move(input);
   call.account = ex->api->scope.account;
   call.region = ex->api->scope.region;
-  call.principal_arn = ex->integration.value(v2 ? "CredentialsArn" : "credentials", "apigateway.amazonaws.com");
+  call.principal_arn = ex->integration->value(v2 ? "CredentialsArn" : "credentials", "apigateway.amazonaws.com");
   call.trace = ex->trace;
   ctx.clients.operations->Call(std::move(call), [this, ex, started, v2](aws::OperationResult r) {
     auto shared = std::make_shared<aws::OperationResult>(std::move(r));
@@ -530,14 +541,14 @@ void DataPlane::Impl::AwsSubtype(const ExchangePtr& ex) {
       {"StepFunctions-StartSyncExecution", {"stepfunctions", "StartSyncExecution"}},
       {"StepFunctions-StopExecution", {"stepfunctions", "StopExecution"}},
       {"Lambda-Invoke", {"lambda", "Invoke"}}};
-  std::string subtype = ex->integration.value("IntegrationSubtype", "");
+  std::string subtype = ex->integration->value("IntegrationSubtype", "");
   auto it = kSubtypes.find(subtype);
   if (it == kSubtypes.end()) {
     return InternalError(ex, "integration subtype " + subtype + " is not supported by stratus");
   }
   Json body = ParseJsonOrDiscarded(ex->req.body);
   Json input = Json::object();
-  for (const auto& [k, src0] : Member(ex->integration, "RequestParameters").items()) {
+  for (const auto& [k, src0] : Member(*ex->integration, "RequestParameters").items()) {
     std::string src = src0.get<std::string>();
     std::string value;
     if (StartsWith(src, "$request.body.")) {

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
@@ -191,6 +192,12 @@ struct KeyIndex {
 
 // ---- The exchange: one request in flight ------------------------------------------------------
 
+// The null value the exchange's record pointers hold before a route matched.
+inline const Json& NullJson() {
+  static const Json kNull;
+  return kNull;
+}
+
 struct Exchange {
   HttpRequest req;
   Responder responder;
@@ -204,9 +211,9 @@ struct Exchange {
   int64_t now_ms = 0;
   int64_t start_ns = 0;
   trace::TraceContext trace;
-  // Matched route.
-  Json method;          // REST method record or HTTP route record
-  Json integration;     // REST methodIntegration or HTTP integration record
+  // Matched route: records inside stage->snapshot (kept alive by `stage`), never copied.
+  const Json* method = &NullJson();       // REST method record or HTTP route record
+  const Json* integration = &NullJson();  // REST methodIntegration or HTTP integration record
   std::string resource_id;
   std::string resource_path;  // REST "/items/{id}"; HTTP template path or "$default"
   std::string route_key;      // HTTP
@@ -224,6 +231,12 @@ struct Exchange {
   std::string origin;  // CORS
 };
 using ExchangePtr = std::shared_ptr<Exchange>;
+
+// An integration timeout's handle: cancelled when the integration answers first.
+struct TimerId {
+  int64_t due_ns = 0;
+  uint64_t seq = 0;
+};
 
 inline std::string ErrorTypeHeader(const std::string& type) {
   static const std::map<std::string, std::string, std::less<>> k = {
@@ -399,17 +412,24 @@ struct DataPlane::Impl {
   };
   std::unordered_map<std::string, CachedAuth> auth_cache;
 
-  // Integration timeouts: one thread sleeping until the earliest deadline.
-  std::mutex timer_mu;  // guards timers, stopping
+  // Integration timeouts: one thread sleeping until the earliest deadline. A timer is
+  // cancelled when its integration answers, so the map holds only calls in flight; the thread
+  // is woken only when a new deadline is earlier than the one it sleeps until (a 30 s timeout
+  // behind others wakes nobody).
+  std::mutex timer_mu;  // guards timers, timer_seq, timer_wake_ns, stopping
   std::condition_variable timer_cv;
-  std::multimap<int64_t, std::function<void()>> timers;  // monotonic ns -> action
+  std::map<std::pair<int64_t, uint64_t>, std::function<void()>> timers;  // (due ns, seq) -> action
+  uint64_t timer_seq = 0;
+  int64_t timer_wake_ns = std::numeric_limits<int64_t>::max();  // when the thread wakes next
   bool stopping = false;
   std::thread timer_thread;
 
   explicit Impl(aws::ServiceContext& c) : ctx(c), throttler(c.clock) {}
 
   // ---- timers ----
-  void After(int64_t ms, std::function<void()> fn);
+  // Runs `fn` on the worker pool after `ms` unless cancelled first.
+  TimerId After(int64_t ms, std::function<void()> fn);
+  void Cancel(TimerId id);
   void TimerLoop();
 
   // ---- definitions ----
@@ -473,10 +493,12 @@ struct DataPlane::Impl {
 
   // ---- integrations ----
 
-  // Invokes a function; `done(payload, function_error)` runs once, on a worker thread, or with
-  // an error on timeout.
+  // Invokes a function; `done(payload, function_error)` runs once: with the answer, or with an
+  // error on timeout. `done_blocks`: done may block (it reads the store or calls out), so it
+  // runs on a worker thread; otherwise it runs on the thread that completes the invoke (an io
+  // thread, for a warm function), saving two thread hand-offs per request.
   void InvokeLambda(const ExchangePtr& ex, const std::string& function_arn, std::string payload,
-                    int64_t timeout_ms,
+                    int64_t timeout_ms, bool done_blocks,
                     std::function<void(Result<std::string>, bool)> done);
 
   void Integrate(const ExchangePtr& ex);

@@ -1,17 +1,13 @@
 #include "services/apigateway/proxy_events.h"
 
 #include <ctime>
+#include <vector>
 
 #include "core/strings.h"
 
 namespace stratus::services::apigateway {
 
 namespace {
-
-Json NullIfEmpty(Json j) {
-  if (j.is_object() && j.empty()) return Json();
-  return j;
-}
 
 // CloudFront, in front of every REST API, rewrites a few header names into their canonical
 // casing; the rest keep the casing the client sent.
@@ -24,21 +20,6 @@ std::string CanonicalName(const std::string& name) {
 bool DroppedV1Header(std::string_view name) {
   return IEquals(name, "content-length") || IEquals(name, "connection") ||
          IEquals(name, "transfer-encoding") || IEquals(name, "expect");
-}
-
-void QueryMaps(const std::string& raw_query, Json& single, Json& multi, bool comma_join) {
-  single = Json::object();
-  multi = Json::object();
-  if (raw_query.empty()) return;
-  for (auto& [k, v] : ParseQuery(raw_query, /*plus_as_space=*/false)) {
-    if (!multi.contains(k)) multi[k] = Json::array();
-    multi[k].push_back(v);
-    if (comma_join && single.contains(k)) {
-      single[k] = single[k].get<std::string>() + "," + v;
-    } else {
-      single[k] = v;
-    }
-  }
 }
 
 std::string HeaderValueString(const Json& v) {
@@ -96,131 +77,320 @@ std::string RequestTime(int64_t now_ms) {
   return buf;
 }
 
-Json BuildV1Event(const ProxyRequest& r, const ProxyContext& c, bool http_api) {
-  Json headers = Json::object();
-  Json multi_headers = Json::object();
-  for (const auto& [name0, value] : r.headers) {
-    if (DroppedV1Header(name0)) continue;
-    std::string name = CanonicalName(name0);
-    // Repeated headers keep the casing of their first occurrence.
-    std::string key = name;
-    for (auto it = multi_headers.begin(); it != multi_headers.end(); ++it) {
-      if (IEquals(it.key(), name)) {
-        key = it.key();
-        break;
-      }
+namespace {
+
+// Appends `s` as a JSON string. Invalid UTF-8 is replaced (U+FFFD), as DumpJson does.
+void PutString(std::string& out, std::string_view s) {
+  if (!IsValidUtf8(s)) {
+    out += DumpJson(Json(std::string(s)));
+    return;
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  size_t run = 0;  // start of the pending run of characters that need no escape
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char ch = static_cast<unsigned char>(s[i]);
+    if (ch >= 0x20 && ch != '"' && ch != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (ch) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        out += "\\u00";
+        out.push_back(kHex[ch >> 4]);
+        out.push_back(kHex[ch & 0xF]);
     }
-    headers[key] = value;
-    multi_headers[key].push_back(value);
   }
-  Json qs, mqs;
-  QueryMaps(r.raw_query, qs, mqs, /*comma_join=*/false);
-  Json identity = Json{{"accessKey", nullptr},
-                       {"accountId", nullptr},
-                       {"caller", nullptr},
-                       {"cognitoAuthenticationProvider", nullptr},
-                       {"cognitoAuthenticationType", nullptr},
-                       {"cognitoIdentityId", nullptr},
-                       {"cognitoIdentityPoolId", nullptr},
-                       {"principalOrgId", nullptr},
-                       {"sourceIp", r.source_ip},
-                       {"user", nullptr},
-                       {"userAgent", std::string(r.headers.GetOr("user-agent"))},
-                       {"userArn", nullptr}};
-  if (!c.api_key.empty()) {
-    identity["apiKey"] = c.api_key;
-    identity["apiKeyId"] = c.api_key_id;
-  }
-  Json rc = Json::object();
-  rc["accountId"] = c.account;
-  rc["apiId"] = c.api_id;
-  if (!c.authorizer.is_null()) rc["authorizer"] = c.authorizer;
-  rc["deploymentId"] = c.deployment_id;
-  rc["domainName"] = c.domain_name;
-  rc["domainPrefix"] = c.api_id;
-  rc["extendedRequestId"] = c.extended_request_id;
-  rc["httpMethod"] = r.method;
-  rc["identity"] = identity;
-  rc["path"] = c.stage_path;
-  rc["protocol"] = r.protocol;
-  rc["requestId"] = c.request_id;
-  rc["requestTime"] = RequestTime(c.now_ms);
-  rc["requestTimeEpoch"] = c.now_ms;
-  rc["resourceId"] = c.resource_id;
-  rc["resourcePath"] = c.resource_path;
-  rc["stage"] = c.stage;
-  Json ev = Json::object();
-  if (http_api) ev["version"] = "1.0";
-  ev["resource"] = c.resource_path;
-  ev["path"] = http_api ? r.raw_path : r.path;
-  ev["httpMethod"] = r.method;
-  ev["headers"] = NullIfEmpty(headers);
-  ev["multiValueHeaders"] = NullIfEmpty(multi_headers);
-  ev["queryStringParameters"] = NullIfEmpty(qs);
-  ev["multiValueQueryStringParameters"] = NullIfEmpty(mqs);
-  ev["pathParameters"] = NullIfEmpty(c.path_parameters.is_null() ? Json::object() : c.path_parameters);
-  ev["stageVariables"] = NullIfEmpty(c.stage_variables.is_null() ? Json::object() : c.stage_variables);
-  ev["requestContext"] = rc;
-  ev["body"] = r.body.empty() ? Json() : Json(r.body);
-  ev["isBase64Encoded"] = r.base64_body;
-  return ev;
+  out.append(s.data() + run, s.size() - run);
+  out.push_back('"');
 }
 
-Json BuildV2Event(const ProxyRequest& r, const ProxyContext& c) {
-  Json headers = Json::object();
-  Json cookies = Json::array();
+// `"name":` (names are literals that need no escape), preceded by a comma unless first.
+void PutKey(std::string& out, std::string_view name, bool first = false) {
+  if (!first) out.push_back(',');
+  out.push_back('"');
+  out.append(name);
+  out.append("\":");
+}
+
+void PutMember(std::string& out, std::string_view name, std::string_view value,
+               bool first = false) {
+  PutKey(out, name, first);
+  PutString(out, value);
+}
+
+// A DOM member (path parameters, stage variables): null when absent or empty.
+void PutJson(std::string& out, const Json& v) {
+  if (v.is_null() || (v.is_object() && v.empty())) {
+    out.append("null");
+  } else {
+    out += DumpJson(v);
+  }
+}
+
+// Names (or query keys) in order of first occurrence, each with its values in arrival order.
+struct Group {
+  std::string name;
+  std::vector<std::string_view> values;
+};
+using Groups = std::vector<Group>;
+
+Group& GroupFor(Groups& groups, std::string_view name, bool case_insensitive) {
+  for (auto& g : groups) {
+    if (case_insensitive ? IEquals(g.name, name) : g.name == name) return g;
+  }
+  groups.push_back(Group{std::string(name), {}});
+  return groups.back();
+}
+
+// {"name":"value",...}: the last value of each name, or all joined by `join` when non-empty.
+void PutSingle(std::string& out, const Groups& groups, std::string_view join) {
+  out.push_back('{');
+  bool first = true;
+  for (const auto& g : groups) {
+    if (!first) out.push_back(',');
+    first = false;
+    PutString(out, g.name);
+    out.push_back(':');
+    if (join.empty() || g.values.size() == 1) {
+      PutString(out, g.values.back());
+    } else {
+      std::string joined(g.values[0]);
+      for (size_t i = 1; i < g.values.size(); ++i) {
+        joined.append(join);
+        joined.append(g.values[i]);
+      }
+      PutString(out, joined);
+    }
+  }
+  out.push_back('}');
+}
+
+// {"name":["v1","v2"],...}
+void PutMulti(std::string& out, const Groups& groups) {
+  out.push_back('{');
+  bool first = true;
+  for (const auto& g : groups) {
+    if (!first) out.push_back(',');
+    first = false;
+    PutString(out, g.name);
+    out.append(":[");
+    for (size_t i = 0; i < g.values.size(); ++i) {
+      if (i) out.push_back(',');
+      PutString(out, g.values[i]);
+    }
+    out.push_back(']');
+  }
+  out.push_back('}');
+}
+
+void PutBody(std::string& out, const ProxyRequest& r) {
+  if (r.base64_body) {
+    PutString(out, Base64Encode(r.body));
+  } else {
+    PutString(out, r.body);
+  }
+}
+
+}  // namespace
+
+std::string WriteV1Event(const ProxyRequest& r, const ProxyContext& c, bool http_api) {
+  Groups headers;
+  for (const auto& [name0, value] : r.headers) {
+    if (DroppedV1Header(name0)) continue;
+    // Repeated headers keep the casing of their first occurrence.
+    GroupFor(headers, CanonicalName(name0), true).values.push_back(value);
+  }
+  std::vector<std::pair<std::string, std::string>> query;
+  Groups qs;
+  if (!r.raw_query.empty()) {
+    query = ParseQuery(r.raw_query, /*plus_as_space=*/false);
+    for (const auto& [k, v] : query) GroupFor(qs, k, false).values.push_back(v);
+  }
+  std::string out;
+  out.reserve(1024 + r.body.size() * (r.base64_body ? 2 : 1) + r.raw_query.size() * 2);
+  out.push_back('{');
+  if (http_api) PutMember(out, "version", "1.0", true);
+  PutMember(out, "resource", c.resource_path, !http_api);
+  PutMember(out, "path", http_api ? r.raw_path : r.path);
+  PutMember(out, "httpMethod", r.method);
+  PutKey(out, "headers");
+  if (headers.empty()) {
+    out.append("null");
+  } else {
+    PutSingle(out, headers, {});
+  }
+  PutKey(out, "multiValueHeaders");
+  if (headers.empty()) {
+    out.append("null");
+  } else {
+    PutMulti(out, headers);
+  }
+  PutKey(out, "queryStringParameters");
+  if (qs.empty()) {
+    out.append("null");
+  } else {
+    PutSingle(out, qs, {});
+  }
+  PutKey(out, "multiValueQueryStringParameters");
+  if (qs.empty()) {
+    out.append("null");
+  } else {
+    PutMulti(out, qs);
+  }
+  PutKey(out, "pathParameters");
+  PutJson(out, c.path_parameters);
+  PutKey(out, "stageVariables");
+  PutJson(out, c.stage_variables);
+  PutKey(out, "requestContext");
+  out.push_back('{');
+  PutMember(out, "accountId", c.account, true);
+  PutMember(out, "apiId", c.api_id);
+  if (!c.authorizer.is_null()) {
+    PutKey(out, "authorizer");
+    out += DumpJson(c.authorizer);
+  }
+  PutMember(out, "deploymentId", c.deployment_id);
+  PutMember(out, "domainName", c.domain_name);
+  PutMember(out, "domainPrefix", c.api_id);
+  PutMember(out, "extendedRequestId", c.extended_request_id);
+  PutMember(out, "httpMethod", r.method);
+  PutKey(out, "identity");
+  out.append("{\"accessKey\":null,\"accountId\":null,\"caller\":null,"
+             "\"cognitoAuthenticationProvider\":null,\"cognitoAuthenticationType\":null,"
+             "\"cognitoIdentityId\":null,\"cognitoIdentityPoolId\":null,"
+             "\"principalOrgId\":null");
+  PutMember(out, "sourceIp", r.source_ip);
+  out.append(",\"user\":null");
+  PutMember(out, "userAgent", r.headers.GetOr("user-agent"));
+  out.append(",\"userArn\":null");
+  if (!c.api_key.empty()) {
+    PutMember(out, "apiKey", c.api_key);
+    PutMember(out, "apiKeyId", c.api_key_id);
+  }
+  out.push_back('}');
+  PutMember(out, "path", c.stage_path);
+  PutMember(out, "protocol", r.protocol);
+  PutMember(out, "requestId", c.request_id);
+  PutMember(out, "requestTime", RequestTime(c.now_ms));
+  PutKey(out, "requestTimeEpoch");
+  out += std::to_string(c.now_ms);
+  PutMember(out, "resourceId", c.resource_id);
+  PutMember(out, "resourcePath", c.resource_path);
+  PutMember(out, "stage", c.stage);
+  out.push_back('}');
+  PutKey(out, "body");
+  if (r.body.empty()) {
+    out.append("null");
+  } else {
+    PutBody(out, r);
+  }
+  PutKey(out, "isBase64Encoded");
+  out.append(r.base64_body ? "true" : "false");
+  out.push_back('}');
+  return out;
+}
+
+std::string WriteV2Event(const ProxyRequest& r, const ProxyContext& c) {
+  Groups headers;
+  std::vector<std::string> cookies;
   for (const auto& [name, value] : r.headers) {
-    std::string lower = ToLower(name);
-    if (lower == "cookie") {
+    if (IEquals(name, "cookie")) {
       for (auto& part : Split(value, ';')) {
         auto t = Trim(part);
-        if (!t.empty()) cookies.push_back(std::string(t));
+        if (!t.empty()) cookies.emplace_back(t);
       }
       continue;
     }
-    if (lower == "connection" || lower == "transfer-encoding" || lower == "expect") continue;
-    if (headers.contains(lower)) {
-      headers[lower] = headers[lower].get<std::string>() + "," + value;
-    } else {
-      headers[lower] = value;
+    if (IEquals(name, "connection") || IEquals(name, "transfer-encoding") ||
+        IEquals(name, "expect")) {
+      continue;
     }
+    GroupFor(headers, ToLower(name), false).values.push_back(value);
   }
-  Json qs, mqs;
-  QueryMaps(r.raw_query, qs, mqs, /*comma_join=*/true);
-  Json rc = Json::object();
-  rc["accountId"] = c.account;
-  rc["apiId"] = c.api_id;
-  if (!c.authorizer.is_null()) rc["authorizer"] = c.authorizer;
-  rc["domainName"] = c.domain_name;
-  rc["domainPrefix"] = c.api_id;
-  rc["http"] = Json{{"method", r.method},
-                    {"path", r.path},
-                    {"protocol", r.protocol},
-                    {"sourceIp", r.source_ip},
-                    {"userAgent", std::string(r.headers.GetOr("user-agent"))}};
-  rc["requestId"] = c.request_id;
-  rc["routeKey"] = c.route_key;
-  rc["stage"] = c.stage;
-  rc["time"] = RequestTime(c.now_ms);
-  rc["timeEpoch"] = c.now_ms;
-  Json ev = Json::object();
-  ev["version"] = "2.0";
-  ev["routeKey"] = c.route_key;
-  ev["rawPath"] = r.raw_path;
-  ev["rawQueryString"] = r.raw_query;
-  if (!cookies.empty()) ev["cookies"] = cookies;
-  ev["headers"] = headers;
-  if (!qs.empty()) ev["queryStringParameters"] = qs;
-  ev["requestContext"] = rc;
-  if (!r.body.empty()) ev["body"] = r.body;
+  std::vector<std::pair<std::string, std::string>> query;
+  Groups qs;
+  if (!r.raw_query.empty()) {
+    query = ParseQuery(r.raw_query, /*plus_as_space=*/false);
+    for (const auto& [k, v] : query) GroupFor(qs, k, false).values.push_back(v);
+  }
+  std::string out;
+  out.reserve(768 + r.body.size() * (r.base64_body ? 2 : 1) + r.raw_query.size() * 2);
+  out.push_back('{');
+  PutMember(out, "version", "2.0", true);
+  PutMember(out, "routeKey", c.route_key);
+  PutMember(out, "rawPath", r.raw_path);
+  PutMember(out, "rawQueryString", r.raw_query);
+  if (!cookies.empty()) {
+    PutKey(out, "cookies");
+    out.push_back('[');
+    for (size_t i = 0; i < cookies.size(); ++i) {
+      if (i) out.push_back(',');
+      PutString(out, cookies[i]);
+    }
+    out.push_back(']');
+  }
+  PutKey(out, "headers");
+  PutSingle(out, headers, ",");
+  if (!qs.empty()) {
+    PutKey(out, "queryStringParameters");
+    PutSingle(out, qs, ",");
+  }
+  PutKey(out, "requestContext");
+  out.push_back('{');
+  PutMember(out, "accountId", c.account, true);
+  PutMember(out, "apiId", c.api_id);
+  if (!c.authorizer.is_null()) {
+    PutKey(out, "authorizer");
+    out += DumpJson(c.authorizer);
+  }
+  PutMember(out, "domainName", c.domain_name);
+  PutMember(out, "domainPrefix", c.api_id);
+  PutKey(out, "http");
+  out.push_back('{');
+  PutMember(out, "method", r.method, true);
+  PutMember(out, "path", r.path);
+  PutMember(out, "protocol", r.protocol);
+  PutMember(out, "sourceIp", r.source_ip);
+  PutMember(out, "userAgent", r.headers.GetOr("user-agent"));
+  out.push_back('}');
+  PutMember(out, "requestId", c.request_id);
+  PutMember(out, "routeKey", c.route_key);
+  PutMember(out, "stage", c.stage);
+  PutMember(out, "time", RequestTime(c.now_ms));
+  PutKey(out, "timeEpoch");
+  out += std::to_string(c.now_ms);
+  out.push_back('}');
+  if (!r.body.empty()) {
+    PutKey(out, "body");
+    PutBody(out, r);
+  }
   if (c.path_parameters.is_object() && !c.path_parameters.empty()) {
-    ev["pathParameters"] = c.path_parameters;
+    PutKey(out, "pathParameters");
+    out += DumpJson(c.path_parameters);
   }
-  ev["isBase64Encoded"] = r.base64_body;
+  PutKey(out, "isBase64Encoded");
+  out.append(r.base64_body ? "true" : "false");
   if (c.stage_variables.is_object() && !c.stage_variables.empty()) {
-    ev["stageVariables"] = c.stage_variables;
+    PutKey(out, "stageVariables");
+    out += DumpJson(c.stage_variables);
   }
-  return ev;
+  out.push_back('}');
+  return out;
+}
+
+Json BuildV1Event(const ProxyRequest& r, const ProxyContext& c, bool http_api) {
+  return ParseJsonOrDiscarded(WriteV1Event(r, c, http_api));
+}
+
+Json BuildV2Event(const ProxyRequest& r, const ProxyContext& c) {
+  return ParseJsonOrDiscarded(WriteV2Event(r, c));
 }
 
 Result<ProxyResponse> ParseV1Response(std::string_view payload, bool decode_base64) {

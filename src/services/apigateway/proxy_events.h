@@ -21,8 +21,8 @@ struct ProxyRequest {
   std::string raw_path;    // as sent, after the stage (v2 rawPath)
   std::string raw_query;   // without '?'
   Headers headers;
-  std::string body;
-  bool base64_body = false;  // `body` holds base64 of the raw bytes
+  std::string_view body;     // the raw request bytes (not owned: the caller keeps them alive)
+  bool base64_body = false;  // the event carries `body` base64-encoded (a binary media type)
   std::string source_ip;
   std::string protocol = "HTTP/1.1";
 };
@@ -51,9 +51,13 @@ struct ProxyContext {
 // "27/Nov/2026:11:02:38 +0000"
 std::string RequestTime(int64_t now_ms);
 
-// The REST API / payload format 1.0 event.
+// The REST API / payload format 1.0 event, as JSON text written in one pass (no DOM): what a
+// Lambda proxy integration sends.
+std::string WriteV1Event(const ProxyRequest& r, const ProxyContext& c, bool http_api);
+// The HTTP API payload format 2.0 event, as JSON text.
+std::string WriteV2Event(const ProxyRequest& r, const ProxyContext& c);
+// The same events as DOMs (Lambda authorizers add and drop members): the text above, parsed.
 Json BuildV1Event(const ProxyRequest& r, const ProxyContext& c, bool http_api);
-// The HTTP API payload format 2.0 event.
 Json BuildV2Event(const ProxyRequest& r, const ProxyContext& c);
 
 struct ProxyResponse {
