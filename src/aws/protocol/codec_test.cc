@@ -131,6 +131,46 @@ TEST(SqsJson, RoundTripAndQueryCompatibleErrors) {
   EXPECT_EQ(unknown.error().code, "UnknownOperationException");
 }
 
+// Bodies of plain string members skip nlohmann's lexer (json_sax.cc): each must decode exactly as
+// the same body does through the full parser (forced here by spelling one character as \u00XX).
+TEST(SqsJson, FlatStringBodiesDecodeAsTheFullParserDoes) {
+  const ServiceModel* model = FindEmbeddedModel("sqs");
+  auto codec = MakeCodec(Protocol::kJson, *model);
+  auto decode = [&](const std::string& body) -> std::string {
+    HttpRequest r = Request("POST", "/", body, {{"X-Amz-Target", "AmazonSQS.SendMessage"},
+                                                {"Content-Type", "application/x-amz-json-1.0"}});
+    auto op = codec->Resolve(r);
+    if (!op.ok()) return "resolve: " + op.error().code;
+    auto d = codec->Decode(**op, r);
+    return d.ok() ? DumpJson(d->input) : d.error().code + ": " + d.error().message;
+  };
+  struct Case {
+    std::string flat;  // in the fast path's subset (or a malformed body it must leave alone)
+    std::string full;  // the same body through the full parser
+  };
+  const Case cases[] = {
+      {R"({"QueueUrl":"u","MessageBody":"hi"})", R"({"QueueUrl":"\u0075","MessageBody":"hi"})"},
+      {" {\t\"QueueUrl\" : \"u\" ,\r\n \"MessageBody\":\"hi\" }\n", R"({"QueueUrl":"u","MessageBody":"h\u0069"})"},
+      {R"({})", R"({ })"},
+      {R"({"Nope":"x","QueueUrl":"u","MessageBody":"hi"})", R"({"Nope":"\u0078","QueueUrl":"u","MessageBody":"hi"})"},
+      {R"({"MessageBody":"a","MessageBody":"b","QueueUrl":"u"})", R"({"MessageBody":"a","MessageBody":"\u0062","QueueUrl":"u"})"},
+      {R"({"QueueUrl":"u","MessageBody":"hi","DelaySeconds":"2"})", R"({"QueueUrl":"u","MessageBody":"hi","DelaySeconds":"\u0032"})"},
+      {R"({"QueueUrl":"u","MessageBody":"hi","MessageAttributes":"x"})", R"({"QueueUrl":"u","MessageBody":"hi","MessageAttributes":"\u0078"})"},
+      {R"({"QueueUrl":"u"} x)", R"({"QueueUrl":"\u0075"} x)"},
+      {R"({"QueueUrl":"u")", R"({"QueueUrl":"\u0075")"},
+      {R"({"QueueUrl":"u",})", R"({"QueueUrl":"\u0075",})"},
+      {R"({"QueueUrl" "u"})", R"({"QueueUrl" "\u0075"})"},
+  };
+  for (const Case& c : cases) EXPECT_EQ(decode(c.flat), decode(c.full)) << c.flat;
+  EXPECT_EQ(decode(R"({"QueueUrl":"u","MessageBody":"hi"})"), R"({"QueueUrl":"u","MessageBody":"hi"})");
+  EXPECT_EQ(decode(R"({"QueueUrl":"u","MessageBody":"hi","DelaySeconds":"2"})").rfind("SerializationException", 0), 0u);
+  // Outside the subset (numbers, escapes, non-ASCII, nesting) the full parser reads it.
+  EXPECT_EQ(decode(R"({"QueueUrl":"u","MessageBody":"h\"i","DelaySeconds":2})"),
+            R"({"QueueUrl":"u","MessageBody":"h\"i","DelaySeconds":2})");
+  EXPECT_EQ(decode("{\"QueueUrl\":\"u\",\"MessageBody\":\"h\xC3\xA9\"}"),
+            "{\"QueueUrl\":\"u\",\"MessageBody\":\"h\xC3\xA9\"}");
+}
+
 TEST(DetectProtocol, PicksJsonOrQueryForSqs) {
   auto protocols = EmbeddedModelProtocols("sqs");
   EXPECT_EQ(DetectProtocol(Request("POST", "/", "{}", {{"X-Amz-Target", "AmazonSQS.ListQueues"},
@@ -339,6 +379,52 @@ TEST(Validation, NestedPathsPatternsAndRanges) {
   EXPECT_EQ(ValidationMessage(range),
             "1 validation error detected: Value '0' at 'maxItems' failed to satisfy constraint: "
             "Member must have value greater than or equal to 1");
+}
+
+// Patterns that are one bracket expression repeated are checked against a character set for
+// ASCII strings (validate.cc); the verdicts must be RE2's.
+TEST(Validation, BracketRepeatPatternsAgreeWithRe2) {
+  struct Case {
+    std::string pattern;
+    std::string value;
+    bool matches;
+  };
+  const Case cases[] = {
+      {"[A-Za-z0-9-_=.]+", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln-_=", true},
+      {"[A-Za-z0-9-_=.]+", "", false},
+      {"[A-Za-z0-9-_=.]+", "has space", false},
+      {"[A-Za-z0-9-_=.]+", "a+b", false},
+      {"[A-Za-z0-9-_=.]+", "caf\xC3\xA9", false},
+      {"^[\\w+=,.@-]*$", "", true},
+      {"^[\\w+=,.@-]*$", "a.b@c+d=e,f-g_h", true},
+      {"^[\\w+=,.@-]*$", "a/b", false},
+      {"[^x]+", "abc\n", true},
+      {"[^x]+", "axb", false},
+      {"[^x]+", "\xC3\xA9", true},
+      {"[]a]+", "]a]", true},
+      {"[]a]+", "b", false},
+      {"[\\]a]+", "a]", true},
+      {"[[:alpha:]]+", "abc", true},
+      {"[[:alpha:]]+", "a1", false},
+      {"[a-z]+[0-9]+", "ab12", true},
+      {"[a-z]+[0-9]+", "ab", false},
+      {"[0-9]+", "0123456789", true},
+      {"[0-9]+", "12a", false},
+  };
+  for (const Case& c : cases) {
+    Shape value;
+    value.name = "V";
+    value.pattern = c.pattern;
+    Shape input;
+    input.name = "In";
+    input.type = ShapeType::kStructure;
+    Member m;
+    m.name = "V";
+    m.shape = &value;
+    input.members.push_back(std::move(m));
+    auto v = ValidateInput(input, Json{{"V", c.value}});
+    EXPECT_EQ(v.empty(), c.matches) << c.pattern << " on '" << c.value << "'";
+  }
 }
 
 TEST(Validation, MapKeyAndValuePathsAreBuiltOnlyForViolations) {

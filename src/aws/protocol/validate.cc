@@ -1,4 +1,6 @@
 // Input validation against the model's constraints, with AWS's (Coral's) message wording.
+#include <array>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
@@ -30,32 +32,101 @@ size_t CodePoints(std::string_view s) {
   return n;
 }
 
+// A compiled pattern. Patterns that are one bracket expression repeated ("[A-Za-z0-9-_=.]+",
+// "^[\\w+=,.@-]*$") also get the set of ASCII characters the bracket admits, asked of RE2 itself
+// one character at a time when the pattern is compiled: an ASCII string then matches when every
+// character is in the set, a test ~20x cheaper than running the automaton (a 1 KB Cognito access
+// token took RE2 ~23 000 instructions). Any other string still goes to RE2.
+struct CompiledPattern {
+  std::unique_ptr<RE2> re;                   // null when RE2 cannot compile the pattern
+  std::optional<std::array<bool, 128>> ascii;  // set for bracket-repeat patterns
+  bool allow_empty = false;                  // "*" rather than "+"
+};
+
+// The bracket-repeat form of `pattern`: its bracket expression and whether it may match "".
+std::optional<std::pair<std::string, bool>> BracketRepeat(std::string_view pattern) {
+  if (!pattern.empty() && pattern.front() == '^') pattern.remove_prefix(1);
+  if (!pattern.empty() && pattern.back() == '$') pattern.remove_suffix(1);
+  if (pattern.size() < 4 || pattern.front() != '[' || (pattern.back() != '+' && pattern.back() != '*')) {
+    return std::nullopt;
+  }
+  size_t j = 1;
+  if (pattern[j] == '^') ++j;
+  if (j < pattern.size() && pattern[j] == ']') ++j;  // a leading ']' is a literal
+  while (j < pattern.size() && pattern[j] != ']') {
+    if (pattern[j] == '\\') {
+      j += 2;
+    } else if (pattern[j] == '[' && j + 1 < pattern.size() && pattern[j + 1] == ':') {
+      size_t end = pattern.find(":]", j + 2);
+      if (end == std::string_view::npos) return std::nullopt;
+      j = end + 2;
+    } else {
+      ++j;
+    }
+  }
+  if (j != pattern.size() - 2) return std::nullopt;  // the bracket must be all but the repeat
+  return std::make_pair(std::string(pattern.substr(0, j + 1)), pattern.back() == '*');
+}
+
+CompiledPattern Compile(const std::string& pattern) {
+  RE2::Options options;
+  options.set_log_errors(false);
+  CompiledPattern out;
+  out.re = std::make_unique<RE2>(pattern, options);
+  if (!out.re->ok()) {
+    out.re.reset();
+    return out;
+  }
+  if (auto bracket = BracketRepeat(pattern)) {
+    RE2 one(bracket->first, options);
+    if (one.ok()) {
+      std::array<bool, 128> set{};
+      for (int c = 0; c < 128; ++c) set[c] = RE2::FullMatch(std::string(1, static_cast<char>(c)), one);
+      out.ascii = set;
+      out.allow_empty = bracket->second;
+    }
+  }
+  return out;
+}
+
+bool FullMatch(const CompiledPattern& p, std::string_view s) {
+  if (p.ascii) {
+    bool ascii = true;
+    bool in_set = true;
+    for (unsigned char c : s) {
+      if (c >= 0x80) {
+        ascii = false;
+        break;
+      }
+      in_set = in_set && (*p.ascii)[c];
+    }
+    if (ascii) return in_set && (p.allow_empty || !s.empty());
+  }
+  return RE2::FullMatch(s, *p.re);
+}
+
 // Compiled patterns, shared by all validations (a memo, not behaviour: every caller sees the
 // same compilation of the same pattern). Guarded by mu.
 class PatternCache {
  public:
   // Null when RE2 cannot compile the (Java-flavoured) pattern; such patterns are not enforced.
-  const RE2* Get(const std::string& pattern) {
+  const CompiledPattern* Get(const std::string& pattern) {
     {
       std::shared_lock<std::shared_mutex> read(mu_);  // the common case: already compiled
       auto it = cache_.find(pattern);
-      if (it != cache_.end()) return it->second.get();
+      if (it != cache_.end()) return it->second->re ? it->second.get() : nullptr;
     }
     std::unique_lock<std::shared_mutex> lock(mu_);
     auto it = cache_.find(pattern);
-    if (it != cache_.end()) return it->second.get();
-    RE2::Options options;
-    options.set_log_errors(false);
-    auto re = std::make_unique<RE2>(pattern, options);
-    if (!re->ok()) re.reset();
-    const RE2* raw = re.get();
-    cache_.emplace(pattern, std::move(re));
-    return raw;
+    if (it == cache_.end()) {
+      it = cache_.emplace(pattern, std::make_unique<CompiledPattern>(Compile(pattern))).first;
+    }
+    return it->second->re ? it->second.get() : nullptr;
   }
 
  private:
   std::shared_mutex mu_;
-  std::unordered_map<std::string, std::unique_ptr<RE2>> cache_;  // guarded by mu_
+  std::unordered_map<std::string, std::unique_ptr<CompiledPattern>> cache_;  // guarded by mu_
 };
 
 PatternCache& Patterns() {
@@ -188,8 +259,8 @@ class Validator {
       }
     }
     if (!shape.pattern.empty()) {
-      const RE2* re = Patterns().Get(shape.pattern);
-      if (re != nullptr && !RE2::FullMatch(s, *re)) {
+      const CompiledPattern* re = Patterns().Get(shape.pattern);
+      if (re != nullptr && !FullMatch(*re, s)) {
         Add(value(), path, "Member must satisfy regular expression pattern: " + shape.pattern);
       }
     }
