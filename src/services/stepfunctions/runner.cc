@@ -25,28 +25,6 @@ constexpr size_t kStepsPerBatch = 1024;
 // A leased timer stays invisible this long; after a crash it fires again when the lease ends.
 constexpr int64_t kTimerLeaseMs = 5000;
 
-std::string Pad(uint64_t n) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "%012llu", static_cast<unsigned long long>(n));
-  return buf;
-}
-
-Json InfoToJson(const ExecutionInfo& i) {
-  return Json{{"arn", i.arn},
-              {"name", i.name},
-              {"stateMachineArn", i.state_machine_arn},
-              {"stateMachineName", i.state_machine_name},
-              {"roleArn", i.role_arn},
-              {"account", i.account},
-              {"region", i.region},
-              {"versionArn", i.state_machine_version_arn},
-              {"aliasArn", i.state_machine_alias_arn},
-              {"startMs", i.start_ms},
-              {"express", i.express},
-              {"redriveCount", i.redrive_count},
-              {"redriveMs", i.redrive_ms}};
-}
-
 // The execution's own segment: in progress while it runs, complete when it ends.
 trace::Segment ExecutionSegment(const trace::TraceContext& ctx, const ExecutionInfo& info) {
   trace::Segment seg = trace::NewSegment(ctx, info.state_machine_name.substr(0, trace::kMaxNameLength),
@@ -77,24 +55,6 @@ trace::TraceContext ExecutionTraceFromRecord(const Json& meta) {
 }
 
 }  // namespace
-
-ExecutionInfo InfoFromJson(const Json& j) {
-  ExecutionInfo i;
-  i.arn = j.value("arn", "");
-  i.name = j.value("name", "");
-  i.state_machine_arn = j.value("stateMachineArn", "");
-  i.state_machine_name = j.value("stateMachineName", "");
-  i.role_arn = j.value("roleArn", "");
-  i.account = j.value("account", "");
-  i.region = j.value("region", "");
-  i.state_machine_version_arn = j.value("versionArn", "");
-  i.state_machine_alias_arn = j.value("aliasArn", "");
-  i.start_ms = j.value("startMs", int64_t{0});
-  i.express = j.value("express", false);
-  i.redrive_count = j.value("redriveCount", int64_t{0});
-  i.redrive_ms = j.value("redriveMs", int64_t{0});
-  return i;
-}
 
 struct Runner::Live {
   std::mutex mu;  // held while driving: serialises every call into `exec`
@@ -218,27 +178,10 @@ Status Runner::Persist(Live& live, bool first, bool redrive) {
   std::string record = DumpJson(e.ExecutionRecord());
   auto timers = std::move(live.pending_timers);
   live.pending_timers.clear();
-  std::string history;
-  int64_t first_event = 0;
-  // Distributed Map iterations' events go to their child executions' histories: one chunk per
-  // child per batch, keyed by the chunk's first event id as the execution's own.
-  std::map<std::string, std::pair<int64_t, std::string>> child_histories;
-  if (!events.empty()) {
-    history.reserve(events.size() * 160);
-    for (const HistoryEvent& ev : events) {
-      std::string* out = &history;
-      if (!ev.execution_arn.empty()) {
-        auto [it, fresh] = child_histories.try_emplace(ev.execution_arn, ev.id, std::string());
-        out = &it->second.second;
-      } else if (first_event == 0) {
-        first_event = ev.id;
-      }
-      out->push_back(out->empty() ? '[' : ',');
-      *out += DumpJson(EventToJson(ev));
-    }
-    if (!history.empty()) history.push_back(']');
-    for (auto& [arn, chunk] : child_histories) chunk.second.push_back(']');
-  }
+  // The execution's own chunk, and its distributed Map iterations' chunks in their histories.
+  HistoryChunks chunks = SplitHistory(events);
+  std::string& history = chunks.own;
+  int64_t first_event = chunks.first_own;
   std::vector<std::pair<std::string, std::optional<std::string>>> frame_writes;
   frame_writes.reserve(frames.size());
   for (auto& [suffix, rec] : frames) {
@@ -258,42 +201,9 @@ Status Runner::Persist(Live& live, bool first, bool redrive) {
     }
   }
   bool finished = e.status() != ExecutionStatus::kRunning;
-  // Map runs and their finished iterations (child executions).
-  std::vector<std::pair<std::string, std::string>> map_run_writes;
-  MapRunChanges runs = e.TakeMapRunChanges();
-  for (auto& [arn, rec] : runs.runs) {
-    auto key = MapRunKey(arn);
-    if (!key) continue;
-    map_run_writes.emplace_back(MapRunIndexPrefix(live.info.arn) + Pad(rec.value("startMs", uint64_t{0})) + ":" +
-                                    arn.substr(arn.rfind(':') + 1),
-                                arn);
-    map_run_writes.emplace_back(*key, DumpJson(rec));
-  }
-  for (auto& child : runs.children) {
-    auto keys = KeysForExecution(child.value("arn", ""));
-    if (!keys) continue;
-    ExecutionInfo ci;
-    ci.arn = child.value("arn", "");
-    ci.name = child.value("name", "");
-    ci.state_machine_arn = child.value("stateMachineArn", "");
-    ci.state_machine_name = ci.state_machine_arn.substr(ci.state_machine_arn.rfind(':') + 1);
-    ci.role_arn = live.info.role_arn;
-    ci.account = live.info.account;
-    ci.region = live.info.region;
-    ci.start_ms = child.value("startMs", int64_t{0});
-    Json meta_rec{{"info", InfoToJson(ci)}, {"input", child.value("input", Json())},
-                  {"mapRunArn", child.value("mapRunArn", "")}, {"parentExecutionArn", live.info.arn}};
-    Json state_rec{{"status", child.value("status", "SUCCEEDED")}, {"stop_ms", child.value("stopMs", int64_t{0})}};
-    for (const char* k : {"output", "error", "cause"}) {
-      if (child.contains(k)) state_rec[k] = child[k];
-    }
-    map_run_writes.emplace_back(keys->meta, DumpJson(meta_rec));
-    map_run_writes.emplace_back(keys->state, DumpJson(state_rec));
-  }
-  for (auto& [arn, chunk] : child_histories) {
-    auto keys = KeysForExecution(arn);
-    if (keys) map_run_writes.emplace_back(keys->history + Pad(chunk.first), std::move(chunk.second));
-  }
+  // Map runs, their iterations (child executions) and the children's history chunks.
+  std::vector<std::pair<std::string, std::string>> map_run_writes = MapRunWrites(live.info, e.TakeMapRunChanges());
+  for (auto& chunk : chunks.children) map_run_writes.push_back(std::move(chunk));
   return context_.store.Write([&](store::WriteTxn& txn) -> Status {
     if (first) {
       auto existing = txn.Get(live.keys.meta);
@@ -302,7 +212,7 @@ Status Runner::Persist(Live& live, bool first, bool redrive) {
       STRATUS_RETURN_IF_ERROR(txn.Put(live.keys.meta, meta));
     }
     if (redrive) STRATUS_RETURN_IF_ERROR(txn.Put(live.keys.meta, meta));
-    if (!history.empty()) STRATUS_RETURN_IF_ERROR(txn.Put(live.keys.history + Pad(first_event), history));
+    if (!history.empty()) STRATUS_RETURN_IF_ERROR(txn.Put(live.keys.history + PadKey(first_event), history));
     for (const auto& [key, value] : frame_writes) {
       if (value) {
         STRATUS_RETURN_IF_ERROR(txn.Put(key, *value));

@@ -42,6 +42,26 @@ std::string ExecutionPrefix(const std::string& account, const std::string& regio
 std::optional<std::string> MapRunKey(const std::string& map_run_arn);
 std::string MapRunIndexPrefix(const std::string& execution_arn);
 
+// Record formats (runner_records.cc).
+// A zero-padded number, for keys that sort by it (history chunks by first event id).
+std::string PadKey(uint64_t n);
+// An execution's static record's "info" and back.
+Json InfoToJson(const ExecutionInfo& info);
+ExecutionInfo InfoFromJson(const Json& j);
+// A batch of history events as store values: the execution's own chunk (a JSON array text,
+// empty when it has no events in the batch, and its first event id) and one chunk per
+// distributed Map child execution ({key under the child's history, JSON array text}).
+struct HistoryChunks {
+  std::string own;
+  int64_t first_own = 0;
+  std::vector<std::pair<std::string, std::string>> children;
+};
+HistoryChunks SplitHistory(const std::vector<HistoryEvent>& events);
+// The store writes ({key, value}) of a batch's map run changes of `parent`: each map run's
+// record and its entry in the execution's map run index, and each child execution's static
+// and dynamic records.
+std::vector<std::pair<std::string, std::string>> MapRunWrites(const ExecutionInfo& parent, MapRunChanges runs);
+
 // Performs a task for an execution and reports its outcome (integrations.h implements it).
 class TaskDispatcher {
  public:

@@ -23,8 +23,6 @@
 
 namespace stratus::services::stepfunctions {
 
-ExecutionInfo InfoFromJson(const Json& j);
-
 namespace {
 
 constexpr size_t kMaxInputBytes = 256 * 1024;
