@@ -63,22 +63,8 @@ S3Store::WriteCheck ConditionalWrite(const Json& input, const std::string& key) 
 
 }  // namespace
 
-Result<S3Store::PreparedPut> S3Store::PreparePut(const RequestInfo& req, const Json& input,
-                                                 std::string body, ObjectBodySink* streamed) {
-  PreparedPut p;
-  p.bucket = input.value("Bucket", "");
-  p.key = input.value("Key", "");
-  STRATUS_RETURN_IF_ERROR(CheckKey(p.key));
-  if (input.contains("ObjectLockMode") || input.contains("ObjectLockLegalHoldStatus")) {
-    return NotImplemented("x-amz-object-lock-*");
-  }
-  if (input.contains("SSECustomerAlgorithm"))
-    return NotImplemented("x-amz-server-side-encryption-customer-*");
-  // Refused before anything is stored (it used to be checked after the commit).
-  if (input.value("WriteOffsetBytes", int64_t{-1}) >= 0)
-    return NotImplemented("x-amz-write-offset-bytes");
-  // Fail before writing any bytes when the bucket is not there.
-  STRATUS_RETURN_IF_ERROR(GetBucket(p.bucket));
+Status S3Store::FillPut(const RequestInfo& req, const Json& input, std::string& body, bool small,
+                        PreparedPut& p) {
   ObjectRecord& rec = p.rec;
   rec.last_modified_ms = req.now_ms;
   rec.headers = HeadersFrom(input);
@@ -88,6 +74,46 @@ Result<S3Store::PreparedPut> S3Store::PreparePut(const RequestInfo& req, const J
     STRATUS_ASSIGN_OR_RETURN(rec.tags, ParseTagging(t->get<std::string>()));
   }
   p.check = ConditionalWrite(input, p.key);
+  if (!small) return Status::Ok();
+  rec.size = body.size();
+  rec.etag = SimpleEtag(body);
+  STRATUS_ASSIGN_OR_RETURN(rec.checksum, VerifyBodyIntegrity(input, body));
+  if (!body.empty()) {
+    rec.data_id = NewDataId(req.now_ms);
+    rec.inline_data = true;
+    p.inline_bytes = std::move(body);
+  }
+  return Status::Ok();
+}
+
+Result<S3Store::PreparedPut> S3Store::PreparePut(const RequestInfo& req, const Json& input,
+                                                 std::string body, ObjectBodySink* streamed) {
+  PreparedPut p;
+  p.bucket = input.value("Bucket", "");
+  p.key = input.value("Key", "");
+  STRATUS_RETURN_IF_ERROR(CheckKey(p.key));
+  if (input.contains("ObjectLockMode") || input.contains("ObjectLockLegalHoldStatus")) {
+    return NotImplemented("x-amz-object-lock-*");
+  }
+  if (input.contains("SSECustomerAlgorithm")) {
+    return NotImplemented("x-amz-server-side-encryption-customer-*");
+  }
+  // Refused before anything is stored (it used to be checked after the commit).
+  if (input.value("WriteOffsetBytes", int64_t{-1}) >= 0) {
+    return NotImplemented("x-amz-write-offset-bytes");
+  }
+  // A body that becomes a blob file fails before any byte is written when the bucket is not
+  // there. A small one is not checked here (a read, which after every commit finds the reader's
+  // page cache stale): its commit loads the bucket and answers NoSuchBucket, and one refused
+  // before its commit is checked then, so NoSuchBucket still comes first.
+  const bool small = !streamed && body.size() <= kInlineMaxBytes;
+  if (!small) STRATUS_RETURN_IF_ERROR(GetBucket(p.bucket));
+  if (Status st = FillPut(req, input, body, small, p); !st.ok()) {
+    if (small) STRATUS_RETURN_IF_ERROR(GetBucket(p.bucket));
+    return std::move(st).error();
+  }
+  if (small) return p;
+  ObjectRecord& rec = p.rec;
   if (streamed) {
     // Received to a blob file while hashed; a failed check leaves the file to the sink.
     STRATUS_RETURN_IF_ERROR(streamed->Settle());
@@ -98,16 +124,6 @@ Result<S3Store::PreparedPut> S3Store::PreparePut(const RequestInfo& req, const J
     return p;
   }
   rec.size = body.size();
-  if (body.size() <= kInlineMaxBytes) {
-    rec.etag = SimpleEtag(body);
-    STRATUS_ASSIGN_OR_RETURN(rec.checksum, VerifyBodyIntegrity(input, body));
-    if (!body.empty()) {
-      rec.data_id = NewDataId(req.now_ms);
-      rec.inline_data = true;
-      p.inline_bytes = std::move(body);
-    }
-    return p;
-  }
   // Hashing a large body overlaps the disk's writeback of its blob.
   Result<std::optional<Checksum>> checksum = std::optional<Checksum>();
   auto hash = [&] {

@@ -153,6 +153,10 @@ class S3Store {
   // PutObject up to its commit: checks, hashing (or the streamed body's digests), the record.
   Result<PreparedPut> PreparePut(const RequestInfo& req, const Json& input, std::string body,
                                  ObjectBodySink* streamed);
+  // PreparePut's record fields from the request; for a `small` body (kept in the store) also
+  // its hashes and checksums, and the body moves into `p`.
+  Status FillPut(const RequestInfo& req, const Json& input, std::string& body, bool small,
+                 PreparedPut& p);
   // The body of CommitObject's write transaction; sets the record's seq, version and owner.
   Status ApplyCommit(store::WriteTxn& txn, PendingCommit& p);
   Result<std::pair<ObjectRecord, std::optional<std::string>>> ReadSource(const Json& input,

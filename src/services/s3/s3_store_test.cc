@@ -301,6 +301,12 @@ TEST_F(S3StoreTest, AsyncPutAnswersAfterCommitLikePutObject) {
                 .error().code,
             "BadDigest");
   EXPECT_EQ(put(Json{{"Bucket", "nope"}, {"Key", "c.txt"}}, "x").error().code, "NoSuchBucket");
+  // A missing bucket comes before a bad digest, as S3 answers (the bucket is read only then).
+  EXPECT_EQ(put(Json{{"Bucket", "nope"}, {"Key", "c.txt"}, {"ContentMD5", "1B2M2Y8AsgTpgAmY7PhCfg=="}}, "x")
+                .error().code,
+            "NoSuchBucket");
+  EXPECT_EQ(s3_->PutObject(req_, Json{{"Bucket", "nope"}, {"Key", "c.txt"}, {"Tagging", "a=1&b"}}, "x").error().code,
+            "NoSuchBucket");
   EXPECT_EQ(put(Json{{"Bucket", "bkt"}, {"Key", "d.txt"}}, std::string(kInlineMaxBytes + 1, 'x')).error().code,
             "InternalError");
   EXPECT_EQ(Body(Get("a.txt").value()), "hello");
