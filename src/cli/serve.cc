@@ -76,7 +76,8 @@ int Serve(const Config& config) {
                               *recorder, clients,
                               [&config, &bound_port] { return ExternalUrl(config, bound_port); },
                               listeners};
-  aws::FrontDoor front_door(context, services::MakeAllServices(context), kVersion);
+  // Services without a data plane are built on first use (services::MakeServiceSlots).
+  aws::FrontDoor front_door(context, services::MakeServiceSlots(context), kVersion);
 
   ServerOptions server_options;
   server_options.host = config.host;
@@ -94,8 +95,8 @@ int Serve(const Config& config) {
   listeners.Attach(&server);
   // A service with nothing durable in the store starts on first use: an idle server pays
   // neither its background threads nor the code its start runs (docs/PERFORMANCE.md).
-  auto start_now = [&store](const aws::Service& s) {
-    return services::MustStartAtBoot(*store, s);
+  auto start_now = [&store](const aws::Service::Descriptor& d) {
+    return services::MustStartAtBoot(*store, d);
   };
   if (Status st = front_door.StartServices(start_now); !st.ok()) {
     spdlog::critical("{}", st.error().message);

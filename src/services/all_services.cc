@@ -37,6 +37,88 @@ std::vector<std::unique_ptr<aws::Service>> MakeAllServices(aws::ServiceContext& 
 
 namespace {
 
+using aws::Protocol;
+using aws::Service;
+using aws::ServiceSlot;
+
+// The descriptors of the services built on first use, as their constructors set them (routing
+// needs them before the service exists; all_services_test checks that they agree).
+Service::Descriptor IamDescriptor() {
+  return {.name = "iam",
+          .model = "iam-2010-05-08",
+          .protocol = Protocol::kQuery,
+          .signing_name = "iam",
+          .validation_error = "ValidationError"};
+}
+Service::Descriptor StsDescriptor() {
+  return {.name = "sts",
+          .model = "sts-2011-06-15",
+          .protocol = Protocol::kQuery,
+          .signing_name = "sts",
+          .validation_error = "ValidationError"};
+}
+Service::Descriptor SqsDescriptor() {
+  return {.name = "sqs",
+          .model = "sqs-2012-11-05",
+          .protocol = Protocol::kJson,
+          .target_prefix = "AmazonSQS",
+          .signing_name = "sqs",
+          .extra_protocols = {Protocol::kQuery},
+          .validation_error = "InvalidParameterValue"};
+}
+Service::Descriptor StepFunctionsDescriptor() {
+  return {.name = "stepfunctions",
+          .model = "stepfunctions-2016-11-23",
+          .protocol = Protocol::kJson,
+          .target_prefix = "AWSStepFunctions",
+          .signing_name = "states",
+          .validation_error = "ValidationException"};
+}
+Service::Descriptor DynamoDbDescriptor() {
+  return {.name = "dynamodb",
+          .model = "dynamodb-2012-08-10",
+          .protocol = Protocol::kJson,
+          .target_prefix = "DynamoDB_20120810",
+          .signing_name = "dynamodb",
+          .validation_error = "ValidationException"};
+}
+Service::Descriptor DynamoDbStreamsDescriptor() {
+  return {.name = "dynamodbstreams",
+          .model = "dynamodbstreams-2012-08-10",
+          .protocol = Protocol::kJson,
+          .target_prefix = "DynamoDBStreams_20120810",
+          .signing_name = "dynamodb",
+          .validation_error = "ValidationException"};
+}
+
+}  // namespace
+
+std::vector<ServiceSlot> MakeServiceSlots(aws::ServiceContext& context) {
+  auto lazy = [&context](Service::Descriptor d, auto factory, bool before_first_call = false) {
+    return ServiceSlot::Lazy(std::move(d), [&context, factory] { return factory(context); },
+                             before_first_call);
+  };
+  std::vector<ServiceSlot> all;
+  // IAM sets the front door's authorizer when built: before the first call.
+  all.push_back(lazy(IamDescriptor(), iam::MakeIamService, true));
+  all.push_back(lazy(StsDescriptor(), sts::MakeStsService));
+  all.push_back(ServiceSlot::Built(logs::MakeLogsService(context)));  // before Lambda: LogSink
+  all.push_back(ServiceSlot::Built(lambda::MakeLambdaService(context)));
+  all.push_back(lazy(SqsDescriptor(), sqs::MakeSqsService));
+  all.push_back(ServiceSlot::Built(sns::MakeSnsService(context)));
+  all.push_back(lazy(StepFunctionsDescriptor(), stepfunctions::MakeStepFunctionsService));
+  all.push_back(lazy(DynamoDbDescriptor(), dynamodb::MakeDynamoDbService));
+  all.push_back(lazy(DynamoDbStreamsDescriptor(), dynamodb::MakeDynamoDbStreamsService));
+  for (auto& s : apigateway::MakeApiGatewayServices(context)) {
+    all.push_back(ServiceSlot::Built(std::move(s)));
+  }
+  all.push_back(ServiceSlot::Built(cognito::MakeCognitoService(context)));
+  all.push_back(ServiceSlot::Built(s3::MakeS3Service(context)));  // last: fallback, catch-all
+  return all;
+}
+
+namespace {
+
 // What each service keeps in the store: its key prefixes and its durable queues' names (each
 // service's keys.h / records.h / common.h). A service writes nothing elsewhere; a service
 // missing here starts at boot.
@@ -67,8 +149,8 @@ const std::vector<DurableState>& DurableStates() {
 
 }  // namespace
 
-bool MustStartAtBoot(store::Store& store, const aws::Service& service) {
-  const std::string& name = service.descriptor().name;
+bool MustStartAtBoot(store::Store& store, const aws::Service::Descriptor& service) {
+  const std::string& name = service.name;
   for (const auto& state : DurableStates()) {
     if (state.service != name) continue;
     for (std::string_view prefix : state.prefixes) {

@@ -76,9 +76,15 @@ HttpResponse PlainJson(int status, const Json& body) {
 
 }  // namespace
 
-// One registered service and, once loaded, its model and codecs.
+// One registered service: built at registration or on first use, and, once loaded, its model
+// and codecs.
 struct ServiceEntry {
-  Service* service = nullptr;
+  Service::Descriptor descriptor;  // the service's (for a lazy one, as declared by its slot)
+  std::unique_ptr<Service> owned;  // written once under build_once
+  std::function<std::unique_ptr<Service>()> make;  // lazy services only
+  bool before_first_call = false;  // ServiceSlot::before_first_call
+  std::once_flag build_once;
+  std::atomic<Service*> instance{nullptr};  // set once built
   std::once_flag load_once;
   // Written once under load_once; read after it.
   const ServiceModel* model = nullptr;
@@ -94,14 +100,31 @@ struct ServiceEntry {
 
   // Runs the service's Start() once, unless it already ran, failed or shutdown began. Blocks
   // concurrent callers until the first Start returns.
+  // The service, built on the first call for a lazy one (once; concurrent callers wait).
+  Service* Get() {
+    if (Service* s = instance.load(std::memory_order_acquire)) return s;
+    std::call_once(build_once, [this] {
+      owned = make();
+      if (owned->descriptor().name != descriptor.name) {
+        spdlog::error("service {}: its slot declares it as {}", owned->descriptor().name,
+                      descriptor.name);
+      }
+      spdlog::debug("service {}: built on first use", descriptor.name);
+      instance.store(owned.get(), std::memory_order_release);
+    });
+    return instance.load(std::memory_order_acquire);
+  }
+  // The service if built, else null (for hooks a lazy service does not have).
+  Service* IfBuilt() const { return instance.load(std::memory_order_acquire); }
+
   Status EnsureStarted() {
     if (started.load(std::memory_order_acquire)) return Status::Ok();
     std::lock_guard lock(start_mu);
     if (started.load(std::memory_order_relaxed)) return Status::Ok();
     if (start_failure) return *start_failure;
-    const std::string& name = service->descriptor().name;
+    const std::string& name = descriptor.name;
     if (stopping) return Error("ServiceUnavailable", "stratus is shutting down.", 503);
-    Status st = service->Start();
+    Status st = Get()->Start();
     if (!st.ok()) {
       start_failure = Error("ServiceUnavailable", "service " + name + " failed to start: " +
                                                       st.error().code + ": " + st.error().message,
@@ -116,7 +139,7 @@ struct ServiceEntry {
   // a build defect, reported to the client as an internal error.
   bool Load() {
     std::call_once(load_once, [this] {
-      const auto& d = service->descriptor();
+      const auto& d = descriptor;
       model = FindEmbeddedModel(d.model);
       if (!model) {
         spdlog::error("service {}: embedded model '{}' not found", d.name, d.model);
@@ -149,14 +172,14 @@ struct ServiceEntry {
     if (IsFormRequest(r) || r.query.find("Action=") != std::string::npos) {
       if (auto* c = get(Protocol::kQuery)) return c;
     }
-    return get(service->descriptor().protocol);
+    return get(descriptor.protocol);
   }
 };
 
 struct FrontDoor::Impl {
   ServiceContext& ctx;
-  std::vector<std::unique_ptr<Service>> services;
   std::vector<std::unique_ptr<ServiceEntry>> entries;
+  std::once_flag clients_once;
   std::string version;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
@@ -171,12 +194,21 @@ struct FrontDoor::Impl {
   std::string health_version;
   std::vector<std::string> health_names;  // parallel to entries
 
-  Impl(ServiceContext& c, std::vector<std::unique_ptr<Service>> s, std::string v)
-      : ctx(c), services(std::move(s)), version(std::move(v)) {
-    for (auto& svc : services) {
+  Impl(ServiceContext& c, std::vector<ServiceSlot> slots, std::string v)
+      : ctx(c), version(std::move(v)) {
+    for (auto& slot : slots) {
       auto e = std::make_unique<ServiceEntry>();
-      e->service = svc.get();
-      const auto& d = svc->descriptor();
+      if (slot.built) {
+        e->descriptor = slot.built->descriptor();
+        e->owned = std::move(slot.built);
+        e->instance.store(e->owned.get());
+        std::call_once(e->build_once, [] {});
+      } else {
+        e->descriptor = std::move(slot.descriptor);
+        e->make = std::move(slot.make);
+        e->before_first_call = slot.before_first_call;
+      }
+      const auto& d = e->descriptor;
       by_name[d.name] = e.get();
       if (!d.target_prefix.empty()) by_target_prefix[d.target_prefix] = e.get();
       if (!d.signing_name.empty()) by_signing_name.emplace(d.signing_name, e.get());
@@ -193,7 +225,7 @@ struct FrontDoor::Impl {
       entries.push_back(std::move(e));
     }
     health_version = Json(version).dump();
-    for (const auto& e : entries) health_names.push_back(Json(e->service->descriptor().name).dump());
+    for (const auto& e : entries) health_names.push_back(Json(e->descriptor.name).dump());
     std::sort(rest_prefixes.begin(), rest_prefixes.end(),
               [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
   }
@@ -202,16 +234,35 @@ struct FrontDoor::Impl {
   // (started first, if its start was deferred). False when none matches.
   bool OfferDataPlane(HttpRequest& request, Responder& responder) {
     for (auto& e : entries) {
-      if (!e->service->MatchDataPlane(request)) continue;
+      Service* svc = e->IfBuilt();  // a lazy service has no data plane (ServiceSlot)
+      if (!svc || !svc->MatchDataPlane(request)) continue;
       if (Status st = e->EnsureStarted(); !st.ok()) {
         responder.Send(PlainJson(st.error().http_status,
                                  Json{{"message", st.error().message}}));
       } else {
-        e->service->HandleDataPlane(std::move(request), std::move(responder));
+        svc->HandleDataPlane(std::move(request), std::move(responder));
       }
       return true;
     }
     return false;
+  }
+
+  // True when some built service's data plane matches (no side effects).
+  bool AnyDataPlane(const HttpRequest& request) const {
+    for (const auto& e : entries) {
+      if (Service* svc = e->IfBuilt(); svc && svc->MatchDataPlane(request)) return true;
+    }
+    return false;
+  }
+
+  // Builds the services that set ServiceClients (ServiceSlot::before_first_call) before the
+  // first API request or in-process call reads them; once.
+  void EnsureClients() {
+    std::call_once(clients_once, [this] {
+      for (auto& e : entries) {
+        if (e->before_first_call) e->Get();
+      }
+    });
   }
 
   // Which service a request is for; null when nothing identifies one.
@@ -223,7 +274,8 @@ struct FrontDoor::Impl {
       if (it != by_target_prefix.end()) return it->second;
     } else {
       for (const auto& e : entries) {
-        if (e->service->ClaimsRequest(r)) return e.get();
+        Service* svc = e->IfBuilt();  // a lazy service claims nothing (ServiceSlot)
+        if (svc && svc->ClaimsRequest(r)) return e.get();
       }
     }
     if (claim) {
@@ -232,7 +284,7 @@ struct FrontDoor::Impl {
       if (first && std::next(lo) == hi) return first;
       // Several services share a signing name (API Gateway v1/v2): the path decides.
       for (auto it = lo; it != hi; ++it) {
-        for (const auto& p : it->second->service->descriptor().path_prefixes) {
+        for (const auto& p : it->second->descriptor.path_prefixes) {
           if (StartsWith(r.path, p)) return it->second;
         }
       }
@@ -241,7 +293,7 @@ struct FrontDoor::Impl {
     std::string action = QueryAction(r);
     if (!action.empty()) {
       for (ServiceEntry* e : query_services) {
-        if (e->service->FindHandler(action)) return e;
+        if (e->Get()->FindHandler(action)) return e;
       }
       if (query_services.size() == 1) return query_services[0];
     }
@@ -252,22 +304,50 @@ struct FrontDoor::Impl {
   }
 };
 
+ServiceSlot ServiceSlot::Built(std::unique_ptr<Service> service) {
+  ServiceSlot slot;
+  slot.built = std::move(service);
+  return slot;
+}
+
+ServiceSlot ServiceSlot::Lazy(Service::Descriptor descriptor,
+                              std::function<std::unique_ptr<Service>()> make,
+                              bool before_first_call) {
+  ServiceSlot slot;
+  slot.descriptor = std::move(descriptor);
+  slot.make = std::move(make);
+  slot.before_first_call = before_first_call;
+  return slot;
+}
+
+namespace {
+
+std::vector<ServiceSlot> AllBuilt(std::vector<std::unique_ptr<Service>> services) {
+  std::vector<ServiceSlot> slots;
+  slots.reserve(services.size());
+  for (auto& s : services) slots.push_back(ServiceSlot::Built(std::move(s)));
+  return slots;
+}
+
+}  // namespace
+
 FrontDoor::FrontDoor(ServiceContext& context, std::vector<std::unique_ptr<Service>> services,
                      std::string version)
-    : impl_(std::make_unique<Impl>(context, std::move(services), std::move(version))) {
+    : FrontDoor(context, AllBuilt(std::move(services)), std::move(version)) {}
+
+FrontDoor::FrontDoor(ServiceContext& context, std::vector<ServiceSlot> slots,
+                     std::string version)
+    : impl_(std::make_unique<Impl>(context, std::move(slots), std::move(version))) {
   context.clients.operations = this;
 }
 
 FrontDoor::~FrontDoor() = default;
 
-const std::vector<std::unique_ptr<Service>>& FrontDoor::services() const {
-  return impl_->services;
-}
-
-Status FrontDoor::StartServices(const std::function<bool(const Service&)>& start_now) {
+Status FrontDoor::StartServices(
+    const std::function<bool(const Service::Descriptor&)>& start_now) {
   size_t deferred = 0;
   for (auto& e : impl_->entries) {
-    if (start_now && !start_now(*e->service)) {
+    if (start_now && !start_now(e->descriptor)) {
       ++deferred;
       continue;
     }
@@ -281,7 +361,7 @@ Status FrontDoor::StartServices(const std::function<bool(const Service&)>& start
 
 void FrontDoor::QuiesceServices() {
   for (auto& e : impl_->entries) {
-    if (e->started.load()) e->service->Quiesce();
+    if (e->started.load()) e->Get()->Quiesce();
   }
 }
 
@@ -292,13 +372,18 @@ void FrontDoor::StopServices() {
     e->stopping = true;
   }
   for (auto it = impl_->entries.rbegin(); it != impl_->entries.rend(); ++it) {
-    if ((*it)->started.load()) (*it)->service->Stop();
+    if ((*it)->started.load()) (*it)->Get()->Stop();
   }
 }
 
 bool FrontDoor::Started(std::string_view name) const {
   auto it = impl_->by_name.find(std::string(name));
   return it != impl_->by_name.end() && it->second->started.load();
+}
+
+bool FrontDoor::Built(std::string_view name) const {
+  auto it = impl_->by_name.find(std::string(name));
+  return it != impl_->by_name.end() && it->second->IfBuilt() != nullptr;
 }
 
 std::string FrontDoor::HealthBody() const {
@@ -326,7 +411,7 @@ std::string FrontDoor::HealthBody() const {
 Json FrontDoor::Health() const {
   Json services = Json::object();
   for (const auto& e : impl_->entries) {
-    services[e->service->descriptor().name] = e->loaded.load() ? "running" : "available";
+    services[e->descriptor.name] = e->loaded.load() ? "running" : "available";
   }
   double uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - impl_->started)
                       .count();
@@ -383,9 +468,7 @@ std::shared_ptr<BodySink> FrontDoor::OpenBodySink(const HttpRequest& head) {
   auto length = ParseInt64(head.headers.GetOr("content-length"));
   if (!length || *length < static_cast<int64_t>(kStreamedBodyMinBytes)) return nullptr;
   if (StartsWith(head.path, kInternalPrefix) || head.path == kLocalstackHealth) return nullptr;
-  for (auto& svc : d.services) {
-    if (svc->MatchDataPlane(head)) return nullptr;
-  }
+  if (d.AnyDataPlane(head)) return nullptr;
   auto claim = ParseSigV4(head);
   if (!claim.ok()) return nullptr;  // answered with the signature error once the body is in
   std::optional<SigV4Claim> parsed = std::move(claim).value();
@@ -393,7 +476,7 @@ std::shared_ptr<BodySink> FrontDoor::OpenBodySink(const HttpRequest& head) {
   if (!entry) return nullptr;
   // A sink needs the started service (S3's blob store); a failed start is answered by Handle.
   if (!entry->EnsureStarted().ok()) return nullptr;
-  return entry->service->OpenBodySink(head, parsed ? &*parsed : nullptr);
+  return entry->Get()->OpenBodySink(head, parsed ? &*parsed : nullptr);
 }
 
 void FrontDoor::Handle(HttpRequest request, Responder responder) {
@@ -481,6 +564,8 @@ void FrontDoor::Handle(HttpRequest request, Responder responder) {
     responder.Send(std::move(response));
   };
 
+  // Services that provide ServiceClients (IAM's authorizer) exist before any call reads them.
+  d.EnsureClients();
   // Who is calling, from the SigV4 claim. A malformed signature is answered in the protocol of
   // the service it was meant for.
   auto claim = ParseSigV4(request);
@@ -492,7 +577,7 @@ void FrontDoor::Handle(HttpRequest request, Responder responder) {
     finish(UnknownService(request, call->request_id), "unknown", "unknown", &e);
     return;
   }
-  const auto& desc = entry->service->descriptor();
+  const auto& desc = entry->descriptor;
   if (!entry->Load()) {
     Error e = InternalFailure("The model of service " + desc.name + " is not available.");
     finish(JsonErrorResponse(500, e.code, e.message, call->request_id), desc.name, "unknown", &e);
@@ -550,7 +635,7 @@ void FrontDoor::Handle(HttpRequest request, Responder responder) {
     }
   }
 
-  if (Status prepared = entry->service->PrepareRequest(
+  if (Status prepared = entry->Get()->PrepareRequest(
           request, parsed_claim ? &*parsed_claim : nullptr, call->now_ms);
       !prepared.ok()) {
     fail(nullptr, std::move(prepared).error());
@@ -562,7 +647,7 @@ void FrontDoor::Handle(HttpRequest request, Responder responder) {
     return;
   }
   const Operation* op = resolved.value();
-  const Service::Handler* handler = entry->service->FindHandler(op->name);
+  const Service::Handler* handler = entry->Get()->FindHandler(op->name);
   if (!handler) {
     fail(op, Error("NotImplemented",
                    "Operation " + op->name + " of " + desc.name +
@@ -659,6 +744,7 @@ void FrontDoor::Handle(HttpRequest request, Responder responder) {
 
 void FrontDoor::Call(InternalCall ic, Completion done) {
   Impl& d = *impl_;
+  d.EnsureClients();
   auto it = d.by_name.find(ic.service);
   if (it == d.by_name.end()) {
     done(Error("UnknownOperationException", "No service named " + ic.service + " in stratus."));
@@ -679,14 +765,14 @@ void FrontDoor::Call(InternalCall ic, Completion done) {
                "Service " + ic.service + " has no operation " + ic.operation + "."));
     return;
   }
-  const Service::Handler* handler = entry->service->FindHandler(op->name);
+  const Service::Handler* handler = entry->Get()->FindHandler(op->name);
   if (!handler) {
     done(Error("NotImplemented",
                "Operation " + op->name + " of " + ic.service + " is not implemented in stratus yet.",
                501, false));
     return;
   }
-  const auto& desc = entry->service->descriptor();
+  const auto& desc = entry->descriptor;
   auto call = std::make_shared<CallContext>();
   call->request_id = NewUuid();
   call->service = desc.name;

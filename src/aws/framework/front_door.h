@@ -31,10 +31,33 @@
 
 namespace stratus::aws {
 
+// One service as registered with the front door: built already, or built on first use.
+//
+// A lazy service costs nothing until a request or in-process call is routed to it (or its start
+// is needed at boot). Its slot declares the descriptor the service will have (routing needs it
+// before the service exists; the two must be equal, which services' tests check). Only a
+// service without a data plane and without ClaimsRequest may be lazy: those hooks are offered
+// every request and are not consulted for a service that is not built yet. A lazy service whose
+// constructor sets ServiceClients (IAM's authorizer) says `before_first_call`: it is built
+// before the first API request or in-process call reads them.
+struct ServiceSlot {
+  std::unique_ptr<Service> built;
+  Service::Descriptor descriptor;
+  std::function<std::unique_ptr<Service>()> make;
+  bool before_first_call = false;
+
+  static ServiceSlot Built(std::unique_ptr<Service> service);
+  static ServiceSlot Lazy(Service::Descriptor descriptor,
+                          std::function<std::unique_ptr<Service>()> make,
+                          bool before_first_call = false);
+};
+
 class FrontDoor final : public HttpHandler, public RejectFormatter, public OperationCaller {
  public:
+  // Services in routing order (the first data plane match wins).
   FrontDoor(ServiceContext& context, std::vector<std::unique_ptr<Service>> services,
             std::string version);
+  FrontDoor(ServiceContext& context, std::vector<ServiceSlot> services, std::string version);
   ~FrontDoor() override;
 
   void Handle(HttpRequest request, Responder responder) override;
@@ -58,20 +81,22 @@ class FrontDoor final : public HttpHandler, public RejectFormatter, public Opera
   // (services::MustStartAtBoot), so laziness delays nothing. Without it, every service starts
   // here. Fails with the first service that fails to start at boot; a deferred service that
   // fails to start answers each use with the error (503), without retrying.
-  Status StartServices(const std::function<bool(const Service&)>& start_now = nullptr);
+  // A lazy service (ServiceSlot) is built when it starts.
+  Status StartServices(
+      const std::function<bool(const Service::Descriptor&)>& start_now = nullptr);
   // Stops every started service, in reverse order; no service starts afterwards.
   void StopServices();
   // Service::Quiesce on every started service (the server has begun draining).
   void QuiesceServices();
-  // True once the service named `name` has started (for tests and diagnostics).
+  // True once the service named `name` has started / has been built (tests, diagnostics).
   bool Started(std::string_view name) const;
+  bool Built(std::string_view name) const;
 
   // The /_stratus/health document.
   Json Health() const;
   // Health().dump(), written without building the document.
   std::string HealthBody() const;
 
-  const std::vector<std::unique_ptr<Service>>& services() const;
 
  private:
   struct Impl;

@@ -381,7 +381,7 @@ TEST_F(DeferredStartTest, WithoutAPolicyEveryServiceStartsAtBoot) {
 }
 
 TEST_F(DeferredStartTest, ADeferredServiceStartsOnceOnItsFirstRequest) {
-  ASSERT_TRUE(door_->StartServices([](const Service&) { return false; }).ok());
+  ASSERT_TRUE(door_->StartServices([](const Service::Descriptor&) { return false; }).ok());
   EXPECT_EQ(counting_->starts.load(), 0);
   EXPECT_FALSE(door_->Started("sts"));
   // Health lists it all the same.
@@ -398,7 +398,7 @@ TEST_F(DeferredStartTest, ADeferredServiceStartsOnceOnItsFirstRequest) {
 }
 
 TEST_F(DeferredStartTest, ADeferredServiceStartsOnAnInternalCall) {
-  ASSERT_TRUE(door_->StartServices([](const Service&) { return false; }).ok());
+  ASSERT_TRUE(door_->StartServices([](const Service::Descriptor&) { return false; }).ok());
   auto r = door_->CallAndWait(InternalCall{.service = "sts", .operation = "GetCallerIdentity"});
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r.value().body["UserId"], "started");
@@ -406,7 +406,7 @@ TEST_F(DeferredStartTest, ADeferredServiceStartsOnAnInternalCall) {
 }
 
 TEST_F(DeferredStartTest, ADeferredServiceStartsOnItsDataPlane) {
-  ASSERT_TRUE(door_->StartServices([](const Service&) { return false; }).ok());
+  ASSERT_TRUE(door_->StartServices([](const Service::Descriptor&) { return false; }).ok());
   HttpRequest req;
   req.method = "GET";
   req.path = req.target = "/_counting/x";
@@ -417,7 +417,7 @@ TEST_F(DeferredStartTest, ADeferredServiceStartsOnItsDataPlane) {
 }
 
 TEST_F(DeferredStartTest, ANeverStartedServiceIsNotStoppedAndCannotStartAfterShutdown) {
-  ASSERT_TRUE(door_->StartServices([](const Service&) { return false; }).ok());
+  ASSERT_TRUE(door_->StartServices([](const Service::Descriptor&) { return false; }).ok());
   door_->QuiesceServices();
   door_->StopServices();
   EXPECT_EQ(counting_->stops.load(), 0);
@@ -428,7 +428,7 @@ TEST_F(DeferredStartTest, ANeverStartedServiceIsNotStoppedAndCannotStartAfterShu
 
 TEST_F(DeferredStartTest, AFailedDeferredStartAnswersEveryUseWithoutRetrying) {
   counting_->fail_start = true;
-  ASSERT_TRUE(door_->StartServices([](const Service&) { return false; }).ok());
+  ASSERT_TRUE(door_->StartServices([](const Service::Descriptor&) { return false; }).ok());
   for (int i = 0; i < 2; ++i) {
     HttpResponse r = Send(Query("Action=GetCallerIdentity&Version=2011-06-15"));
     EXPECT_EQ(r.status, 503) << r.body;
@@ -444,6 +444,84 @@ TEST_F(DeferredStartTest, AFailedStartAtBootFailsStartServices) {
   Status st = door_->StartServices();
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.error().message.find("service sts failed to start"), std::string::npos);
+}
+
+// A lazy slot: the service is built on its first request (or at boot when it must start), and
+// a before_first_call slot before the first API request or in-process call.
+class LazySlotTest : public FrontDoorTest {
+ protected:
+  void Make(bool before_first_call) {
+    std::vector<ServiceSlot> slots;
+    Service::Descriptor d{.name = "sts",
+                          .model = "sts-2011-06-15",
+                          .protocol = Protocol::kQuery,
+                          .signing_name = "sts",
+                          .validation_error = "ValidationError"};
+    slots.push_back(ServiceSlot::Lazy(
+        d,
+        [this] {
+          builds_.fetch_add(1);
+          return std::make_unique<CountingService>();
+        },
+        before_first_call));
+    door_ = std::make_unique<FrontDoor>(*ctx_, std::move(slots), "test");
+  }
+  std::atomic<int> builds_{0};
+};
+
+TEST_F(LazySlotTest, ALazyServiceIsBuiltAndStartedOnItsFirstRequest) {
+  Make(false);
+  ASSERT_TRUE(door_->StartServices([](const Service::Descriptor&) { return false; }).ok());
+  EXPECT_FALSE(door_->Built("sts"));
+  EXPECT_EQ(door_->Health()["services"]["sts"], "available");  // listed all the same
+  // Health and unknown paths do not build it.
+  HttpRequest health;
+  health.method = "GET";
+  health.path = health.target = "/_stratus/health";
+  EXPECT_EQ(Send(health).status, 200);
+  EXPECT_EQ(builds_.load(), 0);
+  for (int i = 0; i < 2; ++i) {
+    HttpResponse r = Send(Query("Action=GetCallerIdentity&Version=2011-06-15"));
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_NE(r.body.find("<UserId>started</UserId>"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(builds_.load(), 1);
+  EXPECT_TRUE(door_->Built("sts"));
+  EXPECT_TRUE(door_->Started("sts"));
+  door_->StopServices();
+}
+
+TEST_F(LazySlotTest, ALazyServiceThatMustStartIsBuiltAtBoot) {
+  Make(false);
+  ASSERT_TRUE(door_->StartServices([](const Service::Descriptor& d) {
+                      return d.name == "sts";
+                    }).ok());
+  EXPECT_EQ(builds_.load(), 1);
+  EXPECT_TRUE(door_->Started("sts"));
+  door_->StopServices();
+}
+
+TEST_F(LazySlotTest, ALazyServiceIsBuiltOnAnInternalCall) {
+  Make(false);
+  ASSERT_TRUE(door_->StartServices([](const Service::Descriptor&) { return false; }).ok());
+  auto r = door_->CallAndWait(InternalCall{.service = "sts", .operation = "GetCallerIdentity"});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r.value().body["UserId"], "started");
+  EXPECT_EQ(builds_.load(), 1);
+}
+
+TEST_F(LazySlotTest, ABeforeFirstCallServiceIsBuiltByAnyCall) {
+  Make(true);
+  ASSERT_TRUE(door_->StartServices([](const Service::Descriptor&) { return false; }).ok());
+  EXPECT_EQ(builds_.load(), 0);
+  // An API request for no service at all still builds it (it may set ServiceClients).
+  HttpRequest r;
+  r.method = "POST";
+  r.path = r.target = "/";
+  r.headers.Set("X-Amz-Target", "NoSuchService_20990101.Op");
+  EXPECT_EQ(Send(r).status, 400);
+  EXPECT_EQ(builds_.load(), 1);
+  EXPECT_FALSE(door_->Started("sts"));  // built, not started: nothing was routed to it
 }
 
 }  // namespace
