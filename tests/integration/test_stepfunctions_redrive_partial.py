@@ -119,7 +119,8 @@ def test_distributed_map_run_is_redriven(shared_stratus, data_path):  # noqa: F8
     child = [e["type"] for e in sfn.get_execution_history(executionArn=failed_child, maxResults=1000)["events"]]
     assert child[0] == "ExecutionStarted" and child[-1] == "ExecutionSucceeded"
     assert child.index("ExecutionFailed") < child.index("ExecutionRedriven")
-    assert sfn.describe_execution(executionArn=failed_child)["status"] == "SUCCEEDED"
+    desc = sfn.describe_execution(executionArn=failed_child)
+    assert desc["status"] == "SUCCEEDED" and desc["redriveCount"] == 1 and "redriveDate" in desc, desc
 
 
 def test_redrive_refused_after_14_days(data_path, tmp_path):  # noqa: F811

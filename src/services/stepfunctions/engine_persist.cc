@@ -61,6 +61,7 @@ Json FrameToJson(const Frame& f, const std::string& branch) {
   if (!f.child_arn.empty()) {
     j["child_arn"] = f.child_arn;
     j["child_next_event"] = f.child_next_event;
+    if (f.redriven_child) j["redriven_child"] = true;
   }
   if (!f.redrive_done.is_null()) j["redrive_done"] = f.redrive_done;
   if (!f.redrive_child_events.is_null()) j["redrive_child_events"] = f.redrive_child_events;
@@ -213,6 +214,7 @@ std::unique_ptr<Execution> Execution::Restore(std::shared_ptr<const Definition> 
     f->iteration_root = j.value("iteration_root", uint64_t{0});
     f->child_arn = j.value("child_arn", "");
     f->child_next_event = j.value("child_next_event", int64_t{1});
+    f->redriven_child = j.value("redriven_child", false);
     f->redrive_done = j.value("redrive_done", Json());
     f->redrive_child_events = j.value("redrive_child_events", Json());
     f->partial_results = j.value("partial_results", Json());

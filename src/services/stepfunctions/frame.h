@@ -103,6 +103,7 @@ struct Frame : public VariableLookup {
   std::string child_arn;
   int64_t child_next_event = 1;
   bool aborted = false;  // StopExecution of the child execution ended it
+  bool redriven_child = false;  // the iteration re-runs a child execution a redrive continues (persisted)
   // A distributed Map: how often its map run was redriven, and when last (persisted).
   int64_t map_run_redrives = 0;
   int64_t map_run_redrive_ms = 0;

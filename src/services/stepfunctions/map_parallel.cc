@@ -247,6 +247,7 @@ void StateRunner::StartIterations(Frame& f) {
           if (next.is_number_integer()) {
             child->child_next_event = next.get<int64_t>();
             child->last_event = child->child_next_event - 1;
+            child->redriven_child = true;
           }
         }
       }

@@ -83,6 +83,11 @@ void StateRunner::RecordChildExecution(Frame& parent, Frame& child, const char* 
            {"input", std::move(input)},
            {"status", st}};
   if (st != "RUNNING") rec["stopMs"] = e_.host_.NowMs();
+  // A redriven iteration: its child execution was redriven with the map run.
+  if (child.redriven_child) {
+    rec["redriveCount"] = std::max<int64_t>(1, parent.map_run_redrives);
+    rec["redriveMs"] = parent.map_run_redrive_ms;
+  }
   if (st == "SUCCEEDED") {
     rec["output"] = child.output;
   } else if (st == "FAILED" || (st == "ABORTED" && child.aborted)) {
@@ -92,7 +97,7 @@ void StateRunner::RecordChildExecution(Frame& parent, Frame& child, const char* 
   // The child execution's own history: its start and its end.
   if (child.iteration_root == child.id && !child.child_arn.empty()) {
     Json d = Json::object();
-    if (st == "RUNNING" && child.child_next_event > 1) {
+    if (st == "RUNNING" && child.redriven_child) {
       // A redriven iteration: its child execution is redriven.
       e_.Emit(&child, "ExecutionRedriven", "executionRedrivenEventDetails",
               Json{{"redriveCount", std::max<int64_t>(1, parent.map_run_redrives)}});

@@ -173,6 +173,12 @@ TEST(RedriveTest, DistributedMapResumesItsMapRun) {
   EXPECT_EQ(rec["status"], "SUCCEEDED");
   EXPECT_EQ(rec["redriveCount"], 1);
   EXPECT_EQ(rec["itemCounts"]["succeeded"], 2);
+  // The re-run iteration's child execution is redriven (its record says so).
+  ASSERT_FALSE(second.children.empty());
+  for (const auto& child : second.children) {
+    EXPECT_TRUE(child["arn"].get<std::string>().ends_with("_1"));
+    EXPECT_EQ(child["redriveCount"], 1);
+  }
   bool redriven_event = false, entered_again = false;
   for (const auto& ev : r->pending_events()) {
     if (ev.type == "MapRunRedriven") {

@@ -95,6 +95,8 @@ std::vector<std::pair<std::string, std::string>> MapRunWrites(const ExecutionInf
     ci.account = parent.account;
     ci.region = parent.region;
     ci.start_ms = child.value("startMs", int64_t{0});
+    ci.redrive_count = child.value("redriveCount", int64_t{0});
+    ci.redrive_ms = child.value("redriveMs", int64_t{0});
     Json meta_rec{{"info", InfoToJson(ci)}, {"input", child.value("input", Json())},
                   {"mapRunArn", child.value("mapRunArn", "")}, {"parentExecutionArn", parent.arn}};
     Json state_rec{{"status", child.value("status", "SUCCEEDED")}, {"stop_ms", child.value("stopMs", int64_t{0})}};
