@@ -5,7 +5,11 @@ namespace stratus::services::cognito {
 Json AttributeList(const Json& map) {
   Json out = Json::array();
   if (!map.is_object()) return out;
-  for (const auto& [k, v] : map.items()) out.push_back(Json{{"Name", k}, {"Value", v}});
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    Json& a = out.emplace_back(Json::object());
+    a["Name"] = it.key();
+    a["Value"] = it.value();
+  }
   return out;
 }
 

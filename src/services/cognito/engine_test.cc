@@ -240,6 +240,12 @@ TEST_F(EngineTest, AdminCreateUserNewPasswordAndTotp) {
   ASSERT_TRUE(engine_->VerifySoftwareToken(Json{{"AccessToken", access}, {"UserCode", code}}).ok());
   ASSERT_TRUE(engine_->SetUserMfaPreference(Json{{"AccessToken", access},
                                                  {"SoftwareTokenMfaSettings", Json{{"Enabled", true}, {"PreferredMfa", true}}}}).ok());
+  auto me = engine_->GetUser(Json{{"AccessToken", access}});
+  ASSERT_TRUE(me.ok()) << me.error().message;
+  EXPECT_EQ((*me)["Username"], "frank");
+  EXPECT_EQ((*me)["PreferredMfaSetting"], "SOFTWARE_TOKEN_MFA");
+  EXPECT_EQ((*me)["UserMFASettingList"], Json::array({"SOFTWARE_TOKEN_MFA"}));
+  EXPECT_FALSE(me->contains("MFAOptions")) << "MFAOptions lists SMS only";
   clock_.Advance(60000);
   auto mfa = PasswordAuth("frank", "Final-Passw0rd");
   ASSERT_TRUE(mfa.ok());

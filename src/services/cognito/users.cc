@@ -212,13 +212,22 @@ Json Users::AdminGetUser(const Json& user) {
 }
 
 Json Users::GetUser(const Json& user) {
-  Json out = Json{{"Username", user["Username"]},
-                  {"UserAttributes", AttributeList(user.value("Attributes", Json::object()))}};
-  const Json& mfa = user.value("_Mfa", Json::object());
+  // Read in place: value() would copy the attribute map and the MFA settings on every call.
+  static const Json kNone = Json::object();
+  auto member = [&](const Json& obj, const char* key) -> const Json& {
+    auto it = obj.find(key);
+    return it == obj.end() ? kNone : *it;
+  };
+  Json out = Json::object();
+  out["Username"] = user["Username"];
+  out["UserAttributes"] = AttributeList(member(user, "Attributes"));
+  const Json& mfa = member(user, "_Mfa");
   if (mfa.contains("Preferred")) out["PreferredMfaSetting"] = mfa["Preferred"];
-  if (!mfa.value("Enabled", Json::array()).empty()) out["UserMFASettingList"] = mfa["Enabled"];
-  Json opts = MfaOptions(user);
-  if (!opts.empty()) out["MFAOptions"] = opts;
+  const Json& enabled = member(mfa, "Enabled");
+  if (enabled.is_array() && !enabled.empty()) {
+    out["UserMFASettingList"] = enabled;
+    if (ListHas(enabled, "SMS_MFA")) out["MFAOptions"] = MfaOptions(user);
+  }
   return out;
 }
 
