@@ -1,0 +1,304 @@
+// The SQS engine's send path: SendMessage and SendMessageBatch.
+#include <memory>
+#include <mutex>
+
+#include "core/crypto.h"
+#include "core/random.h"
+#include "core/strings.h"
+#include "services/sqs/engine.h"
+#include "services/sqs/errors.h"
+#include "services/sqs/md5.h"
+#include "services/sqs/message_checks.h"
+#include "services/sqs/records.h"
+
+namespace stratus::services::sqs {
+
+namespace {
+
+// The queue whose send this thread is queuing a write for, under the queue's mutex: a WriteAsync
+// that completes at once (the store is closing) runs its callback on this thread, which must then
+// not take that mutex again.
+thread_local const Queue* tls_enqueuing = nullptr;
+
+}  // namespace
+
+// One send in progress, shared by the request path and the commit callback.
+struct Engine::SendJob {
+  std::vector<Result<Json>> results;
+  std::vector<std::unique_ptr<Message>> built;  // null: failed validation or a duplicate
+  std::vector<std::string> dedup_keys;          // FIFO: per entry
+  std::function<void(std::vector<Result<Json>>)> done;
+  bool completed_inline = false;  // the write failed at once; the enqueuer calls done
+};
+
+void Engine::Send(const Scope& s, const std::shared_ptr<Queue>& q,
+                  const std::vector<SendEntry>& entries, SendDone done) {
+  auto job = std::make_shared<SendJob>();
+  job->results.assign(entries.size(), Result<Json>(Json::object()));
+  job->built.resize(entries.size());
+  job->dedup_keys.resize(entries.size());
+  job->done = std::move(done);
+  auto& results = job->results;
+  auto& built = job->built;
+  int64_t now = clock_.NowMillis();
+  QueueConfig config;
+  {
+    std::lock_guard ql(q->mu);
+    config = q->config;
+  }
+  // Validate each entry; build its message and its record (which does not depend on the
+  // sequence number, so it is encoded outside the lock).
+  std::vector<std::string> values(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const Json& in = *entries[i].in;
+    auto fail = [&](Error e) { results[i] = std::move(e); };
+    std::string body = in.value("MessageBody", "");
+    if (body.empty()) {
+      fail(MissingParameter("The request must contain the parameter MessageBody."));
+      continue;
+    }
+    if (!HasOnlyValidCharacters(body)) {
+      fail(InvalidMessageContents());
+      continue;
+    }
+    Json attrs = in.value("MessageAttributes", Json::object());
+    auto attr_bytes = CheckAttributes(attrs);
+    if (!attr_bytes.ok()) {
+      fail(attr_bytes.error());
+      continue;
+    }
+    if (static_cast<int64_t>(body.size()) + *attr_bytes > config.max_message_bytes) {
+      fail(InvalidParameterValue("One or more parameters are invalid. Reason: Message must be "
+                                 "shorter than " + std::to_string(config.max_message_bytes) +
+                                 " bytes."));
+      continue;
+    }
+    int64_t delay = config.delay_s;
+    if (in.contains("DelaySeconds")) {
+      int64_t d = in["DelaySeconds"].get<int64_t>();
+      if (config.fifo) {
+        fail(InvalidParameterValue("Value " + std::to_string(d) +
+                                   " for parameter DelaySeconds is invalid. Reason: The request "
+                                   "include parameter that is not valid for this queue type."));
+        continue;
+      }
+      if (d < 0 || d > kMaxDelaySeconds) {
+        fail(InvalidParameterValue("Value " + std::to_string(d) +
+                                   " for parameter DelaySeconds is invalid. Reason: DelaySeconds "
+                                   "must be >= 0 and <= 900."));
+        continue;
+      }
+      delay = d;
+    }
+    auto m = std::make_unique<Message>();
+    m->group = in.value("MessageGroupId", "");
+    m->dedup_id = in.value("MessageDeduplicationId", "");
+    if (config.fifo) {
+      if (m->group.empty()) {
+        fail(MissingParameter("The request must contain the parameter MessageGroupId."));
+        continue;
+      }
+      if (m->dedup_id.empty()) {
+        if (!config.content_based_dedup) {
+          fail(InvalidParameterValue("The queue should either have ContentBasedDeduplication "
+                                     "enabled or MessageDeduplicationId provided explicitly"));
+          continue;
+        }
+        m->dedup_id = Sha256Hex(body);
+      }
+      job->dedup_keys[i] = config.dedup_scope_group ? m->group + "/" + m->dedup_id : m->dedup_id;
+    } else if (!m->dedup_id.empty()) {
+      fail(InvalidParameterValue("Value " + m->dedup_id +
+                                 " for parameter MessageDeduplicationId is invalid. Reason: The "
+                                 "request include parameter that is not valid for this queue "
+                                 "type."));
+      continue;
+    }
+    const Json* trace = nullptr;
+    if (auto sys = in.find("MessageSystemAttributes"); sys != in.end() && sys->is_object()) {
+      if (auto t = sys->find("AWSTraceHeader"); t != sys->end()) trace = &*t;
+    }
+    m->trace_header = trace ? trace->value("StringValue", "") : s.trace_header;
+    m->id = NewUuid();
+    m->body = std::move(body);
+    m->attributes = std::move(attrs);
+    m->md5_body = Md5OfBody(m->body);
+    m->md5_attributes = Md5OfAttributes(m->attributes);
+    m->sender_id = s.sender_id;
+    m->sent_ms = now;
+    m->visible_at_ms = now + delay * 1000;
+    Json out = Json::object();
+    if (!entries[i].id.empty()) out["Id"] = entries[i].id;
+    out["MessageId"] = m->id;
+    out["MD5OfMessageBody"] = m->md5_body;
+    if (!m->md5_attributes.empty()) out["MD5OfMessageAttributes"] = m->md5_attributes;
+    if (trace) {
+      out["MD5OfMessageSystemAttributes"] = Md5OfAttributes(Json{{"AWSTraceHeader", *trace}});
+    }
+    values[i] = records::EncodeMessage(*m);
+    results[i] = std::move(out);
+    built[i] = std::move(m);
+  }
+
+  // Under the queue's mutex: assign sequence numbers, drop duplicates (FIFO) inside the 5-minute
+  // window, and queue the write, so that commits (and indexing) follow sequence order.
+  bool answer_now = false;
+  {
+    std::lock_guard ql(q->mu);
+    if (q->deleted) {
+      for (auto& r : results) r = QueueDoesNotExist();
+      answer_now = true;
+    } else {
+      std::vector<std::pair<std::string, std::string>> puts;  // key, value
+      bool duplicates = false;
+      for (size_t i = 0; i < entries.size(); ++i) {
+        if (!built[i]) continue;
+        Message& m = *built[i];
+        m.seq = q->next_seq++;
+        if (config.fifo) {
+          const std::string& key = job->dedup_keys[i];
+          auto it = q->dedup.find(key);
+          if (it != q->dedup.end() && it->second.expires_ms > now) {
+            results[i]->operator[]("MessageId") = it->second.message_id;
+            results[i]->operator[]("SequenceNumber") = SequenceNumber(it->second.seq);
+            built[i].reset();
+            duplicates = true;
+            continue;
+          }
+          DedupEntry e{now + kDedupWindowMs, m.id, m.seq};
+          q->dedup[key] = e;
+          puts.emplace_back(records::DedupKey(q->id, key),
+                            Json{{"e", e.expires_ms}, {"m", e.message_id}, {"s", e.seq}}.dump());
+          results[i]->operator[]("SequenceNumber") = SequenceNumber(m.seq);
+        }
+        puts.emplace_back(records::MessageKey(q->id, m.seq), std::move(values[i]));
+      }
+      if (puts.empty() && !duplicates) {
+        answer_now = true;  // every entry failed validation
+      } else {
+        // A duplicate's original may still be committing: an empty write queued after it
+        // answers the duplicate only once the original is durable.
+        tls_enqueuing = q.get();
+        store_.WriteAsync(
+            [puts = std::move(puts)](store::WriteTxn& txn) -> Status {
+              for (const auto& [k, v] : puts) STRATUS_RETURN_IF_ERROR(txn.Put(k, v));
+              return Status::Ok();
+            },
+            [this, q, job](Status st) { SendCommitted(q, job, std::move(st)); });
+        tls_enqueuing = nullptr;
+      }
+    }
+  }
+  if (answer_now || job->completed_inline) job->done(std::move(job->results));
+}
+
+void Engine::SendCommitted(const std::shared_ptr<Queue>& q, const std::shared_ptr<SendJob>& job,
+                           Status st) {
+  if (!st.ok()) {
+    for (size_t i = 0; i < job->built.size(); ++i) {
+      if (job->built[i]) job->results[i] = st.error();
+    }
+    if (tls_enqueuing == q.get()) {
+      // Completed inside WriteAsync (the store is closing): this thread holds q->mu.
+      job->completed_inline = true;
+      return;
+    }
+    {
+      std::lock_guard ql(q->mu);
+      for (size_t i = 0; i < job->built.size(); ++i) {
+        if (!job->built[i] || job->dedup_keys[i].empty()) continue;
+        auto it = q->dedup.find(job->dedup_keys[i]);
+        if (it != q->dedup.end() && it->second.message_id == job->built[i]->id) q->dedup.erase(it);
+      }
+    }
+    job->done(std::move(job->results));
+    return;
+  }
+  int64_t now = clock_.NowMillis();
+  std::vector<std::shared_ptr<Waiter>> waiters;
+  {
+    std::lock_guard ql(q->mu);
+    if (!q->deleted) {
+      bool visible = false;
+      for (auto& m : job->built) {
+        if (!m || m->seq < q->purged_below_seq) continue;
+        visible = visible || m->visible_at_ms <= now;
+        q->Index(*m, now);
+        uint64_t seq = m->seq;
+        q->messages.emplace(seq, std::move(m));
+      }
+      if (visible) waiters = q->TakeWaiters();
+    }
+  }
+  for (auto& w : waiters) w->wake();
+  job->done(std::move(job->results));
+}
+
+void Engine::SendMessageAsync(const Scope& s, const Json& in, Done done) {
+  auto q = Find(s, in);
+  if (!q.ok()) {
+    done(q.error());
+    return;
+  }
+  Send(s, *q, {SendEntry{"", &in}}, [done = std::move(done)](std::vector<Result<Json>> r) {
+    done(std::move(r[0]));
+  });
+}
+
+void Engine::SendMessageBatchAsync(const Scope& s, const Json& in, Done done) {
+  auto found = Find(s, in);
+  if (!found.ok()) {
+    done(found.error());
+    return;
+  }
+  static const Json kNoEntries = Json::array();
+  const Json& entries = in.contains("Entries") ? in["Entries"] : kNoEntries;
+  if (Status st = CheckBatch(entries, "SendMessageBatchRequestEntry"); !st.ok()) {
+    done(st.error());
+    return;
+  }
+  int64_t total = 0;
+  for (const auto& e : entries) {
+    total += static_cast<int64_t>(e.value("MessageBody", "").size());
+    if (auto b = CheckAttributes(e.value("MessageAttributes", Json::object())); b.ok()) total += *b;
+  }
+  if (total > kMaxMessageBytes) {
+    done(Error("BatchRequestTooLong", "Batch requests cannot be longer than 262144 bytes. You "
+                                      "have sent " + std::to_string(total) + " bytes."));
+    return;
+  }
+  std::vector<SendEntry> list;
+  list.reserve(entries.size());
+  std::vector<std::string> ids;
+  ids.reserve(entries.size());
+  for (const auto& e : entries) {
+    list.push_back(SendEntry{e.value("Id", ""), &e});
+    ids.push_back(list.back().id);
+  }
+  Send(s, *found, list, [ids = std::move(ids), done = std::move(done)](
+                            std::vector<Result<Json>> results) {
+    Json ok = Json::array();
+    Json failed = Json::array();
+    for (size_t i = 0; i < results.size(); ++i) {
+      if (results[i].ok()) {
+        ok.push_back(std::move(results[i]).value());
+      } else {
+        const Error& e = results[i].error();
+        failed.push_back(Json{{"Id", ids[i]}, {"SenderFault", e.sender_fault},
+                              {"Code", e.code}, {"Message", e.message}});
+      }
+    }
+    done(Json{{"Successful", std::move(ok)}, {"Failed", std::move(failed)}});
+  });
+}
+
+
+Result<Json> Engine::SendMessage(const Scope& s, const Json& in) {
+  return Wait([&](Done done) { SendMessageAsync(s, in, std::move(done)); });
+}
+
+Result<Json> Engine::SendMessageBatch(const Scope& s, const Json& in) {
+  return Wait([&](Done done) { SendMessageBatchAsync(s, in, std::move(done)); });
+}
+
+}  // namespace stratus::services::sqs
