@@ -1,8 +1,9 @@
 """Creates the benchmark's APIs on a running stratus and prints their data-plane URLs:
 mock  — a REST API, GET /hello with a MOCK integration (stage prod)
 node  — an HTTP API quick-created on a nodejs echo function (offline/handler.js)
-provided — an HTTP API quick-created on a `provided.al2023` echo bootstrap
-Usage: setup.py <stratus url>"""
+provided — an HTTP API quick-created on a `provided.al2023` echo bootstrap: the native
+           bench/apigateway/proxy_echo.c when its binary is given, else a python3 script
+Usage: setup.py <stratus url> [compiled proxy_echo bootstrap]"""
 import io
 import json
 import sys
@@ -54,6 +55,8 @@ while True:
     c.request('POST', f'/2018-06-01/runtime/invocation/{rid}/response', body)
     c.getresponse().read()
 """
+if len(sys.argv) > 2:
+    bootstrap = open(sys.argv[2], "rb").read()
 fns = {}
 for name, runtime, handler_name, files in [
         ("bench-node", "nodejs18.x", "handler.handler", {"handler.js": (handler, 0o100644)}),
