@@ -36,9 +36,13 @@ TEST(ChildExecutionTest, IterationsHaveTheirOwnHistories) {
   auto def = Def(kDistributed);
   FakeHost host;
   Execution e(def, TestInfo(), host);
+  e.TraceStates(true);
   e.Start(Json::parse("[10,20]"));
   e.Run();
   ASSERT_EQ(host.tasks.size(), 2u);
+  // The iterations' states are told apart from the parent's (their event ids repeat it).
+  EXPECT_NE(host.tasks[0].span_scope, 0u);
+  EXPECT_NE(host.tasks[0].span_scope, host.tasks[1].span_scope);
   for (const auto& t : host.tasks) {
     TaskResult r;
     r.output = t.parameters;
@@ -46,6 +50,7 @@ TEST(ChildExecutionTest, IterationsHaveTheirOwnHistories) {
   }
   e.Run();
   ASSERT_EQ(e.status(), ExecutionStatus::kSucceeded);
+  for (const auto& span : host.spans) EXPECT_EQ(span.scope == 0, span.state == "M") << span.state;
   auto by = ByExecution(e.TakeEvents());
   ASSERT_EQ(by.size(), 3u);  // the parent and two children
   // The parent's history holds the Map and its map run, not the iterations' states.

@@ -338,6 +338,7 @@ void Execution::EndSpan(Frame& f, std::string_view error) {
   span.state_name = f.current().name;
   span.type = f.current().type;
   span.entered_event = f.entered_event;
+  span.span_scope = f.iteration_root;
   span.entered_ms = f.entered_ms;
   span.exited_ms = host_.NowMs();
   span.error = error;

@@ -79,6 +79,9 @@ struct TaskCall {
   std::optional<int64_t> timeout_seconds, heartbeat_seconds;
   std::string trace_parent;  // the state's segment id (set by the runner when states are traced)
   int64_t entered_event = 0;  // the event id of the state's Entered event (names its span)
+  // Inside a distributed Map iteration (a child execution numbering its own events): its top
+  // frame's id, which tells its states' spans from the parent's (0: the execution's own).
+  uint64_t span_scope = 0;
 };
 
 // One state's stay, from its Entered event to its Exited event or its failure, reported to the
@@ -90,6 +93,7 @@ struct StateSpan {
   std::string_view state_name;
   StateType type = StateType::kPass;
   int64_t entered_event = 0;
+  uint64_t span_scope = 0;  // as TaskCall::span_scope
   int64_t entered_ms = 0;
   int64_t exited_ms = 0;
   std::string_view error;  // empty: the state exited normally (a caught error exits normally)

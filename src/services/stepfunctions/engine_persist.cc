@@ -332,6 +332,7 @@ void Execution::ResumePendingWork() {
     call.parameters = f->task_parameters;
     call.token = f->task_token;
     call.entered_event = f->entered_event;
+    call.span_scope = f->iteration_root;
     host_.Dispatch(call);
   }
 }

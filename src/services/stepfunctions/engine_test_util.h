@@ -16,10 +16,12 @@ class FakeHost : public EngineHost {
   struct Span {
     std::string state, error;
     int64_t entered_event = 0, entered_ms = 0, exited_ms = 0;
+    uint64_t scope = 0;
   };
   std::vector<Span> spans;  // StateEnded reports (when the execution traces its states)
   void StateEnded(const StateSpan& s) override {
-    spans.push_back({std::string(s.state_name), std::string(s.error), s.entered_event, s.entered_ms, s.exited_ms});
+    spans.push_back({std::string(s.state_name), std::string(s.error), s.entered_event, s.entered_ms, s.exited_ms,
+                     s.span_scope});
   }
   int64_t NowMs() const override { return now; }
   void Dispatch(const TaskCall& call) override { tasks.push_back(call); }

@@ -80,6 +80,16 @@ struct Runner::Live {
   bool finished = false;
 };
 
+namespace {
+
+// A state's span key: its Entered event id, distinct for the states of a distributed Map
+// iteration (whose events are numbered in its own history) by the iteration's frame.
+int64_t SpanKey(int64_t entered_event, uint64_t scope) {
+  return scope == 0 ? entered_event : entered_event + static_cast<int64_t>(scope << 32);
+}
+
+}  // namespace
+
 class Runner::Host : public EngineHost {
  public:
   Host(Live& live, const Clock& clock, trace::Recorder& tracer) : live_(live), clock_(clock), tracer_(tracer) {}
@@ -87,7 +97,8 @@ class Runner::Host : public EngineHost {
   void Dispatch(const TaskCall& call) override {
     live_.pending_dispatch.push_back(call);
     if (live_.trace_states && call.entered_event > 0) {
-      live_.pending_dispatch.back().trace_parent = StateSpanId(live_.trace.segment_id, call.entered_event);
+      live_.pending_dispatch.back().trace_parent =
+          StateSpanId(live_.trace.segment_id, SpanKey(call.entered_event, call.span_scope));
     }
   }
   void ScheduleTimer(uint64_t frame, uint64_t seq, int64_t due_ms) override {
@@ -97,7 +108,7 @@ class Runner::Host : public EngineHost {
     if (!live_.trace.sampled) return;
     trace::Segment seg;
     seg.trace_id = live_.trace.trace_id;
-    seg.id = StateSpanId(live_.trace.segment_id, span.entered_event);
+    seg.id = StateSpanId(live_.trace.segment_id, SpanKey(span.entered_event, span.span_scope));
     seg.parent_id = live_.trace.segment_id;
     seg.type = "subsegment";
     seg.name = std::string(span.state_name.substr(0, trace::kMaxNameLength));

@@ -183,6 +183,7 @@ void StateRunner::ExecuteTask(Frame& f) {
   call.timeout_seconds = timeout;
   call.heartbeat_seconds = heartbeat;
   call.entered_event = f.entered_event;
+  call.span_scope = f.iteration_root;
   if (timeout) e_.host_.ScheduleTimer(f.id, f.seq, e_.host_.NowMs() + *timeout * 1000);
   f.heartbeat_seconds = heartbeat.value_or(0);
   f.heartbeat_due_ms = 0;
