@@ -38,8 +38,11 @@ spid=""
 opid=""
 cleanup() {
   kill "$(cat "$work/nginx.pid" 2>/dev/null)" 2>/dev/null || true
-  [ -n "$spid" ] && kill "$spid" 2>/dev/null
-  [ -n "$opid" ] && kill -- "-$opid" 2>/dev/null
+  [ -n "$spid" ] && kill "$spid" 2>/dev/null || true
+  # serverless-offline runs under setsid: its node processes are a process group of their own
+  # (found by the port it listens on, below); the subshell that started it is not their leader.
+  [ -n "${osid:-}" ] && kill -- "-$osid" 2>/dev/null || true
+  [ -n "$opid" ] && kill "$opid" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
