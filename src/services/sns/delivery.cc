@@ -556,12 +556,17 @@ void Dispatcher::SendToSqs(std::map<std::string, std::vector<SqsItem>>& by_queue
       aws::InternalCall call = CallFor(targets->front().first->n, queue_arn);
       call.service = "sqs";
       call.operation = "SendMessageBatch";
-      call.input = Json{{"QueueUrl", queue_arn}, {"Entries", std::move(list)}};
+      // Members set one by one: an initializer list would copy every entry (bodies included).
+      call.input = Json::object();
+      call.input["QueueUrl"] = queue_arn;
+      call.input["Entries"] = std::move(list);
       context_.clients.operations->Call(std::move(call), [this, targets](aws::OperationResult r) {
         std::map<std::string, std::string> failed;
         if (r.ok()) {
-          for (const auto& f : r->body.value("Failed", Json::array())) {
-            failed[f.value("Id", "")] = f.value("Code", "") + ": " + f.value("Message", "");
+          if (auto f = r->body.find("Failed"); f != r->body.end() && f->is_array()) {
+            for (const auto& e : *f) {
+              failed[e.value("Id", "")] = e.value("Code", "") + ": " + e.value("Message", "");
+            }
           }
         }
         for (size_t k = 0; k < targets->size(); ++k) {

@@ -540,7 +540,10 @@ class SnsService final : public aws::Service {
                               {"Message", e.message}, {"SenderFault", true}});
       }
     }
-    return Json{{"Successful", ok}, {"Failed", failed}};
+    Json out = Json::object();  // moved in: an initializer list would copy them
+    out["Successful"] = std::move(ok);
+    out["Failed"] = std::move(failed);
+    return out;
   }
 
   aws::ServiceContext& context_;

@@ -232,7 +232,8 @@ Result<Engine::Taken> Engine::TakeMessages(const Scope& s, const Json& in,
     // Empty: the caller waits when a waiter was registered, else answers with no messages.
     if (redriven || !waiter) outcome.output = Json::object();
   } else {
-    outcome.output = Json{{"Messages", std::move(messages)}};
+    outcome.output = Json::object();  // moved in: an initializer list would copy the bodies
+    (*outcome.output)["Messages"] = std::move(messages);
   }
   taken.outcome = std::move(outcome);
   return taken;
@@ -361,7 +362,9 @@ void Engine::DeleteMessageBatchAsync(const Scope& s, const Json& in, Done done) 
     if (deleted) seqs.push_back(DecodeReceipt(handle)->seq);
     ok.push_back(Json{{"Id", id}});
   }
-  Json out{{"Successful", std::move(ok)}, {"Failed", std::move(failed)}};
+  Json out = Json::object();  // moved in: an initializer list would copy them
+  out["Successful"] = std::move(ok);
+  out["Failed"] = std::move(failed);
   if (seqs.empty()) {
     done(std::move(out));
     return;

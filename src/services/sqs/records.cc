@@ -1,5 +1,6 @@
 #include "services/sqs/records.h"
 
+#include "core/strings.h"
 #include "services/sqs/queue_config.h"
 
 namespace stratus::services::sqs::records {
@@ -48,21 +49,92 @@ bool DecodeQueue(std::string_view value, Queue& q) {
   return true;
 }
 
+namespace {
+
+// Appends `s` as a JSON string. The caller has checked that `s` is valid UTF-8.
+void AppendString(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  size_t run = 0;  // start of the pending run of characters that need no escape
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': out.append("\\\""); break;
+      case '\\': out.append("\\\\"); break;
+      case '\n': out.append("\\n"); break;
+      case '\r': out.append("\\r"); break;
+      case '\t': out.append("\\t"); break;
+      default:
+        out.append("\\u00");
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 0xF]);
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out.push_back('"');
+}
+
+void AppendMember(std::string& out, char name, std::string_view value) {
+  out.append(",\"");
+  out.push_back(name);
+  out.append("\":");
+  AppendString(out, value);
+}
+
+void AppendMember(std::string& out, char name, int64_t value) {
+  out.append(",\"");
+  out.push_back(name);
+  out.append("\":");
+  out.append(std::to_string(value));
+}
+
+}  // namespace
+
+// Written directly rather than through a DOM (one per send of every message): the same JSON the
+// DOM would write, member for member, so DecodeMessage and records written before read alike.
 std::string EncodeMessage(const Message& m) {
-  Json j = Json::object();
-  j["i"] = m.id;
-  j["b"] = m.body;
-  if (!m.attributes.empty()) j["a"] = m.attributes;
-  if (!m.trace_header.empty()) j["t"] = m.trace_header;
-  if (!m.sender_id.empty()) j["n"] = m.sender_id;
-  if (!m.group.empty()) j["g"] = m.group;
-  if (!m.dedup_id.empty()) j["d"] = m.dedup_id;
-  if (!m.dlq_source_arn.empty()) j["q"] = m.dlq_source_arn;
-  j["s"] = m.sent_ms;
-  j["v"] = m.visible_at_ms;
-  if (m.receive_count > 0) j["c"] = m.receive_count;
-  if (m.first_receive_ms > 0) j["f"] = m.first_receive_ms;
-  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+  const bool utf8 = IsValidUtf8(m.id) && IsValidUtf8(m.body) && IsValidUtf8(m.trace_header) &&
+                    IsValidUtf8(m.sender_id) && IsValidUtf8(m.group) &&
+                    IsValidUtf8(m.dedup_id) && IsValidUtf8(m.dlq_source_arn);
+  if (!utf8) {  // invalid UTF-8 is replaced (U+FFFD), as the DOM's dump does it
+    Json j = Json::object();
+    j["i"] = m.id;
+    j["b"] = m.body;
+    if (!m.attributes.empty()) j["a"] = m.attributes;
+    if (!m.trace_header.empty()) j["t"] = m.trace_header;
+    if (!m.sender_id.empty()) j["n"] = m.sender_id;
+    if (!m.group.empty()) j["g"] = m.group;
+    if (!m.dedup_id.empty()) j["d"] = m.dedup_id;
+    if (!m.dlq_source_arn.empty()) j["q"] = m.dlq_source_arn;
+    j["s"] = m.sent_ms;
+    j["v"] = m.visible_at_ms;
+    if (m.receive_count > 0) j["c"] = m.receive_count;
+    if (m.first_receive_ms > 0) j["f"] = m.first_receive_ms;
+    return DumpJson(j);
+  }
+  std::string out;
+  out.reserve(m.body.size() + m.id.size() + m.trace_header.size() + m.sender_id.size() + 128);
+  out.append("{\"i\":");
+  AppendString(out, m.id);
+  AppendMember(out, 'b', m.body);
+  if (!m.attributes.empty()) {
+    out.append(",\"a\":");
+    out.append(DumpJson(m.attributes));
+  }
+  if (!m.trace_header.empty()) AppendMember(out, 't', m.trace_header);
+  if (!m.sender_id.empty()) AppendMember(out, 'n', m.sender_id);
+  if (!m.group.empty()) AppendMember(out, 'g', m.group);
+  if (!m.dedup_id.empty()) AppendMember(out, 'd', m.dedup_id);
+  if (!m.dlq_source_arn.empty()) AppendMember(out, 'q', m.dlq_source_arn);
+  AppendMember(out, 's', m.sent_ms);
+  AppendMember(out, 'v', m.visible_at_ms);
+  if (m.receive_count > 0) AppendMember(out, 'c', int64_t{m.receive_count});
+  if (m.first_receive_ms > 0) AppendMember(out, 'f', m.first_receive_ms);
+  out.push_back('}');
+  return out;
 }
 
 bool DecodeMessage(std::string_view value, Message& m) {
@@ -83,10 +155,17 @@ bool DecodeMessage(std::string_view value, Message& m) {
   return true;
 }
 
+// Written directly (one per message of every receive), as the DOM would write it.
 std::string EncodeState(const Message& m) {
-  Json j{{"v", m.visible_at_ms}, {"c", m.receive_count}, {"f", m.first_receive_ms},
-         {"n", Hex16(m.nonce)}, {"x", m.in_flight}};
-  return j.dump();
+  std::string out;
+  out.reserve(96);
+  out.append("{\"v\":");
+  out.append(std::to_string(m.visible_at_ms));
+  AppendMember(out, 'c', int64_t{m.receive_count});
+  AppendMember(out, 'f', m.first_receive_ms);
+  AppendMember(out, 'n', Hex16(m.nonce));
+  out.append(m.in_flight ? ",\"x\":true}" : ",\"x\":false}");
+  return out;
 }
 
 bool DecodeState(std::string_view value, Message& m) {

@@ -52,7 +52,10 @@ void Engine::Send(const Scope& s, const std::shared_ptr<Queue>& q,
   for (size_t i = 0; i < entries.size(); ++i) {
     const Json& in = *entries[i].in;
     auto fail = [&](Error e) { results[i] = std::move(e); };
-    std::string body = in.value("MessageBody", "");
+    auto body_it = in.find("MessageBody");
+    std::string body = body_it != in.end() && body_it->is_string()
+                           ? *body_it->get_ptr<const std::string*>()
+                           : std::string();
     if (body.empty()) {
       fail(MissingParameter("The request must contain the parameter MessageBody."));
       continue;
@@ -61,7 +64,8 @@ void Engine::Send(const Scope& s, const std::shared_ptr<Queue>& q,
       fail(InvalidMessageContents());
       continue;
     }
-    Json attrs = in.value("MessageAttributes", Json::object());
+    auto attrs_it = in.find("MessageAttributes");
+    Json attrs = attrs_it != in.end() ? *attrs_it : Json::object();
     auto attr_bytes = CheckAttributes(attrs);
     if (!attr_bytes.ok()) {
       fail(attr_bytes.error());
@@ -288,7 +292,11 @@ void Engine::SendMessageBatchAsync(const Scope& s, const Json& in, Done done) {
                               {"Code", e.code}, {"Message", e.message}});
       }
     }
-    done(Json{{"Successful", std::move(ok)}, {"Failed", std::move(failed)}});
+    // Members moved in one by one: an initializer list would copy every entry.
+    Json out = Json::object();
+    out["Successful"] = std::move(ok);
+    out["Failed"] = std::move(failed);
+    done(std::move(out));
   });
 }
 

@@ -7,6 +7,7 @@
 #include "services/sqs/engine.h"
 #include "services/sqs/md5.h"
 #include "services/sqs/queue_ref.h"
+#include "services/sqs/records.h"
 #include "store/store.h"
 
 namespace stratus::services::sqs {
@@ -21,6 +22,64 @@ TEST(Md5, BodyAndAttributesAsSdksVerifyThem) {
          {"n", {{"DataType", "Number"}, {"StringValue", "12.5"}}}};
   EXPECT_EQ(Md5OfAttributes(b), "5ebf068c94e0b2b4d6586edc67e14b62");
   EXPECT_EQ(Md5OfAttributes(Json::object()), "");
+}
+
+TEST(Records, MessageAndStateWrittenDirectlyReadAsTheDomWroteThem) {
+  Message m;
+  m.id = "5fea7756-0ea4-451a-a703-a558b933e274";
+  m.body = std::string("quote \" backslash \\ nl \n tab \t ctl \x01 h\xc3\xa9llo \xf0\x9f\x98\x80 end");
+  m.attributes = Json{{"k", {{"DataType", "String"}, {"StringValue", "v\"1"}}}};
+  m.trace_header = "Root=1-5759e988-bd862e3fe1be46a994272793";
+  m.sender_id = "AIDAIT2UOQQY3AUEKVGXU";
+  m.group = "g";
+  m.dedup_id = "d";
+  m.dlq_source_arn = "arn:aws:sqs:us-east-1:000000000000:src";
+  m.sent_ms = 1700000000123;
+  m.visible_at_ms = 1700000000456;
+  m.receive_count = 3;
+  m.first_receive_ms = 1700000000200;
+  m.nonce = 0xfedcba9876543210ULL;
+  m.in_flight = true;
+  std::string text = records::EncodeMessage(m);
+  // The same text the DOM writes.
+  Json dom = Json::object();
+  dom["i"] = m.id;
+  dom["b"] = m.body;
+  dom["a"] = m.attributes;
+  dom["t"] = m.trace_header;
+  dom["n"] = m.sender_id;
+  dom["g"] = m.group;
+  dom["d"] = m.dedup_id;
+  dom["q"] = m.dlq_source_arn;
+  dom["s"] = m.sent_ms;
+  dom["v"] = m.visible_at_ms;
+  dom["c"] = m.receive_count;
+  dom["f"] = m.first_receive_ms;
+  EXPECT_EQ(ParseJsonOrDiscarded(text), dom) << text;
+  Message back;
+  ASSERT_TRUE(records::DecodeMessage(text, back));
+  EXPECT_EQ(back.body, m.body);
+  EXPECT_EQ(back.attributes, m.attributes);
+  EXPECT_EQ(back.dlq_source_arn, m.dlq_source_arn);
+  EXPECT_EQ(back.first_receive_ms, m.first_receive_ms);
+  EXPECT_EQ(back.receive_count, 3);
+
+  // Optional members left out when empty; invalid UTF-8 replaced, not thrown on.
+  Message bare;
+  bare.id = "x";
+  bare.body = std::string("bad \xff byte");
+  Message bare_back;
+  ASSERT_TRUE(records::DecodeMessage(records::EncodeMessage(bare), bare_back));
+  EXPECT_EQ(bare_back.body, "bad \xef\xbf\xbd byte");
+  EXPECT_EQ(ParseJsonOrDiscarded(records::EncodeMessage(bare)).size(), 4u);
+
+  Message state;
+  ASSERT_TRUE(records::DecodeState(records::EncodeState(m), state));
+  EXPECT_EQ(state.visible_at_ms, m.visible_at_ms);
+  EXPECT_EQ(state.receive_count, 3);
+  EXPECT_EQ(state.first_receive_ms, m.first_receive_ms);
+  EXPECT_EQ(state.nonce, m.nonce);
+  EXPECT_TRUE(state.in_flight);
 }
 
 TEST(QueueRef, UrlsArnsAndHostForms) {
