@@ -1,11 +1,14 @@
 #include "services/apigateway/data_plane_internal.h"
 
+#include "aws/framework/authorizer.h"
+#include "aws/sigv4/sigv4.h"
+#include "services/apigateway/iam_auth.h"
+
 namespace stratus::services::apigateway {
 
 std::string DataPlane::Impl::MethodArn(const Exchange& ex) const {
-  return "arn:aws:execute-api:" + ex.api->scope.region + ":" + ex.api->scope.account + ":" +
-         ex.target.api_id + "/" + ex.stage->name + "/" + ex.req.method +
-         (ex.path.empty() ? "/" : ex.path);
+  return ExecuteApiArn(ex.api->scope.region, ex.api->scope.account, ex.target.api_id,
+                       ex.stage->name, ex.req.method, ex.path);
 }
 
 ProxyRequest DataPlane::Impl::MakeProxyRequest(const Exchange& ex, bool binary_base64) const {
@@ -47,6 +50,7 @@ ProxyContext DataPlane::Impl::MakeProxyContext(const Exchange& ex) const {
   c.authorizer = ex.authorizer;
   c.api_key = ex.api_key;
   c.api_key_id = ex.api_key_id;
+  if (ex.identity_extra.contains("iam")) c.iam_identity = ex.identity_extra["iam"];
   return c;
 }
 
@@ -85,17 +89,7 @@ void DataPlane::Impl::AuthorizeRest(const ExchangePtr& ex) {
     return;
   }
   if (type == "AWS_IAM") {
-    std::string_view auth = ex->req.headers.GetOr("authorization");
-    if (!StartsWith(auth, "AWS4-HMAC-SHA256")) {
-      GatewayError(ex, "MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token");
-      return;
-    }
-    auto cred = auth.find("Credential=");
-    if (cred != std::string_view::npos) {
-      auto slash = auth.find('/', cred);
-      ex->identity_extra["accessKey"] = std::string(auth.substr(cred + 11, slash - cred - 11));
-    }
-    CheckApiKey(ex);
+    AuthorizeIam(ex, [this, ex] { CheckApiKey(ex); });
     return;
   }
   const Json& auths = ex->stage->snapshot.value("authorizers", Json::object());
@@ -327,11 +321,7 @@ void DataPlane::Impl::AuthorizeHttp(const ExchangePtr& ex) {
     return;
   }
   if (type == "AWS_IAM") {
-    if (!StartsWith(ex->req.headers.GetOr("authorization"), "AWS4-HMAC-SHA256")) {
-      GatewayError(ex, "FORBIDDEN", 403, "Forbidden");
-      return;
-    }
-    Integrate(ex);
+    AuthorizeIam(ex, [this, ex] { Integrate(ex); });
     return;
   }
   const Json& auths = ex->stage->snapshot.value("authorizers", Json::object());
@@ -468,6 +458,118 @@ void DataPlane::Impl::AuthorizeHttp(const ExchangePtr& ex) {
                  }
                  apply(result);
                });
+}
+
+}  // namespace stratus::services::apigateway
+
+namespace stratus::services::apigateway {
+
+namespace {
+
+// The gateway response type of a SigV4 failure the core verifier (or IAM) reports.
+std::string SignatureFailureType(const Error& e) {
+  if (e.code == "ExpiredToken") return "EXPIRED_TOKEN";
+  return "INVALID_SIGNATURE";
+}
+
+}  // namespace
+
+void DataPlane::Impl::AuthorizeIam(const ExchangePtr& ex, std::function<void()> next) {
+  const bool rest = ex->api->rest;
+  auto refuse = [this, ex, rest](const std::string& type, const std::string& message) {
+    // HTTP APIs answer every IAM refusal but a bad signature with {"message":"Forbidden"}.
+    GatewayError(ex, rest ? type : "FORBIDDEN", 403, message);
+  };
+  auto parsed = aws::ParseSigV4(ex->req, aws::SigV4Dialect::kQuery);
+  if (!parsed.ok()) {
+    ex->error_message = parsed.error().message;
+    return refuse("INVALID_SIGNATURE", parsed.error().message);
+  }
+  if (!parsed->has_value()) {
+    return refuse("MISSING_AUTHENTICATION_TOKEN", rest ? "Missing Authentication Token" : "Forbidden");
+  }
+  const aws::SigV4Claim& claim = **parsed;
+  if (claim.service != kExecuteApiSigningName) {
+    std::string m = "Credential should be scoped to correct service: '" +
+                    std::string(kExecuteApiSigningName) + "'. ";
+    ex->error_message = m;
+    return GatewayError(ex, rest ? "INVALID_SIGNATURE" : "FORBIDDEN", 403, m);
+  }
+  // Who calls: as the front door does for AWS APIs, the key's account root unless IAM knows the
+  // key; IAM verifies the signature with the key's secret only under enforcement.
+  aws::Caller caller;
+  caller.access_key_id = claim.access_key_id;
+  caller.account_id = aws::AccountForAccessKey(claim.access_key_id);
+  if (caller.account_id.empty()) caller.account_id = ctx.config.account_id;
+  caller.session_token = claim.security_token;
+  caller.arn = "arn:aws:iam::" + caller.account_id + ":root";
+  caller.user_id = caller.account_id;
+  aws::Authorizer* authorizer = ctx.clients.authorizer;
+  if (authorizer) {
+    Status st = authorizer->Authenticate(ex->req, &claim, aws::SigV4Dialect::kQuery, ex->now_ms, caller);
+    if (!st.ok()) {
+      const Error& e = st.error();
+      ex->error_message = e.message;
+      // The signature mismatch text is AWS's for HTTP APIs too.
+      return GatewayError(ex, rest ? SignatureFailureType(e) : "FORBIDDEN", 403, e.message);
+    }
+  }
+  auto admit = [this, ex, rest, caller, next] {
+    ex->identity_extra["iam"] = V1Identity(caller);
+    if (!rest) ex->authorizer = V2IamAuthorizer(caller);
+    next();
+  };
+  if (!authorizer || !authorizer->Enforcing()) return admit();
+
+  const std::string arn = MethodArn(*ex);
+  const std::string source = PolicySourceArn(caller);
+  // The account root: AWS lets only SCPs and explicit denies in resource policies stop it;
+  // stratus has no SCPs and does not evaluate resource policies for the root (docs).
+  if (source.empty()) return admit();
+  aws::OperationCaller* ops = ctx.clients.operations;
+  if (!ops) return InternalError(ex, "AWS_IAM: stratus has no in-process IAM to authorize the caller");
+  const Scope& scope = ex->api->scope;
+  std::string policy;
+  if (rest) {
+    const Json& p = ex->api->api.value("policy", Json());
+    if (p.is_string()) policy = ExpandResourcePolicy(p.get<std::string>(), scope.region, scope.account, ex->target.api_id);
+  }
+  aws::InternalCall call;
+  call.service = "iam";
+  call.operation = "SimulatePrincipalPolicy";
+  call.input = InvokeSimulation(source, caller.arn, arn, policy, scope.account, ex->req.remote_address);
+  call.account = caller.account_id;
+  call.region = scope.region;
+  call.trace = ex->trace;
+  ops->Call(std::move(call), [this, ex, rest, caller, arn, admit](aws::OperationResult out) {
+    if (!out.ok()) {
+      // An unknown principal (a user deleted since its key was issued) has no permissions.
+      spdlog::info("execute-api {}: IAM could not evaluate {}: {}: {}", ex->target.api_id, caller.arn,
+                   out.error().code, out.error().message);
+      ex->error_message = out.error().message;
+      return GatewayError(ex, rest ? "ACCESS_DENIED" : "FORBIDDEN", 403,
+                          rest ? DenialMessage(caller.arn, arn, InvokeDecision::kImplicitDeny) : "Forbidden");
+    }
+    auto decision = DecisionFrom(out->body);
+    if (!decision.ok()) return InternalError(ex, "AWS_IAM: " + decision.error().message);
+    if (*decision == InvokeDecision::kAllowed) return admit();
+    std::string message = DenialMessage(caller.arn, arn, *decision);
+    ex->error_message = message;
+    if (!rest) return GatewayError(ex, "FORBIDDEN", 403, "Forbidden");
+    // REST APIs word IAM denials {"Message": ...} (capital M), unless the API customised the
+    // ACCESS_DENIED (or DEFAULT_4XX) gateway response.
+    const Json& custom = ex->stage->snapshot.value("gatewayResponses", Json::object());
+    if (custom.contains("ACCESS_DENIED") || custom.contains("DEFAULT_4XX")) {
+      return GatewayError(ex, "ACCESS_DENIED", 403, message);
+    }
+    ex->error_type = "ACCESS_DENIED";
+    HttpResponse resp;
+    resp.status = 403;
+    resp.headers.Set("Content-Type", "application/json");
+    resp.headers.Set("x-amzn-ErrorType", ErrorTypeHeader("ACCESS_DENIED"));
+    resp.body = Json{{"Message", message}}.dump();
+    Finish(ex, std::move(resp));
+  });
 }
 
 }  // namespace stratus::services::apigateway

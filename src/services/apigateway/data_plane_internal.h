@@ -243,6 +243,8 @@ inline std::string ErrorTypeHeader(const std::string& type) {
       {"MISSING_AUTHENTICATION_TOKEN", "MissingAuthenticationTokenException"},
       {"UNAUTHORIZED", "UnauthorizedException"},
       {"ACCESS_DENIED", "AccessDeniedException"},
+      {"INVALID_SIGNATURE", "InvalidSignatureException"},
+      {"EXPIRED_TOKEN", "ExpiredTokenException"},
       {"INVALID_API_KEY", "ForbiddenException"},
       {"RESOURCE_NOT_FOUND", "NotFoundException"},
       {"THROTTLED", "TooManyRequestsException"},
@@ -490,6 +492,11 @@ struct DataPlane::Impl {
   void CheckApiKey(const ExchangePtr& ex);
 
   void AuthorizeHttp(const ExchangePtr& ex);
+
+  // AWS_IAM (REST and HTTP APIs, iam_auth.h): verifies the SigV4 signature through the core
+  // Authorizer, decides execute-api:Invoke under --enforce-iam, records the caller for the
+  // proxy event, then runs `next`; or answers the request with AWS's 403.
+  void AuthorizeIam(const ExchangePtr& ex, std::function<void()> next);
 
   // ---- integrations ----
 

@@ -262,14 +262,18 @@ std::string WriteV1Event(const ProxyRequest& r, const ProxyContext& c, bool http
   PutMember(out, "extendedRequestId", c.extended_request_id);
   PutMember(out, "httpMethod", r.method);
   PutKey(out, "identity");
-  out.append("{\"accessKey\":null,\"accountId\":null,\"caller\":null,"
-             "\"cognitoAuthenticationProvider\":null,\"cognitoAuthenticationType\":null,"
+  auto iam = [&](const char* name) {
+    return c.iam_identity.is_object() ? DumpJson(c.iam_identity.value(name, Json())) : std::string("null");
+  };
+  out.append("{\"accessKey\":" + iam("accessKey") + ",\"accountId\":" + iam("accountId") +
+             ",\"caller\":" + iam("caller") +
+             ",\"cognitoAuthenticationProvider\":null,\"cognitoAuthenticationType\":null,"
              "\"cognitoIdentityId\":null,\"cognitoIdentityPoolId\":null,"
              "\"principalOrgId\":null");
   PutMember(out, "sourceIp", r.source_ip);
-  out.append(",\"user\":null");
+  out.append(",\"user\":" + iam("user"));
   PutMember(out, "userAgent", r.headers.GetOr("user-agent"));
-  out.append(",\"userArn\":null");
+  out.append(",\"userArn\":" + iam("userArn"));
   if (!c.api_key.empty()) {
     PutMember(out, "apiKey", c.api_key);
     PutMember(out, "apiKeyId", c.api_key_id);

@@ -46,6 +46,9 @@ struct ProxyContext {
   Json authorizer;            // requestContext.authorizer, or null
   std::string api_key;        // the API key used, if any
   std::string api_key_id;
+  // AWS_IAM callers: requestContext.identity's accessKey, accountId, caller, user, userArn
+  // (an object with those members), or null.
+  Json iam_identity;
 };
 
 // "27/Nov/2026:11:02:38 +0000"
