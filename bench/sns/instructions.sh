@@ -5,6 +5,7 @@
 # (ReceiveMessage of 10) and deleted (DeleteMessageBatch). Prints instructions (Ir) per delivery
 # for the publish -> enqueue part and per message for the receive + delete part.
 # Usage: bench/sns/instructions.sh [path/to/stratus] [batches] [subscribers]
+# KEEP_PROFILES=dir keeps the two parts' callgrind dumps there (callgrind_annotate them).
 set -euo pipefail
 BIN=${1:-build/stratus}
 BATCHES=${2:-100}
@@ -37,6 +38,9 @@ def phase_ir():  # dumps the counters since the last zeroing; the newest dump's 
     ctl("-d")
     time.sleep(1)
     newest = max(glob.glob(work + "/cg.out*"), key=os.path.getmtime)
+    if os.environ.get("KEEP_PROFILES"):
+        os.makedirs(os.environ["KEEP_PROFILES"], exist_ok=True)
+        subprocess.run(["cp", newest, os.environ["KEEP_PROFILES"]], check=True)
     return sum(int(l.split()[1]) for l in open(newest) if l.startswith("summary:"))
 entries = [{"Id": str(i), "Message": "x" * 100} for i in range(10)]
 clients = [boto3.client("sns", **kw) for _ in range(4)]
