@@ -194,7 +194,8 @@ Json DataPlane::Impl::ContextVars(const Exchange& ex, int status, size_t length,
   c["integrationStatus"] = ex.integration_status ? std::to_string(ex.integration_status) : "-";
   c["error"] = Json{{"message", ex.error_message},
                     {"messageString", Json(ex.error_message).dump()},
-                    {"responseType", ex.error_type}};
+                    {"responseType", ex.error_type},
+                    {"validationErrorString", ex.validation_error}};
   Json auth = ex.authorizer.is_object() ? ex.authorizer : Json::object();
   if (!ex.principal_id.empty()) auth["principalId"] = ex.principal_id;
   c["authorizer"] = auth;

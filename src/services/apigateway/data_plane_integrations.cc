@@ -1,4 +1,5 @@
 #include "services/apigateway/data_plane_internal.h"
+#include "services/apigateway/request_validation.h"
 
 namespace stratus::services::apigateway {
 
@@ -88,40 +89,34 @@ bool DataPlane::Impl::ValidateRequest(const ExchangePtr& ex) {
   if (vid.empty() || !validators.contains(vid)) return true;
   const Json& v = validators[vid];
   if (v.value("validateRequestParameters", false)) {
-    std::vector<std::string> missing;
-    for (const auto& [k, required] : Member(*ex->method, "requestParameters").items()) {
-      if (!required.is_boolean() || !required.get<bool>()) continue;
-      std::string value;
-      if (StartsWith(k, "method.request.path.")) {
-        std::string n = k.substr(20);
-        if (ex->path_params.contains(n)) value = ex->path_params[n].get<std::string>();
-      } else {
-        value = IdentityValue(*ex, k);
-        if (value.empty() && StartsWith(k, "method.request.querystring.")) {
-          for (auto& [qk, qv] : ParseQuery(ex->req.query, false)) {
-            if (qk == k.substr(27)) value = "present";
-          }
-        }
+    auto present = [&](std::string_view where, std::string_view name) {
+      std::string n(name);
+      if (where == "path") return ex->path_params.contains(n);
+      if (where == "header") return !ex->req.headers.GetOr(n).empty();
+      for (auto& [qk, qv] : ParseQuery(ex->req.query, false)) {
+        if (qk == n) return true;
       }
-      if (value.empty()) missing.push_back(k.substr(k.rfind('.') + 1));
-    }
+      return false;
+    };
+    auto missing = MissingRequiredParameters(Member(*ex->method, "requestParameters"), present);
     if (!missing.empty()) {
-      GatewayError(ex, "BAD_REQUEST_PARAMETERS", 400,
-                   "Missing required request parameters: [" + Join(missing, ", ") + "]");
+      GatewayError(ex, "BAD_REQUEST_PARAMETERS", 400, MissingParametersMessage(missing));
       return false;
     }
   }
   if (v.value("validateRequestBody", false)) {
-    std::string ct = ToLower(Trim(std::string(ex->req.headers.GetOr("content-type", "application/json"))
-                                      .substr(0, std::string(ex->req.headers.GetOr("content-type", "application/json")).find(';'))));
-    const Json& models = Member(*ex->method, "requestModels");
-    std::string model = models.contains(ct) ? Stringify(models[ct])
-                        : models.contains("$default") ? Stringify(models["$default"]) : "";
-    const Json& defs = Member(ex->stage->snapshot, "models");
-    if (!model.empty() && model != "Empty" && defs.contains(model)) {
-      Json schema = ParseJsonOrDiscarded(defs[model].value("schema", "{}"));
-      Json body = ParseJsonOrDiscarded(ex->req.body);
-      if (body.is_discarded() || !SchemaAccepts(schema, body)) {
+    std::string model = SelectRequestModel(Member(*ex->method, "requestModels"),
+                                           ex->req.headers.GetOr("content-type", "application/json"));
+    if (!model.empty() && model != "Empty") {
+      BodyValidation r = ValidateRequestBody(Member(ex->stage->snapshot, "models"),
+                                             ex->target.api_id, model, ex->req.body);
+      if (!r.ok) {
+        if (!r.config_error.empty()) {
+          spdlog::warn("execute-api {}: model {} cannot validate the body, refusing it: {}",
+                       ex->target.api_id, model, r.config_error);
+        }
+        if (!r.config_error.empty()) r.errors = {r.config_error};
+        ex->validation_error = r.ErrorString();
         GatewayError(ex, "BAD_REQUEST_BODY", 400, "Invalid request body");
         return false;
       }

@@ -228,6 +228,7 @@ struct Exchange {
   double integration_latency_s = -1;
   std::string error_message;
   std::string error_type;
+  std::string validation_error;  // $context.error.validationErrorString
   std::string origin;  // CORS
 };
 using ExchangePtr = std::shared_ptr<Exchange>;
@@ -337,60 +338,6 @@ inline bool HopByHop(std::string_view name) {
   }
   return false;
 }
-
-// A JSON Schema (draft 4) subset for request validators: type, required, properties,
-// additionalProperties=false, items, enum, min/maxLength, minimum/maximum, min/maxItems.
-// Unknown keywords are ignored (AWS validates more; documented).
-inline bool SchemaAccepts(const Json& schema, const Json& v, int depth = 0) {
-  if (!schema.is_object() || depth > 32) return true;
-  if (schema.contains("type") && schema["type"].is_string()) {
-    std::string t = schema["type"].get<std::string>();
-    bool ok = (t == "object" && v.is_object()) || (t == "array" && v.is_array()) ||
-              (t == "string" && v.is_string()) || (t == "boolean" && v.is_boolean()) ||
-              (t == "integer" && v.is_number_integer()) || (t == "number" && v.is_number()) ||
-              (t == "null" && v.is_null());
-    if (!ok) return false;
-  }
-  if (schema.contains("enum") && schema["enum"].is_array()) {
-    bool found = false;
-    for (const auto& e : schema["enum"]) found = found || e == v;
-    if (!found) return false;
-  }
-  if (v.is_string()) {
-    size_t n = v.get_ref<const std::string&>().size();
-    if (schema.contains("minLength") && schema["minLength"].is_number() && n < schema["minLength"].get<size_t>()) return false;
-    if (schema.contains("maxLength") && schema["maxLength"].is_number() && n > schema["maxLength"].get<size_t>()) return false;
-  }
-  if (v.is_number()) {
-    double d = v.get<double>();
-    if (schema.contains("minimum") && schema["minimum"].is_number() && d < schema["minimum"].get<double>()) return false;
-    if (schema.contains("maximum") && schema["maximum"].is_number() && d > schema["maximum"].get<double>()) return false;
-  }
-  if (v.is_object()) {
-    for (const auto& r : Member(schema, "required").is_array() ? schema["required"] : Json::array()) {
-      if (r.is_string() && !v.contains(r.get<std::string>())) return false;
-    }
-    const Json& props = Member(schema, "properties");
-    for (const auto& [k, sub] : v.items()) {
-      if (props.contains(k)) {
-        if (!SchemaAccepts(props[k], sub, depth + 1)) return false;
-      } else if (schema.contains("additionalProperties") && schema["additionalProperties"] == false) {
-        return false;
-      }
-    }
-  }
-  if (v.is_array()) {
-    if (schema.contains("minItems") && schema["minItems"].is_number() && v.size() < schema["minItems"].get<size_t>()) return false;
-    if (schema.contains("maxItems") && schema["maxItems"].is_number() && v.size() > schema["maxItems"].get<size_t>()) return false;
-    if (schema.contains("items") && schema["items"].is_object()) {
-      for (const auto& item : v) {
-        if (!SchemaAccepts(schema["items"], item, depth + 1)) return false;
-      }
-    }
-  }
-  return true;
-}
-
 
 // ================================================================================================
 
