@@ -3,7 +3,8 @@ requires IAM authorization refuses NO_AUTH (ApiGateway.403) and accepts IAM_ROLE
 RESOURCE_POLICY, whose requests carry a SigV4 signature for execute-api; RequestBody members
 that are null are dropped unless AllowNullValues is true. The API's Lambda integration echoes
 what it received. Under IAM enforcement the signing credentials are a session of the execution
-role, assumed as states.amazonaws.com: a role that does not trust Step Functions fails the task."""
+role, assumed as states.amazonaws.com: a role that does not trust Step Functions fails the task,
+and the API's AWS_IAM check needs execute-api:Invoke in the role's policies."""
 import json
 import tempfile
 import uuid
@@ -110,6 +111,13 @@ def test_iam_role_is_assumed_under_enforcement():
                                        "AuthType": auth}}}}))["stateMachineArn"]
                 return wait_done(sfn, sfn.start_execution(stateMachineArn=arn)["executionArn"], timeout=60)
 
+            # As on AWS, the role's session needs execute-api:Invoke on the method (AWS_IAM).
+            d0 = run(roles["sfn-exec"], "IAM_ROLE")
+            assert d0["status"] == "FAILED" and d0["error"] == "ApiGateway.403", d0
+            assert "is not authorized to perform: execute-api:Invoke" in d0["cause"], d0
+            iam.put_role_policy(RoleName="sfn-exec", PolicyName="invoke", PolicyDocument=json.dumps({
+                "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "execute-api:Invoke",
+                                                        "Resource": "arn:aws:execute-api:us-east-1:*:*/dev/GET/items"}]}))
             d1 = run(roles["sfn-exec"], "IAM_ROLE")
             assert d1["status"] == "SUCCEEDED", d1
             assert json.loads(d1["output"])["ResponseBody"] == {"ok": True}
