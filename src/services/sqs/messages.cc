@@ -385,10 +385,28 @@ void Engine::DeleteCommitted(const QueuePtr& q, std::vector<uint64_t> seqs,
   bool fifo = q->config.fifo;  // fixed at creation
   // Not under q->mu: the callback may take it even when it runs inside WriteAsync.
   store_.WriteAsync(
-      [id, seqs = std::move(seqs)](store::WriteTxn& txn) -> Status {
-        for (uint64_t seq : seqs) {
-          STRATUS_RETURN_IF_ERROR(txn.Delete(records::MessageKey(id, seq)));
-          STRATUS_RETURN_IF_ERROR(txn.Delete(records::StateKey(id, seq)));
+      [id, seqs = std::move(seqs)](store::WriteTxn& txn) mutable -> Status {
+        // A run of consecutive sequence numbers (a batch received together, usually) goes with
+        // one range delete per key kind instead of one delete per key: the range holds exactly
+        // those messages' keys (fixed-width hex, so key order is number order).
+        std::sort(seqs.begin(), seqs.end());
+        for (size_t i = 0; i < seqs.size();) {
+          size_t j = i + 1;
+          while (j < seqs.size() && seqs[j] == seqs[j - 1] + 1) ++j;
+          uint64_t first = seqs[i];
+          uint64_t last = seqs[j - 1];
+          if (j - i == 1 || last == UINT64_MAX) {
+            for (size_t k = i; k < j; ++k) {
+              STRATUS_RETURN_IF_ERROR(txn.Delete(records::MessageKey(id, seqs[k])));
+              STRATUS_RETURN_IF_ERROR(txn.Delete(records::StateKey(id, seqs[k])));
+            }
+          } else {
+            auto m = txn.DeleteRange(records::MessageKey(id, first), records::MessageKey(id, last + 1));
+            if (!m.ok()) return m.error();
+            auto st = txn.DeleteRange(records::StateKey(id, first), records::StateKey(id, last + 1));
+            if (!st.ok()) return st.error();
+          }
+          i = j;
         }
         return Status::Ok();
       },

@@ -1,11 +1,13 @@
 #include <gtest/gtest.h>
 
+#include <set>
 #include <thread>
 
 #include "core/clock.h"
 #include "core/strings.h"
 #include "services/sqs/engine.h"
 #include "services/sqs/md5.h"
+#include "services/sqs/message_checks.h"
 #include "services/sqs/queue_ref.h"
 #include "services/sqs/records.h"
 #include "store/store.h"
@@ -80,6 +82,14 @@ TEST(Records, MessageAndStateWrittenDirectlyReadAsTheDomWroteThem) {
   EXPECT_EQ(state.first_receive_ms, m.first_receive_ms);
   EXPECT_EQ(state.nonce, m.nonce);
   EXPECT_TRUE(state.in_flight);
+}
+
+TEST(MessageChecks, OnlyXmlCharactersInBodies) {
+  EXPECT_TRUE(HasOnlyValidCharacters("sixteen plain ch"));
+  EXPECT_TRUE(HasOnlyValidCharacters("tab\tnl\ncr\r and h\xc3\xa9llo, twenty-odd bytes"));
+  EXPECT_FALSE(HasOnlyValidCharacters(std::string("nine byte\x01 after a plain word")));
+  EXPECT_FALSE(HasOnlyValidCharacters(std::string("eight b.\xef\xbf\xbe (U+FFFE)")));
+  EXPECT_FALSE(HasOnlyValidCharacters(std::string("\x00", 1)));
 }
 
 TEST(QueueRef, UrlsArnsAndHostForms) {
@@ -215,6 +225,31 @@ TEST_F(EngineTest, RedrivesToTheDeadLetterQueueAfterMaxReceiveCount) {
   Json got = Receive(dlq);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0]["Body"], "poison");
+}
+
+TEST_F(EngineTest, BatchDeletesOfConsecutiveAndScatteredMessagesSurviveReload) {
+  std::string url = Create("ranges");
+  Json entries = Json::array();
+  for (int i = 0; i < 8; ++i) {
+    entries.push_back(Json{{"Id", std::to_string(i)}, {"MessageBody", "m" + std::to_string(i)}});
+  }
+  ASSERT_TRUE(engine_->SendMessageBatch(scope_, Json{{"QueueUrl", url}, {"Entries", entries}}).ok());
+  Json got = Receive(url);
+  ASSERT_EQ(got.size(), 8u);
+  // Deletes m1, m2, m3 (a run), m5 (alone) and m7 (alone): m0, m4 and m6 stay.
+  Json del = Json::array();
+  for (int i : {1, 2, 3, 5, 7}) {
+    del.push_back(Json{{"Id", std::to_string(i)}, {"ReceiptHandle", got[i]["ReceiptHandle"]}});
+  }
+  auto r = engine_->DeleteMessageBatch(scope_, Json{{"QueueUrl", url}, {"Entries", del}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)["Successful"].size(), 5u);
+  engine_ = std::make_unique<Engine>(*store_, clock_);
+  ASSERT_TRUE(engine_->Load().ok());
+  clock_.Advance(31'000);
+  std::set<std::string> left;
+  for (const auto& m : Receive(url)) left.insert(m["Body"].get<std::string>());
+  EXPECT_EQ(left, (std::set<std::string>{"m0", "m4", "m6"}));
 }
 
 TEST_F(EngineTest, StateSurvivesReload) {
