@@ -60,6 +60,62 @@ Result<Json> YamlToJson(const YAML::Node& node, int depth) {
 
 std::string Upper(const Json& v) { return v.is_string() ? ToUpper(v.get<std::string>()) : ""; }
 
+// The model a body schema names: "#/definitions/X" or "#/components/schemas/X" (each
+// definition becomes a model), else empty (inline body schemas are not imported as models).
+std::string ModelOfSchema(const Json& schema) {
+  if (!schema.is_object() || !schema.contains("$ref") || !schema["$ref"].is_string()) return {};
+  std::string ref = schema["$ref"].get<std::string>();
+  for (std::string_view prefix : {"#/definitions/", "#/components/schemas/"}) {
+    if (StartsWith(ref, prefix) && ref.find('/', prefix.size()) == std::string::npos) {
+      return ref.substr(prefix.size());
+    }
+  }
+  return {};
+}
+
+// requestModels for an operation: OpenAPI 3's requestBody content types (a requestBody may be
+// a "#/components/requestBodies/x" $ref), or Swagger 2's `in: body` parameter for each type the
+// operation (or the document) consumes.
+Json RequestModels(const Json& op, const Json& item, const Json& root, bool swagger) {
+  Json models = Json::object();
+  if (!swagger) {
+    Json body = op.value("requestBody", Json());
+    if (body.is_object() && body.contains("$ref") && body["$ref"].is_string()) {
+      std::string ref = body["$ref"].get<std::string>();
+      constexpr std::string_view kPrefix = "#/components/requestBodies/";
+      const Json& bodies = root.value("components", Json::object()).value("requestBodies", Json::object());
+      body = StartsWith(ref, kPrefix) && bodies.is_object()
+                 ? bodies.value(ref.substr(kPrefix.size()), Json())
+                 : Json();
+    }
+    if (!body.is_object() || !body.contains("content") || !body["content"].is_object()) {
+      return models;
+    }
+    for (const auto& [type, media] : body["content"].items()) {
+      std::string model = media.is_object() ? ModelOfSchema(media.value("schema", Json())) : "";
+      if (!model.empty()) models[type] = model;
+    }
+    return models;
+  }
+  std::string model;
+  for (const Json* params : {&item, &op}) {
+    const Json& list = params->value("parameters", Json::array());
+    if (!list.is_array()) continue;
+    for (const auto& p : list) {
+      if (p.is_object() && p.value("in", Json("")) == "body") {
+        model = ModelOfSchema(p.value("schema", Json()));
+      }
+    }
+  }
+  if (model.empty()) return models;
+  Json consumes = op.value("consumes", root.value("consumes", Json::array()));
+  if (!consumes.is_array() || consumes.empty()) consumes = Json::array({"application/json"});
+  for (const auto& type : consumes) {
+    if (type.is_string()) models[type.get<std::string>()] = model;
+  }
+  return models;
+}
+
 // The method's parameters ("in": path/query/header) as requestParameters.
 void AddParameters(Json& request_parameters, const Json& params, const Json& root) {
   if (!params.is_array()) return;
@@ -318,6 +374,8 @@ Result<ImportedApi> ParseOpenApi(const std::string& text, const std::string& reg
       std::string validator = op.value("x-amazon-apigateway-request-validator",
                                        Json(default_validator)).get<std::string>();
       if (!validator.empty()) m["validatorName"] = validator;
+      Json request_models = RequestModels(op, item, doc, swagger);
+      if (!request_models.empty()) m["requestModels"] = std::move(request_models);
       if (op.contains("responses") && op["responses"].is_object()) {
         Json mrs = Json::object();
         for (const auto& [code, r] : op["responses"].items()) {

@@ -10,6 +10,7 @@
 
 #include "core/strings.h"
 #include "services/apigateway/openapi.h"
+#include "services/apigateway/request_validation.h"
 
 namespace stratus::services::apigateway {
 
@@ -165,16 +166,17 @@ inline Status ValidateParameterMappings(const Json& params) {
   return Status::Ok();
 }
 
+// A model's schema must be a draft-4 JSON Schema the request validators can evaluate
+// (request_validation.h); AWS refuses others at CreateModel/UpdateModel.
 inline Status ValidateModelSchema(const Json& in) {
   if (!in.contains("schema")) return Status::Ok();
-  Json schema = ParseJsonOrDiscarded(in["schema"].get<std::string>());
-  if (schema.is_discarded() || !schema.is_object()) {
+  if (!in["schema"].is_string()) {
     return BadRequest("Invalid model specified: Validation Result: warnings : [], errors : "
                       "[Invalid model schema specified]");
   }
-  if (schema.contains("type") && !schema["type"].is_string() && !schema["type"].is_array()) {
+  if (auto why = CheckModelSchema(in["schema"].get<std::string>())) {
     return BadRequest("Invalid model specified: Validation Result: warnings : [], errors : "
-                      "[Invalid model schema specified]");
+                      "[Invalid model schema specified: " + *why + "]");
   }
   return Status::Ok();
 }
