@@ -118,6 +118,12 @@ def test_missing_parameters(shared_stratus, built):
     prefix = "Missing required request parameters: ["
     assert message.startswith(prefix) and message.endswith("]")
     assert sorted(message[len(prefix):-1].split(", ")) == ["X-Tenant", "q"]
+    # Present but blank counts as missing (AWS: "included and not blank").
+    r = requests.post(url(shared_stratus, built, "dev", "/pets/1?q="), json=GOOD_PET,
+                      headers={"X-Tenant": ""}, timeout=30)
+    assert r.status_code == 400
+    message = r.json()["message"]
+    assert sorted(message[len(prefix):-1].split(", ")) == ["X-Tenant", "q"]
     # Parameters are checked before the body: a bad body with a missing parameter names the
     # parameter.
     r = requests.post(url(shared_stratus, built, "dev", "/pets/1?q=x"), json={}, timeout=30)

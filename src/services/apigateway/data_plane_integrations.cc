@@ -92,9 +92,9 @@ bool DataPlane::Impl::ValidateRequest(const ExchangePtr& ex) {
     auto present = [&](std::string_view where, std::string_view name) {
       std::string n(name);
       if (where == "path") return ex->path_params.contains(n);
-      if (where == "header") return !ex->req.headers.GetOr(n).empty();
+      if (where == "header") return !Trim(ex->req.headers.GetOr(n)).empty();
       for (auto& [qk, qv] : ParseQuery(ex->req.query, false)) {
-        if (qk == n) return true;
+        if (qk == n && !qv.empty()) return true;  // AWS: "included and not blank"
       }
       return false;
     };
