@@ -108,8 +108,10 @@ bool DataPlane::Impl::ValidateRequest(const ExchangePtr& ex) {
     std::string model = SelectRequestModel(Member(*ex->method, "requestModels"),
                                            ex->req.headers.GetOr("content-type", "application/json"));
     if (!model.empty() && model != "Empty") {
-      BodyValidation r = ValidateRequestBody(Member(ex->stage->snapshot, "models"),
-                                             ex->target.api_id, model, ex->req.body);
+      BodyValidation r =
+          ex->stage->models ? ex->stage->models->ValidateBody(model, ex->req.body)
+                            : ValidateRequestBody(Member(ex->stage->snapshot, "models"),
+                                                  ex->target.api_id, model, ex->req.body);
       if (!r.ok) {
         if (!r.config_error.empty()) {
           spdlog::warn("execute-api {}: model {} cannot validate the body, refusing it: {}",

@@ -24,6 +24,7 @@
 #include "services/apigateway/http_apis.h"
 #include "services/apigateway/jwt.h"
 #include "services/apigateway/proxy_events.h"
+#include "services/apigateway/request_validation.h"
 #include "services/apigateway/rest_apis.h"
 #include "services/apigateway/router.h"
 #include "services/apigateway/templates.h"
@@ -111,6 +112,7 @@ struct StageRt {
   // HTTP APIs: template path -> METHOD -> route record.
   std::map<std::string, std::map<std::string, Json>> http_routes;
   Json default_route;  // HTTP $default route, or null
+  std::shared_ptr<const ModelSet> models;  // REST with request validators: parsed models
 };
 
 struct LoadedApi {
@@ -136,6 +138,9 @@ inline std::shared_ptr<LoadedApi> CompileRest(const std::string& id, const Scope
     rt->deployment_id = stage.value("deploymentId", "");
     if (!doc.contains("deployments") || !doc["deployments"].contains(rt->deployment_id)) continue;
     rt->snapshot = doc["deployments"][rt->deployment_id]["snapshot"];
+    if (!Member(rt->snapshot, "validators").empty()) {
+      rt->models = std::make_shared<const ModelSet>(Member(rt->snapshot, "models"), id);
+    }
     for (const auto& [rid, r] : rt->snapshot["resources"].items()) {
       rt->trie.Add(r.value("path", "/"), rid);
     }

@@ -100,7 +100,7 @@ std::string PointerUnescape(std::string s) {
 // One validation run: owns the parsed models and compiled patterns it needed, counts its work.
 class Validator {
  public:
-  Validator(const Json& models, std::string_view api_id) : models_(models), api_id_(api_id) {}
+  explicit Validator(const ModelSet& set) : set_(set), api_id_(set.api_id()) {}
 
   bool Validate(const Json& schema, const Json& doc, const Json& v, int depth, bool report);
 
@@ -124,18 +124,10 @@ class Validator {
   }
 
   const Json* Model(const std::string& name) {
-    auto it = parsed_.find(name);
-    if (it != parsed_.end()) return &it->second;
-    const Json* m = Find(models_, name);
-    if (!m) return nullptr;
-    const Json* text = Find(*m, "schema");
-    Json schema = text && text->is_string() ? ParseJsonOrDiscarded(text->get<std::string>())
-                                            : Json(Json::value_t::discarded);
-    if (!schema.is_object()) {
-      ConfigError("model " + name + " has a schema that is not a JSON object");
-      return nullptr;
-    }
-    return &parsed_.emplace(name, std::move(schema)).first->second;
+    bool bad = false;
+    const Json* m = set_.Schema(name, &bad);
+    if (bad) ConfigError("model " + name + " has a schema that is not a JSON object");
+    return m;
   }
 
   // The schema a $ref names and the document it lives in, or nullopt (config error set).
@@ -204,6 +196,7 @@ class Validator {
   }
 
   const RE2* Regex(const std::string& pattern) {
+    if (const RE2* pre = set_.Pattern(pattern)) return pre;
     auto it = regexes_.find(pattern);
     if (it != regexes_.end()) return it->second.get();
     if (pattern.size() > kMaxPatternBytes) {
@@ -234,10 +227,9 @@ class Validator {
   bool Objects(const Json& s, const Json& doc, const Json& v, int depth, bool report);
   bool Combinators(const Json& s, const Json& doc, const Json& v, int depth, bool report);
 
-  const Json& models_;
-  std::string api_id_;
-  std::map<std::string, Json> parsed_;  // model name -> parsed schema (node addresses stable)
-  std::map<std::string, std::unique_ptr<RE2>> regexes_;
+  const ModelSet& set_;
+  const std::string& api_id_;
+  std::map<std::string, std::unique_ptr<RE2>> regexes_;  // patterns the set did not compile
   int64_t steps_ = 0;
   BodyValidation result_;
 };
@@ -634,7 +626,92 @@ std::optional<std::string> CheckSchema(const Json& s, int depth) {
   return std::nullopt;
 }
 
+// Compiles the patterns a parsed schema uses (`pattern` values, `patternProperties` keys),
+// visiting at most `budget` nodes no deeper than kMaxSchemaDepth.
+void CollectPatterns(const Json& node, int depth, int64_t& budget,
+                     std::map<std::string, std::unique_ptr<RE2>, std::less<>>& out) {
+  if (depth > kMaxSchemaDepth || --budget < 0) return;
+  auto add = [&](const std::string& p) {
+    if (p.size() > kMaxPatternBytes || out.count(p)) return;
+    RE2::Options opts;
+    opts.set_log_errors(false);
+    opts.set_max_mem(kRegexMemBytes);
+    auto re = std::make_unique<RE2>(p, opts);
+    if (re->ok()) out.emplace(p, std::move(re));
+  };
+  if (node.is_object()) {
+    for (const auto& [k, v] : node.items()) {
+      if (k == "pattern" && v.is_string()) add(v.get<std::string>());
+      if (k == "patternProperties" && v.is_object()) {
+        for (const auto& [p, unused] : v.items()) add(p);
+      }
+      if (v.is_structured()) CollectPatterns(v, depth + 1, budget, out);
+    }
+  } else if (node.is_array()) {
+    for (const auto& v : node) {
+      if (v.is_structured()) CollectPatterns(v, depth + 1, budget, out);
+    }
+  }
+}
+
+constexpr int64_t kMaxPatternScanNodes = 1'000'000;
+
 }  // namespace
+
+ModelSet::ModelSet(const Json& models, std::string api_id) : api_id_(std::move(api_id)) {
+  if (!models.is_object()) return;
+  int64_t budget = kMaxPatternScanNodes;
+  for (const auto& [name, m] : models.items()) {
+    const Json* text = Find(m, "schema");
+    Json schema = text && text->is_string() ? ParseJsonOrDiscarded(text->get<std::string>())
+                                            : Json(Json::value_t::discarded);
+    if (!schema.is_object()) {
+      bad_.emplace(name, true);
+      continue;
+    }
+    CollectPatterns(schema, 0, budget, patterns_);
+    schemas_.emplace(name, std::move(schema));
+  }
+}
+
+ModelSet::~ModelSet() = default;
+
+const Json* ModelSet::Schema(const std::string& name, bool* bad) const {
+  auto it = schemas_.find(name);
+  if (it != schemas_.end()) return &it->second;
+  *bad = bad_.count(name) > 0;
+  return nullptr;
+}
+
+const RE2* ModelSet::Pattern(const std::string& pattern) const {
+  auto it = patterns_.find(pattern);
+  return it == patterns_.end() ? nullptr : it->second.get();
+}
+
+BodyValidation ModelSet::Validate(const Json& schema, const Json& instance) const {
+  Validator v(*this);
+  bool ok = v.Validate(schema, schema, instance, 0, /*report=*/true);
+  return v.Take(ok);
+}
+
+BodyValidation ModelSet::ValidateBody(const std::string& model_name, std::string_view body) const {
+  BodyValidation out;
+  bool bad = false;
+  const Json* schema = Schema(model_name, &bad);
+  if (!schema) {
+    out.ok = false;
+    out.config_error = bad ? "model " + model_name + " has no JSON object schema"
+                           : "model " + model_name + " does not exist";
+    return out;
+  }
+  Json instance = Trim(body).empty() ? Json::object() : ParseJsonOrDiscarded(body);
+  if (instance.is_discarded()) {
+    out.ok = false;
+    out.errors.push_back("request body is not valid JSON");
+    return out;
+  }
+  return Validate(*schema, instance);
+}
 
 std::string BodyValidation::ErrorString() const {
   std::string out = "[";  // appended, not concatenated: GCC 12 warns falsely (-Wrestrict)
@@ -655,31 +732,12 @@ std::string SelectRequestModel(const Json& request_models, std::string_view cont
 
 BodyValidation ValidateJson(const Json& schema, const Json& instance, const Json& models,
                             std::string_view api_id) {
-  Validator v(models, api_id);
-  bool ok = v.Validate(schema, schema, instance, 0, /*report=*/true);
-  return v.Take(ok);
+  return ModelSet(models, std::string(api_id)).Validate(schema, instance);
 }
 
 BodyValidation ValidateRequestBody(const Json& models, std::string_view api_id,
                                    const std::string& model_name, std::string_view body) {
-  BodyValidation out;
-  const Json* model = Find(models, model_name);
-  const Json* text = model ? Find(*model, "schema") : nullptr;
-  Json schema = text && text->is_string() ? ParseJsonOrDiscarded(text->get<std::string>())
-                                          : Json(Json::value_t::discarded);
-  if (!schema.is_object()) {
-    out.ok = false;
-    out.config_error = model ? "model " + model_name + " has no JSON object schema"
-                             : "model " + model_name + " does not exist";
-    return out;
-  }
-  Json instance = Trim(body).empty() ? Json::object() : ParseJsonOrDiscarded(body);
-  if (instance.is_discarded()) {
-    out.ok = false;
-    out.errors.push_back("request body is not valid JSON");
-    return out;
-  }
-  return ValidateJson(schema, instance, models, api_id);
+  return ModelSet(models, std::string(api_id)).ValidateBody(model_name, body);
 }
 
 std::vector<std::string> MissingRequiredParameters(

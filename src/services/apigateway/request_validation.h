@@ -26,12 +26,18 @@
 //
 // All functions are pure (no shared state) and thread-safe.
 #include <functional>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/json.h"
+
+namespace re2 {
+class RE2;
+}
 
 namespace stratus::services::apigateway {
 
@@ -52,6 +58,35 @@ struct BodyValidation {
 // The model name that requestModels maps `content_type` to (parameters such as `; charset`
 // ignored, case-insensitive), else `$default`'s, else empty (no body validation).
 std::string SelectRequestModel(const Json& request_models, std::string_view content_type);
+
+// One deployment's models, parsed once, with the patterns their schemas use compiled once.
+// Immutable after construction: concurrent validations may share it.
+class ModelSet {
+ public:
+  // `models`: name -> Model record whose "schema" is JSON text. `api_id`: the API they belong
+  // to, for absolute model $refs.
+  ModelSet(const Json& models, std::string api_id);
+  ~ModelSet();
+
+  // Validates `body` against model `model_name`. An empty body is validated as `{}`; a body
+  // that is not JSON fails.
+  BodyValidation ValidateBody(const std::string& model_name, std::string_view body) const;
+
+  // Validates a parsed instance against a schema that may $ref this set's models.
+  BodyValidation Validate(const Json& schema, const Json& instance) const;
+
+  // The parsed schema of a model, or null when absent (or not a JSON object: `bad` is set).
+  const Json* Schema(const std::string& name, bool* bad) const;
+  // A pattern compiled at construction, or null.
+  const re2::RE2* Pattern(const std::string& pattern) const;
+  const std::string& api_id() const { return api_id_; }
+
+ private:
+  std::string api_id_;
+  std::map<std::string, Json, std::less<>> schemas_;
+  std::map<std::string, bool, std::less<>> bad_;  // names whose schema is not a JSON object
+  std::map<std::string, std::unique_ptr<re2::RE2>, std::less<>> patterns_;
+};
 
 // Validates `body` against model `model_name` of `models` (the deployment's models: name ->
 // Model record whose "schema" is JSON text). `api_id` is the API the models belong to, for

@@ -213,6 +213,27 @@ TEST(RequestValidationTest, RequestBodyEntryPoint) {
   EXPECT_FALSE(r.config_error.empty());
 }
 
+TEST(RequestValidationTest, ModelSetIsParsedOnceAndReused) {
+  Json models = Models({{"Sku", R"({"type":"string","pattern":"^[A-Z]+-\\d+$"})"},
+                        {"Bad", "not json"},
+                        {"Line", R"({"type":"object","required":["sku"],"properties":{"sku":
+                          {"$ref":"https://apigateway.amazonaws.com/restapis/abc123/models/Sku"}}})"}});
+  const ModelSet set(models, kApi);
+  bool bad = false;
+  ASSERT_NE(set.Schema("Sku", &bad), nullptr);
+  EXPECT_NE(set.Pattern("^[A-Z]+-\\d+$"), nullptr);  // compiled at construction
+  EXPECT_EQ(set.Schema("Bad", &bad), nullptr);
+  EXPECT_TRUE(bad);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(set.ValidateBody("Line", R"({"sku":"AB-12"})").ok);
+    EXPECT_EQ(set.ValidateBody("Line", R"({"sku":"ab"})").ErrorString(),
+              R"([ECMA 262 regex "^[A-Z]+-\\d+$" does not match input string "ab"])");
+  }
+  auto r = set.ValidateBody("Bad", "{}");
+  EXPECT_FALSE(r.ok);
+  EXPECT_FALSE(r.config_error.empty());
+}
+
 TEST(RequestValidationTest, SelectsModelByContentType) {
   Json rm = Json{{"application/json", "Pet"}, {"$default", "Any"}};
   EXPECT_EQ(SelectRequestModel(rm, "application/json; charset=utf-8"), "Pet");
