@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "services/apigateway/proxy_events.h"
+
 namespace stratus::services::apigateway {
 namespace {
 
@@ -80,6 +82,25 @@ TEST(IamAuthTest, IdentityForV1AndV2Events) {
   EXPECT_TRUE(v2["principalOrgId"].is_null());
   EXPECT_TRUE(v2["cognitoIdentity"].is_null());
   EXPECT_TRUE(V1Identity(aws::Caller{})["accessKey"].is_null());
+}
+
+TEST(IamAuthTest, V1EventCarriesTheIamIdentityAndNullsWithout) {
+  ProxyRequest r;
+  r.method = "GET";
+  r.path = r.raw_path = "/items";
+  ProxyContext c;
+  c.account = "111122223333";
+  Json bare = Json::parse(WriteV1Event(r, c, false))["requestContext"]["identity"];
+  for (const char* k : {"accessKey", "accountId", "caller", "user", "userArn"}) EXPECT_TRUE(bare[k].is_null()) << k;
+  c.iam_identity = V1Identity(aws::Caller{"AKIA1", "111122223333", "arn:aws:iam::111122223333:user/alice", "AIDA1", "", false});
+  Json id = Json::parse(WriteV1Event(r, c, false))["requestContext"]["identity"];
+  EXPECT_EQ(id["accessKey"], "AKIA1");
+  EXPECT_EQ(id["accountId"], "111122223333");
+  EXPECT_EQ(id["caller"], "AIDA1");
+  EXPECT_EQ(id["user"], "AIDA1");
+  EXPECT_EQ(id["userArn"], "arn:aws:iam::111122223333:user/alice");
+  EXPECT_TRUE(id["cognitoIdentityId"].is_null());
+  EXPECT_TRUE(id["principalOrgId"].is_null());
 }
 
 }  // namespace
