@@ -324,3 +324,32 @@ def test_swagger2_import_with_body_parameter(shared_stratus, ag):
     assert requests.put(u, json={"email": "a@b"}, timeout=30).status_code == 200
     r = requests.put(u, json={"email": "nope"}, timeout=30)
     assert r.status_code == 400 and r.json() == {"message": "Invalid request body"}
+
+
+@pytest.mark.parametrize("export_type", ["oas30", "swagger"])
+def test_export_and_reimport_keeps_validation(shared_stratus, ag, built, export_type):
+    doc = json.loads(ag.get_export(restApiId=built, stageName="dev", exportType=export_type,
+                                   parameters={"extensions": "integrations"})["body"].read())
+    assert doc["x-amazon-apigateway-request-validators"]["all"] == {
+        "validateRequestBody": True, "validateRequestParameters": True}
+    op = doc["paths"]["/pets/{id}"]["post"]
+    assert op["x-amazon-apigateway-request-validator"] == "all"
+    schemas = doc["components"]["schemas"] if export_type == "oas30" else doc["definitions"]
+    local = "#/components/schemas/" if export_type == "oas30" else "#/definitions/"
+    assert schemas["Pet"]["properties"]["tags"]["items"] == {"$ref": local + "Tag"}
+    if export_type == "oas30":
+        assert op["requestBody"]["content"]["application/json"]["schema"] == {"$ref": local + "Pet"}
+    else:
+        assert {"in": "body", "name": "Pet", "required": True,
+                "schema": {"$ref": local + "Pet"}} in op["parameters"]
+
+    rid = ag.import_rest_api(body=json.dumps(doc).encode())["id"]
+    ag.create_deployment(restApiId=rid, stageName="dev")
+    u = url(shared_stratus, rid, "dev", "/pets/1?q=x")
+    r = requests.post(u, json=GOOD_PET, headers={"X-Tenant": "t"}, timeout=30)
+    assert r.status_code == 200, r.text
+    r = requests.post(u, json={"name": "rex", "tags": ["UPPER"]}, headers={"X-Tenant": "t"},
+                      timeout=30)
+    assert r.status_code == 400 and r.json() == {"message": "Invalid request body"}
+    r = requests.post(u, json=GOOD_PET, timeout=30)
+    assert r.json() == {"message": "Missing required request parameters: [X-Tenant]"}

@@ -436,6 +436,16 @@ Json ExportOpenApi(const Json& api, const Json& snapshot, const std::string& sta
   for (const auto& [aid, a] : Member(snapshot, "authorizers").items()) {
     auth_names[aid] = a.value("name", aid);
   }
+  // Request validators by id, and where models live in the exported document.
+  std::map<std::string, std::string> validator_names;
+  Json validators_x = Json::object();
+  for (const auto& [vid, v] : Member(snapshot, "validators").items()) {
+    std::string name = v.value("name", vid);
+    validator_names[vid] = name;
+    validators_x[name] = Json{{"validateRequestBody", v.value("validateRequestBody", false)},
+                              {"validateRequestParameters", v.value("validateRequestParameters", false)}};
+  }
+  const std::string model_ref = oas30 ? "#/components/schemas/" : "#/definitions/";
   std::vector<std::pair<std::string, const Json*>> sorted;
   for (const auto& [rid, r] : snapshot["resources"].items()) sorted.emplace_back(r.value("path", ""), &r);
   std::sort(sorted.begin(), sorted.end(),
@@ -461,7 +471,32 @@ Json ExportOpenApi(const Json& api, const Json& snapshot, const std::string& sta
         }
         params.push_back(p);
       }
+      Json request_models = Json::object();  // string values only
+      for (const auto& [type, model] : Member(m, "requestModels").items()) {
+        if (model.is_string()) request_models[type] = model;
+      }
+      if (!request_models.empty()) {
+        if (oas30) {
+          Json content = Json::object();
+          for (const auto& [type, model] : request_models.items()) {
+            content[type] = Json{{"schema", Json{{"$ref", model_ref + model.get<std::string>()}}}};
+          }
+          op["requestBody"] = Json{{"content", content}, {"required", true}};
+        } else {
+          Json consumes = Json::array();
+          for (const auto& [type, unused] : request_models.items()) consumes.push_back(type);
+          std::string model = request_models.begin().value().get<std::string>();
+          op["consumes"] = consumes;
+          params.push_back(Json{{"in", "body"}, {"name", model}, {"required", true},
+                                {"schema", Json{{"$ref", model_ref + model}}}});
+        }
+      }
       if (!params.empty()) op["parameters"] = params;
+      if (m.contains("requestValidatorId") &&
+          validator_names.count(m["requestValidatorId"].get<std::string>())) {
+        op["x-amazon-apigateway-request-validator"] =
+            validator_names[m["requestValidatorId"].get<std::string>()];
+      }
       Json responses = Json::object();
       for (const auto& [code, mr] : Member(m, "methodResponses").items()) {
         Json resp = Json{{"description", code + " response"}};
@@ -539,6 +574,21 @@ Json ExportOpenApi(const Json& api, const Json& snapshot, const std::string& sta
   }
   if (!snapshot.value("binaryMediaTypes", Json::array()).empty()) {
     out["x-amazon-apigateway-binary-media-types"] = snapshot["binaryMediaTypes"];
+  }
+  if (!validators_x.empty()) out["x-amazon-apigateway-request-validators"] = validators_x;
+  Json schemas = Json::object();
+  const std::string model_url = "https://apigateway.amazonaws.com/restapis/" + id + "/models/";
+  for (const auto& [name, model] : Member(snapshot, "models").items()) {
+    // Model $refs become document-local, as the import expects them.
+    Json schema = ParseJsonOrDiscarded(ReplaceAll(model.value("schema", "{}"), model_url, model_ref));
+    if (schema.is_object()) schemas[name] = std::move(schema);
+  }
+  if (!schemas.empty()) {
+    if (oas30) {
+      out["components"]["schemas"] = std::move(schemas);
+    } else {
+      out["definitions"] = std::move(schemas);
+    }
   }
   return out;
 }
