@@ -82,11 +82,17 @@ latency() {  # label name
   TOPIC_ARN=$load_topic BATCHES_PER_S=$LOAD_BATCHES_PER_S PACED_CONNS=$PACED_CONNS wrk -t1 -c"$PACED_CONNS" -d"$((SECS + 2))s" \
     -s "$HERE/publish_batch_paced.lua" "http://127.0.0.1:$PORT/" > "$work/paced.out" &
   local wpid=$!
+  local c0 c1
+  c0=$(cpu)
   sleep 1
   $PY "$HERE/latency_probe.py" "http://127.0.0.1:$PORT" "$topic" "$probe_queue" "$SECS" | sed "s/^/  $1 loaded: /" >&2
   wait $wpid
-  printf '  %s background load: %.0f PublishBatch/s = %.0f deliveries/s\n' "$1" "$(rate < "$work/paced.out")" \
-    "$(echo "$(rate < "$work/paced.out") * 100" | bc -l)" >&2
+  c1=$(cpu)
+  # Server CPU over the paced run (its deliveries, the probe's few besides) per delivery: at a
+  # fixed rate, unlike the fan-out figure, whose group commits grow with the throughput reached.
+  printf '  %s background load: %.0f PublishBatch/s = %.0f deliveries/s, cpu %.1f µs/delivery\n' "$1" \
+    "$(rate < "$work/paced.out")" "$(echo "$(rate < "$work/paced.out") * 100" | bc -l)" \
+    "$(echo "($c1 - $c0) * 1000000 / ($(rate < "$work/paced.out") * 100 * ($SECS + 2))" | bc -l)" >&2
   $PY "$HERE/latency_probe.py" "http://127.0.0.1:$PORT" "$topic" "$probe_queue" 5 | sed "s/^/  $1 idle: /" >&2
 }
 rate() { awk '/Requests\/sec/ {print $2}'; }
