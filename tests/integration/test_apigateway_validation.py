@@ -353,3 +353,20 @@ def test_export_and_reimport_keeps_validation(shared_stratus, ag, built, export_
     assert r.status_code == 400 and r.json() == {"message": "Invalid request body"}
     r = requests.post(u, json=GOOD_PET, timeout=30)
     assert r.json() == {"message": "Missing required request parameters: [X-Tenant]"}
+
+
+def test_builtin_empty_model(shared_stratus, ag):
+    # CDK's Model.EMPTY_MODEL names AWS's built-in "Empty" model: any JSON object passes.
+    rid = ag.create_rest_api(name="validated-empty")["id"]
+    v = ag.create_request_validator(restApiId=rid, name="body", validateRequestBody=True,
+                                    validateRequestParameters=False)["id"]
+    res = ag.create_resource(restApiId=rid, parentId=root_of(ag, rid), pathPart="any")["id"]
+    mock_method(ag, rid, res, "POST", requestValidatorId=v,
+                requestModels={"application/json": "Empty"})
+    ag.create_deployment(restApiId=rid, stageName="dev")
+    u = url(shared_stratus, rid, "dev", "/any")
+    assert requests.post(u, json={"x": [1]}, timeout=30).status_code == 200
+    assert requests.post(u, data="", headers={"Content-Type": "application/json"},
+                         timeout=30).status_code == 200
+    r = requests.post(u, json=[1], timeout=30)
+    assert r.status_code == 400 and r.json() == {"message": "Invalid request body"}

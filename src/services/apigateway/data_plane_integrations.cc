@@ -107,7 +107,7 @@ bool DataPlane::Impl::ValidateRequest(const ExchangePtr& ex) {
   if (v.value("validateRequestBody", false)) {
     std::string model = SelectRequestModel(Member(*ex->method, "requestModels"),
                                            ex->req.headers.GetOr("content-type", "application/json"));
-    if (!model.empty() && model != "Empty") {
+    if (!model.empty()) {
       BodyValidation r =
           ex->stage->models ? ex->stage->models->ValidateBody(model, ex->req.body)
                             : ValidateRequestBody(Member(ex->stage->snapshot, "models"),

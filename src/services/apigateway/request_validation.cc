@@ -680,6 +680,13 @@ const Json* ModelSet::Schema(const std::string& name, bool* bad) const {
   auto it = schemas_.find(name);
   if (it != schemas_.end()) return &it->second;
   *bad = bad_.count(name) > 0;
+  if (!*bad && name == "Empty") {
+    // Every AWS REST API has the built-in "Empty" model (CDK's Model.EMPTY_MODEL names it).
+    static const Json kEmpty = Json{{"$schema", "http://json-schema.org/draft-04/schema#"},
+                                    {"title", "Empty Schema"},
+                                    {"type", "object"}};
+    return &kEmpty;
+  }
   return nullptr;
 }
 

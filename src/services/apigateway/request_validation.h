@@ -76,6 +76,7 @@ class ModelSet {
   BodyValidation Validate(const Json& schema, const Json& instance) const;
 
   // The parsed schema of a model, or null when absent (or not a JSON object: `bad` is set).
+  // "Empty", unless the API defines it, is AWS's built-in `{"type": "object"}` model.
   const Json* Schema(const std::string& name, bool* bad) const;
   // A pattern compiled at construction, or null.
   const re2::RE2* Pattern(const std::string& pattern) const;

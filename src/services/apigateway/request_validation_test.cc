@@ -234,6 +234,15 @@ TEST(RequestValidationTest, ModelSetIsParsedOnceAndReused) {
   EXPECT_FALSE(r.config_error.empty());
 }
 
+TEST(RequestValidationTest, BuiltInEmptyModel) {
+  EXPECT_TRUE(ValidateRequestBody(Json::object(), kApi, "Empty", R"({"any":1})").ok);
+  EXPECT_TRUE(ValidateRequestBody(Json::object(), kApi, "Empty", "").ok);
+  EXPECT_EQ(ValidateRequestBody(Json::object(), kApi, "Empty", "[1]").ErrorString(),
+            R"([instance type (array) does not match any allowed primitive type (allowed: ["object"])])");
+  Json own = Models({{"Empty", R"({"type":"array"})"}});  // an API's own model wins
+  EXPECT_TRUE(ValidateRequestBody(own, kApi, "Empty", "[1]").ok);
+}
+
 TEST(RequestValidationTest, SelectsModelByContentType) {
   Json rm = Json{{"application/json", "Pet"}, {"$default", "Any"}};
   EXPECT_EQ(SelectRequestModel(rm, "application/json; charset=utf-8"), "Pet");
