@@ -200,6 +200,21 @@ TEST(RequestValidationTest, RefCyclesAndBlowupsAreBounded) {
   EXPECT_FALSE(ValidateJson(huge, Json("a"), Json::object(), kApi).config_error.empty());
 }
 
+TEST(RequestValidationTest, DeeplyNestedBodyIsBounded) {
+  // 200 000 nested arrays against a recursive schema: the depth bound stops the walk (fail
+  // closed), and nothing recurses over the body's depth.
+  std::string body(200000, '[');
+  body += std::string(200000, ']');
+  Json models = Models({{"Tree", R"({"type":"array","items":{"$ref":"#"}})"}});
+  auto r = ValidateRequestBody(models, kApi, "Tree", body);
+  EXPECT_FALSE(r.ok);
+  EXPECT_FALSE(r.config_error.empty());
+  Json enum_models = Models({{"E", R"({"enum":[1,2]})"}});
+  r = ValidateRequestBody(enum_models, kApi, "E", body);  // quoted in the message: bounded
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.ErrorString().find("deeply nested value"), std::string::npos) << r.ErrorString();
+}
+
 TEST(RequestValidationTest, RequestBodyEntryPoint) {
   Json models = Models({{"Pet", R"({"type":"object","required":["name"]})"}});
   EXPECT_TRUE(ValidateRequestBody(models, kApi, "Pet", R"({"name":"a"})").ok);
