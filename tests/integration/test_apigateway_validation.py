@@ -94,6 +94,18 @@ def built(shared_stratus, ag):
     ag.create_deployment(restApiId=rid, stageName="dev")
     m = ag.get_method(restApiId=rid, resourceId=pet, httpMethod="POST")
     assert m["requestValidatorId"] == v_all and m["requestModels"] == {"application/json": "Pet"}
+    # A method may name only its API's models (or the built-in Empty and Error).
+    with pytest.raises(ClientError) as e:
+        ag.put_method(restApiId=rid, resourceId=pets, httpMethod="PUT", authorizationType="NONE",
+                      requestModels={"application/json": "NoSuchModel"})
+    assert e.value.response["Error"]["Code"] == "BadRequestException"
+    assert "Invalid model identifier specified: NoSuchModel" in e.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as e:
+        ag.update_method(restApiId=rid, resourceId=pet, httpMethod="POST", patchOperations=[
+            {"op": "replace", "path": "/requestModels/application~1json", "value": "Nope"}])
+    assert e.value.response["Error"]["Code"] == "BadRequestException"
+    assert ag.get_method(restApiId=rid, resourceId=pet,
+                         httpMethod="POST")["requestModels"] == {"application/json": "Pet"}
     return rid
 
 

@@ -91,6 +91,26 @@ Status RestApis::DeleteResource(const Ctx& c, const Json& in) {
 
 // ---- Methods ----------------------------------------------------------------------------------
 
+namespace {
+
+// A method's requestModels must name models of its API (or the built-in Empty and Error every
+// AWS REST API has), as PutMethod/UpdateMethod check on AWS.
+Status CheckRequestModels(const Json& doc, const Json& method) {
+  auto models = method.find("requestModels");
+  if (models == method.end() || !models->is_object()) return Status::Ok();
+  for (const auto& [type, name] : models->items()) {
+    if (!name.is_string()) return BadRequest("Invalid model identifier specified: " + name.dump());
+    const auto& n = name.get_ref<const std::string&>();
+    if (n == "Empty" || n == "Error") continue;
+    if (!doc.contains("models") || !doc["models"].contains(n)) {
+      return BadRequest("Invalid model identifier specified: " + n);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<Json> RestApis::PutMethod(const Ctx& c, const Json& in) {
   return Mutate(c, in.value("restApiId", ""), [&](Json& doc) -> Result<Json> {
     STRATUS_ASSIGN_OR_RETURN(Json * r, FindResource(doc, in.value("resourceId", "")));
@@ -122,6 +142,7 @@ Result<Json> RestApis::PutMethod(const Ctx& c, const Json& in) {
     }
     CopyIf(m, in, {"requestValidatorId", "operationName", "requestParameters", "requestModels",
                    "authorizationScopes"});
+    STRATUS_RETURN_IF_ERROR(CheckRequestModels(doc, m));
     (*r)["resourceMethods"][verb] = m;
     return m;
   });
@@ -147,6 +168,7 @@ Result<Json> RestApis::UpdateMethod(const Ctx& c, const Json& in) {
         !doc["authorizers"].contains((*m)["authorizerId"].get<std::string>())) {
       return BadRequest("Invalid authorizer ID specified");
     }
+    STRATUS_RETURN_IF_ERROR(CheckRequestModels(doc, *m));
     return *m;
   });
 }
