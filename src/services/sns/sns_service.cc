@@ -1,8 +1,11 @@
 #include "services/sns/sns_service.h"
 
+#include <algorithm>
+#include <deque>
 #include <functional>
 #include <future>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 
 #include <spdlog/spdlog.h>
@@ -23,6 +26,13 @@ namespace {
 constexpr size_t kMaxMessageBytes = 262144;
 constexpr int64_t kDedupWindowMs = 5 * 60 * 1000;
 constexpr std::string_view kDataPlanePrefix = "/_stratus/sns/";
+// FIFO topic dedup records: sns/d/<topic arn>/<dedup id or content hash> -> {"expires", "id",
+// "seq"} (a topic ARN holds no '/').
+constexpr std::string_view kDedupPrefix = "sns/d/";
+
+std::string DedupKey(const std::string& topic_arn, const std::string& dedup) {
+  return std::string(kDedupPrefix) + topic_arn + "/" + dedup;
+}
 
 Error ParameterValueInvalid(std::string message) {
   return Error("InvalidParameterValueException", std::move(message));
@@ -91,6 +101,7 @@ class SnsService final : public aws::Service {
     // server's memory, whether or not SNS was ever used.
     signer_ = std::make_shared<Signer>(context_.store);
     STRATUS_RETURN_IF_ERROR(registry_.Load());
+    STRATUS_RETURN_IF_ERROR(LoadDedup());
     sequence_ = static_cast<uint64_t>(context_.clock.NowMillis()) << 12;
     dispatcher_ = std::make_unique<Dispatcher>(context_, registry_, *signer_);
     dispatcher_->Start();
@@ -400,6 +411,8 @@ class SnsService final : public aws::Service {
     // (dispatched in commit order) follow sequence order.
     std::unique_lock<std::mutex> fifo_lock;
     if (t.fifo) fifo_lock = std::unique_lock<std::mutex>(dedup_mu_);
+    std::vector<std::pair<std::string, std::string>> dedup_puts;  // new dedup records
+    std::vector<std::string> dedup_deletes;                      // expired dedup records
     for (const Json* in : entries) {
       auto built = Build(c, &t, *in);
       if (!built.ok()) {
@@ -409,21 +422,25 @@ class SnsService final : public aws::Service {
       Notification n = std::move(built).value();
       Json out{{"MessageId", n.message_id}};
       if (t.fifo) {
-        auto& window = dedup_[t.arn];
-        std::string key = n.dedup;
-        auto it = window.find(key);
-        if (it != window.end() && it->second.first > now) {
-          out["MessageId"] = it->second.second;
+        DedupWindow& window = dedup_[t.arn];
+        Expire(t.arn, window, now, dedup_deletes);
+        auto it = window.entries.find(n.dedup);
+        if (it != window.entries.end()) {
+          // A duplicate within 5 minutes: accepted, not delivered, answered as the original.
+          out["MessageId"] = it->second.message_id;
+          out["SequenceNumber"] = it->second.sequence;
           results.push_back(std::move(out));
           continue;
         }
-        for (auto i = window.begin(); i != window.end();) {
-          i = i->second.first <= now ? window.erase(i) : std::next(i);
-        }
-        window[key] = {now + kDedupWindowMs, n.message_id};
         std::string seq = std::to_string(++sequence_);
         n.sequence = std::string(20 - std::min<size_t>(20, seq.size()), '0') + seq;
         out["SequenceNumber"] = n.sequence;
+        DedupEntry entry{now + kDedupWindowMs, n.message_id, n.sequence};
+        dedup_puts.emplace_back(DedupKey(t.arn, n.dedup),
+                                Json{{"expires", entry.expires_ms}, {"id", entry.message_id},
+                                     {"seq", entry.sequence}}.dump());
+        window.entries[n.dedup] = entry;
+        window.order.emplace_back(entry.expires_ms, n.dedup);
       }
       n.topic_arn = t.arn;
       std::vector<std::string> to_queues;
@@ -449,14 +466,15 @@ class SnsService final : public aws::Service {
       }
       results.push_back(std::move(out));
     }
-    if (to_send.empty() && to_sqs.empty()) return done(std::move(results));
+    bool write_dedup = !dedup_puts.empty() || !dedup_deletes.empty();
+    if (to_send.empty() && to_sqs.empty() && !write_dedup) return done(std::move(results));
     // The answer waits for both parts: the delivery items of the other protocols and the SQS
     // sends (or their retry items). Their writes are queued back to back, so they usually share
     // one group commit.
     auto join = std::make_shared<PublishJoin>();
     join->results = std::move(results);
     join->done = std::move(done);
-    join->pending = (to_send.empty() ? 0 : 1) + (to_sqs.empty() ? 0 : 1);
+    join->pending = (to_send.empty() ? 0 : 1) + (to_sqs.empty() ? 0 : 1) + (write_dedup ? 1 : 0);
     auto part_done = [join](Status st) {
       if (!st.ok()) {
         std::lock_guard lock(join->mu);
@@ -482,6 +500,80 @@ class SnsService final : public aws::Service {
       }
     }
     if (!to_send.empty()) EnqueueAndDispatch(std::move(to_send), part_done);
+    // The dedup records are queued after the deliveries' writes (still under the FIFO lock), so
+    // they join the same group commit or a later one, never an earlier one: a record that
+    // survives a kill -9 means its deliveries did. (A kill between the two leaves deliveries
+    // without a record; the publish was not acknowledged, and its retry is deduplicated again
+    // by the FIFO queues, which get the same MessageDeduplicationId.)
+    if (write_dedup) {
+      context_.store.WriteAsync(
+          [puts = std::move(dedup_puts), deletes = std::move(dedup_deletes)](store::WriteTxn& txn) -> Status {
+            for (const auto& key : deletes) STRATUS_RETURN_IF_ERROR(txn.Delete(key));
+            for (const auto& [key, value] : puts) STRATUS_RETURN_IF_ERROR(txn.Put(key, value));
+            return Status::Ok();
+          },
+          part_done);
+    }
+  }
+
+  // One remembered FIFO publish.
+  struct DedupEntry {
+    int64_t expires_ms = 0;
+    std::string message_id;
+    std::string sequence;
+  };
+  // A FIFO topic's 5-minute deduplication window; `order` lists (expiry, dedup id) in the order
+  // they were added, so expiring costs nothing per publish while nothing is due.
+  struct DedupWindow {
+    std::unordered_map<std::string, DedupEntry> entries;
+    std::deque<std::pair<int64_t, std::string>> order;
+  };
+
+  // Drops the entries of `window` that expired by `now`, adding their store keys to `deletes`.
+  static void Expire(const std::string& topic_arn, DedupWindow& window, int64_t now,
+                     std::vector<std::string>& deletes) {
+    while (!window.order.empty() && window.order.front().first <= now) {
+      auto& [expires, id] = window.order.front();
+      auto it = window.entries.find(id);
+      if (it != window.entries.end() && it->second.expires_ms == expires) {
+        window.entries.erase(it);
+        deletes.push_back(DedupKey(topic_arn, id));
+      }
+      window.order.pop_front();
+    }
+  }
+
+  // Loads the dedup windows a previous process left; records already expired are deleted.
+  Status LoadDedup() {
+    STRATUS_ASSIGN_OR_RETURN(auto rows, context_.store.Scan(store::PrefixScan(kDedupPrefix)));
+    int64_t now = context_.clock.NowMillis();
+    std::vector<std::string> expired;
+    std::vector<std::tuple<int64_t, std::string, std::string, DedupEntry>> live;
+    for (const auto& row : rows) {
+      std::string rest = row.key.substr(kDedupPrefix.size());
+      size_t slash = rest.find('/');
+      Json v = ParseJsonOrDiscarded(row.value);
+      int64_t expires = v.is_object() ? v.value("expires", int64_t{0}) : 0;
+      if (slash == std::string::npos || expires <= now) {
+        expired.push_back(row.key);
+        continue;
+      }
+      live.emplace_back(expires, rest.substr(0, slash), rest.substr(slash + 1),
+                        DedupEntry{expires, v.value("id", ""), v.value("seq", "")});
+    }
+    std::sort(live.begin(), live.end(),
+              [](const auto& a, const auto& b) { return std::get<0>(a) < std::get<0>(b); });
+    std::lock_guard lock(dedup_mu_);
+    for (auto& [expires, arn, id, entry] : live) {
+      DedupWindow& window = dedup_[arn];
+      window.order.emplace_back(expires, id);
+      window.entries[id] = std::move(entry);
+    }
+    if (expired.empty()) return Status::Ok();
+    return context_.store.Write([&expired](store::WriteTxn& txn) -> Status {
+      for (const auto& key : expired) STRATUS_RETURN_IF_ERROR(txn.Delete(key));
+      return Status::Ok();
+    });
   }
 
   // A publish waiting for its SQS sends and its delivery items.
@@ -553,7 +645,7 @@ class SnsService final : public aws::Service {
   std::atomic<uint64_t> sequence_{0};
   std::atomic<uint64_t> sent_seq_hint_{0};
   std::mutex dedup_mu_;  // guards dedup_ and sequence order (FIFO publishes)
-  std::unordered_map<std::string, std::unordered_map<std::string, std::pair<int64_t, std::string>>> dedup_;
+  std::unordered_map<std::string, DedupWindow> dedup_;  // by topic ARN
 };
 
 }  // namespace

@@ -1,0 +1,61 @@
+"""SNS FIFO topic deduplication survives kill -9: a Publish retried after a restart within the
+5-minute window with the same MessageDeduplicationId (or the same body, with content-based
+deduplication) is answered with the original MessageId and SequenceNumber and delivered once."""
+import time
+
+from conftest import make_client
+
+
+def fifo_queue(sqs, name):
+    url = sqs.create_queue(QueueName=name, Attributes={"FifoQueue": "true"})["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return url, arn
+
+
+def bodies_in(sqs, url):
+    got, deadline = [], time.time() + 4
+    while time.time() < deadline:
+        msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        for m in msgs:
+            got.append(m["Body"])
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    return got
+
+
+def test_fifo_topic_dedup_window_survives_kill_9(stratus):
+    sns, sqs = make_client(stratus, "sns"), make_client(stratus, "sqs")
+    topic = sns.create_topic(Name="orders.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
+    content = sns.create_topic(Name="content.fifo", Attributes={
+        "FifoTopic": "true", "ContentBasedDeduplication": "true"})["TopicArn"]
+    q, a = fifo_queue(sqs, "orders-sub.fifo")
+    qc, ac = fifo_queue(sqs, "content-sub.fifo")
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=a, Attributes={"RawMessageDelivery": "true"})
+    sns.subscribe(TopicArn=content, Protocol="sqs", Endpoint=ac, Attributes={"RawMessageDelivery": "true"})
+    first = sns.publish(TopicArn=topic, Message="order-1", MessageGroupId="g", MessageDeduplicationId="d-1")
+    batch = sns.publish_batch(TopicArn=topic, PublishBatchRequestEntries=[
+        {"Id": "x", "Message": "order-2", "MessageGroupId": "g", "MessageDeduplicationId": "d-2"}])
+    by_content = sns.publish(TopicArn=content, Message="same body", MessageGroupId="g")
+    # Before the restart, a duplicate already answers as the original.
+    again = sns.publish(TopicArn=topic, Message="order-1", MessageGroupId="g", MessageDeduplicationId="d-1")
+    assert (again["MessageId"], again["SequenceNumber"]) == (first["MessageId"], first["SequenceNumber"])
+
+    stratus.kill()
+    stratus.start()
+    sns, sqs = make_client(stratus, "sns"), make_client(stratus, "sqs")
+    retry = sns.publish(TopicArn=topic, Message="order-1", MessageGroupId="g", MessageDeduplicationId="d-1")
+    assert retry["MessageId"] == first["MessageId"]
+    assert retry["SequenceNumber"] == first["SequenceNumber"]
+    retry_batch = sns.publish_batch(TopicArn=topic, PublishBatchRequestEntries=[
+        {"Id": "y", "Message": "order-2", "MessageGroupId": "g", "MessageDeduplicationId": "d-2"}])
+    assert retry_batch["Successful"][0]["MessageId"] == batch["Successful"][0]["MessageId"]
+    assert retry_batch["Successful"][0]["SequenceNumber"] == batch["Successful"][0]["SequenceNumber"]
+    retry_content = sns.publish(TopicArn=content, Message="same body", MessageGroupId="g")
+    assert retry_content["MessageId"] == by_content["MessageId"]
+    assert retry_content["SequenceNumber"] == by_content["SequenceNumber"]
+    # A new dedup id is a new message, numbered after the ones before the restart.
+    fresh = sns.publish(TopicArn=topic, Message="order-3", MessageGroupId="g", MessageDeduplicationId="d-3")
+    assert fresh["MessageId"] != first["MessageId"]
+    assert int(fresh["SequenceNumber"]) > int(batch["Successful"][0]["SequenceNumber"])
+
+    assert bodies_in(sqs, q) == ["order-1", "order-2", "order-3"]
+    assert bodies_in(sqs, qc) == ["same body"]
