@@ -64,6 +64,17 @@ Engine::QueuePtr Engine::FindByArn(const std::string& arn) const {
   return it == queues_.end() ? nullptr : it->second;
 }
 
+Status Engine::CheckDeadLetterAllows(Queue& dlq, const std::string& dlq_arn,
+                                     const std::string& redrive_policy,
+                                     const std::string& source_arn) {
+  std::string allow;
+  {
+    std::lock_guard lock(dlq.mu);
+    allow = dlq.attributes.value("RedriveAllowPolicy", "");
+  }
+  return CheckRedriveAllowed(redrive_policy, dlq_arn, allow, source_arn);
+}
+
 Status Engine::SaveQueueLocked(std::unique_lock<std::mutex>& lock, Queue& q) {
   std::string key = records::QueueKey(q.ref);
   std::string value = records::EncodeQueue(q);
@@ -173,6 +184,9 @@ Result<Json> Engine::CreateQueue(const Scope& s, const Json& in) {
                                    " for parameter RedrivePolicy is invalid. Reason: Dead-letter "
                                    "queue must be same type of queue as the source..");
     }
+    STRATUS_RETURN_IF_ERROR(CheckDeadLetterAllows(*dlq, config.dlq_arn,
+                                                  attributes.value("RedrivePolicy", ""),
+                                                  QueueArn(QueueRef{s.account, s.region, name})));
   }
   QueueRef ref{s.account, s.region, name};
   std::unique_lock lock(mu_);
@@ -327,6 +341,9 @@ Status Engine::SetQueueAttributes(const Scope& s, const Json& in) {
                                    " for parameter RedrivePolicy is invalid. Reason: Dead-letter "
                                    "target does not exist.");
     }
+    STRATUS_RETURN_IF_ERROR(CheckDeadLetterAllows(*dlq, probe.dlq_arn,
+                                                  attributes.value("RedrivePolicy", ""),
+                                                  QueueArn(q->ref)));
   }
   std::vector<std::shared_ptr<Waiter>> waiters;
   {

@@ -132,6 +132,10 @@ class Engine {
 
   Result<QueuePtr> Find(const Scope& s, const Json& in) const;
   QueuePtr FindByArn(const std::string& arn) const;
+  // The RedriveAllowPolicy check of a source queue `source_arn` naming `dlq` (takes dlq.mu).
+  static Status CheckDeadLetterAllows(Queue& dlq, const std::string& dlq_arn,
+                                      const std::string& redrive_policy,
+                                      const std::string& source_arn);
   std::string UrlOf(const Scope& s, const Queue& q) const;
   // Persists the queue record: queued while `lock` (on q.mu) is held, so record writes commit in
   // the order of the changes; then releases `lock` and waits for the commit.

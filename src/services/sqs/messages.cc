@@ -176,6 +176,7 @@ Result<Engine::Taken> Engine::TakeMessages(const Scope& s, const Json& in,
       m.receive_count++;
       if (m.first_receive_ms == 0) m.first_receive_ms = now;
       m.nonce = NewNonce();
+      m.received_ms = now;
       m.in_flight = true;
       m.visible_at_ms = now + vt * 1000;
       q->Index(m, now);
@@ -265,6 +266,7 @@ void Engine::MoveMessagesAsync(const QueuePtr& src, const QueuePtr& dst,
     m->first_receive_ms = from_redrive ? m->first_receive_ms : 0;
     m->in_flight = false;
     m->nonce = 0;
+    m->received_ms = 0;
     m->visible_at_ms = now;
     puts.emplace_back(records::MessageKey(dst->id, m->seq), records::EncodeMessage(*m));
   }
@@ -452,6 +454,13 @@ Status Engine::ChangeVisibilityOne(Queue& q, const std::string& handle, int64_t 
     if (!m.in_flight) {
       return Error("MessageNotInflight", "Message does not exist or is not available for "
                                          "visibility timeout change.");
+    }
+    // AWS caps a message's visibility at 12 hours from the receive that made it in flight.
+    if (m.received_ms > 0 && now + timeout_s * 1000 - m.received_ms > kMaxVisibilitySeconds * 1000) {
+      return InvalidParameterValue("Value " + std::to_string(timeout_s) +
+                                   " for parameter VisibilityTimeout is invalid. Reason: Total "
+                                   "VisibilityTimeout for the message is beyond the limit [43200 "
+                                   "seconds]");
     }
     q.pending.erase({m.visible_at_ms, m.seq});
     m.visible_at_ms = now + timeout_s * 1000;

@@ -38,6 +38,7 @@ struct Message {
   int64_t visible_at_ms = 0;
   int32_t receive_count = 0;
   int64_t first_receive_ms = 0;
+  int64_t received_ms = 0;     // the current receipt's receive (12-hour visibility cap)
   uint64_t nonce = 0;          // the current receipt's; 0 = never received
   bool in_flight = false;
   size_t Bytes() const { return body.size() + 256; }

@@ -75,7 +75,61 @@ Status ValidateRedrive(const std::string& value) {
   return Status::Ok();
 }
 
+Status ValidateRedriveAllow(const std::string& value) {
+  const std::string invalid = "Value " + value +
+                              " for parameter RedriveAllowPolicy is invalid. Reason: Amazon SQS "
+                              "can't create the redrive allow policy. ";
+  const Error unsupported = InvalidParameterValue(
+      "Invalid value for the parameter RedriveAllowPolicy. Reason: Amazon SQS can't create the "
+      "redrive allow policy, as it\u2019s in an unsupported format.");
+  Json p = ParseJsonOrDiscarded(value);
+  if (!p.is_object()) return unsupported;
+  for (const auto& [k, _] : p.items()) {
+    if (k != "redrivePermission" && k != "sourceQueueArns") return unsupported;
+  }
+  if (!p.contains("redrivePermission") || !p["redrivePermission"].is_string()) return unsupported;
+  std::string permission = p["redrivePermission"].get<std::string>();
+  if (permission != "allowAll" && permission != "denyAll" && permission != "byQueue") {
+    return unsupported;
+  }
+  if (p.contains("sourceQueueArns")) {
+    const Json& arns = p["sourceQueueArns"];
+    if (!arns.is_array()) return unsupported;
+    for (const auto& a : arns) {
+      if (!a.is_string()) return unsupported;
+    }
+    if (permission != "byQueue") {
+      return InvalidParameterValue(invalid + "To specify one or more source queue ARNs, you must "
+                                             "set redrivePermission to byQueue.");
+    }
+    if (arns.size() > 10) {
+      return InvalidParameterValue(invalid +
+                                   "The maximum number of source queue ARNs you can specify is 10.");
+    }
+  }
+  if (permission == "byQueue" && (!p.contains("sourceQueueArns") || p["sourceQueueArns"].empty())) {
+    return InvalidParameterValue(invalid + "When you specify the byQueue permission type, you "
+                                           "must also specify one or more sourceQueueArns values.");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+Status CheckRedriveAllowed(const std::string& redrive_policy, const std::string& dlq_arn,
+                           const std::string& allow_policy, const std::string& source_arn) {
+  if (allow_policy.empty()) return Status::Ok();  // allowAll is the default
+  Json p = ParseJsonOrDiscarded(allow_policy);
+  std::string permission = p.is_object() ? p.value("redrivePermission", "allowAll") : "allowAll";
+  bool allowed = permission == "allowAll";
+  if (permission == "byQueue" && p.contains("sourceQueueArns") && p["sourceQueueArns"].is_array()) {
+    for (const auto& a : p["sourceQueueArns"]) allowed = allowed || (a.is_string() && a == source_arn);
+  }
+  if (allowed) return Status::Ok();
+  return InvalidParameterValue("Value " + redrive_policy +
+                               " for parameter RedrivePolicy is invalid. Reason: Queue " + dlq_arn +
+                               " does not allow this queue to use it as a dead letter queue.");
+}
 
 bool IsKnownAttributeName(const std::string& name) {
   static const std::set<std::string> names = {
@@ -112,7 +166,9 @@ Status ValidateAttributes(const Json& attributes, bool fifo, bool creating) {
       if (value != "perMessageGroupId" && value != "perQueue") return InvalidAttributeValue(name);
     } else if (name == "RedrivePolicy") {
       if (!value.empty()) STRATUS_RETURN_IF_ERROR(ValidateRedrive(value));
-    } else if (name == "Policy" || name == "RedriveAllowPolicy") {
+    } else if (name == "RedriveAllowPolicy") {
+      if (!value.empty()) STRATUS_RETURN_IF_ERROR(ValidateRedriveAllow(value));
+    } else if (name == "Policy") {
       if (!value.empty() && !ParseJsonOrDiscarded(value).is_object()) {
         return InvalidAttributeValue(name);
       }

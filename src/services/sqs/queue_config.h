@@ -36,6 +36,12 @@ struct QueueConfig {
 // unknown names (or FIFO-only names on a standard queue), InvalidAttributeValue for bad values.
 Status ValidateAttributes(const Json& attributes, bool fifo, bool creating);
 
+// Whether the dead-letter queue `dlq_arn`, whose RedriveAllowPolicy is `allow_policy` ("" when
+// unset: allowAll), lets the queue `source_arn` name it in `redrive_policy`. denyAll, or byQueue
+// without `source_arn` among sourceQueueArns, is InvalidParameterValue.
+Status CheckRedriveAllowed(const std::string& redrive_policy, const std::string& dlq_arn,
+                           const std::string& allow_policy, const std::string& source_arn);
+
 // The effective configuration from the attributes that were set.
 QueueConfig ParseConfig(const Json& attributes);
 

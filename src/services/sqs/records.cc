@@ -190,6 +190,7 @@ std::string EncodeState(const Message& m) {
   AppendMember(out, 'c', int64_t{m.receive_count});
   AppendMember(out, 'f', m.first_receive_ms);
   AppendMember(out, 'n', Hex16(m.nonce));
+  if (m.received_ms > 0) AppendMember(out, 'r', m.received_ms);
   out.append(m.in_flight ? ",\"x\":true}" : ",\"x\":false}");
   return out;
 }
@@ -201,6 +202,7 @@ bool DecodeState(std::string_view value, Message& m) {
   m.receive_count = j.value("c", 0);
   m.first_receive_ms = j.value("f", int64_t{0});
   m.nonce = ParseHex16(j.value("n", "")).value_or(0);
+  m.received_ms = j.value("r", int64_t{0});
   m.in_flight = j.value("x", false);
   return true;
 }

@@ -281,5 +281,87 @@ TEST_F(EngineTest, BatchValidation) {
   EXPECT_EQ((*r)["Failed"][0]["Code"], "MissingParameter");
 }
 
+TEST_F(EngineTest, RedriveAllowPolicyIsValidatedAndEnforced) {
+  auto create = [&](const std::string& name, Json attrs) {
+    return engine_->CreateQueue(scope_, Json{{"QueueName", name}, {"Attributes", attrs}});
+  };
+  auto message = [](const Result<Json>& r) { return r.ok() ? std::string() : r.error().message; };
+  const std::string prefix = "for parameter RedriveAllowPolicy is invalid. Reason: Amazon SQS "
+                             "can't create the redrive allow policy. ";
+  auto bad = create("x", Json{{"RedriveAllowPolicy", R"({"redrivePermission":"byQueue"})"}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, "InvalidParameterValue");
+  EXPECT_EQ(message(bad), std::string(R"(Value {"redrivePermission":"byQueue"} )") + prefix +
+                              "When you specify the byQueue permission type, you must also specify "
+                              "one or more sourceQueueArns values.");
+  Json eleven = Json::array();
+  for (int i = 0; i < 11; ++i) eleven.push_back("arn:aws:sqs:us-east-1:000000000000:q" + std::to_string(i));
+  std::string too_many = Json{{"redrivePermission", "byQueue"}, {"sourceQueueArns", eleven}}.dump();
+  EXPECT_EQ(message(create("x", Json{{"RedriveAllowPolicy", too_many}})),
+            "Value " + too_many + " " + prefix + "The maximum number of source queue ARNs you can specify is 10.");
+  std::string with_arns = R"({"redrivePermission":"allowAll","sourceQueueArns":["arn:aws:sqs:us-east-1:000000000000:a"]})";
+  EXPECT_EQ(message(create("x", Json{{"RedriveAllowPolicy", with_arns}})),
+            "Value " + with_arns + " " + prefix +
+                "To specify one or more source queue ARNs, you must set redrivePermission to byQueue.");
+  for (const char* unsupported : {R"({"redrivePermission":"some"})", "[]", R"({"sourceQueueArns":[]})",
+                                  R"({"redrivePermission":"denyAll","extra":1})"}) {
+    EXPECT_EQ(message(create("x", Json{{"RedriveAllowPolicy", unsupported}})),
+              "Invalid value for the parameter RedriveAllowPolicy. Reason: Amazon SQS can't create "
+              "the redrive allow policy, as it\u2019s in an unsupported format.")
+        << unsupported;
+  }
+
+  Create("deny-dlq", Json{{"RedriveAllowPolicy", R"({"redrivePermission":"denyAll"})"}});
+  Create("by-dlq", Json{{"RedriveAllowPolicy",
+      R"({"redrivePermission":"byQueue","sourceQueueArns":["arn:aws:sqs:us-east-1:000000000000:allowed"]})"}});
+  std::string to_deny = R"({"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:deny-dlq","maxReceiveCount":2})";
+  std::string to_by = R"({"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:by-dlq","maxReceiveCount":2})";
+  auto denied = create("src", Json{{"RedrivePolicy", to_deny}});
+  ASSERT_FALSE(denied.ok());
+  EXPECT_EQ(denied.error().code, "InvalidParameterValue");
+  EXPECT_EQ(message(denied), "Value " + to_deny + " for parameter RedrivePolicy is invalid. Reason: "
+                             "Queue arn:aws:sqs:us-east-1:000000000000:deny-dlq does not allow this "
+                             "queue to use it as a dead letter queue.");
+  EXPECT_FALSE(create("other", Json{{"RedrivePolicy", to_by}}).ok());  // not in sourceQueueArns
+  EXPECT_TRUE(create("allowed", Json{{"RedrivePolicy", to_by}}).ok());
+  std::string plain = Create("plain");
+  Status set = engine_->SetQueueAttributes(scope_, Json{{"QueueUrl", plain}, {"Attributes", {{"RedrivePolicy", to_deny}}}});
+  ASSERT_FALSE(set.ok());
+  EXPECT_EQ(set.error().code, "InvalidParameterValue");
+  EXPECT_FALSE(engine_->SetQueueAttributes(scope_, Json{{"QueueUrl", plain}, {"Attributes", {{"RedrivePolicy", to_by}}}}).ok());
+  // Opening the dead-letter queue to everyone lets the source name it.
+  std::string by_url = engine_->GetQueueUrl(scope_, Json{{"QueueName", "by-dlq"}})->value("QueueUrl", "");
+  ASSERT_TRUE(engine_->SetQueueAttributes(scope_, Json{{"QueueUrl", by_url}, {"Attributes",
+      {{"RedriveAllowPolicy", R"({"redrivePermission":"allowAll"})"}}}}).ok());
+  EXPECT_TRUE(engine_->SetQueueAttributes(scope_, Json{{"QueueUrl", plain}, {"Attributes", {{"RedrivePolicy", to_by}}}}).ok());
+}
+
+TEST_F(EngineTest, VisibilityCannotBeExtendedPastTwelveHoursFromTheReceive) {
+  std::string url = Create("cap");
+  ASSERT_TRUE(engine_->SendMessage(scope_, Json{{"QueueUrl", url}, {"MessageBody", "m"}}).ok());
+  std::string handle = Receive(url)[0]["ReceiptHandle"];
+  auto change = [&](int64_t seconds) {
+    return engine_->ChangeMessageVisibility(scope_, Json{{"QueueUrl", url}, {"ReceiptHandle", handle},
+                                                         {"VisibilityTimeout", seconds}});
+  };
+  EXPECT_TRUE(change(43200).ok());  // exactly 12 hours from the receive
+  clock_.Advance(3600 * 1000);
+  EXPECT_TRUE(change(39600).ok());  // 1 h + 11 h
+  Status over = change(39601);
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.error().code, "InvalidParameterValue");
+  EXPECT_EQ(over.error().message, "Value 39601 for parameter VisibilityTimeout is invalid. Reason: "
+                                  "Total VisibilityTimeout for the message is beyond the limit [43200 seconds]");
+  // The cap survives a reload (the receive time is part of the message's state record).
+  engine_ = std::make_unique<Engine>(*store_, clock_);
+  ASSERT_TRUE(engine_->Load().ok());
+  EXPECT_FALSE(change(39601).ok());
+  EXPECT_TRUE(change(100).ok());
+  // A new receive starts a new 12 hours.
+  clock_.Advance(101 * 1000);
+  handle = Receive(url)[0]["ReceiptHandle"];
+  EXPECT_TRUE(change(43200).ok());
+}
+
 }  // namespace
 }  // namespace stratus::services::sqs
