@@ -35,6 +35,8 @@ def test_fifo_topic_dedup_window_survives_kill_9(stratus):
     batch = sns.publish_batch(TopicArn=topic, PublishBatchRequestEntries=[
         {"Id": "x", "Message": "order-2", "MessageGroupId": "g", "MessageDeduplicationId": "d-2"}])
     by_content = sns.publish(TopicArn=content, Message="same body", MessageGroupId="g")
+    lonely = sns.create_topic(Name="lonely.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
+    unsubscribed = sns.publish(TopicArn=lonely, Message="m", MessageGroupId="g", MessageDeduplicationId="d")
     # Before the restart, a duplicate already answers as the original.
     again = sns.publish(TopicArn=topic, Message="order-1", MessageGroupId="g", MessageDeduplicationId="d-1")
     assert (again["MessageId"], again["SequenceNumber"]) == (first["MessageId"], first["SequenceNumber"])
@@ -52,6 +54,9 @@ def test_fifo_topic_dedup_window_survives_kill_9(stratus):
     retry_content = sns.publish(TopicArn=content, Message="same body", MessageGroupId="g")
     assert retry_content["MessageId"] == by_content["MessageId"]
     assert retry_content["SequenceNumber"] == by_content["SequenceNumber"]
+    # A topic without subscriptions remembers its publishes too.
+    assert sns.publish(TopicArn=lonely, Message="m", MessageGroupId="g",
+                       MessageDeduplicationId="d")["MessageId"] == unsubscribed["MessageId"]
     # A new dedup id is a new message, numbered after the ones before the restart.
     fresh = sns.publish(TopicArn=topic, Message="order-3", MessageGroupId="g", MessageDeduplicationId="d-3")
     assert fresh["MessageId"] != first["MessageId"]
@@ -59,3 +64,13 @@ def test_fifo_topic_dedup_window_survives_kill_9(stratus):
 
     assert bodies_in(sqs, q) == ["order-1", "order-2", "order-3"]
     assert bodies_in(sqs, qc) == ["same body"]
+
+    # A deleted topic's window goes with it: a new topic of the same name starts afresh, and
+    # stays so across a restart.
+    sns.delete_topic(TopicArn=lonely)
+    lonely = sns.create_topic(Name="lonely.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
+    stratus.kill()
+    stratus.start()
+    sns = make_client(stratus, "sns")
+    anew = sns.publish(TopicArn=lonely, Message="m", MessageGroupId="g", MessageDeduplicationId="d")
+    assert anew["MessageId"] != unsubscribed["MessageId"]

@@ -172,7 +172,9 @@ class SnsService final : public aws::Service {
       return registry_.CreateTopic(c.caller.account_id, c.region, in);
     });
     On("DeleteTopic", [this](Call&, const Json& in) -> Result<Json> {
-      STRATUS_RETURN_IF_ERROR(registry_.DeleteTopic(in.value("TopicArn", "")));
+      std::string arn = in.value("TopicArn", "");
+      STRATUS_RETURN_IF_ERROR(registry_.DeleteTopic(arn));
+      if (EndsWith(arn, ".fifo")) ForgetTopicDedup(arn);  // a new topic of that name starts afresh
       return Empty();
     });
     On("GetTopicAttributes", [this](Call&, const Json& in) {
@@ -470,24 +472,55 @@ class SnsService final : public aws::Service {
     if (to_send.empty() && to_sqs.empty() && !write_dedup) return done(std::move(results));
     // The answer waits for both parts: the delivery items of the other protocols and the SQS
     // sends (or their retry items). Their writes are queued back to back, so they usually share
-    // one group commit.
+    // one group commit. A FIFO topic's new dedup records are written once both parts have
+    // committed, and the answer waits for them too: a record that survives a kill -9 means its
+    // deliveries did (a record written with them could commit first when a send is queued late,
+    // e.g. after an asynchronous authorization, and a retry would then be deduplicated into a
+    // message never delivered). A kill between the two leaves deliveries without a record; the
+    // publish was not acknowledged, and its retry is deduplicated again by the subscribed FIFO
+    // queues, which get the same MessageDeduplicationId.
     auto join = std::make_shared<PublishJoin>();
     join->results = std::move(results);
     join->done = std::move(done);
-    join->pending = (to_send.empty() ? 0 : 1) + (to_sqs.empty() ? 0 : 1) + (write_dedup ? 1 : 0);
-    auto part_done = [join](Status st) {
+    join->topic_arn = t.arn;
+    join->dedup_puts = std::move(dedup_puts);
+    join->dedup_deletes = std::move(dedup_deletes);
+    join->pending = (to_send.empty() ? 0 : 1) + (to_sqs.empty() ? 0 : 1);
+    auto part_done = [this, join](Status st) {
       if (!st.ok()) {
         std::lock_guard lock(join->mu);
         join->error = std::move(st);
       }
-      if (join->pending.fetch_sub(1) != 1) return;
+      if (join->pending.fetch_sub(1) > 1) return;
       if (!join->error.ok()) {
         for (auto& r : join->results) {
           if (r.ok()) r = join->error.error();
         }
+        // Not delivered: a retry must not be deduplicated into it. (On a worker: this may run
+        // on the publishing thread, which holds dedup_mu_.)
+        if (!join->dedup_puts.empty()) context_.workers.Submit([this, join] { ForgetDedup(*join); });
+        return join->done(std::move(join->results));
       }
-      join->done(std::move(join->results));
+      if (join->dedup_puts.empty() && join->dedup_deletes.empty()) {
+        return join->done(std::move(join->results));
+      }
+      context_.store.WriteAsync(
+          [join](store::WriteTxn& txn) -> Status {
+            for (const auto& key : join->dedup_deletes) STRATUS_RETURN_IF_ERROR(txn.Delete(key));
+            for (const auto& [key, value] : join->dedup_puts) STRATUS_RETURN_IF_ERROR(txn.Put(key, value));
+            return Status::Ok();
+          },
+          [join](Status written) {
+            // The deliveries are durable: the publish succeeded. Without its record a retry
+            // after a restart is deduplicated by FIFO queues only.
+            if (!written.ok()) spdlog::warn("sns: FIFO dedup records of {} not written: {}", join->topic_arn, written.error().message);
+            join->done(std::move(join->results));
+          });
     };
+    if (join->pending == 0) {  // nothing to deliver (no matching subscription): records only
+      join->pending = 1;
+      return part_done(Status::Ok());
+    }
     if (!to_sqs.empty()) {
       if (sign && !t.fifo) {
         // Signing envelopes (RSA) is not for the network thread; FIFO topics sign inline to
@@ -500,20 +533,6 @@ class SnsService final : public aws::Service {
       }
     }
     if (!to_send.empty()) EnqueueAndDispatch(std::move(to_send), part_done);
-    // The dedup records are queued after the deliveries' writes (still under the FIFO lock), so
-    // they join the same group commit or a later one, never an earlier one: a record that
-    // survives a kill -9 means its deliveries did. (A kill between the two leaves deliveries
-    // without a record; the publish was not acknowledged, and its retry is deduplicated again
-    // by the FIFO queues, which get the same MessageDeduplicationId.)
-    if (write_dedup) {
-      context_.store.WriteAsync(
-          [puts = std::move(dedup_puts), deletes = std::move(dedup_deletes)](store::WriteTxn& txn) -> Status {
-            for (const auto& key : deletes) STRATUS_RETURN_IF_ERROR(txn.Delete(key));
-            for (const auto& [key, value] : puts) STRATUS_RETURN_IF_ERROR(txn.Put(key, value));
-            return Status::Ok();
-          },
-          part_done);
-    }
   }
 
   // One remembered FIFO publish.
@@ -583,7 +602,40 @@ class SnsService final : public aws::Service {
     Status error;
     std::vector<Result<Json>> results;
     PublishDone done;
+    std::string topic_arn;
+    std::vector<std::pair<std::string, std::string>> dedup_puts;  // new FIFO dedup records
+    std::vector<std::string> dedup_deletes;                      // expired ones
   };
+
+  // Drops a deleted FIFO topic's dedup window, in memory and in the store.
+  void ForgetTopicDedup(const std::string& arn) {
+    {
+      std::lock_guard lock(dedup_mu_);
+      dedup_.erase(arn);
+    }
+    std::string prefix = DedupKey(arn, "");
+    Status st = context_.store.Write([&prefix](store::WriteTxn& txn) -> Status {
+      auto n = txn.DeleteRange(prefix, store::PrefixEnd(prefix));
+      if (!n.ok()) return n.error();
+      return Status::Ok();
+    });
+    if (!st.ok()) spdlog::warn("sns: dedup records of deleted {} not removed: {}", arn, st.error().message);
+  }
+
+  // Drops from memory the dedup entries of a FIFO publish that failed.
+  void ForgetDedup(const PublishJoin& join) {
+    std::lock_guard lock(dedup_mu_);
+    auto w = dedup_.find(join.topic_arn);
+    if (w == dedup_.end()) return;
+    size_t skip = DedupKey(join.topic_arn, "").size();
+    for (const auto& [key, value] : join.dedup_puts) {
+      auto it = w->second.entries.find(key.substr(skip));
+      if (it != w->second.entries.end() &&
+          it->second.message_id == ParseJsonOrDiscarded(value).value("id", "")) {
+        w->second.entries.erase(it);  // its `order` entry is skipped by Expire
+      }
+    }
+  }
 
   void PublishBatch(Call& c, const Json& in, std::function<void(Result<Json>)> done) {
     auto entries = std::make_shared<const Json>(in.value("PublishBatchRequestEntries", Json::array()));
