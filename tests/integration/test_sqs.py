@@ -225,7 +225,7 @@ def test_kill_9_loses_nothing_acknowledged(stratus):
     for i in range(20):
         r = sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(k), "MessageBody": f"{i}-{k}"} for k in range(10)])
         sent |= {e["MessageId"] for e in r["Successful"]}
-    sqs.send_message(QueueUrl=fifo, MessageBody="f1", MessageGroupId="g", MessageDeduplicationId="d1")
+    first = sqs.send_message(QueueUrl=fifo, MessageBody="f1", MessageGroupId="g", MessageDeduplicationId="d1")
     got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
     sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)])
     deleted = {m["MessageId"] for m in got}
@@ -246,6 +246,7 @@ def test_kill_9_loses_nothing_acknowledged(stratus):
     dup = sqs.send_message(QueueUrl=fifo, MessageBody="f1", MessageGroupId="g", MessageDeduplicationId="d1")
     msgs = sqs.receive_message(QueueUrl=fifo, MaxNumberOfMessages=10)["Messages"]
     assert [m["Body"] for m in msgs] == ["f1"] and msgs[0]["MessageId"] == dup["MessageId"]
+    assert (dup["MessageId"], dup["SequenceNumber"]) == (first["MessageId"], first["SequenceNumber"])
 
 
 def test_kill_9_during_concurrent_batches_loses_no_acknowledged_message(stratus):
