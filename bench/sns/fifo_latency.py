@@ -1,8 +1,8 @@
 """Not a test: sequential Publish latency (p50/p99) and server CPU per publish, standard topic ->
 standard queue vs FIFO topic -> FIFO queue (raw delivery), 400 publishes each, twice.
-Run: STRATUS_BIN=build-sqs/stratus python3 tests/integration/sns_fifo_latency.py"""
+Run: STRATUS_BIN=build/stratus /usr/bin/python3 bench/sns/fifo_latency.py"""
 import os, sys, tempfile, time, statistics
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "integration"))
 from conftest import Stratus, make_client
 def cpu(pid):
     f = open(f"/proc/{pid}/stat").read().split(")")[1].split()
