@@ -70,6 +70,7 @@ struct Runner::Live {
   trace::TraceContext trace;  // trace_states: the execution segment's context
   bool trace_states = false;
   Json logging;
+  Json redrive_tokens;  // RedriveExecution's client tokens, kept in the static record
   std::vector<TaskCall> pending_dispatch;
   std::vector<std::tuple<uint64_t, uint64_t, int64_t>> pending_timers;
   std::vector<std::pair<int64_t, std::string>> pending_acks;
@@ -204,6 +205,11 @@ Status Runner::Persist(Live& live, bool first, bool redrive) {
                          {"definition", live.definition_text},
                          {"input", e.input()},
                          {"traceHeader", live.trace.DownstreamHeader()}});
+    if (live.redrive_tokens.is_array() && !live.redrive_tokens.empty()) {
+      Json m = ParseJsonOrDiscarded(meta);
+      m["redriveTokens"] = live.redrive_tokens;
+      meta = DumpJson(m);
+    }
     if (live.trace_states) {
       Json m = ParseJsonOrDiscarded(meta);
       m["traceStates"] = true;
@@ -625,15 +631,9 @@ void Runner::RestoreTrace(Live& live, const Json& meta) {
   }
 }
 
-Status Runner::Redrive(const std::string& arn) {
+Result<int64_t> Runner::Redrive(const std::string& arn, const std::string& client_token) {
   auto keys = KeysForExecution(arn);
   if (!keys) return Error("InvalidArn", "Invalid Arn: '" + arn + "'");
-  {
-    std::lock_guard lock(mu_);
-    if (live_.count(arn)) {
-      return Error("ExecutionNotRedrivable", "Execution is RUNNING and cannot be redriven");
-    }
-  }
   std::optional<std::string> meta, state;
   STRATUS_RETURN_IF_ERROR(context_.store.Read([&](store::ReadTxn& txn) -> Status {
     auto m = txn.Get(keys->meta);
@@ -646,6 +646,15 @@ Status Runner::Redrive(const std::string& arn) {
   }));
   if (!meta || !state) return Error("ExecutionDoesNotExist", "Execution Does Not Exist: '" + arn + "'");
   Json m = ParseJsonOrDiscarded(*meta);
+  // A repeat of a redrive (same client token, within 15 minutes) answers it again.
+  int64_t now = context_.clock.NowMillis();
+  if (auto date = RedriveTokenAnswer(m.value("redriveTokens", Json::array()), client_token, now)) return *date;
+  {
+    std::lock_guard lock(mu_);
+    if (live_.count(arn)) {
+      return Error("ExecutionNotRedrivable", "Execution is RUNNING and cannot be redriven");
+    }
+  }
   Json s = ParseJsonOrDiscarded(*state);
   std::string status = s.value("status", "RUNNING");
   if (status != "FAILED" && status != "TIMED_OUT" && status != "ABORTED") {
@@ -663,6 +672,7 @@ Status Runner::Redrive(const std::string& arn) {
   live->info = InfoFromJson(m["info"]);
   live->keys = *keys;
   live->definition_text = m.value("definition", "");
+  live->redrive_tokens = RememberRedriveToken(m.value("redriveTokens", Json::array()), client_token, now);
   live->host = std::make_unique<Host>(*live, context_.clock, context_.tracer);
   RestoreTrace(*live, m);
   s["input"] = m.value("input", Json::object());
@@ -680,17 +690,17 @@ Status Runner::Redrive(const std::string& arn) {
       st = Error("ExecutionNotRedrivable", "Execution has no state to redrive from");
     } else {
       live->info.redrive_count = live->exec->info().redrive_count;
-      live->info.redrive_ms = context_.clock.NowMillis();
+      live->info.redrive_ms = now;
       st = Persist(*live, false, true);
     }
   }
   if (!st.ok()) {
     std::lock_guard lock(mu_);
     live_.erase(arn);
-    return st;
+    return st.error();
   }
   Post(live, [](Execution&) {});
-  return Status::Ok();
+  return now;
 }
 
 void Runner::LogExpress(Live& live) {

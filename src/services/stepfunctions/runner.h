@@ -62,6 +62,18 @@ HistoryChunks SplitHistory(const std::vector<HistoryEvent>& events);
 // and dynamic records.
 std::vector<std::pair<std::string, std::string>> MapRunWrites(const ExecutionInfo& parent, MapRunChanges runs);
 
+// RedriveExecution's clientToken: AWS answers idempotently for the last 10 tokens that
+// successfully redrove the execution, each for 15 minutes after its first use. The tokens live
+// in the execution's static record as [{"token", "firstMs", "redriveMs"}], oldest first.
+inline constexpr size_t kRedriveTokensKept = 10;
+inline constexpr int64_t kRedriveTokenValidMs = int64_t{15} * 60 * 1000;
+// The redrive date (epoch ms) a still-valid `token` answered with; nullopt when the token is
+// empty, unknown, or first used more than 15 minutes before `now_ms`.
+std::optional<int64_t> RedriveTokenAnswer(const Json& tokens, const std::string& token, int64_t now_ms);
+// `tokens` with `token` added (a redrive at `redrive_ms` that succeeded), expired tokens
+// dropped and at most the last kRedriveTokensKept kept. An empty token changes nothing.
+Json RememberRedriveToken(const Json& tokens, const std::string& token, int64_t redrive_ms);
+
 // Performs a task for an execution and reports its outcome (integrations.h implements it).
 class TaskDispatcher {
  public:
@@ -126,8 +138,10 @@ class Runner {
   // false when the execution no longer waits on that task.
   bool DeliverHeartbeat(const std::string& arn, uint64_t frame, uint64_t seq);
   // RedriveExecution: runs a FAILED/TIMED_OUT/ABORTED standard execution again from where it
-  // stopped (ExecutionNotRedrivable otherwise); returns after the redrive is committed.
-  Status Redrive(const std::string& arn);
+  // stopped (ExecutionNotRedrivable otherwise); returns after the redrive is committed, with
+  // its redrive date (epoch ms). A non-empty `client_token` that redrove this execution in the
+  // last 15 minutes (one of its last 10) answers that redrive's date and redrives nothing.
+  Result<int64_t> Redrive(const std::string& arn, const std::string& client_token = "");
 
   // Called on the driving thread when any execution ends (set before Start()).
   std::function<void(const Execution&)> on_finished;

@@ -109,4 +109,30 @@ std::vector<std::pair<std::string, std::string>> MapRunWrites(const ExecutionInf
   return writes;
 }
 
+std::optional<int64_t> RedriveTokenAnswer(const Json& tokens, const std::string& token, int64_t now_ms) {
+  if (token.empty() || !tokens.is_array()) return std::nullopt;
+  for (const Json& t : tokens) {
+    if (!t.is_object() || t.value("token", "") != token) continue;
+    if (now_ms - t.value("firstMs", int64_t{0}) > kRedriveTokenValidMs) return std::nullopt;
+    return t.value("redriveMs", int64_t{0});
+  }
+  return std::nullopt;
+}
+
+Json RememberRedriveToken(const Json& tokens, const std::string& token, int64_t redrive_ms) {
+  Json out = Json::array();
+  if (tokens.is_array()) {
+    for (const Json& t : tokens) {
+      if (!t.is_object() || t.value("token", "") == token) continue;
+      if (redrive_ms - t.value("firstMs", int64_t{0}) > kRedriveTokenValidMs) continue;
+      out.push_back(t);
+    }
+  }
+  if (!token.empty()) out.push_back(Json{{"token", token}, {"firstMs", redrive_ms}, {"redriveMs", redrive_ms}});
+  if (out.size() > kRedriveTokensKept) {
+    out.erase(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(out.size() - kRedriveTokensKept));
+  }
+  return out;
+}
+
 }  // namespace stratus::services::stepfunctions

@@ -612,8 +612,8 @@ class StepFunctionsService final : public aws::Service {
     On("RedriveExecution", [this](Call& c, const Json& in) -> Result<Json> {
       std::string arn = in.value("executionArn", "");
       STRATUS_ASSIGN_OR_RETURN(Json desc, LoadExecution(arn));
-      STRATUS_RETURN_IF_ERROR(runner_.Redrive(arn));
-      return Json{{"redriveDate", Seconds(context_.clock.NowMillis())}};
+      STRATUS_ASSIGN_OR_RETURN(int64_t redrive_ms, runner_.Redrive(arn, in.value("clientToken", "")));
+      return Json{{"redriveDate", Seconds(redrive_ms)}};
     });
     On("StopExecution", [this](Call& c, const Json& in) { return StopExecution(c, in); });
     On("ListExecutions", [this](Call& c, const Json& in) -> Result<Json> {

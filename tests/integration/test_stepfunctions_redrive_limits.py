@@ -1,0 +1,58 @@
+"""RedriveExecution's limits through boto3: a clientToken that redrove an execution answers the
+same redriveDate again without a second redrive (also after a restart), and a map run whose
+ResultWriter fails ends FAILED."""
+import json
+import time
+import uuid
+
+from conftest import Stratus
+from test_stepfunctions import ROLE
+from test_stepfunctions_redrive import take_task
+from test_stepfunctions_versions import data_path, sfn_client, wait_done  # noqa: F401 - fixture
+
+
+def redrives(sfn, ex):
+    events = sfn.get_execution_history(executionArn=ex, maxResults=1000)["events"]
+    return [e["type"] for e in events].count("ExecutionRedriven")
+
+
+def test_redrive_client_token_is_idempotent_across_restart(data_path, tmp_path):  # noqa: F811
+    server = Stratus(str(tmp_path)).start()
+    try:
+        sfn = sfn_client(server, data_path)
+        activity = sfn.create_activity(name=f"tok-{uuid.uuid4().hex[:8]}")["activityArn"]
+        definition = {"StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": activity, "End": True}}}
+        arn = sfn.create_state_machine(name="tok", definition=json.dumps(definition), roleArn=ROLE)["stateMachineArn"]
+        ex = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+        sfn.send_task_failure(taskToken=take_task(sfn, activity)["taskToken"], error="Flaky", cause="1")
+        assert wait_done(sfn, ex)["status"] == "FAILED"
+
+        first = sfn.redrive_execution(executionArn=ex, clientToken="token-one")["redriveDate"]
+        time.sleep(1.1)
+        # The repeat while the redrive runs answers the same date and redrives nothing.
+        again = sfn.redrive_execution(executionArn=ex, clientToken="token-one")["redriveDate"]
+        assert again == first
+        d = sfn.describe_execution(executionArn=ex)
+        assert d["status"] == "RUNNING" and d["redriveCount"] == 1
+        sfn.send_task_failure(taskToken=take_task(sfn, activity)["taskToken"], error="Flaky", cause="2")
+        assert wait_done(sfn, ex)["status"] == "FAILED"
+    finally:
+        assert server.stop() == 0
+
+    server = Stratus(str(tmp_path)).start()
+    try:
+        sfn = sfn_client(server, data_path)
+        # The token is kept with the execution: after the restart it still answers, and the
+        # FAILED execution is not redriven by it.
+        assert sfn.redrive_execution(executionArn=ex, clientToken="token-one")["redriveDate"] == first
+        d = sfn.describe_execution(executionArn=ex)
+        assert d["status"] == "FAILED" and d["redriveCount"] == 1
+        assert redrives(sfn, ex) == 1
+        # A new token redrives.
+        second = sfn.redrive_execution(executionArn=ex, clientToken="token-two")["redriveDate"]
+        assert second > first
+        d = sfn.describe_execution(executionArn=ex)
+        assert d["status"] == "RUNNING" and d["redriveCount"] == 2
+        assert redrives(sfn, ex) == 2
+    finally:
+        server.stop()
