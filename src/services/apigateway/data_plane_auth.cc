@@ -84,12 +84,15 @@ std::string DataPlane::Impl::IdentityValue(const Exchange& ex, std::string src) 
 
 void DataPlane::Impl::AuthorizeRest(const ExchangePtr& ex) {
   std::string type = ex->method->value("authorizationType", "NONE");
-  if (type == "NONE") {
-    CheckApiKey(ex);
-    return;
-  }
   if (type == "AWS_IAM") {
     AuthorizeIam(ex, [this, ex] { CheckApiKey(ex); });
+    return;
+  }
+  // NONE needs the resource policy's allow; CUSTOM and COGNITO_USER_POOLS are refused only by
+  // its explicit deny, checked before the authorizer runs (AWS's first phase).
+  if (ResourcePolicyRefuses(ex, /*need_allow=*/type == "NONE")) return;
+  if (type == "NONE") {
+    CheckApiKey(ex);
     return;
   }
   const Json& auths = ex->stage->snapshot.value("authorizers", Json::object());
@@ -523,12 +526,25 @@ void DataPlane::Impl::AuthorizeIam(const ExchangePtr& ex, std::function<void()> 
 
   const std::string arn = MethodArn(*ex);
   const std::string source = PolicySourceArn(caller);
+  const Scope& scope = ex->api->scope;
   // The account root: AWS lets only SCPs and explicit denies in resource policies stop it;
-  // stratus has no SCPs and does not evaluate resource policies for the root (docs).
-  if (source.empty()) return admit();
+  // stratus has no SCPs, so the REST resource policy alone decides.
+  if (source.empty()) {
+    if (!rest) return admit();
+    const Json& stored = ex->api->api.value("policy", Json());
+    auto parsed = resource_policies.Get(stored.is_string() ? stored.get<std::string>() : std::string(),
+                                        scope.region, scope.account, ex->target.api_id);
+    if (!parsed.ok()) return InternalError(ex, "resource policy: " + parsed.error().message);
+    if (*parsed && PolicyOnlyDecision(**parsed, &caller, arn, scope.account, ex->req.remote_address,
+                                      ex->now_ms) == InvokeDecision::kExplicitDeny) {
+      std::string message = DenialMessage(caller.arn, arn, InvokeDecision::kExplicitDeny);
+      ex->error_message = message;
+      return RefuseInvoke(ex, message);
+    }
+    return admit();
+  }
   aws::OperationCaller* ops = ctx.clients.operations;
   if (!ops) return InternalError(ex, "AWS_IAM: stratus has no in-process IAM to authorize the caller");
-  const Scope& scope = ex->api->scope;
   std::string policy;
   if (rest) {
     const Json& p = ex->api->api.value("policy", Json());
@@ -556,20 +572,48 @@ void DataPlane::Impl::AuthorizeIam(const ExchangePtr& ex, std::function<void()> 
     std::string message = DenialMessage(caller.arn, arn, *decision);
     ex->error_message = message;
     if (!rest) return GatewayError(ex, "FORBIDDEN", 403, "Forbidden");
-    // REST APIs word IAM denials {"Message": ...} (capital M), unless the API customised the
-    // ACCESS_DENIED (or DEFAULT_4XX) gateway response.
-    const Json& custom = ex->stage->snapshot.value("gatewayResponses", Json::object());
-    if (custom.contains("ACCESS_DENIED") || custom.contains("DEFAULT_4XX")) {
-      return GatewayError(ex, "ACCESS_DENIED", 403, message);
-    }
-    ex->error_type = "ACCESS_DENIED";
-    HttpResponse resp;
-    resp.status = 403;
-    resp.headers.Set("Content-Type", "application/json");
-    resp.headers.Set("x-amzn-ErrorType", ErrorTypeHeader("ACCESS_DENIED"));
-    resp.body = Json{{"Message", message}}.dump();
-    Finish(ex, std::move(resp));
+    RefuseInvoke(ex, message);
   });
+}
+
+void DataPlane::Impl::RefuseInvoke(const ExchangePtr& ex, const std::string& message) {
+  // REST APIs word IAM denials {"Message": ...} (capital M), unless the API customised the
+  // ACCESS_DENIED (or DEFAULT_4XX) gateway response.
+  const Json& custom = ex->stage->snapshot.value("gatewayResponses", Json::object());
+  if (custom.contains("ACCESS_DENIED") || custom.contains("DEFAULT_4XX")) {
+    return GatewayError(ex, "ACCESS_DENIED", 403, message);
+  }
+  ex->error_type = "ACCESS_DENIED";
+  HttpResponse resp;
+  resp.status = 403;
+  resp.headers.Set("Content-Type", "application/json");
+  resp.headers.Set("x-amzn-ErrorType", ErrorTypeHeader("ACCESS_DENIED"));
+  resp.body = Json{{"Message", message}}.dump();
+  Finish(ex, std::move(resp));
+}
+
+bool DataPlane::Impl::ResourcePolicyRefuses(const ExchangePtr& ex, bool need_allow) {
+  // Without enforcement nothing is authorized against IAM policies, resource policies included.
+  aws::Authorizer* authorizer = ctx.clients.authorizer;
+  if (!authorizer || !authorizer->Enforcing()) return false;
+  const Json& stored = ex->api->api.value("policy", Json());
+  if (!stored.is_string() || stored.get<std::string>().empty()) return false;
+  const Scope& scope = ex->api->scope;
+  auto parsed = resource_policies.Get(stored.get<std::string>(), scope.region, scope.account,
+                                      ex->target.api_id);
+  if (!parsed.ok()) {
+    InternalError(ex, "resource policy: " + parsed.error().message);
+    return true;
+  }
+  if (!*parsed) return false;
+  const std::string arn = MethodArn(*ex);
+  InvokeDecision d =
+      PolicyOnlyDecision(**parsed, nullptr, arn, scope.account, ex->req.remote_address, ex->now_ms);
+  if (d == InvokeDecision::kAllowed || (d == InvokeDecision::kImplicitDeny && !need_allow)) return false;
+  std::string message = DenialMessage("", arn, d);
+  ex->error_message = message;
+  RefuseInvoke(ex, message);
+  return true;
 }
 
 }  // namespace stratus::services::apigateway

@@ -22,6 +22,7 @@
 #include "core/strings.h"
 #include "core/time_format.h"
 #include "services/apigateway/http_apis.h"
+#include "services/apigateway/iam_auth.h"
 #include "services/apigateway/jwt.h"
 #include "services/apigateway/proxy_events.h"
 #include "services/apigateway/request_validation.h"
@@ -366,6 +367,8 @@ struct DataPlane::Impl {
   };
   std::unordered_map<std::string, CachedAuth> auth_cache;
 
+  ResourcePolicyCache resource_policies;  // thread-safe; REST resource policies (iam_auth.h)
+
   // Integration timeouts: one thread sleeping until the earliest deadline. A timer is
   // cancelled when its integration answers, so the map holds only calls in flight; the thread
   // is woken only when a new deadline is earlier than the one it sleeps until (a 30 s timeout
@@ -449,6 +452,16 @@ struct DataPlane::Impl {
   // Authorizer, decides execute-api:Invoke under --enforce-iam, records the caller for the
   // proxy event, then runs `next`; or answers the request with AWS's 403.
   void AuthorizeIam(const ExchangePtr& ex, std::function<void()> next);
+
+  // REST resource policy for non-IAM methods under --enforce-iam (AWS's authorization
+  // workflow): the policy is evaluated with the caller anonymous. An explicit deny refuses;
+  // `need_allow` (NONE methods) also refuses when no statement allows. Returns true when it
+  // answered the request (403, or 500 for an unparsable policy); false to go on.
+  bool ResourcePolicyRefuses(const ExchangePtr& ex, bool need_allow);
+
+  // A REST execute-api:Invoke denial: 403 {"Message": message} as AWS words it, or the API's
+  // ACCESS_DENIED / DEFAULT_4XX gateway response when customised.
+  void RefuseInvoke(const ExchangePtr& ex, const std::string& message);
 
   // ---- integrations ----
 

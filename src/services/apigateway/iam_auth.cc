@@ -1,6 +1,8 @@
 #include "services/apigateway/iam_auth.h"
 
 #include "core/strings.h"
+#include "core/time_format.h"
+#include "identity/policy/context.h"
 
 namespace stratus::services::apigateway {
 
@@ -100,6 +102,56 @@ Result<InvokeDecision> DecisionFrom(const Json& out) {
   if (d == "explicitDeny") return InvokeDecision::kExplicitDeny;
   if (d == "implicitDeny") return InvokeDecision::kImplicitDeny;
   return Error("InternalFailure", "IAM's simulation answered an unknown decision '" + d + "'");
+}
+
+Result<identity::policy::PolicyPtr> ResourcePolicyCache::Get(const std::string& policy,
+                                                              const std::string& region,
+                                                              const std::string& account,
+                                                              const std::string& api_id) {
+  if (Trim(policy).empty()) return identity::policy::PolicyPtr();
+  std::string key = region + "/" + account + "/" + api_id + "\n" + policy;
+  {
+    std::lock_guard lock(mu_);
+    auto it = parsed_.find(key);
+    if (it != parsed_.end()) return it->second;
+  }
+  auto parsed = identity::policy::ParsePolicy(ExpandResourcePolicy(policy, region, account, api_id),
+                                              identity::policy::PolicyKind::kResource);
+  if (!parsed.ok()) return parsed.error();
+  std::lock_guard lock(mu_);
+  if (parsed_.size() >= 1000) parsed_.clear();
+  parsed_[key] = *parsed;
+  return *parsed;
+}
+
+InvokeDecision PolicyOnlyDecision(const identity::policy::Policy& policy,
+                                  const aws::Caller* root_caller, const std::string& resource_arn,
+                                  const std::string& api_account, const std::string& source_ip,
+                                  int64_t now_ms) {
+  namespace pol = identity::policy;
+  pol::RequestContext context;
+  if (!source_ip.empty()) context.Set("aws:SourceIp", source_ip);
+  context.Set("aws:CurrentTime", FormatIso8601(static_cast<double>(now_ms) / 1000.0));
+  context.Set("aws:EpochTime", std::to_string(now_ms / 1000));
+  context.Set("aws:SecureTransport", "false");
+  pol::EvaluationInput in;
+  if (root_caller) {
+    in.request.principal = pol::Principal{pol::PrincipalType::kRoot, root_caller->arn, "",
+                                          root_caller->account_id};
+    context.Set("aws:PrincipalArn", root_caller->arn);
+    context.Set("aws:PrincipalAccount", root_caller->account_id);
+  } else {
+    in.request.principal = pol::Principal{pol::PrincipalType::kAnonymous, "", "", ""};
+  }
+  in.request.action = kExecuteApiInvoke;
+  in.request.resource = resource_arn;
+  in.request.resource_account = api_account;
+  in.request.context = &context;
+  in.resource_policy = &policy;
+  pol::Outcome o = pol::Evaluate(in);
+  if (o.decision == pol::Decision::kAllow) return InvokeDecision::kAllowed;
+  return o.decision == pol::Decision::kExplicitDeny ? InvokeDecision::kExplicitDeny
+                                                    : InvokeDecision::kImplicitDeny;
 }
 
 std::string DenialMessage(const std::string& caller_arn, const std::string& resource_arn,

@@ -11,11 +11,14 @@
 //   3. the caller's identity is written into the proxy event (v1 requestContext.identity, v2
 //      requestContext.authorizer.iam).
 // Pure functions; thread-safe.
+#include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "aws/framework/service.h"
 #include "core/json.h"
 #include "core/result.h"
+#include "identity/policy/policy.h"
 
 namespace stratus::services::apigateway {
 
@@ -58,6 +61,30 @@ Result<InvokeDecision> DecisionFrom(const Json& simulation_output);
 // resource: <arn>", with " with an explicit deny" for an explicit deny.
 std::string DenialMessage(const std::string& caller_arn, const std::string& resource_arn,
                           InvokeDecision decision);
+
+// Parsed REST API resource policies (ExpandResourcePolicy applied), cached by the stored text
+// and the API they belong to. Thread-safe. The cache is dropped whole past 1000 entries.
+class ResourcePolicyCache {
+ public:
+  // The parsed policy; null for an empty or absent one; IAM's parse error for a malformed one.
+  Result<identity::policy::PolicyPtr> Get(const std::string& policy, const std::string& region,
+                                          const std::string& account, const std::string& api_id);
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, identity::policy::PolicyPtr> parsed_;  // guarded by mu_
+};
+
+// `execute-api:Invoke` on `resource_arn` decided by the API's resource policy alone, for a
+// caller IAM does not evaluate: anonymous (NONE, CUSTOM and COGNITO_USER_POOLS methods, where
+// AWS evaluates the policy with the caller unauthenticated, so only `Principal: "*"` statements
+// apply) or the account root of an AWS_IAM method (allowed unless explicitly denied). The
+// context carries aws:SourceIp (the connection's peer address, when known), aws:CurrentTime,
+// aws:EpochTime and aws:SecureTransport ("false": stratus serves plain HTTP).
+InvokeDecision PolicyOnlyDecision(const identity::policy::Policy& policy,
+                                  const aws::Caller* root_caller, const std::string& resource_arn,
+                                  const std::string& api_account, const std::string& source_ip,
+                                  int64_t now_ms);
 
 // requestContext.identity members of a v1 event (REST, HTTP payload 1.0) for an IAM caller:
 // accessKey, accountId, caller, user, userArn (cognito* and principalOrgId stay null).

@@ -28,6 +28,60 @@ TEST(IamAuthTest, ResourcePolicyShortArnsAreExpanded) {
   EXPECT_EQ(ExpandResourcePolicy("not json", "r", "a", "i"), "not json");
 }
 
+// The IP allow-list AWS documents: allow everyone, deny outside the listed ranges.
+constexpr const char* kIpAllowList = R"({"Version":"2012-10-17","Statement":[
+  {"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*"},
+  {"Effect":"Deny","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*",
+   "Condition":{"NotIpAddress":{"aws:SourceIp":["10.1.0.0/16","127.0.0.1/32"]}}}]})";
+
+TEST(IamAuthTest, AnonymousCallerIsDecidedByTheResourcePolicyAlone) {
+  ResourcePolicyCache cache;
+  auto p = cache.Get(kIpAllowList, "us-east-1", "111122223333", "api1");
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  ASSERT_TRUE(*p);
+  std::string arn = ExecuteApiArn("us-east-1", "111122223333", "api1", "dev", "GET", "/x");
+  EXPECT_EQ(PolicyOnlyDecision(**p, nullptr, arn, "111122223333", "127.0.0.1", 0), InvokeDecision::kAllowed);
+  EXPECT_EQ(PolicyOnlyDecision(**p, nullptr, arn, "111122223333", "10.1.7.9", 0), InvokeDecision::kAllowed);
+  EXPECT_EQ(PolicyOnlyDecision(**p, nullptr, arn, "111122223333", "192.0.2.1", 0),
+            InvokeDecision::kExplicitDeny);
+  // Another API's ARN is not covered by the expanded "execute-api:/*": no allow applies.
+  std::string other = ExecuteApiArn("us-east-1", "111122223333", "api2", "dev", "GET", "/x");
+  EXPECT_EQ(PolicyOnlyDecision(**p, nullptr, other, "111122223333", "127.0.0.1", 0),
+            InvokeDecision::kImplicitDeny);
+  // A statement naming an account principal does not apply to an anonymous caller.
+  auto acct = cache.Get(R"({"Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},
+    "Action":"execute-api:Invoke","Resource":"execute-api:/*"}]})", "us-east-1", "111122223333", "api1");
+  ASSERT_TRUE(acct.ok());
+  EXPECT_EQ(PolicyOnlyDecision(**acct, nullptr, arn, "111122223333", "127.0.0.1", 0),
+            InvokeDecision::kImplicitDeny);
+}
+
+TEST(IamAuthTest, RootIsStoppedOnlyByAnExplicitDeny) {
+  ResourcePolicyCache cache;
+  aws::Caller root{"AKROOT", "111122223333", "arn:aws:iam::111122223333:root", "111122223333", "", false};
+  std::string arn = ExecuteApiArn("us-east-1", "111122223333", "api1", "dev", "GET", "/x");
+  auto allow_list = cache.Get(kIpAllowList, "us-east-1", "111122223333", "api1");
+  ASSERT_TRUE(allow_list.ok());
+  EXPECT_EQ(PolicyOnlyDecision(**allow_list, &root, arn, "111122223333", "192.0.2.1", 0),
+            InvokeDecision::kExplicitDeny);
+  EXPECT_EQ(PolicyOnlyDecision(**allow_list, &root, arn, "111122223333", "127.0.0.1", 0),
+            InvokeDecision::kAllowed);
+  auto none = cache.Get(R"({"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},
+    "Action":"execute-api:Invoke","Resource":"execute-api:/*"}]})", "us-east-1", "111122223333", "api1");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(PolicyOnlyDecision(**none, &root, arn, "111122223333", "192.0.2.1", 0), InvokeDecision::kAllowed);
+}
+
+TEST(IamAuthTest, ResourcePolicyCacheReportsEmptyAndMalformedPolicies) {
+  ResourcePolicyCache cache;
+  auto empty = cache.Get(" ", "us-east-1", "111122223333", "api1");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_FALSE(*empty);
+  EXPECT_FALSE(cache.Get("{not json", "us-east-1", "111122223333", "api1").ok());
+  EXPECT_EQ(DenialMessage("", "arn:x", InvokeDecision::kExplicitDeny),
+            "User: anonymous is not authorized to perform: execute-api:Invoke on resource: arn:x with an explicit deny");
+}
+
 TEST(IamAuthTest, PolicySourceOfUsersRolesSessionsAndRoot) {
   aws::Caller user{"AKIA1", "111122223333", "arn:aws:iam::111122223333:user/dev/alice", "AIDA1", "", false};
   EXPECT_EQ(PolicySourceArn(user), "arn:aws:iam::111122223333:user/dev/alice");
