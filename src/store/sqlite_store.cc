@@ -22,6 +22,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <filesystem>
@@ -31,7 +32,9 @@
 
 #include "core/crypto.h"
 #include "core/strings.h"
+#include "store/checkpointer.h"
 #include "store/dir_lock.h"
+#include "store/latency_histogram.h"
 #include "store/notifier.h"
 #include "store/sqlite_db.h"
 #include "store/sqlite_txn.h"
@@ -57,6 +60,11 @@ constexpr const char* kReaderCacheSize = "PRAGMA cache_size = -4096";
 // The WAL is truncated back to this size after a checkpoint, so one huge batch does not leave a
 // huge file behind.
 constexpr const char* kJournalSizeLimit = "PRAGMA journal_size_limit = 67108864";
+
+// The writer finishes a background checkpoint itself only when this few frames are left to copy
+// (the copy is short and so is the database fsync after it); a longer tail is copied by another
+// background round first.
+constexpr int64_t kMaxWriterTailPages = 32;
 
 // Set on the writer thread to the store it serves: detects a write function calling back into
 // its own store, which would deadlock.
@@ -182,7 +190,8 @@ Status Migrate(Db& db, const std::vector<Migration>& migrations, const std::stri
 class SqliteStore final : public Store {
  public:
   static Result<std::unique_ptr<Store>> Open(const SqliteOptions& options,
-                                             const std::vector<Migration>& migrations);
+                                             const std::vector<Migration>& migrations,
+                                             const CheckpointOptions& checkpoints);
   ~SqliteStore() override { Close(); }
 
   Status Write(const std::function<Status(WriteTxn&)>& fn) override;
@@ -205,6 +214,7 @@ class SqliteStore final : public Store {
     std::lock_guard lock(mu_);
     return queue_.size();
   }
+  WriterStats GetWriterStats() const;
 
  private:
   // A write waiting for the writer. A Write() call's lives on the caller's stack; a
@@ -220,8 +230,10 @@ class SqliteStore final : public Store {
     std::condition_variable cv;
   };
 
-  SqliteStore(const SqliteOptions& options, const Clock& clock)
+  SqliteStore(const SqliteOptions& options, const CheckpointOptions& checkpoints,
+              const Clock& clock)
       : options_(options),
+        checkpoint_options_(checkpoints),
         clock_(clock),
         max_batch_(std::max<size_t>(options.max_batch, 1)),
         readers_(
@@ -237,14 +249,24 @@ class SqliteStore final : public Store {
   // Runs one batch in one transaction; returns the topics to notify.
   std::vector<std::string> RunBatch(Db& db, const std::vector<WriteRequest*>& batch);
   void FailAll(const std::vector<WriteRequest*>& requests, const Error& error);
+  // SQLite's WAL hook on the writer connection, called after every commit with the WAL's size in
+  // pages. Installing it turns SQLite's automatic checkpoint off; it decides instead.
+  static int WalHook(void* self, sqlite3* db, const char* name, int pages);
+  void AfterCommit(sqlite3* db, int pages);
+  // On the writer thread between batches: once a background checkpoint has finished, copies the
+  // frames appended meanwhile so that the next commit rewinds the WAL.
+  void FinishCheckpointTail(Db& db);
+  void RunWriterCheckpoint(sqlite3* db, int mode, std::string_view what);
 
   const SqliteOptions options_;
+  const CheckpointOptions checkpoint_options_;
   const Clock& clock_;
   const size_t max_batch_;
   std::unique_ptr<internal::DirLock> dir_lock_;  // file mode; released last
   std::unique_ptr<Db> writer_db_;  // file mode; used by the writer thread only (then by Close)
   ConnectionPool readers_;         // memory mode: holds the single connection
   std::shared_ptr<internal::Notifier> notifier_;
+  std::unique_ptr<internal::Checkpointer> checkpointer_;  // file mode with background checkpoints
 
   std::mutex mu_;
   std::condition_variable queue_cv_;  // the writer waits for requests
@@ -258,6 +280,16 @@ class SqliteStore final : public Store {
   std::atomic<int64_t> commits_{0};
   std::atomic<int64_t> batches_{0};
   std::atomic<int64_t> failed_writes_{0};
+  internal::LatencyHistogram commit_times_;  // recorded by the writer thread
+  std::atomic<int64_t> writer_checkpoints_{0};
+  std::atomic<int64_t> wal_pages_last_{0};
+  std::atomic<int64_t> wal_pages_max_{0};
+  std::atomic<int64_t> wal_pages_written_{0};
+  // Used by the writer thread only: frames of the current WAL known to be in the database file
+  // (0 again when the WAL rewinds), and whether a background checkpoint was asked for and its
+  // result not yet taken. At most one runs at a time, and never during the writer's own.
+  int64_t wal_pages_copied_ = 0;
+  bool checkpoint_in_flight_ = false;
 };
 
 Result<std::unique_ptr<Db>> SqliteStore::OpenReader(const std::string& path) {
@@ -268,9 +300,10 @@ Result<std::unique_ptr<Db>> SqliteStore::OpenReader(const std::string& path) {
 }
 
 Result<std::unique_ptr<Store>> SqliteStore::Open(const SqliteOptions& options,
-                                                 const std::vector<Migration>& migrations) {
+                                                 const std::vector<Migration>& migrations,
+                                                 const CheckpointOptions& checkpoints) {
   const Clock& clock = options.clock != nullptr ? *options.clock : SystemClock::Instance();
-  std::unique_ptr<SqliteStore> store(new SqliteStore(options, clock));
+  std::unique_ptr<SqliteStore> store(new SqliteStore(options, checkpoints, clock));
   if (options.data_dir.empty()) {
     STRATUS_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(":memory:", "memory"));
     STRATUS_RETURN_IF_ERROR(Migrate(*db, migrations, std::string(kMemoryName), clock));
@@ -303,6 +336,12 @@ Result<std::unique_ptr<Store>> SqliteStore::Open(const SqliteOptions& options,
     STRATUS_RETURN_IF_ERROR(db.Exec(kWriterCacheSize));
     STRATUS_RETURN_IF_ERROR(db.Exec("PRAGMA temp_store = MEMORY"));
     STRATUS_RETURN_IF_ERROR(Migrate(db, migrations, path, clock));
+    if (checkpoints.background) {
+      STRATUS_ASSIGN_OR_RETURN(store->checkpointer_,
+                               internal::Checkpointer::Start(path, options.fsync));
+    }
+    // From here on the hook, not SQLite's auto-checkpoint, decides when to checkpoint.
+    sqlite3_wal_hook(db.raw(), &SqliteStore::WalHook, store.get());
   }
   store->notifier_ = internal::Notifier::Start();
   store->writer_ = std::thread([raw = store.get()] { raw->WriterLoop(); });
@@ -366,8 +405,13 @@ void SqliteStore::WriterLoop() {
     lock.unlock();
 
     std::vector<std::string> topics;
+    auto started = std::chrono::steady_clock::now();
     if (writer_db_ != nullptr) {
+      FinishCheckpointTail(*writer_db_);
       topics = RunBatch(*writer_db_, batch);
+      commit_times_.Record(std::chrono::duration_cast<std::chrono::microseconds>(
+                               std::chrono::steady_clock::now() - started)
+                               .count());
     } else {
       auto handle = readers_.Acquire();  // memory mode: the single connection
       if (handle.ok()) {
@@ -401,6 +445,76 @@ void SqliteStore::WriterLoop() {
       }
       lock.lock();
     }
+  }
+}
+
+int SqliteStore::WalHook(void* self, sqlite3* db, const char* /*name*/, int pages) {
+  static_cast<SqliteStore*>(self)->AfterCommit(db, pages);
+  return SQLITE_OK;
+}
+
+void SqliteStore::AfterCommit(sqlite3* db, int pages) {
+  int64_t last = wal_pages_last_.load(std::memory_order_relaxed);
+  if (pages < last) {
+    wal_pages_copied_ = 0;  // this commit rewound the WAL
+    last = 0;
+  }
+  wal_pages_written_.fetch_add(pages - last, std::memory_order_relaxed);
+  wal_pages_last_.store(pages, std::memory_order_relaxed);
+  if (pages > wal_pages_max_.load(std::memory_order_relaxed)) {
+    wal_pages_max_.store(pages, std::memory_order_relaxed);
+  }
+  if (checkpointer_ == nullptr) {
+    if (pages >= checkpoint_options_.checkpoint_pages) {
+      // What SQLite's own auto-checkpoint hook does.
+      RunWriterCheckpoint(db, SQLITE_CHECKPOINT_PASSIVE, "a WAL checkpoint");
+    }
+    return;
+  }
+  if (pages >= checkpoint_options_.wal_limit_pages) {
+    // The background has not kept up: checkpoint here, waiting for readers of old frames, so the
+    // next commit rewinds the WAL. Writes queue meanwhile.
+    spdlog::warn("store: the WAL reached {} pages; checkpointing on the writer", pages);
+    RunWriterCheckpoint(db, SQLITE_CHECKPOINT_RESTART, "a WAL checkpoint at the size limit");
+    return;
+  }
+  if (!checkpoint_in_flight_ && pages - wal_pages_copied_ >= checkpoint_options_.checkpoint_pages) {
+    checkpoint_in_flight_ = true;
+    checkpointer_->Request();
+  }
+}
+
+void SqliteStore::FinishCheckpointTail(Db& db) {
+  if (checkpointer_ == nullptr) {
+    return;
+  }
+  int64_t copied = checkpointer_->TakeFinished();
+  if (copied < 0) {
+    return;
+  }
+  checkpoint_in_flight_ = false;
+  // A WAL rewound since the checkpoint started makes its count stale; it then only says that
+  // the new WAL is short.
+  wal_pages_copied_ = std::min(copied, wal_pages_last_.load(std::memory_order_relaxed));
+  int64_t tail = wal_pages_last_.load(std::memory_order_relaxed) - wal_pages_copied_;
+  if (tail <= 0) {
+    return;  // everything is copied: this batch's commit rewinds the WAL by itself
+  }
+  if (tail > kMaxWriterTailPages) {
+    checkpoint_in_flight_ = true;  // a long tail is the background's work too
+    checkpointer_->Request();
+    return;
+  }
+  RunWriterCheckpoint(db.raw(), SQLITE_CHECKPOINT_PASSIVE, "finishing a WAL checkpoint");
+}
+
+void SqliteStore::RunWriterCheckpoint(sqlite3* db, int mode, std::string_view what) {
+  int rc = sqlite3_wal_checkpoint_v2(db, nullptr, mode, nullptr, nullptr);
+  if (rc == SQLITE_OK) {
+    writer_checkpoints_.fetch_add(1, std::memory_order_relaxed);
+  } else if (rc != SQLITE_BUSY) {
+    // Not fatal: the frames stay in the WAL, durable, and a later checkpoint copies them.
+    (void)internal::StorageError(db, rc, what);
   }
 }
 
@@ -605,6 +719,17 @@ void SqliteStore::Close() {
   if (started) {
     writer_.join();  // it commits every write accepted before closing_ was set
   }
+  if (checkpointer_ != nullptr) {
+    checkpointer_->Stop();  // waits for a checkpoint in progress; the one below finishes the job
+  }
+  if (writer_db_ != nullptr && started) {
+    WriterStats stats = GetWriterStats();
+    spdlog::info(
+        "store: closing after {} commits; commit time p50 {} us, p99 {} us, max {} us; "
+        "checkpoints {} in the background, {} on the writer; WAL at most {} pages",
+        stats.batches, stats.commit_us_p50, stats.commit_us_p99, stats.commit_us_max,
+        stats.background_checkpoints, stats.writer_checkpoints, stats.wal_pages_max);
+  }
   readers_.Close();  // waits for reads in flight; in memory mode this drops the database
   if (writer_db_ != nullptr && started) {
     int wal_pages = 0;
@@ -632,17 +757,42 @@ StoreStats SqliteStore::Stats() const {
   return stats;
 }
 
+WriterStats SqliteStore::GetWriterStats() const {
+  WriterStats stats;
+  stats.batches = commit_times_.Count();
+  stats.commit_us_p50 = commit_times_.Quantile(0.50);
+  stats.commit_us_p99 = commit_times_.Quantile(0.99);
+  stats.commit_us_max = commit_times_.Max();
+  stats.background_checkpoints = checkpointer_ != nullptr ? checkpointer_->checkpoints() : 0;
+  stats.writer_checkpoints = writer_checkpoints_.load(std::memory_order_relaxed);
+  stats.wal_pages_last = wal_pages_last_.load(std::memory_order_relaxed);
+  stats.wal_pages_max = wal_pages_max_.load(std::memory_order_relaxed);
+  stats.wal_pages_written = wal_pages_written_.load(std::memory_order_relaxed);
+  return stats;
+}
+
 }  // namespace
 
 const std::vector<Migration>& SqliteMigrations() { return kMigrations; }
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
-  return SqliteStore::Open(options, kMigrations);
+  return SqliteStore::Open(options, kMigrations, CheckpointOptions());
+}
+
+Result<std::unique_ptr<Store>> OpenSqliteStoreWithCheckpoints(const SqliteOptions& options,
+                                                              CheckpointOptions checkpoints) {
+  return SqliteStore::Open(options, kMigrations, checkpoints);
+}
+
+WriterStats SqliteWriterStats(Store& store) {
+  auto* sqlite = dynamic_cast<SqliteStore*>(&store);
+  assert(sqlite != nullptr && "SqliteWriterStats needs a store from OpenSqliteStore");
+  return sqlite->GetWriterStats();
 }
 
 Result<std::unique_ptr<Store>> OpenSqliteStoreWithMigrationsForTest(
     const SqliteOptions& options, std::vector<Migration> migrations) {
-  return SqliteStore::Open(options, migrations);
+  return SqliteStore::Open(options, migrations, CheckpointOptions());
 }
 
 size_t PendingWritesForTest(Store& store) {

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "store/sqlite_store.h"
 #include "store/store.h"
 
 namespace {
@@ -39,7 +40,12 @@ int main(int argc, char** argv) {
   options.data_dir = argv[1];
   int threads = std::atoi(argv[2]);
   std::string tag = argv[3];
-  auto opened = stratus::store::OpenSqliteStore(options);
+  // Checkpoints every few pages (background, with the writer finishing tails), so that a kill
+  // lands in the middle of one often: the WAL replay at the next open must lose nothing.
+  stratus::store::CheckpointOptions checkpoints;
+  checkpoints.checkpoint_pages = 16;
+  checkpoints.wal_limit_pages = 256;
+  auto opened = stratus::store::OpenSqliteStoreWithCheckpoints(options, checkpoints);
   if (!opened.ok()) {
     std::fprintf(stderr, "open failed: %s\n", opened.error().message.c_str());
     return 1;
