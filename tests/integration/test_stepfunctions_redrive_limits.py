@@ -6,7 +6,8 @@ import time
 import uuid
 
 from conftest import Stratus
-from test_stepfunctions import ROLE
+from test_stepfunctions import ROLE, create
+from test_stepfunctions import sfn_client as plain_sfn_client
 from test_stepfunctions_redrive import take_task
 from test_stepfunctions_versions import data_path, sfn_client, wait_done  # noqa: F401 - fixture
 
@@ -56,3 +57,24 @@ def test_redrive_client_token_is_idempotent_across_restart(data_path, tmp_path):
         assert redrives(sfn, ex) == 2
     finally:
         server.stop()
+
+
+def test_map_run_fails_when_its_result_writer_fails(shared_stratus):
+    sfn = plain_sfn_client(shared_stratus)
+    definition = {"StartAt": "Map", "States": {"Map": {
+        "Type": "Map", "End": True,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                          "StartAt": "E", "States": {"E": {"Type": "Pass", "End": True}}},
+        "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+                         "Parameters": {"Bucket": f"missing-{uuid.uuid4().hex[:8]}", "Prefix": "out"}}}}}
+    arn = create(sfn, definition)
+    ex = sfn.start_execution(stateMachineArn=arn, input=json.dumps([1, 2, 3]))["executionArn"]
+    d = wait_done(sfn, ex)
+    assert d["status"] == "FAILED" and d["error"] == "States.ResultWriterFailed", d
+    [run] = sfn.list_map_runs(executionArn=ex)["mapRuns"]
+    desc = sfn.describe_map_run(mapRunArn=run["mapRunArn"])
+    assert desc["status"] == "FAILED", desc
+    assert "stopDate" in desc
+    assert desc["itemCounts"]["succeeded"] == 3 and desc["itemCounts"]["resultsWritten"] == 0
+    types = [e["type"] for e in sfn.get_execution_history(executionArn=ex, maxResults=1000)["events"]]
+    assert "MapRunFailed" in types and "MapRunSucceeded" not in types

@@ -66,6 +66,7 @@ Json FrameToJson(const Frame& f, const std::string& branch) {
   if (!f.redrive_done.is_null()) j["redrive_done"] = f.redrive_done;
   if (!f.redrive_child_events.is_null()) j["redrive_child_events"] = f.redrive_child_events;
   if (!f.partial_results.is_null()) j["partial_results"] = f.partial_results;
+  if (!f.map_run_record.is_null()) j["map_run_record"] = f.map_run_record;
   if (f.map_run_redrives > 0) {
     j["map_run_redrives"] = f.map_run_redrives;
     j["map_run_redrive_ms"] = f.map_run_redrive_ms;
@@ -218,6 +219,7 @@ std::unique_ptr<Execution> Execution::Restore(std::shared_ptr<const Definition> 
     f->redrive_done = j.value("redrive_done", Json());
     f->redrive_child_events = j.value("redrive_child_events", Json());
     f->partial_results = j.value("partial_results", Json());
+    f->map_run_record = j.value("map_run_record", Json());
     f->map_run_redrives = j.value("map_run_redrives", int64_t{0});
     f->map_run_redrive_ms = j.value("map_run_redrive_ms", int64_t{0});
     if (auto c = j.find("children"); c != j.end()) {

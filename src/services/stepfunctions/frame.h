@@ -107,6 +107,9 @@ struct Frame : public VariableLookup {
   // A distributed Map: how often its map run was redriven, and when last (persisted).
   int64_t map_run_redrives = 0;
   int64_t map_run_redrive_ms = 0;
+  // A distributed Map whose iterations succeeded while its ResultWriter writes: the map run's
+  // record as it stood, to be rewritten FAILED if the write fails (persisted).
+  Json map_run_record;
   // Execution variables visible from here: own scope, then the parents'.
   Frame* parent_frame = nullptr;
 

@@ -453,6 +453,11 @@ void StateRunner::FinishChildren(Frame& f) {
   if (s.type == StateType::kMap && s.map->distributed) RecordMapRun(f, "SUCCEEDED");
   // A ResultWriter exports (Resource) or, with only a WriterConfig, transforms the results.
   if (s.type == StateType::kMap && (!s.map->writer_resource.empty() || s.map->result_writer.is_object())) {
+    // Kept until the write ends: a failed write fails the map run (MapIoResult).
+    if (s.map->distributed && !s.map->writer_resource.empty() && !e_.info_.express) {
+      auto rec = e_.map_run_changes_.runs.find(RunNames(f).map_run_arn);
+      if (rec != e_.map_run_changes_.runs.end()) f.map_run_record = rec->second;
+    }
     std::vector<IterationOutcome> outcomes = Outcomes(f);
     e_.DropChildren(f);
     f.children.reset();

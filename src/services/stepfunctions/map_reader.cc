@@ -177,9 +177,19 @@ void StateRunner::MapIoResult(Frame& f, stepfunctions::TaskResult r) {
   ++f.seq;
   f.phase = Phase::kEnter;
   e_.MarkDirty(f);
+  Json map_run_record = std::exchange(f.map_run_record, Json());
   auto fail = [&](const std::string& error, const std::string& cause) {
     if (m.distributed && phase == Phase::kWriter) {
       e_.Emit(&f, "MapRunFailed", "mapRunFailedEventDetails", Json{{"error", error}, {"cause", cause}});
+      // As on AWS, the map run fails with its ResultWriter: DescribeMapRun shows FAILED, and no
+      // results were written.
+      if (map_run_record.is_object()) {
+        map_run_record["status"] = "FAILED";
+        map_run_record["stopMs"] = e_.host_.NowMs();
+        for (const char* k : {"itemCounts", "executionCounts"}) map_run_record[k]["resultsWritten"] = 0;
+        std::string arn = map_run_record.value("mapRunArn", "");
+        e_.map_run_changes_.runs[arn] = std::move(map_run_record);
+      }
     }
     e_.Emit(&f, "MapStateFailed");
     HandleFailure(f, error, cause);
