@@ -1,7 +1,8 @@
 """REST API resource policies on NONE and CUSTOM (Lambda authorizer) methods, and on the account
 root of AWS_IAM methods, under --enforce-iam (AWS's "How API Gateway resource policies affect
 authorization workflow"): NONE methods need an allow from the policy for the anonymous caller,
-Lambda-authorized methods are refused by an explicit deny whatever the authorizer answers, and
+Lambda- and Cognito-authorized methods are refused by an explicit deny whatever the authorizer
+answers, and
 aws:SourceIp is the connection's peer address (127.0.0.1 here). Without enforcement resource
 policies are not evaluated."""
 import json
@@ -41,17 +42,22 @@ def lambda_uri(fn_arn):
     return f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{fn_arn}/invocations"
 
 
-def api(server, fn_arn, auth, policy=None, authorizer_fn=None):
-    """A REST API with GET /items authorized by `auth` (NONE, CUSTOM or AWS_IAM), deployed to dev."""
+def api(server, fn_arn, auth, policy=None, authorizer=None):
+    """A REST API with GET /items authorized by `auth` (NONE, CUSTOM, COGNITO_USER_POOLS or AWS_IAM),
+    deployed to dev; `authorizer` is the CUSTOM authorizer's function ARN or the user pool's ARN."""
     ag = boto(server, "apigateway")
     kw = {"policy": policy} if policy else {}
     rid = ag.create_rest_api(name=f"rp-{uuid.uuid4().hex[:6]}", **kw)["id"]
     root = [r for r in ag.get_resources(restApiId=rid)["items"] if r["path"] == "/"][0]["id"]
     res = ag.create_resource(restApiId=rid, parentId=root, pathPart="items")["id"]
     mkw = {}
+    if auth == "COGNITO_USER_POOLS":
+        mkw["authorizerId"] = ag.create_authorizer(
+            restApiId=rid, name="pool", type="COGNITO_USER_POOLS", providerARNs=[authorizer],
+            identitySource="method.request.header.Authorization")["id"]
     if auth == "CUSTOM":
         mkw["authorizerId"] = ag.create_authorizer(
-            restApiId=rid, name="tok", type="TOKEN", authorizerUri=lambda_uri(authorizer_fn),
+            restApiId=rid, name="tok", type="TOKEN", authorizerUri=lambda_uri(authorizer),
             identitySource="method.request.header.Authorization", authorizerResultTtlInSeconds=0)["id"]
     ag.put_method(restApiId=rid, resourceId=res, httpMethod="GET", authorizationType=auth, **mkw)
     ag.put_integration(restApiId=rid, resourceId=res, httpMethod="GET", type="AWS_PROXY",
@@ -143,6 +149,25 @@ def test_custom_authorizer_method_allowed_by_authorizer_when_policy_is_silent(en
     assert status == 200, body
     # The authorizer still refuses a request without its token.
     assert get(url)[0] == 401
+
+
+def test_cognito_method_refused_by_explicit_deny_and_allowed_from_listed_address(enforced):
+    idp = boto(enforced, "cognito-idp")
+    pool = idp.create_user_pool(PoolName=f"rp-{uuid.uuid4().hex[:6]}")["UserPool"]
+    client = idp.create_user_pool_client(UserPoolId=pool["Id"], ClientName="web",
+                                         ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH",
+                                                            "ALLOW_REFRESH_TOKEN_AUTH"])["UserPoolClient"]
+    idp.admin_create_user(UserPoolId=pool["Id"], Username="alice", MessageAction="SUPPRESS")
+    idp.admin_set_user_password(UserPoolId=pool["Id"], Username="alice", Password="Passw0rd!x", Permanent=True)
+    token = idp.initiate_auth(ClientId=client["ClientId"], AuthFlow="USER_PASSWORD_AUTH",
+                              AuthParameters={"USERNAME": "alice", "PASSWORD": "Passw0rd!x"})[
+        "AuthenticationResult"]["IdToken"]
+    rid, url = api(enforced, enforced.fn, "COGNITO_USER_POOLS", ip_allow_list("192.0.2.0/24"), pool["Arn"])
+    assert get(url, {"Authorization": token}) == (403, denial(rid, explicit=True))
+    _, url = api(enforced, enforced.fn, "COGNITO_USER_POOLS", ip_allow_list("127.0.0.1/32"), pool["Arn"])
+    status, body = get(url, {"Authorization": token})
+    assert status == 200, body
+    assert body["authorizer"]["claims"]["cognito:username"] == "alice"
 
 
 def test_account_root_on_aws_iam_method_is_stopped_by_explicit_deny(enforced):
