@@ -2,6 +2,7 @@
 same redriveDate again without a second redrive (also after a restart), and a map run whose
 ResultWriter fails ends FAILED."""
 import json
+import sqlite3
 import time
 import uuid
 
@@ -78,3 +79,50 @@ def test_map_run_fails_when_its_result_writer_fails(shared_stratus):
     assert desc["itemCounts"]["succeeded"] == 3 and desc["itemCounts"]["resultsWritten"] == 0
     types = [e["type"] for e in sfn.get_execution_history(executionArn=ex, maxResults=1000)["events"]]
     assert "MapRunFailed" in types and "MapRunSucceeded" not in types
+
+
+def test_map_run_redrives_stop_at_aws_limit(data_path, tmp_path):  # noqa: F811
+    definition = {"StartAt": "Map", "States": {"Map": {
+        "Type": "Map", "End": True,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                          "StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Boom", "Cause": "item"}}}}}}
+    server = Stratus(str(tmp_path)).start()
+    try:
+        sfn = sfn_client(server, data_path)
+        arn = sfn.create_state_machine(name="limit", roleArn=ROLE, definition=json.dumps(definition))["stateMachineArn"]
+        ex = sfn.start_execution(stateMachineArn=arn, input="[1]")["executionArn"]
+        assert wait_done(sfn, ex)["status"] == "FAILED"
+        sfn.redrive_execution(executionArn=ex)
+        d = wait_done(sfn, ex)
+        assert d["status"] == "FAILED" and d["error"] == "Boom", d
+        [run] = sfn.list_map_runs(executionArn=ex)["mapRuns"]
+        assert sfn.describe_map_run(mapRunArn=run["mapRunArn"])["redriveCount"] == 1
+    finally:
+        assert server.stop() == 0
+    # The map run as if redriven 1000 times (its count in the execution's redrive point).
+    db = sqlite3.connect(str(tmp_path / "stratus.db"))
+    rows = db.execute("SELECT key, value FROM kv WHERE CAST(key AS TEXT) LIKE 'stepfunctions/%'").fetchall()
+    points = [(k, json.loads(v)) for k, v in rows if b'"map_run_redrives"' in bytes(v)]
+    points = [(k, rec) for k, rec in points if isinstance(rec.get("redrive"), dict)]
+    assert len(points) == 1, points
+    key, rec = points[0]
+    assert rec["redrive"]["map_run_redrives"] == 1
+    rec["redrive"]["map_run_redrives"] = 1000
+    db.execute("UPDATE kv SET value = ? WHERE key = ?", (json.dumps(rec).encode(), key))
+    db.commit()
+    db.close()
+    server = Stratus(str(tmp_path)).start()
+    try:
+        sfn = sfn_client(server, data_path)
+        sfn.redrive_execution(executionArn=ex)
+        d = wait_done(sfn, ex)
+        assert d["status"] == "FAILED" and d["error"] == "States.Runtime", d
+        assert d["cause"].endswith("The Map Run has exceeded the limit of 1000 redrives."), d
+        types = [e["type"] for e in sfn.get_execution_history(executionArn=ex, maxResults=1000)["events"]]
+        assert types.count("MapRunRedriven") == 1 and types.count("ExecutionRedriven") == 2
+        # The next redrive meets the limit again.
+        sfn.redrive_execution(executionArn=ex)
+        d = wait_done(sfn, ex)
+        assert d["status"] == "FAILED" and d["error"] == "States.Runtime", d
+    finally:
+        server.stop()

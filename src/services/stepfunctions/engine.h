@@ -61,6 +61,10 @@ inline constexpr int64_t kMaxHistoryEvents = 25000;
 // exceeded.").
 inline constexpr int64_t kRedrivablePeriodMs = int64_t{14} * 24 * 3600 * 1000;
 
+// AWS's hard limit on redrives of one map run; a redrive past it fails the Map state with
+// States.Runtime ("Redriving Map Runs": redrive eligibility).
+inline constexpr int64_t kMaxMapRunRedrives = 1000;
+
 // Timers of a task's heartbeat carry this bit in their sequence number (the task's own timeout
 // timer carries the plain sequence number).
 inline constexpr uint64_t kHeartbeatTimerBit = uint64_t{1} << 62;

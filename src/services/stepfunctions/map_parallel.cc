@@ -171,6 +171,15 @@ void StateRunner::StartMap(Frame& f, Json items, Json selector_input) {
     children->tolerated_percentage = pct;
   }
   bool redriven_run = m.distributed && !f.redrive_done.is_null() && f.map_run_redrives > 0;
+  if (redriven_run && f.map_run_redrives > kMaxMapRunRedrives) {
+    // The map run is not redriven: it keeps its count and identity (and the iterations that
+    // succeeded), so a later redrive of the execution meets the limit again.
+    f.map_run_redrives = kMaxMapRunRedrives;
+    Json child_events = f.redrive_child_events.is_object() ? f.redrive_child_events : Json::object();
+    f.partial_results = Json{{"done", f.redrive_done}, {"child_events", std::move(child_events)}};
+    return EvaluationError(f, Error("States.Runtime", "The Map Run has exceeded the limit of " +
+                                                          std::to_string(kMaxMapRunRedrives) + " redrives."));
+  }
   if (m.distributed && e_.record_history_) {
     if (redriven_run) {
       e_.Emit(&f, "MapRunRedriven", "mapRunRedrivenEventDetails",

@@ -102,5 +102,56 @@ TEST(MapRunStatusTest, SuccessfulResultWriteLeavesTheMapRunSucceeded) {
   EXPECT_TRUE(e.TakeMapRunChanges().runs.empty());  // the SUCCEEDED record stands
 }
 
+// AWS's hard limit of 1000 redrives of a map run: the 1001st fails the Map with States.Runtime
+// and leaves the map run as it was, so the next redrive is refused the same way.
+TEST(MapRunStatusTest, MapRunRedrivesStopAtTheLimit) {
+  auto def = Def(R"J({"StartAt":"M","States":{"M":{"Type":"Map","End":true,
+    "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},
+      "StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}}}}})J");
+  FakeHost host;
+  Execution e(def, TestInfo(), host);
+  e.Start(Json::parse("[0]"));
+  e.Run();
+  ASSERT_EQ(host.tasks.size(), 1u);
+  e.OnTaskResult(host.tasks[0].frame, host.tasks[0].seq, WriteFailed());
+  e.Run();
+  ASSERT_EQ(e.status(), ExecutionStatus::kFailed);
+  std::string run_arn = e.TakeMapRunChanges().runs.begin()->first;
+  // The map run as if redriven 999 times: the 1000th redrive still runs it.
+  Json rec = e.ExecutionRecord();
+  ASSERT_EQ(rec["redrive"]["map_run_redrives"], 0);
+  rec["redrive"]["map_run_redrives"] = kMaxMapRunRedrives - 1;
+  auto r = Execution::Restore(def, TestInfo(), host, rec, {});
+  ASSERT_TRUE(r->Redrive());
+  r->Run();
+  ASSERT_EQ(host.tasks.size(), 2u);
+  bool redriven = false;
+  for (const auto& ev : r->pending_events()) {
+    if (ev.type == "MapRunRedriven") redriven = ev.details["redriveCount"] == kMaxMapRunRedrives;
+  }
+  EXPECT_TRUE(redriven);
+  r->OnTaskResult(host.tasks[1].frame, host.tasks[1].seq, WriteFailed());
+  r->Run();
+  ASSERT_EQ(r->status(), ExecutionStatus::kFailed);
+  (void)r->TakeMapRunChanges();
+
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto over = Execution::Restore(def, TestInfo(), host, attempt == 0 ? r->ExecutionRecord() : rec, {});
+    ASSERT_TRUE(over->Redrive());
+    over->Run();
+    ASSERT_EQ(over->status(), ExecutionStatus::kFailed);
+    EXPECT_EQ(over->error(), "States.Runtime");
+    EXPECT_TRUE(over->cause().ends_with("The Map Run has exceeded the limit of 1000 redrives.")) << over->cause();
+    EXPECT_EQ(host.tasks.size(), 2u);  // no iteration ran again
+    for (const auto& ev : over->pending_events()) EXPECT_NE(ev.type, "MapRunRedriven");
+    for (const auto& [arn, run] : over->TakeMapRunChanges().runs) {
+      EXPECT_EQ(arn, run_arn);
+      EXPECT_EQ(run.value("redriveCount", int64_t{0}), kMaxMapRunRedrives);
+    }
+    rec = over->ExecutionRecord();
+    EXPECT_EQ(rec["redrive"]["map_run_redrives"], kMaxMapRunRedrives);
+  }
+}
+
 }  // namespace
 }  // namespace stratus::services::stepfunctions
