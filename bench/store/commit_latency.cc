@@ -112,8 +112,7 @@ int main(int argc, char** argv) {
   for (auto& worker : workers) {
     worker.join();
   }
-  double elapsed =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
   stratus::store::WriterStats stats = stratus::store::SqliteWriterStats(*store);
   // Per-call latencies: the worst thread's p50/p99, and the max over all.
   int64_t p50 = 0, p99 = 0, max = 0;
@@ -134,8 +133,8 @@ int main(int argc, char** argv) {
       static_cast<long long>(stats.commit_us_max), static_cast<long long>(p50),
       static_cast<long long>(p99), static_cast<long long>(max),
       static_cast<long long>(stats.background_checkpoints),
-      static_cast<long long>(stats.writer_checkpoints),
-      static_cast<long long>(stats.wal_pages_max), static_cast<double>(wal_bytes_max) / 1048576.0);
+      static_cast<long long>(stats.writer_checkpoints), static_cast<long long>(stats.wal_pages_max),
+      static_cast<double>(wal_bytes_max) / 1048576.0);
   store->Close();
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);

@@ -89,9 +89,9 @@ void ExpectIntact(const TempDir& dir, int writers, int per_writer) {
   EXPECT_EQ(*store->QueueLength("ckpt-q"), writers * ((per_writer + 2) / 3));
   store->Close();
   sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2((dir.path() + "/stratus.db").c_str(), &db, SQLITE_OPEN_READONLY,
-                            nullptr),
-            SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_open_v2((dir.path() + "/stratus.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+      SQLITE_OK);
   sqlite3_stmt* stmt = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
@@ -103,7 +103,7 @@ void ExpectIntact(const TempDir& dir, int writers, int per_writer) {
 TEST(CheckpointTest, BackgroundCheckpointsKeepTheWalBoundedAndDataIntact) {
   TempDir dir;
   CheckpointOptions checkpoints;
-  checkpoints.checkpoint_pages = 64;  // small, so that a short test crosses it many times
+  checkpoints.checkpoint_pages = 64;     // small, so that a short test crosses it many times
   checkpoints.wal_limit_pages = 100000;  // never reached: the background alone bounds the WAL
   constexpr int kWriters = 8;
   constexpr int kPerWriter = 1000;

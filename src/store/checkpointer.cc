@@ -62,8 +62,8 @@ void Checkpointer::Loop() {
     lock.unlock();
     int log_frames = 0;
     int copied = 0;
-    int rc = sqlite3_wal_checkpoint_v2(db_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                       &log_frames, &copied);
+    int rc = sqlite3_wal_checkpoint_v2(db_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames,
+                                       &copied);
     if (rc == SQLITE_OK) {
       checkpoints_.fetch_add(1, std::memory_order_relaxed);
       finished_at_.store(copied, std::memory_order_release);

@@ -57,7 +57,7 @@ struct WriterStats {
   int64_t writer_checkpoints = 0;  // tails, hard-limit RESTARTs, or all when !background
   int64_t wal_pages_last = 0;      // the WAL's size in pages after the last commit
   int64_t wal_pages_max = 0;
-  int64_t wal_pages_written = 0;   // frames appended to the WAL since the store opened
+  int64_t wal_pages_written = 0;  // frames appended to the WAL since the store opened
 };
 // `store` must come from OpenSqliteStore*; all zero in memory mode.
 WriterStats SqliteWriterStats(Store& store);
