@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <future>
 #include <string>
 #include <thread>
 #include <vector>
@@ -151,6 +152,47 @@ TEST(CheckpointTest, TheHardLimitCheckpointsOnTheWriter) {
   EXPECT_LT(stats.wal_pages_max, checkpoints.wal_limit_pages + 100) << stats.wal_pages_max;
   store.reset();
   ExpectIntact(dir, kWriters, kPerWriter);
+}
+
+TEST(CheckpointTest, TheHardLimitWaitsForAReaderOfOldFramesThenGoesOn) {
+  TempDir dir;
+  CheckpointOptions checkpoints;
+  checkpoints.checkpoint_pages = 1000000;
+  checkpoints.wal_limit_pages = 50;
+  auto store = MustOpenWith(DiskOptions(dir), checkpoints);
+  ASSERT_NE(store, nullptr);
+  STRATUS_ASSERT_OK(store->Put("ckpt/pinned", "old"));
+  std::promise<void> snapshot_taken;
+  std::thread reader([&] {
+    Status status = store->Read([&](ReadTxn& txn) -> Status {
+      auto value = txn.Get("ckpt/pinned");  // takes the snapshot, pinning the WAL's frames
+      EXPECT_TRUE(value.ok() && value->has_value() && **value == "old");
+      snapshot_taken.set_value();
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      value = txn.Get("ckpt/pinned");  // still the snapshot's value, whatever was checkpointed
+      EXPECT_TRUE(value.ok() && value->has_value() && **value == "old");
+      return Status::Ok();
+    });
+    EXPECT_TRUE(status.ok());
+  });
+  snapshot_taken.get_future().wait();
+  std::string value(2048, 'x');
+  for (int i = 0; i < 200; ++i) {  // ~200+ pages: past the limit while the reader holds on
+    STRATUS_ASSERT_OK(store->Put("ckpt/" + std::to_string(i), value));
+  }
+  STRATUS_ASSERT_OK(store->Put("ckpt/pinned", "new"));
+  reader.join();
+  for (int i = 0; i < 200; ++i) {  // after the reader: the limit's checkpoint rewinds the WAL
+    STRATUS_ASSERT_OK(store->Put("ckpt/again/" + std::to_string(i), value));
+  }
+  WriterStats stats = SqliteWriterStats(*store);
+  EXPECT_GT(stats.writer_checkpoints, 0);
+  EXPECT_LT(stats.wal_pages_last, 2 * checkpoints.wal_limit_pages) << stats.wal_pages_last;
+  EXPECT_EQ(**store->Get("ckpt/pinned"), "new");
+  store.reset();
+  auto reopened = MustOpen(DiskOptions(dir));
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(reopened->Scan(PrefixScan("ckpt/"))->size(), 401u);
 }
 
 TEST(CheckpointTest, InCommitModeCheckpointsOnTheWriterOnly) {
