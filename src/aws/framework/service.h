@@ -190,7 +190,9 @@ class Service {
   const Handler* FindHandler(std::string_view operation) const;
   std::vector<std::string> HandledOperations() const;
 
-  // Starts background work (sweepers, consumers). Called once after every service is built.
+  // Starts background work (sweepers, consumers). Called at most once: at boot when the service
+  // has durable pending work, else on its first use (FrontDoor::StartServices); never after
+  // shutdown began. A service never started is never stopped.
   virtual Status Start() { return Status::Ok(); }
   // The server is shutting down and drains the requests in flight: end waits that would
   // otherwise hold the drain up (answer long polls now, with what they have). Called once, from
