@@ -1,5 +1,5 @@
-// WAL checkpoints of the SQLite backend: in the background by default, bounded by a hard limit
-// on the writer, the old in-commit mode, and data intact across a reopen.
+// WAL checkpoints of the SQLite backend: in the background when asked (CheckpointOptions),
+// bounded by a hard limit on the writer; the default in-commit mode; data intact across a reopen.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -104,6 +104,7 @@ void ExpectIntact(const TempDir& dir, int writers, int per_writer) {
 TEST(CheckpointTest, BackgroundCheckpointsKeepTheWalBoundedAndDataIntact) {
   TempDir dir;
   CheckpointOptions checkpoints;
+  checkpoints.background = true;
   checkpoints.checkpoint_pages = 64;     // small, so that a short test crosses it many times
   checkpoints.wal_limit_pages = 100000;  // never reached: the background alone bounds the WAL
   constexpr int kWriters = 8;
@@ -138,6 +139,7 @@ TEST(CheckpointTest, BackgroundCheckpointsKeepTheWalBoundedAndDataIntact) {
 TEST(CheckpointTest, TheHardLimitCheckpointsOnTheWriter) {
   TempDir dir;
   CheckpointOptions checkpoints;
+  checkpoints.background = true;
   checkpoints.checkpoint_pages = 1000000;  // the background is never asked
   checkpoints.wal_limit_pages = 100;
   constexpr int kWriters = 4;
@@ -157,6 +159,7 @@ TEST(CheckpointTest, TheHardLimitCheckpointsOnTheWriter) {
 TEST(CheckpointTest, TheHardLimitWaitsForAReaderOfOldFramesThenGoesOn) {
   TempDir dir;
   CheckpointOptions checkpoints;
+  checkpoints.background = true;
   checkpoints.checkpoint_pages = 1000000;
   checkpoints.wal_limit_pages = 50;
   auto store = MustOpenWith(DiskOptions(dir), checkpoints);

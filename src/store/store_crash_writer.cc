@@ -40,8 +40,8 @@ int main(int argc, char** argv) {
   options.data_dir = argv[1];
   int threads = std::atoi(argv[2]);
   std::string tag = argv[3];
-  // Checkpoints every few pages (background, with the writer finishing tails), so that a kill
-  // lands in the middle of one often: the WAL replay at the next open must lose nothing.
+  // Checkpoints every few pages (the default in-commit mode), so that a kill lands in the middle
+  // of one often: the WAL replay at the next open must lose nothing.
   stratus::store::CheckpointOptions checkpoints;
   checkpoints.checkpoint_pages = 16;
   checkpoints.wal_limit_pages = 256;
