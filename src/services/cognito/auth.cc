@@ -163,6 +163,17 @@ Result<Json> Engine::PreTokenAndIssue(const Json& pool, const Json& client, cons
                                                        {"preferredRole", roles.empty() ? Json() : roles[0]}}},
                            {"clientMetadata", metadata.is_object() ? metadata : Json::object()}},
                       Json{{"claimsOverrideDetails", nullptr}}};
+    const int version = Triggers::PreTokenVersion(pool);
+    if (version >= 2) {
+      Json scopes = Json::array();
+      for (std::string_view rest = g.scope; !rest.empty();) {
+        size_t sp = rest.find(' ');
+        if (sp != 0) scopes.push_back(std::string(rest.substr(0, sp)));
+        rest = sp == std::string_view::npos ? std::string_view() : rest.substr(sp + 1);
+      }
+      e.request["scopes"] = std::move(scopes);
+      e.response = Json{{"claimsAndScopeOverrideDetails", nullptr}};
+    }
     STRATUS_ASSIGN_OR_RETURN(auto resp, triggers_.Invoke(pool, e));
     if (resp) {
       const Json& details = resp->contains("claimsOverrideDetails") && (*resp)["claimsOverrideDetails"].is_object()
@@ -190,10 +201,39 @@ Result<Json> Engine::PreTokenAndIssue(const Json& pool, const Json& client, cons
         if (details.contains("groupOverrideDetails") && details["groupOverrideDetails"].is_object()) {
           g.group_override = details["groupOverrideDetails"];
         }
+        // Version 2+: the access token's claims and scopes (AWS ignores this part of a version 1
+        // function's answer).
+        if (version >= 2) g.access_changes = Tokens::AccessChanges::Parse(details);
       }
     }
   }
   return tokens_.Issue(g);
+}
+
+Result<Json> Engine::IssueClientCredentials(const Json& pool, const Json& client,
+                                            const std::string& scope) {
+  Tokens::AccessChanges changes;
+  if (Triggers::Has(pool, "PreTokenGeneration") && Triggers::PreTokenVersion(pool) >= 3) {
+    Json scopes = Json::array();
+    for (std::string_view rest = scope; !rest.empty();) {
+      size_t sp = rest.find(' ');
+      if (sp != 0) scopes.push_back(std::string(rest.substr(0, sp)));
+      rest = sp == std::string_view::npos ? std::string_view() : rest.substr(sp + 1);
+    }
+    // A machine has no user: no attributes and no groups; the client stands in for the user name.
+    Triggers::Event e{"PreTokenGeneration", "TokenGeneration_ClientCredentials", client["ClientId"],
+                      client["ClientId"],
+                      Json{{"userAttributes", Json::object()},
+                           {"groupConfiguration", Json{{"groupsToOverride", Json::array()},
+                                                       {"iamRolesToOverride", Json::array()},
+                                                       {"preferredRole", nullptr}}},
+                           {"scopes", std::move(scopes)},
+                           {"clientMetadata", Json::object()}},
+                      Json{{"claimsAndScopeOverrideDetails", nullptr}}};
+    STRATUS_ASSIGN_OR_RETURN(auto resp, triggers_.Invoke(pool, e));
+    if (resp) changes = Tokens::AccessChanges::Parse(resp->value("claimsAndScopeOverrideDetails", Json::object()));
+  }
+  return tokens_.IssueClientCredentials(pool, client, scope, changes);
 }
 
 Result<Json> Engine::IssueFor(const Json& pool, const Json& client, const Json& user,

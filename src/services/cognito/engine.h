@@ -94,6 +94,9 @@ class Engine {
   Result<Json> IssueFor(const Json& pool, const Json& client, const Json& user,
                         const std::string& scope, const std::string& nonce,
                         const std::string& trigger_source);
+  // A client_credentials access token for `scope`; a version 3 pre token generation function
+  // (TokenGeneration_ClientCredentials) may change it. Blocking when the trigger runs.
+  Result<Json> IssueClientCredentials(const Json& pool, const Json& client, const std::string& scope);
   // Finds or creates the pool user linked to an external identity (federation).
   Result<Json> LinkFederatedUser(const Json& pool, const Json& provider,
                                  const std::string& subject, const Json& claims);

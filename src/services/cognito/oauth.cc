@@ -510,7 +510,10 @@ class Plane final : public OAuthPlane {
       for (const auto& s : Split(scope, ' ')) {
         if (!s.empty() && !ListHas(allowed, s)) return OAuthError(400, "invalid_scope");
       }
-      auto out = engine_.tokens().IssueClientCredentials(d.pool, *client, scope);
+      auto out = engine_.IssueClientCredentials(d.pool, *client, scope);
+      if (!out.ok() && out.error().code == "UserLambdaValidationException") {
+        return OAuthError(400, "invalid_request", out.error().message);
+      }
       if (!out.ok()) return OAuthError(500, "server_error");
       return JsonResponse(200, *out);
     }

@@ -11,6 +11,51 @@ namespace stratus::services::cognito {
 
 namespace {
 
+// Claims Cognito sets in an access token itself: a pre token generation function can neither add,
+// change nor suppress them (scopes change through scopesToAdd/scopesToSuppress).
+bool ReservedAccessClaim(std::string_view k) {
+  static const char* const kReserved[] = {
+      "iss", "sub", "aud", "token_use", "exp", "iat", "auth_time", "jti", "origin_jti", "event_id",
+      "client_id", "scope", "username", "cognito:username", "nbf", "nonce", "at_hash", "identities",
+      "acr", "amr", "azp", "version"};
+  for (const char* r : kReserved) {
+    if (k == r) return true;
+  }
+  return false;
+}
+
+// Applies a function's accessTokenGeneration to an access token's claims granted `scope`.
+void ApplyAccessChanges(const Tokens::AccessChanges& c, const std::string& scope, Json& access) {
+  if (!c.scopes_to_add.empty() || !c.scopes_to_suppress.empty()) {
+    std::vector<std::string> scopes;
+    for (std::string_view rest = scope; !rest.empty();) {
+      size_t sp = rest.find(' ');
+      std::string_view one = rest.substr(0, sp);
+      if (!one.empty()) scopes.emplace_back(one);
+      rest = sp == std::string_view::npos ? std::string_view() : rest.substr(sp + 1);
+    }
+    for (const auto& add : c.scopes_to_add) {
+      if (std::find(scopes.begin(), scopes.end(), add) == scopes.end()) scopes.push_back(add);
+    }
+    std::string joined;
+    for (const auto& one : scopes) {
+      if (std::find(c.scopes_to_suppress.begin(), c.scopes_to_suppress.end(), one) !=
+          c.scopes_to_suppress.end()) {
+        continue;
+      }
+      joined += (joined.empty() ? "" : " ") + one;
+    }
+    if (joined.empty()) {
+      access.erase("scope");
+    } else {
+      access["scope"] = joined;
+    }
+  }
+  for (const auto& [k, v] : c.add_claims.items()) access[k] = v;
+  for (const auto& k : c.suppress_claims) access.erase(k);
+}
+
+
 // The protected header of Cognito's (encrypted) refresh tokens; ours are opaque random bytes
 // in the same five-part shape, looked up by their hash.
 constexpr std::string_view kRefreshHeader =
@@ -349,6 +394,7 @@ Result<Json> Tokens::Issue(const Grant& g) {
   access["iat"] = now;
   access["jti"] = NewUuid();
   access["username"] = g.user["Username"];
+  ApplyAccessChanges(g.access_changes, g.scope, access);
 
   Json out = Json::object();
   STRATUS_ASSIGN_OR_RETURN(std::string access_token, Sign(pool_id, access));
@@ -393,8 +439,37 @@ Result<Json> Tokens::Issue(const Grant& g) {
   return out;
 }
 
+Tokens::AccessChanges Tokens::AccessChanges::Parse(const Json& details) {
+  AccessChanges c;
+  if (!details.is_object() || !details.contains("accessTokenGeneration") ||
+      !details["accessTokenGeneration"].is_object()) {
+    return c;
+  }
+  const Json& at = details["accessTokenGeneration"];
+  Json add = at.value("claimsToAddOrOverride", Json::object());
+  if (add.is_object()) {
+    for (const auto& [k, v] : add.items()) {
+      if (!ReservedAccessClaim(k)) c.add_claims[k] = v;
+    }
+  }
+  auto strings = [&at](const char* member, std::vector<std::string>& out, bool skip_reserved) {
+    Json list = at.value(member, Json::array());
+    if (!list.is_array()) return;
+    for (const auto& item : list) {
+      if (!item.is_string()) continue;
+      if (skip_reserved && ReservedAccessClaim(item.get_ref<const std::string&>())) continue;
+      out.push_back(item.get<std::string>());
+    }
+  };
+  strings("claimsToSuppress", c.suppress_claims, true);
+  strings("scopesToAdd", c.scopes_to_add, false);
+  strings("scopesToSuppress", c.scopes_to_suppress, false);
+  return c;
+}
+
 Result<Json> Tokens::IssueClientCredentials(const Json& pool, const Json& client,
-                                            const std::string& scope) {
+                                            const std::string& scope,
+                                            const AccessChanges& changes) {
   int64_t now = clock_.NowMillis() / 1000;
   std::string pool_id = pool.value("Id", "");
   Json access = Json{{"sub", client["ClientId"]},
@@ -407,6 +482,7 @@ Result<Json> Tokens::IssueClientCredentials(const Json& pool, const Json& client
                      {"version", 2},
                      {"jti", NewUuid()},
                      {"client_id", client["ClientId"]}};
+  ApplyAccessChanges(changes, scope, access);
   STRATUS_ASSIGN_OR_RETURN(std::string token, Sign(pool_id, access));
   return Json{{"access_token", token},
               {"expires_in", ValiditySeconds(client, "AccessToken")},

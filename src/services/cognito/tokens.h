@@ -74,6 +74,18 @@ class Tokens {
   static Result<bool> RevokedIn(store::ReadTxn& txn, std::string_view pool_id,
                                 std::string_view origin_jti);
 
+  // A pre token generation function's accessTokenGeneration (trigger version 2+; version 3 for
+  // client_credentials tokens too): claims to add or override and to suppress (Cognito's own
+  // claims already removed from both), scopes to add and to suppress.
+  struct AccessChanges {
+    Json add_claims = Json::object();
+    std::vector<std::string> suppress_claims;
+    std::vector<std::string> scopes_to_add;
+    std::vector<std::string> scopes_to_suppress;
+    // Reads `details.accessTokenGeneration` of a function's answer.
+    static AccessChanges Parse(const Json& details);
+  };
+
   // What a sign-in grants.
   struct Grant {
     Json pool;                      // pool record
@@ -90,11 +102,13 @@ class Tokens {
     Json add_claims = Json::object();
     std::vector<std::string> suppress_claims;
     Json group_override;            // null = none
+    AccessChanges access_changes;   // version 2+ only
   };
   // The AuthenticationResult ({AccessToken, ExpiresIn, TokenType, IdToken, RefreshToken}).
   Result<Json> Issue(const Grant& grant);
   // An access token for client_credentials.
-  Result<Json> IssueClientCredentials(const Json& pool, const Json& client, const std::string& scope);
+  Result<Json> IssueClientCredentials(const Json& pool, const Json& client, const std::string& scope,
+                                      const AccessChanges& changes);
 
   // The refresh token's record (Username, ClientId, OriginJti, AuthTime, Scope, Expires), or
   // NotAuthorizedException "Invalid Refresh Token" / "Refresh Token has expired" / revoked.

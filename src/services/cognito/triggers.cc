@@ -31,6 +31,18 @@ bool Triggers::Has(const Json& pool, std::string_view member) {
   return !FunctionFor(pool, member).empty();
 }
 
+int Triggers::PreTokenVersion(const Json& pool) {
+  const Json& cfg = pool.value("LambdaConfig", Json::object());
+  if (!cfg.is_object() || !cfg.contains("PreTokenGenerationConfig") ||
+      !cfg["PreTokenGenerationConfig"].is_object()) {
+    return 1;
+  }
+  std::string v = cfg["PreTokenGenerationConfig"].value("LambdaVersion", "V1_0");
+  if (v == "V2_0") return 2;
+  if (v == "V3_0") return 3;
+  return 1;
+}
+
 Result<std::optional<Json>> Triggers::Invoke(const Json& pool, const Event& e) {
   std::string fn = FunctionFor(pool, e.member);
   if (fn.empty()) return std::optional<Json>();
@@ -40,7 +52,8 @@ Result<std::optional<Json>> Triggers::Invoke(const Json& pool, const Event& e) {
     spdlog::warn("cognito: {} trigger of {} not run: no Lambda in this build", name, pool_id);
     return UnexpectedLambda(name + " invocation failed due to error AccessDeniedException.");
   }
-  Json event = Json{{"version", "1"},
+  std::string version = e.member == "PreTokenGeneration" ? std::to_string(PreTokenVersion(pool)) : "1";
+  Json event = Json{{"version", version},
                     {"region", pool.value("_Region", PoolRegion(pool_id))},
                     {"userPoolId", pool_id},
                     {"userName", e.username},

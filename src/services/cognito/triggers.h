@@ -23,6 +23,11 @@ class Triggers {
 
   // True when the pool configures trigger `member` ("PreSignUp", "CustomMessage", ...).
   static bool Has(const Json& pool, std::string_view member);
+  // The pre token generation event version the pool asks for (PreTokenGenerationConfig's
+  // LambdaVersion V1_0/V2_0/V3_0 -> 1/2/3; 1 without that config). From version 2 the event
+  // carries request.scopes and the function may change the access token
+  // (claimsAndScopeOverrideDetails.accessTokenGeneration).
+  static int PreTokenVersion(const Json& pool);
 
   struct Event {
     std::string member;          // LambdaConfig member
