@@ -263,4 +263,62 @@ std::string XmlEscape(std::string_view s) {
   return out;
 }
 
+namespace {
+
+constexpr uint64_t kOnes = 0x0101010101010101ULL;
+constexpr uint64_t kHighBits = 0x8080808080808080ULL;
+
+// True when none of the 8 bytes of `w` needs attention in a JSON string: no control character,
+// quote, backslash or non-ASCII byte (which the caller validates as UTF-8).
+inline bool PlainWord(uint64_t w) {
+  auto has_zero = [](uint64_t x) { return (x - kOnes) & ~x & kHighBits; };
+  uint64_t below_space = (w - kOnes * 0x20) & ~w & kHighBits;
+  return ((w & kHighBits) | below_space | has_zero(w ^ (kOnes * '"')) |
+          has_zero(w ^ (kOnes * '\\'))) == 0;
+}
+
+}  // namespace
+
+bool AppendJsonString(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  size_t run = 0;  // start of the pending run of characters that need no escape
+  bool non_ascii = false;
+  size_t i = 0;
+  while (i < s.size()) {
+    if (i + 8 <= s.size()) {
+      uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      if (PlainWord(w)) {
+        i += 8;
+        continue;
+      }
+    }
+    unsigned char c = static_cast<unsigned char>(s[i++]);
+    if (c >= 0x80) {
+      non_ascii = true;
+      continue;
+    }
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - 1 - run);
+    run = i;
+    switch (c) {
+      case '"': out.append("\\\""); break;
+      case '\\': out.append("\\\\"); break;
+      case '\n': out.append("\\n"); break;
+      case '\r': out.append("\\r"); break;
+      case '\t': out.append("\\t"); break;
+      case '\b': out.append("\\b"); break;
+      case '\f': out.append("\\f"); break;
+      default:
+        out.append("\\u00");
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 0xF]);
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out.push_back('"');
+  return !non_ascii || IsValidUtf8(s);
+}
+
 }  // namespace stratus

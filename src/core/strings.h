@@ -33,6 +33,10 @@ std::string FormatDouble(double v);
 
 // True when `s` is valid UTF-8.
 bool IsValidUtf8(std::string_view s);
+// Appends `s` to `out` as a quoted JSON string (`"`, `\` and control characters escaped, other
+// bytes as they are), eight bytes at a time while nothing needs escaping. Returns false when `s`
+// is not valid UTF-8 (`out` is written all the same; the caller decides what to do).
+bool AppendJsonString(std::string& out, std::string_view s);
 // Escapes text for XML character data and attribute values.
 std::string XmlEscape(std::string_view s);
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/crypto.h"
+#include "core/json.h"
 
 namespace stratus {
 namespace {
@@ -36,6 +37,19 @@ TEST(Strings, Utf8Validation) {
   EXPECT_FALSE(IsValidUtf8("\xc3"));
   EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));  // surrogate
   EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));      // overlong
+}
+
+TEST(Strings, AppendJsonStringMatchesTheDom) {
+  const std::string cases[] = {"", "plain ascii words, longer than eight bytes", "q\"uote\\slash",
+                               std::string("ctl\x01\b\f\n\r\t\x1f end", 18), "caf\xC3\xA9 \xE2\x82\xAC",
+                               "12345678\"2345678\\"};
+  for (const auto& c : cases) {
+    std::string out;
+    EXPECT_TRUE(AppendJsonString(out, c)) << c;
+    EXPECT_EQ(out, DumpJson(Json(c))) << c;
+  }
+  std::string out;
+  EXPECT_FALSE(AppendJsonString(out, "bad \xC3 utf-8 here"));
 }
 
 TEST(Strings, SplitJoinTrim) {

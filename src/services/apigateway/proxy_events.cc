@@ -81,34 +81,10 @@ namespace {
 
 // Appends `s` as a JSON string. Invalid UTF-8 is replaced (U+FFFD), as DumpJson does.
 void PutString(std::string& out, std::string_view s) {
-  if (!IsValidUtf8(s)) {
-    out += DumpJson(Json(std::string(s)));
-    return;
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  size_t run = 0;  // start of the pending run of characters that need no escape
-  for (size_t i = 0; i < s.size(); ++i) {
-    unsigned char ch = static_cast<unsigned char>(s[i]);
-    if (ch >= 0x20 && ch != '"' && ch != '\\') continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    switch (ch) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        out += "\\u00";
-        out.push_back(kHex[ch >> 4]);
-        out.push_back(kHex[ch & 0xF]);
-    }
-  }
-  out.append(s.data() + run, s.size() - run);
-  out.push_back('"');
+  const size_t mark = out.size();
+  if (AppendJsonString(out, s)) return;
+  out.resize(mark);
+  out += DumpJson(Json(std::string(s)));
 }
 
 // `"name":` (names are literals that need no escape), preceded by a comma unless first.

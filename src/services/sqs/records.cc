@@ -53,65 +53,11 @@ bool DecodeQueue(std::string_view value, Queue& q) {
 
 namespace {
 
-constexpr uint64_t kOnes = 0x0101010101010101ULL;
-constexpr uint64_t kHighBits = 0x8080808080808080ULL;
-
-// True when none of the 8 bytes of `w` needs attention in a JSON string: no control character,
-// quote, backslash or non-ASCII byte (which the caller validates as UTF-8).
-inline bool PlainWord(uint64_t w) {
-  auto has_zero = [](uint64_t x) { return (x - kOnes) & ~x & kHighBits; };
-  uint64_t below_space = (w - kOnes * 0x20) & ~w & kHighBits;
-  return ((w & kHighBits) | below_space | has_zero(w ^ (kOnes * '"')) |
-          has_zero(w ^ (kOnes * '\\'))) == 0;
-}
-
-// Appends `s` as a JSON string; false (with `out` partly written) when `s` is not valid UTF-8.
-// Eight bytes at a time while nothing needs escaping (most bodies and every id).
-bool AppendString(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  size_t run = 0;  // start of the pending run of characters that need no escape
-  bool non_ascii = false;
-  size_t i = 0;
-  while (i < s.size()) {
-    if (i + 8 <= s.size()) {
-      uint64_t w;
-      std::memcpy(&w, s.data() + i, 8);
-      if (PlainWord(w)) {
-        i += 8;
-        continue;
-      }
-    }
-    unsigned char c = static_cast<unsigned char>(s[i++]);
-    if (c >= 0x80) {
-      non_ascii = true;
-      continue;
-    }
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + run, i - 1 - run);
-    run = i;
-    switch (c) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\n': out.append("\\n"); break;
-      case '\r': out.append("\\r"); break;
-      case '\t': out.append("\\t"); break;
-      default:
-        out.append("\\u00");
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 0xF]);
-    }
-  }
-  out.append(s.data() + run, s.size() - run);
-  out.push_back('"');
-  return !non_ascii || IsValidUtf8(s);
-}
-
 bool AppendMember(std::string& out, char name, std::string_view value) {
   out.append(",\"");
   out.push_back(name);
   out.append("\":");
-  return AppendString(out, value);
+  return AppendJsonString(out, value);
 }
 
 void AppendMember(std::string& out, char name, int64_t value) {
@@ -129,7 +75,7 @@ std::string EncodeMessage(const Message& m) {
   std::string out;
   out.reserve(m.body.size() + m.id.size() + m.trace_header.size() + m.sender_id.size() + 128);
   out.append("{\"i\":");
-  bool utf8 = AppendString(out, m.id);
+  bool utf8 = AppendJsonString(out, m.id);
   utf8 = AppendMember(out, 'b', m.body) && utf8;
   if (!m.attributes.empty()) {
     out.append(",\"a\":");
