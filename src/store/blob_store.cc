@@ -135,13 +135,29 @@ Result<std::unique_ptr<BlobStore>> BlobStore::Open(Store& store, BlobOptions opt
                                         ec.message() + " (check --data-dir and its permissions)");
   }
   if (options.fsync) STRATUS_RETURN_IF_ERROR(FsyncDir(dir));
-  return std::unique_ptr<BlobStore>(new BlobStore(store, std::move(options), dir, owns));
+  std::unique_ptr<SegmentStore> segments;
+  if (options.segments) {
+    SegmentOptions so;
+    so.dir = options.segment_dir.empty() ? dir + "/segments" : options.segment_dir;
+    so.fsync = options.fsync;
+    so.segment_bytes = options.segment_bytes;
+    auto opened = SegmentStore::Open(store, std::move(so));
+    if (!opened.ok()) {
+      if (owns) std::filesystem::remove_all(dir, ec);
+      return std::move(opened).error();
+    }
+    segments = std::move(opened).value();
+  }
+  std::unique_ptr<BlobStore> blobs(new BlobStore(store, std::move(options), dir, owns));
+  blobs->segments_ = std::move(segments);
+  return blobs;
 }
 
 BlobStore::BlobStore(Store& store, BlobOptions options, std::string dir, bool owns_dir)
     : store_(store), options_(std::move(options)), dir_(std::move(dir)), owns_dir_(owns_dir) {}
 
 BlobStore::~BlobStore() {
+  segments_.reset();
   if (owns_dir_) {
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);

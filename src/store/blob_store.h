@@ -21,6 +21,10 @@
 // queue "blob/delete". Blob ids are 32 lowercase hex characters; a path is built only from a
 // well-formed id, so no input can name a file outside the directory.
 //
+// Small values (S3 bodies up to a few hundred KiB) do not get a file each: the BlobStore owns a
+// SegmentStore (segment_store.h) that appends them to shared, group-synced segment files, in
+// `segment_dir` (<dir>/segments by default) — see segments().
+//
 // In-memory mode (empty `dir`): a private directory under $TMPDIR, removed by the destructor.
 // Thread-safe: every method may be called concurrently; blobs are immutable once written.
 #include <cstdint>
@@ -34,6 +38,7 @@
 #include "core/clock.h"
 #include "core/http.h"
 #include "core/result.h"
+#include "store/segment_store.h"
 #include "store/store.h"
 
 namespace stratus::store {
@@ -42,6 +47,9 @@ struct BlobOptions {
   std::string dir;                    // "" = a private temporary directory
   bool fsync = true;                  // fsync files and directories before Put returns
   int64_t delete_grace_ms = 60'000;   // how long an unreferenced file stays readable
+  bool segments = true;               // open a SegmentStore for small values (segments())
+  std::string segment_dir;            // "" = <dir>/segments
+  uint64_t segment_bytes = uint64_t{64} << 20;  // SegmentOptions::segment_bytes
 };
 
 // A byte range of an existing blob.
@@ -126,6 +134,8 @@ class BlobStore {
   Result<int64_t> CollectOrphans(int64_t modified_before_ms);
 
   const std::string& dir() const { return dir_; }
+  // The store for small values, or nullptr when BlobOptions::segments is false.
+  SegmentStore* segments() { return segments_.get(); }
   // True when `id` is a well-formed blob id.
   static bool ValidId(std::string_view id);
 
@@ -139,6 +149,7 @@ class BlobStore {
   const BlobOptions options_;
   const std::string dir_;
   const bool owns_dir_;  // in-memory mode: the directory is removed by the destructor
+  std::unique_ptr<SegmentStore> segments_;  // closed before the directory goes
 };
 
 }  // namespace stratus::store

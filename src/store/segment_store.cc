@@ -1,0 +1,619 @@
+#include "store/segment_store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <future>
+#include <set>
+#include <system_error>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "core/crypto.h"
+
+namespace stratus::store {
+
+namespace {
+
+constexpr std::string_view kExtentPrefix = "seg/x/";
+constexpr std::string_view kCountsPrefix = "seg/s/";
+constexpr std::string_view kSuffix = ".seg";
+constexpr size_t kMaxIdBytes = 128;
+constexpr size_t kSegmentNameDigits = 16;
+// The compactor looks at the counts this often even when no segment was sealed (deletes alone
+// make dead space), and at once after a seal.
+constexpr auto kCompactInterval = std::chrono::seconds(30);
+
+int64_t WallMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Error IoError(const std::string& what, const std::string& path) {
+  std::string message = what + " " + path + ": " + std::strerror(errno);
+  spdlog::error("segment store: {}", message);
+  return InternalFailure(message);
+}
+
+std::string ExtentKey(std::string_view id) { return std::string(kExtentPrefix) + std::string(id); }
+std::string CountsKey(uint64_t segment) {
+  return fmt::format("{}{:016x}", kCountsPrefix, segment);
+}
+
+// Reads `n` space-separated decimal numbers; false unless the text is exactly that.
+bool ParseNumbers(std::string_view text, uint64_t* out, size_t n) {
+  const char* p = text.data();
+  const char* end = p + text.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (i > 0) {
+      if (p == end || *p != ' ') return false;
+      ++p;
+    }
+    auto [next, ec] = std::from_chars(p, end, out[i]);
+    if (ec != std::errc()) return false;
+    p = next;
+  }
+  return p == end;
+}
+
+std::string FormatExtent(const Extent& e) {
+  return fmt::format("{} {} {} {}", e.segment, e.offset, e.length, e.crc);
+}
+
+Result<Extent> ParseExtent(std::string_view text) {
+  uint64_t v[4];
+  if (!ParseNumbers(text, v, 4) || v[3] > UINT32_MAX) {
+    return InternalFailure("corrupt segment extent record: " + std::string(text));
+  }
+  return Extent{v[0], v[1], v[2], static_cast<uint32_t>(v[3])};
+}
+
+struct Counts {
+  uint64_t live = 0;
+  uint64_t end = 0;
+};
+
+Result<Counts> ParseCounts(std::string_view text) {
+  uint64_t v[2];
+  if (!ParseNumbers(text, v, 2)) {
+    return InternalFailure("corrupt segment counts record: " + std::string(text));
+  }
+  return Counts{v[0], v[1]};
+}
+
+Result<Counts> LoadCounts(ReadTxn& txn, uint64_t segment) {
+  STRATUS_ASSIGN_OR_RETURN(auto text, txn.Get(CountsKey(segment)));
+  if (!text) return Counts{};
+  return ParseCounts(*text);
+}
+
+// Adds `live_delta` to a segment's live bytes (never below 0) and raises its end to `end`.
+Status AdjustCounts(WriteTxn& txn, uint64_t segment, int64_t live_delta, uint64_t end) {
+  STRATUS_ASSIGN_OR_RETURN(Counts c, LoadCounts(txn, segment));
+  if (live_delta < 0 && c.live < static_cast<uint64_t>(-live_delta)) {
+    spdlog::error("segment store: live bytes of segment {} would go negative", segment);
+    c.live = 0;
+  } else {
+    c.live = static_cast<uint64_t>(static_cast<int64_t>(c.live) + live_delta);
+  }
+  c.end = std::max(c.end, end);
+  return txn.Put(CountsKey(segment), fmt::format("{} {}", c.live, c.end));
+}
+
+// The segment number a file name stands for (16 hex digits + ".seg"), or nullopt.
+std::optional<uint64_t> SegmentOfName(std::string_view name) {
+  if (name.size() != kSegmentNameDigits + kSuffix.size() || !name.ends_with(kSuffix)) {
+    return std::nullopt;
+  }
+  uint64_t n = 0;
+  auto [p, ec] = std::from_chars(name.data(), name.data() + kSegmentNameDigits, n, 16);
+  if (ec != std::errc() || p != name.data() + kSegmentNameDigits) return std::nullopt;
+  return n;
+}
+
+bool SyncDir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  return ok;
+}
+
+}  // namespace
+
+struct SegmentStore::File {
+  uint64_t segment = 0;
+  int fd = -1;
+  File(uint64_t s, int f) : segment(s), fd(f) {}
+  ~File() {
+    if (fd >= 0) ::close(fd);
+  }
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+};
+
+Result<std::unique_ptr<SegmentStore>> SegmentStore::Open(Store& store, SegmentOptions options) {
+  if (options.dir.empty()) return InternalFailure("segment store: no directory given");
+  std::error_code ec;
+  std::filesystem::create_directories(options.dir, ec);
+  if (ec) {
+    return InternalFailure("cannot create the segment directory " + options.dir + ": " +
+                           ec.message() + " (check --data-dir and its permissions)");
+  }
+  std::unique_ptr<SegmentStore> s(new SegmentStore(store, std::move(options), 1));
+  STRATUS_RETURN_IF_ERROR(s->Recover());
+  s->flusher_ = std::thread([p = s.get()] { p->FlushLoop(); });
+  if (s->options_.background) s->compactor_ = std::thread([p = s.get()] { p->CompactLoop(); });
+  return s;
+}
+
+SegmentStore::SegmentStore(Store& store, SegmentOptions options, uint64_t next_segment)
+    : store_(store), options_(std::move(options)), next_segment_(next_segment) {}
+
+SegmentStore::~SegmentStore() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  flush_cv_.notify_all();
+  compact_cv_.notify_all();
+  if (flusher_.joinable()) flusher_.join();
+  if (compactor_.joinable()) compactor_.join();
+}
+
+std::string SegmentStore::PathOf(uint64_t segment) const {
+  return fmt::format("{}/{:016x}{}", options_.dir, segment, kSuffix);
+}
+
+Status SegmentStore::Recover() {
+  std::map<uint64_t, Counts> counts;
+  STRATUS_ASSIGN_OR_RETURN(auto rows, store_.Scan(PrefixScan(kCountsPrefix)));
+  uint64_t highest = 0;
+  for (const auto& kv : rows) {
+    uint64_t segment = 0;
+    std::string_view hex = std::string_view(kv.key).substr(kCountsPrefix.size());
+    auto [p, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), segment, 16);
+    if (ec != std::errc() || p != hex.data() + hex.size()) {
+      return InternalFailure("corrupt segment counts key: " + kv.key);
+    }
+    STRATUS_ASSIGN_OR_RETURN(counts[segment], ParseCounts(kv.value));
+    highest = std::max(highest, segment);
+  }
+  DIR* d = ::opendir(options_.dir.c_str());
+  if (d == nullptr) return IoError("cannot list", options_.dir);
+  std::vector<uint64_t> present;
+  while (dirent* e = ::readdir(d)) {
+    if (auto segment = SegmentOfName(e->d_name)) present.push_back(*segment);
+  }
+  ::closedir(d);
+  bool removed = false;
+  std::vector<uint64_t> emptied;
+  for (uint64_t segment : present) {
+    highest = std::max(highest, segment);
+    std::string path = PathOf(segment);
+    auto it = counts.find(segment);
+    if (it == counts.end()) {
+      // Nothing committed names it: appends whose commit never happened, or a compacted segment
+      // whose unlink the crash interrupted.
+      spdlog::info("segment store: removing {} (no committed extent names it)", path);
+      if (::unlink(path.c_str()) != 0 && errno != ENOENT) return IoError("cannot remove", path);
+      removed = true;
+      continue;
+    }
+    if (it->second.live == 0) {
+      emptied.push_back(segment);
+      continue;
+    }
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return IoError("cannot stat", path);
+    uint64_t size = static_cast<uint64_t>(st.st_size);
+    if (size > it->second.end) {
+      // Bytes appended after the last committed extent: never acknowledged, never referenced.
+      spdlog::info("segment store: truncating {} from {} to {} bytes (uncommitted tail)", path,
+                   size, it->second.end);
+      int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+      if (fd < 0) return IoError("cannot open", path);
+      bool ok = ::ftruncate(fd, static_cast<off_t>(it->second.end)) == 0 &&
+                (!options_.fsync || ::fdatasync(fd) == 0);
+      ::close(fd);
+      if (!ok) return IoError("cannot truncate", path);
+    } else if (size < it->second.end) {
+      spdlog::error("segment store: {} is {} bytes, shorter than its committed {} bytes", path,
+                    size, it->second.end);
+    }
+  }
+  for (const auto& [segment, c] : counts) {
+    if (c.live == 0 && std::find(emptied.begin(), emptied.end(), segment) == emptied.end()) {
+      emptied.push_back(segment);
+    }
+  }
+  if (!emptied.empty()) {
+    STRATUS_RETURN_IF_ERROR(store_.Write([&](WriteTxn& txn) -> Status {
+      for (uint64_t segment : emptied) {
+        STRATUS_RETURN_IF_ERROR(txn.Delete(CountsKey(segment)));
+      }
+      return Status::Ok();
+    }));
+    for (uint64_t segment : emptied) {
+      std::string path = PathOf(segment);
+      if (::unlink(path.c_str()) != 0 && errno != ENOENT) return IoError("cannot remove", path);
+    }
+    removed = true;
+  }
+  if (removed && options_.fsync && !SyncDir(options_.dir)) {
+    return IoError("cannot sync", options_.dir);
+  }
+  next_segment_ = highest + 1;
+  return Status::Ok();
+}
+
+void SegmentStore::AppendAsync(std::string_view data, AppendDone done) {
+  if (data.empty()) {
+    done(InternalFailure("segment store: empty append"));
+    return;
+  }
+  const uint32_t crc = Crc32c(data);
+  std::unique_lock lock(mu_);
+  if (stopping_) {
+    lock.unlock();
+    done(Error("ServiceUnavailable", "The server is shutting down.", 503));
+    return;
+  }
+  if (!active_ || (active_end_ > 0 && active_end_ + data.size() > options_.segment_bytes)) {
+    if (active_) {
+      sealed_since_compact_ = true;
+      compact_cv_.notify_one();
+    }
+    uint64_t segment = next_segment_++;
+    std::string path = PathOf(segment);
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0 || (options_.fsync && !SyncDir(options_.dir))) {
+      Error err = IoError("cannot create", path);
+      if (fd >= 0) ::close(fd);
+      active_.reset();
+      lock.unlock();
+      done(std::move(err));
+      return;
+    }
+    active_ = std::make_shared<File>(segment, fd);
+    active_end_ = 0;
+    files_[segment] = active_;
+  }
+  Extent extent{active_->segment, active_end_, data.size(), crc};
+  const char* p = data.data();
+  size_t left = data.size();
+  off_t at = static_cast<off_t>(active_end_);
+  while (left > 0) {
+    ssize_t n = ::pwrite(active_->fd, p, left, at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      // Nothing past active_end_ counts: the next append writes over whatever landed.
+      Error err = IoError("cannot write", PathOf(extent.segment));
+      lock.unlock();
+      done(std::move(err));
+      return;
+    }
+    p += n;
+    at += n;
+    left -= static_cast<size_t>(n);
+  }
+  active_end_ += data.size();
+  ++pins_[extent.segment];
+  ++stats_.appends;
+  if (!options_.fsync) {
+    lock.unlock();
+    done(extent);
+    return;
+  }
+  pending_.push_back(Pending{extent, std::move(done), active_});
+  lock.unlock();
+  flush_cv_.notify_one();
+}
+
+Result<Extent> SegmentStore::Append(std::string_view data) {
+  std::promise<Result<Extent>> promise;
+  auto future = promise.get_future();
+  AppendAsync(data, [&promise](Result<Extent> r) { promise.set_value(std::move(r)); });
+  return future.get();
+}
+
+void SegmentStore::Settle(const Extent& extent) {
+  std::lock_guard lock(mu_);
+  auto it = pins_.find(extent.segment);
+  if (it == pins_.end()) return;
+  if (--it->second <= 0) pins_.erase(it);
+}
+
+void SegmentStore::FlushLoop() {
+  std::unique_lock lock(mu_);
+  std::vector<Pending> batch;
+  while (true) {
+    flush_cv_.wait(lock, [this] { return stopping_ || (!pending_.empty() && !flush_paused_); });
+    if (pending_.empty()) break;  // stopping, and every append answered
+    batch.swap(pending_);
+    lock.unlock();
+    // One fdatasync per file covers every append of the group (usually one file; two when the
+    // group spans a seal).
+    std::vector<std::pair<File*, bool>> synced;
+    for (const Pending& p : batch) {
+      bool seen = std::any_of(synced.begin(), synced.end(),
+                              [&](const auto& s) { return s.first == p.file.get(); });
+      if (!seen) synced.emplace_back(p.file.get(), ::fdatasync(p.file->fd) == 0);
+    }
+    bool failed = false;
+    for (Pending& p : batch) {
+      bool ok = std::find_if(synced.begin(), synced.end(), [&](const auto& s) {
+                  return s.first == p.file.get();
+                })->second;
+      if (ok) {
+        p.done(p.extent);
+      } else {
+        failed = true;
+        Settle(p.extent);
+        p.done(IoError("cannot sync", PathOf(p.extent.segment)));
+      }
+    }
+    batch.clear();
+    lock.lock();
+    stats_.syncs += static_cast<int64_t>(synced.size());
+    // After a failed sync the file's state is unknown: later appends go to a new one.
+    if (failed) active_.reset();
+  }
+}
+
+Status SegmentStore::Reference(WriteTxn& txn, std::string_view id, const Extent& extent) {
+  if (id.empty() || id.size() > kMaxIdBytes) {
+    return InternalFailure("segment store: bad extent id");
+  }
+  std::string key = ExtentKey(id);
+  STRATUS_ASSIGN_OR_RETURN(auto existing, txn.Get(key));
+  if (existing) return InternalFailure("segment store: extent id already in use: " + key);
+  STRATUS_RETURN_IF_ERROR(txn.Put(key, FormatExtent(extent)));
+  return AdjustCounts(txn, extent.segment, static_cast<int64_t>(extent.length),
+                      extent.offset + extent.length);
+}
+
+Status SegmentStore::Unreference(WriteTxn& txn, std::string_view id) {
+  if (id.empty() || id.size() > kMaxIdBytes) return Status::Ok();
+  std::string key = ExtentKey(id);
+  STRATUS_ASSIGN_OR_RETURN(auto text, txn.Get(key));
+  if (!text) return Status::Ok();
+  STRATUS_ASSIGN_OR_RETURN(Extent e, ParseExtent(*text));
+  STRATUS_RETURN_IF_ERROR(txn.Delete(key));
+  return AdjustCounts(txn, e.segment, -static_cast<int64_t>(e.length), 0);
+}
+
+Result<std::optional<Extent>> SegmentStore::Find(ReadTxn& txn, std::string_view id) {
+  if (id.empty() || id.size() > kMaxIdBytes) return std::optional<Extent>();
+  STRATUS_ASSIGN_OR_RETURN(auto text, txn.Get(ExtentKey(id)));
+  if (!text) return std::optional<Extent>();
+  STRATUS_ASSIGN_OR_RETURN(Extent e, ParseExtent(*text));
+  return std::optional<Extent>(e);
+}
+
+Result<std::shared_ptr<SegmentStore::File>> SegmentStore::OpenFile(uint64_t segment) {
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = files_.find(segment); it != files_.end()) return it->second;
+  }
+  std::string path = PathOf(segment);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return IoError("cannot open", path);
+  auto file = std::make_shared<File>(segment, fd);
+  std::lock_guard lock(mu_);
+  auto [it, inserted] = files_.emplace(segment, file);
+  return it->second;
+}
+
+Result<std::string> SegmentStore::Read(const Extent& extent, uint64_t offset, uint64_t length) {
+  if (offset > extent.length || length > extent.length - offset) {
+    return InternalFailure("segment store: read past the end of an extent");
+  }
+  STRATUS_ASSIGN_OR_RETURN(auto file, OpenFile(extent.segment));
+  std::string out(length, '\0');
+  size_t got = 0;
+  while (got < length) {
+    ssize_t n = ::pread(file->fd, out.data() + got, length - got,
+                        static_cast<off_t>(extent.offset + offset + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return IoError("cannot read", PathOf(extent.segment));
+    if (n == 0) {
+      return InternalFailure(fmt::format("segment store: {} is shorter than an extent it holds",
+                                         PathOf(extent.segment)));
+    }
+    got += static_cast<size_t>(n);
+  }
+  if (offset == 0 && length == extent.length && Crc32c(out) != extent.crc) {
+    spdlog::error("segment store: CRC mismatch in {} at {}+{}", PathOf(extent.segment),
+                  extent.offset, extent.length);
+    return InternalFailure("segment store: stored bytes do not match their checksum");
+  }
+  return out;
+}
+
+Status SegmentStore::RetireIfEmpty(uint64_t segment, int64_t now_ms, bool& retired) {
+  retired = false;
+  STRATUS_RETURN_IF_ERROR(store_.Write([&](WriteTxn& txn) -> Status {
+    STRATUS_ASSIGN_OR_RETURN(auto text, txn.Get(CountsKey(segment)));
+    if (!text) return Status::Ok();
+    STRATUS_ASSIGN_OR_RETURN(Counts c, ParseCounts(*text));
+    if (c.live != 0) return Status::Ok();
+    retired = true;
+    return txn.Delete(CountsKey(segment));
+  }));
+  if (retired) {
+    std::lock_guard lock(mu_);
+    unlink_at_.emplace_back(segment, now_ms + options_.unlink_grace_ms);
+    ++stats_.retired_segments;
+  }
+  return Status::Ok();
+}
+
+Result<int64_t> SegmentStore::CompactSegment(uint64_t segment) {
+  // Every extent in the segment (a scan of all extents: compaction runs once per many MiB of
+  // deletes, and an index per segment would cost every PUT another key).
+  STRATUS_ASSIGN_OR_RETURN(auto rows, store_.Scan(PrefixScan(kExtentPrefix)));
+  struct Move {
+    std::string id;
+    Extent from;
+    Extent to;
+  };
+  std::vector<Move> moves;
+  for (auto& kv : rows) {
+    STRATUS_ASSIGN_OR_RETURN(Extent e, ParseExtent(kv.value));
+    if (e.segment != segment) continue;
+    moves.push_back(Move{kv.key.substr(kExtentPrefix.size()), e, {}});
+  }
+  rows.clear();
+  size_t appended = 0;
+  auto settle = [&] {
+    for (size_t i = 0; i < appended; ++i) Settle(moves[i].to);
+  };
+  int64_t moved_bytes = 0;
+  for (Move& m : moves) {
+    auto bytes = Read(m.from);
+    if (bytes.ok()) {
+      auto to = Append(*bytes);
+      if (to.ok()) {
+        m.to = *to;
+        ++appended;
+        moved_bytes += static_cast<int64_t>(m.from.length);
+        continue;
+      }
+      bytes = std::move(to).error();
+    }
+    settle();
+    return std::move(bytes).error();
+  }
+  bool retired = false;
+  Status st = store_.Write([&](WriteTxn& txn) -> Status {
+    retired = false;
+    for (const Move& m : moves) {
+      std::string key = ExtentKey(m.id);
+      STRATUS_ASSIGN_OR_RETURN(auto text, txn.Get(key));
+      if (!text) continue;  // deleted meanwhile: its copy is dead space
+      STRATUS_ASSIGN_OR_RETURN(Extent cur, ParseExtent(*text));
+      if (!(cur == m.from)) continue;
+      STRATUS_RETURN_IF_ERROR(txn.Put(key, FormatExtent(m.to)));
+      STRATUS_RETURN_IF_ERROR(AdjustCounts(txn, m.to.segment, static_cast<int64_t>(m.to.length),
+                                           m.to.offset + m.to.length));
+      STRATUS_RETURN_IF_ERROR(
+          AdjustCounts(txn, m.from.segment, -static_cast<int64_t>(m.from.length), 0));
+    }
+    STRATUS_ASSIGN_OR_RETURN(Counts c, LoadCounts(txn, segment));
+    if (c.live != 0) {
+      spdlog::warn("segment store: segment {} still has {} live bytes after compaction", segment,
+                   c.live);
+      return Status::Ok();
+    }
+    retired = true;
+    return txn.Delete(CountsKey(segment));
+  });
+  settle();
+  STRATUS_RETURN_IF_ERROR(st);
+  std::lock_guard lock(mu_);
+  ++stats_.compacted_segments;
+  stats_.moved_bytes += moved_bytes;
+  if (retired) ++stats_.retired_segments;
+  return retired ? 1 : 0;
+}
+
+void SegmentStore::UnlinkDue(int64_t now_ms) {
+  std::vector<uint64_t> due;
+  {
+    std::lock_guard lock(mu_);
+    auto it = std::partition(unlink_at_.begin(), unlink_at_.end(),
+                             [&](const auto& u) { return u.second > now_ms; });
+    for (auto i = it; i != unlink_at_.end(); ++i) {
+      due.push_back(i->first);
+      files_.erase(i->first);
+    }
+    unlink_at_.erase(it, unlink_at_.end());
+  }
+  for (uint64_t segment : due) {
+    std::string path = PathOf(segment);
+    // A failure leaves a file no record names: the next Open removes it.
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) (void)IoError("cannot remove", path);
+  }
+}
+
+Result<int64_t> SegmentStore::CompactNow(int64_t now_ms) {
+  std::lock_guard compact_lock(compact_mu_);
+  if (now_ms == 0) now_ms = WallMillis();
+  UnlinkDue(now_ms);
+  STRATUS_ASSIGN_OR_RETURN(auto rows, store_.Scan(PrefixScan(kCountsPrefix)));
+  uint64_t active = 0;
+  std::set<uint64_t> pinned;
+  {
+    std::lock_guard lock(mu_);
+    sealed_since_compact_ = false;
+    if (active_) active = active_->segment;
+    for (const auto& [segment, n] : pins_) pinned.insert(segment);
+  }
+  int64_t retired = 0;
+  for (const auto& kv : rows) {
+    uint64_t segment = 0;
+    std::string_view hex = std::string_view(kv.key).substr(kCountsPrefix.size());
+    std::from_chars(hex.data(), hex.data() + hex.size(), segment, 16);
+    // The active segment still grows; a pinned one has appends whose commits are on their way.
+    if (segment == active || pinned.contains(segment)) continue;
+    STRATUS_ASSIGN_OR_RETURN(Counts c, ParseCounts(kv.value));
+    if (c.live == 0) {
+      bool done = false;
+      STRATUS_RETURN_IF_ERROR(RetireIfEmpty(segment, now_ms, done));
+      retired += done ? 1 : 0;
+    } else if (static_cast<double>(c.live) < options_.compact_below * static_cast<double>(c.end)) {
+      STRATUS_ASSIGN_OR_RETURN(int64_t n, CompactSegment(segment));
+      if (n > 0) {
+        std::lock_guard lock(mu_);
+        unlink_at_.emplace_back(segment, now_ms + options_.unlink_grace_ms);
+      }
+      retired += n;
+    }
+  }
+  UnlinkDue(now_ms);
+  return retired;
+}
+
+void SegmentStore::CompactLoop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    compact_cv_.wait_for(lock, kCompactInterval,
+                         [this] { return stopping_ || sealed_since_compact_; });
+    if (stopping_) break;
+    lock.unlock();
+    auto r = CompactNow();
+    if (!r.ok()) spdlog::warn("segment store: compaction failed: {}", r.error().message);
+    lock.lock();
+  }
+}
+
+SegmentStats SegmentStore::Stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+void SegmentStore::PauseFlusherForTest(bool paused) {
+  {
+    std::lock_guard lock(mu_);
+    flush_paused_ = paused;
+  }
+  flush_cv_.notify_all();
+}
+
+uint64_t SegmentStore::ActiveSegmentForTest() const {
+  std::lock_guard lock(mu_);
+  return active_ ? active_->segment : 0;
+}
+
+}  // namespace stratus::store

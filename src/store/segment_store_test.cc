@@ -1,0 +1,320 @@
+#include "store/segment_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "store/store_test_util.h"
+
+namespace stratus::store {
+namespace {
+
+using testing::TempDir;
+
+class SegmentStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+  void Open(uint64_t segment_bytes = 1024) {
+    segments_.reset();
+    if (!store_) store_ = testing::MustOpen(SqliteOptions{.data_dir = dir_.path() + "/db"});
+    SegmentOptions o;
+    o.dir = dir_.path() + "/segments";
+    o.segment_bytes = segment_bytes;
+    o.unlink_grace_ms = 0;
+    o.background = false;
+    auto opened = SegmentStore::Open(*store_, o);
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    segments_ = std::move(opened).value();
+  }
+  // The crash: the process goes away with whatever the files hold.
+  void Reopen(uint64_t segment_bytes = 1024) {
+    segments_.reset();
+    store_.reset();
+    Open(segment_bytes);
+  }
+  // Appends and commits `data` under `id`, as a caller does.
+  Extent Put(const std::string& id, const std::string& data) {
+    auto e = segments_->Append(data);
+    EXPECT_TRUE(e.ok());
+    Status st = store_->Write([&](WriteTxn& txn) { return segments_->Reference(txn, id, *e); });
+    EXPECT_TRUE(st.ok()) << (st.ok() ? "" : st.error().message);
+    segments_->Settle(*e);
+    return *e;
+  }
+  void Drop(const std::string& id) {
+    ASSERT_TRUE(store_->Write([&](WriteTxn& txn) { return segments_->Unreference(txn, id); }).ok());
+  }
+  std::optional<Extent> Find(const std::string& id) {
+    std::optional<Extent> out;
+    EXPECT_TRUE(store_->Read([&](ReadTxn& txn) -> Status {
+      STRATUS_ASSIGN_OR_RETURN(out, SegmentStore::Find(txn, id));
+      return Status::Ok();
+    }).ok());
+    return out;
+  }
+  std::string ReadId(const std::string& id) {
+    auto e = Find(id);
+    if (!e) return "<missing>";
+    auto bytes = segments_->Read(*e);
+    return bytes.ok() ? *bytes : "<error " + bytes.error().message + ">";
+  }
+  std::string Counts(uint64_t segment) {
+    auto v = store_->Get(fmt::format("seg/s/{:016x}", segment));
+    return v.ok() && *v ? **v : "";
+  }
+  uint64_t FileSize(uint64_t segment) {
+    std::error_code ec;
+    auto n = std::filesystem::file_size(segments_->PathOf(segment), ec);
+    return ec ? 0 : n;
+  }
+  bool FileExists(uint64_t segment) {
+    return std::filesystem::exists(segments_->PathOf(segment));
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<SegmentStore> segments_;
+};
+
+TEST_F(SegmentStoreTest, AppendsWhileASyncIsHeldAreAnsweredByOneSync) {
+  segments_->PauseFlusherForTest(true);
+  constexpr int kAppends = 40;
+  std::atomic<int> answered{0};
+  std::vector<Extent> extents(kAppends);
+  for (int i = 0; i < kAppends; ++i) {
+    segments_->AppendAsync(fmt::format("value-{:02}", i), [&, i](Result<Extent> r) {
+      ASSERT_TRUE(r.ok());
+      extents[static_cast<size_t>(i)] = *r;
+      answered.fetch_add(1);
+    });
+  }
+  // Nothing is answered before its sync.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(answered.load(), 0);
+  EXPECT_EQ(segments_->Stats().syncs, 0);
+  segments_->PauseFlusherForTest(false);
+  for (int i = 0; i < 500 && answered.load() < kAppends; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_EQ(answered.load(), kAppends);
+  EXPECT_EQ(segments_->Stats().appends, kAppends);
+  EXPECT_EQ(segments_->Stats().syncs, 1);
+  // Back to back in one segment, each readable with its CRC.
+  for (int i = 0; i < kAppends; ++i) {
+    const Extent& e = extents[static_cast<size_t>(i)];
+    EXPECT_EQ(e.segment, extents[0].segment);
+    EXPECT_EQ(e.offset, static_cast<uint64_t>(i) * 8);
+    EXPECT_EQ(*segments_->Read(e), fmt::format("value-{:02}", i));
+    segments_->Settle(e);
+  }
+  EXPECT_EQ(*segments_->Read(extents[3], 6, 2), "03");
+  EXPECT_FALSE(segments_->Read(extents[3], 6, 3).ok());
+}
+
+TEST_F(SegmentStoreTest, ConcurrentAppendersGetDisjointExtents) {
+  std::vector<std::thread> threads;
+  std::vector<std::vector<Extent>> got(4);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        auto e = segments_->Append(std::string(100, static_cast<char>('a' + t)));
+        ASSERT_TRUE(e.ok());
+        got[static_cast<size_t>(t)].push_back(*e);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  // 200 appends of 100 bytes into 1 KiB segments: at least 20 segments, never overlapping.
+  std::set<std::pair<uint64_t, uint64_t>> seen;
+  for (int t = 0; t < 4; ++t) {
+    for (const Extent& e : got[static_cast<size_t>(t)]) {
+      EXPECT_LE(e.offset + e.length, 1024u);
+      EXPECT_TRUE(seen.emplace(e.segment, e.offset).second);
+      EXPECT_EQ(*segments_->Read(e), std::string(100, static_cast<char>('a' + t)));
+      segments_->Settle(e);
+    }
+  }
+  EXPECT_GE(segments_->ActiveSegmentForTest(), 20u);
+  EXPECT_LE(segments_->Stats().syncs, 200);
+}
+
+TEST_F(SegmentStoreTest, ReferencesCountLiveBytesPerSegment) {
+  Extent a = Put("a", std::string(100, 'a'));
+  Extent b = Put("b", std::string(50, 'b'));
+  ASSERT_EQ(a.segment, b.segment);
+  EXPECT_EQ(Counts(a.segment), "150 150");
+  // An id names one extent: a second reference is a bug, refused.
+  auto c = segments_->Append("c");
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE(store_->Write([&](WriteTxn& txn) { return segments_->Reference(txn, "a", *c); }).ok());
+  segments_->Settle(*c);
+  EXPECT_EQ(Counts(a.segment), "150 150");
+  Drop("a");
+  EXPECT_EQ(Counts(a.segment), "50 150");
+  EXPECT_FALSE(Find("a").has_value());
+  Drop("a");  // unknown ids release nothing
+  Drop("never");
+  EXPECT_EQ(Counts(a.segment), "50 150");
+  EXPECT_EQ(ReadId("b"), std::string(50, 'b'));
+  // A reference rolled back with its transaction counts nothing.
+  auto d = segments_->Append("ddd");
+  ASSERT_TRUE(d.ok());
+  Status st = store_->Write([&](WriteTxn& txn) -> Status {
+    STRATUS_RETURN_IF_ERROR(segments_->Reference(txn, "d", *d));
+    return Error("PreconditionFailed", "no", 412);
+  });
+  EXPECT_FALSE(st.ok());
+  segments_->Settle(*d);
+  EXPECT_FALSE(Find("d").has_value());
+  EXPECT_EQ(Counts(a.segment), "50 150");
+}
+
+TEST_F(SegmentStoreTest, RestartTruncatesTheUncommittedTailAndRemovesOrphanSegments) {
+  Extent a = Put("a", "committed-a");
+  Extent b = Put("b", "committed-b");
+  // Synced but never referenced (the crash came before the commit), then a torn write.
+  auto lost = segments_->Append("acknowledged-to-nobody");
+  ASSERT_TRUE(lost.ok());
+  {
+    std::ofstream torn(segments_->PathOf(a.segment), std::ios::app | std::ios::binary);
+    torn << "half-a-record";
+  }
+  // A segment nothing committed ever named.
+  {
+    std::ofstream orphan(segments_->PathOf(a.segment + 7), std::ios::binary);
+    orphan << "orphan bytes";
+  }
+  uint64_t committed_end = b.offset + b.length;
+  ASSERT_GT(FileSize(a.segment), committed_end);
+  Reopen();
+  EXPECT_EQ(FileSize(a.segment), committed_end);
+  EXPECT_FALSE(FileExists(a.segment + 7));
+  EXPECT_EQ(ReadId("a"), "committed-a");
+  EXPECT_EQ(ReadId("b"), "committed-b");
+  // New appends go to a fresh segment numbered past every file seen, never over old bytes.
+  Extent c = Put("c", "after-restart");
+  EXPECT_GT(c.segment, a.segment + 7);
+  EXPECT_EQ(c.offset, 0u);
+  EXPECT_EQ(ReadId("c"), "after-restart");
+}
+
+TEST_F(SegmentStoreTest, RestartDropsEmptiedSegments) {
+  Extent a = Put("a", "aaaa");
+  Drop("a");
+  EXPECT_EQ(Counts(a.segment), "0 4");
+  Reopen();
+  EXPECT_FALSE(FileExists(a.segment));
+  EXPECT_EQ(Counts(a.segment), "");
+}
+
+TEST_F(SegmentStoreTest, ReadDetectsCorruptBytes) {
+  Extent a = Put("a", "precious bytes");
+  int fd = ::open(segments_->PathOf(a.segment).c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::pwrite(fd, "X", 1, static_cast<off_t>(a.offset + 3)), 1);
+  ::close(fd);
+  auto r = segments_->Read(a);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("checksum"), std::string::npos);
+}
+
+TEST_F(SegmentStoreTest, CompactionMovesLiveExtentsAndRetiresTheOldSegment) {
+  // Segment 1: four 200-byte values; three are deleted, so 200 of 800 bytes are live.
+  std::vector<Extent> first;
+  for (int i = 0; i < 4; ++i) first.push_back(Put(fmt::format("k{}", i), std::string(200, '0' + i)));
+  const uint64_t old_segment = first[0].segment;
+  for (const Extent& e : first) ASSERT_EQ(e.segment, old_segment);
+  Drop("k0");
+  Drop("k1");
+  Drop("k3");
+  // Segment 2: a mostly live one (not compacted), which seals segment 1.
+  Extent big = Put("big", std::string(900, 'b'));
+  ASSERT_NE(big.segment, old_segment);
+  // An appended extent whose commit is still on its way pins its segment.
+  Extent pinned = *segments_->Append(std::string(300, 'p'));
+  ASSERT_NE(pinned.segment, big.segment);
+  Extent later = Put("later", std::string(1000, 'x'));  // seals the pinned segment
+  ASSERT_NE(later.segment, pinned.segment);
+  ASSERT_TRUE(store_->Write([&](WriteTxn& txn) { return segments_->Reference(txn, "p", pinned); }).ok());
+  Drop("p");  // 0 live bytes, but still pinned
+  auto retired = segments_->CompactNow();
+  ASSERT_TRUE(retired.ok()) << retired.error().message;
+  EXPECT_EQ(*retired, 1);
+  EXPECT_FALSE(FileExists(old_segment));
+  EXPECT_EQ(Counts(old_segment), "");
+  EXPECT_TRUE(FileExists(pinned.segment));
+  EXPECT_TRUE(FileExists(big.segment));
+  // The live value moved and reads the same; its old place is gone.
+  auto moved = Find("k2");
+  ASSERT_TRUE(moved.has_value());
+  EXPECT_NE(moved->segment, old_segment);
+  EXPECT_EQ(ReadId("k2"), std::string(200, '2'));
+  EXPECT_EQ(ReadId("big"), std::string(900, 'b'));
+  EXPECT_EQ(segments_->Stats().compacted_segments, 1);
+  EXPECT_EQ(segments_->Stats().moved_bytes, 200);
+  // Once settled, the emptied segment goes without copying.
+  segments_->Settle(pinned);
+  retired = segments_->CompactNow();
+  ASSERT_TRUE(retired.ok());
+  EXPECT_EQ(*retired, 1);
+  EXPECT_FALSE(FileExists(pinned.segment));
+  EXPECT_EQ(segments_->Stats().compacted_segments, 1);
+  // Everything survives a restart, and the moved value's new segment is not truncated under it.
+  Reopen();
+  EXPECT_EQ(ReadId("k2"), std::string(200, '2'));
+  EXPECT_EQ(ReadId("big"), std::string(900, 'b'));
+  EXPECT_EQ(ReadId("later"), std::string(1000, 'x'));
+  EXPECT_FALSE(FileExists(old_segment));
+}
+
+TEST_F(SegmentStoreTest, CompactedFileStaysReadableDuringItsGrace) {
+  segments_.reset();
+  SegmentOptions o;
+  o.dir = dir_.path() + "/segments";
+  o.segment_bytes = 1024;
+  o.unlink_grace_ms = 60'000;
+  o.background = false;
+  segments_ = std::move(SegmentStore::Open(*store_, o)).value();
+  Extent a = Put("a", std::string(100, 'a'));
+  Put("b", std::string(200, 'b'));
+  Drop("b");
+  Put("c", std::string(1000, 'c'));  // seals a's segment
+  ASSERT_EQ(*segments_->CompactNow(1'000'000), 1);
+  // A reader that found the old extent before the flip still reads it.
+  EXPECT_TRUE(FileExists(a.segment));
+  EXPECT_EQ(*segments_->Read(a), std::string(100, 'a'));
+  ASSERT_TRUE(segments_->CompactNow(1'000'000 + 60'000).ok());
+  EXPECT_FALSE(FileExists(a.segment));
+  EXPECT_EQ(ReadId("a"), std::string(100, 'a'));
+}
+
+TEST_F(SegmentStoreTest, WithoutFsyncAppendsAnswerAtOnce) {
+  segments_.reset();
+  SegmentOptions o;
+  o.dir = dir_.path() + "/segments";
+  o.fsync = false;
+  o.background = false;
+  segments_ = std::move(SegmentStore::Open(*store_, o)).value();
+  segments_->PauseFlusherForTest(true);  // nothing waits for the flusher
+  auto e = segments_->Append("quick");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(segments_->Stats().syncs, 0);
+  EXPECT_EQ(*segments_->Read(*e), "quick");
+  segments_->Settle(*e);
+}
+
+TEST_F(SegmentStoreTest, EmptyAppendIsRefused) {
+  EXPECT_FALSE(segments_->Append("").ok());
+}
+
+}  // namespace
+}  // namespace stratus::store
