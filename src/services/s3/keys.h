@@ -8,7 +8,9 @@
 //   s3/o/<bucket>\0<key>                   the key's current version (JSON object record; may be
 //                                          a delete marker in a versioned bucket)
 //   s3/v/<bucket>\0<key>\0<~seq:8>         noncurrent versions, newest first
-//   s3/d/<data id>                         the bytes of a small object (inline data)
+//   s3/d/<data id>                         the bytes of a small object stored before the
+//                                          segment store (newer ones: seg/x/<data id>, an
+//                                          extent of store::SegmentStore)
 //   s3/u/<bucket>\0<key>\0<upload id>      multipart upload record
 //   s3/p/<upload id>\0<part:4>             uploaded part record
 // Queues: "s3/events" (notification deliveries).

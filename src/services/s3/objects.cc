@@ -143,6 +143,10 @@ Result<std::optional<S3Store::Located>> S3Store::FindVersion(store::ReadTxn& txn
 
 Status S3Store::DropData(store::WriteTxn& txn, const ObjectRecord& rec, int64_t now_ms) {
   if (rec.data_id.empty()) return Status::Ok();
+  if (rec.inline_data && rec.segment) {
+    if (!segments_) return InternalFailure("s3: an object's data is in the segment store, not open");
+    return segments_->Unreference(txn, rec.data_id);
+  }
   if (rec.inline_data) return txn.Delete(keys::Data(rec.data_id));
   return blobs_.Unreference(txn, rec.data_id, now_ms);
 }
@@ -184,6 +188,7 @@ struct S3Store::PendingCommit {
   std::string event_name;
   WriteCheck check;
   ExtraWrites extra;
+  std::optional<store::Extent> extent;  // where the inline bytes were appended, once synced
 };
 
 Status S3Store::ApplyCommit(store::WriteTxn& txn, PendingCommit& p) {
@@ -200,7 +205,9 @@ Status S3Store::ApplyCommit(store::WriteTxn& txn, PendingCommit& p) {
   rec.version_id = b.versioning == "Enabled" ? NewVersionId() : "null";
   rec.owner = p.req.account;
   STRATUS_RETURN_IF_ERROR(Displace(*this, txn, b, p.key, cur, p.req.now_ms));
-  if (p.inline_bytes) {
+  if (p.extent) {
+    STRATUS_RETURN_IF_ERROR(segments_->Reference(txn, rec.data_id, *p.extent));
+  } else if (p.inline_bytes) {
     STRATUS_RETURN_IF_ERROR(txn.Put(keys::Data(rec.data_id), *p.inline_bytes));
   } else if (!rec.data_id.empty()) {
     STRATUS_RETURN_IF_ERROR(blobs_.Reference(txn, rec.data_id));
@@ -215,8 +222,18 @@ Result<ObjectRecord> S3Store::CommitObject(const RequestInfo& req, const std::st
                                            std::optional<std::string> inline_bytes,
                                            const std::string& event_name, const WriteCheck& check,
                                            const ExtraWrites& extra) {
-  PendingCommit p{req, bucket, key, std::move(rec), std::move(inline_bytes), event_name, check, extra};
+  PendingCommit p{req,  bucket, key,   std::move(rec), std::move(inline_bytes),
+                  event_name, check, extra, std::nullopt};
+  // Small data goes to the segment store first: synced before the commit that names it.
+  if (p.inline_bytes) {
+    p.rec.segment = false;
+    if (segments_ && !p.inline_bytes->empty()) {
+      STRATUS_ASSIGN_OR_RETURN(p.extent, segments_->Append(*p.inline_bytes));
+      p.rec.segment = true;
+    }
+  }
   Status st = store_.Write([&](store::WriteTxn& txn) { return ApplyCommit(txn, p); });
+  if (p.extent) segments_->Settle(*p.extent);
   if (!st.ok()) {
     if (!p.inline_bytes && !p.rec.data_id.empty()) blobs_.Discard(p.rec.data_id);
     return std::move(st).error();
@@ -230,16 +247,48 @@ void S3Store::CommitObjectAsync(const RequestInfo& req, std::string bucket, std:
                                 std::function<void(Result<ObjectRecord>)> done) {
   auto p = std::make_shared<PendingCommit>(PendingCommit{
       req, std::move(bucket), std::move(key), std::move(rec), std::move(inline_bytes),
-      std::move(event_name), std::move(check), {}});
-  store_.WriteAsync([this, p](store::WriteTxn& txn) { return ApplyCommit(txn, *p); },
-                    [this, p, done = std::move(done)](Status st) {
-                      if (!st.ok()) {
-                        if (!p->inline_bytes && !p->rec.data_id.empty()) blobs_.Discard(p->rec.data_id);
-                        done(std::move(st).error());
-                        return;
-                      }
-                      done(std::move(p->rec));
-                    });
+      std::move(event_name), std::move(check), {}, std::nullopt});
+  auto finish = std::make_shared<std::function<void(Result<ObjectRecord>)>>(std::move(done));
+  auto commit = [this, p, finish] {
+    store_.WriteAsync([this, p](store::WriteTxn& txn) { return ApplyCommit(txn, *p); },
+                      [this, p, finish](Status st) {
+                        if (p->extent) segments_->Settle(*p->extent);
+                        if (!st.ok()) {
+                          if (!p->inline_bytes && !p->rec.data_id.empty()) {
+                            blobs_.Discard(p->rec.data_id);
+                          }
+                          (*finish)(std::move(st).error());
+                          return;
+                        }
+                        (*finish)(std::move(p->rec));
+                      });
+  };
+  if (p->inline_bytes) p->rec.segment = false;
+  if (!p->inline_bytes || p->inline_bytes->empty() || !segments_) {
+    commit();
+    return;
+  }
+  // The bytes are appended (and group-synced) first; the commit that names them follows from
+  // the segment store's flusher thread.
+  segments_->AppendAsync(*p->inline_bytes, [p, finish, commit](Result<store::Extent> e) {
+    if (!e.ok()) {
+      (*finish)(std::move(e).error());
+      return;
+    }
+    p->extent = *e;
+    p->rec.segment = true;
+    commit();
+  });
+}
+
+Result<std::optional<std::string>> S3Store::LoadInline(store::ReadTxn& txn,
+                                                       const ObjectRecord& rec) {
+  if (!rec.segment) return txn.Get(keys::Data(rec.data_id));
+  if (!segments_) return InternalFailure("s3: an object's data is in the segment store, not open");
+  STRATUS_ASSIGN_OR_RETURN(auto extent, store::SegmentStore::Find(txn, rec.data_id));
+  if (!extent) return std::optional<std::string>();
+  STRATUS_ASSIGN_OR_RETURN(std::string bytes, segments_->Read(*extent));
+  return std::optional<std::string>(std::move(bytes));
 }
 
 Status S3Store::RemoveVersion(store::WriteTxn& txn, const std::string& bucket,
@@ -288,7 +337,11 @@ Result<aws::OperationOutput> S3Store::BodyOf(const ObjectRecord& rec) {
   if (rec.data_id.empty()) {
     out.payload = std::string();
   } else if (rec.inline_data) {
-    STRATUS_ASSIGN_OR_RETURN(auto data, store_.Get(keys::Data(rec.data_id)));
+    std::optional<std::string> data;
+    STRATUS_RETURN_IF_ERROR(store_.Read([&](store::ReadTxn& txn) -> Status {
+      STRATUS_ASSIGN_OR_RETURN(data, LoadInline(txn, rec));
+      return Status::Ok();
+    }));
     out.payload = data.value_or("");
   } else {
     out.payload_file = blobs_.Body(rec.data_id, 0, rec.size);
@@ -317,7 +370,7 @@ Result<aws::OperationOutput> S3Store::GetObject(const RequestInfo& req, const Js
     STRATUS_RETURN_IF_ERROR(LoadBucket(txn, bucket));
     STRATUS_ASSIGN_OR_RETURN(found, FindVersion(txn, bucket, key, vid));
     if (found && !head && found->record.inline_data && !found->record.delete_marker) {
-      STRATUS_ASSIGN_OR_RETURN(inline_bytes, txn.Get(keys::Data(found->record.data_id)));
+      STRATUS_ASSIGN_OR_RETURN(inline_bytes, LoadInline(txn, found->record));
     }
     return Status::Ok();
   }));
@@ -509,7 +562,7 @@ Result<std::pair<ObjectRecord, std::optional<std::string>>> S3Store::ReadSource(
     STRATUS_RETURN_IF_ERROR(LoadBucket(txn, bucket));
     STRATUS_ASSIGN_OR_RETURN(found, FindVersion(txn, bucket, key, vid));
     if (found && found->record.inline_data) {
-      STRATUS_ASSIGN_OR_RETURN(bytes, txn.Get(keys::Data(found->record.data_id)));
+      STRATUS_ASSIGN_OR_RETURN(bytes, LoadInline(txn, found->record));
     }
     return Status::Ok();
   }));

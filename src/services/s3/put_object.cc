@@ -14,7 +14,10 @@
 namespace stratus::services::s3 {
 
 S3Store::S3Store(store::Store& store, store::BlobStore& blobs)
-    : store_(store), blobs_(blobs), data_id_prefix_(HexEncode(RandomBytes(4))) {}
+    : store_(store),
+      blobs_(blobs),
+      segments_(blobs.segments()),
+      data_id_prefix_(HexEncode(RandomBytes(4))) {}
 
 std::string S3Store::NewDataId(int64_t now_ms) {
   // 12 hex digits of milliseconds, 8 of the process prefix, 12 of the counter: 32 characters,

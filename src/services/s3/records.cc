@@ -54,6 +54,7 @@ Json ObjectRecord::ToJson() const {
     if (!data_id.empty()) {
       j["d"] = data_id;
       j["in"] = inline_data;
+      if (segment) j["sg"] = true;
     }
     if (!headers.empty()) j["h"] = headers;
     if (!metadata.empty()) j["md"] = metadata;
@@ -134,6 +135,7 @@ Result<ObjectRecord> ObjectRecord::FromJson(std::string_view text) {
   r.etag = j.value("e", "");
   r.data_id = j.value("d", "");
   r.inline_data = j.value("in", false);
+  r.segment = j.value("sg", false);
   if (auto it = j.find("h"); it != j.end()) r.headers = std::move(*it);
   if (auto it = j.find("md"); it != j.end()) r.metadata = std::move(*it);
   r.storage_class = j.value("sc", "STANDARD");

@@ -12,8 +12,8 @@
 
 namespace stratus::services::s3 {
 
-// Objects of at most this many bytes keep their data in the store (one commit, no file);
-// larger ones live in the blob store.
+// Objects of at most this many bytes keep their data in the segment store (appended to a shared
+// segment file, group-synced, named from the commit); larger ones live in the blob store.
 inline constexpr uint64_t kInlineMaxBytes = 128 * 1024;
 inline constexpr size_t kMaxKeyBytes = 1024;
 inline constexpr uint64_t kMinPartBytes = 5ull * 1024 * 1024;
@@ -40,7 +40,9 @@ struct ObjectRecord {
   std::string etag;                   // unquoted
   int64_t last_modified_ms = 0;
   std::string data_id;                // "" = no data (empty object, delete marker)
-  bool inline_data = false;           // data in s3/d/<data_id>, else a blob
+  bool inline_data = false;           // small data read into memory, else a blob
+  bool segment = false;               // inline data in the segment store (extent <data_id>),
+                                      // else (older records) in s3/d/<data_id>
   Json headers = Json::object();      // ContentType, CacheControl, ... (API member names)
   Json metadata = Json::object();     // user metadata, lowercase names
   std::string storage_class = "STANDARD";

@@ -178,11 +178,14 @@ class S3Service final : public aws::Service {
 
   ~S3Service() override { Stop(); }
 
-  // Opens the blob directory (<data-dir>/blobs, or a private temporary one in memory mode):
+  // Opens the blob directory (<data-dir>/blobs and <data-dir>/segments, or a private temporary
+  // one in memory mode):
   // nothing touches the disk before the server starts the service.
   Status Start() override {
     store::BlobOptions options;
     options.dir = context_.config.in_memory ? "" : context_.config.data_dir + "/blobs";
+    // Small bodies: appended to shared segment files in a sibling directory (segment_store.h).
+    if (!context_.config.in_memory) options.segment_dir = context_.config.data_dir + "/segments";
     options.fsync = context_.config.fsync;
     STRATUS_ASSIGN_OR_RETURN(blobs_, store::BlobStore::Open(context_.store, options));
     s3_ = std::make_unique<S3Store>(context_.store, *blobs_);

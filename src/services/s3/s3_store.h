@@ -4,10 +4,11 @@
 // notification events a change produces. Plain logic callable without a server; the service's
 // handlers adapt requests to it (inputs and outputs are the API's canonical JSON members).
 //
-// Every change is one Store::Write: an object's metadata, its small data (or the reference to
-// its blob, written and fsync'd before), the versions it displaces and the notification events
+// Every change is one Store::Write: an object's metadata, the reference to its data (small data
+// appended to the segment store and group-synced before; a blob written and fsync'd before), the versions it displaces and the notification events
 // it causes commit together, so an acknowledged PUT survives kill -9 with its event, and an
-// interrupted one leaves nothing visible (its blob, if any, is collected as an orphan).
+// interrupted one leaves nothing visible (its blob, if any, is collected as an orphan; bytes it
+// appended to a segment are dead space, truncated or compacted away).
 //
 // Thread-safe: all state lives in the stores; concurrent writers are serialized by Store::Write.
 #include <atomic>
@@ -62,11 +63,13 @@ class S3Store {
   Result<aws::OperationOutput> PutObject(const RequestInfo& req, const Json& input,
                                          std::string body, ObjectBodySink* streamed = nullptr);
   // PutObject for a small body held in memory (at most kInlineMaxBytes: hashed on the calling
-  // thread, kept in the store) that parks no thread while the group commit's fsync runs: the
-  // commit goes through Store::WriteAsync and `done` gets the same result PutObject would
+  // thread, appended to the segment store) that parks no thread while the segment's group sync
+  // and the group commit's fsync run: the append answers on the segment flusher, the commit
+  // goes through Store::WriteAsync and `done` gets the same result PutObject would
   // return, once the object is durable. Callable from an io thread (it only reads the store
-  // before the commit). `done` runs on the store's writer thread, or on the calling thread when
-  // the request fails before its commit: it must be quick (hand encoding elsewhere).
+  // before the commit). `done` runs on the store's writer thread, on the segment flusher when
+  // the append fails, or on the calling thread when the request fails before its append: it
+  // must be quick (hand encoding elsewhere).
   using PutDone = std::function<void(Result<aws::OperationOutput>)>;
   void PutObjectAsync(const RequestInfo& req, const Json& input, std::string body, PutDone done);
   Result<aws::OperationOutput> GetObject(const RequestInfo& req, const Json& input, bool head);
@@ -136,6 +139,9 @@ class S3Store {
   // new data at the end of its index instead of touching a random page per PUT; unique within
   // this process (a counter) and across processes (a random prefix per process).
   std::string NewDataId(int64_t now_ms);
+  // The bytes of a record with inline data (segment store or, for older records, the store);
+  // nullopt when they are missing.
+  Result<std::optional<std::string>> LoadInline(store::ReadTxn& txn, const ObjectRecord& rec);
   // Releases the data of a record that no longer exists (inline bytes or blob).
   Status DropData(store::WriteTxn& txn, const ObjectRecord& rec, int64_t now_ms);
   // Removes one version (current or not) of a key, promoting the newest noncurrent version when
@@ -163,6 +169,7 @@ class S3Store {
                                                                          Json& source_info);
   store::Store& store_;
   store::BlobStore& blobs_;
+  store::SegmentStore* const segments_;  // small data (blobs_.segments()); null: in the store
   const std::string data_id_prefix_;   // random, per process (NewDataId)
   std::atomic<uint64_t> data_seq_{0};  // NewDataId's counter
 };
