@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "aws/sigv4/aws_chunked_stream.h"
 #include "core/crypto.h"
 #include "core/strings.h"
 
@@ -80,22 +81,6 @@ std::string TrailerSignature(const ChunkSigningContext& ctx, std::string_view pr
   return Sign(ctx.signing_key, sts);
 }
 
-// Reads one line ending in CRLF (or a bare LF when `lf_ok`) starting at `pos`; advances `pos`.
-// nullopt when the body ends first.
-std::optional<std::string_view> ReadLine(std::string_view body, size_t& pos, bool lf_ok) {
-  size_t nl = body.find('\n', pos);
-  if (nl == std::string_view::npos) return std::nullopt;
-  size_t end = nl;
-  if (end > pos && body[end - 1] == '\r') {
-    --end;
-  } else if (!lf_ok) {
-    return std::nullopt;
-  }
-  std::string_view line = body.substr(pos, end - pos);
-  pos = nl + 1;
-  return line;
-}
-
 }  // namespace
 
 std::optional<AwsChunkedMode> AwsChunkedModeFor(std::string_view content_sha256) {
@@ -121,110 +106,64 @@ std::string AwsTrailerSignature(const ChunkSigningContext& signing, std::string_
   return TrailerSignature(signing, previous, std::move(trailers));
 }
 
+namespace {
+
+// Collects a whole body's payload from the decoder and checks the chain of chunk signatures.
+class CollectingConsumer final : public ChunkConsumer {
+ public:
+  CollectingConsumer(std::string& payload, const std::optional<ChunkSigningContext>& signing)
+      : payload_(payload), signing_(signing) {
+    if (signing_) previous_ = signing_->seed_signature;
+  }
+  void Data(std::string_view data) override { payload_.append(data); }
+  void ChunkEnd(std::string_view signature) override {
+    std::string_view chunk = std::string_view(payload_).substr(chunk_start_);
+    chunk_start_ = payload_.size();
+    if (mismatch_) return;
+    if (signature.empty()) {
+      mismatch_ = true;
+      return;
+    }
+    std::string expected = ChunkSignature(*signing_, previous_, chunk);
+    if (!ConstantTimeEquals(expected, signature)) mismatch_ = true;
+    previous_ = std::move(expected);
+  }
+  bool mismatch() const { return mismatch_; }
+  const std::string& previous() const { return previous_; }
+
+ private:
+  std::string& payload_;
+  const std::optional<ChunkSigningContext>& signing_;
+  std::string previous_;     // the last verified signature in the chain
+  size_t chunk_start_ = 0;   // where the current chunk's data begins in payload_
+  bool mismatch_ = false;
+};
+
+}  // namespace
+
 Result<AwsChunkedBody> DecodeAwsChunked(std::string_view body, AwsChunkedMode mode,
                                         const std::optional<ChunkSigningContext>& signing) {
   bool is_signed = mode != AwsChunkedMode::kUnsignedTrailer;
-  bool has_trailer = mode != AwsChunkedMode::kSigned;
   if (is_signed && !signing) {
     return InternalFailure("bug: a signed aws-chunked body was decoded without a signing context");
   }
   AwsChunkedBody out;
-  std::string previous = is_signed ? signing->seed_signature : std::string();
-  size_t pos = 0;
-
-  while (true) {
-    // The chunk header: "<hex size>[;ext=value]*".
-    size_t line_start = pos;
-    std::optional<std::string_view> line = ReadLine(body, pos, /*lf_ok=*/false);
-    if (!line) {
-      if (body.size() - line_start > kAwsChunkedMaxHeaderLine) return AwsChunkedMalformed("chunk header too long");
-      return AwsChunkedIncompleteBody();
+  out.payload.reserve(body.size());
+  ChunkStreamDecoder decoder(mode, body.size());
+  CollectingConsumer consumer(out.payload, signing);
+  Status fed = decoder.Feed(body, consumer);
+  // A wrong signature met before the framing broke is the answer, as it would be mid-stream.
+  if (consumer.mismatch()) return AwsChunkedSignatureMismatch();
+  STRATUS_RETURN_IF_ERROR(fed);
+  STRATUS_RETURN_IF_ERROR(decoder.End());
+  if (consumer.mismatch()) return AwsChunkedSignatureMismatch();
+  out.trailers = decoder.trailers();
+  if (mode == AwsChunkedMode::kSignedTrailer) {
+    if (decoder.trailer_signature().empty()) return AwsChunkedSignatureMismatch();
+    std::string expected = TrailerSignature(*signing, consumer.previous(), out.trailers);
+    if (!ConstantTimeEquals(expected, decoder.trailer_signature())) {
+      return AwsChunkedSignatureMismatch();
     }
-    if (line->size() > kAwsChunkedMaxHeaderLine) return AwsChunkedMalformed("chunk header too long");
-    size_t semi = line->find(';');
-    std::string_view size_text = Trim(line->substr(0, semi));
-    if (size_text.empty() || size_text.size() > kAwsChunkedMaxHexSizeDigits) {
-      return AwsChunkedMalformed("invalid chunk size '" + std::string(size_text) + "'");
-    }
-    uint64_t size = 0;
-    for (char c : size_text) {
-      int d = (c >= '0' && c <= '9')   ? c - '0'
-              : (c >= 'a' && c <= 'f') ? c - 'a' + 10
-              : (c >= 'A' && c <= 'F') ? c - 'A' + 10
-                                       : -1;
-      if (d < 0) return AwsChunkedMalformed("invalid chunk size '" + std::string(size_text) + "'");
-      size = size * 16 + static_cast<uint64_t>(d);
-    }
-    std::string_view chunk_signature;
-    while (semi != std::string_view::npos) {
-      size_t next = line->find(';', semi + 1);
-      std::string_view ext = Trim(line->substr(
-          semi + 1, next == std::string_view::npos ? std::string_view::npos : next - semi - 1));
-      if (StartsWith(ext, kAwsChunkSignatureExt))
-        chunk_signature = ext.substr(kAwsChunkSignatureExt.size());
-      semi = next;
-    }
-
-    if (size > body.size() - pos) return AwsChunkedIncompleteBody();
-    std::string_view data = body.substr(pos, static_cast<size_t>(size));
-    pos += static_cast<size_t>(size);
-
-    if (is_signed) {
-      if (chunk_signature.empty()) return AwsChunkedSignatureMismatch();
-      std::string expected = ChunkSignature(*signing, previous, data);
-      if (!ConstantTimeEquals(expected, ToLower(chunk_signature))) return AwsChunkedSignatureMismatch();
-      previous = std::move(expected);
-    }
-
-    if (size == 0) break;
-    out.payload.append(data);
-    if (body.size() - pos < 2) return AwsChunkedIncompleteBody();
-    if (body[pos] != '\r' || body[pos + 1] != '\n') {
-      return AwsChunkedMalformed("chunk data not followed by CRLF");
-    }
-    pos += 2;
-  }
-
-  if (!has_trailer) {
-    // The last chunk's header is followed by an empty line; tolerate its absence.
-    if (pos == body.size()) return out;
-    std::optional<std::string_view> line = ReadLine(body, pos, /*lf_ok=*/true);
-    if (!line || !line->empty() || pos != body.size()) {
-      return AwsChunkedMalformed("unexpected data after the last chunk");
-    }
-    return out;
-  }
-
-  std::optional<std::string> trailer_signature;
-  while (pos < body.size()) {
-    std::optional<std::string_view> line = ReadLine(body, pos, /*lf_ok=*/true);
-    if (!line) {
-      // A last trailer line without its line end.
-      line = body.substr(pos);
-      pos = body.size();
-    }
-    if (line->empty()) break;
-    size_t colon = line->find(':');
-    if (colon == std::string_view::npos || colon == 0) return AwsChunkedMalformedTrailer();
-    std::string name = ToLower(Trim(line->substr(0, colon)));
-    std::string value(Trim(line->substr(colon + 1)));
-    if (name == kAwsTrailerSignatureName) {
-      trailer_signature = ToLower(value);
-      continue;
-    }
-    out.trailers.emplace_back(std::move(name), std::move(value));
-  }
-  if (pos != body.size()) {
-    // Only empty lines may follow the trailers' end.
-    std::string_view rest = body.substr(pos);
-    if (rest.find_first_not_of("\r\n") != std::string_view::npos) {
-      return AwsChunkedMalformed("unexpected data after the trailers");
-    }
-  }
-  if (is_signed) {
-    if (!trailer_signature) return AwsChunkedSignatureMismatch();
-    std::string expected = TrailerSignature(*signing, previous, out.trailers);
-    if (!ConstantTimeEquals(expected, *trailer_signature)) return AwsChunkedSignatureMismatch();
   }
   return out;
 }

@@ -99,7 +99,8 @@ struct AwsChunkedBody {
   std::vector<std::pair<std::string, std::string>> trailers;
 };
 
-// Decodes an aws-chunked body. `signing` is required for the signed modes (a missing context is
+// Decodes an aws-chunked body held in memory with the one decoder of the framing
+// (aws_chunked_stream.h, which streamed bodies feed piece by piece). `signing` is required for the signed modes (a missing context is
 // a bug, reported as InternalFailure) and ignored for kUnsignedTrailer.
 Result<AwsChunkedBody> DecodeAwsChunked(std::string_view body, AwsChunkedMode mode,
                                         const std::optional<ChunkSigningContext>& signing);

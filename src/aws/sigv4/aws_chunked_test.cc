@@ -197,7 +197,8 @@ TEST(AwsChunked, MalformedFraming) {
       {"fffffffffffffffff\r\nhello\r\n0\r\n\r\n", "InvalidRequest"},
       {"ffffffffffffffff\r\nhello\r\n0\r\n\r\n", "IncompleteBody"},
       {"5\r\nhelloXX0\r\n\r\n", "InvalidRequest"},
-      {"5\nhello\r\n0\r\n\r\n", "IncompleteBody"},
+      // A size line ended by a bare LF is not a size line.
+      {"5\nhello\r\n0\r\n\r\n", "InvalidRequest"},
       {"3\r\nabc\r\n0\r\nno-colon-here\r\n\r\n", "MalformedTrailerError"},
       {"3\r\nabc\r\n0\r\n:value\r\n\r\n", "MalformedTrailerError"},
       {"3\r\nabc\r\n0\r\nx-amz-checksum-crc32:NSRBwg==\r\n\r\ngarbage", "InvalidRequest"},

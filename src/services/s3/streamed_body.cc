@@ -7,7 +7,7 @@
 #include "core/crypto.h"
 #include "core/strings.h"
 #include "services/s3/body_hasher.h"
-#include "services/s3/chunk_stream.h"
+#include "aws/sigv4/aws_chunked_stream.h"
 #include "services/s3/errors.h"
 #include "services/s3/request_prep.h"
 
@@ -42,7 +42,7 @@ bool IsHexSha256(std::string_view v) {
 }  // namespace
 
 // What the chunk decoder finds, routed to the sink (payload) and the hasher (chunk ends).
-class ObjectBodySink::Consumer final : public ChunkConsumer {
+class ObjectBodySink::Consumer final : public aws::ChunkConsumer {
  public:
   explicit Consumer(ObjectBodySink& sink) : sink_(sink) {}
   void Data(std::string_view data) override {
@@ -66,7 +66,7 @@ std::shared_ptr<ObjectBodySink> ObjectBodySink::Open(store::BlobStore& blobs, Ha
   std::string_view sha = claim && !claim->payload_hash.empty()
                              ? std::string_view(claim->payload_hash)
                              : head.headers.GetOr("x-amz-content-sha256");
-  std::unique_ptr<ChunkStreamDecoder> chunked;
+  std::unique_ptr<aws::ChunkStreamDecoder> chunked;
   std::optional<aws::ChunkSigningContext> signing;
   std::optional<Error> refused;
   bool signed_trailer = false;
@@ -75,7 +75,7 @@ std::shared_ptr<ObjectBodySink> ObjectBodySink::Open(store::BlobStore& blobs, Ha
     if (!mode) return nullptr;  // SigV4a and others: the in-memory path refuses them
     auto wire_length = ParseInt64(Trim(head.headers.GetOr("content-length")));
     if (!wire_length || *wire_length < 0) return nullptr;
-    chunked = std::make_unique<ChunkStreamDecoder>(*mode, static_cast<uint64_t>(*wire_length));
+    chunked = std::make_unique<aws::ChunkStreamDecoder>(*mode, static_cast<uint64_t>(*wire_length));
     if (*mode != aws::AwsChunkedMode::kUnsignedTrailer) {
       signed_trailer = *mode == aws::AwsChunkedMode::kSignedTrailer;
       if (claim == nullptr) {
@@ -121,7 +121,7 @@ std::shared_ptr<ObjectBodySink> ObjectBodySink::Open(store::BlobStore& blobs, Ha
 
 ObjectBodySink::ObjectBodySink(std::unique_ptr<store::BlobWriter> writer,
                                std::unique_ptr<BodyHasher> hasher,
-                               std::unique_ptr<ChunkStreamDecoder> chunked,
+                               std::unique_ptr<aws::ChunkStreamDecoder> chunked,
                                std::optional<aws::ChunkSigningContext> signing, bool signed_trailer,
                                std::string claimed_sha256)
     : writer_(std::move(writer)),

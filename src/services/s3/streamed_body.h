@@ -3,9 +3,9 @@
 // go to a BlobWriter on the receiving io thread while a BodyHasher computes, on the S3 service's
 // hashing pool, their MD5 (the ETag), the checksums the request announces and, for a body signed
 // with a hex x-amz-content-sha256, its SHA-256. An aws-chunked body is decoded on the way
-// (ChunkStreamDecoder), whichever its mode: unsigned trailers (STREAMING-UNSIGNED-PAYLOAD-TRAILER,
-// the SDKs' default), or signed chunks (STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]), whose
-// chain of chunk signatures and trailer signature are verified as the chunks are hashed, when
+// (aws::ChunkStreamDecoder, the one aws-chunked decoder), whichever its mode: unsigned
+// trailers (STREAMING-UNSIGNED-PAYLOAD-TRAILER, the SDKs' default), or signed chunks
+// (STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]), whose chain of chunk signatures and trailer signature are verified as the chunks are hashed, when
 // the request's own signature verifies with kKnownSecret (request_prep.h: otherwise the framing
 // alone is decoded, as on the in-memory path).
 //
@@ -35,11 +35,14 @@
 #include "services/s3/checksums.h"
 #include "store/blob_store.h"
 
+namespace stratus::aws {
+class ChunkStreamDecoder;
+}  // namespace stratus::aws
+
 namespace stratus::services::s3 {
 
 class BodyHasher;
 class HashingPool;
-class ChunkStreamDecoder;
 
 class ObjectBodySink final : public BodySink {
  public:
@@ -77,7 +80,7 @@ class ObjectBodySink final : public BodySink {
  private:
   class Consumer;
   ObjectBodySink(std::unique_ptr<store::BlobWriter> writer, std::unique_ptr<BodyHasher> hasher,
-                 std::unique_ptr<ChunkStreamDecoder> chunked,
+                 std::unique_ptr<aws::ChunkStreamDecoder> chunked,
                  std::optional<aws::ChunkSigningContext> signing, bool signed_trailer,
                  std::string claimed_sha256);
   void Payload(std::string_view data);
@@ -85,7 +88,7 @@ class ObjectBodySink final : public BodySink {
 
   std::unique_ptr<store::BlobWriter> writer_;
   std::unique_ptr<BodyHasher> hasher_;
-  std::unique_ptr<ChunkStreamDecoder> chunked_;  // null for a plain body
+  std::unique_ptr<aws::ChunkStreamDecoder> chunked_;  // null for a plain body
   std::unique_ptr<Consumer> consumer_;
   // A signed chunked body whose request signature verified: what its chunks are checked with.
   const std::optional<aws::ChunkSigningContext> signing_;

@@ -13,7 +13,7 @@
 #include "core/crypto.h"
 #include "core/strings.h"
 #include "services/s3/body_hasher.h"
-#include "services/s3/chunk_stream.h"
+#include "aws/sigv4/aws_chunked_stream.h"
 #include "services/s3/request_prep.h"
 #include "store/sqlite_store.h"
 
@@ -36,7 +36,7 @@ aws::ChunkSigningContext Context() {
                                   std::string(64, 'a')};
 }
 
-struct Collected : ChunkConsumer {
+struct Collected : aws::ChunkConsumer {
   void Data(std::string_view d) override { payload.append(d); }
   void ChunkEnd(std::string_view sig) override { signatures.emplace_back(sig); }
   std::string payload;
@@ -45,9 +45,9 @@ struct Collected : ChunkConsumer {
 
 // Feeds `wire` in pieces of `step` bytes; the first error, or End's verdict.
 Status Decode(aws::AwsChunkedMode mode, std::string_view wire, size_t step, Collected& out,
-              ChunkStreamDecoder** keep = nullptr) {
-  static thread_local std::unique_ptr<ChunkStreamDecoder> d;
-  d = std::make_unique<ChunkStreamDecoder>(mode, wire.size());
+              aws::ChunkStreamDecoder** keep = nullptr) {
+  static thread_local std::unique_ptr<aws::ChunkStreamDecoder> d;
+  d = std::make_unique<aws::ChunkStreamDecoder>(mode, wire.size());
   if (keep) *keep = d.get();
   for (size_t at = 0; at < wire.size(); at += step) {
     STRATUS_RETURN_IF_ERROR(d->Feed(wire.substr(at, step), out));
@@ -74,7 +74,7 @@ TEST(ChunkStream, AnySplitDecodesAsTheWholeBody) {
     ASSERT_TRUE(whole.ok());
     for (size_t step : {size_t{1}, size_t{7}, size_t{4096}, size_t{65538}, c.wire.size()}) {
       Collected out;
-      ChunkStreamDecoder* d = nullptr;
+      aws::ChunkStreamDecoder* d = nullptr;
       ASSERT_TRUE(Decode(c.mode, c.wire, step, out, &d).ok()) << step;
       EXPECT_EQ(out.payload, payload) << step;
       EXPECT_EQ(d->trailers(), whole->trailers);
@@ -131,7 +131,7 @@ TEST(ChunkStream, HostileFraming) {
   }
   // An oversized chunk is refused at its header: none of its bytes are passed on.
   Collected out;
-  ChunkStreamDecoder d(aws::AwsChunkedMode::kUnsignedTrailer, 100);
+  aws::ChunkStreamDecoder d(aws::AwsChunkedMode::kUnsignedTrailer, 100);
   EXPECT_EQ(d.Feed("65\r\n", out).error().code, "IncompleteBody");
   EXPECT_EQ(d.Feed("abc", out).error().code, "IncompleteBody");
   EXPECT_TRUE(out.payload.empty());

@@ -1,19 +1,17 @@
-#include "services/s3/chunk_stream.h"
+#include "aws/sigv4/aws_chunked_stream.h"
 
 #include <algorithm>
 
 #include "core/strings.h"
 
-namespace stratus::services::s3 {
+namespace stratus::aws {
 
 namespace {
 
 constexpr size_t kMaxTrailerBytes = 16 * 1024;
-
-
 }  // namespace
 
-ChunkStreamDecoder::ChunkStreamDecoder(aws::AwsChunkedMode mode, uint64_t wire_length)
+ChunkStreamDecoder::ChunkStreamDecoder(AwsChunkedMode mode, uint64_t wire_length)
     : mode_(mode), wire_length_(wire_length) {}
 
 Status ChunkStreamDecoder::Feed(std::string_view in, ChunkConsumer& out) {
@@ -28,7 +26,7 @@ Status ChunkStreamDecoder::Feed(std::string_view in, ChunkConsumer& out) {
         in.remove_prefix(part.size());
         consumed_ += part.size();
         if (nl == std::string_view::npos) {
-          if (line_.size() > aws::kAwsChunkedMaxHeaderLine) st = aws::AwsChunkedMalformed("chunk header too long");
+          if (line_.size() > kAwsChunkedMaxHeaderLine) st = AwsChunkedMalformed("chunk header too long");
           break;
         }
         st = SizeLine(out);
@@ -41,7 +39,7 @@ Status ChunkStreamDecoder::Feed(std::string_view in, ChunkConsumer& out) {
         consumed_ += n;
         left_ -= n;
         if (left_ == 0) {
-          if (mode_ != aws::AwsChunkedMode::kUnsignedTrailer) out.ChunkEnd(signature_);
+          if (mode_ != AwsChunkedMode::kUnsignedTrailer) out.ChunkEnd(signature_);
           state_ = State::kDataEnd;
         }
         break;
@@ -52,7 +50,7 @@ Status ChunkStreamDecoder::Feed(std::string_view in, ChunkConsumer& out) {
         ++consumed_;
         if (line_.size() == 2) {
           if (line_ != "\r\n") {
-            st = aws::AwsChunkedMalformed("chunk data not followed by CRLF");
+            st = AwsChunkedMalformed("chunk data not followed by CRLF");
             break;
           }
           line_.clear();
@@ -68,7 +66,7 @@ Status ChunkStreamDecoder::Feed(std::string_view in, ChunkConsumer& out) {
         consumed_ += part.size();
         trailer_bytes_ += part.size();
         if (trailer_bytes_ > kMaxTrailerBytes) {
-          st = aws::AwsChunkedMalformedTrailer();
+          st = AwsChunkedMalformedTrailer();
           break;
         }
         if (nl != std::string_view::npos) st = TrailerLine();
@@ -76,7 +74,7 @@ Status ChunkStreamDecoder::Feed(std::string_view in, ChunkConsumer& out) {
       }
       case State::kDone:
         if (in.find_first_not_of("\r\n") != std::string_view::npos) {
-          st = aws::AwsChunkedMalformed(mode_ == aws::AwsChunkedMode::kSigned
+          st = AwsChunkedMalformed(mode_ == AwsChunkedMode::kSigned
                              ? "unexpected data after the last chunk"
                              : "unexpected data after the trailers");
           break;
@@ -92,14 +90,14 @@ Status ChunkStreamDecoder::Feed(std::string_view in, ChunkConsumer& out) {
 
 Status ChunkStreamDecoder::SizeLine(ChunkConsumer& out) {
   if (line_.size() < 2 || line_[line_.size() - 2] != '\r') {
-    return aws::AwsChunkedMalformed("invalid chunk size '" + std::string(Trim(line_)) + "'");
+    return AwsChunkedMalformed("invalid chunk size '" + std::string(Trim(line_)) + "'");
   }
   std::string_view header(line_.data(), line_.size() - 2);
-  if (header.size() > aws::kAwsChunkedMaxHeaderLine) return aws::AwsChunkedMalformed("chunk header too long");
+  if (header.size() > kAwsChunkedMaxHeaderLine) return AwsChunkedMalformed("chunk header too long");
   size_t semi = header.find(';');
   std::string_view size_text = Trim(header.substr(0, semi));
-  if (size_text.empty() || size_text.size() > aws::kAwsChunkedMaxHexSizeDigits) {
-    return aws::AwsChunkedMalformed("invalid chunk size '" + std::string(size_text) + "'");
+  if (size_text.empty() || size_text.size() > kAwsChunkedMaxHexSizeDigits) {
+    return AwsChunkedMalformed("invalid chunk size '" + std::string(size_text) + "'");
   }
   uint64_t size = 0;
   for (char c : size_text) {
@@ -107,18 +105,18 @@ Status ChunkStreamDecoder::SizeLine(ChunkConsumer& out) {
             : (c >= 'a' && c <= 'f') ? c - 'a' + 10
             : (c >= 'A' && c <= 'F') ? c - 'A' + 10
                                      : -1;
-    if (d < 0) return aws::AwsChunkedMalformed("invalid chunk size '" + std::string(size_text) + "'");
+    if (d < 0) return AwsChunkedMalformed("invalid chunk size '" + std::string(size_text) + "'");
     size = size * 16 + static_cast<uint64_t>(d);
   }
   // A chunk larger than the rest of the body can never complete: say so before taking its bytes.
-  if (size > wire_length_ - std::min(consumed_, wire_length_)) return aws::AwsChunkedIncompleteBody();
+  if (size > wire_length_ - std::min(consumed_, wire_length_)) return AwsChunkedIncompleteBody();
   signature_.clear();
   while (semi != std::string_view::npos) {
     size_t next = header.find(';', semi + 1);
     std::string_view ext = Trim(header.substr(
         semi + 1, next == std::string_view::npos ? std::string_view::npos : next - semi - 1));
-    if (StartsWith(ext, aws::kAwsChunkSignatureExt)) {
-      signature_ = ToLower(ext.substr(aws::kAwsChunkSignatureExt.size()));
+    if (StartsWith(ext, kAwsChunkSignatureExt)) {
+      signature_ = ToLower(ext.substr(kAwsChunkSignatureExt.size()));
     }
     semi = next;
   }
@@ -128,7 +126,7 @@ Status ChunkStreamDecoder::SizeLine(ChunkConsumer& out) {
     state_ = State::kData;
     return Status::Ok();
   }
-  if (mode_ != aws::AwsChunkedMode::kUnsignedTrailer) out.ChunkEnd(signature_);
+  if (mode_ != AwsChunkedMode::kUnsignedTrailer) out.ChunkEnd(signature_);
   state_ = State::kTrailers;
   return Status::Ok();
 }
@@ -143,14 +141,14 @@ Status ChunkStreamDecoder::TrailerLine() {
     return Status::Ok();
   }
   // Without trailers, only the final empty line may follow the last chunk.
-  if (mode_ == aws::AwsChunkedMode::kSigned) {
-    return aws::AwsChunkedMalformed("unexpected data after the last chunk");
+  if (mode_ == AwsChunkedMode::kSigned) {
+    return AwsChunkedMalformed("unexpected data after the last chunk");
   }
   size_t colon = line.find(':');
-  if (colon == std::string_view::npos || colon == 0) return aws::AwsChunkedMalformedTrailer();
+  if (colon == std::string_view::npos || colon == 0) return AwsChunkedMalformedTrailer();
   std::string name = ToLower(Trim(line.substr(0, colon)));
   std::string value(Trim(line.substr(colon + 1)));
-  if (name == aws::kAwsTrailerSignatureName) {
+  if (name == kAwsTrailerSignatureName) {
     trailer_signature_ = ToLower(value);
   } else {
     trailers_.emplace_back(std::move(name), std::move(value));
@@ -165,7 +163,7 @@ Status ChunkStreamDecoder::End() {
     case State::kSize:
     case State::kData:
     case State::kDataEnd:
-      return aws::AwsChunkedIncompleteBody();
+      return AwsChunkedIncompleteBody();
     case State::kTrailers:
       // A last trailer line without its line end, or none at all after the last chunk.
       if (!line_.empty()) {
@@ -180,4 +178,4 @@ Status ChunkStreamDecoder::End() {
   return Status::Ok();
 }
 
-}  // namespace stratus::services::s3
+}  // namespace stratus::aws

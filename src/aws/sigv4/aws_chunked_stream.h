@@ -1,11 +1,12 @@
 #pragma once
-// An incremental decoder of aws-chunked framing (aws/sigv4/aws_chunked.h describes the wire
-// form), for bodies decoded as they arrive instead of in memory: bytes go in piece by piece, in
-// any split, and the payload comes out as it is found. Signatures are not checked here: the
+// The decoder of aws-chunked framing (aws/sigv4/aws_chunked.h describes the wire form), the only
+// one: bodies decoded as they arrive (S3's streamed bodies) feed it piece by piece, in any split,
+// and DecodeAwsChunked feeds it a whole body held in memory. The payload comes out as it is
+// found. Signatures are not checked here: the
 // decoder hands each chunk's claimed signature to its consumer at the chunk's end (after its
 // data), and keeps the trailer signature for whoever verifies the chain.
 //
-// Same rules and errors as aws::DecodeAwsChunked: IncompleteBody when the framing does not end
+// Errors: IncompleteBody when the framing does not end
 // (or a chunk announces more bytes than the body has left: found at its header, before any of
 // its bytes are passed on), InvalidRequest for a size that is not hex, an over-long header line,
 // data not followed by CRLF or bytes after the end, MalformedTrailerError for a trailer line
@@ -22,7 +23,7 @@
 #include "aws/sigv4/aws_chunked.h"
 #include "core/result.h"
 
-namespace stratus::services::s3 {
+namespace stratus::aws {
 
 // Receives what ChunkStreamDecoder finds, in wire order.
 class ChunkConsumer {
@@ -39,7 +40,7 @@ class ChunkStreamDecoder {
  public:
   // `wire_length` is the body's Content-Length: a chunk larger than what is left of it fails
   // at once.
-  ChunkStreamDecoder(aws::AwsChunkedMode mode, uint64_t wire_length);
+  ChunkStreamDecoder(AwsChunkedMode mode, uint64_t wire_length);
 
   // Feeds the next wire bytes. After the first error the decoder stays failed and returns it.
   Status Feed(std::string_view in, ChunkConsumer& out);
@@ -56,7 +57,7 @@ class ChunkStreamDecoder {
   Status SizeLine(ChunkConsumer& out);
   Status TrailerLine();
 
-  const aws::AwsChunkedMode mode_;
+  const AwsChunkedMode mode_;
   const uint64_t wire_length_;
   uint64_t consumed_ = 0;  // wire bytes fed so far
   State state_ = State::kSize;
@@ -69,4 +70,4 @@ class ChunkStreamDecoder {
   std::optional<Error> failed_;
 };
 
-}  // namespace stratus::services::s3
+}  // namespace stratus::aws
