@@ -1,6 +1,10 @@
 #include "core/http.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
 
 #include <spdlog/spdlog.h>
 
@@ -192,6 +196,43 @@ std::string_view StatusReason(int status) {
     case 504: return "Gateway Timeout";
     default: return "Unknown";
   }
+}
+
+namespace {
+
+// Appends `region` to `out`; false when its file cannot be read whole.
+bool AppendRegion(const FileRegion& region, std::string& out) {
+  if (region.length == 0) return true;
+  int fd = ::open(region.path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  size_t base = out.size();
+  out.resize(base + region.length);
+  uint64_t got = 0;
+  bool ok = true;
+  while (got < region.length) {
+    ssize_t n = ::pread(fd, out.data() + base + got, region.length - got,
+                        static_cast<off_t>(region.offset + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ok = false;
+      break;
+    }
+    got += static_cast<uint64_t>(n);
+  }
+  ::close(fd);
+  return ok;
+}
+
+}  // namespace
+
+std::optional<std::string> ReadFileBody(const FileBody& body) {
+  std::string out;
+  out.reserve(body.TotalLength());
+  if (!AppendRegion(FileRegion{body.path, body.offset, body.length}, out)) return std::nullopt;
+  for (const auto& r : body.more) {
+    if (!AppendRegion(r, out)) return std::nullopt;
+  }
+  return out;
 }
 
 }  // namespace stratus

@@ -82,11 +82,32 @@ class BodySink {
 
 // A response body can come from memory or from a file region (S3 objects, large logs), so that
 // big bodies are not copied into memory.
-struct FileBody {
+// A region of a file.
+struct FileRegion {
   std::string path;
   uint64_t offset = 0;
   uint64_t length = 0;
 };
+
+// A response body read from files: the region path/offset/length, then each of `more` in order
+// (an object kept as several files, e.g. an S3 multipart object's parts). Readers of a FileBody
+// must send or read every region: use TotalLength() and ReadFileBody() rather than `length`.
+struct FileBody {
+  std::string path;
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  std::vector<FileRegion> more;
+
+  uint64_t TotalLength() const {
+    uint64_t n = length;
+    for (const auto& r : more) n += r.length;
+    return n;
+  }
+};
+
+// All the bytes of a FileBody in memory (callers that need the whole body, small objects);
+// nullopt when a file cannot be opened or is shorter than its region.
+std::optional<std::string> ReadFileBody(const FileBody& body);
 
 struct HttpResponse {
   int status = 200;

@@ -1,6 +1,7 @@
 #include "core/server.h"
 
 #include <fcntl.h>
+#include <sys/sendfile.h>
 #include <unistd.h>
 
 #include <array>
@@ -26,7 +27,8 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr size_t kFileChunkBytes = 64 * 1024;
+// sendfile(2) moves at most this much per call (Linux's own limit is 0x7ffff000).
+constexpr size_t kMaxSendfileBytes = 1u << 30;
 // A streamed request body is read from the socket in pieces of up to this many bytes, each
 // handed to the BodySink as it arrives.
 constexpr size_t kStreamReadBytes = 1024 * 1024;
@@ -381,53 +383,87 @@ class HttpServer::Impl {
     co_return !ec;
   }
 
+  // Sends a FileBody: every region in order, each with sendfile(2) from the page cache to the
+  // socket (no copy through user space). A file that cannot be opened answers 500 before any
+  // byte is sent; one that turns out shorter than its region closes the connection.
   asio::awaitable<bool> WriteFile(beast::tcp_stream& stream, HttpResponse& response, bool head,
                                   bool keep_alive, int version) {
     auto token = asio::as_tuple(asio::use_awaitable);
     const FileBody& file = *response.file;
-    int fd = ::open(file.path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      spdlog::error("cannot open response body file {}: {}", file.path, std::strerror(errno));
-      HttpResponse err = JsonErrorResponse(500, "InternalFailure", "response body unavailable", "");
-      co_return co_await Write(stream, err, head, false, version);
+    std::vector<FileRegion> regions;
+    regions.reserve(1 + file.more.size());
+    regions.push_back(FileRegion{file.path, file.offset, file.length});
+    for (const auto& r : file.more) regions.push_back(r);
+    struct Fds {
+      std::vector<int> fds;
+      ~Fds() {
+        for (int fd : fds) {
+          if (fd >= 0) ::close(fd);
+        }
+      }
+    } open_files;
+    for (const auto& r : regions) {
+      int fd = -1;
+      if (r.length > 0) {
+        fd = ::open(r.path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+          spdlog::error("cannot open response body file {}: {}", r.path, std::strerror(errno));
+          HttpResponse err =
+              JsonErrorResponse(500, "InternalFailure", "response body unavailable", "");
+          co_return co_await Write(stream, err, head, false, version);
+        }
+      }
+      open_files.fds.push_back(fd);
     }
-    struct FdCloser {
-      int fd;
-      ~FdCloser() { ::close(fd); }
-    } closer{fd};
-    http::response<http::buffer_body> res;
+    uint64_t total = file.TotalLength();
+    http::response<http::empty_body> res;
     res.version(version);
     res.result(static_cast<unsigned>(response.status));
     res.reason(StatusReason(response.status));
     ApplyHeaders(response, res.base());
     res.keep_alive(keep_alive);
-    res.content_length(file.length);
-    res.body().data = nullptr;
-    res.body().more = !head && file.length > 0;
-    http::response_serializer<http::buffer_body> sr{res};
+    res.content_length(total);
+    http::response_serializer<http::empty_body> sr{res};
     auto [hec, hn] = co_await http::async_write_header(stream, sr, token);
     if (hec) co_return false;
-    if (head) co_return true;
-    std::string chunk(kFileChunkBytes, '\0');
-    uint64_t sent = 0;
-    while (sent < file.length) {
-      size_t want = static_cast<size_t>(std::min<uint64_t>(kFileChunkBytes, file.length - sent));
-      ssize_t got = ::pread(fd, chunk.data(), want, static_cast<off_t>(file.offset + sent));
-      if (got <= 0) {
-        spdlog::error("short read of response body file {}", file.path);
+    if (head || total == 0) co_return true;
+    tcp::socket& socket = stream.socket();
+    beast::error_code nb_ec;
+    socket.native_non_blocking(true, nb_ec);
+    if (nb_ec) co_return false;
+    // A client that stops reading for read_timeout_ms is dropped, as Beast's stream would.
+    asio::steady_timer deadline(socket.get_executor());
+    for (size_t i = 0; i < regions.size(); ++i) {
+      off_t offset = static_cast<off_t>(regions[i].offset);
+      uint64_t left = regions[i].length;
+      while (left > 0) {
+        size_t want = static_cast<size_t>(std::min<uint64_t>(left, kMaxSendfileBytes));
+        ssize_t n = ::sendfile(socket.native_handle(), open_files.fds[i], &offset, want);
+        if (n > 0) {
+          left -= static_cast<uint64_t>(n);
+          continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+          deadline.expires_after(std::chrono::milliseconds(options_.read_timeout_ms));
+          deadline.async_wait([&socket](beast::error_code ec) {
+            if (!ec) {
+              beast::error_code ignored;
+              socket.cancel(ignored);
+            }
+          });
+          auto [wec] = co_await socket.async_wait(tcp::socket::wait_write, token);
+          deadline.cancel();
+          if (wec) co_return false;
+          continue;
+        }
+        if (n == 0) {
+          spdlog::error("short read of response body file {}", regions[i].path);
+        }
         co_return false;  // the connection closes; the client sees a truncated body
       }
-      sent += static_cast<uint64_t>(got);
-      res.body().data = chunk.data();
-      res.body().size = static_cast<size_t>(got);
-      res.body().more = sent < file.length;
-      auto [ec, n] = co_await http::async_write(stream, sr, token);
-      if (ec && ec != http::error::need_buffer) co_return false;
     }
-    res.body().data = nullptr;
-    res.body().more = false;
-    auto [ec, n] = co_await http::async_write(stream, sr, token);
-    co_return !ec || ec == http::error::need_buffer;
+    co_return true;
   }
 
   asio::awaitable<void> Reject(beast::tcp_stream& stream, const HttpRequest& head, int status,

@@ -234,11 +234,8 @@ class LambdaService final : public aws::Service {
       }
       if (r->payload) return std::move(*r->payload);
       if (r->payload_file) {
-        std::ifstream in(r->payload_file->path, std::ios::binary);
-        in.seekg(static_cast<std::streamoff>(r->payload_file->offset));
-        std::string data(r->payload_file->length, '\0');
-        in.read(data.data(), static_cast<std::streamsize>(data.size()));
-        return data;
+        // Every region: a multipart object's parts are separate files.
+        return ReadFileBody(*r->payload_file).value_or(std::string());
       }
       return std::string();
     }

@@ -35,14 +35,10 @@ TaskResult S3Failure(const Error& e) {
 Result<std::string> BodyOf(const aws::OperationOutput& out) {
   if (out.payload) return *out.payload;
   if (!out.payload_file) return std::string();
-  const FileBody& fb = *out.payload_file;
-  std::ifstream in(fb.path, std::ios::binary);
-  std::string data(fb.length, '\0');
-  if (!in.seekg(static_cast<std::streamoff>(fb.offset)) ||
-      !in.read(data.data(), static_cast<std::streamsize>(fb.length))) {
-    return Error("InternalError", "The object's body could not be read");
-  }
-  return data;
+  // Every region: a multipart object's parts are separate files.
+  std::optional<std::string> data = ReadFileBody(*out.payload_file);
+  if (!data) return Error("InternalError", "The object's body could not be read");
+  return std::move(*data);
 }
 
 // Reads one object's bytes; errors are the TaskResult to fail with.
