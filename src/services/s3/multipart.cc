@@ -1,11 +1,14 @@
 // Multipart uploads: create, upload (and copy) parts, complete, abort, list parts and uploads.
 #include <algorithm>
+#include <unordered_map>
 
 #include "core/crypto.h"
 #include "core/strings.h"
 #include "services/s3/errors.h"
 #include "services/s3/http_rules.h"
 #include "services/s3/keys.h"
+#include "services/s3/multipart_checksum.h"
+#include "services/s3/multipart_data.h"
 #include "services/s3/s3_store.h"
 #include "services/s3/streamed_body.h"
 
@@ -29,15 +32,29 @@ Json InitiatorJson(const std::string& account) {
   return Json{{"ID", "arn:aws:iam::" + account + ":root"}, {"DisplayName", "webfile"}};
 }
 
-Status ReleaseParts(store::WriteTxn& txn, store::BlobStore& blobs, const std::string& upload_id,
-                    int64_t now_ms) {
+// Removes an upload's part records (and the upload record), releasing their blobs except those
+// in `kept` (blob id -> part number: the parts a completed object now owns). Fails with
+// InvalidPart when a kept part is no longer there as it was.
+Status ReleaseParts(store::WriteTxn& txn, store::BlobStore& blobs, const std::string& bucket,
+                    const std::string& key, const std::string& upload_id, int64_t now_ms,
+                    const std::unordered_map<std::string, int>* kept = nullptr) {
   STRATUS_ASSIGN_OR_RETURN(auto parts, txn.Scan(store::PrefixScan(keys::PartPrefix(upload_id))));
+  size_t found = 0;
   for (const auto& kv : parts) {
     STRATUS_ASSIGN_OR_RETURN(PartRecord p, PartRecord::FromJson(kv.value));
+    if (kept) {
+      auto it = kept->find(p.blob);
+      if (it != kept->end() && it->second == p.number) {
+        ++found;
+        STRATUS_RETURN_IF_ERROR(txn.Delete(kv.key));
+        continue;
+      }
+    }
     if (!p.blob.empty()) STRATUS_RETURN_IF_ERROR(blobs.Unreference(txn, p.blob, now_ms));
     STRATUS_RETURN_IF_ERROR(txn.Delete(kv.key));
   }
-  return Status::Ok();
+  if (kept && found != kept->size()) return InvalidPart();
+  return txn.Delete(keys::Upload(bucket, key, upload_id));
 }
 
 Result<int> PartNumber(const Json& input) {
@@ -69,7 +86,8 @@ Result<Json> S3Store::CreateMultipartUpload(const RequestInfo& req, const Json& 
   }
   u.storage_class = input.value("StorageClass", "STANDARD");
   u.checksum_algorithm = ToUpper(input.value("ChecksumAlgorithm", ""));
-  u.checksum_type = input.value("ChecksumType", u.checksum_algorithm.empty() ? "" : "COMPOSITE");
+  STRATUS_ASSIGN_OR_RETURN(u.checksum_type,
+                           UploadChecksumType(u.checksum_algorithm, input.value("ChecksumType", "")));
   if (auto t = input.find("Tagging"); t != input.end()) {
     for (auto& [k, v] : ParseQuery(t->get<std::string>(), true)) {
       if (!k.empty()) u.tags[k] = v;
@@ -184,13 +202,13 @@ Result<aws::OperationOutput> S3Store::UploadPartCopy(const RequestInfo& req, con
   part.number = number;
   part.size = range.length;
   part.last_modified_ms = req.now_ms;
-  if (src.inline_data || src.data_id.empty()) {
+  if (src.inline_data || !src.HasData()) {
     std::string data = bytes.value_or("");
     std::string slice = range.length == 0 ? std::string() : data.substr(range.start, range.length);
     part.etag = SimpleEtag(slice);
     STRATUS_ASSIGN_OR_RETURN(part.blob, blobs_.Put(slice));
   } else {
-    STRATUS_ASSIGN_OR_RETURN(part.blob, blobs_.Concat({{src.data_id, range.start, range.length}}));
+    STRATUS_ASSIGN_OR_RETURN(part.blob, blobs_.Concat(BlobRangesOf(src, range.start, range.length)));
     if (range.start == 0 && range.length == src.size && src.part_sizes.empty()) {
       part.etag = src.etag;
     } else {
@@ -238,14 +256,15 @@ Result<aws::OperationOutput> S3Store::CompleteMultipartUpload(const RequestInfo&
   for (size_t i = 0; i + 1 < parts.size(); ++i) {
     if (parts[i].size < kMinPartBytes) return EntityTooSmall(parts[i].size);
   }
+  // The parts' blob files become the object's: completing writes metadata only. The part
+  // records go; parts uploaded but not listed are released.
   ObjectRecord rec;
   std::vector<std::string> etags;
-  std::vector<store::BlobRange> ranges;
   for (const auto& p : parts) {
     etags.push_back(p.etag);
     rec.part_sizes.push_back(p.size);
+    rec.part_blobs.push_back(p.blob);
     rec.size += p.size;
-    if (p.size > 0) ranges.push_back({p.blob, 0, p.size});
   }
   rec.etag = MultipartEtag(etags);
   rec.last_modified_ms = req.now_ms;
@@ -254,32 +273,27 @@ Result<aws::OperationOutput> S3Store::CompleteMultipartUpload(const RequestInfo&
   rec.storage_class = upload->storage_class;
   rec.tags = upload->tags;
   if (!upload->checksum_algorithm.empty()) {
-    // COMPOSITE: the checksum of the parts' binary checksums, "-N".
-    std::string raw;
-    bool complete = true;
-    for (const auto& p : parts) {
-      if (!p.checksum || p.checksum->algorithm != upload->checksum_algorithm) {
-        complete = false;
-        break;
+    std::vector<PartChecksum> sums;
+    for (const auto& p : parts) sums.push_back(PartChecksum{p.checksum, p.size});
+    rec.checksum = MultipartChecksum(upload->checksum_algorithm, upload->checksum_type, sums);
+    // The whole object's checksum, when the request states it, must be the one computed.
+    auto claimed = input.find(ChecksumMember(upload->checksum_algorithm));
+    if (rec.checksum && claimed != input.end() && claimed->is_string()) {
+      std::string_view want = rec.checksum->value;
+      std::string_view got = claimed->get_ref<const std::string&>();
+      if (got != want && got != want.substr(0, want.find('-'))) {
+        return BadDigest(upload->checksum_algorithm);
       }
-      raw += Base64Decode(p.checksum->value).value_or("");
-    }
-    if (complete) {
-      rec.checksum = Checksum{upload->checksum_algorithm,
-                              ComputeChecksum(upload->checksum_algorithm, raw) + "-" +
-                                  std::to_string(parts.size()),
-                              "COMPOSITE"};
     }
   }
-  if (!ranges.empty()) {
-    STRATUS_ASSIGN_OR_RETURN(rec.data_id, blobs_.Concat(ranges));
-  }
+  std::unordered_map<std::string, int> used;  // blob id -> part number
+  for (const auto& p : parts) used.emplace(p.blob, p.number);
   auto check = [&](const std::optional<ObjectRecord>&) -> Status { return Status::Ok(); };
   auto cleanup = [&](store::WriteTxn& txn) -> Status {
-    // The upload must still exist: a concurrent complete or abort wins.
+    // The upload must still exist: a concurrent complete or abort wins. Each listed part must
+    // still be the one read above: a part uploaded again since released the blob named here.
     STRATUS_RETURN_IF_ERROR(LoadUpload(txn, bucket, key, upload_id));
-    STRATUS_RETURN_IF_ERROR(ReleaseParts(txn, blobs_, upload_id, req.now_ms));
-    return txn.Delete(keys::Upload(bucket, key, upload_id));
+    return ReleaseParts(txn, blobs_, bucket, key, upload_id, req.now_ms, &used);
   };
   STRATUS_ASSIGN_OR_RETURN(ObjectRecord done,
                            CommitObject(req, bucket, key, std::move(rec), std::nullopt,
@@ -305,8 +319,7 @@ Status S3Store::AbortMultipartUpload(const RequestInfo& req, const Json& input) 
   return store_.Write([&](store::WriteTxn& txn) -> Status {
     STRATUS_RETURN_IF_ERROR(LoadBucket(txn, bucket));
     STRATUS_RETURN_IF_ERROR(LoadUpload(txn, bucket, key, upload_id));
-    STRATUS_RETURN_IF_ERROR(ReleaseParts(txn, blobs_, upload_id, req.now_ms));
-    return txn.Delete(keys::Upload(bucket, key, upload_id));
+    return ReleaseParts(txn, blobs_, bucket, key, upload_id, req.now_ms);
   });
 }
 

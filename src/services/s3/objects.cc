@@ -7,6 +7,7 @@
 #include "services/s3/events.h"
 #include "services/s3/http_rules.h"
 #include "services/s3/keys.h"
+#include "services/s3/multipart_data.h"
 #include "services/s3/object_fields.h"
 #include "services/s3/s3_store.h"
 #include "services/s3/streamed_body.h"
@@ -142,13 +143,13 @@ Result<std::optional<S3Store::Located>> S3Store::FindVersion(store::ReadTxn& txn
 }
 
 Status S3Store::DropData(store::WriteTxn& txn, const ObjectRecord& rec, int64_t now_ms) {
-  if (rec.data_id.empty()) return Status::Ok();
+  if (!rec.HasData()) return Status::Ok();
   if (rec.inline_data && rec.segment) {
     if (!segments_) return InternalFailure("s3: an object's data is in the segment store, not open");
     return segments_->Unreference(txn, rec.data_id);
   }
   if (rec.inline_data) return txn.Delete(keys::Data(rec.data_id));
-  return blobs_.Unreference(txn, rec.data_id, now_ms);
+  return UnreferenceBlobs(blobs_, txn, rec, now_ms);
 }
 
 namespace {
@@ -334,7 +335,7 @@ Result<std::optional<ObjectRecord>> S3Store::DeleteCurrent(store::WriteTxn& txn,
 
 Result<aws::OperationOutput> S3Store::BodyOf(const ObjectRecord& rec) {
   aws::OperationOutput out;
-  if (rec.data_id.empty()) {
+  if (!rec.HasData()) {
     out.payload = std::string();
   } else if (rec.inline_data) {
     std::optional<std::string> data;
@@ -344,7 +345,7 @@ Result<aws::OperationOutput> S3Store::BodyOf(const ObjectRecord& rec) {
     }));
     out.payload = data.value_or("");
   } else {
-    out.payload_file = blobs_.Body(rec.data_id, 0, rec.size);
+    out.payload_file = BlobBodyOf(blobs_, rec, 0, rec.size);
   }
   return out;
 }
@@ -432,14 +433,14 @@ Result<aws::OperationOutput> S3Store::GetObject(const RequestInfo& req, const Js
   uint64_t length = range ? range->length : rec.size;
   o["ContentLength"] = length;
   if (head) return out;
-  if (rec.data_id.empty() || length == 0) {
+  if (!rec.HasData() || length == 0) {
     out.payload = std::string();
   } else if (rec.inline_data) {
     std::string data = inline_bytes ? std::move(*inline_bytes) : std::string();
     out.payload = offset == 0 && length == data.size() ? std::move(data)
                                                        : data.substr(offset, length);
   } else {
-    out.payload_file = blobs_.Body(rec.data_id, offset, length);
+    out.payload_file = BlobBodyOf(blobs_, rec, offset, length);
   }
   (void)req;
   return out;
@@ -614,12 +615,14 @@ Result<aws::OperationOutput> S3Store::CopyObject(const RequestInfo& req, const J
     }
   }
   std::optional<std::string> inline_bytes;
-  if (!src.data_id.empty()) {
+  if (src.HasData()) {
     if (src.inline_data) {
       rec.data_id = NewDataId(req.now_ms);
       inline_bytes = bytes.value_or("");
     } else {
-      STRATUS_ASSIGN_OR_RETURN(rec.data_id, blobs_.Concat({{src.data_id, 0, src.size}}));
+      // One new blob, whatever the source's layout (part files are the source's own).
+      rec.part_blobs.clear();
+      STRATUS_ASSIGN_OR_RETURN(rec.data_id, blobs_.Concat(BlobRangesOf(src, 0, src.size)));
     }
   }
   std::string want = ToUpper(input.value("ChecksumAlgorithm", ""));

@@ -61,6 +61,7 @@ Json ObjectRecord::ToJson() const {
     if (storage_class != "STANDARD") j["sc"] = storage_class;
     if (checksum) j["ck"] = ChecksumJson(checksum);
     if (!part_sizes.empty()) j["ps"] = part_sizes;
+    if (!part_blobs.empty()) j["pb"] = part_blobs;
     if (!tags.empty()) j["t"] = tags;
   }
   j["o"] = owner;
@@ -142,6 +143,10 @@ Result<ObjectRecord> ObjectRecord::FromJson(std::string_view text) {
   if (auto it = j.find("ck"); it != j.end()) r.checksum = ChecksumFrom(*it);
   if (auto it = j.find("ps"); it != j.end() && it->is_array()) {
     for (const auto& v : *it) r.part_sizes.push_back(v.get<uint64_t>());
+  }
+  if (auto it = j.find("pb"); it != j.end() && it->is_array()) {
+    for (const auto& v : *it) r.part_blobs.push_back(v.get<std::string>());
+    if (r.part_blobs.size() != r.part_sizes.size()) return Corrupt("object");
   }
   if (auto it = j.find("t"); it != j.end()) r.tags = std::move(*it);
   r.owner = j.value("o", "");

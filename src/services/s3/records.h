@@ -48,9 +48,14 @@ struct ObjectRecord {
   std::string storage_class = "STANDARD";
   std::optional<Checksum> checksum;
   std::vector<uint64_t> part_sizes;   // multipart objects
+  // A multipart object whose parts stay the blob files they were uploaded as (one per part, in
+  // order, lengths in part_sizes); data_id is then "". Copies keep part_sizes with one data_id.
+  std::vector<std::string> part_blobs;
   Json tags = Json::object();
   std::string owner;
 
+  // Whether the object has bytes stored anywhere (false: empty object or delete marker).
+  bool HasData() const { return !data_id.empty() || !part_blobs.empty(); }
   Json ToJson() const;
   // The stored form: a tab-separated line of the fields listings need (see ListingView), then
   // the JSON. Listings read the line only, so a page of 1000 keys parses no JSON.

@@ -30,9 +30,8 @@ class S3StoreTest : public ::testing::Test {
   std::string Body(const aws::OperationOutput& out) {
     if (out.payload) return *out.payload;
     if (!out.payload_file) return "";
-    std::string path = out.payload_file->path;
-    std::string id = path.substr(path.rfind('/') + 1);
-    return blobs_->Read(id, out.payload_file->offset, out.payload_file->length).value();
+    // Every region: a multipart object is read from its parts' files.
+    return ReadFileBody(*out.payload_file).value();
   }
   Result<aws::OperationOutput> Get(const std::string& key, Json extra = Json::object()) {
     extra["Bucket"] = "bkt";
