@@ -16,6 +16,9 @@
 #include <system_error>
 
 #include <fmt/format.h>
+#if defined(__x86_64__)
+#include <nmmintrin.h>
+#endif
 #include <spdlog/spdlog.h>
 
 #include "core/crypto.h"
@@ -129,7 +132,35 @@ bool SyncDir(const std::string& dir) {
   return ok;
 }
 
+#if defined(__x86_64__)
+// CRC32C with the SSE4.2 instruction, eight bytes at a time: the table-driven core::Crc32c
+// (one byte per step) was ~4% of a 4 KiB PUT's server CPU.
+__attribute__((target("sse4.2"))) uint32_t Crc32cSse42(std::string_view data) {
+  uint64_t c = 0xFFFFFFFFu;
+  const char* p = data.data();
+  size_t n = data.size();
+  while (n >= 8) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    c = _mm_crc32_u64(c, v);
+    p += 8;
+    n -= 8;
+  }
+  auto c32 = static_cast<uint32_t>(c);
+  for (; n > 0; ++p, --n) c32 = _mm_crc32_u8(c32, static_cast<unsigned char>(*p));
+  return ~c32;
+}
+#endif
+
 }  // namespace
+
+uint32_t SegmentCrc32c(std::string_view data) {
+#if defined(__x86_64__)
+  static const bool kHardware = __builtin_cpu_supports("sse4.2");
+  if (kHardware) return Crc32cSse42(data);
+#endif
+  return Crc32c(data);
+}
 
 struct SegmentStore::File {
   uint64_t segment = 0;
@@ -262,7 +293,7 @@ void SegmentStore::AppendAsync(std::string_view data, AppendDone done) {
     done(InternalFailure("segment store: empty append"));
     return;
   }
-  const uint32_t crc = Crc32c(data);
+  const uint32_t crc = SegmentCrc32c(data);
   std::unique_lock lock(mu_);
   if (stopping_) {
     lock.unlock();
@@ -433,7 +464,7 @@ Result<std::string> SegmentStore::Read(const Extent& extent, uint64_t offset, ui
     }
     got += static_cast<size_t>(n);
   }
-  if (offset == 0 && length == extent.length && Crc32c(out) != extent.crc) {
+  if (offset == 0 && length == extent.length && SegmentCrc32c(out) != extent.crc) {
     spdlog::error("segment store: CRC mismatch in {} at {}+{}", PathOf(extent.segment),
                   extent.offset, extent.length);
     return InternalFailure("segment store: stored bytes do not match their checksum");

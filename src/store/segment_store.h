@@ -71,6 +71,9 @@ struct Extent {
   bool operator==(const Extent&) const = default;
 };
 
+// The CRC32C an Extent carries: core's Crc32c, computed with SSE4.2 where the CPU has it.
+uint32_t SegmentCrc32c(std::string_view data);
+
 struct SegmentStats {
   int64_t appends = 0;
   int64_t syncs = 0;              // fdatasync calls made for appends (one per group)

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "core/crypto.h"
 #include "store/store_test_util.h"
 
 namespace stratus::store {
@@ -310,6 +311,18 @@ TEST_F(SegmentStoreTest, WithoutFsyncAppendsAnswerAtOnce) {
   EXPECT_EQ(segments_->Stats().syncs, 0);
   EXPECT_EQ(*segments_->Read(*e), "quick");
   segments_->Settle(*e);
+}
+
+TEST(SegmentCrcTest, MatchesCoreCrc32cAtEverySizeAndAlignment) {
+  std::string data;
+  for (int i = 0; i < 4096 + 13; ++i) data.push_back(static_cast<char>((i * 131 + 7) & 0xff));
+  for (size_t start : {0, 1, 3, 7}) {
+    for (size_t n : {0, 1, 7, 8, 9, 63, 64, 65, 4096}) {
+      std::string_view v(data.data() + start, n);
+      EXPECT_EQ(SegmentCrc32c(v), Crc32c(v)) << start << "+" << n;
+    }
+  }
+  EXPECT_EQ(SegmentCrc32c("123456789"), 0xE3069283u);  // the CRC-32C check value
 }
 
 TEST_F(SegmentStoreTest, EmptyAppendIsRefused) {
