@@ -200,6 +200,14 @@ SegmentStore::~SegmentStore() {
   compact_cv_.notify_all();
   if (flusher_.joinable()) flusher_.join();
   if (compactor_.joinable()) compactor_.join();
+  SegmentStats st = Stats();
+  if (st.appends > 0) {
+    spdlog::info("segment store: closing after {} appends in {} syncs ({:.1f} per sync); {} "
+                 "segments compacted ({} bytes moved), {} retired",
+                 st.appends, st.syncs,
+                 st.syncs > 0 ? static_cast<double>(st.appends) / static_cast<double>(st.syncs) : 0.0,
+                 st.compacted_segments, st.moved_bytes, st.retired_segments);
+  }
 }
 
 std::string SegmentStore::PathOf(uint64_t segment) const {
