@@ -59,9 +59,9 @@ Frame* Execution::Get(uint64_t id) {
   return it == frames_.end() ? nullptr : it->second.get();
 }
 
-Frame* Execution::NewFrame(uint64_t parent, const Branch* branch, Json input) {
+Frame* Execution::NewFrame(uint64_t parent, const Branch* branch, Json input, uint64_t id) {
   auto f = std::make_unique<Frame>();
-  f->id = next_frame_id_++;
+  f->id = id != 0 && id < next_frame_id_ && !frames_.count(id) ? id : next_frame_id_++;
   f->parent = parent;
   f->branch = branch;
   f->state = branch->start;
@@ -90,8 +90,16 @@ void Execution::FinishChild(Frame& child, bool ok) {
   uint64_t id = child.id;
   if (record_history_) {
     Json rec{{"id", id}, {"parent", child.parent}, {"index", child.index}, {"done", true}};
-    if (ok) rec["output"] = child.output;
-    else rec["error_output"] = Json{{"Error", child.error}, {"Cause", child.cause}};
+    if (ok) {
+      rec["output"] = child.output;
+    } else {
+      rec["error_output"] = Json{{"Error", child.error}, {"Cause", child.cause}};
+      // A tolerated failed Map iteration: where it stopped, for a redrive of the Map.
+      if (Frame* p = Get(child.parent); p && p->children) {
+        auto point = p->children->failed_points.find(static_cast<size_t>(child.index));
+        if (point != p->children->failed_points.end()) rec["redrive"] = point->second;
+      }
+    }
     if (!child.child_arn.empty()) rec["child_next_event"] = child.child_next_event;
     dirty_.erase(id);
     done_records_[id] = std::move(rec);
@@ -395,23 +403,7 @@ void Execution::FinishExecution(ExecutionStatus status, Json output, std::string
   if (status != ExecutionStatus::kSucceeded) {
     for (const auto& [id, f] : frames_) {
       if (f->parent != 0) continue;
-      redrive_point_ = Json{{"state", f->state}, {"input", f->input}, {"vars", f->vars}};
-      // A Map/Parallel that failed or is stopped: what its iterations/branches achieved, so a
-      // redrive runs only the rest; a distributed Map's map run identity, so it resumes it.
-      Json partial = f->partial_results;
-      if (partial.is_null() && f->phase == Phase::kChildren && f->children) {
-        partial = StateRunner(*this).PartialOutcome(*f, nullptr);
-      }
-      if (!partial.is_null()) {
-        Json& p = *redrive_point_;
-        p["done"] = partial.value("done", Json::object());
-        p["child_events"] = partial.value("child_events", Json::object());
-        p["frame"] = f->id;
-        p["entered_event"] = f->entered_event;
-        p["entered_ms"] = f->entered_ms;
-        p["retry_total"] = f->retry_total;
-        p["map_run_redrives"] = f->map_run_redrives;
-      }
+      redrive_point_ = RedrivePoint(*f);
       break;
     }
   }
@@ -445,40 +437,63 @@ bool Execution::Redrive() {
   exec_dirty_ = true;
   ++info_.redrive_count;
   Emit(nullptr, "ExecutionRedriven", "executionRedrivenEventDetails", Json{{"redriveCount", info_.redrive_count}});
-  Frame* top = NewFrame(0, &def_->top, point.value("input", Json::object()));
-  top->state = point.value("state", 0);
-  if (top->state < 0 || static_cast<size_t>(top->state) >= def_->top.states.size()) top->state = 0;
-  top->vars = point.value("vars", Json::object());
+  Frame* top = ResumeFrame(0, &def_->top, point);
   top->last_event = next_event_id_ - 1;
-  const State& s = top->current();
-  if (point.contains("done") && (s.type == StateType::kMap || s.type == StateType::kParallel)) {
-    top->redrive_done = point["done"].is_object() ? point["done"] : Json::object();
-    if (s.type == StateType::kMap && s.map->distributed) {
-      // The map run resumes: the Map keeps the frame, entry and attempt its map run ARN is
-      // derived from, and is not entered again.
-      uint64_t old_id = point.value("frame", top->id);
-      if (old_id != top->id && !frames_.count(old_id)) {
-        auto node = frames_.extract(top->id);
-        node.key() = old_id;
-        node.mapped()->id = old_id;
-        frames_.insert(std::move(node));
-        top = Get(old_id);
-      }
-      top->entered_event = point.value("entered_event", int64_t{0});
-      top->entered_ms = point.value("entered_ms", host_.NowMs());
-      top->retry_total = point.value("retry_total", int64_t{0});
-      top->retry_counts.assign(s.retry.size(), 0);
-      top->map_run_redrives = point.value("map_run_redrives", int64_t{0}) + 1;
-      top->redrive_child_events = point.value("child_events", Json::object());
-      top->map_run_redrive_ms = host_.NowMs();
-      top->span_open = true;
-      top->phase = Phase::kRetry;
-    }
-  }
   MarkDirty(*top);
   if (def_->timeout_seconds) host_.ScheduleTimer(0, 0, host_.NowMs() + *def_->timeout_seconds * 1000);
   Schedule(*top);
   return true;
+}
+
+Json Execution::RedrivePoint(Frame& f) {
+  Json point{{"state", f.state}, {"input", f.input}, {"vars", f.vars}};
+  // A Map/Parallel that failed or is cut short: what its iterations/branches achieved, so a
+  // redrive runs only the rest; a distributed Map's map run identity, so it resumes it.
+  Json partial = f.partial_results;
+  if (partial.is_null() && f.phase == Phase::kChildren && f.children) {
+    partial = StateRunner(*this).PartialOutcome(f, nullptr);
+  }
+  if (!partial.is_null()) {
+    point["done"] = partial.value("done", Json::object());
+    point["child_events"] = partial.value("child_events", Json::object());
+    if (auto r = partial.find("resume"); r != partial.end() && !r->empty()) point["resume"] = *r;
+    point["frame"] = f.id;
+    point["entered_event"] = f.entered_event;
+    point["entered_ms"] = f.entered_ms;
+    point["retry_total"] = f.retry_total;
+    point["map_run_redrives"] = f.map_run_redrives;
+  }
+  return point;
+}
+
+Frame* Execution::ResumeFrame(uint64_t parent, const Branch* branch, const Json& point) {
+  int state = point.value("state", branch->start);
+  if (state < 0 || static_cast<size_t>(state) >= branch->states.size()) state = branch->start;
+  const State& s = branch->states[state];
+  bool resumes_run = point.contains("done") && s.type == StateType::kMap && s.map->distributed;
+  // The map run resumes: the Map keeps the frame, entry and attempt its map run ARN is derived
+  // from, and is not entered again.
+  uint64_t id = resumes_run ? point.value("frame", uint64_t{0}) : 0;
+  Frame* f = NewFrame(parent, branch, point.value("input", Json::object()), id);
+  f->state = state;
+  f->vars = point.value("vars", Json::object());
+  if (point.contains("done") && (s.type == StateType::kMap || s.type == StateType::kParallel)) {
+    f->redrive_done = point["done"].is_object() ? point["done"] : Json::object();
+    if (auto r = point.find("resume"); r != point.end() && r->is_object() && !r->empty()) f->redrive_resume = *r;
+    if (resumes_run) {
+      f->entered_event = point.value("entered_event", int64_t{0});
+      f->entered_ms = point.value("entered_ms", host_.NowMs());
+      f->retry_total = point.value("retry_total", int64_t{0});
+      f->retry_counts.assign(s.retry.size(), 0);
+      f->map_run_redrives = point.value("map_run_redrives", int64_t{0}) + 1;
+      f->redrive_child_events = point.value("child_events", Json::object());
+      f->map_run_redrive_ms = host_.NowMs();
+      f->span_open = true;
+      f->phase = Phase::kRetry;
+    }
+  }
+  MarkDirty(*f);
+  return f;
 }
 
 Json Execution::ContextObject(const Frame& f) const {

@@ -206,9 +206,11 @@ class Execution {
   // record, which keeps where it stopped) runs again from the top-level state that did not
   // complete, with that state's input and the variables of the time; emits ExecutionRedriven.
   // A Map or Parallel state runs only the iterations/branches that did not succeed (the others
-  // keep their results); a distributed Map whose map run had started resumes that map run
-  // (same ARN, MapRunRedriven, its redrive count up) without a new Entered event. False when
-  // there is nothing to redrive from.
+  // keep their results and emit nothing), and each of those resumes at the state where it
+  // stopped, so at every nesting depth only what did not succeed runs again; a distributed Map
+  // whose map run had started — at the top level or nested — resumes that map run (same ARN,
+  // MapRunRedriven, its redrive count up) without a new Entered event. False when there is
+  // nothing to redrive from.
   bool Redrive();
 
   ExecutionStatus status() const { return status_; }
@@ -246,7 +248,19 @@ class Execution {
 
  private:
   friend class StateRunner;
-  Frame* NewFrame(uint64_t parent, const Branch* branch, Json input);
+  // `id` 0: a new id; else that id (a redriven distributed Map keeps its map run's frame).
+  Frame* NewFrame(uint64_t parent, const Branch* branch, Json input, uint64_t id = 0);
+  // RedriveExecution: where frame f stopped, {"state", "input", "vars"}; when its state is a
+  // Map or Parallel that failed or was cut short, also what its iterations/branches achieved
+  // ("done", "child_events", "resume": the points of those that did not succeed, recursively)
+  // and, for a distributed Map, its map run's identity ("frame", "entered_event", "entered_ms",
+  // "retry_total", "map_run_redrives").
+  Json RedrivePoint(Frame& f);
+  // RedriveExecution: a frame of `parent` (0: the top level) that resumes at `point` (as
+  // RedrivePoint records it) — at the state where it stopped, with that state's input and
+  // variables; a Map or Parallel there runs only what did not succeed, a distributed Map
+  // resumes its map run without a new Entered event.
+  Frame* ResumeFrame(uint64_t parent, const Branch* branch, const Json& point);
   Frame* Get(uint64_t id);
   void MarkDirty(Frame& f);
   void DeleteFrame(uint64_t id);

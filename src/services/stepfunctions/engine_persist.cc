@@ -64,6 +64,7 @@ Json FrameToJson(const Frame& f, const std::string& branch) {
     if (f.redriven_child) j["redriven_child"] = true;
   }
   if (!f.redrive_done.is_null()) j["redrive_done"] = f.redrive_done;
+  if (!f.redrive_resume.is_null()) j["redrive_resume"] = f.redrive_resume;
   if (!f.redrive_child_events.is_null()) j["redrive_child_events"] = f.redrive_child_events;
   if (!f.partial_results.is_null()) j["partial_results"] = f.partial_results;
   if (!f.map_run_record.is_null()) j["map_run_record"] = f.map_run_record;
@@ -217,6 +218,7 @@ std::unique_ptr<Execution> Execution::Restore(std::shared_ptr<const Definition> 
     f->child_next_event = j.value("child_next_event", int64_t{1});
     f->redriven_child = j.value("redriven_child", false);
     f->redrive_done = j.value("redrive_done", Json());
+    f->redrive_resume = j.value("redrive_resume", Json());
     f->redrive_child_events = j.value("redrive_child_events", Json());
     f->partial_results = j.value("partial_results", Json());
     f->map_run_record = j.value("map_run_record", Json());
@@ -259,6 +261,7 @@ std::unique_ptr<Execution> Execution::Restore(std::shared_ptr<const Definition> 
     if (j->contains("error_output")) {
       ++p->children->failed;
       p->children->failed_indices.insert(index);
+      if (j->contains("redrive")) p->children->failed_points[index] = (*j)["redrive"];
     }
   }
   // Rebuild each parent's counters from its children's records.

@@ -46,6 +46,10 @@ struct Children {
   // RedriveExecution: iterations/branches that succeeded before the redrive; they are done
   // (their results in `results`) and never started again.
   std::set<size_t> prefilled;
+  // Map: where each iteration that failed within the tolerated threshold stopped (its redrive
+  // point, see Execution::RedrivePoint), so a redrive resumes it there (persisted in its
+  // result record).
+  std::map<size_t, Json> failed_points;
   // Distributed Map: the next history event id of iterations that failed (a redrive continues
   // their child executions' histories).
   std::map<size_t, int64_t> child_events;
@@ -88,9 +92,15 @@ struct Frame : public VariableLookup {
   // in the failed attempt, {"<index>": output}; the state runs only the others (consumed when
   // its children start; persisted).
   Json redrive_done;
+  // RedriveExecution of a Map/Parallel: {"<index>": redrive point} of the iterations/branches
+  // that failed or were cut short; each resumes at the state where it stopped (recursively,
+  // see Execution::RedrivePoint) instead of starting over. Kept until the state's children are
+  // done or it fails (a Map starts iterations over time); persisted.
+  Json redrive_resume;
   // A Map/Parallel that failed: {"done": those results, "child_events": the next event id of
-  // each distributed iteration that did not succeed}, for the execution's redrive point (set
-  // when it fails, cleared when the state is entered or retried; persisted).
+  // each distributed iteration that did not succeed, "resume": the redrive point of each
+  // iteration/branch that did not succeed}, for the execution's redrive point (set when it
+  // fails, at any depth, cleared when the state is entered or retried; persisted).
   Json partial_results;
   // A distributed Map being redriven: {"<index>": next event id} of the child executions that
   // run again (their histories continue; persisted until the iterations start).

@@ -56,14 +56,18 @@ void StateRunner::ExecuteParallel(Frame& f) {
   c.results.assign(c.total, Json());
   f.phase = Phase::kChildren;
   e_.MarkDirty(f);
-  // A redrive runs only the branches that did not succeed.
+  // A redrive runs only the branches that did not succeed, each from where it stopped.
   Json done = std::exchange(f.redrive_done, Json());
+  Json resume = std::exchange(f.redrive_resume, Json());
   for (size_t i = 0; i < s.branches.size(); ++i) {
-    if (done.is_object() && done.contains(std::to_string(i))) {
-      e_.PrefillChild(f, i, done[std::to_string(i)]);
+    std::string key = std::to_string(i);
+    if (done.is_object() && done.contains(key)) {
+      e_.PrefillChild(f, i, done[key]);
       continue;
     }
-    Frame* child = e_.NewFrame(f.id, s.branches[i].get(), input);
+    auto point = resume.is_object() ? resume.find(key) : resume.end();
+    Frame* child = point != resume.end() ? e_.ResumeFrame(f.id, s.branches[i].get(), *point)
+                                         : e_.NewFrame(f.id, s.branches[i].get(), input);
     child->index = static_cast<int64_t>(i);
     child->last_event = f.last_event;
     c.running.insert(child->id);
@@ -176,7 +180,9 @@ void StateRunner::StartMap(Frame& f, Json items, Json selector_input) {
     // succeeded), so a later redrive of the execution meets the limit again.
     f.map_run_redrives = kMaxMapRunRedrives;
     Json child_events = f.redrive_child_events.is_object() ? f.redrive_child_events : Json::object();
-    f.partial_results = Json{{"done", f.redrive_done}, {"child_events", std::move(child_events)}};
+    Json resume = f.redrive_resume.is_object() ? f.redrive_resume : Json::object();
+    f.partial_results = Json{{"done", f.redrive_done}, {"child_events", std::move(child_events)},
+                             {"resume", std::move(resume)}};
     return EvaluationError(f, Error("States.Runtime", "The Map Run has exceeded the limit of " +
                                                           std::to_string(kMaxMapRunRedrives) + " redrives."));
   }
@@ -226,7 +232,15 @@ void StateRunner::StartIterations(Frame& f) {
     if (c.prefilled.count(i)) continue;
     Json item = c.items[i];
     Json input;
-    if (c.items_selected) {
+    // A redriven iteration that had started resumes where it stopped.
+    const Json* point = nullptr;
+    if (f.redrive_resume.is_object()) {
+      auto it = f.redrive_resume.find(std::to_string(i));
+      if (it != f.redrive_resume.end()) point = &*it;
+    }
+    if (point) {
+      // Its input is the stopped state's, in the point.
+    } else if (c.items_selected) {
       input = item;
     } else {
       auto v = SelectItem(f, i, item);
@@ -238,7 +252,8 @@ void StateRunner::StartIterations(Frame& f) {
       if (e_.record_history_) d = Json{{"name", s.name}, {"index", i}};
       e_.Emit(&f, "MapIterationStarted", "mapIterationStartedEventDetails", std::move(d));
     }
-    Frame* child = e_.NewFrame(f.id, m.processor.get(), std::move(input));
+    Frame* child = point ? e_.ResumeFrame(f.id, m.processor.get(), *point)
+                         : e_.NewFrame(f.id, m.processor.get(), std::move(input));
     child->index = static_cast<int64_t>(i);
     child->map_item = std::move(item);
     child->has_map_item = true;
@@ -359,7 +374,7 @@ void StateRunner::ChildFinished(Frame& child, bool ok) {
   if (s.type == StateType::kParallel) {
     if (!ok) {
       std::string error = child.error, cause = child.cause;
-      if (p->parent == 0) p->partial_results = PartialOutcome(*p, &child);
+      if (p->parent == 0 || !e_.info_.express) p->partial_results = PartialOutcome(*p, &child);
       e_.DeleteFrame(child.id);
       abort_running();
       e_.DropChildren(*p);
@@ -392,8 +407,9 @@ void StateRunner::ChildFinished(Frame& child, bool ok) {
       bool tolerated = (c.tolerated_count >= 0 && static_cast<int64_t>(c.failed) <= c.tolerated_count) ||
                        (c.tolerated_percentage >= 0 &&
                         static_cast<double>(c.failed) * 100.0 / static_cast<double>(c.total) <= c.tolerated_percentage);
+      if (tolerated && !e_.info_.express) c.failed_points[index] = e_.RedrivePoint(child);
       if (!tolerated) {
-        if (p->parent == 0) p->partial_results = PartialOutcome(*p, &child);
+        if (p->parent == 0 || !e_.info_.express) p->partial_results = PartialOutcome(*p, &child);
         if (m.distributed) RecordMapRun(*p, "FAILED");
         bool threshold = c.tolerated_count >= 0 || c.tolerated_percentage >= 0;
         std::string error = threshold ? "States.ExceedToleratedFailureThreshold" : child.error;
@@ -432,18 +448,29 @@ void StateRunner::ChildFinished(Frame& child, bool ok) {
   }
 }
 
-Json StateRunner::PartialOutcome(Frame& f, const Frame* failing) {
+Json StateRunner::PartialOutcome(Frame& f, Frame* failing) {
   const Children& c = *f.children;
   std::set<size_t> unfinished;
   Json child_events = Json::object();
   for (const auto& [index, next] : c.child_events) child_events[std::to_string(index)] = next;
-  auto note = [&](const Frame& child) {
+  // Where each iteration/branch that did not succeed stopped: a redrive resumes it there.
+  Json resume = Json::object();
+  for (const auto& [index, point] : c.failed_points) resume[std::to_string(index)] = point;
+  if (f.redrive_resume.is_object()) {
+    // Iterations a redrive was to resume that have not started again keep their points.
+    for (auto it = f.redrive_resume.begin(); it != f.redrive_resume.end(); ++it) {
+      auto index = ParseInt64(it.key());
+      if (index && *index >= 0 && static_cast<size_t>(*index) >= c.started) resume[it.key()] = it.value();
+    }
+  }
+  auto note = [&](Frame& child) {
     unfinished.insert(static_cast<size_t>(child.index));
     if (!child.child_arn.empty()) child_events[std::to_string(child.index)] = child.child_next_event;
+    resume[std::to_string(child.index)] = e_.RedrivePoint(child);
   };
   if (failing) note(*failing);
   for (uint64_t id : c.running) {
-    if (const Frame* child = e_.Get(id)) note(*child);
+    if (Frame* child = e_.Get(id)) note(*child);
   }
   // Parallel branches all start at once; Map iterations in index order (skipping prefilled).
   size_t limit = f.current().type == StateType::kParallel ? c.total : std::min(c.started, c.total);
@@ -453,12 +480,13 @@ Json StateRunner::PartialOutcome(Frame& f, const Frame* failing) {
     done[std::to_string(i)] = c.results[i];
   }
   for (size_t i : c.prefilled) done[std::to_string(i)] = c.results[i];
-  return Json{{"done", std::move(done)}, {"child_events", std::move(child_events)}};
+  return Json{{"done", std::move(done)}, {"child_events", std::move(child_events)}, {"resume", std::move(resume)}};
 }
 
 void StateRunner::FinishChildren(Frame& f) {
   const State& s = f.current();
   f.redrive_child_events = Json();
+  f.redrive_resume = Json();
   if (s.type == StateType::kMap && s.map->distributed) RecordMapRun(f, "SUCCEEDED");
   // A ResultWriter exports (Resource) or, with only a WriterConfig, transforms the results.
   if (s.type == StateType::kMap && (!s.map->writer_resource.empty() || s.map->result_writer.is_object())) {

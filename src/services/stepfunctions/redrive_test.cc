@@ -1,5 +1,6 @@
 // RedriveExecution in the engine: a failed Map or Parallel runs again only the iterations or
-// branches that did not succeed; a distributed Map resumes its map run.
+// branches that did not succeed, each from the state where it stopped, at every nesting depth;
+// a distributed Map resumes its map run (also when nested).
 #include <gtest/gtest.h>
 
 #include "services/stepfunctions/engine.h"
@@ -206,6 +207,218 @@ TEST(RedriveTest, TaskStateStillRunsAgainFromItsInput) {
   r->Run();
   ASSERT_EQ(host.tasks.size(), 2u);
   EXPECT_EQ(host.tasks[1].parameters, Json::parse(R"J({"a":1})J"));
+}
+
+// How often each Task state was dispatched (the engine's task invocations), by state name and
+// parameters, from task `from` on.
+std::map<std::string, int> Runs(const FakeHost& host, size_t from = 0) {
+  std::map<std::string, int> out;
+  for (size_t i = from; i < host.tasks.size(); ++i) {
+    ++out[host.tasks[i].state_name + ":" + DumpJson(host.tasks[i].parameters)];
+  }
+  return out;
+}
+
+size_t TaskIndex(const FakeHost& host, const std::string& state, const Json& params, size_t from = 0) {
+  for (size_t i = from; i < host.tasks.size(); ++i) {
+    if (host.tasks[i].state_name == state && host.tasks[i].parameters == params) return i;
+  }
+  ADD_FAILURE() << "no task " << state << " " << DumpJson(params);
+  return 0;
+}
+
+std::vector<std::string> EventTypes(const std::vector<HistoryEvent>& events) {
+  std::vector<std::string> out;
+  for (const auto& e : events) out.push_back(e.type);
+  return out;
+}
+
+// Parallel → Map → Parallel: only the innermost branch that failed runs again, from its failed
+// Task (the Pass before it is not repeated), also across a restart in the middle of the redrive.
+TEST(RedriveTest, NestedParallelInMapInParallelRerunsOnlyTheFailedInnerBranch) {
+  auto def = Def(R"J({"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[
+    {"StartAt":"Outer","States":{"Outer":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}},
+    {"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.items","End":true,"ItemProcessor":{
+      "StartAt":"P2","States":{"P2":{"Type":"Parallel","End":true,"Branches":[
+        {"StartAt":"X","States":{"X":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}},
+        {"StartAt":"Py","States":{"Py":{"Type":"Pass","Result":"p","ResultPath":"$.p","Next":"Y"},
+                                  "Y":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}}]}}}}}}]}}})J");
+  FakeHost host;
+  Execution e(def, TestInfo(), host);
+  e.Start(Json::parse(R"J({"items":[{"i":0},{"i":1}]})J"));
+  e.Run();
+  ASSERT_EQ(host.tasks.size(), 5u);  // Outer, X and Y of both items
+  e.OnTaskResult(host.tasks[TaskIndex(host, "Outer", Json::parse(R"J({"items":[{"i":0},{"i":1}]})J"))].frame,
+                 host.tasks[TaskIndex(host, "Outer", Json::parse(R"J({"items":[{"i":0},{"i":1}]})J"))].seq, Ok("o"));
+  for (const char* state : {"X", "Y"}) {
+    Json params = std::string(state) == "X" ? Json::parse(R"J({"i":0})J") : Json::parse(R"J({"i":0,"p":"p"})J");
+    size_t t = TaskIndex(host, state, params);
+    e.OnTaskResult(host.tasks[t].frame, host.tasks[t].seq, Ok(std::string(state) + "0"));
+  }
+  size_t x1 = TaskIndex(host, "X", Json::parse(R"J({"i":1})J"));
+  e.OnTaskResult(host.tasks[x1].frame, host.tasks[x1].seq, Ok("X1"));
+  e.Run();
+  size_t y1 = TaskIndex(host, "Y", Json::parse(R"J({"i":1,"p":"p"})J"));
+  e.OnTaskResult(host.tasks[y1].frame, host.tasks[y1].seq, Failed("Boom"));
+  e.Run();
+  ASSERT_EQ(e.status(), ExecutionStatus::kFailed);
+  e.TakeEvents();
+
+  size_t before = host.tasks.size();
+  auto r = Redriven(def, host, e);
+  std::map<std::string, Json> store;
+  r->Run();
+  Apply(store, *r);
+  // Only item 1's Y ran again, with the input it had (the Pass's output).
+  EXPECT_EQ(Runs(host, before), (std::map<std::string, int>{{"Y:{\"i\":1,\"p\":\"p\"}", 1}}));
+  std::vector<std::string> types = EventTypes(r->TakeEvents());
+  EXPECT_EQ(types, (std::vector<std::string>{"ExecutionRedriven", "ParallelStateEntered", "ParallelStateStarted",
+                                             "MapStateEntered", "MapStateStarted", "MapIterationStarted",
+                                             "ParallelStateEntered", "ParallelStateStarted", "TaskStateEntered",
+                                             "TaskScheduled", "TaskStarted"}));
+
+  // A restart in the middle of the redrive: the task is dispatched again, nothing else runs.
+  auto again = Execution::Restore(def, r->info(), host, r->ExecutionRecord(), Records(store));
+  again->ResumePendingWork();
+  ASSERT_EQ(host.tasks.size(), before + 2);
+  EXPECT_EQ(host.tasks.back().state_name, "Y");
+  again->OnTaskResult(host.tasks.back().frame, host.tasks.back().seq, Ok("Y1"));
+  again->Run();
+  ASSERT_EQ(again->status(), ExecutionStatus::kSucceeded);
+  EXPECT_EQ(again->output(), Json::parse(R"J(["o",[["X0","Y0"],["X1","Y1"]]])J"));
+  EXPECT_EQ(host.tasks.size(), before + 2);
+  for (const auto& ev : again->TakeEvents()) {
+    EXPECT_NE(ev.type, "PassStateEntered");
+    if (ev.type == "MapIterationSucceeded") EXPECT_EQ(ev.details["index"], 1);
+  }
+}
+
+// An inline Map inside a branch whose iterations failed within the tolerated threshold before
+// the Map failed: each failed iteration resumes at its failed Task, the succeeded one does not
+// run; the tolerated failure's position survives a restart before the Map fails.
+TEST(RedriveTest, MapInBranchResumesToleratedFailuresAtTheirFailedStateAcrossARestart) {
+  auto def = Def(R"J({"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[
+    {"StartAt":"M","States":{"M":{"Type":"Map","End":true,"ToleratedFailureCount":1,"ItemProcessor":{
+      "StartAt":"A","States":{"A":{"Type":"Pass","Parameters":{"v.$":"$"},"Next":"T"},
+        "T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}}}}}]}}})J");
+  FakeHost host;
+  Execution e(def, TestInfo(), host);
+  std::map<std::string, Json> store;
+  e.Start(Json::parse("[0,1,2]"));
+  e.Run();
+  Apply(store, e);
+  ASSERT_EQ(host.tasks.size(), 3u);
+  e.OnTaskResult(host.tasks[0].frame, host.tasks[0].seq, Failed("Boom"));  // tolerated
+  e.OnTaskResult(host.tasks[1].frame, host.tasks[1].seq, Ok("r1"));
+  e.Run();
+  Apply(store, e);
+  // kill -9 here: the execution resumes from its records.
+  auto restored = Execution::Restore(def, e.info(), host, e.ExecutionRecord(), Records(store));
+  restored->ResumePendingWork();
+  ASSERT_EQ(host.tasks.size(), 4u);  // item 2's task again
+  restored->OnTaskResult(host.tasks[3].frame, host.tasks[3].seq, Failed("Boom"));  // over the threshold
+  restored->Run();
+  ASSERT_EQ(restored->status(), ExecutionStatus::kFailed);
+  EXPECT_EQ(restored->error(), "States.ExceedToleratedFailureThreshold");
+
+  auto r = Redriven(def, host, *restored);
+  r->Run();
+  EXPECT_EQ(Runs(host, 4), (std::map<std::string, int>{{"T:{\"v\":0}", 1}, {"T:{\"v\":2}", 1}}));
+  for (const auto& ev : r->TakeEvents()) EXPECT_NE(ev.type, "PassStateEntered");
+  r->OnTaskResult(host.tasks[4].frame, host.tasks[4].seq, Ok("r0"));
+  r->OnTaskResult(host.tasks[5].frame, host.tasks[5].seq, Ok("r2"));
+  r->Run();
+  ASSERT_EQ(r->status(), ExecutionStatus::kSucceeded);
+  EXPECT_EQ(r->output(), Json::parse(R"J([["r0","r1","r2"]])J"));
+}
+
+// StopExecution while a nested Map runs: a redrive runs only the iterations that had not
+// succeeded, and the branch that had finished does not run.
+TEST(RedriveTest, AbortedNestedMapKeepsFinishedIterations) {
+  auto def = Def(R"J({"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[
+    {"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}},
+    {"StartAt":"M","States":{"M":{"Type":"Map","End":true,"ItemsPath":"$.items","ItemProcessor":{
+      "StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}}}}}]}}})J");
+  FakeHost host;
+  Execution e(def, TestInfo(), host);
+  e.Start(Json::parse(R"J({"items":[0,1,2]})J"));
+  e.Run();
+  ASSERT_EQ(host.tasks.size(), 4u);
+  e.OnTaskResult(host.tasks[0].frame, host.tasks[0].seq, Ok("a"));
+  e.OnTaskResult(host.tasks[1].frame, host.tasks[1].seq, Ok("r0"));
+  e.Run();
+  e.Abort("", "");
+  ASSERT_EQ(e.status(), ExecutionStatus::kAborted);
+  auto r = Redriven(def, host, e);
+  r->Run();
+  EXPECT_EQ(Runs(host, 4), (std::map<std::string, int>{{"T:1", 1}, {"T:2", 1}}));
+  r->OnTaskResult(host.tasks[4].frame, host.tasks[4].seq, Ok("r1"));
+  r->OnTaskResult(host.tasks[5].frame, host.tasks[5].seq, Ok("r2"));
+  r->Run();
+  ASSERT_EQ(r->status(), ExecutionStatus::kSucceeded);
+  EXPECT_EQ(r->output(), Json::parse(R"J(["a",["r0","r1","r2"]])J"));
+}
+
+// A distributed Map inside a Parallel branch: the redrive resumes its map run (same ARN,
+// MapRunRedriven, no new MapStateEntered or MapRunStarted) and re-runs only the failed child.
+TEST(RedriveTest, DistributedMapInABranchResumesItsMapRun) {
+  auto def = Def(R"J({"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[
+    {"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}},
+    {"StartAt":"M","States":{"M":{"Type":"Map","End":true,"ItemsPath":"$.items",
+      "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},
+        "StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}}}}}]}}})J");
+  FakeHost host;
+  Execution e(def, TestInfo(), host);
+  std::map<std::string, Json> store;
+  e.Start(Json::parse(R"J({"items":[0,1]})J"));
+  e.Run();
+  ASSERT_EQ(host.tasks.size(), 3u);
+  e.OnTaskResult(host.tasks[0].frame, host.tasks[0].seq, Ok("a"));
+  e.OnTaskResult(host.tasks[1].frame, host.tasks[1].seq, Ok("r0"));
+  e.Run();
+  e.OnTaskResult(host.tasks[2].frame, host.tasks[2].seq, Failed("Boom"));
+  e.Run();
+  ASSERT_EQ(e.status(), ExecutionStatus::kFailed);
+  MapRunChanges first = e.TakeMapRunChanges();
+  ASSERT_EQ(first.runs.size(), 1u);
+  std::string run_arn = first.runs.begin()->first;
+  e.TakeEvents();
+
+  auto r = Redriven(def, host, e);
+  r->Run();
+  Apply(store, *r);
+  EXPECT_EQ(Runs(host, 3), (std::map<std::string, int>{{"T:1", 1}}));
+  // A restart in the middle of the redrive keeps the map run.
+  auto again = Execution::Restore(def, r->info(), host, r->ExecutionRecord(), Records(store));
+  again->ResumePendingWork();
+  ASSERT_EQ(host.tasks.size(), 5u);
+  again->OnTaskResult(host.tasks[4].frame, host.tasks[4].seq, Ok("r1"));
+  again->Run();
+  ASSERT_EQ(again->status(), ExecutionStatus::kSucceeded);
+  EXPECT_EQ(again->output(), Json::parse(R"J(["a",["r0","r1"]])J"));
+  MapRunChanges second = r->TakeMapRunChanges();
+  MapRunChanges third = again->TakeMapRunChanges();
+  ASSERT_EQ(third.runs.size(), 1u);
+  EXPECT_EQ(third.runs.begin()->first, run_arn);
+  EXPECT_EQ(third.runs.begin()->second["status"], "SUCCEEDED");
+  EXPECT_EQ(third.runs.begin()->second["redriveCount"], 1);
+  ASSERT_EQ(second.runs.size(), 1u);
+  EXPECT_EQ(second.runs.begin()->first, run_arn);
+  std::vector<HistoryEvent> events = r->TakeEvents();
+  for (auto& ev : again->TakeEvents()) events.push_back(std::move(ev));
+  int redriven = 0, child_redriven = 0;
+  for (const auto& ev : events) {
+    EXPECT_NE(ev.type, "MapStateEntered");
+    EXPECT_NE(ev.type, "MapRunStarted");
+    if (ev.type == "MapRunRedriven" && ev.execution_arn.empty()) {
+      ++redriven;
+      EXPECT_EQ(ev.details["mapRunArn"], run_arn);
+    }
+    if (ev.type == "ExecutionRedriven" && ev.execution_arn.ends_with("_1")) ++child_redriven;
+    EXPECT_FALSE(ev.execution_arn.ends_with("_0")) << ev.type;  // the succeeded child is untouched
+  }
+  EXPECT_EQ(redriven, 1);
+  EXPECT_EQ(child_redriven, 1);
 }
 
 }  // namespace

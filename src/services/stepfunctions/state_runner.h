@@ -25,9 +25,10 @@ class StateRunner {
   void ChildFinished(Frame& child, bool ok);
   // What f's iterations/branches achieved, for a redrive: {"done": {"<index>": output} of those
   // that succeeded, "child_events": {"<index>": next history event id} of distributed
-  // iterations that did not}. `failing` is the child whose failure ends the state (no longer
+  // iterations that did not, "resume": {"<index>": redrive point} of those that failed or are
+  // cut short, recursively}. `failing` is the child whose failure ends the state (no longer
   // among the running ones).
-  Json PartialOutcome(Frame& f, const Frame* failing);
+  Json PartialOutcome(Frame& f, Frame* failing);
   // A distributed Map's ItemReader read or ResultWriter write completed (map_reader.cc).
   void MapIoResult(Frame& f, stepfunctions::TaskResult result);
 

@@ -286,6 +286,7 @@ void StateRunner::EvaluationError(Frame& f, const Error& err, bool evaluation_ev
 void StateRunner::HandleFailure(Frame& f, const std::string& error, const std::string& cause) {
   const State& s = f.current();
   f.redrive_child_events = Json();
+  f.redrive_resume = Json();
   if (!IsRuntimeError(error)) {
     for (size_t i = 0; i < s.retry.size(); ++i) {
       const Retrier& r = s.retry[i];
