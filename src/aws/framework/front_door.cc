@@ -11,6 +11,7 @@
 
 #include "aws/framework/authorizer.h"
 #include "aws/model/model.h"
+#include "aws/protocol/wire_json.h"
 #include "aws/sigv4/sigv4.h"
 #include "core/crypto.h"
 #include "core/strings.h"
@@ -810,6 +811,12 @@ void FrontDoor::Call(InternalCall ic, Completion done) {
                      {"region", call->region}};
       trace::SetHttpStatus(seg, status);
       d.ctx.tracer.Record(std::move(seg));
+    }
+    // In-process callers get canonical JSON: pre-encoded members (wire_json.h) parsed back.
+    if (r.ok() && r.value().body.is_object()) {
+      for (auto& [name, member] : r.value().body.items()) {
+        if (IsWireJson(member)) member = ParseJsonOrDiscarded(WireJsonText(member));
+      }
     }
     done(std::move(r));
   };

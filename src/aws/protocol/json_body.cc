@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "aws/protocol/internal.h"
+#include "aws/protocol/wire_json.h"
 #include "core/strings.h"
 
 namespace stratus::aws::internal {
@@ -177,6 +178,10 @@ void WriteJsonStructure(std::string& out, const Shape& shape, const Json& value,
 }
 
 void WriteJson(std::string& out, const Member& member, const Json& value) {
+  if (IsWireJson(value)) {  // already in wire form (wire_json.h)
+    out.append(WireJsonText(value));
+    return;
+  }
   const Shape& shape = *member.shape;
   switch (shape.type) {
     case ShapeType::kStructure: WriteJsonStructure(out, shape, value, false); return;
