@@ -717,3 +717,30 @@ def test_legacy_parameters_size_filters_and_consistent_reads(ddb):
     assert message == ("Can not use both expression and non-expression parameters in the same "
                        "request: Non-expression parameters: {AttributesToGet} Expression "
                        "parameters: {ProjectionExpression}")
+
+
+def test_in_process_callers_get_items_as_json(shared_stratus, ddb):
+    """GetItem and Query answer HTTP clients with the stored item text spliced in; a caller inside
+    stratus (a Step Functions task) must still receive the items as JSON values."""
+    name = new_table(ddb, "N")
+    ddb.put_item(TableName=name, Item={"pk": {"S": "p"}, "sk": {"N": "1.50"}, "m": {"M": {"x": {"NS": ["2.0", "1"]}}}})
+    ddb.put_item(TableName=name, Item={"pk": {"S": "p"}, "sk": {"N": "2"}, "b": {"B": b"\x00\x01"}})
+    sfn = boto3.client("stepfunctions", endpoint_url=shared_stratus.url, region_name="us-east-1",
+                       aws_access_key_id="test", aws_secret_access_key="test",
+                       config=Config(retries={"max_attempts": 1}, inject_host_prefix=False))
+    definition = {"StartAt": "Get", "States": {
+        "Get": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:getItem", "ResultPath": "$.got",
+                "ResultSelector": {"sk.$": "$.Item.sk.N", "x.$": "$.Item.m.M.x.NS"},
+                "Parameters": {"TableName": name, "Key": {"pk": {"S": "p"}, "sk": {"N": "1.5"}}}, "Next": "Query"},
+        "Query": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:dynamodb:query", "ResultPath": "$.q",
+                  "ResultSelector": {"count.$": "$.Count", "last.$": "$.Items[1].b.B", "first.$": "$.Items[0].sk.N"},
+                  "Parameters": {"TableName": name, "KeyConditionExpression": "pk = :p",
+                                 "ExpressionAttributeValues": {":p": {"S": "p"}}}, "End": True}}}
+    arn = sfn.create_state_machine(name="m" + uuid.uuid4().hex[:8], definition=json.dumps(definition),
+                                   roleArn="arn:aws:iam::000000000000:role/sfn",
+                                   type="EXPRESS")["stateMachineArn"]
+    r = sfn.start_sync_execution(stateMachineArn=arn, input="{}")
+    assert r["status"] == "SUCCEEDED", r
+    out = json.loads(r["output"])
+    assert out["got"] == {"sk": "1.5", "x": ["2", "1"]}
+    assert out["q"] == {"count": 2, "first": "1.5", "last": "AAE="}

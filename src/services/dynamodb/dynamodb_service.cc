@@ -126,10 +126,10 @@ class DynamoDbService final : public aws::Service {
       return Json{{"Endpoints", Json::array({Json{{"Address", host}, {"CachePeriodInMinutes", 1440}}})}};
     }, aws::Mode::kInline);
     Async("PutItem", &Engine::PutItemAsync);
-    Data("GetItem", &Engine::GetItem, aws::Mode::kInline);
+    Data("GetItem", &Engine::GetItemWire, aws::Mode::kInline);
     Async("UpdateItem", &Engine::UpdateItemAsync);
     Async("DeleteItem", &Engine::DeleteItemAsync);
-    Data("Query", &Engine::Query, aws::Mode::kInline);
+    Data("Query", &Engine::QueryWire, aws::Mode::kInline);
     Data("Scan", &Engine::Scan);
     Data("BatchGetItem", &Engine::BatchGetItem, aws::Mode::kInline);
     Async("BatchWriteItem", &Engine::BatchWriteItemAsync);

@@ -88,6 +88,12 @@ class Engine {
   Result<Json> UpdateItem(const Scope& s, Json in);
   Result<Json> DeleteItem(const Scope& s, Json in);
   Result<Json> Query(const Scope& s, Json in);
+  // GetItem and Query answering for the wire: the stored items' JSON text is spliced into the
+  // output as it is (aws/protocol/wire_json.h: Item, Items hold WireJson values) instead of
+  // being parsed into a DOM only for the codec to write it back; items a projection cuts down
+  // are re-encoded. Otherwise exactly GetItem and Query.
+  Result<Json> GetItemWire(const Scope& s, Json in);
+  Result<Json> QueryWire(const Scope& s, Json in);
   Result<Json> Scan(const Scope& s, Json in);
   Result<Json> BatchGetItem(const Scope& s, Json in);
   Result<Json> BatchWriteItem(const Scope& s, Json in);
@@ -146,6 +152,8 @@ class Engine {
   // Hands prepared writes to the store's group commit (WriteAsync).
   void SubmitWrite(const Scope& s, std::vector<WriteOp> ops, std::function<Json(std::vector<WriteOp>&)> output,
                    Done done);
+  Result<Json> ReadOneItem(const Scope& s, Json in, bool wire);
+  Result<Json> RunQuery(const Scope& s, Json in, bool wire);
   // The shared front half of PutItem/UpdateItem/DeleteItem.
   Result<WriteOp> PrepareSingle(const Scope& s, WriteOp::Kind kind, Json in);
 

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <optional>
 
+#include "aws/protocol/wire_json.h"
 #include "services/dynamodb/attr.h"
 #include "services/dynamodb/streams.h"
 
@@ -112,6 +113,74 @@ TEST_F(EngineTest, IndexEntriesFollowTheItemInOneTransaction) {
   EXPECT_EQ(wrong.error().message,
             "One or more parameter values were invalid: Type mismatch for Index Key g Expected: N "
             "Actual: S IndexName: byG");
+}
+
+// GetItemWire/QueryWire splice the stored text; parsed back, their answers are GetItem's and
+// Query's, with numbers as normalized when written ("1.50" -> "1.5").
+TEST_F(EngineTest, WireAnswersAreTheDomAnswers) {
+  CreateTable("t", "N", {{"AttributeDefinitions", {{{"AttributeName", "l"}, {"AttributeType", "S"}}}},
+                         {"LocalSecondaryIndexes",
+                          {{{"IndexName", "byL"},
+                            {"KeySchema", {{{"AttributeName", "pk"}, {"KeyType", "HASH"}},
+                                           {{"AttributeName", "l"}, {"KeyType", "RANGE"}}}},
+                            {"Projection", {{"ProjectionType", "KEYS_ONLY"}}}}}}});
+  for (int i = 0; i < 6; ++i) {
+    Json item = {{"pk", S("p")}, {"sk", N(std::to_string(i) + ".50")}, {"l", S("l" + std::to_string(5 - i))},
+                 {"n", N("00" + std::to_string(i * 10) + ".0")}, {"s", S("caf\u00e9 \"q\" \u2603")},
+                 {"m", {{"M", {{"b", {{"B", "AAEC"}}}, {"ns", {{"NS", {"1.0", "2"}}}}, {"nul", {{"NULL", true}}}}}}},
+                 {"li", {{"L", {{{"BOOL", i % 2 == 0}}, S("x")}}}}};
+    Ok(engine_->PutItem(scope_, {{"TableName", "t"}, {"Item", item}}));
+  }
+  auto unwire = [](Json out) {
+    for (auto& [k, v] : out.items()) {
+      if (aws::IsWireJson(v)) v = ParseJsonOrDiscarded(aws::WireJsonText(v));
+    }
+    return out;
+  };
+  Json values = {{":p", S("p")}, {":lo", N("1")}, {":hi", N("4")}, {":z", N("20")}};
+  std::vector<Json> queries = {
+      {{"KeyConditionExpression", "pk = :p AND sk BETWEEN :lo AND :hi"}},
+      {{"KeyConditionExpression", "pk = :p"}, {"Limit", 2}},
+      {{"KeyConditionExpression", "pk = :p"}, {"ScanIndexForward", false}, {"Limit", 3}},
+      {{"KeyConditionExpression", "pk = :p"}, {"FilterExpression", "n > :z"}, {"Limit", 5}},
+      {{"KeyConditionExpression", "pk = :p"}, {"ProjectionExpression", "sk, m.ns, li[1]"}},
+      {{"KeyConditionExpression", "pk = :p"}, {"Select", "COUNT"}},
+      {{"KeyConditionExpression", "pk = :p"}, {"IndexName", "byL"}, {"Limit", 4}},
+      {{"KeyConditionExpression", "pk = :p"}, {"IndexName", "byL"}, {"Select", "ALL_ATTRIBUTES"}},
+      {{"KeyConditionExpression", "pk = :p"}, {"ReturnConsumedCapacity", "TOTAL"}}};
+  for (Json q : queries) {
+    q["TableName"] = "t";
+    Json used = Json::object();
+    for (const char* k : {":p", ":lo", ":hi", ":z"}) {
+      std::string text = q.dump();
+      if (text.find(k) != std::string::npos) used[k] = values[k];
+    }
+    q["ExpressionAttributeValues"] = used;
+    Json dom = Ok(engine_->Query(scope_, q));
+    Json wire = Ok(engine_->QueryWire(scope_, q));
+    EXPECT_EQ(wire.contains("Items"), dom.contains("Items")) << q.dump();
+    if (wire.contains("Items")) EXPECT_TRUE(aws::IsWireJson(wire["Items"])) << q.dump();
+    EXPECT_EQ(unwire(wire), dom) << q.dump();
+  }
+  Json first = Ok(engine_->Query(scope_, {{"TableName", "t"}, {"KeyConditionExpression", "pk = :p"},
+                                          {"ExpressionAttributeValues", {{":p", S("p")}}}}));
+  EXPECT_EQ(first["Items"][1]["sk"], N("1.5"));
+  EXPECT_EQ(first["Items"][1]["n"], N("10"));
+  EXPECT_EQ(first["Items"][1]["m"]["M"]["ns"]["NS"], Json({"1", "2"}));
+  for (Json g : std::vector<Json>{{{"Key", {{"pk", S("p")}, {"sk", N("1.5")}}}},
+                                  {{"Key", {{"pk", S("p")}, {"sk", N("1.50")}}}, {"ConsistentRead", true},
+                                   {"ReturnConsumedCapacity", "INDEXES"}},
+                                  {{"Key", {{"pk", S("p")}, {"sk", N("9")}}}},
+                                  {{"Key", {{"pk", S("p")}, {"sk", N("2.5")}}}, {"ProjectionExpression", "m.b, s"}},
+                                  {{"Key", {{"pk", S("p")}, {"sk", N("2.5")}}}, {"AttributesToGet", {"li"}}}}) {
+    g["TableName"] = "t";
+    Json dom = Ok(engine_->GetItem(scope_, g));
+    Json wire = Ok(engine_->GetItemWire(scope_, g));
+    EXPECT_EQ(unwire(wire), dom) << g.dump();
+  }
+  Json got = Ok(engine_->GetItemWire(scope_, {{"TableName", "t"}, {"Key", {{"pk", S("p")}, {"sk", N("1.5")}}}}));
+  ASSERT_TRUE(aws::IsWireJson(got["Item"]));
+  EXPECT_EQ(unwire(got)["Item"], first["Items"][1]);
 }
 
 TEST_F(EngineTest, TransactionsAreAllOrNothingAndStreamRecordsFollow) {

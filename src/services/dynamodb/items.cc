@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "aws/protocol/wire_json.h"
 #include "core/crypto.h"
 #include "core/strings.h"
 #include "services/dynamodb/attr.h"
@@ -628,7 +629,10 @@ Result<Json> Engine::DeleteItem(const Scope& s, Json in) {
   return out;
 }
 
-Result<Json> Engine::GetItem(const Scope& s, Json in) {
+Result<Json> Engine::GetItem(const Scope& s, Json in) { return ReadOneItem(s, std::move(in), false); }
+Result<Json> Engine::GetItemWire(const Scope& s, Json in) { return ReadOneItem(s, std::move(in), true); }
+
+Result<Json> Engine::ReadOneItem(const Scope& s, Json in, bool wire) {
   STRATUS_RETURN_IF_ERROR(CheckExpressionMix(in, {"AttributesToGet"}, {"ProjectionExpression"}));
   ExprContext ctx;
   STRATUS_RETURN_IF_ERROR(PrepareExpressionContext(in, ctx));
@@ -641,7 +645,11 @@ Result<Json> Engine::GetItem(const Scope& s, Json in) {
   STRATUS_RETURN_IF_ERROR(ValidateKey(*t, key));
   STRATUS_ASSIGN_OR_RETURN(auto raw, store_.Get(t->ItemKey(key)));
   Json out = Json::object();
-  if (raw) {
+  if (raw && wire && paths.empty()) {
+    // The stored text is the item's wire JSON (normalized when written, see PreparePut).
+    if (raw->empty() || raw->front() != '{') return InternalFailure("corrupt item in table " + name);
+    out["Item"] = aws::WireJson(*raw);
+  } else if (raw) {
     Json item = ParseJsonOrDiscarded(*raw);
     if (!item.is_object()) return InternalFailure("corrupt item in table " + name);
     out["Item"] = paths.empty() ? std::move(item) : Project(item, paths);

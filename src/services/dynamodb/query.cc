@@ -3,6 +3,7 @@
 // LastEvaluatedKey as DynamoDB does.
 #include <map>
 
+#include "aws/protocol/wire_json.h"
 #include "core/strings.h"
 #include "services/dynamodb/attr.h"
 #include "services/dynamodb/engine.h"
@@ -114,10 +115,16 @@ struct RangeRead {
   const IndexDef* index = nullptr;
   bool fetch_base = false;  // LSI with attributes outside its projection
   std::string* last_store_key = nullptr;  // receives the store key where the page was cut
+  bool wire = false;  // Items as one WireJson value: the stored texts spliced (Engine::QueryWire)
 };
 
 Result<Json> ReadRange(store::Store& store, const RangeRead& r) {
   Json items = Json::array();
+  std::string wire_items = "[";  // r.wire: the kept items' wire JSON
+  const bool projecting = r.projection && !r.projection->empty();
+  // Only a filter, a projection or a base-table fetch needs the item as a DOM; otherwise the
+  // stored text is the answer and an item is parsed only for the LastEvaluatedKey.
+  const bool parse_every = !r.wire || r.filter || projecting || r.fetch_base;
   int64_t count = 0, scanned = 0;
   size_t bytes = 0;
   std::optional<Json> last_key;
@@ -135,27 +142,48 @@ Result<Json> ReadRange(store::Store& store, const RangeRead& r) {
       opt.limit = want;
       STRATUS_ASSIGN_OR_RETURN(auto rows, txn.Scan(opt));
       for (const auto& kv : rows) {
-        Json item = ParseJsonOrDiscarded(kv.value);
-        if (!item.is_object()) return InternalFailure("corrupt item");
         ++scanned;
         bytes += kv.value.size();
-        Json key = r.table->KeyOf(item);
-        if (r.index) {
-          key[r.index->hash.name] = item[r.index->hash.name];
-          if (r.index->range) key[r.index->range->name] = item[r.index->range->name];
+        const bool cut = (r.limit > 0 && scanned >= r.limit) || bytes >= kPageBytes;
+        Json item;
+        if (parse_every || cut) {
+          item = ParseJsonOrDiscarded(kv.value);
+          if (!item.is_object()) return InternalFailure("corrupt item");
+        } else if (kv.value.empty() || kv.value.front() != '{') {
+          return InternalFailure("corrupt item");
         }
+        Json key;
+        if (cut) {
+          key = r.table->KeyOf(item);
+          if (r.index) {
+            key[r.index->hash.name] = item[r.index->hash.name];
+            if (r.index->range) key[r.index->range->name] = item[r.index->range->name];
+          }
+        }
+        const std::string* text = &kv.value;  // the wire JSON of `item`
+        std::optional<std::string> base;
         if (r.fetch_base) {
-          STRATUS_ASSIGN_OR_RETURN(auto base, txn.Get(r.table->ItemKey(item)));
-          if (base) item = ParseJsonOrDiscarded(*base);
+          STRATUS_ASSIGN_OR_RETURN(base, txn.Get(r.table->ItemKey(item)));
+          if (base) {
+            item = ParseJsonOrDiscarded(*base);
+            text = &*base;
+          }
         }
         bool keep = !r.filter || EvalCondition(*r.filter, item);
         if (keep) {
           ++count;
-          if (!r.count_only) {
-            items.push_back(r.projection && !r.projection->empty() ? Project(item, *r.projection) : std::move(item));
+          if (!r.count_only && r.wire) {
+            if (wire_items.size() > 1) wire_items.push_back(',');
+            if (projecting) {
+              wire_items += DumpJson(Project(item, *r.projection));
+            } else {
+              wire_items += *text;
+            }
+          } else if (!r.count_only) {
+            items.push_back(projecting ? Project(item, *r.projection) : std::move(item));
           }
         }
-        if ((r.limit > 0 && scanned >= r.limit) || bytes >= kPageBytes) {
+        if (cut) {
           last_key = std::move(key);
           last_store_key = kv.key;
           stopped = true;
@@ -173,7 +201,12 @@ Result<Json> ReadRange(store::Store& store, const RangeRead& r) {
   });
   if (!st.ok()) return st.error();
   Json out = Json::object();
-  if (!r.count_only) out["Items"] = std::move(items);
+  if (!r.count_only && r.wire) {
+    wire_items.push_back(']');
+    out["Items"] = aws::WireJson(wire_items);
+  } else if (!r.count_only) {
+    out["Items"] = std::move(items);
+  }
   out["Count"] = count;
   out["ScannedCount"] = scanned;
   if (stopped && last_key) out["LastEvaluatedKey"] = std::move(*last_key);
@@ -255,7 +288,10 @@ Result<std::string> StartKey(const Table& t, const IndexDef* index, Json esk) {
 
 }  // namespace
 
-Result<Json> Engine::Query(const Scope& s, Json in) {
+Result<Json> Engine::Query(const Scope& s, Json in) { return RunQuery(s, std::move(in), false); }
+Result<Json> Engine::QueryWire(const Scope& s, Json in) { return RunQuery(s, std::move(in), true); }
+
+Result<Json> Engine::RunQuery(const Scope& s, Json in, bool wire) {
   STRATUS_RETURN_IF_ERROR(CheckExpressionMix(in, {"AttributesToGet", "KeyConditions", "QueryFilter", "ConditionalOperator"},
                                              {"ProjectionExpression", "FilterExpression", "KeyConditionExpression"}));
   ExprContext ctx;
@@ -338,6 +374,7 @@ Result<Json> Engine::Query(const Scope& s, Json in) {
   r.index = index;
   r.fetch_base = index && !index->global && index->projection != "ALL" &&
                  (p.select == "ALL_ATTRIBUTES" || !p.projection.empty());
+  r.wire = wire;
   STRATUS_ASSIGN_OR_RETURN(Json out, ReadRange(store_, r));
   AddConsumedCapacity(out, in, name, 0.5);
   return out;
