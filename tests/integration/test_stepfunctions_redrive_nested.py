@@ -28,7 +28,7 @@ def counts(ddb, table):
     return {i["k"]["S"]: int(i["n"]["N"]) for i in items}
 
 
-def wait_count(ddb, table, key, n, timeout=10):
+def wait_count(ddb, table, key, n, timeout=60):
     deadline = time.time() + timeout
     while counts(ddb, table).get(key) != n:
         assert time.time() < deadline, counts(ddb, table)
@@ -37,8 +37,9 @@ def wait_count(ddb, table, key, n, timeout=10):
 
 def take_one(sfn, activity, ex, scheduled):
     """The next activity task, polled once the execution's history holds `scheduled`
-    ActivityScheduled events; on a timeout the assertion shows where the execution stands."""
-    deadline = time.time() + 30
+    ActivityScheduled events; on a timeout the assertion shows where the execution stands (the
+    deadline is generous: a loaded machine has taken seconds per step)."""
+    deadline = time.time() + 60
     while types(sfn, ex).count("ActivityScheduled") < scheduled:
         assert time.time() < deadline, types(sfn, ex)
         time.sleep(0.02)
@@ -102,7 +103,7 @@ def test_nested_redrive_reruns_only_the_failed_inner_branch_across_sigkill(data_
         assert d["status"] == "FAILED" and d["redriveStatus"] == "REDRIVABLE", d
         sfn.redrive_execution(executionArn=ex)
         # The redrive reached item 1's Gate again (its activity task is scheduled) ...
-        deadline = time.time() + 10
+        deadline = time.time() + 60
         while "ActivityScheduled" not in types(sfn, ex)[events_before:]:
             assert time.time() < deadline
             time.sleep(0.02)
