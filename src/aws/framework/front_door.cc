@@ -788,6 +788,7 @@ void FrontDoor::Call(InternalCall ic, Completion done) {
                                           : ic.trace.Child();
   call->trace_header = call->trace.DownstreamHeader();
   call->payload = std::move(ic.payload);
+  call->payload_is_json = ic.payload_is_json;
   call->http.method = "POST";
   call->http.headers.Set("X-Amzn-Trace-Id", call->trace_header);
 

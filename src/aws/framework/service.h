@@ -70,6 +70,9 @@ struct CallContext {
   const Operation* operation = nullptr;
   HttpRequest http;            // method, target, headers, remote address (body moved out)
   std::string payload;         // raw bytes of a blob payload member, if the operation has one
+  // Set only by an InternalCall whose caller wrote `payload` as JSON text itself (see
+  // InternalCall::payload_is_json); false for every HTTP request.
+  bool payload_is_json = false;
   int64_t now_ms = 0;          // when the request arrived (wall clock)
 };
 
@@ -105,6 +108,10 @@ struct InternalCall {
   // "sns.amazonaws.com"; IAM evaluates it once enforcement is on.
   std::string principal_arn;
   trace::TraceContext trace;  // the caller's context; the callee records a child segment
+  // The caller produced `payload` with a JSON writer and vouches that it is well-formed JSON,
+  // so a handler that must refuse malformed payloads (Lambda's Invoke) may skip re-checking it.
+  // Leave false for bytes that came from elsewhere (a user's body, a mapping template).
+  bool payload_is_json = false;
 };
 
 class OperationCaller {
