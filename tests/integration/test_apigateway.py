@@ -541,6 +541,43 @@ def test_lambda_proxy_event_and_response(shared_stratus, ag, lam):
     assert "X-Amzn-Trace-Id" in ev["headers"] and "X-Forwarded-For" in ev["headers"]
 
 
+def test_lambda_non_proxy_body_is_still_validated(shared_stratus, ag, lam):
+    # Proxy events skip Lambda's payload check (the gateway writes them as JSON); a non-proxy
+    # integration passes the client's body through, so Lambda must still refuse one that is not
+    # JSON (InvalidRequestContentException), which the gateway answers with a 500 as AWS does.
+    fn = lam.get_function(FunctionName="apigw-echo")["Configuration"]["FunctionArn"] \
+        if _exists(lam, "apigw-echo") else create_python_function(lam, "apigw-echo", ECHO)
+    api = ag.create_rest_api(name="lambda-aws")
+    rid = api["id"]; root = root_of(ag, rid)
+    res = ag.create_resource(restApiId=rid, parentId=root, pathPart="raw")
+    ag.put_method(restApiId=rid, resourceId=res["id"], httpMethod="POST", authorizationType="NONE")
+    ag.put_integration(restApiId=rid, resourceId=res["id"], httpMethod="POST", type="AWS",
+                       integrationHttpMethod="POST", uri=lambda_uri(fn),
+                       passthroughBehavior="WHEN_NO_MATCH")
+    ag.put_method_response(restApiId=rid, resourceId=res["id"], httpMethod="POST",
+                           statusCode="200")
+    ag.put_integration_response(restApiId=rid, resourceId=res["id"], httpMethod="POST",
+                                statusCode="200")
+    ag.create_deployment(restApiId=rid, stageName="t")
+    host = host_of(rid, shared_stratus.port)
+    status, _, _, body = call(shared_stratus, "POST", "/t/raw", host=host,
+                              headers={"Content-Type": "application/json"}, body='{"a": 1}')
+    assert status == 200, body
+    assert json.loads(json.loads(body)["body"]) == {"a": 1}
+    status, _, _, body = call(shared_stratus, "POST", "/t/raw", host=host,
+                              headers={"Content-Type": "application/json"}, body="{not json")
+    assert status == 500, body
+    assert json.loads(body) == {"message": "Internal server error"}
+
+
+def _exists(lam, name):
+    try:
+        lam.get_function(FunctionName=name)
+        return True
+    except ClientError:
+        return False
+
+
 def test_lambda_authorizers_token_and_request(shared_stratus, ag, lam):
     echo = lam.get_function(FunctionName="apigw-echo")["Configuration"]["FunctionArn"] \
         if any(f["FunctionName"] == "apigw-echo" for f in lam.list_functions()["Functions"]) \

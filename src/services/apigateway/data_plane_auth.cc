@@ -182,7 +182,7 @@ void DataPlane::Impl::AuthorizeRest(const ExchangePtr& ex) {
     }
   }
   std::string fn = LambdaArnFromUri(a.value("authorizerUri", ""));
-  InvokeLambda(ex, fn, event.dump(), kRestTimeoutMs, /*done_blocks=*/true,
+  InvokeLambda(ex, fn, event.dump(), /*payload_is_json=*/true, kRestTimeoutMs, /*done_blocks=*/true,
                [this, ex, apply, ttl, cache_key](Result<std::string> payload, bool function_error) {
                  if (!payload.ok()) {
                    ex->error_message = "authorizer: " + payload.error().message;
@@ -441,7 +441,7 @@ void DataPlane::Impl::AuthorizeHttp(const ExchangePtr& ex) {
   }
   std::string fn = LambdaArnFromUri(a.value("AuthorizerUri", ""));
   if (fn.empty()) fn = a.value("AuthorizerUri", "");
-  InvokeLambda(ex, fn, event.dump(), 10000, /*done_blocks=*/true,
+  InvokeLambda(ex, fn, event.dump(), /*payload_is_json=*/true, 10000, /*done_blocks=*/true,
                [this, ex, apply, ttl, cache_key](Result<std::string> payload, bool function_error) {
                  if (!payload.ok() || function_error) {
                    ex->error_message = "authorizer failed: " +

@@ -4,7 +4,8 @@
 namespace stratus::services::apigateway {
 
 void DataPlane::Impl::InvokeLambda(const ExchangePtr& ex, const std::string& function_arn,
-                                   std::string payload, int64_t timeout_ms, bool done_blocks,
+                                   std::string payload, bool payload_is_json,
+                                   int64_t timeout_ms, bool done_blocks,
                                    std::function<void(Result<std::string>, bool)> done) {
   if (!ctx.clients.operations) {
     done(Error("ServiceUnavailable", "no in-process operation caller"), false);
@@ -23,6 +24,7 @@ void DataPlane::Impl::InvokeLambda(const ExchangePtr& ex, const std::string& fun
   call.input.emplace("FunctionName", function_arn);
   call.input.emplace("InvocationType", "RequestResponse");
   call.payload = std::move(payload);
+  call.payload_is_json = payload_is_json;
   call.account = ex->api->scope.account;
   call.region = ex->api->scope.region;
   call.principal_arn = "apigateway.amazonaws.com";
@@ -165,7 +167,7 @@ void DataPlane::Impl::LambdaProxy(const ExchangePtr& ex, const std::string& vers
                                                       : WriteV1Event(pr, pc, !rest_api);
   bool decode_out = rest_api ? IsBinaryType(ex->req.headers.GetOr("accept"), binary_types) : true;
   int64_t started = ctx.clock.MonotonicNanos();
-  InvokeLambda(ex, fn, std::move(event), timeout_ms, /*done_blocks=*/false,
+  InvokeLambda(ex, fn, std::move(event), /*payload_is_json=*/true, timeout_ms, /*done_blocks=*/false,
                [this, ex, version, rest_api, decode_out, started](Result<std::string> payload,
                                                                   bool function_error) {
                  ex->integration_latency_s =
@@ -460,7 +462,7 @@ void DataPlane::Impl::AwsIntegration(const ExchangePtr& ex) {
   int64_t started = ctx.clock.MonotonicNanos();
   std::string fn = LambdaArnFromUri(uri);
   if (!fn.empty()) {
-    InvokeLambda(ex, fn, *body, kRestTimeoutMs, /*done_blocks=*/true,
+    InvokeLambda(ex, fn, *body, /*payload_is_json=*/false, kRestTimeoutMs, /*done_blocks=*/true,
                  [this, ex, started](Result<std::string> payload, bool function_error) {
                    ex->integration_latency_s =
                        static_cast<double>(ctx.clock.MonotonicNanos() - started) / 1e9;

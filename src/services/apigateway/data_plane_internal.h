@@ -468,9 +468,11 @@ struct DataPlane::Impl {
   // Invokes a function; `done(payload, function_error)` runs once: with the answer, or with an
   // error on timeout. `done_blocks`: done may block (it reads the store or calls out), so it
   // runs on a worker thread; otherwise it runs on the thread that completes the invoke (an io
-  // thread, for a warm function), saving two thread hand-offs per request.
+  // thread, for a warm function), saving two thread hand-offs per request. `payload_is_json`:
+  // the gateway wrote `payload` with a JSON writer (proxy and authorizer events), so Lambda
+  // need not parse it again to check it; false for mapping-template output.
   void InvokeLambda(const ExchangePtr& ex, const std::string& function_arn, std::string payload,
-                    int64_t timeout_ms, bool done_blocks,
+                    bool payload_is_json, int64_t timeout_ms, bool done_blocks,
                     std::function<void(Result<std::string>, bool)> done);
 
   void Integrate(const ExchangePtr& ex);

@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 #include "core/crypto.h"
 #include "core/strings.h"
@@ -134,17 +135,22 @@ std::function<void()> Executor::Impl::Complete(Instance& inst, InvokeOutcome out
     }
   }
 
-  trace::Segment seg = trace::NewSegment(
-      p->request.trace, spec.name, "AWS::Lambda::Function",
-      static_cast<double>(p->dispatched ? p->dispatched_ms : end_ms) / 1000.0);
-  seg.end_time = static_cast<double>(end_ms) / 1000.0;
-  seg.aws = Json{{"function_arn", spec.function_arn},
-                 {"request_id", p->request.request_id},
-                 {"account_id", spec.account}};
-  if (!outcome.function_error.empty()) seg.error = true;
+  // The function's segment, for sampled traces only (the recorder drops the others, as X-Ray
+  // does; an unsampled request costs no segment).
+  std::optional<trace::Segment> seg;
+  if (p->request.trace.sampled) {
+    seg = trace::NewSegment(p->request.trace, spec.name, "AWS::Lambda::Function",
+                            static_cast<double>(p->dispatched ? p->dispatched_ms : end_ms) / 1000.0);
+    seg->end_time = static_cast<double>(end_ms) / 1000.0;
+    seg->aws = Json::object();
+    seg->aws.emplace("function_arn", spec.function_arn);
+    seg->aws.emplace("request_id", p->request.request_id);
+    seg->aws.emplace("account_id", spec.account);
+    if (!outcome.function_error.empty()) seg->error = true;
+  }
   return [this, seg = std::move(seg), done = std::move(p->done),
           outcome = std::move(outcome)]() mutable {
-    tracer.Record(std::move(seg));
+    if (seg) tracer.Record(std::move(*seg));
     done(std::move(outcome));
   };
 }
@@ -272,9 +278,21 @@ void Executor::Invoke(std::shared_ptr<const FunctionSpec> spec, InvokeRequest re
     ++d.total_running;
     auto it = d.free.find(key);
     if (it != d.free.end() && !it->second.empty()) {
-      std::shared_ptr<Instance> inst = std::move(it->second.back());
-      it->second.pop_back();
-      if (it->second.empty()) d.free.erase(it);
+      // The most recently freed instance (so that surplus ones go idle and are reaped), but
+      // preferring one whose runtime connection lives on this thread: its `next` is then
+      // answered here and its response arrives here, with no hand-over between io threads.
+      auto& free_list = it->second;
+      size_t pick = free_list.size() - 1;
+      std::thread::id self = std::this_thread::get_id();
+      for (size_t i = free_list.size(); i-- > 0;) {
+        if (free_list[i]->io_thread == self) {
+          pick = i;
+          break;
+        }
+      }
+      std::shared_ptr<Instance> inst = std::move(free_list[pick]);
+      free_list.erase(free_list.begin() + static_cast<ptrdiff_t>(pick));
+      if (free_list.empty()) d.free.erase(it);
       inst->current = std::move(pending);
       if (inst->parked) {
         to_send = std::move(inst->parked);

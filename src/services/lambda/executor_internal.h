@@ -69,6 +69,9 @@ struct Instance {
   double init_ms = 0;
   bool init_reported = false;
   Responder parked;        // the runtime's pending `next`
+  // The io thread the runtime's last Runtime API request arrived on (its connection's thread):
+  // an invocation started on that thread is handed over without waking another thread.
+  std::thread::id io_thread;
   std::unique_ptr<Pending> current;
   int64_t spawned_ns = 0;
   int64_t idle_since_ns = 0;

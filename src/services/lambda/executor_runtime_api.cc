@@ -1,6 +1,8 @@
 // The Runtime API an instance's bootstrap talks to: next, response, error, init/error.
 #include "services/lambda/executor_internal.h"
 
+#include <optional>
+
 #include <spdlog/spdlog.h>
 
 #include "core/strings.h"
@@ -37,7 +39,7 @@ void Executor::HandleRuntimeApi(HttpRequest request, Responder responder) {
   }
   path.remove_prefix(kRuntimePrefix.size());
   Impl::Completions after;
-  HttpResponse reply = JsonResponse(202, R"({"status":"OK"})");
+  std::optional<HttpResponse> reply;  // 202 {"status":"OK"} unless set; `next` answers later
   HttpResponse dispatch;
   Responder to_send;
   {
@@ -51,6 +53,7 @@ void Executor::HandleRuntimeApi(HttpRequest request, Responder responder) {
     }
     std::shared_ptr<Instance> inst = it->second;
     Instance& in = *inst;
+    in.io_thread = std::this_thread::get_id();
     if (path == "invocation/next" && request.method == "GET") {
       if (!in.ready) {
         in.ready = true;
@@ -137,7 +140,7 @@ void Executor::HandleRuntimeApi(HttpRequest request, Responder responder) {
     to_send.Send(std::move(dispatch));
     return;
   }
-  responder.Send(std::move(reply));
+  responder.Send(reply ? std::move(*reply) : JsonResponse(202, R"({"status":"OK"})"));
   for (auto& f : after) f();
 }
 
