@@ -19,6 +19,7 @@
 //
 // Thread-safety: handlers are called concurrently from many threads; a service guards its own
 // shared state.
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -124,6 +125,39 @@ class OperationCaller {
   OperationResult CallAndWait(InternalCall call);
 };
 
+// Puts messages straight into SQS queues from another service in this process (SNS delivering
+// to its sqs subscriptions): what SendMessageBatch does — the same checks, MD5s, FIFO
+// deduplication, durability before the answer and wake-up of waiting long polls — without a
+// JSON request and answer. Implemented by the SQS service, which publishes it in
+// ServiceClients::queues once it has started. It does not authorize: a caller that must honour
+// queue policies (IAM enforcement on) goes through OperationCaller instead. Thread-safe.
+class QueueSink {
+ public:
+  struct Message {
+    std::string body;
+    Json attributes = Json::object();  // message attributes, canonical JSON (may be empty)
+    std::string group_id;              // FIFO queues: MessageGroupId
+    std::string deduplication_id;      // FIFO queues: MessageDeduplicationId (or content-based)
+  };
+  struct Batch {
+    std::string queue_arn;      // "arn:aws:sqs:<region>:<account>:<name>"
+    // Who sends: a service principal ("sns.amazonaws.com") or a role/user ARN; it decides the
+    // messages' SenderId.
+    std::string principal_arn;
+    // The caller's hop: the queue records one child segment for the batch, whose downstream
+    // header becomes every message's AWSTraceHeader.
+    trace::TraceContext trace;
+    std::vector<Message> messages;  // any number; one store write per call
+  };
+  virtual ~QueueSink() = default;
+  // Completes `done` exactly once, from any thread (before returning when nothing was written,
+  // else from the store's writer thread after the commit), with one Status per message in
+  // order: Ok once the message is durable (or, FIFO, deduplicated into one that is), else the
+  // error SendMessageBatch gives for that entry; a missing queue fails every message with
+  // QueueDoesNotExist. `done` must be quick and must not call Store::Write.
+  virtual void Send(Batch batch, std::function<void(std::vector<Status>)> done) = 0;
+};
+
 // Extra listening sockets on the server (one per function instance's Runtime API, as AWS gives
 // each sandbox its own endpoint). Requests arriving on one carry its tag in
 // HttpRequest::listener_tag; a service takes them in its data plane. Thread-safe.
@@ -142,6 +176,9 @@ struct ServiceClients {
   LogSink* logs = nullptr;               // the logs service
   OperationCaller* operations = nullptr; // the front door
   Authorizer* authorizer = nullptr;      // IAM (aws/framework/authorizer.h); null: no identity checks
+  // The SQS service's direct enqueue, set once SQS has started (it is built and started on first
+  // use, so it may appear while others read it; until then callers use `operations`).
+  std::atomic<QueueSink*> queues{nullptr};
 };
 
 // A service's dependencies (STYLE.md rule 7). References outlive every service.
