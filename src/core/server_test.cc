@@ -63,6 +63,18 @@ class EchoHandler : public HttpHandler {
       responder.Send(std::move(r));
       return;
     }
+    if (request.path == "/files") {  // several regions, one empty, sent in order
+      r.file = FileBody{file_path, 0, 2};
+      r.file->more = {{file_path, 7, 3}, {file_path, 5, 0}, {file_path, 1, 1}};
+      responder.Send(std::move(r));
+      return;
+    }
+    if (request.path == "/missing-file") {
+      r.file = FileBody{file_path, 0, 1};
+      r.file->more = {{file_path + ".gone", 0, 4}};
+      responder.Send(std::move(r));
+      return;
+    }
     if (request.path == "/drop") {
       return;  // a buggy handler: the Responder's destructor answers 500
     }
@@ -281,6 +293,17 @@ TEST_F(ServerTest, FileBodyRegion) {
   EXPECT_EQ(head.get().result_int(), 200);
   EXPECT_EQ(head.get()[http::field::content_length], "3");
   EXPECT_EQ(Exchange(s, "GET /after HTTP/1.1\r\nHost: h\r\n\r\n").body(), "/after|");
+}
+
+TEST_F(ServerTest, FileBodyOfSeveralRegions) {
+  auto s = Connect();
+  auto r = Exchange(s, "GET /files HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(r.body(), "017891");
+  EXPECT_EQ(r[http::field::content_length], "6");
+  // A region whose file is gone answers 500 before any byte of the body.
+  EXPECT_EQ(Exchange(s, "GET /missing-file HTTP/1.1\r\nHost: h\r\n\r\n").result_int(), 500);
+  auto again = Connect();
+  EXPECT_EQ(Exchange(again, "GET /files HTTP/1.1\r\nHost: h\r\n\r\n").body(), "017891");
 }
 
 TEST(ServerLifetime, ResponderOutlivingTheServerIsHarmless) {
