@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "aws/framework/authorizer.h"
 #include "core/strings.h"
 #include "store/store.h"
 #include "trace/context.h"
@@ -21,6 +22,8 @@ constexpr size_t kBatch = 32;
 constexpr int64_t kHttpTimeoutMs = 15'000;
 constexpr int kManagedAttempts = 12;  // sqs and lambda: 1 s, 2 s, 4 s ... capped at 60 s
 constexpr int64_t kRecoveryIntervalMs = 500;
+// Who SNS deliveries come from, as queue policies name it.
+constexpr std::string_view kSnsPrincipal = "sns.amazonaws.com";
 
 struct RetryPolicy {
   int retries = 3;
@@ -129,11 +132,11 @@ struct Dispatcher::Work {
   std::function<void(const std::shared_ptr<Work>&)> on_done;
 };
 
-// One SQS delivery waiting for its SendMessageBatch call.
+// One SQS delivery waiting for its enqueue.
 struct Dispatcher::SqsItem {
   std::shared_ptr<Work> work;
   std::string sub_arn;
-  Json entry;
+  aws::QueueSink::Message message;
 };
 
 Dispatcher::Dispatcher(aws::ServiceContext& context, Registry& registry, const Signer& signer)
@@ -248,7 +251,7 @@ aws::InternalCall Dispatcher::CallFor(const Notification& n, const std::string& 
   aws::InternalCall c;
   c.account = ArnPart(arn, 4);
   c.region = ArnPart(arn, 3);
-  c.principal_arn = "sns.amazonaws.com";
+  c.principal_arn = std::string(kSnsPrincipal);
   c.trace = trace::BeginHop(n.trace_header.empty() ? std::nullopt
                                                    : std::optional<std::string_view>(n.trace_header),
                             context_.clock.NowMillis() / 1000);
@@ -334,19 +337,20 @@ std::string Dispatcher::EnvelopeText(const Notification& n, const Subscription& 
       .dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-Json Dispatcher::SqsEntry(const Notification& n, const Subscription& s, const std::string& version,
-                          Signatures& signatures) const {
+aws::QueueSink::Message Dispatcher::SqsMessage(const Notification& n, const Subscription& s,
+                                               const std::string& version,
+                                               Signatures& signatures) const {
   std::string text = MessageFor(n, s.protocol);
-  Json e = Json::object();
+  aws::QueueSink::Message m;
   if (s.raw) {
-    if (!n.attributes.empty()) e["MessageAttributes"] = n.attributes;
-    e["MessageBody"] = std::move(text);
+    if (!n.attributes.empty()) m.attributes = n.attributes;
+    m.body = std::move(text);
   } else {
-    e["MessageBody"] = EnvelopeText(n, s, text, version, signatures);
+    m.body = EnvelopeText(n, s, text, version, signatures);
   }
-  if (!n.group.empty()) e["MessageGroupId"] = n.group;
-  if (!n.dedup.empty()) e["MessageDeduplicationId"] = n.dedup;
-  return e;
+  m.group_id = n.group;
+  m.deduplication_id = n.dedup;
+  return m;
 }
 
 void Dispatcher::DeliverNow(std::vector<Notification> notes, std::function<void(Status)> done) {
@@ -402,7 +406,7 @@ void Dispatcher::DeliverNow(std::vector<Notification> notes, std::function<void(
         Succeed(w);  // unsubscribed meanwhile: nothing to deliver
         continue;
       }
-      by_queue[s->endpoint].push_back(SqsItem{w, sub_arn, SqsEntry(w->n, *s, version, signatures)});
+      by_queue[s->endpoint].push_back(SqsItem{w, sub_arn, SqsMessage(w->n, *s, version, signatures)});
     }
   }
   SendToSqs(by_queue);
@@ -426,7 +430,7 @@ void Dispatcher::Process(std::vector<std::shared_ptr<Work>>& batch) {
       }
       const Subscription& s = *sp;
       if (s.protocol == "sqs") {
-        by_queue[s.endpoint].push_back(SqsItem{w, sub_arn, SqsEntry(n, s, version, signatures)});
+        by_queue[s.endpoint].push_back(SqsItem{w, sub_arn, SqsMessage(n, s, version, signatures)});
       } else if (s.protocol == "lambda" || s.protocol == "http" || s.protocol == "https") {
         remote.push_back(std::move(sp));
       } else {
@@ -540,6 +544,53 @@ void Dispatcher::DeliverRemote(const std::shared_ptr<Work>& w,
 }
 
 void Dispatcher::SendToSqs(std::map<std::string, std::vector<SqsItem>>& by_queue) {
+  // Straight into the queues (aws::QueueSink) once SQS runs, unless queue policies must be
+  // evaluated (IAM enforcement), which only the front door's call does.
+  aws::QueueSink* sink = context_.clients.queues.load(std::memory_order_acquire);
+  const aws::Authorizer* authorizer = context_.clients.authorizer;
+  if (sink && !(authorizer && authorizer->Enforcing())) {
+    EnqueueDirect(*sink, by_queue);
+  } else {
+    CallSendMessageBatch(by_queue);
+  }
+}
+
+void Dispatcher::EnqueueDirect(aws::QueueSink& sink,
+                               std::map<std::string, std::vector<SqsItem>>& by_queue) {
+  // One call per queue and run of deliveries continuing one trace (a publish's deliveries all
+  // do); each call queues its write before returning, so calls to one queue keep their order.
+  for (auto& [queue_arn, items] : by_queue) {
+    for (size_t i = 0; i < items.size();) {
+      const std::string& header = items[i].work->n.trace_header;
+      size_t end = i + 1;
+      while (end < items.size() && items[end].work->n.trace_header == header) ++end;
+      aws::QueueSink::Batch batch;
+      batch.queue_arn = queue_arn;
+      batch.principal_arn = std::string(kSnsPrincipal);
+      batch.trace = CallFor(items[i].work->n, queue_arn).trace;
+      batch.messages.reserve(end - i);
+      auto targets = std::make_shared<std::vector<std::pair<std::shared_ptr<Work>, std::string>>>();
+      targets->reserve(end - i);
+      for (size_t k = i; k < end; ++k) {
+        batch.messages.push_back(std::move(items[k].message));
+        targets->emplace_back(std::move(items[k].work), std::move(items[k].sub_arn));
+      }
+      i = end;
+      sink.Send(std::move(batch), [this, targets](std::vector<Status> results) {
+        for (size_t k = 0; k < targets->size(); ++k) {
+          auto& [work, sub_arn] = (*targets)[k];
+          if (k < results.size() && !results[k].ok()) {
+            Fail(work, sub_arn, results[k].error().code + ": " + results[k].error().message);
+          } else {
+            Succeed(work);
+          }
+        }
+      });
+    }
+  }
+}
+
+void Dispatcher::CallSendMessageBatch(std::map<std::string, std::vector<SqsItem>>& by_queue) {
   // One SendMessageBatch per queue and 10 entries, answered after its commit (from the store's
   // writer thread); calls to one queue are made in the order of their items.
   for (auto& [queue_arn, entries] : by_queue) {
@@ -549,8 +600,14 @@ void Dispatcher::SendToSqs(std::map<std::string, std::vector<SqsItem>>& by_queue
       auto targets = std::make_shared<std::vector<std::pair<std::shared_ptr<Work>, std::string>>>();
       targets->reserve(end - i);
       for (size_t k = i; k < end; ++k) {
-        entries[k].entry["Id"] = std::to_string(k - i);
-        list.push_back(std::move(entries[k].entry));
+        aws::QueueSink::Message& m = entries[k].message;
+        Json e = Json::object();
+        e["Id"] = std::to_string(k - i);
+        if (!m.attributes.empty()) e["MessageAttributes"] = std::move(m.attributes);
+        e["MessageBody"] = std::move(m.body);
+        if (!m.group_id.empty()) e["MessageGroupId"] = std::move(m.group_id);
+        if (!m.deduplication_id.empty()) e["MessageDeduplicationId"] = std::move(m.deduplication_id);
+        list.push_back(std::move(e));
         targets->emplace_back(std::move(entries[k].work), std::move(entries[k].sub_arn));
       }
       aws::InternalCall call = CallFor(targets->front().first->n, queue_arn);

@@ -3,7 +3,7 @@
 //
 // Two paths:
 //  * SQS subscriptions of a publish are delivered before the publish is acknowledged
-//    (DeliverNow): the SendMessageBatch calls are queued right away, so their commits share the
+//    (DeliverNow): the sends (aws::QueueSink, or SendMessageBatch calls) are queued right away, so their commits share the
 //    group commit the publish would have waited for; the publish answers once every SQS send is
 //    durable, or — for the subscriptions whose send failed — once a retry item is. Nothing is
 //    left to redeliver, so a `kill -9` neither loses nor duplicates these deliveries.
@@ -15,8 +15,9 @@
 //    and, at start-up, every item a previous process left behind — so a `kill -9` loses nothing
 //    acknowledged; it may deliver some of these messages twice (at-least-once).
 //
-// Protocols: sqs (SendMessageBatch through OperationCaller, up to 10 per queue per call,
-// answered asynchronously after the SQS commit), lambda (Invoke with InvocationType Event) and
+// Protocols: sqs (one aws::QueueSink::Send per queue and publish, answered asynchronously after
+// the SQS commit; SendMessageBatch through OperationCaller, 10 per call, until SQS has started
+// and whenever IAM enforcement must evaluate the queue's policy), lambda (Invoke with InvocationType Event) and
 // http/https (the core HttpClient, signed envelopes) — these two are built and started on the
 // worker pool, so a slow endpoint or the RSA signing never holds up the dispatcher thread —,
 // email, email-json and sms (recorded under sns/sent/, listed at GET /_stratus/sns/sent). After
@@ -115,11 +116,15 @@ class Dispatcher {
   void Finalize(std::vector<std::shared_ptr<Work>>& done);
   void Fail(const std::shared_ptr<Work>& w, const std::string& sub_arn, const std::string& reason);
   void Succeed(const std::shared_ptr<Work>& w);
-  // Queues the SendMessageBatch calls of `by_queue` (queue ARN -> deliveries), 10 per call.
+  // Delivers `by_queue` (queue ARN -> deliveries, in order): straight into the queues through
+  // ServiceClients::queues when SQS runs and IAM is not enforcing, else as SendMessageBatch
+  // calls through the front door (which starts SQS and evaluates queue policies).
   void SendToSqs(std::map<std::string, std::vector<SqsItem>>& by_queue);
-  // Builds one SQS delivery's SendMessageBatch entry.
-  Json SqsEntry(const Notification& n, const Subscription& s, const std::string& version,
-                Signatures& signatures) const;
+  void EnqueueDirect(aws::QueueSink& sink, std::map<std::string, std::vector<SqsItem>>& by_queue);
+  void CallSendMessageBatch(std::map<std::string, std::vector<SqsItem>>& by_queue);
+  // Builds one SQS delivery's message.
+  aws::QueueSink::Message SqsMessage(const Notification& n, const Subscription& s,
+                                     const std::string& version, Signatures& signatures) const;
   // The envelope text (signature shared through `signatures`).
   std::string EnvelopeText(const Notification& n, const Subscription& s, const std::string& text,
                            const std::string& version, Signatures& signatures) const;

@@ -87,6 +87,24 @@ class Engine {
   void SendMessageBatchAsync(const Scope& s, const Json& in, Done done);
   void DeleteMessageAsync(const Scope& s, const Json& in, Done done);
   void DeleteMessageBatchAsync(const Scope& s, const Json& in, Done done);
+  // One message to send, as the send path reads it from a SendMessage(Batch) entry or from a
+  // direct enqueue (aws::QueueSink).
+  struct SendInput {
+    std::string id;                  // batch entry id ("" for SendMessage and direct enqueues)
+    std::string body;
+    Json attributes = Json::object();
+    std::optional<int64_t> delay_s;  // DelaySeconds, when given
+    std::string group;
+    std::string dedup;
+    // MessageSystemAttributes.AWSTraceHeader of the request, when given (read during the call).
+    const Json* trace = nullptr;
+  };
+  // Sends `messages` to the queue `queue_arn` as SendMessageBatch would, minus the batch
+  // request's own limits (entry count, ids, total size); `done` as Done, with one result per
+  // message (the output entry or its error). A missing queue fails each with QueueDoesNotExist.
+  using SendDone = std::function<void(std::vector<Result<Json>>)>;
+  void SendDirectAsync(const Scope& s, const std::string& queue_arn,
+                       std::vector<SendInput> messages, SendDone done);
   // Blocking forms of the same (tests, callers off the network threads).
   Result<Json> SendMessage(const Scope& s, const Json& in);
   Result<Json> SendMessageBatch(const Scope& s, const Json& in);
@@ -142,15 +160,12 @@ class Engine {
   Status SaveQueueLocked(std::unique_lock<std::mutex>& lock, Queue& q);
   Status SaveNewQueue(const Queue& q);  // persists a queue no other thread sees yet
 
-  struct SendEntry {
-    std::string id;  // batch entry id ("" for SendMessage)
-    const Json* in = nullptr;
-  };
-  using SendDone = std::function<void(std::vector<Result<Json>>)>;
+  // The SendInput of a SendMessage(Batch) entry (`trace` points into `in`).
+  static SendInput InputOf(std::string id, const Json& in);
   struct SendJob;
   // Validates, deduplicates, commits and indexes up to 10 messages in one store write; `done`
   // receives one result per entry (the output entry or an error), as the Done of the async forms.
-  void Send(const Scope& s, const std::shared_ptr<Queue>& q, const std::vector<SendEntry>& entries,
+  void Send(const Scope& s, const std::shared_ptr<Queue>& q, std::vector<SendInput> entries,
             SendDone done);
   // The commit callback of Send: indexes the messages, wakes long polls, answers.
   void SendCommitted(const std::shared_ptr<Queue>& q, const std::shared_ptr<SendJob>& job,

@@ -31,8 +31,23 @@ struct Engine::SendJob {
   bool completed_inline = false;  // the write failed at once; the enqueuer calls done
 };
 
-void Engine::Send(const Scope& s, const std::shared_ptr<Queue>& q,
-                  const std::vector<SendEntry>& entries, SendDone done) {
+Engine::SendInput Engine::InputOf(std::string id, const Json& in) {
+  SendInput m;
+  m.id = std::move(id);
+  auto body_it = in.find("MessageBody");
+  if (body_it != in.end() && body_it->is_string()) m.body = *body_it->get_ptr<const std::string*>();
+  if (auto a = in.find("MessageAttributes"); a != in.end()) m.attributes = *a;
+  if (auto d = in.find("DelaySeconds"); d != in.end()) m.delay_s = d->get<int64_t>();
+  m.group = in.value("MessageGroupId", "");
+  m.dedup = in.value("MessageDeduplicationId", "");
+  if (auto sys = in.find("MessageSystemAttributes"); sys != in.end() && sys->is_object()) {
+    if (auto t = sys->find("AWSTraceHeader"); t != sys->end()) m.trace = &*t;
+  }
+  return m;
+}
+
+void Engine::Send(const Scope& s, const std::shared_ptr<Queue>& q, std::vector<SendInput> entries,
+                  SendDone done) {
   auto job = std::make_shared<SendJob>();
   job->results.assign(entries.size(), Result<Json>(Json::object()));
   job->built.resize(entries.size());
@@ -50,12 +65,9 @@ void Engine::Send(const Scope& s, const std::shared_ptr<Queue>& q,
   // sequence number, so it is encoded outside the lock).
   std::vector<std::string> values(entries.size());
   for (size_t i = 0; i < entries.size(); ++i) {
-    const Json& in = *entries[i].in;
+    SendInput& in = entries[i];
     auto fail = [&](Error e) { results[i] = std::move(e); };
-    auto body_it = in.find("MessageBody");
-    std::string body = body_it != in.end() && body_it->is_string()
-                           ? *body_it->get_ptr<const std::string*>()
-                           : std::string();
+    std::string& body = in.body;
     if (body.empty()) {
       fail(MissingParameter("The request must contain the parameter MessageBody."));
       continue;
@@ -64,8 +76,7 @@ void Engine::Send(const Scope& s, const std::shared_ptr<Queue>& q,
       fail(InvalidMessageContents());
       continue;
     }
-    auto attrs_it = in.find("MessageAttributes");
-    Json attrs = attrs_it != in.end() ? *attrs_it : Json::object();
+    Json& attrs = in.attributes;
     auto attr_bytes = CheckAttributes(attrs);
     if (!attr_bytes.ok()) {
       fail(attr_bytes.error());
@@ -78,8 +89,8 @@ void Engine::Send(const Scope& s, const std::shared_ptr<Queue>& q,
       continue;
     }
     int64_t delay = config.delay_s;
-    if (in.contains("DelaySeconds")) {
-      int64_t d = in["DelaySeconds"].get<int64_t>();
+    if (in.delay_s) {
+      int64_t d = *in.delay_s;
       if (config.fifo) {
         fail(InvalidParameterValue("Value " + std::to_string(d) +
                                    " for parameter DelaySeconds is invalid. Reason: The request "
@@ -95,8 +106,8 @@ void Engine::Send(const Scope& s, const std::shared_ptr<Queue>& q,
       delay = d;
     }
     auto m = std::make_unique<Message>();
-    m->group = in.value("MessageGroupId", "");
-    m->dedup_id = in.value("MessageDeduplicationId", "");
+    m->group = std::move(in.group);
+    m->dedup_id = std::move(in.dedup);
     if (config.fifo) {
       if (m->group.empty()) {
         fail(MissingParameter("The request must contain the parameter MessageGroupId."));
@@ -118,10 +129,7 @@ void Engine::Send(const Scope& s, const std::shared_ptr<Queue>& q,
                                  "type."));
       continue;
     }
-    const Json* trace = nullptr;
-    if (auto sys = in.find("MessageSystemAttributes"); sys != in.end() && sys->is_object()) {
-      if (auto t = sys->find("AWSTraceHeader"); t != sys->end()) trace = &*t;
-    }
+    const Json* trace = in.trace;
     m->trace_header = trace ? trace->value("StringValue", "") : s.trace_header;
     m->id = NewUuid();
     m->body = std::move(body);
@@ -244,9 +252,25 @@ void Engine::SendMessageAsync(const Scope& s, const Json& in, Done done) {
     done(q.error());
     return;
   }
-  Send(s, *q, {SendEntry{"", &in}}, [done = std::move(done)](std::vector<Result<Json>> r) {
+  std::vector<SendInput> one;
+  one.push_back(InputOf("", in));
+  Send(s, *q, std::move(one), [done = std::move(done)](std::vector<Result<Json>> r) {
     done(std::move(r[0]));
   });
+}
+
+void Engine::SendDirectAsync(const Scope& s, const std::string& queue_arn,
+                             std::vector<SendInput> messages, SendDone done) {
+  QueuePtr q = FindByArn(queue_arn);
+  if (!q) {
+    done(std::vector<Result<Json>>(messages.size(), Result<Json>(QueueDoesNotExist())));
+    return;
+  }
+  if (messages.empty()) {
+    done({});
+    return;
+  }
+  Send(s, q, std::move(messages), std::move(done));
 }
 
 void Engine::SendMessageBatchAsync(const Scope& s, const Json& in, Done done) {
@@ -271,15 +295,15 @@ void Engine::SendMessageBatchAsync(const Scope& s, const Json& in, Done done) {
                                       "have sent " + std::to_string(total) + " bytes."));
     return;
   }
-  std::vector<SendEntry> list;
+  std::vector<SendInput> list;
   list.reserve(entries.size());
   std::vector<std::string> ids;
   ids.reserve(entries.size());
   for (const auto& e : entries) {
-    list.push_back(SendEntry{e.value("Id", ""), &e});
+    list.push_back(InputOf(e.value("Id", ""), e));
     ids.push_back(list.back().id);
   }
-  Send(s, *found, list, [ids = std::move(ids), done = std::move(done)](
+  Send(s, *found, std::move(list), [ids = std::move(ids), done = std::move(done)](
                             std::vector<Result<Json>> results) {
     Json ok = Json::array();
     Json failed = Json::array();

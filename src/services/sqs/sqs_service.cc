@@ -12,6 +12,7 @@
 
 #include "core/strings.h"
 #include "services/sqs/engine.h"
+#include "trace/recorder.h"
 
 namespace stratus::services::sqs {
 
@@ -75,7 +76,7 @@ class Timer {
   std::thread thread_;
 };
 
-class SqsService final : public aws::Service {
+class SqsService final : public aws::Service, public aws::QueueSink {
  public:
   explicit SqsService(aws::ServiceContext& context)
       : aws::Service(Descriptor{.name = "sqs",
@@ -96,7 +97,61 @@ class SqsService final : public aws::Service {
     STRATUS_RETURN_IF_ERROR(engine_.Load());
     timer_ = std::make_unique<Timer>();
     sweeper_ = std::thread([this] { SweepLoop(); });
+    // Other services may enqueue directly from now on (the queues are loaded).
+    context_.clients.queues.store(this, std::memory_order_release);
     return Status::Ok();
+  }
+
+  // aws::QueueSink: SNS deliveries, without the JSON request, validation and answer of a
+  // SendMessageBatch call. Recorded as that call would be: one segment per batch, child of the
+  // caller's hop, whose header every message carries as AWSTraceHeader.
+  void Send(Batch batch, std::function<void(std::vector<Status>)> done) override {
+    Scope s;
+    auto parts = Split(batch.queue_arn, ':');
+    s.region = parts.size() > 3 ? parts[3] : std::string();
+    s.account = parts.size() > 4 ? parts[4] : std::string();
+    s.sender_id = StartsWith(batch.principal_arn, "arn:") ? s.account : std::string(kSnsSenderId);
+    int64_t now_ms = context_.clock.NowMillis();
+    trace::TraceContext hop = batch.trace.trace_id.empty()
+                                  ? trace::BeginHop(std::nullopt, now_ms / 1000)
+                                  : batch.trace.Child();
+    s.trace_header = hop.DownstreamHeader();
+    std::vector<Engine::SendInput> inputs(batch.messages.size());
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      aws::QueueSink::Message& m = batch.messages[i];
+      inputs[i].body = std::move(m.body);
+      inputs[i].attributes = std::move(m.attributes);
+      inputs[i].group = std::move(m.group_id);
+      inputs[i].dedup = std::move(m.deduplication_id);
+    }
+    auto started = std::chrono::steady_clock::now();
+    engine_.SendDirectAsync(
+        s, batch.queue_arn, std::move(inputs),
+        [this, hop = std::move(hop), now_ms, started, region = s.region,
+         done = std::move(done)](std::vector<Result<Json>> results) {
+          std::vector<Status> statuses;
+          statuses.reserve(results.size());
+          int status = 200;
+          for (auto& r : results) {
+            if (r.ok()) {
+              statuses.emplace_back(Status::Ok());
+            } else {
+              status = r.error().http_status;
+              statuses.emplace_back(std::move(r).error());
+            }
+          }
+          if (hop.sampled) {
+            double secs =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+            double start = static_cast<double>(now_ms) / 1000.0;
+            trace::Segment seg = trace::NewSegment(hop, "sqs", "", start);
+            seg.end_time = start + secs;
+            seg.aws = Json{{"operation", "SendMessageBatch"}, {"region", region}};
+            trace::SetHttpStatus(seg, status);
+            context_.tracer.Record(std::move(seg));
+          }
+          done(std::move(statuses));
+        });
   }
 
   // Shutting down: every long poll answers now with what it has (usually nothing).
@@ -119,6 +174,8 @@ class SqsService final : public aws::Service {
       if (stopping_) return;
       stopping_ = true;
     }
+    aws::QueueSink* self = this;
+    context_.clients.queues.compare_exchange_strong(self, nullptr);
     cv_.notify_all();
     if (sweeper_.joinable()) sweeper_.join();
     if (timer_) timer_->Stop();

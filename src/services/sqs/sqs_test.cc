@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <future>
 #include <set>
 #include <thread>
 
@@ -210,6 +211,56 @@ TEST_F(EngineTest, FifoDeduplicatesWithinFiveMinutesAndBlocksGroups) {
   auto missing = engine_->SendMessage(scope_, Json{{"QueueUrl", url}, {"MessageBody", "x"}});
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().code, "MissingParameter");
+}
+
+TEST_F(EngineTest, DirectSendsKeepSendMessageBatchSemantics) {
+  std::string url = Create("d.fifo", Json{{"FifoQueue", "true"}});
+  std::string arn = "arn:aws:sqs:us-east-1:000000000000:d.fifo";
+  auto send = [&](const std::string& queue_arn, std::vector<Engine::SendInput> in) {
+    std::promise<std::vector<Result<Json>>> p;
+    auto f = p.get_future();
+    engine_->SendDirectAsync(scope_, queue_arn, std::move(in),
+                             [&p](std::vector<Result<Json>> r) { p.set_value(std::move(r)); });
+    return f.get();
+  };
+  auto input = [](std::string body, std::string group, std::string dedup) {
+    Engine::SendInput m;
+    m.body = std::move(body);
+    m.group = std::move(group);
+    m.dedup = std::move(dedup);
+    m.attributes = Json{{"k", {{"DataType", "String"}, {"StringValue", "v"}}}};
+    return m;
+  };
+  std::vector<Engine::SendInput> in;
+  in.push_back(input("one", "g", "d1"));
+  in.push_back(input("dup", "g", "d1"));  // same dedup id: answered as the first, not stored
+  in.push_back(input("two", "g", "d2"));
+  in.push_back(input("nogroup", "", "d3"));
+  auto r = send(arn, std::move(in));
+  ASSERT_EQ(r.size(), 4u);
+  ASSERT_TRUE(r[0].ok() && r[1].ok() && r[2].ok());
+  EXPECT_EQ((*r[1])["MessageId"], (*r[0])["MessageId"]);
+  EXPECT_EQ((*r[0])["MD5OfMessageBody"], Md5OfBody("one"));
+  EXPECT_EQ((*r[0])["MD5OfMessageAttributes"],
+            Md5OfAttributes(Json{{"k", {{"DataType", "String"}, {"StringValue", "v"}}}}));
+  ASSERT_FALSE(r[3].ok());
+  EXPECT_EQ(r[3].error().code, "MissingParameter");
+  Json got = Receive(url, 10);
+  ASSERT_EQ(got.size(), 2u);  // the duplicate was not stored; the group's messages in order
+  EXPECT_EQ(got[0]["Body"], "one");
+  EXPECT_EQ(got[1]["Body"], "two");
+
+  auto missing = send("arn:aws:sqs:us-east-1:000000000000:nope", [&] {
+    std::vector<Engine::SendInput> v;
+    v.push_back(input("x", "", ""));
+    v.push_back(input("y", "", ""));
+    return v;
+  }());
+  ASSERT_EQ(missing.size(), 2u);
+  for (const auto& m : missing) {
+    ASSERT_FALSE(m.ok());
+    EXPECT_EQ(m.error().code, "QueueDoesNotExist");
+  }
 }
 
 TEST_F(EngineTest, RedrivesToTheDeadLetterQueueAfterMaxReceiveCount) {
