@@ -286,6 +286,80 @@ TEST(SqliteStoreTest, WriteAsyncErrorsChainingAndClose) {
   EXPECT_EQ(c.error().code, "ServiceUnavailable");
 }
 
+// SyncBeforeCommit: one call per key per batch, after every function of the batch and before
+// its commit; a failing sync rolls the whole batch back; a failed function's sync is not run.
+TEST(SqliteStoreTest, PreCommitSyncsRunOncePerBatchBeforeTheCommit) {
+  TempDir dir;
+  auto store = MustOpen(DiskOptions(dir));
+  ASSERT_NE(store, nullptr);
+  std::atomic<int> functions_run{0};
+  std::atomic<int> syncs{0};
+  std::atomic<int> functions_at_sync{-1};
+  int key_a = 0;
+  int key_b = 0;
+  auto sync_a = [&]() -> Status {
+    ++syncs;
+    functions_at_sync = functions_run.load();
+    return Status::Ok();
+  };
+  constexpr int kWrites = 8;
+  std::vector<std::future<Status>> results;
+  {
+    WriterGate gate(*store);
+    for (int i = 0; i < kWrites; ++i) {
+      results.push_back(std::async(std::launch::async, [&, i] {
+        return store->Write([&, i](WriteTxn& txn) -> Status {
+          STRATUS_RETURN_IF_ERROR(txn.SyncBeforeCommit(&key_a, sync_a));
+          ++functions_run;
+          return txn.Put("p/" + std::to_string(i), "v");
+        });
+      }));
+    }
+    // A failing function's sync must not run.
+    results.push_back(std::async(std::launch::async, [&] {
+      return store->Write([&](WriteTxn& txn) -> Status {
+        STRATUS_RETURN_IF_ERROR(txn.SyncBeforeCommit(&key_b, [] {
+          ADD_FAILURE() << "the sync of a rolled-back function ran";
+          return Status::Ok();
+        }));
+        return InternalFailure("the function fails");
+      });
+    }));
+    gate.ReleaseWhenQueued(kWrites + 1);
+  }
+  for (int i = 0; i < kWrites; ++i) STRATUS_EXPECT_OK(results[static_cast<size_t>(i)].get());
+  EXPECT_FALSE(results.back().get().ok());
+  EXPECT_EQ(syncs.load(), 1);
+  EXPECT_EQ(functions_at_sync.load(), kWrites);
+
+  // A failing sync fails every write of its batch, including one that asked for no sync.
+  std::vector<std::future<Status>> failing;
+  {
+    WriterGate gate(*store);
+    failing.push_back(std::async(std::launch::async, [&] {
+      return store->Write([&](WriteTxn& txn) -> Status {
+        STRATUS_RETURN_IF_ERROR(
+            txn.SyncBeforeCommit(&key_a, [] { return InternalFailure("cannot sync x"); }));
+        return txn.Put("f/1", "v");
+      });
+    }));
+    failing.push_back(std::async(std::launch::async, [&] {
+      return store->Write([&](WriteTxn& txn) { return txn.Put("f/2", "v"); });
+    }));
+    gate.ReleaseWhenQueued(2);
+  }
+  for (auto& f : failing) {
+    Status st = f.get();
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().message, "cannot sync x");
+  }
+  EXPECT_FALSE(store->Get("f/1")->has_value());
+  EXPECT_FALSE(store->Get("f/2")->has_value());
+  // The store goes on.
+  STRATUS_EXPECT_OK(store->Put("f/3", "v"));
+  EXPECT_TRUE(store->Get("f/3")->has_value());
+}
+
 TEST(SqliteStoreTest, FailingWriterDoesNotAffectOthersInItsBatch) {
   TempDir dir;
   CheckBatchIsolation(DiskOptions(dir));

@@ -157,6 +157,14 @@ class SqliteWriteTxn final : public WriteTxn {
     }
   }
 
+  Status SyncBeforeCommit(const void* key, std::function<Status()> sync) override {
+    for (const auto& [k, fn] : syncs_) {
+      if (k == key) return Status::Ok();
+    }
+    syncs_.emplace_back(key, std::move(sync));
+    return Status::Ok();
+  }
+
   // Store::Lease inside this transaction.
   Result<std::vector<QueueItem>> LeaseItems(std::string_view queue, size_t max, int64_t now_ms,
                                             int64_t lease_ms);
@@ -170,6 +178,8 @@ class SqliteWriteTxn final : public WriteTxn {
   // when the function ignored it.
   const std::optional<Error>& storage_error() const { return storage_error_; }
   std::vector<std::string> TakeTopics() { return std::move(topics_); }
+  using PreCommitSync = std::pair<const void*, std::function<Status()>>;
+  std::vector<PreCommitSync> TakeSyncs() { return std::move(syncs_); }
 
  private:
   // After a storage failure the transaction is dead: SQLite may already have rolled it back, and
@@ -206,6 +216,7 @@ class SqliteWriteTxn final : public WriteTxn {
   Db& db_;
   const Clock& clock_;
   std::vector<std::string> topics_;
+  std::vector<PreCommitSync> syncs_;  // SyncBeforeCommit, one per key
   std::optional<Error> storage_error_;
 };
 

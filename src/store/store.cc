@@ -23,6 +23,10 @@ ScanOptions PrefixScan(std::string_view prefix, size_t limit, bool reverse) {
   return options;
 }
 
+Status WriteTxn::SyncBeforeCommit(const void* /*key*/, std::function<Status()> sync) {
+  return sync();
+}
+
 void Store::WriteAsync(std::function<Status(WriteTxn&)> fn, std::function<void(Status)> done) {
   // Backends without a native asynchronous path: synchronous, on the caller's thread.
   done(Write(fn));

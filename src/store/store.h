@@ -97,6 +97,14 @@ class WriteTxn : public ReadTxn {
   // commit: writes grouped into one commit that notify the same topic wake its watchers once).
   // Nothing is delivered when the transaction is rolled back.
   virtual void Notify(std::string_view topic) = 0;
+  // Asks the store to call `sync` after this transaction's function has returned and before the
+  // physical commit that carries it is made durable, on the writer thread; every transaction of
+  // one physical commit passing the same `key` shares one call (one fdatasync of a file covers
+  // all their appends). `sync` must be safe to call from the writer thread and must not call back
+  // into the store. If it fails, the whole physical commit is rolled back and every transaction
+  // in it fails with that error. The default (backends without group commit) calls `sync` at
+  // once and returns its result.
+  virtual Status SyncBeforeCommit(const void* key, std::function<Status()> sync);
 };
 
 struct StoreStats {
