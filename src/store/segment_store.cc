@@ -12,7 +12,6 @@
 #include <cstring>
 #include <filesystem>
 #include <future>
-#include <set>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -296,18 +295,7 @@ Status SegmentStore::Recover() {
   return Status::Ok();
 }
 
-void SegmentStore::AppendAsync(std::string_view data, AppendDone done) {
-  if (data.empty()) {
-    done(InternalFailure("segment store: empty append"));
-    return;
-  }
-  const uint32_t crc = SegmentCrc32c(data);
-  std::unique_lock lock(mu_);
-  if (stopping_) {
-    lock.unlock();
-    done(Error("ServiceUnavailable", "The server is shutting down.", 503));
-    return;
-  }
+Result<Extent> SegmentStore::WriteLocked(std::string_view data, uint32_t crc) {
   if (!active_ || (active_end_ > 0 && active_end_ + data.size() > options_.segment_bytes)) {
     if (active_) {
       sealed_since_compact_ = true;
@@ -320,10 +308,12 @@ void SegmentStore::AppendAsync(std::string_view data, AppendDone done) {
       Error err = IoError("cannot create", path);
       if (fd >= 0) ::close(fd);
       active_.reset();
-      lock.unlock();
-      done(std::move(err));
-      return;
+      return err;
     }
+    // Reserve the segment's blocks up front (the size stays 0): an append then allocates no
+    // blocks, so its fdatasync writes the data and the new size only. Best effort: a file system
+    // without fallocate allocates as it goes.
+    (void)::fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(options_.segment_bytes));
     active_ = std::make_shared<File>(segment, fd);
     active_end_ = 0;
     files_[segment] = active_;
@@ -337,10 +327,7 @@ void SegmentStore::AppendAsync(std::string_view data, AppendDone done) {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       // Nothing past active_end_ counts: the next append writes over whatever landed.
-      Error err = IoError("cannot write", PathOf(extent.segment));
-      lock.unlock();
-      done(std::move(err));
-      return;
+      return IoError("cannot write", PathOf(extent.segment));
     }
     p += n;
     at += n;
@@ -349,14 +336,69 @@ void SegmentStore::AppendAsync(std::string_view data, AppendDone done) {
   active_end_ += data.size();
   ++pins_[extent.segment];
   ++stats_.appends;
-  if (!options_.fsync) {
-    lock.unlock();
-    done(extent);
+  return extent;
+}
+
+void SegmentStore::AppendAsync(std::string_view data, AppendDone done) {
+  if (data.empty()) {
+    done(InternalFailure("segment store: empty append"));
     return;
   }
-  pending_.push_back(Pending{extent, std::move(done), active_});
+  const uint32_t crc = SegmentCrc32c(data);
+  std::unique_lock lock(mu_);
+  if (stopping_) {
+    lock.unlock();
+    done(Error("ServiceUnavailable", "The server is shutting down.", 503));
+    return;
+  }
+  Result<Extent> extent = WriteLocked(data, crc);
+  if (!extent.ok() || !options_.fsync) {
+    lock.unlock();
+    done(std::move(extent));
+    return;
+  }
+  pending_.push_back(Pending{*extent, std::move(done), active_});
   lock.unlock();
   flush_cv_.notify_one();
+}
+
+Result<Extent> SegmentStore::AppendForCommit(std::string_view data) {
+  if (data.empty()) return InternalFailure("segment store: empty append");
+  const uint32_t crc = SegmentCrc32c(data);
+  std::lock_guard lock(mu_);
+  if (stopping_) return Error("ServiceUnavailable", "The server is shutting down.", 503);
+  STRATUS_ASSIGN_OR_RETURN(Extent extent, WriteLocked(data, crc));
+  if (options_.fsync &&
+      std::none_of(dirty_.begin(), dirty_.end(), [&](const auto& f) { return f == active_; })) {
+    dirty_.push_back(active_);
+  }
+  return extent;
+}
+
+Status SegmentStore::SyncDirty() {
+  std::vector<std::shared_ptr<File>> files;
+  {
+    std::lock_guard lock(mu_);
+    files.swap(dirty_);
+  }
+  // Taken before the fdatasync starts: every write made before this call is covered; later ones
+  // mark their file dirty again for the next batch.
+  std::optional<Error> failed;
+  for (const auto& file : files) {
+    bool ok = ::fdatasync(file->fd) == 0;
+    std::lock_guard lock(mu_);
+    ++stats_.syncs;
+    ++stats_.commit_syncs;
+    if (!ok || broken_.contains(file->segment)) {
+      if (!ok) failed = IoError("cannot sync", PathOf(file->segment));
+      if (!failed) failed = InternalFailure("segment store: a sync of this segment failed before");
+      // The file's state is unknown: nothing more is named in it, later appends go elsewhere.
+      broken_.insert(file->segment);
+      if (active_ == file) active_.reset();
+    }
+  }
+  if (failed) return *failed;
+  return Status::Ok();
 }
 
 Result<Extent> SegmentStore::Append(std::string_view data) {
@@ -406,13 +448,28 @@ void SegmentStore::FlushLoop() {
     lock.lock();
     stats_.syncs += static_cast<int64_t>(synced.size());
     // After a failed sync the file's state is unknown: later appends go to a new one.
-    if (failed) active_.reset();
+    if (failed) {
+      for (const auto& [file, ok] : synced) {
+        if (!ok) broken_.insert(file->segment);
+      }
+      active_.reset();
+    }
   }
 }
 
 Status SegmentStore::Reference(WriteTxn& txn, std::string_view id, const Extent& extent) {
   if (id.empty() || id.size() > kMaxIdBytes) {
     return InternalFailure("segment store: bad extent id");
+  }
+  if (options_.fsync) {
+    {
+      std::lock_guard lock(mu_);
+      if (broken_.contains(extent.segment)) {
+        return InternalFailure("segment store: the bytes were written to a segment whose sync "
+                               "failed");
+      }
+    }
+    STRATUS_RETURN_IF_ERROR(txn.SyncBeforeCommit(this, [this] { return SyncDirty(); }));
   }
   std::string key = ExtentKey(id);
   STRATUS_ASSIGN_OR_RETURN(auto existing, txn.Get(key));

@@ -42,6 +42,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -77,6 +78,7 @@ uint32_t SegmentCrc32c(std::string_view data);
 struct SegmentStats {
   int64_t appends = 0;
   int64_t syncs = 0;              // fdatasync calls made for appends (one per group)
+  int64_t commit_syncs = 0;       // of which pre-commit syncs on the store's writer thread
   int64_t compacted_segments = 0; // segments whose live extents were copied and flipped
   int64_t retired_segments = 0;   // segment files removed (compacted or emptied)
   int64_t moved_bytes = 0;        // live bytes copied by compaction
@@ -99,11 +101,19 @@ class SegmentStore {
   void AppendAsync(std::string_view data, AppendDone done);
   // The blocking form of AppendAsync. Must not be called from the flusher thread.
   Result<Extent> Append(std::string_view data);
+  // Writes `data` (1 byte at least) at the end of the active segment and answers at once, before
+  // any sync: the extent is pinned until Settle, and may be named only by a transaction that
+  // calls Reference — Reference asks the Store to fdatasync the segment on its writer thread just
+  // before that transaction's group commit (WriteTxn::SyncBeforeCommit), so one segment sync and
+  // one WAL fsync cover a whole batch of PUTs, in that order, with no hand-off between them.
+  Result<Extent> AppendForCommit(std::string_view data);
   // Ends the pin of an appended extent: its referencing commit has ended (either way). Once.
   void Settle(const Extent& extent);
 
   // Within the caller's transaction: `id` (1..128 bytes) names `extent`; its segment's live
-  // bytes grow. An id already naming an extent is an error (a bug).
+  // bytes grow, and the commit is made durable only after every segment write made before this
+  // call has been fdatasync'd (SyncBeforeCommit). An id already naming an extent is an error (a
+  // bug), and so is an extent in a segment whose sync failed.
   Status Reference(WriteTxn& txn, std::string_view id, const Extent& extent);
   // Within the caller's transaction: `id` no longer names anything; its segment's live bytes
   // shrink. An unknown id is not an error (nothing to release).
@@ -142,6 +152,10 @@ class SegmentStore {
   void FlushLoop();
   void CompactLoop();
   Result<int64_t> CompactSegment(uint64_t segment);
+  // Writes at the end of the active segment (opening a new one when needed); mu_ held.
+  Result<Extent> WriteLocked(std::string_view data, uint32_t crc);
+  // fdatasyncs every file written by AppendForCommit since the last call (the pre-commit sync).
+  Status SyncDirty();
   Status RetireIfEmpty(uint64_t segment, int64_t now_ms, bool& retired);
   void UnlinkDue(int64_t now_ms);
 
@@ -161,6 +175,8 @@ class SegmentStore {
   std::vector<std::pair<uint64_t, int64_t>> unlink_at_;  // guarded by mu_; retired segments
   bool sealed_since_compact_ = false;    // guarded by mu_
   bool flush_paused_ = false;            // guarded by mu_ (PauseFlusherForTest)
+  std::vector<std::shared_ptr<File>> dirty_;  // guarded by mu_; AppendForCommit, not synced
+  std::set<uint64_t> broken_;            // guarded by mu_; segments whose fdatasync failed
   SegmentStats stats_;                   // guarded by mu_
   std::mutex compact_mu_;                // one compaction at a time
   std::thread flusher_;

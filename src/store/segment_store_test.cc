@@ -121,6 +121,80 @@ TEST_F(SegmentStoreTest, AppendsWhileASyncIsHeldAreAnsweredByOneSync) {
   EXPECT_FALSE(segments_->Read(extents[3], 6, 3).ok());
 }
 
+// AppendForCommit answers before any sync; the commits that name the extents fdatasync the
+// segment once per batch on the store's writer, and a batch that names nothing new syncs nothing.
+TEST_F(SegmentStoreTest, AppendForCommitIsSyncedOncePerBatchBeforeItsCommit) {
+  constexpr int kAppends = 16;
+  std::vector<Extent> extents;
+  for (int i = 0; i < kAppends; ++i) {
+    auto e = segments_->AppendForCommit(fmt::format("v{:02}", i));
+    ASSERT_TRUE(e.ok()) << e.error().message;
+    extents.push_back(*e);
+  }
+  EXPECT_EQ(segments_->Stats().syncs, 0);
+  EXPECT_EQ(segments_->Stats().appends, kAppends);
+  // One transaction naming all of them: one pre-commit sync.
+  STRATUS_ASSERT_OK(store_->Write([&](WriteTxn& txn) -> Status {
+    for (int i = 0; i < kAppends; ++i) {
+      STRATUS_RETURN_IF_ERROR(segments_->Reference(txn, fmt::format("id{}", i),
+                                                   extents[static_cast<size_t>(i)]));
+    }
+    return Status::Ok();
+  }));
+  for (const Extent& e : extents) segments_->Settle(e);
+  EXPECT_EQ(segments_->Stats().syncs, 1);
+  EXPECT_EQ(segments_->Stats().commit_syncs, 1);
+  // Concurrent PUT-like callers: at most one sync per commit batch, never more than appends.
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        auto e = segments_->AppendForCommit(fmt::format("t{}-{}", t, i));
+        ASSERT_TRUE(e.ok());
+        STRATUS_EXPECT_OK(store_->Write([&](WriteTxn& txn) {
+          return segments_->Reference(txn, fmt::format("t{}/{}", t, i), *e);
+        }));
+        segments_->Settle(*e);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  SegmentStats st = segments_->Stats();
+  EXPECT_EQ(st.appends, kAppends + 80);
+  EXPECT_GE(st.commit_syncs, 2);
+  EXPECT_LE(st.commit_syncs, 81);
+  EXPECT_LE(st.commit_syncs, store_->Stats().batches);
+  EXPECT_EQ(ReadId("t3/7"), "t3-7");
+  EXPECT_EQ(ReadId("id5"), "v05");
+  // A commit that names no new bytes syncs nothing.
+  int64_t before = segments_->Stats().syncs;
+  auto e = segments_->AppendForCommit("late");
+  ASSERT_TRUE(e.ok());
+  STRATUS_ASSERT_OK(store_->Write([&](WriteTxn& txn) {
+    return segments_->Reference(txn, "late", *e);
+  }));
+  segments_->Settle(*e);
+  EXPECT_EQ(segments_->Stats().syncs, before + 1);
+  STRATUS_ASSERT_OK(store_->Write([&](WriteTxn& txn) { return segments_->Unreference(txn, "late"); }));
+  Drop("id0");
+  EXPECT_EQ(segments_->Stats().syncs, before + 1);
+  // Survives a restart like an Append.
+  Reopen();
+  EXPECT_EQ(ReadId("t0/0"), "t0-0");
+  EXPECT_EQ(ReadId("late"), "<missing>");
+}
+
+// Written by AppendForCommit but never committed: restart truncates it.
+TEST_F(SegmentStoreTest, AppendForCommitWithoutACommitIsTruncatedAtRestart) {
+  Extent kept = Put("kept", "kept-bytes");
+  auto e = segments_->AppendForCommit("never-committed");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(FileSize(kept.segment), kept.length + e->length);
+  Reopen();
+  EXPECT_EQ(FileSize(kept.segment), kept.length);
+  EXPECT_EQ(ReadId("kept"), "kept-bytes");
+}
+
 TEST_F(SegmentStoreTest, ConcurrentAppendersGetDisjointExtents) {
   std::vector<std::thread> threads;
   std::vector<std::vector<Extent>> got(4);

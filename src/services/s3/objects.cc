@@ -225,11 +225,12 @@ Result<ObjectRecord> S3Store::CommitObject(const RequestInfo& req, const std::st
                                            const ExtraWrites& extra) {
   PendingCommit p{req,  bucket, key,   std::move(rec), std::move(inline_bytes),
                   event_name, check, extra, std::nullopt};
-  // Small data goes to the segment store first: synced before the commit that names it.
+  // Small data goes to the segment store first; the store's writer syncs the segment before the
+  // commit that names it (SegmentStore::Reference).
   if (p.inline_bytes) {
     p.rec.segment = false;
     if (segments_ && !p.inline_bytes->empty()) {
-      STRATUS_ASSIGN_OR_RETURN(p.extent, segments_->Append(*p.inline_bytes));
+      STRATUS_ASSIGN_OR_RETURN(p.extent, segments_->AppendForCommit(*p.inline_bytes));
       p.rec.segment = true;
     }
   }
@@ -269,17 +270,16 @@ void S3Store::CommitObjectAsync(const RequestInfo& req, std::string bucket, std:
     commit();
     return;
   }
-  // The bytes are appended (and group-synced) first; the commit that names them follows from
-  // the segment store's flusher thread.
-  segments_->AppendAsync(*p->inline_bytes, [p, finish, commit](Result<store::Extent> e) {
-    if (!e.ok()) {
-      (*finish)(std::move(e).error());
-      return;
-    }
-    p->extent = *e;
-    p->rec.segment = true;
-    commit();
-  });
+  // The bytes are written to the active segment here; the store's writer fdatasyncs the segment
+  // once for every append its batch names, then commits it (one hand-off, two syncs per batch).
+  Result<store::Extent> e = segments_->AppendForCommit(*p->inline_bytes);
+  if (!e.ok()) {
+    (*finish)(std::move(e).error());
+    return;
+  }
+  p->extent = *e;
+  p->rec.segment = true;
+  commit();
 }
 
 Result<std::optional<std::string>> S3Store::LoadInline(store::ReadTxn& txn,
