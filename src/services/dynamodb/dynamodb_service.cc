@@ -130,7 +130,7 @@ class DynamoDbService final : public aws::Service {
     Async("UpdateItem", &Engine::UpdateItemAsync);
     Async("DeleteItem", &Engine::DeleteItemAsync);
     Data("Query", &Engine::QueryWire, aws::Mode::kInline);
-    Data("Scan", &Engine::Scan);
+    Data("Scan", &Engine::ScanWire);
     Data("BatchGetItem", &Engine::BatchGetItem, aws::Mode::kInline);
     Async("BatchWriteItem", &Engine::BatchWriteItemAsync);
     Data("TransactGetItems", &Engine::TransactGetItems, aws::Mode::kInline);

@@ -88,12 +88,13 @@ class Engine {
   Result<Json> UpdateItem(const Scope& s, Json in);
   Result<Json> DeleteItem(const Scope& s, Json in);
   Result<Json> Query(const Scope& s, Json in);
-  // GetItem and Query answering for the wire: the stored items' JSON text is spliced into the
+  // GetItem, Query and Scan answering for the wire: the stored items' JSON text is spliced into the
   // output as it is (aws/protocol/wire_json.h: Item, Items hold WireJson values) instead of
   // being parsed into a DOM only for the codec to write it back; items a projection cuts down
-  // are re-encoded. Otherwise exactly GetItem and Query.
+  // are re-encoded. Otherwise exactly GetItem, Query and Scan.
   Result<Json> GetItemWire(const Scope& s, Json in);
   Result<Json> QueryWire(const Scope& s, Json in);
+  Result<Json> ScanWire(const Scope& s, Json in);
   Result<Json> Scan(const Scope& s, Json in);
   Result<Json> BatchGetItem(const Scope& s, Json in);
   Result<Json> BatchWriteItem(const Scope& s, Json in);
@@ -154,6 +155,7 @@ class Engine {
                    Done done);
   Result<Json> ReadOneItem(const Scope& s, Json in, bool wire);
   Result<Json> RunQuery(const Scope& s, Json in, bool wire);
+  Result<Json> RunScan(const Scope& s, Json in, bool wire);
   // The shared front half of PutItem/UpdateItem/DeleteItem.
   Result<WriteOp> PrepareSingle(const Scope& s, WriteOp::Kind kind, Json in);
 

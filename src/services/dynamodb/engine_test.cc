@@ -115,8 +115,8 @@ TEST_F(EngineTest, IndexEntriesFollowTheItemInOneTransaction) {
             "Actual: S IndexName: byG");
 }
 
-// GetItemWire/QueryWire splice the stored text; parsed back, their answers are GetItem's and
-// Query's, with numbers as normalized when written ("1.50" -> "1.5").
+// GetItemWire/QueryWire/ScanWire splice the stored text; parsed back, their answers are
+// GetItem's, Query's and Scan's, with numbers as normalized when written ("1.50" -> "1.5").
 TEST_F(EngineTest, WireAnswersAreTheDomAnswers) {
   CreateTable("t", "N", {{"AttributeDefinitions", {{{"AttributeName", "l"}, {"AttributeType", "S"}}}},
                          {"LocalSecondaryIndexes",
@@ -160,6 +160,16 @@ TEST_F(EngineTest, WireAnswersAreTheDomAnswers) {
     Json wire = Ok(engine_->QueryWire(scope_, q));
     EXPECT_EQ(wire.contains("Items"), dom.contains("Items")) << q.dump();
     if (wire.contains("Items")) EXPECT_TRUE(aws::IsWireJson(wire["Items"])) << q.dump();
+    EXPECT_EQ(unwire(wire), dom) << q.dump();
+  }
+  for (Json q : std::vector<Json>{{{"Limit", 4}},
+                                  {{"FilterExpression", "n > :z"}, {"ExpressionAttributeValues", {{":z", N("20")}}}},
+                                  {{"ProjectionExpression", "l, m.b"}, {"Segment", 1}, {"TotalSegments", 2}},
+                                  {{"IndexName", "byL"}, {"Limit", 2}}}) {
+    q["TableName"] = "t";
+    Json dom = Ok(engine_->Scan(scope_, q));
+    Json wire = Ok(engine_->ScanWire(scope_, q));
+    EXPECT_TRUE(aws::IsWireJson(wire["Items"])) << q.dump();
     EXPECT_EQ(unwire(wire), dom) << q.dump();
   }
   Json first = Ok(engine_->Query(scope_, {{"TableName", "t"}, {"KeyConditionExpression", "pk = :p"},

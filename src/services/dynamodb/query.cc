@@ -380,7 +380,10 @@ Result<Json> Engine::RunQuery(const Scope& s, Json in, bool wire) {
   return out;
 }
 
-Result<Json> Engine::Scan(const Scope& s, Json in) {
+Result<Json> Engine::Scan(const Scope& s, Json in) { return RunScan(s, std::move(in), false); }
+Result<Json> Engine::ScanWire(const Scope& s, Json in) { return RunScan(s, std::move(in), true); }
+
+Result<Json> Engine::RunScan(const Scope& s, Json in, bool wire) {
   STRATUS_RETURN_IF_ERROR(CheckExpressionMix(in, {"AttributesToGet", "ScanFilter", "ConditionalOperator"},
                                              {"ProjectionExpression", "FilterExpression"}));
   bool has_seg = in.contains("Segment"), has_total = in.contains("TotalSegments");
@@ -435,6 +438,7 @@ Result<Json> Engine::Scan(const Scope& s, Json in) {
   r.index = index;
   r.fetch_base = index && !index->global && index->projection != "ALL" &&
                  (p.select == "ALL_ATTRIBUTES" || !p.projection.empty());
+  r.wire = wire;
   STRATUS_ASSIGN_OR_RETURN(Json out, ReadRange(store_, r));
   AddConsumedCapacity(out, in, name, 0.5);
   return out;
