@@ -337,6 +337,40 @@ TEST(EngineTest, ItemReaderFailureIsCatchable) {
   EXPECT_NE(std::find(types.begin(), types.end(), "MapStateFailed"), types.end());
 }
 
+// A state's output over 256 KiB fails the state with States.DataLimitExceeded in standard
+// executions (measured as the history event's text) and in express ones (measured without
+// writing it), and the two agree at the edge, escapes and nesting included.
+TEST(EngineTest, StateOutputOverTheLimitFailsInBothModes) {
+  auto def = Def(R"J({"StartAt":"Build","States":{
+    "Build":{"Type":"Pass","Parameters":{"a.$":"$.s","n":[1,-2,true,null,{"k\"":"\n"}]},"End":true}}})J");
+  constexpr size_t kLimit = 256 * 1024;
+  // The output text is {"a":"<s>","n":[1,-2,true,null,{"k\"":"\n"}]}: its length without <s>.
+  const size_t fixed = DumpJson(Json{{"a", ""}, {"n", Json::parse(R"J([1,-2,true,null,{"k\"":"\n"}])J")}}).size();
+  for (bool history : {true, false}) {
+    for (size_t extra : {size_t{0}, size_t{1}}) {
+      // Part of the string is quotes (written as 2 bytes each), so escapes count toward the limit.
+      const size_t budget = kLimit - fixed + extra;  // bytes the string takes when written
+      const size_t quotes = budget / 4;
+      std::string text(budget - 2 * quotes, 'x');
+      text += std::string(quotes, '"');
+      ASSERT_EQ(DumpJson(Json(text)).size(), budget + 2);
+      FakeHost host;
+      Execution e(def, TestInfo(), host, history);
+      e.Start(Json{{"s", text}});
+      host.FireAll(e);
+      SCOPED_TRACE(history ? "standard" : "express");
+      SCOPED_TRACE(extra ? "one byte over" : "at the limit");
+      if (extra == 0) {
+        ASSERT_EQ(e.status(), ExecutionStatus::kSucceeded) << e.error() << ": " << e.cause();
+        EXPECT_EQ(DumpJson(e.output()).size(), kLimit);
+      } else {
+        ASSERT_EQ(e.status(), ExecutionStatus::kFailed);
+        EXPECT_EQ(e.error(), "States.DataLimitExceeded");
+      }
+    }
+  }
+}
+
 TEST(EngineTest, EndlessLoopStopsAtTheHistoryLimit) {
   auto def = Def(R"J({"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},
     "B":{"Type":"Choice","Choices":[{"Variable":"$.x","IsPresent":true,"Next":"Done"}],"Default":"A"},

@@ -1,5 +1,6 @@
 // Pass, Task, Choice, Wait, Succeed and Fail; the data flow of both query languages; Retry and
 // Catch.
+#include <charconv>
 #include <cmath>
 #include <random>
 
@@ -16,6 +17,65 @@ namespace {
 constexpr size_t kMaxPayloadBytes = 256 * 1024;
 
 bool IsRuntimeError(const std::string& e) { return e == "States.Runtime"; }
+
+// Adds the length of `text` as a JSON string (quotes and escapes as DumpJson writes them).
+void AddJsonStringLength(const std::string& text, size_t& n) {
+  n += 2;
+  for (unsigned char c : text) {
+    if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t') {
+      n += 2;
+    } else {
+      n += c < 0x20 ? 6 : 1;
+    }
+  }
+}
+
+// Adds the length of `j`'s compact JSON text to `n` without writing it, and stops walking once
+// `n` is past `limit` (then only "more than limit" is known). Numbers are counted as their
+// shortest round-trip form, which can differ from DumpJson's by a byte or two (DumpJson writes
+// 1.0 where this counts 1); the 256 KiB limit does not hinge on that.
+void AddJsonTextLength(const Json& j, size_t limit, size_t& n) {
+  if (n > limit) return;
+  char buf[32];
+  switch (j.type()) {
+    case Json::value_t::null: n += 4; return;
+    case Json::value_t::boolean: n += j.get<bool>() ? 4 : 5; return;
+    case Json::value_t::number_integer:
+      n += std::to_chars(buf, buf + sizeof buf, j.get<int64_t>()).ptr - buf;
+      return;
+    case Json::value_t::number_unsigned:
+      n += std::to_chars(buf, buf + sizeof buf, j.get<uint64_t>()).ptr - buf;
+      return;
+    case Json::value_t::number_float:
+      n += std::to_chars(buf, buf + sizeof buf, j.get<double>()).ptr - buf;
+      return;
+    case Json::value_t::string: AddJsonStringLength(j.get_ref<const std::string&>(), n); return;
+    case Json::value_t::array:
+      n += j.empty() ? 2 : 1 + j.size();  // brackets and the commas between items
+      for (const Json& item : j) {
+        AddJsonTextLength(item, limit, n);
+        if (n > limit) return;
+      }
+      return;
+    case Json::value_t::object:
+      n += j.empty() ? 2 : 1 + j.size();  // braces and the commas between members
+      for (auto it = j.begin(); it != j.end(); ++it) {
+        AddJsonStringLength(it.key(), n);
+        n += 1;  // the colon
+        AddJsonTextLength(it.value(), limit, n);
+        if (n > limit) return;
+      }
+      return;
+    default: n += DumpJson(j).size(); return;
+  }
+}
+
+// True when `j`'s compact JSON text is longer than `limit` bytes.
+bool JsonTextLongerThan(const Json& j, size_t limit) {
+  size_t n = 0;
+  AddJsonTextLength(j, limit, n);
+  return n > limit;
+}
 
 std::string TypeOfJson(const Json& v) {
   if (v.is_array()) return "array";
@@ -115,6 +175,11 @@ void StateRunner::Exit(Frame& f) {
       details["assignedVariables"] = std::move(assigned);
       details["assignedVariablesDetails"] = Json{{"truncated", false}};
     }
+  } else if (JsonTextLongerThan(f.output, kMaxPayloadBytes)) {
+    // Express executions keep no history text to measure, so the output is measured as it stands.
+    e_.FrameFailed(f, "States.DataLimitExceeded",
+                   "The state/task '" + s.name + "' returned a result with a size exceeding the maximum number of bytes service limit.");
+    return;
   }
   e_.Emit(&f, ExitedType(s), "stateExitedEventDetails", std::move(details));
   e_.EndSpan(f, {});
