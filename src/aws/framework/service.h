@@ -92,6 +92,26 @@ class LogSink {
   virtual Status Append(const std::string& account, const std::string& region,
                         const std::string& group, const std::string& stream,
                         const std::vector<Event>& events) = 0;
+
+  // One stream's lines, for AppendMany.
+  struct StreamEvents {
+    std::string account;
+    std::string region;
+    std::string group;
+    std::string stream;
+    std::vector<Event> events;
+  };
+  // Appends the lines of several streams, each entry as Append would, and returns one status per
+  // entry in order. An implementation may make them durable in one write (a background shipper
+  // flushing many function instances' streams at once); the default calls Append for each.
+  virtual std::vector<Status> AppendMany(const std::vector<StreamEvents>& batches) {
+    std::vector<Status> out;
+    out.reserve(batches.size());
+    for (const auto& b : batches) {
+      out.push_back(Append(b.account, b.region, b.group, b.stream, b.events));
+    }
+    return out;
+  }
 };
 
 // An in-process call of any operation of any registered service: the services' common way of
