@@ -1,26 +1,41 @@
 #!/usr/bin/env python3
-"""Publishes a timestamped message every INTERVAL seconds to a topic and long-polls the probe
-queue subscribed to it; prints the p50/p99 publish->receive delivery latency. With LOAD_TOPIC
-and LOAD_BATCHES_PER_S set, a paced background load of PublishBatch(10) runs meanwhile.
+"""Publishes a timestamped message every INTERVAL seconds (default 0.01) to a topic and long-polls
+the probe queue subscribed to it; prints the p50/p99 publish->receive delivery latency: from just
+before the Publish call to the ReceiveMessage call that returned the message having returned.
+The receiving thread only long-polls; another thread deletes what it received (DeleteMessageBatch),
+so a message that arrives while a delete is in flight is not held back by the delete's round trip
+(the consumer's work, not delivery). With LOAD_TOPIC and LOAD_BATCHES_PER_S set, a paced
+background load of PublishBatch(10) runs meanwhile.
 Usage: latency_probe.py ENDPOINT TOPIC_ARN QUEUE_URL SECONDS [INTERVAL]"""
 import os
+import queue as queue_mod
 import sys, threading, time
 import boto3
 from botocore.config import Config
 
 endpoint, topic, queue, secs = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
-interval = float(sys.argv[5]) if len(sys.argv) > 5 else 0.02
+interval = float(sys.argv[5]) if len(sys.argv) > 5 else 0.01
 kw = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test",
           aws_secret_access_key="test", config=Config(retries={"max_attempts": 1}))
 sns, sqs = boto3.client("sns", **kw), boto3.client("sqs", **kw)
 lat, stop = [], False
+to_delete = queue_mod.Queue()
 def receiver():
     while not stop:
-        for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
-            lat.append(time.time() - float(m["Body"]))
-            sqs.delete_message(QueueUrl=queue, ReceiptHandle=m["ReceiptHandle"])
+        messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        now = time.time()
+        for m in messages:
+            lat.append(now - float(m["Body"]))
+        if messages:
+            to_delete.put([m["ReceiptHandle"] for m in messages])
+def deleter():
+    client = boto3.client("sqs", **kw)
+    while (handles := to_delete.get()) is not None:
+        client.delete_message_batch(QueueUrl=queue, Entries=[{"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(handles)])
 t = threading.Thread(target=receiver)
 t.start()
+d = threading.Thread(target=deleter)
+d.start()
 load_topic = os.environ.get("LOAD_TOPIC")
 load_rate = float(os.environ.get("LOAD_BATCHES_PER_S", "0"))
 loaded = [0]
@@ -49,6 +64,8 @@ for l in loaders:
 time.sleep(2)
 stop = True
 t.join()
+to_delete.put(None)
+d.join()
 lat.sort()
 pct = lambda p: lat[min(len(lat) - 1, int(len(lat) * p))] * 1000
 load = f", background load {loaded[0] / secs:.0f} published/s" if loaders else ""

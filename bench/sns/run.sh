@@ -5,6 +5,8 @@
 # Usage: bench/sns/run.sh [path/to/stratus] [seconds] [connections]
 # LATENCY_ONLY=1 (with LOAD_BATCHES_PER_S set) skips the fan-out and nats parts: the latency
 # probes only, at a fixed background load, to compare two binaries under the same load.
+# LATENCY_SECS (default: seconds) sets how long each latency part runs: the probe publishes every
+# 10 ms, so 10 s give ~700-800 probes (p99 = the 8th slowest or so); longer runs steady the p99.
 set -euo pipefail
 BIN=${1:-build/stratus}
 SECS=${2:-10}
@@ -79,26 +81,27 @@ export BENCH_DIR=$HERE
 latency() {  # label name
   read -r load_topic queues <<<"$(setup "load$2" 10)"
   read -r topic probe_queue <<<"$(setup "probe$2" 1)"
-  TOPIC_ARN=$load_topic BATCHES_PER_S=$LOAD_BATCHES_PER_S PACED_CONNS=$PACED_CONNS wrk -t1 -c"$PACED_CONNS" -d"$((SECS + 2))s" \
+  TOPIC_ARN=$load_topic BATCHES_PER_S=$LOAD_BATCHES_PER_S PACED_CONNS=$PACED_CONNS wrk -t1 -c"$PACED_CONNS" -d"$((LSECS + 2))s" \
     -s "$HERE/publish_batch_paced.lua" "http://127.0.0.1:$PORT/" > "$work/paced.out" &
   local wpid=$!
   local c0 c1
   c0=$(cpu)
   sleep 1
-  $PY "$HERE/latency_probe.py" "http://127.0.0.1:$PORT" "$topic" "$probe_queue" "$SECS" | sed "s/^/  $1 loaded: /" >&2
+  $PY "$HERE/latency_probe.py" "http://127.0.0.1:$PORT" "$topic" "$probe_queue" "$LSECS" | sed "s/^/  $1 loaded: /" >&2
   wait $wpid
   c1=$(cpu)
   # Server CPU over the paced run (its deliveries, the probe's few besides) per delivery: at a
   # fixed rate, unlike the fan-out figure, whose group commits grow with the throughput reached.
   printf '  %s background load: %.0f PublishBatch/s = %.0f deliveries/s, cpu %.1f µs/delivery\n' "$1" \
     "$(rate < "$work/paced.out")" "$(echo "$(rate < "$work/paced.out") * 100" | bc -l)" \
-    "$(echo "($c1 - $c0) * 1000000 / ($(rate < "$work/paced.out") * 100 * ($SECS + 2))" | bc -l)" >&2
+    "$(echo "($c1 - $c0) * 1000000 / ($(rate < "$work/paced.out") * 100 * ($LSECS + 2))" | bc -l)" >&2
   $PY "$HERE/latency_probe.py" "http://127.0.0.1:$PORT" "$topic" "$probe_queue" 5 | sed "s/^/  $1 idle: /" >&2
 }
 rate() { awk '/Requests\/sec/ {print $2}'; }
 # Connections of the paced load: enough that each one's share of the rate fits its latency
 # (4 could not carry half of a 130 000 deliveries/s peak: each would need a batch every 6 ms).
 PACED_CONNS=${PACED_CONNS:-16}
+LSECS=${LATENCY_SECS:-$SECS}
 LOAD_BATCHES_PER_S=${LOAD_BATCHES_PER_S:-$(echo "$last_rate / 200" | bc)}
 latency "fsync on" sync
 # The same with --fsync false (commits survive kill -9, not power loss): the software's share of
