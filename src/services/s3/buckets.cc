@@ -23,6 +23,30 @@ Result<Bucket> S3Store::LoadBucket(store::ReadTxn& txn, const std::string& name)
   return Bucket::FromJson(name, *value);
 }
 
+namespace {
+// Buckets whose parsed records LoadBucketCached keeps; past this the cache starts again.
+constexpr size_t kBucketCacheEntries = 256;
+}  // namespace
+
+Result<std::shared_ptr<const Bucket>> S3Store::LoadBucketCached(store::ReadTxn& txn,
+                                                                const std::string& name) {
+  STRATUS_ASSIGN_OR_RETURN(auto value, txn.Get(keys::Bucket(name)));
+  if (!value) return NoSuchBucket(name);
+  {
+    std::lock_guard lock(bucket_cache_mu_);
+    auto it = bucket_cache_.find(name);
+    if (it != bucket_cache_.end() && it->second.text == *value) return it->second.bucket;
+  }
+  STRATUS_ASSIGN_OR_RETURN(Bucket parsed, Bucket::FromJson(name, *value));
+  auto bucket = std::make_shared<const Bucket>(std::move(parsed));
+  std::lock_guard lock(bucket_cache_mu_);
+  if (bucket_cache_.size() >= kBucketCacheEntries && !bucket_cache_.contains(name)) {
+    bucket_cache_.clear();
+  }
+  bucket_cache_[name] = CachedBucket{std::move(*value), bucket};
+  return bucket;
+}
+
 Result<Bucket> S3Store::GetBucket(const std::string& name) const {
   if (name.empty()) return NoSuchBucket(name);
   STRATUS_ASSIGN_OR_RETURN(auto value, store_.Get(keys::Bucket(name)));

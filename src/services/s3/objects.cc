@@ -193,7 +193,8 @@ struct S3Store::PendingCommit {
 };
 
 Status S3Store::ApplyCommit(store::WriteTxn& txn, PendingCommit& p) {
-  STRATUS_ASSIGN_OR_RETURN(Bucket b, LoadBucket(txn, p.bucket));
+  STRATUS_ASSIGN_OR_RETURN(std::shared_ptr<const Bucket> bucket, LoadBucketCached(txn, p.bucket));
+  const Bucket& b = *bucket;
   STRATUS_ASSIGN_OR_RETURN(auto cur_text, txn.Get(keys::Object(p.bucket, p.key)));
   std::optional<ObjectRecord> cur;
   if (cur_text) {

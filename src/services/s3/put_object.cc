@@ -38,13 +38,17 @@ struct S3Store::PreparedPut {
 
 namespace {
 
-aws::OperationOutput PutOutput(const ObjectRecord& done) {
+}  // namespace
+
+aws::OperationOutput S3Store::PutAnswer(const ObjectRecord& done) {
   aws::OperationOutput out;
   out.body = Json{{"ETag", QuoteEtag(done.etag)}, {"ServerSideEncryption", "AES256"}};
   if (done.version_id != "null") out.body["VersionId"] = done.version_id;
   AddChecksum(out.body, done.checksum);
   return out;
 }
+
+namespace {
 
 S3Store::WriteCheck ConditionalWrite(const Json& input, const std::string& key) {
   std::string if_none_match = input.value("IfNoneMatch", "");
@@ -148,7 +152,7 @@ Result<aws::OperationOutput> S3Store::PutObject(const RequestInfo& req, const Js
   STRATUS_ASSIGN_OR_RETURN(ObjectRecord done,
                            CommitObject(req, p.bucket, p.key, std::move(p.rec),
                                         std::move(p.inline_bytes), "ObjectCreated:Put", p.check));
-  return PutOutput(done);
+  return PutAnswer(done);
 }
 
 void S3Store::PutObjectAsync(const RequestInfo& req, const Json& input, std::string body,
@@ -166,13 +170,7 @@ void S3Store::PutObjectAsync(const RequestInfo& req, const Json& input, std::str
   PreparedPut& p = prepared.value();
   CommitObjectAsync(req, std::move(p.bucket), std::move(p.key), std::move(p.rec),
                     std::move(p.inline_bytes), "ObjectCreated:Put", std::move(p.check),
-                    [done = std::move(done)](Result<ObjectRecord> r) {
-                      if (!r.ok()) {
-                        done(std::move(r).error());
-                        return;
-                      }
-                      done(PutOutput(r.value()));
-                    });
+                    std::move(done));
 }
 
 }  // namespace stratus::services::s3

@@ -68,9 +68,57 @@ Json ObjectRecord::ToJson() const {
   return j;
 }
 
+namespace {
+
+// Appends `s` as a JSON string exactly as Json::dump() writes it. ASCII is escaped here (quote,
+// backslash, the short escapes, \u00xx for other control characters); a string with any other
+// byte is left to Json::dump(), which checks its UTF-8.
+void AppendJsonString(std::string& out, std::string_view s) {
+  for (unsigned char c : s) {
+    if (c >= 0x80) {
+      out += Json(std::string(s)).dump();
+      return;
+    }
+  }
+  out += '"';
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(c));
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+// Appends `"name":` (names are plain ASCII literals).
+void AppendName(std::string& out, std::string_view name) {
+  out += '"';
+  out += name;
+  out += "\":";
+}
+
+}  // namespace
+
+// The JSON part is written directly, member by member in ToJson()'s order, instead of building
+// ToJson() and dumping it: the same text (records_test.cc checks it), without copying the
+// headers, metadata and tags into a temporary object — this runs on the store's writer thread
+// for every PUT.
 std::string ObjectRecord::Encode() const {
   std::string out;
-  out.reserve(256);
+  out.reserve(384);
   out += delete_marker ? '1' : '0';
   auto field = [&](std::string_view v) {
     out += '\t';
@@ -85,7 +133,92 @@ std::string ObjectRecord::Encode() const {
   field(checksum ? std::string_view(checksum->algorithm) : std::string_view());
   field(checksum ? std::string_view(checksum->type) : std::string_view());
   out += '\n';
-  out += ToJson().dump();
+  out += '{';
+  AppendName(out, "vid");
+  AppendJsonString(out, version_id);
+  out += ',';
+  AppendName(out, "q");
+  out += std::to_string(seq);
+  out += ',';
+  AppendName(out, "m");
+  out += std::to_string(last_modified_ms);
+  if (delete_marker) {
+    out += ',';
+    AppendName(out, "dm");
+    out += "true";
+  } else {
+    out += ',';
+    AppendName(out, "s");
+    out += std::to_string(size);
+    out += ',';
+    AppendName(out, "e");
+    AppendJsonString(out, etag);
+    if (!data_id.empty()) {
+      out += ',';
+      AppendName(out, "d");
+      AppendJsonString(out, data_id);
+      out += ',';
+      AppendName(out, "in");
+      out += inline_data ? "true" : "false";
+      if (segment) {
+        out += ',';
+        AppendName(out, "sg");
+        out += "true";
+      }
+    }
+    auto json_member = [&](std::string_view name, const Json& value) {
+      if (value.empty()) return;
+      out += ',';
+      AppendName(out, name);
+      out += value.dump();
+    };
+    json_member("h", headers);
+    json_member("md", metadata);
+    if (storage_class != "STANDARD") {
+      out += ',';
+      AppendName(out, "sc");
+      AppendJsonString(out, storage_class);
+    }
+    if (checksum) {
+      out += ',';
+      AppendName(out, "ck");
+      out += '{';
+      AppendName(out, "a");
+      AppendJsonString(out, checksum->algorithm);
+      out += ',';
+      AppendName(out, "v");
+      AppendJsonString(out, checksum->value);
+      out += ',';
+      AppendName(out, "t");
+      AppendJsonString(out, checksum->type);
+      out += '}';
+    }
+    if (!part_sizes.empty()) {
+      out += ',';
+      AppendName(out, "ps");
+      out += '[';
+      for (size_t i = 0; i < part_sizes.size(); ++i) {
+        if (i > 0) out += ',';
+        out += std::to_string(part_sizes[i]);
+      }
+      out += ']';
+    }
+    if (!part_blobs.empty()) {
+      out += ',';
+      AppendName(out, "pb");
+      out += '[';
+      for (size_t i = 0; i < part_blobs.size(); ++i) {
+        if (i > 0) out += ',';
+        AppendJsonString(out, part_blobs[i]);
+      }
+      out += ']';
+    }
+    json_member("t", tags);
+  }
+  out += ',';
+  AppendName(out, "o");
+  AppendJsonString(out, owner);
+  out += '}';
   return out;
 }
 

@@ -413,9 +413,13 @@ class S3Service final : public aws::Service {
       }
       answers_.Begin();
       s3_->PutObjectAsync(InfoOf(*c), *input, std::move(c->payload),
-                          [this, finish = std::move(finish)](Result<Output> r) mutable {
+                          [this, finish = std::move(finish)](Result<ObjectRecord> r) mutable {
                             answers_.Post([finish = std::move(finish), r = std::move(r)]() mutable {
-                              finish(std::move(r));
+                              if (!r.ok()) {
+                                finish(std::move(r).error());
+                                return;
+                              }
+                              finish(S3Store::PutAnswer(r.value()));
                             });
                           });
     }, aws::Mode::kAsyncInline);

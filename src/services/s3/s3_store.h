@@ -14,8 +14,11 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "aws/protocol/codec.h"
 #include "core/json.h"
@@ -70,8 +73,12 @@ class S3Store {
   // before the commit). `done` runs on the store's writer thread, on the segment flusher when
   // the append fails, or on the calling thread when the request fails before its append: it
   // must be quick (hand encoding elsewhere).
-  using PutDone = std::function<void(Result<aws::OperationOutput>)>;
+  // `done` gets the committed record (or the error): PutAnswer turns it into PutObject's output,
+  // off the writer thread.
+  using PutDone = std::function<void(Result<ObjectRecord>)>;
   void PutObjectAsync(const RequestInfo& req, const Json& input, std::string body, PutDone done);
+  // PutObject's output for a committed record (ETag, version, checksum).
+  static aws::OperationOutput PutAnswer(const ObjectRecord& done);
   Result<aws::OperationOutput> GetObject(const RequestInfo& req, const Json& input, bool head);
   Result<aws::OperationOutput> DeleteObject(const RequestInfo& req, const Json& input);
   Result<Json> DeleteObjects(const RequestInfo& req, const Json& input);
@@ -119,6 +126,12 @@ class S3Store {
                                                     const std::string& key,
                                                     const std::string& version_id);
   static Result<Bucket> LoadBucket(store::ReadTxn& txn, const std::string& name);
+  // LoadBucket for the object commit path: the bucket record is still read in `txn` (so a
+  // deleted or changed bucket is seen), but its JSON is parsed again only when the stored text
+  // differs from the one parsed last time (most PUTs go to a few buckets whose records rarely
+  // change). Thread-safe.
+  Result<std::shared_ptr<const Bucket>> LoadBucketCached(store::ReadTxn& txn,
+                                                         const std::string& name);
   // Commits `rec` as the new current version of `key` (versioning rules, displaced data
   // released, events queued). `check` may refuse given the current version (conditional
   // writes); `extra` adds writes to the same transaction (multipart clean-up).
@@ -172,6 +185,13 @@ class S3Store {
   store::SegmentStore* const segments_;  // small data (blobs_.segments()); null: in the store
   const std::string data_id_prefix_;   // random, per process (NewDataId)
   std::atomic<uint64_t> data_seq_{0};  // NewDataId's counter
+  // LoadBucketCached: bucket name -> (the stored text parsed, the bucket it gave).
+  struct CachedBucket {
+    std::string text;
+    std::shared_ptr<const Bucket> bucket;
+  };
+  std::mutex bucket_cache_mu_;  // guards bucket_cache_
+  std::unordered_map<std::string, CachedBucket> bucket_cache_;
 };
 
 }  // namespace stratus::services::s3

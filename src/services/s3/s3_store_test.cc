@@ -282,8 +282,13 @@ TEST_F(S3StoreTest, LifecycleExpiresAndEventsAreQueuedWithTheirChange) {
 TEST_F(S3StoreTest, AsyncPutAnswersAfterCommitLikePutObject) {
   auto put = [&](Json input, std::string body) {
     std::promise<Result<aws::OperationOutput>> answer;
-    s3_->PutObjectAsync(req_, input, std::move(body),
-                        [&](Result<aws::OperationOutput> r) { answer.set_value(std::move(r)); });
+    s3_->PutObjectAsync(req_, input, std::move(body), [&](Result<ObjectRecord> r) {
+      if (!r.ok()) {
+        answer.set_value(std::move(r).error());
+        return;
+      }
+      answer.set_value(S3Store::PutAnswer(r.value()));
+    });
     return answer.get_future().get();
   };
   auto r = put(Json{{"Bucket", "bkt"}, {"Key", "a.txt"}, {"ContentType", "text/plain"}}, "hello");
@@ -313,16 +318,41 @@ TEST_F(S3StoreTest, AsyncPutAnswersAfterCommitLikePutObject) {
   EXPECT_FALSE(Get("d.txt").ok());
   // Many at once: every one answered, every one readable.
   constexpr int kPuts = 64;
-  std::vector<std::promise<Result<aws::OperationOutput>>> answers(kPuts);
+  std::vector<std::promise<Result<ObjectRecord>>> answers(kPuts);
   for (int i = 0; i < kPuts; ++i) {
     s3_->PutObjectAsync(req_, Json{{"Bucket", "bkt"}, {"Key", "many/" + std::to_string(i)}},
                         std::string(4096, static_cast<char>('a' + i % 26)),
-                        [&answers, i](Result<aws::OperationOutput> r) { answers[i].set_value(std::move(r)); });
+                        [&answers, i](Result<ObjectRecord> r) { answers[i].set_value(std::move(r)); });
   }
   for (int i = 0; i < kPuts; ++i) {
     ASSERT_TRUE(answers[i].get_future().get().ok());
     EXPECT_EQ(Body(Get("many/" + std::to_string(i)).value()), std::string(4096, static_cast<char>('a' + i % 26)));
   }
+}
+
+// The commit path's parsed-bucket cache never answers from a stale record: a configuration
+// change (versioning here) and a deleted and recreated bucket are seen by the next PUT.
+TEST_F(S3StoreTest, CommitSeesBucketChangesThroughItsCache) {
+  auto put = [&](const std::string& bucket, const std::string& key) {
+    std::promise<Result<ObjectRecord>> answer;
+    s3_->PutObjectAsync(req_, Json{{"Bucket", bucket}, {"Key", key}}, "x",
+                        [&](Result<ObjectRecord> r) { answer.set_value(std::move(r)); });
+    return answer.get_future().get();
+  };
+  auto first = put("bkt", "k");
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->version_id, "null");
+  ASSERT_TRUE(s3_->PutVersioning("bkt", Json{{"Status", "Enabled"}}).ok());
+  auto second = put("bkt", "k");
+  ASSERT_TRUE(second.ok());
+  EXPECT_NE(second->version_id, "null");
+  ASSERT_TRUE(s3_->CreateBucket(req_, Json{{"Bucket", "gone"}}).ok());
+  ASSERT_TRUE(put("gone", "k").ok());
+  ASSERT_TRUE(s3_->DeleteObject(req_, Json{{"Bucket", "gone"}, {"Key", "k"}}).ok());
+  ASSERT_TRUE(s3_->DeleteBucket(req_, "gone").ok());
+  EXPECT_EQ(put("gone", "k").error().code, "NoSuchBucket");
+  ASSERT_TRUE(s3_->CreateBucket(req_, Json{{"Bucket", "gone"}}).ok());
+  EXPECT_TRUE(put("gone", "k").ok());
 }
 
 // Small bodies live in the segment store: one extent per stored version, released (live bytes
