@@ -53,7 +53,85 @@ std::string Preview(const Json& list) {
   return s + "]";
 }
 
+// The significant digits of a plain decimal ("-012.50" has 3: "125"), or -1 when `s` is not
+// -?[0-9]+(.[0-9]+)? of at most kMaxPlainLength characters and 38 significant digits: such a
+// string is within DynamoDB's range, so Decimal::Parse would accept it with the same digits.
+int PlainSignificantDigits(std::string_view s) {
+  constexpr size_t kMaxPlainLength = 100;  // magnitudes 1E-98 .. 1E+100, inside the limits
+  if (s.size() > kMaxPlainLength) return -1;
+  size_t i = (!s.empty() && s[0] == '-') ? 1 : 0;
+  int position = 0, first_nonzero = -1, last_nonzero = -1;
+  bool dot = false, digit_before = false, digit_after = false;
+  for (; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '.') {
+      if (dot || !digit_before) return -1;
+      dot = true;
+      continue;
+    }
+    if (c < '0' || c > '9') return -1;
+    (dot ? digit_after : digit_before) = true;
+    if (c != '0') {
+      if (first_nonzero < 0) first_nonzero = position;
+      last_nonzero = position;
+    }
+    ++position;
+  }
+  if (!digit_before || (dot && !digit_after)) return -1;
+  int n = first_nonzero < 0 ? 0 : last_nonzero - first_nonzero + 1;
+  return n > 38 ? -1 : n;
+}
+
+size_t NumberStorageSize(const std::string& text) {
+  int digits = PlainSignificantDigits(text);
+  if (digits >= 0) return (static_cast<size_t>(digits) + 1) / 2 + 1;  // Decimal::StorageSize
+  auto d = Decimal::Parse(text);
+  return d.ok() ? d->StorageSize() : Decimal().StorageSize();
+}
+
+// Appends `v` as DumpJson writes it (AppendJsonString escapes strings as nlohmann's serializer
+// does); false on what the fast writer leaves to DumpJson (numbers, null, binary, invalid
+// UTF-8, which DumpJson replaces), none of which occur in a normalized item.
+bool AppendItemJson(std::string& out, const Json& v) {
+  switch (v.type()) {
+    case Json::value_t::object: {
+      out.push_back('{');
+      bool first = true;
+      for (auto it = v.begin(); it != v.end(); ++it) {  // not items(): it builds a string per member
+        if (!first) out.push_back(',');
+        first = false;
+        if (!AppendJsonString(out, it.key())) return false;
+        out.push_back(':');
+        if (!AppendItemJson(out, *it)) return false;
+      }
+      out.push_back('}');
+      return true;
+    }
+    case Json::value_t::array: {
+      out.push_back('[');
+      bool first = true;
+      for (const auto& e : v) {
+        if (!first) out.push_back(',');
+        first = false;
+        if (!AppendItemJson(out, e)) return false;
+      }
+      out.push_back(']');
+      return true;
+    }
+    case Json::value_t::string: return AppendJsonString(out, v.get_ref<const std::string&>());
+    case Json::value_t::boolean: out += v.get<bool>() ? "true" : "false"; return true;
+    default: return false;
+  }
+}
+
 }  // namespace
+
+std::string ItemText(const Json& item) {
+  std::string out;
+  out.reserve(256);
+  if (!AppendItemJson(out, item)) return DumpJson(item);
+  return out;
+}
 
 Error Validation(std::string message) { return Error("ValidationException", std::move(message)); }
 Error InvalidParam(std::string message) {
@@ -177,7 +255,7 @@ size_t ValueSize(const Json& v) {
   if (t.empty()) return 0;
   const Json& x = v.begin().value();
   if (t == "S") return x.get_ref<const std::string&>().size();
-  if (t == "N") return NumberOf(v).StorageSize();
+  if (t == "N") return NumberStorageSize(x.get_ref<const std::string&>());
   if (t == "B") return BytesOf(v).size();
   if (t == "BOOL" || t == "NULL") return 1;
   if (t == "SS") {
@@ -187,10 +265,7 @@ size_t ValueSize(const Json& v) {
   }
   if (t == "NS") {
     size_t n = 0;
-    for (const auto& e : x) {
-      auto d = Decimal::Parse(e.get_ref<const std::string&>());
-      n += d.ok() ? d->StorageSize() : 1;
-    }
+    for (const auto& e : x) n += NumberStorageSize(e.get_ref<const std::string&>());
     return n;
   }
   if (t == "BS") {

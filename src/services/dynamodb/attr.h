@@ -38,6 +38,10 @@ Status NormalizeItem(Json& item);
 size_t ValueSize(const Json& v);
 size_t ItemSize(const Json& item);
 
+// The JSON text of an item (or any AttributeValue) exactly as DumpJson writes it — items are
+// stored as this text — written directly rather than through nlohmann's serializer.
+std::string ItemText(const Json& item);
+
 // Deep equality (sets ignore order).
 bool ValuesEqual(const Json& a, const Json& b);
 // Orders two values of the same scalar type (S by UTF-8 bytes, N numerically, B by bytes).

@@ -105,16 +105,21 @@ void Engine::BatchWriteItemAsync(const Scope& s, Json in, Done done) {
       if (put == del) {
         return Validation("Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes");
       }
-      Json body = Json{{"TableName", table}};
+      // The request is ours to take apart: its items move into the ops, uncopied.
+      Json& request = w[put ? "PutRequest" : "DeleteRequest"];
+      Json value = Json::object();
+      if (request.is_object()) {
+        auto it = request.find(put ? "Item" : "Key");
+        if (it != request.end()) value = std::move(*it);
+      }
       WriteOp op;
       if (put) {
-        body["Item"] = w["PutRequest"].value("Item", Json::object());
-        STRATUS_ASSIGN_OR_RETURN(op, PreparePut(s, std::move(body), *t));
+        STRATUS_ASSIGN_OR_RETURN(op, PrepareBatchPut(std::move(value), *t));
       } else {
-        body["Key"] = w["DeleteRequest"].value("Key", Json::object());
+        Json body = Json{{"TableName", table}, {"Key", std::move(value)}};
         STRATUS_ASSIGN_OR_RETURN(op, PrepareDelete(s, std::move(body), *t));
       }
-      if (!seen.insert(t->ItemKey(op.key)).second) {
+      if (!seen.insert(op.store_key).second) {
         return Validation("Provided list of item keys contains duplicates");
       }
       ops.push_back(std::move(op));
@@ -240,7 +245,7 @@ Result<Json> Engine::TransactWriteItems(const Scope& s, Json in) {
       STRATUS_ASSIGN_OR_RETURN(op, PrepareCheck(s, std::move(body), *t));
     }
     op.return_values = "NONE";
-    if (!seen.insert(t->ItemKey(op.key) + "\x01" + t->name).second) {
+    if (!seen.insert(op.store_key + "\x01" + t->name).second) {
       return Validation("Transaction request cannot include multiple operations on one item");
     }
     ops.push_back(std::move(op));

@@ -35,8 +35,12 @@ struct WriteOp {
   Kind kind = kPut;
   std::string table_name;
   uint64_t table_uid = 0;  // the table the op was prepared against (a recreated table differs)
-  Json key;   // the item's key attributes
+  Json key;   // the item's key attributes (kUpdate, kDelete, kCheck; kPut leaves it empty)
   Json item;  // kPut: the new item
+  // The item's store key in the table `table_uid` names, computed once when the op is prepared
+  // (batch and transaction duplicate checks, and the apply when the table is still that one).
+  // Empty for ops built by hand (TTL deletes, PartiQL updates): they compute it when applied.
+  std::string store_key;
   std::string item_text;  // kPut: the item serialized before the transaction (keeps it short)
   std::optional<Node> condition;
   std::optional<UpdateExpr> update;
@@ -130,6 +134,9 @@ class Engine {
   Result<WriteOp> PrepareUpdate(const Scope& s, Json in, const Table& t);
   Result<WriteOp> PrepareDelete(const Scope& s, Json in, const Table& t);
   Result<WriteOp> PrepareCheck(const Scope& s, Json in, const Table& t);
+  // The put of a BatchWriteItem PutRequest: `item` alone (a batch's puts carry no condition,
+  // return values or expression attributes), validated and prepared as PreparePut does.
+  Result<WriteOp> PrepareBatchPut(Json item, const Table& t);
 
  private:
   // Inside a transaction: ApplyWrites' body (`results` gets each op's status).

@@ -179,6 +179,17 @@ Status PrepareCondition(Json& in, ExprContext& ctx, WriteOp& op) {
   return Status::Ok();
 }
 
+// The item half of a put: validates and normalizes op.item, then computes its store key and
+// the text it is stored as.
+Status FinishPut(const Table& t, WriteOp& op) {
+  STRATUS_RETURN_IF_ERROR(NormalizeItemInput(op.item));
+  STRATUS_RETURN_IF_ERROR(ValidateItemKeys(t, op.item, false));
+  if (ItemSize(op.item) > kMaxItemBytes) return Validation("Item size has exceeded the maximum allowed size");
+  op.store_key = t.ItemKey(op.item);
+  op.item_text = ItemText(op.item);
+  return Status::Ok();
+}
+
 Status CheckReturnValues(const Json& in, bool update) {
   std::string rv = in.value("ReturnValues", "NONE");
   if (!update && rv != "NONE" && rv != "ALL_OLD") {
@@ -204,11 +215,17 @@ Result<WriteOp> Engine::PreparePut(const Scope& s, Json in, const Table& t) {
   STRATUS_RETURN_IF_ERROR(PrepareCondition(input, ctx, op));
   STRATUS_RETURN_IF_ERROR(CheckUnused(ctx));
   if (input.contains("Item")) op.item = std::move(input["Item"]);
-  STRATUS_RETURN_IF_ERROR(NormalizeItemInput(op.item));
-  STRATUS_RETURN_IF_ERROR(ValidateItemKeys(t, op.item, false));
-  if (ItemSize(op.item) > kMaxItemBytes) return Validation("Item size has exceeded the maximum allowed size");
-  op.key = t.KeyOf(op.item);
-  op.item_text = DumpJson(op.item);
+  STRATUS_RETURN_IF_ERROR(FinishPut(t, op));
+  return op;
+}
+
+Result<WriteOp> Engine::PrepareBatchPut(Json item, const Table& t) {
+  WriteOp op;
+  op.table_uid = t.uid;
+  op.kind = WriteOp::kPut;
+  op.table_name = t.name;
+  op.item = std::move(item);
+  STRATUS_RETURN_IF_ERROR(FinishPut(t, op));
   return op;
 }
 
@@ -240,6 +257,7 @@ Result<WriteOp> Engine::PrepareUpdate(const Scope& s, Json in, const Table& t) {
   STRATUS_RETURN_IF_ERROR(NormalizeItemInput(op.key));
   STRATUS_RETURN_IF_ERROR(ValidateKey(t, op.key));
   STRATUS_RETURN_IF_ERROR(CheckUpdateKeys(*op.update, t.KeyNames()));
+  op.store_key = t.ItemKey(op.key);
   return op;
 }
 
@@ -260,6 +278,7 @@ Result<WriteOp> Engine::PrepareDelete(const Scope& s, Json in, const Table& t) {
   op.key = input.value("Key", Json::object());
   STRATUS_RETURN_IF_ERROR(NormalizeItemInput(op.key));
   STRATUS_RETURN_IF_ERROR(ValidateKey(t, op.key));
+  op.store_key = t.ItemKey(op.key);
   return op;
 }
 
@@ -277,6 +296,7 @@ Result<WriteOp> Engine::PrepareCheck(const Scope& s, Json in, const Table& t) {
   op.key = input.value("Key", Json::object());
   STRATUS_RETURN_IF_ERROR(NormalizeItemInput(op.key));
   STRATUS_RETURN_IF_ERROR(ValidateKey(t, op.key));
+  op.store_key = t.ItemKey(op.key);
   return op;
 }
 
@@ -325,7 +345,11 @@ Status Engine::AppendStreamRecord(store::WriteTxn& txn, const Scope& s, const Ta
 Status Engine::ApplyOne(store::WriteTxn& txn, const Scope& s, const Table& t, WriteOp& op) {
   // Deleted (and perhaps recreated with another schema) since the op was prepared.
   if (op.table_uid != 0 && op.table_uid != t.uid) return ResourceNotFound();
-  std::string key = t.ItemKey(op.kind == WriteOp::kPut ? op.item : op.key);
+  std::string computed_key;
+  if (op.store_key.empty() || op.table_uid != t.uid) {
+    computed_key = t.ItemKey(op.kind == WriteOp::kPut ? op.item : op.key);
+  }
+  const std::string& key = computed_key.empty() ? op.store_key : computed_key;
   bool need_old = op.kind != WriteOp::kPut || op.condition || op.return_values != "NONE" ||
                   !t.indexes.empty() || t.stream_enabled;
   std::optional<Json> old;
@@ -367,7 +391,7 @@ Status Engine::ApplyOne(store::WriteTxn& txn, const Scope& s, const Table& t, Wr
   if (next) {
     STRATUS_RETURN_IF_ERROR(txn.Put(key, op.kind == WriteOp::kPut && !op.item_text.empty()
                                              ? op.item_text
-                                             : DumpJson(*next)));
+                                             : ItemText(*next)));
   } else if (old) {
     STRATUS_RETURN_IF_ERROR(txn.Delete(key));
   }
@@ -376,7 +400,7 @@ Status Engine::ApplyOne(store::WriteTxn& txn, const Scope& s, const Table& t, Wr
     std::string new_key = next ? t.IndexKey(idx, *next) : std::string();
     if (!old_key.empty() && old_key != new_key) STRATUS_RETURN_IF_ERROR(txn.Delete(old_key));
     if (!new_key.empty()) {
-      STRATUS_RETURN_IF_ERROR(txn.Put(new_key, DumpJson(t.IndexProjection(idx, *next))));
+      STRATUS_RETURN_IF_ERROR(txn.Put(new_key, ItemText(t.IndexProjection(idx, *next))));
     }
   }
   if (t.stream_enabled && (old || next)) {
