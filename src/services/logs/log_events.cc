@@ -56,9 +56,7 @@ std::string Token(char dir, std::string_view position) {
 
 }  // namespace
 
-Result<Json> LogStore::PutEvents(const Scope& s, const std::string& group,
-                                 const std::string& stream, const std::vector<InputEvent>& events,
-                                 bool create_missing) {
+Status LogStore::CheckBatch(const std::vector<InputEvent>& events) {
   if (events.empty()) return InvalidParameter("The batch of log events must not be empty.");
   size_t batch_bytes = 0;
   for (size_t i = 0; i < events.size(); ++i) {
@@ -80,10 +78,16 @@ Result<Json> LogStore::PutEvents(const Scope& s, const std::string& group,
     return InvalidParameter(
         "The batch of log events in a single PutLogEvents request cannot span more than 24 hours.");
   }
-  int64_t now = clock_.NowMillis();
-  Json result = Json::object();
-  STRATUS_RETURN_IF_ERROR(store_.Write([&](store::WriteTxn& txn) -> Status {
-    std::string gkey = keys::Group(s, group);
+  return Status::Ok();
+}
+
+Result<Json> LogStore::AppendInTxn(store::WriteTxn& txn, const Scope& s, const std::string& group,
+                                   const std::string& stream,
+                                   const std::vector<InputEvent>& events, bool create_missing,
+                                   int64_t now, GroupCache& groups) {
+  std::string gkey = keys::Group(s, group);
+  auto cached = groups.find(gkey);
+  if (cached == groups.end()) {
     STRATUS_ASSIGN_OR_RETURN(auto graw, txn.Get(gkey));
     Json g;
     if (!graw) {
@@ -94,63 +98,116 @@ Result<Json> LogStore::PutEvents(const Scope& s, const std::string& group,
       g = ParseJsonOrDiscarded(*graw);
       if (g.is_discarded()) return InternalFailure("corrupt log group record");
     }
-    std::string skey = keys::Stream(s, group, stream);
-    STRATUS_ASSIGN_OR_RETURN(auto sraw, txn.Get(skey));
-    Json st;
-    if (!sraw) {
-      if (!create_missing) return ResourceNotFound("The specified log stream does not exist.");
-      st = {{"creationTime", now}, {"nextSeq", 1}, {"storedBytes", 0}};
-    } else {
-      st = ParseJsonOrDiscarded(*sraw);
-      if (st.is_discarded()) return InternalFailure("corrupt log stream record");
+    cached = groups.emplace(gkey, std::move(g)).first;
+  }
+  Json& g = cached->second;
+  std::string skey = keys::Stream(s, group, stream);
+  STRATUS_ASSIGN_OR_RETURN(auto sraw, txn.Get(skey));
+  Json st;
+  if (!sraw) {
+    if (!create_missing) return ResourceNotFound("The specified log stream does not exist.");
+    st = {{"creationTime", now}, {"nextSeq", 1}, {"storedBytes", 0}};
+  } else {
+    st = ParseJsonOrDiscarded(*sraw);
+    if (st.is_discarded()) return InternalFailure("corrupt log stream record");
+  }
+  int64_t retention_cutoff = INT64_MIN;
+  if (g.contains("retentionInDays")) {
+    retention_cutoff = now - g["retentionInDays"].get<int64_t>() * 86'400'000;
+  }
+  Json rejected = Json::object();
+  uint64_t seq = st.value("nextSeq", uint64_t{1});
+  std::string prefix = keys::EventPrefix(s, group, stream);
+  int64_t stored = 0;
+  int64_t first = st.value("firstEventTimestamp", INT64_MAX);
+  int64_t last = st.value("lastEventTimestamp", INT64_MIN);
+  std::string key = prefix;
+  for (size_t i = 0; i < events.size(); ++i) {
+    const InputEvent& e = events[i];
+    int index = static_cast<int>(i);
+    if (e.timestamp > now + kTooNewMs) {
+      if (!rejected.contains("tooNewLogEventStartIndex")) rejected["tooNewLogEventStartIndex"] = index;
+      continue;
     }
-    int64_t retention_cutoff = INT64_MIN;
-    if (g.contains("retentionInDays")) {
-      retention_cutoff = now - g["retentionInDays"].get<int64_t>() * 86'400'000;
+    if (e.timestamp < now - kTooOldMs) {
+      rejected["tooOldLogEventEndIndex"] = index;
+      continue;
     }
-    Json rejected = Json::object();
-    uint64_t seq = st.value("nextSeq", uint64_t{1});
-    std::string prefix = keys::EventPrefix(s, group, stream);
-    int64_t stored = 0;
-    int64_t first = st.value("firstEventTimestamp", INT64_MAX);
-    int64_t last = st.value("lastEventTimestamp", INT64_MIN);
-    for (size_t i = 0; i < events.size(); ++i) {
-      const InputEvent& e = events[i];
-      int index = static_cast<int>(i);
-      if (e.timestamp > now + kTooNewMs) {
-        if (!rejected.contains("tooNewLogEventStartIndex")) rejected["tooNewLogEventStartIndex"] = index;
-        continue;
-      }
-      if (e.timestamp < now - kTooOldMs) {
-        rejected["tooOldLogEventEndIndex"] = index;
-        continue;
-      }
-      if (e.timestamp < retention_cutoff) {
-        rejected["expiredLogEventEndIndex"] = index;
-        continue;
-      }
-      STRATUS_RETURN_IF_ERROR(
-          txn.Put(prefix + keys::Position(e.timestamp, seq++), EncodeEvent(now, e.message)));
-      stored += static_cast<int64_t>(e.message.size());
-      first = std::min(first, e.timestamp);
-      last = std::max(last, e.timestamp);
+    if (e.timestamp < retention_cutoff) {
+      rejected["expiredLogEventEndIndex"] = index;
+      continue;
     }
-    st["nextSeq"] = seq;
-    if (stored > 0 || first != INT64_MAX) {
-      st["firstEventTimestamp"] = first;
-      st["lastEventTimestamp"] = last;
-      st["lastIngestionTime"] = now;
-    }
-    st["storedBytes"] = st.value("storedBytes", int64_t{0}) + stored;
-    g["storedBytes"] = g.value("storedBytes", int64_t{0}) + stored;
-    STRATUS_RETURN_IF_ERROR(txn.Put(skey, st.dump()));
-    STRATUS_RETURN_IF_ERROR(txn.Put(gkey, g.dump()));
-    txn.Notify("logs/" + s.account + "/" + s.region + "/" + group);
-    result["nextSequenceToken"] = std::to_string(seq);
-    if (!rejected.empty()) result["rejectedLogEventsInfo"] = rejected;
-    return Status::Ok();
+    key.resize(prefix.size());
+    key += keys::Position(e.timestamp, seq++);
+    STRATUS_RETURN_IF_ERROR(txn.Put(key, EncodeEvent(now, e.message)));
+    stored += static_cast<int64_t>(e.message.size());
+    first = std::min(first, e.timestamp);
+    last = std::max(last, e.timestamp);
+  }
+  st["nextSeq"] = seq;
+  if (stored > 0 || first != INT64_MAX) {
+    st["firstEventTimestamp"] = first;
+    st["lastEventTimestamp"] = last;
+    st["lastIngestionTime"] = now;
+  }
+  st["storedBytes"] = st.value("storedBytes", int64_t{0}) + stored;
+  g["storedBytes"] = g.value("storedBytes", int64_t{0}) + stored;
+  STRATUS_RETURN_IF_ERROR(txn.Put(skey, st.dump()));
+  txn.Notify("logs/" + s.account + "/" + s.region + "/" + group);
+  Json result = Json::object();
+  result["nextSequenceToken"] = std::to_string(seq);
+  if (!rejected.empty()) result["rejectedLogEventsInfo"] = rejected;
+  return result;
+}
+
+Status LogStore::WriteGroups(store::WriteTxn& txn, const GroupCache& groups) {
+  for (const auto& [gkey, g] : groups) STRATUS_RETURN_IF_ERROR(txn.Put(gkey, g.dump()));
+  return Status::Ok();
+}
+
+Result<Json> LogStore::PutEvents(const Scope& s, const std::string& group,
+                                 const std::string& stream, const std::vector<InputEvent>& events,
+                                 bool create_missing) {
+  STRATUS_RETURN_IF_ERROR(CheckBatch(events));
+  int64_t now = clock_.NowMillis();
+  Json result;
+  STRATUS_RETURN_IF_ERROR(store_.Write([&](store::WriteTxn& txn) -> Status {
+    GroupCache groups;
+    STRATUS_ASSIGN_OR_RETURN(result,
+                             AppendInTxn(txn, s, group, stream, events, create_missing, now, groups));
+    return WriteGroups(txn, groups);
   }));
   return result;
+}
+
+std::vector<Status> LogStore::PutEventsMany(const std::vector<StreamBatch>& batches) {
+  std::vector<Status> out(batches.size(), Status::Ok());
+  std::vector<size_t> valid;  // indexes of batches that pass CheckBatch
+  valid.reserve(batches.size());
+  for (size_t i = 0; i < batches.size(); ++i) {
+    Status st = CheckBatch(batches[i].events);
+    if (st.ok()) {
+      valid.push_back(i);
+    } else {
+      out[i] = std::move(st);
+    }
+  }
+  if (valid.empty()) return out;
+  int64_t now = clock_.NowMillis();
+  Status written = store_.Write([&](store::WriteTxn& txn) -> Status {
+    GroupCache groups;
+    for (size_t i : valid) {
+      const StreamBatch& b = batches[i];
+      auto r = AppendInTxn(txn, b.scope, b.group, b.stream, b.events, /*create_missing=*/true,
+                           now, groups);
+      if (!r.ok()) return std::move(r).error();
+    }
+    return WriteGroups(txn, groups);
+  });
+  if (!written.ok()) {
+    for (size_t i : valid) out[i] = written;
+  }
+  return out;
 }
 
 Result<Json> LogStore::GetEvents(const Scope& s, const std::string& group,

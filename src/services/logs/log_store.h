@@ -9,6 +9,7 @@
 //   logs/<acct>/<region>/e/<group>\0<stream>\0<ts><seq>     event: ingestion time + message
 // where <ts> and <seq> are 8-byte big-endian integers, so a stream's events scan in time order.
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,18 @@ class LogStore {
   // Lambda's function logs).
   Result<Json> PutEvents(const Scope& s, const std::string& group, const std::string& stream,
                          const std::vector<InputEvent>& events, bool create_missing = false);
+  // One stream's events for PutEventsMany.
+  struct StreamBatch {
+    Scope scope;
+    std::string group;
+    std::string stream;
+    std::vector<InputEvent> events;
+  };
+  // Appends several streams' events (missing groups and streams are created, as PutEvents with
+  // create_missing does) in one store transaction: one commit for all of them, each group record
+  // read and written once. Returns one status per batch, in order: a batch that fails
+  // PutLogEvents' checks gets its error and is skipped; a failed transaction fails every other.
+  std::vector<Status> PutEventsMany(const std::vector<StreamBatch>& batches);
   Result<Json> GetEvents(const Scope& s, const std::string& group, const std::string& stream,
                          const Json& input);
   Result<Json> FilterEvents(const Scope& s, const std::string& group, const Json& input);
@@ -74,6 +87,17 @@ class LogStore {
   static std::string GroupArn(const Scope& s, const std::string& group, bool star);
 
  private:
+  // Group records read (and updated) in one transaction, by key.
+  using GroupCache = std::map<std::string, Json>;
+  // PutLogEvents' checks of one batch (order, sizes, span).
+  static Status CheckBatch(const std::vector<InputEvent>& events);
+  // Appends a checked batch to one stream inside `txn`; the group's record is taken from and
+  // updated in `groups` (written by WriteGroups), the stream's record is written here.
+  static Result<Json> AppendInTxn(store::WriteTxn& txn, const Scope& s, const std::string& group,
+                                  const std::string& stream, const std::vector<InputEvent>& events,
+                                  bool create_missing, int64_t now, GroupCache& groups);
+  static Status WriteGroups(store::WriteTxn& txn, const GroupCache& groups);
+
   store::Store& store_;
   const Clock& clock_;
 };

@@ -153,5 +153,46 @@ TEST_F(LogStoreTest, DescribeAndDelete) {
   EXPECT_TRUE(rest->empty());
 }
 
+TEST_F(LogStoreTest, PutEventsManyOneCommitForSeveralStreams) {
+  int64_t commits_before = store_->Stats().commits;
+  std::vector<LogStore::StreamBatch> batches;
+  batches.push_back({scope_, "/app", "a", {{Now(), "a1"}, {Now() + 1, "a2"}}});
+  batches.push_back({scope_, "/fn", "new-stream", {{Now(), "created"}}});  // group and stream made
+  batches.push_back({scope_, "/app", "b", {{Now(), "2"}, {Now() - 5, "1"}}});  // out of order
+  batches.push_back({scope_, "/app", "b", {{Now() + 2, "b1"}}});
+  auto st = logs_->PutEventsMany(batches);
+  ASSERT_EQ(st.size(), 4u);
+  EXPECT_TRUE(st[0].ok());
+  EXPECT_TRUE(st[1].ok());
+  ASSERT_FALSE(st[2].ok());
+  EXPECT_EQ(st[2].error().code, "InvalidParameterException");
+  EXPECT_EQ(st[2].error().message,
+            "Log events in a single PutLogEvents request must be in chronological order.");
+  EXPECT_TRUE(st[3].ok());
+  EXPECT_EQ(store_->Stats().commits - commits_before, 1) << "every stream in one transaction";
+
+  auto a = logs_->GetEvents(scope_, "/app", "a", Json{{"startFromHead", true}});
+  ASSERT_EQ((*a)["events"].size(), 2u);
+  EXPECT_EQ((*a)["events"][1]["message"], "a2");
+  auto b = logs_->GetEvents(scope_, "/app", "b", Json{{"startFromHead", true}});
+  ASSERT_EQ((*b)["events"].size(), 1u) << "the rejected batch wrote nothing";
+  EXPECT_EQ((*b)["events"][0]["message"], "b1");
+  auto created = logs_->GetEvents(scope_, "/fn", "new-stream", Json::object());
+  ASSERT_TRUE(created.ok());
+  EXPECT_EQ((*created)["events"][0]["message"], "created");
+  // The group record counts the bytes of both of its streams' appends, written once.
+  auto groups = logs_->DescribeGroups(scope_, Json{{"logGroupNamePrefix", "/app"}});
+  EXPECT_EQ((*groups)["logGroups"][0]["storedBytes"], 6);
+  auto streams = logs_->DescribeStreams(scope_, "/app", Json::object());
+  EXPECT_EQ((*streams)["logStreams"][0]["storedBytes"], 4);
+  EXPECT_EQ((*streams)["logStreams"][1]["storedBytes"], 2);
+  // A second call continues each stream's sequence.
+  auto again = logs_->PutEventsMany({{scope_, "/app", "a", {{Now() + 3, "a3"}}}});
+  ASSERT_TRUE(again[0].ok());
+  a = logs_->GetEvents(scope_, "/app", "a", Json{{"startFromHead", true}});
+  ASSERT_EQ((*a)["events"].size(), 3u);
+  EXPECT_EQ((*a)["events"][2]["message"], "a3");
+}
+
 }  // namespace
 }  // namespace stratus::services::logs

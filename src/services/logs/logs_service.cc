@@ -79,6 +79,20 @@ class LogsService final : public aws::Service, public aws::LogSink {
     return Status::Ok();
   }
 
+  std::vector<Status> AppendMany(const std::vector<StreamEvents>& batches) override {
+    std::vector<LogStore::StreamBatch> in;
+    in.reserve(batches.size());
+    for (const auto& b : batches) {
+      LogStore::StreamBatch& sb = in.emplace_back();
+      sb.scope = Scope{b.account, b.region};
+      sb.group = b.group;
+      sb.stream = b.stream;
+      sb.events.reserve(b.events.size());
+      for (const auto& e : b.events) sb.events.push_back(InputEvent{e.timestamp_ms, e.message});
+    }
+    return logs_.PutEventsMany(in);
+  }
+
  private:
   using Call = aws::CallContext;
   static Json Empty() { return Json::object(); }
