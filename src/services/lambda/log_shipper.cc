@@ -12,6 +12,9 @@ constexpr auto kFlushInterval = std::chrono::milliseconds(100);
 constexpr size_t kEarlyFlushEvents = 5000;
 constexpr size_t kMaxEventsPerCall = 5000;
 constexpr size_t kMaxBytesPerCall = 900 * 1024;
+// One AppendMany call (one store transaction) carries at most this much of several streams.
+constexpr size_t kMaxEventsPerMany = 20'000;
+constexpr size_t kMaxBytesPerMany = 4 * 1024 * 1024;
 }  // namespace
 
 void LogShipper::Start() {
@@ -37,7 +40,13 @@ void LogShipper::Ship(const std::string& account, const std::string& region,
   bool wake = false;
   {
     std::lock_guard lock(mu_);
-    auto& list = pending_[StreamKey{account, region, group, stream}];
+    auto it = pending_.find(std::tie(account, region, group, stream));
+    if (it == pending_.end()) {
+      it = pending_.emplace(StreamKey{account, region, group, stream},
+                            std::vector<aws::LogSink::Event>())
+               .first;
+    }
+    auto& list = it->second;
     pending_events_ += events.size();
     if (list.empty()) {
       list = std::move(events);
@@ -78,18 +87,34 @@ void LogShipper::Loop() {
   }
 }
 
-void LogShipper::FlushBatch(std::map<StreamKey, std::vector<aws::LogSink::Event>> batch) {
-  for (auto& [key, events] : batch) {
-    if (!sink_) {
-      if (!warned_) {
-        spdlog::warn("lambda: no logs service built in; function logs are dropped");
-        warned_ = true;
-      }
-      return;
+void LogShipper::FlushBatch(PendingLines batch) {
+  if (batch.empty()) return;
+  if (!sink_) {
+    if (!warned_) {
+      spdlog::warn("lambda: no logs service built in; function logs are dropped");
+      warned_ = true;
     }
+    return;
+  }
+  // Every stream's lines in as few AppendMany calls as the limits allow (one store commit each,
+  // instead of one per stream): PutLogEvents' limits per stream (at most 10 000 events and 1 MiB
+  // per call; lines of one stream arrive in order already), and a bound on one call's total.
+  std::vector<aws::LogSink::StreamEvents> call;
+  size_t call_events = 0, call_bytes = 0;
+  auto send = [&] {
+    if (call.empty()) return;
+    std::vector<Status> st = sink_->AppendMany(call);
+    for (size_t i = 0; i < call.size() && i < st.size(); ++i) {
+      if (!st[i].ok()) {
+        spdlog::warn("lambda: cannot write {} log lines to {} {}: {}", call[i].events.size(),
+                     call[i].group, call[i].stream, st[i].error().message);
+      }
+    }
+    call.clear();
+    call_events = call_bytes = 0;
+  };
+  for (auto& [key, events] : batch) {
     const auto& [account, region, group, stream] = key;
-    // PutLogEvents' limits: at most 10 000 events and 1 MiB per call; lines of one stream
-    // arrive in order already.
     size_t begin = 0;
     while (begin < events.size()) {
       size_t end = begin, bytes = 0;
@@ -98,16 +123,22 @@ void LogShipper::FlushBatch(std::map<StreamKey, std::vector<aws::LogSink::Event>
         bytes += events[end].message.size() + 26;
         ++end;
       }
-      std::vector<aws::LogSink::Event> chunk(std::make_move_iterator(events.begin() + begin),
-                                             std::make_move_iterator(events.begin() + end));
-      Status st = sink_->Append(account, region, group, stream, chunk);
-      if (!st.ok()) {
-        spdlog::warn("lambda: cannot write {} log lines to {} {}: {}", chunk.size(), group,
-                     stream, st.error().message);
+      if (call_events + (end - begin) > kMaxEventsPerMany || call_bytes + bytes > kMaxBytesPerMany) {
+        send();
       }
+      aws::LogSink::StreamEvents& entry = call.emplace_back();
+      entry.account = account;
+      entry.region = region;
+      entry.group = group;
+      entry.stream = stream;
+      entry.events.assign(std::make_move_iterator(events.begin() + begin),
+                          std::make_move_iterator(events.begin() + end));
+      call_events += end - begin;
+      call_bytes += bytes;
       begin = end;
     }
   }
+  send();
 }
 
 }  // namespace stratus::services::lambda

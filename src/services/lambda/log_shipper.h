@@ -1,7 +1,9 @@
 #pragma once
 // Ships function log lines to CloudWatch Logs (/aws/lambda/<name>) off the invoke path: lines
 // are queued in memory and a background thread appends them through the LogSink in batches
-// every kFlushInterval (or sooner when many are waiting), keeping each stream's order.
+// every kFlushInterval (or sooner when many are waiting), keeping each stream's order. One
+// flush hands every stream's lines to LogSink::AppendMany together (the logs service makes them
+// durable in one store commit), not one call per stream.
 //
 // Lines queued when the server stops are flushed by Stop(). A kill -9 loses lines not yet
 // flushed (at most one interval's worth), as a crashed Lambda host would.
@@ -41,13 +43,15 @@ class LogShipper {
  private:
   using StreamKey = std::tuple<std::string, std::string, std::string, std::string>;
   void Loop();
-  void FlushBatch(std::map<StreamKey, std::vector<aws::LogSink::Event>> batch);
+  // Transparent: Ship looks a stream up without copying its four names.
+  using PendingLines = std::map<StreamKey, std::vector<aws::LogSink::Event>, std::less<>>;
+  void FlushBatch(PendingLines batch);
 
   aws::LogSink* const sink_;
   std::mutex mu_;  // guards everything below
   std::condition_variable cv_;
   std::condition_variable flushed_cv_;
-  std::map<StreamKey, std::vector<aws::LogSink::Event>> pending_;
+  PendingLines pending_;
   size_t pending_events_ = 0;
   uint64_t enqueued_batches_ = 0;
   uint64_t flushed_batches_ = 0;
