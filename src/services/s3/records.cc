@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "core/crypto.h"
+#include "core/strings.h"
 
 namespace stratus::services::s3 {
 
@@ -70,37 +71,13 @@ Json ObjectRecord::ToJson() const {
 
 namespace {
 
-// Appends `s` as a JSON string exactly as Json::dump() writes it. ASCII is escaped here (quote,
-// backslash, the short escapes, \u00xx for other control characters); a string with any other
-// byte is left to Json::dump(), which checks its UTF-8.
-void AppendJsonString(std::string& out, std::string_view s) {
-  for (unsigned char c : s) {
-    if (c >= 0x80) {
-      out += Json(std::string(s)).dump();
-      return;
-    }
-  }
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(c));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
+// Appends `s` as a JSON string exactly as Json::dump() writes it (core's AppendJsonString); a
+// string that is not valid UTF-8 is left to Json::dump(), which refuses it as it always did.
+void AppendString(std::string& out, std::string_view s) {
+  const size_t mark = out.size();
+  if (stratus::AppendJsonString(out, s)) return;
+  out.resize(mark);
+  out += Json(std::string(s)).dump();
 }
 
 // Appends `"name":` (names are plain ASCII literals).
@@ -135,7 +112,7 @@ std::string ObjectRecord::Encode() const {
   out += '\n';
   out += '{';
   AppendName(out, "vid");
-  AppendJsonString(out, version_id);
+  AppendString(out, version_id);
   out += ',';
   AppendName(out, "q");
   out += std::to_string(seq);
@@ -152,11 +129,11 @@ std::string ObjectRecord::Encode() const {
     out += std::to_string(size);
     out += ',';
     AppendName(out, "e");
-    AppendJsonString(out, etag);
+    AppendString(out, etag);
     if (!data_id.empty()) {
       out += ',';
       AppendName(out, "d");
-      AppendJsonString(out, data_id);
+      AppendString(out, data_id);
       out += ',';
       AppendName(out, "in");
       out += inline_data ? "true" : "false";
@@ -177,20 +154,20 @@ std::string ObjectRecord::Encode() const {
     if (storage_class != "STANDARD") {
       out += ',';
       AppendName(out, "sc");
-      AppendJsonString(out, storage_class);
+      AppendString(out, storage_class);
     }
     if (checksum) {
       out += ',';
       AppendName(out, "ck");
       out += '{';
       AppendName(out, "a");
-      AppendJsonString(out, checksum->algorithm);
+      AppendString(out, checksum->algorithm);
       out += ',';
       AppendName(out, "v");
-      AppendJsonString(out, checksum->value);
+      AppendString(out, checksum->value);
       out += ',';
       AppendName(out, "t");
-      AppendJsonString(out, checksum->type);
+      AppendString(out, checksum->type);
       out += '}';
     }
     if (!part_sizes.empty()) {
@@ -209,7 +186,7 @@ std::string ObjectRecord::Encode() const {
       out += '[';
       for (size_t i = 0; i < part_blobs.size(); ++i) {
         if (i > 0) out += ',';
-        AppendJsonString(out, part_blobs[i]);
+        AppendString(out, part_blobs[i]);
       }
       out += ']';
     }
@@ -217,7 +194,7 @@ std::string ObjectRecord::Encode() const {
   }
   out += ',';
   AppendName(out, "o");
-  AppendJsonString(out, owner);
+  AppendString(out, owner);
   out += '}';
   return out;
 }
