@@ -228,17 +228,21 @@ class SnsService final : public aws::Service {
       return registry_.ListSubscriptions(c.caller.account_id, in.value("TopicArn", ""),
                                          in.value("NextToken", ""));
     }, aws::Mode::kInline);
-    // Publishes start on the network thread and answer from the store's writer thread once the
-    // delivery items are durable: no thread waits for the fsync.
+    // Publishes start on the network thread and are answered once the deliveries are durable: no
+    // thread waits for the fsync. The commit callback (on the store's writer thread) hands the
+    // answer to a worker, which builds and encodes it: the writer's time between two batches is
+    // every queued write's wait (under a fan-out load, encoding PublishBatch answers was ~6% of
+    // the writer's samples).
     OnAsync("Publish", [this](std::shared_ptr<Call> c, Json in, aws::Completion done) {
       Publish(*c, in.value("TopicArn", in.value("TargetArn", "")), {&in},
-              in.value("PhoneNumber", ""), [done = std::move(done)](std::vector<Result<Json>> r) {
-                done(Output(std::move(r[0])));
+              in.value("PhoneNumber", ""),
+              [this, done = std::move(done)](std::vector<Result<Json>> r) mutable {
+                AnswerOnWorker(std::move(done), std::move(r[0]));
               });
     }, aws::Mode::kAsyncInline);
     OnAsync("PublishBatch", [this](std::shared_ptr<Call> c, Json in, aws::Completion done) {
-      PublishBatch(*c, in, [done = std::move(done)](Result<Json> r) {
-        done(Output(std::move(r)));
+      PublishBatch(*c, in, [this, done = std::move(done)](Result<Json> r) mutable {
+        AnswerOnWorker(std::move(done), std::move(r));
       });
     }, aws::Mode::kAsyncInline);
   }
@@ -246,6 +250,13 @@ class SnsService final : public aws::Service {
   static aws::OperationResult Output(Result<Json> r) {
     if (!r.ok()) return std::move(r).error();
     return aws::OperationOutput{std::move(r).value()};
+  }
+
+  void AnswerOnWorker(aws::Completion done, Result<Json> r) {
+    auto answer = std::make_shared<std::pair<aws::Completion, Result<Json>>>(std::move(done),
+                                                                            std::move(r));
+    context_.workers.Submit(
+        [answer] { answer->first(Output(std::move(answer->second))); });
   }
 
   using PublishDone = std::function<void(std::vector<Result<Json>>)>;

@@ -101,7 +101,10 @@ class Engine {
   };
   // Sends `messages` to the queue `queue_arn` as SendMessageBatch would, minus the batch
   // request's own limits (entry count, ids, total size); `done` as Done, with one result per
-  // message (the output entry or its error). A missing queue fails each with QueueDoesNotExist.
+  // message: a null Json once it is durable (or, FIFO, deduplicated into one that is; no output
+  // entry is built: a direct sender needs only success, and the answers would be built on the
+  // network thread and destroyed on the store's writer thread for nothing), or its error.
+  // A missing queue fails each with QueueDoesNotExist.
   using SendDone = std::function<void(std::vector<Result<Json>>)>;
   void SendDirectAsync(const Scope& s, const std::string& queue_arn,
                        std::vector<SendInput> messages, SendDone done);
@@ -164,9 +167,10 @@ class Engine {
   static SendInput InputOf(std::string id, const Json& in);
   struct SendJob;
   // Validates, deduplicates, commits and indexes up to 10 messages in one store write; `done`
-  // receives one result per entry (the output entry or an error), as the Done of the async forms.
+  // receives one result per entry (the output entry, or null without `outputs`; or an error), as
+  // the Done of the async forms.
   void Send(const Scope& s, const std::shared_ptr<Queue>& q, std::vector<SendInput> entries,
-            SendDone done);
+            bool outputs, SendDone done);
   // The commit callback of Send: indexes the messages, wakes long polls, answers.
   void SendCommitted(const std::shared_ptr<Queue>& q, const std::shared_ptr<SendJob>& job,
                      Status st);

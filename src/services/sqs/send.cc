@@ -28,6 +28,7 @@ struct Engine::SendJob {
   std::vector<std::unique_ptr<Message>> built;  // null: failed validation or a duplicate
   std::vector<std::string> dedup_keys;          // FIFO: per entry
   std::function<void(std::vector<Result<Json>>)> done;
+  bool outputs = true;            // build the output entries (else results stay null)
   bool completed_inline = false;  // the write failed at once; the enqueuer calls done
 };
 
@@ -47,9 +48,10 @@ Engine::SendInput Engine::InputOf(std::string id, const Json& in) {
 }
 
 void Engine::Send(const Scope& s, const std::shared_ptr<Queue>& q, std::vector<SendInput> entries,
-                  SendDone done) {
+                  bool outputs, SendDone done) {
   auto job = std::make_shared<SendJob>();
-  job->results.assign(entries.size(), Result<Json>(Json::object()));
+  job->outputs = outputs;
+  job->results.assign(entries.size(), Result<Json>(outputs ? Json::object() : Json()));
   job->built.resize(entries.size());
   job->dedup_keys.resize(entries.size());
   job->done = std::move(done);
@@ -139,16 +141,18 @@ void Engine::Send(const Scope& s, const std::shared_ptr<Queue>& q, std::vector<S
     m->sender_id = s.sender_id;
     m->sent_ms = now;
     m->visible_at_ms = now + delay * 1000;
-    Json out = Json::object();
-    if (!entries[i].id.empty()) out["Id"] = entries[i].id;
-    out["MessageId"] = m->id;
-    out["MD5OfMessageBody"] = m->md5_body;
-    if (!m->md5_attributes.empty()) out["MD5OfMessageAttributes"] = m->md5_attributes;
-    if (trace) {
-      out["MD5OfMessageSystemAttributes"] = Md5OfAttributes(Json{{"AWSTraceHeader", *trace}});
+    if (outputs) {
+      Json out = Json::object();
+      if (!entries[i].id.empty()) out["Id"] = entries[i].id;
+      out["MessageId"] = m->id;
+      out["MD5OfMessageBody"] = m->md5_body;
+      if (!m->md5_attributes.empty()) out["MD5OfMessageAttributes"] = m->md5_attributes;
+      if (trace) {
+        out["MD5OfMessageSystemAttributes"] = Md5OfAttributes(Json{{"AWSTraceHeader", *trace}});
+      }
+      results[i] = std::move(out);
     }
     values[i] = records::EncodeMessage(*m);
-    results[i] = std::move(out);
     built[i] = std::move(m);
   }
 
@@ -171,8 +175,10 @@ void Engine::Send(const Scope& s, const std::shared_ptr<Queue>& q, std::vector<S
           const std::string& key = job->dedup_keys[i];
           auto it = q->dedup.find(key);
           if (it != q->dedup.end() && it->second.expires_ms > now) {
-            results[i]->operator[]("MessageId") = it->second.message_id;
-            results[i]->operator[]("SequenceNumber") = SequenceNumber(it->second.seq);
+            if (outputs) {
+              results[i]->operator[]("MessageId") = it->second.message_id;
+              results[i]->operator[]("SequenceNumber") = SequenceNumber(it->second.seq);
+            }
             built[i].reset();
             duplicates = true;
             continue;
@@ -181,7 +187,7 @@ void Engine::Send(const Scope& s, const std::shared_ptr<Queue>& q, std::vector<S
           q->dedup[key] = e;
           puts.emplace_back(records::DedupKey(q->id, key),
                             Json{{"e", e.expires_ms}, {"m", e.message_id}, {"s", e.seq}}.dump());
-          results[i]->operator[]("SequenceNumber") = SequenceNumber(m.seq);
+          if (outputs) results[i]->operator[]("SequenceNumber") = SequenceNumber(m.seq);
         }
         puts.emplace_back(records::MessageKey(q->id, m.seq), std::move(values[i]));
       }
@@ -254,7 +260,7 @@ void Engine::SendMessageAsync(const Scope& s, const Json& in, Done done) {
   }
   std::vector<SendInput> one;
   one.push_back(InputOf("", in));
-  Send(s, *q, std::move(one), [done = std::move(done)](std::vector<Result<Json>> r) {
+  Send(s, *q, std::move(one), /*outputs=*/true, [done = std::move(done)](std::vector<Result<Json>> r) {
     done(std::move(r[0]));
   });
 }
@@ -270,7 +276,7 @@ void Engine::SendDirectAsync(const Scope& s, const std::string& queue_arn,
     done({});
     return;
   }
-  Send(s, q, std::move(messages), std::move(done));
+  Send(s, q, std::move(messages), /*outputs=*/false, std::move(done));
 }
 
 void Engine::SendMessageBatchAsync(const Scope& s, const Json& in, Done done) {
@@ -303,7 +309,7 @@ void Engine::SendMessageBatchAsync(const Scope& s, const Json& in, Done done) {
     list.push_back(InputOf(e.value("Id", ""), e));
     ids.push_back(list.back().id);
   }
-  Send(s, *found, std::move(list), [ids = std::move(ids), done = std::move(done)](
+  Send(s, *found, std::move(list), /*outputs=*/true, [ids = std::move(ids), done = std::move(done)](
                             std::vector<Result<Json>> results) {
     Json ok = Json::array();
     Json failed = Json::array();
