@@ -172,7 +172,7 @@ Status NormalizeValue(Json& v, int depth) {
   if (key == "N") {
     if (!x.is_string()) return Validation("The parameter cannot be converted to a numeric value");
     STRATUS_ASSIGN_OR_RETURN(Decimal d, Decimal::Parse(x.get_ref<const std::string&>()));
-    x = d.Format();
+    x.get_ref<std::string&>() = d.Format();  // in place: no new JSON string
     return Status::Ok();
   }
   if (key == "B") {

@@ -13,11 +13,13 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.h"
@@ -196,8 +198,8 @@ Status ValidateItemKeys(const Table& t, const Json& item, bool for_update);
 // Parses and normalizes ExpressionAttributeNames/Values of `in` into `ctx`.
 Status PrepareExpressionContext(Json& in, ExprContext& ctx);
 // The "Can not use both expression and non-expression parameters" family of checks.
-Status CheckExpressionMix(const Json& in, const std::vector<std::string>& legacy,
-                          const std::vector<std::string>& modern);
+Status CheckExpressionMix(const Json& in, std::initializer_list<std::string_view> legacy,
+                          std::initializer_list<std::string_view> modern);
 // Normalizes every AttributeValue in an item map, with DynamoDB's messages.
 Status NormalizeItemInput(Json& item);
 // The ConsumedCapacity member for ReturnConsumedCapacity.

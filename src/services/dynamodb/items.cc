@@ -116,14 +116,14 @@ Status PrepareExpressionContext(Json& in, ExprContext& ctx) {
   return Status::Ok();
 }
 
-Status CheckExpressionMix(const Json& in, const std::vector<std::string>& legacy,
-                          const std::vector<std::string>& modern) {
+Status CheckExpressionMix(const Json& in, std::initializer_list<std::string_view> legacy,
+                          std::initializer_list<std::string_view> modern) {
   std::vector<std::string> l, m;
-  for (const auto& k : legacy) {
-    if (in.contains(k)) l.push_back(k);
+  for (std::string_view k : legacy) {
+    if (in.contains(k)) l.emplace_back(k);
   }
-  for (const auto& k : modern) {
-    if (in.contains(k)) m.push_back(k);
+  for (std::string_view k : modern) {
+    if (in.contains(k)) m.emplace_back(k);
   }
   if (!l.empty() && !m.empty()) {
     return Validation("Can not use both expression and non-expression parameters in the same request: "
@@ -136,8 +136,8 @@ Status CheckExpressionMix(const Json& in, const std::vector<std::string>& legacy
     }
     if (in.contains("ExpressionAttributeValues")) {
       std::vector<std::string> value_users;
-      for (const auto& k : modern) {
-        if (k != "ProjectionExpression") value_users.push_back(k);
+      for (std::string_view k : modern) {
+        if (k != "ProjectionExpression") value_users.emplace_back(k);
       }
       return Validation("ExpressionAttributeValues can only be specified when using expressions: " +
                         Join(value_users, " and ") + (value_users.size() > 1 ? " are null" : " is null"));
@@ -664,7 +664,8 @@ Result<Json> Engine::ReadOneItem(const Scope& s, Json in, bool wire) {
   STRATUS_RETURN_IF_ERROR(CheckUnused(ctx));
   std::string name = in.value("TableName", "");
   STRATUS_ASSIGN_OR_RETURN(TablePtr t, catalog_.Get(s, name));
-  Json key = in.value("Key", Json::object());
+  Json key = Json::object();
+  if (auto it = in.find("Key"); it != in.end()) key = std::move(*it);  // `in` is ours
   STRATUS_RETURN_IF_ERROR(NormalizeItemInput(key));
   STRATUS_RETURN_IF_ERROR(ValidateKey(*t, key));
   STRATUS_ASSIGN_OR_RETURN(auto raw, store_.Get(t->ItemKey(key)));
