@@ -5,13 +5,20 @@
 # CPU per PUT is the steadier figure; PUT/s depends on what else runs. Also reports context
 # switches and bytes the server sent to the disk (/proc/<pid>/io write_bytes) per PUT.
 # usage: bench/s3/put_cpu.sh BINARY [SECONDS=10] [SIZE=4096] [CONNS=16] [--fsync false]
+#   BINARY `s3rver` measures s3rver (bench/s3/node_modules, as compare.sh runs it) with the same
+#   client, so the two servers' CPU per PUT can be compared on a shared machine.
 #   PERF=1 also records `perf record -g` of the server during the run (perf.data in $PWD).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 BIN=$1; SECS=${2:-10}; SIZE=${3:-4096}; CONNS=${4:-16}; shift $(( $# < 4 ? $# : 4 ))
 t=$(mktemp -d /tmp/putcpu-XXXX)
 port=$(( 4660 + RANDOM % 200 ))
-"$BIN" serve --port $port --data-dir "$t/d" --log-level warn "$@" 2>"$t/log" & p=$!
+if [ "$BIN" = s3rver ]; then
+  [ -d "$here/node_modules/s3rver" ] || (cd "$here" && npm ci --no-audit --no-fund >/dev/null)
+  node "$here/node_modules/s3rver/bin/s3rver.js" --directory "$t/d" --port $port --silent >/dev/null 2>"$t/log" & p=$!
+else
+  "$BIN" serve --port $port --data-dir "$t/d" --log-level warn "$@" 2>"$t/log" & p=$!
+fi
 trap 'kill $p 2>/dev/null; wait 2>/dev/null; rm -rf "$t"' EXIT
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 curl -s -o /dev/null -X PUT "http://127.0.0.1:$port/bench"
