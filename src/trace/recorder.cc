@@ -79,7 +79,6 @@ void InMemoryRecorder::Record(Segment segment) {
     return;
   }
   Shard& shard = ShardFor(segment.trace_id);
-  Segment replaced;
   {
     std::lock_guard<std::mutex> lock(shard.mu);
     if (shard.ring.size() < shard.capacity) {
@@ -88,11 +87,12 @@ void InMemoryRecorder::Record(Segment segment) {
       Slot& slot = shard.ring[shard.next];
       ++shard.evicted;
       slot.seq = ++shard.seq;
-      replaced = std::exchange(slot.segment, std::move(segment));
+      // The new segment takes the slot; `segment` is left holding the evicted one.
+      std::swap(slot.segment, segment);
       shard.next = (shard.next + 1) % shard.capacity;
     }
   }
-  // `replaced` (the evicted segment) is freed here, outside the lock.
+  // `segment` (now the evicted one) is freed when this returns, outside the lock.
 }
 
 std::vector<Segment> InMemoryRecorder::TraceSegments(std::string_view trace_id) const {

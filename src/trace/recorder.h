@@ -90,6 +90,15 @@ struct Segment {
   Json annotations;  // null, or an object of string / number / bool values (indexed by X-Ray)
   Json metadata;     // null, or an object of namespaces to any JSON
   Json aws;          // null, or an object: account_id, function_arn, request_id, ...
+  // String members of the document's "aws" object kept without building a Json object: what the
+  // per-request hops (gateway stage, function) record, since a Json object costs several
+  // allocations to build and to free. Keys must be string literals (static storage). Written
+  // after `aws`'s own members; a key `aws` already has is not written again.
+  struct AwsString {
+    std::string_view key;
+    std::string value;
+  };
+  std::vector<AwsString> aws_strings;
   Json extra;        // null, or an object of other document fields, written back as they are
   std::vector<std::string> precursor_ids;
   std::vector<Segment> subsegments;

@@ -91,7 +91,13 @@ Json DocumentOf(const Segment& s) {
   }
   if (s.annotations.is_object() && !s.annotations.empty()) doc["annotations"] = s.annotations;
   if (s.metadata.is_object() && !s.metadata.empty()) doc["metadata"] = s.metadata;
-  if (s.aws.is_object() && !s.aws.empty()) doc["aws"] = s.aws;
+  if ((s.aws.is_object() && !s.aws.empty()) || !s.aws_strings.empty()) {
+    Json aws = s.aws.is_object() ? s.aws : Json::object();
+    for (const auto& [key, value] : s.aws_strings) {
+      if (!aws.contains(key)) aws.emplace(std::string(key), value);
+    }
+    doc["aws"] = std::move(aws);
+  }
   if (!s.precursor_ids.empty()) doc["precursor_ids"] = s.precursor_ids;
   if (!s.subsegments.empty()) {
     Json subs = Json::array();

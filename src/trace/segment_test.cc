@@ -60,6 +60,33 @@ TEST(SegmentDocument, FullSegment) {
   EXPECT_EQ(ToSegmentDocument(*parsed), doc);
 }
 
+TEST(SegmentDocument, AwsStringsJoinTheAwsObject) {
+  TraceContext ctx = BeginHopWithIds("Root=1-581cf771-a006649127e371903a2de979;Sampled=1", "",
+                                     "70de5b6f19ff9a0a");
+  Segment s = NewSegment(ctx, "fn", "AWS::Lambda::Function", 1700000000.5);
+  s.end_time = 1700000001;
+  s.aws_strings.push_back({"function_arn", "arn:aws:lambda:us-east-1:000000000000:function:fn"});
+  s.aws_strings.push_back({"request_id", "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"});
+  Json doc = ToSegmentDocument(s);
+  EXPECT_EQ(doc["aws"], Json::object({{"function_arn", "arn:aws:lambda:us-east-1:000000000000:function:fn"},
+                                      {"request_id", "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"}}));
+  // Beside a Json `aws`: its members first; a key it has already is not written twice.
+  s.aws = Json::object({{"account_id", "000000000000"}, {"request_id", "from-json"}});
+  doc = ToSegmentDocument(s);
+  EXPECT_EQ(DumpJson(doc["aws"]),
+            R"({"account_id":"000000000000","request_id":"from-json","function_arn":"arn:aws:lambda:us-east-1:000000000000:function:fn"})");
+  // Parsed back, every member is in `aws`.
+  auto parsed = ParseSegmentDocument(DumpJson(doc));
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_TRUE(parsed->aws_strings.empty());
+  EXPECT_EQ(parsed->aws.size(), 3u);
+  EXPECT_EQ(ToSegmentDocument(*parsed), doc);
+  // No aws members at all: no "aws" key.
+  Segment bare = NewSegment(ctx, "fn", "", 1);
+  bare.end_time = 2;
+  EXPECT_FALSE(ToSegmentDocument(bare).contains("aws"));
+}
+
 TEST(SegmentDocument, InProgressAndStandaloneSubsegment) {
   auto in_progress = ParseSegmentDocument(
       R"({"name":"s","id":"70de5b6f19ff9a0a","trace_id":"1-581cf771-a006649127e371903a2de979","start_time":1,"in_progress":true})");
