@@ -356,6 +356,23 @@ TEST(Validation, DynamoDbMessages) {
   EXPECT_EQ(bad[0].constraint, "Member must have length greater than or equal to 1");
   EXPECT_EQ(bad[1].path, "returnValues");
   EXPECT_EQ(bad[1].constraint, "Member must satisfy enum value set: [NONE, ALL_OLD, UPDATED_OLD, ALL_NEW, UPDATED_NEW]");
+  // Violations come in the shape's member order whatever the value's order, a null member is an
+  // absent one, and a value setting few members (matched member by member to the shape) reports
+  // exactly what one setting more members than the shape has (each member looked up) does.
+  auto reversed = ValidateInput(put, Json::parse(R"({"ReturnValues":"SOME","Item":{},"TableName":""})"));
+  ASSERT_EQ(reversed.size(), 2u);
+  EXPECT_EQ(reversed[0].path, "tableName");
+  EXPECT_EQ(reversed[1].path, "returnValues");
+  Json wide = Json::parse(R"({"ReturnValues":"SOME","Item":{},"TableName":""})");
+  for (int i = 0; i < 12; ++i) wide["Unmodelled" + std::to_string(i)] = i;
+  auto dense = ValidateInput(put, wide);
+  ASSERT_EQ(dense.size(), 2u);
+  EXPECT_EQ(ValidationMessage(dense), ValidationMessage(reversed));
+  auto null_name = ValidateInput(put, Json::parse(R"({"TableName":null,"Item":{"a":{"S":"x"}}})"));
+  ASSERT_EQ(null_name.size(), 1u);
+  EXPECT_EQ(ValidationMessage(null_name),
+            "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: "
+            "Member must not be null");
 }
 
 TEST(Validation, NestedPathsPatternsAndRanges) {

@@ -1,5 +1,6 @@
 // Input validation against the model's constraints, with AWS's (Coral's) message wording.
 #include <array>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -167,6 +168,10 @@ class Validator {
 
   void Structure(const Shape& shape, const Json& value, const PathNode& path) {
     if (shape.document || !value.is_object()) return;
+    if (shape.members.size() <= kMaxIndexedMembers && value.size() < shape.members.size()) {
+      SparseStructure(shape, value, path);
+      return;
+    }
     for (const Member& m : shape.members) {
       auto it = value.find(m.name);
       if (it == value.end() || it->is_null()) {
@@ -177,6 +182,37 @@ class Validator {
         continue;
       }
       Value(*m.shape, *it, PathNode{PathNode::kMember, &path, m.name});
+    }
+  }
+
+  // Structure() for a value that sets fewer members than its shape has (a DynamoDB
+  // AttributeValue sets one of ten): the value's few members are matched to the shape's once,
+  // instead of every member of the shape being looked up in the value. Same checks, same order.
+  static constexpr size_t kMaxIndexedMembers = 64;
+  void SparseStructure(const Shape& shape, const Json& value, const PathNode& path) {
+    uint64_t present = 0;
+    std::array<const Json*, kMaxIndexedMembers> found;  // read only where `present` has the bit
+    for (auto it = value.begin(); it != value.end(); ++it) {
+      const std::string& key = it.key();
+      for (size_t j = 0; j < shape.members.size(); ++j) {
+        if (shape.members[j].name != key) continue;
+        if ((present >> j & 1) == 0) {  // the first of equal keys, as find() would return
+          present |= uint64_t{1} << j;
+          found[j] = &*it;
+        }
+        break;
+      }
+    }
+    for (size_t j = 0; j < shape.members.size(); ++j) {
+      const Member& m = shape.members[j];
+      if ((present >> j & 1) == 0 || found[j]->is_null()) {
+        if (!shape.required.empty() && shape.IsRequired(m.name)) {
+          out.push_back({PathNode{PathNode::kMember, &path, m.name}.Text(), "null",
+                         "Member must not be null"});
+        }
+        continue;
+      }
+      Value(*m.shape, *found[j], PathNode{PathNode::kMember, &path, m.name});
     }
   }
 
