@@ -232,7 +232,7 @@ Status NormalizeValue(Json& v, int depth) {
   }
   if (key == "M") {
     if (!x.is_object()) return Validation("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes");
-    for (auto& [k, e] : x.items()) STRATUS_RETURN_IF_ERROR(NormalizeValue(e, depth + 1));
+    for (Json& e : x) STRATUS_RETURN_IF_ERROR(NormalizeValue(e, depth + 1));  // a map's values
     return Status::Ok();
   }
   if (key == "L") {
@@ -246,7 +246,7 @@ Status NormalizeValue(Json& v, int depth) {
 
 Status NormalizeItem(Json& item) {
   if (!item.is_object()) return Validation("Item must be a map");
-  for (auto& [k, v] : item.items()) STRATUS_RETURN_IF_ERROR(NormalizeValue(v));
+  for (Json& v : item) STRATUS_RETURN_IF_ERROR(NormalizeValue(v));  // the attributes' values
   return Status::Ok();
 }
 
@@ -278,7 +278,7 @@ size_t ValueSize(const Json& v) {
   }
   if (t == "M") {
     size_t n = 3;
-    for (const auto& [k, e] : x.items()) n += k.size() + ValueSize(e) + 1;
+    for (auto it = x.begin(); it != x.end(); ++it) n += it.key().size() + ValueSize(*it) + 1;
     return n;
   }
   if (t == "L") {
@@ -291,7 +291,7 @@ size_t ValueSize(const Json& v) {
 
 size_t ItemSize(const Json& item) {
   size_t n = 0;
-  for (const auto& [k, v] : item.items()) n += k.size() + ValueSize(v);
+  for (auto it = item.begin(); it != item.end(); ++it) n += it.key().size() + ValueSize(*it);
   return n;
 }
 

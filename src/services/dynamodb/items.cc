@@ -148,7 +148,11 @@ Status CheckExpressionMix(const Json& in, std::initializer_list<std::string_view
 
 Status NormalizeItemInput(Json& item) {
   if (!item.is_object()) return Validation("The provided key element does not match the schema");
-  for (auto& [k, v] : item.items()) STRATUS_RETURN_IF_ERROR(NormalizeValue(v));
+  for (Json& v : item) {  // the attributes' values (items() would build a string per member)
+    // {"S": "..."} needs no normalizing (NormalizeValue's first case): the commonest value.
+    if (v.is_object() && v.size() == 1 && v.begin().key() == "S" && v.begin()->is_string()) continue;
+    STRATUS_RETURN_IF_ERROR(NormalizeValue(v));
+  }
   return Status::Ok();
 }
 
