@@ -97,12 +97,13 @@ bool AppendItemJson(std::string& out, const Json& v) {
     case Json::value_t::object: {
       out.push_back('{');
       bool first = true;
-      for (auto it = v.begin(); it != v.end(); ++it) {  // not items(): it builds a string per member
+      // The ordered map's pairs directly: nlohmann's iterators cost more than the writing.
+      for (const auto& [key, member] : v.get_ref<const Json::object_t&>()) {
         if (!first) out.push_back(',');
         first = false;
-        if (!AppendJsonString(out, it.key())) return false;
+        if (!AppendJsonString(out, key)) return false;
         out.push_back(':');
-        if (!AppendItemJson(out, *it)) return false;
+        if (!AppendItemJson(out, member)) return false;
       }
       out.push_back('}');
       return true;
@@ -110,7 +111,7 @@ bool AppendItemJson(std::string& out, const Json& v) {
     case Json::value_t::array: {
       out.push_back('[');
       bool first = true;
-      for (const auto& e : v) {
+      for (const Json& e : v.get_ref<const Json::array_t&>()) {
         if (!first) out.push_back(',');
         first = false;
         if (!AppendItemJson(out, e)) return false;
