@@ -40,9 +40,9 @@ void LogShipper::Ship(const std::string& account, const std::string& region,
   bool wake = false;
   {
     std::lock_guard lock(mu_);
-    auto it = pending_.find(std::tie(account, region, group, stream));
+    auto it = pending_.find(std::tie(stream, group, account, region));
     if (it == pending_.end()) {
-      it = pending_.emplace(StreamKey{account, region, group, stream},
+      it = pending_.emplace(StreamKey{stream, group, account, region},
                             std::vector<aws::LogSink::Event>())
                .first;
     }
@@ -114,7 +114,7 @@ void LogShipper::FlushBatch(PendingLines batch) {
     call_events = call_bytes = 0;
   };
   for (auto& [key, events] : batch) {
-    const auto& [account, region, group, stream] = key;
+    const auto& [stream, group, account, region] = key;
     size_t begin = 0;
     while (begin < events.size()) {
       size_t end = begin, bytes = 0;

@@ -41,6 +41,8 @@ class LogShipper {
   void FlushForTest();
 
  private:
+  // (stream, group, account, region): the stream name first, as it tells streams apart at once
+  // (instances' streams are unique; the others are mostly equal) — cheaper map comparisons.
   using StreamKey = std::tuple<std::string, std::string, std::string, std::string>;
   void Loop();
   // Transparent: Ship looks a stream up without copying its four names.
