@@ -2,9 +2,10 @@
 # Server CPU per HTTP API -> Lambda proxy request: starts one stratus, creates the benchmark's
 # APIs (setup.py; the `provided` function is the native proxy_echo.c), warms up for 2 s, then
 # runs wrk for SECONDS at CONNECTIONS and prints wrk's rate and p99 with the stratus process's
-# CPU time (user + system, /proc/<pid>/stat) divided by the requests served. Function processes
-# are not counted. CPU per request is what a machine loaded by others distorts least, so A/B
-# comparisons of two binaries use this (run them alternately).
+# CPU time (user + system, /proc/<pid>/stat) divided by the requests served, and the stack's: the
+# server with its live descendants (the function instances). CPU per request is what a machine
+# loaded by others distorts least, so A/B comparisons of two binaries use this (run them
+# alternately).
 # Usage: bench/apigateway/lambda_cpu.sh path/to/stratus [seconds] [connections] [target]
 #   target: provided (default), node or mock. PERF=1 also records `perf record -g` of the
 #   server during the measured run into ./perf.data (PERFOPTS overrides -g).
@@ -29,7 +30,21 @@ until curl -sf -m 5 -o /dev/null "http://127.0.0.1:$PORT/_stratus/health"; do sl
 urls=$(/usr/bin/python3 "$HERE/setup.py" "http://127.0.0.1:$PORT" "$work/bootstrap")
 url=$(echo "$urls" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['$TARGET'])")
 wrk -t1 -c"$CONNS" -d2s "$url" >/dev/null 2>&1 || true
+# CPU ticks (user + system) of a process and every live descendant.
+tree_ticks() {
+  local total=0 p t
+  for p in $1 $(pgrep -P "$1" 2>/dev/null); do
+    if [ "$p" = "$1" ]; then
+      t=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)
+    else
+      t=$(tree_ticks "$p")
+    fi
+    total=$((total + ${t:-0}))
+  done
+  echo "$total"
+}
 t0=$(awk '{print $14 + $15}' "/proc/$spid/stat")
+s0=$(tree_ticks "$spid")
 ppid=""
 if [ -n "${PERF:-}" ]; then
   # shellcheck disable=SC2086
@@ -39,11 +54,13 @@ fi
 out=$(wrk -t1 -c"$CONNS" -d"${SECS}s" --latency "$url")
 [ -n "$ppid" ] && wait "$ppid"
 t1=$(awk '{print $14 + $15}' "/proc/$spid/stat")
+s1=$(tree_ticks "$spid")
 n=$(echo "$out" | awk '/requests in/ {print $1}')
 rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
 p99=$(echo "$out" | awk '$1=="99%" {print $2}')
 errors=$(echo "$out" | awk '/Non-2xx/ {print $5}')
-printf '%s %s c=%s: %s req/s  p99 %s  server CPU %s us/req (%s requests)%s\n' \
+printf '%s %s c=%s: %s req/s  p99 %s  server CPU %s us/req  +functions %s us/req (%s requests)%s\n' \
   "$(basename "$BIN")" "$TARGET" "$CONNS" "$rps" "$p99" \
-  "$(echo "($t1 - $t0) * 1000000 / $(getconf CLK_TCK) / $n" | bc)" "$n" \
+  "$(echo "($t1 - $t0) * 1000000 / $(getconf CLK_TCK) / $n" | bc)" \
+  "$(echo "($s1 - $s0) * 1000000 / $(getconf CLK_TCK) / $n" | bc)" "$n" \
   "${errors:+  non-2xx: $errors}"
