@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Per HTTP API -> Lambda proxy request, the stratus process's CPU (perf stat task-clock), context
+# switches and syscalls, counted by `perf stat -p <server>` during a wrk run; setup as
+# lambda_cpu.sh (one stratus, setup.py's APIs, the native proxy_echo.c bootstrap, 2 s warm-up).
+# Syscalls and context switches per request move little with the machine's load, so they show a
+# change in the Runtime API exchanges even when CPU per request is noisy. Needs perf (root or
+# perf_event_paranoid <= 1). Run two binaries alternately for an A/B.
+# Usage: bench/apigateway/lambda_perfstat.sh path/to/stratus [seconds] [connections]
+set -euo pipefail
+BIN=$1; SECS=${2:-5}; CONNS=${3:-64}
+PORT=${PORT:-38713}
+HERE=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d); spid=""
+cleanup() { [ -n "$spid" ] && kill "$spid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+cc -O2 -o "$work/bootstrap" "$HERE/proxy_echo.c"
+"$BIN" serve --port "$PORT" --data-dir "$work/data" --log-level warn --fsync false 2>"$work/log" &
+spid=$!
+until curl -sf -m 5 -o /dev/null "http://127.0.0.1:$PORT/_stratus/health"; do sleep 0.05; done
+urls=$(/usr/bin/python3 "$HERE/setup.py" "http://127.0.0.1:$PORT" "$work/bootstrap")
+url=$(echo "$urls" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['provided'])")
+wrk -t1 -c"$CONNS" -d2s "$url" >/dev/null 2>&1 || true
+perf stat -e instructions:u,instructions:k,task-clock,context-switches,raw_syscalls:sys_enter -p "$spid" -o "$work/stat" -- sleep "$SECS" &
+ppid=$!
+out=$(wrk -t1 -c"$CONNS" -d"${SECS}s" "$url")
+wait $ppid
+n=$(echo "$out" | awk '/requests in/ {print $1}')
+rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+awk -v n="$n" -v rps="$rps" -v b="$(basename "$BIN")" -v c="$CONNS" '
+  /instructions:u/ {gsub(",","",$1); iu=$1/n}
+  /instructions:k/ {gsub(",","",$1); ik=$1/n}
+  /task-clock/ {gsub(",","",$1); tc=$1*1000/n}
+  /context-switches/ {gsub(",","",$1); cs=$1/n}
+  /raw_syscalls/ {gsub(",","",$1); sc=$1/n}
+  END {printf "%s c=%s: %8.0f req/s  CPU %5.1f us/req  cs %4.2f  syscalls %5.2f /req\n", b, c, rps, tc, cs, sc}' "$work/stat"
