@@ -295,6 +295,11 @@ class SqliteStore final : public Store {
   // result not yet taken. At most one runs at a time, and never during the writer's own.
   int64_t wal_pages_copied_ = 0;
   bool checkpoint_in_flight_ = false;
+  // Writer thread only: checkpoints at the WAL's hard limit since the last warning about them,
+  // and when that warning was logged (one line per 10 s under a sustained write load, not one
+  // per checkpoint).
+  int64_t limit_checkpoints_unreported_ = 0;
+  std::chrono::steady_clock::time_point limit_warned_at_{};
 };
 
 Result<std::unique_ptr<Db>> SqliteStore::OpenReader(const std::string& path) {
@@ -479,7 +484,17 @@ void SqliteStore::AfterCommit(sqlite3* db, int pages) {
   if (pages >= checkpoint_options_.wal_limit_pages) {
     // The background has not kept up: checkpoint here, waiting for readers of old frames, so the
     // next commit rewinds the WAL. Writes queue meanwhile.
-    spdlog::warn("store: the WAL reached {} pages; checkpointing on the writer", pages);
+    ++limit_checkpoints_unreported_;
+    auto now = std::chrono::steady_clock::now();
+    if (limit_warned_at_ == std::chrono::steady_clock::time_point{} ||
+        now - limit_warned_at_ >= std::chrono::seconds(10)) {
+      spdlog::warn(
+          "store: the WAL reached {} pages; checkpointing on the writer ({} time(s) since the last "
+          "such warning: the background checkpoints are not keeping up with the write load)",
+          pages, limit_checkpoints_unreported_);
+      limit_checkpoints_unreported_ = 0;
+      limit_warned_at_ = now;
+    }
     RunWriterCheckpoint(db, SQLITE_CHECKPOINT_RESTART, "a WAL checkpoint at the size limit");
     return;
   }
