@@ -76,20 +76,7 @@ if [ -x "$HERE/node_modules/.bin/serverless" ]; then
   done
 fi
 
-# CPU ticks (user + system) of a process and every live descendant: the stratus server with its
-# function instances, or serverless-offline's node processes.
-tree_ticks() {
-  local total=0 p t
-  for p in $1 $(pgrep -P "$1" 2>/dev/null); do
-    if [ "$p" = "$1" ]; then
-      t=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)
-    else
-      t=$(tree_ticks "$p")
-    fi
-    total=$((total + ${t:-0}))
-  done
-  echo "$total"
-}
+source "$HERE/lib.sh"  # tree_ticks
 # serverless-offline's node processes: the session of the process listening on its port (it
 # runs under setsid).
 osid=""

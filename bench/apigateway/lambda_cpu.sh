@@ -23,26 +23,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-cc -O2 -o "$work/bootstrap" "$HERE/proxy_echo.c"
-"$BIN" serve --port "$PORT" --data-dir "$work/data" --log-level warn --fsync false 2>"$work/log" &
-spid=$!
-until curl -sf -m 5 -o /dev/null "http://127.0.0.1:$PORT/_stratus/health"; do sleep 0.05; done
-urls=$(/usr/bin/python3 "$HERE/setup.py" "http://127.0.0.1:$PORT" "$work/bootstrap")
-url=$(echo "$urls" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['$TARGET'])")
-wrk -t1 -c"$CONNS" -d2s "$url" >/dev/null 2>&1 || true
-# CPU ticks (user + system) of a process and every live descendant.
-tree_ticks() {
-  local total=0 p t
-  for p in $1 $(pgrep -P "$1" 2>/dev/null); do
-    if [ "$p" = "$1" ]; then
-      t=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)
-    else
-      t=$(tree_ticks "$p")
-    fi
-    total=$((total + ${t:-0}))
-  done
-  echo "$total"
-}
+source "$HERE/lib.sh"
+start_stratus_with_apis "$BIN" "$PORT" "$TARGET" "$CONNS"
 t0=$(awk '{print $14 + $15}' "/proc/$spid/stat")
 s0=$(tree_ticks "$spid")
 ppid=""

@@ -13,13 +13,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d); spid=""
 cleanup() { [ -n "$spid" ] && kill "$spid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-cc -O2 -o "$work/bootstrap" "$HERE/proxy_echo.c"
-"$BIN" serve --port "$PORT" --data-dir "$work/data" --log-level warn --fsync false 2>"$work/log" &
-spid=$!
-until curl -sf -m 5 -o /dev/null "http://127.0.0.1:$PORT/_stratus/health"; do sleep 0.05; done
-urls=$(/usr/bin/python3 "$HERE/setup.py" "http://127.0.0.1:$PORT" "$work/bootstrap")
-url=$(echo "$urls" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['provided'])")
-wrk -t1 -c"$CONNS" -d2s "$url" >/dev/null 2>&1 || true
+source "$HERE/lib.sh"
+start_stratus_with_apis "$BIN" "$PORT" provided "$CONNS"
 perf stat -e instructions:u,instructions:k,task-clock,context-switches,raw_syscalls:sys_enter -p "$spid" -o "$work/stat" -- sleep "$SECS" &
 ppid=$!
 out=$(wrk -t1 -c"$CONNS" -d"${SECS}s" "$url")
