@@ -2,6 +2,7 @@
 // Failures a request can cause are values (STYLE.md rule 3): every operation returns a
 // Result<T>, and exactly one place per protocol turns an Error into its wire form.
 #include <cassert>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -83,27 +84,27 @@ class [[nodiscard]] Result {
   std::variant<T, Error> v_;
 };
 
-// Status is Result<void>: success or an Error.
+// Status is Result<void>: success or an Error. A success holds no Error (constructing one
+// allocates its `fields` object), so returning Status::Ok() costs nothing.
 class [[nodiscard]] Status {
  public:
   Status() = default;
-  Status(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT(implicit)
+  Status(Error error) : error_(std::move(error)) {}  // NOLINT(implicit)
   static Status Ok() { return Status(); }
 
-  bool ok() const { return ok_; }
-  explicit operator bool() const { return ok_; }
+  bool ok() const { return !error_.has_value(); }
+  explicit operator bool() const { return ok(); }
   const Error& error() const& {
-    assert(!ok_);
-    return error_;
+    assert(!ok());
+    return *error_;
   }
   Error&& error() && {
-    assert(!ok_);
-    return std::move(error_);
+    assert(!ok());
+    return std::move(*error_);
   }
 
  private:
-  Error error_;
-  bool ok_ = true;
+  std::optional<Error> error_;
 };
 
 }  // namespace stratus
