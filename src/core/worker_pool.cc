@@ -17,13 +17,19 @@ WorkerPool::~WorkerPool() {
 void WorkerPool::Submit(std::function<void()> task) {
   std::lock_guard lock(mu_);
   tasks_.push_back(std::move(task));
-  if (idle_ > 0) {
+  // An idle thread stays counted in idle_ until it wakes and takes a task, so "idle_ > 0" alone
+  // would let two quick Submits both rely on the same idle thread: the second task would then
+  // wait for a thread to finish, forever if the first task waits for it. Each queued task needs
+  // an idle thread of its own (every Submit that relies on one wakes one) or a new thread.
+  if (tasks_.size() <= idle_) {
     cv_.notify_one();
     return;
   }
   if (threads_ < max_threads_) {
     ++threads_;
     std::thread([this] { Loop(); }).detach();
+  } else if (idle_ > 0) {
+    cv_.notify_one();
   }
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 // WorkerPool: threads for work that may block (store writes waiting on group commit, process
 // spawns), so the network io threads never wait. Threads start on demand, up to `max_threads`,
-// and idle ones exit after a while, so an idle server holds few threads.
+// and idle ones exit after a while, so an idle server holds few threads. A queued task never
+// waits for a running one while fewer than `max_threads` run: a task may block until a task
+// submitted after it has run (an in-process call waiting for the answer task it caused).
 //
 // Thread-safe. The destructor runs every task already submitted, then joins.
 #include <condition_variable>

@@ -39,6 +39,34 @@ TEST(WorkerPool, BlockingTasksUseSeveralThreads) {
   EXPECT_GT(peak.load(), 1);
 }
 
+// Two tasks submitted back to back while one thread is idle: the idle thread can take only one
+// of them, so the pool must start another for the second. A task that waits for a later one (a
+// Step Functions integration waiting for the DynamoDB answer task it caused) otherwise waits
+// forever: both Submits saw "one idle thread" before it woke, and neither started a thread.
+TEST(WorkerPool, TasksSubmittedTogetherNeverWaitForTheSameIdleThread) {
+  WorkerPool pool(8);
+  for (int round = 0; round < 20; ++round) {
+    std::atomic<bool> ran{false};
+    pool.Submit([&] { ran = true; });
+    while (!ran) std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // the thread is idle again
+    std::atomic<bool> second{false};
+    std::atomic<bool> first_saw_second{false};
+    std::atomic<bool> first_done{false};
+    pool.Submit([&] {
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+      while (!second && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+      }
+      first_saw_second = second.load();
+      first_done = true;
+    });
+    pool.Submit([&] { second = true; });
+    while (!first_done) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    ASSERT_TRUE(first_saw_second) << "round " << round;
+  }
+}
+
 TEST(WorkerPool, IdleThreadsExit) {
   WorkerPool pool(2, /*idle_exit_ms=*/20);
   pool.Submit([] {});

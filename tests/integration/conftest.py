@@ -23,6 +23,10 @@ READY = re.compile(r"ready on http://([0-9.]+):(\d+)")
 class Stratus:
     """A stratus process. `restart()` keeps the data directory; `kill()` is SIGKILL."""
 
+    # Every server started in this pytest process, so that a failing test's report carries the
+    # logs of the servers it used (see pytest_runtest_makereport below).
+    started = []
+
     def __init__(self, data_dir, extra_args=()):
         self.data_dir = data_dir
         self.extra_args = list(extra_args)
@@ -33,6 +37,7 @@ class Stratus:
     def start(self):
         args = [BIN, "serve", "--port", "0", "--data-dir", self.data_dir, "--log-level", "info",
                 *self.extra_args]
+        Stratus.started.append(self)
         self.proc = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                      text=True, errors="replace")
         deadline = time.time() + 20
@@ -86,6 +91,24 @@ class Stratus:
 
     def alive(self):
         return self.proc.poll() is None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test's report ends with the log tail of each server that was alive when it ran
+    or started during it: a hang or an error answer in CI is then diagnosable from the output."""
+    outcome = yield
+    report = outcome.get_result()
+    if call.when == "setup":
+        item.stash_servers = [s for s in Stratus.started if s.proc and s.proc.poll() is None]
+        Stratus.started[:] = item.stash_servers
+    if not report.failed:
+        return
+    seen = getattr(item, "stash_servers", []) + Stratus.started
+    for s in dict.fromkeys(seen):
+        state = "alive" if s.proc and s.proc.poll() is None else f"exited {s.proc.returncode}"
+        report.sections.append((f"stratus on port {s.port} ({state}), last 80 log lines",
+                                "".join(s.log[-80:])))
 
 
 @pytest.fixture
