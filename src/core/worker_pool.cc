@@ -14,6 +14,11 @@ WorkerPool::~WorkerPool() {
   exited_cv_.wait(lock, [this] { return threads_ == 0; });
 }
 
+namespace {
+// The pool whose Loop() runs on this thread, for BlockingScope.
+thread_local WorkerPool* tls_pool = nullptr;
+}  // namespace
+
 void WorkerPool::Submit(std::function<void()> task) {
   std::lock_guard lock(mu_);
   tasks_.push_back(std::move(task));
@@ -25,12 +30,28 @@ void WorkerPool::Submit(std::function<void()> task) {
     cv_.notify_one();
     return;
   }
-  if (threads_ < max_threads_) {
+  StartThreadIfNeeded();
+  if (idle_ > 0) cv_.notify_one();
+}
+
+void WorkerPool::StartThreadIfNeeded() {
+  if (tasks_.size() > idle_ && threads_ < max_threads_ + blocked_) {
     ++threads_;
     std::thread([this] { Loop(); }).detach();
-  } else if (idle_ > 0) {
-    cv_.notify_one();
   }
+}
+
+WorkerPool::BlockingScope::BlockingScope() : pool_(tls_pool) {
+  if (pool_ == nullptr) return;
+  std::lock_guard lock(pool_->mu_);
+  ++pool_->blocked_;
+  pool_->StartThreadIfNeeded();  // a task queued behind this one may be what it waits for
+}
+
+WorkerPool::BlockingScope::~BlockingScope() {
+  if (pool_ == nullptr) return;
+  std::lock_guard lock(pool_->mu_);
+  --pool_->blocked_;
 }
 
 size_t WorkerPool::threads() const {
@@ -44,6 +65,7 @@ size_t WorkerPool::queued() const {
 }
 
 void WorkerPool::Loop() {
+  tls_pool = this;
   std::unique_lock lock(mu_);
   while (true) {
     if (!tasks_.empty()) {

@@ -29,8 +29,26 @@ class WorkerPool {
   size_t threads() const;
   size_t queued() const;
 
+  // Declares that the calling thread is about to wait for work that may need another pool task
+  // to run (an in-process service call whose answer is produced by a pool task). While the
+  // scope lives, a pool thread running it does not count against `max_threads`, so tasks that
+  // wait for other tasks cannot take every thread and starve the tasks they wait for (a Map
+  // state with hundreds of concurrent DynamoDB tasks). Outside a pool thread it does nothing.
+  class BlockingScope {
+   public:
+    BlockingScope();
+    ~BlockingScope();
+    BlockingScope(const BlockingScope&) = delete;
+    BlockingScope& operator=(const BlockingScope&) = delete;
+
+   private:
+    WorkerPool* pool_;
+  };
+
  private:
   void Loop();
+  // Under mu_: starts a thread when a queued task has neither an idle thread nor room to start.
+  void StartThreadIfNeeded();
 
   const size_t max_threads_;
   const int idle_exit_ms_;
@@ -40,6 +58,7 @@ class WorkerPool {
   std::deque<std::function<void()>> tasks_;
   size_t threads_ = 0;
   size_t idle_ = 0;
+  size_t blocked_ = 0;  // threads inside a BlockingScope: not counted against max_threads_
   bool stopping_ = false;
 };
 

@@ -67,6 +67,36 @@ TEST(WorkerPool, TasksSubmittedTogetherNeverWaitForTheSameIdleThread) {
   }
 }
 
+// A task that waits, inside a BlockingScope, for a task queued after it runs even when it holds
+// the pool's only thread; without the scope it would wait forever.
+TEST(WorkerPool, ABlockedTaskDoesNotCountAgainstTheLimit) {
+  WorkerPool pool(1);
+  std::atomic<bool> second{false};
+  std::atomic<bool> first_saw_second{false};
+  std::atomic<bool> first_done{false};
+  pool.Submit([&] {
+    pool.Submit([&] { second = true; });
+    WorkerPool::BlockingScope waiting;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!second && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    first_saw_second = second.load();
+    first_done = true;
+  });
+  while (!first_done) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_TRUE(first_saw_second);
+}
+
+TEST(WorkerPool, BlockingScopeOutsideAPoolDoesNothing) {
+  WorkerPool::BlockingScope waiting;  // must not crash or touch any pool
+  WorkerPool pool(2);
+  std::atomic<int> done{0};
+  pool.Submit([&] { done = 1; });
+  while (done == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_LE(pool.threads(), 2u);
+}
+
 TEST(WorkerPool, IdleThreadsExit) {
   WorkerPool pool(2, /*idle_exit_ms=*/20);
   pool.Submit([] {});

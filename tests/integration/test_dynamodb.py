@@ -744,3 +744,25 @@ def test_in_process_callers_get_items_as_json(shared_stratus, ddb):
     out = json.loads(r["output"])
     assert out["got"] == {"sk": "1.5", "x": ["2", "1"]}
     assert out["q"] == {"count": 2, "first": "1.5", "last": "AAE="}
+
+
+def test_step_functions_map_of_hundreds_of_concurrent_dynamodb_tasks(ddb, shared_stratus):
+    """Each inline Map iteration's DynamoDB task waits on a server thread for its answer, which
+    the DynamoDB engine produces on another: 300 iterations at once (more than the server's
+    64 worker threads) once starved those answers and hung the whole server."""
+    name = new_table(ddb)
+    sfn = boto3.client("stepfunctions", endpoint_url=shared_stratus.url, region_name="us-east-1",
+                       aws_access_key_id="test", aws_secret_access_key="test",
+                       config=Config(retries={"max_attempts": 1}, inject_host_prefix=False, read_timeout=30))
+    put = {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem", "End": True,
+           "Parameters": {"TableName": name, "Item": {"pk": {"S.$": "States.Format('item-{}', $)"}}}}
+    definition = {"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "MaxConcurrency": 0, "End": True, "ResultSelector": {"n.$": "States.ArrayLength($)"},
+        "ItemProcessor": {"StartAt": "Put", "States": {"Put": put}}}}}
+    arn = sfn.create_state_machine(name="m" + uuid.uuid4().hex[:8], definition=json.dumps(definition),
+                                   roleArn="arn:aws:iam::000000000000:role/sfn",
+                                   type="EXPRESS")["stateMachineArn"]
+    r = sfn.start_sync_execution(stateMachineArn=arn, input=json.dumps(list(range(300))))
+    assert r["status"] == "SUCCEEDED", r
+    assert json.loads(r["output"]) == {"n": 300}
+    assert ddb.scan(TableName=name, Select="COUNT")["Count"] == 300

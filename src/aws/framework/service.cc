@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <future>
 
+#include "core/worker_pool.h"
+
 namespace stratus::aws {
 
 const Service::Handler* Service::FindHandler(std::string_view operation) const {
@@ -52,6 +54,10 @@ void Service::OnAsync(std::string operation,
 OperationResult OperationCaller::CallAndWait(InternalCall call) {
   std::promise<OperationResult> promise;
   auto future = promise.get_future();
+  // The callee may answer from a pool task (DynamoDB's answers, SNS's encoders): a pool thread
+  // that waits here must not count against the pool's limit, or enough waiting callers (a Map
+  // state's concurrent iterations) would starve the tasks that answer them.
+  WorkerPool::BlockingScope waiting;
   Call(std::move(call), [&promise](OperationResult r) { promise.set_value(std::move(r)); });
   return future.get();
 }

@@ -141,7 +141,8 @@ class OperationCaller {
   // Completes `done` exactly once, from any thread, possibly before returning. Unknown services
   // or operations complete with an error (UnknownOperationException / NotImplemented).
   virtual void Call(InternalCall call, Completion done) = 0;
-  // Blocks until the call completes. Never call it from a network io thread.
+  // Blocks until the call completes. Never call it from a network io thread. On a WorkerPool
+  // thread the wait is a WorkerPool::BlockingScope, so waiting callers never starve the pool.
   OperationResult CallAndWait(InternalCall call);
 };
 
