@@ -62,7 +62,7 @@ class Stratus:
         for line in self.proc.stderr:
             self.log.append(line)
 
-    def wait_log(self, text, timeout=5.0):
+    def wait_log(self, text, timeout=15.0):
         """True once a line of the server's log contains `text` (the log is read by a thread, and
         a line may be written after the response that caused it)."""
         deadline = time.time() + timeout

@@ -232,7 +232,7 @@ def test_huge_and_hostile_policies_are_refused_quickly(iam, shared_stratus):
     r = iam.simulate_custom_policy(PolicyInputList=[json.dumps(hostile)], ActionNames=["s3:" + "a" * 120],
                                    ResourceArns=["arn:aws:s3:::" + "a" * 1000])
     assert r["EvaluationResults"][0]["EvalDecision"] == "implicitDeny"
-    assert time.time() - start < 10
+    assert time.time() - start < 30  # exponential matching would take hours; loose for load
     assert shared_stratus.alive()
     assert iam.list_users()["ResponseMetadata"]["HTTPStatusCode"] == 200
 

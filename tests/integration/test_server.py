@@ -100,12 +100,13 @@ def test_shutdown_does_not_wait_out_long_polls_or_idle_functions():
 
         t = threading.Thread(target=poll)
         t.start()
-        time.sleep(0.5)
+        time.sleep(1.5)  # the poll reaches the server
         started = time.monotonic()
         assert server.stop(signal.SIGTERM) == 0
         took = time.monotonic() - started
-        t.join(timeout=5)
-        assert took < 5, f"shutdown took {took:.1f} s"
+        t.join(timeout=15)
+        # Waiting for the poll would take its 20 s; the bound is loose for a loaded machine.
+        assert took < 12, f"shutdown took {took:.1f} s"
         assert answered and "Messages" not in answered[0]
         assert not any("still busy" in line for line in server.log), server.log
 
