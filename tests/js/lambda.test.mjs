@@ -219,7 +219,7 @@ test("lifecycle waiters, layers, URLs, weighted aliases, concurrency, async dest
   assert.equal((await invoke("js-wide", { id: "a" }, { InvocationType: "Event" })).StatusCode, 202);
   assert.equal((await invoke("js-wide", { id: "b", fail: true }, { InvocationType: "Event" })).StatusCode, 202);
   const receive = async (queueUrl) => {
-    for (let i = 0; i < 30; i++) {
+    for (let i = 0; i < 60; i++) {
       const m = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1 }));
       if (m.Messages?.length) return JSON.parse(m.Messages[0].Body);
     }

@@ -39,7 +39,7 @@ async function queue(name) {
 
 async function receiveAll(QueueUrl, want) {
   let got = [];
-  const deadline = Date.now() + 10000;
+  const deadline = Date.now() + 30000;
   while (got.length < want && Date.now() < deadline) {
     got = got.concat((await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ["All"] }))).Messages ?? []);
   }
@@ -101,7 +101,7 @@ test("FIFO topic to a FIFO queue in order, topic attributes, tags, unsubscribe, 
   }
   assert.ok(BigInt(seqs[0]) < BigInt(seqs[1]) && BigInt(seqs[1]) < BigInt(seqs[2]));
   const got = [];
-  const deadline = Date.now() + 10000;
+  const deadline = Date.now() + 30000;
   while (got.length < 3 && Date.now() < deadline) {
     const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
     for (const m of r.Messages ?? []) {
@@ -162,7 +162,7 @@ function subscriber() {
     });
   });
   sub.next = (i) => new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no delivery #${i} (got ${sub.received.length})`)), 10000);
+    const timer = setTimeout(() => reject(new Error(`no delivery #${i} (got ${sub.received.length})`)), 30000);
     const check = () => {
       if (sub.received.length <= i) return false;
       clearTimeout(timer);
