@@ -277,7 +277,7 @@ def test_email_and_sms_are_recorded(clients, shared_stratus):
     sns.publish(PhoneNumber="+15555550199", Message="direct")
     def sent():
         return json.loads(urllib.request.urlopen(shared_stratus.url + "/_stratus/sns/sent").read())["messages"]
-    deadline = time.time() + 5
+    deadline = time.time() + 30
     while time.time() < deadline and len(sent()) < 3:
         time.sleep(0.1)
     msgs = sent()
@@ -286,7 +286,7 @@ def test_email_and_sms_are_recorded(clients, shared_stratus):
     confirm = [m for m in msgs if m["protocol"] == "email" and m["type"] == "SubscriptionConfirmation"][0]
     sns.confirm_subscription(TopicArn=topic, Token=confirm["token"])
     sns.publish(TopicArn=topic, Message="mail me", Subject="hello")
-    deadline = time.time() + 5
+    deadline = time.time() + 30
     while time.time() < deadline and not any(m.get("message") == "mail me" and m["protocol"] == "email" for m in sent()):
         time.sleep(0.1)
     assert any(m.get("message") == "mail me" and m["protocol"] == "email" for m in sent())
@@ -297,7 +297,7 @@ def test_lambda_subscription_to_a_missing_function_is_retried_not_fatal(clients,
     topic = sns.create_topic(Name="to-lambda")["TopicArn"]
     sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint="arn:aws:lambda:us-east-1:000000000000:function:missing")
     sns.publish(TopicArn=topic, Message="x")
-    deadline = time.time() + 5
+    deadline = time.time() + 30
     while time.time() < deadline and not any("lambda delivery" in line for line in shared_stratus.log):
         time.sleep(0.1)
     assert any("lambda delivery" in line for line in shared_stratus.log)

@@ -12,9 +12,12 @@ def fifo_queue(sqs, name):
     return url, arn
 
 
-def bodies_in(sqs, url):
-    got, deadline = [], time.time() + 4
+def bodies_in(sqs, url, want):
+    """What the queue holds: waits (up to 30 s) for `want` bodies, then 2 s more for extras."""
+    got, deadline = [], time.time() + 30
     while time.time() < deadline:
+        if len(got) >= want:
+            deadline = min(deadline, time.time() + 2)
         msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
         for m in msgs:
             got.append(m["Body"])
@@ -62,8 +65,8 @@ def test_fifo_topic_dedup_window_survives_kill_9(stratus):
     assert fresh["MessageId"] != first["MessageId"]
     assert int(fresh["SequenceNumber"]) > int(batch["Successful"][0]["SequenceNumber"])
 
-    assert bodies_in(sqs, q) == ["order-1", "order-2", "order-3"]
-    assert bodies_in(sqs, qc) == ["same body"]
+    assert bodies_in(sqs, q, 3) == ["order-1", "order-2", "order-3"]
+    assert bodies_in(sqs, qc, 1) == ["same body"]
 
     # A deleted topic's window goes with it: a new topic of the same name starts afresh, and
     # stays so across a restart.

@@ -26,12 +26,13 @@ def take_task(sfn, activity_arn):
 def test_activity_heartbeats(shared_stratus):
     sfn = sfn_client(shared_stratus)
     act = sfn.create_activity(name=f"hb-{uuid.uuid4().hex[:8]}")["activityArn"]
-    arn = create(sfn, {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": act, "HeartbeatSeconds": 2,
+    arn = create(sfn, {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": act, "HeartbeatSeconds": 4,
                                                          "TimeoutSeconds": 60, "End": True}}})
-    # Kept alive by heartbeats past several heartbeat periods, then succeeds.
+    # Kept alive by heartbeats past several heartbeat periods, then succeeds. A heartbeat every
+    # second against a 4 s period: a loaded machine may stall the client for a while.
     ex = sfn.start_execution(stateMachineArn=arn)["executionArn"]
     task = take_task(sfn, act)
-    for _ in range(5):
+    for _ in range(10):
         time.sleep(1)
         sfn.send_task_heartbeat(taskToken=task["taskToken"])
     assert sfn.describe_execution(executionArn=ex)["status"] == "RUNNING"
@@ -47,7 +48,7 @@ def test_activity_heartbeats(shared_stratus):
     timed_out = [e for e in events if e["type"] == "ActivityTimedOut"]
     assert timed_out and timed_out[0]["activityTimedOutEventDetails"]["error"] == "States.HeartbeatTimeout"
     scheduled = [e for e in events if e["type"] == "ActivityScheduled"][0]
-    assert scheduled["activityScheduledEventDetails"]["heartbeatInSeconds"] == 2
+    assert scheduled["activityScheduledEventDetails"]["heartbeatInSeconds"] == 4
     with pytest.raises(ClientError) as e:
         sfn.send_task_heartbeat(taskToken=task["taskToken"])
     assert e.value.response["Error"]["Code"] == "TaskTimedOut"
