@@ -4,6 +4,9 @@
 // Durability: every change a client is told about is committed first — CreateQueue, a send (one
 // store write per SendMessage and per SendMessageBatch), a receive (the receive count and
 // visibility of the messages it returns, one Write per call), deletes and visibility changes.
+// A send to a standard queue with long polls waiting (and nothing else visible) hands its
+// messages to them: their receive state is written in the send's own commit and the polls are
+// answered when it is durable, one trip through the store's writer instead of two.
 // Sends and deletes use Store::WriteAsync: they park no thread while the group commit runs, and a
 // send's write is queued under its queue's mutex, so commits follow sequence-number order.
 // A restart rebuilds the index from the store (Load), so a `kill -9` loses nothing acknowledged
@@ -111,8 +114,12 @@ class Engine {
   // Blocking forms of the same (tests, callers off the network threads).
   Result<Json> SendMessage(const Scope& s, const Json& in);
   Result<Json> SendMessageBatch(const Scope& s, const Json& in);
-  // Takes visible messages. When none is visible and `waiter` is given, registers it on the
-  // queue (atomically with the check) so that the next send or visibility change wakes it.
+  // Takes visible messages. When none is visible and `waiter` is given and not expired,
+  // registers it on the queue (atomically with the check) so that the next send or visibility
+  // change wakes it (the outcome then has no output), or — when the waiter has `deliver` — a send
+  // may hand it its messages and answer it directly (see Waiter). Once an attempt with a waiter
+  // has taken messages, or found nothing with the waiter expired, or a send has claimed the
+  // waiter, later attempts with it take nothing and return no output.
   // The asynchronous form answers as the Done above (after the receive state is durable).
   using ReceiveDone = std::function<void(Result<ReceiveOutcome>)>;
   void ReceiveMessageAsync(const Scope& s, const Json& in, const std::shared_ptr<Waiter>& waiter,
@@ -171,6 +178,10 @@ class Engine {
   // the Done of the async forms.
   void Send(const Scope& s, const std::shared_ptr<Queue>& q, std::vector<SendInput> entries,
             bool outputs, SendDone done);
+  // Leases the messages of `job` to idle long polls of `q` (standard queues), adding their
+  // receive state to `puts`, the send's write. Call with q.mu held, when nothing is visible.
+  static void HandOff(Queue& q, SendJob& job, int64_t now,
+                      std::vector<std::pair<std::string, std::string>>& puts);
   // The commit callback of Send: indexes the messages, wakes long polls, answers.
   void SendCommitted(const std::shared_ptr<Queue>& q, const std::shared_ptr<SendJob>& job,
                      Status st);
@@ -188,6 +199,11 @@ class Engine {
     std::shared_ptr<Queue> dlq;                   // set with to_dlq
     std::vector<std::unique_ptr<Message>> to_dlq;  // past maxReceiveCount: to redrive
   };
+  // Leases a message to a receive: counts the receive, draws a new receipt nonce, hides it for
+  // `visibility_s`. Call with the queue's mutex held (or on a message no other thread sees).
+  static void LeaseMessage(Message& m, int64_t now_ms, int64_t visibility_s);
+  // The ReceiveMessage output entry of a leased message, as `spec` asked for it.
+  static Json ReceivedEntry(const Queue& q, const Message& m, const ReceiveSpec& spec);
   Result<Taken> TakeMessages(const Scope& s, const Json& in, const std::shared_ptr<Waiter>& waiter);
   // Commits the receive state of what was taken, then answers.
   void CommitReceive(std::shared_ptr<Taken> taken, ReceiveDone done);

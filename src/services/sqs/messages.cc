@@ -52,6 +52,51 @@ Json FilterMessageAttributes(const Json& attrs, const Json& wanted) {
 
 }  // namespace
 
+void Engine::LeaseMessage(Message& m, int64_t now_ms, int64_t visibility_s) {
+  m.receive_count++;
+  if (m.first_receive_ms == 0) m.first_receive_ms = now_ms;
+  m.nonce = NewNonce();
+  m.received_ms = now_ms;
+  m.in_flight = true;
+  m.visible_at_ms = now_ms + visibility_s * 1000;
+}
+
+Json Engine::ReceivedEntry(const Queue& q, const Message& m, const ReceiveSpec& spec) {
+  bool all = spec.system.count("All") > 0;
+  auto want = [&](const char* n) { return all || spec.system.count(n) > 0; };
+  Json out = Json::object();
+  out["MessageId"] = m.id;
+  out["ReceiptHandle"] = EncodeReceipt(Receipt{q.id, m.seq, m.nonce});
+  out["MD5OfBody"] = m.md5_body;
+  out["Body"] = m.body;
+  Json a = Json::object();
+  if (want("SenderId")) a["SenderId"] = m.sender_id;
+  if (want("SentTimestamp")) a["SentTimestamp"] = std::to_string(m.sent_ms);
+  if (want("ApproximateReceiveCount")) a["ApproximateReceiveCount"] = std::to_string(m.receive_count);
+  if (want("ApproximateFirstReceiveTimestamp")) {
+    a["ApproximateFirstReceiveTimestamp"] = std::to_string(m.first_receive_ms);
+  }
+  if (q.config.fifo) {
+    if (want("SequenceNumber")) a["SequenceNumber"] = SequenceNumber(m.seq);
+    if (want("MessageDeduplicationId")) a["MessageDeduplicationId"] = m.dedup_id;
+    if (want("MessageGroupId")) a["MessageGroupId"] = m.group;
+  } else if (!m.group.empty() && want("MessageGroupId")) {
+    a["MessageGroupId"] = m.group;
+  }
+  if (!m.trace_header.empty() && want("AWSTraceHeader")) a["AWSTraceHeader"] = m.trace_header;
+  if (!m.dlq_source_arn.empty() && want("DeadLetterQueueSourceArn")) {
+    a["DeadLetterQueueSourceArn"] = m.dlq_source_arn;
+  }
+  if (!a.empty()) out["Attributes"] = std::move(a);
+  Json ma = FilterMessageAttributes(m.attributes, spec.message_attributes);
+  if (!ma.empty()) {
+    out["MD5OfMessageAttributes"] =
+        ma.size() == m.attributes.size() ? m.md5_attributes : Md5OfAttributes(ma);
+    out["MessageAttributes"] = std::move(ma);
+  }
+  return out;
+}
+
 Result<int64_t> Engine::WaitSeconds(const Scope& s, const Json& in) {
   if (in.contains("WaitTimeSeconds")) {
     int64_t w = in["WaitTimeSeconds"].get<int64_t>();
@@ -119,10 +164,10 @@ Result<Engine::Taken> Engine::TakeMessages(const Scope& s, const Json& in,
                                  "between 1 and 10, if provided.");
   }
   int64_t now = clock_.NowMillis();
-  std::set<std::string> sys = WantedSystemAttributes(in);
-  bool all = sys.count("All") > 0;
-  auto want = [&](const char* n) { return all || sys.count(n) > 0; };
-  const Json wanted_attrs = in.value("MessageAttributeNames", Json::array());
+  ReceiveSpec spec;
+  spec.max = max;
+  spec.system = WantedSystemAttributes(in);
+  spec.message_attributes = in.value("MessageAttributeNames", Json::array());
 
   QueuePtr dlq;
   {
@@ -137,9 +182,16 @@ Result<Engine::Taken> Engine::TakeMessages(const Scope& s, const Json& in,
   Json messages = Json::array();
   std::vector<std::pair<std::string, std::string>> state_puts;
   std::vector<std::unique_ptr<Message>> to_dlq;
+  bool registered = false;
   {
     std::lock_guard ql(q->mu);
     if (q->deleted) return QueueDoesNotExist();
+    if (waiter && waiter->answering) {
+      // Another attempt or a send's hand-off answers this long poll: take nothing.
+      Taken none;
+      none.source = q;
+      return none;
+    }
     int64_t vt = q->config.visibility_timeout_s;
     if (in.contains("VisibilityTimeout")) {
       vt = in["VisibilityTimeout"].get<int64_t>();
@@ -149,6 +201,7 @@ Result<Engine::Taken> Engine::TakeMessages(const Scope& s, const Json& in,
                                      ">= 0 and <= 43200, if provided.");
       }
     }
+    spec.visibility_s = vt;
     q->Promote(now);
     std::set<std::string> blocked;  // FIFO groups passed over in this receive
     std::vector<uint64_t> picked;
@@ -173,54 +226,32 @@ Result<Engine::Taken> Engine::TakeMessages(const Scope& s, const Json& in,
         q->messages.erase(it);
         continue;
       }
-      m.receive_count++;
-      if (m.first_receive_ms == 0) m.first_receive_ms = now;
-      m.nonce = NewNonce();
-      m.received_ms = now;
-      m.in_flight = true;
-      m.visible_at_ms = now + vt * 1000;
+      LeaseMessage(m, now, vt);
       q->Index(m, now);
       state_puts.emplace_back(records::StateKey(q->id, m.seq), records::EncodeState(m));
-      Json out = Json::object();
-      out["MessageId"] = m.id;
-      out["ReceiptHandle"] = EncodeReceipt(Receipt{q->id, m.seq, m.nonce});
-      out["MD5OfBody"] = m.md5_body;
-      out["Body"] = m.body;
-      Json a = Json::object();
-      if (want("SenderId")) a["SenderId"] = m.sender_id;
-      if (want("SentTimestamp")) a["SentTimestamp"] = std::to_string(m.sent_ms);
-      if (want("ApproximateReceiveCount")) a["ApproximateReceiveCount"] = std::to_string(m.receive_count);
-      if (want("ApproximateFirstReceiveTimestamp")) {
-        a["ApproximateFirstReceiveTimestamp"] = std::to_string(m.first_receive_ms);
-      }
-      if (q->config.fifo) {
-        if (want("SequenceNumber")) a["SequenceNumber"] = SequenceNumber(m.seq);
-        if (want("MessageDeduplicationId")) a["MessageDeduplicationId"] = m.dedup_id;
-        if (want("MessageGroupId")) a["MessageGroupId"] = m.group;
-      } else if (!m.group.empty() && want("MessageGroupId")) {
-        a["MessageGroupId"] = m.group;
-      }
-      if (!m.trace_header.empty() && want("AWSTraceHeader")) a["AWSTraceHeader"] = m.trace_header;
-      if (!m.dlq_source_arn.empty() && want("DeadLetterQueueSourceArn")) {
-        a["DeadLetterQueueSourceArn"] = m.dlq_source_arn;
-      }
-      if (!a.empty()) out["Attributes"] = std::move(a);
-      Json ma = FilterMessageAttributes(m.attributes, wanted_attrs);
-      if (!ma.empty()) {
-        out["MD5OfMessageAttributes"] =
-            ma.size() == m.attributes.size() ? m.md5_attributes : Md5OfAttributes(ma);
-        out["MessageAttributes"] = std::move(ma);
-      }
-      messages.push_back(std::move(out));
+      messages.push_back(ReceivedEntry(*q, m, spec));
     }
     if (messages.empty() && to_dlq.empty()) {
       if (!q->pending.empty()) outcome.next_visible_ms = q->pending.begin()->first;
       if (waiter) {
         auto& w = q->waiters;
-        w.erase(std::remove_if(w.begin(), w.end(), [](const auto& x) { return x->done.load(); }),
+        w.erase(std::remove_if(w.begin(), w.end(),
+                               [](const auto& x) { return x->done.load() || x->answering; }),
                 w.end());
-        if (std::find(w.begin(), w.end(), waiter) == w.end()) w.push_back(waiter);
+        if (waiter->expired.load()) {
+          waiter->answering = true;  // this attempt answers, with no messages
+        } else {
+          registered = true;
+          waiter->spec = std::move(spec);
+          if (std::find(w.begin(), w.end(), waiter) == w.end()) w.push_back(waiter);
+        }
       }
+    }
+    if (waiter && !registered) {
+      // This attempt answers the long poll: no send may hand it messages any more.
+      waiter->answering = true;
+      auto& w = q->waiters;
+      w.erase(std::remove(w.begin(), w.end(), waiter), w.end());
     }
   }
   bool redriven = !to_dlq.empty();
@@ -231,7 +262,7 @@ Result<Engine::Taken> Engine::TakeMessages(const Scope& s, const Json& in,
   taken.state_puts = std::move(state_puts);
   if (messages.empty()) {
     // Empty: the caller waits when a waiter was registered, else answers with no messages.
-    if (redriven || !waiter) outcome.output = Json::object();
+    if (redriven || !registered) outcome.output = Json::object();
   } else {
     outcome.output = Json::object();  // moved in: an initializer list would copy the bodies
     (*outcome.output)["Messages"] = std::move(messages);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/json.h"
+#include "core/result.h"
 #include "services/sqs/queue_config.h"
 #include "services/sqs/queue_ref.h"
 
@@ -44,11 +45,33 @@ struct Message {
   size_t Bytes() const { return body.size() + 256; }
 };
 
+// What a waiting receive asked for, kept with its waiter so that a send can answer it directly.
+struct ReceiveSpec {
+  int64_t max = 1;                   // MaxNumberOfMessages
+  int64_t visibility_s = 0;          // the receive's visibility timeout
+  std::set<std::string> system;      // system attribute names asked for ("All" = every one)
+  Json message_attributes;           // MessageAttributeNames as given (array)
+};
+
 // A long poll waiting for messages: `wake` is called (outside the queue lock) when messages may
 // have become visible; it runs the receive again on a worker.
+//
+// Hand-off (standard queues): a send that finds the waiter registered and idle may lease its
+// messages to the waiter in the send's own commit and answer it with `deliver`, saving the
+// receive's own trip through the store's writer. Who answers a long poll is decided under the
+// queue's mutex: a waiter is either registered (idle: nothing found yet; a send may claim it),
+// or `answering` (a receive took messages for it, found it expired, or a send claimed it): from
+// then on no receive takes messages for it, so exactly one answer carries leased messages.
 struct Waiter {
   std::function<void()> wake;
-  std::atomic<bool> done{false};  // set once the long poll has answered
+  // Answers the long poll with a ReceiveMessage output; call only while holding `owner.lock()`.
+  std::function<void(Result<Json>)> deliver;
+  std::weak_ptr<void> owner;        // keeps what `deliver` uses alive; expired = nobody waits
+  std::atomic<bool> done{false};    // set once the long poll has answered (or been claimed)
+  std::atomic<bool> expired{false}; // past its deadline: a receive answers, empty if need be
+  // Guarded by the mutex of the queue the waiter is registered on.
+  bool answering = false;
+  ReceiveSpec spec;  // as of its last registration; guarded likewise
 };
 
 struct DedupEntry {

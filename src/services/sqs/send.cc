@@ -30,7 +30,76 @@ struct Engine::SendJob {
   std::function<void(std::vector<Result<Json>>)> done;
   bool outputs = true;            // build the output entries (else results stay null)
   bool completed_inline = false;  // the write failed at once; the enqueuer calls done
+  std::optional<Error> failure;   // the write's error, when it failed
+  // Long polls this send's commit answers (their messages leased in the same commit).
+  struct Handoff {
+    std::shared_ptr<Waiter> waiter;
+    std::shared_ptr<void> owner;  // keeps the poll alive until it is answered
+    Json output;                  // the ReceiveMessage output
+  };
+  std::vector<Handoff> handoffs;
+  // Answers every hand-off: with `error`, or else with its own output.
+  void AnswerHandoffs(const std::optional<Error>& error) {
+    for (auto& h : handoffs) {
+      if (error) {
+        h.waiter->deliver(*error);
+      } else {
+        h.waiter->deliver(std::move(h.output));
+      }
+    }
+    handoffs.clear();
+  }
 };
+
+// Leases the messages of a send to idle long polls of a standard queue, in registration order,
+// and adds their receive state to the send's puts. Call with q.mu held, after sequence numbers
+// are assigned, only when nothing else is visible (older messages go first).
+void Engine::HandOff(Queue& q, SendJob& job, int64_t now,
+                     std::vector<std::pair<std::string, std::string>>& puts) {
+  size_t next = 0;
+  auto& ws = q.waiters;
+  auto it = ws.begin();
+  while (it != ws.end() && next < job.built.size()) {
+    Waiter& w = **it;
+    if (w.answering || w.done.load() || !w.deliver) {
+      if (w.answering || w.done.load()) {
+        it = ws.erase(it);
+      } else {
+        ++it;  // not hand-off capable: woken as before
+      }
+      continue;
+    }
+    std::shared_ptr<void> owner = w.owner.lock();
+    if (!owner) {
+      it = ws.erase(it);
+      continue;
+    }
+    const size_t first = next;
+    std::vector<Message*> take;
+    while (next < job.built.size() && static_cast<int64_t>(take.size()) < w.spec.max) {
+      Message* m = job.built[next++].get();
+      if (m && m->visible_at_ms <= now) take.push_back(m);
+    }
+    if (take.empty()) break;
+    if (w.done.exchange(true)) {  // answered meanwhile (shutting down): not this one
+      it = ws.erase(it);
+      next = first;
+      continue;
+    }
+    w.answering = true;
+    Json list = Json::array();
+    for (Message* m : take) {
+      LeaseMessage(*m, now, w.spec.visibility_s);
+      puts.emplace_back(records::StateKey(q.id, m->seq), records::EncodeState(*m));
+      list.push_back(ReceivedEntry(q, *m, w.spec));
+    }
+    Json out = Json::object();
+    out["Messages"] = std::move(list);
+    job.handoffs.push_back(SendJob::Handoff{*it, std::move(owner), std::move(out)});
+    it = ws.erase(it);
+  }
+}
+
 
 Engine::SendInput Engine::InputOf(std::string id, const Json& in) {
   SendInput m;
@@ -191,6 +260,10 @@ void Engine::Send(const Scope& s, const std::shared_ptr<Queue>& q, std::vector<S
         }
         puts.emplace_back(records::MessageKey(q->id, m.seq), std::move(values[i]));
       }
+      if (!config.fifo && !puts.empty() && !q->waiters.empty()) {
+        q->Promote(now);
+        if (q->available.empty()) HandOff(*q, *job, now, puts);
+      }
       if (puts.empty() && !duplicates) {
         answer_now = true;  // every entry failed validation
       } else {
@@ -207,6 +280,7 @@ void Engine::Send(const Scope& s, const std::shared_ptr<Queue>& q, std::vector<S
       }
     }
   }
+  if (job->completed_inline) job->AnswerHandoffs(job->failure);
   if (answer_now || job->completed_inline) job->done(std::move(job->results));
 }
 
@@ -216,6 +290,7 @@ void Engine::SendCommitted(const std::shared_ptr<Queue>& q, const std::shared_pt
     for (size_t i = 0; i < job->built.size(); ++i) {
       if (job->built[i]) job->results[i] = st.error();
     }
+    job->failure = st.error();
     if (tls_enqueuing == q.get()) {
       // Completed inside WriteAsync (the store is closing): this thread holds q->mu.
       job->completed_inline = true;
@@ -229,26 +304,42 @@ void Engine::SendCommitted(const std::shared_ptr<Queue>& q, const std::shared_pt
         if (it != q->dedup.end() && it->second.message_id == job->built[i]->id) q->dedup.erase(it);
       }
     }
+    job->AnswerHandoffs(job->failure);
     job->done(std::move(job->results));
     return;
   }
   int64_t now = clock_.NowMillis();
   std::vector<std::shared_ptr<Waiter>> waiters;
+  std::optional<Error> handoff_error;
   {
     std::lock_guard ql(q->mu);
-    if (!q->deleted) {
+    if (q->deleted) {
+      handoff_error = QueueDoesNotExist();
+    } else {
       bool visible = false;
+      bool purged = false;
       for (auto& m : job->built) {
-        if (!m || m->seq < q->purged_below_seq) continue;
-        visible = visible || m->visible_at_ms <= now;
+        if (!m) continue;
+        if (m->seq < q->purged_below_seq) {
+          purged = true;
+          continue;
+        }
+        // Handed-off messages are indexed as in flight (leased to their long poll).
+        visible = visible || (!m->in_flight && m->visible_at_ms <= now);
         q->Index(*m, now);
         uint64_t seq = m->seq;
         q->messages.emplace(seq, std::move(m));
+      }
+      if (purged) {
+        // A PurgeQueue queued after this send removed its messages: the polls it would have
+        // answered answer with none (as a receive after the purge would).
+        for (auto& h : job->handoffs) h.output = Json::object();
       }
       if (visible) waiters = q->TakeWaiters();
     }
   }
   for (auto& w : waiters) w->wake();
+  job->AnswerHandoffs(handoff_error);
   job->done(std::move(job->results));
 }
 

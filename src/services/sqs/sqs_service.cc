@@ -322,6 +322,15 @@ class SqsService final : public aws::Service, public aws::QueueSink {
         context_.workers.Submit([this, p] { Attempt(p); });
       }
     };
+    // A send's hand-off claimed the poll (waiter->done is set) and answers it after its commit.
+    poll->waiter->owner = poll;
+    poll->waiter->deliver = [raw = poll.get()](Result<Json> r) {
+      if (r.ok()) {
+        raw->done(aws::OperationOutput{std::move(r).value()});
+      } else {
+        raw->done(r.error());
+      }
+    };
     if (*wait > 0) {
       Track(poll);
       // The deadline holds the poll alive; it answers with no messages if nothing came.
@@ -337,8 +346,8 @@ class SqsService final : public aws::Service, public aws::QueueSink {
   void Attempt(const std::shared_ptr<Poll>& poll) {
     if (poll->waiter->done.load()) return;
     bool may_wait = !quiescing_.load() && std::chrono::steady_clock::now() < poll->deadline;
-    engine_.ReceiveMessageAsync(ScopeOf(*poll->call), poll->input,
-                                may_wait ? poll->waiter : nullptr,
+    if (!may_wait) poll->waiter->expired.store(true);
+    engine_.ReceiveMessageAsync(ScopeOf(*poll->call), poll->input, poll->waiter,
                                 [this, poll](Result<ReceiveOutcome> r) { Attempted(poll, std::move(r)); });
   }
 

@@ -320,6 +320,94 @@ TEST_F(EngineTest, StateSurvivesReload) {
   EXPECT_EQ(Receive(url).size(), 2u);  // both visible again
 }
 
+TEST_F(EngineTest, SendHandsMessagesToAWaitingLongPollInItsOwnCommit) {
+  std::string url = Create("handoff", Json{{"VisibilityTimeout", "10"}});
+  auto waiter = std::make_shared<Waiter>();
+  auto owner = std::make_shared<int>(0);
+  waiter->owner = owner;
+  std::vector<Result<Json>> delivered;
+  int woken = 0;
+  waiter->deliver = [&](Result<Json> r) { delivered.push_back(std::move(r)); };
+  waiter->wake = [&] { ++woken; };
+  Json in{{"QueueUrl", url}, {"MaxNumberOfMessages", 2}, {"AttributeNames", Json::array({"All"})}};
+  auto first = engine_->ReceiveMessage(scope_, in, waiter);
+  ASSERT_TRUE(first.ok());
+  EXPECT_FALSE(first->output);  // nothing yet: registered
+  int64_t commits = store_->Stats().commits;
+  ASSERT_TRUE(engine_->SendMessageBatch(scope_, Json{{"QueueUrl", url}, {"Entries", Json::array({
+      Json{{"Id", "1"}, {"MessageBody", "a"}}, Json{{"Id", "2"}, {"MessageBody", "b"}},
+      Json{{"Id", "3"}, {"MessageBody", "c"}}})}}).ok());
+  EXPECT_EQ(store_->Stats().commits, commits + 1);  // the lease rode in the send's commit
+  ASSERT_EQ(delivered.size(), 1u);
+  ASSERT_TRUE(delivered[0].ok());
+  Json got = (*delivered[0])["Messages"];
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0]["Body"], "a");
+  EXPECT_EQ(got[1]["Body"], "b");
+  EXPECT_EQ(got[0]["Attributes"]["ApproximateReceiveCount"], "1");
+  EXPECT_EQ(got[0]["MD5OfBody"], Md5OfBody("a"));
+  EXPECT_EQ(woken, 0);
+  EXPECT_TRUE(waiter->done.load());
+  // The claimed poll takes nothing more, even with "c" visible.
+  auto again = engine_->ReceiveMessage(scope_, in, waiter);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->output);
+  Json rest = Receive(url);
+  ASSERT_EQ(rest.size(), 1u);
+  EXPECT_EQ(rest[0]["Body"], "c");
+  // The handed receipts work; the lease is durable across a reload.
+  ASSERT_TRUE(engine_->DeleteMessage(scope_, Json{{"QueueUrl", url},
+                                                  {"ReceiptHandle", got[0]["ReceiptHandle"]}}).ok());
+  engine_ = std::make_unique<Engine>(*store_, clock_);
+  ASSERT_TRUE(engine_->Load().ok());
+  EXPECT_TRUE(Receive(url).empty());  // "b" and "c" still in flight
+  clock_.Advance(10'001);
+  auto back = engine_->ReceiveMessage(
+      scope_, Json{{"QueueUrl", url}, {"MaxNumberOfMessages", 10}, {"AttributeNames", Json::array({"All"})}},
+      nullptr);
+  ASSERT_TRUE(back.ok());
+  Json all = (*back->output)["Messages"];
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0]["Body"], "b");
+  EXPECT_EQ(all[0]["Attributes"]["ApproximateReceiveCount"], "2");
+}
+
+TEST_F(EngineTest, OnlyIdleLongPollsOfStandardQueuesAreHandedMessages) {
+  std::string url = Create("idle");
+  Json in{{"QueueUrl", url}};
+  // An expired waiter answers empty at once and is never registered.
+  auto expired = std::make_shared<Waiter>();
+  expired->expired = true;
+  auto r = engine_->ReceiveMessage(scope_, in, expired);
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(r->output);
+  EXPECT_FALSE(r->output->contains("Messages"));
+  // A waiter whose poll is gone is not claimed: it is woken as before, the message stays visible.
+  auto gone = std::make_shared<Waiter>();
+  int woken = 0;
+  int delivered = 0;
+  gone->wake = [&] { ++woken; };
+  gone->deliver = [&](Result<Json>) { ++delivered; };
+  gone->owner = std::make_shared<int>(0);  // expires at once
+  ASSERT_TRUE(engine_->ReceiveMessage(scope_, in, gone).ok());
+  ASSERT_TRUE(engine_->SendMessage(scope_, Json{{"QueueUrl", url}, {"MessageBody", "m"}}).ok());
+  EXPECT_EQ(delivered, 0);
+  EXPECT_EQ(Receive(url).size(), 1u);
+  // FIFO queues keep the receive path (group ordering): the waiter is woken, not answered.
+  std::string fifo = Create("idle.fifo", Json{{"FifoQueue", "true"}, {"ContentBasedDeduplication", "true"}});
+  auto waiting = std::make_shared<Waiter>();
+  auto owner = std::make_shared<int>(0);
+  waiting->owner = owner;
+  waiting->wake = [&] { ++woken; };
+  waiting->deliver = [&](Result<Json>) { ++delivered; };
+  ASSERT_TRUE(engine_->ReceiveMessage(scope_, Json{{"QueueUrl", fifo}}, waiting).ok());
+  ASSERT_TRUE(engine_->SendMessage(scope_, Json{{"QueueUrl", fifo}, {"MessageBody", "f"},
+                                                {"MessageGroupId", "g"}}).ok());
+  EXPECT_EQ(delivered, 0);
+  EXPECT_EQ(woken, 1);
+  EXPECT_EQ(Receive(fifo).size(), 1u);
+}
+
 TEST_F(EngineTest, BatchValidation) {
   std::string url = Create("b");
   Json entries = Json::array();
