@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/strings.h"
+#include "core/worker_pool.h"
 
 namespace stratus {
 
@@ -204,6 +205,9 @@ void HttpClient::Fetch(ClientRequest request, std::function<void(Result<HttpResp
 Result<HttpResponse> HttpClient::FetchAndWait(ClientRequest request) {
   std::promise<Result<HttpResponse>> promise;
   auto future = promise.get_future();
+  // The request may be to this server (a JWT authorizer fetching stratus's own Cognito JWKS),
+  // answered by a pool task: a pool thread waiting here must not count against the pool.
+  WorkerPool::BlockingScope waiting;
   Fetch(std::move(request), [&promise](Result<HttpResponse> r) { promise.set_value(std::move(r)); });
   return future.get();
 }

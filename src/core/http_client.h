@@ -48,7 +48,8 @@ class HttpClient {
   HttpClient& operator=(const HttpClient&) = delete;
 
   void Fetch(ClientRequest request, std::function<void(Result<HttpResponse>)> done);
-  // Blocks until done. Never call from a network io thread or from a Fetch callback.
+  // Blocks until done. Never call from a network io thread or from a Fetch callback. On a
+  // WorkerPool thread the wait is a WorkerPool::BlockingScope (the request may be to this server).
   Result<HttpResponse> FetchAndWait(ClientRequest request);
 
  private:
