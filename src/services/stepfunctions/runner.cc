@@ -9,6 +9,7 @@
 
 #include "core/strings.h"
 #include "core/time_format.h"
+#include "core/worker_pool.h"
 #include "services/stepfunctions/task_token.h"
 #include "trace/recorder.h"
 
@@ -495,6 +496,9 @@ Status Runner::UpdateMapRun(const std::string& map_run_arn, const MapRunUpdate& 
     raw_live->failed_commit.push_back([answer] { answer->set_value(false); });
   });
   constexpr auto kUpdateWait = std::chrono::seconds(10);
+  // The driver runs on a worker: this worker must not count against the pool while it waits
+  // (see DeliverHeartbeat).
+  WorkerPool::BlockingScope waiting;
   if (committed.wait_for(kUpdateWait) != std::future_status::ready || !committed.get()) {
     return Error("InternalServerError", "The map run update could not be committed");
   }
@@ -514,6 +518,11 @@ bool Runner::DeliverHeartbeat(const std::string& arn, uint64_t frame, uint64_t s
   std::future<bool> answer = waiting->get_future();
   Post(live, [frame, seq, waiting](Execution& e) { waiting->set_value(e.OnHeartbeat(frame, seq)); });
   constexpr auto kHeartbeatAnswerWait = std::chrono::seconds(10);
+  // The driver that answers runs on a worker, and so does the SendTaskHeartbeat handler waiting
+  // here: without the scope, as many concurrent heartbeats as workers took every worker, the
+  // drivers stayed queued and each heartbeat waited out its limit while the execution's
+  // heartbeat deadline passed (tests/integration/test_worker_pool_starvation.py).
+  WorkerPool::BlockingScope blocking;
   if (answer.wait_for(kHeartbeatAnswerWait) != std::future_status::ready) return true;
   return answer.get();
 }
