@@ -133,3 +133,106 @@ def test_synchronous_invokes_and_task_states_hold_no_worker_threads(small_pool):
             break
         time.sleep(0.5)
     assert [json.loads(s.get("output", "null")) for s in states] == [{"slept": 25}] * WAITERS, states
+
+
+def test_concurrent_heartbeats_are_answered_without_waiting_out_their_executions(small_pool):
+    """SendTaskHeartbeat waits on a worker for the execution's driver to take the heartbeat, and
+    the driver runs on a worker too: more concurrent heartbeats than workers once took every
+    worker and left the drivers queued, so each heartbeat waited out its 10 s limit (and the
+    executions' heartbeat deadlines passed meanwhile)."""
+    sfn = client(small_pool, "stepfunctions")
+    act = sfn.create_activity(name="beating")["activityArn"]
+    machine = sfn.create_state_machine(
+        name="m" + uuid.uuid4().hex[:8], roleArn="arn:aws:iam::000000000000:role/sfn",
+        definition=json.dumps({"StartAt": "Work", "States": {"Work": {
+            "Type": "Task", "Resource": act, "HeartbeatSeconds": 8, "TimeoutSeconds": 120,
+            "End": True}}}))["stateMachineArn"]
+    executions = [sfn.start_execution(stateMachineArn=machine)["executionArn"]
+                  for _ in range(WAITERS)]
+    tokens = []
+    deadline = time.time() + 60
+    while len(tokens) < WAITERS and time.time() < deadline:
+        t = sfn.get_activity_task(activityArn=act, workerName="w")
+        if t.get("taskToken"):
+            tokens.append(t["taskToken"])
+    assert len(tokens) == WAITERS
+
+    slowest, errors = [], []
+
+    def beat(token):
+        c = client(small_pool, "stepfunctions")
+        worst = 0.0
+        try:
+            for _ in range(6):
+                t0 = time.time()
+                c.send_task_heartbeat(taskToken=token)
+                worst = max(worst, time.time() - t0)
+                time.sleep(0.5)
+            c.send_task_success(taskToken=token, output="{}")
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
+        slowest.append(worst)
+
+    threads = [threading.Thread(target=beat, args=(tok,)) for tok in tokens]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=180)
+    assert not errors, errors
+    # A heartbeat answers in milliseconds; one that waited for a worker took the full 10 s.
+    assert max(slowest) < 8, slowest
+    statuses = []
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        statuses = [sfn.describe_execution(executionArn=e)["status"] for e in executions]
+        if "RUNNING" not in statuses:
+            break
+        time.sleep(0.2)
+    assert statuses == ["SUCCEEDED"] * WAITERS, statuses
+
+
+def test_jwt_authorizer_fetching_the_servers_own_jwks_from_every_worker(small_pool):
+    """An HTTP API's JWT authorizer whose issuer is this server's own Cognito pool fetches the
+    JWKS over loopback from a worker, and Cognito serves it from a worker: as many cold
+    concurrent requests as workers once each waited on a worker for a fetch that needed one,
+    until the fetch timed out and every request was refused."""
+    from test_apigateway_support import Upstream, call
+
+    idp = client(small_pool, "cognito-idp")
+    pool = idp.create_user_pool(PoolName="gateway")["UserPool"]["Id"]
+    app = idp.create_user_pool_client(UserPoolId=pool, ClientName="app",
+                                      ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH",
+                                                         "ALLOW_REFRESH_TOKEN_AUTH"])["UserPoolClient"]["ClientId"]
+    password = "Correct-Horse-9"
+    idp.admin_create_user(UserPoolId=pool, Username="gina", MessageAction="SUPPRESS")
+    idp.admin_set_user_password(UserPoolId=pool, Username="gina", Password=password, Permanent=True)
+    token = idp.initiate_auth(ClientId=app, AuthFlow="USER_PASSWORD_AUTH",
+                              AuthParameters={"USERNAME": "gina", "PASSWORD": password}
+                              )["AuthenticationResult"]["AccessToken"]
+    v2 = client(small_pool, "apigatewayv2")
+    with Upstream() as upstream:
+        api = v2.create_api(Name="own-jwks", ProtocolType="HTTP")["ApiId"]
+        auth = v2.create_authorizer(ApiId=api, Name="cognito", AuthorizerType="JWT",
+                                    IdentitySource=["$request.header.Authorization"],
+                                    JwtConfiguration={"Issuer": f"{small_pool.url}/{pool}",
+                                                      "Audience": [app]})["AuthorizerId"]
+        integ = v2.create_integration(ApiId=api, IntegrationType="HTTP_PROXY", IntegrationMethod="ANY",
+                                      IntegrationUri=upstream.url,
+                                      PayloadFormatVersion="1.0")["IntegrationId"]
+        v2.create_route(ApiId=api, RouteKey="GET /me", AuthorizationType="JWT", AuthorizerId=auth,
+                        Target=f"integrations/{integ}")
+        v2.create_stage(ApiId=api, StageName="$default", AutoDeploy=True)
+        statuses = []
+        start = threading.Barrier(WAITERS)
+
+        def request():
+            start.wait()
+            statuses.append(call(small_pool, "GET", f"/_aws/execute-api/{api}/me",
+                                 headers={"Authorization": f"Bearer {token}"})[0])
+
+        threads = [threading.Thread(target=request) for _ in range(WAITERS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+    assert statuses == [200] * WAITERS, statuses
