@@ -159,7 +159,9 @@ TEST_F(EngineTest, WireAnswersAreTheDomAnswers) {
     Json dom = Ok(engine_->Query(scope_, q));
     Json wire = Ok(engine_->QueryWire(scope_, q));
     EXPECT_EQ(wire.contains("Items"), dom.contains("Items")) << q.dump();
-    if (wire.contains("Items")) EXPECT_TRUE(aws::IsWireJson(wire["Items"])) << q.dump();
+    if (wire.contains("Items")) {
+      EXPECT_TRUE(aws::IsWireJson(wire["Items"])) << q.dump();
+    }
     EXPECT_EQ(unwire(wire), dom) << q.dump();
   }
   for (Json q : std::vector<Json>{{{"Limit", 4}},

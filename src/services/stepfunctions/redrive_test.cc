@@ -188,7 +188,9 @@ TEST(RedriveTest, DistributedMapResumesItsMapRun) {
       EXPECT_EQ(ev.details["redriveCount"], 1);
     }
     if (ev.type == "MapStateEntered") entered_again = true;
-    if (ev.type == "MapStateExited") EXPECT_GT(ev.id, entered);
+    if (ev.type == "MapStateExited") {
+      EXPECT_GT(ev.id, entered);
+    }
   }
   EXPECT_TRUE(redriven_event);
   EXPECT_FALSE(entered_again);
@@ -289,7 +291,9 @@ TEST(RedriveTest, NestedParallelInMapInParallelRerunsOnlyTheFailedInnerBranch) {
   EXPECT_EQ(host.tasks.size(), before + 2);
   for (const auto& ev : again->TakeEvents()) {
     EXPECT_NE(ev.type, "PassStateEntered");
-    if (ev.type == "MapIterationSucceeded") EXPECT_EQ(ev.details["index"], 1);
+    if (ev.type == "MapIterationSucceeded") {
+      EXPECT_EQ(ev.details["index"], 1);
+    }
   }
 }
 
