@@ -10,23 +10,12 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 NGINX_PORT=45671
 STRATUS_PORT=45672
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)"; exit 1; }
-command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { echo "needs nginx (apt-get install nginx-light)"; exit 1; }
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+. "$HERE/../lib/nginx.sh"
 
 work=$(mktemp -d)
 spid=""
-trap 'kill $(cat $work/nginx.pid 2>/dev/null) 2>/dev/null || true; [ -n "$spid" ] && kill $spid 2>/dev/null; rm -rf $work' EXIT
-cat > "$work/nginx.conf" <<CONF
-worker_processes auto;
-pid $work/nginx.pid;
-error_log $work/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  server { listen 127.0.0.1:$NGINX_PORT; location / { return 200 "ok"; } }
-}
-CONF
-"$NGINX" -c "$work/nginx.conf" -p "$work"
+trap 'stop_nginx_ceiling $work; [ -n "$spid" ] && kill $spid 2>/dev/null; rm -rf $work' EXIT
+start_nginx_ceiling "$work" "$NGINX_PORT"
 "$BIN" serve --port $STRATUS_PORT --data-dir "$work/data" --log-level warn &
 spid=$!
 until curl -sf -o /dev/null "http://127.0.0.1:$STRATUS_PORT/_stratus/health"; do sleep 0.01; done
