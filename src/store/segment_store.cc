@@ -112,6 +112,14 @@ Status AdjustCounts(WriteTxn& txn, uint64_t segment, int64_t live_delta, uint64_
   return txn.Put(CountsKey(segment), fmt::format("{} {}", c.live, c.end));
 }
 
+// AddBeforeCommit's apply for live-byte counts: slot = segment, sum = live delta, mark = end.
+Status ApplyCountTotals(WriteTxn& txn, const std::vector<WriteTxn::CommitTotal>& totals) {
+  for (const WriteTxn::CommitTotal& t : totals) {
+    STRATUS_RETURN_IF_ERROR(AdjustCounts(txn, t.slot, t.sum, t.mark));
+  }
+  return Status::Ok();
+}
+
 // The segment number a file name stands for (16 hex digits + ".seg"), or nullopt.
 std::optional<uint64_t> SegmentOfName(std::string_view name) {
   if (name.size() != kSegmentNameDigits + kSuffix.size() || !name.ends_with(kSuffix)) {
@@ -475,8 +483,9 @@ Status SegmentStore::Reference(WriteTxn& txn, std::string_view id, const Extent&
   STRATUS_ASSIGN_OR_RETURN(auto existing, txn.Get(key));
   if (existing) return InternalFailure("segment store: extent id already in use: " + key);
   STRATUS_RETURN_IF_ERROR(txn.Put(key, FormatExtent(extent)));
-  return AdjustCounts(txn, extent.segment, static_cast<int64_t>(extent.length),
-                      extent.offset + extent.length);
+  // The count row is read and written once per physical commit, not once per PUT.
+  return txn.AddBeforeCommit(this, extent.segment, static_cast<int64_t>(extent.length),
+                             extent.offset + extent.length, ApplyCountTotals);
 }
 
 Status SegmentStore::Unreference(WriteTxn& txn, std::string_view id) {
@@ -486,7 +495,8 @@ Status SegmentStore::Unreference(WriteTxn& txn, std::string_view id) {
   if (!text) return Status::Ok();
   STRATUS_ASSIGN_OR_RETURN(Extent e, ParseExtent(*text));
   STRATUS_RETURN_IF_ERROR(txn.Delete(key));
-  return AdjustCounts(txn, e.segment, -static_cast<int64_t>(e.length), 0);
+  return txn.AddBeforeCommit(this, e.segment, -static_cast<int64_t>(e.length), 0,
+                             ApplyCountTotals);
 }
 
 Result<std::optional<Extent>> SegmentStore::Find(ReadTxn& txn, std::string_view id) {
@@ -606,6 +616,9 @@ Result<int64_t> SegmentStore::CompactSegment(uint64_t segment) {
       STRATUS_RETURN_IF_ERROR(
           AdjustCounts(txn, m.from.segment, -static_cast<int64_t>(m.from.length), 0));
     }
+    // A release of one of this segment's extents by an earlier transaction of the same physical
+    // commit is not in the row yet (AddBeforeCommit): the count then reaches 0 at the commit and
+    // a later pass retires the segment (RetireIfEmpty).
     STRATUS_ASSIGN_OR_RETURN(Counts c, LoadCounts(txn, segment));
     if (c.live != 0) {
       spdlog::warn("segment store: segment {} still has {} live bytes after compaction", segment,

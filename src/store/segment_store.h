@@ -113,7 +113,9 @@ class SegmentStore {
   // Within the caller's transaction: `id` (1..128 bytes) names `extent`; its segment's live
   // bytes grow, and the commit is made durable only after every segment write made before this
   // call has been fdatasync'd (SyncBeforeCommit). An id already naming an extent is an error (a
-  // bug), and so is an extent in a segment whose sync failed.
+  // bug), and so is an extent in a segment whose sync failed. The live-byte counts that Reference
+  // and Unreference change are written once per physical commit (WriteTxn::AddBeforeCommit), not
+  // once per call: a commit of many PUTs reads and writes its segment's count row once.
   Status Reference(WriteTxn& txn, std::string_view id, const Extent& extent);
   // Within the caller's transaction: `id` no longer names anything; its segment's live bytes
   // shrink. An unknown id is not an error (nothing to release).

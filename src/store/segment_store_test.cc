@@ -253,6 +253,58 @@ TEST_F(SegmentStoreTest, ReferencesCountLiveBytesPerSegment) {
   EXPECT_EQ(Counts(a.segment), "50 150");
 }
 
+// Many references and releases committed together (the count row is written once per physical
+// commit): the counts are the sum of the applied ones; a rolled-back one adds nothing.
+TEST_F(SegmentStoreTest, CountsOfManyWritesInOneBatchAddUp) {
+  Extent a = Put("a", std::string(100, 'a'));
+  constexpr int kWrites = 32;
+  constexpr int kFailing = 5;
+  std::vector<Extent> extents;
+  for (int i = 0; i < kWrites; ++i) {
+    auto e = segments_->AppendForCommit(std::string(10 + i, 'x'));
+    ASSERT_TRUE(e.ok());
+    extents.push_back(*e);
+  }
+  std::atomic<int> done{0};
+  std::vector<Status> results(kWrites + 1);
+  for (int i = 0; i < kWrites; ++i) {
+    store_->WriteAsync(
+        [&, i](WriteTxn& txn) -> Status {
+          STRATUS_RETURN_IF_ERROR(segments_->Reference(txn, fmt::format("w{}", i), extents[i]));
+          if (i == kFailing) return Error("PreconditionFailed", "no", 412);
+          return Status::Ok();
+        },
+        [&, i](Status st) {
+          results[static_cast<size_t>(i)] = std::move(st);
+          ++done;
+        });
+  }
+  store_->WriteAsync([&](WriteTxn& txn) { return segments_->Unreference(txn, "a"); },
+                     [&](Status st) {
+                       results[kWrites] = std::move(st);
+                       ++done;
+                     });
+  while (done.load() < kWrites + 1) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  for (const Extent& e : extents) segments_->Settle(e);
+  uint64_t live = 0;
+  uint64_t end = a.offset + a.length;
+  for (int i = 0; i < kWrites; ++i) {
+    if (i == kFailing) {
+      EXPECT_FALSE(results[static_cast<size_t>(i)].ok());
+      EXPECT_FALSE(Find(fmt::format("w{}", i)).has_value());
+      continue;
+    }
+    EXPECT_TRUE(results[static_cast<size_t>(i)].ok());
+    ASSERT_EQ(extents[static_cast<size_t>(i)].segment, a.segment);
+    live += extents[static_cast<size_t>(i)].length;
+    end = std::max(end, extents[static_cast<size_t>(i)].offset +
+                            extents[static_cast<size_t>(i)].length);
+  }
+  EXPECT_TRUE(results[kWrites].ok());
+  EXPECT_EQ(Counts(a.segment), fmt::format("{} {}", live, end));
+  EXPECT_EQ(ReadId("w7"), std::string(17, 'x'));
+}
+
 TEST_F(SegmentStoreTest, RestartTruncatesTheUncommittedTailAndRemovesOrphanSegments) {
   Extent a = Put("a", "committed-a");
   Extent b = Put("b", "committed-b");

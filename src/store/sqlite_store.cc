@@ -559,6 +559,9 @@ std::vector<std::string> SqliteStore::RunBatch(Db& db, const std::vector<WriteRe
   // SyncBeforeCommit of the applied requests, one per key: run after the last function, before
   // COMMIT (e.g. one segment-file fdatasync for every append this batch's records name).
   std::vector<SqliteWriteTxn::PreCommitSync> syncs;
+  // AddBeforeCommit totals of the applied requests, summed per key: written after the last
+  // function, before the syncs.
+  std::vector<SqliteWriteTxn::KeyTotals> totals;
   for (WriteRequest* request : batch) {
     Status status = db.Run(Sql::kSavepoint);
     if (status.ok()) {
@@ -578,6 +581,15 @@ std::vector<std::string> SqliteStore::RunBatch(Db& db, const std::vector<WriteRe
                            [&](const auto& s) { return s.first == sync.first; })) {
             syncs.push_back(std::move(sync));
           }
+        }
+        for (auto& t : txn.TakeTotals()) {
+          auto same = std::find_if(totals.begin(), totals.end(),
+                                   [&](const auto& have) { return have.key == t.key; });
+          if (same == totals.end()) {
+            totals.push_back(std::move(t));
+            continue;
+          }
+          for (const auto& add : t.totals) SqliteWriteTxn::AddTotal(same->totals, add);
         }
         applied.push_back(request);
         continue;
@@ -602,6 +614,7 @@ std::vector<std::string> SqliteStore::RunBatch(Db& db, const std::vector<WriteRe
                                        status.ok() ? "unknown" : status.error().message)));
       applied.clear();
       syncs.clear();
+      totals.clear();
       Status again = db.Run(Sql::kBeginImmediate);
       if (!again.ok()) {
         // The requests after this one have not run; they fail without running.
@@ -614,6 +627,21 @@ std::vector<std::string> SqliteStore::RunBatch(Db& db, const std::vector<WriteRe
   if (applied.empty()) {
     (void)db.Run(Sql::kRollback);  // nothing to make durable: skip the fsync
     return {};
+  }
+  for (const auto& t : totals) {
+    SqliteWriteTxn txn(db, clock_);
+    std::function<Status(WriteTxn&)> apply = [&t](WriteTxn& w) { return t.apply(w, t.totals); };
+    Status written = RunGuarded(apply, static_cast<WriteTxn&>(txn), "write before commit");
+    if (written.ok() && txn.storage_error()) {
+      written = *txn.storage_error();
+    }
+    if (!written.ok()) {
+      if (sqlite3_get_autocommit(db.raw()) == 0) {
+        (void)db.Run(Sql::kRollback);
+      }
+      FailAll(applied, written.error());
+      return {};
+    }
   }
   for (const auto& sync : syncs) {
     Status synced = sync.second();

@@ -360,6 +360,122 @@ TEST(SqliteStoreTest, PreCommitSyncsRunOncePerBatchBeforeTheCommit) {
   EXPECT_TRUE(store->Get("f/3")->has_value());
 }
 
+// AddBeforeCommit: one apply per key per batch, after every function and before the pre-commit
+// syncs, with the totals of the applied functions only; a failing apply rolls the batch back.
+TEST(SqliteStoreTest, CommitTotalsAreAppliedOncePerBatch) {
+  TempDir dir;
+  auto store = MustOpen(DiskOptions(dir));
+  ASSERT_NE(store, nullptr);
+  int key = 0;
+  int sync_key = 0;
+  std::atomic<int> functions_run{0};
+  std::atomic<int> applies{0};
+  std::atomic<int> functions_at_apply{-1};
+  std::atomic<int> applies_at_sync{-1};
+  std::vector<WriteTxn::CommitTotal> seen;  // written by the writer thread, read after the join
+  auto apply = [&](WriteTxn& txn, const std::vector<WriteTxn::CommitTotal>& totals) -> Status {
+    ++applies;
+    functions_at_apply = functions_run.load();
+    seen = totals;
+    std::string text;
+    for (const auto& t : totals) {
+      text += std::to_string(t.slot) + ":" + std::to_string(t.sum) + ":" + std::to_string(t.mark) +
+              " ";
+    }
+    return txn.Put("totals", text);
+  };
+  constexpr int kWrites = 8;
+  std::vector<std::future<Status>> results;
+  {
+    WriterGate gate(*store);
+    for (int i = 0; i < kWrites; ++i) {
+      results.push_back(std::async(std::launch::async, [&, i] {
+        return store->Write([&, i](WriteTxn& txn) -> Status {
+          // Two slots: 7 for the even writes, 3 for the odd ones.
+          uint64_t slot = i % 2 == 0 ? 7 : 3;
+          STRATUS_RETURN_IF_ERROR(txn.AddBeforeCommit(&key, slot, i + 1, 100 + i, apply));
+          STRATUS_RETURN_IF_ERROR(txn.SyncBeforeCommit(&sync_key, [&] {
+            applies_at_sync = applies.load();
+            return Status::Ok();
+          }));
+          ++functions_run;
+          return txn.Put("t/" + std::to_string(i), "v");
+        });
+      }));
+    }
+    // A function that fails after adding: its delta must not count.
+    results.push_back(std::async(std::launch::async, [&] {
+      return store->Write([&](WriteTxn& txn) -> Status {
+        STRATUS_RETURN_IF_ERROR(txn.AddBeforeCommit(&key, 7, 1000, 9999, apply));
+        return InternalFailure("the function fails");
+      });
+    }));
+    gate.ReleaseWhenQueued(kWrites + 1);
+  }
+  for (int i = 0; i < kWrites; ++i) STRATUS_EXPECT_OK(results[static_cast<size_t>(i)].get());
+  EXPECT_FALSE(results.back().get().ok());
+  EXPECT_EQ(applies.load(), 1);
+  EXPECT_EQ(functions_at_apply.load(), kWrites);
+  EXPECT_EQ(applies_at_sync.load(), 1);  // the totals are written before the syncs run
+  ASSERT_EQ(seen.size(), 2u);
+  int64_t sum7 = 0;
+  int64_t sum3 = 0;
+  uint64_t mark7 = 0;
+  uint64_t mark3 = 0;
+  for (const auto& t : seen) {
+    if (t.slot == 7) {
+      sum7 = t.sum;
+      mark7 = t.mark;
+    } else if (t.slot == 3) {
+      sum3 = t.sum;
+      mark3 = t.mark;
+    }
+  }
+  EXPECT_EQ(sum7, 1 + 3 + 5 + 7);
+  EXPECT_EQ(mark7, 106u);
+  EXPECT_EQ(sum3, 2 + 4 + 6 + 8);
+  EXPECT_EQ(mark3, 107u);
+  EXPECT_TRUE(store->Get("totals")->has_value());
+
+  // A failing apply fails every write of its batch, including one that added nothing.
+  std::vector<std::future<Status>> failing;
+  {
+    WriterGate gate(*store);
+    failing.push_back(std::async(std::launch::async, [&] {
+      return store->Write([&](WriteTxn& txn) -> Status {
+        STRATUS_RETURN_IF_ERROR(txn.AddBeforeCommit(
+            &key, 1, 1, 1, [](WriteTxn& t, const std::vector<WriteTxn::CommitTotal>&) -> Status {
+              STRATUS_RETURN_IF_ERROR(t.Put("g/apply", "v"));
+              return InternalFailure("cannot apply");
+            }));
+        return txn.Put("g/1", "v");
+      });
+    }));
+    failing.push_back(std::async(std::launch::async, [&] {
+      return store->Write([&](WriteTxn& txn) { return txn.Put("g/2", "v"); });
+    }));
+    gate.ReleaseWhenQueued(2);
+  }
+  for (auto& f : failing) {
+    Status st = f.get();
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().message, "cannot apply");
+  }
+  EXPECT_FALSE(store->Get("g/1")->has_value());
+  EXPECT_FALSE(store->Get("g/2")->has_value());
+  EXPECT_FALSE(store->Get("g/apply")->has_value());
+  STRATUS_EXPECT_OK(store->Put("g/3", "v"));
+  EXPECT_TRUE(store->Get("g/3")->has_value());
+
+  // Alone in its batch, a transaction's own totals are applied.
+  applies = 0;
+  STRATUS_EXPECT_OK(store->Write([&](WriteTxn& txn) -> Status {
+    return txn.AddBeforeCommit(&key, 5, -4, 2, apply);
+  }));
+  EXPECT_EQ(applies.load(), 1);
+  EXPECT_EQ(store->Get("totals")->value_or(""), "5:-4:2 ");
+}
+
 TEST(SqliteStoreTest, FailingWriterDoesNotAffectOthersInItsBatch) {
   TempDir dir;
   CheckBatchIsolation(DiskOptions(dir));

@@ -165,6 +165,18 @@ class SqliteWriteTxn final : public WriteTxn {
     return Status::Ok();
   }
 
+  Status AddBeforeCommit(const void* key, uint64_t slot, int64_t delta, uint64_t mark,
+                         ApplyTotals apply) override {
+    for (KeyTotals& t : totals_) {
+      if (t.key == key) {
+        AddTotal(t.totals, CommitTotal{slot, delta, mark});
+        return Status::Ok();
+      }
+    }
+    totals_.push_back(KeyTotals{key, std::move(apply), {CommitTotal{slot, delta, mark}}});
+    return Status::Ok();
+  }
+
   // Store::Lease inside this transaction.
   Result<std::vector<QueueItem>> LeaseItems(std::string_view queue, size_t max, int64_t now_ms,
                                             int64_t lease_ms);
@@ -180,6 +192,24 @@ class SqliteWriteTxn final : public WriteTxn {
   std::vector<std::string> TakeTopics() { return std::move(topics_); }
   using PreCommitSync = std::pair<const void*, std::function<Status()>>;
   std::vector<PreCommitSync> TakeSyncs() { return std::move(syncs_); }
+  // AddBeforeCommit's totals of one key, with the first `apply` passed for it.
+  struct KeyTotals {
+    const void* key = nullptr;
+    ApplyTotals apply;
+    std::vector<CommitTotal> totals;
+  };
+  std::vector<KeyTotals> TakeTotals() { return std::move(totals_); }
+  // Adds `add` to its slot in `totals` (appended when the slot is new).
+  static void AddTotal(std::vector<CommitTotal>& totals, const CommitTotal& add) {
+    for (CommitTotal& t : totals) {
+      if (t.slot == add.slot) {
+        t.sum += add.sum;
+        t.mark = std::max(t.mark, add.mark);
+        return;
+      }
+    }
+    totals.push_back(add);
+  }
 
  private:
   // After a storage failure the transaction is dead: SQLite may already have rolled it back, and
@@ -217,6 +247,7 @@ class SqliteWriteTxn final : public WriteTxn {
   const Clock& clock_;
   std::vector<std::string> topics_;
   std::vector<PreCommitSync> syncs_;  // SyncBeforeCommit, one per key
+  std::vector<KeyTotals> totals_;     // AddBeforeCommit, one entry per key
   std::optional<Error> storage_error_;
 };
 

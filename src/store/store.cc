@@ -27,6 +27,11 @@ Status WriteTxn::SyncBeforeCommit(const void* /*key*/, std::function<Status()> s
   return sync();
 }
 
+Status WriteTxn::AddBeforeCommit(const void* /*key*/, uint64_t slot, int64_t delta, uint64_t mark,
+                                 ApplyTotals apply) {
+  return apply(*this, {CommitTotal{slot, delta, mark}});
+}
+
 void Store::WriteAsync(std::function<Status(WriteTxn&)> fn, std::function<void(Status)> done) {
   // Backends without a native asynchronous path: synchronous, on the caller's thread.
   done(Write(fn));

@@ -105,6 +105,27 @@ class WriteTxn : public ReadTxn {
   // in it fails with that error. The default (backends without group commit) calls `sync` at
   // once and returns its result.
   virtual Status SyncBeforeCommit(const void* key, std::function<Status()> sync);
+
+  // A total that many transactions of one physical commit change, written once per commit
+  // instead of once per transaction (e.g. a segment's live-byte count, changed by every PUT).
+  // Adds `delta` to slot `slot` of `key` and raises the slot's mark to at least `mark`. After the
+  // last transaction function of the physical commit carrying this one has run, and before its
+  // pre-commit syncs and COMMIT, on the writer thread, `apply` (the first one passed with `key`
+  // in that commit) is called once with the totals of every transaction of the commit that was
+  // applied (a rolled-back transaction adds nothing), slots in the order first added; its writes
+  // join the commit, and if it fails the whole physical commit is rolled back and every
+  // transaction in it fails with that error. `apply` may read and write but must not call
+  // AddBeforeCommit, SyncBeforeCommit or Notify. Reads made inside transaction functions do not
+  // see totals not yet applied. The default (backends without group commit) calls `apply` at
+  // once with this call's own delta and mark.
+  struct CommitTotal {
+    uint64_t slot = 0;
+    int64_t sum = 0;    // the deltas added
+    uint64_t mark = 0;  // the highest mark
+  };
+  using ApplyTotals = std::function<Status(WriteTxn&, const std::vector<CommitTotal>&)>;
+  virtual Status AddBeforeCommit(const void* key, uint64_t slot, int64_t delta, uint64_t mark,
+                                 ApplyTotals apply);
 };
 
 struct StoreStats {
