@@ -339,8 +339,16 @@ class HttpServer::Impl {
   // the connection or the whole server never touches freed io objects.
   struct Pending {
     explicit Pending(const asio::any_io_executor& ex)
-        : timer(ex, asio::steady_timer::time_point::max()) {}
-    asio::steady_timer timer;               // cancelled when the response arrives
+        : executor(ex), io_thread(std::this_thread::get_id()) {}
+    asio::any_io_executor executor;          // the connection's io thread
+    const std::thread::id io_thread;
+    // True while the handler's Handle call runs; read and written on io_thread only. An answer
+    // given on io_thread while it is set is taken inline: no post, no timer (a Runtime API 202,
+    // a MOCK integration, a health check).
+    bool in_handle = false;
+    // Created only when the answer comes later; cancelled when it arrives. Touched on io_thread
+    // only (the hand-over is posted there).
+    std::optional<asio::steady_timer> timer;
     std::optional<HttpResponse> response;   // written on the connection's io thread only
   };
 
@@ -349,19 +357,29 @@ class HttpServer::Impl {
     auto executor = co_await asio::this_coro::executor;
     auto pending = std::make_shared<Pending>(executor);
     std::weak_ptr<Pending> weak = pending;
+    pending->in_handle = true;
     handler_.Handle(std::move(request), Responder([weak, alive = alive_](HttpResponse r) {
+                      if (auto p = weak.lock();
+                          p && std::this_thread::get_id() == p->io_thread && p->in_handle) {
+                        p->response = std::move(r);  // answered inside Handle, on this thread
+                        return;
+                      }
                       // Post only while the io_contexts exist (see Liveness).
                       std::lock_guard lock(alive->mu);
                       if (!alive->alive) return;
                       auto p = weak.lock();
                       if (!p) return;  // the connection is gone
-                      asio::post(p->timer.get_executor(), [p, r = std::move(r)]() mutable {
+                      asio::post(p->executor, [p, r = std::move(r)]() mutable {
                         p->response = std::move(r);
-                        p->timer.cancel();
+                        if (p->timer) p->timer->cancel();
                       });
                     }));
-    while (!pending->response) {
-      co_await pending->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    pending->in_handle = false;
+    if (!pending->response) {
+      pending->timer.emplace(executor, asio::steady_timer::time_point::max());
+      while (!pending->response) {
+        co_await pending->timer->async_wait(asio::as_tuple(asio::use_awaitable));
+      }
     }
     co_return std::move(*pending->response);
   }
