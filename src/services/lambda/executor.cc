@@ -58,20 +58,21 @@ HttpResponse Executor::Impl::Dispatch(Instance& inst) {
   p.logs.insert(p.logs.begin(), aws::LogSink::Event{
                                     p.dispatched_ms, "START RequestId: " + p.request.request_id +
                                                          " Version: " + spec.version});
+  // A fresh response: every header is added once (Add, not Set, skips a search per header).
   HttpResponse r;
   r.status = 200;
   r.body = p.request.payload;
-  r.headers.Set("Content-Type", "application/json");
-  r.headers.Set("Lambda-Runtime-Aws-Request-Id", p.request.request_id);
-  r.headers.Set("Lambda-Runtime-Deadline-Ms",
+  r.headers.Add("Content-Type", "application/json");
+  r.headers.Add("Lambda-Runtime-Aws-Request-Id", p.request.request_id);
+  r.headers.Add("Lambda-Runtime-Deadline-Ms",
                 std::to_string(p.dispatched_ms + int64_t{spec.timeout_s} * 1000));
-  r.headers.Set("Lambda-Runtime-Invoked-Function-Arn", p.request.invoked_arn);
-  r.headers.Set("Lambda-Runtime-Trace-Id", p.request.trace.DownstreamHeader());
+  r.headers.Add("Lambda-Runtime-Invoked-Function-Arn", p.request.invoked_arn);
+  r.headers.Add("Lambda-Runtime-Trace-Id", p.request.trace.DownstreamHeader());
   if (!p.request.client_context.empty()) {
-    r.headers.Set("Lambda-Runtime-Client-Context", p.request.client_context);
+    r.headers.Add("Lambda-Runtime-Client-Context", p.request.client_context);
   }
   if (!p.request.cognito_identity.empty()) {
-    r.headers.Set("Lambda-Runtime-Cognito-Identity", p.request.cognito_identity);
+    r.headers.Add("Lambda-Runtime-Cognito-Identity", p.request.cognito_identity);
   }
   return r;
 }
