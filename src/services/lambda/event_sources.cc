@@ -149,6 +149,11 @@ struct EventSources::Impl : std::enable_shared_from_this<EventSources::Impl> {
       runners.erase(it);
     }
     r->stop.store(true);
+    // A poller stops once its in-process ReceiveMessage (or GetRecords) is answered, and SQS
+    // answers long polls from pool tasks: a worker waiting here (UpdateEventSourceMapping,
+    // DeleteEventSourceMapping) must not count against the pool, or as many concurrent
+    // disables as workers wait forever for answers that need a worker.
+    WorkerPool::BlockingScope blocking;
     std::unique_lock lock(r->mu);
     r->cv.wait(lock, [&] { return r->active == 0; });
   }
