@@ -236,3 +236,35 @@ def test_jwt_authorizer_fetching_the_servers_own_jwks_from_every_worker(small_po
         for t in threads:
             t.join(timeout=120)
     assert statuses == [200] * WAITERS, statuses
+
+
+def test_disabling_sqs_event_source_mappings_from_every_worker(small_pool):
+    """Disabling (or updating, or deleting) a mapping waits on a worker until the mapping's
+    pollers stop, and a poller stops after its in-process ReceiveMessage long poll is answered,
+    which SQS does from a worker: as many concurrent disables as workers must still return."""
+    lam, sqs = client(small_pool, "lambda"), client(small_pool, "sqs")
+    fn = create_function(lam, "esm-target", {"app.py": "def handler(e, c):\n    return 1\n"})
+    mappings = []
+    for i in range(WAITERS):
+        url = sqs.create_queue(QueueName=f"esm-src-{i}")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        mappings.append(lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=fn,
+                                                        BatchSize=1)["UUID"])
+    time.sleep(3)  # the pollers are in their long polls
+    answers, errors = [], []
+
+    def disable(uuid_):
+        try:
+            answers.append(client(small_pool, "lambda").update_event_source_mapping(
+                UUID=uuid_, Enabled=False)["State"])
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=disable, args=(u,), daemon=True) for u in mappings]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=90)
+    assert not errors, errors
+    assert answers == ["Disabling"] * WAITERS, answers
+    other_operations(small_pool)
