@@ -7,6 +7,7 @@ PutItem, CreateActivity... would then hang until the waits end. Each test keeps 
 pending and checks that other operations are answered while every wait is still pending (the
 waits last 20-60 s, far longer than the operations need even on a loaded machine)."""
 import json
+import subprocess
 import tempfile
 import threading
 import time
@@ -20,12 +21,18 @@ from conftest import Stratus, create_function
 WAITERS = 6  # three times the server's worker threads
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def small_pool():
+    # A fresh server per test: threads a pool started beyond its limit for an earlier test's
+    # waiters stay idle for 30 s and would serve this test's tasks, hiding a starvation bug.
     with tempfile.TemporaryDirectory(prefix="stratus-pool-") as data_dir:
         s = Stratus(data_dir, extra_args=["--workers", "2"]).start()
         yield s
-        s.stop()
+        try:
+            s.stop()
+        except subprocess.TimeoutExpired:  # a starved server may not stop: never leave it behind
+            s.kill()
+            raise
 
 
 def client(server, service):
