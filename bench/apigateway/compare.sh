@@ -30,14 +30,14 @@ if [ ! -x "$FIXED_RATE" ] || [ "$HERE/fixed_rate.cc" -nt "$FIXED_RATE" ]; then
   echo "building $FIXED_RATE ..." >&2
   g++ -O2 -std=c++20 -o "$FIXED_RATE" "$HERE/fixed_rate.cc" -lpthread
 fi
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-[ -x "$NGINX" ] || { echo "needs nginx (apt-get install nginx-light)"; exit 1; }
+. "$HERE/../lib/nginx.sh"
+[ -x "$NGINX_BIN" ] || { echo "needs nginx (apt-get install nginx-light)"; exit 1; }
 
 work=$(mktemp -d)
 spid=""
 opid=""
 cleanup() {
-  kill "$(cat "$work/nginx.pid" 2>/dev/null)" 2>/dev/null || true
+  stop_nginx_ceiling "$work"
   [ -n "$spid" ] && kill "$spid" 2>/dev/null || true
   # serverless-offline runs under setsid: its node processes are a process group of their own
   # (found by the port it listens on, below); the subshell that started it is not their leader.
@@ -46,17 +46,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-cat > "$work/nginx.conf" <<CONF
-worker_processes auto;
-pid $work/nginx.pid;
-error_log $work/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  server { listen 127.0.0.1:$NGINX_PORT; location / { return 200 "ok"; } }
-}
-CONF
-"$NGINX" -c "$work/nginx.conf" -p "$work"
+start_nginx_ceiling "$work" "$NGINX_PORT"
 "$BIN" serve --port $STRATUS_PORT --data-dir "$work/data" --log-level warn --fsync false &
 spid=$!
 until curl -sf -m 5 -o /dev/null "http://127.0.0.1:$STRATUS_PORT/_stratus/health"; do sleep 0.05; done
