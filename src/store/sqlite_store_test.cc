@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <thread>
 
@@ -58,6 +59,35 @@ class WriterGate {
   Status status_;
   std::thread thread_;
 };
+
+// Runs `failing` (a write function whose pre-commit step fails with `message`) and a plain Put of
+// `<prefix>2` in one batch, and checks that the whole batch fails: both writes report
+// `message`, neither key (nor `extra_absent`) is stored, and the store goes on (`<prefix>3`).
+void ExpectWholeBatchFails(Store& store, const std::function<Status(WriteTxn&)>& failing,
+                           const std::string& prefix, const std::string& message,
+                           const std::string& extra_absent = "") {
+  std::vector<std::future<Status>> results;
+  {
+    WriterGate gate(store);
+    results.push_back(std::async(std::launch::async, [&] { return store.Write(failing); }));
+    results.push_back(std::async(std::launch::async, [&] {
+      return store.Write([&](WriteTxn& txn) { return txn.Put(prefix + "2", "v"); });
+    }));
+    gate.ReleaseWhenQueued(2);
+  }
+  for (auto& f : results) {
+    Status st = f.get();
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().message, message);
+  }
+  EXPECT_FALSE(store.Get(prefix + "1")->has_value());
+  EXPECT_FALSE(store.Get(prefix + "2")->has_value());
+  if (!extra_absent.empty()) {
+    EXPECT_FALSE(store.Get(extra_absent)->has_value());
+  }
+  STRATUS_EXPECT_OK(store.Put(prefix + "3", "v"));
+  EXPECT_TRUE(store.Get(prefix + "3")->has_value());
+}
 
 TEST(SqliteStoreTest, ManyConcurrentWritersAreGroupCommitted) {
   TempDir dir;
@@ -333,31 +363,14 @@ TEST(SqliteStoreTest, PreCommitSyncsRunOncePerBatchBeforeTheCommit) {
   EXPECT_EQ(functions_at_sync.load(), kWrites);
 
   // A failing sync fails every write of its batch, including one that asked for no sync.
-  std::vector<std::future<Status>> failing;
-  {
-    WriterGate gate(*store);
-    failing.push_back(std::async(std::launch::async, [&] {
-      return store->Write([&](WriteTxn& txn) -> Status {
+  ExpectWholeBatchFails(
+      *store,
+      [&](WriteTxn& txn) -> Status {
         STRATUS_RETURN_IF_ERROR(
             txn.SyncBeforeCommit(&key_a, [] { return InternalFailure("cannot sync x"); }));
         return txn.Put("f/1", "v");
-      });
-    }));
-    failing.push_back(std::async(std::launch::async, [&] {
-      return store->Write([&](WriteTxn& txn) { return txn.Put("f/2", "v"); });
-    }));
-    gate.ReleaseWhenQueued(2);
-  }
-  for (auto& f : failing) {
-    Status st = f.get();
-    ASSERT_FALSE(st.ok());
-    EXPECT_EQ(st.error().message, "cannot sync x");
-  }
-  EXPECT_FALSE(store->Get("f/1")->has_value());
-  EXPECT_FALSE(store->Get("f/2")->has_value());
-  // The store goes on.
-  STRATUS_EXPECT_OK(store->Put("f/3", "v"));
-  EXPECT_TRUE(store->Get("f/3")->has_value());
+      },
+      "f/", "cannot sync x");
 }
 
 // AddBeforeCommit: one apply per key per batch, after every function and before the pre-commit
@@ -438,34 +451,17 @@ TEST(SqliteStoreTest, CommitTotalsAreAppliedOncePerBatch) {
   EXPECT_TRUE(store->Get("totals")->has_value());
 
   // A failing apply fails every write of its batch, including one that added nothing.
-  std::vector<std::future<Status>> failing;
-  {
-    WriterGate gate(*store);
-    failing.push_back(std::async(std::launch::async, [&] {
-      return store->Write([&](WriteTxn& txn) -> Status {
+  ExpectWholeBatchFails(
+      *store,
+      [&](WriteTxn& txn) -> Status {
         STRATUS_RETURN_IF_ERROR(txn.AddBeforeCommit(
             &key, 1, 1, 1, [](WriteTxn& t, const std::vector<WriteTxn::CommitTotal>&) -> Status {
               STRATUS_RETURN_IF_ERROR(t.Put("g/apply", "v"));
               return InternalFailure("cannot apply");
             }));
         return txn.Put("g/1", "v");
-      });
-    }));
-    failing.push_back(std::async(std::launch::async, [&] {
-      return store->Write([&](WriteTxn& txn) { return txn.Put("g/2", "v"); });
-    }));
-    gate.ReleaseWhenQueued(2);
-  }
-  for (auto& f : failing) {
-    Status st = f.get();
-    ASSERT_FALSE(st.ok());
-    EXPECT_EQ(st.error().message, "cannot apply");
-  }
-  EXPECT_FALSE(store->Get("g/1")->has_value());
-  EXPECT_FALSE(store->Get("g/2")->has_value());
-  EXPECT_FALSE(store->Get("g/apply")->has_value());
-  STRATUS_EXPECT_OK(store->Put("g/3", "v"));
-  EXPECT_TRUE(store->Get("g/3")->has_value());
+      },
+      "g/", "cannot apply", "g/apply");
 
   // Alone in its batch, a transaction's own totals are applied.
   applies = 0;
