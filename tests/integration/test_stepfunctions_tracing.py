@@ -3,6 +3,7 @@ trace header passed in) is recorded as a segment of its trace with one subsegmen
 entered, and its task calls are children of their state's subsegment. Read back through
 /_stratus/traces/<trace id> (the segments the server holds, as BatchGetTraces shapes a trace)."""
 import json
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -20,6 +21,20 @@ def trace_documents(server, trace_id):
         return []
     assert body["Id"] == trace_id
     return [json.loads(s["Document"]) for s in body["Segments"]]
+
+
+def settled_trace(server, trace_id, timeout=15):
+    """The trace once the execution's segment is complete. The runner records that segment just
+    after the final status becomes visible to DescribeExecution (X-Ray, too, shows segments after
+    the fact), so a test reading the trace right after wait_done could see it still in progress."""
+    deadline = time.time() + timeout
+    while True:
+        docs = trace_documents(server, trace_id)
+        if [s for s in docs if s.get("origin") == "AWS::StepFunctions::StateMachine" and "in_progress" not in s]:
+            return docs
+        if time.time() > deadline:
+            return docs
+        time.sleep(0.02)
 
 
 def root_of(header):
@@ -53,7 +68,7 @@ def test_standard_execution_states_are_subsegments_of_its_segment(shared_stratus
     d = wait_done(sfn, ex)
     assert d["status"] == "SUCCEEDED", d
     root, exec_segment_id = root_of(d["traceHeader"])
-    docs = trace_documents(shared_stratus, root)
+    docs = settled_trace(shared_stratus, root)
     execs = [s for s in docs if s.get("origin") == "AWS::StepFunctions::StateMachine"]
     assert len(execs) == 1, docs
     seg = execs[0]
@@ -83,7 +98,7 @@ def test_express_execution_continues_the_callers_trace(shared_stratus):
     with_trace_header(sfn, f"Root={root};Parent=53995c3f42cd8ad8;Sampled=1")
     out = sfn.start_sync_execution(stateMachineArn=arn, input="{}")
     assert out["status"] == "FAILED" and out["error"] == "Boom"
-    docs = trace_documents(shared_stratus, root)
+    docs = settled_trace(shared_stratus, root)
     execs = [s for s in docs if s.get("origin") == "AWS::StepFunctions::StateMachine"]
     assert len(execs) == 1, docs
     seg = execs[0]
@@ -102,7 +117,7 @@ def test_body_trace_header_is_continued(shared_stratus):
     ex = sfn.start_execution(stateMachineArn=arn, input="{}",
                              traceHeader=f"Root={root};Parent=1234567890abcdef;Sampled=1")["executionArn"]
     assert wait_done(sfn, ex)["status"] == "SUCCEEDED"
-    docs = trace_documents(shared_stratus, root)
+    docs = settled_trace(shared_stratus, root)
     seg = [s for s in docs if s.get("origin") == "AWS::StepFunctions::StateMachine"][0]
     assert seg["parent_id"] == "1234567890abcdef"
     assert [s["name"] for s in docs if s.get("parent_id") == seg["id"]] == ["Only"]
