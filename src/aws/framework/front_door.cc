@@ -1,5 +1,7 @@
 #include "aws/framework/front_door.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cctype>
@@ -7,9 +9,8 @@
 #include <optional>
 #include <unordered_map>
 
-#include <spdlog/spdlog.h>
-
 #include "aws/framework/authorizer.h"
+#include "aws/framework/service_registry.h"
 #include "aws/model/model.h"
 #include "aws/protocol/wire_json.h"
 #include "aws/sigv4/sigv4.h"
@@ -22,35 +23,21 @@ namespace stratus::aws {
 
 namespace {
 
+using internal::PlainJson;
+using internal::QueryAction;
+using internal::ServiceEntry;
+
 constexpr std::string_view kInternalPrefix = "/_stratus/";
 // Tooling written for LocalStack probes its health path; answer it the same way.
 constexpr std::string_view kLocalstackHealth = "/_localstack/health";
-
-bool IsFormRequest(const HttpRequest& r) {
-  return StartsWith(ToLower(r.headers.GetOr("content-type")), "application/x-www-form-urlencoded");
-}
-
-// The Action of a query-protocol request, from the form body or the query string.
-std::string QueryAction(const HttpRequest& r) {
-  auto find = [](std::string_view text) -> std::string {
-    for (auto& [k, v] : ParseQuery(text)) {
-      if (k == "Action") return v;
-    }
-    return {};
-  };
-  if (IsFormRequest(r)) {
-    std::string a = find(r.body);
-    if (!a.empty()) return a;
-  }
-  return find(r.query);
-}
 
 std::string RegionFromHost(std::string_view host) {
   // sqs.eu-west-1.amazonaws.com, sqs.eu-west-1.localhost.localstack.cloud
   auto parts = Split(host.substr(0, host.find(':')), '.');
   for (const auto& p : parts) {
     auto dash = std::count(p.begin(), p.end(), '-');
-    if (dash >= 2 && p.size() >= 9 && p.size() <= 20 && std::isdigit(static_cast<unsigned char>(p.back()))) {
+    if (dash >= 2 && p.size() >= 9 && p.size() <= 20 &&
+        std::isdigit(static_cast<unsigned char>(p.back()))) {
       return p;
     }
   }
@@ -61,265 +48,32 @@ std::string RegionFromHost(std::string_view host) {
 SigV4Dialect DialectFor(Protocol protocol, const std::string& service) {
   switch (protocol) {
     case Protocol::kJson:
-    case Protocol::kRestJson: return SigV4Dialect::kJson;
-    case Protocol::kRestXml: return service == "s3" ? SigV4Dialect::kS3 : SigV4Dialect::kQuery;
-    default: return SigV4Dialect::kQuery;
+    case Protocol::kRestJson:
+      return SigV4Dialect::kJson;
+    case Protocol::kRestXml:
+      return service == "s3" ? SigV4Dialect::kS3 : SigV4Dialect::kQuery;
+    default:
+      return SigV4Dialect::kQuery;
   }
-}
-
-HttpResponse PlainJson(int status, const Json& body) {
-  HttpResponse r;
-  r.status = status;
-  r.body = body.dump();
-  r.headers.Set("Content-Type", "application/json");
-  return r;
 }
 
 }  // namespace
 
-// One registered service: built at registration or on first use, and, once loaded, its model
-// and codecs.
-struct ServiceEntry {
-  Service::Descriptor descriptor;  // the service's (for a lazy one, as declared by its slot)
-  std::unique_ptr<Service> owned;  // written once under build_once
-  std::function<std::unique_ptr<Service>()> make;  // lazy services only
-  bool before_first_call = false;  // ServiceSlot::before_first_call
-  std::once_flag build_once;
-  std::atomic<Service*> instance{nullptr};  // set once built
-  std::once_flag load_once;
-  // Written once under load_once; read after it.
-  const ServiceModel* model = nullptr;
-  std::unordered_map<int, std::unique_ptr<Codec>> codecs;  // by Protocol
-  std::atomic<bool> loaded{false};
-
-  // Service::Start, at boot or on first use (FrontDoor::StartServices). `started` is the
-  // lock-free fast path; the rest is guarded by start_mu.
-  std::atomic<bool> started{false};
-  std::mutex start_mu;
-  bool stopping = false;                 // StopServices began: no late starts
-  std::optional<Error> start_failure;    // Start failed once; not retried
-
-  // Runs the service's Start() once, unless it already ran, failed or shutdown began. Blocks
-  // concurrent callers until the first Start returns.
-  // The service, built on the first call for a lazy one (once; concurrent callers wait).
-  Service* Get() {
-    if (Service* s = instance.load(std::memory_order_acquire)) return s;
-    std::call_once(build_once, [this] {
-      owned = make();
-      if (owned->descriptor().name != descriptor.name) {
-        spdlog::error("service {}: its slot declares it as {}", owned->descriptor().name,
-                      descriptor.name);
-      }
-      spdlog::debug("service {}: built on first use", descriptor.name);
-      instance.store(owned.get(), std::memory_order_release);
-    });
-    return instance.load(std::memory_order_acquire);
-  }
-  // The service if built, else null (for hooks a lazy service does not have).
-  Service* IfBuilt() const { return instance.load(std::memory_order_acquire); }
-
-  Status EnsureStarted() {
-    if (started.load(std::memory_order_acquire)) return Status::Ok();
-    std::lock_guard lock(start_mu);
-    if (started.load(std::memory_order_relaxed)) return Status::Ok();
-    if (start_failure) return *start_failure;
-    const std::string& name = descriptor.name;
-    if (stopping) return Error("ServiceUnavailable", "stratus is shutting down.", 503);
-    Status st = Get()->Start();
-    if (!st.ok()) {
-      start_failure = Error("ServiceUnavailable", "service " + name + " failed to start: " +
-                                                      st.error().code + ": " + st.error().message,
-                            503);
-      return *start_failure;
-    }
-    started.store(true, std::memory_order_release);
-    return Status::Ok();
-  }
-
-  // Loads the model and codecs on first use. Returns false (and logs) if the model is missing:
-  // a build defect, reported to the client as an internal error.
-  bool Load() {
-    std::call_once(load_once, [this] {
-      const auto& d = descriptor;
-      model = FindEmbeddedModel(d.model);
-      if (!model) {
-        spdlog::error("service {}: embedded model '{}' not found", d.name, d.model);
-        return;
-      }
-      codecs[static_cast<int>(d.protocol)] = MakeCodec(d.protocol, *model);
-      for (Protocol p : d.extra_protocols) {
-        const ServiceModel* variant = FindEmbeddedModel(d.model, p);
-        if (!variant) {
-          spdlog::error("service {}: no {} variant of model '{}'", d.name, ProtocolName(p), d.model);
-          continue;
-        }
-        codecs[static_cast<int>(p)] = MakeCodec(p, *variant);
-      }
-      loaded.store(true);
-      spdlog::debug("service {}: model {} loaded", d.name, d.model);
-    });
-    return model != nullptr;
-  }
-
-  // The codec that matches how the request is encoded.
-  const Codec* CodecFor(const HttpRequest& r) const {
-    auto get = [&](Protocol p) -> const Codec* {
-      auto it = codecs.find(static_cast<int>(p));
-      return it == codecs.end() ? nullptr : it->second.get();
-    };
-    if (r.headers.Has("x-amz-target")) {
-      if (auto* c = get(Protocol::kJson)) return c;
-    }
-    if (IsFormRequest(r) || r.query.find("Action=") != std::string::npos) {
-      if (auto* c = get(Protocol::kQuery)) return c;
-    }
-    return get(descriptor.protocol);
-  }
-};
-
-struct FrontDoor::Impl {
+struct FrontDoor::Impl : internal::ServiceRegistry {
   ServiceContext& ctx;
-  std::vector<std::unique_ptr<ServiceEntry>> entries;
-  std::once_flag clients_once;
   std::string version;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-
-  std::unordered_map<std::string, ServiceEntry*> by_name;
-  std::unordered_map<std::string, ServiceEntry*> by_target_prefix;
-  std::unordered_multimap<std::string, ServiceEntry*> by_signing_name;
-  std::vector<ServiceEntry*> query_services;
-  std::vector<std::pair<std::string, ServiceEntry*>> rest_prefixes;  // longest first
-  ServiceEntry* rest_fallback = nullptr;
   // Pieces of the health document that never change: the version and the service names, as
   // JSON strings.
   std::string health_version;
   std::vector<std::string> health_names;  // parallel to entries
 
   Impl(ServiceContext& c, std::vector<ServiceSlot> slots, std::string v)
-      : ctx(c), version(std::move(v)) {
-    for (auto& slot : slots) {
-      auto e = std::make_unique<ServiceEntry>();
-      if (slot.built) {
-        e->descriptor = slot.built->descriptor();
-        e->owned = std::move(slot.built);
-        e->instance.store(e->owned.get());
-        std::call_once(e->build_once, [] {});
-      } else {
-        e->descriptor = std::move(slot.descriptor);
-        e->make = std::move(slot.make);
-        e->before_first_call = slot.before_first_call;
-      }
-      const auto& d = e->descriptor;
-      by_name[d.name] = e.get();
-      if (!d.target_prefix.empty()) by_target_prefix[d.target_prefix] = e.get();
-      if (!d.signing_name.empty()) by_signing_name.emplace(d.signing_name, e.get());
-      for (const auto& n : d.signing_names) by_signing_name.emplace(n, e.get());
-      bool speaks_query = d.protocol == Protocol::kQuery;
-      for (Protocol p : d.extra_protocols) speaks_query = speaks_query || p == Protocol::kQuery;
-      if (speaks_query) query_services.push_back(e.get());
-      if (d.protocol == Protocol::kRestJson || d.protocol == Protocol::kRestXml) {
-        if (d.path_prefixes.empty()) {
-          rest_fallback = e.get();
-        }
-        for (const auto& p : d.path_prefixes) rest_prefixes.emplace_back(p, e.get());
-      }
-      entries.push_back(std::move(e));
-    }
+      : ServiceRegistry(std::move(slots)), ctx(c), version(std::move(v)) {
     health_version = Json(version).dump();
     for (const auto& e : entries) health_names.push_back(Json(e->descriptor.name).dump());
-    std::sort(rest_prefixes.begin(), rest_prefixes.end(),
-              [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
-  }
-
-  // Offers a request to each service's data plane in order; the first that matches takes it
-  // (started first, if its start was deferred). False when none matches.
-  bool OfferDataPlane(HttpRequest& request, Responder& responder) {
-    for (auto& e : entries) {
-      Service* svc = e->IfBuilt();  // a lazy service has no data plane (ServiceSlot)
-      if (!svc || !svc->MatchDataPlane(request)) continue;
-      if (Status st = e->EnsureStarted(); !st.ok()) {
-        responder.Send(PlainJson(st.error().http_status,
-                                 Json{{"message", st.error().message}}));
-      } else {
-        svc->HandleDataPlane(std::move(request), std::move(responder));
-      }
-      return true;
-    }
-    return false;
-  }
-
-  // True when some built service's data plane matches (no side effects).
-  bool AnyDataPlane(const HttpRequest& request) const {
-    for (const auto& e : entries) {
-      if (Service* svc = e->IfBuilt(); svc && svc->MatchDataPlane(request)) return true;
-    }
-    return false;
-  }
-
-  // Builds the services that set ServiceClients (ServiceSlot::before_first_call) before the
-  // first API request or in-process call reads them; once.
-  void EnsureClients() {
-    std::call_once(clients_once, [this] {
-      for (auto& e : entries) {
-        if (e->before_first_call) e->Get();
-      }
-    });
-  }
-
-  // Which service a request is for; null when nothing identifies one.
-  ServiceEntry* Route(const HttpRequest& r, const std::optional<SigV4Claim>& claim) {
-    if (auto target = r.headers.Get("x-amz-target")) {
-      std::string_view t = *target;
-      auto dot = t.find('.');
-      auto it = by_target_prefix.find(std::string(t.substr(0, dot)));
-      if (it != by_target_prefix.end()) return it->second;
-    } else {
-      for (const auto& e : entries) {
-        Service* svc = e->IfBuilt();  // a lazy service claims nothing (ServiceSlot)
-        if (svc && svc->ClaimsRequest(r)) return e.get();
-      }
-    }
-    if (claim) {
-      auto [lo, hi] = by_signing_name.equal_range(claim->service);
-      ServiceEntry* first = lo == hi ? nullptr : lo->second;
-      if (first && std::next(lo) == hi) return first;
-      // Several services share a signing name (API Gateway v1/v2): the path decides.
-      for (auto it = lo; it != hi; ++it) {
-        for (const auto& p : it->second->descriptor.path_prefixes) {
-          if (StartsWith(r.path, p)) return it->second;
-        }
-      }
-      if (first) return first;
-    }
-    std::string action = QueryAction(r);
-    if (!action.empty()) {
-      for (ServiceEntry* e : query_services) {
-        if (e->Get()->FindHandler(action)) return e;
-      }
-      if (query_services.size() == 1) return query_services[0];
-    }
-    for (const auto& [prefix, e] : rest_prefixes) {
-      if (StartsWith(r.path, prefix)) return e;
-    }
-    return rest_fallback;
   }
 };
-
-ServiceSlot ServiceSlot::Built(std::unique_ptr<Service> service) {
-  ServiceSlot slot;
-  slot.built = std::move(service);
-  return slot;
-}
-
-ServiceSlot ServiceSlot::Lazy(Service::Descriptor descriptor,
-                              std::function<std::unique_ptr<Service>()> make,
-                              bool before_first_call) {
-  ServiceSlot slot;
-  slot.descriptor = std::move(descriptor);
-  slot.make = std::move(make);
-  slot.before_first_call = before_first_call;
-  return slot;
-}
 
 namespace {
 
@@ -336,16 +90,14 @@ FrontDoor::FrontDoor(ServiceContext& context, std::vector<std::unique_ptr<Servic
                      std::string version)
     : FrontDoor(context, AllBuilt(std::move(services)), std::move(version)) {}
 
-FrontDoor::FrontDoor(ServiceContext& context, std::vector<ServiceSlot> slots,
-                     std::string version)
+FrontDoor::FrontDoor(ServiceContext& context, std::vector<ServiceSlot> slots, std::string version)
     : impl_(std::make_unique<Impl>(context, std::move(slots), std::move(version))) {
   context.clients.operations = this;
 }
 
 FrontDoor::~FrontDoor() = default;
 
-Status FrontDoor::StartServices(
-    const std::function<bool(const Service::Descriptor&)>& start_now) {
+Status FrontDoor::StartServices(const std::function<bool(const Service::Descriptor&)>& start_now) {
   size_t deferred = 0;
   for (auto& e : impl_->entries) {
     if (start_now && !start_now(e->descriptor)) {
@@ -391,8 +143,8 @@ std::string FrontDoor::HealthBody() const {
   // The same document as Health().dump(), written directly: this is the path load balancers and
   // benchmarks hit, and building then serialising the DOM cost ~25 000 instructions.
   const Impl& d = *impl_;
-  double uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - d.started)
-                      .count();
+  double uptime =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - d.started).count();
   std::string out;
   out.reserve(64 + d.health_version.size() + d.entries.size() * 32);
   out += R"({"status":"ok","version":)";
@@ -414,16 +166,16 @@ Json FrontDoor::Health() const {
   for (const auto& e : impl_->entries) {
     services[e->descriptor.name] = e->loaded.load() ? "running" : "available";
   }
-  double uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - impl_->started)
-                      .count();
+  double uptime =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - impl_->started).count();
   return Json{{"status", "ok"},
               {"version", impl_->version},
               {"uptime_seconds", uptime},
               {"services", std::move(services)}};
 }
 
-HttpResponse FrontDoor::FormatReject(const HttpRequest& request, int status,
-                                     std::string_view code, std::string_view message) const {
+HttpResponse FrontDoor::FormatReject(const HttpRequest& request, int status, std::string_view code,
+                                     std::string_view message) const {
   std::string request_id = NewUuid();
   ServiceEntry* entry = impl_->Route(request, std::nullopt);
   if (entry && entry->Load()) {
@@ -698,8 +450,8 @@ void FrontDoor::Handle(HttpRequest request, Responder responder) {
   call->http = std::move(request);
 
   // Encodes the handler's result; runs on whichever thread the handler answered from.
-  auto complete = [codec, op, meta, finish, service_name = desc.name](
-                      OperationResult result) mutable {
+  auto complete = [codec, op, meta, finish,
+                   service_name = desc.name](OperationResult result) mutable {
     if (result.ok()) {
       finish(codec->Encode(*op, std::move(result).value(), meta), service_name, op->name, nullptr);
     } else {
@@ -768,9 +520,10 @@ void FrontDoor::Call(InternalCall ic, Completion done) {
   }
   const Service::Handler* handler = entry->Get()->FindHandler(op->name);
   if (!handler) {
-    done(Error("NotImplemented",
-               "Operation " + op->name + " of " + ic.service + " is not implemented in stratus yet.",
-               501, false));
+    done(
+        Error("NotImplemented",
+              "Operation " + op->name + " of " + ic.service + " is not implemented in stratus yet.",
+              501, false));
     return;
   }
   const auto& desc = entry->descriptor;
