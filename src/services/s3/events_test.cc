@@ -102,7 +102,9 @@ TEST_F(EventsTest, QueuesGetTheirUrlAndTopicsAPublish) {
   EXPECT_EQ(std::count(ops.begin(), ops.end(), "sqs.SendMessage"), 2);
   EXPECT_EQ(std::count(ops.begin(), ops.end(), "sns.Publish"), 1);
   for (const auto& c : caller.calls) {
-    if (c.operation == "SendMessage") EXPECT_EQ(c.input["QueueUrl"], "http://localhost/000000000000/q");
+    if (c.operation == "SendMessage") {
+      EXPECT_EQ(c.input["QueueUrl"], "http://localhost/000000000000/q");
+    }
   }
 }
 
