@@ -2,7 +2,9 @@
 # S3 PUT/GET throughput and latency for 4 KiB, 1 MiB, 8 MiB and 100 MiB objects, and the time to
 # list N keys, side by side in one run: stratus (data on disk, fsync on: every PUT is durable
 # before its 200), stratus --fsync false ("nofsync"), and s3rver (npm, the S3 emulator on node;
-# it never fsyncs). The disk's own ceiling is `cp` of the same bytes plus a sync.
+# it never fsyncs). The disk's own ceiling is `cp` of the same bytes plus a sync. PUTs of 8 MiB
+# and more overwrite one key per wrk thread (put.lua: a prebuilt request, so the generator does
+# not copy the body per request); single-stream large PUTs are timed by large_put.sh.
 # usage: bench/s3/compare.sh [BUILD_DIR] [SECONDS_PER_RUN] [LIST_KEYS]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
