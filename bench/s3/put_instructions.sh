@@ -6,6 +6,7 @@
 # server CPU time is not (a shared machine), but it leaves out the kernel (sockets, page cache,
 # fsync), which is ~40 % of a PUT's CPU.
 # usage: bench/s3/put_instructions.sh BINARY [SECONDS=10] [SIZE=4096]   (needs valgrind)
+#   KEEP=FILE copies the callgrind output to FILE (for callgrind_annotate --tree=calling).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 BIN=$1; SECS=${2:-10}; SIZE=${3:-4096}
@@ -22,6 +23,7 @@ callgrind_control -i on $p >/dev/null 2>&1
 SIZE=$SIZE BUCKET=bench wrk -t2 -c16 -d"${SECS}s" -s "$here/put.lua" "http://127.0.0.1:$port" >/dev/null
 callgrind_control -d $p >/dev/null 2>&1
 sleep 2
+[ -n "${KEEP:-}" ] && cp "$out.1" "$KEEP"
 python3 - "$out.1" <<'PY'
 import re, subprocess, sys
 f = sys.argv[1]

@@ -111,52 +111,33 @@ Status ValidatePolicy(const std::string& text) {
   return Status::Ok();
 }
 
-// Answers of writes that became durable, handed from the store's writer thread to the worker
-// pool: one task runs every answer queued by the time it starts, so the writer goes straight
-// back to the next group commit and a commit's answers cost one thread hand-off between them.
-// Thread-safe.
+// Answers of small PutObjects, given on the thread that learns the outcome: the store's writer
+// thread once the commit is durable (encoded and posted to the connection there: the writer has
+// nothing else to do until the clients send more, and a hand-off to a worker cost more than the
+// encoding), or the io thread when the request fails before its commit. Counts the writes begun
+// so that Stop waits for their answers, which reference the service. Thread-safe.
 class AnswerQueue {
  public:
-  explicit AnswerQueue(WorkerPool& workers) : workers_(workers) {}
-  // A write is handed to the store; its answer will come through Post.
+  // A write is handed to the store; its answer will come through Now.
   void Begin() {
     std::lock_guard lock(mu_);
     ++in_flight_;
   }
-  void Post(std::function<void()> answer) {
-    {
-      std::lock_guard lock(mu_);
-      answers_.push_back(std::move(answer));
-      if (task_queued_) return;
-      task_queued_ = true;
-    }
-    workers_.Submit([this] { Run(); });
+  // Runs a begun write's answer on the calling thread.
+  void Now(const std::function<void()>& answer) {
+    answer();
+    std::lock_guard lock(mu_);
+    if (--in_flight_ == 0) idle_cv_.notify_all();
   }
   // Waits until every write begun has been answered.
   void Drain() {
     std::unique_lock lock(mu_);
-    idle_cv_.wait(lock, [this] { return in_flight_ == 0 && !task_queued_; });
+    idle_cv_.wait(lock, [this] { return in_flight_ == 0; });
   }
 
  private:
-  void Run() {
-    std::vector<std::function<void()>> batch;
-    {
-      std::lock_guard lock(mu_);
-      batch.swap(answers_);
-      task_queued_ = false;
-    }
-    for (auto& answer : batch) answer();
-    std::lock_guard lock(mu_);
-    in_flight_ -= static_cast<int64_t>(batch.size());
-    if (in_flight_ == 0 && !task_queued_) idle_cv_.notify_all();
-  }
-
-  WorkerPool& workers_;
-  std::mutex mu_;  // guards everything below
+  std::mutex mu_;  // guards in_flight_
   std::condition_variable idle_cv_;
-  std::vector<std::function<void()>> answers_;
-  bool task_queued_ = false;
   int64_t in_flight_ = 0;
 };
 
@@ -203,7 +184,7 @@ class S3Service final : public aws::Service {
     }
     cv_.notify_all();
     if (sweeper_.joinable()) sweeper_.join();
-    // PUTs handed to the store answer through the worker pool and reference this service.
+    // PUTs handed to the store answer from its writer thread and reference this service.
     answers_.Drain();
     events_.Stop();
   }
@@ -393,7 +374,8 @@ class S3Service final : public aws::Service {
 
   void RegisterObjects() {
     // Small bodies start on the io thread and go to the store's group commit without parking a
-    // thread (their answers leave the writer thread in batches, AnswerQueue); bodies that
+    // thread (their answers are encoded and posted to the connections by the writer thread,
+    // AnswerQueue::Now); bodies that
     // become blob files (streamed, or over kInlineMaxBytes) are fsync'd on a worker.
     OnAsync("PutObject", [this](std::shared_ptr<Call> c, Json in, aws::Completion done) {
       auto input = std::make_shared<Json>(std::move(in));
@@ -414,7 +396,7 @@ class S3Service final : public aws::Service {
       answers_.Begin();
       s3_->PutObjectAsync(InfoOf(*c), *input, std::move(c->payload),
                           [this, finish = std::move(finish)](Result<ObjectRecord> r) mutable {
-                            answers_.Post([finish = std::move(finish), r = std::move(r)]() mutable {
+                            answers_.Now([&] {
                               if (!r.ok()) {
                                 finish(std::move(r).error());
                                 return;
@@ -587,7 +569,7 @@ class S3Service final : public aws::Service {
   std::unique_ptr<S3Store> s3_;
   EventDelivery events_;
   int64_t started_ms_ = 0;
-  AnswerQueue answers_{context_.workers};
+  AnswerQueue answers_;
   std::mutex mu_;  // guards stopping_, sweep_buckets_
   std::condition_variable cv_;
   bool stopping_ = false;
