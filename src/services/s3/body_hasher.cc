@@ -57,8 +57,11 @@ class Digester final : public BodyDigests {
       if (a == "CRC32" || a == "CRC32C" || a == "CRC64NVME") crcs_.emplace_back(a, 0);
     }
   }
-  void Update(std::string_view data) {
-    md5_.Update(data);
+  // True when anything besides MD5 is computed.
+  bool HasOthers() const { return sha1_ || sha256_ || !crcs_.empty(); }
+  // MD5 and the others are separate state: one thread may feed each at the same time.
+  void UpdateMd5(std::string_view data) { md5_.Update(data); }
+  void UpdateOthers(std::string_view data) {
     if (sha1_) sha1_->Update(data);
     if (sha256_) sha256_->Update(data);
     for (auto& [a, crc] : crcs_) {
@@ -92,7 +95,14 @@ struct Block {
   std::string data;
   // (offset in data where a chunk ends, its claimed signature), in order.
   std::vector<std::pair<size_t, std::string>> ends;
+  // Lanes that have yet to hash this block; the last one gives it back.
+  std::atomic<int> lanes_left{0};
 };
+
+// The MD5 lane hashes MD5 only; the other lane the announced checksums and the chunk signatures.
+// A body with nothing but MD5 to compute has one lane.
+constexpr int kMd5Lane = 0;
+constexpr int kOtherLane = 1;
 
 }  // namespace
 
@@ -104,48 +114,65 @@ struct BodyHasher::State : std::enable_shared_from_this<State> {
       chunk_sha = std::make_unique<EvpHash>(EVP_sha256());
       previous = signing->seed_signature;
     }
+    lane_count = digester.HasOthers() || signing ? 2 : 1;
   }
 
-  // Runs on the pool: hashes queued blocks in order, a few at a time.
-  void Drain() {
+  // Runs on the pool: hashes the lane's queued blocks in order, a few at a time.
+  void Drain(int lane) {
     for (int i = 0; i < kBlocksPerTask; ++i) {
-      std::unique_ptr<Block> block;
+      std::shared_ptr<Block> block;
+      std::vector<std::shared_ptr<Block>> dropped;
       {
         std::lock_guard lock(mu);
+        std::deque<std::shared_ptr<Block>>& queue = lanes[lane].queue;
         if (queue.empty() || cancelled) {
-          for (const auto& dropped : queue) pool.Release(dropped->data.size());
+          dropped.assign(queue.begin(), queue.end());
           queue.clear();
-          queued_bytes = 0;
-          running = false;
+          lanes[lane].running = false;
           cv.notify_all();
-          return;
+        } else {
+          block = std::move(queue.front());
+          queue.pop_front();
         }
-        block = std::move(queue.front());
-        queue.pop_front();
       }
-      Process(*block);
-      pool.Release(block->data.size());
-      std::lock_guard lock(mu);
-      queued_bytes -= std::min(queued_bytes, block->data.size());
-      block->data.clear();
-      block->ends.clear();
-      if (spare.size() < kSpareBlocks) spare.push_back(std::move(block));
-      cv.notify_all();
+      if (!block) {
+        for (auto& d : dropped) Finished(std::move(d));
+        return;
+      }
+      Process(lane, *block);
+      Finished(std::move(block));
     }
-    pool.workers().Submit([self = shared_from_this()] { self->Drain(); });
+    pool.workers().Submit([self = shared_from_this(), lane] { self->Drain(lane); });
   }
 
-  void Hash(std::string_view data) {
+  // A lane is done with `block`: the last one gives its budget back and keeps it for reuse.
+  void Finished(std::shared_ptr<Block> block) {
+    if (block->lanes_left.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    size_t n = block->data.size();
+    pool.Release(n);
+    block->data.clear();
+    block->ends.clear();
+    std::lock_guard lock(mu);
+    queued_bytes -= std::min(queued_bytes, n);
+    if (spare.size() < kSpareBlocks) spare.push_back(std::move(block));
+    cv.notify_all();
+  }
+
+  void HashOthers(std::string_view data) {
     if (data.empty()) return;
-    digester.Update(data);
+    digester.UpdateOthers(data);
     if (chunk_sha && !bad_signature.load(std::memory_order_relaxed)) chunk_sha->Update(data);
   }
 
-  void Process(const Block& block) {
+  void Process(int lane, const Block& block) {
     std::string_view data = block.data;
+    if (lane == kMd5Lane) {
+      digester.UpdateMd5(data);
+      if (lane_count == 2) return;
+    }
     size_t pos = 0;
     for (const auto& [end, claimed] : block.ends) {
-      Hash(data.substr(pos, end - pos));
+      HashOthers(data.substr(pos, end - pos));
       pos = end;
       if (!chunk_sha || bad_signature.load(std::memory_order_relaxed)) continue;
       std::string expected =
@@ -156,17 +183,17 @@ struct BodyHasher::State : std::enable_shared_from_this<State> {
         previous = std::move(expected);
       }
     }
-    Hash(data.substr(pos));
+    HashOthers(data.substr(pos));
   }
 
-  // Receiver side: queues a block, waiting while too much is queued already.
-  void Submit(std::unique_ptr<Block> block) {
+  // Receiver side: queues a block on every lane, waiting while too much is queued already.
+  void Submit(std::shared_ptr<Block> block) {
     {
       std::unique_lock lock(mu);
       cv.wait(lock, [&] { return queued_bytes < kMaxQueuedBytes || cancelled; });
       if (cancelled) return;
     }
-    // Not under mu: the budget is given back by Drains, which take mu.
+    // Not under mu: the budget is given back by Finished, which takes mu.
     pool.Acquire(block->data.size());
     std::lock_guard lock(mu);
     if (cancelled) {
@@ -174,15 +201,18 @@ struct BodyHasher::State : std::enable_shared_from_this<State> {
       return;
     }
     queued_bytes += block->data.size();
-    queue.push_back(std::move(block));
-    if (!running) {
-      running = true;
-      pool.workers().Submit([self = shared_from_this()] { self->Drain(); });
+    block->lanes_left.store(lane_count, std::memory_order_relaxed);
+    for (int lane = 0; lane < lane_count; ++lane) {
+      lanes[lane].queue.push_back(block);
+      if (!lanes[lane].running) {
+        lanes[lane].running = true;
+        pool.workers().Submit([self = shared_from_this(), lane] { self->Drain(lane); });
+      }
     }
   }
 
-  std::unique_ptr<Block> NewBlock() {
-    std::unique_ptr<Block> block;
+  std::shared_ptr<Block> NewBlock() {
+    std::shared_ptr<Block> block;
     {
       std::lock_guard lock(mu);
       if (!spare.empty()) {
@@ -191,29 +221,41 @@ struct BodyHasher::State : std::enable_shared_from_this<State> {
       }
     }
     if (!block) {
-      block = std::make_unique<Block>();
+      block = std::make_shared<Block>();
       block->data.reserve(kBlockBytes);
     }
     return block;
   }
 
+  bool Idle() const {  // mu held
+    for (int lane = 0; lane < lane_count; ++lane) {
+      if (lanes[lane].running || !lanes[lane].queue.empty()) return false;
+    }
+    return true;
+  }
+
   HashingPool& pool;
-  // Hashing state: used by one Drain at a time (handed between pool threads under mu), then by
-  // Wait's caller once nothing runs.
+  // Hashing state: the MD5 lane's digest and the other lane's (digests, chunk signatures) are
+  // each used by one Drain of their lane at a time (handed between pool threads under mu), then
+  // by Wait's caller once nothing runs.
   Digester digester;
   const std::optional<aws::ChunkSigningContext> signing;
   std::unique_ptr<EvpHash> chunk_sha;  // the current chunk's SHA-256, when verifying
   std::string previous;                // the last verified chunk signature
   std::atomic<bool> bad_signature{false};
+  int lane_count = 1;  // set once in the constructor
 
-  std::unique_ptr<Block> current;  // the receiver's block being filled; receiver only
+  std::shared_ptr<Block> current;  // the receiver's block being filled; receiver only
 
+  struct Lane {
+    std::deque<std::shared_ptr<Block>> queue;
+    bool running = false;  // a Drain task of this lane is queued or running
+  };
   std::mutex mu;  // guards everything below
   std::condition_variable cv;
-  std::deque<std::unique_ptr<Block>> queue;
-  std::vector<std::unique_ptr<Block>> spare;
-  size_t queued_bytes = 0;
-  bool running = false;  // a Drain task is queued or running
+  Lane lanes[2];
+  std::vector<std::shared_ptr<Block>> spare;
+  size_t queued_bytes = 0;  // bytes of blocks some lane has yet to hash
   bool cancelled = false;
 };
 
@@ -282,7 +324,7 @@ Status BodyHasher::Wait() {
   State& s = *state_;
   {
     std::unique_lock lock(s.mu);
-    s.cv.wait(lock, [&] { return !s.running && s.queue.empty(); });
+    s.cv.wait(lock, [&] { return s.Idle(); });
   }
   if (s.bad_signature.load()) return aws::AwsChunkedSignatureMismatch();
   s.digester.Finish();

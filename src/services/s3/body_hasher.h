@@ -5,8 +5,11 @@
 // SHA-256 of every chunk with its place in the signature chain (aws/sigv4/aws_chunked.h).
 //
 // The receiving thread copies payload bytes into 1 MiB blocks; a full block goes to the pool,
-// where one task at a time per body hashes blocks in order (one body never hashes on two threads
-// at once; several bodies do). At most kMaxQueuedBytes wait per body, and at most the pool's
+// where a body's blocks are hashed in order by up to two lanes at once: one computes MD5 (the
+// ETag, the one digest every body needs and the slowest, ~850 MB/s per core), the other the
+// announced checksums and the chunk signatures, so that a single body hashes at MD5's pace
+// rather than at the sum of its digests'. One task at a time per lane; a block is reused once
+// both lanes are done with it. A body with nothing but MD5 to compute has one lane. At most kMaxQueuedBytes wait per body, and at most the pool's
 // backlog limit across all bodies (so many uploads at once cannot hold more memory than that
 // between them): past either, Data blocks its caller until the pool has caught up — the same
 // io-thread time as hashing inline, but only when receivers outrun the hashers. A pool task never

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "aws/sigv4/aws_chunked.h"
@@ -300,6 +301,31 @@ TEST_F(StreamedBodyTest, BodiesShareOneSmallBacklogBudget) {
   }
   for (auto& t : receivers) t.join();
   for (size_t i = 0; i < payloads.size(); ++i) EXPECT_EQ(md5s[i], Md5(payloads[i])) << i;
+}
+
+// MD5 and the other digests are hashed by two lanes of one body at once: every digest equals the
+// whole body's, on one pool thread or two, with the backlog bound far below the body's size;
+// and a hasher cancelled with blocks queued on both lanes stops without waiting for them.
+TEST(BodyHasherLanes, EveryDigestIsTheWholeBodys) {
+  const std::string body = Payload(9 * 1024 * 1024 + 12345, 77);
+  const std::set<std::string> algorithms = {"CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"};
+  for (size_t threads : {1, 2}) {
+    HashingPool pool(threads, 2 << 20);
+    BodyHasher hasher(pool, algorithms, std::nullopt);
+    for (size_t at = 0; at < body.size(); at += 100'000) {
+      hasher.Data(std::string_view(body).substr(at, 100'000));
+    }
+    hasher.Close();
+    ASSERT_TRUE(hasher.Wait().ok());
+    EXPECT_EQ(hasher.digests().Md5(), Md5(body)) << threads;
+    for (const std::string& a : algorithms) {
+      EXPECT_EQ(hasher.digests().Compute(a), ComputeChecksum(a, body)) << a << " " << threads;
+    }
+  }
+  HashingPool pool(1, 64 << 20);
+  BodyHasher cancelled(pool, algorithms, std::nullopt);
+  cancelled.Data(body);
+  cancelled.Cancel();
 }
 
 }  // namespace
