@@ -134,7 +134,31 @@ uint32_t Crc32(std::string_view data, uint32_t seed) {
   return static_cast<uint32_t>(crc);
 }
 
+namespace {
+#if defined(__x86_64__)
+// The SSE4.2 crc32 instruction, eight bytes a step (~10x the table: S3 bodies announcing
+// CRC32C are checksummed at several GB/s instead of ~0.43).
+__attribute__((target("sse4.2"))) uint32_t Crc32cSse42(std::string_view data, uint32_t seed) {
+  uint64_t c = ~seed;
+  const char* p = data.data();
+  size_t n = data.size();
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    c = __builtin_ia32_crc32di(c, v);
+  }
+  auto c32 = static_cast<uint32_t>(c);
+  for (; n > 0; ++p, --n) c32 = __builtin_ia32_crc32qi(c32, static_cast<unsigned char>(*p));
+  return ~c32;
+}
+#endif
+}  // namespace
+
 uint32_t Crc32c(std::string_view data, uint32_t seed) {
+#if defined(__x86_64__)
+  static const bool kHardware = __builtin_cpu_supports("sse4.2");
+  if (kHardware) return Crc32cSse42(data, seed);
+#endif
   static const std::array<uint32_t, 256> kTable = MakeCrc32cTable();
   uint32_t c = ~seed;
   for (unsigned char b : data) c = kTable[(c ^ b) & 0xFF] ^ (c >> 8);
