@@ -64,6 +64,10 @@ inline constexpr int64_t kRedrivablePeriodMs = int64_t{14} * 24 * 3600 * 1000;
 // AWS's hard limit on redrives of one map run; a redrive past it fails the Map state with
 // States.Runtime ("Redriving Map Runs": redrive eligibility).
 inline constexpr int64_t kMaxMapRunRedrives = 1000;
+// An inline Map runs at most this many iterations at once, whatever its MaxConcurrency (0, "no
+// limit", included): AWS's inline mode "supports up to 40 concurrent iterations". A distributed
+// Map's limit is its MaxConcurrency.
+inline constexpr size_t kInlineMapMaxConcurrency = 40;
 
 // Timers of a task's heartbeat carry this bit in their sequence number (the task's own timeout
 // timer carries the plain sequence number).

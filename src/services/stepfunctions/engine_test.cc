@@ -135,6 +135,38 @@ TEST(EngineTest, MapAndParallel) {
   EXPECT_EQ(e.output()["par"], Json::parse("[1,2]"));
 }
 
+// AWS's inline mode runs at most 40 iterations at once, MaxConcurrency 0 ("no limit") included;
+// a smaller MaxConcurrency still applies. The next iteration starts when one finishes.
+TEST(EngineTest, InlineMapRunsAtMostFortyIterationsAtOnce) {
+  for (auto [max, expected] : {std::pair<int, size_t>{0, 40}, {100, 40}, {5, 5}}) {
+    std::string text = R"J({"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.items","MaxConcurrency":)J" +
+                       std::to_string(max) +
+                       R"J(,"ItemProcessor":{"StartAt":"T","States":{"T":{"Type":"Task",
+        "Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"f"},"End":true}}},"End":true}}})J";
+    auto def = Def(text.c_str());
+    FakeHost host;
+    Execution e(def, TestInfo(), host);
+    Json items = Json::array();
+    for (int i = 0; i < 100; ++i) items.push_back(i);
+    e.Start(Json{{"items", items}});
+    e.Run();
+    ASSERT_EQ(host.tasks.size(), expected) << "MaxConcurrency " << max;
+    TaskResult r;
+    r.kind = TaskResult::Kind::kSucceeded;
+    r.output = Json::object();
+    e.OnTaskResult(host.tasks[0].frame, host.tasks[0].seq, r);
+    e.Run();
+    EXPECT_EQ(host.tasks.size(), expected + 1) << "MaxConcurrency " << max;
+    for (size_t k = 1; k < host.tasks.size(); ++k) {
+      e.OnTaskResult(host.tasks[k].frame, host.tasks[k].seq, r);
+      e.Run();
+    }
+    ASSERT_EQ(e.status(), ExecutionStatus::kSucceeded) << e.error() << e.cause();
+    EXPECT_EQ(host.tasks.size(), 100u);
+    EXPECT_EQ(e.output().size(), 100u);
+  }
+}
+
 TEST(EngineTest, JsonataStates) {
   auto def = Def(R"J({"QueryLanguage":"JSONata","StartAt":"A","States":{
     "A":{"Type":"Pass","Assign":{"k":"{% $states.input.n * 2 %}"},"Output":{"x":"{% $states.input.n + 1 %}"},"Next":"B"},

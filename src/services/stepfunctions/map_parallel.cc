@@ -140,6 +140,9 @@ void StateRunner::StartMap(Frame& f, Json items, Json selector_input) {
     if (!v.ok()) return EvaluationError(f, v.error());
     children->max_concurrency = *v > 0 ? static_cast<size_t>(*v) : 0;
   }
+  if (!m.distributed && (children->max_concurrency == 0 || children->max_concurrency > kInlineMapMaxConcurrency)) {
+    children->max_concurrency = kInlineMapMaxConcurrency;
+  }
   if (m.tolerated_failure_count.present) {
     auto v = ResolveNumber(f, m.tolerated_failure_count, "ToleratedFailureCount", selector_input, true);
     if (!v.ok()) return EvaluationError(f, v.error());
