@@ -1,6 +1,9 @@
 #include "core/worker_pool.h"
 
+#include <spdlog/spdlog.h>
+
 #include <chrono>
+#include <system_error>
 
 namespace stratus {
 
@@ -36,8 +39,22 @@ void WorkerPool::Submit(std::function<void()> task) {
 
 void WorkerPool::StartThreadIfNeeded() {
   if (tasks_.size() > idle_ && threads_ < max_threads_ + blocked_) {
+    try {
+      std::thread([this] { Loop(); }).detach();
+    } catch (const std::system_error& e) {
+      // Out of threads (kernel.threads-max, RLIMIT_NPROC, address space for a stack): the task
+      // stays queued for a running thread, or for the next Submit that can start one, instead
+      // of the error escaping into the caller (an io thread, a request). Logged at the 1st, 2nd,
+      // 4th, 8th... failure.
+      ++start_failures_;
+      if ((start_failures_ & (start_failures_ - 1)) == 0) {
+        spdlog::warn(
+            "worker pool: cannot start a thread ({}; {} running, {} tasks queued, {} failures)",
+            e.what(), threads_, tasks_.size(), start_failures_);
+      }
+      return;
+    }
     ++threads_;
-    std::thread([this] { Loop(); }).detach();
   }
 }
 

@@ -59,6 +59,7 @@ class WorkerPool {
   size_t threads_ = 0;
   size_t idle_ = 0;
   size_t blocked_ = 0;  // threads inside a BlockingScope: not counted against max_threads_
+  size_t start_failures_ = 0;  // threads the system refused to start
   bool stopping_ = false;
 };
 

@@ -1,9 +1,12 @@
 #include "core/worker_pool.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 
 namespace stratus {
 namespace {
@@ -104,6 +107,40 @@ TEST(WorkerPool, IdleThreadsExit) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_EQ(pool.threads(), 0u);
+}
+
+// With no room for a thread's stack (the address-space limit just above what the process maps),
+// Submit neither throws nor crashes: the task waits, and runs once a thread can start. In a child
+// process, so that the limit touches nothing else.
+TEST(WorkerPool, ASubmitThatCannotStartAThreadQueuesTheTask) {
+  // Re-executed, not forked: a forked child inherits glibc's cache of the stacks of threads
+  // that earlier tests ended, and would start a thread without a new mapping.
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        WorkerPool pool(4);
+        std::atomic<int> ran{0};
+        rlimit old{};
+        getrlimit(RLIMIT_AS, &old);
+        long pages = 0;
+        if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+          if (std::fscanf(f, "%ld", &pages) != 1) pages = 0;
+          std::fclose(f);
+        }
+        rlimit tight = old;
+        tight.rlim_cur =
+            static_cast<rlim_t>(pages) * static_cast<rlim_t>(sysconf(_SC_PAGESIZE)) + (1 << 20);
+        setrlimit(RLIMIT_AS, &tight);
+        pool.Submit([&ran] { ran.fetch_add(1); });
+        bool refused = pool.threads() == 0 && pool.queued() == 1;
+        setrlimit(RLIMIT_AS, &old);
+        pool.Submit([&ran] { ran.fetch_add(1); });
+        for (int i = 0; i < 500 && ran.load() < 2; ++i) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        std::_Exit(refused && ran.load() == 2 ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 }  // namespace
