@@ -12,14 +12,16 @@
 //   store  through store::Store (OpenSqliteStore: the same schema, pragmas, group commit and
 //          background checkpoints the server uses), `per_commit` requests kept in flight with
 //          WriteAsync, each request one write function of 25 Puts.
-// Layouts: `hashed` is the engine's key layout (16-bit partition hash before the partition key:
-// every item of a batch lands on its own B-tree leaf); `clustered` drops the hash bytes (items of
-// the load's increasing counter land on neighbouring leaves), to show what the layout costs.
+// Layouts: `hashed` is the engine's original key layout (16-bit partition hash before the
+// partition key: every item of a batch lands on its own B-tree leaf); `clustered` drops the hash
+// bytes (items of the load's increasing counter land on neighbouring leaves); `buckets16` keeps
+// only the hash's top 4 bits (16 interleaved runs in partition-key order).
 //
 // Prints items/s (wall clock) and the process's CPU time per item (user + system, every thread,
 // checkpoints included): on a shared machine the CPU figure is the one to compare.
 //
-// Usage: sqlite_ceiling raw|store hashed|clustered [items] [per_commit]
+// Usage: sqlite_ceiling raw|store hashed|clustered|buckets16 [items] [per_commit]
+//   CEILING_PRAGMAS="PRAGMA ...; PRAGMA ..." (raw only): extra pragmas, for experiments.
 // Data goes under $STRATUS_BENCH_DIR, $TMPDIR or /tmp, and is removed afterwards.
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -70,9 +72,9 @@ double CpuSeconds() {
 // The n-th item of batch_write.lua (wrk thread 1) as the engine stores it.
 struct Items {
   ddb::Table table;
-  bool clustered = false;
+  std::string layout;
 
-  Items(bool c) : clustered(c) {
+  explicit Items(std::string l) : layout(std::move(l)) {
     table.uid = 1;
     table.hash = ddb::KeyAttr{"pk", "S"};
     table.range = ddb::KeyAttr{"sk", "N"};
@@ -83,7 +85,12 @@ struct Items {
                  {"name", ddb::S("some name here")},
                  {"score", ddb::N(std::to_string(n))}};
     key = table.ItemKey(item);
-    if (clustered) key.erase(kHashOffset, kPartitionHashBytes);
+    if (layout == "clustered") {
+      key.erase(kHashOffset, kPartitionHashBytes);
+    } else if (layout == "buckets16") {
+      key[kHashOffset] = static_cast<char>(static_cast<unsigned char>(key[kHashOffset]) >> 4);
+      key.erase(kHashOffset + 1, 1);
+    }
     value = ddb::ItemText(item);
   }
 };
@@ -106,6 +113,10 @@ void RunRaw(const std::string& dir, const Items& items, uint64_t total, int per_
   Exec(db, "PRAGMA journal_size_limit = 67108864");
   Exec(db, "PRAGMA cache_size = -16384");
   Exec(db, "PRAGMA temp_store = MEMORY");
+  // Experiments: extra pragmas run before the schema is made (e.g. "PRAGMA page_size = 1024").
+  if (const char* extra = getenv("CEILING_PRAGMAS"); extra != nullptr && *extra != '\0') {
+    Exec(db, extra);
+  }
   Exec(db, "CREATE TABLE kv (key BLOB NOT NULL PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID");
   sqlite3_stmt* insert = nullptr;
   Check(db, sqlite3_prepare_v3(db, "INSERT OR REPLACE INTO kv(key, value) VALUES (?1, ?2)", -1,
@@ -192,9 +203,9 @@ int main(int argc, char** argv) {
   std::string layout = argc > 2 ? argv[2] : "hashed";
   uint64_t total = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 500000;
   int per_commit = argc > 4 ? std::atoi(argv[4]) : 32;
-  if ((mode != "raw" && mode != "store") || (layout != "hashed" && layout != "clustered") ||
+  if ((mode != "raw" && mode != "store") || (layout != "hashed" && layout != "clustered" && layout != "buckets16") ||
       per_commit < 1) {
-    std::fprintf(stderr, "usage: sqlite_ceiling raw|store hashed|clustered [items] [per_commit]\n");
+    std::fprintf(stderr, "usage: sqlite_ceiling raw|store hashed|clustered|buckets16 [items] [per_commit]\n");
     return 2;
   }
   std::string pattern = BenchDir() + "/stratus-sqlite-ceiling-XXXXXX";
@@ -202,7 +213,7 @@ int main(int argc, char** argv) {
     std::perror("mkdtemp");
     return 1;
   }
-  Items items(layout == "clustered");
+  Items items(layout);
   double cpu0 = CpuSeconds();
   auto t0 = std::chrono::steady_clock::now();
   if (mode == "raw") {

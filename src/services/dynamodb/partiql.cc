@@ -559,7 +559,7 @@ Result<Json> Engine::ExecutePartiql(const Scope& s, const std::string& text, con
       auto h = eq.find(hash.name);
       if (h != eq.end() && TypeOf(*h->second) == hash.type) {
         std::string pk = EncodeKeyValue(*h->second);
-        start = prefix + PartitionHash(pk) + pk;
+        start = prefix + t->PartitionTag(pk) + pk;
         end = store::PrefixEnd(start);
       }
     }

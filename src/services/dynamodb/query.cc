@@ -116,7 +116,24 @@ struct RangeRead {
   bool fetch_base = false;  // LSI with attributes outside its projection
   std::string* last_store_key = nullptr;  // receives the store key where the page was cut
   bool wire = false;  // Items as one WireJson value: the stored texts spliced (Engine::QueryWire)
+  // A parallel Scan segment that splits a bucket of a kBucketedKeys table: only partitions whose
+  // 16-bit hash is in [segment_lo, segment_hi) belong to it; the others are skipped unseen.
+  bool segment_filter = false;
+  uint32_t segment_lo = 0, segment_hi = 0;
+  size_t partition_key_at = 0;  // where the encoded partition key starts in a store key
 };
+
+// Whether the row at `store_key` belongs to r's segment (RangeRead::segment_filter).
+Result<bool> InSegment(const RangeRead& r, std::string_view store_key) {
+  const KeyAttr& hash = r.index ? r.index->hash : r.table->hash;
+  size_t end = r.partition_key_at;
+  Json decoded;
+  if (!DecodeKeyValue(hash.type, store_key, end, decoded)) {
+    return InternalFailure("corrupt item key in table " + r.table->name);
+  }
+  uint32_t h = PartitionHash16(store_key.substr(r.partition_key_at, end - r.partition_key_at));
+  return h >= r.segment_lo && h < r.segment_hi;
+}
 
 Result<Json> ReadRange(store::Store& store, const RangeRead& r) {
   Json items = Json::array();
@@ -142,6 +159,10 @@ Result<Json> ReadRange(store::Store& store, const RangeRead& r) {
       opt.limit = want;
       STRATUS_ASSIGN_OR_RETURN(auto rows, txn.Scan(opt));
       for (const auto& kv : rows) {
+        if (r.segment_filter) {
+          STRATUS_ASSIGN_OR_RETURN(bool mine, InSegment(r, kv.key));
+          if (!mine) continue;
+        }
         ++scanned;
         bytes += kv.value.size();
         const bool cut = (r.limit > 0 && scanned >= r.limit) || bytes >= kPageBytes;
@@ -328,7 +349,7 @@ Result<Json> Engine::RunQuery(const Scope& s, Json in, bool wire) {
   if (!hash_value) return Validation("Query condition missed key schema element: " + hash.name);
 
   std::string pk = EncodeKeyValue(*hash_value);
-  std::string prefix = t->ItemPrefix(index ? index->id : 0) + PartitionHash(pk) + pk;
+  std::string prefix = t->ItemPrefix(index ? index->id : 0) + t->PartitionTag(pk) + pk;
   RangeRead r;
   r.start = prefix;
   r.end = store::PrefixEnd(prefix);
@@ -414,18 +435,38 @@ Result<Json> Engine::RunScan(const Scope& s, Json in, bool wire) {
   std::string prefix = t->ItemPrefix(index ? index->id : 0);
   RangeRead r;
   // Segment i of n covers partition hashes [i*65536/n, (i+1)*65536/n).
-  auto bound = [&](int64_t seg) {
-    uint32_t h = static_cast<uint32_t>(seg * 65536 / total);
-    std::string b(2, '\0');
-    b[0] = static_cast<char>((h >> 8) & 0xFF);
-    b[1] = static_cast<char>(h & 0xFF);
-    return prefix + b;
-  };
-  r.start = segment == 0 ? prefix : bound(segment);
-  r.end = segment + 1 >= total ? store::PrefixEnd(prefix) : bound(segment + 1);
+  const auto hash_bound = [&](int64_t seg) { return static_cast<uint32_t>(seg * 65536 / total); };
+  const uint32_t lo = hash_bound(segment), hi = hash_bound(segment + 1);
+  if (t->key_layout == kHashedKeys) {
+    auto bound = [&](uint32_t h) {
+      std::string b(2, '\0');
+      b[0] = static_cast<char>((h >> 8) & 0xFF);
+      b[1] = static_cast<char>(h & 0xFF);
+      return prefix + b;
+    };
+    r.start = segment == 0 ? prefix : bound(lo);
+    r.end = segment + 1 >= total ? store::PrefixEnd(prefix) : bound(hi);
+  } else if (lo >= hi) {
+    r.start = r.end = prefix;  // more segments than hashes: this one holds no partition
+  } else {
+    // The buckets the hashes fall in; a segment that does not cover whole buckets filters.
+    const uint32_t first = lo >> kHashBucketShift, past = ((hi - 1) >> kHashBucketShift) + 1;
+    r.start = segment == 0 ? prefix : prefix + std::string(1, static_cast<char>(first));
+    r.end = segment + 1 >= total ? store::PrefixEnd(prefix) : prefix + std::string(1, static_cast<char>(past));
+    r.segment_filter = lo % kHashesPerBucket != 0 || hi % kHashesPerBucket != 0;
+    r.segment_lo = lo;
+    r.segment_hi = hi;
+    r.partition_key_at = prefix.size() + 1;
+  }
   if (in.contains("ExclusiveStartKey")) {
     STRATUS_ASSIGN_OR_RETURN(std::string after, StartKey(*t, index, in["ExclusiveStartKey"]));
-    if (after < r.start || after >= r.end) {
+    bool outside = after < r.start || after >= r.end;
+    if (!outside && t->key_layout != kHashedKeys) {
+      const KeyAttr& hash = index ? index->hash : t->hash;
+      uint32_t h = PartitionHash16(EncodeKeyValue(in["ExclusiveStartKey"][hash.name]));
+      outside = h < lo || h >= hi;
+    }
+    if (outside) {
       return Validation("The provided Exclusive start key does not map to the provided Segment and TotalSegments values.");
     }
     r.start = after + std::string(1, '\0');

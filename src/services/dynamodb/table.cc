@@ -101,12 +101,19 @@ uint64_t ReadBigEndian64(std::string_view b) {
   return v;
 }
 
+uint32_t PartitionHash16(std::string_view encoded_pk) { return Crc32(encoded_pk) >> 16; }
+
 std::string PartitionHash(std::string_view encoded_pk) {
-  uint32_t h = Crc32(encoded_pk);
+  uint32_t h = PartitionHash16(encoded_pk);
   std::string out(2, '\0');
-  out[0] = static_cast<char>((h >> 24) & 0xFF);
-  out[1] = static_cast<char>((h >> 16) & 0xFF);
+  out[0] = static_cast<char>((h >> 8) & 0xFF);
+  out[1] = static_cast<char>(h & 0xFF);
   return out;
+}
+
+std::string Table::PartitionTag(std::string_view encoded_pk) const {
+  if (key_layout == kHashedKeys) return PartitionHash(encoded_pk);
+  return std::string(1, static_cast<char>(PartitionHash16(encoded_pk) >> kHashBucketShift));
 }
 
 std::string TableRecordKey(const Scope& s, std::string_view name) {
@@ -151,7 +158,7 @@ std::string Table::ItemPrefix(uint8_t index) const {
 std::string Table::ItemKey(const Json& item) const {
   std::string pk = EncodeKeyValue(item.at(hash.name));
   std::string k = ItemPrefix(0);
-  k += PartitionHash(pk);
+  k += PartitionTag(pk);
   k += pk;
   if (range) k += EncodeKeyValue(item.at(range->name));
   return k;
@@ -162,7 +169,7 @@ std::string Table::IndexKey(const IndexDef& index, const Json& item) const {
   if (h == item.end() || TypeOf(*h) != index.hash.type) return {};
   std::string pk = EncodeKeyValue(*h);
   std::string k = ItemPrefix(index.id);
-  k += PartitionHash(pk);
+  k += PartitionTag(pk);
   k += pk;
   if (index.range) {
     auto r = item.find(index.range->name);
@@ -224,6 +231,10 @@ Result<TablePtr> TableCatalog::Parse(std::string raw) {
   const Json ttl = r.value("ttl", Json::object());
   t->ttl_attribute = ttl.value("attr", "");
   t->ttl_enabled = ttl.value("enabled", false);
+  t->key_layout = r.value("key_layout", kHashedKeys);
+  if (t->key_layout != kHashedKeys && t->key_layout != kBucketedKeys) {
+    return InternalFailure("table record of " + t->name + " has an unknown key layout");
+  }
   return TablePtr(std::move(t));
 }
 
@@ -470,7 +481,8 @@ Result<Json> TableCatalog::Create(const Scope& s, Json in) {
                  {"tags", tags},
                  {"table_id", NewUuid()},
                  {"deletion_protection", in.value("DeletionProtectionEnabled", false)},
-                 {"next_index_id", next_id}};
+                 {"next_index_id", next_id},
+                 {"key_layout", kNewTableKeyLayout}};
   if (in.contains("TableClass")) record["table_class"] = in["TableClass"];
   std::string key = TableRecordKey(s, name);
   TablePtr created;

@@ -5,13 +5,21 @@
 //
 // Store keys ("ddb/" namespace):
 //   ddb/t/<acct>/<region>/<table>        table record (JSON)
-//   ddb/i/<uid:8><index:1><h:2><pk>[<sk>]            an item (index 0) or an index entry
+//   ddb/i/<uid:8><index:1><h><pk>[<sk>]            an item (index 0) or an index entry
 //       (index n: <h> and <pk>/<sk> are the index's keys, followed by the table's <pk>[<sk>])
 //   ddb/s/<stream uid:8><seq:8>           a stream record (JSON), see streams.h
 //   ddb/n/uid, ddb/n/seq                  counters (table/stream uids, stream sequence numbers)
 // <pk>/<sk> are EncodeKeyValue encodings (order-preserving), so a partition's items are one
-// contiguous range in sort-key order, and <h> (16 bits of a hash of <pk>) spreads partitions
-// for parallel Scan segments. Values are the item (or its projection) as wire-form JSON text.
+// contiguous range in sort-key order, and <h>, from a 16-bit hash of <pk>, places partitions
+// for parallel Scan segments. Its width is the table's key layout (Table::key_layout):
+//   kHashedKeys (tables created before 2026-11-28): <h> is the 16 bits (2 bytes), so every
+//       partition lands at a random place: N items written together dirty N B-tree leaves and
+//       N WAL pages (~4 KiB of WAL, fsync and checkpoint per item; docs/dynamodb.md);
+//   kBucketedKeys (new tables): <h> is the hash's top 4 bits (1 byte, 0..15): partitions sit in
+//       16 runs in <pk> order, so partition keys written together in order (counters, time-
+//       ordered ids) share leaves and WAL pages. Parallel Scan segments are ranges of the
+//       16-bit hash either way (Scan filters a bucket by the full hash when a segment splits it).
+// Values are the item (or its projection) as wire-form JSON text.
 //
 // Thread-safe: the cache is guarded by a mutex; everything else lives in the store.
 #include <cstdint>
@@ -50,6 +58,11 @@ struct IndexDef {
   std::vector<std::string> non_key;
 };
 
+// Table::key_layout values (stored in the table record as "key_layout"; absent = kHashedKeys).
+inline constexpr uint8_t kHashedKeys = 0;
+inline constexpr uint8_t kBucketedKeys = 1;
+inline constexpr uint8_t kNewTableKeyLayout = kBucketedKeys;
+
 struct Table {
   std::string raw;  // the stored record, compared inside transactions
   Json record;
@@ -68,6 +81,10 @@ struct Table {
   // TTL.
   std::string ttl_attribute;
   bool ttl_enabled = false;
+  uint8_t key_layout = kHashedKeys;  // see the store keys above
+
+  // <h> of the store keys of a partition (its encoded partition key) in this table's layout.
+  std::string PartitionTag(std::string_view encoded_pk) const;
 
   const IndexDef* FindIndex(std::string_view name) const;
   std::vector<std::string> KeyNames() const;
@@ -90,8 +107,13 @@ std::string TableRecordKey(const Scope& s, std::string_view name);
 std::string TablePrefix(const Scope& s);
 std::string BigEndian64(uint64_t v);
 uint64_t ReadBigEndian64(std::string_view b);
-// 16 bits of a hash of an encoded partition key, as two bytes.
+// 16 bits of a hash of an encoded partition key, as a number and as two big-endian bytes.
+uint32_t PartitionHash16(std::string_view encoded_pk);
 std::string PartitionHash(std::string_view encoded_pk);
+// The bucket (0..15) of a partition hash in the kBucketedKeys layout, and the 16-bit hashes
+// one bucket covers.
+inline constexpr uint32_t kHashBucketShift = 12;
+inline constexpr uint32_t kHashesPerBucket = uint32_t{1} << kHashBucketShift;
 
 Error ResourceNotFound(std::string message = "Requested resource not found");
 Error ResourceInUse(std::string message);
