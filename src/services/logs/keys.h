@@ -35,6 +35,14 @@ inline uint64_t ReadBigEndian(std::string_view in) {
 }
 // Timestamps are stored offset so that negative values still sort before positive ones.
 constexpr uint64_t kTimestampBias = uint64_t{1} << 63;
+// Writes Position(ts, seq) into out[0..16) without allocating.
+inline void WritePosition(char* out, int64_t ts, uint64_t seq) {
+  uint64_t t = static_cast<uint64_t>(ts) + kTimestampBias;
+  for (int i = 0; i < 8; ++i) {
+    out[i] = static_cast<char>((t >> ((7 - i) * 8)) & 0xFF);
+    out[8 + i] = static_cast<char>((seq >> ((7 - i) * 8)) & 0xFF);
+  }
+}
 inline std::string Position(int64_t ts, uint64_t seq) {
   std::string p;
   AppendBigEndian(p, static_cast<uint64_t>(ts) + kTimestampBias);

@@ -4,6 +4,7 @@
 
 #include "core/crypto.h"
 #include "core/strings.h"
+#include "services/logs/event_rows.h"
 #include "services/logs/filter_pattern.h"
 #include "services/logs/keys.h"
 #include "services/logs/log_store.h"
@@ -24,30 +25,6 @@ constexpr int64_t kMaxEventsPerPage = 10'000;
 constexpr size_t kMaxPageBytes = 1'048'576;
 // FilterLogEvents examines at most this many events per call before returning a nextToken.
 constexpr size_t kMaxScannedPerFilter = 200'000;
-constexpr size_t kScanPage = 512;
-
-std::string EncodeEvent(int64_t ingestion, std::string_view message) {
-  std::string v;
-  keys::AppendBigEndian(v, static_cast<uint64_t>(ingestion));
-  v.append(message);
-  return v;
-}
-
-struct StoredEvent {
-  int64_t timestamp;
-  uint64_t seq;
-  int64_t ingestion;
-  std::string message;
-};
-
-StoredEvent DecodeEvent(std::string_view key_suffix, std::string_view value) {
-  StoredEvent e;
-  e.timestamp = keys::PositionTimestamp(key_suffix);
-  e.seq = keys::PositionSeq(key_suffix);
-  e.ingestion = static_cast<int64_t>(keys::ReadBigEndian(value.substr(0, 8)));
-  e.message = std::string(value.size() > 8 ? value.substr(8) : std::string_view());
-  return e;
-}
 
 // GetLogEvents tokens: "f/<hex position>" continues after the position, "b/<hex>" before it.
 std::string Token(char dir, std::string_view position) {
@@ -121,7 +98,15 @@ Result<Json> LogStore::AppendInTxn(store::WriteTxn& txn, const Scope& s, const s
   int64_t stored = 0;
   int64_t first = st.value("firstEventTimestamp", INT64_MAX);
   int64_t last = st.value("lastEventTimestamp", INT64_MIN);
-  std::string key = prefix;
+  // Events are written as rows of many (event_rows.h). When the batch starts at or after the
+  // stream's latest event (always, for function logs), its events follow every stored one and
+  // go straight into new rows; otherwise they are merged into the rows they fall between.
+  const bool has_events = st.contains("lastEventTimestamp");
+  const int64_t stored_last = last;
+  bool appending = true;
+  bool decided = false;
+  rows::RowWriter writer(txn, prefix);
+  std::vector<rows::StoredEvent> merged;
   for (size_t i = 0; i < events.size(); ++i) {
     const InputEvent& e = events[i];
     int index = static_cast<int>(i);
@@ -137,13 +122,24 @@ Result<Json> LogStore::AppendInTxn(store::WriteTxn& txn, const Scope& s, const s
       rejected["expiredLogEventEndIndex"] = index;
       continue;
     }
-    key.resize(prefix.size());
-    key += keys::Position(e.timestamp, seq++);
-    STRATUS_RETURN_IF_ERROR(txn.Put(key, EncodeEvent(now, e.message)));
+    if (!decided) {
+      // The batch is in time order, so its first accepted event is its earliest.
+      appending = !has_events || e.timestamp >= stored_last;
+      decided = true;
+    }
+    if (appending) {
+      char position[16];
+      keys::WritePosition(position, e.timestamp, seq++);
+      STRATUS_RETURN_IF_ERROR(writer.Add(std::string_view(position, 16), now, e.message));
+    } else {
+      merged.push_back(rows::StoredEvent{keys::Position(e.timestamp, seq++), now, e.message});
+    }
     stored += static_cast<int64_t>(e.message.size());
     first = std::min(first, e.timestamp);
     last = std::max(last, e.timestamp);
   }
+  STRATUS_RETURN_IF_ERROR(writer.Finish());
+  STRATUS_RETURN_IF_ERROR(rows::InsertEvents(txn, prefix, std::move(merged)));
   st["nextSeq"] = seq;
   if (stored > 0 || first != INT64_MAX) {
     st["firstEventTimestamp"] = first;
@@ -216,11 +212,11 @@ Result<Json> LogStore::GetEvents(const Scope& s, const std::string& group,
   if (limit < 1 || limit > kMaxEventsPerPage) limit = kMaxEventsPerPage;
   bool from_head = input.value("startFromHead", false);
   std::string prefix = keys::EventPrefix(s, group, stream);
-  // The time window [startTime, endTime).
-  std::string lo = prefix;
-  std::string hi = store::PrefixEnd(prefix);
-  if (input.contains("startTime")) lo = prefix + keys::Position(input["startTime"].get<int64_t>(), 0);
-  if (input.contains("endTime")) hi = prefix + keys::Position(input["endTime"].get<int64_t>(), 0);
+  // The window [startTime, endTime), as positions.
+  std::string lo;
+  std::string hi = rows::Cursor::kAfterAll;
+  if (input.contains("startTime")) lo = keys::Position(input["startTime"].get<int64_t>(), 0);
+  if (input.contains("endTime")) hi = keys::Position(input["endTime"].get<int64_t>(), 0);
   std::string given_token;
   bool forward = from_head;
   if (input.contains("nextToken")) {
@@ -232,39 +228,41 @@ Result<Json> LogStore::GetEvents(const Scope& s, const std::string& group,
     }
     if (given_token[0] == 'f') {
       forward = true;
-      lo = std::max(lo, prefix + *pos + std::string(1, '\0'));
+      lo = std::max(lo, *pos + std::string(1, '\0'));
     } else {
       forward = false;
-      hi = std::min(hi, prefix + *pos);
+      hi = std::min(hi, *pos);
     }
   }
-  std::vector<store::KeyValue> rows;
+  // Events in walk order (oldest first when forward), at most `limit` and the 1 MB page limit.
+  std::vector<rows::StoredEvent> events;
   STRATUS_RETURN_IF_ERROR(store_.Read([&](store::ReadTxn& txn) -> Status {
     STRATUS_ASSIGN_OR_RETURN(auto g, txn.Get(keys::Group(s, group)));
     if (!g) return ResourceNotFound("The specified log group does not exist.");
     STRATUS_ASSIGN_OR_RETURN(auto st, txn.Get(keys::Stream(s, group, stream)));
     if (!st) return ResourceNotFound("The specified log stream does not exist.");
-    if (lo >= hi) return Status::Ok();
-    store::ScanOptions scan{lo, hi, static_cast<size_t>(limit), !forward};
-    STRATUS_ASSIGN_OR_RETURN(rows, txn.Scan(scan));
+    rows::Cursor cursor(prefix, lo, hi, forward);
+    rows::Cursor::ScanFn scan = [&txn](const store::ScanOptions& o) { return txn.Scan(o); };
+    size_t bytes = 0;
+    STRATUS_RETURN_IF_ERROR(cursor.Fill(scan));
+    while (cursor.Valid() && static_cast<int64_t>(events.size()) < limit) {
+      bytes += cursor.Current().message.size() + kEventOverheadBytes;
+      if (bytes > kMaxPageBytes && !events.empty()) break;
+      events.push_back(std::move(cursor.Current()));
+      cursor.Next();
+      STRATUS_RETURN_IF_ERROR(cursor.Fill(scan));
+    }
     return Status::Ok();
   }));
-  // Keep to the 1 MB page limit.
-  size_t bytes = 0;
-  size_t keep = 0;
-  for (; keep < rows.size(); ++keep) {
-    bytes += rows[keep].value.size() + kEventOverheadBytes;
-    if (bytes > kMaxPageBytes && keep > 0) break;
+  if (!forward) std::reverse(events.begin(), events.end());
+  Json out = Json::array();
+  for (auto& e : events) {
+    out.push_back({{"timestamp", keys::PositionTimestamp(e.position)},
+                   {"message", std::move(e.message)},
+                   {"ingestionTime", e.ingestion}});
   }
-  rows.resize(keep);
-  if (!forward) std::reverse(rows.begin(), rows.end());
-  Json events = Json::array();
-  for (const auto& row : rows) {
-    StoredEvent e = DecodeEvent(std::string_view(row.key).substr(prefix.size()), row.value);
-    events.push_back({{"timestamp", e.timestamp}, {"message", e.message}, {"ingestionTime", e.ingestion}});
-  }
-  Json result = {{"events", std::move(events)}};
-  if (rows.empty()) {
+  Json result = {{"events", std::move(out)}};
+  if (events.empty()) {
     // Nothing more in this direction: hand back the same position, which is how clients (the
     // aws CLI's paginator among them) know they reached the end.
     std::string pos = given_token.empty() ? std::string(16, '\0') : *HexDecode(given_token.substr(2));
@@ -275,40 +273,18 @@ Result<Json> LogStore::GetEvents(const Scope& s, const std::string& group,
                                       ? Token('b', pos) : given_token;
     return result;
   }
-  result["nextForwardToken"] = Token('f', std::string_view(rows.back().key).substr(prefix.size()));
-  result["nextBackwardToken"] = Token('b', std::string_view(rows.front().key).substr(prefix.size()));
+  result["nextForwardToken"] = Token('f', events.back().position);
+  result["nextBackwardToken"] = Token('b', events.front().position);
   return result;
 }
 
 namespace {
 
-// One stream's events in a time window, read page by page (a cursor for the k-way merge).
+// One stream's events in a time window, for the k-way merge.
 struct StreamCursor {
   std::string stream;
-  std::string prefix;
-  std::string next;   // next key to read from
-  std::string end;
-  std::vector<store::KeyValue> page;
-  size_t index = 0;
-  bool exhausted = false;
-
-  Status Fill(store::Store& store) {
-    if (index < page.size() || exhausted) return Status::Ok();
-    page.clear();
-    index = 0;
-    if (next >= end) {
-      exhausted = true;
-      return Status::Ok();
-    }
-    STRATUS_ASSIGN_OR_RETURN(page, store.Scan(store::ScanOptions{next, end, kScanPage, false}));
-    if (page.size() < kScanPage) exhausted = true;
-    if (!page.empty()) next = page.back().key + std::string(1, '\0');
-    return Status::Ok();
-  }
-  bool Valid() const { return index < page.size(); }
-  std::string_view Position() const {
-    return std::string_view(page[index].key).substr(prefix.size());
-  }
+  rows::Cursor events;
+  std::string event_id_suffix;  // the stream's part of its events' eventId
 };
 
 // FilterLogEvents tokens: hex of (position, stream name) of the last event examined.
@@ -358,33 +334,34 @@ Result<Json> LogStore::FilterEvents(const Scope& s, const std::string& group, co
     return Status::Ok();
   }));
 
+  rows::Cursor::ScanFn scan = [this](const store::ScanOptions& o) { return store_.Scan(o); };
   std::vector<StreamCursor> cursors;
   cursors.reserve(streams.size());
   for (const auto& name : streams) {
-    StreamCursor c;
-    c.stream = name;
-    c.prefix = keys::EventPrefix(s, group, name);
-    c.next = c.prefix + keys::Position(start_time, 0);
+    std::string lo = keys::Position(start_time, 0);
     if (!after_pos.empty()) {
       // Events at the token's exact position belong to streams ordered after the token's stream.
-      std::string resume = c.prefix + after_pos;
+      std::string resume = after_pos;
       if (name <= after_stream) resume += std::string(1, '\0');
-      c.next = std::max(c.next, resume);
+      lo = std::max(lo, resume);
     }
-    c.end = c.prefix + keys::Position(end_time + 1, 0);
-    STRATUS_RETURN_IF_ERROR(c.Fill(store_));
+    StreamCursor c{name,
+                   rows::Cursor(keys::EventPrefix(s, group, name), std::move(lo),
+                                keys::Position(end_time + 1, 0), /*forward=*/true),
+                   Sha256Hex(name).substr(0, 16)};
+    STRATUS_RETURN_IF_ERROR(c.events.Fill(scan));
     cursors.push_back(std::move(c));
   }
   // Merge by (position, stream name): timestamps interleave across streams.
   auto later = [&](size_t a, size_t b) {
-    auto pa = cursors[a].Position();
-    auto pb = cursors[b].Position();
+    const std::string& pa = cursors[a].events.Current().position;
+    const std::string& pb = cursors[b].events.Current().position;
     if (pa != pb) return pa > pb;
     return cursors[a].stream > cursors[b].stream;
   };
   std::priority_queue<size_t, std::vector<size_t>, decltype(later)> heap(later);
   for (size_t i = 0; i < cursors.size(); ++i) {
-    if (cursors[i].Valid()) heap.push(i);
+    if (cursors[i].events.Valid()) heap.push(i);
   }
   Json events = Json::array();
   size_t scanned = 0;
@@ -401,23 +378,21 @@ Result<Json> LogStore::FilterEvents(const Scope& s, const std::string& group, co
     size_t i = heap.top();
     heap.pop();
     StreamCursor& c = cursors[i];
-    const auto& row = c.page[c.index];
-    std::string_view pos = c.Position();
-    StoredEvent e = DecodeEvent(pos, row.value);
+    rows::StoredEvent& e = c.events.Current();
     ++scanned;
-    last_pos = std::string(pos);
+    last_pos = e.position;
     last_stream = c.stream;
     if (pattern->Matches(e.message)) {
       bytes += e.message.size() + kEventOverheadBytes;
       events.push_back({{"logStreamName", c.stream},
-                        {"timestamp", e.timestamp},
+                        {"timestamp", keys::PositionTimestamp(e.position)},
                         {"message", std::move(e.message)},
                         {"ingestionTime", e.ingestion},
-                        {"eventId", HexEncode(pos) + Sha256Hex(c.stream).substr(0, 16)}});
+                        {"eventId", HexEncode(e.position) + c.event_id_suffix}});
     }
-    ++c.index;
-    STRATUS_RETURN_IF_ERROR(c.Fill(store_));
-    if (c.Valid()) heap.push(i);
+    c.events.Next();
+    STRATUS_RETURN_IF_ERROR(c.events.Fill(scan));
+    if (c.events.Valid()) heap.push(i);
   }
   Json searched = Json::array();
   for (const auto& c : cursors) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/strings.h"
+#include "services/logs/event_rows.h"
 #include "services/logs/keys.h"
 
 namespace stratus::services::logs {
@@ -351,7 +352,7 @@ Result<int64_t> LogStore::SweepExpired() {
       std::string stream = st.key.substr(keys::StreamPrefix(s, group).size());
       std::string ep = keys::EventPrefix(s, group, stream);
       Status w = store_.Write([&](store::WriteTxn& txn) -> Status {
-        STRATUS_ASSIGN_OR_RETURN(int64_t n, txn.DeleteRange(ep, ep + keys::Position(cutoff, 0)));
+        STRATUS_ASSIGN_OR_RETURN(int64_t n, rows::DeleteBefore(txn, ep, keys::Position(cutoff, 0)));
         deleted += n;
         return Status::Ok();
       });

@@ -6,8 +6,12 @@
 // Keys ("\0" separates names, which cannot contain NUL):
 //   logs/<acct>/<region>/g/<group>                          group record (JSON)
 //   logs/<acct>/<region>/s/<group>\0<stream>                stream record (JSON)
-//   logs/<acct>/<region>/e/<group>\0<stream>\0<ts><seq>     event: ingestion time + message
-// where <ts> and <seq> are 8-byte big-endian integers, so a stream's events scan in time order.
+//   logs/<acct>/<region>/e/<group>\0<stream>\0<ts><seq>     a row of events, <ts><seq> the first's
+// where <ts> and <seq> are 8-byte big-endian integers, so a stream's rows scan in time order.
+// One row holds the events of one append (a PutLogEvents call, or one stream's lines of a Lambda
+// log flush), each with its own timestamp, sequence number, ingestion time and message; every
+// read sees the events one by one (format and invariants: event_rows.h). Durability is the
+// store's: an append is one transaction, acknowledged only once committed.
 #include <cstdint>
 #include <map>
 #include <string>
