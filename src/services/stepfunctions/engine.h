@@ -65,9 +65,11 @@ inline constexpr int64_t kRedrivablePeriodMs = int64_t{14} * 24 * 3600 * 1000;
 // States.Runtime ("Redriving Map Runs": redrive eligibility).
 inline constexpr int64_t kMaxMapRunRedrives = 1000;
 // An inline Map runs at most this many iterations at once, whatever its MaxConcurrency (0, "no
-// limit", included): AWS's inline mode "supports up to 40 concurrent iterations". A distributed
-// Map's limit is its MaxConcurrency.
+// limit", included): AWS's inline mode "supports up to 40 concurrent iterations".
 inline constexpr size_t kInlineMapMaxConcurrency = 40;
+// A distributed Map without a MaxConcurrency (or with 0) runs this many child executions at once:
+// AWS's "up to 10,000 parallel child workflow executions". Its map run still reports 0.
+inline constexpr size_t kDistributedMapMaxConcurrency = 10'000;
 
 // Timers of a task's heartbeat carry this bit in their sequence number (the task's own timeout
 // timer carries the plain sequence number).

@@ -167,6 +167,27 @@ TEST(EngineTest, InlineMapRunsAtMostFortyIterationsAtOnce) {
   }
 }
 
+// A distributed Map with MaxConcurrency 0 runs AWS's 10,000 child executions at once, not all.
+TEST(EngineTest, DistributedMapRunsAtMostTenThousandChildrenAtOnce) {
+  auto def = Def(R"J({"StartAt":"M","States":{"M":{"Type":"Map","MaxConcurrency":0,
+    "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"T","States":{
+      "T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"f"},"End":true}}},
+    "End":true}}})J");
+  FakeHost host;
+  Execution e(def, TestInfo(), host);
+  Json items = Json::array();
+  for (int i = 0; i < 10'005; ++i) items.push_back(i);
+  e.Start(items);
+  e.Run();
+  ASSERT_EQ(host.tasks.size(), 10'000u);
+  TaskResult r;
+  r.kind = TaskResult::Kind::kSucceeded;
+  r.output = Json::object();
+  e.OnTaskResult(host.tasks[0].frame, host.tasks[0].seq, r);
+  e.Run();
+  EXPECT_EQ(host.tasks.size(), 10'001u);
+}
+
 TEST(EngineTest, JsonataStates) {
   auto def = Def(R"J({"QueryLanguage":"JSONata","StartAt":"A","States":{
     "A":{"Type":"Pass","Assign":{"k":"{% $states.input.n * 2 %}"},"Output":{"x":"{% $states.input.n + 1 %}"},"Next":"B"},

@@ -230,7 +230,8 @@ void StateRunner::StartIterations(Frame& f) {
   const State& s = f.current();
   const MapConfig& m = *s.map;
   Children& c = *f.children;
-  while (c.started < c.total && (c.max_concurrency == 0 || c.running.size() < c.max_concurrency)) {
+  size_t limit = c.max_concurrency != 0 ? c.max_concurrency : kDistributedMapMaxConcurrency;
+  while (c.started < c.total && c.running.size() < limit) {
     size_t i = c.started++;
     if (c.prefilled.count(i)) continue;
     Json item = c.items[i];
