@@ -114,7 +114,7 @@ struct BodyHasher::State : std::enable_shared_from_this<State> {
       chunk_sha = std::make_unique<EvpHash>(EVP_sha256());
       previous = signing->seed_signature;
     }
-    lane_count = digester.HasOthers() || signing ? 2 : 1;
+    lane_count = p.split_digests() && (digester.HasOthers() || signing) ? 2 : 1;
   }
 
   // Runs on the pool: hashes the lane's queued blocks in order, a few at a time.
@@ -259,8 +259,11 @@ struct BodyHasher::State : std::enable_shared_from_this<State> {
   bool cancelled = false;
 };
 
-HashingPool::HashingPool(size_t threads, size_t max_backlog_bytes)
-    : workers_(threads, /*idle_exit_ms=*/5'000), max_backlog_bytes_(max_backlog_bytes) {}
+HashingPool::HashingPool(size_t threads, size_t max_backlog_bytes, Lanes lanes)
+    : workers_(threads, /*idle_exit_ms=*/5'000),
+      max_backlog_bytes_(max_backlog_bytes),
+      split_digests_(lanes == Lanes::kTwo ||
+                     (lanes == Lanes::kAuto && threads >= kMinThreadsToSplit)) {}
 
 void HashingPool::Acquire(size_t n) {
   std::unique_lock lock(mu_);

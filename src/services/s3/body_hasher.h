@@ -9,7 +9,9 @@
 // ETag, the one digest every body needs and the slowest, ~850 MB/s per core), the other the
 // announced checksums and the chunk signatures, so that a single body hashes at MD5's pace
 // rather than at the sum of its digests'. One task at a time per lane; a block is reused once
-// both lanes are done with it. A body with nothing but MD5 to compute has one lane. At most kMaxQueuedBytes wait per body, and at most the pool's
+// both lanes are done with it. A body with nothing but MD5 to compute has one lane, and so has
+// every body when the pool has fewer than kMinThreadsToSplit threads: on two cores the receiver
+// and two lanes outnumber the cores, and splitting measured slower than one lane (docs/s3.md). At most kMaxQueuedBytes wait per body, and at most the pool's
 // backlog limit across all bodies (so many uploads at once cannot hold more memory than that
 // between them): past either, Data blocks its caller until the pool has caught up — the same
 // io-thread time as hashing inline, but only when receivers outrun the hashers. A pool task never
@@ -38,8 +40,12 @@ namespace stratus::services::s3 {
 // them; one per S3 service, outliving every body. Thread-safe.
 class HashingPool {
  public:
-  HashingPool(size_t threads, size_t max_backlog_bytes);
+  // Whether a body's MD5 and its other digests hash in two lanes at once (see BodyHasher).
+  enum class Lanes { kAuto, kOne, kTwo };
+  static constexpr size_t kMinThreadsToSplit = 3;  // kAuto splits from this many threads
+  HashingPool(size_t threads, size_t max_backlog_bytes, Lanes lanes = Lanes::kAuto);
   WorkerPool& workers() { return workers_; }
+  bool split_digests() const { return split_digests_; }
   // Takes `n` bytes of the backlog budget, waiting while it is spent (a block may always be
   // queued when nothing else is).
   void Acquire(size_t n);
@@ -48,6 +54,7 @@ class HashingPool {
  private:
   WorkerPool workers_;
   const size_t max_backlog_bytes_;
+  const bool split_digests_;
   std::mutex mu_;  // guards used_
   std::condition_variable cv_;
   size_t used_ = 0;

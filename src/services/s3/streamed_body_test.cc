@@ -183,7 +183,7 @@ class StreamedBodyTest : public ::testing::Test {
     return n;
   }
 
-  HashingPool pool_{2, 8 << 20};
+  HashingPool pool_{2, 8 << 20, HashingPool::Lanes::kTwo};
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<store::BlobStore> blobs_;
 };
@@ -304,14 +304,16 @@ TEST_F(StreamedBodyTest, BodiesShareOneSmallBacklogBudget) {
   for (size_t i = 0; i < payloads.size(); ++i) EXPECT_EQ(md5s[i], Md5(payloads[i])) << i;
 }
 
-// MD5 and the other digests are hashed by two lanes of one body at once: every digest equals the
-// whole body's, on one pool thread or two, with the backlog bound far below the body's size;
+// MD5 and the other digests are hashed by two lanes of one body at once (or one lane, as on a
+// pool of fewer than three threads): every digest equals the whole body's, on one pool thread or two, with the backlog bound far below the body's size;
 // and a hasher cancelled with blocks queued on both lanes stops without waiting for them.
 TEST(BodyHasherLanes, EveryDigestIsTheWholeBodys) {
   const std::string body = Payload(9 * 1024 * 1024 + 12345, 77);
   const std::set<std::string> algorithms = {"CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"};
-  for (size_t threads : {1, 2}) {
-    HashingPool pool(threads, 2 << 20);
+  for (auto [threads, lanes] : {std::pair{size_t{1}, HashingPool::Lanes::kTwo},
+                                 std::pair{size_t{2}, HashingPool::Lanes::kTwo},
+                                 std::pair{size_t{2}, HashingPool::Lanes::kOne}}) {
+    HashingPool pool(threads, 2 << 20, lanes);
     BodyHasher hasher(pool, algorithms, std::nullopt);
     for (size_t at = 0; at < body.size(); at += 100'000) {
       hasher.Data(std::string_view(body).substr(at, 100'000));
@@ -323,7 +325,7 @@ TEST(BodyHasherLanes, EveryDigestIsTheWholeBodys) {
       EXPECT_EQ(hasher.digests().Compute(a), ComputeChecksum(a, body)) << a << " " << threads;
     }
   }
-  HashingPool pool(1, 64 << 20);
+  HashingPool pool(1, 64 << 20, HashingPool::Lanes::kTwo);
   BodyHasher cancelled(pool, algorithms, std::nullopt);
   cancelled.Data(body);
   cancelled.Cancel();
