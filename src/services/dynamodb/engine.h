@@ -137,7 +137,9 @@ class Engine {
   Result<WriteOp> PrepareDelete(const Scope& s, Json in, const Table& t);
   Result<WriteOp> PrepareCheck(const Scope& s, Json in, const Table& t);
   // The put of a BatchWriteItem PutRequest: `item` alone (a batch's puts carry no condition,
-  // return values or expression attributes), validated and prepared as PreparePut does.
+  // return values or expression attributes), validated and prepared as PreparePut does. On a
+  // table without indexes or a stream the op keeps only the store key and the item's text
+  // (WriteOp::item is left null; applying it parses the text back if the table changed).
   Result<WriteOp> PrepareBatchPut(Json item, const Table& t);
 
  private:

@@ -519,5 +519,52 @@ TEST_F(EngineTest, ParallelScanSegmentsPartitionTheTableInBothLayouts) {
   }
 }
 
+TEST_F(EngineTest, BatchPutPreparedBeforeAStreamAndAnIndexWereAddedStillFeedsThem) {
+  CreateTable("t", "");
+  auto t = engine_->catalog().Get(scope_, "t");
+  ASSERT_TRUE(t.ok());
+  Json item = {{"pk", S("a")}, {"g", S("x")}, {"n", N("1.50")}};
+  auto op = engine_->PrepareBatchPut(item, **t);
+  ASSERT_TRUE(op.ok()) << op.error().message;
+  EXPECT_TRUE(op->item.is_null());  // no index, no stream: the text alone is kept
+  EXPECT_FALSE(op->item_text.empty());
+  Ok(engine_->catalog().Update(scope_, {{"TableName", "t"},
+                                        {"StreamSpecification", {{"StreamEnabled", true}, {"StreamViewType", "NEW_IMAGE"}}}}));
+  Ok(engine_->catalog().Update(
+      scope_, {{"TableName", "t"},
+               {"AttributeDefinitions", {{{"AttributeName", "pk"}, {"AttributeType", "S"}}, {{"AttributeName", "g"}, {"AttributeType", "S"}}}},
+               {"GlobalSecondaryIndexUpdates", {{{"Create", {{"IndexName", "byG"},
+                                                             {"KeySchema", {{{"AttributeName", "g"}, {"KeyType", "HASH"}}}},
+                                                             {"Projection", {{"ProjectionType", "ALL"}}}}}}}}}));
+  std::vector<WriteOp> ops;
+  ops.push_back(std::move(op).value());
+  Status applied = engine_->ApplyWrites(scope_, ops, false);
+  ASSERT_TRUE(applied.ok()) << applied.error().message;
+  Json by_g = Ok(engine_->Query(scope_, {{"TableName", "t"}, {"IndexName", "byG"}, {"KeyConditionExpression", "g = :g"},
+                                         {"ExpressionAttributeValues", {{":g", S("x")}}}}));
+  ASSERT_EQ(by_g["Items"].size(), 1u);
+  EXPECT_EQ(by_g["Items"][0]["n"], N("1.5"));
+  std::string arn = Ok(engine_->catalog().Describe(scope_, "t"))["Table"]["LatestStreamArn"];
+  std::string shard = Ok(reader_->DescribeStream(scope_, {{"StreamArn", arn}}))["StreamDescription"]["Shards"][0]["ShardId"];
+  Json it = Ok(reader_->GetShardIterator(scope_, {{"StreamArn", arn}, {"ShardId", shard},
+                                                   {"ShardIteratorType", "TRIM_HORIZON"}}));
+  Json recs = Ok(reader_->GetRecords(scope_, {{"ShardIterator", it["ShardIterator"]}}));
+  ASSERT_EQ(recs["Records"].size(), 1u);
+  EXPECT_EQ(recs["Records"][0]["dynamodb"]["NewImage"]["g"], S("x"));
+}
+
+TEST_F(EngineTest, BatchWriteRefusesTwoRequestsOnOneItem) {
+  CreateTable("t", "N");
+  auto put = [](const char* pk, const char* sk) {
+    return Json{{"PutRequest", {{"Item", {{"pk", S(pk)}, {"sk", N(sk)}}}}}};
+  };
+  auto dup = engine_->BatchWriteItem(scope_, {{"RequestItems", {{"t", {put("a", "1"), put("b", "1"), put("a", "1.0")}}}}});
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().message, "Provided list of item keys contains duplicates");
+  Ok(engine_->BatchWriteItem(scope_, {{"RequestItems", {{"t", {put("a", "1"), put("a", "2"), put("b", "1")}}}}}));
+  Json all = Ok(engine_->Scan(scope_, {{"TableName", "t"}}));
+  EXPECT_EQ(all["Items"].size(), 3u);
+}
+
 }  // namespace
 }  // namespace stratus::services::dynamodb

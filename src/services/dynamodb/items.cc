@@ -230,6 +230,10 @@ Result<WriteOp> Engine::PrepareBatchPut(Json item, const Table& t) {
   op.table_name = t.name;
   op.item = std::move(item);
   STRATUS_RETURN_IF_ERROR(FinishPut(t, op));
+  // Without indexes or a stream only the key and the text are applied: the item's DOM goes now,
+  // on the thread that built it and while it is in cache, not on another thread after the
+  // commit. ApplyOne parses the text back if the table gained an index or a stream meanwhile.
+  if (t.indexes.empty() && !t.stream_enabled) op.item = Json();
   return op;
 }
 
@@ -349,6 +353,12 @@ Status Engine::AppendStreamRecord(store::WriteTxn& txn, const Scope& s, const Ta
 Status Engine::ApplyOne(store::WriteTxn& txn, const Scope& s, const Table& t, WriteOp& op) {
   // Deleted (and perhaps recreated with another schema) since the op was prepared.
   if (op.table_uid != 0 && op.table_uid != t.uid) return ResourceNotFound();
+  if (op.kind == WriteOp::kPut && op.item.is_null() && (!t.indexes.empty() || t.stream_enabled)) {
+    // A batch put that kept only its text (PrepareBatchPut), on a table that has since gained
+    // an index or a stream: those need the item itself.
+    op.item = ParseJsonOrDiscarded(op.item_text);
+    if (!op.item.is_object()) return InternalFailure("corrupt prepared item in table " + t.name);
+  }
   std::string computed_key;
   if (op.store_key.empty() || op.table_uid != t.uid) {
     computed_key = t.ItemKey(op.kind == WriteOp::kPut ? op.item : op.key);
