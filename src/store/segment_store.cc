@@ -34,6 +34,13 @@ constexpr size_t kSegmentNameDigits = 16;
 // The compactor looks at the counts this often even when no segment was sealed (deletes alone
 // make dead space), and at once after a seal.
 constexpr auto kCompactInterval = std::chrono::seconds(30);
+// Zeros are written ahead in chunks of this size, starting at least kZeroLeadBytes past the
+// active segment's end (a segment's first kZeroLeadBytes are appended as before).
+constexpr uint64_t kZeroChunkBytes = uint64_t{256} << 10;
+constexpr uint64_t kZeroLeadBytes = uint64_t{1} << 20;
+// One write per page: larger writes make large page-cache folios, and a 4 KiB append then
+// dirties a whole one (measured: 14 KiB to the disk per 4 KiB PUT with 256 KiB writes).
+constexpr uint64_t kZeroWriteBytes = 4096;
 
 int64_t WallMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -172,6 +179,11 @@ uint32_t SegmentCrc32c(std::string_view data) {
 struct SegmentStore::File {
   uint64_t segment = 0;
   int fd = -1;
+  // Guarded by SegmentStore::mu_: zeros are written up to `zeroed`; [fence_from, fence_to) is
+  // being written with zeros right now (empty when fence_to == 0): no append may land there.
+  uint64_t zeroed = 0;
+  uint64_t fence_from = 0;
+  uint64_t fence_to = 0;
   File(uint64_t s, int f) : segment(s), fd(f) {}
   ~File() {
     if (fd >= 0) ::close(fd);
@@ -192,6 +204,9 @@ Result<std::unique_ptr<SegmentStore>> SegmentStore::Open(Store& store, SegmentOp
   STRATUS_RETURN_IF_ERROR(s->Recover());
   s->flusher_ = std::thread([p = s.get()] { p->FlushLoop(); });
   if (s->options_.background) s->compactor_ = std::thread([p = s.get()] { p->CompactLoop(); });
+  if (s->options_.background && s->options_.fsync && s->options_.zero_ahead_bytes > 0) {
+    s->zeroer_ = std::thread([p = s.get()] { p->ZeroLoop(); });
+  }
   return s;
 }
 
@@ -205,8 +220,10 @@ SegmentStore::~SegmentStore() {
   }
   flush_cv_.notify_all();
   compact_cv_.notify_all();
+  zero_cv_.notify_all();
   if (flusher_.joinable()) flusher_.join();
   if (compactor_.joinable()) compactor_.join();
+  if (zeroer_.joinable()) zeroer_.join();
   SegmentStats st = Stats();
   if (st.appends > 0) {
     spdlog::info("segment store: closing after {} appends in {} syncs ({:.1f} per sync); {} "
@@ -264,9 +281,9 @@ Status SegmentStore::Recover() {
     if (::stat(path.c_str(), &st) != 0) return IoError("cannot stat", path);
     uint64_t size = static_cast<uint64_t>(st.st_size);
     if (size > it->second.end) {
-      // Bytes appended after the last committed extent: never acknowledged, never referenced.
-      spdlog::info("segment store: truncating {} from {} to {} bytes (uncommitted tail)", path,
-                   size, it->second.end);
+      // Never acknowledged nor referenced: appended after the last committed extent, or zeros.
+      spdlog::info("segment store: truncating {} from {} to {} bytes (uncommitted tail or zeros)",
+                   path, size, it->second.end);
       int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
       if (fd < 0) return IoError("cannot open", path);
       bool ok = ::ftruncate(fd, static_cast<off_t>(it->second.end)) == 0 &&
@@ -304,6 +321,11 @@ Status SegmentStore::Recover() {
 }
 
 Result<Extent> SegmentStore::WriteLocked(std::string_view data, uint32_t crc) {
+  // Never where ZeroLoop writes zeros now: skip past them (dead space; rare, ZeroLoop leads).
+  if (active_ && active_->fence_to > 0 && active_end_ < active_->fence_to &&
+      active_end_ + data.size() > active_->fence_from) {
+    active_end_ = active_->fence_to;
+  }
   if (!active_ || (active_end_ > 0 && active_end_ + data.size() > options_.segment_bytes)) {
     if (active_) {
       sealed_since_compact_ = true;
@@ -344,7 +366,57 @@ Result<Extent> SegmentStore::WriteLocked(std::string_view data, uint32_t crc) {
   active_end_ += data.size();
   ++pins_[extent.segment];
   ++stats_.appends;
+  if (zeroer_.joinable() && NeedsZerosLocked()) zero_cv_.notify_one();
   return extent;
+}
+
+bool SegmentStore::NeedsZerosLocked() const {
+  return active_ && active_->zeroed < options_.segment_bytes &&
+         active_->zeroed < active_end_ + options_.zero_ahead_bytes;
+}
+
+void SegmentStore::ZeroLoop() {
+  const std::string zeros(kZeroWriteBytes, '\0');
+  std::unique_lock lock(mu_);
+  while (true) {
+    zero_cv_.wait(lock, [this] { return stopping_ || NeedsZerosLocked(); });
+    if (stopping_) break;
+    std::shared_ptr<File> file = active_;
+    // Written without mu_, a lead ahead of the appends; an append that would still reach the
+    // chunk meanwhile skips past it (WriteLocked), so the zeros never land on appended bytes.
+    const uint64_t from = (std::max(file->zeroed, active_end_ + kZeroLeadBytes) +
+                           kZeroWriteBytes - 1) / kZeroWriteBytes * kZeroWriteBytes;
+    const uint64_t to = std::min(from + kZeroChunkBytes, options_.segment_bytes);
+    if (from >= to) {  // the segment is nearly full: nothing to zero
+      file->zeroed = options_.segment_bytes;
+      continue;
+    }
+    file->fence_from = from;
+    file->fence_to = to;
+    lock.unlock();
+    uint64_t at = from;
+    while (at < to) {
+      ssize_t n = ::pwrite(file->fd, zeros.data(), std::min(to - at, kZeroWriteBytes),
+                           static_cast<off_t>(at));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      at += static_cast<uint64_t>(n);
+    }
+    const bool written = at == to;
+    const int write_errno = errno;
+    // The blocks and the new size made durable here, so that the appends' syncs find them so.
+    if (written) (void)::fdatasync(file->fd);
+    lock.lock();
+    file->fence_from = file->fence_to = 0;
+    if (!written) {  // not fatal (appends write as before): this file gets no more zeros
+      spdlog::warn("segment store: cannot write zeros ahead in {}: {}", PathOf(file->segment),
+                   std::strerror(write_errno));
+      file->zeroed = options_.segment_bytes;
+      continue;
+    }
+    file->zeroed = to;
+    stats_.zeroed_bytes += static_cast<int64_t>(to - from);
+  }
 }
 
 void SegmentStore::AppendAsync(std::string_view data, AppendDone done) {

@@ -29,6 +29,14 @@
 // point leaves either the old records (the copies are garbage, truncated or dead) or the new ones
 // (the old file has no record: Open removes it).
 //
+// Zeros ahead: an append's fdatasync is cheapest when the blocks it lands on are already
+// allocated and written and the file's size does not change: ext4 then writes the data only,
+// not the inode too (one I/O instead of two; measured on this ext4: 65-75 -> 41 us of CPU and
+// 180-230 -> 99 us per fdatasync of 32 KiB). A background thread therefore writes zeros ahead of
+// the active segment's end, in chunks, and fdatasyncs them, off the appends' path. The zeros
+// change nothing else: bytes past a segment's last committed extent were already garbage, and
+// Open truncates them (a sealed segment's file is its committed bytes plus zeros until then).
+//
 // Store keys (prefix "seg/"): seg/x/<id> → "<segment> <offset> <length> <crc32c>" (an extent) and
 // seg/s/<segment, 16 hex> → "<live bytes> <end>" (end = the end of its last committed extent).
 // Files: <dir>/<segment, 16 hex>.seg; a path is built only from a number.
@@ -60,7 +68,11 @@ struct SegmentOptions {
   double compact_below = 0.5;                    // live/length ratio under which a sealed
                                                  // segment is compacted
   int64_t unlink_grace_ms = 10'000;              // how long a retired file stays readable
-  bool background = true;                        // compaction thread (tests call CompactNow)
+  bool background = true;                        // compaction and zeroing threads (tests call
+                                                 // CompactNow)
+  // With fsync and background: the active segment is kept written with zeros, and synced, this
+  // far past its end (see "Zeros ahead" below); 0 = never.
+  uint64_t zero_ahead_bytes = uint64_t{4} << 20;
 };
 
 // Where an appended byte string lives.
@@ -82,6 +94,7 @@ struct SegmentStats {
   int64_t compacted_segments = 0; // segments whose live extents were copied and flipped
   int64_t retired_segments = 0;   // segment files removed (compacted or emptied)
   int64_t moved_bytes = 0;        // live bytes copied by compaction
+  int64_t zeroed_bytes = 0;       // zeros written ahead of active segments' ends
 };
 
 class SegmentStore {
@@ -153,6 +166,9 @@ class SegmentStore {
   Result<std::shared_ptr<File>> OpenFile(uint64_t segment);  // for reading; cached
   void FlushLoop();
   void CompactLoop();
+  // Writes zeros ahead of the active segment's end while NeedsZerosLocked (the zeroing thread).
+  void ZeroLoop();
+  bool NeedsZerosLocked() const;  // mu_ held
   Result<int64_t> CompactSegment(uint64_t segment);
   // Writes at the end of the active segment (opening a new one when needed); mu_ held.
   Result<Extent> WriteLocked(std::string_view data, uint32_t crc);
@@ -167,6 +183,7 @@ class SegmentStore {
   mutable std::mutex mu_;
   std::condition_variable flush_cv_;     // pending_ grew, or stopping_
   std::condition_variable compact_cv_;   // a segment was sealed, or stopping_
+  std::condition_variable zero_cv_;      // the active segment's end neared its zeros, or stopping_
   bool stopping_ = false;                // guarded by mu_
   uint64_t next_segment_;                // guarded by mu_
   std::shared_ptr<File> active_;         // guarded by mu_; the segment appends go to
@@ -183,6 +200,7 @@ class SegmentStore {
   std::mutex compact_mu_;                // one compaction at a time
   std::thread flusher_;
   std::thread compactor_;
+  std::thread zeroer_;
 };
 
 }  // namespace stratus::store

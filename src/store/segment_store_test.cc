@@ -439,6 +439,65 @@ TEST_F(SegmentStoreTest, WithoutFsyncAppendsAnswerAtOnce) {
   segments_->Settle(*e);
 }
 
+// With fsync and the background threads on, the active segment is written with zeros (and
+// synced) ahead of its end; appends land over them; never past segment_bytes; restart truncates
+// the zeros away with the uncommitted tail.
+TEST_F(SegmentStoreTest, ZerosAreWrittenAheadOfTheActiveSegmentAndTruncatedAtRestart) {
+  constexpr uint64_t kAhead = 2 << 20;
+  constexpr uint64_t kSegment = 4 << 20;
+  segments_.reset();
+  SegmentOptions o;
+  o.dir = dir_.path() + "/segments";
+  o.segment_bytes = kSegment;
+  o.unlink_grace_ms = 0;
+  o.background = true;
+  o.zero_ahead_bytes = kAhead;
+  segments_ = std::move(SegmentStore::Open(*store_, o)).value();
+  auto size_reaches = [&](uint64_t segment, uint64_t n) {
+    for (int i = 0; i < 500 && FileSize(segment) < n; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return FileSize(segment) >= n;
+  };
+  Extent a = Put("a", "first");
+  ASSERT_TRUE(size_reaches(a.segment, a.length + kAhead));
+  EXPECT_GE(segments_->Stats().zeroed_bytes, static_cast<int64_t>(kAhead / 2));
+  {
+    // Written zeros (a lead past the end is left as it was: a hole, or appends).
+    std::ifstream in(segments_->PathOf(a.segment), std::ios::binary);
+    in.seekg(static_cast<std::streamoff>(kAhead - 100));
+    std::string zeros(100, 'x');
+    in.read(zeros.data(), static_cast<std::streamsize>(zeros.size()));
+    EXPECT_EQ(zeros, std::string(100, '\0'));
+  }
+  // Appends land over the zeros, one after the other, and read back.
+  Extent b = Put("b", std::string(50'000, 'b'));
+  EXPECT_EQ(b.segment, a.segment);
+  EXPECT_EQ(b.offset, a.offset + a.length);
+  uint64_t end = b.offset + b.length;
+  for (int i = 0; i < 30; ++i) {
+    Extent c = Put(fmt::format("c{}", i), std::string(100'000, static_cast<char>('0' + i)));
+    EXPECT_EQ(c.segment, a.segment);
+    // Right after the previous one, unless zeros were being written there (then past them).
+    EXPECT_GE(c.offset, end);
+    end = c.offset + c.length;
+  }
+  // The zeros follow the end up to the segment's size, never past it.
+  ASSERT_TRUE(size_reaches(a.segment, kSegment));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(FileSize(a.segment), kSegment);
+  EXPECT_EQ(ReadId("a"), "first");
+  EXPECT_EQ(ReadId("b"), std::string(50'000, 'b'));
+  EXPECT_EQ(ReadId("c7"), std::string(100'000, '7'));
+  EXPECT_EQ(ReadId("c29"), std::string(100'000, static_cast<char>('0' + 29)));
+  // A crash: the file is its committed bytes plus zeros; restart truncates the zeros.
+  Reopen();
+  EXPECT_EQ(FileSize(a.segment), end);
+  EXPECT_EQ(ReadId("a"), "first");
+  EXPECT_EQ(ReadId("b"), std::string(50'000, 'b'));
+  EXPECT_EQ(ReadId("c3"), std::string(100'000, '3'));
+}
+
 TEST(SegmentCrcTest, MatchesCoreCrc32cAtEverySizeAndAlignment) {
   std::string data;
   for (int i = 0; i < 4096 + 13; ++i) data.push_back(static_cast<char>((i * 131 + 7) & 0xff));
