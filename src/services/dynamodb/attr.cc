@@ -17,13 +17,29 @@ constexpr char kTagN = 'N';
 constexpr char kTagB = 'B';
 
 void AppendEscaped(std::string& out, std::string_view bytes) {
-  // 0x00 -> 0x00 0xFF, terminated by 0x00 0x01: order-preserving and self-delimiting.
-  for (char c : bytes) {
-    out.push_back(c);
-    if (c == '\0') out.push_back('\xFF');
+  // 0x00 -> 0x00 0xFF, terminated by 0x00 0x01: order-preserving and self-delimiting. The runs
+  // between zero bytes (usually the whole value) are appended whole.
+  for (size_t zero = bytes.find('\0'); zero != std::string_view::npos; zero = bytes.find('\0')) {
+    out.append(bytes.data(), zero + 1);
+    out.push_back('\xFF');
+    bytes.remove_prefix(zero + 1);
   }
+  out.append(bytes.data(), bytes.size());
   out.push_back('\0');
   out.push_back('\x01');
+}
+
+// A number already in the form Decimal::Format writes: an integer without leading zeros (or
+// "0") of at most 38 digits. Normalizing it would give it back unchanged.
+bool CanonicalInteger(std::string_view s) {
+  if (s == "0") return true;
+  size_t i = (!s.empty() && s[0] == '-') ? 1 : 0;
+  size_t digits = s.size() - i;
+  if (digits == 0 || digits > 38 || s[i] == '0') return false;
+  for (; i < s.size(); ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+  }
+  return true;
 }
 
 bool ReadEscaped(std::string_view in, size_t& pos, std::string& out) {
@@ -172,6 +188,7 @@ Status NormalizeValue(Json& v, int depth) {
   }
   if (key == "N") {
     if (!x.is_string()) return Validation("The parameter cannot be converted to a numeric value");
+    if (CanonicalInteger(x.get_ref<const std::string&>())) return Status::Ok();
     STRATUS_ASSIGN_OR_RETURN(Decimal d, Decimal::Parse(x.get_ref<const std::string&>()));
     x.get_ref<std::string&>() = d.Format();  // in place: no new JSON string
     return Status::Ok();

@@ -64,5 +64,44 @@ TEST(ValueSize, NumbersAgreeWithDecimal) {
   }
 }
 
+// Integers already canonical skip the Decimal round trip: whatever path a number takes, it is
+// stored as Decimal::Format writes it, and out-of-range or malformed ones are refused.
+TEST(NormalizeValue, NumbersComeOutAsDecimalFormatWritesThem) {
+  std::string max38(38, '9'), over38 = "1" + std::string(38, '0');
+  for (const std::string& text : std::vector<std::string>{"0", "-0", "7", "-7", "10", "100", "007", "-010", "1.50",
+                                                          "1e3", "0.0", "12345678901234567890", max38, "-" + max38}) {
+    Json v = N(text);
+    ASSERT_TRUE(NormalizeValue(v).ok()) << text;
+    auto d = Decimal::Parse(text);
+    ASSERT_TRUE(d.ok()) << text;
+    EXPECT_EQ(v["N"], d->Format()) << text;
+  }
+  for (const std::string& text : std::vector<std::string>{"", "-", "1a", "--1", "1" + max38 + "1"}) {
+    Json v = N(text);
+    EXPECT_FALSE(NormalizeValue(v).ok()) << text;
+  }
+  Json big = N(over38);  // 39 digits, but trailing zeros: 38 digits of precision are enough
+  auto d = Decimal::Parse(over38);
+  EXPECT_EQ(NormalizeValue(big).ok(), d.ok());
+}
+
+// Key encodings keep DynamoDB's byte order and decode back, zero bytes included.
+TEST(EncodeKeyValue, StringsWithZeroBytesRoundTripInOrder) {
+  std::vector<std::string> sorted = {std::string(""), std::string("\0", 1), std::string("\0\0", 2),
+                                     std::string("\0a", 2), std::string("a"), std::string("a\0", 2),
+                                     std::string("a\0b\0", 4), std::string("ab")};
+  std::string previous;
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    std::string encoded = EncodeKeyValue(S(sorted[i]));
+    if (i > 0) EXPECT_LT(previous, encoded) << i;
+    previous = encoded;
+    size_t pos = 0;
+    Json back;
+    ASSERT_TRUE(DecodeKeyValue("S", encoded + "tail", pos, back)) << i;
+    EXPECT_EQ(pos, encoded.size());
+    EXPECT_EQ(back, S(sorted[i]));
+  }
+}
+
 }  // namespace
 }  // namespace stratus::services::dynamodb
