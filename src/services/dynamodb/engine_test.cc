@@ -536,6 +536,9 @@ TEST_F(EngineTest, BatchPutPreparedBeforeAStreamAndAnIndexWereAddedStillFeedsThe
                {"GlobalSecondaryIndexUpdates", {{{"Create", {{"IndexName", "byG"},
                                                              {"KeySchema", {{{"AttributeName", "g"}, {"KeyType", "HASH"}}}},
                                                              {"Projection", {{"ProjectionType", "ALL"}}}}}}}}}));
+  auto updated = engine_->catalog().Get(scope_, "t");
+  ASSERT_TRUE(updated.ok());
+  EXPECT_EQ((*updated)->key_layout, kBucketedKeys);  // UpdateTable keeps the table's key layout
   std::vector<WriteOp> ops;
   ops.push_back(std::move(op).value());
   Status applied = engine_->ApplyWrites(scope_, ops, false);
