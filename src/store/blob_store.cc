@@ -274,6 +274,9 @@ Result<std::string> BlobWriter::Finish() {
   int fd = fd_;
   fd_ = -1;  // Publish removes the temporary file when it fails
   Result<std::string> id = blobs_.Publish(tmp_path_, id_, fd);
+  // Durable now: its clean pages are dropped so that the next streamed body reuses them instead
+  // of growing the page cache into memory the VM has not touched yet (5x the copy cost here).
+  if (id.ok() && blobs_.options_.fsync) ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
   ::close(fd);
   return id;
 }
