@@ -63,7 +63,8 @@ class BlobStore;
 
 // A blob written piece by piece as its bytes arrive (a request body streamed from the socket),
 // published like Put's once whole. Writeback of what is written starts every few MiB, so the
-// final fsync waits for little. Destroying a writer that was not finished (or whose Finish
+// final fsync waits for little; once durable, the blob's pages are dropped from the page cache
+// (a streamed body is not expected to be read back at once, and the next one reuses them). Destroying a writer that was not finished (or whose Finish
 // failed) removes its temporary file. Not thread-safe: one writer per body, used by one thread
 // at a time.
 class BlobWriter {
