@@ -91,11 +91,13 @@ std::function<void()> Executor::Impl::Complete(Instance& inst, InvokeOutcome out
                                         end_ms, "START RequestId: " + p->request.request_id +
                                                     " Version: " + spec.version});
   }
-  // The peak resident set: polled while invocations run; read here only for invocations
-  // the poll may have missed (the first, or long ones), to keep /proc reads off short warm
-  // invocations.
-  if (inst.launched && (inst.peak_bytes == 0 || duration_ms >= kMemoryPollMs)) {
+  // The peak resident set: polled while long invocations run; read here for the first
+  // invocation, long ones, and otherwise at most every kPeakRefreshMs, to keep /proc reads off
+  // most short warm invocations.
+  if (inst.launched && (inst.peak_bytes == 0 || duration_ms >= kMemoryPollMs ||
+                        end_ns - inst.peak_read_ns >= kPeakRefreshMs * 1'000'000)) {
     inst.peak_bytes = std::max(inst.peak_bytes, ReadMemoryUse(inst.proc.pid).peak);
+    inst.peak_read_ns = end_ns;
   }
   uint64_t peak = inst.peak_bytes;
   std::string report = "REPORT RequestId: " + p->request.request_id +

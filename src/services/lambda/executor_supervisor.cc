@@ -164,9 +164,14 @@ void Executor::Impl::Check(Instance& inst, int64_t now, bool poll_memory, bool c
       Kill(inst);
       return;
     }
-    if (poll_memory && inst.launched && !inst.dead) {
+    // Only invocations that have run kMemoryPollMs already: a short one is over before a poll
+    // could stop it (and its REPORT reads the peak itself), so reading /proc for it is waste.
+    int64_t running_since = p.dispatched ? p.dispatched_ns : p.assigned_ns;
+    if (poll_memory && inst.launched && !inst.dead &&
+        now - running_since >= kMemoryPollMs * 1'000'000) {
       MemoryUse use = ReadMemoryUse(inst.proc.pid);
       inst.peak_bytes = std::max(inst.peak_bytes, use.peak);
+      inst.peak_read_ns = now;
       if (use.rss > (static_cast<uint64_t>(inst.spec->memory_mb) << 20)) {
         inst.oom = true;
         spdlog::info("lambda: {} exceeded its memory ({} MB); ending the instance",
