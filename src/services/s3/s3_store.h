@@ -72,9 +72,8 @@ class S3Store {
   // return, once the object is durable. Callable from an io thread (it only reads the store
   // before the commit). `done` runs on the store's writer thread, on the segment flusher when
   // the append fails, or on the calling thread when the request fails before its append: it
-  // must be quick (hand encoding elsewhere).
-  // `done` gets the committed record (or the error): PutAnswer turns it into PutObject's output,
-  // off the writer thread.
+  // must not block (it holds up the next group commit); encoding one answer is fine.
+  // `done` gets the committed record (or the error): PutAnswer turns it into PutObject's output.
   using PutDone = std::function<void(Result<ObjectRecord>)>;
   void PutObjectAsync(const RequestInfo& req, const Json& input, std::string body, PutDone done);
   // PutObject's output for a committed record (ETag, version, checksum).
