@@ -263,6 +263,15 @@ Status BlobWriter::Append(std::string_view data) {
   if (blobs_.options_.fsync && size_ - flushed_ >= kWritebackStepBytes) {
     ::sync_file_range(fd_, static_cast<off_t>(flushed_), static_cast<off_t>(size_ - flushed_),
                       SYNC_FILE_RANGE_WRITE);
+    // What was handed to writeback a step earlier has had a step's time to reach the disk: its
+    // clean pages are dropped now (pages still being written are skipped, never waited for), so
+    // a long body recycles its own pages and Finish has little left to drop.
+    if (previous_flushed_ > dropped_) {
+      ::posix_fadvise(fd_, static_cast<off_t>(dropped_),
+                      static_cast<off_t>(previous_flushed_ - dropped_), POSIX_FADV_DONTNEED);
+      dropped_ = previous_flushed_;
+    }
+    previous_flushed_ = flushed_;
     flushed_ = size_;
   }
   return Status::Ok();
@@ -276,7 +285,9 @@ Result<std::string> BlobWriter::Finish() {
   Result<std::string> id = blobs_.Publish(tmp_path_, id_, fd);
   // Durable now: its clean pages are dropped so that the next streamed body reuses them instead
   // of growing the page cache into memory the VM has not touched yet (5x the copy cost here).
-  if (id.ok() && blobs_.options_.fsync) ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+  if (id.ok() && blobs_.options_.fsync) {
+    ::posix_fadvise(fd, static_cast<off_t>(dropped_), 0, POSIX_FADV_DONTNEED);
+  }
   ::close(fd);
   return id;
 }

@@ -89,6 +89,8 @@ class BlobWriter {
   int fd_;              // -1 once finished
   uint64_t size_ = 0;
   uint64_t flushed_ = 0;  // bytes whose writeback has been started
+  uint64_t previous_flushed_ = 0;  // flushed_ one writeback step earlier
+  uint64_t dropped_ = 0;  // bytes below which clean pages were dropped from the page cache
   std::optional<Error> failed_;
 };
 
