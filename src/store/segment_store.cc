@@ -181,9 +181,7 @@ struct SegmentStore::File {
   int fd = -1;
   // Guarded by SegmentStore::mu_: zeros are written up to `zeroed`; [fence_from, fence_to) is
   // being written with zeros right now (empty when fence_to == 0): no append may land there.
-  uint64_t zeroed = 0;
-  uint64_t fence_from = 0;
-  uint64_t fence_to = 0;
+  uint64_t zeroed = 0, fence_from = 0, fence_to = 0;
   File(uint64_t s, int f) : segment(s), fd(f) {}
   ~File() {
     if (fd >= 0) ::close(fd);
@@ -393,6 +391,7 @@ void SegmentStore::ZeroLoop() {
     }
     file->fence_from = from;
     file->fence_to = to;
+    zero_cv_.wait(lock, [this] { return stopping_ || !zero_paused_; });
     lock.unlock();
     uint64_t at = from;
     while (at < to) {
@@ -404,8 +403,7 @@ void SegmentStore::ZeroLoop() {
     }
     const bool written = at == to;
     const int write_errno = errno;
-    // The blocks and the new size made durable here, so that the appends' syncs find them so.
-    if (written) (void)::fdatasync(file->fd);
+    if (written) (void)::fdatasync(file->fd);  // blocks and size durable before appends reach them
     lock.lock();
     file->fence_from = file->fence_to = 0;
     if (!written) {  // not fatal (appends write as before): this file gets no more zeros
@@ -790,6 +788,12 @@ void SegmentStore::PauseFlusherForTest(bool paused) {
     flush_paused_ = paused;
   }
   flush_cv_.notify_all();
+}
+
+void SegmentStore::PauseZeroingForTest(bool paused) {
+  std::lock_guard lock(mu_);
+  zero_paused_ = paused;
+  zero_cv_.notify_all();
 }
 
 uint64_t SegmentStore::ActiveSegmentForTest() const {

@@ -153,6 +153,8 @@ class SegmentStore {
   uint64_t ActiveSegmentForTest() const;
   // While paused, the flusher leaves appends waiting (a test sees them grouped into one sync).
   void PauseFlusherForTest(bool paused);
+  // While paused, the zeroing thread holds the chunk it chose (appends must skip it) unwritten.
+  void PauseZeroingForTest(bool paused);
 
  private:
   struct File;
@@ -194,6 +196,7 @@ class SegmentStore {
   std::vector<std::pair<uint64_t, int64_t>> unlink_at_;  // guarded by mu_; retired segments
   bool sealed_since_compact_ = false;    // guarded by mu_
   bool flush_paused_ = false;            // guarded by mu_ (PauseFlusherForTest)
+  bool zero_paused_ = false;             // guarded by mu_ (PauseZeroingForTest)
   std::vector<std::shared_ptr<File>> dirty_;  // guarded by mu_; AppendForCommit, not synced
   std::set<uint64_t> broken_;            // guarded by mu_; segments whose fdatasync failed
   SegmentStats stats_;                   // guarded by mu_

@@ -498,6 +498,41 @@ TEST_F(SegmentStoreTest, ZerosAreWrittenAheadOfTheActiveSegmentAndTruncatedAtRes
   EXPECT_EQ(ReadId("c3"), std::string(100'000, '3'));
 }
 
+// Appends that reach the chunk the zeroing thread is writing skip past it: the zeros never land
+// on appended bytes (were they written over them, the reads below would fail their CRC).
+TEST_F(SegmentStoreTest, AnAppendSkipsTheChunkBeingZeroed) {
+  segments_.reset();
+  SegmentOptions o;
+  o.dir = dir_.path() + "/segments";
+  o.segment_bytes = 4 << 20;
+  o.unlink_grace_ms = 0;
+  o.background = true;
+  o.zero_ahead_bytes = 2 << 20;
+  segments_ = std::move(SegmentStore::Open(*store_, o)).value();
+  segments_->PauseZeroingForTest(true);
+  Put("a", "first");  // the zeroing thread picks a chunk ~1 MiB ahead and holds it
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::vector<Extent> extents;
+  for (int i = 0; i < 14; ++i) {
+    extents.push_back(Put(fmt::format("p{}", i), std::string(120'000, static_cast<char>('a' + i))));
+  }
+  bool skipped = false;
+  for (size_t i = 1; i < extents.size(); ++i) {
+    EXPECT_GE(extents[i].offset, extents[i - 1].offset + extents[i - 1].length);
+    skipped = skipped || extents[i].offset > extents[i - 1].offset + extents[i - 1].length;
+  }
+  EXPECT_TRUE(skipped);
+  segments_->PauseZeroingForTest(false);
+  for (int i = 0; i < 300 && segments_->Stats().zeroed_bytes < (1 << 20); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GE(segments_->Stats().zeroed_bytes, 1 << 20);
+  EXPECT_EQ(ReadId("a"), "first");
+  for (int i = 0; i < 14; ++i) {
+    EXPECT_EQ(ReadId(fmt::format("p{}", i)), std::string(120'000, static_cast<char>('a' + i))) << i;
+  }
+}
+
 TEST(SegmentCrcTest, MatchesCoreCrc32cAtEverySizeAndAlignment) {
   std::string data;
   for (int i = 0; i < 4096 + 13; ++i) data.push_back(static_cast<char>((i * 131 + 7) & 0xff));
