@@ -93,7 +93,9 @@ TEST(EncodeKeyValue, StringsWithZeroBytesRoundTripInOrder) {
   std::string previous;
   for (size_t i = 0; i < sorted.size(); ++i) {
     std::string encoded = EncodeKeyValue(S(sorted[i]));
-    if (i > 0) EXPECT_LT(previous, encoded) << i;
+    if (i > 0) {
+      EXPECT_LT(previous, encoded) << i;
+    }
     previous = encoded;
     size_t pos = 0;
     Json back;

@@ -179,7 +179,7 @@ class StreamedBodyTest : public ::testing::Test {
 
   size_t TmpFiles() const {
     size_t n = 0;
-    for (auto& e : std::filesystem::directory_iterator(blobs_->dir() + "/tmp")) n += !!&e;
+    for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(blobs_->dir() + "/tmp")) ++n;
     return n;
   }
 
