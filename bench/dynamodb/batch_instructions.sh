@@ -30,21 +30,15 @@ callgrind_control -i on $p >/dev/null 2>&1
 callgrind_control -d $p >/dev/null 2>&1
 sleep 2
 [ -n "${KEEP:-}" ] && cp "$out.1" "$KEEP"
-python3 - "$out.1" <<'PY'
-import re, subprocess, sys
+python3 - "$out.1" "$here/../lib" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[2])
+from callgrind_stages import requests, stages, summary
 f = sys.argv[1]
-txt = open(f).read()
-total = int(re.search(r'summary: (\d+)', txt).group(1))
-names = dict(re.findall(r'\((\d+)\) (.*)', txt))
-ids = {k for k, v in names.items() if v.startswith('stratus::services::dynamodb::Engine::BatchWriteItemAsync(')}
-lines = txt.split('\n')
-reqs = sum(int(lines[i + 1].split('=')[1].split()[0]) for i, l in enumerate(lines)
-           if re.match(r'cfn=\((\d+)\)', l) and re.match(r'cfn=\((\d+)\)', l).group(1) in ids
-           and lines[i + 1].startswith('calls='))
+total, txt = summary(f)
+reqs = requests(txt, 'stratus::services::dynamodb::Engine::BatchWriteItemAsync(')
 print(f'{reqs} BatchWriteItem requests: {total / reqs / 1000:.1f} k instructions per request, '
       f'{total / reqs / 25 / 1000:.2f} k per item (user space)')
-annotate = subprocess.run(['callgrind_annotate', '--inclusive=yes', '--threshold=100', f],
-                          capture_output=True, text=True).stdout
 wanted = [('store writer thread', r'SqliteStore::WriterLoop\(\)'),
           ('  apply (engine ApplyInTxn)', r'dynamodb::Engine::ApplyInTxn\('),
           ('    table record check (GetInTxn)', r'TableCatalog::GetInTxn\('),
@@ -64,10 +58,5 @@ wanted = [('store writer thread', r'SqliteStore::WriterLoop\(\)'),
           ('answers (RunAnswers, worker)', r'dynamodb::Engine::RunAnswers\('),
           ('malloc+free (all threads)', r'^ *(je_)?(malloc|free|_?_?libc_malloc|operator new)'),
           ]
-for label, pattern in wanted:
-    for line in annotate.split('\n'):
-        m = re.match(r'\s*([\d,]+) \(\s*[\d.]+%\)\s+\S*?:(.*)', line)
-        if m and re.search(pattern, m.group(2)):
-            print(f'  {label:<40} {int(m.group(1).replace(",", "")) / reqs / 1000:8.1f} k per request')
-            break
+stages(f, wanted, reqs, unit='k per request')
 PY

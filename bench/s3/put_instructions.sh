@@ -24,20 +24,14 @@ SIZE=$SIZE BUCKET=bench wrk -t2 -c16 -d"${SECS}s" -s "$here/put.lua" "http://127
 callgrind_control -d $p >/dev/null 2>&1
 sleep 2
 [ -n "${KEEP:-}" ] && cp "$out.1" "$KEEP"
-python3 - "$out.1" <<'PY'
-import re, subprocess, sys
+python3 - "$out.1" "$here/../lib" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[2])
+from callgrind_stages import requests, stages, summary
 f = sys.argv[1]
-txt = open(f).read()
-total = int(re.search(r'summary: (\d+)', txt).group(1))
-names = dict(re.findall(r'\((\d+)\) (.*)', txt))
-ids = {k for k, v in names.items() if v.startswith('stratus::services::s3::S3Store::PutObjectAsync(')}
-lines = txt.split('\n')
-puts = sum(int(lines[i + 1].split('=')[1].split()[0]) for i, l in enumerate(lines)
-           if re.match(r'cfn=\((\d+)\)', l) and re.match(r'cfn=\((\d+)\)', l).group(1) in ids
-           and lines[i + 1].startswith('calls='))
+total, txt = summary(f)
+puts = requests(txt, 'stratus::services::s3::S3Store::PutObjectAsync(')
 print(f'{puts} PUTs, {total / puts / 1000:.1f} k instructions per PUT (user space)')
-annotate = subprocess.run(['callgrind_annotate', '--inclusive=yes', '--threshold=100', f],
-                          capture_output=True, text=True).stdout
 wanted = [('store writer thread', r'SqliteStore::WriterLoop\(\)'),
           ('  object commit (ApplyCommit)', r'S3Store::ApplyCommit\('),
           ('    record encoding', r'ObjectRecord::Encode\[abi:cxx11\]\(\) const \['),
@@ -45,12 +39,6 @@ wanted = [('store writer thread', r'SqliteStore::WriterLoop\(\)'),
           ('    segment reference', r'SegmentStore::Reference\('),
           ('io threads', r'asio::detail::scheduler::run\('),
           ('  request handling (FrontDoor)', r'aws::FrontDoor::Handle\(stratus::HttpRequest, stratus::Responder\) \['),
-          ('    MD5 (ETag)', r's3::SimpleEtag'),
-          ('answers (worker)', r'AnswerQueue::Post.*_M_invoke')]
-for label, pattern in wanted:
-    for line in annotate.split('\n'):
-        m = re.match(r'\s*([\d,]+) \(\s*[\d.]+%\)\s+\S*?:(.*)', line)
-        if m and re.search(pattern, m.group(2)):
-            print(f'  {label:<34} {int(m.group(1).replace(",", "")) / puts / 1000:7.1f} k')
-            break
+          ('    MD5 (ETag)', r's3::SimpleEtag')]  # answers run on the writer thread (42631ca)
+stages(f, wanted, puts, unit='k')
 PY
