@@ -6,6 +6,11 @@
 #   (c) serverless-offline serving the same Node handler (if bench/apigateway/node_modules has it:
 #       `cd bench/apigateway && npm ci`)
 #   (d) nginx `return 200` (the loopback ceiling)
+#   (e) hop_ceiling.c: the gateway -> Lambda hop's floor, a server that does only the three
+#       loopback HTTP exchanges every Lambda emulator needs per proxied request (client, the
+#       runtime's GET .../next answer, its POST .../response and 202) with the same native
+#       bootstrap as (b) and one runtime process per connection, and none of the other work
+#       (the Lambda counterpart of (d))
 # Each target runs twice: at full load (-c CONNS) for peak req/s, and at a light load (-c 4,
 # well under half of peak for every target here) for the p99 a lightly loaded gateway adds.
 # Then each target is held at half of its own peak rate by bench/apigateway/fixed_rate.cc (an
@@ -22,6 +27,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 NGINX_PORT=38611
 STRATUS_PORT=38612
 OFFLINE_PORT=38613
+FLOOR_PORT=38615      # and FLOOR_PORT+1, +2 for its two Runtime API listeners
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)"; exit 1; }
 # The fixed-rate generator, built once (header-only Boost.Asio/Beast) into a cache directory.
 FIXED_RATE=${XDG_CACHE_HOME:-$HOME/.cache}/stratus-bench/fixed_rate
@@ -43,6 +49,7 @@ cleanup() {
   # (found by the port it listens on, below); the subshell that started it is not their leader.
   [ -n "${osid:-}" ] && kill -- "-$osid" 2>/dev/null || true
   [ -n "$opid" ] && kill "$opid" 2>/dev/null || true
+  [ -n "${fpid:-}" ] && kill "$fpid" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -51,6 +58,12 @@ start_nginx_ceiling "$work" "$NGINX_PORT"
 spid=$!
 until curl -sf -m 5 -o /dev/null "http://127.0.0.1:$STRATUS_PORT/_stratus/health"; do sleep 0.05; done
 cc -O2 -o "$work/bootstrap" "$HERE/proxy_echo.c"  # (b)'s native `provided` bootstrap
+cc -O2 -pthread -o "$work/hop_ceiling" "$HERE/hop_ceiling.c"
+# (e): two loops (one per core), one runtime process per benchmark connection like (b)'s
+# instances at full load. Its runtimes exit with it (PR_SET_PDEATHSIG).
+"$work/hop_ceiling" $FLOOR_PORT $((FLOOR_PORT + 1)) 2 "$CONNS" "$work/bootstrap" &
+fpid=$!
+until curl -sf -m 5 -o /dev/null "http://127.0.0.1:$FLOOR_PORT/echo"; do sleep 0.05; done
 urls=$(/usr/bin/python3 "$HERE/setup.py" "http://127.0.0.1:$STRATUS_PORT" "$work/bootstrap")
 url_of() { echo "$urls" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 
@@ -77,6 +90,8 @@ fi
 stack_ticks() {  # stratus | offline
   if [ "$1" = stratus ]; then
     tree_ticks "$spid"
+  elif [ "$1" = floor ]; then
+    tree_ticks "$fpid"
   else
     local total=0 p
     for p in $(ps -o pid= --sid "$osid"); do
@@ -89,7 +104,9 @@ run() {  # name url conns
   local name=$1 url=$2 conns=$3
   wrk -t1 -c"$conns" -d2s "$url" >/dev/null 2>&1 || true  # warm-up (instances, caches)
   local out rps p99 errors t0 t1 n cpu="" which="" s0=0 s1=0 stack=""
-  case "$name" in *stratus*) which=stratus;; *offline*) [ -n "$osid" ] && which=offline;; esac
+  case "$name" in
+    *stratus*) which=stratus;; *offline*) [ -n "$osid" ] && which=offline;; *floor*) which=floor;;
+  esac
   t0=$(awk '{print $14 + $15}' "/proc/$spid/stat")
   [ -n "$which" ] && s0=$(stack_ticks "$which")
   out=$(wrk -t1 -c"$conns" -d"${SECS}s" --latency "$url")
@@ -113,6 +130,7 @@ echo "wrk -t1 -d${SECS}s on $(nproc) cores ($(uname -r)), stratus $("$BIN" --ver
 nginx=$(run "(d) nginx return 200" "http://127.0.0.1:$NGINX_PORT/" "$CONNS")
 mock=$(run "(a) stratus REST API, MOCK" "$(url_of mock)" "$CONNS")
 provided=$(run "(b) stratus HTTP API -> Lambda provided echo" "$(url_of provided)" "$CONNS")
+floor=$(run "(e) hop floor (hop_ceiling.c), same bootstrap" "http://127.0.0.1:$FLOOR_PORT/echo" "$CONNS")
 node=$(run "(b') stratus HTTP API -> Lambda nodejs echo" "$(url_of node)" "$CONNS")
 offline=""
 if [ $have_offline = 1 ]; then
@@ -136,8 +154,11 @@ half "(a) stratus REST API, MOCK" "$(url_of mock)" "$mock"
 half "(b) stratus HTTP API -> Lambda provided echo" "$(url_of provided)" "$provided"
 half "(b') stratus HTTP API -> Lambda nodejs echo" "$(url_of node)" "$node"
 [ -n "$offline" ] && half "(c) serverless-offline, same Node handler" "http://127.0.0.1:$OFFLINE_PORT/echo" "$offline"
-printf 'MOCK / nginx = %.2f\n' "$(echo "$mock/$nginx" | bc -l)" >&2
+printf 'MOCK / nginx = %.2f   Lambda provided / hop floor = %.2f\n' "$(echo "$mock/$nginx" | bc -l)" \
+  "$(echo "$provided/$floor" | bc -l)" >&2
 if [ -n "$offline" ]; then
   printf 'Lambda nodejs / serverless-offline = %.2f   Lambda provided / serverless-offline = %.2f\n' \
     "$(echo "$node/$offline" | bc -l)" "$(echo "$provided/$offline" | bc -l)" >&2
+  printf 'hop floor / serverless-offline = %.2f (a server doing nothing but the hop: three exchanges)\n' \
+    "$(echo "$floor/$offline" | bc -l)" >&2
 fi

@@ -20,14 +20,20 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT
 
-"$build/stratus" serve --port 4610 --data-dir "$tmp/stratus" --log-level warn 2>"$tmp/stratus.log" &
+# Three free ports picked by the kernel (fixed ones collided with concurrent runs).
+read -r p_sync p_s3rver p_nofsync < <(/usr/bin/python3 -c '
+import socket
+socks = [socket.socket() for _ in range(3)]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in socks])')
+"$build/stratus" serve --port "$p_sync" --data-dir "$tmp/stratus" --log-level warn 2>"$tmp/stratus.log" &
 pids+=($!)
 # The same without fsync (acknowledged writes survive kill -9, not power loss): s3rver's terms.
-"$build/stratus" serve --port 4612 --data-dir "$tmp/nofsync" --fsync false --log-level warn 2>"$tmp/nofsync.log" &
+"$build/stratus" serve --port "$p_nofsync" --data-dir "$tmp/nofsync" --fsync false --log-level warn 2>"$tmp/nofsync.log" &
 pids+=($!)
-node "$here/node_modules/s3rver/bin/s3rver.js" --directory "$tmp/s3rver" --port 4611 --silent >/dev/null 2>&1 &
+node "$here/node_modules/s3rver/bin/s3rver.js" --directory "$tmp/s3rver" --port "$p_s3rver" --silent >/dev/null 2>&1 &
 pids+=($!)
-for port in 4610 4611 4612; do
+for port in "$p_sync" "$p_s3rver" "$p_nofsync"; do
   for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 done
 
@@ -52,7 +58,7 @@ print(f"{sys.argv[1]:<8} {label:<10} {sys.argv[3]:<4} {rps:12.1f} {avg:>10} {p50
       + ("" if errors == "?" else f"  ({errors} errors)"))
 PY
 }
-for server in stratus:4610 nofsync:4612 s3rver:4611; do
+for server in "stratus:$p_sync" "nofsync:$p_nofsync" "s3rver:$p_s3rver"; do
   name=${server%%:*}; url="http://127.0.0.1:${server##*:}"
   "$here/s3tool.py" "$url" mb bench
   for size in 4096 1048576 8388608 104857600; do
