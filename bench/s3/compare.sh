@@ -4,7 +4,9 @@
 # before its 200), stratus --fsync false ("nofsync"), and s3rver (npm, the S3 emulator on node;
 # it never fsyncs). The disk's own ceiling is `cp` of the same bytes plus a sync. PUTs of 8 MiB
 # and more overwrite one key per wrk thread (put.lua: a prebuilt request, so the generator does
-# not copy the body per request); single-stream large PUTs are timed by large_put.sh.
+# not copy the body per request); single-stream large PUTs are timed by large_put.sh. The last
+# PUT row, "floor", is put_floor.c: a durable 4 KiB PUT with nothing but MD5, a log append and a
+# group fdatasync: the least work a durable PUT needs, on this machine with this client.
 # usage: bench/s3/compare.sh [BUILD_DIR] [SECONDS_PER_RUN] [LIST_KEYS]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -73,6 +75,17 @@ for server in "stratus:$p_sync" "nofsync:$p_nofsync" "s3rver:$p_s3rver"; do
   read -r keys secs_list < <("$here/s3tool.py" "$url" list listing)
   echo "$name  list $keys keys (1000 per page): ${secs_list}s   (writing them took ${fill}s)"
 done
+# The durable small PUT's floor (put_floor.c): MD5, one log append and one fdatasync per batch,
+# nothing else; the 4 KiB PUT row's counterpart of `cp + sync` for large objects.
+cc -O2 -o "$tmp/put_floor" "$here/put_floor.c" -lcrypto
+read -r p_floor < <(/usr/bin/python3 -c '
+import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$tmp/floor"
+"$tmp/put_floor" "$p_floor" "$tmp/floor" &
+pids+=($!)
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$p_floor/" && break; sleep 0.1; done
+run floor "http://127.0.0.1:$p_floor" 4096 put
 # The disk's ceiling: copying the same bytes with cp, then sync.
 head -c 104857600 /dev/urandom > "$tmp/src.bin"
 sync
