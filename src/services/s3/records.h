@@ -58,9 +58,14 @@ struct ObjectRecord {
   bool HasData() const { return !data_id.empty() || !part_blobs.empty(); }
   Json ToJson() const;
   // The stored form: a tab-separated line of the fields listings need (see ListingView), then
-  // the JSON. Listings read the line only, so a page of 1000 keys parses no JSON.
+  // the compact form of the rest (records.cc), or for a record with a field that a
+  // tab-separated line cannot hold, the JSON form. Listings read the line only, so a page of
+  // 1000 keys parses no JSON. Throws (like Json::dump) on a string that is not valid UTF-8.
   std::string Encode() const;
-  // Reads the stored form (or bare JSON).
+  // The older stored form: the listing line, then ToJson()'s text (what records written before
+  // the compact form hold; still read).
+  std::string EncodeJsonForm() const;
+  // Reads any stored form (or bare JSON).
   static Result<ObjectRecord> FromJson(std::string_view text);
 };
 
