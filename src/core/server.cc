@@ -33,28 +33,61 @@ constexpr size_t kMaxSendfileBytes = 1u << 30;
 // handed to the BodySink as it arrives.
 constexpr size_t kStreamReadBytes = 1024 * 1024;
 
-// The state of one connection that Stop() needs to see. A connection lives on one io thread:
-// `idle` is written and read only there.
+using Clock = std::chrono::steady_clock;
+
+// One connection. It lives on one io thread: everything here is read and written only there
+// (Stop posts its close to that thread).
 struct Conn {
-  explicit Conn(tcp::socket socket) : stream(std::move(socket)) {}
-  beast::tcp_stream stream;
+  explicit Conn(tcp::socket s) : socket(std::move(s)), timer(socket.get_executor()) {}
+  tcp::socket socket;
   bool idle = true;
+  // When the read or write in progress must be done; max() while the handler works. A single
+  // timer watches it lazily (Impl::ArmTimer): an operation only writes `deadline`, where Beast's
+  // tcp_stream armed and cancelled a timer for every read and write.
+  Clock::time_point deadline = Clock::time_point::max();
+  asio::steady_timer timer;
+  bool timer_armed = false;
 };
 
-HttpRequest HeadOnly(const http::request_parser<http::string_body>& parser) {
-  HttpRequest req;
-  const auto& msg = parser.get();
-  req.method = std::string(msg.method_string());
-  req.target = std::string(msg.target());
-  size_t q = req.target.find('?');
-  req.path = q == std::string::npos ? req.target : req.target.substr(0, q);
-  req.query = q == std::string::npos ? "" : req.target.substr(q + 1);
-  req.version = static_cast<int>(msg.version());
-  for (const auto& field : msg) {
-    req.headers.Add(std::string(field.name_string()), std::string(field.value()));
+// Parses one request's head, and a chunked body, straight into an HttpRequest: Beast's
+// basic_parser does the HTTP/1.1 grammar and the limits (header size, body size, Connection,
+// Content-Length, Transfer-Encoding), and no Beast message or field list is built in between.
+class RequestParser final : public http::basic_parser<true> {
+ public:
+  explicit RequestParser(HttpRequest& request) : request_(request) {}
+
+ private:
+  void on_request_impl(http::verb, beast::string_view method, beast::string_view target,
+                       int version, beast::error_code&) override {
+    request_.method.assign(method.data(), method.size());
+    request_.target.assign(target.data(), target.size());
+    std::string_view t = request_.target;
+    size_t q = t.find('?');
+    request_.path.assign(t.substr(0, q));
+    if (q != std::string_view::npos) request_.query.assign(t.substr(q + 1));
+    request_.version = version;
   }
-  return req;
-}
+  void on_response_impl(int, beast::string_view, int, beast::error_code&) override {}
+  void on_field_impl(http::field, beast::string_view name, beast::string_view value,
+                     beast::error_code&) override {
+    request_.headers.Add(std::string(name.data(), name.size()),
+                         std::string(value.data(), value.size()));
+  }
+  void on_header_impl(beast::error_code&) override {}
+  void on_body_init_impl(const boost::optional<uint64_t>&, beast::error_code&) override {}
+  size_t on_body_impl(beast::string_view body, beast::error_code&) override {
+    request_.body.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_chunk_header_impl(uint64_t, beast::string_view, beast::error_code&) override {}
+  size_t on_chunk_body_impl(uint64_t, beast::string_view body, beast::error_code&) override {
+    request_.body.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_finish_impl(beast::error_code&) override {}
+
+  HttpRequest& request_;
+};
 
 void ApplyHeaders(const HttpResponse& response, http::fields& fields) {
   for (const auto& [name, value] : response.headers) {
@@ -265,11 +298,11 @@ class HttpServer::Impl {
       extra_.clear();
       for (auto& weak : conns_) {
         if (auto conn = weak.lock()) {
-          asio::post(conn->stream.get_executor(), [conn] {
+          asio::post(conn->socket.get_executor(), [conn] {
             if (conn->idle) {
               beast::error_code ignored;
-              conn->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-              conn->stream.close();
+              conn->socket.shutdown(tcp::socket::shutdown_both, ignored);
+              conn->socket.close(ignored);
             }
           });
         }
@@ -321,7 +354,7 @@ class HttpServer::Impl {
         conns_.push_back(conn);
       }
       open_.fetch_add(1);
-      asio::co_spawn(conn->stream.get_executor(), Session(conn, tag), [this](std::exception_ptr e) {
+      asio::co_spawn(conn->socket.get_executor(), Session(conn, tag), [this](std::exception_ptr e) {
         open_.fetch_sub(1);
         if (e) {
           try {
@@ -332,6 +365,39 @@ class HttpServer::Impl {
         }
       });
     }
+  }
+
+  // The connection's operations from now on must finish within `ms`; an operation that is still
+  // waiting then is cancelled (it fails with operation_aborted and the session closes).
+  void SetDeadline(const std::shared_ptr<Conn>& conn, int64_t ms) {
+    Clock::time_point now = Clock::now();
+    conn->deadline = now + std::chrono::milliseconds(ms);
+    if (!conn->timer_armed) ArmTimer(conn, now);
+  }
+
+  // No deadline while the handler works on the request.
+  static void ClearDeadline(Conn& conn) { conn.deadline = Clock::time_point::max(); }
+
+  // Arms the connection's timer for its deadline, or for the shortest timeout from now if that
+  // is sooner: no deadline set later can be earlier than that, so the timer is never moved
+  // forward. When it fires before the deadline it re-arms; while no deadline is set it stays
+  // unarmed until SetDeadline.
+  void ArmTimer(const std::shared_ptr<Conn>& conn, Clock::time_point now) {
+    conn->timer_armed = true;
+    conn->timer.expires_at(std::min(conn->deadline, now + min_timeout_));
+    conn->timer.async_wait([this, weak = std::weak_ptr<Conn>(conn)](beast::error_code ec) {
+      std::shared_ptr<Conn> conn = weak.lock();
+      if (!conn) return;  // the connection is gone (its timer was cancelled with it)
+      conn->timer_armed = false;
+      if (ec || conn->deadline == Clock::time_point::max()) return;
+      Clock::time_point now = Clock::now();
+      if (conn->deadline <= now) {
+        beast::error_code ignored;
+        conn->socket.cancel(ignored);
+        return;
+      }
+      ArmTimer(conn, now);
+    });
   }
 
   // A request waiting for its handler's answer. Owned by the session coroutine (and briefly by
@@ -384,12 +450,12 @@ class HttpServer::Impl {
     co_return std::move(*pending->response);
   }
 
-  asio::awaitable<bool> Write(beast::tcp_stream& stream, HttpResponse& response, bool head,
+  asio::awaitable<bool> Write(std::shared_ptr<Conn> conn, HttpResponse& response, bool head,
                               bool keep_alive, int version) {
     auto token = asio::as_tuple(asio::use_awaitable);
-    stream.expires_after(std::chrono::milliseconds(options_.read_timeout_ms));
+    SetDeadline(conn, options_.read_timeout_ms);
     if (response.file) {
-      co_return co_await WriteFile(stream, response, head, keep_alive, version);
+      co_return co_await WriteFile(conn, response, head, keep_alive, version);
     }
     std::string head_bytes = ResponseHead(response, head, keep_alive, version);
     bool send_body = !head && !(response.status == 204 || response.status == 304 ||
@@ -397,14 +463,14 @@ class HttpServer::Impl {
     std::array<asio::const_buffer, 2> buffers = {
         asio::buffer(head_bytes),
         send_body ? asio::buffer(response.body) : asio::const_buffer()};
-    auto [ec, n] = co_await asio::async_write(stream, buffers, token);
+    auto [ec, n] = co_await asio::async_write(conn->socket, buffers, token);
     co_return !ec;
   }
 
   // Sends a FileBody: every region in order, each with sendfile(2) from the page cache to the
   // socket (no copy through user space). A file that cannot be opened answers 500 before any
   // byte is sent; one that turns out shorter than its region closes the connection.
-  asio::awaitable<bool> WriteFile(beast::tcp_stream& stream, HttpResponse& response, bool head,
+  asio::awaitable<bool> WriteFile(std::shared_ptr<Conn> conn, HttpResponse& response, bool head,
                                   bool keep_alive, int version) {
     auto token = asio::as_tuple(asio::use_awaitable);
     const FileBody& file = *response.file;
@@ -428,7 +494,7 @@ class HttpServer::Impl {
           spdlog::error("cannot open response body file {}: {}", r.path, std::strerror(errno));
           HttpResponse err =
               JsonErrorResponse(500, "InternalFailure", "response body unavailable", "");
-          co_return co_await Write(stream, err, head, false, version);
+          co_return co_await Write(conn, err, head, false, version);
         }
       }
       open_files.fds.push_back(fd);
@@ -442,15 +508,13 @@ class HttpServer::Impl {
     res.keep_alive(keep_alive);
     res.content_length(total);
     http::response_serializer<http::empty_body> sr{res};
-    auto [hec, hn] = co_await http::async_write_header(stream, sr, token);
+    tcp::socket& socket = conn->socket;
+    auto [hec, hn] = co_await http::async_write_header(socket, sr, token);
     if (hec) co_return false;
     if (head || total == 0) co_return true;
-    tcp::socket& socket = stream.socket();
     beast::error_code nb_ec;
     socket.native_non_blocking(true, nb_ec);
     if (nb_ec) co_return false;
-    // A client that stops reading for read_timeout_ms is dropped, as Beast's stream would.
-    asio::steady_timer deadline(socket.get_executor());
     for (size_t i = 0; i < regions.size(); ++i) {
       off_t offset = static_cast<off_t>(regions[i].offset);
       uint64_t left = regions[i].length;
@@ -463,15 +527,9 @@ class HttpServer::Impl {
         }
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-          deadline.expires_after(std::chrono::milliseconds(options_.read_timeout_ms));
-          deadline.async_wait([&socket](beast::error_code ec) {
-            if (!ec) {
-              beast::error_code ignored;
-              socket.cancel(ignored);
-            }
-          });
+          // A client that stops reading for read_timeout_ms is dropped.
+          SetDeadline(conn, options_.read_timeout_ms);
           auto [wec] = co_await socket.async_wait(tcp::socket::wait_write, token);
-          deadline.cancel();
           if (wec) co_return false;
           continue;
         }
@@ -484,18 +542,18 @@ class HttpServer::Impl {
     co_return true;
   }
 
-  asio::awaitable<void> Reject(beast::tcp_stream& stream, const HttpRequest& head, int status,
+  asio::awaitable<void> Reject(std::shared_ptr<Conn> conn, const HttpRequest& head, int status,
                                std::string_view code, std::string_view message) {
     spdlog::info("rejected {} {}: {} {}", head.method, head.target, status, message);
     HttpResponse response = reject_.FormatReject(head, status, code, message);
     response.close = true;
-    co_await Write(stream, response, false, false, 11);
+    co_await Write(std::move(conn), response, false, false, 11);
   }
 
   // Reads a body of exactly `length` bytes that follows the headers, first from what `buffer`
   // already holds (leaving any pipelined bytes after it there), then straight from the socket in
-  // large reads: into `sink` piece by piece when given, else into `body`. One timer bounds the
-  // whole body by read_timeout_ms (Beast's tcp_stream would re-arm its timer on every read).
+  // large reads: into `sink` piece by piece when given, else into `body`. One deadline bounds the
+  // whole body by read_timeout_ms.
   // False when the body did not arrive whole.
   asio::awaitable<bool> ReadSizedBody(std::shared_ptr<Conn> conn, beast::flat_buffer& buffer,
                                       uint64_t length, BodySink* sink, std::string& body) {
@@ -516,18 +574,8 @@ class HttpServer::Impl {
       }
     }
     if (got == length) co_return true;
-    tcp::socket& socket = conn->stream.socket();
-    asio::steady_timer deadline(socket.get_executor());
-    deadline.expires_after(std::chrono::milliseconds(options_.read_timeout_ms));
-    // Set once the body is read, so a deadline whose handler was already queued cannot cancel
-    // the connection's later operations.
-    auto finished = std::make_shared<bool>(false);
-    deadline.async_wait([conn, finished](beast::error_code ec) {
-      if (!ec && !*finished) {
-        beast::error_code ignored;
-        conn->stream.socket().cancel(ignored);
-      }
-    });
+    tcp::socket& socket = conn->socket;
+    SetDeadline(conn, options_.read_timeout_ms);
     bool whole = true;
     if (sink == nullptr) {
       auto [ec, n] = co_await asio::async_read(
@@ -547,48 +595,44 @@ class HttpServer::Impl {
         got += n;
       }
     }
-    *finished = true;
-    deadline.cancel();
     co_return whole;
   }
 
   asio::awaitable<void> Session(std::shared_ptr<Conn> conn, uint64_t tag) {
     auto token = asio::as_tuple(asio::use_awaitable);
-    beast::tcp_stream& stream = conn->stream;
+    tcp::socket& socket = conn->socket;
     beast::flat_buffer buffer;
     std::string remote;
     {
       beast::error_code ec;
-      auto ep = stream.socket().remote_endpoint(ec);
+      auto ep = socket.remote_endpoint(ec);
       if (!ec) remote = ep.address().to_string();
     }
     while (true) {
       conn->idle = true;
       if (stopping_.load()) break;
-      http::request_parser<http::string_body> parser;
+      HttpRequest request;
+      RequestParser parser(request);
       parser.header_limit(static_cast<uint32_t>(options_.max_header_bytes));
       // Content-Length is checked below, once it is known whether the body is streamed; a
       // chunked body's limit is set before it is read.
       parser.body_limit(boost::none);
-      stream.expires_after(std::chrono::milliseconds(
-          buffer.size() > 0 ? options_.read_timeout_ms : options_.idle_timeout_ms));
-      auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, token);
+      SetDeadline(conn, buffer.size() > 0 ? options_.read_timeout_ms : options_.idle_timeout_ms);
+      auto [ec, n] = co_await http::async_read_header(socket, buffer, parser, token);
       conn->idle = false;
       if (ec) {
         if (ec == http::error::header_limit) {
-          co_await Reject(stream, HeadOnly(parser), 431, "RequestHeaderSectionTooLarge",
+          co_await Reject(conn, request, 431, "RequestHeaderSectionTooLarge",
                           "Your request header section exceeds the maximum allowed size.");
         } else if (ec != http::error::end_of_stream && ec != asio::error::eof &&
-                   ec != beast::error::timeout && ec != asio::error::operation_aborted &&
-                   ec != asio::error::connection_reset && ec != asio::error::bad_descriptor &&
-                   ec != http::error::partial_message) {
+                   ec != asio::error::operation_aborted && ec != asio::error::connection_reset &&
+                   ec != asio::error::bad_descriptor && ec != http::error::partial_message) {
           HttpRequest empty;
-          co_await Reject(stream, empty, 400, "BadRequest",
+          co_await Reject(conn, empty, 400, "BadRequest",
                           "The request could not be parsed as HTTP/1.1: " + ec.message());
         }
         break;
       }
-      HttpRequest request = HeadOnly(parser);
       std::optional<uint64_t> length;
       if (auto declared = parser.content_length(); declared && !parser.chunked()) {
         length = *declared;
@@ -597,15 +641,15 @@ class HttpServer::Impl {
       if (length && *length > 0) sink = handler_.OpenBodySink(request);
       uint64_t limit = sink ? options_.max_streamed_body_bytes : options_.max_body_bytes;
       if (length && *length > limit) {
-        co_await Reject(stream, request, 413, "RequestEntityTooLarge",
+        co_await Reject(conn, request, 413, "RequestEntityTooLarge",
                         "Request body of " + std::to_string(*length) +
                             " bytes exceeds the maximum allowed size of " +
                             std::to_string(limit) + " bytes.");
         break;
       }
-      if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
-        http::response<http::empty_body> cont{http::status::continue_, 11};
-        auto [cec, cn] = co_await http::async_write(stream, cont, token);
+      if (IEquals(request.headers.GetOr("expect"), "100-continue")) {
+        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        auto [cec, cn] = co_await asio::async_write(socket, asio::buffer(kContinue), token);
         if (cec) break;
       }
       if (length) {
@@ -617,42 +661,41 @@ class HttpServer::Impl {
         request.streamed_body = std::move(sink);
       } else if (!parser.is_done()) {
         parser.body_limit(options_.max_body_bytes);
-        stream.expires_after(std::chrono::milliseconds(options_.read_timeout_ms));
-        auto [bec, bn] = co_await http::async_read(stream, buffer, parser, token);
+        SetDeadline(conn, options_.read_timeout_ms);
+        auto [bec, bn] = co_await http::async_read(socket, buffer, parser, token);
         if (bec == http::error::body_limit) {
-          co_await Reject(stream, request, 413, "RequestEntityTooLarge",
+          co_await Reject(conn, request, 413, "RequestEntityTooLarge",
                           "Request body exceeds the maximum allowed size of " +
                               std::to_string(options_.max_body_bytes) + " bytes.");
           break;
         }
         if (bec) {
           if (bec != asio::error::eof && bec != http::error::end_of_stream &&
-              bec != http::error::partial_message && bec != beast::error::timeout &&
+              bec != http::error::partial_message && bec != asio::error::operation_aborted &&
               bec != asio::error::connection_reset) {
-            co_await Reject(stream, request, 400, "BadRequest",
+            co_await Reject(conn, request, 400, "BadRequest",
                             "The request body could not be read: " + bec.message());
           } else {
             spdlog::debug("client went away mid-request: {}", bec.message());
           }
           break;
         }
-        request.body = std::move(parser.get().body());
       }
-      bool keep_alive = parser.get().keep_alive();
+      bool keep_alive = parser.keep_alive();
       int version = request.version;
       request.remote_address = remote;
       request.local_port = port_;
       request.listener_tag = tag;
       bool head = request.method == "HEAD";
-      stream.expires_never();
+      ClearDeadline(*conn);
       HttpResponse response = co_await Dispatch(std::move(request));
       keep_alive = keep_alive && !response.close && !stopping_.load();
-      if (!co_await Write(stream, response, head, keep_alive, version)) break;
+      if (!co_await Write(conn, response, head, keep_alive, version)) break;
       if (!keep_alive) break;
     }
     beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream.close();
+    socket.shutdown(tcp::socket::shutdown_send, ignored);
+    socket.close(ignored);
   }
 
   // Whether the io_contexts still exist; shared with every Responder.
@@ -680,6 +723,9 @@ class HttpServer::Impl {
   asio::steady_timer drain_timer_;  // used only on the io_context after Stop
   std::chrono::steady_clock::time_point drain_deadline_;
   uint16_t port_ = 0;
+  // The shortest of the idle and read timeouts: how far ahead a connection's timer is armed.
+  const Clock::duration min_timeout_ = std::chrono::milliseconds(
+      std::max<int64_t>(1, std::min(options_.idle_timeout_ms, options_.read_timeout_ms)));
   std::atomic<bool> stopping_{false};
   std::atomic<size_t> open_{0};
   std::mutex mu_;  // guards conns_ and extra_
