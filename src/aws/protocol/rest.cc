@@ -46,20 +46,30 @@ Route ParseRoute(const Operation& op) {
     }
   }
   if (op.input != nullptr) {
-    for (const Member& m : op.input->members) {
+    for (size_t i = 0; i < op.input->members.size(); ++i) {
+      const Member& m = op.input->members[i];
+      if (m.location == Location::kHeader) r.header_members.emplace_back(ToLower(m.WireName()), i);
+      if (m.location == Location::kQuery || m.location == Location::kHeaders) r.other_members.push_back(i);
       if (!op.input->IsRequired(m.name)) continue;
       if (m.location == Location::kQuery && m.shape->type != ShapeType::kMap) r.required_query.push_back(m.WireName());
       if (m.location == Location::kHeader) r.required_headers.push_back(m.WireName());
     }
+    // By name, and by member index among equal names.
+    std::sort(r.header_members.begin(), r.header_members.end());
   }
   for (const std::string& seg : SplitPath(path)) {
     if (seg.size() >= 2 && seg.front() == '{' && seg.back() == '}') {
       std::string name = seg.substr(1, seg.size() - 2);
       bool greedy = !name.empty() && name.back() == '+';
       if (greedy) name.pop_back();
-      r.segments.push_back({greedy ? Route::Kind::kGreedy : Route::Kind::kLabel, std::move(name)});
+      Route::Segment label{greedy ? Route::Kind::kGreedy : Route::Kind::kLabel, std::move(name), {}};
+      for (size_t i = 0; op.input != nullptr && i < op.input->members.size(); ++i) {
+        const Member& m = op.input->members[i];
+        if (m.location == Location::kUri && m.WireName() == label.text) label.members.push_back(i);
+      }
+      r.segments.push_back(std::move(label));
     } else {
-      r.segments.push_back({Route::Kind::kLiteral, seg});
+      r.segments.push_back({Route::Kind::kLiteral, seg, {}});
     }
   }
   return r;
@@ -208,6 +218,26 @@ Status DecodeQueryMember(const Shape& input, const Member& m, const Route& route
   return Status::Ok();
 }
 
+// A member bound to one header, from its values joined with ','.
+Status DecodeHeaderMember(const Member& m, std::string_view joined, Json& out) {
+  if (m.shape->type == ShapeType::kList) {
+    const Member& item = *m.shape->list_member;
+    bool dates = item.shape->type == ShapeType::kTimestamp &&
+                 TimestampFormatOf(item, TsFormat::kHttpDate) == TsFormat::kHttpDate;
+    Json list = Json::array();
+    for (const std::string& piece : SplitHeaderList(joined, dates)) {
+      STRATUS_ASSIGN_OR_RETURN(Json v, ScalarOrError(item, piece, TsFormat::kHttpDate, m.WireName()));
+      list.push_back(std::move(v));
+    }
+    out[m.name] = std::move(list);
+    return Status::Ok();
+  }
+  std::string_view text = m.shape->type == ShapeType::kString ? joined : Trim(joined);
+  STRATUS_ASSIGN_OR_RETURN(Json v, ScalarOrError(m, text, TsFormat::kHttpDate, m.WireName()));
+  out[m.name] = std::move(v);
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::vector<std::string> SplitPath(std::string_view raw_path) {
@@ -275,52 +305,65 @@ Status DecodeBindings(const Shape& input, const Route& route, const std::vector<
     } else if (i < segments.size()) {
       value = segments[i++];
     }
-    for (const Member& m : input.members) {
-      if (m.location == Location::kUri && m.WireName() == s.text) {
-        STRATUS_ASSIGN_OR_RETURN(Json v, ScalarOrError(m, value, TsFormat::kIso8601, s.text));
-        out[m.name] = std::move(v);
-      }
+    for (size_t index : s.members) {
+      const Member& m = input.members[index];
+      STRATUS_ASSIGN_OR_RETURN(Json v, ScalarOrError(m, value, TsFormat::kIso8601, s.text));
+      out[m.name] = std::move(v);
     }
   }
-  for (const Member& m : input.members) {
-    switch (m.location) {
-      case Location::kQuery:
-        STRATUS_RETURN_IF_ERROR(DecodeQueryMember(input, m, route, query, out));
-        break;
-      case Location::kHeader: {
-        auto values = headers.GetAll(m.WireName());
-        if (values.empty()) break;
-        std::string joined(values[0]);
-        for (size_t k = 1; k < values.size(); ++k) joined.append(",").append(values[k]);
-        if (m.shape->type == ShapeType::kList) {
-          const Member& item = *m.shape->list_member;
-          bool dates = item.shape->type == ShapeType::kTimestamp &&
-                       TimestampFormatOf(item, TsFormat::kHttpDate) == TsFormat::kHttpDate;
-          Json list = Json::array();
-          for (const std::string& piece : SplitHeaderList(joined, dates)) {
-            STRATUS_ASSIGN_OR_RETURN(Json v, ScalarOrError(item, piece, TsFormat::kHttpDate, m.WireName()));
-            list.push_back(std::move(v));
-          }
-          out[m.name] = std::move(list);
-        } else {
-          std::string_view text = m.shape->type == ShapeType::kString ? std::string_view(joined) : Trim(joined);
-          STRATUS_ASSIGN_OR_RETURN(Json v, ScalarOrError(m, text, TsFormat::kHttpDate, m.WireName()));
-          out[m.name] = std::move(v);
-        }
-        break;
-      }
-      case Location::kHeaders: {
-        const std::string& prefix = m.location_name;
-        Json map = Json::object();
-        for (const auto& [name, value] : headers) {
-          if (name.size() < prefix.size() || !IEquals(std::string_view(name).substr(0, prefix.size()), prefix)) continue;
-          map[name.substr(prefix.size())] = value;
-        }
-        if (!map.empty()) out[m.name] = std::move(map);
-        break;
-      }
-      default: break;
+  // Header members: the request's headers are read once against the route's index of the
+  // members' header names; a member's values (several headers of its name) are joined in arrival
+  // order. Then every bound member is decoded in member order, so that `out` lists them as a
+  // walk of the members would.
+  struct Hit {
+    size_t member;
+    size_t header;
+  };
+  std::vector<Hit> hits;
+  const std::vector<Headers::Entry>& entries = headers.entries();
+  std::string lower;
+  for (size_t h = 0; h < entries.size(); ++h) {
+    lower.assign(entries[h].first);
+    for (char& c : lower) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
     }
+    auto it = std::lower_bound(route.header_members.begin(), route.header_members.end(), lower,
+                               [](const auto& e, const std::string& key) { return e.first < key; });
+    for (; it != route.header_members.end() && it->first == lower; ++it) hits.push_back({it->second, h});
+  }
+  std::stable_sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) { return a.member < b.member; });
+  size_t hi = 0;
+  size_t oi = 0;
+  const std::vector<size_t>& others = route.other_members;
+  while (hi < hits.size() || oi < others.size()) {
+    if (oi < others.size() && (hi == hits.size() || others[oi] < hits[hi].member)) {
+      const Member& m = input.members[others[oi++]];
+      if (m.location == Location::kQuery) {
+        STRATUS_RETURN_IF_ERROR(DecodeQueryMember(input, m, route, query, out));
+        continue;
+      }
+      const std::string& prefix = m.location_name;
+      Json map = Json::object();
+      for (const auto& [name, value] : headers) {
+        if (name.size() < prefix.size() || !IEquals(std::string_view(name).substr(0, prefix.size()), prefix)) continue;
+        map[name.substr(prefix.size())] = value;
+      }
+      if (!map.empty()) out[m.name] = std::move(map);
+      continue;
+    }
+    const Member& m = input.members[hits[hi].member];
+    std::string_view text = entries[hits[hi].header].second;
+    std::string joined;
+    size_t next = hi + 1;
+    if (next < hits.size() && hits[next].member == hits[hi].member) {
+      joined.assign(text);
+      for (; next < hits.size() && hits[next].member == hits[hi].member; ++next) {
+        joined.append(",").append(entries[hits[next].header].second);
+      }
+      text = joined;
+    }
+    hi = next;
+    STRATUS_RETURN_IF_ERROR(DecodeHeaderMember(m, text, out));
   }
   return Status::Ok();
 }

@@ -18,6 +18,7 @@ struct Route {
   struct Segment {
     Kind kind;
     std::string text;  // literal text (decoded), or the label name
+    std::vector<size_t> members;  // labels: the input members bound to it, by member index
   };
   struct QueryLiteral {
     std::string key;
@@ -33,6 +34,12 @@ struct Route {
   // PutObject (uploadId, partNumber) and CopyObject by them (x-amz-copy-source).
   std::vector<std::string> required_query;
   std::vector<std::string> required_headers;
+  // The input's members bound to one header each, by lower-case header name (a name bound by
+  // several members lists each), in member order; DecodeBindings reads a request's headers once
+  // against it instead of looking every member's header up in them.
+  std::vector<std::pair<std::string, size_t>> header_members;  // (lower-case name, member index)
+  // The input's query and prefix-header (kHeaders) members, by member index.
+  std::vector<size_t> other_members;
 };
 
 using QueryParams = std::vector<std::pair<std::string, std::string>>;
@@ -59,7 +66,8 @@ class RouteTable {
 std::vector<std::string> SplitPath(std::string_view raw_path);
 
 // Reads the members of `input` bound to uri labels, the query string, headers and prefix
-// headers into `out` (canonical JSON). Errors use `error_code` (SerializationException for
+// headers into `out` (canonical JSON), in member order. `input` must be the input shape of
+// `route`'s operation. Errors use `error_code` (SerializationException for
 // rest-json, InvalidArgument for S3-style rest-xml).
 // `trailing_slash`: the raw path ended in '/', which a greedy label keeps (S3's "dir/" keys).
 Status DecodeBindings(const Shape& input, const Route& route, const std::vector<std::string>& segments,
