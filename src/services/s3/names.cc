@@ -66,6 +66,13 @@ HostStyle ParseHost(std::string_view host) {
   // Strip the port (an IPv6 literal never names a bucket).
   if (host.empty() || host.front() == '[') return out;
   host = host.substr(0, host.find(':'));
+  // Most requests name no bucket in the host (path style, "localhost:4566"): without a ".s3"
+  // label, in any case, there is nothing to lower-case.
+  bool s3_label = false;
+  for (size_t i = 0; i + 2 < host.size() && !s3_label; ++i) {
+    s3_label = host[i] == '.' && (host[i + 1] == 's' || host[i + 1] == 'S') && host[i + 2] == '3';
+  }
+  if (!s3_label) return out;
   std::string lower = ToLower(host);
   std::string_view h = lower;
   // The first ".s3" label that follows a bucket: ".s3." / ".s3-<region>." / ".s3-website...".

@@ -1,7 +1,6 @@
 // PutObject: the blocking form (bodies streamed to disk or written as blobs) and the
 // asynchronous one for small bodies (committed through the store's group commit, no thread
 // parked while the fsync runs).
-#include <fmt/format.h>
 
 #include "core/crypto.h"
 #include "core/strings.h"
@@ -22,9 +21,18 @@ S3Store::S3Store(store::Store& store, store::BlobStore& blobs)
 std::string S3Store::NewDataId(int64_t now_ms) {
   // 12 hex digits of milliseconds, 8 of the process prefix, 12 of the counter: 32 characters,
   // increasing within a process (but for PUTs racing within one millisecond).
+  // Written by hand: fmt's formatting cost ~1 600 instructions per small PUT.
   uint64_t n = data_seq_.fetch_add(1, std::memory_order_relaxed);
-  return fmt::format("{:012x}{}{:012x}", static_cast<uint64_t>(now_ms) & 0xffffffffffffull,
-                     data_id_prefix_, n & 0xffffffffffffull);
+  constexpr int kDigits = 12;
+  constexpr char kHex[] = "0123456789abcdef";
+  std::string id(kDigits + data_id_prefix_.size() + kDigits, '0');
+  auto put_hex = [&](uint64_t v, size_t end) {
+    for (int i = 0; i < kDigits; ++i, v >>= 4) id[end - 1 - i] = kHex[v & 0xf];
+  };
+  put_hex(static_cast<uint64_t>(now_ms), kDigits);
+  id.replace(kDigits, data_id_prefix_.size(), data_id_prefix_);
+  put_hex(n, id.size());
+  return id;
 }
 
 // Everything PutObject decides before its commit.
@@ -41,9 +49,11 @@ namespace {
 }  // namespace
 
 aws::OperationOutput S3Store::PutAnswer(const ObjectRecord& done) {
+  // Member by member: an initializer list builds and copies every value twice.
   aws::OperationOutput out;
-  out.body = Json{{"ETag", QuoteEtag(done.etag)}, {"ServerSideEncryption", "AES256"}};
-  if (done.version_id != "null") out.body["VersionId"] = done.version_id;
+  out.body.emplace("ETag", QuoteEtag(done.etag));
+  out.body.emplace("ServerSideEncryption", "AES256");
+  if (done.version_id != "null") out.body.emplace("VersionId", done.version_id);
   AddChecksum(out.body, done.checksum);
   return out;
 }
