@@ -478,5 +478,64 @@ TEST(ServerTimeouts, ASlowStreamedBodyIsCutOffAtTheReadTimeout) {
   runner.join();
 }
 
+// A connection idle past the idle timeout closes, also after it has served a request (the
+// deadline a write left behind must not keep it open); so does one whose head never completes.
+TEST(ServerTimeouts, IdleConnectionsAndSlowHeadsAreClosed) {
+  EchoHandler handler;
+  TestReject reject;
+  ServerOptions options;
+  options.port = 0;
+  options.io_threads = 1;
+  options.idle_timeout_ms = 300;
+  options.read_timeout_ms = 600;
+  HttpServer server(options, handler, reject);
+  ASSERT_TRUE(server.Listen().ok());
+  std::thread runner([&] { server.Run(); });
+  asio::io_context io;
+  auto connect = [&] {
+    tcp::socket s(io);
+    s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server.port()));
+    return s;
+  };
+  // Waits for the server to close `s`; the time it took.
+  auto closed_after = [](tcp::socket& s) {
+    char c;
+    beast::error_code ec;
+    auto started = std::chrono::steady_clock::now();
+    s.read_some(asio::buffer(&c, 1), ec);
+    EXPECT_TRUE(ec == asio::error::eof || ec == asio::error::connection_reset) << ec.message();
+    return std::chrono::steady_clock::now() - started;
+  };
+  tcp::socket silent = connect();
+  EXPECT_LT(closed_after(silent), std::chrono::seconds(5));
+
+  tcp::socket served = connect();
+  asio::write(served, asio::buffer(std::string("GET /a HTTP/1.1\r\nHost: h\r\n\r\n")));
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(served, buffer, res);
+  EXPECT_EQ(res.body(), "/a|");
+  auto idle = closed_after(served);
+  EXPECT_GE(idle, std::chrono::milliseconds(200));
+  EXPECT_LT(idle, std::chrono::seconds(5));
+
+  // A head must arrive whole within the idle timeout from when the server began to wait: in
+  // time for a slow client, too late for one that never finishes it.
+  tcp::socket slow = connect();
+  asio::write(slow, asio::buffer(std::string("GET /b HTTP/1.1\r\n")));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  asio::write(slow, asio::buffer(std::string("Host: h\r\n\r\n")));
+  http::response<http::string_body> res2;
+  beast::flat_buffer buffer2;
+  http::read(slow, buffer2, res2);
+  EXPECT_EQ(res2.body(), "/b|");
+  tcp::socket slower = connect();
+  asio::write(slower, asio::buffer(std::string("GET /c HTTP/1.1\r\n")));
+  EXPECT_LT(closed_after(slower), std::chrono::seconds(5));
+  EXPECT_EQ(handler.sinks_opened.load(), 0);
+  server.Stop();
+  runner.join();
+}
+
 }  // namespace
 }  // namespace stratus
