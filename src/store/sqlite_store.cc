@@ -396,6 +396,7 @@ WriterStats SqliteStore::GetWriterStats() const {
   stats.wal_pages_last = wal_pages_last_.load(std::memory_order_relaxed);
   stats.wal_pages_max = wal_pages_max_.load(std::memory_order_relaxed);
   stats.wal_pages_written = wal_pages_written_.load(std::memory_order_relaxed);
+  stats.replays = replays_.load(std::memory_order_relaxed);
   return stats;
 }
 

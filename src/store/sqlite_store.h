@@ -61,8 +61,11 @@ struct WriterStats {
   int64_t wal_pages_last = 0;      // the WAL's size in pages after the last commit
   int64_t wal_pages_max = 0;
   int64_t wal_pages_written = 0;  // frames appended to the WAL since the store opened
+  // Physical transactions rolled back and run again because a rerunnable function that ran
+  // without a savepoint failed after writing (rerunnable_write.h).
+  int64_t replays = 0;
 };
-// `store` must come from OpenSqliteStore*; all zero in memory mode.
+// `store` must come from OpenSqliteStore*; all zero in memory mode but `replays`.
 WriterStats SqliteWriterStats(Store& store);
 
 // The number of write functions queued and not yet taken by the writer (for tests that need

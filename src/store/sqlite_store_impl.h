@@ -52,6 +52,9 @@ class SqliteStore final : public Store {
 
   Status Write(const std::function<Status(WriteTxn&)>& fn) override;
   void WriteAsync(std::function<Status(WriteTxn&)> fn, std::function<void(Status)> done) override;
+  // WriteAsync; a `rerunnable` function may run without a savepoint (rerunnable_write.h).
+  void WriteAsyncWith(std::function<Status(WriteTxn&)> fn, std::function<void(Status)> done,
+                      bool rerunnable);
   Status Read(const std::function<Status(ReadTxn&)>& fn) override;
   Result<std::optional<std::string>> Get(std::string_view key) override;
   Result<std::vector<KeyValue>> Scan(const ScanOptions& options) override;
@@ -80,6 +83,7 @@ class SqliteStore final : public Store {
     const std::function<Status(WriteTxn&)>* fn;
     std::function<Status(WriteTxn&)> owned_fn;  // WriteAsync: the function `fn` points at
     std::function<void(Status)> on_done;        // WriteAsync: called after the commit
+    bool rerunnable = false;                    // WriteAsyncRerunnable
     Status result;                              // set by the writer
     std::vector<std::string> topics;            // set by the writer
     bool done = false;                          // guarded by mu_
@@ -127,6 +131,7 @@ class SqliteStore final : public Store {
   std::atomic<int64_t> commits_{0};
   std::atomic<int64_t> batches_{0};
   std::atomic<int64_t> failed_writes_{0};
+  std::atomic<int64_t> replays_{0};  // WriterStats::replays
   internal::LatencyHistogram commit_times_;  // recorded by the writer thread
   std::atomic<int64_t> writer_checkpoints_{0};
   std::atomic<int64_t> wal_pages_last_{0};

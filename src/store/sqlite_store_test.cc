@@ -20,45 +20,13 @@ namespace {
 
 using testing::MustOpen;
 using testing::TempDir;
+using testing::WriterGate;
 
 SqliteOptions DiskOptions(const TempDir& dir) {
   SqliteOptions options;
   options.data_dir = dir.path();
   return options;
 }
-
-// Holds the writer thread inside a write function until released, so that the writes queued
-// meanwhile form one batch.
-class WriterGate {
- public:
-  explicit WriterGate(Store& store) : store_(store) {
-    thread_ = std::thread([this] {
-      status_ = store_.Write([this](WriteTxn&) -> Status {
-        entered_.set_value();
-        release_.get_future().wait();
-        return Status::Ok();
-      });
-    });
-    entered_.get_future().wait();
-  }
-  // Waits until `n` writes are queued behind the gate, then lets the writer go.
-  void ReleaseWhenQueued(size_t n) {
-    for (int i = 0; i < 10000 && PendingWritesForTest(store_) < n; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    EXPECT_EQ(PendingWritesForTest(store_), n);
-    release_.set_value();
-    thread_.join();
-    EXPECT_TRUE(status_.ok());
-  }
-
- private:
-  Store& store_;
-  std::promise<void> entered_;
-  std::promise<void> release_;
-  Status status_;
-  std::thread thread_;
-};
 
 // Runs `failing` (a write function whose pre-commit step fails with `message`) and a plain Put of
 // `<prefix>2` in one batch, and checks that the whole batch fails: both writes report

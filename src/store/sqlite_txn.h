@@ -184,7 +184,13 @@ class SqliteWriteTxn final : public WriteTxn {
   Result<bool> ReleaseItem(int64_t id, std::string_view token, int64_t visible_at_ms,
                            const std::optional<std::string>& payload);
 
-  Status ExecForTest(const std::string& sql) { return db_.Exec(sql.c_str()); }
+  Status ExecForTest(const std::string& sql) {
+    wrote_ = true;
+    return db_.Exec(sql.c_str());
+  }
+  // Whether the function ran a statement that may have changed the database (even one that
+  // failed, or changed no row): its failure then needs its writes undone.
+  bool wrote() const { return wrote_; }
 
   // The first storage failure seen by this transaction, if any: it aborts the transaction even
   // when the function ignored it.
@@ -225,6 +231,7 @@ class SqliteWriteTxn final : public WriteTxn {
   template <class BindFn>
   Result<int64_t> Change(Sql id, std::string_view what, BindFn&& bind) {
     STRATUS_ASSIGN_OR_RETURN(sqlite3_stmt * raw, db_.Statement(id));
+    wrote_ = true;
     Stmt stmt(raw);
     bind(stmt);
     int rc = stmt.Step();
@@ -249,6 +256,7 @@ class SqliteWriteTxn final : public WriteTxn {
   std::vector<PreCommitSync> syncs_;  // SyncBeforeCommit, one per key
   std::vector<KeyTotals> totals_;     // AddBeforeCommit, one entry per key
   std::optional<Error> storage_error_;
+  bool wrote_ = false;
 };
 
 }  // namespace stratus::store::internal

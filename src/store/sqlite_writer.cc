@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "core/strings.h"
+#include "store/rerunnable_write.h"
 #include "store/sqlite_store_impl.h"
 
 namespace stratus::store::internal {
@@ -52,10 +53,16 @@ Status SqliteStore::Write(const std::function<Status(WriteTxn&)>& fn) {
 
 void SqliteStore::WriteAsync(std::function<Status(WriteTxn&)> fn,
                              std::function<void(Status)> done) {
+  WriteAsyncWith(std::move(fn), std::move(done), false);
+}
+
+void SqliteStore::WriteAsyncWith(std::function<Status(WriteTxn&)> fn,
+                                 std::function<void(Status)> done, bool rerunnable) {
   auto request = std::make_unique<WriteRequest>(nullptr);
   request->owned_fn = std::move(fn);
   request->fn = &request->owned_fn;
   request->on_done = std::move(done);
+  request->rerunnable = rerunnable;
   {
     std::lock_guard lock(mu_);
     if (!closing_) {
@@ -234,15 +241,26 @@ std::vector<std::string> SqliteStore::RunBatch(Db& db, const std::vector<WriteRe
   // AddBeforeCommit totals of the applied requests, summed per key: written after the last
   // function, before the syncs.
   std::vector<SqliteWriteTxn::KeyTotals> totals;
-  for (WriteRequest* request : batch) {
-    Status status = db.Run(Sql::kSavepoint);
+  // The requests still to run, in order: the batch, or after a replay the requests applied
+  // before the failure followed by the batch's rest.
+  std::vector<WriteRequest*> todo(batch);
+  // While every request applied in this transaction is rerunnable, a rerunnable one runs "bare":
+  // without a SAVEPOINT of its own (rerunnable_write.h). A bare function that fails after
+  // writing is undone by rolling the whole transaction back and replaying the applied ones.
+  bool bare_allowed = true;
+  for (size_t next = 0; next < todo.size();) {
+    WriteRequest* request = todo[next++];
+    const bool bare = bare_allowed && request->rerunnable;
+    bool wrote = false;
+    Status status = bare ? Status::Ok() : db.Run(Sql::kSavepoint);
     if (status.ok()) {
       SqliteWriteTxn txn(db, clock_);
       status = RunGuarded(*request->fn, static_cast<WriteTxn&>(txn), "write");
       if (status.ok() && txn.storage_error()) {
         status = *txn.storage_error();
       }
-      if (status.ok()) {
+      wrote = txn.wrote();
+      if (status.ok() && !bare) {
         status = db.Run(Sql::kReleaseSavepoint);
       }
       if (status.ok()) {
@@ -264,12 +282,39 @@ std::vector<std::string> SqliteStore::RunBatch(Db& db, const std::vector<WriteRe
           for (const auto& add : t.totals) SqliteWriteTxn::AddTotal(same->totals, add);
         }
         applied.push_back(request);
+        bare_allowed = bare_allowed && request->rerunnable;
         continue;
       }
     }
     request->result = status;
     failed_writes_.fetch_add(1, std::memory_order_relaxed);
     bool transaction_alive = sqlite3_get_autocommit(db.raw()) == 0;
+    if (transaction_alive && bare) {
+      if (!wrote) {
+        continue;  // it changed nothing: nothing to undo
+      }
+      // Undo its writes: roll everything back and run the requests applied before it again
+      // (all rerunnable), each in its own savepoint from now on, then the rest of the batch.
+      (void)db.Run(Sql::kRollback);
+      transaction_alive = false;
+      Status again = db.Run(Sql::kBeginImmediate);
+      if (!again.ok()) {
+        FailAll(applied, again.error());
+        FailAll(std::vector<WriteRequest*>(todo.begin() + static_cast<ptrdiff_t>(next), todo.end()),
+                again.error());
+        return {};
+      }
+      replays_.fetch_add(1, std::memory_order_relaxed);
+      std::vector<WriteRequest*> rest(applied);
+      rest.insert(rest.end(), todo.begin() + static_cast<ptrdiff_t>(next), todo.end());
+      todo.swap(rest);
+      next = 0;
+      applied.clear();
+      syncs.clear();
+      totals.clear();
+      bare_allowed = false;
+      continue;
+    }
     if (transaction_alive) {
       // Undo this function's writes only; the others of the batch stay.
       transaction_alive =
@@ -287,11 +332,12 @@ std::vector<std::string> SqliteStore::RunBatch(Db& db, const std::vector<WriteRe
       applied.clear();
       syncs.clear();
       totals.clear();
+      bare_allowed = true;
       Status again = db.Run(Sql::kBeginImmediate);
       if (!again.ok()) {
         // The requests after this one have not run; they fail without running.
-        auto self = std::find(batch.begin(), batch.end(), request);
-        FailAll(std::vector<WriteRequest*>(self + 1, batch.end()), again.error());
+        FailAll(std::vector<WriteRequest*>(todo.begin() + static_cast<ptrdiff_t>(next), todo.end()),
+                again.error());
         return {};
       }
     }
@@ -345,3 +391,16 @@ std::vector<std::string> SqliteStore::RunBatch(Db& db, const std::vector<WriteRe
 }
 
 }  // namespace stratus::store::internal
+
+namespace stratus::store {
+
+void WriteAsyncRerunnable(Store& store, std::function<Status(WriteTxn&)> fn,
+                          std::function<void(Status)> done) {
+  if (auto* sqlite = dynamic_cast<internal::SqliteStore*>(&store)) {
+    sqlite->WriteAsyncWith(std::move(fn), std::move(done), true);
+    return;
+  }
+  store.WriteAsync(std::move(fn), std::move(done));
+}
+
+}  // namespace stratus::store

@@ -3,10 +3,14 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <chrono>
 #include <filesystem>
+#include <future>
 #include <memory>
 #include <string>
+#include <thread>
 
+#include "store/sqlite_store.h"
 #include "store/store.h"
 
 namespace stratus::store::testing {
@@ -42,6 +46,40 @@ inline std::unique_ptr<Store> MustOpen(const SqliteOptions& options) {
   }
   return std::move(opened).value();
 }
+
+// Holds the writer thread inside a write function until released, so that the writes queued
+// meanwhile form one batch (in the order they were queued). `store` must come from
+// OpenSqliteStore.
+class WriterGate {
+ public:
+  explicit WriterGate(Store& store) : store_(store) {
+    thread_ = std::thread([this] {
+      status_ = store_.Write([this](WriteTxn&) -> Status {
+        entered_.set_value();
+        release_.get_future().wait();
+        return Status::Ok();
+      });
+    });
+    entered_.get_future().wait();
+  }
+  // Waits until `n` writes are queued behind the gate, then lets the writer go.
+  void ReleaseWhenQueued(size_t n) {
+    for (int i = 0; i < 10000 && PendingWritesForTest(store_) < n; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_EQ(PendingWritesForTest(store_), n);
+    release_.set_value();
+    thread_.join();
+    EXPECT_TRUE(status_.ok());
+  }
+
+ private:
+  Store& store_;
+  std::promise<void> entered_;
+  std::promise<void> release_;
+  Status status_;
+  std::thread thread_;
+};
 
 // Asserts a Status/Result is ok, printing the error otherwise.
 #define STRATUS_ASSERT_OK(expr)                                               \

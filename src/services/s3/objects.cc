@@ -11,6 +11,7 @@
 #include "services/s3/object_fields.h"
 #include "services/s3/s3_store.h"
 #include "services/s3/streamed_body.h"
+#include "store/rerunnable_write.h"
 
 namespace stratus::services::s3 {
 
@@ -253,7 +254,9 @@ void S3Store::CommitObjectAsync(const RequestInfo& req, std::string bucket, std:
       std::move(event_name), std::move(check), {}, std::nullopt});
   auto finish = std::make_shared<std::function<void(Result<ObjectRecord>)>>(std::move(done));
   auto commit = [this, p, finish] {
-    store_.WriteAsync([this, p](store::WriteTxn& txn) { return ApplyCommit(txn, *p); },
+    // ApplyCommit may run twice (see its contract): no savepoint per PUT.
+    store::WriteAsyncRerunnable(store_,
+                      [this, p](store::WriteTxn& txn) { return ApplyCommit(txn, *p); },
                       [this, p, finish](Status st) {
                         if (p->extent) segments_->Settle(*p->extent);
                         if (!st.ok()) {

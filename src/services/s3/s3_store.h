@@ -176,6 +176,10 @@ class S3Store {
   Status FillPut(const RequestInfo& req, const Json& input, std::string& body, bool small,
                  PreparedPut& p);
   // The body of CommitObject's write transaction; sets the record's seq, version and owner.
+  // Rerunnable (store/rerunnable_write.h): everything it does besides the transaction's writes
+  // is redone the same way by a second run (the record's seq, version and owner are assigned,
+  // the bucket cache only holds parsed texts, `check` is a pure function of the current
+  // record), so CommitObjectAsync's commit runs without a savepoint of its own.
   Status ApplyCommit(store::WriteTxn& txn, PendingCommit& p);
   Result<std::pair<ObjectRecord, std::optional<std::string>>> ReadSource(const Json& input,
                                                                          Json& source_info);
