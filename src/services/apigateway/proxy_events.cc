@@ -68,13 +68,25 @@ void MergeHeader(Headers& h, const std::string& name, const std::string& value) 
 std::string RequestTime(int64_t now_ms) {
   static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  // Every event and access log line of one second shows the same text: formatted once per
+  // second per thread (gmtime_r and snprintf were 40% of writing a proxy event).
+  struct Cached {
+    bool set = false;
+    std::time_t second = 0;
+    std::string text;
+  };
+  thread_local Cached cached;
   std::time_t t = static_cast<std::time_t>(now_ms / 1000);
+  if (cached.set && t == cached.second) return cached.text;
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[40];
   std::snprintf(buf, sizeof(buf), "%02d/%s/%04d:%02d:%02d:%02d +0000", tm.tm_mday,
                 kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  return buf;
+  cached.set = true;
+  cached.second = t;
+  cached.text = buf;
+  return cached.text;
 }
 
 namespace {
