@@ -11,7 +11,8 @@
 // Thread-safe.
 #include <condition_variable>
 #include <cstdint>
-#include <map>
+#include <string_view>
+#include <unordered_map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -45,8 +46,18 @@ class LogShipper {
   // (instances' streams are unique; the others are mostly equal) — cheaper map comparisons.
   using StreamKey = std::tuple<std::string, std::string, std::string, std::string>;
   void Loop();
-  // Transparent: Ship looks a stream up without copying its four names.
-  using PendingLines = std::map<StreamKey, std::vector<aws::LogSink::Event>, std::less<>>;
+  // Hashed by stream name (instances' streams are unique; a std::map compared their shared
+  // date prefix at every step) and transparent: Ship looks a stream up without copying its
+  // four names. The flush does not depend on the streams' order.
+  struct StreamHash {
+    using is_transparent = void;
+    template <class Key>
+    size_t operator()(const Key& k) const {
+      return std::hash<std::string_view>{}(std::string_view(std::get<0>(k)));
+    }
+  };
+  using PendingLines = std::unordered_map<StreamKey, std::vector<aws::LogSink::Event>, StreamHash,
+                                          std::equal_to<>>;
   void FlushBatch(PendingLines batch);
 
   aws::LogSink* const sink_;
