@@ -88,6 +88,25 @@ void AppendName(std::string& out, std::string_view name) {
   out += "\":";
 }
 
+// `[1,2,3]` and `["a","b"]`: the part lists of both record forms.
+void AppendSizeArray(std::string& out, const std::vector<uint64_t>& values) {
+  out += '[';
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    out += std::to_string(values[i]);
+  }
+  out += ']';
+}
+
+void AppendStringArray(std::string& out, const std::vector<std::string>& values) {
+  out += '[';
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    AppendString(out, values[i]);
+  }
+  out += ']';
+}
+
 }  // namespace
 
 namespace {
@@ -192,21 +211,11 @@ std::string ObjectRecord::Encode() const {
   json_member("md", metadata);
   if (!part_sizes.empty()) {
     open("ps");
-    out += '[';
-    for (size_t i = 0; i < part_sizes.size(); ++i) {
-      if (i > 0) out += ',';
-      out += std::to_string(part_sizes[i]);
-    }
-    out += ']';
+    AppendSizeArray(out, part_sizes);
   }
   if (!part_blobs.empty()) {
     open("pb");
-    out += '[';
-    for (size_t i = 0; i < part_blobs.size(); ++i) {
-      if (i > 0) out += ',';
-      AppendString(out, part_blobs[i]);
-    }
-    out += ']';
+    AppendStringArray(out, part_blobs);
   }
   json_member("t", tags);
   if (!first) out += '}';
@@ -283,22 +292,12 @@ std::string ObjectRecord::EncodeJsonForm() const {
     if (!part_sizes.empty()) {
       out += ',';
       AppendName(out, "ps");
-      out += '[';
-      for (size_t i = 0; i < part_sizes.size(); ++i) {
-        if (i > 0) out += ',';
-        out += std::to_string(part_sizes[i]);
-      }
-      out += ']';
+      AppendSizeArray(out, part_sizes);
     }
     if (!part_blobs.empty()) {
       out += ',';
       AppendName(out, "pb");
-      out += '[';
-      for (size_t i = 0; i < part_blobs.size(); ++i) {
-        if (i > 0) out += ',';
-        AppendString(out, part_blobs[i]);
-      }
-      out += ']';
+      AppendStringArray(out, part_blobs);
     }
     json_member("t", tags);
   }
