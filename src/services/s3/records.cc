@@ -344,6 +344,22 @@ namespace {
 
 // Reads the compact form (Encode); `line` is the listing line, `rest` what follows its newline,
 // without the mark.
+// The members both record forms keep as JSON: headers, metadata, the part lists and tags, moved
+// out of `j`. False when the part lists do not match.
+bool TakeJsonMembers(Json& j, ObjectRecord& r) {
+  if (auto it = j.find("h"); it != j.end()) r.headers = std::move(*it);
+  if (auto it = j.find("md"); it != j.end()) r.metadata = std::move(*it);
+  if (auto it = j.find("ps"); it != j.end() && it->is_array()) {
+    for (const auto& v : *it) r.part_sizes.push_back(v.get<uint64_t>());
+  }
+  if (auto it = j.find("pb"); it != j.end() && it->is_array()) {
+    for (const auto& v : *it) r.part_blobs.push_back(v.get<std::string>());
+    if (r.part_blobs.size() != r.part_sizes.size()) return false;
+  }
+  if (auto it = j.find("t"); it != j.end()) r.tags = std::move(*it);
+  return true;
+}
+
 Result<ObjectRecord> FromCompact(std::string_view text, std::string_view rest) {
   ListingView view;
   if (!ParseListingView(text, view)) return Corrupt("object");
@@ -384,16 +400,7 @@ Result<ObjectRecord> FromCompact(std::string_view text, std::string_view rest) {
   if (fields[5].empty()) return r;
   Json j = ParseJsonOrDiscarded(fields[5]);
   if (!j.is_object()) return Corrupt("object");
-  if (auto it = j.find("h"); it != j.end()) r.headers = std::move(*it);
-  if (auto it = j.find("md"); it != j.end()) r.metadata = std::move(*it);
-  if (auto it = j.find("ps"); it != j.end() && it->is_array()) {
-    for (const auto& v : *it) r.part_sizes.push_back(v.get<uint64_t>());
-  }
-  if (auto it = j.find("pb"); it != j.end() && it->is_array()) {
-    for (const auto& v : *it) r.part_blobs.push_back(v.get<std::string>());
-    if (r.part_blobs.size() != r.part_sizes.size()) return Corrupt("object");
-  }
-  if (auto it = j.find("t"); it != j.end()) r.tags = std::move(*it);
+  if (!TakeJsonMembers(j, r)) return Corrupt("object");
   return r;
 }
 
@@ -417,18 +424,9 @@ Result<ObjectRecord> ObjectRecord::FromJson(std::string_view text) {
   r.data_id = j.value("d", "");
   r.inline_data = j.value("in", false);
   r.segment = j.value("sg", false);
-  if (auto it = j.find("h"); it != j.end()) r.headers = std::move(*it);
-  if (auto it = j.find("md"); it != j.end()) r.metadata = std::move(*it);
   r.storage_class = j.value("sc", "STANDARD");
   if (auto it = j.find("ck"); it != j.end()) r.checksum = ChecksumFrom(*it);
-  if (auto it = j.find("ps"); it != j.end() && it->is_array()) {
-    for (const auto& v : *it) r.part_sizes.push_back(v.get<uint64_t>());
-  }
-  if (auto it = j.find("pb"); it != j.end() && it->is_array()) {
-    for (const auto& v : *it) r.part_blobs.push_back(v.get<std::string>());
-    if (r.part_blobs.size() != r.part_sizes.size()) return Corrupt("object");
-  }
-  if (auto it = j.find("t"); it != j.end()) r.tags = std::move(*it);
+  if (!TakeJsonMembers(j, r)) return Corrupt("object");
   r.owner = j.value("o", "");
   return r;
 }
