@@ -16,9 +16,6 @@ constexpr size_t kMaxPageRows = 128;
 // Rows per scan when rewriting or deleting (InsertEvents, DeleteBefore).
 constexpr size_t kWritePageRows = 256;
 
-void AppendU32(std::string& out, uint32_t v) {
-  for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>((v >> (i * 8)) & 0xFF));
-}
 uint32_t ReadU32(std::string_view in) {
   uint32_t v = 0;
   for (size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(in[i]);
@@ -32,17 +29,108 @@ Error Corrupt(std::string_view key_position) {
   return InternalFailure("corrupt log event row at position " + HexEncode(key_position));
 }
 
+void AppendVarint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7F) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+// The difference b - a of two u64s, as a zigzag varint (small either way).
+void AppendDelta(std::string& out, uint64_t a, uint64_t b) {
+  auto d = static_cast<int64_t>(b - a);
+  AppendVarint(out, (static_cast<uint64_t>(d) << 1) ^ static_cast<uint64_t>(d >> 63));
+}
+// Reads a varint at `at` (advancing it); false when the value is truncated or too long.
+bool ReadVarint(std::string_view in, size_t& at, uint64_t& v) {
+  v = 0;
+  for (int shift = 0; shift < 64 && at < in.size(); shift += 7) {
+    auto byte = static_cast<unsigned char>(in[at++]);
+    v |= static_cast<uint64_t>(byte & 0x7F) << shift;
+    if (byte < 0x80) return true;
+  }
+  return false;
+}
+// Applies a zigzag delta to `base`.
+uint64_t ApplyDelta(uint64_t base, uint64_t zigzag) {
+  return base + ((zigzag >> 1) ^ (~(zigzag & 1) + 1));
+}
+void PutPosition(char* out, uint64_t biased_ts, uint64_t seq) {
+  for (int i = 0; i < 8; ++i) {
+    out[i] = static_cast<char>((biased_ts >> ((7 - i) * 8)) & 0xFF);
+    out[8 + i] = static_cast<char>((seq >> ((7 - i) * 8)) & 0xFF);
+  }
+}
+size_t CommonPrefix(std::string_view a, std::string_view b) {
+  size_t n = std::min(a.size(), b.size()), i = 0;
+  while (i < n && a[i] == b[i]) ++i;
+  return i;
+}
+size_t CommonSuffix(std::string_view a, std::string_view b, size_t limit) {
+  size_t i = 0;
+  while (i < limit && a[a.size() - 1 - i] == b[b.size() - 1 - i]) ++i;
+  return i;
+}
+// A reference must save at least this many bytes to be used.
+constexpr size_t kMinSharedBytes = 4;
+
+// Calls `fn` for each event of a compact chunk (see ForEachEvent).
+template <class Fn>
+Status ForEachCompactEvent(std::string_view key_position, std::string_view value, Fn&& fn) {
+  if (key_position.size() != kPositionBytes) return Corrupt(key_position);
+  uint32_t count = ReadU32(value.substr(1, 4));
+  uint64_t ts = keys::ReadBigEndian(key_position.substr(0, 8));
+  uint64_t seq = keys::ReadBigEndian(key_position.substr(8, 8));
+  uint64_t ingestion = 0;
+  // The message being built and the kMaxRefBack before it; message i lives in slot i % size.
+  std::string recent[kMaxRefBack + 1];
+  char position[kPositionBytes];
+  size_t at = kChunkHeaderBytes;
+  for (uint32_t i = 0; i < count; ++i) {
+    uint64_t dts = 0, dseq = 0, ding = 0, ref = 0, prefix = 0, suffix = 0, len = 0;
+    if (!ReadVarint(value, at, dts) || !ReadVarint(value, at, dseq) ||
+        !ReadVarint(value, at, ding) || !ReadVarint(value, at, ref) || ref > kMaxRefBack ||
+        ref > i) {
+      return Corrupt(key_position);
+    }
+    std::string& message = recent[i % (kMaxRefBack + 1)];
+    std::string_view base;
+    if (ref > 0) {
+      base = recent[(i - ref) % (kMaxRefBack + 1)];
+      if (!ReadVarint(value, at, prefix) || !ReadVarint(value, at, suffix) ||
+          prefix > base.size() || suffix > base.size() - prefix) {
+        return Corrupt(key_position);
+      }
+    }
+    if (!ReadVarint(value, at, len) || len > value.size() - at) return Corrupt(key_position);
+    ts = ApplyDelta(ts, dts);
+    seq = ApplyDelta(seq, dseq);
+    ingestion = ApplyDelta(ingestion, ding);
+    message.clear();
+    if (ref > 0) message.append(base.substr(0, prefix));
+    message.append(value.substr(at, len));
+    if (ref > 0) message.append(base.substr(base.size() - suffix));
+    at += len;
+    PutPosition(position, ts, seq);
+    STRATUS_RETURN_IF_ERROR(fn(std::string_view(position, kPositionBytes),
+                               static_cast<int64_t>(ingestion), std::string_view(message)));
+  }
+  if (at != value.size()) return Corrupt(key_position);
+  return Status::Ok();
+}
+
 // Calls `fn(position, ingestion, message)` for each event of a row in order; stops at the first
 // error `fn` returns.
 template <class Fn>
 Status ForEachEvent(std::string_view key_position, std::string_view value, Fn&& fn) {
   if (value.empty()) return Corrupt(key_position);
-  if (value[0] != kChunkTag) {
+  if (value[0] != kChunkTag && value[0] != kCompactTag) {
     if (value.size() < 8) return Corrupt(key_position);
     return fn(key_position, static_cast<int64_t>(keys::ReadBigEndian(value.substr(0, 8))),
               value.substr(8));
   }
   if (value.size() < kChunkHeaderBytes) return Corrupt(key_position);
+  if (value[0] == kCompactTag) return ForEachCompactEvent(key_position, value, fn);
   uint32_t count = ReadU32(value.substr(1, 4));
   size_t at = kChunkHeaderBytes;
   for (uint32_t i = 0; i < count; ++i) {
@@ -65,7 +153,8 @@ const std::string Cursor::kAfterAll(kPositionBytes + 1, '\xff');
 
 Result<std::vector<StoredEvent>> DecodeRow(std::string_view key_position, std::string_view value) {
   std::vector<StoredEvent> out;
-  if (!value.empty() && value[0] == kChunkTag && value.size() >= kChunkHeaderBytes) {
+  if (!value.empty() && (value[0] == kChunkTag || value[0] == kCompactTag) &&
+      value.size() >= kChunkHeaderBytes) {
     out.reserve(std::min<uint32_t>(ReadU32(value.substr(1, 4)), kMaxRowEvents));
   }
   STRATUS_RETURN_IF_ERROR(ForEachEvent(
@@ -79,7 +168,7 @@ Result<std::vector<StoredEvent>> DecodeRow(std::string_view key_position, std::s
 
 Result<RowSummary> SummarizeRow(std::string_view key_position, std::string_view value) {
   if (value.empty()) return Corrupt(key_position);
-  if (value[0] != kChunkTag) {
+  if (value[0] != kChunkTag && value[0] != kCompactTag) {
     if (value.size() < 8) return Corrupt(key_position);
     return RowSummary{1, std::string(key_position)};
   }
@@ -92,29 +181,67 @@ RowWriter::RowWriter(store::WriteTxn& txn, std::string_view prefix)
 
 Status RowWriter::Add(std::string_view position, int64_t ingestion, std::string_view message) {
   if (count_ > 0 && (count_ >= kMaxRowEvents ||
-                     value_.size() + kEventHeaderBytes + message.size() > kMaxRowBytes)) {
+                     value_.size() + kMaxCompactOverheadBytes + message.size() > kMaxRowBytes)) {
     STRATUS_RETURN_IF_ERROR(Flush());
   }
+  uint64_t ts = keys::ReadBigEndian(position.substr(0, 8));
+  uint64_t seq = keys::ReadBigEndian(position.substr(8, 8));
   if (count_ == 0) {
     key_.resize(prefix_size_);
     key_.append(position);
     value_.clear();
-    value_.push_back(kChunkTag);
+    value_.push_back(kCompactTag);
     value_.append(4 + kPositionBytes, '\0');  // count and last position, set by Flush
+    prev_ts_ = ts;
+    prev_seq_ = seq;
+    prev_ingestion_ = 0;
   }
-  last_at_ = value_.size();
-  value_.append(position);
-  keys::AppendBigEndian(value_, static_cast<uint64_t>(ingestion));
-  AppendU32(value_, static_cast<uint32_t>(message.size()));
-  value_.append(message);
+  AppendDelta(value_, prev_ts_, ts);
+  AppendDelta(value_, prev_seq_, seq);
+  AppendDelta(value_, static_cast<uint64_t>(prev_ingestion_), static_cast<uint64_t>(ingestion));
+  prev_ts_ = ts;
+  prev_seq_ = seq;
+  prev_ingestion_ = ingestion;
+  last_.assign(position);
+  AppendMessage(message);
   ++count_;
   return Status::Ok();
+}
+
+void RowWriter::AppendMessage(std::string_view message) {
+  // The recent message sharing the longest prefix + suffix with this one.
+  uint32_t best_ref = 0;
+  size_t best_prefix = 0, best_suffix = 0;
+  uint32_t back_limit = std::min<uint32_t>(count_, kMaxRefBack);
+  for (uint32_t back = 1; back <= back_limit; ++back) {
+    std::string_view base = recent_[(count_ - back) % kMaxRefBack];
+    size_t prefix = CommonPrefix(message, base);
+    size_t suffix =
+        CommonSuffix(message, base, std::min(message.size(), base.size()) - prefix);
+    if (prefix + suffix > best_prefix + best_suffix) {
+      best_ref = back;
+      best_prefix = prefix;
+      best_suffix = suffix;
+    }
+  }
+  if (best_prefix + best_suffix < kMinSharedBytes) best_ref = 0;
+  AppendVarint(value_, best_ref);
+  if (best_ref == 0) {
+    best_prefix = best_suffix = 0;
+  } else {
+    AppendVarint(value_, best_prefix);
+    AppendVarint(value_, best_suffix);
+  }
+  size_t literal = message.size() - best_prefix - best_suffix;
+  AppendVarint(value_, literal);
+  value_.append(message.substr(best_prefix, literal));
+  recent_[count_ % kMaxRefBack].assign(message);
 }
 
 Status RowWriter::Flush() {
   if (count_ == 0) return Status::Ok();
   PutU32At(value_, 1, count_);
-  value_.replace(5, kPositionBytes, value_, last_at_, kPositionBytes);
+  value_.replace(5, kPositionBytes, last_);
   count_ = 0;
   return txn_.Put(key_, value_);
 }

@@ -13,10 +13,17 @@
 //    older than events already stored) is merged into that row, which is rewritten.
 //  * a row holds at most kMaxRowEvents events and about kMaxRowBytes bytes.
 //
-// Row value formats:
-//  * chunk (written now): kChunkTag, u32 event count, the last event's 16-byte position, then per
-//    event its 16-byte position, u64 ingestion time, u32 message length and the message bytes
-//    (integers big-endian);
+// Row value formats (integers in headers big-endian; varints LEB128, signed ones zigzag):
+//  * compact chunk (written now): kCompactTag, u32 event count, the last event's 16-byte
+//    position, then per event: its timestamp, sequence number and ingestion time as signed varint
+//    deltas from the previous event's (the first event's position from the row key's, its
+//    ingestion time from 0), then its message as a varint `ref` — 0, or k in 1..kMaxRefBack for
+//    "shares a prefix and a suffix with the k-th previous message of this row", followed then by
+//    the varint prefix and suffix lengths — and a varint length plus the bytes between them.
+//    Function log lines repeat their words and request ids from line to line (START / END /
+//    REPORT), so a row of them is under half the chunk format's size: fewer store pages a flush;
+//  * chunk (written until the compact chunk, still read): kChunkTag, the same 21-byte header,
+//    then per event its 16-byte position, u64 ingestion time, u32 message length and the bytes;
 //  * single event (written before chunks existed, still read): u64 ingestion time, message; its
 //    position is the key's. Its first byte is 0 for any ingestion time before the year 2.2
 //    million, which is how the two are told apart.
@@ -36,9 +43,14 @@
 namespace stratus::services::logs::rows {
 
 inline constexpr char kChunkTag = 0x01;
+inline constexpr char kCompactTag = 0x02;
 inline constexpr size_t kPositionBytes = 16;
 inline constexpr size_t kChunkHeaderBytes = 1 + 4 + kPositionBytes;
 inline constexpr size_t kEventHeaderBytes = kPositionBytes + 8 + 4;
+// A compact event's encoding beyond its literal bytes is at most this long (six varints).
+inline constexpr size_t kMaxCompactOverheadBytes = 6 * 10;
+// How far back (in messages of the same row) a compact message may take its prefix and suffix.
+inline constexpr uint32_t kMaxRefBack = 4;
 inline constexpr size_t kMaxRowEvents = 1024;
 // A row is closed once it reaches this size (one event larger than it gets a row of its own).
 inline constexpr size_t kMaxRowBytes = 32 * 1024;
@@ -60,7 +72,7 @@ struct RowSummary {
 };
 Result<RowSummary> SummarizeRow(std::string_view key_position, std::string_view value);
 
-// Writes events, given in strictly increasing position order, as chunk rows of at most
+// Writes events, given in strictly increasing position order, as compact chunk rows of at most
 // kMaxRowEvents / kMaxRowBytes each. The caller guarantees no existing row's span contains them
 // (see InsertEvents for when it cannot).
 class RowWriter {
@@ -72,13 +84,20 @@ class RowWriter {
 
  private:
   Status Flush();
+  // Appends `message` to value_ as a ref, prefix/suffix and literal against recent_.
+  void AppendMessage(std::string_view message);
 
   store::WriteTxn& txn_;
   std::string key_;     // prefix, then the open row's first position
   size_t prefix_size_;
   std::string value_;   // the open row's value; empty when no row is open
   uint32_t count_ = 0;
-  size_t last_at_ = 0;  // offset in value_ of the open row's last event (its position first)
+  std::string last_;    // the open row's last position
+  // The previous event's position (biased timestamp, sequence number) and ingestion time.
+  uint64_t prev_ts_ = 0, prev_seq_ = 0;
+  int64_t prev_ingestion_ = 0;
+  // The open row's last kMaxRefBack messages, the latest at recent_[(count_ - 1) % size].
+  std::string recent_[kMaxRefBack];
 };
 
 // Adds events (strictly increasing positions, none already stored) to a stream whose existing

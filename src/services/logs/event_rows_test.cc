@@ -209,6 +209,148 @@ TEST_F(EventRowsTest, LegacySingleEventRowsAreRead) {
   EXPECT_EQ(all[1].message, "chunk");
 }
 
+TEST_F(EventRowsTest, ChunkRowsWrittenBeforeTheCompactFormatAreRead) {
+  // The chunk format (kChunkTag): header, then per event position, ingestion, length, bytes.
+  auto chunk = [](const std::vector<std::tuple<std::string, uint64_t, std::string>>& events) {
+    std::string v(1, rows::kChunkTag);
+    for (int i = 3; i >= 0; --i) v.push_back(static_cast<char>((events.size() >> (i * 8)) & 0xFF));
+    v += std::get<0>(events.back());
+    for (const auto& [position, ingestion, message] : events) {
+      v += position;
+      keys::AppendBigEndian(v, ingestion);
+      for (int i = 3; i >= 0; --i) v.push_back(static_cast<char>((message.size() >> (i * 8)) & 0xFF));
+      v += message;
+    }
+    return v;
+  };
+  ASSERT_TRUE(store_->Write([&](store::WriteTxn& txn) -> Status {
+    STRATUS_RETURN_IF_ERROR(txn.Put(prefix_ + keys::Position(5, 1),
+                                    chunk({{keys::Position(5, 1), 11, "old one"},
+                                           {keys::Position(5, 2), 12, "old two"}})));
+    rows::RowWriter w(txn, prefix_);
+    STRATUS_RETURN_IF_ERROR(w.Add(keys::Position(6, 3), 13, "new three"));
+    return w.Finish();
+  }).ok());
+  auto all = Walk("", rows::Cursor::kAfterAll, true);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(Messages(all), (std::vector<std::string>{"old one", "old two", "new three"}));
+  EXPECT_EQ(all[1].position, keys::Position(5, 2));
+  EXPECT_EQ(all[1].ingestion, 12);
+  EXPECT_EQ(all[2].ingestion, 13);
+  auto back = Walk("", rows::Cursor::kAfterAll, false);
+  EXPECT_EQ(Messages(back), (std::vector<std::string>{"new three", "old two", "old one"}));
+}
+
+// Function log lines as Lambda writes them, with random request ids.
+std::vector<std::string> LambdaLines(std::mt19937& rng, int invocations) {
+  auto id = [&] {
+    static const char kHex[] = "0123456789abcdef";
+    std::string s;
+    for (int i = 0; i < 36; ++i) s.push_back(i == 8 || i == 13 || i == 18 || i == 23 ? '-' : kHex[rng() % 16]);
+    return s;
+  };
+  std::vector<std::string> out;
+  for (int i = 0; i < invocations; ++i) {
+    std::string rid = id();
+    out.push_back("START RequestId: " + rid + " Version: $LATEST");
+    if (i % 3 == 0) out.push_back("handler says " + std::to_string(rng() % 1000));
+    out.push_back("END RequestId: " + rid);
+    out.push_back("REPORT RequestId: " + rid + "\tDuration: 0." + std::to_string(10 + rng() % 90) +
+                  " ms\tBilled Duration: 1 ms\tMemory Size: 128 MB\tMax Memory Used: 2 MB");
+  }
+  return out;
+}
+
+TEST_F(EventRowsTest, CompactRowsDecodeExactlyAndAreUnderHalfTheChunkFormat) {
+  std::mt19937 rng(7);
+  std::vector<std::string> lines = LambdaLines(rng, 60);
+  // Messages that share prefixes and suffixes in every way, and none.
+  const char* pieces[] = {"", "a", "ab", "aba", "abab", "REPORT ", "x\ty", "\0", "zzzz"};
+  for (int i = 0; i < 300; ++i) {
+    std::string m;
+    for (int k = static_cast<int>(rng() % 4); k > 0; --k) m += pieces[rng() % std::size(pieces)];
+    lines.push_back(std::string(m.data(), m.size()));
+  }
+  int64_t ingestion = 1'764'000'000'000;
+  size_t chunk_bytes = rows::kChunkHeaderBytes;
+  std::vector<std::tuple<std::string, int64_t, std::string>> written;
+  int64_t ts = 1'764'000'000'000;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    ts += static_cast<int64_t>(rng() % 3);
+    ingestion += static_cast<int64_t>(rng() % 5) - 2;  // ingestion times may go backwards
+    written.emplace_back(keys::Position(ts, 1000 + i), ingestion, lines[i]);
+    chunk_bytes += rows::kEventHeaderBytes + lines[i].size();
+  }
+  ASSERT_TRUE(store_->Write([&](store::WriteTxn& txn) -> Status {
+    rows::RowWriter w(txn, prefix_);
+    for (const auto& [position, ing, message] : written) {
+      STRATUS_RETURN_IF_ERROR(w.Add(position, ing, message));
+    }
+    return w.Finish();
+  }).ok());
+  auto rows = Rows();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].value[0], rows::kCompactTag);
+  auto events = rows::DecodeRow(std::string_view(rows[0].key).substr(prefix_.size()), rows[0].value);
+  ASSERT_TRUE(events.ok()) << events.error().message;
+  ASSERT_EQ(events->size(), written.size());
+  for (size_t i = 0; i < written.size(); ++i) {
+    EXPECT_EQ((*events)[i].position, std::get<0>(written[i])) << i;
+    EXPECT_EQ((*events)[i].ingestion, std::get<1>(written[i])) << i;
+    EXPECT_EQ((*events)[i].message, std::get<2>(written[i])) << i;
+  }
+  // The Lambda lines alone: under 45% of the chunk format's bytes (43% here).
+  ASSERT_TRUE(store_->Write([&](store::WriteTxn& txn) -> Status {
+    STRATUS_ASSIGN_OR_RETURN(int64_t removed, txn.DeleteRange(prefix_, prefix_ + rows::Cursor::kAfterAll));
+    (void)removed;
+    rows::RowWriter w(txn, prefix_);
+    for (size_t i = 0; i < 60 * 3; ++i) {
+      STRATUS_RETURN_IF_ERROR(w.Add(std::get<0>(written[i]), std::get<1>(written[i]), std::get<2>(written[i])));
+    }
+    return w.Finish();
+  }).ok());
+  size_t lambda_chunk_bytes = rows::kChunkHeaderBytes;
+  for (size_t i = 0; i < 60 * 3; ++i) lambda_chunk_bytes += rows::kEventHeaderBytes + lines[i].size();
+  rows = Rows();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_LT(rows[0].value.size() * 100, lambda_chunk_bytes * 45)
+      << rows[0].value.size() << " of " << lambda_chunk_bytes;
+}
+
+TEST_F(EventRowsTest, TruncatedOrAlteredCompactRowsAreErrorsNotCrashes) {
+  std::mt19937 rng(9);
+  std::vector<std::string> lines = LambdaLines(rng, 4);
+  ASSERT_TRUE(store_->Write([&](store::WriteTxn& txn) -> Status {
+    rows::RowWriter w(txn, prefix_);
+    for (size_t i = 0; i < lines.size(); ++i) {
+      STRATUS_RETURN_IF_ERROR(w.Add(keys::Position(50, i + 1), 3, lines[i]));
+    }
+    return w.Finish();
+  }).ok());
+  auto rows = Rows();
+  ASSERT_EQ(rows.size(), 1u);
+  const std::string value = rows[0].value;
+  const std::string first = keys::Position(50, 1);
+  ASSERT_TRUE(rows::DecodeRow(first, value).ok());
+  for (size_t n = 0; n < value.size(); ++n) {
+    auto d = rows::DecodeRow(first, value.substr(0, n));
+    ASSERT_FALSE(d.ok()) << n;
+    EXPECT_EQ(d.error().code, "InternalFailure");
+  }
+  // Every byte after the header altered: an error or other events, never a crash.
+  for (size_t i = rows::kChunkHeaderBytes; i < value.size(); ++i) {
+    for (unsigned char x : {0x00, 0x05, 0x7f, 0x80, 0xff}) {
+      std::string bad = value;
+      bad[i] = static_cast<char>(x);
+      auto d = rows::DecodeRow(first, bad);
+      if (d.ok()) {
+        EXPECT_EQ(d->size(), lines.size());
+      }
+    }
+  }
+  EXPECT_FALSE(rows::DecodeRow("short", value).ok());
+}
+
 TEST_F(EventRowsTest, CorruptRowsAreErrorsNotCrashes) {
   for (std::string bad : {std::string(), std::string("\x01\x00", 2), std::string("abc"),
                           std::string("\x01\x00\x00\x00\x02") + std::string(16, 'p') +
