@@ -404,29 +404,33 @@ class HttpServer::Impl {
     });
   }
 
-  // A request waiting for its handler's answer. Owned by the session coroutine (and briefly by
-  // the posted hand-over); Responders hold only a weak reference, so a Responder that outlives
-  // the connection or the whole server never touches freed io objects.
+  // A connection's request waiting for its handler's answer: one per connection, reused by each
+  // of its requests in turn (a Responder answers once, and the session reads the next request
+  // only after the answer of the last one arrived, so no earlier request's Responder can touch
+  // it again). Owned by the session coroutine (and briefly by the posted hand-over); Responders
+  // hold only a weak reference, so a Responder that outlives the connection or the whole server
+  // never touches freed io objects.
   struct Pending {
     explicit Pending(const asio::any_io_executor& ex)
         : executor(ex), io_thread(std::this_thread::get_id()) {}
-    asio::any_io_executor executor;          // the connection's io thread
+    const asio::any_io_executor executor;  // the connection's io thread
     const std::thread::id io_thread;
     // True while the handler's Handle call runs; read and written on io_thread only. An answer
     // given on io_thread while it is set is taken inline: no post, no timer (a Runtime API 202,
     // a MOCK integration, a health check).
     bool in_handle = false;
-    // Created only when the answer comes later; cancelled when it arrives. Touched on io_thread
-    // only (the hand-over is posted there).
+    // Created by the first answer that comes later, then kept for the connection's next ones;
+    // cancelled when the answer arrives. Touched on io_thread only (the hand-over is posted
+    // there).
     std::optional<asio::steady_timer> timer;
     std::optional<HttpResponse> response;   // written on the connection's io thread only
   };
 
   // Hands the request to the handler and resumes when it answers (from any thread).
-  asio::awaitable<HttpResponse> Dispatch(HttpRequest request) {
-    auto executor = co_await asio::this_coro::executor;
-    auto pending = std::make_shared<Pending>(executor);
+  asio::awaitable<HttpResponse> Dispatch(const std::shared_ptr<Pending>& pending,
+                                         HttpRequest request) {
     std::weak_ptr<Pending> weak = pending;
+    pending->response.reset();
     pending->in_handle = true;
     handler_.Handle(std::move(request), Responder([weak, alive = alive_](HttpResponse r) {
                       if (auto p = weak.lock();
@@ -446,7 +450,9 @@ class HttpServer::Impl {
                     }));
     pending->in_handle = false;
     if (!pending->response) {
-      pending->timer.emplace(executor, asio::steady_timer::time_point::max());
+      if (!pending->timer) {
+        pending->timer.emplace(pending->executor, asio::steady_timer::time_point::max());
+      }
       while (!pending->response) {
         co_await pending->timer->async_wait(asio::as_tuple(asio::use_awaitable));
       }
@@ -609,6 +615,7 @@ class HttpServer::Impl {
     beast::flat_buffer buffer;
     buffer.reserve(kReadBufferBytes);
     std::string remote;
+    auto pending = std::make_shared<Pending>(co_await asio::this_coro::executor);
     {
       beast::error_code ec;
       auto ep = socket.remote_endpoint(ec);
@@ -694,7 +701,7 @@ class HttpServer::Impl {
       request.listener_tag = tag;
       bool head = request.method == "HEAD";
       ClearDeadline(*conn);
-      HttpResponse response = co_await Dispatch(std::move(request));
+      HttpResponse response = co_await Dispatch(pending, std::move(request));
       keep_alive = keep_alive && !response.close && !stopping_.load();
       if (!co_await Write(conn, response, head, keep_alive, version)) break;
       if (!keep_alive) break;

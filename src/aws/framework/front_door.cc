@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cctype>
 #include <mutex>
@@ -55,6 +56,60 @@ SigV4Dialect DialectFor(Protocol protocol, const std::string& service) {
     default:
       return SigV4Dialect::kQuery;
   }
+}
+
+// In-process callers repeat their inputs: the gateway invokes one function with the same two
+// members on every request. ValidateInput is a pure function of the shape (the embedded models
+// live as long as the program) and the input, so each thread remembers the last few small
+// inputs it found valid and does not check an equal one again: a compare of a few members
+// instead of the pattern matches.
+class ValidInputMemo {
+ public:
+  // Whether `input` is one this thread found valid for `shape`.
+  bool Known(const Shape& shape, const Json& input) const {
+    for (const auto& e : entries_) {
+      if (e.shape == &shape && e.input == input) return true;
+    }
+    return false;
+  }
+  // Remembers a valid input if it is small (copying and comparing it must stay cheap) and holds
+  // only strings and booleans: Json's == takes 1 and 1.0 as equal, which validation does not.
+  void Remember(const Shape& shape, const Json& input) {
+    if (!Small(input)) return;
+    Entry& e = entries_[next_];
+    next_ = (next_ + 1) % kEntries;
+    e.shape = &shape;
+    e.input = input;
+  }
+
+ private:
+  static constexpr size_t kEntries = 4;
+  static constexpr size_t kMaxMembers = 8;
+  static constexpr size_t kMaxStringBytes = 512;
+  static bool Small(const Json& input) {
+    if (!input.is_object() || input.size() > kMaxMembers) return false;
+    for (const auto& [name, value] : input.items()) {
+      if (value.is_boolean()) continue;
+      if (!value.is_string() || value.get_ref<const std::string&>().size() > kMaxStringBytes) {
+        return false;
+      }
+    }
+    return true;
+  }
+  struct Entry {
+    const Shape* shape = nullptr;
+    Json input;
+  };
+  std::array<Entry, kEntries> entries_;
+  size_t next_ = 0;
+};
+
+std::vector<Violation> ValidateInternalInput(const Shape& shape, const Json& input) {
+  thread_local ValidInputMemo memo;
+  if (memo.Known(shape, input)) return {};
+  std::vector<Violation> violations = ValidateInput(shape, input);
+  if (violations.empty()) memo.Remember(shape, input);
+  return violations;
 }
 
 }  // namespace
@@ -546,7 +601,7 @@ void FrontDoor::Call(InternalCall ic, Completion done) {
   call->http.headers.Set("X-Amzn-Trace-Id", call->trace_header);
 
   if (op->input) {
-    auto violations = ValidateInput(*op->input, ic.input);
+    auto violations = ValidateInternalInput(*op->input, ic.input);
     if (!violations.empty()) {
       done(Error(desc.validation_error, ValidationMessage(violations)));
       return;

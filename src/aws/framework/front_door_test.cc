@@ -183,6 +183,39 @@ TEST_F(FrontDoorTest, InternalCallsValidateRunAndContinueTheTrace) {
   EXPECT_TRUE(async_result.ok()) << async_result.error().code << ": " << async_result.error().message;
 }
 
+// Valid inputs are remembered per thread (front_door.cc, ValidInputMemo); inputs that differ
+// from them, even in one value, are still validated.
+TEST_F(FrontDoorTest, InternalCallsRepeatingAValidInputAreStillValidated) {
+  InternalCall call;
+  call.service = "sts";
+  call.operation = "AssumeRole";
+  const Json valid = Json{{"RoleArn", "arn:aws:iam::111111111111:role/x"}, {"RoleSessionName", "session"}};
+  auto code = [&](Json input) {
+    call.input = std::move(input);
+    OperationResult r = door_->CallAndWait(call);
+    return r.ok() ? std::string("ok") : r.error().code;
+  };
+  EXPECT_EQ(code(valid), "ok");
+  EXPECT_EQ(code(valid), "ok");
+  Json bad_name = valid;
+  bad_name["RoleSessionName"] = "not valid!";  // outside [\w+=,.@-]*
+  EXPECT_EQ(code(bad_name), "ValidationError");
+  EXPECT_EQ(code(bad_name), "ValidationError");
+  Json short_arn = valid;
+  short_arn["RoleArn"] = "arn:x";  // shorter than 20
+  EXPECT_EQ(code(short_arn), "ValidationError");
+  Json low_duration = valid;
+  low_duration["DurationSeconds"] = 1;  // below 900
+  EXPECT_EQ(code(low_duration), "ValidationError");
+  Json with_duration = valid;
+  with_duration["DurationSeconds"] = 900;
+  EXPECT_EQ(code(with_duration), "ok");
+  EXPECT_EQ(code(with_duration), "ok");
+  with_duration["DurationSeconds"] = 899;
+  EXPECT_EQ(code(with_duration), "ValidationError");
+  EXPECT_EQ(code(valid), "ok");
+}
+
 TEST_F(FrontDoorTest, ServicesClaimAndPrepareRequestsBeforeResolution) {
   std::vector<std::unique_ptr<Service>> services;
   services.push_back(std::make_unique<TestService>());

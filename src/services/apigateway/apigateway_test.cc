@@ -236,6 +236,101 @@ TEST(ProxyEvents, V2ResponseInferredAndStructured) {
   EXPECT_FALSE(ParseV2Response("{\"statusCode\": \"x\"}").ok());
 }
 
+// ParseV2Response reads the usual answers without a DOM; every payload, taken that way or not,
+// maps exactly as through the DOM (status, header lines in order, body, or the same error).
+TEST(ProxyEvents, V2ResponseFastPathMatchesDom) {
+  auto same = [](std::string_view payload) {
+    auto a = ParseV2Response(payload);
+    auto b = ParseV2ResponseDomForTest(payload);
+    SCOPED_TRACE(std::string(payload));
+    ASSERT_EQ(a.ok(), b.ok());
+    if (!a.ok()) {
+      EXPECT_EQ(a.error().message, b.error().message);
+      return;
+    }
+    EXPECT_EQ(a->status, b->status);
+    EXPECT_EQ(a->body, b->body);
+    std::vector<std::pair<std::string, std::string>> ha, hb;
+    for (const auto& [n, v] : a->headers) ha.emplace_back(n, v);
+    for (const auto& [n, v] : b->headers) hb.emplace_back(n, v);
+    EXPECT_EQ(ha, hb);
+  };
+  const std::vector<std::string> cases = {
+      R"({"statusCode": 200, "body": "ok"})",
+      R"({"statusCode":200,"body":"ok"})",
+      " \t\r\n{ \"body\" : \"ok\" , \"statusCode\" : 404 } \n",
+      R"({"statusCode": 201})",
+      R"({"statusCode": 0})",
+      R"({"statusCode": 99, "body": "x"})",
+      R"({"statusCode": 600, "body": "x"})",
+      R"({"statusCode": 599, "body": ""})",
+      R"({"statusCode": 0200, "body": "x"})",
+      R"({"statusCode": 200.0, "body": "x"})",
+      R"({"statusCode": 2e2, "body": "x"})",
+      R"({"statusCode": -200, "body": "x"})",
+      R"({"statusCode": 1234567890, "body": "x"})",
+      R"({"statusCode": 99999999999999999999, "body": "x"})",
+      R"({"statusCode": "200", "body": "x"})",
+      R"({"statusCode": 200, "statusCode": 201})",
+      R"({"statusCode": 200, "body": "a", "body": "b"})",
+      R"({"statusCode": 200, "body": null})",
+      R"({"statusCode": 200, "body": 5})",
+      R"({"statusCode": 200, "body": {"a": 1}})",
+      R"({"statusCode": 200, "body": "caf\u00e9 \"q\" \\ \n"})",
+      "{\"statusCode\": 200, \"body\": \"caf\xc3\xa9\"}",
+      "{\"statusCode\": 200, \"body\": \"bad \xff\"}",
+      "{\"statusCode\": 200, \"body\": \"tab\there\"}",
+      R"({"statusCode": 200, "body": "x", "isBase64Encoded": false})",
+      R"({"statusCode": 200, "body": "eA==", "isBase64Encoded": true})",
+      R"({"statusCode": 200, "headers": {}, "body": "x"})",
+      R"({"statusCode": 200, "headers": { }, "body": "x"})",
+      R"({"statusCode": 200, "headers": {"Content-Type": "text/plain", "X-A": "1"}, "body": "x"})",
+      R"({"statusCode": 200, "headers": {"x-a": "1", "X-A": "2"}})",
+      R"({"statusCode": 200, "headers": {"x-a": "1", "x-a": "2"}})",
+      R"({"statusCode": 200, "headers": {"set-cookie": "a=b", "Set-Cookie": "c=d"}})",
+      R"({"statusCode": 200, "headers": {"bad name": "1"}})",
+      R"({"statusCode": 200, "headers": {"": "1"}})",
+      R"({"statusCode": 200, "headers": {"a:b": "1"}})",
+      R"({"statusCode": 200, "headers": {"x": 1, "y": true}})",
+      R"({"statusCode": 200, "headers": {"x": "a
+b"}})",
+      R"({"statusCode": 200, "headers": null})",
+      R"({"statusCode": 200, "headers": []})",
+      R"({"statusCode": 200, "headers": {"a": "1"}, "headers": {"b": "2"}})",
+      R"({"statusCode": 200, "cookies": ["a=b"], "body": "x"})",
+      R"({"statusCode": 200, "multiValueHeaders": {"a": ["1", "2"]}})",
+      R"({"statusCode": 200, "body": "x",})",
+      R"({"statusCode": 200 "body": "x"})",
+      R"({"statusCode": 200, "body": "x"} x)",
+      R"({"statusCode": 200, "body": "x"}})",
+      R"({"statusCode": 200, "body": "x")",
+      R"({"statusCode": 200, "body": "x)",
+      R"({"statusCode": })",
+      R"({"statusCode" 200})",
+      R"({statusCode: 200})",
+      R"({})",
+      R"({"body": "only"})",
+      R"([])",
+      R"("text")",
+      "",
+      "   ",
+      R"({"hello": "world"})",
+  };
+  for (const auto& c : cases) same(c);
+  // Every prefix of an answer the fast path takes, and every one-byte change of it.
+  const std::string base =
+      R"({"statusCode": 200, "headers": {"X-A": "1", "x-b": "22"}, "body": "ok go"})";
+  for (size_t n = 0; n <= base.size(); ++n) same(base.substr(0, n));
+  const std::string bytes = "{}[]:,\"\\ 0129aeE.-\x01\x80\n";
+  for (size_t i = 0; i < base.size(); ++i) {
+    for (char b : bytes) {
+      std::string m = base;
+      m[i] = b;
+      same(m);
+    }
+  }
+}
+
 TEST(ProxyEvents, BinaryTypes) {
   Json types = Json::array({"image/*", "application/octet-stream"});
   EXPECT_TRUE(IsBinaryType("image/png", types));

@@ -1,6 +1,8 @@
 #include "services/apigateway/proxy_events.h"
 
+#include <array>
 #include <ctime>
+#include <optional>
 #include <vector>
 
 #include "core/strings.h"
@@ -452,7 +454,122 @@ Result<ProxyResponse> ParseV1Response(std::string_view payload, bool decode_base
   return out;
 }
 
+namespace {
+
+// The usual payload-2.0 answer read without a DOM: a JSON object whose members are only
+// statusCode (an integer of 1-9 digits), body (a string) and headers (an object of string
+// values), each at most once, every string of printable ASCII without escapes, and which maps
+// without error. Anything else - escapes, other bytes, members, value types, duplicates, an
+// error - gives nullopt and the caller parses the DOM, so both give the same answer.
+std::optional<ProxyResponse> ParseV2ResponseFast(std::string_view p) {
+  size_t i = 0;
+  auto skip_ws = [&] {
+    while (i < p.size() && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r')) ++i;
+  };
+  auto next_is = [&](char c) { return i < p.size() && p[i] == c; };
+  auto plain_string = [&](std::string_view& out) {
+    if (!next_is('"')) return false;
+    size_t start = ++i;
+    for (; i < p.size(); ++i) {
+      auto c = static_cast<unsigned char>(p[i]);
+      if (c == '"') {
+        out = p.substr(start, i - start);
+        ++i;
+        return true;
+      }
+      if (c < 0x20 || c >= 0x80 || c == '\\') return false;
+    }
+    return false;
+  };
+  // Past a value: a comma before the next member (true, `more` set), or the closing brace.
+  auto member_end = [&](bool& more) {
+    skip_ws();
+    if (next_is(',')) {
+      ++i;
+      skip_ws();
+      more = true;
+      return true;
+    }
+    if (next_is('}')) {
+      ++i;
+      more = false;
+      return true;
+    }
+    return false;
+  };
+  constexpr size_t kMaxHeaders = 16;
+  std::array<std::pair<std::string_view, std::string_view>, kMaxHeaders> headers;
+  size_t header_count = 0;
+  bool has_status = false, has_body = false, has_headers = false;
+  int status = 0;
+  std::string_view body;
+  skip_ws();
+  if (!next_is('{')) return std::nullopt;
+  ++i;
+  skip_ws();
+  for (bool more = true; more;) {
+    std::string_view key;
+    if (!plain_string(key)) return std::nullopt;
+    skip_ws();
+    if (!next_is(':')) return std::nullopt;
+    ++i;
+    skip_ws();
+    if (key == "statusCode") {
+      if (has_status) return std::nullopt;
+      has_status = true;
+      size_t start = i;
+      while (i < p.size() && p[i] >= '0' && p[i] <= '9') ++i;
+      size_t digits = i - start;
+      if (digits == 0 || digits > 9 || (digits > 1 && p[start] == '0')) return std::nullopt;
+      for (size_t k = start; k < i; ++k) status = status * 10 + (p[k] - '0');
+    } else if (key == "body") {
+      if (has_body || !plain_string(body)) return std::nullopt;
+      has_body = true;
+    } else if (key == "headers") {
+      if (has_headers || !next_is('{')) return std::nullopt;
+      has_headers = true;
+      ++i;
+      skip_ws();
+      for (bool more_headers = !next_is('}'); more_headers;) {
+        std::string_view name, value;
+        if (header_count == kMaxHeaders || !plain_string(name)) return std::nullopt;
+        skip_ws();
+        if (!next_is(':')) return std::nullopt;
+        ++i;
+        skip_ws();
+        if (!plain_string(value) || !HeaderNameOk(name)) return std::nullopt;
+        for (size_t k = 0; k < header_count; ++k) {
+          if (headers[k].first == name) return std::nullopt;  // the DOM keeps the last value
+        }
+        headers[header_count++] = {name, value};
+        if (!member_end(more_headers)) return std::nullopt;
+      }
+      if (header_count == 0) ++i;  // the empty object's closing brace
+    } else {
+      return std::nullopt;
+    }
+    if (!member_end(more)) return std::nullopt;
+  }
+  skip_ws();
+  if (i != p.size() || !has_status || status < 100 || status > 599) return std::nullopt;
+  ProxyResponse out;
+  out.status = status;
+  for (size_t k = 0; k < header_count; ++k) {
+    MergeHeader(out.headers, std::string(headers[k].first), std::string(headers[k].second));
+  }
+  out.body = body;
+  if (!out.headers.Has("content-type")) out.headers.Add("Content-Type", "application/json");
+  return out;
+}
+
+}  // namespace
+
 Result<ProxyResponse> ParseV2Response(std::string_view payload) {
+  if (auto fast = ParseV2ResponseFast(payload)) return std::move(*fast);
+  return ParseV2ResponseDomForTest(payload);
+}
+
+Result<ProxyResponse> ParseV2ResponseDomForTest(std::string_view payload) {
   auto malformed = [](const std::string& why) {
     return Error("MalformedProxyResponse", "Malformed Lambda proxy response: " + why, 502);
   };
