@@ -9,19 +9,48 @@ namespace stratus::services::lambda {
 
 namespace {
 
+// ASCII letters and digits (std::isalnum in the "C" locale, without a locale lookup per byte).
+bool AsciiAlnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
 bool ValidName(std::string_view n) {
   if (n.empty() || n.size() > 64) return false;
   for (char c : n) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
+    if (!AsciiAlnum(c) && c != '-' && c != '_') return false;
   }
   return true;
+}
+
+// The ':'-separated parts of a function name or ARN, as views of it (no copies: this runs on
+// every Invoke). `count` is the number of parts; the first kMaxParts are kept.
+struct Parts {
+  static constexpr size_t kMaxParts = 8;
+  std::string_view part[kMaxParts];
+  size_t count = 0;
+  std::string_view operator[](size_t i) const { return part[i]; }
+  size_t size() const { return count; }
+};
+
+Parts SplitParts(std::string_view text) {
+  Parts p;
+  size_t pos = 0;
+  while (true) {
+    size_t next = text.find(':', pos);
+    std::string_view piece =
+        text.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos);
+    if (p.count < Parts::kMaxParts) p.part[p.count] = piece;
+    ++p.count;
+    if (next == std::string_view::npos) return p;
+    pos = next + 1;
+  }
 }
 
 bool ValidQualifier(std::string_view q) {
   if (q.empty() || q.size() > 128) return false;
   if (q == "$LATEST") return true;
   for (char c : q) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
+    if (!AsciiAlnum(c) && c != '-' && c != '_') return false;
   }
   return true;
 }
@@ -38,7 +67,8 @@ bool IsVersionNumber(std::string_view q) {
 
 Result<FunctionRef> ParseFunctionRef(std::string_view text, std::string_view qualifier) {
   FunctionRef ref;
-  std::vector<std::string> parts = Split(text, ':');
+  // Every index read below is < parts.size() and < Parts::kMaxParts (larger counts are errors).
+  Parts parts = SplitParts(text);
   if (StartsWith(text, "arn:")) {
     // arn:aws:lambda:region:account:function:name[:qualifier]
     if (parts.size() < 7 || parts.size() > 8 || parts[2] != "lambda" || parts[5] != "function") {

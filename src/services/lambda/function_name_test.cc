@@ -40,6 +40,19 @@ TEST(FunctionNameTest, RejectsHostileNames) {
                           "f:bad qualifier", std::string(65, 'a').c_str()}) {
     EXPECT_FALSE(ParseFunctionRef(bad).ok()) << bad;
   }
+  // More parts than any form has (the parts are views of the first eight), and the non-ASCII
+  // bytes that no locale makes alphanumeric here.
+  for (std::string bad : {std::string("arn:aws:lambda:r:1:function:f:q:extra"),
+                          std::string("1:function:f:q:x:y:z:w:v:u"), std::string("a:b:c:d:e:f:g:h:i:j"),
+                          std::string(":::::::::::"), std::string("caf\xc3\xa9"),
+                          std::string("arn:aws:lambda:r:1:function:f:\xe9")}) {
+    auto r = ParseFunctionRef(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().code, "InvalidParameterValueException") << bad;
+  }
+  auto arn8 = ParseFunctionRef("arn:aws:lambda:r:1:function:f:q");
+  ASSERT_TRUE(arn8.ok());
+  EXPECT_EQ(arn8->qualifier, "q");
 }
 
 TEST(FunctionNameTest, Arns) {
