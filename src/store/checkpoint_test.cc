@@ -1,7 +1,9 @@
 // WAL checkpoints of the SQLite backend: in the background when asked (CheckpointOptions),
 // bounded by a hard limit on the writer; the default in-commit mode; data intact across a reopen.
 #include <gtest/gtest.h>
+#include <linux/magic.h>
 #include <sqlite3.h>
+#include <sys/vfs.h>
 
 #include <filesystem>
 #include <future>
@@ -9,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "store/sqlite_db.h"
 #include "store/sqlite_store.h"
 #include "store/store_test_util.h"
 
@@ -222,6 +225,60 @@ TEST(CheckpointTest, MemoryModeHasNoCheckpoints) {
   STRATUS_ASSERT_OK(store->Put("k", "v"));
   WriterStats stats = SqliteWriterStats(*store);
   EXPECT_EQ(stats.background_checkpoints + stats.writer_checkpoints + stats.wal_pages_max, 0);
+}
+
+// With fsync on, the writer's WAL gets each commit's frames in one write (SQLite writes a frame
+// as two), and on ext4, once the WAL has been fsync'd whole, commits over its existing blocks
+// are synced without an fsync (internal::WalVfsName). Every commit reads back after a restart,
+// through checkpoints and WAL rewinds.
+TEST(CheckpointTest, TheWritersWalIsWrittenOncePerCommitAndRangeSyncedOnExt4) {
+  TempDir dir;
+  struct statfs fs{};
+  ASSERT_EQ(::statfs(dir.path().c_str(), &fs), 0);
+  const bool ext4 = fs.f_type == EXT4_SUPER_MAGIC;
+  constexpr int kCommits = 400;
+  const std::string value(3000, 'v');
+  internal::WalVfsStats before = internal::GetWalVfsStats();
+  {
+    CheckpointOptions checkpoints{.background = true, .checkpoint_pages = 100};
+    auto store = std::move(OpenSqliteStoreWithCheckpoints(SqliteOptions{dir.path()}, checkpoints))
+                     .value();
+    for (int i = 0; i < kCommits; ++i) {
+      STRATUS_ASSERT_OK(store->Put("k" + std::to_string(i), value + std::to_string(i)));
+    }
+    internal::WalVfsStats after = internal::GetWalVfsStats();
+    // One write per commit at most (a frame and its header were two), plus the WAL headers.
+    EXPECT_LE(after.writes - before.writes, kCommits + 64);
+    if (ext4) {
+      EXPECT_GT(after.range_syncs - before.range_syncs, kCommits / 2);
+    } else {
+      EXPECT_EQ(after.range_syncs - before.range_syncs, 0);
+    }
+    EXPECT_GT(after.full_syncs - before.full_syncs, 0);  // the first sync of a WAL is an fsync
+  }
+  auto store = MustOpen(SqliteOptions{dir.path()});
+  for (int i = 0; i < kCommits; i += 7) {
+    auto v = store->Get("k" + std::to_string(i));
+    ASSERT_TRUE(v.ok());
+    ASSERT_TRUE(v->has_value()) << i;
+    EXPECT_EQ(**v, value + std::to_string(i));
+  }
+}
+
+// Without fsync the writer keeps SQLite's default VFS (commits end without a sync, so frames
+// could not be held back): nothing goes through the WAL file above.
+TEST(CheckpointTest, WithoutFsyncTheWalIsSqlitesOwn) {
+  TempDir dir;
+  internal::WalVfsStats before = internal::GetWalVfsStats();
+  {
+    auto store = MustOpen(SqliteOptions{.data_dir = dir.path(), .fsync = false});
+    for (int i = 0; i < 20; ++i) STRATUS_ASSERT_OK(store->Put("k" + std::to_string(i), "v"));
+    auto v = store->Get("k7");
+    ASSERT_TRUE(v.ok() && v->has_value());
+  }
+  internal::WalVfsStats after = internal::GetWalVfsStats();
+  EXPECT_EQ(after.writes, before.writes);
+  EXPECT_EQ(after.range_syncs + after.full_syncs, before.range_syncs + before.full_syncs);
 }
 
 }  // namespace

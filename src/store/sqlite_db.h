@@ -55,10 +55,31 @@ Error LimitError(std::string message);
 Status CheckKey(std::string_view key, std::string_view what = "key");
 Status CheckValue(std::string_view value, std::string_view what = "value");
 
+// The VFS of the writer connection when commits are fsync'd (synchronous=FULL): SQLite's default
+// VFS, but its WAL file (1) gathers the frames SQLite writes one header and one page at a time
+// (two pwrites per frame) and writes them with one pwrite per commit, and (2) on ext4, once the
+// WAL has been fsync'd whole, syncs frames written over its existing blocks with
+// sync_file_range and a device cache flush (an fdatasync of the directory) instead of an
+// fdatasync, which would also write the inode after nearly every commit (its mtime changed).
+// Gathered frames are written before anything else touches the file (read, size, lock, truncate,
+// file control, close) and before every sync; with synchronous=FULL every commit ends with a
+// sync before SQLite publishes it in the WAL index, so other connections (readers, the
+// checkpointer) only ever read frames that were written. Not for synchronous=NORMAL (commits end
+// without a sync). Registered on first call; thread-safe.
+const char* WalVfsName();
+struct WalVfsStats {
+  int64_t writes = 0;       // pwrites of gathered frames
+  int64_t range_syncs = 0;  // syncs by sync_file_range + device flush
+  int64_t full_syncs = 0;   // syncs by the default VFS (fsync)
+};
+WalVfsStats GetWalVfsStats();  // totals of every connection of the process
+
 class Db {
  public:
-  // Opens `path` (":memory:" for a private in-memory database) read-write, creating it if missing.
-  static Result<std::unique_ptr<Db>> Open(const std::string& path, std::string_view role);
+  // Opens `path` (":memory:" for a private in-memory database) read-write, creating it if missing,
+  // with the VFS named `vfs` (nullptr = SQLite's default).
+  static Result<std::unique_ptr<Db>> Open(const std::string& path, std::string_view role,
+                                          const char* vfs = nullptr);
   ~Db();
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;

@@ -203,7 +203,9 @@ Result<std::unique_ptr<Store>> SqliteStore::Open(const SqliteOptions& options,
     }
     STRATUS_ASSIGN_OR_RETURN(store->dir_lock_, internal::DirLock::Acquire(options.data_dir));
     std::string path = DatabasePath(options.data_dir);
-    STRATUS_ASSIGN_OR_RETURN(store->writer_db_, Db::Open(path, "writer"));
+    STRATUS_ASSIGN_OR_RETURN(
+        store->writer_db_,
+        Db::Open(path, "writer", options.fsync ? internal::WalVfsName() : nullptr));
     Db& db = *store->writer_db_;
     STRATUS_ASSIGN_OR_RETURN(std::string mode, db.QueryText("PRAGMA journal_mode = WAL"));
     if (mode != "wal") {
