@@ -108,7 +108,12 @@ std::string_view TrimValue(std::string_view v) {
 
 void AppendFieldValue(std::string& out, std::string_view value) {
   // A CR or LF would end the field early and let a value inject headers: written as a space.
-  for (char c : TrimValue(value)) out.push_back(c == '\r' || c == '\n' ? ' ' : c);
+  value = TrimValue(value);
+  size_t start = out.size();
+  out += value;
+  for (char* c = out.data() + start; c != out.data() + out.size(); ++c) {
+    if (*c == '\r' || *c == '\n') *c = ' ';
+  }
 }
 
 void AppendDecimal(std::string& out, uint64_t v) {

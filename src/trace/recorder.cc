@@ -5,6 +5,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <unordered_set>
 
 namespace stratus::trace {
@@ -79,6 +80,7 @@ void InMemoryRecorder::Record(Segment segment) {
     return;
   }
   Shard& shard = ShardFor(segment.trace_id);
+  std::optional<Segment> evicted;
   {
     std::lock_guard<std::mutex> lock(shard.mu);
     if (shard.ring.size() < shard.capacity) {
@@ -87,12 +89,13 @@ void InMemoryRecorder::Record(Segment segment) {
       Slot& slot = shard.ring[shard.next];
       ++shard.evicted;
       slot.seq = ++shard.seq;
-      // The new segment takes the slot; `segment` is left holding the evicted one.
-      std::swap(slot.segment, segment);
+      // The evicted segment moves out and the new one in: two moves where a swap takes three.
+      evicted.emplace(std::move(slot.segment));
+      slot.segment = std::move(segment);
       shard.next = (shard.next + 1) % shard.capacity;
     }
   }
-  // `segment` (now the evicted one) is freed when this returns, outside the lock.
+  // `evicted` is freed when this returns, outside the lock.
 }
 
 std::vector<Segment> InMemoryRecorder::TraceSegments(std::string_view trace_id) const {

@@ -15,8 +15,22 @@ void DataPlane::Impl::InvokeLambda(const ExchangePtr& ex, const std::string& fun
     done(Error("InvalidIntegration", "the integration URI names no Lambda function"), false);
     return;
   }
-  auto once = std::make_shared<std::atomic<bool>>(false);
-  auto shared_done = std::make_shared<std::function<void(Result<std::string>, bool)>>(std::move(done));
+  // Whichever of the answer and the timeout comes first calls `done`; one allocation for both.
+  struct State {
+    std::atomic<bool> answered{false};
+    std::function<void(Result<std::string>, bool)> done;
+    void Answer(aws::OperationResult& result) {
+      if (!result.ok()) {
+        done(std::move(result).error(), false);
+        return;
+      }
+      aws::OperationOutput out = std::move(result).value();
+      bool fe = out.body.contains("FunctionError");
+      done(out.payload ? std::move(*out.payload) : std::string(), fe);
+    }
+  };
+  auto state = std::make_shared<State>();
+  state->done = std::move(done);
   aws::InternalCall call;
   call.service = "lambda";
   call.operation = "Invoke";
@@ -29,33 +43,24 @@ void DataPlane::Impl::InvokeLambda(const ExchangePtr& ex, const std::string& fun
   call.region = ex->api->scope.region;
   call.principal_arn = "apigateway.amazonaws.com";
   call.trace = ex->trace;
-  TimerId timer = After(timeout_ms, [this, ex, once, shared_done, timeout_ms] {
-    if (once->exchange(true)) return;
-    Safe(ex, [shared_done, timeout_ms] {
-      (*shared_done)(Error("Timeout", "the integration did not answer within " +
-                                          std::to_string(timeout_ms) + " ms", 504),
-                     false);
+  TimerId timer = After(timeout_ms, [this, ex, state, timeout_ms] {
+    if (state->answered.exchange(true)) return;
+    Safe(ex, [state, timeout_ms] {
+      state->done(Error("Timeout", "the integration did not answer within " +
+                                       std::to_string(timeout_ms) + " ms", 504),
+                  false);
     });
   });
-  auto answer = [shared_done](aws::OperationResult& result) {
-    if (!result.ok()) {
-      (*shared_done)(std::move(result).error(), false);
-      return;
-    }
-    aws::OperationOutput out = std::move(result).value();
-    bool fe = out.body.contains("FunctionError");
-    (*shared_done)(out.payload ? std::move(*out.payload) : std::string(), fe);
-  };
   ctx.clients.operations->Call(
-      std::move(call), [this, ex, once, timer, done_blocks, answer](aws::OperationResult r) {
-        if (once->exchange(true)) return;
+      std::move(call), [this, ex, state, timer, done_blocks](aws::OperationResult r) {
+        if (state->answered.exchange(true)) return;
         Cancel(timer);
         if (!done_blocks) {
-          Safe(ex, [&] { answer(r); });
+          Safe(ex, [&] { state->Answer(r); });
           return;
         }
         auto result = std::make_shared<aws::OperationResult>(std::move(r));
-        Submit(ex, [answer, result] { answer(*result); });
+        Submit(ex, [state, result] { state->Answer(*result); });
       });
 }
 
@@ -130,8 +135,7 @@ bool DataPlane::Impl::ValidateRequest(const ExchangePtr& ex) {
 }
 
 std::string DataPlane::Impl::SubstituteStageVariables(const Exchange& ex, std::string s) const {
-  Json sv = ex.api->rest ? ex.stage->stage.value("variables", Json::object())
-                         : ex.stage->stage.value("StageVariables", Json::object());
+  const Json& sv = Member(ex.stage->stage, ex.api->rest ? "variables" : "StageVariables");
   for (const auto& [k, v] : sv.items()) {
     s = ReplaceAll(s, "${stageVariables." + k + "}", Stringify(v));
     s = ReplaceAll(s, "$stageVariables." + k, Stringify(v));
@@ -149,8 +153,9 @@ void DataPlane::Impl::LambdaProxy(const ExchangePtr& ex, const std::string& vers
   std::string uri = SubstituteStageVariables(*ex, i.value(rest_api ? "uri" : "IntegrationUri", ""));
   std::string fn = LambdaArnFromUri(uri);
   if (fn.empty()) fn = uri;  // HTTP APIs take the function ARN itself
-  const Json binary_types = rest_api ? ex->stage->snapshot.value("binaryMediaTypes", Json::array())
-                                     : Json::array();
+  static const Json kNoBinaryTypes;  // HTTP APIs have none (and do not look them up below)
+  const Json& binary_types =
+      rest_api ? Member(ex->stage->snapshot, "binaryMediaTypes") : kNoBinaryTypes;
   bool binary_in;
   if (rest_api) {
     binary_in = IsBinaryType(ex->req.headers.GetOr("content-type"), binary_types);
