@@ -227,8 +227,8 @@ TEST(CheckpointTest, MemoryModeHasNoCheckpoints) {
   EXPECT_EQ(stats.background_checkpoints + stats.writer_checkpoints + stats.wal_pages_max, 0);
 }
 
-// With fsync on, the writer's WAL gets each commit's frames in one write (SQLite writes a frame
-// as two), and on ext4, once the WAL has been fsync'd whole, commits over its existing blocks
+// With fsync on, the writer's WAL gets each commit's frames as one run (SQLite writes a frame
+// as two writes), and on ext4, once the WAL has been fsync'd whole, commits over its existing blocks
 // are synced without an fsync (internal::WalVfsName). Every commit reads back after a restart,
 // through checkpoints and WAL rewinds.
 TEST(CheckpointTest, TheWritersWalIsWrittenOncePerCommitAndRangeSyncedOnExt4) {
@@ -247,7 +247,7 @@ TEST(CheckpointTest, TheWritersWalIsWrittenOncePerCommitAndRangeSyncedOnExt4) {
       STRATUS_ASSERT_OK(store->Put("k" + std::to_string(i), value + std::to_string(i)));
     }
     internal::WalVfsStats after = internal::GetWalVfsStats();
-    // One write per commit at most (a frame and its header were two), plus the WAL headers.
+    // One run per commit at most (a frame and its header were two writes), plus WAL headers.
     EXPECT_LE(after.writes - before.writes, kCommits + 64);
     if (ext4) {
       EXPECT_GT(after.range_syncs - before.range_syncs, kCommits / 2);

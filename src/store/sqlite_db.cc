@@ -103,6 +103,7 @@ namespace {
 constexpr size_t kWalBufferBytes = size_t{1} << 20;
 // The most the default VFS's xWrite takes in one call (it masks the size to 17 bits).
 constexpr size_t kMaxDefaultWrite = size_t{64} << 10;
+constexpr size_t kPageBytes = 4096;
 
 std::atomic<int64_t> g_wal_range_syncs{0};
 std::atomic<int64_t> g_wal_full_syncs{0};
@@ -136,8 +137,11 @@ int Flush(WalFile& w) {
   while (left > 0) {
     size_t n = 0;
     if (w.fd >= 0) {
-      // Our own descriptor: the default VFS's xWrite writes at most 128 KiB - 1 per call.
-      ssize_t wrote = ::pwrite(w.fd, p, left, at);
+      // Our own descriptor (the default VFS's xWrite writes at most 128 KiB - 1 per call), one
+      // page at most per pwrite: a longer write makes the page cache allocate large folios, and
+      // the next commit's first frames then dirty, and write back, a whole folio.
+      const size_t piece = std::min(left, kPageBytes - static_cast<size_t>(at % kPageBytes));
+      ssize_t wrote = ::pwrite(w.fd, p, piece, at);
       if (wrote < 0 && errno == EINTR) continue;
       if (wrote <= 0) {
         rc = wrote < 0 && errno != ENOSPC ? SQLITE_IOERR_WRITE : SQLITE_FULL;

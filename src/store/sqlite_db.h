@@ -57,7 +57,9 @@ Status CheckValue(std::string_view value, std::string_view what = "value");
 
 // The VFS of the writer connection when commits are fsync'd (synchronous=FULL): SQLite's default
 // VFS, but its WAL file (1) gathers the frames SQLite writes one header and one page at a time
-// (two pwrites per frame) and writes them with one pwrite per commit, and (2) on ext4, once the
+// (two pwrites per frame, most straddling two pages of the file) and writes them page by page
+// (one pwrite per 4 KiB page: longer writes make the page cache allocate large folios, which a
+// later commit dirties and writes back whole), and (2) on ext4, once the
 // WAL has been fsync'd whole, syncs frames written over its existing blocks with
 // sync_file_range and a device cache flush (an fdatasync of the directory) instead of an
 // fdatasync, which would also write the inode after nearly every commit (its mtime changed).
@@ -68,7 +70,7 @@ Status CheckValue(std::string_view value, std::string_view what = "value");
 // without a sync). Registered on first call; thread-safe.
 const char* WalVfsName();
 struct WalVfsStats {
-  int64_t writes = 0;       // pwrites of gathered frames
+  int64_t writes = 0;       // gathered runs of frames written (one per commit, page by page)
   int64_t range_syncs = 0;  // syncs by sync_file_range + device flush
   int64_t full_syncs = 0;   // syncs by the default VFS (fsync)
 };
