@@ -2,9 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,6 +21,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/crypto.h"
+#include "store/device_flush.h"
 
 namespace stratus::store {
 
@@ -140,22 +139,6 @@ std::optional<uint64_t> SegmentOfName(std::string_view name) {
   return n;
 }
 
-// A descriptor of `dir` whose fdatasync flushes the device's write cache, when appends inside
-// synced zeros may be made durable by sync_file_range and that flush; -1 otherwise. Only on ext4:
-// its fsync issues the flush whether or not the file had anything to write (with or without a
-// journal); other file systems keep the plain fdatasync (btrfs and XFS may skip the flush, or
-// write no inode for a data sync anyway).
-int RangeSyncFlushFd(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  struct statfs fs{};
-  if (::fstatfs(fd, &fs) != 0 || fs.f_type != EXT4_SUPER_MAGIC) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 bool SyncDir(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return false;
@@ -227,7 +210,9 @@ Result<std::unique_ptr<SegmentStore>> SegmentStore::Open(Store& store, SegmentOp
   }
   std::unique_ptr<SegmentStore> s(new SegmentStore(store, std::move(options), 1));
   STRATUS_RETURN_IF_ERROR(s->Recover());
-  if (s->options_.fsync && s->options_.range_sync) s->flush_fd_ = RangeSyncFlushFd(s->options_.dir);
+  if (s->options_.fsync && s->options_.range_sync) {
+    s->flush_fd_ = internal::OpenDeviceFlushFile(s->options_.dir);
+  }
   s->flusher_ = std::thread([p = s.get()] { p->FlushLoop(); });
   if (s->options_.background) s->compactor_ = std::thread([p = s.get()] { p->CompactLoop(); });
   if (s->options_.background && s->options_.fsync && s->options_.zero_ahead_bytes > 0) {
@@ -546,8 +531,7 @@ Status SegmentStore::SyncDirty() {
     }
     if (!ok || broken) fail(*d.file, !ok);
   }
-  // The device's cache flush, by an fdatasync of the directory (its inode is not dirty: nothing
-  // else is written). ext4 flushes the device on every fsync, data or not.
+  // The device's cache flush: an fdatasync of a clean regular file (OpenDeviceFlushFile).
   if (flush && ::fdatasync(flush_fd_) != 0) {
     for (const Dirty& d : files) {
       if (d.range_only) fail(*d.file, true);

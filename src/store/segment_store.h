@@ -39,9 +39,10 @@
 // Even then ext4 (without a journal) writes the inode's block on every fdatasync after a write
 // changed the file's mtime, i.e. most of them: a second I/O round trip and ~50-100 us of CPU in
 // this VM. So on ext4 the pre-commit sync of appends that all lie inside synced zeros is
-// sync_file_range (write the data, wait for it) and one fdatasync of the segment directory,
-// whose only effect is the device's cache flush: the same bytes durable before the COMMIT
-// starts, without the inode (its mtime reaches the disk by ordinary writeback).
+// sync_file_range (write the data, wait for it) and one fdatasync of a clean regular file
+// (internal::OpenDeviceFlushFile), whose only effect is the device's cache flush: the same bytes
+// durable before the COMMIT starts, without the inode (its mtime reaches the disk by ordinary
+// writeback).
 //
 // Store keys (prefix "seg/"): seg/x/<id> → "<segment> <offset> <length> <crc32c>" (an extent) and
 // seg/s/<segment, 16 hex> → "<live bytes> <end>" (end = the end of its last committed extent).

@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "core/crypto.h"
+#include "store/device_flush.h"
 #include "store/store_test_util.h"
 
 namespace stratus::store {
@@ -513,12 +514,13 @@ TEST_F(SegmentStoreTest, AppendsInsideSyncedZerosAreRangeSyncedOnExt4) {
   ASSERT_EQ(::statfs(dir_.path().c_str(), &fs), 0);
   const bool ext4 = fs.f_type == EXT4_SUPER_MAGIC;
   segments_.reset();
+  auto o_dir = [&](const std::string& name) { return dir_.path() + "/segments-" + name; };
   for (bool range_sync : {true, false}) {
     const std::string name = range_sync ? "range" : "plain";
     auto open = [&](std::unique_ptr<Store>& db, std::unique_ptr<SegmentStore>& segs) {
       db = testing::MustOpen(SqliteOptions{.data_dir = dir_.path() + "/db-" + name});
       SegmentOptions o;
-      o.dir = dir_.path() + "/segments-" + name;
+      o.dir = o_dir(name);
       o.segment_bytes = 8 << 20;
       o.background = true;
       o.zero_ahead_bytes = 4 << 20;
@@ -549,6 +551,11 @@ TEST_F(SegmentStoreTest, AppendsInsideSyncedZerosAreRangeSyncedOnExt4) {
     if (range_sync && ext4) {
       EXPECT_GT(st.range_syncs, 0);
       EXPECT_LT(st.range_syncs, 41);  // the first commits land before the zeros
+      // The device flush is a clean regular file's fdatasync (not the directory's).
+      struct stat flush{};
+      ASSERT_EQ(::stat((o_dir(name) + "/.device-flush").c_str(), &flush), 0);
+      EXPECT_TRUE(S_ISREG(flush.st_mode));
+      EXPECT_EQ(flush.st_size, 0);
     } else {
       EXPECT_EQ(st.range_syncs, 0) << name;
     }
@@ -572,6 +579,34 @@ TEST_F(SegmentStoreTest, AppendsInsideSyncedZerosAreRangeSyncedOnExt4) {
                                       : std::string(60'000, static_cast<char>(
                                                                 'a' + std::stoi(id) % 26)));
     }
+  }
+}
+
+// The device-flush descriptor is a regular file, created empty and synced, on ext4 only: a
+// directory's fsync on a journalled ext4 may return without flushing the device.
+TEST_F(SegmentStoreTest, DeviceFlushFileIsARegularFileOnExt4Only) {
+  struct statfs fs{};
+  ASSERT_EQ(::statfs(dir_.path().c_str(), &fs), 0);
+  int fd = internal::OpenDeviceFlushFile(dir_.path());
+  if (fs.f_type != EXT4_SUPER_MAGIC) {
+    EXPECT_EQ(fd, -1);
+    return;
+  }
+  ASSERT_GE(fd, 0);
+  struct stat st{};
+  ASSERT_EQ(::fstat(fd, &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  EXPECT_EQ(::fdatasync(fd), 0);
+  ::close(fd);
+  // Opened again (a restart): the same file, still empty.
+  fd = internal::OpenDeviceFlushFile(dir_.path());
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::fstat(fd, &st), 0);
+  EXPECT_EQ(st.st_size, 0);
+  ::close(fd);
+  struct statfs shm{};
+  if (::statfs("/dev/shm", &shm) == 0 && shm.f_type != EXT4_SUPER_MAGIC) {
+    EXPECT_EQ(internal::OpenDeviceFlushFile("/dev/shm"), -1);
   }
 }
 

@@ -1,12 +1,12 @@
 #include "store/sqlite_db.h"
 
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
+
+#include "store/device_flush.h"
 
 #include <atomic>
 #include <cerrno>
@@ -115,7 +115,7 @@ struct WalFile {
   sqlite3_file base;          // base.pMethods = &kWalMethods
   sqlite3_file* real;         // the default VFS's file, right after this struct
   int fd = -1;                // our own descriptor of the same file: sync_file_range, fstat
-  int flush_fd = -1;          // the file's directory (ext4 only), whose fdatasync flushes the
+  int flush_fd = -1;          // OpenDeviceFlushFile's (ext4 only), whose fdatasync flushes the
                               // device; -1 = every sync is the default VFS's fsync
   std::string buffer;         // frames written by SQLite, not yet written to the file
   sqlite3_int64 buffer_at = 0;  // the file offset of buffer[0]
@@ -315,15 +315,7 @@ int WalVfsOpen(sqlite3_vfs* /*vfs*/, sqlite3_filename name, sqlite3_file* file, 
   std::string dir(name);
   dir.resize(dir.rfind('/') == std::string::npos ? 0 : dir.rfind('/'));
   if (dir.empty()) dir = ".";
-  struct statfs fs{};
-  if (w->fd >= 0) {
-    int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0 && ::fstatfs(dfd, &fs) == 0 && fs.f_type == EXT4_SUPER_MAGIC) {
-      w->flush_fd = dfd;
-    } else if (dfd >= 0) {
-      ::close(dfd);
-    }
-  }
+  if (w->fd >= 0) w->flush_fd = OpenDeviceFlushFile(dir);
   return SQLITE_OK;
 }
 
