@@ -121,12 +121,14 @@ TEST(CheckpointTest, BackgroundCheckpointsKeepTheWalBoundedAndDataIntact) {
   // The writer only finishes tails after a background checkpoint: never more often.
   EXPECT_LE(stats.writer_checkpoints, stats.background_checkpoints);
   // Bounded: the WAL rewinds after each round instead of growing with the load. Under a load
-  // this fast the background chases frames appended meanwhile, so the bound is loose: a fraction
-  // of what went through the WAL (which is where it would be without checkpoints).
+  // this fast the background chases frames appended meanwhile, so the bound is loose: at most half
+  // of what went through the WAL (which is where it would be without checkpoints). A third was
+  // too tight for a machine whose other work starves the checkpointer: 15 095 of 38 560 pages
+  // (0.39) in one of six runs beside a build, with 5+ rewinds all the same.
   EXPECT_GT(stats.wal_pages_written, 3000);
-  EXPECT_LT(stats.wal_pages_max * 3, stats.wal_pages_written)
+  EXPECT_LT(stats.wal_pages_max * 2, stats.wal_pages_written)
       << stats.wal_pages_max << " of " << stats.wal_pages_written;
-  EXPECT_LT(wal_max, static_cast<uintmax_t>(stats.wal_pages_written / 3 * (kPageBytes + 24)));
+  EXPECT_LT(wal_max, static_cast<uintmax_t>(stats.wal_pages_written / 2 * (kPageBytes + 24)));
   EXPECT_GT(stats.batches, 0);
   EXPECT_GT(stats.commit_us_max, 0);
   EXPECT_LE(stats.commit_us_p50, stats.commit_us_p99);
