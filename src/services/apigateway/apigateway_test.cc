@@ -241,7 +241,7 @@ TEST(ProxyEvents, V2ResponseInferredAndStructured) {
 TEST(ProxyEvents, V2ResponseFastPathMatchesDom) {
   auto same = [](std::string_view payload) {
     auto a = ParseV2Response(payload);
-    auto b = ParseV2ResponseDomForTest(payload);
+    auto b = ParseV2ResponseDom(payload);
     SCOPED_TRACE(std::string(payload));
     ASSERT_EQ(a.ok(), b.ok());
     if (!a.ok()) {

@@ -566,10 +566,10 @@ std::optional<ProxyResponse> ParseV2ResponseFast(std::string_view p) {
 
 Result<ProxyResponse> ParseV2Response(std::string_view payload) {
   if (auto fast = ParseV2ResponseFast(payload)) return std::move(*fast);
-  return ParseV2ResponseDomForTest(payload);
+  return ParseV2ResponseDom(payload);
 }
 
-Result<ProxyResponse> ParseV2ResponseDomForTest(std::string_view payload) {
+Result<ProxyResponse> ParseV2ResponseDom(std::string_view payload) {
   auto malformed = [](const std::string& why) {
     return Error("MalformedProxyResponse", "Malformed Lambda proxy response: " + why, 502);
   };

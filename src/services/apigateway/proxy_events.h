@@ -76,9 +76,9 @@ Result<ProxyResponse> ParseV1Response(std::string_view payload, bool decode_base
 // Maps a payload-2.0 answer, including the inferred form (no statusCode: the whole answer is
 // a 200 JSON body).
 Result<ProxyResponse> ParseV2Response(std::string_view payload);
-// The same through a DOM for every payload (ParseV2Response reads the usual shapes without
-// one); tests compare the two.
-Result<ProxyResponse> ParseV2ResponseDomForTest(std::string_view payload);
+// The same through a DOM for every payload: ParseV2Response's path for every shape its
+// DOM-free reader does not take; tests compare the two.
+Result<ProxyResponse> ParseV2ResponseDom(std::string_view payload);
 
 // True when `content_type` matches one of `binary_media_types` ("image/png", "image/*",
 // "*/*"); for Accept lists, any listed type matching counts.
