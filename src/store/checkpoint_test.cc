@@ -267,6 +267,35 @@ TEST(CheckpointTest, TheWritersWalIsWrittenOncePerCommitAndRangeSyncedOnExt4) {
   }
 }
 
+// Once the WAL has rewound (a checkpoint copied it all), a commit's frames land on pages written
+// before, and go to the file in one pwrite instead of one per page.
+TEST(CheckpointTest, ARewoundWalTakesOnePwritePerCommit) {
+  TempDir dir;
+  constexpr int kCommits = 200;
+  const std::string value(3000, 'v');
+  // Checkpoints by the writer every 50 pages: the WAL rewinds many times below.
+  auto store = MustOpenWith(SqliteOptions{dir.path()},
+                            CheckpointOptions{.background = false, .checkpoint_pages = 50});
+  for (int i = 0; i < kCommits; ++i) {
+    STRATUS_ASSERT_OK(store->Put("k" + std::to_string(i), value + std::to_string(i)));
+  }
+  internal::WalVfsStats before = internal::GetWalVfsStats();
+  for (int i = 0; i < kCommits / 4; ++i) {
+    STRATUS_ASSERT_OK(store->Put("k" + std::to_string(i), value + "again"));
+  }
+  internal::WalVfsStats after = internal::GetWalVfsStats();
+  ASSERT_GT(after.writes - before.writes, 0);
+  // Page by page, each commit's frames (a leaf split: three) took four pwrites or more. A pass
+  // that ends a little past the one before writes its last pages page by page.
+  const int64_t runs = after.writes - before.writes;
+  EXPECT_LE(after.pwrites - before.pwrites, runs + runs / 4);
+  for (int i = 0; i < kCommits; i += 7) {
+    auto v = store->Get("k" + std::to_string(i));
+    ASSERT_TRUE(v.ok() && v->has_value()) << i;
+    EXPECT_EQ(**v, value + (i < kCommits / 4 ? std::string("again") : std::to_string(i)));
+  }
+}
+
 // Without fsync the writer keeps SQLite's default VFS (commits end without a sync, so frames
 // could not be held back): nothing goes through the WAL file above.
 TEST(CheckpointTest, WithoutFsyncTheWalIsSqlitesOwn) {

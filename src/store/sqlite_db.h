@@ -70,9 +70,10 @@ Status CheckValue(std::string_view value, std::string_view what = "value");
 // without a sync). Registered on first call; thread-safe.
 const char* WalVfsName();
 struct WalVfsStats {
-  int64_t writes = 0;       // gathered runs of frames written (one per commit, page by page)
+  int64_t writes = 0;       // gathered runs of frames written (about one per commit)
   int64_t range_syncs = 0;  // syncs by sync_file_range + device flush
   int64_t full_syncs = 0;   // syncs by the default VFS (fsync)
+  int64_t pwrites = 0;      // pwrite calls those runs took
 };
 WalVfsStats GetWalVfsStats();  // totals of every connection of the process
 
