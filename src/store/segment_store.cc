@@ -76,8 +76,17 @@ bool ParseNumbers(std::string_view text, uint64_t* out, size_t n) {
   return p == end;
 }
 
+// Written with to_chars: fmt's formatting was ~950 instructions per small PUT on the store's
+// writer thread.
 std::string FormatExtent(const Extent& e) {
-  return fmt::format("{} {} {} {}", e.segment, e.offset, e.length, e.crc);
+  char text[4 * 21];
+  char* p = text;
+  char* const end = text + sizeof(text);
+  for (uint64_t v : {e.segment, e.offset, e.length, uint64_t{e.crc}}) {
+    if (p != text) *p++ = ' ';
+    p = std::to_chars(p, end, v).ptr;
+  }
+  return std::string(text, p);
 }
 
 Result<Extent> ParseExtent(std::string_view text) {
