@@ -146,7 +146,9 @@ int Flush(WalFile& w) {
       // page cache allocate large folios, and the next commit's first frames then dirty, and
       // write back, a whole folio. Below it (the WAL rewound after a checkpoint) the pages are
       // cached already, one folio each, and one pwrite for the whole run keeps them so: a
-      // commit's ~15 frames were ~16 pwrites, 2.5 per durable 4 KiB S3 PUT.
+      // commit's ~15 frames were ~16 pwrites, 2.5 per durable 4 KiB S3 PUT. (Pages reclaimed
+      // under memory pressure meanwhile come back as large folios: more bytes written back,
+      // the same bytes and syncs.)
       size_t piece = std::min(left, kPageBytes - static_cast<size_t>(at % kPageBytes));
       if (at + static_cast<sqlite3_int64>(piece) < w.paged_to) {
         piece = std::min(left, static_cast<size_t>(w.paged_to - at));
