@@ -67,9 +67,16 @@ void Checkpointer::Loop() {
     if (rc == SQLITE_OK) {
       checkpoints_.fetch_add(1, std::memory_order_relaxed);
       finished_at_.store(copied, std::memory_order_release);
-    } else if (rc != SQLITE_BUSY) {
-      // Not fatal: the frames stay in the WAL (durable) and the next request tries again.
-      (void)db_->Fail(rc, "a background WAL checkpoint");
+    } else {
+      // Not fatal: the frames stay in the WAL (durable). SQLITE_BUSY is routine: a PASSIVE
+      // checkpoint gives up when it reads the WAL index while a commit is updating it, or when
+      // another connection checkpoints. Either way the writer must hear that this one finished
+      // (with nothing known copied), or it would wait for it forever and never ask again.
+      if (rc != SQLITE_BUSY) {
+        (void)db_->Fail(rc, "a background WAL checkpoint");
+      }
+      failures_.fetch_add(1, std::memory_order_relaxed);
+      finished_at_.store(0, std::memory_order_release);
     }
     lock.lock();
   }

@@ -44,13 +44,16 @@ class Checkpointer {
   // Asks for one PASSIVE checkpoint soon. Never blocks; a request while one is pending or running
   // is merged into it.
   void Request();
-  // The WAL frame count the last finished checkpoint had copied (SQLite's pnCkpt), or -1 if none
-  // finished since the last call: the writer takes it to decide whether to finish the tail.
+  // The WAL frame count the last finished checkpoint had copied (SQLite's pnCkpt; 0 for one that
+  // failed or was busy), or -1 if none finished since the last call: the writer takes it to decide
+  // whether to finish the tail or ask again.
   int64_t TakeFinished();
   // Waits for a checkpoint in progress, stops the thread, closes the connection. Idempotent.
   void Stop();
 
   int64_t checkpoints() const { return checkpoints_.load(std::memory_order_relaxed); }
+  // Checkpoints that ended busy or failed (each reported to the writer as copying nothing).
+  int64_t failures() const { return failures_.load(std::memory_order_relaxed); }
 
  private:
   explicit Checkpointer(std::unique_ptr<Db> db) : db_(std::move(db)) {}
@@ -64,6 +67,7 @@ class Checkpointer {
   std::thread thread_;
   std::atomic<int64_t> finished_at_{-1};  // frames copied by the last finished checkpoint
   std::atomic<int64_t> checkpoints_{0};
+  std::atomic<int64_t> failures_{0};
 };
 
 }  // namespace stratus::store::internal

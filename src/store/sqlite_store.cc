@@ -356,9 +356,11 @@ void SqliteStore::Close() {
     WriterStats stats = GetWriterStats();
     spdlog::info(
         "store: closing after {} commits; commit time p50 {} us, p99 {} us, max {} us; "
-        "checkpoints {} in the background, {} on the writer; WAL at most {} pages",
+        "checkpoints {} in the background ({} more busy or failed), {} on the writer; WAL at "
+        "most {} pages",
         stats.batches, stats.commit_us_p50, stats.commit_us_p99, stats.commit_us_max,
-        stats.background_checkpoints, stats.writer_checkpoints, stats.wal_pages_max);
+        stats.background_checkpoints, stats.background_checkpoint_failures,
+        stats.writer_checkpoints, stats.wal_pages_max);
   }
   readers_.Close();  // waits for reads in flight; in memory mode this drops the database
   if (writer_db_ != nullptr && started) {
@@ -394,6 +396,8 @@ WriterStats SqliteStore::GetWriterStats() const {
   stats.commit_us_p99 = commit_times_.Quantile(0.99);
   stats.commit_us_max = commit_times_.Max();
   stats.background_checkpoints = checkpointer_ != nullptr ? checkpointer_->checkpoints() : 0;
+  stats.background_checkpoint_failures =
+      checkpointer_ != nullptr ? checkpointer_->failures() : 0;
   stats.writer_checkpoints = writer_checkpoints_.load(std::memory_order_relaxed);
   stats.wal_pages_last = wal_pages_last_.load(std::memory_order_relaxed);
   stats.wal_pages_max = wal_pages_max_.load(std::memory_order_relaxed);

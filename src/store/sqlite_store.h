@@ -57,6 +57,7 @@ struct WriterStats {
   int64_t commit_us_p99 = 0;
   int64_t commit_us_max = 0;
   int64_t background_checkpoints = 0;
+  int64_t background_checkpoint_failures = 0;  // busy or failed, each then asked for again
   int64_t writer_checkpoints = 0;  // tails, hard-limit RESTARTs, or all when !background
   int64_t wal_pages_last = 0;      // the WAL's size in pages after the last commit
   int64_t wal_pages_max = 0;
