@@ -527,9 +527,9 @@ void DataPlane::Impl::RouteRest(const ExchangePtr& ex, bool on_worker) {
 
 void DataPlane::Impl::RouteHttp(const ExchangePtr& ex, bool on_worker) {
   const StageRt& st = *ex->stage;
-  std::string method = ex->req.method;
+  const std::string& method = ex->req.method;
   // CORS preflight.
-  const Json& cors = st.snapshot.value("cors", Json());
+  const Json& cors = st.cors ? *st.cors : NullJson();
   if (method == "OPTIONS" && cors.is_object() && !ex->origin.empty() &&
       ex->req.headers.Has("access-control-request-method")) {
     HttpResponse resp;
@@ -554,61 +554,89 @@ void DataPlane::Impl::RouteHttp(const ExchangePtr& ex, bool on_worker) {
            (it->second.count(method) || it->second.count("ANY"));
   };
   auto m = st.trie.Find(ex->path, accept);
+  const HttpRouteRt* route = nullptr;
   if (m.node) {
     const auto& verbs = st.http_routes.at(m.node->id);
     auto verb = verbs.find(method);
-    ex->method = verb != verbs.end() ? &verb->second : &verbs.at("ANY");
+    route = verb != verbs.end() ? &verb->second : &verbs.at("ANY");
     ex->resource_path = m.node->path;
     for (auto& [k, v] : m.params) ex->path_params[k] = v;
-  } else if (st.default_route.is_object()) {
-    ex->method = &st.default_route;
+  } else if (st.default_route && st.default_route->record.is_object()) {
+    route = &*st.default_route;
     ex->resource_path = "$default";
   } else {
     GatewayError(ex, "RESOURCE_NOT_FOUND", 404, "Not Found");
     return;
   }
-  ex->route_key = ex->method->value("RouteKey", "");
-  ex->resource_id = ex->method->value("RouteId", "");
-  std::string target = ex->method->value("Target", "");
-  std::string iid = StartsWith(target, "integrations/") ? target.substr(13) : "";
-  const Json& integs = Member(st.snapshot, "integrations");  // a reference, not a copy
-  if (!integs.contains(iid)) {
+  ex->http_route = route;
+  ex->method = &route->record;
+  ex->route_key = route->route_key;
+  ex->resource_id = route->route_id;
+  if (!route->integration) {
     GatewayError(ex, "RESOURCE_NOT_FOUND", 404, "Not Found");
     return;
   }
-  ex->integration = &integs[iid];
-  // Route throttling.
-  const Json& rs = Member(st.stage, "RouteSettings");
-  const Json& defaults = Member(st.stage, "DefaultRouteSettings");
-  const Json* settings = nullptr;
-  bool route_specific = false;
-  if (rs.contains(ex->route_key) && rs[ex->route_key].contains("ThrottlingRateLimit")) {
-    settings = &rs[ex->route_key];
-    route_specific = true;
-  } else if (defaults.contains("ThrottlingRateLimit")) {
-    settings = &defaults;
-  }
-  if (settings) {
-    std::string key = "r/" + ex->target.api_id + "/" + st.name + "/" +
-                      (route_specific ? ex->route_key : std::string("*"));
-    if (!throttler.Take(key, settings->value("ThrottlingRateLimit", 0.0),
-                        settings->value("ThrottlingBurstLimit", int64_t{0}))) {
-      GatewayError(ex, "THROTTLED", 429, "Too Many Requests");
-      return;
-    }
+  ex->integration = route->integration;
+  if (route->throttled && !throttler.Take(route->throttle_key, route->throttle_rate,
+                                          route->throttle_burst)) {
+    GatewayError(ex, "THROTTLED", 429, "Too Many Requests");
+    return;
   }
   // As for REST: a Lambda proxy route without an authorizer runs here, on the io thread.
-  std::string auth = ex->method->value("AuthorizationType", "NONE");
-  bool needs_worker = (auth != "NONE" && auth != "AWS_IAM") ||
-                      ex->integration->value("IntegrationType", "") != "AWS_PROXY" ||
-                      ex->integration->contains("IntegrationSubtype");
-  if (needs_worker && !on_worker) {
+  if (route->needs_worker && !on_worker) {
     Submit(ex, [this, ex] { AuthorizeHttp(ex); });
     return;
   }
   AuthorizeHttp(ex);
 }
 
+
+HttpRouteRt CompileHttpRoute(const StageRt& st, const std::string& api_id, const Json& route) {
+  // Each member as RouteHttp, AuthorizeHttp, Integrate and LambdaProxy read it per request
+  // before routes were compiled (the same defaults and lookups).
+  HttpRouteRt r;
+  r.record = route;
+  r.route_key = route.value("RouteKey", "");
+  r.route_id = route.value("RouteId", "");
+  r.authorization_type = route.value("AuthorizationType", "NONE");
+  std::string target = route.value("Target", "");
+  std::string iid = StartsWith(target, "integrations/") ? target.substr(13) : "";
+  const Json& integs = Member(st.snapshot, "integrations");
+  if (auto it = integs.find(iid); it != integs.end()) r.integration = &*it;
+  if (r.integration && r.integration->is_object()) {
+    const Json& i = *r.integration;
+    r.integration_type = i.value("IntegrationType", "");
+    r.has_subtype = i.contains("IntegrationSubtype");
+    r.payload_version = i.value("PayloadFormatVersion", "1.0");
+    r.timeout_ms = i.value("TimeoutInMillis", int64_t{30000});
+    std::string uri = ReplaceStageVariables(Member(st.stage, "StageVariables"),
+                                            i.value("IntegrationUri", ""));
+    r.lambda_function = LambdaArnFromUri(uri);
+    if (r.lambda_function.empty()) r.lambda_function = uri;  // the function ARN itself
+  }
+  bool blocking_integration = !r.integration || !r.integration->is_object() ||
+                              r.integration_type != "AWS_PROXY" || r.has_subtype;
+  r.needs_worker = (r.authorization_type != "NONE" && r.authorization_type != "AWS_IAM") ||
+                   blocking_integration;
+  const Json& rs = Member(st.stage, "RouteSettings");
+  const Json& defaults = Member(st.stage, "DefaultRouteSettings");
+  const Json* settings = nullptr;
+  bool route_specific = false;
+  if (rs.contains(r.route_key) && rs[r.route_key].contains("ThrottlingRateLimit")) {
+    settings = &rs[r.route_key];
+    route_specific = true;
+  } else if (defaults.contains("ThrottlingRateLimit")) {
+    settings = &defaults;
+  }
+  if (settings) {
+    r.throttled = true;
+    r.throttle_rate = settings->value("ThrottlingRateLimit", 0.0);
+    r.throttle_burst = settings->value("ThrottlingBurstLimit", int64_t{0});
+    r.throttle_key = "r/" + api_id + "/" + st.name + "/" +
+                     (route_specific ? r.route_key : std::string("*"));
+  }
+  return r;
+}
 
 // ================================================================================================
 

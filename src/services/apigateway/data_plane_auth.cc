@@ -318,7 +318,8 @@ void DataPlane::Impl::CheckApiKey(const ExchangePtr& ex) {
 }
 
 void DataPlane::Impl::AuthorizeHttp(const ExchangePtr& ex) {
-  std::string type = ex->method->value("AuthorizationType", "NONE");
+  std::string type = ex->http_route ? ex->http_route->authorization_type
+                                    : ex->method->value("AuthorizationType", "NONE");
   if (type == "NONE") {
     Integrate(ex);
     return;

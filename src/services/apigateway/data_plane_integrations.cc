@@ -35,6 +35,7 @@ void DataPlane::Impl::InvokeLambda(const ExchangePtr& ex, const std::string& fun
   call.service = "lambda";
   call.operation = "Invoke";
   call.input = Json::object();  // member by member: an initializer list copies values twice
+  call.input.get_ref<Json::object_t&>().reserve(2);  // a growing object copies its members
   call.input.emplace("FunctionName", function_arn);
   call.input.emplace("InvocationType", "RequestResponse");
   call.payload = std::move(payload);
@@ -79,6 +80,14 @@ void DataPlane::Impl::Integrate(const ExchangePtr& ex) {
     if (type == "HTTP") return HttpCall(ex, /*proxy=*/false);
     if (type == "AWS") return AwsIntegration(ex);
     return InternalError(ex, "unsupported integration type " + type);
+  }
+  if (const HttpRouteRt* r = ex->http_route) {  // the route's integration, read when loaded
+    if (r->integration_type == "AWS_PROXY") {
+      if (r->has_subtype) return AwsSubtype(ex);
+      return LambdaProxy(ex, r->payload_version, r->timeout_ms);
+    }
+    if (r->integration_type == "HTTP_PROXY") return HttpCall(ex, true);
+    return InternalError(ex, "unsupported HTTP API integration type " + r->integration_type);
   }
   std::string type = i.value("IntegrationType", "");
   int64_t timeout = i.value("TimeoutInMillis", int64_t{30000});
@@ -135,7 +144,11 @@ bool DataPlane::Impl::ValidateRequest(const ExchangePtr& ex) {
 }
 
 std::string DataPlane::Impl::SubstituteStageVariables(const Exchange& ex, std::string s) const {
-  const Json& sv = Member(ex.stage->stage, ex.api->rest ? "variables" : "StageVariables");
+  return ReplaceStageVariables(Member(ex.stage->stage, ex.api->rest ? "variables" : "StageVariables"),
+                               std::move(s));
+}
+
+std::string ReplaceStageVariables(const Json& sv, std::string s) {
   for (const auto& [k, v] : sv.items()) {
     s = ReplaceAll(s, "${stageVariables." + k + "}", Stringify(v));
     s = ReplaceAll(s, "$stageVariables." + k, Stringify(v));
@@ -150,9 +163,15 @@ void DataPlane::Impl::LambdaProxy(const ExchangePtr& ex, const std::string& vers
     return InternalError(ex, "Lambda proxy integrations must use POST to invoke the function, "
                              "not " + i.value("httpMethod", ""));
   }
-  std::string uri = SubstituteStageVariables(*ex, i.value(rest_api ? "uri" : "IntegrationUri", ""));
-  std::string fn = LambdaArnFromUri(uri);
-  if (fn.empty()) fn = uri;  // HTTP APIs take the function ARN itself
+  std::string computed_fn;
+  const std::string* fn = &computed_fn;
+  if (!rest_api && ex->http_route) {
+    fn = &ex->http_route->lambda_function;  // worked out when the API was loaded
+  } else {
+    std::string uri = SubstituteStageVariables(*ex, i.value(rest_api ? "uri" : "IntegrationUri", ""));
+    computed_fn = LambdaArnFromUri(uri);
+    if (computed_fn.empty()) computed_fn = uri;  // HTTP APIs take the function ARN itself
+  }
   static const Json kNoBinaryTypes;  // HTTP APIs have none (and do not look them up below)
   const Json& binary_types =
       rest_api ? Member(ex->stage->snapshot, "binaryMediaTypes") : kNoBinaryTypes;
@@ -172,7 +191,7 @@ void DataPlane::Impl::LambdaProxy(const ExchangePtr& ex, const std::string& vers
                                                       : WriteV1Event(pr, pc, !rest_api);
   bool decode_out = rest_api ? IsBinaryType(ex->req.headers.GetOr("accept"), binary_types) : true;
   int64_t started = ctx.clock.MonotonicNanos();
-  InvokeLambda(ex, fn, std::move(event), /*payload_is_json=*/true, timeout_ms, /*done_blocks=*/false,
+  InvokeLambda(ex, *fn, std::move(event), /*payload_is_json=*/true, timeout_ms, /*done_blocks=*/false,
                [this, ex, version, rest_api, decode_out, started](Result<std::string> payload,
                                                                   bool function_error) {
                  ex->integration_latency_s =

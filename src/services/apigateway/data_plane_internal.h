@@ -10,6 +10,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <thread>
 #include <unordered_map>
@@ -104,15 +105,40 @@ inline std::optional<Target> ParseTarget(const HttpRequest& r) {
 
 // ---- Compiled definitions ---------------------------------------------------------------------
 
+struct StageRt;
+
+// An HTTP API route with what every request through it reads from the deployment worked out
+// once when the API is loaded (not per request): its record, its integration, its throttle and
+// the Lambda function its proxy integration names. Immutable after CompileHttpRoute.
+struct HttpRouteRt {
+  Json record;                     // the route record
+  std::string route_key;           // "GET /items/{id}", "$default"
+  std::string route_id;
+  std::string authorization_type;  // "NONE" when unset
+  const Json* integration = nullptr;  // inside the stage's snapshot; null: Target names none
+  std::string integration_type;    // "" when unset
+  bool has_subtype = false;        // IntegrationSubtype present (an AWS service integration)
+  std::string payload_version;     // PayloadFormatVersion, "1.0" when unset
+  int64_t timeout_ms = 30000;      // TimeoutInMillis
+  std::string lambda_function;     // AWS_PROXY: the function its IntegrationUri names
+  bool needs_worker = true;        // an authorizer or a blocking integration
+  // Route throttling: the route's own settings, else the stage's defaults, else none.
+  bool throttled = false;
+  double throttle_rate = 0;
+  int64_t throttle_burst = 0;
+  std::string throttle_key;
+};
+
 struct StageRt {
   std::string name;
   Json stage;          // the stage record
   std::string deployment_id;
   Json snapshot;       // what the deployment serves
   RouteTrie trie;      // REST: ids are resource ids; HTTP: ids are template paths
-  // HTTP APIs: template path -> METHOD -> route record.
-  std::map<std::string, std::map<std::string, Json>> http_routes;
-  Json default_route;  // HTTP $default route, or null
+  // HTTP APIs: template path -> METHOD -> route.
+  std::map<std::string, std::map<std::string, HttpRouteRt>> http_routes;
+  std::optional<HttpRouteRt> default_route;  // HTTP $default route
+  const Json* cors = nullptr;                // HTTP: the deployment's CORS configuration, if any
   std::shared_ptr<const ModelSet> models;  // REST with request validators: parsed models
 };
 
@@ -150,6 +176,8 @@ inline std::shared_ptr<LoadedApi> CompileRest(const std::string& id, const Scope
   return a;
 }
 
+HttpRouteRt CompileHttpRoute(const StageRt& st, const std::string& api_id, const Json& route);
+
 inline std::shared_ptr<LoadedApi> CompileHttp(const std::string& id, const Scope& s, const Json& doc) {
   auto a = std::make_shared<LoadedApi>();
   a->rest = false;
@@ -163,16 +191,17 @@ inline std::shared_ptr<LoadedApi> CompileHttp(const std::string& id, const Scope
     rt->deployment_id = stage.value("DeploymentId", "");
     if (!doc["deployments"].contains(rt->deployment_id)) continue;
     rt->snapshot = doc["deployments"][rt->deployment_id]["snapshot"];
+    if (auto c = rt->snapshot.find("cors"); c != rt->snapshot.end()) rt->cors = &*c;
     for (const auto& [rid, r] : rt->snapshot["routes"].items()) {
       std::string key = r.value("RouteKey", "");
       if (key == "$default") {
-        rt->default_route = r;
+        rt->default_route = CompileHttpRoute(*rt, id, r);
         continue;
       }
       auto sp = key.find(' ');
       std::string method = key.substr(0, sp);
       std::string path = key.substr(sp + 1);
-      rt->http_routes[path][method] = r;
+      rt->http_routes[path].insert_or_assign(method, CompileHttpRoute(*rt, id, r));
       rt->trie.Add(path, path);
     }
     a->stages[name] = rt;
@@ -220,6 +249,7 @@ struct Exchange {
   // Matched route: records inside stage->snapshot (kept alive by `stage`), never copied.
   const Json* method = &NullJson();       // REST method record or HTTP route record
   const Json* integration = &NullJson();  // REST methodIntegration or HTTP integration record
+  const HttpRouteRt* http_route = nullptr;  // HTTP: the matched route (kept alive by `stage`)
   std::string resource_id;
   std::string resource_path;  // REST "/items/{id}"; HTTP template path or "$default"
   std::string route_key;      // HTTP
@@ -325,6 +355,9 @@ inline std::string Stringify(const Json& v) {
   if (v.is_null()) return "";
   return v.dump();
 }
+
+// `s` with ${stageVariables.NAME} and $stageVariables.NAME replaced by the stage's variables.
+std::string ReplaceStageVariables(const Json& variables, std::string s);
 
 inline std::string LogGroupFromArn(const std::string& arn) {
   auto pos = arn.find(":log-group:");

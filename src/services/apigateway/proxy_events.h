@@ -28,24 +28,26 @@ struct ProxyRequest {
 };
 
 // What the gateway knows about the request besides the request itself.
+// The text members are views (of the gateway's exchange, which outlives the event written from
+// them): a context costs no copies.
 struct ProxyContext {
-  std::string account;
-  std::string api_id;
-  std::string stage;
-  std::string request_id;
-  std::string extended_request_id;
-  std::string domain_name;
-  std::string deployment_id;
-  std::string resource_id;    // REST: resource id; HTTP 1.0: route id
-  std::string resource_path;  // REST: "/items/{id}"; HTTP: the route key's path or "$default"
-  std::string route_key;      // HTTP APIs
+  std::string_view account;
+  std::string_view api_id;
+  std::string_view stage;
+  std::string_view request_id;
+  std::string_view extended_request_id;
+  std::string_view domain_name;
+  std::string_view deployment_id;
+  std::string_view resource_id;    // REST: resource id; HTTP 1.0: route id
+  std::string_view resource_path;  // REST: "/items/{id}"; HTTP: the route key's path or "$default"
+  std::string_view route_key;      // HTTP APIs
   std::string stage_path;     // requestContext.path: "/<stage>/items/7" (REST), rawPath (HTTP)
   int64_t now_ms = 0;
   Json path_parameters;       // object, or null when none
   Json stage_variables;       // object, or null when none
   Json authorizer;            // requestContext.authorizer, or null
-  std::string api_key;        // the API key used, if any
-  std::string api_key_id;
+  std::string_view api_key;   // the API key used, if any
+  std::string_view api_key_id;
   // AWS_IAM callers: requestContext.identity's accessKey, accountId, caller, user, userArn
   // (an object with those members), or null.
   Json iam_identity;

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <optional>
@@ -32,6 +33,21 @@ std::string LogStreamName(int64_t now_ms, std::string_view version) {
     if (c == '-') c = '/';
   }
   return date + "/[" + std::string(version) + "]" + HexEncode(RandomBytes(16));
+}
+
+// "START RequestId: <id> Version: <version>", built in one allocation.
+std::string StartLine(const std::string& request_id, const std::string& version) {
+  std::string line;
+  line.reserve(27 + request_id.size() + version.size());
+  line.append("START RequestId: ").append(request_id).append(" Version: ").append(version);
+  return line;
+}
+
+// Appends the decimal form of `v` (as std::to_string does) without a temporary string.
+void AppendInt(std::string& out, int64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  out.append(buf, end);
 }
 
 }  // namespace
@@ -72,9 +88,8 @@ HttpResponse Executor::Impl::Dispatch(Instance& inst) {
   p.dispatched_ns = NowNs();
   p.dispatched_ms = NowMs();
   p.deadline_ns = p.dispatched_ns + int64_t{spec.timeout_s} * 1'000'000'000;
-  p.logs.insert(p.logs.begin(), aws::LogSink::Event{
-                                    p.dispatched_ms, "START RequestId: " + p.request.request_id +
-                                                         " Version: " + spec.version});
+  p.logs.insert(p.logs.begin(),
+                aws::LogSink::Event{p.dispatched_ms, StartLine(p.request.request_id, spec.version)});
   // A fresh response: every header is added once (Add, not Set, skips a search per header).
   HttpResponse r;
   r.status = 200;
@@ -104,9 +119,8 @@ std::function<void()> Executor::Impl::Complete(Instance& inst, InvokeOutcome out
   double duration_ms =
       p->dispatched ? static_cast<double>(end_ns - p->dispatched_ns) / 1e6 : 0.0;
   if (!p->dispatched) {
-    p->logs.insert(p->logs.begin(), aws::LogSink::Event{
-                                        end_ms, "START RequestId: " + p->request.request_id +
-                                                    " Version: " + spec.version});
+    p->logs.insert(p->logs.begin(),
+                   aws::LogSink::Event{end_ms, StartLine(p->request.request_id, spec.version)});
   }
   // The peak resident set: polled while long invocations run; read here for the first
   // invocation, long ones, and otherwise at most every kPeakRefreshMs, to keep /proc reads off
@@ -117,12 +131,18 @@ std::function<void()> Executor::Impl::Complete(Instance& inst, InvokeOutcome out
     inst.peak_read_ns = end_ns;
   }
   uint64_t peak = inst.peak_bytes;
-  std::string report = "REPORT RequestId: " + p->request.request_id +
-                       "\tDuration: " + TwoDecimals(duration_ms) + " ms\tBilled Duration: " +
-                       std::to_string(static_cast<int64_t>(std::ceil(std::max(duration_ms, 1.0)))) +
-                       " ms\tMemory Size: " + std::to_string(spec.memory_mb) +
-                       " MB\tMax Memory Used: " + std::to_string((peak + (1 << 20) - 1) >> 20) +
-                       " MB";
+  // Appended into one buffer sized for the usual line (a chain of `+` allocates per piece).
+  std::string report;
+  report.reserve(160 + p->request.request_id.size());
+  report.append("REPORT RequestId: ").append(p->request.request_id);
+  report.append("\tDuration: ").append(TwoDecimals(duration_ms));
+  report.append(" ms\tBilled Duration: ");
+  AppendInt(report, static_cast<int64_t>(std::ceil(std::max(duration_ms, 1.0))));
+  report.append(" ms\tMemory Size: ");
+  AppendInt(report, spec.memory_mb);
+  report.append(" MB\tMax Memory Used: ");
+  AppendInt(report, static_cast<int64_t>((peak + (1 << 20) - 1) >> 20));
+  report.append(" MB");
   if (inst.ready && !inst.init_reported) {
     report += "\tInit Duration: " + TwoDecimals(inst.init_ms) + " ms";
     inst.init_reported = true;
@@ -131,7 +151,10 @@ std::function<void()> Executor::Impl::Complete(Instance& inst, InvokeOutcome out
     report += "\tStatus: " + std::string(status);
     if (!error_type.empty()) report += "\tError Type: " + std::string(error_type);
   }
-  p->logs.push_back({end_ms, "END RequestId: " + p->request.request_id});
+  std::string end_line;
+  end_line.reserve(16 + p->request.request_id.size());
+  end_line.append("END RequestId: ").append(p->request.request_id);
+  p->logs.push_back({end_ms, std::move(end_line)});
   p->logs.push_back({end_ms, std::move(report)});
   if (p->request.tail) {
     std::string tail;
@@ -269,8 +292,13 @@ void Executor::Invoke(std::shared_ptr<const FunctionSpec> spec, InvokeRequest re
   pending->request = std::move(request);
   pending->done = std::move(done);
   pending->assigned_ns = d.NowNs();
-  std::string key = spec->Key();
-  std::string fkey = spec->FunctionKey();
+  // spec->Key() and spec->FunctionKey() (its prefix), built in one buffer each.
+  std::string key;
+  key.reserve(spec->account.size() + spec->region.size() + spec->name.size() +
+              spec->version.size() + spec->revision.size() + 4);
+  key.append(spec->account).append("/").append(spec->region).append("/").append(spec->name);
+  std::string fkey = key;
+  key.append("/").append(spec->version).append("/").append(spec->revision);
 
   Responder to_send;
   HttpResponse dispatch;

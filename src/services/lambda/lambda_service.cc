@@ -517,7 +517,7 @@ void LambdaService::RegisterInvoke() {
     InvokeRequest req;
     req.request_id = c->request_id;
     req.payload = std::move(payload);
-    req.invoked_arn = target->invoked_arn;
+    req.invoked_arn = std::move(target->invoked_arn);
     req.trace = c->trace.Child();
     req.tail = in.value("LogType", "None") == "Tail";
     if (in.contains("ClientContext")) {
@@ -528,12 +528,16 @@ void LambdaService::RegisterInvoke() {
       }
       req.client_context = std::move(*decoded);
     }
-    std::string executed = target->executed_version;
+    std::string executed = std::move(target->executed_version);
     executor_.Invoke(target->spec, std::move(req),
-                     [done = std::move(done), executed](Result<InvokeOutcome> r) {
+                     [done = std::move(done), executed = std::move(executed)](Result<InvokeOutcome> r) mutable {
                        if (!r.ok()) return done(r.error());
                        aws::OperationOutput out;
-                       out.body = Json{{"StatusCode", 200}, {"ExecutedVersion", executed}};
+                       // Member by member into room for all four: an initializer list
+                       // copies each value twice, and a growing object copies its members.
+                       out.body.get_ref<Json::object_t&>().reserve(4);
+                       out.body.emplace("StatusCode", 200);
+                       out.body.emplace("ExecutedVersion", std::move(executed));
                        if (!r->function_error.empty()) out.body["FunctionError"] = r->function_error;
                        if (!r->log_tail.empty()) out.body["LogResult"] = Base64Encode(r->log_tail);
                        out.payload = std::move(r->payload);

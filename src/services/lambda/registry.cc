@@ -344,7 +344,9 @@ Result<Target> Registry::Resolve(const Scope& s, const FunctionRef& ref) {
   Target t;
   t.invoked_arn = FunctionArn(s.region, s.account, ref.name, ref.qualifier);
   std::string version = qualifier;
-  std::string base = s.account + "/" + s.region + "/" + ref.name + "/";
+  std::string base;  // one buffer, with room for the version appended below
+  base.reserve(s.account.size() + s.region.size() + ref.name.size() + 3 + 16);
+  base.append(s.account).append("/").append(s.region).append("/").append(ref.name).append("/");
   if (qualifier != "$LATEST" && !IsVersionNumber(qualifier)) {
     Json alias;
     {
@@ -376,11 +378,14 @@ Result<Target> Registry::Resolve(const Scope& s, const FunctionRef& ref) {
     }
   }
   {
+    size_t base_size = base.size();
+    base.append(version);  // the cache key: acct/region/name/version
     std::lock_guard lock(d.cache_mu);
-    auto it = d.cache.find(base + version);
+    auto it = d.cache.find(base);
+    base.resize(base_size);
     if (it != d.cache.end()) {
       t.spec = it->second;
-      t.executed_version = version;
+      t.executed_version = std::move(version);
       return t;
     }
   }

@@ -31,6 +31,10 @@ std::string Token(char dir, std::string_view position) {
   return std::string(1, dir) + "/" + HexEncode(position);
 }
 
+// Enough for every instance stream of a busy node; past it the map starts over (a miss costs a
+// parse, as before).
+constexpr size_t kMaxRememberedRecords = 4096;
+
 }  // namespace
 
 Status LogStore::CheckBatch(const std::vector<InputEvent>& events) {
@@ -85,7 +89,7 @@ Result<Json> LogStore::AppendInTxn(store::WriteTxn& txn, const Scope& s, const s
     if (!create_missing) return ResourceNotFound("The specified log stream does not exist.");
     st = {{"creationTime", now}, {"nextSeq", 1}, {"storedBytes", 0}};
   } else {
-    st = ParseJsonOrDiscarded(*sraw);
+    st = StreamRecord(skey, *sraw);
     if (st.is_discarded()) return InternalFailure("corrupt log stream record");
   }
   int64_t retention_cutoff = INT64_MIN;
@@ -148,12 +152,35 @@ Result<Json> LogStore::AppendInTxn(store::WriteTxn& txn, const Scope& s, const s
   }
   st["storedBytes"] = st.value("storedBytes", int64_t{0}) + stored;
   g["storedBytes"] = g.value("storedBytes", int64_t{0}) + stored;
-  STRATUS_RETURN_IF_ERROR(txn.Put(skey, st.dump()));
+  std::string record = st.dump();
+  STRATUS_RETURN_IF_ERROR(txn.Put(skey, record));
+  RememberStreamRecord(skey, std::move(record), std::move(st));
   txn.Notify("logs/" + s.account + "/" + s.region + "/" + group);
   Json result = Json::object();
   result["nextSequenceToken"] = std::to_string(seq);
   if (!rejected.empty()) result["rejectedLogEventsInfo"] = rejected;
   return result;
+}
+
+Json LogStore::StreamRecord(const std::string& key, const std::string& bytes) {
+  {
+    std::lock_guard lock(records_mu_);
+    auto it = records_.find(key);
+    if (it != records_.end()) {
+      Json value;
+      bool same = it->second.bytes == bytes;
+      if (same) value = std::move(it->second.value);
+      records_.erase(it);  // taken (or stale): re-remembered when written
+      if (same) return value;
+    }
+  }
+  return ParseJsonOrDiscarded(bytes);
+}
+
+void LogStore::RememberStreamRecord(const std::string& key, std::string bytes, Json value) {
+  std::lock_guard lock(records_mu_);
+  if (records_.size() >= kMaxRememberedRecords) records_.clear();
+  records_.insert_or_assign(key, ParsedRecord{std::move(bytes), std::move(value)});
 }
 
 Status LogStore::WriteGroups(store::WriteTxn& txn, const GroupCache& groups) {

@@ -14,7 +14,9 @@
 // store's: an append is one transaction, acknowledged only once committed.
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/clock.h"
@@ -97,13 +99,28 @@ class LogStore {
   static Status CheckBatch(const std::vector<InputEvent>& events);
   // Appends a checked batch to one stream inside `txn`; the group's record is taken from and
   // updated in `groups` (written by WriteGroups), the stream's record is written here.
-  static Result<Json> AppendInTxn(store::WriteTxn& txn, const Scope& s, const std::string& group,
-                                  const std::string& stream, const std::vector<InputEvent>& events,
-                                  bool create_missing, int64_t now, GroupCache& groups);
+  Result<Json> AppendInTxn(store::WriteTxn& txn, const Scope& s, const std::string& group,
+                           const std::string& stream, const std::vector<InputEvent>& events,
+                           bool create_missing, int64_t now, GroupCache& groups);
   static Status WriteGroups(store::WriteTxn& txn, const GroupCache& groups);
+  // The stream record stored as `bytes`: taken from records_ when it holds exactly those bytes
+  // (then removed from it), else parsed. Null when the bytes are not a JSON record.
+  Json StreamRecord(const std::string& key, const std::string& bytes);
+  // Keeps `value`, just written as `bytes`, for the next StreamRecord of `key`.
+  void RememberStreamRecord(const std::string& key, std::string bytes, Json value);
 
   store::Store& store_;
   const Clock& clock_;
+  // Stream records as last written, by key, with their bytes: every flush of a function's logs
+  // rewrites its stream's record, and parsing it back was most of a flush's per-stream cost. A
+  // record read back byte for byte unchanged is taken from here; any other writer's change (or
+  // a write whose transaction rolled back) shows as different bytes and is parsed. Bounded.
+  struct ParsedRecord {
+    std::string bytes;
+    Json value;
+  };
+  std::mutex records_mu_;
+  std::unordered_map<std::string, ParsedRecord> records_;  // guarded by records_mu_
 };
 
 }  // namespace stratus::services::logs

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "services/logs/keys.h"
+
 namespace stratus::services::logs {
 namespace {
 
@@ -192,6 +194,33 @@ TEST_F(LogStoreTest, PutEventsManyOneCommitForSeveralStreams) {
   a = logs_->GetEvents(scope_, "/app", "a", Json{{"startFromHead", true}});
   ASSERT_EQ((*a)["events"].size(), 3u);
   EXPECT_EQ((*a)["events"][2]["message"], "a3");
+}
+
+// The store remembers each stream record it wrote; one rewritten by another writer since (another
+// node, a rolled-back write) is read again, not taken from memory.
+TEST_F(LogStoreTest, AStreamRecordChangedElsewhereIsReadAgain) {
+  auto first = logs_->PutEvents(scope_, "/app", "a", {{Now(), "x"}});
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ((*first)["nextSequenceToken"], "2");
+  const std::string key = keys::Stream(scope_, "/app", "a");
+  ASSERT_TRUE(store_
+                  ->Write([&](store::WriteTxn& txn) -> Status {
+                    STRATUS_ASSIGN_OR_RETURN(auto raw, txn.Get(key));
+                    Json st = Json::parse(*raw);
+                    st["nextSeq"] = 100;
+                    st["storedBytes"] = st["storedBytes"].get<int64_t>() + 1000;
+                    return txn.Put(key, st.dump());
+                  })
+                  .ok());
+  auto second = logs_->PutEvents(scope_, "/app", "a", {{Now() + 1, "y"}});
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ((*second)["nextSequenceToken"], "101");
+  auto third = logs_->PutEvents(scope_, "/app", "a", {{Now() + 2, "z"}});  // the remembered one
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ((*third)["nextSequenceToken"], "102");
+  auto streams = logs_->DescribeStreams(scope_, "/app", Json::object());
+  EXPECT_EQ((*streams)["logStreams"][0]["logStreamName"], "a");
+  EXPECT_EQ((*streams)["logStreams"][0]["storedBytes"], 1003);
 }
 
 }  // namespace
