@@ -25,6 +25,9 @@ if(STRATUS_PCH)
     fmt::fmt Threads::Threads GTest::gtest GTest::gmock)
   target_precompile_headers(stratus_test_pch PRIVATE ${STRATUS_PCH_HEADERS}
     <gtest/gtest.h> <gmock/gmock.h>)
+  # The test binaries' optimisation level (cmake/stratus.cmake): GCC rejects a PCH built at
+  # another one.
+  target_compile_options(stratus_test_pch PRIVATE ${STRATUS_TEST_OPT_FLAGS})
 endif()
 
 function(stratus_collect_targets dir out)

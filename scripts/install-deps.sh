@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing stratus needs on Debian 12. Idempotent: it only
 # calls apt-get when a package is missing and npm only when the lock file changed.
+#   install-deps.sh [--bench]        Debian packages (--bench: and the benchmarks' tools), then npm
+#   install-deps.sh --system         Debian packages only
+#   install-deps.sh --npm-start DIR  npm in the background (see below); --npm-wait DIR waits for it
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,12 +32,16 @@ PACKAGES+=(libsnappy-dev)
 PACKAGES+=(autoconf automake libtool)
 
 # Benchmarks only (`make bench`): the load generator, the nginx peer, and helpers.
-if [ "${1:-}" = "--bench" ]; then
+MODE=${1:-}
+if [ "$MODE" = "--bench" ]; then
   PACKAGES+=(wrk nginx-light curl bc linux-perf valgrind nats-server)
 fi
 
+if [ "$MODE" = "--npm-start" ] || [ "$MODE" = "--npm-wait" ]; then
+  PACKAGES=()
+fi
 missing=()
-for p in "${PACKAGES[@]}"; do
+for p in "${PACKAGES[@]+"${PACKAGES[@]}"}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     # A tool that is already on the machine from elsewhere (node, npm) counts as present.
     case "$p" in
@@ -54,24 +61,76 @@ if ((${#missing[@]})); then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# npm packages used by the integration tests (the AWS SDK for JavaScript v3), locked.
-if [ -f tests/js/package-lock.json ]; then
-  stamp=tests/js/node_modules/.lock-stamp
-  if [ ! -f "$stamp" ] || ! cmp -s tests/js/package-lock.json "$stamp"; then
-    (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
-    cp tests/js/package-lock.json "$stamp"
-  fi
-fi
+# npm packages used by the integration tests, each folder locked: tests/js (the AWS SDK for
+# JavaScript v3, and aws-lambda-ric, whose install builds curl and aws-lambda-cpp from source: 3 of
+# the 3.5 minutes), tests/cognito-js (amazon-cognito-identity-js), tests/browser (playwright-core
+# for the hosted UI in Debian's Chromium), bench/cognito (cognito-local for the side-by-side
+# benchmark), tests/iam-simulate (@cloud-copilot/iam-simulate for the IAM cross-check).
+NPM_DIRS=(tests/js tests/cognito-js tests/browser bench/cognito tests/iam-simulate)
 
-# Tests' own npm folders (amazon-cognito-identity-js; playwright-core for the hosted UI in
-# Debian's Chromium; cognito-local for the side-by-side benchmark; @cloud-copilot/iam-simulate
-# for the IAM cross-check), each locked.
-for dir in tests/cognito-js tests/browser bench/cognito tests/iam-simulate; do
-  if [ -f "$dir/package-lock.json" ]; then
-    stamp="$dir/node_modules/.lock-stamp"
-    if [ ! -f "$stamp" ] || ! cmp -s "$dir/package-lock.json" "$stamp"; then
-      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
-      cp "$dir/package-lock.json" "$stamp"
+# True when every folder's node_modules matches its lock file (the stamp is the lock file that
+# was installed).
+npm_current() {
+  local dir
+  for dir in "${NPM_DIRS[@]}"; do
+    if [ -f "$dir/package-lock.json" ] && ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.lock-stamp"; then
+      return 1
     fi
-  fi
-done
+  done
+}
+
+npm_install() {
+  local dir
+  for dir in "${NPM_DIRS[@]}"; do
+    if [ -f "$dir/package-lock.json" ] && ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.lock-stamp"; then
+      # Explicit returns: set -e does not reach into a function called as `npm_install || ...`.
+      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) || return 1
+      mkdir -p "$dir/node_modules" && cp "$dir/package-lock.json" "$dir/node_modules/.lock-stamp" || return 1
+    fi
+  done
+}
+
+# `make test` overlaps the npm installs with the C++ build (docs/PERFORMANCE.md "Build time"):
+# --npm-start DIR runs them in the background, output in DIR/npm-install.log, holding a lock on
+# DIR/npm-install.lock until they end; --npm-wait DIR waits for that lock, fails with the log if
+# they failed, then installs whatever is still missing in the foreground.
+case "$MODE" in
+  --system)
+    exit 0
+    ;;
+  --npm-start)
+    state=${2:?"usage: $0 --npm-start DIR"}
+    mkdir -p "$state"
+    rm -f "$state/npm-install.status"
+    if npm_current; then
+      exit 0
+    fi
+    echo "install-deps: npm installs run in the background (log: $state/npm-install.log)"
+    exec 9>"$state/npm-install.lock"
+    flock 9
+    # The child inherits descriptor 9 and with it the lock. A make above us must not hand its
+    # jobserver to the native builds of aws-lambda-ric.
+    (
+      unset MAKEFLAGS MFLAGS MAKELEVEL
+      rc=0
+      npm_install || rc=$?
+      echo "$rc" >"$state/npm-install.status"
+    ) >"$state/npm-install.log" 2>&1 </dev/null &
+    exit 0
+    ;;
+  --npm-wait)
+    state=${2:?"usage: $0 --npm-wait DIR"}
+    if [ -f "$state/npm-install.lock" ]; then
+      flock "$state/npm-install.lock" true
+    fi
+    if [ -f "$state/npm-install.status" ] && [ "$(cat "$state/npm-install.status")" != 0 ]; then
+      echo "install-deps: the background npm installs failed; their log ($state/npm-install.log):" >&2
+      cat "$state/npm-install.log" >&2
+      exit 1
+    fi
+    npm_install
+    exit 0
+    ;;
+esac
+
+npm_install

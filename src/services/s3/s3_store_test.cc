@@ -362,7 +362,8 @@ TEST_F(S3StoreTest, SmallObjectsLiveInSegmentsAndReleaseWithTheirVersion) {
   auto extents = [&] { return store_->Scan(store::PrefixScan("seg/x/"))->size(); };
   auto live = [&] {
     uint64_t total = 0;
-    for (const auto& kv : *store_->Scan(store::PrefixScan("seg/s/"))) {
+    auto scanned = store_->Scan(store::PrefixScan("seg/s/"));  // alive through the loop
+    for (const auto& kv : *scanned) {
       total += std::stoull(kv.value.substr(0, kv.value.find(' ')));
     }
     return total;
