@@ -7,12 +7,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 BIN=$1; SECS=${2:-5}; shift $(( $# < 2 ? $# : 2 ))
-t=$(mktemp -d /tmp/putthr-XXXX); port=$(( 5400 + RANDOM % 100 ))
-"$BIN" serve --port $port --data-dir "$t/d" --log-level warn "$@" 2>"$t/log" & p=$!
-trap 'kill $p 2>/dev/null; wait 2>/dev/null; rm -rf "$t"' EXIT
-for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
-curl -s -o /dev/null -X PUT "http://127.0.0.1:$port/bench"
-SIZE=4096 BUCKET=bench wrk -t1 -c2 -d1s -s "$here/put.lua" "http://127.0.0.1:$port" >/dev/null
+PORT_BASE=5400 . "$here/put_server.sh"
 snap() {
   for f in /proc/$p/task/*; do echo "$(tr ' ' '_' < $f/comm) $(awk '{print $14 + $15}' $f/stat)"; done |
     awk '{c[$1] += $2} END {for (k in c) print k, c[k]}' | sort

@@ -6,12 +6,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 BIN=$1; SECS=${2:-5}; shift $(( $# < 2 ? $# : 2 ))
-t=$(mktemp -d /tmp/putsys-XXXX); port=$(( 5100 + RANDOM % 100 ))
-"$BIN" serve --port $port --data-dir "$t/d" --log-level warn "$@" 2>"$t/log" & p=$!
-trap 'kill $p 2>/dev/null; wait 2>/dev/null; rm -rf "$t"' EXIT
-for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
-curl -s -o /dev/null -X PUT "http://127.0.0.1:$port/bench"
-SIZE=4096 BUCKET=bench wrk -t1 -c2 -d1s -s "$here/put.lua" "http://127.0.0.1:$port" >/dev/null
+PORT_BASE=5100 . "$here/put_server.sh"
 events=syscalls:sys_enter_fdatasync,syscalls:sys_enter_sync_file_range,syscalls:sys_enter_pwrite64
 events=$events,syscalls:sys_enter_epoll_ctl,syscalls:sys_enter_fcntl,syscalls:sys_enter_futex
 events=$events,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_sendmsg,syscalls:sys_enter_recvfrom
