@@ -43,7 +43,8 @@ std::string Key(int writer, int i) {
 }
 
 // `writers` threads each Put `per_writer` keys (numbered from `first`) with 1 KiB values (and
-// enqueue every third), while the WAL file's size is sampled; returns the largest size seen, in bytes.
+// enqueue every third), while the WAL file's size is sampled; returns the largest size seen, in
+// bytes.
 uintmax_t WriteLoad(Store& store, const std::string& dir, int writers, int per_writer,
                     int first = 0) {
   std::atomic<bool> done{false};
@@ -198,7 +199,8 @@ TEST(CheckpointTest, ABusyBackgroundCheckpointIsReportedAsFinishedHavingCopiedNo
       &state);
   std::thread rival_thread(
       [&] { sqlite3_wal_checkpoint_v2(rival, nullptr, SQLITE_CHECKPOINT_FULL, nullptr, nullptr); });
-  ASSERT_EQ(state.waiting.get_future().wait_for(std::chrono::seconds(20)), std::future_status::ready)
+  ASSERT_EQ(state.waiting.get_future().wait_for(std::chrono::seconds(20)),
+            std::future_status::ready)
       << "the rival's checkpoint never waited for the writer";
 
   auto started = internal::Checkpointer::Start(path, false);

@@ -396,8 +396,7 @@ WriterStats SqliteStore::GetWriterStats() const {
   stats.commit_us_p99 = commit_times_.Quantile(0.99);
   stats.commit_us_max = commit_times_.Max();
   stats.background_checkpoints = checkpointer_ != nullptr ? checkpointer_->checkpoints() : 0;
-  stats.background_checkpoint_failures =
-      checkpointer_ != nullptr ? checkpointer_->failures() : 0;
+  stats.background_checkpoint_failures = checkpointer_ != nullptr ? checkpointer_->failures() : 0;
   stats.writer_checkpoints = writer_checkpoints_.load(std::memory_order_relaxed);
   stats.wal_pages_last = wal_pages_last_.load(std::memory_order_relaxed);
   stats.wal_pages_max = wal_pages_max_.load(std::memory_order_relaxed);

@@ -292,13 +292,8 @@ void Executor::Invoke(std::shared_ptr<const FunctionSpec> spec, InvokeRequest re
   pending->request = std::move(request);
   pending->done = std::move(done);
   pending->assigned_ns = d.NowNs();
-  // spec->Key() and spec->FunctionKey() (its prefix), built in one buffer each.
-  std::string key;
-  key.reserve(spec->account.size() + spec->region.size() + spec->name.size() +
-              spec->version.size() + spec->revision.size() + 4);
-  key.append(spec->account).append("/").append(spec->region).append("/").append(spec->name);
-  std::string fkey = key;
-  key.append("/").append(spec->version).append("/").append(spec->revision);
+  std::string key = spec->Key();
+  std::string fkey = spec->FunctionKey();
 
   Responder to_send;
   HttpResponse dispatch;

@@ -29,11 +29,22 @@ struct FunctionSpec {
   // Changes whenever code or configuration changes: instances of another revision retire.
   std::string revision;
 
-  // Instances are shared between invocations of the same key.
+  // Instances are shared between invocations of the same key: FunctionKey()/version/revision.
+  // Each is built in one buffer (they are made on every invoke).
   std::string Key() const {
-    return account + "/" + region + "/" + name + "/" + version + "/" + revision;
+    std::string key;
+    key.reserve(account.size() + region.size() + name.size() + version.size() + revision.size() +
+                4);
+    key.append(account).append("/").append(region).append("/").append(name);
+    key.append("/").append(version).append("/").append(revision);
+    return key;
   }
-  std::string FunctionKey() const { return account + "/" + region + "/" + name; }
+  std::string FunctionKey() const {
+    std::string key;
+    key.reserve(account.size() + region.size() + name.size() + 2);
+    key.append(account).append("/").append(region).append("/").append(name);
+    return key;
+  }
 };
 
 }  // namespace stratus::services::lambda

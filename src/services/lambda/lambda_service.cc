@@ -530,7 +530,8 @@ void LambdaService::RegisterInvoke() {
     }
     std::string executed = std::move(target->executed_version);
     executor_.Invoke(target->spec, std::move(req),
-                     [done = std::move(done), executed = std::move(executed)](Result<InvokeOutcome> r) mutable {
+                     [done = std::move(done),
+                      executed = std::move(executed)](Result<InvokeOutcome> r) mutable {
                        if (!r.ok()) return done(r.error());
                        aws::OperationOutput out;
                        // Member by member into room for all four: an initializer list
