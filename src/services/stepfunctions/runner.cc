@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <cstdio>
 #include <future>
 #include <map>
@@ -80,6 +81,8 @@ struct Runner::Live {
   std::vector<HistoryEvent> express_events;
   std::function<void(const Execution&)> done;
   bool finished = false;
+  // Set once the batch that ended the execution is persisted; it leaves live_ just after.
+  std::atomic<bool> end_persisted{false};
 };
 
 namespace {
@@ -278,6 +281,7 @@ void Runner::Drive(const std::shared_ptr<Live>& live) {
     }
     if (!live->express) {
       Status st = Persist(*live, false);
+      if (st.ok() && e.status() != ExecutionStatus::kRunning) live->end_persisted = true;
       if (!st.ok()) {
         spdlog::error("stepfunctions: cannot persist {}: {}", live->info.arn, st.error().message);
       }
@@ -323,6 +327,7 @@ void Runner::Drive(const std::shared_ptr<Live>& live) {
         std::lock_guard lock(mu_);
         live_.erase(live->info.arn);
       }
+      retired_.notify_all();
       if (live->done) live->done(e);
       if (on_finished) on_finished(e);
     }
@@ -643,28 +648,39 @@ void Runner::RestoreTrace(Live& live, const Json& meta) {
 Result<int64_t> Runner::Redrive(const std::string& arn, const std::string& client_token) {
   auto keys = KeysForExecution(arn);
   if (!keys) return Error("InvalidArn", "Invalid Arn: '" + arn + "'");
-  std::optional<std::string> meta, state;
-  STRATUS_RETURN_IF_ERROR(context_.store.Read([&](store::ReadTxn& txn) -> Status {
-    auto m = txn.Get(keys->meta);
-    if (!m.ok()) return m.error();
-    meta = *m;
-    auto s = txn.Get(keys->state);
-    if (!s.ok()) return s.error();
-    state = *s;
-    return Status::Ok();
-  }));
-  if (!meta || !state) return Error("ExecutionDoesNotExist", "Execution Does Not Exist: '" + arn + "'");
-  Json m = ParseJsonOrDiscarded(*meta);
-  // A repeat of a redrive (same client token, within 15 minutes) answers it again.
-  int64_t now = context_.clock.NowMillis();
-  if (auto date = RedriveTokenAnswer(m.value("redriveTokens", Json::array()), client_token, now)) return *date;
-  {
-    std::lock_guard lock(mu_);
-    if (live_.count(arn)) {
+  Json m, s;
+  int64_t now = 0;
+  // Read at most twice: a client that saw the end in the store may redrive before the finishing
+  // execution has left live_ (it commits its end first); the redrive waits for that and reads again.
+  for (int attempt = 0;; ++attempt) {
+    std::optional<std::string> meta, state;
+    STRATUS_RETURN_IF_ERROR(context_.store.Read([&](store::ReadTxn& txn) -> Status {
+      auto got_meta = txn.Get(keys->meta);
+      if (!got_meta.ok()) return got_meta.error();
+      meta = *got_meta;
+      auto got_state = txn.Get(keys->state);
+      if (!got_state.ok()) return got_state.error();
+      state = *got_state;
+      return Status::Ok();
+    }));
+    if (!meta || !state) return Error("ExecutionDoesNotExist", "Execution Does Not Exist: '" + arn + "'");
+    m = ParseJsonOrDiscarded(*meta);
+    s = ParseJsonOrDiscarded(*state);
+    // A repeat of a redrive (same client token, within 15 minutes) answers it again.
+    now = context_.clock.NowMillis();
+    if (auto date = RedriveTokenAnswer(m.value("redriveTokens", Json::array()), client_token, now)) return *date;
+    std::unique_lock lock(mu_);
+    auto it = live_.find(arn);
+    if (it == live_.end()) break;
+    if (attempt > 0 || !it->second->end_persisted) {
       return Error("ExecutionNotRedrivable", "Execution is RUNNING and cannot be redriven");
     }
+    std::shared_ptr<Live> ending = it->second;
+    retired_.wait_for(lock, std::chrono::seconds(5), [&] {
+      auto now_it = live_.find(arn);
+      return now_it == live_.end() || now_it->second != ending;
+    });
   }
-  Json s = ParseJsonOrDiscarded(*state);
   std::string status = s.value("status", "RUNNING");
   if (status != "FAILED" && status != "TIMED_OUT" && status != "ABORTED") {
     return Error("ExecutionNotRedrivable", "Execution is " + status + " and cannot be redriven");

@@ -175,6 +175,8 @@ class Runner {
   std::unordered_map<std::string, std::shared_ptr<Live>> live_;
   std::multimap<int64_t, std::tuple<std::string, uint64_t, uint64_t>> memory_timers_;
   std::condition_variable cv_;
+  // Notified when an execution whose end is committed leaves live_ (Redrive waits for it).
+  std::condition_variable retired_;
   bool stopping_ = false;
   std::thread timer_thread_;
   std::unique_ptr<store::Store::Watch> watch_;
