@@ -5,6 +5,10 @@
 
 namespace stratus::store::internal {
 
+namespace {
+constexpr auto kErrorLogInterval = std::chrono::seconds(10);
+}  // namespace
+
 Result<std::unique_ptr<Checkpointer>> Checkpointer::Start(const std::string& path, bool fsync) {
   STRATUS_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(path, "checkpointer"));
   // The checkpoint's fsyncs follow this connection's setting: the same as the writer's, never
@@ -73,7 +77,18 @@ void Checkpointer::Loop() {
       // another connection checkpoints. Either way the writer must hear that this one finished
       // (with nothing known copied), or it would wait for it forever and never ask again.
       if (rc != SQLITE_BUSY) {
-        (void)db_->Fail(rc, "a background WAL checkpoint");
+        auto now = std::chrono::steady_clock::now();
+        if (error_logged_at_ == std::chrono::steady_clock::time_point{} ||
+            now - error_logged_at_ >= kErrorLogInterval) {
+          spdlog::error(
+              "store: a background WAL checkpoint failed: {} (sqlite error {}; {} more since the "
+              "last such line)",
+              sqlite3_errmsg(db_->raw()), rc, errors_unlogged_);
+          error_logged_at_ = now;
+          errors_unlogged_ = 0;
+        } else {
+          ++errors_unlogged_;
+        }
       }
       failures_.fetch_add(1, std::memory_order_relaxed);
       finished_at_.store(0, std::memory_order_release);

@@ -20,6 +20,7 @@
 // Thread-safe: Request() and the accessors may be called from any thread (the writer's WAL
 // hook); Stop() once, by the owner.
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -68,6 +69,10 @@ class Checkpointer {
   std::atomic<int64_t> finished_at_{-1};  // frames copied by the last finished checkpoint
   std::atomic<int64_t> checkpoints_{0};
   std::atomic<int64_t> failures_{0};
+  // The thread's error log: the first real error at once, then at most one line per
+  // kErrorLogInterval counting the ones in between (a failing disk fails every checkpoint).
+  std::chrono::steady_clock::time_point error_logged_at_{};
+  int64_t errors_unlogged_ = 0;
 };
 
 }  // namespace stratus::store::internal
