@@ -50,6 +50,25 @@ TEST(Strings, AppendJsonStringMatchesTheDom) {
   }
   std::string out;
   EXPECT_FALSE(AppendJsonString(out, "bad \xC3 utf-8 here"));
+  // Every length from 0 to 19 with each byte that needs attention at each position (the plain
+  // fast path reads whole and overlapping 8-byte words), appended after existing text.
+  const std::string specials[] = {"\"", "\\", "\n", std::string(1, '\0'), "\x1f", "\x7f",
+                                  "\xC3\xA9", "\xff"};
+  for (size_t len = 0; len < 20; ++len) {
+    std::string plain(len, 'x');
+    std::string o = "pre";
+    EXPECT_TRUE(AppendJsonString(o, plain));
+    EXPECT_EQ(o, "pre" + DumpJson(Json(plain))) << len;
+    for (size_t at = 0; at < len; ++at) {
+      for (const auto& sp : specials) {
+        std::string v = plain.substr(0, at) + sp + plain.substr(at);
+        std::string got = "pre";
+        bool valid = AppendJsonString(got, v);
+        EXPECT_EQ(valid, sp != "\xff") << len << " " << at;
+        if (valid) EXPECT_EQ(got, "pre" + DumpJson(Json(v))) << len << " " << at;
+      }
+    }
+  }
 }
 
 TEST(Strings, SplitJoinTrim) {

@@ -104,6 +104,7 @@ constexpr size_t kWalBufferBytes = size_t{1} << 20;
 // The most the default VFS's xWrite takes in one call (it masks the size to 17 bits).
 constexpr size_t kMaxDefaultWrite = size_t{64} << 10;
 constexpr size_t kPageBytes = 4096;
+constexpr size_t kFrameHeaderBytes = 24;  // a WAL frame's header, written apart from its page
 
 std::atomic<int64_t> g_wal_range_syncs{0};
 std::atomic<int64_t> g_wal_full_syncs{0};
@@ -127,6 +128,8 @@ struct WalFile {
   // Bytes below this were written through `fd` by this connection (page by page, so the page
   // cache holds them as single pages) and not truncated since.
   sqlite3_int64 paged_to = 0;
+  // The last write was the header of a commit frame: its page, next, ends the commit.
+  bool commit_header = false;
 };
 
 WalFile* Wal(sqlite3_file* f) { return reinterpret_cast<WalFile*>(f); }
@@ -206,7 +209,14 @@ int WalWrite(sqlite3_file* f, const void* data, int amount, sqlite3_int64 offset
   }
   if (w.buffer.empty()) w.buffer_at = offset;
   w.buffer.append(static_cast<const char*>(data), n);
-  return SQLITE_OK;
+  // A commit's frames are written once its commit frame is whole, before SQLite publishes them
+  // in the WAL index (with synchronous=NORMAL no sync comes first): other connections never
+  // read a frame that is not in the file. A frame header's bytes 4..7 are the database size in
+  // pages after the commit, 0 in the other frames.
+  bool page_of_commit = w.commit_header;
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  w.commit_header = n == kFrameHeaderBytes && (bytes[4] | bytes[5] | bytes[6] | bytes[7]) != 0;
+  return page_of_commit ? Flush(w) : SQLITE_OK;
 }
 
 int WalTruncate(sqlite3_file* f, sqlite3_int64 size) {

@@ -55,7 +55,7 @@ Error LimitError(std::string message);
 Status CheckKey(std::string_view key, std::string_view what = "key");
 Status CheckValue(std::string_view value, std::string_view what = "value");
 
-// The VFS of the writer connection when commits are fsync'd (synchronous=FULL): SQLite's default
+// The VFS of the writer connection (synchronous FULL or NORMAL): SQLite's default
 // VFS, but its WAL file (1) gathers the frames SQLite writes one header and one page at a time
 // (two pwrites per frame, most straddling two pages of the file) and writes them page by page
 // (one pwrite per 4 KiB page: longer writes make the page cache allocate large folios, which a
@@ -64,10 +64,10 @@ Status CheckValue(std::string_view value, std::string_view what = "value");
 // sync_file_range and a device cache flush (an fdatasync of the directory) instead of an
 // fdatasync, which would also write the inode after nearly every commit (its mtime changed).
 // Gathered frames are written before anything else touches the file (read, size, lock, truncate,
-// file control, close) and before every sync; with synchronous=FULL every commit ends with a
-// sync before SQLite publishes it in the WAL index, so other connections (readers, the
-// checkpointer) only ever read frames that were written. Not for synchronous=NORMAL (commits end
-// without a sync). Registered on first call; thread-safe.
+// file control, close), before every sync and once a commit frame's page is gathered: a commit
+// is in the file before SQLite publishes it in the WAL index (with synchronous=FULL a sync comes
+// first too), so other connections (readers, the checkpointer) only ever read frames that were
+// written. Registered on first call; thread-safe.
 const char* WalVfsName();
 struct WalVfsStats {
   int64_t writes = 0;       // gathered runs of frames written (about one per commit)

@@ -203,9 +203,11 @@ Result<std::unique_ptr<Store>> SqliteStore::Open(const SqliteOptions& options,
     }
     STRATUS_ASSIGN_OR_RETURN(store->dir_lock_, internal::DirLock::Acquire(options.data_dir));
     std::string path = DatabasePath(options.data_dir);
-    STRATUS_ASSIGN_OR_RETURN(
-        store->writer_db_,
-        Db::Open(path, "writer", options.fsync ? internal::WalVfsName() : nullptr));
+    // The WAL through internal::WalVfsName() with or without fsync: a commit's frames are
+    // gathered and written together, not a header and a page per frame (two pwrites each; a
+    // function-log flush of ~64 instance streams dirties ~190 pages).
+    STRATUS_ASSIGN_OR_RETURN(store->writer_db_,
+                             Db::Open(path, "writer", internal::WalVfsName()));
     Db& db = *store->writer_db_;
     STRATUS_ASSIGN_OR_RETURN(std::string mode, db.QueryText("PRAGMA journal_mode = WAL"));
     if (mode != "wal") {

@@ -99,6 +99,113 @@ TEST(ProxyEvents, V1EventHasAwsShape) {
   EXPECT_EQ(ev["isBase64Encoded"], false);
 }
 
+// WriteV2Event's exact bytes for three requests (the benchmark's plain GET with the gateway's
+// own headers; query, cookies, a text body, path parameters, stage variables and an authorizer;
+// repeated and escaped names and values with a binary body): a faster writer must not change
+// one byte.
+std::vector<std::string> GoldenV2Events() {
+  std::vector<std::string> out;
+  ProxyContext c;
+  c.account = "000000000000";
+  c.api_id = "a1b2c3d4e5";
+  c.stage = "$default";
+  c.request_id = "Ab1Cd2Ef3Gh4Ij=";
+  c.domain_name = "a1b2c3d4e5.execute-api.localhost";
+  c.route_key = "$default";
+  c.stage_path = "/";
+  c.now_ms = 1764323102123;
+  {
+    ProxyRequest r;
+    r.method = "GET";
+    r.path = "/";
+    r.raw_path = "/";
+    r.headers.Add("Host", "127.0.0.1:38713");
+    r.headers.Add("X-Forwarded-For", "127.0.0.1");
+    r.headers.Add("X-Forwarded-Port", "38713");
+    r.headers.Add("X-Forwarded-Proto", "http");
+    r.headers.Add("X-Amzn-Trace-Id", "Root=1-6929e5ae-0123456789abcdef01234567");
+    r.source_ip = "127.0.0.1";
+    out.push_back(WriteV2Event(r, c));
+  }
+  ProxyContext c2 = c;
+  c2.route_key = "POST /items/{id}";
+  c2.path_parameters = Json{{"id", "7"}};
+  c2.stage_variables = Json{{"env", "dev"}, {"n", "1"}};
+  c2.authorizer = Json{{"jwt", Json{{"claims", Json{{"sub", "u1"}}}, {"scopes", nullptr}}}};
+  {
+    ProxyRequest r;
+    r.method = "POST";
+    r.path = "/items/7";
+    r.raw_path = "/items/7";
+    r.raw_query = "a=1&b=x%20y&a=2&c";
+    r.headers.Add("Content-Type", "application/json");
+    r.headers.Add("User-Agent", "curl/8.0");
+    r.headers.Add("Cookie", "s=1; t=2;;  u=3 ");
+    r.headers.Add("Connection", "keep-alive");
+    r.headers.Add("Expect", "100-continue");
+    std::string body = "{\"k\":\"v\\n\",\"caf\xC3\xA9\":1}";
+    r.body = body;
+    r.source_ip = "10.0.0.1";
+    out.push_back(WriteV2Event(r, c2));
+  }
+  {
+    ProxyRequest r;
+    r.method = "PUT";
+    r.path = "/a \"b\"";
+    r.raw_path = "/a%20%22b%22";
+    r.raw_query = "k=1&z=%0A&k=2";
+    r.headers.Add("X-Quote", "say \"hi\"\\\t");
+    r.headers.Add("x-QUOTE", "again");
+    r.headers.Add("X-Bad", std::string("\xff\xfe", 2));
+    r.headers.Add("Transfer-Encoding", "chunked");
+    std::string raw_body("\x00\x01png", 5);
+    r.body = raw_body;
+    r.base64_body = true;
+    out.push_back(WriteV2Event(r, c2));
+  }
+  return out;
+}
+
+TEST(ProxyEvents, V2EventsAreByteForByteTheGoldenOnes) {
+  const char* const kGolden[] = {
+      R"g({"version":"2.0","routeKey":"$default","rawPath":"/","rawQueryString":"","header)g"
+      R"g(s":{"host":"127.0.0.1:38713","x-forwarded-for":"127.0.0.1","x-forwarded-port":"3)g"
+      R"g(8713","x-forwarded-proto":"http","x-amzn-trace-id":"Root=1-6929e5ae-0123456789ab)g"
+      R"g(cdef01234567"},"requestContext":{"accountId":"000000000000","apiId":"a1b2c3d4e5")g"
+      R"g(,"domainName":"a1b2c3d4e5.execute-api.localhost","domainPrefix":"a1b2c3d4e5","ht)g"
+      R"g(tp":{"method":"GET","path":"/","protocol":"HTTP/1.1","sourceIp":"127.0.0.1","use)g"
+      R"g(rAgent":""},"requestId":"Ab1Cd2Ef3Gh4Ij=","routeKey":"$default","stage":"$defaul)g"
+      R"g(t","time":"28/Nov/2025:09:45:02 +0000","timeEpoch":1764323102123},"isBase64Encod)g"
+      R"g(ed":false})g",
+      R"g({"version":"2.0","routeKey":"POST /items/{id}","rawPath":"/items/7","rawQueryStr)g"
+      R"g(ing":"a=1&b=x%20y&a=2&c","cookies":["s=1","t=2","u=3"],"headers":{"content-type")g"
+      R"g(:"application/json","user-agent":"curl/8.0"},"queryStringParameters":{"a":"1,2",)g"
+      R"g("b":"x y","c":""},"requestContext":{"accountId":"000000000000","apiId":"a1b2c3d4)g"
+      R"g(e5","authorizer":{"jwt":{"claims":{"sub":"u1"},"scopes":null}},"domainName":"a1b)g"
+      R"g(2c3d4e5.execute-api.localhost","domainPrefix":"a1b2c3d4e5","http":{"method":"POS)g"
+      R"g(T","path":"/items/7","protocol":"HTTP/1.1","sourceIp":"10.0.0.1","userAgent":"cu)g"
+      R"g(rl/8.0"},"requestId":"Ab1Cd2Ef3Gh4Ij=","routeKey":"POST /items/{id}","stage":"$d)g"
+      R"g(efault","time":"28/Nov/2025:09:45:02 +0000","timeEpoch":1764323102123},"body":"{)g"
+      R"g(\"k\":\"v\\n\",\"café\":1}","pathParameters":{"id":"7"},"isBase64Encoded":false)g"
+      R"g(,"stageVariables":{"env":"dev","n":"1"}})g",
+      R"g({"version":"2.0","routeKey":"POST /items/{id}","rawPath":"/a%20%22b%22","rawQuer)g"
+      R"g(yString":"k=1&z=%0A&k=2","headers":{"x-quote":"say \"hi\"\\\t,again","x-bad":")g"
+      R"g(��"},"queryStringParameters":{"k":"1,2","z":"\n"},"requestContext":{"account)g"
+      R"g(Id":"000000000000","apiId":"a1b2c3d4e5","authorizer":{"jwt":{"claims":{"sub":"u1)g"
+      R"g("},"scopes":null}},"domainName":"a1b2c3d4e5.execute-api.localhost","domainPrefix)g"
+      R"g(":"a1b2c3d4e5","http":{"method":"PUT","path":"/a \"b\"","protocol":"HTTP/1.1","s)g"
+      R"g(ourceIp":"","userAgent":""},"requestId":"Ab1Cd2Ef3Gh4Ij=","routeKey":"POST /item)g"
+      R"g(s/{id}","stage":"$default","time":"28/Nov/2025:09:45:02 +0000","timeEpoch":17643)g"
+      R"g(23102123},"body":"AAFwbmc=","pathParameters":{"id":"7"},"isBase64Encoded":true,")g"
+      R"g(stageVariables":{"env":"dev","n":"1"}})g",
+  };
+  std::vector<std::string> events = GoldenV2Events();
+  ASSERT_EQ(events.size(), std::size(kGolden));
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(events[i], kGolden[i]) << i;
+  }
+}
+
 TEST(ProxyEvents, V2EventHasAwsShape) {
   ProxyRequest r;
   r.method = "GET";

@@ -1,6 +1,7 @@
 #include "services/apigateway/proxy_events.h"
 
 #include <array>
+#include <charconv>
 #include <ctime>
 #include <optional>
 #include <vector>
@@ -67,7 +68,10 @@ void MergeHeader(Headers& h, const std::string& name, const std::string& value) 
 
 }  // namespace
 
-std::string RequestTime(int64_t now_ms) {
+namespace {
+
+// RequestTime's text, from a per-thread cache of the current second (no copy for the caller).
+const std::string& RequestTimeText(int64_t now_ms) {
   static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   // Every event and access log line of one second shows the same text: formatted once per
@@ -90,6 +94,10 @@ std::string RequestTime(int64_t now_ms) {
   cached.text = buf;
   return cached.text;
 }
+
+}  // namespace
+
+std::string RequestTime(int64_t now_ms) { return RequestTimeText(now_ms); }
 
 namespace {
 
@@ -272,7 +280,7 @@ std::string WriteV1Event(const ProxyRequest& r, const ProxyContext& c, bool http
   PutMember(out, "path", c.stage_path);
   PutMember(out, "protocol", r.protocol);
   PutMember(out, "requestId", c.request_id);
-  PutMember(out, "requestTime", RequestTime(c.now_ms));
+  PutMember(out, "requestTime", RequestTimeText(c.now_ms));
   PutKey(out, "requestTimeEpoch");
   out += std::to_string(c.now_ms);
   PutMember(out, "resourceId", c.resource_id);
@@ -291,9 +299,61 @@ std::string WriteV1Event(const ProxyRequest& r, const ProxyContext& c, bool http
   return out;
 }
 
+namespace {
+
+// `literal` (a key with its punctuation: `,"name":`), its length known at compile time.
+template <size_t N>
+void PutRaw(std::string& out, const char (&literal)[N]) {
+  out.append(literal, N - 1);
+}
+
+// One header of a v2 event, in arrival order.
+struct HeaderRef {
+  std::string_view name;
+  std::string_view value;
+  bool written = false;
+};
+
+// {"name":"v1,v2",...}: v2's `headers`, names lowercased, repeated names (in any case) joined
+// with commas under their first occurrence, in order of first occurrence. Scratch space is the
+// caller's, reused across events.
+void PutV2Headers(std::string& out, std::vector<HeaderRef>& headers, std::string& scratch) {
+  out.push_back('{');
+  bool first = true;
+  for (size_t i = 0; i < headers.size(); ++i) {
+    HeaderRef& h = headers[i];
+    if (h.written) continue;
+    if (!first) out.push_back(',');
+    first = false;
+    scratch.assign(h.name);
+    for (char& ch : scratch) {
+      if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+    }
+    PutString(out, scratch);
+    out.push_back(':');
+    bool joined = false;
+    for (size_t k = i + 1; k < headers.size(); ++k) {
+      if (headers[k].written || !IEquals(headers[k].name, h.name)) continue;
+      if (!joined) scratch.assign(h.value);
+      joined = true;
+      scratch.push_back(',');
+      scratch.append(headers[k].value);
+      headers[k].written = true;
+    }
+    PutString(out, joined ? std::string_view(scratch) : h.value);
+  }
+  out.push_back('}');
+}
+
+}  // namespace
+
 std::string WriteV2Event(const ProxyRequest& r, const ProxyContext& c) {
-  Groups headers;
+  // Per-thread scratch: a warm event allocates only its own text.
+  thread_local std::vector<HeaderRef> headers;
+  thread_local std::string scratch;
+  headers.clear();
   std::vector<std::string> cookies;
+  size_t header_bytes = 0;
   for (const auto& [name, value] : r.headers) {
     if (IEquals(name, "cookie")) {
       for (auto& part : Split(value, ';')) {
@@ -306,7 +366,8 @@ std::string WriteV2Event(const ProxyRequest& r, const ProxyContext& c) {
         IEquals(name, "expect")) {
       continue;
     }
-    GroupFor(headers, ToLower(name), false).values.push_back(value);
+    headers.push_back(HeaderRef{name, value});
+    header_bytes += name.size() + value.size() + 6;
   }
   std::vector<std::pair<std::string, std::string>> query;
   Groups qs;
@@ -315,64 +376,79 @@ std::string WriteV2Event(const ProxyRequest& r, const ProxyContext& c) {
     for (const auto& [k, v] : query) GroupFor(qs, k, false).values.push_back(v);
   }
   std::string out;
-  out.reserve(768 + r.body.size() * (r.base64_body ? 2 : 1) + r.raw_query.size() * 2);
-  out.push_back('{');
-  PutMember(out, "version", "2.0", true);
-  PutMember(out, "routeKey", c.route_key);
-  PutMember(out, "rawPath", r.raw_path);
-  PutMember(out, "rawQueryString", r.raw_query);
+  out.reserve(640 + header_bytes + r.body.size() * (r.base64_body ? 2 : 1) +
+              r.raw_query.size() * 2);
+  PutRaw(out, R"({"version":"2.0","routeKey":)");
+  PutString(out, c.route_key);
+  PutRaw(out, R"(,"rawPath":)");
+  PutString(out, r.raw_path);
+  PutRaw(out, R"(,"rawQueryString":)");
+  PutString(out, r.raw_query);
   if (!cookies.empty()) {
-    PutKey(out, "cookies");
-    out.push_back('[');
+    PutRaw(out, R"(,"cookies":[)");
     for (size_t i = 0; i < cookies.size(); ++i) {
       if (i) out.push_back(',');
       PutString(out, cookies[i]);
     }
     out.push_back(']');
   }
-  PutKey(out, "headers");
-  PutSingle(out, headers, ",");
+  PutRaw(out, R"(,"headers":)");
+  PutV2Headers(out, headers, scratch);
   if (!qs.empty()) {
-    PutKey(out, "queryStringParameters");
+    PutRaw(out, R"(,"queryStringParameters":)");
     PutSingle(out, qs, ",");
   }
-  PutKey(out, "requestContext");
-  out.push_back('{');
-  PutMember(out, "accountId", c.account, true);
-  PutMember(out, "apiId", c.api_id);
+  PutRaw(out, R"(,"requestContext":{"accountId":)");
+  PutString(out, c.account);
+  PutRaw(out, R"(,"apiId":)");
+  PutString(out, c.api_id);
   if (!c.authorizer.is_null()) {
-    PutKey(out, "authorizer");
+    PutRaw(out, R"(,"authorizer":)");
     out += DumpJson(c.authorizer);
   }
-  PutMember(out, "domainName", c.domain_name);
-  PutMember(out, "domainPrefix", c.api_id);
-  PutKey(out, "http");
-  out.push_back('{');
-  PutMember(out, "method", r.method, true);
-  PutMember(out, "path", r.path);
-  PutMember(out, "protocol", r.protocol);
-  PutMember(out, "sourceIp", r.source_ip);
-  PutMember(out, "userAgent", r.headers.GetOr("user-agent"));
-  out.push_back('}');
-  PutMember(out, "requestId", c.request_id);
-  PutMember(out, "routeKey", c.route_key);
-  PutMember(out, "stage", c.stage);
-  PutMember(out, "time", RequestTime(c.now_ms));
-  PutKey(out, "timeEpoch");
-  out += std::to_string(c.now_ms);
+  PutRaw(out, R"(,"domainName":)");
+  PutString(out, c.domain_name);
+  PutRaw(out, R"(,"domainPrefix":)");
+  PutString(out, c.api_id);
+  PutRaw(out, R"(,"http":{"method":)");
+  PutString(out, r.method);
+  PutRaw(out, R"(,"path":)");
+  PutString(out, r.path);
+  PutRaw(out, R"(,"protocol":)");
+  PutString(out, r.protocol);
+  PutRaw(out, R"(,"sourceIp":)");
+  PutString(out, r.source_ip);
+  PutRaw(out, R"(,"userAgent":)");
+  PutString(out, r.headers.GetOr("user-agent"));
+  PutRaw(out, R"(},"requestId":)");
+  PutString(out, c.request_id);
+  PutRaw(out, R"(,"routeKey":)");
+  PutString(out, c.route_key);
+  PutRaw(out, R"(,"stage":)");
+  PutString(out, c.stage);
+  PutRaw(out, R"(,"time":)");
+  PutString(out, RequestTimeText(c.now_ms));
+  PutRaw(out, R"(,"timeEpoch":)");
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), c.now_ms);
+  (void)ec;  // 24 bytes hold any int64
+  out.append(digits, end);
   out.push_back('}');
   if (!r.body.empty()) {
-    PutKey(out, "body");
+    PutRaw(out, R"(,"body":)");
     PutBody(out, r);
   }
   if (c.path_parameters.is_object() && !c.path_parameters.empty()) {
-    PutKey(out, "pathParameters");
+    PutRaw(out, R"(,"pathParameters":)");
     out += DumpJson(c.path_parameters);
   }
-  PutKey(out, "isBase64Encoded");
-  out.append(r.base64_body ? "true" : "false");
+  if (r.base64_body) {
+    PutRaw(out, R"(,"isBase64Encoded":true)");
+  } else {
+    PutRaw(out, R"(,"isBase64Encoded":false)");
+  }
   if (c.stage_variables.is_object() && !c.stage_variables.empty()) {
-    PutKey(out, "stageVariables");
+    PutRaw(out, R"(,"stageVariables":)");
     out += DumpJson(c.stage_variables);
   }
   out.push_back('}');
