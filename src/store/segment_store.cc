@@ -22,26 +22,31 @@
 
 #include "core/crypto.h"
 #include "store/device_flush.h"
+#include "store/segment_store_internal.h"
 
 namespace stratus::store {
 
 namespace {
 
-constexpr std::string_view kExtentPrefix = "seg/x/";
-constexpr std::string_view kCountsPrefix = "seg/s/";
-constexpr std::string_view kSuffix = ".seg";
-constexpr size_t kMaxIdBytes = 128;
-constexpr size_t kSegmentNameDigits = 16;
-// The compactor looks at the counts this often even when no segment was sealed (deletes alone
-// make dead space), and at once after a seal.
-constexpr auto kCompactInterval = std::chrono::seconds(30);
-// Zeros are written ahead in chunks of this size, starting at least kZeroLeadBytes past the
-// active segment's end (a segment's first kZeroLeadBytes are appended as before).
-constexpr uint64_t kZeroChunkBytes = uint64_t{256} << 10;
-constexpr uint64_t kZeroLeadBytes = uint64_t{1} << 20;
-// One write per page: larger writes make large page-cache folios, and a 4 KiB append then
-// dirties a whole one (measured: 14 KiB to the disk per 4 KiB PUT with 256 KiB writes).
-constexpr uint64_t kZeroWriteBytes = 4096;
+// Reads `n` space-separated decimal numbers; false unless the text is exactly that.
+bool ParseNumbers(std::string_view text, uint64_t* out, size_t n) {
+  const char* p = text.data();
+  const char* end = p + text.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (i > 0) {
+      if (p == end || *p != ' ') return false;
+      ++p;
+    }
+    auto [next, ec] = std::from_chars(p, end, out[i]);
+    if (ec != std::errc()) return false;
+    p = next;
+  }
+  return p == end;
+}
+
+}  // namespace
+
+namespace internal {
 
 int64_t WallMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -58,22 +63,6 @@ Error IoError(const std::string& what, const std::string& path) {
 std::string ExtentKey(std::string_view id) { return std::string(kExtentPrefix) + std::string(id); }
 std::string CountsKey(uint64_t segment) {
   return fmt::format("{}{:016x}", kCountsPrefix, segment);
-}
-
-// Reads `n` space-separated decimal numbers; false unless the text is exactly that.
-bool ParseNumbers(std::string_view text, uint64_t* out, size_t n) {
-  const char* p = text.data();
-  const char* end = p + text.size();
-  for (size_t i = 0; i < n; ++i) {
-    if (i > 0) {
-      if (p == end || *p != ' ') return false;
-      ++p;
-    }
-    auto [next, ec] = std::from_chars(p, end, out[i]);
-    if (ec != std::errc()) return false;
-    p = next;
-  }
-  return p == end;
 }
 
 // Written with to_chars: fmt's formatting was ~950 instructions per small PUT on the store's
@@ -96,11 +85,6 @@ Result<Extent> ParseExtent(std::string_view text) {
   }
   return Extent{v[0], v[1], v[2], static_cast<uint32_t>(v[3])};
 }
-
-struct Counts {
-  uint64_t live = 0;
-  uint64_t end = 0;
-};
 
 Result<Counts> ParseCounts(std::string_view text) {
   uint64_t v[2];
@@ -129,14 +113,6 @@ Status AdjustCounts(WriteTxn& txn, uint64_t segment, int64_t live_delta, uint64_
   return txn.Put(CountsKey(segment), fmt::format("{} {}", c.live, c.end));
 }
 
-// AddBeforeCommit's apply for live-byte counts: slot = segment, sum = live delta, mark = end.
-Status ApplyCountTotals(WriteTxn& txn, const std::vector<WriteTxn::CommitTotal>& totals) {
-  for (const WriteTxn::CommitTotal& t : totals) {
-    STRATUS_RETURN_IF_ERROR(AdjustCounts(txn, t.slot, t.sum, t.mark));
-  }
-  return Status::Ok();
-}
-
 // The segment number a file name stands for (16 hex digits + ".seg"), or nullopt.
 std::optional<uint64_t> SegmentOfName(std::string_view name) {
   if (name.size() != kSegmentNameDigits + kSuffix.size() || !name.ends_with(kSuffix)) {
@@ -154,6 +130,31 @@ bool SyncDir(const std::string& dir) {
   bool ok = ::fsync(fd) == 0;
   ::close(fd);
   return ok;
+}
+
+}  // namespace internal
+
+using namespace internal;  // NOLINT(google-build-using-namespace): this module's own helpers
+
+namespace {
+
+constexpr size_t kMaxIdBytes = 128;
+// Zeros are written ahead in chunks of this size, starting at least kZeroLeadBytes past the
+// active segment's end (a segment's first kZeroLeadBytes are appended as before).
+constexpr uint64_t kZeroChunkBytes = uint64_t{256} << 10;
+constexpr uint64_t kZeroLeadBytes = uint64_t{1} << 20;
+// One write per page: larger writes make large page-cache folios, and a 4 KiB append then
+// dirties a whole one (measured: 14 KiB to the disk per 4 KiB PUT with 256 KiB writes).
+constexpr uint64_t kZeroWriteBytes = 4096;
+// The page size appends are aligned to after a write of the segment was started.
+constexpr uint64_t kPageBytes = 4096;
+
+// AddBeforeCommit's apply for live-byte counts: slot = segment, sum = live delta, mark = end.
+Status ApplyCountTotals(WriteTxn& txn, const std::vector<WriteTxn::CommitTotal>& totals) {
+  for (const WriteTxn::CommitTotal& t : totals) {
+    STRATUS_RETURN_IF_ERROR(AdjustCounts(txn, t.slot, t.sum, t.mark));
+  }
+  return Status::Ok();
 }
 
 #if defined(__x86_64__)
@@ -185,29 +186,6 @@ uint32_t SegmentCrc32c(std::string_view data) {
 #endif
   return Crc32c(data);
 }
-
-struct SegmentStore::File {
-  uint64_t segment = 0;
-  int fd = -1;
-  // Guarded by SegmentStore::mu_: zeros are written up to `zeroed`; [fence_from, fence_to) is
-  // being written with zeros right now (empty when fence_to == 0): no append may land there.
-  uint64_t zeroed = 0, fence_from = 0, fence_to = 0;
-  // Guarded by SegmentStore::mu_: [zero_from, zero_to) is the latest contiguous run of zeros
-  // written and fdatasync'd: its blocks are allocated and inside the file's durable size, so
-  // bytes appended there need no metadata to be durable. (`zeroed` is not that: the first
-  // kZeroLeadBytes are never zeroed, and it is set to the segment's size to stop the zeroing.)
-  uint64_t zero_from = 0, zero_to = 0;
-  // Guarded by SegmentStore::mu_: what AppendForCommit wrote since the last pre-commit sync, and
-  // whether any of it lies outside [zero_from, zero_to) (then only an fdatasync will do).
-  uint64_t unsynced_from = UINT64_MAX, unsynced_to = 0;
-  bool unsynced_needs_metadata = false;
-  File(uint64_t s, int f) : segment(s), fd(f) {}
-  ~File() {
-    if (fd >= 0) ::close(fd);
-  }
-  File(const File&) = delete;
-  File& operator=(const File&) = delete;
-};
 
 Result<std::unique_ptr<SegmentStore>> SegmentStore::Open(Store& store, SegmentOptions options) {
   if (options.dir.empty()) return InternalFailure("segment store: no directory given");
@@ -257,88 +235,6 @@ SegmentStore::~SegmentStore() {
 
 std::string SegmentStore::PathOf(uint64_t segment) const {
   return fmt::format("{}/{:016x}{}", options_.dir, segment, kSuffix);
-}
-
-Status SegmentStore::Recover() {
-  std::map<uint64_t, Counts> counts;
-  STRATUS_ASSIGN_OR_RETURN(auto rows, store_.Scan(PrefixScan(kCountsPrefix)));
-  uint64_t highest = 0;
-  for (const auto& kv : rows) {
-    uint64_t segment = 0;
-    std::string_view hex = std::string_view(kv.key).substr(kCountsPrefix.size());
-    auto [p, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), segment, 16);
-    if (ec != std::errc() || p != hex.data() + hex.size()) {
-      return InternalFailure("corrupt segment counts key: " + kv.key);
-    }
-    STRATUS_ASSIGN_OR_RETURN(counts[segment], ParseCounts(kv.value));
-    highest = std::max(highest, segment);
-  }
-  DIR* d = ::opendir(options_.dir.c_str());
-  if (d == nullptr) return IoError("cannot list", options_.dir);
-  std::vector<uint64_t> present;
-  while (dirent* e = ::readdir(d)) {
-    if (auto segment = SegmentOfName(e->d_name)) present.push_back(*segment);
-  }
-  ::closedir(d);
-  bool removed = false;
-  std::vector<uint64_t> emptied;
-  for (uint64_t segment : present) {
-    highest = std::max(highest, segment);
-    std::string path = PathOf(segment);
-    auto it = counts.find(segment);
-    if (it == counts.end()) {
-      // Nothing committed names it: appends whose commit never happened, or a compacted segment
-      // whose unlink the crash interrupted.
-      spdlog::info("segment store: removing {} (no committed extent names it)", path);
-      if (::unlink(path.c_str()) != 0 && errno != ENOENT) return IoError("cannot remove", path);
-      removed = true;
-      continue;
-    }
-    if (it->second.live == 0) {
-      emptied.push_back(segment);
-      continue;
-    }
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return IoError("cannot stat", path);
-    uint64_t size = static_cast<uint64_t>(st.st_size);
-    if (size > it->second.end) {
-      // Never acknowledged nor referenced: appended after the last committed extent, or zeros.
-      spdlog::info("segment store: truncating {} from {} to {} bytes (uncommitted tail or zeros)",
-                   path, size, it->second.end);
-      int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-      if (fd < 0) return IoError("cannot open", path);
-      bool ok = ::ftruncate(fd, static_cast<off_t>(it->second.end)) == 0 &&
-                (!options_.fsync || ::fdatasync(fd) == 0);
-      ::close(fd);
-      if (!ok) return IoError("cannot truncate", path);
-    } else if (size < it->second.end) {
-      spdlog::error("segment store: {} is {} bytes, shorter than its committed {} bytes", path,
-                    size, it->second.end);
-    }
-  }
-  for (const auto& [segment, c] : counts) {
-    if (c.live == 0 && std::find(emptied.begin(), emptied.end(), segment) == emptied.end()) {
-      emptied.push_back(segment);
-    }
-  }
-  if (!emptied.empty()) {
-    STRATUS_RETURN_IF_ERROR(store_.Write([&](WriteTxn& txn) -> Status {
-      for (uint64_t segment : emptied) {
-        STRATUS_RETURN_IF_ERROR(txn.Delete(CountsKey(segment)));
-      }
-      return Status::Ok();
-    }));
-    for (uint64_t segment : emptied) {
-      std::string path = PathOf(segment);
-      if (::unlink(path.c_str()) != 0 && errno != ENOENT) return IoError("cannot remove", path);
-    }
-    removed = true;
-  }
-  if (removed && options_.fsync && !SyncDir(options_.dir)) {
-    return IoError("cannot sync", options_.dir);
-  }
-  next_segment_ = highest + 1;
-  return Status::Ok();
 }
 
 Result<Extent> SegmentStore::WriteLocked(std::string_view data, uint32_t crc) {
@@ -493,17 +389,22 @@ Status SegmentStore::SyncDirty() {
   std::vector<Dirty> files;
   {
     std::lock_guard lock(mu_);
-    // Taken before the syncs start: every write made before this call is covered; later ones
-    // mark their file dirty again for the next batch.
-    for (auto& file : dirty_) {
-      Dirty d{file, file->unsynced_from, file->unsynced_to,
-              flush_fd_ >= 0 && !file->unsynced_needs_metadata && file->unsynced_to > 0};
+    // What this commit's References need, [unsynced_from, referenced_to), whose write-out its
+    // first Reference started (StartWritesLocked). Later writes stay dirty for the next commit.
+    std::erase_if(dirty_, [&](const std::shared_ptr<File>& file) {
+      if (file->referenced_to == 0) return false;  // written after this commit's References
+      const uint64_t from = file->unsynced_from, to = file->referenced_to;
+      files.push_back(Dirty{file, from, to, flush_fd_ >= 0 && !file->unsynced_needs_metadata});
+      file->referenced_to = 0;
+      if (file->unsynced_to > to) {
+        file->unsynced_from = to;  // the rest keeps the flag: it covers the whole range
+        return false;
+      }
       file->unsynced_from = UINT64_MAX;
       file->unsynced_to = 0;
       file->unsynced_needs_metadata = false;
-      files.push_back(std::move(d));
-    }
-    dirty_.clear();
+      return true;
+    });
   }
   std::optional<Error> failed;
   bool flush = false;
@@ -548,6 +449,30 @@ Status SegmentStore::SyncDirty() {
   }
   if (failed) return *failed;
   return Status::Ok();
+}
+
+std::vector<SegmentStore::WriteStart> SegmentStore::StartWritesLocked(const Extent& extent) {
+  std::vector<WriteStart> starts;
+  for (const std::shared_ptr<File>& file : dirty_) {
+    if (file->referenced_to == 0) {
+      // This commit's first Reference for the file: its bytes are written out from now on, so
+      // that the pre-commit sync, after the commit's other write functions ran, mostly waits for
+      // a write already done.
+      starts.push_back(WriteStart{file, file->unsynced_from, file->unsynced_to});
+      ++stats_.started_writes;
+      // The next append starts on a fresh page: one that shared the written range's last page
+      // would dirty it again, and the pre-commit sync would have to write it a second time.
+      const uint64_t next_page = (active_end_ + kPageBytes - 1) / kPageBytes * kPageBytes;
+      if (active_ == file && next_page < options_.segment_bytes) active_end_ = next_page;
+      file->referenced_to = file->unsynced_to;
+    }
+    // Bytes appended since the write started (the next batch's, mostly) are not needed by this
+    // commit unless it names them.
+    if (file->segment == extent.segment) {
+      file->referenced_to = std::max(file->referenced_to, extent.offset + extent.length);
+    }
+  }
+  return starts;
 }
 
 Result<Extent> SegmentStore::Append(std::string_view data) {
@@ -611,12 +536,20 @@ Status SegmentStore::Reference(WriteTxn& txn, std::string_view id, const Extent&
     return InternalFailure("segment store: bad extent id");
   }
   if (options_.fsync) {
+    std::vector<WriteStart> starts;
     {
       std::lock_guard lock(mu_);
       if (broken_.contains(extent.segment)) {
         return InternalFailure("segment store: the bytes were written to a segment whose sync "
                                "failed");
       }
+      starts = StartWritesLocked(extent);
+    }
+    for (const WriteStart& w : starts) {
+      // Asynchronous (SYNC_FILE_RANGE_WRITE alone queues the pages' I/O); a failure shows in the
+      // pre-commit sync, which writes and waits for the same range.
+      (void)::sync_file_range(w.file->fd, static_cast<off_t>(w.from),
+                              static_cast<off_t>(w.to - w.from), SYNC_FILE_RANGE_WRITE);
     }
     STRATUS_RETURN_IF_ERROR(txn.SyncBeforeCommit(this, [this] { return SyncDirty(); }));
   }
@@ -686,166 +619,6 @@ Result<std::string> SegmentStore::Read(const Extent& extent, uint64_t offset, ui
     return InternalFailure("segment store: stored bytes do not match their checksum");
   }
   return out;
-}
-
-Status SegmentStore::RetireIfEmpty(uint64_t segment, int64_t now_ms, bool& retired) {
-  retired = false;
-  STRATUS_RETURN_IF_ERROR(store_.Write([&](WriteTxn& txn) -> Status {
-    STRATUS_ASSIGN_OR_RETURN(auto text, txn.Get(CountsKey(segment)));
-    if (!text) return Status::Ok();
-    STRATUS_ASSIGN_OR_RETURN(Counts c, ParseCounts(*text));
-    if (c.live != 0) return Status::Ok();
-    retired = true;
-    return txn.Delete(CountsKey(segment));
-  }));
-  if (retired) {
-    std::lock_guard lock(mu_);
-    unlink_at_.emplace_back(segment, now_ms + options_.unlink_grace_ms);
-    ++stats_.retired_segments;
-  }
-  return Status::Ok();
-}
-
-Result<int64_t> SegmentStore::CompactSegment(uint64_t segment) {
-  // Every extent in the segment (a scan of all extents: compaction runs once per many MiB of
-  // deletes, and an index per segment would cost every PUT another key).
-  STRATUS_ASSIGN_OR_RETURN(auto rows, store_.Scan(PrefixScan(kExtentPrefix)));
-  struct Move {
-    std::string id;
-    Extent from;
-    Extent to;
-  };
-  std::vector<Move> moves;
-  for (auto& kv : rows) {
-    STRATUS_ASSIGN_OR_RETURN(Extent e, ParseExtent(kv.value));
-    if (e.segment != segment) continue;
-    moves.push_back(Move{kv.key.substr(kExtentPrefix.size()), e, {}});
-  }
-  rows.clear();
-  size_t appended = 0;
-  auto settle = [&] {
-    for (size_t i = 0; i < appended; ++i) Settle(moves[i].to);
-  };
-  int64_t moved_bytes = 0;
-  for (Move& m : moves) {
-    auto bytes = Read(m.from);
-    if (bytes.ok()) {
-      auto to = Append(*bytes);
-      if (to.ok()) {
-        m.to = *to;
-        ++appended;
-        moved_bytes += static_cast<int64_t>(m.from.length);
-        continue;
-      }
-      bytes = std::move(to).error();
-    }
-    settle();
-    return std::move(bytes).error();
-  }
-  bool retired = false;
-  Status st = store_.Write([&](WriteTxn& txn) -> Status {
-    retired = false;
-    for (const Move& m : moves) {
-      std::string key = ExtentKey(m.id);
-      STRATUS_ASSIGN_OR_RETURN(auto text, txn.Get(key));
-      if (!text) continue;  // deleted meanwhile: its copy is dead space
-      STRATUS_ASSIGN_OR_RETURN(Extent cur, ParseExtent(*text));
-      if (!(cur == m.from)) continue;
-      STRATUS_RETURN_IF_ERROR(txn.Put(key, FormatExtent(m.to)));
-      STRATUS_RETURN_IF_ERROR(AdjustCounts(txn, m.to.segment, static_cast<int64_t>(m.to.length),
-                                           m.to.offset + m.to.length));
-      STRATUS_RETURN_IF_ERROR(
-          AdjustCounts(txn, m.from.segment, -static_cast<int64_t>(m.from.length), 0));
-    }
-    // A release of one of this segment's extents by an earlier transaction of the same physical
-    // commit is not in the row yet (AddBeforeCommit): the count then reaches 0 at the commit and
-    // a later pass retires the segment (RetireIfEmpty).
-    STRATUS_ASSIGN_OR_RETURN(Counts c, LoadCounts(txn, segment));
-    if (c.live != 0) {
-      spdlog::warn("segment store: segment {} still has {} live bytes after compaction", segment,
-                   c.live);
-      return Status::Ok();
-    }
-    retired = true;
-    return txn.Delete(CountsKey(segment));
-  });
-  settle();
-  STRATUS_RETURN_IF_ERROR(st);
-  std::lock_guard lock(mu_);
-  ++stats_.compacted_segments;
-  stats_.moved_bytes += moved_bytes;
-  if (retired) ++stats_.retired_segments;
-  return retired ? 1 : 0;
-}
-
-void SegmentStore::UnlinkDue(int64_t now_ms) {
-  std::vector<uint64_t> due;
-  {
-    std::lock_guard lock(mu_);
-    auto it = std::partition(unlink_at_.begin(), unlink_at_.end(),
-                             [&](const auto& u) { return u.second > now_ms; });
-    for (auto i = it; i != unlink_at_.end(); ++i) {
-      due.push_back(i->first);
-      files_.erase(i->first);
-    }
-    unlink_at_.erase(it, unlink_at_.end());
-  }
-  for (uint64_t segment : due) {
-    std::string path = PathOf(segment);
-    // A failure leaves a file no record names: the next Open removes it.
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) (void)IoError("cannot remove", path);
-  }
-}
-
-Result<int64_t> SegmentStore::CompactNow(int64_t now_ms) {
-  std::lock_guard compact_lock(compact_mu_);
-  if (now_ms == 0) now_ms = WallMillis();
-  UnlinkDue(now_ms);
-  STRATUS_ASSIGN_OR_RETURN(auto rows, store_.Scan(PrefixScan(kCountsPrefix)));
-  uint64_t active = 0;
-  std::set<uint64_t> pinned;
-  {
-    std::lock_guard lock(mu_);
-    sealed_since_compact_ = false;
-    if (active_) active = active_->segment;
-    for (const auto& [segment, n] : pins_) pinned.insert(segment);
-  }
-  int64_t retired = 0;
-  for (const auto& kv : rows) {
-    uint64_t segment = 0;
-    std::string_view hex = std::string_view(kv.key).substr(kCountsPrefix.size());
-    std::from_chars(hex.data(), hex.data() + hex.size(), segment, 16);
-    // The active segment still grows; a pinned one has appends whose commits are on their way.
-    if (segment == active || pinned.contains(segment)) continue;
-    STRATUS_ASSIGN_OR_RETURN(Counts c, ParseCounts(kv.value));
-    if (c.live == 0) {
-      bool done = false;
-      STRATUS_RETURN_IF_ERROR(RetireIfEmpty(segment, now_ms, done));
-      retired += done ? 1 : 0;
-    } else if (static_cast<double>(c.live) < options_.compact_below * static_cast<double>(c.end)) {
-      STRATUS_ASSIGN_OR_RETURN(int64_t n, CompactSegment(segment));
-      if (n > 0) {
-        std::lock_guard lock(mu_);
-        unlink_at_.emplace_back(segment, now_ms + options_.unlink_grace_ms);
-      }
-      retired += n;
-    }
-  }
-  UnlinkDue(now_ms);
-  return retired;
-}
-
-void SegmentStore::CompactLoop() {
-  std::unique_lock lock(mu_);
-  while (!stopping_) {
-    compact_cv_.wait_for(lock, kCompactInterval,
-                         [this] { return stopping_ || sealed_since_compact_; });
-    if (stopping_) break;
-    lock.unlock();
-    auto r = CompactNow();
-    if (!r.ok()) spdlog::warn("segment store: compaction failed: {}", r.error().message);
-    lock.lock();
-  }
 }
 
 SegmentStats SegmentStore::Stats() const {

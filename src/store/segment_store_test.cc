@@ -662,5 +662,78 @@ TEST_F(SegmentStoreTest, EmptyAppendIsRefused) {
   EXPECT_FALSE(segments_->Append("").ok());
 }
 
+// The ordering invariant under "a committed record never names bytes that are not durable": when
+// a commit that names extents starts (after its pre-commit syncs, before COMMIT), none of their
+// pages is dirty or still being written (cachestat, Linux 6.5+); the device flush follows them.
+// A pre-commit step registered after the References runs at that point. Covers the range path
+// (appends inside synced zeros), bytes appended after the commit's first Reference started the
+// write (named by a later Reference of the same commit), and bytes appended then but named only
+// by the next commit.
+TEST_F(SegmentStoreTest, ACommitStartsOnlyOnceTheBytesItNamesAreWritten) {
+  segments_.reset();
+  SegmentOptions o;
+  o.dir = dir_.path() + "/segments";
+  o.segment_bytes = 8 << 20;
+  o.background = true;
+  o.zero_ahead_bytes = 4 << 20;
+  segments_ = std::move(SegmentStore::Open(*store_, o)).value();
+  auto wait_zeroed = [&](int64_t n) {
+    for (int i = 0; i < 500 && segments_->Stats().zeroed_bytes < n; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return segments_->Stats().zeroed_bytes >= n;
+  };
+  // The zeros start 1 MiB past the end and reach 4 MiB past it; the appends below land in them.
+  Extent lead = Put("lead", "l");
+  ASSERT_TRUE(wait_zeroed(3 << 20));
+  Put("filler", std::string((1 << 20) + 8192, 'f'));
+  const int fd = ::open(segments_->PathOf(lead.segment).c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  // Pages of the extent dirty or under writeback (linux/mman.h's cachestat; -1 = no cachestat).
+  auto unwritten = [&](const Extent& e) -> int64_t {
+    struct { uint64_t off, len; } range{e.offset, e.length};
+    struct { uint64_t cache, dirty, writeback, evicted, recently_evicted; } cs{};
+    constexpr long kCachestat = 451;
+    if (::syscall(kCachestat, fd, &range, &cs, 0) != 0) return -1;
+    return static_cast<int64_t>(cs.dirty + cs.writeback);
+  };
+  const int64_t range_syncs = segments_->Stats().range_syncs;
+  auto x = segments_->AppendForCommit(std::string(3000, 'x'));
+  ASSERT_TRUE(x.ok());
+  if (unwritten(*x) < 0) GTEST_SKIP() << "no cachestat on this kernel";
+  Extent y, z;
+  int64_t at_commit[3] = {-2, -2, -2};
+  int probe = 0;
+  STRATUS_ASSERT_OK(store_->Write([&](WriteTxn& txn) -> Status {
+    STRATUS_RETURN_IF_ERROR(segments_->Reference(txn, "x", *x));
+    // A PUT arriving while the commit is built: appended after the write of x started.
+    STRATUS_ASSIGN_OR_RETURN(y, segments_->AppendForCommit(std::string(5000, 'y')));
+    STRATUS_RETURN_IF_ERROR(segments_->Reference(txn, "y", y));
+    STRATUS_ASSIGN_OR_RETURN(z, segments_->AppendForCommit(std::string(7000, 'z')));
+    return txn.SyncBeforeCommit(&probe, [&] {
+      at_commit[0] = unwritten(*x);
+      at_commit[1] = unwritten(y);
+      return Status::Ok();
+    });
+  }));
+  EXPECT_EQ(at_commit[0], 0);
+  EXPECT_EQ(at_commit[1], 0);
+  STRATUS_ASSERT_OK(store_->Write([&](WriteTxn& txn) -> Status {
+    STRATUS_RETURN_IF_ERROR(segments_->Reference(txn, "z", z));
+    return txn.SyncBeforeCommit(&probe, [&] {
+      at_commit[2] = unwritten(z);
+      return Status::Ok();
+    });
+  }));
+  EXPECT_EQ(at_commit[2], 0);
+  for (const Extent& e : {*x, y, z}) segments_->Settle(e);
+  ::close(fd);
+  EXPECT_EQ(segments_->Stats().range_syncs - range_syncs, 2);  // the path this checks
+  EXPECT_GE(segments_->Stats().started_writes, 2);
+  EXPECT_EQ(ReadId("x"), std::string(3000, 'x'));
+  EXPECT_EQ(ReadId("y"), std::string(5000, 'y'));
+  EXPECT_EQ(ReadId("z"), std::string(7000, 'z'));
+}
+
 }  // namespace
 }  // namespace stratus::store
