@@ -146,8 +146,6 @@ constexpr uint64_t kZeroLeadBytes = uint64_t{1} << 20;
 // One write per page: larger writes make large page-cache folios, and a 4 KiB append then
 // dirties a whole one (measured: 14 KiB to the disk per 4 KiB PUT with 256 KiB writes).
 constexpr uint64_t kZeroWriteBytes = 4096;
-// The page size appends are aligned to after a write of the segment was started.
-constexpr uint64_t kPageBytes = 4096;
 
 // AddBeforeCommit's apply for live-byte counts: slot = segment, sum = live delta, mark = end.
 Status ApplyCountTotals(WriteTxn& txn, const std::vector<WriteTxn::CommitTotal>& totals) {
@@ -389,22 +387,17 @@ Status SegmentStore::SyncDirty() {
   std::vector<Dirty> files;
   {
     std::lock_guard lock(mu_);
-    // What this commit's References need, [unsynced_from, referenced_to), whose write-out its
-    // first Reference started (StartWritesLocked). Later writes stay dirty for the next commit.
-    std::erase_if(dirty_, [&](const std::shared_ptr<File>& file) {
-      if (file->referenced_to == 0) return false;  // written after this commit's References
-      const uint64_t from = file->unsynced_from, to = file->referenced_to;
-      files.push_back(Dirty{file, from, to, flush_fd_ >= 0 && !file->unsynced_needs_metadata});
-      file->referenced_to = 0;
-      if (file->unsynced_to > to) {
-        file->unsynced_from = to;  // the rest keeps the flag: it covers the whole range
-        return false;
-      }
+    // Taken before the syncs start: every write made before this call is covered; later ones
+    // mark their file dirty again for the next batch.
+    for (auto& file : dirty_) {
+      Dirty d{file, file->unsynced_from, file->unsynced_to,
+              flush_fd_ >= 0 && !file->unsynced_needs_metadata && file->unsynced_to > 0};
       file->unsynced_from = UINT64_MAX;
       file->unsynced_to = 0;
       file->unsynced_needs_metadata = false;
-      return true;
-    });
+      files.push_back(std::move(d));
+    }
+    dirty_.clear();
   }
   std::optional<Error> failed;
   bool flush = false;
@@ -449,30 +442,6 @@ Status SegmentStore::SyncDirty() {
   }
   if (failed) return *failed;
   return Status::Ok();
-}
-
-std::vector<SegmentStore::WriteStart> SegmentStore::StartWritesLocked(const Extent& extent) {
-  std::vector<WriteStart> starts;
-  for (const std::shared_ptr<File>& file : dirty_) {
-    if (file->referenced_to == 0) {
-      // This commit's first Reference for the file: its bytes are written out from now on, so
-      // that the pre-commit sync, after the commit's other write functions ran, mostly waits for
-      // a write already done.
-      starts.push_back(WriteStart{file, file->unsynced_from, file->unsynced_to});
-      ++stats_.started_writes;
-      // The next append starts on a fresh page: one that shared the written range's last page
-      // would dirty it again, and the pre-commit sync would have to write it a second time.
-      const uint64_t next_page = (active_end_ + kPageBytes - 1) / kPageBytes * kPageBytes;
-      if (active_ == file && next_page < options_.segment_bytes) active_end_ = next_page;
-      file->referenced_to = file->unsynced_to;
-    }
-    // Bytes appended since the write started (the next batch's, mostly) are not needed by this
-    // commit unless it names them.
-    if (file->segment == extent.segment) {
-      file->referenced_to = std::max(file->referenced_to, extent.offset + extent.length);
-    }
-  }
-  return starts;
 }
 
 Result<Extent> SegmentStore::Append(std::string_view data) {
@@ -536,20 +505,12 @@ Status SegmentStore::Reference(WriteTxn& txn, std::string_view id, const Extent&
     return InternalFailure("segment store: bad extent id");
   }
   if (options_.fsync) {
-    std::vector<WriteStart> starts;
     {
       std::lock_guard lock(mu_);
       if (broken_.contains(extent.segment)) {
         return InternalFailure("segment store: the bytes were written to a segment whose sync "
                                "failed");
       }
-      starts = StartWritesLocked(extent);
-    }
-    for (const WriteStart& w : starts) {
-      // Asynchronous (SYNC_FILE_RANGE_WRITE alone queues the pages' I/O); a failure shows in the
-      // pre-commit sync, which writes and waits for the same range.
-      (void)::sync_file_range(w.file->fd, static_cast<off_t>(w.from),
-                              static_cast<off_t>(w.to - w.from), SYNC_FILE_RANGE_WRITE);
     }
     STRATUS_RETURN_IF_ERROR(txn.SyncBeforeCommit(this, [this] { return SyncDirty(); }));
   }

@@ -44,19 +44,6 @@
 // durable before the COMMIT starts, without the inode (its mtime reaches the disk by ordinary
 // writeback).
 //
-// Written out early: a commit's first Reference (on the store's writer thread, in the first write
-// function of the batch) starts the write-out of every byte appended so far (sync_file_range WRITE,
-// no wait); the pre-commit sync then covers [first unsynced byte, max(that end, the end of every
-// extent the commit references)) and mostly waits for a write already done while the batch's other
-// write functions ran. Bytes appended since and not referenced (the next batch's PUTs, arriving
-// meanwhile) stay for the next commit. The next append after a started write begins on a fresh
-// page, so the written range's last page is not dirtied again (that would be a second write in the
-// pre-commit sync). The order on the writer is unchanged: data written and waited for, device
-// flush, then the WAL's write and sync. (Riding a later commit's WAL sync instead of a flush of
-// their own — a PUT's bytes written in one commit, its record committed in the next — was measured
-// and dropped: with 16 connections each PUT then spans two commits, batches shrank from ~7.7 to
-// ~5.5 PUTs and PUT/s fell; docs/s3.md.)
-//
 // Store keys (prefix "seg/"): seg/x/<id> → "<segment> <offset> <length> <crc32c>" (an extent) and
 // seg/s/<segment, 16 hex> → "<live bytes> <end>" (end = the end of its last committed extent).
 // Files: <dir>/<segment, 16 hex>.seg; a path is built only from a number.
@@ -120,8 +107,6 @@ struct SegmentStats {
   int64_t moved_bytes = 0;        // live bytes copied by compaction
   int64_t zeroed_bytes = 0;       // zeros written ahead of active segments' ends
   int64_t range_syncs = 0;        // of commit_syncs, data-only syncs inside synced zeros
-  int64_t started_writes = 0;     // writes of a segment's bytes started at a commit's first
-                                  // Reference, ahead of its pre-commit sync
 };
 
 class SegmentStore {
@@ -151,13 +136,11 @@ class SegmentStore {
   void Settle(const Extent& extent);
 
   // Within the caller's transaction: `id` (1..128 bytes) names `extent`; its segment's live
-  // bytes grow, and the commit is made durable only after the extent's bytes, and every byte
-  // appended before the commit's first Reference, have been written and flushed (an fdatasync, or
-  // sync_file_range and a device flush: SyncBeforeCommit). An id already naming an extent is an
-  // error (a bug), and so is an extent in a segment whose sync failed. The live-byte counts that
-  // Reference and Unreference change are written once per physical commit
-  // (WriteTxn::AddBeforeCommit), not once per call: a commit of many PUTs reads and writes its
-  // segment's count row once.
+  // bytes grow, and the commit is made durable only after every segment write made before this
+  // call has been fdatasync'd (SyncBeforeCommit). An id already naming an extent is an error (a
+  // bug), and so is an extent in a segment whose sync failed. The live-byte counts that Reference
+  // and Unreference change are written once per physical commit (WriteTxn::AddBeforeCommit), not
+  // once per call: a commit of many PUTs reads and writes its segment's count row once.
   Status Reference(WriteTxn& txn, std::string_view id, const Extent& extent);
   // Within the caller's transaction: `id` no longer names anything; its segment's live bytes
   // shrink. An unknown id is not an error (nothing to release).
@@ -203,17 +186,8 @@ class SegmentStore {
   Result<int64_t> CompactSegment(uint64_t segment);
   // Writes at the end of the active segment (opening a new one when needed); mu_ held.
   Result<Extent> WriteLocked(std::string_view data, uint32_t crc);
-  // The pre-commit sync: writes and flushes what this commit's References need (see "Written out
-  // early"), with an fdatasync where the bytes need metadata.
+  // fdatasyncs every file written by AppendForCommit since the last call (the pre-commit sync).
   Status SyncDirty();
-  // At a Reference of `extent`: marks what the commit being built needs synced (what was appended
-  // before its first Reference, and `extent`) and returns the ranges whose write-out the caller
-  // starts (once per file and commit). mu_ held.
-  struct WriteStart {
-    std::shared_ptr<File> file;
-    uint64_t from = 0, to = 0;
-  };
-  std::vector<WriteStart> StartWritesLocked(const Extent& extent);
   Status RetireIfEmpty(uint64_t segment, int64_t now_ms, bool& retired);
   void UnlinkDue(int64_t now_ms);
 

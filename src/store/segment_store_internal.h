@@ -56,11 +56,9 @@ struct SegmentStore::File {
   // bytes appended there need no metadata to be durable. (`zeroed` is not that: the first
   // kZeroLeadBytes are never zeroed, and it is set to the segment's size to stop the zeroing.)
   uint64_t zero_from = 0, zero_to = 0;
-  // Guarded by SegmentStore::mu_: what AppendForCommit wrote and no pre-commit sync covered yet,
-  // and whether any of it lies outside [zero_from, zero_to) (then only an fdatasync will do); the
-  // part [unsynced_from, referenced_to) was there when a Reference of the commit being built was
-  // made (its write is started then; 0 = no Reference since the last pre-commit sync).
-  uint64_t unsynced_from = UINT64_MAX, unsynced_to = 0, referenced_to = 0;
+  // Guarded by SegmentStore::mu_: what AppendForCommit wrote since the last pre-commit sync, and
+  // whether any of it lies outside [zero_from, zero_to) (then only an fdatasync will do).
+  uint64_t unsynced_from = UINT64_MAX, unsynced_to = 0;
   bool unsynced_needs_metadata = false;
   File(uint64_t s, int f) : segment(s), fd(f) {}
   ~File() {
