@@ -240,14 +240,13 @@ class StepFunctionsService final : public aws::Service {
     Status st = runner_.StartStandard(std::move(req));
     if (!st.ok()) {
       if (st.error().code != "ExecutionAlreadyExists") return st.error();
-      // Idempotent by name: the same input while it runs returns the original execution.
-      auto keys = KeysForExecution(info.arn);
-      auto meta = context_.store.Get(keys->meta);
-      if (meta.ok() && meta->has_value()) {
-        Json m = ParseJsonOrDiscarded(**meta);
-        if (m.value("input", Json()) == input && runner_.IsRunning(info.arn)) {
-          return Json{{"executionArn", info.arn}, {"startDate", Seconds(m["info"].value("startMs", int64_t{0}))}};
-        }
+      // Idempotent by name: the same input while it runs returns the original execution. Whether
+      // it runs is read from its committed record, as DescribeExecution answers: the runner's live
+      // set admits a new execution only after its first commit and lets an ended one go only
+      // after its last, so a client that saw RUNNING (or the end) could get the other answer.
+      auto desc = LoadExecution(info.arn);
+      if (desc.ok() && desc->value("status", "") == "RUNNING" && desc->value("input", "") == DumpJson(input)) {
+        return Json{{"executionArn", info.arn}, {"startDate", (*desc)["startDate"]}};
       }
       return st.error();
     }
