@@ -4,6 +4,7 @@ just after its last), so answers that consulted the live set could contradict wh
 had just read. Each case repeats a few times: the window is short. With a 400 ms sleep put into
 the window (before joining, or before leaving), each case failed every time without its fix."""
 import threading
+import time
 import uuid
 
 import pytest
@@ -63,3 +64,35 @@ def test_concurrent_starts_by_name_both_answer_the_execution(shared_stratus, sfn
         assert second["executionArn"] == first["executionArn"] == arn
         other.stop_execution(executionArn=arn)
 
+
+def test_stop_of_an_execution_seen_running_as_it_starts(shared_stratus, sfn):
+    # A client that reads the execution RUNNING (its name fixes its ARN) while StartExecution is
+    # being answered stops it.
+    machine = wait_machine(sfn, 5)
+    other = sfn_client(shared_stratus)
+    for _ in range(ROUNDS):
+        name = uuid.uuid4().hex
+        arn = machine.replace(":stateMachine:", ":execution:") + ":" + name
+        t = threading.Thread(target=lambda: sfn.start_execution(stateMachineArn=machine, name=name, input="{}"))
+        t.start()
+        while True:
+            try:
+                assert other.describe_execution(executionArn=arn)["status"] == "RUNNING"
+                break
+            except ClientError:
+                pass
+        other.stop_execution(executionArn=arn)
+        t.join()
+        assert other.describe_execution(executionArn=arn)["status"] == "ABORTED"
+
+
+def test_stop_of_an_execution_seen_running_as_it_ends(sfn):
+    # The execution ends between the client's DescribeExecution and its StopExecution: the stop
+    # is answered, and the execution keeps its end. The stops land around the end of a 1 s Wait.
+    machine = wait_machine(sfn, 1)
+    for offset in (0.8, 0.85, 0.9, 0.95, 1.0, 1.05, 1.1):
+        arn = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+        time.sleep(offset)
+        if sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
+            sfn.stop_execution(executionArn=arn)
+        assert sfn.describe_execution(executionArn=arn)["status"] in ("SUCCEEDED", "ABORTED")
