@@ -480,8 +480,12 @@ Result<Json> EventSources::Update(const Scope& s, const std::string& uuid, const
 Result<Json> EventSources::Delete(const Scope& s, const std::string& uuid) {
   Impl& d = *impl_;
   STRATUS_ASSIGN_OR_RETURN(Json rec, d.Load(s, uuid));
-  STRATUS_RETURN_IF_ERROR(d.d.store.Delete(EsmKey(uuid)));
+  // As in Update: the pollers stop before the mapping is gone from GetEventSourceMapping.
   d.StopRunner(uuid);
+  if (Status st = d.d.store.Delete(EsmKey(uuid)); !st.ok()) {
+    d.StartRunner(rec);
+    return std::move(st).error();
+  }
   (void)d.d.store.Delete(CheckpointKey(uuid));  // after the poller stopped writing it
   Json out = rec["config"];
   out["State"] = "Deleting";
