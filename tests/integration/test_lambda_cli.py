@@ -33,8 +33,15 @@ def test_invoke_and_logs(lambda_server, tmp_path):
     assert r.returncode == 2 and "ResourceNotFoundException" in r.stderr
     r = run("invoke", "cli-echo", "-p", "{not json", "--endpoint-url", url)
     assert r.returncode == 2
-    time.sleep(0.5)  # function logs are shipped in the background
-    r = run("logs", "cli-echo", "--endpoint-url", url)
+    # Function logs are shipped in the background (as CloudWatch Logs receives them on AWS, some
+    # time after the invocation): wait for them instead of sleeping a fixed 0.5 s.
+    deadline = time.time() + 10
+    while True:
+        r = run("logs", "cli-echo", "--endpoint-url", url)  # no log group until the first ship
+        done = r.returncode == 0 and "cli saw {'a': 1}" in r.stdout and "START RequestId" in r.stdout
+        if done or time.time() > deadline:
+            break
+        time.sleep(0.2)
     assert r.returncode == 0, r.stderr
     assert "cli saw {'a': 1}" in r.stdout and "START RequestId" in r.stdout
     # --follow prints new lines as they come.

@@ -56,6 +56,11 @@ std::shared_ptr<const LoadedApi> DataPlane::Impl::Cached(const std::string& id) 
 }
 
 Result<std::shared_ptr<const LoadedApi>> DataPlane::Impl::Load(const std::string& id) {
+  uint64_t generation = 0;
+  {
+    std::shared_lock lock(api_mu);
+    generation = apis_generation;
+  }
   STRATUS_ASSIGN_OR_RETURN(auto raw, ctx.store.Get(keys::ApiIndex(id)));
   if (!raw) return std::shared_ptr<const LoadedApi>();
   Json idx = ParseJsonOrDiscarded(*raw);
@@ -73,14 +78,16 @@ Result<std::shared_ptr<const LoadedApi>> DataPlane::Impl::Load(const std::string
   }
   a->loaded_ms = ctx.clock.NowMillis();
   std::unique_lock lock(api_mu);
-  apis[id] = a;
+  if (apis_generation == generation) apis[id] = a;  // else serve it to this request only
   return std::shared_ptr<const LoadedApi>(a);
 }
 
 Result<std::shared_ptr<const KeyIndex>> DataPlane::Impl::Keys(const Scope& s) {
   std::string k = s.account + "/" + s.region;
+  uint64_t generation = 0;
   {
     std::shared_lock lock(api_mu);
+    generation = keys_generation;
     auto it = keys.find(k);
     if (it != keys.end() && ctx.clock.NowMillis() - it->second->loaded_ms <= kCacheTtlMs) {
       return it->second;
@@ -112,7 +119,7 @@ Result<std::shared_ptr<const KeyIndex>> DataPlane::Impl::Keys(const Scope& s) {
   }
   idx->loaded_ms = ctx.clock.NowMillis();
   std::unique_lock lock(api_mu);
-  keys[k] = idx;
+  if (keys_generation == generation) keys[k] = idx;  // else serve it to this request only
   return std::shared_ptr<const KeyIndex>(idx);
 }
 
@@ -713,8 +720,10 @@ void DataPlane::Invalidate(const std::string& api_id) {
   std::unique_lock lock(impl_->api_mu);
   if (api_id.empty()) {
     impl_->keys.clear();
+    ++impl_->keys_generation;
   } else {
     impl_->apis.erase(api_id);
+    ++impl_->apis_generation;
   }
 }
 

@@ -389,9 +389,14 @@ struct DataPlane::Impl {
   std::unique_ptr<JwksCache> jwks;
   VerifiedJwtCache verified_jwts;  // thread-safe; by "apiId/authorizerId" and token
 
-  mutable std::shared_mutex api_mu;  // guards apis and keys
+  mutable std::shared_mutex api_mu;  // guards apis, keys and the generations
   std::unordered_map<std::string, std::shared_ptr<const LoadedApi>> apis;
   std::unordered_map<std::string, std::shared_ptr<const KeyIndex>> keys;  // by "acct/region"
+  // Bumped by every Invalidate of an API (apis_generation) or of the keys (keys_generation). A
+  // load caches what it read only when no change was invalidated meanwhile: a change committed
+  // after its store read would otherwise be hidden for kCacheTtlMs by the copy it read before.
+  uint64_t apis_generation = 0;
+  uint64_t keys_generation = 0;
 
   std::mutex auth_mu;  // guards auth_cache
   struct CachedAuth {

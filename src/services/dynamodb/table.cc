@@ -240,16 +240,18 @@ Result<TablePtr> TableCatalog::Parse(std::string raw) {
 
 Result<TablePtr> TableCatalog::Get(const Scope& s, std::string_view name) {
   std::string key = TableRecordKey(s, name);
+  uint64_t generation = 0;
   {
     std::shared_lock lock(mu_);
     auto it = cache_.find(key);
     if (it != cache_.end()) return it->second;
+    generation = generation_;
   }
   STRATUS_ASSIGN_OR_RETURN(auto raw, store_.Get(key));
   if (!raw) return ResourceNotFound();
   STRATUS_ASSIGN_OR_RETURN(TablePtr t, Parse(std::move(*raw)));
   std::unique_lock lock(mu_);
-  cache_[key] = t;
+  if (generation_ == generation) cache_[key] = t;  // else serve it to this request only
   return t;
 }
 
@@ -268,6 +270,7 @@ Result<TablePtr> TableCatalog::GetInTxn(store::ReadTxn& txn, const Scope& s, std
 void TableCatalog::Forget(const Scope& s, std::string_view name) {
   std::unique_lock lock(mu_);
   cache_.erase(TableRecordKey(s, name));
+  ++generation_;
 }
 
 Result<uint64_t> TableCatalog::NextUid(store::WriteTxn& txn) {

@@ -159,8 +159,12 @@ class TableCatalog {
 
   store::Store& store_;
   const Clock& clock_;
-  std::shared_mutex mu_;  // guards cache_
+  std::shared_mutex mu_;  // guards cache_ and generation_
   std::unordered_map<std::string, TablePtr> cache_;
+  // Bumped by every Forget. Get caches the record it read only when no Forget ran meanwhile: a
+  // change committed after its read (DeleteTable, UpdateTable) would otherwise stay hidden by
+  // the copy it read before, with no expiry.
+  uint64_t generation_ = 0;
 };
 
 }  // namespace stratus::services::dynamodb

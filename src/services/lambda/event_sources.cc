@@ -437,6 +437,7 @@ Result<Json> EventSources::Get(const Scope& s, const std::string& uuid) {
 Result<Json> EventSources::Update(const Scope& s, const std::string& uuid, const Json& in) {
   Impl& d = *impl_;
   STRATUS_ASSIGN_OR_RETURN(Json rec, d.Load(s, uuid));
+  const Json old = rec;
   Json& c = rec["config"];
   for (const char* k : {"BatchSize", "MaximumBatchingWindowInSeconds", "FunctionResponseTypes",
                         "ScalingConfig"}) {
@@ -462,8 +463,14 @@ Result<Json> EventSources::Update(const Scope& s, const std::string& uuid, const
   }
   STRATUS_RETURN_IF_ERROR(Impl::CheckBatching(c));
   c["LastModified"] = static_cast<double>(d.d.clock.NowMillis()) / 1000.0;
-  STRATUS_RETURN_IF_ERROR(d.d.store.Put(EsmKey(uuid), DumpJson(rec)));
+  // The pollers stop before the change is committed: once GetEventSourceMapping shows it (say
+  // Disabled), no poller of the old configuration takes another message. Restarted from the old
+  // record when the commit fails.
   d.StopRunner(uuid);
+  if (Status st = d.d.store.Put(EsmKey(uuid), DumpJson(rec)); !st.ok()) {
+    d.StartRunner(old);
+    return std::move(st).error();
+  }
   d.StartRunner(rec);
   Json out = c;
   out["State"] = c["State"] == "Enabled" ? "Enabling" : "Disabling";
@@ -473,8 +480,12 @@ Result<Json> EventSources::Update(const Scope& s, const std::string& uuid, const
 Result<Json> EventSources::Delete(const Scope& s, const std::string& uuid) {
   Impl& d = *impl_;
   STRATUS_ASSIGN_OR_RETURN(Json rec, d.Load(s, uuid));
-  STRATUS_RETURN_IF_ERROR(d.d.store.Delete(EsmKey(uuid)));
+  // As in Update: the pollers stop before the mapping is gone from GetEventSourceMapping.
   d.StopRunner(uuid);
+  if (Status st = d.d.store.Delete(EsmKey(uuid)); !st.ok()) {
+    d.StartRunner(rec);
+    return std::move(st).error();
+  }
   (void)d.d.store.Delete(CheckpointKey(uuid));  // after the poller stopped writing it
   Json out = rec["config"];
   out["State"] = "Deleting";

@@ -154,6 +154,7 @@ void Registry::Impl::Changed(const Scope& s, const std::string& name, bool retir
   std::string prefix = s.account + "/" + s.region + "/" + name + "/";
   {
     std::lock_guard lock(cache_mu);
+    ++cache_generation;
     for (auto it = cache.begin(); it != cache.end();) {
       it = StartsWith(it->first, prefix) ? cache.erase(it) : std::next(it);
     }
@@ -349,17 +350,19 @@ Result<Target> Registry::Resolve(const Scope& s, const FunctionRef& ref) {
   base.append(s.account).append("/").append(s.region).append("/").append(ref.name).append("/");
   if (qualifier != "$LATEST" && !IsVersionNumber(qualifier)) {
     Json alias;
+    uint64_t generation = 0;
     {
       std::lock_guard lock(d.cache_mu);
       auto it = d.alias_cache.find(base + "alias:" + qualifier);
       if (it != d.alias_cache.end()) alias = it->second;
+      generation = d.cache_generation;
     }
     if (alias.is_null()) {
       STRATUS_ASSIGN_OR_RETURN(auto a, d.store.Get(AliasKey(s, ref.name, qualifier)));
       if (!a) return FunctionNotFound(s, ref.name, qualifier);
       alias = ParseJsonOrDiscarded(*a);
       std::lock_guard lock(d.cache_mu);
-      d.alias_cache[base + "alias:" + qualifier] = alias;
+      if (d.cache_generation == generation) d.alias_cache[base + "alias:" + qualifier] = alias;
     }
     version = alias.value("FunctionVersion", "$LATEST");
     // Routing weights apply per invocation.
@@ -377,10 +380,12 @@ Result<Target> Registry::Resolve(const Scope& s, const FunctionRef& ref) {
       }
     }
   }
+  uint64_t generation = 0;
   {
     size_t base_size = base.size();
     base.append(version);  // the cache key: acct/region/name/version
     std::lock_guard lock(d.cache_mu);
+    generation = d.cache_generation;
     auto it = d.cache.find(base);
     base.resize(base_size);
     if (it != d.cache.end()) {
@@ -399,7 +404,7 @@ Result<Target> Registry::Resolve(const Scope& s, const FunctionRef& ref) {
   auto spec = d.SpecFrom(s, fn, rec, version);
   {
     std::lock_guard lock(d.cache_mu);
-    d.cache[base + version] = spec;
+    if (d.cache_generation == generation) d.cache[base + version] = spec;  // else this invocation only
   }
   t.spec = std::move(spec);
   t.executed_version = version;

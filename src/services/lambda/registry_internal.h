@@ -71,7 +71,11 @@ struct Registry::Impl {
   std::function<void(const std::string&, const std::string&)> on_change;
   int account_concurrency;
 
-  std::mutex cache_mu;  // guards cache, alias_cache and url_cache
+  std::mutex cache_mu;  // guards cache, alias_cache, url_cache and cache_generation
+  // Bumped by every Changed. A record read from the store is cached only when no Changed ran
+  // since before the read: a change committed after the read would otherwise stay hidden by the
+  // copy read before (invocations kept the old code or configuration), with no expiry.
+  uint64_t cache_generation = 0;
   std::unordered_map<std::string, std::shared_ptr<const FunctionSpec>> cache;  // acct/region/name/version
   std::unordered_map<std::string, Json> alias_cache;  // acct/region/name/alias:<alias>
   std::unordered_map<std::string, UrlTarget> url_cache;  // by URL id

@@ -132,10 +132,12 @@ Result<Json> Registry::ListUrlConfigs(const Scope& s, const FunctionRef& ref,
 }
 
 Result<UrlTarget> Registry::FindUrl(const std::string& url_id) {
+  uint64_t generation = 0;
   {
     std::lock_guard lock(impl_->cache_mu);
     auto it = impl_->url_cache.find(url_id);
     if (it != impl_->url_cache.end()) return it->second;
+    generation = impl_->cache_generation;
   }
   STRATUS_ASSIGN_OR_RETURN(auto v, impl_->store.Get(UrlKey(url_id)));
   if (!v) return ResourceNotFound("No function URL " + url_id);
@@ -150,7 +152,7 @@ Result<UrlTarget> Registry::FindUrl(const std::string& url_id) {
   t.auth_type = urls[t.qualifier].value("AuthType", "NONE");
   t.cors = urls[t.qualifier].value("Cors", Json());
   std::lock_guard lock(impl_->cache_mu);
-  impl_->url_cache[url_id] = t;
+  if (impl_->cache_generation == generation) impl_->url_cache[url_id] = t;  // else this request only
   return t;
 }
 

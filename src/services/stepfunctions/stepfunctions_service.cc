@@ -27,6 +27,10 @@ namespace {
 
 constexpr size_t kMaxInputBytes = 256 * 1024;
 constexpr int64_t kActivityPollMs = 60000;
+// StopExecution of an execution committed RUNNING but not yet in the runner's live set: polls of
+// 5 ms before ExecutionDoesNotExist (it joins right after its first commit; in a cluster it may
+// run on another node).
+constexpr int kStopJoinPolls = 200;
 
 class StepFunctionsService;
 
@@ -240,14 +244,13 @@ class StepFunctionsService final : public aws::Service {
     Status st = runner_.StartStandard(std::move(req));
     if (!st.ok()) {
       if (st.error().code != "ExecutionAlreadyExists") return st.error();
-      // Idempotent by name: the same input while it runs returns the original execution.
-      auto keys = KeysForExecution(info.arn);
-      auto meta = context_.store.Get(keys->meta);
-      if (meta.ok() && meta->has_value()) {
-        Json m = ParseJsonOrDiscarded(**meta);
-        if (m.value("input", Json()) == input && runner_.IsRunning(info.arn)) {
-          return Json{{"executionArn", info.arn}, {"startDate", Seconds(m["info"].value("startMs", int64_t{0}))}};
-        }
+      // Idempotent by name: the same input while it runs returns the original execution. Whether
+      // it runs is read from its committed record, as DescribeExecution answers: the runner's live
+      // set admits a new execution only after its first commit and lets an ended one go only
+      // after its last, so a client that saw RUNNING (or the end) could get the other answer.
+      auto desc = LoadExecution(info.arn);
+      if (desc.ok() && desc->value("status", "") == "RUNNING" && desc->value("input", "") == DumpJson(input)) {
+        return Json{{"executionArn", info.arn}, {"startDate", (*desc)["startDate"]}};
       }
       return st.error();
     }
@@ -359,6 +362,17 @@ class StepFunctionsService final : public aws::Service {
     STRATUS_ASSIGN_OR_RETURN(Json desc, LoadExecution(arn));
     if (desc.value("status", "") == "RUNNING") {
       Status st = runner_.Stop(arn, in.value("error", ""), in.value("cause", ""));
+      // The runner's live set lags the committed record at both ends: a new execution joins it
+      // just after its first commit, an ending one leaves it just after its last. A client that
+      // saw RUNNING is answered as at the record: wait for a starting execution to join, and
+      // treat one that ended meanwhile as stopped.
+      for (int i = 0; i < kStopJoinPolls && !st.ok() && st.error().code == "ExecutionDoesNotExist"; ++i) {
+        auto now = LoadExecution(arn);
+        if (!now.ok()) return now.error();
+        if (now->value("status", "") != "RUNNING") return Json{{"stopDate", Seconds(context_.clock.NowMillis())}};
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        st = runner_.Stop(arn, in.value("error", ""), in.value("cause", ""));
+      }
       if (!st.ok()) return st.error();
       // Wait briefly for the abort to be recorded so that DescribeExecution shows it (a child
       // execution is aborted by its parent, which stays running).
