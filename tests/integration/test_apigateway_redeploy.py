@@ -28,7 +28,16 @@ def test_requests_after_create_deployment_see_it(shared_stratus):
             assert status == 200
             seen.append((sent, int(body.decode().split(":")[1].strip(" }"))))
 
-    threads = [threading.Thread(target=hammer) for _ in range(2)]
+    errors = []  # what a thread raised: an assert there would not fail the test by itself
+
+    def run():
+        try:
+            hammer()
+        except Exception as e:  # noqa: BLE001 - reported by the main thread
+            errors.append(repr(e))
+            stop.set()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
     for t in threads:
         t.start()
     deployed = []  # (monotonic time CreateDeployment returned, its value)
@@ -43,5 +52,6 @@ def test_requests_after_create_deployment_see_it(shared_stratus):
         stop.set()
         for t in threads:
             t.join()
+    assert not errors, errors
     stale = [(sent, got, v) for sent, got in seen for at, v in deployed if sent > at and got < v]
     assert not stale, f"{len(stale)} requests sent after a deployment answered an older one: {stale[:5]}"

@@ -29,7 +29,16 @@ def test_invocations_after_an_update_run_it(lambda_server):
             assert "FunctionError" not in out
             seen.append((sent, json.loads(out["Payload"].read())))
 
-    threads = [threading.Thread(target=invoker) for _ in range(2)]
+    errors = []  # what a thread raised: an assert there would not fail the test by itself
+
+    def run():
+        try:
+            invoker()
+        except Exception as e:  # noqa: BLE001 - reported by the main thread
+            errors.append(repr(e))
+            stop.set()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
     for t in threads:
         t.start()
     updated = []  # (monotonic time the update was in effect, its value)
@@ -45,6 +54,7 @@ def test_invocations_after_an_update_run_it(lambda_server):
         stop.set()
         for t in threads:
             t.join()
+    assert not errors, errors
     stale = [(sent, got, v) for sent, got in seen for at, v in updated if sent > at and got < v]
     assert not stale, f"{len(stale)} invocations sent after an update ran an older one: {stale[:5]}"
     assert seen[-1][1] == ROUNDS
