@@ -3,6 +3,7 @@
 Run with Debian's interpreter (/usr/bin/python3 -m pytest), which has boto3 and pytest.
 STRATUS_BIN names the binary (CTest sets it); the default is build/stratus.
 """
+import contextlib
 import os
 import re
 import signal
@@ -191,6 +192,31 @@ def create_function(lam, name, files, runtime="python3.12", handler="app.handler
     lam.get_waiter("function_active_v2").wait(FunctionName=name,
                                               WaiterConfig={"Delay": 1, "MaxAttempts": 30})
     return name
+
+
+@contextlib.contextmanager
+def in_threads(fn, count, stop):
+    """Runs `fn` in `count` threads while the block runs; sets `stop` and joins them at its end.
+    What a thread raised fails the test (an assert in a thread is otherwise only printed)."""
+    errors = []
+
+    def run():
+        try:
+            fn()
+        except Exception as e:  # noqa: BLE001 - reported below, in the test's thread
+            errors.append(repr(e))
+            stop.set()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for t in threads:
+        t.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert not errors, errors
 
 
 @pytest.fixture(scope="module")

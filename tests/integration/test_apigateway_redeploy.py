@@ -7,7 +7,7 @@ put between a load's store read and its caching, this test failed every time wit
 import threading
 import time
 
-from conftest import make_client
+from conftest import in_threads, make_client
 from test_apigateway import mock_api
 from test_apigateway_support import call, host_of
 
@@ -28,30 +28,13 @@ def test_requests_after_create_deployment_see_it(shared_stratus):
             assert status == 200
             seen.append((sent, int(body.decode().split(":")[1].strip(" }"))))
 
-    errors = []  # what a thread raised: an assert there would not fail the test by itself
-
-    def run():
-        try:
-            hammer()
-        except Exception as e:  # noqa: BLE001 - reported by the main thread
-            errors.append(repr(e))
-            stop.set()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
     deployed = []  # (monotonic time CreateDeployment returned, its value)
-    try:
+    with in_threads(hammer, 2, stop):
         for v in range(1, ROUNDS + 1):
             ag.put_integration_response(restApiId=rid, resourceId=res, httpMethod="GET", statusCode="200",
                                         responseTemplates={"application/json": f'{{"v": {v}}}'})
             ag.create_deployment(restApiId=rid, stageName="dev")
             deployed.append((time.monotonic(), v))
             time.sleep(0.6)
-    finally:
-        stop.set()
-        for t in threads:
-            t.join()
-    assert not errors, errors
     stale = [(sent, got, v) for sent, got in seen for at, v in deployed if sent > at and got < v]
     assert not stale, f"{len(stale)} requests sent after a deployment answered an older one: {stale[:5]}"

@@ -10,7 +10,7 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import make_client
+from conftest import in_threads, make_client
 
 ROUNDS = 6
 
@@ -32,10 +32,7 @@ def test_reads_after_delete_table_are_not_found(shared_stratus):
                 except ClientError:
                     pass
 
-        threads = [threading.Thread(target=reader) for _ in range(2)]
-        for t in threads:
-            t.start()
-        try:
+        with in_threads(reader, 2, stop):
             # Each UpdateTable drops the cached record, so the readers keep loading it.
             for enabled in (True, False, True):
                 spec = {"StreamEnabled": enabled}
@@ -47,7 +44,3 @@ def test_reads_after_delete_table_are_not_found(shared_stratus):
                 with pytest.raises(ClientError) as e:
                     ddb.get_item(TableName=name, Key={"k": {"S": "x"}})
                 assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
-        finally:
-            stop.set()
-            for t in threads:
-                t.join()

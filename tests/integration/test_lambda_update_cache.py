@@ -9,7 +9,7 @@ import json
 import threading
 import time
 
-from conftest import create_function, make_client
+from conftest import create_function, in_threads, make_client
 
 ROUNDS = 4
 CODE = {"app.py": "import os\n\ndef handler(event, context):\n    return int(os.environ['VAL'])\n"}
@@ -29,20 +29,8 @@ def test_invocations_after_an_update_run_it(lambda_server):
             assert "FunctionError" not in out
             seen.append((sent, json.loads(out["Payload"].read())))
 
-    errors = []  # what a thread raised: an assert there would not fail the test by itself
-
-    def run():
-        try:
-            invoker()
-        except Exception as e:  # noqa: BLE001 - reported by the main thread
-            errors.append(repr(e))
-            stop.set()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
     updated = []  # (monotonic time the update was in effect, its value)
-    try:
+    with in_threads(invoker, 2, stop):
         for v in range(1, ROUNDS + 1):
             lam.update_function_configuration(FunctionName="update-cache",
                                               Environment={"Variables": {"VAL": str(v)}})
@@ -50,11 +38,6 @@ def test_invocations_after_an_update_run_it(lambda_server):
                                                        WaiterConfig={"Delay": 1, "MaxAttempts": 30})
             updated.append((time.monotonic(), v))
             time.sleep(1.5)
-    finally:
-        stop.set()
-        for t in threads:
-            t.join()
-    assert not errors, errors
     stale = [(sent, got, v) for sent, got in seen for at, v in updated if sent > at and got < v]
     assert not stale, f"{len(stale)} invocations sent after an update ran an older one: {stale[:5]}"
     assert seen[-1][1] == ROUNDS
