@@ -15,7 +15,9 @@
 # well under half of peak for every target here) for the p99 a lightly loaded gateway adds.
 # Then each target is held at half of its own peak rate by bench/apigateway/fixed_rate.cc (an
 # open-loop generator like wrk2, latency from each request's scheduled send time, so stalls are
-# not hidden by coordinated omission) for the issue's "p99 at half of peak load". Its line ends
+# not hidden by coordinated omission) for the issue's "p99 at half of peak load"; the hop floor
+# (e) is also held at (b)'s half-peak rate, the p99 this machine gives the bare hop at that load
+# (64 runtime processes and the generator on the same two cores). Each such line ends
 # with the generator's own CPU share of one core: near 100% the generator is the bottleneck
 # (this is a 2-core machine shared with the server) and the line does not measure the server.
 # Usage: bench/apigateway/compare.sh [path/to/stratus] [seconds] [connections]
@@ -152,6 +154,9 @@ half() {  # name url peak_rps
 half "(d) nginx return 200" "http://127.0.0.1:$NGINX_PORT/" "$nginx"
 half "(a) stratus REST API, MOCK" "$(url_of mock)" "$mock"
 half "(b) stratus HTTP API -> Lambda provided echo" "$(url_of provided)" "$provided"
+# The floor at the provided echo's half-peak rate: what this machine's loopback and 64 runtime
+# processes alone give the hop's p99 at that load (the p99 goal's reference line).
+half "(e) hop floor at (b)'s rate" "http://127.0.0.1:$FLOOR_PORT/echo" "$provided"
 half "(b') stratus HTTP API -> Lambda nodejs echo" "$(url_of node)" "$node"
 [ -n "$offline" ] && half "(c) serverless-offline, same Node handler" "http://127.0.0.1:$OFFLINE_PORT/echo" "$offline"
 printf 'MOCK / nginx = %.2f   Lambda provided / hop floor = %.2f\n' "$(echo "$mock/$nginx" | bc -l)" \
