@@ -64,3 +64,46 @@ def test_no_delivery_once_the_mapping_is_gone(lambda_server):
     time.sleep(3)  # past the pollers' long poll: anything taken would have been delivered
     assert not any("after-delete" in m for m in messages(logs, "esm-delete-fn"))
     assert queue_depth(sqs, url) == 1
+
+
+def test_concurrent_updates_leave_one_poller(lambda_server):
+    # Two UpdateEventSourceMapping calls at once used to each start pollers for the mapping, the
+    # second replacing the first in the runner table without stopping it: the first poller ran on,
+    # unseen, and kept delivering after the mapping was Disabled. With a sleep put between an
+    # update's commit and its start of the pollers, this failed every time without the fix.
+    lam, sqs, logs = (make_client(lambda_server, s) for s in ("lambda", "sqs", "logs"))
+    url = sqs.create_queue(QueueName="esm-concurrent")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    create_function(lam, "esm-concurrent-fn", RECORDER)
+    uuid = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName="esm-concurrent-fn",
+                                           BatchSize=1, Enabled=False)["UUID"]
+    clients = [make_client(lambda_server, "lambda") for _ in range(2)]
+    for round_ in range(ROUNDS):
+        barrier = threading.Barrier(len(clients))
+        errors = []
+
+        def enable(client, size):
+            try:
+                barrier.wait()
+                client.update_event_source_mapping(UUID=uuid, Enabled=True, BatchSize=size)
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(repr(e))
+
+        threads = [threading.Thread(target=enable, args=(c, i + 1)) for i, c in enumerate(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors, errors
+        sqs.send_message(QueueUrl=url, MessageBody=f"enabled-{round_}")
+        assert wait_for(lambda: any(m.startswith(f"GOT enabled-{round_} ") for m in messages(logs, "esm-concurrent-fn")), 30)
+        lam.update_event_source_mapping(UUID=uuid, Enabled=False)
+        assert lam.get_event_source_mapping(UUID=uuid)["State"] == "Disabled"
+        for i in range(3):
+            sqs.send_message(QueueUrl=url, MessageBody=f"while-disabled-{round_}-{i}")
+        time.sleep(3)  # past the pollers' long poll: anything taken would have been delivered
+        assert not any("while-disabled" in m for m in messages(logs, "esm-concurrent-fn"))
+        assert queue_depth(sqs, url) == 3
+        while queue_depth(sqs, url):
+            for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])

@@ -145,3 +145,39 @@ def test_stopping_the_parent_aborts_the_map_run(shared_stratus):
     assert desc["itemCounts"]["aborted"] == 3 and desc["itemCounts"]["running"] == 0
     children = sfn.list_executions(mapRunArn=run["mapRunArn"])["executions"]
     assert sorted(c["status"] for c in children) == ["ABORTED", "ABORTED"]
+
+
+def test_update_of_an_ended_map_run_leaves_the_next_one_alone(shared_stratus):
+    # UpdateMapRun found its Map by the frame it ran in and changed whatever distributed Map ran
+    # there now: after a first map run had ended (DescribeMapRun SUCCEEDED), an update of it
+    # changed the limits of the next Map of the same state list while its record stayed as it was.
+    sfn = sfn_client(shared_stratus)
+    act = sfn.create_activity(name=f"mr-{uuid.uuid4().hex[:8]}")["activityArn"]
+    processor = {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}}
+    arn = create(sfn, {"StartAt": "First", "States": {
+        "First": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 2, "ResultPath": None, "Next": "Second",
+                  "ItemProcessor": dict(processor, StartAt="Quick", States={"Quick": {"Type": "Pass", "End": True}})},
+        "Second": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 1, "End": True,
+                   "ItemProcessor": dict(processor, StartAt="Work",
+                                         States={"Work": {"Type": "Task", "Resource": act, "End": True}})}}})
+    ex = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"items": [1, 2, 3]}))["executionArn"]
+    tokens = [sfn.get_activity_task(activityArn=act, workerName="w")["taskToken"]]
+    runs = {}
+    deadline = time.time() + 10
+    while len(runs) < 2 and time.time() < deadline:
+        runs = {r["stateMachineArn"].rsplit("/", 1)[1]: r["mapRunArn"] for r in sfn.list_map_runs(executionArn=ex)["mapRuns"]}
+    first, second = runs["First"], runs["Second"]
+    assert sfn.describe_map_run(mapRunArn=first)["status"] == "SUCCEEDED"
+    assert sfn.describe_map_run(mapRunArn=second)["itemCounts"]["running"] == 1
+    sfn.update_map_run(mapRunArn=first, maxConcurrency=3, toleratedFailureCount=5)
+    f = sfn.describe_map_run(mapRunArn=first)
+    assert f["status"] == "SUCCEEDED" and f["maxConcurrency"] == 2 and f["toleratedFailureCount"] == 0
+    s = sfn.describe_map_run(mapRunArn=second)
+    assert s["status"] == "RUNNING" and s["maxConcurrency"] == 1 and s["toleratedFailureCount"] == 0
+    assert s["itemCounts"]["running"] == 1 and s["itemCounts"]["pending"] == 2
+    for _ in range(2):  # one at a time, as MaxConcurrency 1 says
+        sfn.send_task_success(taskToken=tokens.pop(), output="{}")
+        tokens.append(sfn.get_activity_task(activityArn=act, workerName="w")["taskToken"])
+    sfn.send_task_success(taskToken=tokens.pop(), output="{}")
+    assert wait_done(sfn, ex)["status"] == "SUCCEEDED"
+    assert sfn.describe_map_run(mapRunArn=second)["maxConcurrency"] == 1

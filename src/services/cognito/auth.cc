@@ -533,7 +533,12 @@ Result<Json> Engine::RespondPasswordVerifier(const Json& pool, const Json& clien
   if (session.value("Fake", false)) return bad;
   auto found = users_.Get(pool, user_id);
   if (!found.ok()) return bad;
+  // The user as now, not as at InitiateAuth: disabled since, or a password set since (the
+  // session's verifier is then no longer the user's, and the proof is of a password they no
+  // longer have).
+  if (!found->value("Enabled", true)) return NotAuthorized("User is disabled.");
   STRATUS_RETURN_IF_ERROR(CheckLockout(*found));
+  ok = ok && found->value("_Srp", Json::object()).value("v", "") == s.value("v", "");
   if (!ok) {
     STRATUS_RETURN_IF_ERROR(RecordFailure(pool, *found));
     return bad;

@@ -2,6 +2,9 @@
 
 #include <condition_variable>
 #include <future>
+#include <map>
+#include <mutex>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 
@@ -107,11 +110,45 @@ struct Runner {
 
 struct EventSources::Impl : std::enable_shared_from_this<EventSources::Impl> {
   Deps d;
-  std::mutex mu;  // guards runners, started
+  std::mutex mu;  // guards runners, started, changing
   std::map<std::string, std::shared_ptr<Runner>> runners;  // by uuid
   bool started = false;
+  // A change of one mapping (Create, Update, Delete) holds its entry from its read of the record
+  // to the start of the new pollers: two interleaved changes would each start pollers (the
+  // second replacing the first in `runners` unstopped, so it ran on, unseen, after a disable),
+  // or one would commit over the other's change (or over its delete).
+  struct Change {
+    std::mutex mu;
+    int users = 0;  // guarded by Impl::mu; the entry goes when the last user leaves
+  };
+  std::map<std::string, Change> changing;
 
   explicit Impl(Deps deps) : d(std::move(deps)) {}
+
+  // Holds the change of one mapping for its scope.
+  class ChangeLock {
+   public:
+    ChangeLock(Impl& d, const std::string& uuid) : d_(d) {
+      {
+        std::lock_guard lock(d_.mu);
+        it_ = d_.changing.try_emplace(uuid).first;
+        ++it_->second.users;
+      }
+      WorkerPool::BlockingScope blocking;  // the holder may wait for a poller's long poll
+      it_->second.mu.lock();
+    }
+    ~ChangeLock() {
+      it_->second.mu.unlock();
+      std::lock_guard lock(d_.mu);
+      if (--it_->second.users == 0) d_.changing.erase(it_);
+    }
+    ChangeLock(const ChangeLock&) = delete;
+    ChangeLock& operator=(const ChangeLock&) = delete;
+
+   private:
+    Impl& d_;
+    std::map<std::string, Change>::iterator it_;
+  };
 
   SourceContext ContextFor(const Json& record) {
     return SourceContext{d.clients.operations, record.value("account", ""),
@@ -131,10 +168,15 @@ struct EventSources::Impl : std::enable_shared_from_this<EventSources::Impl> {
     auto runner = std::make_shared<Runner>();
     runner->record = record;
     runner->source = std::move(source).value();
+    std::shared_ptr<Runner> replaced;  // none while changes hold their ChangeLock
     {
       std::lock_guard lock(mu);
       if (!started) return;
-      runners[c.value("UUID", "")] = runner;
+      replaced = std::exchange(runners[c.value("UUID", "")], runner);
+    }
+    if (replaced) {
+      spdlog::error("lambda: event source mapping {} had pollers running; stopping them", c.value("UUID", ""));
+      Halt(*replaced);
     }
     AddPoller(runner);
   }
@@ -148,14 +190,19 @@ struct EventSources::Impl : std::enable_shared_from_this<EventSources::Impl> {
       r = it->second;
       runners.erase(it);
     }
-    r->stop.store(true);
+    Halt(*r);
+  }
+
+  // Tells a runner's pollers to stop and waits until they have.
+  static void Halt(Runner& r) {
+    r.stop.store(true);
     // A poller stops once its in-process ReceiveMessage (or GetRecords) is answered, and SQS
     // answers long polls from pool tasks: a worker waiting here (UpdateEventSourceMapping,
     // DeleteEventSourceMapping) must not count against the pool, or as many concurrent
     // disables as workers wait forever for answers that need a worker.
     WorkerPool::BlockingScope blocking;
-    std::unique_lock lock(r->mu);
-    r->cv.wait(lock, [&] { return r->active == 0; });
+    std::unique_lock lock(r.mu);
+    r.cv.wait(lock, [&] { return r.active == 0; });
   }
 
   static int MaxPollers(const Json& c) {
@@ -422,6 +469,8 @@ Result<Json> EventSources::Create(const Scope& s, const Json& in) {
   Json rec{{"account", s.account}, {"region", s.region}, {"config", c}};
   STRATUS_ASSIGN_OR_RETURN(auto source, MakeSource(d.ContextFor(rec)));
   STRATUS_RETURN_IF_ERROR(source->Validate());
+  // Held until the pollers run, so a DeleteEventSourceMapping of the just-listed mapping finds them.
+  Impl::ChangeLock change(d, c["UUID"].get<std::string>());
   STRATUS_RETURN_IF_ERROR(d.d.store.Put(EsmKey(c["UUID"].get<std::string>()), DumpJson(rec)));
   d.StartRunner(rec);
   Json out = c;
@@ -436,6 +485,7 @@ Result<Json> EventSources::Get(const Scope& s, const std::string& uuid) {
 
 Result<Json> EventSources::Update(const Scope& s, const std::string& uuid, const Json& in) {
   Impl& d = *impl_;
+  Impl::ChangeLock change(d, uuid);
   STRATUS_ASSIGN_OR_RETURN(Json rec, d.Load(s, uuid));
   const Json old = rec;
   Json& c = rec["config"];
@@ -479,6 +529,7 @@ Result<Json> EventSources::Update(const Scope& s, const std::string& uuid, const
 
 Result<Json> EventSources::Delete(const Scope& s, const std::string& uuid) {
   Impl& d = *impl_;
+  Impl::ChangeLock change(d, uuid);
   STRATUS_ASSIGN_OR_RETURN(Json rec, d.Load(s, uuid));
   // As in Update: the pollers stop before the mapping is gone from GetEventSourceMapping.
   d.StopRunner(uuid);

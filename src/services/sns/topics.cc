@@ -504,7 +504,12 @@ Result<std::shared_ptr<const Subscription>> Registry::Subscribe(const std::strin
     }
   }
   std::unique_lock lock(mu_);
-  for (const auto& s : topic->subscriptions) {
+  // The topic as it is now, not the copy taken before the lock: an identical Subscribe or a
+  // DeleteTopic may have changed it meanwhile (two copies of one subscription; one stored for a
+  // deleted topic, which a restart attached to a new topic of that name).
+  auto current = topics_.find(topic_arn);
+  if (current == topics_.end()) return NotFound("Topic does not exist");
+  for (const auto& s : current->second->subscriptions) {
     if (s->protocol == protocol && s->endpoint == endpoint) {
       *created = false;
       bool same = s->raw == sub->raw && s->filter_policy == sub->filter_policy;

@@ -228,12 +228,12 @@ void Execution::OnTaskResult(uint64_t frame, uint64_t seq, TaskResult result) {
   }
 }
 
-bool Execution::UpdateMapRun(uint64_t frame, const MapRunUpdate& update) {
+bool Execution::UpdateMapRun(uint64_t frame, const std::string& map_run_arn, const MapRunUpdate& update) {
   if (status_ != ExecutionStatus::kRunning) return false;
   Frame* f = Get(frame);
   if (!f) return false;
   StateRunner runner(*this);
-  return runner.UpdateMapRun(*f, update);
+  return runner.UpdateMapRun(*f, map_run_arn, update);
 }
 
 MapRunChanges Execution::TakeMapRunChanges() { return std::exchange(map_run_changes_, {}); }

@@ -191,8 +191,9 @@ class Execution {
   // out, a task not submitted).
   bool AwaitsTask(uint64_t frame, uint64_t seq) const;
   // UpdateMapRun: the running distributed Map in `frame` takes the new limits (more
-  // concurrency starts iterations at once). False when `frame` is not one.
-  bool UpdateMapRun(uint64_t frame, const MapRunUpdate& update);
+  // concurrency starts iterations at once). False when `frame` runs no distributed Map, or one
+  // of another map run than `map_run_arn` (that one ended).
+  bool UpdateMapRun(uint64_t frame, const std::string& map_run_arn, const MapRunUpdate& update);
   // Map run records and child executions changed since the last call.
   MapRunChanges TakeMapRunChanges();
   // A timer; ignored unless the frame still waits on `seq`.

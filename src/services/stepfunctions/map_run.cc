@@ -119,11 +119,14 @@ void StateRunner::RecordChildExecution(Frame& parent, Frame& child, const char* 
   e_.map_run_changes_.children.push_back(std::move(rec));
 }
 
-bool StateRunner::UpdateMapRun(Frame& f, const MapRunUpdate& update) {
+bool StateRunner::UpdateMapRun(Frame& f, const std::string& map_run_arn, const MapRunUpdate& update) {
   if (f.phase != Phase::kChildren || !f.children || f.current().type != StateType::kMap ||
       !f.current().map->distributed) {
     return false;
   }
+  // The frame outlives the map run: once it ended, the frame may run the next distributed Map
+  // of its state list, or the Map's retry (a new map run), which the update must not change.
+  if (RunNames(f).map_run_arn != map_run_arn) return false;
   Children& c = *f.children;
   if (update.max_concurrency) c.max_concurrency = static_cast<size_t>(std::max<int64_t>(0, *update.max_concurrency));
   if (update.tolerated_failure_percentage) c.tolerated_percentage = *update.tolerated_failure_percentage;

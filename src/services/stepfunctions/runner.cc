@@ -492,8 +492,8 @@ Status Runner::UpdateMapRun(const std::string& map_run_arn, const MapRunUpdate& 
   if (!live) return Status::Ok();  // the map run ended with its execution: nothing to change
   auto answer = std::make_shared<std::promise<bool>>();
   std::future<bool> committed = answer->get_future();
-  Post(live, [frame, update, answer, raw_live = live.get()](Execution& e) {
-    if (!e.UpdateMapRun(frame, update)) {
+  Post(live, [frame, map_run_arn, update, answer, raw_live = live.get()](Execution& e) {
+    if (!e.UpdateMapRun(frame, map_run_arn, update)) {
       answer->set_value(true);  // it ended meanwhile
       return;
     }

@@ -17,7 +17,7 @@ class StateRunner {
   // runner (map_run.cc); `status` RUNNING, SUCCEEDED, FAILED or ABORTED.
   void RecordMapRun(Frame& f, const char* status);
   // UpdateMapRun on a running distributed Map (map_run.cc).
-  bool UpdateMapRun(Frame& f, const MapRunUpdate& update);
+  bool UpdateMapRun(Frame& f, const std::string& map_run_arn, const MapRunUpdate& update);
   void TaskResult(Frame& f, stepfunctions::TaskResult result);
   // The task's TimeoutSeconds (States.Timeout) or HeartbeatSeconds (States.HeartbeatTimeout) ran out.
   void TaskTimedOut(Frame& f, const char* error = "States.Timeout");
