@@ -6,7 +6,9 @@
 # change in the Runtime API exchanges even when CPU per request is noisy. Needs perf (root or
 # perf_event_paranoid <= 1). Run two binaries alternately for an A/B.
 # SYSCALLS=1 also counts the syscalls that differ from the hop floor's (hop_ceiling.c) one by one
-# (sys_enter_<name> tracepoints) and prints each per request.
+# (sys_enter_<name> tracepoints) and prints each per request. Among them `epoll_ctl`: Asio wakes an
+# io thread that sleeps in epoll_wait with an EPOLL_CTL_MOD of its interrupter (not a write), so a
+# hand-over to another io thread that has to wake it shows there.
 # Usage: bench/apigateway/lambda_perfstat.sh path/to/stratus [seconds] [connections]
 set -euo pipefail
 BIN=$1; SECS=${2:-5}; CONNS=${3:-64}
@@ -19,7 +21,7 @@ source "$HERE/lib.sh"
 start_stratus_with_apis "$BIN" "$PORT" provided "$CONNS"
 events=instructions:u,instructions:k,task-clock,context-switches,raw_syscalls:sys_enter
 if [ -n "${SYSCALLS:-}" ]; then
-  for s in recvfrom sendmsg poll epoll_wait pwrite64 pread64 futex read write; do
+  for s in recvfrom sendmsg poll epoll_wait epoll_ctl pwrite64 pread64 futex read write; do
     events="$events,syscalls:sys_enter_$s"
   done
 fi
