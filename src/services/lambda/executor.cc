@@ -12,7 +12,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <optional>
 
 #include "core/crypto.h"
 #include "core/strings.h"
@@ -88,6 +87,8 @@ HttpResponse Executor::Impl::Dispatch(Instance& inst) {
   p.dispatched_ns = NowNs();
   p.dispatched_ms = NowMs();
   p.deadline_ns = p.dispatched_ns + int64_t{spec.timeout_s} * 1'000'000'000;
+  // Room for START, END and REPORT at once: Complete's two appends then never reallocate.
+  p.logs.reserve(p.logs.size() + 3);
   p.logs.insert(p.logs.begin(),
                 aws::LogSink::Event{p.dispatched_ms, StartLine(p.request.request_id, spec.version)});
   // A fresh response: every header is added once (Add, not Set, skips a search per header).
@@ -179,21 +180,25 @@ std::function<void()> Executor::Impl::Complete(Instance& inst, InvokeOutcome out
   }
 
   // The function's segment, for sampled traces only (the recorder drops the others, as X-Ray
-  // does; an unsampled request costs no segment).
-  std::optional<trace::Segment> seg;
-  if (p->request.trace.sampled) {
-    seg = trace::NewSegment(p->request.trace, spec.name, "AWS::Lambda::Function",
-                            static_cast<double>(p->dispatched ? p->dispatched_ms : end_ms) / 1000.0);
-    seg->end_time = static_cast<double>(end_ms) / 1000.0;
-    seg->aws_strings.reserve(3);  // no Json object: cheap to build and to free (recorder.h)
-    seg->aws_strings.push_back({"function_arn", spec.function_arn});
-    seg->aws_strings.push_back({"request_id", p->request.request_id});
-    seg->aws_strings.push_back({"account_id", spec.account});
-    if (!outcome.function_error.empty()) seg->error = true;
-  }
-  return [this, seg = std::move(seg), done = std::move(p->done),
-          outcome = std::move(outcome)]() mutable {
-    if (seg) tracer.Record(std::move(*seg));
+  // does; an unsampled request costs no segment). The closure builds it where it records it, so
+  // a segment (~20 members) is moved once, into the recorder, not also through an optional, this
+  // closure's capture and std::function's storage (docs/PERFORMANCE.md, "Eleventh pass").
+  double seg_start = static_cast<double>(p->dispatched ? p->dispatched_ms : end_ms) / 1000.0;
+  bool seg_error = !outcome.function_error.empty();
+  return [this, spec = inst.spec, trace = std::move(p->request.trace),
+          request_id = std::move(p->request.request_id), seg_start, end_ms, seg_error,
+          done = std::move(p->done), outcome = std::move(outcome)]() mutable {
+    if (trace.sampled) {
+      trace::Segment seg =
+          trace::NewSegment(trace, spec->name, "AWS::Lambda::Function", seg_start);
+      seg.end_time = static_cast<double>(end_ms) / 1000.0;
+      seg.aws_strings.reserve(3);  // no Json object: cheap to build and to free (recorder.h)
+      seg.aws_strings.push_back({"function_arn", spec->function_arn});
+      seg.aws_strings.push_back({"request_id", std::move(request_id)});
+      seg.aws_strings.push_back({"account_id", spec->account});
+      if (seg_error) seg.error = true;
+      tracer.Record(std::move(seg));
+    }
     done(std::move(outcome));
   };
 }
