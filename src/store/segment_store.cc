@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -148,6 +147,14 @@ constexpr uint64_t kZeroLeadBytes = uint64_t{1} << 20;
 // dirties a whole one (measured: 14 KiB to the disk per 4 KiB PUT with 256 KiB writes).
 constexpr uint64_t kZeroWriteBytes = 4096;
 
+// AddBeforeCommit's apply for live-byte counts: slot = segment, sum = live delta, mark = end.
+Status ApplyCountTotals(WriteTxn& txn, const std::vector<WriteTxn::CommitTotal>& totals) {
+  for (const WriteTxn::CommitTotal& t : totals) {
+    STRATUS_RETURN_IF_ERROR(AdjustCounts(txn, t.slot, t.sum, t.mark));
+  }
+  return Status::Ok();
+}
+
 #if defined(__x86_64__)
 // CRC32C with the SSE4.2 instruction, eight bytes at a time: the table-driven core::Crc32c
 // (one byte per step) was ~4% of a 4 KiB PUT's server CPU.
@@ -192,7 +199,6 @@ Result<std::unique_ptr<SegmentStore>> SegmentStore::Open(Store& store, SegmentOp
     s->flush_fd_ = internal::OpenDeviceFlushFile(s->options_.dir);
   }
   s->flusher_ = std::thread([p = s.get()] { p->FlushLoop(); });
-  if (s->options_.fsync) s->commit_syncer_ = std::thread([p = s.get()] { p->CommitSyncLoop(); });
   if (s->options_.background) s->compactor_ = std::thread([p = s.get()] { p->CompactLoop(); });
   if (s->options_.background && s->options_.fsync && s->options_.zero_ahead_bytes > 0) {
     s->zeroer_ = std::thread([p = s.get()] { p->ZeroLoop(); });
@@ -209,12 +215,9 @@ SegmentStore::~SegmentStore() {
     stopping_ = true;
   }
   flush_cv_.notify_all();
-  commit_sync_cv_.notify_all();
-  synced_cv_.notify_all();
   compact_cv_.notify_all();
   zero_cv_.notify_all();
   if (flusher_.joinable()) flusher_.join();
-  if (commit_syncer_.joinable()) commit_syncer_.join();
   if (compactor_.joinable()) compactor_.join();
   if (zeroer_.joinable()) zeroer_.join();
   if (flush_fd_ >= 0) ::close(flush_fd_);
@@ -359,133 +362,85 @@ void SegmentStore::AppendAsync(std::string_view data, AppendDone done) {
 Result<Extent> SegmentStore::AppendForCommit(std::string_view data) {
   if (data.empty()) return InternalFailure("segment store: empty append");
   const uint32_t crc = SegmentCrc32c(data);
-  std::unique_lock lock(mu_);
+  std::lock_guard lock(mu_);
   if (stopping_) return Error("ServiceUnavailable", "The server is shutting down.", 503);
   STRATUS_ASSIGN_OR_RETURN(Extent extent, WriteLocked(data, crc));
-  if (!options_.fsync) return extent;
-  if (std::none_of(dirty_.begin(), dirty_.end(), [&](const auto& f) { return f == active_; })) {
-    dirty_.push_back(active_);
+  if (options_.fsync) {
+    if (std::none_of(dirty_.begin(), dirty_.end(), [&](const auto& f) { return f == active_; })) {
+      dirty_.push_back(active_);
+    }
+    File& f = *active_;
+    const uint64_t end = extent.offset + extent.length;
+    f.unsynced_from = std::min(f.unsynced_from, extent.offset);
+    f.unsynced_to = std::max(f.unsynced_to, end);
+    if (extent.offset < f.zero_from || end > f.zero_to) f.unsynced_needs_metadata = true;
   }
-  File& f = *active_;
-  const uint64_t end = extent.offset + extent.length;
-  f.unsynced_from = std::min(f.unsynced_from, extent.offset);
-  f.unsynced_to = std::max(f.unsynced_to, end);
-  if (extent.offset < f.zero_from || end > f.zero_to) f.unsynced_needs_metadata = true;
   return extent;
 }
 
-void SegmentStore::SyncRoundLocked(std::unique_lock<std::mutex>& lock) {
+Status SegmentStore::SyncDirty() {
   struct Dirty {
     std::shared_ptr<File> file;
     uint64_t from = 0, to = 0;
     bool range_only = false;  // inside synced zeros: written, then one device flush for all
-    bool ok = true;
   };
-  // Taken before the syncs start: every write made before this point is covered; later ones
-  // mark their file dirty again for the next round.
   std::vector<Dirty> files;
-  for (auto& file : dirty_) {
-    files.push_back(Dirty{file, file->unsynced_from, file->unsynced_to,
-                          flush_fd_ >= 0 && !file->unsynced_needs_metadata &&
-                              file->unsynced_to > 0});
-    file->syncing_from = file->unsynced_from;
-    file->unsynced_from = UINT64_MAX;
-    file->unsynced_to = 0;
-    file->unsynced_needs_metadata = false;
+  {
+    std::lock_guard lock(mu_);
+    // Taken before the syncs start: every write made before this call is covered; later ones
+    // mark their file dirty again for the next batch.
+    for (auto& file : dirty_) {
+      Dirty d{file, file->unsynced_from, file->unsynced_to,
+              flush_fd_ >= 0 && !file->unsynced_needs_metadata && file->unsynced_to > 0};
+      file->unsynced_from = UINT64_MAX;
+      file->unsynced_to = 0;
+      file->unsynced_needs_metadata = false;
+      files.push_back(std::move(d));
+    }
+    dirty_.clear();
   }
-  syncing_.swap(dirty_);
-  dirty_.clear();
-  lock.unlock();
+  std::optional<Error> failed;
   bool flush = false;
-  for (Dirty& d : files) {
+  auto fail = [&](const File& file, bool io_failed) {
+    std::lock_guard lock(mu_);
+    if (io_failed && !failed) failed = IoError("cannot sync", PathOf(file.segment));
+    if (!failed) failed = InternalFailure("segment store: a sync of this segment failed before");
+    // The file's state is unknown: nothing more is named in it, later appends go to a new one.
+    broken_.insert(file.segment);
+    if (active_.get() == &file) active_.reset();
+  };
+  for (const Dirty& d : files) {
+    bool ok;
     if (d.range_only) {
       // The bytes' blocks and the file's size are durable already (the zeros' fdatasync): the
       // data alone is written, and the device flush below makes it stable. An fdatasync would
       // also write the inode whenever the appends changed its mtime (ext4 without a journal
       // writes the inode's block on every fsync when it is dirty: a second I/O round trip).
-      d.ok = ::sync_file_range(d.file->fd, static_cast<off_t>(d.from),
-                               static_cast<off_t>(d.to - d.from),
-                               SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
-                                   SYNC_FILE_RANGE_WAIT_AFTER) == 0;
-      flush = flush || d.ok;
+      ok = ::sync_file_range(d.file->fd, static_cast<off_t>(d.from),
+                             static_cast<off_t>(d.to - d.from),
+                             SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+                                 SYNC_FILE_RANGE_WAIT_AFTER) == 0;
+      flush = flush || ok;
     } else {
-      d.ok = ::fdatasync(d.file->fd) == 0;
+      ok = ::fdatasync(d.file->fd) == 0;
     }
-    if (!d.ok) (void)IoError("cannot sync", PathOf(d.file->segment));
+    bool broken;
+    {
+      std::lock_guard lock(mu_);
+      ++stats_.syncs;
+      ++stats_.commit_syncs;
+      if (d.range_only) ++stats_.range_syncs;
+      broken = broken_.contains(d.file->segment);
+    }
+    if (!ok || broken) fail(*d.file, !ok);
   }
   // The device's cache flush: an fdatasync of a clean regular file (OpenDeviceFlushFile).
   if (flush && ::fdatasync(flush_fd_) != 0) {
-    (void)IoError("cannot flush the device under", options_.dir);
-    for (Dirty& d : files) d.ok = d.ok && !d.range_only;
-  }
-  lock.lock();
-  for (const Dirty& d : files) {
-    ++stats_.syncs;
-    ++stats_.commit_syncs;
-    if (d.range_only) ++stats_.range_syncs;
-    d.file->syncing_from = UINT64_MAX;
-    if (d.ok) continue;
-    // The file's state is unknown: nothing more is named in it (the commits waiting for these
-    // bytes fail), later appends go to a new one.
-    broken_.insert(d.file->segment);
-    if (active_ == d.file) active_.reset();
-  }
-  syncing_.clear();
-  synced_cv_.notify_all();
-}
-
-void SegmentStore::CommitSyncLoop() {
-  pthread_setname_np(pthread_self(), "stratus-segsync");
-  std::unique_lock lock(mu_);
-  while (true) {
-    commit_sync_cv_.wait(lock, [this] {
-      return stopping_ ||
-             (commit_sync_kicked_ && syncing_.empty() && !dirty_.empty() && !flush_paused_);
-    });
-    if (stopping_) break;
-    commit_sync_kicked_ = false;
-    SyncRoundLocked(lock);
-  }
-}
-
-bool SegmentStore::UnsyncedBelowLocked(uint64_t segment, uint64_t end) const {
-  // Appends to a file land at increasing offsets, so an unsynced byte below `end` is one
-  // written after the last sync that covers the extents ending at or before `end` started.
-  for (const auto& f : dirty_) {
-    if (f->segment == segment && f->unsynced_from < end) return true;
-  }
-  for (const auto& f : syncing_) {
-    if (f->segment == segment && f->syncing_from < end) return true;
-  }
-  return false;
-}
-
-Status SegmentStore::ApplyCounts(WriteTxn& txn, const std::vector<WriteTxn::CommitTotal>& totals) {
-  for (const WriteTxn::CommitTotal& t : totals) {
-    STRATUS_RETURN_IF_ERROR(AdjustCounts(txn, t.slot, t.sum, t.mark));
-  }
-  if (!options_.fsync) return Status::Ok();
-  std::unique_lock lock(mu_);
-  for (const WriteTxn::CommitTotal& t : totals) {
-    if (t.mark == 0) continue;  // names no extent (Unreference only)
-    while (!broken_.contains(t.slot) && UnsyncedBelowLocked(t.slot, t.mark)) {
-      if (syncing_.empty() && !flush_paused_) {
-        SyncRoundLocked(lock);  // bytes no running sync covers: synced here, no hand-off
-      } else {
-        synced_cv_.wait(lock);
-      }
-    }
-    if (broken_.contains(t.slot)) {
-      return InternalFailure(fmt::format("segment store: the sync of {} failed",
-                                         PathOf(t.slot)));
+    for (const Dirty& d : files) {
+      if (d.range_only) fail(*d.file, true);
     }
   }
-  // The COMMIT (WAL write and flush) follows: bytes appended meanwhile, for the next batch, are
-  // synced alongside it by the commit-sync thread.
-  const bool kick = !dirty_.empty() && syncing_.empty();
-  commit_sync_kicked_ = kick;
-  lock.unlock();
-  if (kick) commit_sync_cv_.notify_one();
+  if (failed) return *failed;
   return Status::Ok();
 }
 
@@ -557,16 +512,15 @@ Status SegmentStore::Reference(WriteTxn& txn, std::string_view id, const Extent&
                                "failed");
       }
     }
+    STRATUS_RETURN_IF_ERROR(txn.SyncBeforeCommit(this, [this] { return SyncDirty(); }));
   }
   std::string key = ExtentKey(id);
   STRATUS_ASSIGN_OR_RETURN(auto existing, txn.Get(key));
   if (existing) return InternalFailure("segment store: extent id already in use: " + key);
   STRATUS_RETURN_IF_ERROR(txn.Put(key, FormatExtent(extent)));
   // The count row is read and written once per physical commit, not once per PUT.
-  // So is the wait for the syncs of the bytes the commit names (ApplyCounts).
-  return txn.AddBeforeCommit(
-      this, extent.segment, static_cast<int64_t>(extent.length), extent.offset + extent.length,
-      [this](WriteTxn& t, const auto& totals) { return ApplyCounts(t, totals); });
+  return txn.AddBeforeCommit(this, extent.segment, static_cast<int64_t>(extent.length),
+                             extent.offset + extent.length, ApplyCountTotals);
 }
 
 Status SegmentStore::Unreference(WriteTxn& txn, std::string_view id) {
@@ -577,9 +531,7 @@ Status SegmentStore::Unreference(WriteTxn& txn, std::string_view id) {
   STRATUS_ASSIGN_OR_RETURN(Extent e, ParseExtent(*text));
   STRATUS_RETURN_IF_ERROR(txn.Delete(key));
   return txn.AddBeforeCommit(this, e.segment, -static_cast<int64_t>(e.length), 0,
-                             [this](WriteTxn& t, const auto& totals) {
-                               return ApplyCounts(t, totals);
-                             });
+                             ApplyCountTotals);
 }
 
 Result<std::optional<Extent>> SegmentStore::Find(ReadTxn& txn, std::string_view id) {
@@ -641,8 +593,6 @@ void SegmentStore::PauseFlusherForTest(bool paused) {
     flush_paused_ = paused;
   }
   flush_cv_.notify_all();
-  commit_sync_cv_.notify_all();
-  synced_cv_.notify_all();
 }
 
 void SegmentStore::PauseZeroingForTest(bool paused) {

@@ -38,7 +38,7 @@
 // Open truncates them (a sealed segment's file is its committed bytes plus zeros until then).
 // Even then ext4 (without a journal) writes the inode's block on every fdatasync after a write
 // changed the file's mtime, i.e. most of them: a second I/O round trip and ~50-100 us of CPU in
-// this VM. So on ext4 the commit sync of appends that all lie inside synced zeros is
+// this VM. So on ext4 the pre-commit sync of appends that all lie inside synced zeros is
 // sync_file_range (write the data, wait for it) and one fdatasync of a clean regular file
 // (internal::OpenDeviceFlushFile), whose only effect is the device's cache flush: the same bytes
 // durable before the COMMIT starts, without the inode (its mtime reaches the disk by ordinary
@@ -80,7 +80,7 @@ struct SegmentOptions {
   // With fsync and background: the active segment is kept written with zeros, and synced, this
   // far past its end (see "Zeros ahead" below); 0 = never.
   uint64_t zero_ahead_bytes = uint64_t{4} << 20;
-  // With fsync, on ext4: a commit sync of appends that all landed inside synced zeros is
+  // With fsync, on ext4: a pre-commit sync of appends that all landed inside synced zeros is
   // sync_file_range (the data written and waited for) plus one device cache flush, instead of an
   // fdatasync that would also write the inode (see "Zeros ahead"). false = always fdatasync.
   bool range_sync = true;
@@ -101,8 +101,7 @@ uint32_t SegmentCrc32c(std::string_view data);
 struct SegmentStats {
   int64_t appends = 0;
   int64_t syncs = 0;              // fdatasync calls made for appends (one per group)
-  int64_t commit_syncs = 0;       // of which syncs of AppendForCommit bytes (writer or
-                                  // commit-sync thread)
+  int64_t commit_syncs = 0;       // of which pre-commit syncs on the store's writer thread
   int64_t compacted_segments = 0; // segments whose live extents were copied and flipped
   int64_t retired_segments = 0;   // segment files removed (compacted or emptied)
   int64_t moved_bytes = 0;        // live bytes copied by compaction
@@ -113,8 +112,7 @@ struct SegmentStats {
 class SegmentStore {
  public:
   // Opens the directory, recovers (truncates uncommitted tails, removes segment files without
-  // committed extents, drops emptied segments) and starts the flusher and commit-sync (and
-  // compactor) threads.
+  // committed extents, drops emptied segments) and starts the flusher (and compactor) threads.
   // `store` must outlive the SegmentStore.
   static Result<std::unique_ptr<SegmentStore>> Open(Store& store, SegmentOptions options);
   // Answers every append already made (after its sync) and stops the threads.
@@ -130,23 +128,19 @@ class SegmentStore {
   Result<Extent> Append(std::string_view data);
   // Writes `data` (1 byte at least) at the end of the active segment and answers at once, before
   // any sync: the extent is pinned until Settle, and may be named only by a transaction that
-  // calls Reference. The commit that names them waits, on the store's writer just before its
-  // COMMIT, until a sync that started after they were written has returned: a sync already
-  // running (then the rest, if any), or one the writer runs itself. Once a commit's bytes are
-  // synced and its COMMIT (the WAL's write and flush) starts, the commit-sync thread syncs what
-  // was appended by then, for the next batch, beside that COMMIT.
+  // calls Reference — Reference asks the Store to fdatasync the segment on its writer thread just
+  // before that transaction's group commit (WriteTxn::SyncBeforeCommit), so one segment sync and
+  // one WAL fsync cover a whole batch of PUTs, in that order, with no hand-off between them.
   Result<Extent> AppendForCommit(std::string_view data);
   // Ends the pin of an appended extent: its referencing commit has ended (either way). Once.
   void Settle(const Extent& extent);
 
   // Within the caller's transaction: `id` (1..128 bytes) names `extent`; its segment's live
-  // bytes grow. The live-byte counts that Reference and Unreference change are written once per
-  // physical commit (WriteTxn::AddBeforeCommit), not once per call: a commit of many PUTs reads
-  // and writes its segment's count row once; then, before COMMIT, the writer waits until every
-  // byte appended by AppendForCommit below the highest end the commit names in each segment is
-  // synced (by a sync that started after the byte was written). If that sync failed, the whole
-  // physical commit fails. An id already naming an extent is an error (a bug), and so is an
-  // extent in a segment whose sync failed.
+  // bytes grow, and the commit is made durable only after every segment write made before this
+  // call has been fdatasync'd (SyncBeforeCommit). An id already naming an extent is an error (a
+  // bug), and so is an extent in a segment whose sync failed. The live-byte counts that Reference
+  // and Unreference change are written once per physical commit (WriteTxn::AddBeforeCommit), not
+  // once per call: a commit of many PUTs reads and writes its segment's count row once.
   Status Reference(WriteTxn& txn, std::string_view id, const Extent& extent);
   // Within the caller's transaction: `id` no longer names anything; its segment's live bytes
   // shrink. An unknown id is not an error (nothing to release).
@@ -169,8 +163,7 @@ class SegmentStore {
   std::string PathOf(uint64_t segment) const;
   // The segment appends go to now (0 before the first append).
   uint64_t ActiveSegmentForTest() const;
-  // While paused, the flusher and the commit syncs (on the writer or the commit-sync thread)
-  // leave appends waiting (a test sees them grouped into one sync, or a commit waiting).
+  // While paused, the flusher leaves appends waiting (a test sees them grouped into one sync).
   void PauseFlusherForTest(bool paused);
   // While paused, the zeroing thread holds the chunk it chose (appends must skip it) unwritten.
   void PauseZeroingForTest(bool paused);
@@ -193,18 +186,8 @@ class SegmentStore {
   Result<int64_t> CompactSegment(uint64_t segment);
   // Writes at the end of the active segment (opening a new one when needed); mu_ held.
   Result<Extent> WriteLocked(std::string_view data, uint32_t crc);
-  // One sync round: every file AppendForCommit wrote since the last round is synced (the bytes
-  // written before the round started); writes arriving meanwhile wait for the next round. Called
-  // with mu_ held by `lock` and syncing_ empty; unlocks it during the I/O.
-  void SyncRoundLocked(std::unique_lock<std::mutex>& lock);
-  // The commit-sync thread: runs a round when a commit kicks it (see ApplyCounts).
-  void CommitSyncLoop();
-  // AddBeforeCommit's apply for live-byte counts (slot = segment, sum = live delta, mark = the
-  // highest extent end named): writes the counts, then waits for the syncs of the named bytes.
-  Status ApplyCounts(WriteTxn& txn, const std::vector<WriteTxn::CommitTotal>& totals);
-  // Whether an AppendForCommit byte of `segment` below `end` is not yet covered by a finished
-  // sync; mu_ held.
-  bool UnsyncedBelowLocked(uint64_t segment, uint64_t end) const;
+  // fdatasyncs every file written by AppendForCommit since the last call (the pre-commit sync).
+  Status SyncDirty();
   Status RetireIfEmpty(uint64_t segment, int64_t now_ms, bool& retired);
   void UnlinkDue(int64_t now_ms);
 
@@ -227,15 +210,10 @@ class SegmentStore {
   bool flush_paused_ = false;            // guarded by mu_ (PauseFlusherForTest)
   bool zero_paused_ = false;             // guarded by mu_ (PauseZeroingForTest)
   std::vector<std::shared_ptr<File>> dirty_;  // guarded by mu_; AppendForCommit, not synced
-  std::vector<std::shared_ptr<File>> syncing_;  // guarded by mu_; taken by the running sync
-  bool commit_sync_kicked_ = false;      // guarded by mu_; a commit asked for a round
-  std::condition_variable commit_sync_cv_;  // kicked, or stopping_
-  std::condition_variable synced_cv_;    // a commit sync ended (syncing_ emptied)
   std::set<uint64_t> broken_;            // guarded by mu_; segments whose fdatasync failed
   SegmentStats stats_;                   // guarded by mu_
   std::mutex compact_mu_;                // one compaction at a time
   std::thread flusher_;
-  std::thread commit_syncer_;
   std::thread compactor_;
   std::thread zeroer_;
   // A descriptor of options_.dir whose fdatasync flushes the device (range syncs), or -1.

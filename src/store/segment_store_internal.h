@@ -60,9 +60,6 @@ struct SegmentStore::File {
   // whether any of it lies outside [zero_from, zero_to) (then only an fdatasync will do).
   uint64_t unsynced_from = UINT64_MAX, unsynced_to = 0;
   bool unsynced_needs_metadata = false;
-  // Guarded by SegmentStore::mu_: where the running commit sync of this file (the writer's or
-  // the commit-sync thread's) starts (UINT64_MAX: none runs).
-  uint64_t syncing_from = UINT64_MAX;
   File(uint64_t s, int f) : segment(s), fd(f) {}
   ~File() {
     if (fd >= 0) ::close(fd);
