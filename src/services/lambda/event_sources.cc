@@ -175,7 +175,8 @@ struct EventSources::Impl : std::enable_shared_from_this<EventSources::Impl> {
       replaced = std::exchange(runners[c.value("UUID", "")], runner);
     }
     if (replaced) {
-      spdlog::error("lambda: event source mapping {} had pollers running; stopping them", c.value("UUID", ""));
+      spdlog::error("lambda: event source mapping {} had pollers running; stopping them",
+                    c.value("UUID", ""));
       Halt(*replaced);
     }
     AddPoller(runner);
@@ -469,7 +470,8 @@ Result<Json> EventSources::Create(const Scope& s, const Json& in) {
   Json rec{{"account", s.account}, {"region", s.region}, {"config", c}};
   STRATUS_ASSIGN_OR_RETURN(auto source, MakeSource(d.ContextFor(rec)));
   STRATUS_RETURN_IF_ERROR(source->Validate());
-  // Held until the pollers run, so a DeleteEventSourceMapping of the just-listed mapping finds them.
+  // Held until the pollers run, so a DeleteEventSourceMapping of the just-listed mapping finds
+  // them.
   Impl::ChangeLock change(d, c["UUID"].get<std::string>());
   STRATUS_RETURN_IF_ERROR(d.d.store.Put(EsmKey(c["UUID"].get<std::string>()), DumpJson(rec)));
   d.StartRunner(rec);

@@ -228,7 +228,8 @@ void Execution::OnTaskResult(uint64_t frame, uint64_t seq, TaskResult result) {
   }
 }
 
-bool Execution::UpdateMapRun(uint64_t frame, const std::string& map_run_arn, const MapRunUpdate& update) {
+bool Execution::UpdateMapRun(uint64_t frame, const std::string& map_run_arn,
+                             const MapRunUpdate& update) {
   if (status_ != ExecutionStatus::kRunning) return false;
   Frame* f = Get(frame);
   if (!f) return false;

@@ -119,7 +119,8 @@ void StateRunner::RecordChildExecution(Frame& parent, Frame& child, const char* 
   e_.map_run_changes_.children.push_back(std::move(rec));
 }
 
-bool StateRunner::UpdateMapRun(Frame& f, const std::string& map_run_arn, const MapRunUpdate& update) {
+bool StateRunner::UpdateMapRun(Frame& f, const std::string& map_run_arn,
+                               const MapRunUpdate& update) {
   if (f.phase != Phase::kChildren || !f.children || f.current().type != StateType::kMap ||
       !f.current().map->distributed) {
     return false;
