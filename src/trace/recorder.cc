@@ -87,9 +87,10 @@ void InMemoryRecorder::Record(Segment segment) {
   Slot& slot = shard.ring[shard.next];
   ++shard.evicted;
   slot.seq = ++shard.seq;
-  // One move assignment (a segment has ~20 members; a move costs ~300 instructions): the evicted
-  // segment's strings are handed to `segment` by std::string's move assignment and freed with
-  // it by the caller, outside the lock.
+  // One move assignment (a segment has ~20 members; a move costs ~300 instructions). The evicted
+  // segment's std::string buffers go to `segment` (libstdc++'s move assignment hands them over)
+  // and are freed with it by the caller, outside the lock; its vector and Json members' old
+  // contents (for the hops' segments: the three aws_strings) are freed here, under it.
   slot.segment = std::move(segment);
   shard.next = (shard.next + 1) % shard.capacity;
 }
