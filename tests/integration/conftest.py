@@ -219,6 +219,30 @@ def in_threads(fn, count, stop):
     assert not errors, errors
 
 
+def at_once(*calls):
+    """Runs each of `calls` in a thread of its own, all released together by a barrier, and returns
+    their results in order. What a call raised fails the test (an assert in a thread is otherwise
+    only printed)."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+    errors = []
+
+    def run(i, call):
+        try:
+            barrier.wait()
+            results[i] = call()
+        except Exception as e:  # noqa: BLE001 - reported below, in the test's thread
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    return results
+
+
 @pytest.fixture(scope="module")
 def lambda_server():
     """One server for a module of Lambda tests (instances stay warm between tests)."""

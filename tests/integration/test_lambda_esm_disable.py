@@ -3,12 +3,13 @@ mapping's record used to be committed Disabled before its pollers were told to s
 watching the mapping (another process, or a waiter running beside the update) could see Disabled
 while a poller still took and delivered its next message. The window is short; with a 1 s sleep
 put between the commit and the stop, this test failed every time without the fix."""
+import functools
 import threading
 import time
 
 from botocore.exceptions import ClientError
 
-from conftest import create_function, make_client
+from conftest import at_once, create_function, make_client
 from test_lambda_esm import RECORDER, messages, queue_depth, wait_for
 
 ROUNDS = 2
@@ -79,22 +80,8 @@ def test_concurrent_updates_leave_one_poller(lambda_server):
                                            BatchSize=1, Enabled=False)["UUID"]
     clients = [make_client(lambda_server, "lambda") for _ in range(2)]
     for round_ in range(ROUNDS):
-        barrier = threading.Barrier(len(clients))
-        errors = []
-
-        def enable(client, size):
-            try:
-                barrier.wait()
-                client.update_event_source_mapping(UUID=uuid, Enabled=True, BatchSize=size)
-            except Exception as e:  # noqa: BLE001 - reported below
-                errors.append(repr(e))
-
-        threads = [threading.Thread(target=enable, args=(c, i + 1)) for i, c in enumerate(clients)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert not errors, errors
+        at_once(*(functools.partial(c.update_event_source_mapping, UUID=uuid, Enabled=True,
+                                    BatchSize=i + 1) for i, c in enumerate(clients)))
         sqs.send_message(QueueUrl=url, MessageBody=f"enabled-{round_}")
         assert wait_for(lambda: any(m.startswith(f"GOT enabled-{round_} ") for m in messages(logs, "esm-concurrent-fn")), 30)
         lam.update_event_source_mapping(UUID=uuid, Enabled=False)

@@ -4,37 +4,16 @@ made at once each found none and each added one: ListSubscriptionsByTopic then s
 and every Publish was delivered once per copy. With a 300 ms sleep put between the copy and the
 lock, this test failed every time without the fix. The same stale copy let a Subscribe that
 raced DeleteTopic answer with a subscription to the deleted topic."""
+import functools
 import json
-import threading
 
 from botocore.exceptions import ClientError
 
-from conftest import make_client
+from conftest import at_once, make_client
 from test_sns import drain, queue
 
 SUBSCRIBERS = 4
 ROUNDS = 3
-
-
-def subscribe_at_once(clients, **kwargs):
-    barrier = threading.Barrier(len(clients))
-    answers, errors = [], []
-
-    def run(client):
-        try:
-            barrier.wait()
-            answers.append(client.subscribe(**kwargs)["SubscriptionArn"])
-        except ClientError as e:
-            errors.append(e.response["Error"]["Code"])
-        except Exception as e:  # noqa: BLE001 - reported in the test's thread
-            errors.append(repr(e))
-
-    threads = [threading.Thread(target=run, args=(c,)) for c in clients]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return answers, errors
 
 
 def test_identical_subscribes_at_once_make_one_subscription(shared_stratus):
@@ -43,9 +22,10 @@ def test_identical_subscribes_at_once_make_one_subscription(shared_stratus):
     for round_ in range(ROUNDS):
         topic = sns.create_topic(Name=f"sub-race-{round_}")["TopicArn"]
         url, arn = queue(sqs, f"sub-race-{round_}")
-        answers, errors = subscribe_at_once(clients, TopicArn=topic, Protocol="sqs", Endpoint=arn,
-                                            Attributes={"RawMessageDelivery": "true"})
-        assert not errors, errors
+        answers = at_once(*(functools.partial(c.subscribe, TopicArn=topic, Protocol="sqs", Endpoint=arn,
+                                              Attributes={"RawMessageDelivery": "true"})
+                            for c in clients))
+        answers = [a["SubscriptionArn"] for a in answers]
         listed = [s["SubscriptionArn"] for s in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]]
         assert len(listed) == 1, listed
         assert set(answers) == set(listed)
@@ -62,22 +42,15 @@ def test_subscribe_racing_delete_topic_leaves_no_subscription(stratus):
     for round_ in range(ROUNDS):
         topic = sns.create_topic(Name=f"sub-delete-race-{round_}")["TopicArn"]
         _, arn = queue(sqs, f"sub-delete-race-{round_}")
-        barrier = threading.Barrier(2)
-        answer = {}
 
         def subscribe():
-            barrier.wait()
             try:
-                answer["arn"] = clients[0].subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)["SubscriptionArn"]
+                return clients[0].subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)["SubscriptionArn"]
             except ClientError as e:
-                answer["error"] = e.response["Error"]["Code"]
+                return e.response["Error"]["Code"]
 
-        t = threading.Thread(target=subscribe)
-        t.start()
-        barrier.wait()
-        clients[1].delete_topic(TopicArn=topic)
-        t.join()
-        assert "arn" in answer or answer["error"] == "NotFound", answer
+        answer, _ = at_once(subscribe, functools.partial(clients[1].delete_topic, TopicArn=topic))
+        assert answer.startswith("arn:") or answer == "NotFound", answer
         assert sns.create_topic(Name=f"sub-delete-race-{round_}")["TopicArn"] == topic
         assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []
     stratus.restart()
